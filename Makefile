@@ -1,0 +1,94 @@
+# lumbung — build, test, benchmark.  See README.md.
+#
+#   make            build binaries into build/
+#   make demo       a sample village node, a few hundred records, log, verify
+#   make test       unit tests (cmocka) and black-box CLI tests
+#   make test-asan  the same under AddressSanitizer + UBSan (build-asan/)
+#   make bench      benchmarks; writes docs/PERFORMANCE.md
+#   make install PREFIX=/usr/local
+#
+# Every target first runs `make deps`, which installs missing Debian
+# packages, so a fresh machine needs nothing done by hand.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKGS := lmdb msgpack libsodium libcurl jansson
+
+# pkg-config is only asked once deps has run (it may be installed by deps).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+OPT ?= -O2
+SAN ?=
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(SAN) -D_DEFAULT_SOURCE $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC := $(wildcard node/cli*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+BINS := $(BUILD)/lumbung $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench
+
+.PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
+
+all: deps
+	@$(MAKE) --no-print-directory binaries
+
+binaries: $(BINS) $(UNIT_BIN)
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/liblumbung.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/lumbung-gen: $(BUILD)/obj/tools/gen.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblumbung.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+demo: all
+	@sh tools/demo.sh $(BUILD)
+
+test: all
+	@BUILD=$(BUILD) sh tests/run.sh
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" binaries
+	@BUILD=build-asan LUMBUNG_ASAN=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
+
+bench: all
+	@sh tools/bench.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/lumbung $(DESTDIR)$(PREFIX)/bin/
+
+fmt:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,0 +1,795 @@
+/*
+ * cli.c — `lumbung`, the village node command line.
+ *
+ * Only this file prints and exits.  Each command parses its arguments,
+ * calls the node library and turns an lb_err into one line on stderr,
+ *   lumbung put: penduduk 3324011201900001: body: ... ,
+ * and an exit status (0 ok, 1 not found, 2 usage, 2+code otherwise; see
+ * lb_exit_status and docs/lumbung.1).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "../schema/err.h"
+#include "../schema/text.h"
+#include "body.h"
+#include "hlc.h"
+#include "node.h"
+
+#define PROG "lumbung"
+#define EXIT_USAGE 2
+#define BATCH_MAX_OPS 10000
+#define BATCH_MAX_BYTES (16u << 20)
+#define LINE_MAX_BYTES (1u << 20)
+
+struct args {
+	const char *cmd;
+	const char *dir;
+	const char *village;
+	const char *name;
+	const char *since;
+	const char *batch; /* FILE or "-" */
+	int json;
+	int help;
+	int npos;
+	char **pos;
+};
+
+static const struct {
+	const char *name;
+	const char *usage;
+	const char *help;
+} cmds[] = {
+	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]",
+	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key."},
+	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash."},
+	{"put", "put -d DIR TYPE ID field=value field:=JSON ...\n       " PROG
+	        " put -d DIR --batch [FILE|-]",
+	 "Write one record in one transaction (field:=123 gives a number, field:=true a\n"
+	 "boolean), or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
+	 "in large transactions.  A bad line is named by its line number and nothing of\n"
+	 "its transaction is written."},
+	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent)."},
+	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept)."},
+	{"ls", "ls -d DIR TYPE", "List the live ids of a type."},
+	{"log", "log -d DIR [--since SEQ] [--json]",
+	 "Print the change log, one entry per line (--json: one JSON object per line)."},
+	{"verify", "verify -d DIR [--json]",
+	 "Check every hash, the chain, every signed head, the Merkle root and that the\n"
+	 "current state equals a replay of the log.  Exit 0 only if all of it holds."},
+};
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "usage: " PROG " COMMAND [options]   (-d DIR defaults to $LUMBUNG_DIR)\n\n");
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
+	fprintf(f, "\n" PROG " COMMAND --help shows what a command does.\n");
+}
+
+static int usage_cmd(const char *cmd, FILE *f, int status)
+{
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmds[i].name, cmd) == 0) {
+			fprintf(f, "usage: " PROG " %s\n\n%s\n", cmds[i].usage, cmds[i].help);
+			return status;
+		}
+	usage_all(f);
+	return status;
+}
+
+static int die(const char *cmd, lb_err e, const struct lb_diag *d)
+{
+	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	return lb_exit_status(e);
+}
+
+static int bad_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, PROG " %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return usage_cmd(cmd, stderr, EXIT_USAGE);
+}
+
+/* Options may come anywhere after the command.  Returns 0 or a usage
+ * exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->dir = getenv("LUMBUNG_DIR");
+	if (!(a->pos = calloc((size_t)argc, sizeof *a->pos)))
+		return EXIT_USAGE;
+	if (argc < 2)
+		return EXIT_USAGE;
+	a->cmd = argv[1];
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+#define OPTARG_(var)                                                              \
+	do {                                                                      \
+		if (i + 1 >= argc)                                                \
+			return bad_usage(a->cmd, "option %s needs a value", o); \
+		var = argv[++i];                                                  \
+	} while (0)
+		if (!strcmp(o, "-d") || !strcmp(o, "--dir"))
+			OPTARG_(a->dir);
+		else if (!strcmp(o, "--village"))
+			OPTARG_(a->village);
+		else if (!strcmp(o, "--name"))
+			OPTARG_(a->name);
+		else if (!strcmp(o, "--since"))
+			OPTARG_(a->since);
+		else if (!strcmp(o, "--batch"))
+			a->batch = (i + 1 < argc && argv[i + 1][0] != '-') || (i + 1 < argc && !strcmp(argv[i + 1], "-"))
+			                   ? argv[++i]
+			                   : "-";
+		else if (!strcmp(o, "--json"))
+			a->json = 1;
+		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
+			a->help = 1;
+		else if (!strcmp(o, "--"))
+			while (++i < argc)
+				a->pos[a->npos++] = argv[i];
+		else if (o[0] == '-' && o[1])
+			return bad_usage(a->cmd, "unknown option %s", o);
+		else
+			a->pos[a->npos++] = argv[i];
+#undef OPTARG_
+	}
+	return 0;
+}
+
+static lb_err open_node(const struct args *a, int read_only, struct lb_node **n,
+                        struct lb_diag *d)
+{
+	struct lb_node_opts o = {.read_only = read_only};
+	const char *ms = getenv("LUMBUNG_MAP_SIZE"); /* testing knob: start small to exercise growth */
+
+	if (ms)
+		o.map_size = (size_t)strtoull(ms, NULL, 10);
+	return lb_node_open(n, a->dir, &o, d);
+}
+
+static void print_hex_line(const char *label, const uint8_t *b, size_t n)
+{
+	char hex[2 * 64 + 1];
+	lb_hex(hex, b, n);
+	printf("%-9s %s\n", label, hex);
+}
+
+/* ---- init, id ------------------------------------------------------------ */
+
+static int cmd_init(struct args *a)
+{
+	struct lb_diag d = {0};
+	uint8_t origin[LB_PK_BYTES];
+	char hex[2 * LB_PK_BYTES + 1];
+	lb_err e;
+
+	if (!a->village)
+		return bad_usage(a->cmd, "--village CODE is required");
+	if (a->npos)
+		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
+	if ((e = lb_node_init(a->dir, a->village, a->name, origin, &d)))
+		return die(a->cmd, e, &d);
+	lb_hex(hex, origin, LB_PK_BYTES);
+	printf("%s\n", hex);
+	fprintf(stderr, "initialised village %s in %s; secret key %s/node.key (keep it private)\n",
+	        a->village, a->dir, a->dir);
+	return 0;
+}
+
+static int cmd_id(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	struct lb_node_info info;
+	lb_err e;
+
+	if ((e = open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
+		lb_node_close(n);
+		return die(a->cmd, e, &d);
+	}
+	lb_node_close(n);
+	if (a->json) {
+		char o[65], h[65], r[65];
+		json_t *j;
+		lb_hex(o, info.origin, 32);
+		lb_hex(h, info.hash, 32);
+		lb_hex(r, info.root, 32);
+		j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:i}", "village", info.village, "name",
+		              info.name, "origin", o, "seq", (json_int_t)info.seq, "head", h, "root", r,
+		              "records", (json_int_t)info.records, "schema", (int)info.schema);
+		json_dumpf(j, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(j);
+		return 0;
+	}
+	printf("%-9s %s\n", "village", info.village);
+	printf("%-9s %s\n", "name", info.name);
+	print_hex_line("origin", info.origin, LB_PK_BYTES);
+	printf("%-9s %llu\n", "seq", (unsigned long long)info.seq);
+	if (info.seq)
+		print_hex_line("head", info.hash, LB_HASH_BYTES);
+	else
+		printf("%-9s (empty log)\n", "head");
+	print_hex_line("root", info.root, LB_HASH_BYTES);
+	printf("%-9s %llu\n", "records", (unsigned long long)info.records);
+	return 0;
+}
+
+/* ---- put ----------------------------------------------------------------- */
+
+/* Build a body object from field=value / field:=JSON arguments. */
+static lb_err fields_to_json(char **pos, int n, json_t **out, struct lb_diag *d)
+{
+	json_t *obj = json_object();
+
+	if (!obj)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(pos[i], '=');
+		json_t *v;
+		size_t klen;
+		int raw;
+
+		if (!eq || eq == pos[i])
+			goto bad;
+		raw = eq > pos[i] && eq[-1] == ':';
+		klen = (size_t)(eq - pos[i]) - (size_t)raw;
+		if (klen == 0)
+			goto bad;
+		if (!lb_utf8_valid(eq + 1, strlen(eq + 1)) || !lb_utf8_valid(pos[i], klen)) {
+			json_decref(obj);
+			return lb_fail(d, LB_EINVAL, "argument %d is not valid UTF-8", i + 3);
+		}
+		if (raw) {
+			json_error_t je;
+			v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+			if (!v) {
+				json_decref(obj);
+				return lb_fail(d, LB_EINVAL, "%.*s:= needs a JSON value (123, true, \"text\"): %s",
+				               (int)klen, pos[i], je.text);
+			}
+		} else
+			v = json_string(eq + 1);
+		{
+			char key[LB_FIELD_NAME_MAX + 1];
+			if (klen > LB_FIELD_NAME_MAX) {
+				json_decref(v);
+				json_decref(obj);
+				return lb_fail(d, LB_ETOOBIG, "field name longer than %d bytes", LB_FIELD_NAME_MAX);
+			}
+			memcpy(key, pos[i], klen);
+			key[klen] = '\0';
+			if (json_object_get(obj, key)) {
+				json_decref(v);
+				json_decref(obj);
+				return lb_fail(d, LB_EINVAL, "field %s given twice", key);
+			}
+			json_object_set_new(obj, key, v);
+		}
+		continue;
+	bad:
+		json_decref(obj);
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not field=value or field:=JSON", pos[i]);
+	}
+	*out = obj;
+	return LB_OK;
+}
+
+static int put_one(struct args *a, struct lb_node *n)
+{
+	struct lb_diag d = {0};
+	struct lb_mp_buf body;
+	struct lb_commit c;
+	json_t *obj = NULL;
+	lb_err e;
+
+	if (a->npos < 2)
+		return bad_usage(a->cmd, "TYPE and ID are required");
+	lb_mp_buf_init(&body);
+	if (!(e = fields_to_json(a->pos + 2, a->npos - 2, &obj, &d)) &&
+	    !(e = lb_body_from_json(&body, obj, &d))) {
+		struct lb_change ch = {.op = LB_OP_PUT,
+		                       .type = a->pos[0],
+		                       .id = a->pos[1],
+		                       .id_len = strlen(a->pos[1]),
+		                       .body = (const uint8_t *)body.sb.data,
+		                       .body_len = body.sb.size};
+		e = lb_node_write(n, &ch, 1, 0, &c, &d);
+	} else
+		lb_diag_prefix(&d, "%s %s", a->pos[0], a->pos[1]);
+	json_decref(obj);
+	lb_mp_buf_free(&body);
+	if (e)
+		return die(a->cmd, e, &d);
+	printf("%s %s: written as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
+	return 0;
+}
+
+/* One pending transaction of a batch import.  Strings and bodies live in
+ * one arena (offsets, since it moves when it grows); the change array is
+ * built from it at commit time. */
+struct batch {
+	struct lb_mp_buf arena;
+	struct pending {
+		size_t type_off, id_off, id_len, body_off, body_len;
+		enum lb_op op;
+		unsigned long line;
+	} *p;
+	size_t n, cap;
+	struct lb_change *ch;
+};
+
+static lb_err batch_add_line(struct batch *b, const char *line, size_t len, unsigned long lineno,
+                             struct lb_diag *d)
+{
+	json_error_t je;
+	json_t *j, *type, *id, *body, *op;
+	struct pending p = {.line = lineno, .op = LB_OP_PUT};
+	lb_err e = LB_OK;
+
+	if (len > LINE_MAX_BYTES)
+		return lb_fail(d, LB_ETOOBIG, "line is longer than %u bytes", LINE_MAX_BYTES);
+	if (!(j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je)))
+		return lb_fail(d, LB_EMALFORMED, "not valid JSON: %s (column %d)", je.text, je.column);
+	type = json_object_get(j, "type");
+	id = json_object_get(j, "id");
+	body = json_object_get(j, "body");
+	op = json_object_get(j, "op");
+	if (!json_is_string(type) || !json_is_string(id)) {
+		e = lb_fail(d, LB_EINVAL, "needs string fields \"type\" and \"id\"");
+		goto out;
+	}
+	if (op && !(json_is_string(op) && (!strcmp(json_string_value(op), "put") ||
+	                                   !strcmp(json_string_value(op), "del")))) {
+		e = lb_fail(d, LB_EINVAL, "\"op\" must be \"put\" or \"del\"");
+		goto out;
+	}
+	if (op && !strcmp(json_string_value(op), "del"))
+		p.op = LB_OP_DEL;
+	if ((e = lb_type_check(json_string_value(type), d)) ||
+	    (e = lb_id_check(json_string_value(id), json_string_length(id), d)))
+		goto out;
+	if (p.op == LB_OP_PUT && !json_is_object(body)) {
+		e = lb_fail(d, LB_EINVAL, "needs an object field \"body\"");
+		goto out;
+	}
+	if (json_object_size(j) != 2u + (body != NULL) + (op != NULL)) {
+		e = lb_fail(d, LB_EINVAL, "unknown field (allowed: type, id, body, op)");
+		goto out;
+	}
+	p.type_off = b->arena.sb.size;
+	lb_mp_put_raw(&b->arena, json_string_value(type), strlen(json_string_value(type)) + 1);
+	p.id_off = b->arena.sb.size;
+	p.id_len = json_string_length(id);
+	lb_mp_put_raw(&b->arena, json_string_value(id), p.id_len);
+	p.body_off = b->arena.sb.size;
+	if (p.op == LB_OP_PUT && (e = lb_body_from_json(&b->arena, body, d)))
+		goto out;
+	p.body_len = b->arena.sb.size - p.body_off;
+	if (p.body_len > LB_BODY_MAX) {
+		e = lb_fail(d, LB_ETOOBIG, "body is %zu bytes encoded, more than %d", p.body_len,
+		            LB_BODY_MAX);
+		goto out;
+	}
+	if (b->arena.oom) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (b->n == b->cap) {
+		size_t nc = b->cap ? 2 * b->cap : 1024;
+		void *np = realloc(b->p, nc * sizeof *b->p), *nch;
+		if (!np) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		b->p = np;
+		if (!(nch = realloc(b->ch, nc * sizeof *b->ch))) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		b->ch = nch;
+		b->cap = nc;
+	}
+	b->p[b->n++] = p;
+out:
+	json_decref(j);
+	return e;
+}
+
+static lb_err batch_commit(struct batch *b, struct lb_node *n, struct lb_commit *c,
+                           unsigned long *bad_line, struct lb_diag *d)
+{
+	const char *base = b->arena.sb.data;
+	lb_err e;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct pending *p = &b->p[i];
+		b->ch[i] = (struct lb_change){.op = p->op,
+		                              .type = base + p->type_off,
+		                              .id = base + p->id_off,
+		                              .id_len = p->id_len,
+		                              .body = (const uint8_t *)base + p->body_off,
+		                              .body_len = p->body_len};
+	}
+	e = lb_node_write(n, b->ch, b->n, 0, c, d);
+	if (e && b->n)
+		*bad_line = b->p[c->failed_op < b->n ? c->failed_op : 0].line;
+	b->n = 0;
+	lb_mp_buf_reset(&b->arena);
+	return e;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int put_batch(struct args *a, struct lb_node *n)
+{
+	struct lb_diag d = {0};
+	struct batch b = {0};
+	struct lb_commit c;
+	FILE *in = stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0, bad_line = 0, committed_line = 0;
+	uint64_t total = 0, first = 0, last = 0;
+	int tty = isatty(2), rc = 0;
+	double t0 = now_s();
+	lb_err e = LB_OK;
+
+	if (a->npos)
+		return bad_usage(a->cmd, "--batch takes no TYPE/ID arguments");
+	if (strcmp(a->batch, "-") != 0 && !(in = fopen(a->batch, "r"))) {
+		fprintf(stderr, PROG " put: %s: %s\n", a->batch, strerror(errno));
+		return lb_exit_status(LB_EIO);
+	}
+	lb_mp_buf_init(&b.arena);
+	for (;;) {
+		len = getline(&line, &cap, in);
+		if (len >= 0) {
+			lineno++;
+			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+				len--;
+			if (len == 0)
+				continue;
+			if ((e = batch_add_line(&b, line, (size_t)len, lineno, &d))) {
+				bad_line = lineno;
+				break;
+			}
+		}
+		if (b.n && (len < 0 || b.n >= BATCH_MAX_OPS || b.arena.sb.size >= BATCH_MAX_BYTES)) {
+			if ((e = batch_commit(&b, n, &c, &bad_line, &d)))
+				break;
+			committed_line = lineno;
+			total += c.written;
+			if (!first)
+				first = c.first_seq;
+			last = c.last_seq;
+			if (tty)
+				fprintf(stderr, "\r%llu records, %.0f/s ", (unsigned long long)total,
+				        (double)total / (now_s() - t0 + 1e-9));
+		}
+		if (len < 0)
+			break;
+	}
+	if (tty && total)
+		fputc('\n', stderr);
+	if (!e && ferror(in)) {
+		fprintf(stderr, PROG " put: reading %s: %s\n", a->batch, strerror(errno));
+		rc = lb_exit_status(LB_EIO);
+	} else if (e) {
+		fprintf(stderr, PROG " put: line %lu: %s\n", bad_line, lb_diag_msg(&d, e));
+		if (committed_line)
+			fprintf(stderr,
+			        PROG " put: lines 1-%lu were committed (seq %llu-%llu); nothing from line "
+			        "%lu on was written\n",
+			        committed_line, (unsigned long long)first, (unsigned long long)last,
+			        committed_line + 1);
+		else
+			fprintf(stderr, PROG " put: nothing was written\n");
+		rc = lb_exit_status(e);
+	} else {
+		double dt = now_s() - t0;
+		printf("imported %llu records in %.2f s (%.0f/s)", (unsigned long long)total, dt,
+		       (double)total / (dt > 0 ? dt : 1e-9));
+		if (total)
+			printf(", seq %llu-%llu", (unsigned long long)first, (unsigned long long)last);
+		printf("\n");
+	}
+	free(line);
+	free(b.p);
+	free(b.ch);
+	lb_mp_buf_free(&b.arena);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}
+
+static int cmd_put(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	lb_err e;
+	int rc;
+
+	if (!a->batch && a->npos < 2)
+		return bad_usage(a->cmd, "TYPE and ID are required (or --batch FILE)");
+	if ((e = open_node(a, 0, &n, &d)))
+		return die(a->cmd, e, &d);
+	rc = a->batch ? put_batch(a, n) : put_one(a, n);
+	lb_node_close(n);
+	return rc;
+}
+
+/* ---- get, rm, ls ------------------------------------------------------------ */
+
+static int print_json_value(const uint8_t *buf, size_t len, size_t flags)
+{
+	struct lb_diag d = {0};
+	json_t *j = lb_body_to_json(buf, len, &d);
+	if (!j)
+		return -1;
+	json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return 0;
+}
+
+static int cmd_get(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	uint8_t *body = NULL;
+	size_t len;
+	lb_err e;
+
+	if (a->npos != 2)
+		return bad_usage(a->cmd, "TYPE and ID are required");
+	if ((e = open_node(a, 1, &n, &d)))
+		return die(a->cmd, e, &d);
+	e = lb_node_get(n, a->pos[0], a->pos[1], strlen(a->pos[1]), &body, &len, NULL, &d);
+	lb_node_close(n);
+	if (e)
+		return die(a->cmd, e, &d);
+	print_json_value(body, len, isatty(1) ? JSON_INDENT(2) : JSON_COMPACT);
+	putchar('\n');
+	free(body);
+	return 0;
+}
+
+static int cmd_rm(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	struct lb_commit c;
+	lb_err e;
+
+	if (a->npos != 2)
+		return bad_usage(a->cmd, "TYPE and ID are required");
+	if ((e = open_node(a, 0, &n, &d)))
+		return die(a->cmd, e, &d);
+	struct lb_change ch = {.op = LB_OP_DEL, .type = a->pos[0], .id = a->pos[1],
+	                       .id_len = strlen(a->pos[1])};
+	e = lb_node_write(n, &ch, 1, 0, &c, &d);
+	lb_node_close(n);
+	if (e)
+		return die(a->cmd, e, &d);
+	printf("%s %s: deleted as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
+	return 0;
+}
+
+static int ls_cb(void *ctx, const char *id, size_t len)
+{
+	(void)ctx;
+	fwrite(id, 1, len, stdout);
+	putchar('\n');
+	return ferror(stdout) != 0;
+}
+
+static int cmd_ls(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	lb_err e;
+
+	if (a->npos != 1)
+		return bad_usage(a->cmd, "TYPE is required");
+	if ((e = open_node(a, 1, &n, &d)))
+		return die(a->cmd, e, &d);
+	e = lb_node_ls(n, a->pos[0], ls_cb, NULL, &d);
+	lb_node_close(n);
+	return e ? die(a->cmd, e, &d) : 0;
+}
+
+/* ---- log ------------------------------------------------------------------ */
+
+static int log_cb(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                  const uint8_t *raw, size_t raw_len)
+{
+	const struct args *a = ctx;
+	char ts[LB_HLC_STRLEN];
+
+	(void)raw;
+	(void)raw_len;
+	lb_hlc_format(e->ts, ts);
+	if (a->json) {
+		char h[65], p[65];
+		json_t *j, *body = NULL;
+		lb_hex(h, hash, LB_HASH_BYTES);
+		lb_hex(p, e->prev, LB_HASH_BYTES);
+		if (e->op == LB_OP_PUT && !(body = lb_body_to_json(e->body, e->body_len, NULL)))
+			return 1;
+		j = json_pack("{s:I, s:I, s:s, s:s, s:s#, s:s#, s:o, s:i, s:s, s:s}", "seq",
+		              (json_int_t)e->seq, "hlc", (json_int_t)e->ts, "time", ts, "op",
+		              e->op == LB_OP_PUT ? "put" : "del", "type", e->type, (int)e->type_len, "id",
+		              e->id, (int)e->id_len, "body", body ? body : json_null(), "schema",
+		              (int)e->schema, "prev", p, "hash", h);
+		if (!j)
+			return 1;
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+	} else {
+		printf("%llu  %s  %s  %.*s  %.*s", (unsigned long long)e->seq, ts,
+		       e->op == LB_OP_PUT ? "put" : "del", (int)e->type_len, e->type, (int)e->id_len,
+		       e->id);
+		if (e->op == LB_OP_PUT) {
+			putchar(' ');
+			putchar(' ');
+			print_json_value(e->body, e->body_len, JSON_COMPACT);
+		}
+	}
+	putchar('\n');
+	return ferror(stdout) != 0;
+}
+
+static int cmd_log(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	unsigned long long since = 1;
+	char *end;
+	lb_err e;
+
+	if (a->npos)
+		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
+	if (a->since) {
+		errno = 0;
+		since = strtoull(a->since, &end, 10);
+		if (errno || *end || !*a->since || a->since[0] == '-')
+			return bad_usage(a->cmd, "--since needs a sequence number");
+	}
+	if ((e = open_node(a, 1, &n, &d)))
+		return die(a->cmd, e, &d);
+	e = lb_node_log(n, since, log_cb, a, &d);
+	lb_node_close(n);
+	return e ? die(a->cmd, e, &d) : 0;
+}
+
+/* ---- verify ----------------------------------------------------------------- */
+
+static int cmd_verify(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	struct lb_node_info info;
+	struct lb_verify_report r;
+	char t0[LB_HLC_STRLEN], t1[LB_HLC_STRLEN], root[65], origin[65];
+	double start = now_s();
+	lb_err e;
+
+	if (a->npos)
+		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
+	if ((e = open_node(a, 1, &n, &d)))
+		return die(a->cmd, e, &d);
+	if ((e = lb_node_info(n, &info, &d))) {
+		lb_node_close(n);
+		return die(a->cmd, e, &d);
+	}
+	e = lb_node_verify(n, &r, &d);
+	lb_node_close(n);
+	lb_hex(root, r.root, LB_HASH_BYTES);
+	lb_hex(origin, info.origin, LB_PK_BYTES);
+	if (a->json) {
+		json_t *j = json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:s}", "ok", e == LB_OK, "village",
+		                      info.village, "origin", origin, "entries", (json_int_t)r.entries,
+		                      "heads", (json_int_t)r.heads, "records", (json_int_t)r.records,
+		                      "root", root);
+		if (e) {
+			json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
+			json_object_set_new(j, "error", json_string(lb_errname(e)));
+			json_object_set_new(j, "message", json_string(lb_diag_msg(&d, e)));
+		}
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+	}
+	if (e) {
+		if (r.bad_seq)
+			fprintf(stderr, PROG " verify: FAILED at seq %llu: %s\n",
+			        (unsigned long long)r.bad_seq, lb_diag_msg(&d, e));
+		else
+			fprintf(stderr, PROG " verify: FAILED: %s\n", lb_diag_msg(&d, e));
+		return lb_exit_status(e);
+	}
+	if (a->json)
+		return 0;
+	lb_hlc_format(r.first_ts, t0);
+	lb_hlc_format(r.last_ts, t1);
+	printf("verify: OK (%.2f s)\n", now_s() - start);
+	printf("  village   %s%s%s%s\n", info.village, info.name[0] ? " (" : "", info.name,
+	       info.name[0] ? ")" : "");
+	printf("  signer    %s\n", origin);
+	printf("  entries   %llu, chain and hashes intact\n", (unsigned long long)r.entries);
+	printf("  heads     %llu signed heads, all valid\n", (unsigned long long)r.heads);
+	if (r.entries)
+		printf("  span      %s .. %s\n", t0, t1);
+	printf("  root      %s\n", root);
+	printf("  state     %llu records equal a replay of the log\n", (unsigned long long)r.records);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct args *);
+	} table[] = {{"init", cmd_init}, {"id", cmd_id},   {"put", cmd_put},       {"get", cmd_get},
+	             {"rm", cmd_rm},     {"ls", cmd_ls},   {"log", cmd_log},       {"verify", cmd_verify}};
+	struct args a;
+	int rc;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, PROG ": libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage_all(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if ((rc = parse_args(argc, argv, &a))) {
+		free(a.pos);
+		return rc;
+	}
+	rc = -1;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		if (strcmp(table[i].name, a.cmd) != 0)
+			continue;
+		if (a.help)
+			rc = usage_cmd(a.cmd, stdout, 0);
+		else if (!a.dir || !*a.dir)
+			rc = bad_usage(a.cmd, "no node directory: give -d DIR or set LUMBUNG_DIR");
+		else
+			rc = table[i].fn(&a);
+		break;
+	}
+	if (rc == -1) {
+		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
+		usage_all(stderr);
+		rc = EXIT_USAGE;
+	}
+	free(a.pos);
+	if (fflush(stdout) != 0 && rc == 0) {
+		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		rc = lb_exit_status(LB_EIO);
+	}
+	return rc;
+}

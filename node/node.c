@@ -1,0 +1,718 @@
+/*
+ * node.c — the village node store: init, open, write, read (see node.h).
+ *
+ * Every write is one LMDB write transaction that appends entries, updates
+ * records, stores one signed head and moves the tip.  Because LMDB commits
+ * atomically (copy-on-write pages, then one meta page flip) a crash at any
+ * point leaves either the whole transaction or none of it.
+ *
+ * A full map (MDB_MAP_FULL) is not an error for the user: the transaction
+ * is aborted, the map doubled and the same ops applied again; the ops are
+ * still in the caller's memory, so the retry is exact.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "node_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hlc.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define MAX_GROWTHS 16
+#define FORMAT_VERSION "1"
+
+lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what)
+{
+	if (rc == ENOSPC)
+		return lb_fail(d, LB_EFULL, "%s: disk full; nothing of this transaction was written",
+		               what);
+	if (rc == EACCES || rc == EROFS || rc == EIO)
+		return lb_fail(d, LB_EIO, "%s: %s", what, mdb_strerror(rc));
+	if (rc == ENOMEM)
+		return lb_fail(d, LB_ENOMEM, "%s: out of memory", what);
+	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
+	    rc == MDB_VERSION_MISMATCH)
+		return lb_fail(d, LB_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
+	return lb_fail(d, LB_ESTORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+size_t lb_rkey(uint8_t *k, const char *type, size_t type_len, const char *id, size_t id_len)
+{
+	memcpy(k, type, type_len);
+	k[type_len] = 0;
+	memcpy(k + type_len + 1, id, id_len);
+	return type_len + 1 + id_len;
+}
+
+int lb_meta_get(struct lb_node *n, MDB_txn *txn, const char *name, MDB_val *v)
+{
+	MDB_val k = {strlen(name), (void *)name};
+	return mdb_get(txn, n->meta, &k, v);
+}
+
+static int meta_put(struct lb_node *n, MDB_txn *txn, const char *name, const void *p, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
+	return mdb_put(txn, n->meta, &k, &v, 0);
+}
+
+lb_err lb_node_read_tip(struct lb_node *n, MDB_txn *txn, uint64_t *seq,
+                        uint8_t hash[LB_HASH_BYTES], uint64_t *ts, struct lb_merkle *m,
+                        struct lb_diag *d)
+{
+	MDB_val v;
+	int rc = lb_meta_get(n, txn, "tip", &v);
+
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		*ts = 0;
+		memset(hash, 0, LB_HASH_BYTES);
+		lb_merkle_init(m);
+		return LB_OK;
+	}
+	if (rc)
+		return lb_mdb_fail(d, rc, "reading the log tip");
+	if (v.mv_size != LB_TIP_LEN)
+		return lb_fail(d, LB_ECORRUPT, "meta tip has %zu bytes, expected %d", v.mv_size,
+		               LB_TIP_LEN);
+	*seq = lb_be64_get(v.mv_data);
+	memcpy(hash, (uint8_t *)v.mv_data + 8, LB_HASH_BYTES);
+	*ts = lb_be64_get((uint8_t *)v.mv_data + 8 + LB_HASH_BYTES);
+	if ((rc = lb_meta_get(n, txn, "merkle", &v)))
+		return rc == MDB_NOTFOUND ? lb_fail(d, LB_ECORRUPT, "meta merkle is missing")
+		                          : lb_mdb_fail(d, rc, "reading the Merkle frontier");
+	if (lb_merkle_decode(m, v.mv_data, v.mv_size) || m->size != *seq)
+		return lb_fail(d, LB_ECORRUPT, "meta merkle does not match the tip (seq %llu)",
+		               (unsigned long long)*seq);
+	return LB_OK;
+}
+
+/* mdb_txn_begin that adopts a map grown by another process. */
+int lb_node_txn_begin(struct lb_node *n, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(n->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		if ((rc = mdb_env_set_mapsize(n->env, 0)) == 0)
+			rc = mdb_txn_begin(n->env, NULL, flags, txn);
+	}
+	return rc;
+}
+
+static int grow_map(struct lb_node *n)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(n->env, &info);
+	if (rc)
+		return rc;
+	return mdb_env_set_mapsize(n->env, info.me_mapsize * 2);
+}
+
+static char *path_join(const char *dir, const char *file)
+{
+	size_t a = strlen(dir), b = strlen(file);
+	char *p = malloc(a + b + 2);
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, file, b + 1);
+	}
+	return p;
+}
+
+static bool file_exists(const char *dir, const char *file)
+{
+	char *p = path_join(dir, file);
+	bool r = p && access(p, F_OK) == 0;
+	free(p);
+	return r;
+}
+
+/* Open the LMDB environment and the four databases. */
+static lb_err open_env(struct lb_node *n, size_t map_size, bool create, struct lb_diag *d)
+{
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	unsigned dbflags = create ? MDB_CREATE : 0;
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&n->env)))
+		return lb_mdb_fail(d, rc, "creating the LMDB environment");
+	if ((rc = mdb_env_set_maxdbs(n->env, 8)))
+		return lb_mdb_fail(d, rc, "configuring LMDB");
+	if ((rc = mdb_env_open(n->env, n->dir, 0, 0600))) {
+		lb_err e = lb_mdb_fail(d, rc, n->dir);
+		mdb_env_close(n->env);
+		n->env = NULL;
+		return e;
+	}
+	/* A process killed mid-read leaves a stale reader slot; clear it so
+	 * it cannot pin old pages forever. */
+	mdb_reader_check(n->env, &dead);
+	if (!map_size)
+		map_size = DEFAULT_MAP_SIZE;
+	if (mdb_env_info(n->env, &info) == 0 && info.me_mapsize < map_size)
+		mdb_env_set_mapsize(n->env, map_size);
+
+	if ((rc = lb_node_txn_begin(n, create ? 0 : MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "opening the store");
+	if ((rc = mdb_dbi_open(txn, "log", dbflags, &n->log)) ||
+	    (rc = mdb_dbi_open(txn, "records", dbflags, &n->records)) ||
+	    (rc = mdb_dbi_open(txn, "heads", dbflags, &n->heads)) ||
+	    (rc = mdb_dbi_open(txn, "meta", dbflags, &n->meta))) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND)
+			return lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung node (databases missing)",
+			               n->dir);
+		return lb_mdb_fail(d, rc, "opening the databases");
+	}
+	/* Commit (not abort) so the dbi handles stay valid. */
+	if ((rc = mdb_txn_commit(txn)))
+		return lb_mdb_fail(d, rc, "opening the databases");
+	return LB_OK;
+}
+
+static struct lb_node *node_new(const char *dir)
+{
+	struct lb_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	if (!(n->dir = strdup(dir))) {
+		free(n);
+		return NULL;
+	}
+	lb_mp_buf_init(&n->buf);
+	lb_mp_buf_init(&n->hbuf);
+	return n;
+}
+
+void lb_node_close(struct lb_node *n)
+{
+	if (!n)
+		return;
+	if (n->env)
+		mdb_env_close(n->env);
+	lb_key_wipe(&n->key);
+	lb_mp_buf_free(&n->buf);
+	lb_mp_buf_free(&n->hbuf);
+	free(n->dir);
+	free(n);
+}
+
+lb_err lb_node_init(const char *dir, const char *village, const char *name,
+                    uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	struct lb_node *n = NULL;
+	char *sec = NULL, *pub = NULL;
+	MDB_txn *txn = NULL;
+	struct stat st;
+	uint8_t schema[4] = {0, 0, 0, 0};
+	bool made_key = false;
+	lb_err e;
+	int rc;
+
+	if (!dir || !*dir)
+		return lb_fail(d, LB_EINVAL, "no node directory given (use -d DIR or set LUMBUNG_DIR)");
+	if (lb_region_level(village) != LB_REGION_DESA)
+		return lb_fail(d, LB_EINVAL,
+		               "\"%.40s\" is not a desa code; expected PP.KK.CC.DDDD, e.g. 33.24.01.2001",
+		               village ? village : "");
+	if (name && (strlen(name) > LB_NODE_NAME_MAX || !lb_utf8_valid(name, strlen(name))))
+		return lb_fail(d, LB_EINVAL, "village name must be valid UTF-8 of at most %d bytes",
+		               LB_NODE_NAME_MAX);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return lb_fail(d, LB_EIO, "%s: %s", dir, strerror(errno));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return lb_fail(d, LB_EIO, "%s: not a directory", dir);
+	if (file_exists(dir, "data.mdb") || file_exists(dir, "node.key"))
+		return lb_fail(d, LB_EEXIST, "%s already holds a node; use another directory", dir);
+
+	if (!(n = node_new(dir)) || !(sec = path_join(dir, "node.key")) ||
+	    !(pub = path_join(dir, "node.pub"))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = lb_key_generate(sec, pub, origin, d)))
+		goto out;
+	made_key = true;
+	if ((e = open_env(n, 0, true, d)))
+		goto out;
+	if ((rc = lb_node_txn_begin(n, 0, &txn))) {
+		e = lb_mdb_fail(d, rc, "initialising the store");
+		goto out;
+	}
+	if ((rc = meta_put(n, txn, "format", FORMAT_VERSION, 1)) ||
+	    (rc = meta_put(n, txn, "village", village, strlen(village))) ||
+	    (rc = meta_put(n, txn, "name", name ? name : "", name ? strlen(name) : 0)) ||
+	    (rc = meta_put(n, txn, "origin", origin, LB_PK_BYTES)) ||
+	    (rc = meta_put(n, txn, "schema", schema, sizeof schema))) {
+		mdb_txn_abort(txn);
+		e = lb_mdb_fail(d, rc, "initialising the store");
+		goto out;
+	}
+	if ((rc = mdb_txn_commit(txn))) {
+		e = lb_mdb_fail(d, rc, "initialising the store");
+		goto out;
+	}
+	e = LB_OK;
+out:
+	lb_node_close(n);
+	if (e && made_key) {
+		/* Leave no half-made node behind: a retry must be possible. */
+		char *p;
+		unlink(sec);
+		unlink(pub);
+		if ((p = path_join(dir, "data.mdb")))
+			unlink(p);
+		free(p);
+		if ((p = path_join(dir, "lock.mdb")))
+			unlink(p);
+		free(p);
+	}
+	free(sec);
+	free(pub);
+	return e;
+}
+
+/* Copy the fixed identity from meta into *info (village, name, origin,
+ * schema). */
+lb_err lb_node_read_identity(struct lb_node *n, MDB_txn *txn, struct lb_node_info *info,
+                            struct lb_diag *d)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = lb_meta_get(n, txn, "village", &v)) || v.mv_size != LB_VILLAGE_LEN)
+		return rc && rc != MDB_NOTFOUND ? lb_mdb_fail(d, rc, "reading meta")
+		                                : lb_fail(d, LB_ECORRUPT, "meta village is missing or invalid");
+	memcpy(info->village, v.mv_data, LB_VILLAGE_LEN);
+	info->village[LB_VILLAGE_LEN] = '\0';
+	if ((rc = lb_meta_get(n, txn, "origin", &v)) || v.mv_size != LB_PK_BYTES)
+		return lb_fail(d, LB_ECORRUPT, "meta origin is missing or invalid");
+	memcpy(info->origin, v.mv_data, LB_PK_BYTES);
+	if ((rc = lb_meta_get(n, txn, "name", &v)) == 0 && v.mv_size <= LB_NODE_NAME_MAX) {
+		memcpy(info->name, v.mv_data, v.mv_size);
+		info->name[v.mv_size] = '\0';
+	}
+	if ((rc = lb_meta_get(n, txn, "schema", &v)) || v.mv_size != 4)
+		return lb_fail(d, LB_ECORRUPT, "meta schema is missing or invalid");
+	info->schema = (uint32_t)((uint8_t *)v.mv_data)[0] << 24 |
+	               (uint32_t)((uint8_t *)v.mv_data)[1] << 16 |
+	               (uint32_t)((uint8_t *)v.mv_data)[2] << 8 | ((uint8_t *)v.mv_data)[3];
+	return LB_OK;
+}
+
+lb_err lb_node_open(struct lb_node **out, const char *dir, const struct lb_node_opts *opts,
+                    struct lb_diag *d)
+{
+	struct lb_node *n;
+	struct lb_node_info info;
+	lb_err e;
+
+	*out = NULL;
+	if (!dir || !*dir)
+		return lb_fail(d, LB_EINVAL, "no node directory given (use -d DIR or set LUMBUNG_DIR)");
+	if (!file_exists(dir, "data.mdb"))
+		return lb_fail(d, LB_ENOTFOUND,
+		               "%s: no lumbung node here (create one with: lumbung init -d %s --village CODE)",
+		               dir, dir);
+	if (!(n = node_new(dir)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	if ((e = open_env(n, opts ? opts->map_size : 0, false, d)))
+		goto fail;
+	if ((e = lb_node_info(n, &info, d)))
+		goto fail;
+	if (!(opts && opts->read_only)) {
+		char *sec = path_join(dir, "node.key");
+		if (!sec) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto fail;
+		}
+		e = lb_key_load(sec, &n->key, d);
+		free(sec);
+		if (e)
+			goto fail;
+		if (memcmp(n->key.pk, info.origin, LB_PK_BYTES) != 0) {
+			e = lb_fail(d, LB_EKEY, "%s/node.key is not the key this node was created with",
+			            dir);
+			goto fail;
+		}
+		n->have_key = true;
+	}
+	*out = n;
+	return LB_OK;
+fail:
+	lb_node_close(n);
+	return e;
+}
+
+lb_err lb_node_info(struct lb_node *n, struct lb_node_info *info, struct lb_diag *d)
+{
+	MDB_txn *txn;
+	struct lb_merkle m;
+	MDB_val v;
+	lb_err e;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading node info");
+	if (!(e = lb_node_read_identity(n, txn, info, d)) &&
+	    !(e = lb_node_read_tip(n, txn, &info->seq, info->hash, &info->ts, &m, d))) {
+		lb_merkle_root(&m, info->root);
+		if (lb_meta_get(n, txn, "live", &v) == 0 && v.mv_size == 8)
+			info->records = lb_be64_get(v.mv_data);
+	}
+	mdb_txn_abort(txn);
+	return e;
+}
+
+static lb_err check_op(const struct lb_change *op, struct lb_diag *d)
+{
+	lb_err e;
+
+	if ((e = lb_type_check(op->type, d)) || (e = lb_id_check(op->id, op->id_len, d)))
+		return e;
+	if (op->op == LB_OP_DEL)
+		return LB_OK;
+	if (op->op != LB_OP_PUT || !op->body)
+		return lb_fail(d, LB_EINVAL, "a put needs a body");
+	if (op->body_len > LB_BODY_MAX)
+		return lb_fail(d, LB_ETOOBIG, "record body is %zu bytes, more than the limit of %d",
+		               op->body_len, LB_BODY_MAX);
+	return lb_mp_check_body(op->body, op->body_len, d);
+}
+
+/* Is the current body of the record at seq equal to body? */
+static int same_body(struct lb_node *n, MDB_txn *txn, uint64_t seq, const uint8_t *body,
+                     size_t len)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	struct lb_entry e;
+
+	lb_be64_put(k, seq);
+	if (mdb_get(txn, n->log, &key, &v) || lb_entry_decode(&e, v.mv_data, v.mv_size, NULL))
+		return 0;
+	return e.op == LB_OP_PUT && e.body_len == len && memcmp(e.body, body, len) == 0;
+}
+
+/* The body of one write attempt.  *mdbrc receives an LMDB failure so the
+ * caller can tell a full map (retry) from anything else. */
+static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change *ops, size_t nops,
+                        unsigned flags, struct lb_commit *c, int *mdbrc, struct lb_diag *d)
+{
+	struct lb_node_info id;
+	struct lb_merkle m;
+	struct lb_head h;
+	uint64_t seq, ts, wall = lb_hlc_wall_ms(), live = 0;
+	uint8_t hash[LB_HASH_BYTES], tip[LB_TIP_LEN], kseq[8], rval[LB_REC_VAL_LEN];
+	uint8_t rk[LB_RKEY_MAX], menc[LB_MERKLE_ENC_MAX];
+	MDB_val k, v;
+	int64_t dlive = 0;
+	lb_err e;
+	int rc;
+
+	*mdbrc = 0;
+	memset(&id, 0, sizeof id);
+	if ((e = lb_node_read_identity(n, txn, &id, d)) ||
+	    (e = lb_node_read_tip(n, txn, &seq, hash, &ts, &m, d)))
+		return e;
+	if (lb_meta_get(n, txn, "live", &v) == 0 && v.mv_size == 8)
+		live = lb_be64_get(v.mv_data);
+
+	for (size_t i = 0; i < nops; i++) {
+		const struct lb_change *op = &ops[i];
+		size_t tl = strlen(op->type);
+		MDB_val rkey = {lb_rkey(rk, op->type, tl, op->id, op->id_len), rk};
+		struct lb_entry en;
+		bool exists = false, was_live = false;
+
+		c->failed_op = i;
+		rc = mdb_get(txn, n->records, &rkey, &v);
+		if (rc == 0 && v.mv_size == LB_REC_VAL_LEN) {
+			exists = true;
+			was_live = ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+		} else if (rc != MDB_NOTFOUND) {
+			*mdbrc = rc;
+			return rc ? lb_mdb_fail(d, rc, "reading records")
+			          : lb_fail(d, LB_ECORRUPT, "records value has the wrong size");
+		}
+		if (op->op == LB_OP_DEL && !was_live) {
+			if (flags & LB_WRITE_SKIP_UNCHANGED) {
+				c->unchanged++;
+				continue;
+			}
+			return lb_fail(d, LB_ENOTFOUND, "%s %.*s: %s", op->type, (int)op->id_len, op->id,
+			               exists ? "already deleted" : "no such record to delete");
+		}
+		if (op->op == LB_OP_PUT && was_live && (flags & LB_WRITE_SKIP_UNCHANGED) &&
+		    same_body(n, txn, lb_be64_get(v.mv_data), op->body, op->body_len)) {
+			c->unchanged++;
+			continue;
+		}
+
+		seq++;
+		ts = lb_hlc_next(ts, wall);
+		en = (struct lb_entry){.seq = seq,
+		                       .ts = ts,
+		                       .op = op->op,
+		                       .type = op->type,
+		                       .type_len = tl,
+		                       .id = op->id,
+		                       .id_len = op->id_len,
+		                       .body = op->body,
+		                       .body_len = op->body_len,
+		                       .schema = id.schema};
+		memcpy(en.prev, hash, LB_HASH_BYTES);
+		lb_mp_buf_reset(&n->buf);
+		if ((e = lb_entry_encode(&n->buf, &en)))
+			return lb_fail(d, e, "out of memory encoding an entry");
+		lb_hash(hash, n->buf.sb.data, n->buf.sb.size);
+		lb_merkle_append(&m, hash);
+
+		lb_be64_put(kseq, seq);
+		k = (MDB_val){8, kseq};
+		v = (MDB_val){n->buf.sb.size, n->buf.sb.data};
+		if ((rc = mdb_put(txn, n->log, &k, &v, MDB_APPEND))) {
+			*mdbrc = rc;
+			return lb_mdb_fail(d, rc, "appending to the log");
+		}
+		lb_be64_put(rval, seq);
+		rval[8] = op->op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED;
+		v = (MDB_val){LB_REC_VAL_LEN, rval};
+		if ((rc = mdb_put(txn, n->records, &rkey, &v, 0))) {
+			*mdbrc = rc;
+			return lb_mdb_fail(d, rc, "updating records");
+		}
+		dlive += (op->op == LB_OP_PUT) - was_live;
+		if (!c->written++)
+			c->first_seq = seq;
+		c->last_seq = seq;
+	}
+	c->failed_op = 0;
+	if (!c->written)
+		return LB_OK;
+
+	/* One signature for the whole transaction. */
+	memset(&h, 0, sizeof h);
+	memcpy(h.village, id.village, sizeof h.village);
+	memcpy(h.origin, id.origin, LB_PK_BYTES);
+	h.seq = seq;
+	memcpy(h.hash, hash, LB_HASH_BYTES);
+	lb_merkle_root(&m, h.root);
+	h.ts = ts;
+	lb_mp_buf_reset(&n->hbuf);
+	if ((e = lb_head_sign(&n->hbuf, &h, &n->key)))
+		return lb_fail(d, e, "out of memory signing the head");
+	k = (MDB_val){8, kseq};
+	v = (MDB_val){n->hbuf.sb.size, n->hbuf.sb.data};
+	if ((rc = mdb_put(txn, n->heads, &k, &v, MDB_APPEND))) {
+		*mdbrc = rc;
+		return lb_mdb_fail(d, rc, "storing the signed head");
+	}
+	lb_be64_put(tip, seq);
+	memcpy(tip + 8, hash, LB_HASH_BYTES);
+	lb_be64_put(tip + 8 + LB_HASH_BYTES, ts);
+	lb_be64_put(kseq, (uint64_t)((int64_t)live + dlive));
+	if ((rc = meta_put(n, txn, "tip", tip, sizeof tip)) ||
+	    (rc = meta_put(n, txn, "merkle", menc, lb_merkle_encode(&m, menc))) ||
+	    (rc = meta_put(n, txn, "live", kseq, 8))) {
+		*mdbrc = rc;
+		return lb_mdb_fail(d, rc, "updating the log tip");
+	}
+	return LB_OK;
+}
+
+lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
+                     struct lb_commit *c, struct lb_diag *d)
+{
+	struct lb_commit tmp;
+	lb_err e;
+	int rc;
+
+	if (!c)
+		c = &tmp;
+	memset(c, 0, sizeof *c);
+	if (!n->have_key)
+		return lb_fail(d, LB_EINVAL, "node was opened read-only");
+	for (size_t i = 0; i < nops; i++) {
+		if ((e = check_op(&ops[i], d))) {
+			c->failed_op = i;
+			return lb_diag_prefix(d, "%s %.*s", ops[i].type ? ops[i].type : "?",
+			                      (int)(ops[i].id_len > 64 ? 64 : ops[i].id_len),
+			                      ops[i].id ? ops[i].id : "");
+		}
+	}
+	if (nops == 0)
+		return LB_OK;
+
+	for (int growths = 0;; growths++) {
+		MDB_txn *txn;
+		int mdbrc = 0;
+
+		memset(c, 0, sizeof *c);
+		if ((rc = lb_node_txn_begin(n, 0, &txn)))
+			return lb_mdb_fail(d, rc, "starting a write");
+		e = write_txn(n, txn, ops, nops, flags, c, &mdbrc, d);
+		if (e || !c->written) {
+			mdb_txn_abort(txn);
+			if (e && mdbrc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
+				if ((rc = grow_map(n)))
+					return lb_mdb_fail(d, rc, "growing the store");
+				continue;
+			}
+			return e;
+		}
+		rc = mdb_txn_commit(txn);
+		if (rc == 0)
+			return LB_OK;
+		if (rc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
+			if ((rc = grow_map(n)))
+				return lb_mdb_fail(d, rc, "growing the store");
+			continue;
+		}
+		memset(c, 0, sizeof *c);
+		return lb_mdb_fail(d, rc, "committing");
+	}
+}
+
+lb_err lb_node_get(struct lb_node *n, const char *type, const char *id, size_t id_len,
+                   uint8_t **body, size_t *body_len, uint64_t *seq, struct lb_diag *d)
+{
+	uint8_t rk[LB_RKEY_MAX], kseq[8];
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct lb_entry e;
+	uint64_t s;
+	lb_err err;
+	int rc;
+
+	*body = NULL;
+	*body_len = 0;
+	if ((err = lb_type_check(type, d)) || (err = lb_id_check(id, id_len, d)))
+		return err;
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	k = (MDB_val){lb_rkey(rk, type, strlen(type), id, id_len), rk};
+	rc = mdb_get(txn, n->records, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		err = lb_fail(d, LB_ENOTFOUND, "%s %.*s: no such record", type, (int)id_len, id);
+		goto out;
+	}
+	if (rc || v.mv_size != LB_REC_VAL_LEN) {
+		err = rc ? lb_mdb_fail(d, rc, "reading records")
+		         : lb_fail(d, LB_ECORRUPT, "records value has the wrong size");
+		goto out;
+	}
+	s = lb_be64_get(v.mv_data);
+	if (((uint8_t *)v.mv_data)[8] != LB_REC_LIVE) {
+		err = lb_fail(d, LB_ENOTFOUND, "%s %.*s: deleted (seq %llu)", type, (int)id_len, id,
+		              (unsigned long long)s);
+		goto out;
+	}
+	lb_be64_put(kseq, s);
+	k = (MDB_val){8, kseq};
+	if ((rc = mdb_get(txn, n->log, &k, &v))) {
+		err = lb_fail(d, LB_ECORRUPT, "%s %.*s: log entry %llu is missing", type, (int)id_len,
+		              id, (unsigned long long)s);
+		goto out;
+	}
+	if ((err = lb_entry_decode(&e, v.mv_data, v.mv_size, d))) {
+		lb_diag_prefix(d, "seq %llu", (unsigned long long)s);
+		err = LB_ECORRUPT;
+		goto out;
+	}
+	if (!(*body = malloc(e.body_len))) {
+		err = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*body, e.body, e.body_len);
+	*body_len = e.body_len;
+	if (seq)
+		*seq = s;
+	err = LB_OK;
+out:
+	mdb_txn_abort(txn);
+	return err;
+}
+
+lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
+                  struct lb_diag *d)
+{
+	uint8_t rk[LB_TYPE_MAX + 1];
+	size_t tl;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	lb_err err;
+	int rc;
+
+	if ((err = lb_type_check(type, d)))
+		return err;
+	tl = strlen(type);
+	memcpy(rk, type, tl);
+	rk[tl] = 0;
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	if ((rc = mdb_cursor_open(txn, n->records, &cur))) {
+		mdb_txn_abort(txn);
+		return lb_mdb_fail(d, rc, "reading records");
+	}
+	k = (MDB_val){tl + 1, rk};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= tl + 1 || memcmp(k.mv_data, rk, tl + 1) != 0)
+			break;
+		if (v.mv_size != LB_REC_VAL_LEN || ((uint8_t *)v.mv_data)[8] != LB_REC_LIVE)
+			continue;
+		if (cb(ctx, (const char *)k.mv_data + tl + 1, k.mv_size - tl - 1))
+			break;
+	}
+	err = (rc == 0 || rc == MDB_NOTFOUND) ? LB_OK : lb_mdb_fail(d, rc, "reading records");
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
+                   struct lb_diag *d)
+{
+	uint8_t kseq[8], hash[LB_HASH_BYTES];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct lb_entry e;
+	lb_err err = LB_OK;
+	int rc;
+
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	if ((rc = mdb_cursor_open(txn, n->log, &cur))) {
+		mdb_txn_abort(txn);
+		return lb_mdb_fail(d, rc, "reading the log");
+	}
+	lb_be64_put(kseq, since ? since : 1);
+	k = (MDB_val){8, kseq};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((err = lb_entry_decode(&e, v.mv_data, v.mv_size, d))) {
+			lb_diag_prefix(d, "seq %llu",
+			               (unsigned long long)(k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0));
+			err = LB_ECORRUPT;
+			break;
+		}
+		lb_hash(hash, v.mv_data, v.mv_size);
+		if (cb(ctx, &e, hash, v.mv_data, v.mv_size))
+			break;
+	}
+	if (!err && rc != 0 && rc != MDB_NOTFOUND)
+		err = lb_mdb_fail(d, rc, "reading the log");
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}

@@ -1,0 +1,150 @@
+/*
+ * node.h — a village node: one LMDB environment holding the change log,
+ * the current state of every record, the signed heads and node metadata.
+ *
+ * Layout (named databases, docs/FORMAT.md):
+ *
+ *   log      seq (u64 big-endian)  -> canonical entry (entry.h)
+ *   records  type NUL id           -> seq (u64 BE) || flag (0 live, 1 deleted)
+ *   heads    seq (u64 BE)          -> signed head (head.h) covering seq
+ *   meta     name                  -> village, name, origin, schema, tip, merkle
+ *
+ * The records db points into the log instead of copying bodies: current
+ * state is "the last entry for this key", so keeping only its seq makes the
+ * state a pure function of the log (and verify can prove it is).
+ *
+ * Invariants, kept by lb_node_write in one LMDB write transaction:
+ *   - log keys are 1..n with no gaps; entry k's prev is the hash of entry k-1;
+ *   - timestamps strictly increase; every transaction ends with a signed head
+ *     for its last entry, so the last entry is always covered by a head;
+ *   - records[key] names the last entry for key.
+ * LMDB serialises write transactions across processes, and every write reads
+ * the tip inside its own transaction, so several processes (the operator's
+ * CLI and a sync daemon) can write one node and still form a single chain.
+ *
+ * Thread safety: one struct lb_node per process per directory (an LMDB
+ * rule); calls on one handle must not run concurrently.
+ */
+#ifndef LB_NODE_H
+#define LB_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../schema/err.h"
+#include "../schema/text.h"
+#include "entry.h"
+#include "head.h"
+#include "key.h"
+
+#define LB_NODE_NAME_MAX 128
+
+struct lb_node;
+
+struct lb_node_opts {
+	size_t map_size;  /* initial LMDB map size in bytes; 0: 1 GiB. It grows
+	                     by doubling whenever it fills. */
+	bool read_only;   /* do not load the secret key; writes fail LB_EINVAL */
+};
+
+/* Create a new node in dir (created 0700 if missing; must not already hold
+ * a node): key pair (node.key 0600, node.pub), LMDB environment and meta.
+ * village must be a desa code; name may be NULL.  The origin public key is
+ * returned in origin.  LB_EINVAL (bad code/name), LB_EEXIST, LB_EIO. */
+lb_err lb_node_init(const char *dir, const char *village, const char *name,
+                    uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
+
+/* Open an existing node.  opts may be NULL for defaults.  Unless read_only,
+ * the secret key is loaded (and refused with LB_EPERM if others can read
+ * it).  LB_ENOTFOUND when dir holds no node.  Close with lb_node_close. */
+lb_err lb_node_open(struct lb_node **out, const char *dir, const struct lb_node_opts *opts,
+                    struct lb_diag *d);
+
+/* Close and free; wipes the secret key.  NULL is allowed. */
+void lb_node_close(struct lb_node *n);
+
+struct lb_node_info {
+	char village[LB_VILLAGE_LEN + 1];
+	char name[LB_NODE_NAME_MAX + 1];
+	uint8_t origin[LB_PK_BYTES];
+	uint32_t schema;             /* schema version new entries get */
+	uint64_t seq;                /* last seq, 0 when the log is empty */
+	uint8_t hash[LB_HASH_BYTES]; /* hash of entry seq (zeros when empty) */
+	uint8_t root[LB_HASH_BYTES]; /* Merkle root over entries 1..seq */
+	uint64_t ts;                 /* HLC of entry seq */
+	uint64_t records;            /* live records */
+};
+
+/* Fill info from the node's metadata.  LB_ESTORE/LB_ECORRUPT on failure. */
+lb_err lb_node_info(struct lb_node *n, struct lb_node_info *info, struct lb_diag *d);
+
+/* One change requested by a writer (becomes one entry).  Pointers are borrowed for the call. */
+struct lb_change {
+	enum lb_op op;
+	const char *type;    /* NUL-terminated */
+	const char *id;
+	size_t id_len;
+	const uint8_t *body; /* canonical map (body.h), ignored for del */
+	size_t body_len;
+};
+
+struct lb_commit {
+	uint64_t first_seq;    /* first entry written (0 if none)       */
+	uint64_t last_seq;     /* last entry written / the signed head  */
+	size_t written;        /* entries appended                      */
+	size_t unchanged;      /* ops skipped by LB_WRITE_SKIP_UNCHANGED */
+	size_t failed_op;      /* on error: index of the op at fault    */
+};
+
+/* Skip puts whose body equals the current body, and dels of records that
+ * are absent or deleted, instead of writing (or refusing) them. */
+#define LB_WRITE_SKIP_UNCHANGED 1u
+
+/* Apply ops in one transaction: append one entry per op, update records,
+ * sign one head for the last entry.  All or nothing: on any error nothing
+ * is written and c->failed_op names the op (when the error is an op's).
+ * A full map is grown and the transaction retried; a full disk gives
+ * LB_EFULL.  Errors: LB_EINVAL/LB_ETOOBIG/LB_EMALFORMED (bad op),
+ * LB_ENOTFOUND (del of a missing record), LB_EFULL, LB_ESTORE, LB_ENOMEM.
+ * c may be NULL. */
+lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
+                     struct lb_commit *c, struct lb_diag *d);
+
+/* The current body of (type, id): *body is a malloc'd copy the caller
+ * frees with free(); *seq (may be NULL) the entry it came from.
+ * LB_ENOTFOUND when absent or deleted (message says which). */
+lb_err lb_node_get(struct lb_node *n, const char *type, const char *id, size_t id_len,
+                   uint8_t **body, size_t *body_len, uint64_t *seq, struct lb_diag *d);
+
+/* Call cb for every live id of type, in byte order.  The id is borrowed
+ * for the call.  cb returns 0 to go on, non-zero to stop (no error). */
+typedef int (*lb_id_cb)(void *ctx, const char *id, size_t id_len);
+lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
+                  struct lb_diag *d);
+
+/* Call cb for every entry with seq >= since, in order, inside one read
+ * transaction.  e, hash and raw are borrowed for the call.  cb returns 0 to
+ * go on, non-zero to stop.  LB_ECORRUPT if an entry does not decode. */
+typedef int (*lb_entry_cb)(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                           const uint8_t *raw, size_t raw_len);
+lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
+                   struct lb_diag *d);
+
+struct lb_verify_report {
+	uint64_t entries;  /* entries checked */
+	uint64_t heads;    /* signed heads checked */
+	uint64_t records;  /* state rows checked */
+	uint64_t bad_seq;  /* first bad seq, 0 if the failure is not an entry's */
+	uint64_t first_ts, last_ts;
+	uint8_t root[LB_HASH_BYTES];
+};
+
+/* Recompute every entry hash and the chain, every signed head (signature,
+ * hash, Merkle root) and check the records db equals a replay of the log,
+ * all in one read transaction (a consistent snapshot even while another
+ * process writes).  LB_OK when everything holds; otherwise LB_ECORRUPT or
+ * LB_ESIG with the first bad seq in r->bad_seq and the reason in d. */
+lb_err lb_node_verify(struct lb_node *n, struct lb_verify_report *r, struct lb_diag *d);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * node_int.h — the node handle and LMDB helpers shared by node.c and
+ * verify.c.  Private to node/: nothing outside includes it.
+ */
+#ifndef LB_NODE_INT_H
+#define LB_NODE_INT_H
+
+#include <lmdb.h>
+
+#include "node.h"
+
+struct lb_node {
+	MDB_env *env;
+	MDB_dbi log, records, heads, meta;
+	char *dir;
+	bool have_key;
+	struct lb_key key;
+	struct lb_mp_buf buf;  /* scratch for entry encoding */
+	struct lb_mp_buf hbuf; /* scratch for head encoding  */
+};
+
+/* records value: seq (8, BE) || flag (1) */
+#define LB_REC_VAL_LEN 9
+#define LB_REC_LIVE 0
+#define LB_REC_DELETED 1
+
+/* meta "tip": seq (8, BE) || hash (32) || ts (8, BE) */
+#define LB_TIP_LEN (8 + LB_HASH_BYTES + 8)
+
+static inline void lb_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static inline uint64_t lb_be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Map an LMDB return code to lb_err with a message naming what failed. */
+lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what);
+
+/* Records key "type\0id" into k (at least LB_TYPE_MAX + 1 + LB_ID_MAX
+ * bytes); returns its length. */
+#define LB_RKEY_MAX (LB_TYPE_MAX + 1 + LB_ID_MAX)
+size_t lb_rkey(uint8_t *k, const char *type, size_t type_len, const char *id, size_t id_len);
+
+/* Read the tip and the Merkle frontier inside txn.  An empty log gives
+ * seq 0, zero hash, ts 0 and an empty tree. */
+lb_err lb_node_read_tip(struct lb_node *n, MDB_txn *txn, uint64_t *seq,
+                        uint8_t hash[LB_HASH_BYTES], uint64_t *ts, struct lb_merkle *m,
+                        struct lb_diag *d);
+
+/* Read the fixed identity (village, name, origin, schema) from meta into
+ * info inside txn.  LB_ECORRUPT when missing. */
+lb_err lb_node_read_identity(struct lb_node *n, MDB_txn *txn, struct lb_node_info *info,
+                             struct lb_diag *d);
+
+/* mdb_txn_begin on the node's env that adopts a map grown by another
+ * process (MDB_MAP_RESIZED).  Returns an LMDB code. */
+int lb_node_txn_begin(struct lb_node *n, unsigned flags, MDB_txn **txn);
+
+/* Read a meta value inside txn; borrowed until the txn ends. */
+int lb_meta_get(struct lb_node *n, MDB_txn *txn, const char *name, MDB_val *v);
+
+#endif

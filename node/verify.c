@@ -1,0 +1,321 @@
+/*
+ * verify.c — full integrity check of a node (lb_node_verify in node.h).
+ *
+ * One read transaction gives a consistent snapshot, so verify can run while
+ * the operator or a sync daemon writes.  Three passes:
+ *
+ *  1. the log, in order: every entry decodes canonically, its key equals its
+ *     seq, its prev equals the hash of the entry before, timestamps rise;
+ *     the Merkle tree is rebuilt; each signed head met on the way is checked
+ *     (signature by the node's origin key, village, hash, tree root).
+ *  2. the end: the last entry is covered by a signed head, no head points
+ *     past the log, and the tip and Merkle frontier in meta match.
+ *  3. state = replay: (a) every entry's key has a records row pointing at
+ *     that entry or a later one, and (b) every records row points at an
+ *     entry for the same key with the matching operation.  (a) and (b)
+ *     together mean each row names the *last* entry for its key, which is
+ *     exactly what replaying the log would produce, without holding the
+ *     replayed state in memory.
+ *
+ * When a prev link breaks between seq k-1 and k, either entry k-1 was
+ * changed (its hash moved) or entry k was (its prev field moved).  We look
+ * one step ahead: if entry k still chains to what follows, k is intact and
+ * k-1 is the altered one.  That names the tampered entry for a single
+ * change, which is what an operator needs to look at first.
+ */
+#include "node_int.h"
+
+#include <string.h>
+
+struct vstate {
+	struct lb_node *n;
+	MDB_txn *txn;
+	struct lb_verify_report *r;
+	struct lb_diag *d;
+	struct lb_node_info id;
+};
+
+static lb_err bad(struct vstate *s, uint64_t seq, lb_err code, const char *fmt, const char *why)
+{
+	s->r->bad_seq = seq;
+	return lb_fail(s->d, code, fmt, (unsigned long long)seq, why);
+}
+
+/* Does entry seq hash to what the next link (entry seq+1's prev, or the
+ * signed head at seq) says?  Used only to assign blame after a break. */
+static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw)
+{
+	uint8_t k[8], h[LB_HASH_BYTES];
+	MDB_val key = {8, k}, v;
+	struct lb_entry e;
+	struct lb_head hd;
+
+	lb_hash(h, raw->mv_data, raw->mv_size);
+	lb_be64_put(k, seq);
+	if (mdb_get(s->txn, s->n->heads, &key, &v) == 0 &&
+	    lb_head_open(&hd, v.mv_data, v.mv_size, s->id.origin, NULL) == LB_OK)
+		return memcmp(hd.hash, h, LB_HASH_BYTES) == 0;
+	lb_be64_put(k, seq + 1);
+	if (mdb_get(s->txn, s->n->log, &key, &v) == 0 &&
+	    lb_entry_decode(&e, v.mv_data, v.mv_size, NULL) == LB_OK)
+		return memcmp(e.prev, h, LB_HASH_BYTES) == 0;
+	return false;
+}
+
+static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq,
+                         const uint8_t hash[LB_HASH_BYTES], const struct lb_merkle *m)
+{
+	struct lb_head h;
+	uint8_t root[LB_HASH_BYTES];
+	lb_err e;
+
+	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, s->id.origin, s->d))) {
+		s->r->bad_seq = seq;
+		return lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
+	}
+	if (h.seq != seq)
+		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s", "signed head is stored under the wrong seq");
+	if (strcmp(h.village, s->id.village) != 0)
+		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s", "signed head names another village");
+	if (memcmp(h.hash, hash, LB_HASH_BYTES) != 0)
+		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+		           "entry hash does not match its signed head (entry altered)");
+	lb_merkle_root(m, root);
+	if (memcmp(h.root, root, LB_HASH_BYTES) != 0)
+		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+		           "Merkle root in the signed head does not match the log");
+	s->r->heads++;
+	return LB_OK;
+}
+
+/* Pass 1 and 2. */
+static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint64_t *last_seq)
+{
+	MDB_cursor *lc = NULL, *hc = NULL;
+	MDB_val k, v, hk, hv;
+	struct lb_merkle m;
+	struct lb_entry e;
+	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES];
+	uint64_t expect = 1, last_ts = 0, head_seq = 0, tip_seq, tip_ts;
+	uint8_t tip_hash[LB_HASH_BYTES];
+	struct lb_merkle stored;
+	lb_err err = LB_OK;
+	int rc, hrc;
+
+	lb_merkle_init(&m);
+	if ((rc = mdb_cursor_open(s->txn, s->n->log, &lc)) ||
+	    (rc = mdb_cursor_open(s->txn, s->n->heads, &hc))) {
+		err = lb_mdb_fail(s->d, rc, "reading the log");
+		goto out;
+	}
+	hrc = mdb_cursor_get(hc, &hk, &hv, MDB_FIRST);
+	if (hrc == 0)
+		head_seq = hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
+
+	for (rc = mdb_cursor_get(lc, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(lc, &k, &v, MDB_NEXT), expect++) {
+		uint64_t seq = k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0;
+
+		if (seq != expect) {
+			err = bad(s, expect, LB_ECORRUPT, "seq %llu: %s",
+			          "entry is missing (the log skips it)");
+			goto out;
+		}
+		if ((err = lb_entry_decode(&e, v.mv_data, v.mv_size, s->d))) {
+			s->r->bad_seq = seq;
+			lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
+			err = LB_ECORRUPT;
+			if (s->d)
+				s->d->code = err;
+			goto out;
+		}
+		if (e.seq != seq) {
+			err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+			          "entry carries a different seq than its position");
+			goto out;
+		}
+		if (memcmp(e.prev, prev, LB_HASH_BYTES) != 0) {
+			if (seq > 1 && chains_forward(s, seq, &v))
+				err = bad(s, seq - 1, LB_ECORRUPT, "seq %llu: %s",
+				          "entry was altered: its hash no longer matches the prev of the next "
+				          "entry");
+			else
+				err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+				          "prev does not match the hash of the entry before it");
+			goto out;
+		}
+		if (e.ts <= last_ts) {
+			err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+			          "timestamp is not after the previous entry's");
+			goto out;
+		}
+		if (s->r->entries == 0)
+			s->r->first_ts = e.ts;
+		last_ts = e.ts;
+		lb_hash(hash, v.mv_data, v.mv_size);
+		lb_merkle_append(&m, hash);
+
+		while (hrc == 0 && head_seq < seq) { /* a head for a seq the log skipped */
+			err = bad(s, head_seq, LB_ECORRUPT, "seq %llu: %s",
+			          "signed head without a matching log entry");
+			goto out;
+		}
+		if (hrc == 0 && head_seq == seq) {
+			if ((err = check_head(s, &hv, seq, hash, &m)))
+				goto out;
+			hrc = mdb_cursor_get(hc, &hk, &hv, MDB_NEXT);
+			head_seq = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
+		}
+		memcpy(prev, hash, LB_HASH_BYTES);
+		s->r->entries++;
+	}
+	if (rc != MDB_NOTFOUND) {
+		err = lb_mdb_fail(s->d, rc, "reading the log");
+		goto out;
+	}
+	*last_seq = expect - 1;
+	memcpy(last_hash, prev, LB_HASH_BYTES);
+	s->r->last_ts = last_ts;
+	lb_merkle_root(&m, s->r->root);
+
+	if (hrc == 0) {
+		err = bad(s, head_seq, LB_ECORRUPT, "seq %llu: %s",
+		          "signed head points past the end of the log");
+		goto out;
+	}
+	if (*last_seq && s->r->heads == 0) {
+		err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s", "no signed head covers the log");
+		goto out;
+	}
+	if (*last_seq) {
+		/* The last entry must itself carry a head: every write signs it. */
+		uint8_t kk[8];
+		MDB_val key = {8, kk}, hv2;
+		lb_be64_put(kk, *last_seq);
+		if (mdb_get(s->txn, s->n->heads, &key, &hv2) != 0) {
+			err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s",
+			          "entry is not covered by a signed head (appended without signing)");
+			goto out;
+		}
+	}
+	if ((err = lb_node_read_tip(s->n, s->txn, &tip_seq, tip_hash, &tip_ts, &stored, s->d)))
+		goto out;
+	if (tip_seq != *last_seq || memcmp(tip_hash, prev, LB_HASH_BYTES) != 0 ||
+	    (*last_seq && tip_ts != last_ts)) {
+		err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s",
+		          "the node's tip (meta) does not match the end of the log");
+		goto out;
+	}
+	{
+		uint8_t r2[LB_HASH_BYTES];
+		lb_merkle_root(&stored, r2);
+		if (memcmp(r2, s->r->root, LB_HASH_BYTES) != 0)
+			err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s",
+			          "the stored Merkle frontier does not match the log");
+	}
+out:
+	if (lc)
+		mdb_cursor_close(lc);
+	if (hc)
+		mdb_cursor_close(hc);
+	return err;
+}
+
+/* Pass 3 (see the file comment). */
+static lb_err check_state(struct vstate *s, uint64_t last_seq)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, lk, lv;
+	struct lb_entry e;
+	uint8_t rk[LB_RKEY_MAX], kseq[8];
+	uint64_t live = 0, stored_live = 0;
+	lb_err err = LB_OK;
+	int rc;
+
+	/* (a) forward: each entry is reflected by its key's row */
+	if ((rc = mdb_cursor_open(s->txn, s->n->log, &cur)))
+		return lb_mdb_fail(s->d, rc, "reading the log");
+	for (rc = mdb_cursor_get(cur, &lk, &lv, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &lk, &lv, MDB_NEXT)) {
+		uint64_t seq = lb_be64_get(lk.mv_data);
+		if (lb_entry_decode(&e, lv.mv_data, lv.mv_size, NULL))
+			continue; /* pass 1 already reported undecodable entries */
+		k = (MDB_val){lb_rkey(rk, e.type, e.type_len, e.id, e.id_len), rk};
+		if (mdb_get(s->txn, s->n->records, &k, &v) != 0 || v.mv_size != LB_REC_VAL_LEN ||
+		    lb_be64_get(v.mv_data) < seq) {
+			err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+			          "current state does not reflect this entry (records row missing or older)");
+			goto out;
+		}
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+
+	/* (b) backward: each row points at an entry for its key */
+	if ((rc = mdb_cursor_open(s->txn, s->n->records, &cur)))
+		return lb_mdb_fail(s->d, rc, "reading records");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *key = k.mv_data;
+		size_t tl = strnlen(key, k.mv_size);
+		uint64_t seq;
+		uint8_t flag;
+
+		s->r->records++;
+		if (v.mv_size != LB_REC_VAL_LEN || tl >= k.mv_size) {
+			err = lb_fail(s->d, LB_ECORRUPT, "records row %.*s is malformed",
+			              (int)(k.mv_size > 80 ? 80 : k.mv_size), key);
+			goto out;
+		}
+		seq = lb_be64_get(v.mv_data);
+		flag = ((uint8_t *)v.mv_data)[8];
+		lb_be64_put(kseq, seq);
+		lk = (MDB_val){8, kseq};
+		if (seq == 0 || seq > last_seq || mdb_get(s->txn, s->n->log, &lk, &lv) != 0 ||
+		    lb_entry_decode(&e, lv.mv_data, lv.mv_size, NULL) || e.type_len != tl ||
+		    memcmp(e.type, key, tl) != 0 || e.id_len != k.mv_size - tl - 1 ||
+		    memcmp(e.id, key + tl + 1, e.id_len) != 0 ||
+		    flag != (e.op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED)) {
+			err = lb_fail(s->d, LB_ECORRUPT,
+			              "record %.*s %.*s: current state does not match the log "
+			              "(row points at seq %llu)",
+			              (int)tl, key, (int)(k.mv_size - tl - 1 > 64 ? 64 : k.mv_size - tl - 1),
+			              key + tl + 1, (unsigned long long)seq);
+			goto out;
+		}
+		live += flag == LB_REC_LIVE;
+	}
+	if (lb_meta_get(s->n, s->txn, "live", &v) == 0 && v.mv_size == 8)
+		stored_live = lb_be64_get(v.mv_data);
+	if (stored_live != live)
+		err = lb_fail(s->d, LB_ECORRUPT,
+		              "live record count in meta is %llu but the records hold %llu",
+		              (unsigned long long)stored_live, (unsigned long long)live);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	return err;
+}
+
+lb_err lb_node_verify(struct lb_node *n, struct lb_verify_report *r, struct lb_diag *d)
+{
+	struct lb_verify_report tmp;
+	struct vstate s = {.n = n, .r = r ? r : &tmp, .d = d};
+	uint8_t last_hash[LB_HASH_BYTES];
+	uint64_t last_seq = 0;
+	lb_err e;
+	int rc;
+
+	memset(s.r, 0, sizeof *s.r);
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &s.txn)))
+		return lb_mdb_fail(d, rc, "starting verification");
+	if ((e = lb_node_read_identity(n, s.txn, &s.id, d))) {
+		mdb_txn_abort(s.txn);
+		return e;
+	}
+	e = check_log(&s, last_hash, &last_seq);
+	if (!e)
+		e = check_state(&s, last_seq);
+	mdb_txn_abort(s.txn);
+	return e;
+}

@@ -1,0 +1,105 @@
+/*
+ * err.c — error names, messages and the diag helpers.
+ *
+ * The tables are indexed by the enum value; a designated initialiser keeps
+ * each name next to its number so a reorder cannot silently shift them.
+ */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	const char *text;
+} lb_errtab[LB__ECOUNT] = {
+	[LB_OK] = {"ok", "success"},
+	[LB_EINVAL] = {"invalid", "invalid argument"},
+	[LB_ENOMEM] = {"nomem", "out of memory"},
+	[LB_EIO] = {"io", "input/output error"},
+	[LB_ENOTFOUND] = {"not_found", "not found"},
+	[LB_EEXIST] = {"exists", "already exists"},
+	[LB_ECORRUPT] = {"corrupt", "stored data failed an integrity check"},
+	[LB_EMALFORMED] = {"malformed", "malformed input"},
+	[LB_ESCHEMA] = {"schema", "schema violation"},
+	[LB_EKEY] = {"key", "key file problem"},
+	[LB_EPERM] = {"key_perm", "secret key file is readable by others"},
+	[LB_ESIG] = {"bad_signature", "bad signature"},
+	[LB_ETOOBIG] = {"too_large", "input too large"},
+	[LB_ESTORE] = {"store", "storage error"},
+	[LB_EFULL] = {"disk_full", "disk full"},
+	[LB_EBUSY] = {"busy", "resource busy"},
+	[LB_EUNKNOWN_ORIGIN] = {"unknown_origin", "origin key is not enrolled"},
+	[LB_EWRONG_VILLAGE] = {"wrong_village", "origin key is enrolled for another village"},
+	[LB_EGAP] = {"gap", "entries do not continue the receiver's chain"},
+	[LB_EFORK] = {"fork", "same seq with a different hash (history rewritten)"},
+	[LB_ENET] = {"network", "network failure"},
+	[LB_EREFUSED] = {"refused", "refused by peer"},
+};
+
+const char *lb_strerror(lb_err e)
+{
+	if ((unsigned)e >= LB__ECOUNT || !lb_errtab[e].text)
+		return "unknown error";
+	return lb_errtab[e].text;
+}
+
+const char *lb_errname(lb_err e)
+{
+	if ((unsigned)e >= LB__ECOUNT || !lb_errtab[e].name)
+		return "unknown";
+	return lb_errtab[e].name;
+}
+
+int lb_exit_status(lb_err e)
+{
+	if (e == LB_OK)
+		return 0;
+	if (e == LB_ENOTFOUND)
+		return 1;
+	return 2 + (int)e;
+}
+
+lb_err lb_fail(struct lb_diag *d, lb_err code, const char *fmt, ...)
+{
+	if (d) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+		va_end(ap);
+		d->code = code;
+	}
+	return code;
+}
+
+lb_err lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
+{
+	char old[LB_DIAG_MAX];
+	va_list ap;
+	int n;
+
+	if (!d)
+		return LB_OK;
+	memcpy(old, d->msg, sizeof old);
+	if (!old[0])
+		snprintf(old, sizeof old, "%s", lb_strerror(d->code));
+	va_start(ap, fmt);
+	n = vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof d->msg - 2)
+		return d->code;
+	/* "<prefix>: <old message>", truncated to fit */
+	d->msg[n] = ':';
+	d->msg[n + 1] = ' ';
+	memcpy(d->msg + n + 2, old, sizeof d->msg - (size_t)n - 2);
+	d->msg[sizeof d->msg - 1] = '\0';
+	return d->code;
+}
+
+const char *lb_diag_msg(const struct lb_diag *d, lb_err code)
+{
+	if (d && d->msg[0])
+		return d->msg;
+	return lb_strerror(code);
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# deps.sh — install the Debian packages lumbung builds and tests with, but
+# only those that pkg-config (or a header check) cannot find.  Idempotent:
+# on a machine that has everything it prints nothing and exits 0.
+set -eu
+
+missing=""
+need_pc() { # pkg-config module, Debian package
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+need_hdr() { # header, Debian package
+	[ -f "/usr/include/$1" ] || [ -f "/usr/include/$(gcc -print-multiarch 2>/dev/null)/$1" ] ||
+		missing="$missing $2"
+}
+need_cmd() { # command, Debian package
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+
+need_cmd pkg-config pkg-config
+need_cmd gcc gcc
+need_cmd make make
+need_hdr lmdb.h liblmdb-dev
+need_pc msgpack libmsgpack-dev
+need_pc libsodium libsodium-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc jansson libjansson-dev
+need_pc cmocka libcmocka-dev
+need_pc libmicrohttpd libmicrohttpd-dev
+need_hdr csv.h libcsv-dev
+need_cmd python3 python3
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+		echo "deps: missing$missing; run as root: apt-get install$missing" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
