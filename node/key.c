@@ -81,6 +81,26 @@ lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB
 	return LB_OK;
 }
 
+static lb_err mode_ok(const char *path, mode_t mode, struct lb_diag *d)
+{
+	if (!(mode & 077))
+		return LB_OK;
+	return lb_fail(d, LB_EPERM,
+	               "%s: secret key is accessible by group or others (mode %03o); "
+	               "fix with: chmod 600 %s",
+	               path, (unsigned)(mode & 0777), path);
+}
+
+lb_err lb_key_check_mode(const char *sec_path, struct lb_diag *d)
+{
+	struct stat st;
+
+	if (stat(sec_path, &st) != 0)
+		return lb_fail(d, errno == ENOENT ? LB_ENOTFOUND : LB_EKEY, "%s: %s", sec_path,
+		               strerror(errno));
+	return mode_ok(sec_path, st.st_mode, d);
+}
+
 /* Read one "<tag><64 hex>\n" line into out[32]. */
 static lb_err read_keyline(const char *path, const char *tag, uint8_t out[32], int check_mode,
                            struct lb_diag *d)
@@ -98,13 +118,8 @@ static lb_err read_keyline(const char *path, const char *tag, uint8_t out[32], i
 		e = lb_fail(d, LB_EKEY, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (check_mode && (st.st_mode & 077)) {
-		e = lb_fail(d, LB_EPERM,
-		            "%s: secret key is accessible by group or others (mode %03o); "
-		            "fix with: chmod 600 %s",
-		            path, (unsigned)(st.st_mode & 0777), path);
+	if (check_mode && (e = mode_ok(path, st.st_mode, d)))
 		goto out;
-	}
 	n = read(fd, buf, sizeof buf - 1);
 	if (n < 0) {
 		e = lb_fail(d, LB_EKEY, "%s: %s", path, strerror(errno));

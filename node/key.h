@@ -39,6 +39,10 @@ lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB
  * Caller wipes k with lb_key_wipe when done. */
 lb_err lb_key_load(const char *sec_path, struct lb_key *k, struct lb_diag *d);
 
+/* Refuse (LB_EPERM, with the chmod that fixes it) a secret key file that
+ * group or others can access.  A missing file is LB_ENOTFOUND. */
+lb_err lb_key_check_mode(const char *sec_path, struct lb_diag *d);
+
 /* Load a public key file.  LB_EKEY when missing or malformed. */
 lb_err lb_key_load_public(const char *pub_path, uint8_t pk[LB_PK_BYTES], struct lb_diag *d);
 

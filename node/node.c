@@ -326,7 +326,15 @@ lb_err lb_node_open(struct lb_node **out, const char *dir, const struct lb_node_
 		goto fail;
 	if ((e = lb_node_info(n, &info, d)))
 		goto fail;
-	if (!(opts && opts->read_only)) {
+	if (opts && opts->read_only) {
+		/* Reading needs no key, but an exposed secret key is still
+		 * worth stopping for: tell the operator on every command. */
+		char *sec = path_join(dir, "node.key");
+		e = sec ? lb_key_check_mode(sec, d) : lb_fail(d, LB_ENOMEM, "out of memory");
+		free(sec);
+		if (e && e != LB_ENOTFOUND)
+			goto fail;
+	} else {
 		char *sec = path_join(dir, "node.key");
 		if (!sec) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");

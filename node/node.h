@@ -45,7 +45,8 @@ struct lb_node;
 struct lb_node_opts {
 	size_t map_size;  /* initial LMDB map size in bytes; 0: 1 GiB. It grows
 	                     by doubling whenever it fills. */
-	bool read_only;   /* do not load the secret key; writes fail LB_EINVAL */
+	bool read_only;   /* do not load the secret key (its mode is still checked);
+	                     writes fail LB_EINVAL */
 };
 
 /* Create a new node in dir (created 0700 if missing; must not already hold
