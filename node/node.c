@@ -153,10 +153,12 @@ static lb_err open_env(struct lb_node *n, size_t map_size, bool create, struct l
 	/* A process killed mid-read leaves a stale reader slot; clear it so
 	 * it cannot pin old pages forever. */
 	mdb_reader_check(n->env, &dead);
-	if (!map_size)
-		map_size = DEFAULT_MAP_SIZE;
-	if (mdb_env_info(n->env, &info) == 0 && info.me_mapsize < map_size)
+	/* An explicit size is taken as given (LMDB rounds it up to the data
+	 * in use); the default only ever raises the map. */
+	if (map_size)
 		mdb_env_set_mapsize(n->env, map_size);
+	else if (mdb_env_info(n->env, &info) == 0 && info.me_mapsize < DEFAULT_MAP_SIZE)
+		mdb_env_set_mapsize(n->env, DEFAULT_MAP_SIZE);
 
 	if ((rc = lb_node_txn_begin(n, create ? 0 : MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "opening the store");
