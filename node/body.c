@@ -49,7 +49,8 @@ static lb_err put_json(struct lb_mp_buf *out, const json_t *v, int depth, struct
 			kvs[i].v = val;
 			i++;
 		}
-		qsort(kvs, n, sizeof *kvs, kvcmp);
+		if (n)
+			qsort(kvs, n, sizeof *kvs, kvcmp);
 		lb_mp_put_map(out, (uint32_t)n);
 		for (i = 0; i < n && !e; i++) {
 			/* e may already be set by an over-long name above */
