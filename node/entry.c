@@ -81,13 +81,13 @@ lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct l
 		if (lb_mp_next(&peek, &o, d) || o.kind != LB_MP_MAP)
 			return lb_fail(d, LB_EMALFORMED, "entry body: a put entry's body must be a map");
 		if ((err = lb_mp_skip(&r, true, d)))
-			return lb_diag_prefix(d, "entry body");
+			return malformed(d, "entry body");
 		e->body = start;
 		e->body_len = (size_t)(r.p - start);
 	} else {
 		struct lb_mp_obj o;
 		if ((err = lb_mp_next(&r, &o, d)))
-			return lb_diag_prefix(d, "entry body");
+			return malformed(d, "entry body");
 		if (o.kind != LB_MP_NIL)
 			return lb_fail(d, LB_EMALFORMED, "entry body: a del entry must have nil body");
 	}

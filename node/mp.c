@@ -197,8 +197,10 @@ lb_err lb_mp_read_uint(struct lb_mp_rd *r, uint64_t *out, const char *what, stru
 	struct lb_mp_obj o;
 	lb_err e = lb_mp_next(r, &o, d);
 
-	if (e)
-		return lb_diag_prefix(d, "%s", what);
+	if (e) {
+		lb_diag_prefix(d, "%s", what);
+		return e;
+	}
 	if (o.kind != LB_MP_UINT || !o.canonical) {
 		*r = save;
 		return lb_fail(d, LB_EMALFORMED, "%s: expected a canonical unsigned integer", what);
@@ -214,8 +216,10 @@ lb_err lb_mp_read_str(struct lb_mp_rd *r, const uint8_t **s, uint32_t *len, cons
 	struct lb_mp_obj o;
 	lb_err e = lb_mp_next(r, &o, d);
 
-	if (e)
-		return lb_diag_prefix(d, "%s", what);
+	if (e) {
+		lb_diag_prefix(d, "%s", what);
+		return e;
+	}
 	if (o.kind != LB_MP_STR || !o.canonical) {
 		*r = save;
 		return lb_fail(d, LB_EMALFORMED, "%s: expected a canonical string", what);
@@ -232,8 +236,10 @@ lb_err lb_mp_read_binn(struct lb_mp_rd *r, const uint8_t **s, uint32_t n, const 
 	struct lb_mp_obj o;
 	lb_err e = lb_mp_next(r, &o, d);
 
-	if (e)
-		return lb_diag_prefix(d, "%s", what);
+	if (e) {
+		lb_diag_prefix(d, "%s", what);
+		return e;
+	}
 	if (o.kind != LB_MP_BIN || !o.canonical || o.len != n) {
 		*r = save;
 		return lb_fail(d, LB_EMALFORMED, "%s: expected %u bytes of binary", what, n);
@@ -248,8 +254,10 @@ lb_err lb_mp_read_array(struct lb_mp_rd *r, uint32_t n, const char *what, struct
 	struct lb_mp_obj o;
 	lb_err e = lb_mp_next(r, &o, d);
 
-	if (e)
-		return lb_diag_prefix(d, "%s", what);
+	if (e) {
+		lb_diag_prefix(d, "%s", what);
+		return e;
+	}
 	if (o.kind != LB_MP_ARRAY || !o.canonical || o.len != n) {
 		*r = save;
 		return lb_fail(d, LB_EMALFORMED, "%s: expected an array of %u elements", what, n);
@@ -337,8 +345,10 @@ lb_err lb_mp_check_body(const void *buf, size_t len, struct lb_diag *d)
 		if (c != 0xde && c != 0xdf)
 			return lb_fail(d, LB_EMALFORMED, "record body is not a map");
 	}
-	if ((e = lb_mp_skip(&r, true, d)))
-		return lb_diag_prefix(d, "record body");
+	if ((e = lb_mp_skip(&r, true, d))) {
+		lb_diag_prefix(d, "record body");
+		return e;
+	}
 	if (lb_mp_rd_left(&r))
 		return lb_fail(d, LB_EMALFORMED, "record body: %zu trailing bytes after the map",
 		               lb_mp_rd_left(&r));

@@ -553,9 +553,10 @@ lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops
 	for (size_t i = 0; i < nops; i++) {
 		if ((e = check_op(&ops[i], d))) {
 			c->failed_op = i;
-			return lb_diag_prefix(d, "%s %.*s", ops[i].type ? ops[i].type : "?",
-			                      (int)(ops[i].id_len > 64 ? 64 : ops[i].id_len),
-			                      ops[i].id ? ops[i].id : "");
+			lb_diag_prefix(d, "%s %.*s", ops[i].type ? ops[i].type : "?",
+			               (int)(ops[i].id_len > 64 ? 64 : ops[i].id_len),
+			               ops[i].id ? ops[i].id : "");
+			return e;
 		}
 	}
 	if (nops == 0)

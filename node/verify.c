@@ -71,7 +71,8 @@ static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq,
 
 	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, s->id.origin, s->d))) {
 		s->r->bad_seq = seq;
-		return lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
+		lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
+		return e;
 	}
 	if (h.seq != seq)
 		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s", "signed head is stored under the wrong seq");

@@ -73,14 +73,14 @@ lb_err lb_fail(struct lb_diag *d, lb_err code, const char *fmt, ...)
 	return code;
 }
 
-lb_err lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
+void lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
 {
 	char old[LB_DIAG_MAX];
 	va_list ap;
 	int n;
 
 	if (!d)
-		return LB_OK;
+		return;
 	memcpy(old, d->msg, sizeof old);
 	if (!old[0])
 		snprintf(old, sizeof old, "%s", lb_strerror(d->code));
@@ -88,13 +88,12 @@ lb_err lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
 	n = vsnprintf(d->msg, sizeof d->msg, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof d->msg - 2)
-		return d->code;
+		return;
 	/* "<prefix>: <old message>", truncated to fit */
 	d->msg[n] = ':';
 	d->msg[n + 1] = ' ';
 	memcpy(d->msg + n + 2, old, sizeof d->msg - (size_t)n - 2);
 	d->msg[sizeof d->msg - 1] = '\0';
-	return d->code;
 }
 
 const char *lb_diag_msg(const struct lb_diag *d, lb_err code)

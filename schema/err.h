@@ -72,8 +72,9 @@ lb_err lb_fail(struct lb_diag *d, lb_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message in d with "<prefix>: " (e.g. "line 12").
- * No-op if d is NULL.  Returns d->code (or LB_OK when d is NULL). */
-lb_err lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
+ * No-op if d is NULL.  Returns nothing on purpose: the caller returns the
+ * error code it already holds, which works whether or not d is NULL. */
+void lb_diag_prefix(struct lb_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The message in d, or lb_strerror(code) when d is NULL or empty. */

@@ -43,7 +43,8 @@ enum lb_region_level {
 enum lb_region_level lb_region_level(const char *code);
 
 /* True when village (a desa code) lies inside region (any level): the
- * village code starts with the region code followed by a dot. */
+ * village code starts with the region code followed by a dot, or is the
+ * region itself (a desa-level region contains only itself). */
 bool lb_region_contains(const char *region, const char *village);
 
 #endif
