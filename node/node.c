@@ -423,6 +423,7 @@ static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change 
 	uint8_t hash[LB_HASH_BYTES], tip[LB_TIP_LEN], kseq[8], rval[LB_REC_VAL_LEN];
 	uint8_t rk[LB_RKEY_MAX], menc[LB_MERKLE_ENC_MAX];
 	MDB_val k, v;
+	MDB_cursor *rcur;
 	int64_t dlive = 0;
 	lb_err e;
 	int rc;
@@ -434,6 +435,11 @@ static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change 
 		return e;
 	if (lb_meta_get(n, txn, "live", &v) == 0 && v.mv_size == 8)
 		live = lb_be64_get(v.mv_data);
+	/* Freed with the transaction (write-txn cursors need no close). */
+	if ((rc = mdb_cursor_open(txn, n->records, &rcur))) {
+		*mdbrc = rc;
+		return lb_mdb_fail(d, rc, "reading records");
+	}
 
 	for (size_t i = 0; i < nops; i++) {
 		const struct lb_change *op = &ops[i];
@@ -443,8 +449,30 @@ static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change 
 		bool exists = false, was_live = false;
 
 		c->failed_op = i;
-		rc = mdb_get(txn, n->records, &rkey, &v);
-		if (rc == 0 && v.mv_size == LB_REC_VAL_LEN) {
+		bool stored = false;
+
+		lb_be64_put(rval, seq + 1);
+		rval[8] = op->op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED;
+		if (op->op == LB_OP_PUT && !(flags & LB_WRITE_SKIP_UNCHANGED)) {
+			/* The common case (bulk import of new records) costs one
+			 * tree descent: insert, and only if the key exists look at
+			 * the old row and overwrite it where the cursor stands. */
+			v = (MDB_val){LB_REC_VAL_LEN, rval};
+			rc = mdb_cursor_put(rcur, &rkey, &v, MDB_NOOVERWRITE);
+			if (rc == MDB_KEYEXIST) {
+				exists = true;
+				was_live = v.mv_size == LB_REC_VAL_LEN &&
+				           ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+				v = (MDB_val){LB_REC_VAL_LEN, rval};
+				rc = mdb_cursor_put(rcur, &rkey, &v, MDB_CURRENT);
+			}
+			if (rc) {
+				*mdbrc = rc;
+				return lb_mdb_fail(d, rc, "updating records");
+			}
+			stored = true;
+		} else if ((rc = mdb_get(txn, n->records, &rkey, &v)) == 0 &&
+		           v.mv_size == LB_REC_VAL_LEN) {
 			exists = true;
 			was_live = ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
 		} else if (rc != MDB_NOTFOUND) {
@@ -492,10 +520,8 @@ static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change 
 			*mdbrc = rc;
 			return lb_mdb_fail(d, rc, "appending to the log");
 		}
-		lb_be64_put(rval, seq);
-		rval[8] = op->op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED;
 		v = (MDB_val){LB_REC_VAL_LEN, rval};
-		if ((rc = mdb_put(txn, n->records, &rkey, &v, 0))) {
+		if (!stored && (rc = mdb_put(txn, n->records, &rkey, &v, 0))) {
 			*mdbrc = rc;
 			return lb_mdb_fail(d, rc, "updating records");
 		}
