@@ -722,10 +722,16 @@ static int cmd_verify(struct args *a)
 		json_decref(j);
 	}
 	if (e) {
-		if (r.bad_seq)
+		if (r.bad_seq) {
+			/* The library's message starts "seq N: "; say it once. */
+			const char *msg = lb_diag_msg(&d, e);
+			char pre[32];
+			int np = snprintf(pre, sizeof pre, "seq %llu: ", (unsigned long long)r.bad_seq);
+			if (np > 0 && strncmp(msg, pre, (size_t)np) == 0)
+				msg += np;
 			fprintf(stderr, PROG " verify: FAILED at seq %llu: %s\n",
-			        (unsigned long long)r.bad_seq, lb_diag_msg(&d, e));
-		else
+			        (unsigned long long)r.bad_seq, msg);
+		} else
 			fprintf(stderr, PROG " verify: FAILED: %s\n", lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}

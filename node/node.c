@@ -92,14 +92,15 @@ lb_err lb_node_read_tip(struct lb_node *n, MDB_txn *txn, uint64_t *seq,
 	return LB_OK;
 }
 
-/* mdb_txn_begin that adopts a map grown by another process. */
+/* mdb_txn_begin that adopts a map grown by another process.  It loops:
+ * while this process waits for the write lock another writer may grow the
+ * map again, so one adoption is not always enough. */
 int lb_node_txn_begin(struct lb_node *n, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(n->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
+	for (int i = 0; rc == MDB_MAP_RESIZED && i < 1000; i++)
 		if ((rc = mdb_env_set_mapsize(n->env, 0)) == 0)
 			rc = mdb_txn_begin(n->env, NULL, flags, txn);
-	}
 	return rc;
 }
 

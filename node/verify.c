@@ -201,6 +201,15 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 	}
 	if ((err = lb_node_read_tip(s->n, s->txn, &tip_seq, tip_hash, &tip_ts, &stored, s->d)))
 		goto out;
+	if (tip_seq > *last_seq) { /* entries at the end were removed with their head */
+		s->r->bad_seq = *last_seq + 1;
+		err = lb_fail(s->d, LB_ECORRUPT,
+		              "seq %llu: entry is missing (the log ends at seq %llu, the node's tip is "
+		              "seq %llu)",
+		              (unsigned long long)*last_seq + 1, (unsigned long long)*last_seq,
+		              (unsigned long long)tip_seq);
+		goto out;
+	}
 	if (tip_seq != *last_seq || memcmp(tip_hash, prev, LB_HASH_BYTES) != 0 ||
 	    (*last_seq && tip_ts != last_ts)) {
 		err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s",

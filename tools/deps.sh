@@ -28,6 +28,7 @@ need_pc cmocka libcmocka-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 need_hdr csv.h libcsv-dev
 need_cmd python3 python3
+need_cmd mdb_dump lmdb-utils
 
 [ -z "$missing" ] && exit 0
 
