@@ -39,6 +39,7 @@ struct args {
 	const char *since;
 	const char *batch; /* FILE or "-" */
 	int json;
+	int merge;
 	int help;
 	int npos;
 	char **pos;
@@ -52,10 +53,11 @@ static const struct {
 	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]",
 	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key."},
 	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash."},
-	{"put", "put -d DIR TYPE ID field=value field:=JSON ...\n       " PROG
+	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
 	 "Write one record in one transaction (field:=123 gives a number, field:=true a\n"
-	 "boolean), or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
+	 "boolean).  The record is replaced as a whole; with --merge only the given\n"
+	 "fields change and the others keep their current values.  Or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
 	 "in large transactions.  A bad line is named by its line number and nothing of\n"
 	 "its transaction is written."},
 	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent)."},
@@ -137,6 +139,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			                   : "-";
 		else if (!strcmp(o, "--json"))
 			a->json = 1;
+		else if (!strcmp(o, "--merge"))
+			a->merge = 1;
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
@@ -290,6 +294,30 @@ static lb_err fields_to_json(char **pos, int n, json_t **out, struct lb_diag *d)
 	return LB_OK;
 }
 
+/* --merge: fill obj with the current record's fields that obj does not set. */
+static lb_err merge_current(struct lb_node *n, const char *type, const char *id, json_t *obj,
+                            struct lb_diag *d)
+{
+	uint8_t *body;
+	size_t len;
+	json_t *cur;
+	lb_err e = lb_node_get(n, type, id, strlen(id), &body, &len, NULL, d);
+
+	if (e)
+		return e;
+	cur = lb_body_to_json(body, len, d);
+	free(body);
+	if (!cur)
+		return d->code;
+	/* update_missing keeps the new values and adds the old ones. */
+	if (json_object_update_missing(obj, cur)) {
+		json_decref(cur);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	json_decref(cur);
+	return LB_OK;
+}
+
 static int put_one(struct args *a, struct lb_node *n)
 {
 	struct lb_diag d = {0};
@@ -301,8 +329,14 @@ static int put_one(struct args *a, struct lb_node *n)
 	if (a->npos < 2)
 		return bad_usage(a->cmd, "TYPE and ID are required");
 	lb_mp_buf_init(&body);
-	if (!(e = fields_to_json(a->pos + 2, a->npos - 2, &obj, &d)) &&
-	    !(e = lb_body_from_json(&body, obj, &d))) {
+	e = fields_to_json(a->pos + 2, a->npos - 2, &obj, &d);
+	if (e)
+		lb_diag_prefix(&d, "%s %s", a->pos[0], a->pos[1]);
+	else if (a->merge)
+		e = merge_current(n, a->pos[0], a->pos[1], obj, &d); /* names the record itself */
+	if (!e && (e = lb_body_from_json(&body, obj, &d)))
+		lb_diag_prefix(&d, "%s %s", a->pos[0], a->pos[1]);
+	if (!e) {
 		struct lb_change ch = {.op = LB_OP_PUT,
 		                       .type = a->pos[0],
 		                       .id = a->pos[1],
@@ -310,8 +344,7 @@ static int put_one(struct args *a, struct lb_node *n)
 		                       .body = (const uint8_t *)body.sb.data,
 		                       .body_len = body.sb.size};
 		e = lb_node_write(n, &ch, 1, 0, &c, &d);
-	} else
-		lb_diag_prefix(&d, "%s %s", a->pos[0], a->pos[1]);
+	}
 	json_decref(obj);
 	lb_mp_buf_free(&body);
 	if (e)

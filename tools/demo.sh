@@ -13,15 +13,15 @@ node="$work/desa"
 step() { printf '\n== %s\n' "$*"; }
 
 step "lumbung init: a village node for desa $VILLAGE"
-"$L" init -d "$node" --village "$VILLAGE" --name "Desa Sukamaju (demo)"
+"$L" init -d "$node" --village "$VILLAGE" --name "Desa Sukamaju"
 
 step "lumbung-gen | lumbung put --batch: 300 synthetic records"
 "$G" --village "$VILLAGE" --count 300 --seed 1 >"$work/sample.jsonl"
 "$L" put -d "$node" --batch "$work/sample.jsonl"
 
-step "an operator edits one resident and records a death"
+step "lumbung put --merge: the operator records a death (other fields stay)"
 id=$("$L" ls -d "$node" penduduk | head -n 1)
-"$L" put -d "$node" penduduk "$id" nama="Siti Rahayu" status=meninggal nik="$id"
+"$L" put -d "$node" --merge penduduk "$id" status=meninggal
 "$L" get -d "$node" penduduk "$id"
 
 step "lumbung log: the first 5 and the last 3 entries"

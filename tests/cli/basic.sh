@@ -252,6 +252,19 @@ expect_exit 0 "init through LUMBUNG_DIR" env LUMBUNG_DIR="$T/envnode" "$LUMBUNG"
 if [ -f "$T/envnode/node.key" ]; then ok "init through LUMBUNG_DIR created the node there"; else
 	fail "init through LUMBUNG_DIR created the node there"
 fi
+
+# --- put --merge changes only the given fields ---------------------------
+expect_exit 0 "put a full record" lb put -d "$D" keluarga KK1 alamat="Jl. Mawar 1" desil:=3 rt=001
+expect_exit 0 "put --merge one field" lb put -d "$D" --merge keluarga KK1 desil:=4
+expect_exit 0 "get the merged record" lb get -d "$D" keluarga KK1
+contains "$T/out" '"alamat":"Jl. Mawar 1"' "--merge kept the fields it was not given"
+contains "$T/out" '"desil":4' "--merge changed the field it was given"
+contains "$T/out" '"rt":"001"' "--merge kept rt"
+expect_exit 1 "put --merge of a missing record is not found" lb put -d "$D" --merge keluarga NOPE desil:=1
+contains "$T/err" "no such record" "--merge on a missing record says so"
+expect_exit 0 "plain put replaces the whole record" lb put -d "$D" keluarga KK1 desil:=5
+expect_exit 0 "get after replace" lb get -d "$D" keluarga KK1
+if grep -q alamat "$T/out"; then fail "a plain put dropped the old fields"; else ok "a plain put dropped the old fields"; fi
 expect_exit 0 "final verify" lb verify -d "$D"
 
 done_testing
