@@ -9,6 +9,7 @@
  */
 #include "mp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../schema/text.h"
@@ -191,78 +192,69 @@ payload:
 #undef NEED
 }
 
-lb_err lb_mp_read_uint(struct lb_mp_rd *r, uint64_t *out, const char *what, struct lb_diag *d)
+/* Read the next value and require it to be canonical, of kind `kind` and,
+ * when n >= 0, of length/count n.  On a mismatch r is left unchanged and
+ * the message says "<what>: expected <expect>". */
+static lb_err read_kind(struct lb_mp_rd *r, struct lb_mp_obj *o, enum lb_mp_kind kind, int64_t n,
+                        const char *what, const char *expect, struct lb_diag *d)
 {
 	struct lb_mp_rd save = *r;
-	struct lb_mp_obj o;
-	lb_err e = lb_mp_next(r, &o, d);
+	lb_err e = lb_mp_next(r, o, d);
 
 	if (e) {
 		lb_diag_prefix(d, "%s", what);
 		return e;
 	}
-	if (o.kind != LB_MP_UINT || !o.canonical) {
+	if (o->kind != kind || !o->canonical || (n >= 0 && o->len != (uint64_t)n)) {
 		*r = save;
-		return lb_fail(d, LB_EMALFORMED, "%s: expected a canonical unsigned integer", what);
+		return lb_fail(d, LB_EMALFORMED, "%s: expected %s", what, expect);
 	}
-	*out = o.v.u;
 	return LB_OK;
+}
+
+lb_err lb_mp_read_uint(struct lb_mp_rd *r, uint64_t *out, const char *what, struct lb_diag *d)
+{
+	struct lb_mp_obj o;
+	lb_err e = read_kind(r, &o, LB_MP_UINT, -1, what, "a canonical unsigned integer", d);
+
+	if (!e)
+		*out = o.v.u;
+	return e;
 }
 
 lb_err lb_mp_read_str(struct lb_mp_rd *r, const uint8_t **s, uint32_t *len, const char *what,
                       struct lb_diag *d)
 {
-	struct lb_mp_rd save = *r;
 	struct lb_mp_obj o;
-	lb_err e = lb_mp_next(r, &o, d);
+	lb_err e = read_kind(r, &o, LB_MP_STR, -1, what, "a canonical string", d);
 
-	if (e) {
-		lb_diag_prefix(d, "%s", what);
-		return e;
+	if (!e) {
+		*s = o.s;
+		*len = o.len;
 	}
-	if (o.kind != LB_MP_STR || !o.canonical) {
-		*r = save;
-		return lb_fail(d, LB_EMALFORMED, "%s: expected a canonical string", what);
-	}
-	*s = o.s;
-	*len = o.len;
-	return LB_OK;
+	return e;
 }
 
 lb_err lb_mp_read_binn(struct lb_mp_rd *r, const uint8_t **s, uint32_t n, const char *what,
                        struct lb_diag *d)
 {
-	struct lb_mp_rd save = *r;
 	struct lb_mp_obj o;
-	lb_err e = lb_mp_next(r, &o, d);
+	char expect[48];
+	lb_err e;
 
-	if (e) {
-		lb_diag_prefix(d, "%s", what);
-		return e;
-	}
-	if (o.kind != LB_MP_BIN || !o.canonical || o.len != n) {
-		*r = save;
-		return lb_fail(d, LB_EMALFORMED, "%s: expected %u bytes of binary", what, n);
-	}
-	*s = o.s;
-	return LB_OK;
+	snprintf(expect, sizeof expect, "%u bytes of binary", n);
+	if (!(e = read_kind(r, &o, LB_MP_BIN, n, what, expect, d)))
+		*s = o.s;
+	return e;
 }
 
 lb_err lb_mp_read_array(struct lb_mp_rd *r, uint32_t n, const char *what, struct lb_diag *d)
 {
-	struct lb_mp_rd save = *r;
 	struct lb_mp_obj o;
-	lb_err e = lb_mp_next(r, &o, d);
+	char expect[48];
 
-	if (e) {
-		lb_diag_prefix(d, "%s", what);
-		return e;
-	}
-	if (o.kind != LB_MP_ARRAY || !o.canonical || o.len != n) {
-		*r = save;
-		return lb_fail(d, LB_EMALFORMED, "%s: expected an array of %u elements", what, n);
-	}
-	return LB_OK;
+	snprintf(expect, sizeof expect, "an array of %u elements", n);
+	return read_kind(r, &o, LB_MP_ARRAY, n, what, expect, d);
 }
 
 static int keycmp(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)

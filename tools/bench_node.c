@@ -64,6 +64,8 @@
 #include "../node/entry.h"
 #include "../node/node.h"
 
+#include "opt.h"
+
 #define PROG "lumbung-bench"
 
 #define DEFAULT_N 1000000
@@ -951,21 +953,6 @@ static size_t parse_count(const char *opt, const char *s, size_t min)
 	return (size_t)v;
 }
 
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, PROG ": %s needs a value\n", name);
-		exit(2);
-	}
-	return argv[++*i];
-}
 
 int main(int argc, char **argv)
 {
@@ -991,19 +978,19 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
-		} else if ((v = opt_value(argc, argv, &i, "--n"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--n"))) {
 			n = parse_count("--n", v, 1);
-		} else if ((v = opt_value(argc, argv, &i, "--samples"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--samples"))) {
 			samples = parse_count("--samples", v, 1);
-		} else if ((v = opt_value(argc, argv, &i, "--batch"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--batch"))) {
 			batch = parse_count("--batch", v, 1);
-		} else if ((v = opt_value(argc, argv, &i, "--dir"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--dir"))) {
 			base = v;
-		} else if ((v = opt_value(argc, argv, &i, "--markdown"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--markdown"))) {
 			markdown = v;
-		} else if ((v = opt_value(argc, argv, &i, "--village"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--village"))) {
 			village = v;
-		} else if ((v = opt_value(argc, argv, &i, "--bin-dir"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--bin-dir"))) {
 			snprintf(bindir, sizeof bindir, "%s", v);
 		} else if (!strcmp(argv[i], "--keep")) {
 			keep_tmp = true;

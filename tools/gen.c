@@ -39,6 +39,8 @@
 
 #include "../schema/text.h"
 
+#include "opt.h"
+
 #define PROG "lumbung-gen"
 
 /* "Today" for the generated world: ages, programme years and statuses are
@@ -1123,22 +1125,6 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-/* "--name value" or "--name=value"; returns the value or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, PROG ": %s needs a value\n", name);
-		exit(2);
-	}
-	return argv[++*i];
-}
 
 int main(int argc, char **argv)
 {
@@ -1152,19 +1138,19 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
-		} else if ((v = opt_value(argc, argv, &i, "--village"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--village"))) {
 			village = v;
-		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--count"))) {
 			if (!parse_u64(v, &count)) {
 				fprintf(stderr, PROG ": --count: '%s' is not a non-negative integer\n", v);
 				return 2;
 			}
-		} else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &seed)) {
 				fprintf(stderr, PROG ": --seed: '%s' is not a non-negative integer\n", v);
 				return 2;
 			}
-		} else if ((v = opt_value(argc, argv, &i, "--only"))) {
+		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--only"))) {
 			unsigned t;
 			for (t = 0; t < NELEM(TYPE_NAME); t++)
 				if (!strcmp(v, TYPE_NAME[t]))
