@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "../schema/err.h"
-#include "mp.h"
+#include "../schema/mp.h"
 
 #define LB_FIELD_NAME_MAX 255 /* bytes in a body field name */
 

@@ -26,7 +26,7 @@
 
 #include "../schema/err.h"
 #include "merkle.h"
-#include "mp.h"
+#include "../schema/mp.h"
 
 enum lb_op { LB_OP_PUT = 0, LB_OP_DEL = 1 };
 

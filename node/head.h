@@ -25,7 +25,7 @@
 #include "../schema/text.h"
 #include "key.h"
 #include "merkle.h"
-#include "mp.h"
+#include "../schema/mp.h"
 
 #define LB_HEAD_TAG "lumbung-head"
 #define LB_HEAD_VERSION 1

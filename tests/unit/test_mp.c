@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "../../node/mp.h"
+#include "../../schema/mp.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

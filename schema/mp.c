@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../schema/text.h"
+#include "text.h"
 
 static uint64_t be(const uint8_t *p, int n)
 {

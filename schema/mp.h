@@ -26,7 +26,7 @@
 
 #include <msgpack.h>
 
-#include "../schema/err.h"
+#include "err.h"
 
 #define LB_MP_MAX_DEPTH 16
 
