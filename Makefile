@@ -48,6 +48,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# Every released schema version is compiled in (schema/builtin.c).
+SCHEMA_FILES := $(sort $(wildcard schema/v*.schema))
+$(BUILD)/gen/schema_data.h: $(SCHEMA_FILES) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(SCHEMA_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/schema/builtin.o: schema/builtin.c $(BUILD)/gen/schema_data.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
 $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

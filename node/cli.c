@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "../schema/err.h"
+#include "../schema/schema.h"
 #include "../schema/text.h"
 #include "body.h"
 #include "hlc.h"
@@ -65,6 +66,8 @@ static const struct {
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type."},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line)."},
+	{"schema", "schema [TYPE] [--json]",
+	 "List the record types and their fields, kinds and rules (no node needed)."},
 	{"verify", "verify -d DIR [--json]",
 	 "Check every hash, the chain, every signed head, the Merkle root and that the\n"
 	 "current state equals a replay of the log.  Exit 0 only if all of it holds."},
@@ -237,7 +240,27 @@ static int cmd_id(struct args *a)
 /* ---- put ----------------------------------------------------------------- */
 
 /* Build a body object from field=value / field:=JSON arguments. */
-static lb_err fields_to_json(char **pos, int n, json_t **out, struct lb_diag *d)
+/* field=value text as the JSON value the schema wants: numbers for integer
+ * and rupiah fields, booleans for boolean fields, strings otherwise (and
+ * for fields the schema does not know, which validation then refuses). */
+static lb_err text_value(const char *type, const char *field, size_t flen, const char *text,
+                         json_t **v, struct lb_diag *d)
+{
+	const struct lb_schema *sch = lb_schema_get(lb_schema_latest());
+	const struct lb_type *t = sch ? lb_schema_type(sch, type) : NULL;
+	const struct lb_field *f = t ? lb_type_field(t, field, flen) : NULL;
+	bool is_num, is_bool, b;
+	int64_t num;
+	lb_err e;
+
+	if (f && (e = lb_field_parse_text(f, text, &is_num, &num, &is_bool, &b, d)))
+		return e;
+	*v = f && is_num ? json_integer(num) : f && is_bool ? json_boolean(b) : json_string(text);
+	return *v ? LB_OK : lb_fail(d, LB_ENOMEM, "out of memory");
+}
+
+static lb_err fields_to_json(const char *type, char **pos, int n, json_t **out,
+                             struct lb_diag *d)
 {
 	json_t *obj = json_object();
 
@@ -248,6 +271,7 @@ static lb_err fields_to_json(char **pos, int n, json_t **out, struct lb_diag *d)
 		json_t *v;
 		size_t klen;
 		int raw;
+		lb_err e;
 
 		if (!eq || eq == pos[i])
 			goto bad;
@@ -267,8 +291,10 @@ static lb_err fields_to_json(char **pos, int n, json_t **out, struct lb_diag *d)
 				return lb_fail(d, LB_EINVAL, "%.*s:= needs a JSON value (123, true, \"text\"): %s",
 				               (int)klen, pos[i], je.text);
 			}
-		} else
-			v = json_string(eq + 1);
+		} else if ((e = text_value(type, pos[i], klen, eq + 1, &v, d))) {
+			json_decref(obj);
+			return e;
+		}
 		{
 			char key[LB_FIELD_NAME_MAX + 1];
 			if (klen > LB_FIELD_NAME_MAX) {
@@ -329,7 +355,7 @@ static int put_one(struct args *a, struct lb_node *n)
 	if (a->npos < 2)
 		return bad_usage(a->cmd, "TYPE and ID are required");
 	lb_mp_buf_init(&body);
-	e = fields_to_json(a->pos + 2, a->npos - 2, &obj, &d);
+	e = fields_to_json(a->pos[0], a->pos + 2, a->npos - 2, &obj, &d);
 	if (e)
 		lb_diag_prefix(&d, "%s %s", a->pos[0], a->pos[1]);
 	else if (a->merge)
@@ -785,18 +811,113 @@ static int cmd_verify(struct args *a)
 	return 0;
 }
 
+/* ---- schema ------------------------------------------------------------------ */
+
+static const char *kind_name(enum lb_kind k)
+{
+	static const char *const names[] = {
+		[LB_K_STRING] = "string", [LB_K_TEXT] = "text",       [LB_K_INTEGER] = "integer",
+		[LB_K_RUPIAH] = "rupiah", [LB_K_DATE] = "date",       [LB_K_PERIOD] = "period",
+		[LB_K_ENUM] = "enum",     [LB_K_BOOLEAN] = "boolean", [LB_K_DIGITS] = "digits",
+		[LB_K_NIK] = "nik",       [LB_K_REF] = "ref",
+	};
+	return names[k];
+}
+
+static json_t *type_json(const struct lb_type *t)
+{
+	json_t *fields = json_array();
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct lb_field *f = &t->fields[i];
+		char rule[512];
+		json_t *jf;
+		lb_field_describe(f, rule, sizeof rule);
+		jf = json_pack("{s:s, s:s, s:b, s:s}", "name", f->name, "kind", kind_name(f->kind),
+		               "required", f->required, "rule", rule);
+		if (f->kind == LB_K_INTEGER || f->kind == LB_K_STRING || f->kind == LB_K_TEXT ||
+		    f->kind == LB_K_DIGITS) {
+			json_object_set_new(jf, "min", json_integer(f->min));
+			json_object_set_new(jf, "max", json_integer(f->max));
+		}
+		if (f->kind == LB_K_ENUM) {
+			json_t *vals = json_array();
+			for (size_t k = 0; k < f->nvalues; k++)
+				json_array_append_new(vals, json_string(f->values[k]));
+			json_object_set_new(jf, "values", vals);
+		}
+		if (f->ref)
+			json_object_set_new(jf, "ref", json_string(f->ref));
+		json_array_append_new(fields, jf);
+	}
+	return json_pack("{s:s, s:s?, s:o}", "name", t->name, "id_field", t->id_field, "fields",
+	                 fields);
+}
+
+static int cmd_schema(struct args *a)
+{
+	const struct lb_schema *s = lb_schema_get(lb_schema_latest());
+	const struct lb_type *only = NULL;
+
+	if (!s) {
+		fprintf(stderr, PROG " schema: the built-in schema failed to load\n");
+		return lb_exit_status(LB_ESCHEMA);
+	}
+	if (a->npos > 1)
+		return bad_usage(a->cmd, "at most one TYPE");
+	if (a->npos == 1 && !(only = lb_schema_type(s, a->pos[0]))) {
+		struct lb_diag d = {0};
+		lb_schema_validate(s, a->pos[0], "", 0, NULL, 0, NULL, &d); /* names the known types */
+		fprintf(stderr, PROG " schema: %s\n", d.msg);
+		return lb_exit_status(LB_ENOTFOUND);
+	}
+	if (a->json) {
+		json_t *types = json_array(), *j;
+		for (size_t i = 0; i < s->ntypes; i++)
+			if (!only || only == &s->types[i])
+				json_array_append_new(types, type_json(&s->types[i]));
+		j = json_pack("{s:i, s:o}", "version", (int)s->version, "types", types);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+		return 0;
+	}
+	if (!only)
+		printf("schema version %u: %zu record types\n", s->version, s->ntypes);
+	for (size_t i = 0; i < s->ntypes; i++) {
+		const struct lb_type *t = &s->types[i];
+		if (only && only != t)
+			continue;
+		printf("\n%s%s%s%s\n", t->name, t->id_field ? " (id = " : " (id given separately",
+		       t->id_field ? t->id_field : "", ")");
+		for (size_t k = 0; k < t->nfields; k++) {
+			char rule[512];
+			lb_field_describe(&t->fields[k], rule, sizeof rule);
+			printf("  %-20s %-9s %s\n", t->fields[k].name,
+			       t->fields[k].required ? "required" : "", rule);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		int (*fn)(struct args *);
 	} table[] = {{"init", cmd_init}, {"id", cmd_id},   {"put", cmd_put},       {"get", cmd_get},
-	             {"rm", cmd_rm},     {"ls", cmd_ls},   {"log", cmd_log},       {"verify", cmd_verify}};
+	             {"rm", cmd_rm},     {"ls", cmd_ls},   {"log", cmd_log},       {"verify", cmd_verify},
+	             {"schema", cmd_schema}};
 	struct args a;
 	int rc;
 
+	struct lb_diag d = {0};
+
 	if (sodium_init() < 0) {
 		fprintf(stderr, PROG ": libsodium failed to initialise\n");
+		return 1;
+	}
+	if (lb_schema_builtin_init(&d)) {
+		fprintf(stderr, PROG ": built-in schema: %s\n", d.msg);
 		return 1;
 	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -814,7 +935,7 @@ int main(int argc, char **argv)
 			continue;
 		if (a.help)
 			rc = usage_cmd(a.cmd, stdout, 0);
-		else if (!a.dir || !*a.dir)
+		else if ((!a.dir || !*a.dir) && table[i].fn != cmd_schema)
 			rc = bad_usage(a.cmd, "no node directory: give -d DIR or set LUMBUNG_DIR");
 		else
 			rc = table[i].fn(&a);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../schema/schema.h"
 #include "hlc.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -213,7 +214,6 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 	char *sec = NULL, *pub = NULL;
 	MDB_txn *txn = NULL;
 	struct stat st;
-	uint8_t schema[4] = {0, 0, 0, 0};
 	bool made_key = false;
 	lb_err e;
 	int rc;
@@ -251,8 +251,7 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 	if ((rc = meta_put(n, txn, "format", FORMAT_VERSION, 1)) ||
 	    (rc = meta_put(n, txn, "village", village, strlen(village))) ||
 	    (rc = meta_put(n, txn, "name", name ? name : "", name ? strlen(name) : 0)) ||
-	    (rc = meta_put(n, txn, "origin", origin, LB_PK_BYTES)) ||
-	    (rc = meta_put(n, txn, "schema", schema, sizeof schema))) {
+	    (rc = meta_put(n, txn, "origin", origin, LB_PK_BYTES))) {
 		mdb_txn_abort(txn);
 		e = lb_mdb_fail(d, rc, "initialising the store");
 		goto out;
@@ -301,11 +300,7 @@ lb_err lb_node_read_identity(struct lb_node *n, MDB_txn *txn, struct lb_node_inf
 		memcpy(info->name, v.mv_data, v.mv_size);
 		info->name[v.mv_size] = '\0';
 	}
-	if ((rc = lb_meta_get(n, txn, "schema", &v)) || v.mv_size != 4)
-		return lb_fail(d, LB_ECORRUPT, "meta schema is missing or invalid");
-	info->schema = (uint32_t)((uint8_t *)v.mv_data)[0] << 24 |
-	               (uint32_t)((uint8_t *)v.mv_data)[1] << 16 |
-	               (uint32_t)((uint8_t *)v.mv_data)[2] << 8 | ((uint8_t *)v.mv_data)[3];
+	info->schema = lb_schema_latest();
 	return LB_OK;
 }
 
@@ -412,6 +407,50 @@ static int same_body(struct lb_node *n, MDB_txn *txn, uint64_t seq, const uint8_
 	return e.op == LB_OP_PUT && e.body_len == len && memcmp(e.body, body, len) == 0;
 }
 
+struct ref_ctx {
+	struct lb_node *n;
+	MDB_txn *txn;
+};
+
+/* lb_refs.exists: is (type, id) a live record, as seen inside the write
+ * transaction (so a programme put earlier in the same batch counts)? */
+static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_len)
+{
+	struct ref_ctx *rc = ctx;
+	uint8_t rk[LB_RKEY_MAX];
+	MDB_val k, v;
+	size_t tl = strlen(type);
+
+	if (tl > LB_TYPE_MAX || id_len > LB_ID_MAX)
+		return false;
+	k = (MDB_val){lb_rkey(rk, type, tl, id, id_len), rk};
+	return mdb_get(rc->txn, rc->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
+	       ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+}
+
+/* Schema check of one op inside the write transaction. */
+static lb_err validate_op(struct lb_node *n, MDB_txn *txn, const struct lb_change *op,
+                          struct lb_diag *d)
+{
+	const struct lb_schema *sch = lb_schema_get(lb_schema_latest());
+	struct ref_ctx rc = {n, txn};
+	struct lb_refs refs = {ref_exists, &rc};
+	lb_err e;
+
+	if (!sch)
+		return lb_fail(d, LB_ESCHEMA, "the built-in schema failed to load");
+	if (op->op == LB_OP_DEL)
+		e = lb_schema_type(sch, op->type) ? LB_OK
+		                                  : lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\"",
+		                                            op->type);
+	else
+		e = lb_schema_validate(sch, op->type, op->id, op->id_len, op->body, op->body_len, &refs,
+		                       d);
+	if (e)
+		lb_diag_prefix(d, "%s %.*s", op->type, (int)(op->id_len > 64 ? 64 : op->id_len), op->id);
+	return e;
+}
+
 /* The body of one write attempt.  *mdbrc receives an LMDB failure so the
  * caller can tell a full map (retry) from anything else. */
 static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change *ops, size_t nops,
@@ -494,6 +533,9 @@ static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change 
 			c->unchanged++;
 			continue;
 		}
+
+		if ((e = validate_op(n, txn, op, d)))
+			return e;
 
 		seq++;
 		ts = lb_hlc_next(ts, wall);

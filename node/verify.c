@@ -27,6 +27,8 @@
 
 #include <string.h>
 
+#include "../schema/schema.h"
+
 struct vstate {
 	struct lb_node *n;
 	MDB_txn *txn;
@@ -60,6 +62,37 @@ static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw)
 	    lb_entry_decode(&e, v.mv_data, v.mv_size, NULL) == LB_OK)
 		return memcmp(e.prev, h, LB_HASH_BYTES) == 0;
 	return false;
+}
+
+/* Each entry must satisfy the schema version it claims.  References are
+ * not re-checked: a programme deleted later does not make its old
+ * beneficiaries' entries invalid. */
+static lb_err check_schema(struct vstate *s, const struct lb_entry *e)
+{
+	const struct lb_schema *sch = lb_schema_get(e->schema);
+	char type[LB_TYPE_MAX + 1];
+	lb_err err;
+
+	s->r->bad_seq = e->seq;
+	if (!sch)
+		return lb_fail(s->d, LB_ESCHEMA,
+		               "seq %llu: written under schema version %u, which this lumbung does not "
+		               "know (newest known: %u); upgrade lumbung",
+		               (unsigned long long)e->seq, e->schema, lb_schema_latest());
+	memcpy(type, e->type, e->type_len);
+	type[e->type_len] = '\0';
+	if (e->op == LB_OP_DEL)
+		err = lb_schema_type(sch, type) ? LB_OK
+		                                : lb_fail(s->d, LB_ESCHEMA, "unknown record type %s", type);
+	else
+		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, NULL, s->d);
+	if (err) {
+		lb_diag_prefix(s->d, "seq %llu: %s %.*s", (unsigned long long)e->seq, type,
+		               (int)e->id_len, e->id);
+		return err;
+	}
+	s->r->bad_seq = 0;
+	return LB_OK;
 }
 
 static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq,
@@ -145,6 +178,8 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 				          "prev does not match the hash of the entry before it");
 			goto out;
 		}
+		if ((err = check_schema(s, &e)))
+			goto out;
 		if (e.ts <= last_ts) {
 			err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
 			          "timestamp is not after the previous entry's");

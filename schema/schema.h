@@ -38,6 +38,7 @@ enum lb_kind {
 
 struct lb_field {
 	char *name;
+	size_t name_len;
 	enum lb_kind kind;
 	bool required;
 	int64_t min, max;  /* INTEGER range; STRING/TEXT max chars; DIGITS length */
