@@ -21,10 +21,8 @@
 #include <unistd.h>
 
 #include "../schema/schema.h"
-#include "hlc.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
-#define MAX_GROWTHS 16
 #define FORMAT_VERSION "1"
 
 lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what)
@@ -56,7 +54,7 @@ int lb_meta_get(struct lb_node *n, MDB_txn *txn, const char *name, MDB_val *v)
 	return mdb_get(txn, n->meta, &k, v);
 }
 
-static int meta_put(struct lb_node *n, MDB_txn *txn, const char *name, const void *p, size_t len)
+int lb_meta_put(struct lb_node *n, MDB_txn *txn, const char *name, const void *p, size_t len)
 {
 	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
 	return mdb_put(txn, n->meta, &k, &v, 0);
@@ -105,7 +103,7 @@ int lb_node_txn_begin(struct lb_node *n, unsigned flags, MDB_txn **txn)
 	return rc;
 }
 
-static int grow_map(struct lb_node *n)
+int lb_node_grow_map(struct lb_node *n)
 {
 	MDB_envinfo info;
 	int rc = mdb_env_info(n->env, &info);
@@ -248,10 +246,10 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 		e = lb_mdb_fail(d, rc, "initialising the store");
 		goto out;
 	}
-	if ((rc = meta_put(n, txn, "format", FORMAT_VERSION, 1)) ||
-	    (rc = meta_put(n, txn, "village", village, strlen(village))) ||
-	    (rc = meta_put(n, txn, "name", name ? name : "", name ? strlen(name) : 0)) ||
-	    (rc = meta_put(n, txn, "origin", origin, LB_PK_BYTES))) {
+	if ((rc = lb_meta_put(n, txn, "format", FORMAT_VERSION, 1)) ||
+	    (rc = lb_meta_put(n, txn, "village", village, strlen(village))) ||
+	    (rc = lb_meta_put(n, txn, "name", name ? name : "", name ? strlen(name) : 0)) ||
+	    (rc = lb_meta_put(n, txn, "origin", origin, LB_PK_BYTES))) {
 		mdb_txn_abort(txn);
 		e = lb_mdb_fail(d, rc, "initialising the store");
 		goto out;
@@ -375,290 +373,6 @@ lb_err lb_node_info(struct lb_node *n, struct lb_node_info *info, struct lb_diag
 	}
 	mdb_txn_abort(txn);
 	return e;
-}
-
-static lb_err check_op(const struct lb_change *op, struct lb_diag *d)
-{
-	lb_err e;
-
-	if ((e = lb_type_check(op->type, d)) || (e = lb_id_check(op->id, op->id_len, d)))
-		return e;
-	if (op->op == LB_OP_DEL)
-		return LB_OK;
-	if (op->op != LB_OP_PUT || !op->body)
-		return lb_fail(d, LB_EINVAL, "a put needs a body");
-	if (op->body_len > LB_BODY_MAX)
-		return lb_fail(d, LB_ETOOBIG, "record body is %zu bytes, more than the limit of %d",
-		               op->body_len, LB_BODY_MAX);
-	return lb_mp_check_body(op->body, op->body_len, d);
-}
-
-/* Is the current body of the record at seq equal to body? */
-static int same_body(struct lb_node *n, MDB_txn *txn, uint64_t seq, const uint8_t *body,
-                     size_t len)
-{
-	uint8_t k[8];
-	MDB_val key = {8, k}, v;
-	struct lb_entry e;
-
-	lb_be64_put(k, seq);
-	if (mdb_get(txn, n->log, &key, &v) || lb_entry_decode(&e, v.mv_data, v.mv_size, NULL))
-		return 0;
-	return e.op == LB_OP_PUT && e.body_len == len && memcmp(e.body, body, len) == 0;
-}
-
-struct ref_ctx {
-	struct lb_node *n;
-	MDB_txn *txn;
-};
-
-/* lb_refs.exists: is (type, id) a live record, as seen inside the write
- * transaction (so a programme put earlier in the same batch counts)? */
-static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_len)
-{
-	struct ref_ctx *rc = ctx;
-	uint8_t rk[LB_RKEY_MAX];
-	MDB_val k, v;
-	size_t tl = strlen(type);
-
-	if (tl > LB_TYPE_MAX || id_len > LB_ID_MAX)
-		return false;
-	k = (MDB_val){lb_rkey(rk, type, tl, id, id_len), rk};
-	return mdb_get(rc->txn, rc->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
-	       ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
-}
-
-/* Schema check of one op inside the write transaction. */
-static lb_err validate_op(struct lb_node *n, MDB_txn *txn, const struct lb_change *op,
-                          struct lb_diag *d)
-{
-	const struct lb_schema *sch = lb_schema_get(lb_schema_latest());
-	struct ref_ctx rc = {n, txn};
-	struct lb_refs refs = {ref_exists, &rc};
-	lb_err e;
-
-	if (!sch)
-		return lb_fail(d, LB_ESCHEMA, "the built-in schema failed to load");
-	if (op->op == LB_OP_DEL)
-		e = lb_schema_type(sch, op->type) ? LB_OK
-		                                  : lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\"",
-		                                            op->type);
-	else
-		e = lb_schema_validate(sch, op->type, op->id, op->id_len, op->body, op->body_len, &refs,
-		                       d);
-	if (e)
-		lb_diag_prefix(d, "%s %.*s", op->type, (int)(op->id_len > 64 ? 64 : op->id_len), op->id);
-	return e;
-}
-
-/* The body of one write attempt.  *mdbrc receives an LMDB failure so the
- * caller can tell a full map (retry) from anything else. */
-static lb_err write_txn(struct lb_node *n, MDB_txn *txn, const struct lb_change *ops, size_t nops,
-                        unsigned flags, struct lb_commit *c, int *mdbrc, struct lb_diag *d)
-{
-	struct lb_node_info id;
-	struct lb_merkle m;
-	struct lb_head h;
-	uint64_t seq, ts, wall = lb_hlc_wall_ms(), live = 0;
-	uint8_t hash[LB_HASH_BYTES], tip[LB_TIP_LEN], kseq[8], rval[LB_REC_VAL_LEN];
-	uint8_t rk[LB_RKEY_MAX], menc[LB_MERKLE_ENC_MAX];
-	MDB_val k, v;
-	MDB_cursor *rcur;
-	int64_t dlive = 0;
-	lb_err e;
-	int rc;
-
-	*mdbrc = 0;
-	memset(&id, 0, sizeof id);
-	if ((e = lb_node_read_identity(n, txn, &id, d)) ||
-	    (e = lb_node_read_tip(n, txn, &seq, hash, &ts, &m, d)))
-		return e;
-	if (lb_meta_get(n, txn, "live", &v) == 0 && v.mv_size == 8)
-		live = lb_be64_get(v.mv_data);
-	/* Freed with the transaction (write-txn cursors need no close). */
-	if ((rc = mdb_cursor_open(txn, n->records, &rcur))) {
-		*mdbrc = rc;
-		return lb_mdb_fail(d, rc, "reading records");
-	}
-
-	for (size_t i = 0; i < nops; i++) {
-		const struct lb_change *op = &ops[i];
-		size_t tl = strlen(op->type);
-		MDB_val rkey = {lb_rkey(rk, op->type, tl, op->id, op->id_len), rk};
-		struct lb_entry en;
-		bool exists = false, was_live = false;
-
-		c->failed_op = i;
-		bool stored = false;
-
-		lb_be64_put(rval, seq + 1);
-		rval[8] = op->op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED;
-		if (op->op == LB_OP_PUT && !(flags & LB_WRITE_SKIP_UNCHANGED)) {
-			/* The common case (bulk import of new records) costs one
-			 * tree descent: insert, and only if the key exists look at
-			 * the old row and overwrite it where the cursor stands. */
-			v = (MDB_val){LB_REC_VAL_LEN, rval};
-			rc = mdb_cursor_put(rcur, &rkey, &v, MDB_NOOVERWRITE);
-			if (rc == MDB_KEYEXIST) {
-				exists = true;
-				was_live = v.mv_size == LB_REC_VAL_LEN &&
-				           ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
-				v = (MDB_val){LB_REC_VAL_LEN, rval};
-				rc = mdb_cursor_put(rcur, &rkey, &v, MDB_CURRENT);
-			}
-			if (rc) {
-				*mdbrc = rc;
-				return lb_mdb_fail(d, rc, "updating records");
-			}
-			stored = true;
-		} else if ((rc = mdb_get(txn, n->records, &rkey, &v)) == 0 &&
-		           v.mv_size == LB_REC_VAL_LEN) {
-			exists = true;
-			was_live = ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
-		} else if (rc != MDB_NOTFOUND) {
-			*mdbrc = rc;
-			return rc ? lb_mdb_fail(d, rc, "reading records")
-			          : lb_fail(d, LB_ECORRUPT, "records value has the wrong size");
-		}
-		if (op->op == LB_OP_DEL && !was_live) {
-			if (flags & LB_WRITE_SKIP_UNCHANGED) {
-				c->unchanged++;
-				continue;
-			}
-			return lb_fail(d, LB_ENOTFOUND, "%s %.*s: %s", op->type, (int)op->id_len, op->id,
-			               exists ? "already deleted" : "no such record to delete");
-		}
-		if (op->op == LB_OP_PUT && was_live && (flags & LB_WRITE_SKIP_UNCHANGED) &&
-		    same_body(n, txn, lb_be64_get(v.mv_data), op->body, op->body_len)) {
-			c->unchanged++;
-			continue;
-		}
-
-		if ((e = validate_op(n, txn, op, d)))
-			return e;
-
-		seq++;
-		ts = lb_hlc_next(ts, wall);
-		en = (struct lb_entry){.seq = seq,
-		                       .ts = ts,
-		                       .op = op->op,
-		                       .type = op->type,
-		                       .type_len = tl,
-		                       .id = op->id,
-		                       .id_len = op->id_len,
-		                       .body = op->body,
-		                       .body_len = op->body_len,
-		                       .schema = id.schema};
-		memcpy(en.prev, hash, LB_HASH_BYTES);
-		lb_mp_buf_reset(&n->buf);
-		if ((e = lb_entry_encode(&n->buf, &en)))
-			return lb_fail(d, e, "out of memory encoding an entry");
-		lb_hash(hash, n->buf.sb.data, n->buf.sb.size);
-		lb_merkle_append(&m, hash);
-
-		lb_be64_put(kseq, seq);
-		k = (MDB_val){8, kseq};
-		v = (MDB_val){n->buf.sb.size, n->buf.sb.data};
-		if ((rc = mdb_put(txn, n->log, &k, &v, MDB_APPEND))) {
-			*mdbrc = rc;
-			return lb_mdb_fail(d, rc, "appending to the log");
-		}
-		v = (MDB_val){LB_REC_VAL_LEN, rval};
-		if (!stored && (rc = mdb_put(txn, n->records, &rkey, &v, 0))) {
-			*mdbrc = rc;
-			return lb_mdb_fail(d, rc, "updating records");
-		}
-		dlive += (op->op == LB_OP_PUT) - was_live;
-		if (!c->written++)
-			c->first_seq = seq;
-		c->last_seq = seq;
-	}
-	c->failed_op = 0;
-	if (!c->written)
-		return LB_OK;
-
-	/* One signature for the whole transaction. */
-	memset(&h, 0, sizeof h);
-	memcpy(h.village, id.village, sizeof h.village);
-	memcpy(h.origin, id.origin, LB_PK_BYTES);
-	h.seq = seq;
-	memcpy(h.hash, hash, LB_HASH_BYTES);
-	lb_merkle_root(&m, h.root);
-	h.ts = ts;
-	lb_mp_buf_reset(&n->hbuf);
-	if ((e = lb_head_sign(&n->hbuf, &h, &n->key)))
-		return lb_fail(d, e, "out of memory signing the head");
-	k = (MDB_val){8, kseq};
-	v = (MDB_val){n->hbuf.sb.size, n->hbuf.sb.data};
-	if ((rc = mdb_put(txn, n->heads, &k, &v, MDB_APPEND))) {
-		*mdbrc = rc;
-		return lb_mdb_fail(d, rc, "storing the signed head");
-	}
-	lb_be64_put(tip, seq);
-	memcpy(tip + 8, hash, LB_HASH_BYTES);
-	lb_be64_put(tip + 8 + LB_HASH_BYTES, ts);
-	lb_be64_put(kseq, (uint64_t)((int64_t)live + dlive));
-	if ((rc = meta_put(n, txn, "tip", tip, sizeof tip)) ||
-	    (rc = meta_put(n, txn, "merkle", menc, lb_merkle_encode(&m, menc))) ||
-	    (rc = meta_put(n, txn, "live", kseq, 8))) {
-		*mdbrc = rc;
-		return lb_mdb_fail(d, rc, "updating the log tip");
-	}
-	return LB_OK;
-}
-
-lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
-                     struct lb_commit *c, struct lb_diag *d)
-{
-	struct lb_commit tmp;
-	lb_err e;
-	int rc;
-
-	if (!c)
-		c = &tmp;
-	memset(c, 0, sizeof *c);
-	if (!n->have_key)
-		return lb_fail(d, LB_EINVAL, "node was opened read-only");
-	for (size_t i = 0; i < nops; i++) {
-		if ((e = check_op(&ops[i], d))) {
-			c->failed_op = i;
-			lb_diag_prefix(d, "%s %.*s", ops[i].type ? ops[i].type : "?",
-			               (int)(ops[i].id_len > 64 ? 64 : ops[i].id_len),
-			               ops[i].id ? ops[i].id : "");
-			return e;
-		}
-	}
-	if (nops == 0)
-		return LB_OK;
-
-	for (int growths = 0;; growths++) {
-		MDB_txn *txn;
-		int mdbrc = 0;
-
-		memset(c, 0, sizeof *c);
-		if ((rc = lb_node_txn_begin(n, 0, &txn)))
-			return lb_mdb_fail(d, rc, "starting a write");
-		e = write_txn(n, txn, ops, nops, flags, c, &mdbrc, d);
-		if (e || !c->written) {
-			mdb_txn_abort(txn);
-			if (e && mdbrc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
-				if ((rc = grow_map(n)))
-					return lb_mdb_fail(d, rc, "growing the store");
-				continue;
-			}
-			return e;
-		}
-		rc = mdb_txn_commit(txn);
-		if (rc == 0)
-			return LB_OK;
-		if (rc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
-			if ((rc = grow_map(n)))
-				return lb_mdb_fail(d, rc, "growing the store");
-			continue;
-		}
-		memset(c, 0, sizeof *c);
-		return lb_mdb_fail(d, rc, "committing");
-	}
 }
 
 lb_err lb_node_get(struct lb_node *n, const char *type, const char *id, size_t id_len,

@@ -103,14 +103,31 @@ struct lb_commit {
 #define LB_WRITE_SKIP_UNCHANGED 1u
 
 /* Apply ops in one transaction: append one entry per op, update records,
- * sign one head for the last entry.  All or nothing: on any error nothing
- * is written and c->failed_op names the op (when the error is an op's).
- * A full map is grown and the transaction retried; a full disk gives
- * LB_EFULL.  Errors: LB_EINVAL/LB_ETOOBIG/LB_EMALFORMED (bad op),
- * LB_ENOTFOUND (del of a missing record), LB_EFULL, LB_ESTORE, LB_ENOMEM.
- * c may be NULL. */
+ * sign one head for the last entry.  Every put is validated against the
+ * newest built-in schema (references resolved inside the transaction).
+ * All or nothing: on any error nothing is written and c->failed_op names
+ * the op at fault.  A full map is grown and the transaction retried; a
+ * full disk gives LB_EFULL.  Errors: LB_EINVAL/LB_ETOOBIG/LB_EMALFORMED
+ * (bad op), LB_ESCHEMA, LB_ENOTFOUND (del of a missing record), LB_EFULL,
+ * LB_ESTORE, LB_ENOMEM.  The message names "TYPE ID: ...".  c may be NULL. */
 lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
                      struct lb_commit *c, struct lb_diag *d);
+
+/* Streaming writes.  A producer hands changes to the sink one at a time
+ * with lb_sink_put, inside one write transaction; the change's pointers
+ * need only live for that call.  When lb_sink_put fails the producer must
+ * return its error at once.  The producer may be called more than once
+ * (after the map was grown, the whole transaction is redone), so it must
+ * start from its beginning every time.  Same contract as lb_node_write;
+ * c->failed_op counts lb_sink_put calls. */
+struct lb_write_sink;
+typedef lb_err (*lb_produce_fn)(void *ctx, struct lb_write_sink *sink, struct lb_diag *d);
+lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, unsigned flags,
+                          struct lb_commit *c, struct lb_diag *d);
+lb_err lb_sink_put(struct lb_write_sink *sink, const struct lb_change *change, struct lb_diag *d);
+
+/* True when (type, id) is a live record (a fresh read transaction). */
+bool lb_node_exists(struct lb_node *n, const char *type, const char *id, size_t id_len);
 
 /* The current body of (type, id): *body is a malloc'd copy the caller
  * frees with free(); *seq (may be NULL) the entry it came from.

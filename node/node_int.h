@@ -64,6 +64,13 @@ lb_err lb_node_read_identity(struct lb_node *n, MDB_txn *txn, struct lb_node_inf
  * process (MDB_MAP_RESIZED).  Returns an LMDB code. */
 int lb_node_txn_begin(struct lb_node *n, unsigned flags, MDB_txn **txn);
 
+/* Write a meta value inside a write txn.  Returns an LMDB code. */
+int lb_meta_put(struct lb_node *n, MDB_txn *txn, const char *name, const void *p, size_t len);
+
+/* Double the map size (no transaction may be open in this process).
+ * Returns an LMDB code. */
+int lb_node_grow_map(struct lb_node *n);
+
 /* Read a meta value inside txn; borrowed until the txn ends. */
 int lb_meta_get(struct lb_node *n, MDB_txn *txn, const char *name, MDB_val *v);
 

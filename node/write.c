@@ -1,0 +1,342 @@
+/*
+ * write.c — the write path: one LMDB write transaction per call.
+ *
+ * A writer is a *producer*: a function that hands changes one by one to a
+ * sink (lb_sink_put) inside the open transaction.  The sink appends an
+ * entry per change, keeps the records index, the Merkle frontier and the
+ * tip, and the transaction ends with one signed head.  Because the
+ * producer can be called again from the start, a transaction that hits a
+ * full map is aborted, the map doubled and the producer re-run: an array of
+ * changes is simply walked again, a CSV file read again.  That keeps even a
+ * million-row import in one transaction (all or nothing) without holding
+ * it in memory.
+ */
+#include "node_int.h"
+
+#include <string.h>
+
+#include "../schema/schema.h"
+#include "hlc.h"
+
+#define MAX_GROWTHS 16
+
+struct lb_write_sink {
+	struct lb_node *n;
+	MDB_txn *txn;
+	MDB_cursor *rcur;
+	unsigned flags;
+	struct lb_commit *c;
+	const struct lb_schema *schema;
+	struct lb_node_info id;
+	struct lb_merkle m;
+	uint64_t seq, ts, wall, live;
+	int64_t dlive;
+	uint8_t hash[LB_HASH_BYTES];
+	size_t index; /* changes seen so far */
+	int mdbrc;    /* the LMDB failure, so a full map can be retried */
+};
+
+static lb_err check_op(const struct lb_change *op, struct lb_diag *d)
+{
+	lb_err e;
+
+	if ((e = lb_type_check(op->type, d)) || (e = lb_id_check(op->id, op->id_len, d)))
+		return e;
+	if (op->op == LB_OP_DEL)
+		return LB_OK;
+	if (op->op != LB_OP_PUT || !op->body)
+		return lb_fail(d, LB_EINVAL, "a put needs a body");
+	if (op->body_len > LB_BODY_MAX)
+		return lb_fail(d, LB_ETOOBIG, "record body is %zu bytes, more than the limit of %d",
+		               op->body_len, LB_BODY_MAX);
+	return lb_mp_check_body(op->body, op->body_len, d);
+}
+
+/* Is the current body of the record at seq equal to body? */
+static bool same_body(struct lb_node *n, MDB_txn *txn, uint64_t seq, const uint8_t *body,
+                      size_t len)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	struct lb_entry e;
+
+	lb_be64_put(k, seq);
+	if (mdb_get(txn, n->log, &key, &v) || lb_entry_decode(&e, v.mv_data, v.mv_size, NULL))
+		return false;
+	return e.op == LB_OP_PUT && e.body_len == len && memcmp(e.body, body, len) == 0;
+}
+
+/* lb_refs.exists inside the write transaction, so a programme put earlier
+ * in the same batch counts. */
+static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_len)
+{
+	struct lb_write_sink *s = ctx;
+	uint8_t rk[LB_RKEY_MAX];
+	MDB_val k, v;
+	size_t tl = strlen(type);
+
+	if (tl > LB_TYPE_MAX || id_len > LB_ID_MAX)
+		return false;
+	k = (MDB_val){lb_rkey(rk, type, tl, id, id_len), rk};
+	return mdb_get(s->txn, s->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
+	       ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+}
+
+static lb_err validate_op(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
+{
+	struct lb_refs refs = {ref_exists, s};
+
+	if (op->op == LB_OP_DEL)
+		return lb_schema_type(s->schema, op->type)
+		               ? LB_OK
+		               : lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\"", op->type);
+	return lb_schema_validate(s->schema, op->type, op->id, op->id_len, op->body, op->body_len,
+	                          &refs, d);
+}
+
+static lb_err mdb_err(struct lb_write_sink *s, int rc, const char *what, struct lb_diag *d)
+{
+	s->mdbrc = rc;
+	return lb_mdb_fail(d, rc, what);
+}
+
+/* Apply one change; the caller has checked it.  Returns with nothing
+ * applied when the change is skipped as unchanged. */
+static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
+{
+	struct lb_node *n = s->n;
+	size_t tl = strlen(op->type);
+	uint8_t rk[LB_RKEY_MAX], rval[LB_REC_VAL_LEN], kseq[8];
+	MDB_val rkey = {lb_rkey(rk, op->type, tl, op->id, op->id_len), rk}, k, v;
+	struct lb_entry en;
+	bool exists = false, was_live = false, stored = false;
+	lb_err e;
+	int rc;
+
+	lb_be64_put(rval, s->seq + 1);
+	rval[8] = op->op == LB_OP_PUT ? LB_REC_LIVE : LB_REC_DELETED;
+	if (op->op == LB_OP_PUT && !(s->flags & LB_WRITE_SKIP_UNCHANGED)) {
+		/* The common case (bulk import of new records) costs one tree
+		 * descent: insert, and only if the key exists look at the old
+		 * row and overwrite it where the cursor stands. */
+		v = (MDB_val){LB_REC_VAL_LEN, rval};
+		rc = mdb_cursor_put(s->rcur, &rkey, &v, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			exists = true;
+			was_live = v.mv_size == LB_REC_VAL_LEN && ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+			v = (MDB_val){LB_REC_VAL_LEN, rval};
+			rc = mdb_cursor_put(s->rcur, &rkey, &v, MDB_CURRENT);
+		}
+		if (rc)
+			return mdb_err(s, rc, "updating records", d);
+		stored = true;
+	} else if ((rc = mdb_get(s->txn, n->records, &rkey, &v)) == 0 && v.mv_size == LB_REC_VAL_LEN) {
+		exists = true;
+		was_live = ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+	} else if (rc != MDB_NOTFOUND) {
+		return rc ? mdb_err(s, rc, "reading records", d)
+		          : lb_fail(d, LB_ECORRUPT, "records value has the wrong size");
+	}
+	if (op->op == LB_OP_DEL && !was_live) {
+		if (s->flags & LB_WRITE_SKIP_UNCHANGED) {
+			s->c->unchanged++;
+			return LB_OK;
+		}
+		return lb_fail(d, LB_ENOTFOUND, "%s", exists ? "already deleted" : "no such record to delete");
+	}
+	if (op->op == LB_OP_PUT && was_live && (s->flags & LB_WRITE_SKIP_UNCHANGED) &&
+	    same_body(n, s->txn, lb_be64_get(v.mv_data), op->body, op->body_len)) {
+		s->c->unchanged++;
+		return LB_OK;
+	}
+	if ((e = validate_op(s, op, d)))
+		return e;
+
+	s->seq++;
+	s->ts = lb_hlc_next(s->ts, s->wall);
+	en = (struct lb_entry){.seq = s->seq,
+	                       .ts = s->ts,
+	                       .op = op->op,
+	                       .type = op->type,
+	                       .type_len = tl,
+	                       .id = op->id,
+	                       .id_len = op->id_len,
+	                       .body = op->body,
+	                       .body_len = op->body_len,
+	                       .schema = s->schema->version};
+	memcpy(en.prev, s->hash, LB_HASH_BYTES);
+	lb_mp_buf_reset(&n->buf);
+	if ((e = lb_entry_encode(&n->buf, &en)))
+		return lb_fail(d, e, "out of memory encoding an entry");
+	lb_hash(s->hash, n->buf.sb.data, n->buf.sb.size);
+	lb_merkle_append(&s->m, s->hash);
+
+	lb_be64_put(kseq, s->seq);
+	k = (MDB_val){8, kseq};
+	v = (MDB_val){n->buf.sb.size, n->buf.sb.data};
+	if ((rc = mdb_put(s->txn, n->log, &k, &v, MDB_APPEND)))
+		return mdb_err(s, rc, "appending to the log", d);
+	v = (MDB_val){LB_REC_VAL_LEN, rval};
+	if (!stored && (rc = mdb_put(s->txn, n->records, &rkey, &v, 0)))
+		return mdb_err(s, rc, "updating records", d);
+	s->dlive += (op->op == LB_OP_PUT) - was_live;
+	if (!s->c->written++)
+		s->c->first_seq = s->seq;
+	s->c->last_seq = s->seq;
+	return LB_OK;
+}
+
+lb_err lb_sink_put(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
+{
+	lb_err e;
+
+	s->c->failed_op = s->index++;
+	if ((e = check_op(op, d)) || (e = apply(s, op, d)))
+		lb_diag_prefix(d, "%s %.*s", op->type ? op->type : "?",
+		               (int)(op->id_len > 64 ? 64 : op->id_len), op->id ? op->id : "");
+	return e;
+}
+
+static lb_err sink_begin(struct lb_write_sink *s, struct lb_diag *d)
+{
+	MDB_val v;
+	lb_err e;
+	int rc;
+
+	if ((e = lb_node_read_identity(s->n, s->txn, &s->id, d)) ||
+	    (e = lb_node_read_tip(s->n, s->txn, &s->seq, s->hash, &s->ts, &s->m, d)))
+		return e;
+	if (lb_meta_get(s->n, s->txn, "live", &v) == 0 && v.mv_size == 8)
+		s->live = lb_be64_get(v.mv_data);
+	/* Freed with the transaction (write-txn cursors need no close). */
+	if ((rc = mdb_cursor_open(s->txn, s->n->records, &s->rcur)))
+		return mdb_err(s, rc, "reading records", d);
+	return LB_OK;
+}
+
+/* One signature for the whole transaction, then the tip. */
+static lb_err sink_finish(struct lb_write_sink *s, struct lb_diag *d)
+{
+	struct lb_node *n = s->n;
+	struct lb_head h;
+	uint8_t tip[LB_TIP_LEN], kseq[8], live[8], menc[LB_MERKLE_ENC_MAX];
+	MDB_val k, v;
+	lb_err e;
+	int rc;
+
+	memset(&h, 0, sizeof h);
+	memcpy(h.village, s->id.village, sizeof h.village);
+	memcpy(h.origin, s->id.origin, LB_PK_BYTES);
+	h.seq = s->seq;
+	memcpy(h.hash, s->hash, LB_HASH_BYTES);
+	lb_merkle_root(&s->m, h.root);
+	h.ts = s->ts;
+	lb_mp_buf_reset(&n->hbuf);
+	if ((e = lb_head_sign(&n->hbuf, &h, &n->key)))
+		return lb_fail(d, e, "out of memory signing the head");
+	lb_be64_put(kseq, s->seq);
+	k = (MDB_val){8, kseq};
+	v = (MDB_val){n->hbuf.sb.size, n->hbuf.sb.data};
+	if ((rc = mdb_put(s->txn, n->heads, &k, &v, MDB_APPEND)))
+		return mdb_err(s, rc, "storing the signed head", d);
+	lb_be64_put(tip, s->seq);
+	memcpy(tip + 8, s->hash, LB_HASH_BYTES);
+	lb_be64_put(tip + 8 + LB_HASH_BYTES, s->ts);
+	lb_be64_put(live, (uint64_t)((int64_t)s->live + s->dlive));
+	if ((rc = lb_meta_put(n, s->txn, "tip", tip, sizeof tip)) ||
+	    (rc = lb_meta_put(n, s->txn, "merkle", menc, lb_merkle_encode(&s->m, menc))) ||
+	    (rc = lb_meta_put(n, s->txn, "live", live, 8)))
+		return mdb_err(s, rc, "updating the log tip", d);
+	return LB_OK;
+}
+
+lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, unsigned flags,
+                          struct lb_commit *c, struct lb_diag *d)
+{
+	struct lb_commit tmp;
+	const struct lb_schema *schema = lb_schema_get(lb_schema_latest());
+	lb_err e;
+	int rc;
+
+	if (!c)
+		c = &tmp;
+	memset(c, 0, sizeof *c);
+	if (!n->have_key)
+		return lb_fail(d, LB_EINVAL, "node was opened read-only");
+	if (!schema)
+		return lb_fail(d, LB_ESCHEMA, "the built-in schema failed to load");
+
+	for (int growths = 0;; growths++) {
+		struct lb_write_sink s = {.n = n, .flags = flags, .c = c, .schema = schema,
+		                          .wall = lb_hlc_wall_ms()};
+
+		memset(c, 0, sizeof *c);
+		if ((rc = lb_node_txn_begin(n, 0, &s.txn)))
+			return lb_mdb_fail(d, rc, "starting a write");
+		e = sink_begin(&s, d);
+		if (!e)
+			e = produce(ctx, &s, d);
+		if (!e && c->written)
+			e = sink_finish(&s, d);
+		if (e || !c->written) {
+			mdb_txn_abort(s.txn);
+			if (e && s.mdbrc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
+				if ((rc = lb_node_grow_map(n)))
+					return lb_mdb_fail(d, rc, "growing the store");
+				continue;
+			}
+			if (!e)
+				c->failed_op = 0;
+			return e;
+		}
+		rc = mdb_txn_commit(s.txn);
+		if (rc == 0) {
+			c->failed_op = 0;
+			return LB_OK;
+		}
+		if (rc == MDB_MAP_FULL && growths < MAX_GROWTHS) {
+			if ((rc = lb_node_grow_map(n)))
+				return lb_mdb_fail(d, rc, "growing the store");
+			continue;
+		}
+		memset(c, 0, sizeof *c);
+		return lb_mdb_fail(d, rc, "committing");
+	}
+}
+
+struct array_src {
+	const struct lb_change *ops;
+	size_t n;
+};
+
+static lb_err produce_array(void *ctx, struct lb_write_sink *s, struct lb_diag *d)
+{
+	const struct array_src *a = ctx;
+	lb_err e;
+
+	for (size_t i = 0; i < a->n; i++)
+		if ((e = lb_sink_put(s, &a->ops[i], d)))
+			return e;
+	return LB_OK;
+}
+
+lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
+                     struct lb_commit *c, struct lb_diag *d)
+{
+	struct array_src a = {ops, nops};
+	return lb_node_write_with(n, produce_array, &a, flags, c, d);
+}
+
+bool lb_node_exists(struct lb_node *n, const char *type, const char *id, size_t id_len)
+{
+	MDB_txn *txn;
+	struct lb_write_sink s = {.n = n};
+	bool r;
+
+	if (lb_node_txn_begin(n, MDB_RDONLY, &txn))
+		return false;
+	s.txn = txn;
+	r = ref_exists(&s, type, id, id_len);
+	mdb_txn_abort(txn);
+	return r;
+}
