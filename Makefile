@@ -19,6 +19,8 @@ PKGS := lmdb msgpack libsodium libcurl jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# libcsv ships no pkg-config file
+PKG_LIBS += -lcsv
 
 OPT ?= -O2
 SAN ?=

@@ -23,6 +23,7 @@
 #include "../schema/schema.h"
 #include "../schema/text.h"
 #include "body.h"
+#include "csvio.h"
 #include "hlc.h"
 #include "node.h"
 
@@ -39,6 +40,9 @@ struct args {
 	const char *name;
 	const char *since;
 	const char *batch; /* FILE or "-" */
+	const char *sep;
+	const char *rejects; /* --skip-invalid FILE */
+	int excel;
 	int json;
 	int merge;
 	int help;
@@ -66,6 +70,19 @@ static const struct {
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type."},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line)."},
+	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
+	 "Import a spreadsheet: a header row of field names (plus id for types whose id\n"
+	 "is not a field), then one record per row; , or ; separators (detected), quotes,\n"
+	 "CRLF and a UTF-8 BOM are fine.  Every row is checked first: if any is invalid,\n"
+	 "each is listed with its row number and reason and nothing is imported.  With\n"
+	 "--skip-invalid the valid rows are imported and the others written, with a\n"
+	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
+	 "import changes nothing); unchanged records write no new entry, so running the\n"
+	 "same import again is harmless."},
+	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv",
+	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
+	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
+	 "=\"...\" so Excel keeps all 16 digits."},
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed)."},
 	{"verify", "verify -d DIR [--json]",
@@ -144,6 +161,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->json = 1;
 		else if (!strcmp(o, "--merge"))
 			a->merge = 1;
+		else if (!strcmp(o, "--excel"))
+			a->excel = 1;
+		else if (!strcmp(o, "--sep"))
+			OPTARG_(a->sep);
+		else if (!strcmp(o, "--skip-invalid"))
+			OPTARG_(a->rejects);
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
@@ -811,6 +834,305 @@ static int cmd_verify(struct args *a)
 	return 0;
 }
 
+/* ---- import, export ------------------------------------------------------------ */
+
+struct seen_id {
+	char *id;
+	unsigned long row;
+};
+
+struct import {
+	struct args *a;
+	struct lb_node *n;
+	const struct lb_schema *schema;
+	struct lb_csv_map *map;
+	struct lb_mp_buf body;
+	char sep;
+	int pass;               /* 1: check every row, 2: write */
+	unsigned long rows, bad;
+	unsigned char *rejected; /* bitmap by row number */
+	size_t rej_bytes;
+	FILE *rejects;
+	char **header;           /* copy of the header, for the rejects file */
+	size_t nheader;
+	struct seen_id *ids;
+	size_t nids, cap;
+	struct lb_write_sink *sink;
+	unsigned long fail_row;
+};
+
+static bool is_rejected(const struct import *im, unsigned long row)
+{
+	return row / 8 < im->rej_bytes && (im->rejected[row / 8] >> (row % 8)) & 1;
+}
+
+static void reject(struct import *im, unsigned long row, char **cells, size_t n, const char *why)
+{
+	im->bad++;
+	fprintf(stderr, PROG " import: row %lu: %s\n", row, why);
+	if (row / 8 >= im->rej_bytes) {
+		size_t nb = (row / 8 + 1) * 2;
+		unsigned char *p = realloc(im->rejected, nb);
+		if (!p)
+			return;
+		memset(p + im->rej_bytes, 0, nb - im->rej_bytes);
+		im->rejected = p;
+		im->rej_bytes = nb;
+	}
+	im->rejected[row / 8] |= (unsigned char)(1u << (row % 8));
+	if (im->rejects) { /* cells is NULL for a duplicate found after reading */
+		char **row_cells = malloc((im->nheader + 2) * sizeof *row_cells);
+		char rowno[24];
+		if (row_cells) {
+			snprintf(rowno, sizeof rowno, "%lu", row);
+			for (size_t i = 0; i < im->nheader; i++)
+				row_cells[i] = cells && i < n ? cells[i] : "";
+			row_cells[im->nheader] = rowno;
+			row_cells[im->nheader + 1] = (char *)why;
+			lb_csv_write_cells(im->rejects, im->sep, row_cells, im->nheader + 2, NULL);
+			free(row_cells);
+		}
+	}
+}
+
+static bool node_has(void *ctx, const char *type, const char *id, size_t id_len)
+{
+	return lb_node_exists(ctx, type, id, id_len);
+}
+
+static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, struct lb_diag *d)
+{
+	struct import *im = ctx;
+	const char *id;
+	size_t id_len;
+	lb_err e;
+
+	if (row == 1) {
+		if (im->pass == 2)
+			return LB_OK;
+		if ((e = lb_csv_map_new(&im->map, im->schema, im->a->pos[0], cells, n, d)))
+			return e;
+		if (!(im->header = calloc(n + 2, sizeof *im->header)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			if (!(im->header[i] = strdup(cells[i])))
+				return lb_fail(d, LB_ENOMEM, "out of memory");
+		im->nheader = n;
+		if (im->rejects) {
+			/* the same columns, plus where each row was and why it failed */
+			fputs("\xEF\xBB\xBF", im->rejects); /* UTF-8 mark: spreadsheets read it right */
+			im->header[n] = "row";
+			im->header[n + 1] = "reason";
+			if ((e = lb_csv_write_cells(im->rejects, im->sep, im->header, n + 2, d)))
+				return e;
+			im->header[n] = im->header[n + 1] = NULL;
+		}
+		return LB_OK;
+	}
+	if (im->pass == 2 && is_rejected(im, row))
+		return LB_OK;
+	lb_mp_buf_reset(&im->body);
+	e = lb_csv_row_record(im->map, cells, n, &id, &id_len, &im->body, d);
+	if (!e && im->pass == 1) {
+		struct lb_refs refs = {node_has, im->n};
+		e = lb_schema_validate(im->schema, im->a->pos[0], id, id_len,
+		                       (const uint8_t *)im->body.sb.data, im->body.sb.size, &refs, d);
+	}
+	if (im->pass == 1) {
+		if (e) {
+			char why[LB_DIAG_MAX + 200];
+			snprintf(why, sizeof why, "%s %s: %s", im->a->pos[0], e == LB_ESCHEMA && !id_len ? "" : id,
+			         lb_diag_msg(d, e));
+			reject(im, row, cells, n, why);
+			return LB_OK;
+		}
+		im->rows++;
+		if (im->nids == im->cap) {
+			size_t nc = im->cap ? 2 * im->cap : 1024;
+			struct seen_id *p = realloc(im->ids, nc * sizeof *p);
+			if (!p)
+				return lb_fail(d, LB_ENOMEM, "out of memory");
+			im->ids = p;
+			im->cap = nc;
+		}
+		if (!(im->ids[im->nids].id = strdup(id)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		im->ids[im->nids++].row = row;
+		return LB_OK;
+	}
+	if (e) /* pass 1 accepted this row: only a changed store can make it fail */
+		return e;
+	{
+		struct lb_change ch = {.op = LB_OP_PUT, .type = im->a->pos[0], .id = id,
+		                       .id_len = id_len, .body = (const uint8_t *)im->body.sb.data,
+		                       .body_len = im->body.sb.size};
+		im->fail_row = row;
+		return lb_sink_put(im->sink, &ch, d);
+	}
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct seen_id *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* The same id on two rows is almost always a typing error in the sheet
+ * (the same resident registered twice); refuse the later row. */
+static void reject_duplicates(struct import *im)
+{
+	qsort(im->ids, im->nids, sizeof *im->ids, by_id);
+	for (size_t i = 1; i < im->nids; i++)
+		if (!strcmp(im->ids[i].id, im->ids[i - 1].id)) {
+			char why[300];
+			size_t first = i - 1;
+			while (first > 0 && !strcmp(im->ids[first - 1].id, im->ids[i].id))
+				first--;
+			snprintf(why, sizeof why, "%s %.128s: the same id as row %lu", im->a->pos[0],
+			         im->ids[i].id, im->ids[first].row);
+			reject(im, im->ids[i].row, NULL, 0, why);
+			im->rows--;
+		}
+}
+
+static lb_err produce_csv(void *ctx, struct lb_write_sink *sink, struct lb_diag *d)
+{
+	struct import *im = ctx;
+	im->sink = sink;
+	return lb_csv_read(im->a->pos[1], im->sep, import_row, im, NULL, d);
+}
+
+static void import_free(struct import *im)
+{
+	lb_csv_map_free(im->map);
+	lb_mp_buf_free(&im->body);
+	for (size_t i = 0; i < im->nids; i++)
+		free(im->ids[i].id);
+	free(im->ids);
+	for (size_t i = 0; i < im->nheader; i++)
+		free(im->header[i]);
+	free(im->header);
+	free(im->rejected);
+	if (im->rejects)
+		fclose(im->rejects);
+}
+
+static int parse_sep(struct args *a, char *sep)
+{
+	*sep = 0;
+	if (!a->sep)
+		return 0;
+	if (!strcmp(a->sep, ",") || !strcmp(a->sep, ";"))
+		*sep = a->sep[0];
+	else if (!strcmp(a->sep, "tab") || !strcmp(a->sep, "\t"))
+		*sep = '\t';
+	else
+		return bad_usage(a->cmd, "--sep takes , or ; (or tab)");
+	return 0;
+}
+
+static int cmd_import(struct args *a)
+{
+	struct lb_diag d = {0};
+	struct import im = {.a = a, .schema = lb_schema_get(lb_schema_latest()), .pass = 1};
+	struct lb_commit c;
+	lb_err e;
+	int rc;
+
+	if (a->npos != 2)
+		return bad_usage(a->cmd, "TYPE and FILE.csv are required");
+	if ((rc = parse_sep(a, &im.sep)))
+		return rc;
+	if ((e = open_node(a, 0, &im.n, &d)))
+		return die(a->cmd, e, &d);
+	lb_mp_buf_init(&im.body);
+	if (a->rejects && !(im.rejects = fopen(a->rejects, "w"))) {
+		fprintf(stderr, PROG " import: %s: %s\n", a->rejects, strerror(errno));
+		rc = lb_exit_status(LB_EIO);
+		goto out;
+	}
+	/* Pass 1: check every row, list every problem, write nothing. */
+	if ((e = lb_csv_read(a->pos[1], im.sep, import_row, &im, &im.sep, &d))) {
+		rc = die(a->cmd, e, &d);
+		goto out;
+	}
+	reject_duplicates(&im);
+	if (im.bad && !a->rejects) {
+		fprintf(stderr, PROG " import: %lu invalid row%s in %s; nothing was imported "
+		        "(fix them, or use --skip-invalid REJECTS.csv)\n",
+		        im.bad, im.bad == 1 ? "" : "s", a->pos[1]);
+		rc = lb_exit_status(LB_ESCHEMA);
+		goto out;
+	}
+	/* Pass 2: the valid rows, in one transaction. */
+	im.pass = 2;
+	e = lb_node_write_with(im.n, produce_csv, &im, LB_WRITE_SKIP_UNCHANGED, &c, &d);
+	if (e) {
+		fprintf(stderr, PROG " import: row %lu: %s\n" PROG " import: nothing was imported\n",
+		        im.fail_row, lb_diag_msg(&d, e));
+		rc = lb_exit_status(e);
+		goto out;
+	}
+	printf("imported %s from %s: %zu written, %zu unchanged, %lu rejected", a->pos[0], a->pos[1],
+	       c.written, c.unchanged, im.bad);
+	if (c.written)
+		printf(" (seq %llu-%llu)", (unsigned long long)c.first_seq,
+		       (unsigned long long)c.last_seq);
+	if (a->rejects)
+		printf("; rejected rows in %s", a->rejects);
+	printf("\n");
+	rc = 0;
+out:
+	import_free(&im);
+	lb_node_close(im.n);
+	return rc;
+}
+
+struct export {
+	const struct lb_type *t;
+	char sep;
+	int excel;
+	lb_err e;
+	struct lb_diag *d;
+};
+
+static int export_cb(void *ctx, const char *id, size_t id_len, const uint8_t *body, size_t len)
+{
+	struct export *x = ctx;
+	x->e = lb_csv_write_record(stdout, x->t, x->sep, x->excel, id, id_len, body, len, x->d);
+	return x->e != LB_OK;
+}
+
+static int cmd_export(struct args *a)
+{
+	struct lb_diag d = {0};
+	const struct lb_schema *s = lb_schema_get(lb_schema_latest());
+	struct export x = {.excel = a->excel, .d = &d};
+	struct lb_node *n;
+	lb_err e;
+	int rc;
+
+	if (a->npos != 1)
+		return bad_usage(a->cmd, "TYPE is required");
+	if ((rc = parse_sep(a, &x.sep)))
+		return rc;
+	if (!x.sep)
+		x.sep = ',';
+	if (!(x.t = lb_schema_type(s, a->pos[0]))) {
+		lb_schema_validate(s, a->pos[0], "", 0, NULL, 0, NULL, &d);
+		return die(a->cmd, LB_ESCHEMA, &d);
+	}
+	if ((e = open_node(a, 1, &n, &d)))
+		return die(a->cmd, e, &d);
+	if (!(e = lb_csv_write_header(stdout, x.t, x.sep, &d)))
+		e = lb_node_scan(n, a->pos[0], export_cb, &x, &d);
+	if (!e)
+		e = x.e;
+	lb_node_close(n);
+	return e ? die(a->cmd, e, &d) : 0;
+}
+
 /* ---- schema ------------------------------------------------------------------ */
 
 static const char *kind_name(enum lb_kind k)
@@ -906,7 +1228,7 @@ int main(int argc, char **argv)
 		int (*fn)(struct args *);
 	} table[] = {{"init", cmd_init}, {"id", cmd_id},   {"put", cmd_put},       {"get", cmd_get},
 	             {"rm", cmd_rm},     {"ls", cmd_ls},   {"log", cmd_log},       {"verify", cmd_verify},
-	             {"schema", cmd_schema}};
+	             {"schema", cmd_schema}, {"import", cmd_import}, {"export", cmd_export}};
 	struct args a;
 	int rc;
 

@@ -435,15 +435,18 @@ out:
 	return err;
 }
 
-lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
-                  struct lb_diag *d)
+/* Walk the live records of one type in id order; with rcb, also fetch
+ * each record's body from the log. */
+static lb_err scan(struct lb_node *n, const char *type, lb_id_cb icb, lb_record_cb rcb, void *ctx,
+                   struct lb_diag *d)
 {
-	uint8_t rk[LB_TYPE_MAX + 1];
+	uint8_t rk[LB_TYPE_MAX + 1], kseq[8];
 	size_t tl;
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	MDB_val k, v;
-	lb_err err;
+	MDB_val k, v, lk, lv;
+	struct lb_entry e;
+	lb_err err = LB_OK;
 	int rc;
 
 	if ((err = lb_type_check(type, d)))
@@ -460,17 +463,44 @@ lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
 	k = (MDB_val){tl + 1, rk};
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *id = (const char *)k.mv_data + tl + 1;
+		size_t id_len = k.mv_size - tl - 1;
+
 		if (k.mv_size <= tl + 1 || memcmp(k.mv_data, rk, tl + 1) != 0)
 			break;
 		if (v.mv_size != LB_REC_VAL_LEN || ((uint8_t *)v.mv_data)[8] != LB_REC_LIVE)
 			continue;
-		if (cb(ctx, (const char *)k.mv_data + tl + 1, k.mv_size - tl - 1))
+		if (icb && icb(ctx, id, id_len))
+			break;
+		if (!rcb)
+			continue;
+		memcpy(kseq, v.mv_data, 8);
+		lk = (MDB_val){8, kseq};
+		if (mdb_get(txn, n->log, &lk, &lv) || lb_entry_decode(&e, lv.mv_data, lv.mv_size, d)) {
+			err = lb_fail(d, LB_ECORRUPT, "%s %.*s: its log entry is missing or unreadable "
+			              "(run lumbung verify)", type, (int)id_len, id);
+			break;
+		}
+		if (rcb(ctx, id, id_len, e.body, e.body_len))
 			break;
 	}
-	err = (rc == 0 || rc == MDB_NOTFOUND) ? LB_OK : lb_mdb_fail(d, rc, "reading records");
+	if (!err && rc != 0 && rc != MDB_NOTFOUND)
+		err = lb_mdb_fail(d, rc, "reading records");
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return err;
+}
+
+lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
+                  struct lb_diag *d)
+{
+	return scan(n, type, cb, NULL, ctx, d);
+}
+
+lb_err lb_node_scan(struct lb_node *n, const char *type, lb_record_cb cb, void *ctx,
+                    struct lb_diag *d)
+{
+	return scan(n, type, NULL, cb, ctx, d);
 }
 
 lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,

@@ -141,6 +141,14 @@ typedef int (*lb_id_cb)(void *ctx, const char *id, size_t id_len);
 lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
                   struct lb_diag *d);
 
+/* Call cb for every live record of type with its current body, in id
+ * order, inside one read transaction (a consistent snapshot).  id and body
+ * are borrowed for the call.  cb returns 0 to go on, non-zero to stop. */
+typedef int (*lb_record_cb)(void *ctx, const char *id, size_t id_len, const uint8_t *body,
+                            size_t body_len);
+lb_err lb_node_scan(struct lb_node *n, const char *type, lb_record_cb cb, void *ctx,
+                    struct lb_diag *d);
+
 /* Call cb for every entry with seq >= since, in order, inside one read
  * transaction.  e, hash and raw are borrowed for the call.  cb returns 0 to
  * go on, non-zero to stop.  LB_ECORRUPT if an entry does not decode. */

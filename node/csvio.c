@@ -1,0 +1,431 @@
+/*
+ * csvio.c — CSV import and export (see csvio.h).
+ *
+ * libcsv is a push parser: we feed it the file in chunks and it calls back
+ * per cell and per end of row.  The row callback of the caller runs from
+ * inside libcsv's end-of-row callback; an error there is remembered and
+ * stops the feeding loop.
+ */
+#include "csvio.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#define CELL_MAX (64 * 1024)
+#define CELLS_MAX 1000
+
+/* ---- reading ------------------------------------------------------------- */
+
+struct reader {
+	char **cells;
+	size_t n, cap;
+	unsigned long row;
+	lb_csv_row_fn fn;
+	void *ctx;
+	lb_err err;
+	struct lb_diag *d;
+};
+
+static void on_cell(void *s, size_t len, void *data)
+{
+	struct reader *r = data;
+	char *c;
+
+	if (r->err)
+		return;
+	if (len > CELL_MAX) {
+		r->err = lb_fail(r->d, LB_ETOOBIG, "row %lu: a cell is longer than %d bytes", r->row + 1,
+		                 CELL_MAX);
+		return;
+	}
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 32;
+		char **p;
+		if (nc > CELLS_MAX) {
+			r->err = lb_fail(r->d, LB_ETOOBIG, "row %lu has more than %d cells", r->row + 1,
+			                 CELLS_MAX);
+			return;
+		}
+		if (!(p = realloc(r->cells, nc * sizeof *p))) {
+			r->err = lb_fail(r->d, LB_ENOMEM, "out of memory");
+			return;
+		}
+		r->cells = p;
+		r->cap = nc;
+	}
+	if (!(c = malloc(len + 1))) {
+		r->err = lb_fail(r->d, LB_ENOMEM, "out of memory");
+		return;
+	}
+	if (len)
+		memcpy(c, s, len);
+	c[len] = '\0';
+	r->cells[r->n++] = c;
+}
+
+static void clear_cells(struct reader *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->cells[i]);
+	r->n = 0;
+}
+
+static void on_row(int term, void *data)
+{
+	struct reader *r = data;
+	bool empty = true;
+
+	(void)term;
+	if (!r->err) {
+		for (size_t i = 0; i < r->n && empty; i++)
+			empty = r->cells[i][0] == '\0';
+		if (!empty || r->row == 0) {
+			r->row++;
+			r->err = r->fn(r->ctx, r->cells, r->n, r->row, r->d);
+		}
+	}
+	clear_cells(r);
+}
+
+/* The separator that occurs most often outside quotes in the first line. */
+static char detect_sep(const char *buf, size_t len)
+{
+	size_t comma = 0, semi = 0, tab = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; i < len && (quoted || (buf[i] != '\n' && buf[i] != '\r')); i++) {
+		if (buf[i] == '"')
+			quoted = !quoted;
+		else if (!quoted)
+			comma += buf[i] == ',', semi += buf[i] == ';', tab += buf[i] == '\t';
+	}
+	if (semi > comma && semi >= tab)
+		return ';';
+	if (tab > comma)
+		return '\t';
+	return ',';
+}
+
+lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, char *sep_used,
+                   struct lb_diag *d)
+{
+	struct csv_parser p;
+	struct reader r = {.fn = row, .ctx = ctx, .d = d};
+	char buf[64 * 1024];
+	FILE *f = fopen(path, "rb");
+	size_t len;
+	bool first = true;
+
+	if (!f)
+		return lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
+	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+		fclose(f);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	while (!r.err && (len = fread(buf, 1, sizeof buf, f)) > 0) {
+		const char *at = buf;
+		if (first) {
+			first = false;
+			if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { /* UTF-8 byte-order mark */
+				at += 3;
+				len -= 3;
+			}
+			if (!sep)
+				sep = detect_sep(at, len);
+			csv_set_delim(&p, (unsigned char)sep);
+			if (sep_used) /* before any row callback, which may write CSV too */
+				*sep_used = sep;
+		}
+		if (csv_parse(&p, at, len, on_cell, on_row, &r) != len && !r.err)
+			r.err = lb_fail(d, LB_EMALFORMED, "row %lu: %s", r.row + 1,
+			                csv_strerror(csv_error(&p)));
+	}
+	if (!r.err && ferror(f))
+		r.err = lb_fail(d, LB_EIO, "%s: read error", path);
+	if (!r.err && csv_fini(&p, on_cell, on_row, &r) != 0 && !r.err)
+		r.err = lb_fail(d, LB_EMALFORMED, "row %lu: %s (an unclosed quote?)", r.row + 1,
+		                csv_strerror(csv_error(&p)));
+	if (!r.err && r.row == 0)
+		r.err = lb_fail(d, LB_EMALFORMED, "%s is empty: expected a header row", path);
+	clear_cells(&r);
+	free(r.cells);
+	csv_free(&p);
+	fclose(f);
+	return r.err;
+}
+
+/* ---- header mapping and rows ---------------------------------------------- */
+
+struct lb_csv_map {
+	const struct lb_type *type;
+	size_t ncols;
+	const struct lb_field **col;  /* field per column, NULL for the id column */
+	size_t id_col;                /* column holding the record id */
+	size_t *order;                /* field columns in canonical key order */
+	size_t nfields;
+};
+
+void lb_csv_map_free(struct lb_csv_map *m)
+{
+	if (!m)
+		return;
+	free(m->col);
+	free(m->order);
+	free(m);
+}
+
+/* Trim ASCII blanks in place and return the start. */
+static char *trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static const struct lb_csv_map *sort_map; /* qsort has no context argument */
+
+static int by_name(const void *a, const void *b)
+{
+	const struct lb_field *x = sort_map->col[*(const size_t *)a];
+	const struct lb_field *y = sort_map->col[*(const size_t *)b];
+	return strcmp(x->name, y->name); /* ASCII names: strcmp is memcmp order */
+}
+
+lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const char *type,
+                      char **header, size_t n, struct lb_diag *d)
+{
+	const struct lb_type *t = lb_schema_type(s, type);
+	struct lb_csv_map *m;
+	bool have_id = false;
+
+	*out = NULL;
+	if (!t)
+		return lb_schema_validate(s, type, "", 0, NULL, 0, NULL, d); /* "unknown type ..." */
+	if (!(m = calloc(1, sizeof *m)) || !(m->col = calloc(n ? n : 1, sizeof *m->col)) ||
+	    !(m->order = calloc(n ? n : 1, sizeof *m->order))) {
+		lb_csv_map_free(m);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	m->type = t;
+	m->ncols = n;
+	for (size_t i = 0; i < n; i++) {
+		char *name = trim(header[i]);
+		for (char *c = name; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		if (!strcmp(name, "id") && !t->id_field) {
+			if (have_id)
+				goto dup;
+			have_id = true;
+			m->id_col = i;
+			continue;
+		}
+		if (!(m->col[i] = lb_type_field(t, name, strlen(name)))) {
+			lb_csv_map_free(m);
+			return lb_fail(d, LB_ESCHEMA,
+			               "column %zu \"%.40s\" is not a field of %s (see: lumbung schema %s)",
+			               i + 1, name, type, type);
+		}
+		for (size_t k = 0; k < i; k++)
+			if (m->col[k] == m->col[i])
+				goto dup;
+		if (t->id_field && !strcmp(name, t->id_field)) {
+			have_id = true;
+			m->id_col = i;
+		}
+		m->order[m->nfields++] = i;
+		continue;
+	dup:
+		lb_csv_map_free(m);
+		return lb_fail(d, LB_ESCHEMA, "column \"%.40s\" appears twice in the header", name);
+	}
+	if (!have_id) {
+		lb_csv_map_free(m);
+		return lb_fail(d, LB_ESCHEMA, "the header has no %s column (the record id)",
+		               t->id_field ? t->id_field : "id");
+	}
+	sort_map = m;
+	qsort(m->order, m->nfields, sizeof *m->order, by_name);
+	sort_map = NULL;
+	*out = m;
+	return LB_OK;
+}
+
+/* A cell's value: trimmed, Excel's ="..." unwrapped. */
+static char *cell_value(char *c)
+{
+	size_t n;
+
+	c = trim(c);
+	n = strlen(c);
+	if (n >= 3 && c[0] == '=' && c[1] == '"' && c[n - 1] == '"') {
+		c[n - 1] = '\0';
+		c += 2;
+	}
+	return c;
+}
+
+lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
+                         size_t *id_len, struct lb_mp_buf *out, struct lb_diag *d)
+{
+	uint32_t present = 0;
+	lb_err e;
+
+	if (n > m->ncols)
+		return lb_fail(d, LB_ESCHEMA, "the row has %zu cells but the header only %zu", n,
+		               m->ncols);
+	for (size_t i = 0; i < n; i++)
+		cells[i] = cell_value(cells[i]);
+	if (m->id_col >= n || !cells[m->id_col][0])
+		return lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
+		               m->type->id_field ? m->type->id_field : "id");
+	*id = cells[m->id_col];
+	*id_len = strlen(*id);
+	for (size_t k = 0; k < m->nfields; k++)
+		present += m->order[k] < n && cells[m->order[k]][0];
+	lb_mp_put_map(out, present);
+	for (size_t k = 0; k < m->nfields; k++) {
+		size_t c = m->order[k];
+		const struct lb_field *f = m->col[c];
+		bool is_num, is_bool, b;
+		int64_t num;
+
+		if (c >= n || !cells[c][0])
+			continue;
+		if ((e = lb_field_parse_text(f, cells[c], &is_num, &num, &is_bool, &b, d)))
+			return e;
+		lb_mp_put_str(out, f->name, f->name_len);
+		if (is_num)
+			lb_mp_put_int(out, num);
+		else if (is_bool)
+			lb_mp_put_bool(out, b);
+		else
+			lb_mp_put_cstr(out, cells[c]);
+	}
+	return out->oom ? lb_fail(d, LB_ENOMEM, "out of memory") : LB_OK;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static lb_err put_cell(FILE *f, char sep, bool first, const char *s, size_t n)
+{
+	if ((!first && fputc(sep, f) == EOF) || csv_fwrite(f, s, n) != 0)
+		return LB_EIO;
+	return LB_OK;
+}
+
+static lb_err end_row(FILE *f, lb_err e, struct lb_diag *d)
+{
+	if (e || fputs("\r\n", f) == EOF || ferror(f))
+		return lb_fail(d, LB_EIO, "writing CSV: %s", strerror(errno ? errno : EIO));
+	return LB_OK;
+}
+
+lb_err lb_csv_write_header(FILE *f, const struct lb_type *t, char sep, struct lb_diag *d)
+{
+	lb_err e = fputs("\xEF\xBB\xBF", f) == EOF ? LB_EIO : LB_OK;
+	bool first = true;
+
+	if (!e && !t->id_field) {
+		e = put_cell(f, sep, true, "id", 2);
+		first = false;
+	}
+	for (size_t i = 0; i < t->nfields && !e; i++, first = false)
+		e = put_cell(f, sep, first, t->fields[i].name, t->fields[i].name_len);
+	return end_row(f, e, d);
+}
+
+lb_err lb_csv_write_cells(FILE *f, char sep, char **cells, size_t n, struct lb_diag *d)
+{
+	lb_err e = LB_OK;
+	for (size_t i = 0; i < n && !e; i++)
+		e = put_cell(f, sep, i == 0, cells[i], strlen(cells[i]));
+	return end_row(f, e, d);
+}
+
+lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool excel,
+                           const char *id, size_t id_len, const uint8_t *body, size_t body_len,
+                           struct lb_diag *d)
+{
+	struct lb_mp_obj vals[256];
+	bool have[256] = {false};
+	struct lb_mp_rd r;
+	struct lb_mp_obj o;
+	lb_err e = LB_OK;
+	bool first = true;
+
+	if (t->nfields > 256)
+		return lb_fail(d, LB_EINVAL, "type %s has too many fields to export", t->name);
+	lb_mp_rd_init(&r, body, body_len);
+	if (lb_mp_next(&r, &o, d) || o.kind != LB_MP_MAP)
+		return lb_fail(d, LB_ECORRUPT, "%s %.*s: stored body is not a map", t->name, (int)id_len,
+		               id);
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct lb_mp_obj k, v;
+		const struct lb_field *fd;
+		if (lb_mp_next(&r, &k, d) || k.kind != LB_MP_STR || lb_mp_next(&r, &v, d))
+			return lb_fail(d, LB_ECORRUPT, "%s %.*s: unreadable body", t->name, (int)id_len, id);
+		if ((fd = lb_type_field(t, (const char *)k.s, k.len))) {
+			vals[fd - t->fields] = v;
+			have[fd - t->fields] = true;
+		}
+		if (v.kind == LB_MP_ARRAY || v.kind == LB_MP_MAP)
+			return lb_fail(d, LB_ECORRUPT, "%s %.*s: nested value", t->name, (int)id_len, id);
+	}
+	if (!t->id_field) {
+		e = put_cell(f, sep, true, id, id_len);
+		first = false;
+	}
+	for (size_t i = 0; i < t->nfields && !e; i++, first = false) {
+		const struct lb_mp_obj *v = &vals[i];
+		char num[48], *wrapped = NULL;
+		const char *s = "";
+		size_t n = 0;
+
+		if (have[i]) {
+			switch (v->kind) {
+			case LB_MP_STR:
+				s = (const char *)v->s;
+				n = v->len;
+				if (excel && (t->fields[i].kind == LB_K_DIGITS || t->fields[i].kind == LB_K_NIK) &&
+				    (wrapped = malloc(n + 4))) {
+					wrapped[0] = '=';
+					wrapped[1] = '"';
+					memcpy(wrapped + 2, s, n);
+					wrapped[n + 2] = '"';
+					s = wrapped;
+					n += 3;
+				}
+				break;
+			case LB_MP_UINT:
+				n = (size_t)snprintf(num, sizeof num, "%" PRIu64, v->v.u);
+				s = num;
+				break;
+			case LB_MP_INT:
+				n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->v.i);
+				s = num;
+				break;
+			case LB_MP_BOOL:
+				s = v->v.b ? "true" : "false";
+				n = strlen(s);
+				break;
+			case LB_MP_FLOAT:
+				n = (size_t)snprintf(num, sizeof num, "%.17g", v->v.f);
+				s = num;
+				break;
+			default:
+				break;
+			}
+		}
+		e = put_cell(f, sep, first, s, n);
+		free(wrapped);
+	}
+	return end_row(f, e, d);
+}

@@ -1,0 +1,71 @@
+/*
+ * csvio.h — records to and from the CSV files village offices keep in
+ * spreadsheets (libcsv).
+ *
+ * Reading accepts what spreadsheets write: `,` or `;` separators (detected
+ * from the header line when not given), quoted cells with embedded quotes
+ * and line breaks, CRLF, a UTF-8 byte-order mark, empty trailing cells, and
+ * Excel's ="0123" text cells.  The header row names the columns: the
+ * type's fields in any order, plus `id` for types whose id is not one of
+ * their fields.  Empty cells leave the field out.
+ *
+ * Writing produces a UTF-8 file with a byte-order mark, CRLF line ends and
+ * every cell quoted, which Excel and LibreOffice open cleanly; with
+ * `excel`, digit strings (NIK, KK numbers) are written as ="..." so Excel
+ * does not turn them into 3.32401E+15.
+ */
+#ifndef LB_CSVIO_H
+#define LB_CSVIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../schema/err.h"
+#include "../schema/mp.h"
+#include "../schema/schema.h"
+
+/* Called for each non-empty row.  cells[i] are NUL-terminated and borrowed
+ * for the call; row counts spreadsheet rows from 1 (the header).  Return
+ * LB_OK to go on; any error stops reading and is returned. */
+typedef lb_err (*lb_csv_row_fn)(void *ctx, char **cells, size_t n, unsigned long row,
+                                struct lb_diag *d);
+
+/* Read the CSV file at path (sep 0: detect ',' ';' or TAB from the header
+ * line).  *sep_used (may be NULL) receives the separator.  LB_EIO when the
+ * file cannot be read, LB_EMALFORMED for broken quoting, LB_ETOOBIG for a
+ * cell over 64 KiB or a row over 1,000 cells. */
+lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, char *sep_used,
+                   struct lb_diag *d);
+
+/* How the columns of one header map onto a type.  Free with
+ * lb_csv_map_free. */
+struct lb_csv_map;
+
+/* LB_ESCHEMA naming the column when a header cell is not a field of the
+ * type (or repeated), or when the id column is missing. */
+lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const char *type,
+                      char **header, size_t n, struct lb_diag *d);
+void lb_csv_map_free(struct lb_csv_map *m);
+
+/* One data row as a record: *id (borrowed from cells) and the canonical
+ * body appended to out (reset it first).  The body still needs
+ * lb_schema_validate: this only types the cells (numbers, booleans).
+ * LB_ESCHEMA for a cell that cannot be typed, or more cells than columns,
+ * or no id. */
+lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
+                         size_t *id_len, struct lb_mp_buf *out, struct lb_diag *d);
+
+/* Write the byte-order mark and header row for type t.  LB_EIO on a write
+ * error. */
+lb_err lb_csv_write_header(FILE *f, const struct lb_type *t, char sep, struct lb_diag *d);
+
+/* Write one record as a row, columns as in the header. */
+lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool excel,
+                           const char *id, size_t id_len, const uint8_t *body, size_t body_len,
+                           struct lb_diag *d);
+
+/* Write one row of arbitrary cells (used for the rejects file). */
+lb_err lb_csv_write_cells(FILE *f, char sep, char **cells, size_t n, struct lb_diag *d);
+
+#endif
