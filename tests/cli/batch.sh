@@ -11,15 +11,16 @@ lb() { "$LUMBUNG" "$@"; }
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
 V=33.24.01.2001
 
-# gen FIRST COUNT [TYPE] — COUNT JSON lines of ~200-byte bodies, ids FIRST..
+# gen FIRST COUNT — COUNT JSON lines of ~200-byte schema-valid aspirasi
+# records (free ids, free text), ids FIRST..
 gen() {
-	awk -v first="$1" -v n="$2" -v type="${3:-penduduk}" 'BEGIN {
+	awk -v first="$1" -v n="$2" 'BEGIN {
 		for (i = first; i < first + n; i++)
-			printf "{\"type\":\"%s\",\"id\":\"33240101%08d\",\"body\":{\"nama\":\"Warga nomor %d\"," \
-			       "\"alamat\":\"Jalan Kenanga Gang %d RT %03d RW %03d Desa Sukamaju\"," \
-			       "\"pekerjaan\":\"petani\",\"umur\":%d,\"aktif\":true," \
-			       "\"catatan\":\"baris uji impor massal untuk lumbung nomor %d\"}}\n",
-			       type, i, i, i % 50, i % 17, i % 13, i % 90, i
+			printf "{\"type\":\"aspirasi\",\"id\":\"33240101%08d\",\"body\":{\"pengusul\":\"Warga nomor %d\"," \
+			       "\"dusun\":\"Kenanga Gang %d RT %03d RW %03d\"," \
+			       "\"tanggal\":\"2026-%02d-%02d\",\"status\":\"diusulkan\"," \
+			       "\"usulan\":\"baris uji impor massal untuk lumbung nomor %d\"}}\n",
+			       i, i, i % 50, i % 17, i % 13, i % 12 + 1, i % 28 + 1, i
 	}'
 }
 
@@ -56,13 +57,13 @@ expect_exit 0 "put --batch FILE imports 100 lines" lb put -d "$D" --batch "$T/10
 contains "$T/out" "imported 100 records" "put --batch reports the count"
 contains "$T/out" "seq 1-100" "put --batch reports the seq range"
 state "$D" 100 100 "after the file import: seq 100, 100 records"
-expect_exit 0 "get a record imported in a batch" lb get -d "$D" penduduk 3324010100000042
+expect_exit 0 "get a record imported in a batch" lb get -d "$D" aspirasi 3324010100000042
 if "$PY" -c '
 import json, sys
 j = json.loads(open(sys.argv[1]).read())
-want = {"nama": "Warga nomor 42", "alamat": "Jalan Kenanga Gang 42 RT 008 RW 003 Desa Sukamaju",
-        "pekerjaan": "petani", "umur": 42, "aktif": True,
-        "catatan": "baris uji impor massal untuk lumbung nomor 42"}
+want = {"pengusul": "Warga nomor 42", "dusun": "Kenanga Gang 42 RT 008 RW 003",
+        "tanggal": "2026-07-15", "status": "diusulkan",
+        "usulan": "baris uji impor massal untuk lumbung nomor 42"}
 assert j == want, j
 ' "$T/out" 2>"$T/py"; then ok "the imported body round trips exactly"; else
 	fail "the imported body round trips exactly ($(cat "$T/py"))"
@@ -123,8 +124,11 @@ badline "body missing" 3 '{"type":"penduduk","id":"x"}'
 badline "unknown top-level field" 3 '{"type":"penduduk","id":"x","body":{"nama":"x"},"extra":1}'
 badline "duplicate key" 9 '{"type":"penduduk","id":"x","id":"y","body":{"nama":"x"}}'
 badline "bad op" 3 '{"op":"upsert","type":"penduduk","id":"x","body":{"nama":"x"}}'
+badline "schema: not a date" 10 '{"type":"aspirasi","id":"x","body":{"tanggal":"2026-02-30","pengusul":"a","usulan":"b","status":"diusulkan"}}'
+badline "schema: unknown field" 10 '{"type":"aspirasi","id":"x","body":{"tanggal":"2026-02-03","pengusul":"a","usulan":"b","status":"diusulkan","umur":3}}'
+badline "schema: unknown type" 10 '{"type":"dokumen","id":"x","body":{"isi":"x"}}'
 badline "id too long" 14 "{\"type\":\"penduduk\",\"id\":\"$(printf '%0129d' 1)\",\"body\":{}}"
-badline "del of a missing record" 1 '{"op":"del","type":"penduduk","id":"nobody"}'
+badline "del of a missing record" 1 '{"op":"del","type":"aspirasi","id":"nobody"}'
 
 # a bad line counted after blank lines keeps its real line number
 {
@@ -151,9 +155,9 @@ contains "$T/err" "line 25001:" "stderr names line 25001"
 contains "$T/err" "lines 1-20000 were committed (seq 1-20000)" "stderr says lines 1-20000 were committed"
 contains "$T/err" "nothing from line 20001 on was written" "stderr says where the unwritten part starts"
 state "$P" 20000 20000 "exactly the first two transactions (20,000 records) are committed"
-lscount "$P" penduduk 20000 "ls lists 20,000 ids"
-expect_exit 0 "record 20000 (last of the second transaction) is there" lb get -d "$P" penduduk 3324010100020000
-expect_exit 1 "record 20001 (third transaction) is not" lb get -d "$P" penduduk 3324010100020001
+lscount "$P" aspirasi 20000 "ls lists 20,000 ids"
+expect_exit 0 "record 20000 (last of the second transaction) is there" lb get -d "$P" aspirasi 3324010100020000
+expect_exit 1 "record 20001 (third transaction) is not" lb get -d "$P" aspirasi 3324010100020001
 verified "$P" "verify passes after the partial import"
 lb verify -d "$P" --json >"$T/out" 2>&1
 if "$PY" -c '
@@ -166,7 +170,7 @@ fi
 # a failure in a later transaction's commit (del of a missing record at line 10,003)
 {
 	gen 30001 10002
-	echo '{"op":"del","type":"penduduk","id":"nobody"}'
+	echo '{"op":"del","type":"aspirasi","id":"nobody"}'
 } >"$T/late.jsonl"
 expect_exit 1 "a del of a missing record in the second transaction fails" lb put -d "$P" --batch "$T/late.jsonl"
 contains "$T/err" "line 10003:" "the failing del is named by its line (10003)"
@@ -179,12 +183,13 @@ verified "$P" "verify passes after the failed second transaction"
 B="$T/big"
 lb init -d "$B" --village "$V" >/dev/null 2>&1 || fail "init $B"
 xs() { head -c "$1" /dev/zero | tr '\0' x; } # N letters x
-awk -v s="$(xs 60000)" 'BEGIN {
-	for (i = 1; i <= 300; i++) printf "{\"type\":\"dokumen\",\"id\":\"d%03d\",\"body\":{\"isi\":\"%s\"}}\n", i, s }' >"$T/big.jsonl"
-expect_exit 0 "300 lines with 60 KB bodies import" lb put -d "$B" --batch "$T/big.jsonl"
+# the largest schema-valid bodies: laporan with four 4,000-character texts
+awk -v s="$(xs 4000)" 'BEGIN {
+	for (i = 1; i <= 1100; i++) printf "{\"type\":\"laporan\",\"id\":\"d%04d\",\"body\":{\"periode\":\"2026-Q1\",\"bidang\":\"sosial\",\"ringkasan\":\"%s\",\"capaian\":\"%s\",\"kendala\":\"%s\",\"tindak_lanjut\":\"%s\"}}\n", i, s, s, s, s }' >"$T/big.jsonl"
+expect_exit 0 "1,100 lines with 16 KB bodies import" lb put -d "$B" --batch "$T/big.jsonl"
 lb verify -d "$B" --json >"$T/out" 2>&1
-if grep -q '"ok":true,.*"entries":300,"heads":2,' "$T/out"; then ok "18 MB of input is split into 2 transactions (16 MiB cap)"; else
-	fail "18 MB of input is split into 2 transactions (16 MiB cap) ($(cut -c1-300 "$T/out"))"
+if grep -q '"ok":true,.*"entries":1100,"heads":2,' "$T/out"; then ok "17.6 MB of input is split into 2 transactions (16 MiB cap)"; else
+	fail "17.6 MB of input is split into 2 transactions (16 MiB cap) ($(cut -c1-300 "$T/out"))"
 fi
 awk -v s="$(xs 70000)" 'BEGIN {
 	printf "{\"type\":\"dokumen\",\"id\":\"huge\",\"body\":{\"isi\":\"%s\"}}\n", s }' >"$T/huge.jsonl"
@@ -192,7 +197,7 @@ expect_exit 14 "a body over 64 KiB is refused (ETOOBIG)" lb put -d "$B" --batch 
 contains "$T/err" "line 1:" "the oversized body is named by its line"
 { xs 1100000; echo; } >"$T/long.jsonl"
 expect_exit 14 "a line over 1 MiB is refused (ETOOBIG)" lb put -d "$B" --batch "$T/long.jsonl"
-state "$B" 300 300 "the refused imports wrote nothing"
+state "$B" 1100 1100 "the refused imports wrote nothing"
 
 # ---- op del -----------------------------------------------------------------
 
@@ -200,26 +205,26 @@ X="$T/del"
 lb init -d "$X" --village "$V" >/dev/null 2>&1 || fail "init $X"
 gen 1 10 >"$T/d10.jsonl"
 lb put -d "$X" --batch "$T/d10.jsonl" >/dev/null 2>&1 || fail "import 10 for del"
-awk 'BEGIN { for (i = 1; i <= 5; i++) printf "{\"op\":\"del\",\"type\":\"penduduk\",\"id\":\"33240101%08d\"}\n", i }' \
+awk 'BEGIN { for (i = 1; i <= 5; i++) printf "{\"op\":\"del\",\"type\":\"aspirasi\",\"id\":\"33240101%08d\"}\n", i }' \
 	>"$T/del5.jsonl"
 expect_exit 0 "a batch of \"op\":\"del\" lines" lb put -d "$X" --batch "$T/del5.jsonl"
 contains "$T/out" "imported 5 records" "the del batch reports 5 entries"
 state "$X" 15 5 "after deleting 5 of 10: seq 15, 5 records"
-lscount "$X" penduduk 5 "ls lists the 5 survivors"
-expect_exit 1 "a deleted id is gone" lb get -d "$X" penduduk 3324010100000003
-expect_exit 0 "a surviving id is there" lb get -d "$X" penduduk 3324010100000006
+lscount "$X" aspirasi 5 "ls lists the 5 survivors"
+expect_exit 1 "a deleted id is gone" lb get -d "$X" aspirasi 3324010100000003
+expect_exit 0 "a surviving id is there" lb get -d "$X" aspirasi 3324010100000006
 lb log -d "$X" --since 11 >"$T/out" 2>&1
-if [ "$(grep -c '  del  penduduk  ' "$T/out")" -eq 5 ]; then ok "the log has 5 del entries"; else
+if [ "$(grep -c '  del  aspirasi  ' "$T/out")" -eq 5 ]; then ok "the log has 5 del entries"; else
 	fail "the log has 5 del entries ($(cat "$T/out"))"
 fi
 {
-	echo '{"type":"penduduk","id":"tmp","body":{"a":1}}'
-	echo '{"op":"del","type":"penduduk","id":"tmp"}'
-	echo '{"op":"put","type":"penduduk","id":"tmp2","body":{"a":2}}'
+	echo '{"type":"aspirasi","id":"tmp","body":{"tanggal":"2026-01-01","pengusul":"a","usulan":"b","status":"diusulkan"}}'
+	echo '{"op":"del","type":"aspirasi","id":"tmp"}'
+	echo '{"op":"put","type":"aspirasi","id":"tmp2","body":{"tanggal":"2026-01-02","pengusul":"a","usulan":"c","status":"diusulkan"}}'
 } >"$T/putdel.jsonl"
 expect_exit 0 "put then del of the same id in one transaction" lb put -d "$X" --batch "$T/putdel.jsonl"
-expect_exit 1 "the id put and deleted in one transaction is absent" lb get -d "$X" penduduk tmp
-expect_exit 0 "explicit \"op\":\"put\" works" lb get -d "$X" penduduk tmp2
+expect_exit 1 "the id put and deleted in one transaction is absent" lb get -d "$X" aspirasi tmp
+expect_exit 0 "explicit \"op\":\"put\" works" lb get -d "$X" aspirasi tmp2
 expect_exit 1 "deleting an already deleted record in a batch fails" lb put -d "$X" --batch "$T/del5.jsonl"
 contains "$T/err" "line 1:" "the already-deleted line is named"
 state "$X" 18 6 "the refused del batch wrote nothing"
@@ -276,8 +281,8 @@ if [ "$msize" -gt 1048576 ] && [ "$msize" -ge "$dsize" ]; then ok "the map grew 
 fi
 state "$G" 30000 30000 "after growth: seq 30000, 30000 records"
 verified "$G" "after growth: verify passes"
-expect_exit 0 "after growth: more writes work" env LUMBUNG_MAP_SIZE=1048576 "$LUMBUNG" put -d "$G" penduduk extra a=b
-expect_exit 0 "after growth: get an early record" env LUMBUNG_MAP_SIZE=1048576 "$LUMBUNG" get -d "$G" penduduk 3324010100000001
-expect_exit 0 "after growth: get a late record" lb get -d "$G" penduduk 3324010100030000
+expect_exit 0 "after growth: more writes work" env LUMBUNG_MAP_SIZE=1048576 "$LUMBUNG" put -d "$G" aspirasi extra pengusul=a usulan=b tanggal=2026-01-01 status=diusulkan
+expect_exit 0 "after growth: get an early record" env LUMBUNG_MAP_SIZE=1048576 "$LUMBUNG" get -d "$G" aspirasi 3324010100000001
+expect_exit 0 "after growth: get a late record" lb get -d "$G" aspirasi 3324010100030000
 
 done_testing

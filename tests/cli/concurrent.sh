@@ -20,10 +20,10 @@ total=0 # entries written so far
 # gen PREFIX N — N lines with ids PREFIX000001.., ~200-byte bodies
 gen() {
 	awk -v p="$1" -v n="$2" 'BEGIN { for (i = 1; i <= n; i++)
-		printf "{\"type\":\"penduduk\",\"id\":\"%s%06d\",\"body\":{\"nama\":\"Warga %s nomor %d\"," \
-		       "\"alamat\":\"Jalan Melati Gang %d RT %03d RW %03d Desa Sukamaju\",\"pekerjaan\":\"nelayan\"," \
-		       "\"umur\":%d,\"catatan\":\"impor bersamaan dari penulis %s, baris %d\"}}\n",
-		       p, i, p, i, i % 40, i % 17, i % 13, i % 90, p, i }'
+		printf "{\"type\":\"aspirasi\",\"id\":\"%s%06d\",\"body\":{\"pengusul\":\"Warga %s nomor %d\"," \
+		       "\"dusun\":\"Melati Gang %d RT %03d RW %03d\",\"tanggal\":\"2026-02-%02d\",\"status\":\"ditampung\"," \
+		       "\"usulan\":\"impor bersamaan dari penulis %s, baris %d\"}}\n",
+		       p, i, p, i, i % 40, i % 17, i % 13, i % 28 + 1, p, i }'
 }
 
 # phase NAME LINES PREFIX... — one importer per PREFIX (LINES lines each),
@@ -56,7 +56,7 @@ phase() {
 	(
 		i=1
 		while [ $i -le 40 ]; do
-			lb put -d "$D" penduduk "$name-single-$i" nama="single $i" n:=$i >/dev/null 2>>"$T/pfail" ||
+			lb put -d "$D" aspirasi "$name-single-$i" pengusul="single $i" usulan="n $i" tanggal=2026-01-05 status=diusulkan >/dev/null 2>>"$T/pfail" ||
 				echo "put $i failed" >>"$T/pfail"
 			i=$((i + 1))
 		done
@@ -99,7 +99,7 @@ phase() {
 	lb log -d "$D" >"$T/log" 2>&1
 	n=$(wc -l <"$T/log")
 	if [ "$n" -eq $total ]; then ok "$name: log prints $total lines"; else fail "$name: log prints $total lines (got $n)"; fi
-	lb ls -d "$D" penduduk >"$T/ls" 2>&1
+	lb ls -d "$D" aspirasi >"$T/ls" 2>&1
 	LC_ALL=C sort "$T/want" "$T/prev_ids" >"$T/want.sorted"
 	if cmp -s "$T/ls" "$T/want.sorted"; then
 		ok "$name: ls lists every id of every writer, each once ($(wc -l <"$T/ls"))"

@@ -32,11 +32,11 @@ mkdir "$T/blocks"
 awk -v dir="$T/blocks" 'BEGIN {
 	for (i = 1; i <= 200000; i++) {
 		if (i % 10000 == 1) { if (f) close(f); f = sprintf("%s/b%02d", dir, int(i / 10000)) }
-		printf "{\"type\":\"penduduk\",\"id\":\"33240101%08d\",\"body\":{\"nama\":\"Warga nomor %d\"," \
-		       "\"alamat\":\"Jalan Kenanga Gang %d RT %03d RW %03d Desa Sukamaju\"," \
-		       "\"pekerjaan\":\"petani\",\"umur\":%d,\"aktif\":true," \
-		       "\"catatan\":\"baris uji impor massal untuk lumbung nomor %d\"}}\n",
-		       (i - 1) % 50000 + 1, i, i % 50, i % 17, i % 13, i % 90, i > f
+		printf "{\"type\":\"aspirasi\",\"id\":\"33240101%08d\",\"body\":{\"pengusul\":\"Warga nomor %d\"," \
+		       "\"dusun\":\"Kenanga Gang %d RT %03d RW %03d\",\"tanggal\":\"2026-01-%02d\"," \
+		       "\"status\":\"diusulkan\",\"bidang\":\"sosial\"," \
+		       "\"usulan\":\"baris uji impor massal untuk lumbung nomor %d\"}}\n",
+		       (i - 1) % 50000 + 1, i, i % 50, i % 17, i % 13, i % 28 + 1, i > f
 	}
 }'
 nblocks=$(ls "$T/blocks" | wc -l)
@@ -51,7 +51,7 @@ replay() {
 		{
 			if ($1 != seq + 1) { print "log: seq " $1 " follows seq " seq >"/dev/stderr"; bad = 1; exit 1 }
 			seq = $1
-			if ($4 != "penduduk") next
+			if ($4 != "aspirasi") next
 			if ($3 == "put") live[$5] = 1
 			else if ($3 == "del") delete live[$5]
 			else { print "log: seq " seq ": op " $3 >"/dev/stderr"; bad = 1; exit 1 }
@@ -109,7 +109,7 @@ while read -r delay; do
 	else ok "round $r: the log continues the chain after seq $seq"; fi
 	if lb log -d "$D" --since $((seq + 1)) >"$T/log" 2>"$T/err" &&
 		newseq=$(replay "$T/live" "$seq" <"$T/log" 2>>"$T/err") &&
-		lb ls -d "$D" penduduk >"$T/ls" 2>>"$T/err" && cmp -s "$T/ls" "$T/live"; then
+		lb ls -d "$D" aspirasi >"$T/ls" 2>>"$T/err" && cmp -s "$T/ls" "$T/live"; then
 		seq=$newseq
 		ok "round $r: state equals a replay of the log (seq $seq, $(wc -l <"$T/live") live ids)"
 	else
@@ -126,9 +126,9 @@ while read -r delay; do
 	# the node is writable right after the kill: a put, and an rm of one
 	# imported id (none yet if the first kills came before any commit)
 	victim=$(grep -v '^round-' "$T/ls" | head -n 1)
-	if lb put -d "$D" penduduk "round-$r" nama="after kill $r" ronde:=$r >"$T/out" 2>"$T/err" &&
-		{ [ -z "$victim" ] || lb rm -d "$D" penduduk "$victim" >>"$T/out" 2>>"$T/err"; } &&
-		lb get -d "$D" penduduk "round-$r" >"$T/got" 2>>"$T/err" && grep -q "\"ronde\":$r}" "$T/got"; then
+	if lb put -d "$D" aspirasi "round-$r" pengusul="after kill $r" usulan="ronde $r" tanggal=2026-01-05 status=diusulkan >"$T/out" 2>"$T/err" &&
+		{ [ -z "$victim" ] || lb rm -d "$D" aspirasi "$victim" >>"$T/out" 2>>"$T/err"; } &&
+		lb get -d "$D" aspirasi "round-$r" >"$T/got" 2>>"$T/err" && grep -q "\"usulan\":\"ronde $r\"" "$T/got"; then
 		ok "round $r: writable right after the kill (put${victim:+, rm})"
 	else
 		fail "round $r: writable right after the kill (put${victim:+, rm}: $(cat "$T/err"))"
@@ -151,7 +151,7 @@ else
 fi
 : >"$T/live0"
 if lb log -d "$D" >"$T/log" 2>"$T/err" && last=$(replay "$T/live0" 0 <"$T/log" 2>>"$T/err") &&
-	lb ls -d "$D" penduduk >"$T/ls" 2>>"$T/err" && cmp -s "$T/ls" "$T/live0" &&
+	lb ls -d "$D" aspirasi >"$T/ls" 2>>"$T/err" && cmp -s "$T/ls" "$T/live0" &&
 	[ "$last" -eq "$seq" ]; then
 	ok "final state equals a replay of the whole log ($(wc -l <"$T/ls") live ids)"
 else

@@ -24,16 +24,16 @@ done
 # string that appears in that entry only.
 O="$T/orig"
 lb init -d "$O" --village 33.24.01.2001 >/dev/null 2>&1 || fail "init"
-lb put -d "$O" penduduk p0001 nama="Warga 1" kode=TAMPERME_0001 >/dev/null &&
-	lb put -d "$O" penduduk p0002 nama="Warga 2" kode=TAMPERME_0002 >/dev/null ||
+lb put -d "$O" aspirasi p0001 pengusul="Warga 1" usulan=TAMPERME_0001 tanggal=2026-01-05 status=diusulkan >/dev/null &&
+	lb put -d "$O" aspirasi p0002 pengusul="Warga 2" usulan=TAMPERME_0002 tanggal=2026-01-05 status=diusulkan >/dev/null ||
 	fail "single puts"
 for k in 0 1 2 3 4; do
 	awk -v k=$k 'BEGIN { for (j = 1; j <= 10; j++) { s = 2 + 10 * k + j
-		printf "{\"type\":\"penduduk\",\"id\":\"p%04d\",\"body\":{\"nama\":\"Warga %d\",\"kode\":\"TAMPERME_%04d\",\"umur\":%d}}\n", s, s, s, s } }' |
+		printf "{\"type\":\"aspirasi\",\"id\":\"p%04d\",\"body\":{\"pengusul\":\"Warga %d\",\"usulan\":\"TAMPERME_%04d\",\"tanggal\":\"2026-01-%02d\",\"status\":\"diusulkan\"}}\n", s, s, s, s % 28 + 1 } }' |
 		lb put -d "$O" --batch - >/dev/null || fail "batch $k"
 done
 for s in 53 54 55; do
-	lb put -d "$O" penduduk "p00$s" nama="Warga $s" kode="TAMPERME_00$s" >/dev/null || fail "put $s"
+	lb put -d "$O" aspirasi "p00$s" pengusul="Warga $s" usulan="TAMPERME_00$s" tanggal=2026-01-05 status=diusulkan >/dev/null || fail "put $s"
 done
 lb verify -d "$O" --json >"$T/out" 2>&1
 if grep -q '"ok":true,.*"entries":55,"heads":10,' "$T/out"; then ok "built: 55 entries under 10 signed heads"; else
@@ -100,7 +100,7 @@ C=$(copy why22)
 "$PY" "$T/flip.py" "$C" TAMPERME_0022 >/dev/null
 lb verify -d "$C" 2>"$T/err" >/dev/null
 contains "$T/err" "does not match its signed head" "seq 22 (end of a transaction): caught by its signed head"
-lb get -d "$C" penduduk p0022 >"$T/out" 2>/dev/null
+lb get -d "$C" aspirasi p0022 >"$T/out" 2>/dev/null
 contains "$T/out" "XAMPERME_0022" "the flip really changed what get returns (it is the live copy)"
 
 # ---- (b) entries changed or forged through LMDB -------------------------------
@@ -182,14 +182,14 @@ reload() {
 C=$(copy reload0)
 if reload "$C" nothing; then ok "dump and reload with no change"; else fail "dump and reload with no change ($(cat "$T/err"))"; fi
 expect_exit 0 "a node dumped and reloaded unchanged still verifies" lb verify -d "$C"
-expect_exit 0 "the reloaded node is writable" lb put -d "$C" penduduk after nama=x
+expect_exit 0 "the reloaded node is writable" lb put -d "$C" aspirasi after pengusul=x usulan=y tanggal=2026-01-05 status=diusulkan
 
 # (b) rewrite a body through LMDB (mdb_load into the existing env)
 C=$(copy forge33)
 mdb_dump -s log "$C" | "$PY" "$T/edit.py" body 33 TAMPERME_0033 FORGED_33 >"$T/log.dump" 2>"$T/err" &&
 	mdb_load -s log -f "$T/log.dump" "$C" 2>>"$T/err" ||
 	fail "rewrite seq 33 with mdb_load ($(cat "$T/err"))"
-lb get -d "$C" penduduk p0033 >"$T/out" 2>&1
+lb get -d "$C" aspirasi p0033 >"$T/out" 2>&1
 contains "$T/out" "FORGED_33" "the rewritten body is what the node now serves"
 caught "$C" 33 8 "seq 33 rewritten through LMDB" "altered"
 
@@ -225,7 +225,7 @@ caught "$C" 42 13 "bad signature on the head at seq 42" "signature does not veri
 # (b) the state no longer equals the log: a records row put back to an
 # older entry of another key
 C=$(copy rec)
-if reload "$C" rec penduduk p0030 29; then ok "records row of p0030 pointed at seq 29"; else
+if reload "$C" rec aspirasi p0030 29; then ok "records row of p0030 pointed at seq 29"; else
 	fail "records row of p0030 pointed at seq 29 ($(cat "$T/err"))"
 fi
 caught "$C" 30 8 "records row of p0030 pointed elsewhere" "current state does not reflect"

@@ -17,6 +17,7 @@
 
 #include "../../node/body.h"
 #include "../../node/node.h"
+#include "../../schema/schema.h"
 
 struct fx {
 	char dir[64];
@@ -86,7 +87,8 @@ static void assert_verifies(struct fx *f)
 static void put_then_get_returns_the_same_bytes(void **state)
 {
 	struct fx *f = *state;
-	struct lb_change c = put(f, "penduduk", "3324014501900001", "{\"nama\":\"Siti\",\"rt\":\"001\"}");
+	struct lb_change c = put(f, "penduduk", "3324014501900001",
+	                         "{\"nik\":\"3324014501900001\",\"no_kk\":\"3324010101900001\",\"nama\":\"Siti\",\"tanggal_lahir\":\"1990-01-05\",\"jenis_kelamin\":\"P\",\"status\":\"hidup\",\"rt\":\"001\"}");
 	struct lb_commit cm;
 	uint8_t *b;
 	size_t len;
@@ -107,8 +109,10 @@ static void put_then_get_returns_the_same_bytes(void **state)
 static void delete_hides_the_record_and_keeps_history(void **state)
 {
 	struct fx *f = *state;
-	struct lb_change c = put(f, "keluarga", "K1", "{\"desil\":3}");
-	struct lb_change del = {.op = LB_OP_DEL, .type = "keluarga", .id = "K1", .id_len = 2};
+	struct lb_change c = put(f, "keluarga", "3324010101900001",
+	                         "{\"no_kk\":\"3324010101900001\",\"kepala_keluarga\":\"3324014501900001\",\"desil\":3}");
+	struct lb_change del = {.op = LB_OP_DEL, .type = "keluarga", .id = "3324010101900001",
+	                        .id_len = 16};
 	struct lb_node_info info;
 	struct lb_diag d = {0};
 	uint8_t *b;
@@ -116,7 +120,7 @@ static void delete_hides_the_record_and_keeps_history(void **state)
 
 	assert_int_equal(lb_node_write(f->n, &c, 1, 0, NULL, NULL), LB_OK);
 	assert_int_equal(lb_node_write(f->n, &del, 1, 0, NULL, NULL), LB_OK);
-	assert_int_equal(lb_node_get(f->n, "keluarga", "K1", 2, &b, &len, NULL, &d), LB_ENOTFOUND);
+	assert_int_equal(lb_node_get(f->n, "keluarga", "3324010101900001", 16, &b, &len, NULL, &d), LB_ENOTFOUND);
 	assert_non_null(strstr(d.msg, "deleted"));
 	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
 	assert_int_equal(info.seq, 2);
@@ -137,7 +141,7 @@ static void a_bad_op_writes_nothing_of_its_transaction(void **state)
 	struct lb_diag d = {0};
 	static const uint8_t unsorted[] = {0x82, 0xa1, 'b', 0x01, 0xa1, 'a', 0x02};
 
-	ops[0] = put(f, "penduduk", "A", "{\"x\":1}");
+	ops[0] = put(f, "aspirasi", "A", "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu jalan\",\"status\":\"diusulkan\"}");
 	ops[1] = ops[0];
 	ops[1].id = "B";
 	ops[2] = ops[0];
@@ -146,12 +150,12 @@ static void a_bad_op_writes_nothing_of_its_transaction(void **state)
 	ops[2].body_len = sizeof unsorted;
 	assert_int_equal(lb_node_write(f->n, ops, 3, 0, &cm, &d), LB_EMALFORMED);
 	assert_int_equal(cm.failed_op, 2);
-	assert_non_null(strstr(d.msg, "penduduk C"));
+	assert_non_null(strstr(d.msg, "aspirasi C"));
 	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
 	assert_int_equal(info.seq, 0);
 
 	/* a del of a missing record in the middle: same */
-	ops[1] = (struct lb_change){.op = LB_OP_DEL, .type = "penduduk", .id = "zz", .id_len = 2};
+	ops[1] = (struct lb_change){.op = LB_OP_DEL, .type = "aspirasi", .id = "zz", .id_len = 2};
 	assert_int_equal(lb_node_write(f->n, ops, 2, 0, &cm, &d), LB_ENOTFOUND);
 	assert_int_equal(cm.failed_op, 1);
 	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
@@ -161,7 +165,8 @@ static void a_bad_op_writes_nothing_of_its_transaction(void **state)
 static void skip_unchanged_writes_no_entry_for_an_identical_put(void **state)
 {
 	struct fx *f = *state;
-	struct lb_change c = put(f, "program", "PRG-1", "{\"anggaran\":5000000}");
+	struct lb_change c = put(f, "program", "PRG-1",
+	                         "{\"kode\":\"PRG-1\",\"nama\":\"Posyandu\",\"bidang\":\"kesehatan\",\"anggaran\":5000000,\"tahun\":2026}");
 	struct lb_commit cm;
 
 	assert_int_equal(lb_node_write(f->n, &c, 1, LB_WRITE_SKIP_UNCHANGED, &cm, NULL), LB_OK);
@@ -169,7 +174,8 @@ static void skip_unchanged_writes_no_entry_for_an_identical_put(void **state)
 	assert_int_equal(lb_node_write(f->n, &c, 1, LB_WRITE_SKIP_UNCHANGED, &cm, NULL), LB_OK);
 	assert_int_equal(cm.written, 0);
 	assert_int_equal(cm.unchanged, 1);
-	c = put(f, "program", "PRG-1", "{\"anggaran\":6000000}");
+	c = put(f, "program", "PRG-1",
+	        "{\"kode\":\"PRG-1\",\"nama\":\"Posyandu\",\"bidang\":\"kesehatan\",\"anggaran\":6000000,\"tahun\":2026}");
 	assert_int_equal(lb_node_write(f->n, &c, 1, LB_WRITE_SKIP_UNCHANGED, &cm, NULL), LB_OK);
 	assert_int_equal(cm.written, 1);
 	assert_int_equal(cm.last_seq, 2);
@@ -185,11 +191,12 @@ static void same_key_twice_in_one_transaction_keeps_the_last(void **state)
 	size_t len;
 	uint64_t seq;
 
-	ops[0] = put(f, "aspirasi", "ASP-1", "{\"status\":\"baru\"}");
+	ops[0] = put(f, "aspirasi", "ASP-1", "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu jalan\",\"status\":\"diusulkan\"}");
 	lb_mp_buf_init(&b2);
 	lb_mp_put_raw(&b2, f->body.sb.data, f->body.sb.size);
 	ops[0].body = (const uint8_t *)b2.sb.data;
-	ops[1] = put(f, "aspirasi", "ASP-1", "{\"status\":\"diterima\"}");
+	ops[1] = put(f, "aspirasi", "ASP-1",
+	             "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu jalan\",\"status\":\"ditampung\"}");
 	assert_int_equal(lb_node_write(f->n, ops, 2, 0, NULL, NULL), LB_OK);
 	assert_int_equal(lb_node_get(f->n, "aspirasi", "ASP-1", 5, &b, &len, &seq, NULL), LB_OK);
 	assert_int_equal(seq, 2);
@@ -218,11 +225,12 @@ static void a_full_map_grows_instead_of_failing(void **state)
 	struct lb_diag d = {0};
 	int live = 0;
 
-	put(f, "penduduk", "x", "{\"nama\":\"Nama yang cukup panjang untuk mengisi halaman\"}");
+	put(f, "aspirasi", "x",
+	    "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Kelompok Tani\",\"usulan\":\"Nama yang cukup panjang untuk mengisi halaman\",\"status\":\"diusulkan\"}");
 	for (int t = 0; t < N / BATCH; t++) {
 		for (int i = 0; i < BATCH; i++) {
 			snprintf(ids[i], sizeof ids[i], "P%06d", t * BATCH + i);
-			ops[i] = (struct lb_change){.op = LB_OP_PUT, .type = "penduduk", .id = ids[i],
+			ops[i] = (struct lb_change){.op = LB_OP_PUT, .type = "aspirasi", .id = ids[i],
 			                            .id_len = strlen(ids[i]),
 			                            .body = (const uint8_t *)f->body.sb.data,
 			                            .body_len = f->body.sb.size};
@@ -232,7 +240,7 @@ static void a_full_map_grows_instead_of_failing(void **state)
 	}
 	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
 	assert_int_equal(info.seq, N);
-	assert_int_equal(lb_node_ls(f->n, "penduduk", count_cb, &live, NULL), LB_OK);
+	assert_int_equal(lb_node_ls(f->n, "aspirasi", count_cb, &live, NULL), LB_OK);
 	assert_int_equal(live, N);
 	assert_verifies(f);
 	{
@@ -255,7 +263,7 @@ static void a_read_only_node_refuses_writes(void **state)
 	struct lb_node_opts o = {.read_only = true};
 	struct lb_node *ro;
 	char node[80];
-	struct lb_change c = put(f, "penduduk", "A", "{}");
+	struct lb_change c = put(f, "aspirasi", "A", "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu jalan\",\"status\":\"diusulkan\"}");
 
 	lb_node_close(f->n);
 	snprintf(node, sizeof node, "%s/n", f->dir);
@@ -291,6 +299,80 @@ static void open_of_a_missing_node_says_how_to_create_one(void **state)
 	assert_non_null(strstr(d.msg, "lumbung init"));
 }
 
+static void a_schema_violation_writes_nothing_and_names_the_field(void **state)
+{
+	struct fx *f = *state;
+	struct lb_change ops[2];
+	struct lb_mp_buf b2;
+	struct lb_commit cm;
+	struct lb_node_info info;
+	struct lb_diag d = {0};
+
+	ops[0] = put(f, "aspirasi", "ASP-1",
+	             "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu\",\"status\":\"diusulkan\"}");
+	lb_mp_buf_init(&b2);
+	lb_mp_put_raw(&b2, f->body.sb.data, f->body.sb.size);
+	ops[0].body = (const uint8_t *)b2.sb.data;
+	ops[1] = put(f, "aspirasi", "ASP-2",
+	             "{\"tanggal\":\"2026-02-30\",\"pengusul\":\"Ibu Sri\",\"usulan\":\"Lampu\",\"status\":\"diusulkan\"}");
+	assert_int_equal(lb_node_write(f->n, ops, 2, 0, &cm, &d), LB_ESCHEMA);
+	assert_int_equal(cm.failed_op, 1);
+	assert_non_null(strstr(d.msg, "aspirasi ASP-2: tanggal \"2026-02-30\" is not a date"));
+	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
+	assert_int_equal(info.seq, 0);
+	lb_mp_buf_free(&b2);
+}
+
+/* A beneficiary may name a programme written earlier in the same
+ * transaction; one naming a programme that does not exist is refused. */
+static void a_reference_resolves_inside_the_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct lb_change ops[2];
+	struct lb_mp_buf b2;
+	struct lb_diag d = {0};
+	static const char *pnr = "{\"program\":\"PRG-9\",\"nik\":\"3324014501900001\","
+	                         "\"tanggal\":\"2026-03-01\",\"bentuk\":\"uang\",\"status\":\"diusulkan\"}";
+
+	ops[0] = put(f, "penerima", "PNR-1", pnr);
+	assert_int_equal(lb_node_write(f->n, ops, 1, 0, NULL, &d), LB_ESCHEMA);
+	assert_non_null(strstr(d.msg, "no such program record"));
+
+	ops[0] = put(f, "program", "PRG-9",
+	             "{\"kode\":\"PRG-9\",\"nama\":\"Beasiswa\",\"bidang\":\"pendidikan\",\"anggaran\":1000000,\"tahun\":2026}");
+	lb_mp_buf_init(&b2);
+	lb_mp_put_raw(&b2, f->body.sb.data, f->body.sb.size);
+	ops[0].body = (const uint8_t *)b2.sb.data;
+	ops[1] = put(f, "penerima", "PNR-1", pnr);
+	if (lb_node_write(f->n, ops, 2, 0, NULL, &d) != LB_OK)
+		fail_msg("programme and beneficiary in one transaction refused: %s", d.msg);
+	lb_mp_buf_free(&b2);
+	assert_verifies(f);
+}
+
+static int schema_cb(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                     const uint8_t *raw, size_t raw_len)
+{
+	(void)hash;
+	(void)raw;
+	(void)raw_len;
+	*(uint32_t *)ctx = e->schema;
+	return 0;
+}
+
+static void entries_record_the_schema_version_they_were_checked_under(void **state)
+{
+	struct fx *f = *state;
+	struct lb_change c = put(f, "aspirasi", "A",
+	                         "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Pak RT\",\"usulan\":\"Jalan\",\"status\":\"diusulkan\"}");
+	uint32_t v = 0;
+
+	assert_int_equal(lb_node_write(f->n, &c, 1, 0, NULL, NULL), LB_OK);
+	assert_int_equal(lb_node_log(f->n, 1, schema_cb, &v, NULL), LB_OK);
+	assert_int_equal(v, lb_schema_latest());
+	assert_true(v >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +389,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(init_refuses_bad_codes_and_existing_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_of_a_missing_node_says_how_to_create_one, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(a_schema_violation_writes_nothing_and_names_the_field,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_reference_resolves_inside_the_transaction, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(entries_record_the_schema_version_they_were_checked_under,
+		                                setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
