@@ -114,8 +114,8 @@ static lb_err parse_kind(struct lb_field *f, const char *s, size_t n, struct lb_
 			continue;
 		f->kind = kinds[i].kind;
 		if ((kinds[i].arg == 0) != (arg == NULL))
-			return lb_fail(d, LB_EMALFORMED, "kind %s %s an argument in parentheses",
-			               kinds[i].name, kinds[i].arg ? "needs" : "takes no");
+			return lb_fail(d, LB_EMALFORMED, "kind %s %s in parentheses", kinds[i].name,
+			               kinds[i].arg ? "needs an argument" : "takes no argument");
 		switch (kinds[i].arg) {
 		case 1:
 			if (!parse_i64(arg, an, &f->max) || f->max < 1)
