@@ -855,10 +855,11 @@ struct import {
 	FILE *rejects;
 	char **header;           /* copy of the header, for the rejects file */
 	size_t nheader;
-	struct seen_id *ids;
+	struct seen_id *ids;     /* set of ids seen in pass 1 (cap slots) */
 	size_t nids, cap;
 	struct lb_write_sink *sink;
 	unsigned long fail_row;
+	unsigned long header_row; /* 0 until the header is read */
 };
 
 static bool is_rejected(const struct import *im, unsigned long row)
@@ -880,19 +881,61 @@ static void reject(struct import *im, unsigned long row, char **cells, size_t n,
 		im->rej_bytes = nb;
 	}
 	im->rejected[row / 8] |= (unsigned char)(1u << (row % 8));
-	if (im->rejects) { /* cells is NULL for a duplicate found after reading */
+	if (im->rejects) {
 		char **row_cells = malloc((im->nheader + 2) * sizeof *row_cells);
 		char rowno[24];
 		if (row_cells) {
 			snprintf(rowno, sizeof rowno, "%lu", row);
 			for (size_t i = 0; i < im->nheader; i++)
-				row_cells[i] = cells && i < n ? cells[i] : "";
+				row_cells[i] = i < n ? cells[i] : "";
 			row_cells[im->nheader] = rowno;
 			row_cells[im->nheader + 1] = (char *)why;
 			lb_csv_write_cells(im->rejects, im->sep, row_cells, im->nheader + 2, NULL);
 			free(row_cells);
 		}
 	}
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Remember id (first seen on row); *first is set to the earlier row when
+ * the id was already seen.  An open-addressing set, grown at half full. */
+static lb_err seen_add(struct import *im, const char *id, unsigned long row, unsigned long *first,
+                       struct lb_diag *d)
+{
+	size_t i;
+
+	if (2 * (im->nids + 1) > im->cap) {
+		size_t nc = im->cap ? 2 * im->cap : 4096;
+		struct seen_id *t = calloc(nc, sizeof *t);
+		if (!t)
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		for (size_t k = 0; k < im->cap; k++)
+			if (im->ids[k].id) {
+				for (i = fnv1a(im->ids[k].id) & (nc - 1); t[i].id; i = (i + 1) & (nc - 1))
+					;
+				t[i] = im->ids[k];
+			}
+		free(im->ids);
+		im->ids = t;
+		im->cap = nc;
+	}
+	for (i = fnv1a(id) & (im->cap - 1); im->ids[i].id; i = (i + 1) & (im->cap - 1))
+		if (!strcmp(im->ids[i].id, id)) {
+			*first = im->ids[i].row;
+			return LB_OK;
+		}
+	if (!(im->ids[i].id = strdup(id)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	im->ids[i].row = row;
+	im->nids++;
+	return LB_OK;
 }
 
 static bool node_has(void *ctx, const char *type, const char *id, size_t id_len)
@@ -903,13 +946,14 @@ static bool node_has(void *ctx, const char *type, const char *id, size_t id_len)
 static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, struct lb_diag *d)
 {
 	struct import *im = ctx;
-	const char *id;
-	size_t id_len;
+	const char *id = NULL;
+	size_t id_len = 0;
 	lb_err e;
 
-	if (row == 1) {
-		if (im->pass == 2)
-			return LB_OK;
+	if (im->pass == 2 && row == im->header_row)
+		return LB_OK;
+	if (!im->header_row) {
+		im->header_row = row;
 		if ((e = lb_csv_map_new(&im->map, im->schema, im->a->pos[0], cells, n, d)))
 			return e;
 		if (!(im->header = calloc(n + 2, sizeof *im->header)))
@@ -941,23 +985,26 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 	if (im->pass == 1) {
 		if (e) {
 			char why[LB_DIAG_MAX + 200];
-			snprintf(why, sizeof why, "%s %s: %s", im->a->pos[0], e == LB_ESCHEMA && !id_len ? "" : id,
+			snprintf(why, sizeof why, "%s%s%.128s: %s", im->a->pos[0], id ? " " : "", id ? id : "",
 			         lb_diag_msg(d, e));
 			reject(im, row, cells, n, why);
 			return LB_OK;
 		}
-		im->rows++;
-		if (im->nids == im->cap) {
-			size_t nc = im->cap ? 2 * im->cap : 1024;
-			struct seen_id *p = realloc(im->ids, nc * sizeof *p);
-			if (!p)
-				return lb_fail(d, LB_ENOMEM, "out of memory");
-			im->ids = p;
-			im->cap = nc;
+		/* The same id on two rows is almost always a typing error in the
+		 * sheet (a resident registered twice): refuse the later row. */
+		{
+			unsigned long first = 0;
+			if ((e = seen_add(im, id, row, &first, d)))
+				return e;
+			if (first) {
+				char why[300];
+				snprintf(why, sizeof why, "%s %.128s: the same id as row %lu", im->a->pos[0], id,
+				         first);
+				reject(im, row, cells, n, why);
+				return LB_OK;
+			}
 		}
-		if (!(im->ids[im->nids].id = strdup(id)))
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		im->ids[im->nids++].row = row;
+		im->rows++;
 		return LB_OK;
 	}
 	if (e) /* pass 1 accepted this row: only a changed store can make it fail */
@@ -971,31 +1018,6 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 	}
 }
 
-static int by_id(const void *a, const void *b)
-{
-	const struct seen_id *x = a, *y = b;
-	int c = strcmp(x->id, y->id);
-	return c ? c : (x->row > y->row) - (x->row < y->row);
-}
-
-/* The same id on two rows is almost always a typing error in the sheet
- * (the same resident registered twice); refuse the later row. */
-static void reject_duplicates(struct import *im)
-{
-	qsort(im->ids, im->nids, sizeof *im->ids, by_id);
-	for (size_t i = 1; i < im->nids; i++)
-		if (!strcmp(im->ids[i].id, im->ids[i - 1].id)) {
-			char why[300];
-			size_t first = i - 1;
-			while (first > 0 && !strcmp(im->ids[first - 1].id, im->ids[i].id))
-				first--;
-			snprintf(why, sizeof why, "%s %.128s: the same id as row %lu", im->a->pos[0],
-			         im->ids[i].id, im->ids[first].row);
-			reject(im, im->ids[i].row, NULL, 0, why);
-			im->rows--;
-		}
-}
-
 static lb_err produce_csv(void *ctx, struct lb_write_sink *sink, struct lb_diag *d)
 {
 	struct import *im = ctx;
@@ -1007,7 +1029,7 @@ static void import_free(struct import *im)
 {
 	lb_csv_map_free(im->map);
 	lb_mp_buf_free(&im->body);
-	for (size_t i = 0; i < im->nids; i++)
+	for (size_t i = 0; i < im->cap; i++)
 		free(im->ids[i].id);
 	free(im->ids);
 	for (size_t i = 0; i < im->nheader; i++)
@@ -1057,7 +1079,6 @@ static int cmd_import(struct args *a)
 		rc = die(a->cmd, e, &d);
 		goto out;
 	}
-	reject_duplicates(&im);
 	if (im.bad && !a->rejects) {
 		fprintf(stderr, PROG " import: %lu invalid row%s in %s; nothing was imported "
 		        "(fix them, or use --skip-invalid REJECTS.csv)\n",

@@ -24,6 +24,8 @@ struct reader {
 	char **cells;
 	size_t n, cap;
 	unsigned long row;
+	int last_term; /* terminator of the previous row end, for CRLF */
+	unsigned long calls; /* rows handed to fn */
 	lb_csv_row_fn fn;
 	void *ctx;
 	lb_err err;
@@ -74,17 +76,24 @@ static void clear_cells(struct reader *r)
 	r->n = 0;
 }
 
+/* With CSV_REPALL_NL libcsv reports every line end, so empty lines count
+ * and row numbers match the spreadsheet's; the LF of a CRLF is the same
+ * line end as its CR and is not counted again. */
 static void on_row(int term, void *data)
 {
 	struct reader *r = data;
 	bool empty = true;
+	bool lf_of_crlf = r->n == 0 && term == '\n' && r->last_term == '\r';
 
-	(void)term;
+	r->last_term = term;
+	if (lf_of_crlf)
+		return;
+	r->row++;
 	if (!r->err) {
 		for (size_t i = 0; i < r->n && empty; i++)
 			empty = r->cells[i][0] == '\0';
-		if (!empty || r->row == 0) {
-			r->row++;
+		if (!empty) {
+			r->calls++;
 			r->err = r->fn(r->ctx, r->cells, r->n, r->row, r->d);
 		}
 	}
@@ -122,7 +131,7 @@ lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, cha
 
 	if (!f)
 		return lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
-	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+	if (csv_init(&p, CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
 		fclose(f);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
@@ -146,10 +155,16 @@ lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, cha
 	}
 	if (!r.err && ferror(f))
 		r.err = lb_fail(d, LB_EIO, "%s: read error", path);
+	/* Not CSV_STRICT: it refuses Excel's unquoted ="0123" cells.  But an
+	 * unclosed quote would silently swallow the rest of the file into one
+	 * cell, so catch it: libcsv 3's state 2 (FIELD_BEGUN) inside a quoted
+	 * field at end of input means the closing quote never came. */
+	if (!r.err && p.quoted && p.pstate == 2)
+		r.err = lb_fail(d, LB_EMALFORMED, "row %lu: a quoted cell is never closed", r.row + 1);
 	if (!r.err && csv_fini(&p, on_cell, on_row, &r) != 0 && !r.err)
 		r.err = lb_fail(d, LB_EMALFORMED, "row %lu: %s (an unclosed quote?)", r.row + 1,
 		                csv_strerror(csv_error(&p)));
-	if (!r.err && r.row == 0)
+	if (!r.err && r.calls == 0)
 		r.err = lb_fail(d, LB_EMALFORMED, "%s is empty: expected a header row", path);
 	clear_cells(&r);
 	free(r.cells);
@@ -178,14 +193,16 @@ void lb_csv_map_free(struct lb_csv_map *m)
 	free(m);
 }
 
-/* Trim ASCII blanks in place and return the start. */
+/* Trim ASCII blanks in place (the string keeps its address: cells are
+ * owned, and freed, by the reader). */
 static char *trim(char *s)
 {
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	while (*s == ' ' || *s == '\t')
-		s++;
+	size_t n = strlen(s), lead = strspn(s, " \t");
+
+	while (n > lead && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	memmove(s, s + lead, n - lead);
+	s[n - lead] = '\0';
 	return s;
 }
 
@@ -258,18 +275,15 @@ lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const 
 	return LB_OK;
 }
 
-/* A cell's value: trimmed, Excel's ="..." unwrapped. */
-static char *cell_value(char *c)
+/* A cell's value, in place: trimmed, Excel's ="..." unwrapped. */
+static void cell_value(char *c)
 {
-	size_t n;
+	size_t n = strlen(trim(c));
 
-	c = trim(c);
-	n = strlen(c);
 	if (n >= 3 && c[0] == '=' && c[1] == '"' && c[n - 1] == '"') {
-		c[n - 1] = '\0';
-		c += 2;
+		memmove(c, c + 2, n - 3);
+		c[n - 3] = '\0';
 	}
-	return c;
 }
 
 lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
@@ -282,7 +296,7 @@ lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, con
 		return lb_fail(d, LB_ESCHEMA, "the row has %zu cells but the header only %zu", n,
 		               m->ncols);
 	for (size_t i = 0; i < n; i++)
-		cells[i] = cell_value(cells[i]);
+		cell_value(cells[i]);
 	if (m->id_col >= n || !cells[m->id_col][0])
 		return lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
 		               m->type->id_field ? m->type->id_field : "id");

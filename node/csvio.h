@@ -25,8 +25,9 @@
 #include "../schema/mp.h"
 #include "../schema/schema.h"
 
-/* Called for each non-empty row.  cells[i] are NUL-terminated and borrowed
- * for the call; row counts spreadsheet rows from 1 (the header).  Return
+/* Called for each non-empty row (the first one is the header).  cells[i]
+ * are NUL-terminated and borrowed for the call; row counts spreadsheet rows
+ * from 1, empty lines included, so it matches what a spreadsheet shows.  Return
  * LB_OK to go on; any error stops reading and is returned. */
 typedef lb_err (*lb_csv_row_fn)(void *ctx, char **cells, size_t n, unsigned long row,
                                 struct lb_diag *d);

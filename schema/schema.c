@@ -615,26 +615,53 @@ lb_err lb_schema_validate(const struct lb_schema *s, const char *type, const cha
 	return LB_OK;
 }
 
+/* A whole number as spreadsheets write it: digits, optionally grouped by
+ * one kind of thousands separator ('.', ',' or a space) with every group
+ * after the first exactly three digits.  "1.500.000" and "1,500,000" are
+ * 1500000; "1.500.000,50" or "1,5" are refused rather than guessed at,
+ * because the decimal mark differs between locales. */
+static bool parse_grouped(const char *s, int64_t *v)
+{
+	char buf[24];
+	size_t n = 0, group = 0;
+	char sep = 0;
+
+	if (*s == '-')
+		buf[n++] = *s++;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s)) {
+			if (n + 1 >= sizeof buf)
+				return false;
+			buf[n++] = *s;
+			group++;
+			continue;
+		}
+		if ((*s != '.' && *s != ',' && *s != ' ') || (sep && *s != sep) || group == 0 ||
+		    group > 3 || (sep && group != 3))
+			return false;
+		sep = *s;
+		group = 0;
+	}
+	if (sep && group != 3)
+		return false;
+	return parse_i64(buf, n, v);
+}
+
 lb_err lb_field_parse_text(const struct lb_field *f, const char *s, bool *is_num, int64_t *numv,
                            bool *is_bool, bool *b, struct lb_diag *d)
 {
 	static const char *const yes[] = {"true", "ya", "y", "1", "yes"};
-	static const char *const no[] = {"false", "tidak", "t", "0", "no", "n"};
+	static const char *const no[] = {"false", "tidak", "0", "no", "n"};
 
 	*is_num = *is_bool = false;
 	if (f->kind == LB_K_INTEGER || f->kind == LB_K_RUPIAH) {
-		/* spreadsheets write rupiah as 1.500.000 or 1,500,000: take the digits */
-		char buf[32];
-		size_t n = 0;
-		for (const char *p = s; *p; p++) {
-			if (*p == '.' || *p == ',' || *p == ' ')
-				continue;
-			if (n + 1 >= sizeof buf || !(isdigit((unsigned char)*p) || (*p == '-' && n == 0)))
-				return lb_fail(d, LB_ESCHEMA, "%s \"%.40s\" is not a whole number", f->name, s);
-			buf[n++] = *p;
-		}
-		if (!parse_i64(buf, n, numv))
-			return lb_fail(d, LB_ESCHEMA, "%s \"%.40s\" is not a whole number", f->name, s);
+		if (!parse_grouped(s, numv))
+			return lb_fail(d, LB_ESCHEMA,
+			               "%s \"%.40s\" is not a whole number (1500000, 1.500.000 or "
+			               "1,500,000; no decimals)",
+			               f->name, s);
 		*is_num = true;
 		return LB_OK;
 	}

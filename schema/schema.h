@@ -108,8 +108,9 @@ void lb_field_describe(const struct lb_field *f, char *out, size_t n);
 
 /* Check text s as a value of field f (for CSV cells and field=value
  * arguments) and say how to encode it: for INTEGER/RUPIAH the parsed
- * number in *num and *is_num = true; for BOOLEAN *is_bool and *b (accepts
- * true/false, ya/tidak, 1/0, y/n, case-insensitive); otherwise the string
+ * number in *num and *is_num = true (1500000, 1.500.000, 1,500,000; no
+ * decimals); for BOOLEAN *is_bool and *b (accepts true/false, ya/tidak,
+ * yes/no, y/n, 1/0, case-insensitive); otherwise the string
  * itself.  The value is then fully validated by lb_schema_validate. */
 lb_err lb_field_parse_text(const struct lb_field *f, const char *s, bool *is_num, int64_t *num,
                            bool *is_bool, bool *b, struct lb_diag *d);
