@@ -230,6 +230,10 @@ lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const 
 		lb_csv_map_free(m);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
+	/* Spreadsheets often write empty cells after the last real column
+	 * (a column someone once touched): they are not columns. */
+	while (n > 0 && !*trim(header[n - 1]))
+		n--;
 	m->type = t;
 	m->ncols = n;
 	for (size_t i = 0; i < n; i++) {
@@ -275,14 +279,27 @@ lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const 
 	return LB_OK;
 }
 
-/* A cell's value, in place: trimmed, Excel's ="..." unwrapped. */
+/* Characters that make a spreadsheet treat a cell as a formula.  Export
+ * puts a ' before text starting with one (so a citizen's aspirasi reading
+ * "=HYPERLINK(...)" stays text in the district office's Excel); import
+ * takes it off again. */
+static bool formula_start(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* A cell's value, in place: trimmed; Excel's ="0123" digit cells and our
+ * own '-protected formula-like text unwrapped. */
 static void cell_value(char *c)
 {
 	size_t n = strlen(trim(c));
 
-	if (n >= 3 && c[0] == '=' && c[1] == '"' && c[n - 1] == '"') {
+	if (n >= 3 && c[0] == '=' && c[1] == '"' && c[n - 1] == '"' &&
+	    strspn(c + 2, "0123456789") == n - 3) {
 		memmove(c, c + 2, n - 3);
 		c[n - 3] = '\0';
+	} else if (n >= 2 && c[0] == '\'' && formula_start(c[1])) {
+		memmove(c, c + 1, n);
 	}
 }
 
@@ -292,11 +309,13 @@ lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, con
 	uint32_t present = 0;
 	lb_err e;
 
+	for (size_t i = 0; i < n; i++)
+		cell_value(cells[i]);
+	while (n > m->ncols && !cells[n - 1][0]) /* empty trailing cells */
+		n--;
 	if (n > m->ncols)
 		return lb_fail(d, LB_ESCHEMA, "the row has %zu cells but the header only %zu", n,
 		               m->ncols);
-	for (size_t i = 0; i < n; i++)
-		cell_value(cells[i]);
 	if (m->id_col >= n || !cells[m->id_col][0])
 		return lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
 		               m->type->id_field ? m->type->id_field : "id");
@@ -416,6 +435,11 @@ lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool exce
 					wrapped[n + 2] = '"';
 					s = wrapped;
 					n += 3;
+				} else if (n && formula_start(s[0]) && (wrapped = malloc(n + 1))) {
+					wrapped[0] = '\'';
+					memcpy(wrapped + 1, s, n);
+					s = wrapped;
+					n += 1;
 				}
 				break;
 			case LB_MP_UINT:

@@ -10,7 +10,9 @@
  * their fields.  Empty cells leave the field out.
  *
  * Writing produces a UTF-8 file with a byte-order mark, CRLF line ends and
- * every cell quoted, which Excel and LibreOffice open cleanly; with
+ * every cell quoted, which Excel and LibreOffice open cleanly.  Text that a
+ * spreadsheet would run as a formula (starting with = + - @) gets a leading
+ * ' on export, taken off again on import (CSV injection).  With
  * `excel`, digit strings (NIK, KK numbers) are written as ="..." so Excel
  * does not turn them into 3.32401E+15.
  */
