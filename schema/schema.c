@@ -10,6 +10,7 @@
 #include "schema.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,9 @@ static bool parse_i64(const char *s, size_t n, int64_t *v)
 	for (size_t i = (buf[0] == '-'); i < n; i++)
 		if (!isdigit((unsigned char)buf[i]))
 			return false;
+	errno = 0;
 	x = strtoll(buf, &end, 10);
-	if (*end)
+	if (*end || errno == ERANGE) /* beyond 64 bits: refuse, do not clamp */
 		return false;
 	*v = x;
 	return true;
@@ -432,7 +434,8 @@ static const char *nik_problem(const uint8_t *s, size_t n)
 	month = num(s + 8, 2);
 	if (day > 40)
 		day -= 40;
-	if (day < 1 || day > 31 || month < 1 || month > 12)
+	/* the year has two digits, so 29 February is always allowed */
+	if (month < 1 || month > 12 || day < 1 || day > days_in(2000, month))
 		return "does not hold a birth date (DDMMYY, +40 on the day for women)";
 	if (num(s + 12, 4) == 0)
 		return "has serial number 0000";
@@ -501,7 +504,10 @@ static lb_err check_value(const struct lb_field *f, const struct lb_mp_obj *o,
 			               (long long)f->max);
 		for (uint32_t i = 0; i < o->len; i++) {
 			uint8_t c = o->s[i];
-			if ((c < 0x20 || c == 0x7f) &&
+			/* C1 controls U+0080..U+009F (UTF-8 c2 80..c2 9f) include
+			 * NEL and CSI: refused like C0, as record ids refuse them */
+			bool c1 = c == 0xc2 && i + 1 < o->len && o->s[i + 1] <= 0x9f;
+			if ((c < 0x20 || c == 0x7f || c1) &&
 			    !(f->kind == LB_K_TEXT && (c == '\n' || c == '\r' || c == '\t')))
 				return lb_fail(d, LB_ESCHEMA, "%s contains a control character%s", f->name,
 				               f->kind == LB_K_STRING ? " (line breaks are not allowed here)"

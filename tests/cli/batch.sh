@@ -183,21 +183,31 @@ verified "$P" "verify passes after the failed second transaction"
 B="$T/big"
 lb init -d "$B" --village "$V" >/dev/null 2>&1 || fail "init $B"
 xs() { head -c "$1" /dev/zero | tr '\0' x; } # N letters x
-# the largest schema-valid bodies: laporan with four 4,000-character texts
-awk -v s="$(xs 4000)" 'BEGIN {
-	for (i = 1; i <= 1100; i++) printf "{\"type\":\"laporan\",\"id\":\"d%04d\",\"body\":{\"periode\":\"2026-Q1\",\"bidang\":\"sosial\",\"ringkasan\":\"%s\",\"capaian\":\"%s\",\"kendala\":\"%s\",\"tindak_lanjut\":\"%s\"}}\n", i, s, s, s, s }' >"$T/big.jsonl"
-expect_exit 0 "1,100 lines with 16 KB bodies import" lb put -d "$B" --batch "$T/big.jsonl"
+# the largest schema-valid bodies: laporan with four texts of 4,000
+# characters, each a 4-byte UTF-8 character (U+1D11E), so 64,083-byte bodies
+# (the schema counts characters, the 64 KiB body cap counts bytes)
+u4=$(printf '\360\235\204\236')
+s4=$(awk -v u="$u4" 'BEGIN { for (i = 0; i < 4000; i++) printf "%s", u }')
+awk -v s="$s4" 'BEGIN {
+	for (i = 1; i <= 300; i++) printf "{\"type\":\"laporan\",\"id\":\"d%03d\",\"body\":{\"periode\":\"2026-Q1\",\"bidang\":\"sosial\",\"ringkasan\":\"%s\",\"capaian\":\"%s\",\"kendala\":\"%s\",\"tindak_lanjut\":\"%s\"}}\n", i, s, s, s, s }' >"$T/big.jsonl"
+expect_exit 0 "300 lines with 64 KB bodies (4 x 4,000 four-byte characters) import" lb put -d "$B" --batch "$T/big.jsonl"
 lb verify -d "$B" --json >"$T/out" 2>&1
-if grep -q '"ok":true,.*"entries":1100,"heads":2,' "$T/out"; then ok "17.6 MB of input is split into 2 transactions (16 MiB cap)"; else
-	fail "17.6 MB of input is split into 2 transactions (16 MiB cap) ($(cut -c1-300 "$T/out"))"
+if grep -q '"ok":true,.*"entries":300,"heads":2,' "$T/out"; then ok "19 MB of input is split into 2 transactions (16 MiB cap)"; else
+	fail "19 MB of input is split into 2 transactions (16 MiB cap) ($(cut -c1-300 "$T/out"))"
 fi
+expect_exit 0 "get one of the 64 KB records" lb get -d "$B" laporan d150
+if "$PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert all(len(j[k]) == 4000 and j[k] == "\U0001D11E" * 4000 for k in ("ringkasan", "capaian", "kendala", "tindak_lanjut")), {k: len(v) for k, v in j.items()}
+' "$T/out" 2>"$T/py"; then ok "a 64 KB body round trips"; else fail "a 64 KB body round trips ($(cat "$T/py"))"; fi
 awk -v s="$(xs 70000)" 'BEGIN {
 	printf "{\"type\":\"dokumen\",\"id\":\"huge\",\"body\":{\"isi\":\"%s\"}}\n", s }' >"$T/huge.jsonl"
 expect_exit 14 "a body over 64 KiB is refused (ETOOBIG)" lb put -d "$B" --batch "$T/huge.jsonl"
 contains "$T/err" "line 1:" "the oversized body is named by its line"
 { xs 1100000; echo; } >"$T/long.jsonl"
 expect_exit 14 "a line over 1 MiB is refused (ETOOBIG)" lb put -d "$B" --batch "$T/long.jsonl"
-state "$B" 1100 1100 "the refused imports wrote nothing"
+state "$B" 300 300 "the refused imports wrote nothing"
 
 # ---- op del -----------------------------------------------------------------
 
