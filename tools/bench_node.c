@@ -100,14 +100,20 @@ static void remove_tree(const char *dir)
 		fprintf(stderr, PROG ": warning: could not remove %s: %s\n", dir, strerror(errno));
 }
 
+/* "lumbung-bench: <message>" on stderr. */
+static void vnote(const char *fmt, va_list ap)
+{
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vnote(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (tmp_root[0]) {
 		if (keep_tmp)
 			fprintf(stderr, PROG ": kept %s\n", tmp_root);
@@ -202,11 +208,9 @@ static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
 {
 	va_list ap;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vnote(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ---- child processes --------------------------------------------------- */
