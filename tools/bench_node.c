@@ -629,7 +629,7 @@ static void bench_single_put(const struct dataset *ds, const char *root, const c
 	struct lb_mp_buf buf;
 	uint8_t origin[LB_PK_BYTES], kb[8];
 	double *tn = xmalloc(samples * sizeof *tn), *tr = xmalloc(samples * sizeof *tr);
-	size_t done_n = 0, done_r = 0, rec = 0;
+	size_t done_n = 0, done_r = 0, rec_n = 0, rec_r = 0;
 	uint64_t rseq = 0;
 	lb_err e;
 	int rc;
@@ -649,7 +649,9 @@ static void bench_single_put(const struct dataset *ds, const char *root, const c
 		size_t m = warm ? LAT_WARMUP : LAT_BLOCK;
 
 		for (size_t j = 0; j < m; j++) {
-			struct lb_change c = dataset_change(ds, rec++ % ds->n);
+			/* each side walks the data set in order, so the node sees
+			 * every programme before the beneficiaries naming it */
+			struct lb_change c = dataset_change(ds, (is_node ? rec_n++ : rec_r++) % ds->n);
 			double t0, dt;
 
 			if (is_node) {
