@@ -503,6 +503,35 @@ lb_err lb_node_scan(struct lb_node *n, const char *type, lb_record_cb cb, void *
 	return scan(n, type, NULL, cb, ctx, d);
 }
 
+lb_err lb_node_head(struct lb_node *n, uint64_t seq, uint8_t **head, size_t *len,
+                    struct lb_diag *d)
+{
+	uint8_t k[8];
+	MDB_txn *txn;
+	MDB_val key = {8, k}, v;
+	lb_err e = LB_OK;
+	int rc;
+
+	*head = NULL;
+	*len = 0;
+	lb_be64_put(k, seq);
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	rc = mdb_get(txn, n->heads, &key, &v);
+	if (rc == MDB_NOTFOUND)
+		e = lb_fail(d, LB_ENOTFOUND, "no signed head at seq %llu", (unsigned long long)seq);
+	else if (rc)
+		e = lb_mdb_fail(d, rc, "reading heads");
+	else if (!(*head = malloc(v.mv_size)))
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	else {
+		memcpy(*head, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	return e;
+}
+
 lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
                    struct lb_diag *d)
 {

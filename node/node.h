@@ -141,6 +141,12 @@ typedef int (*lb_id_cb)(void *ctx, const char *id, size_t id_len);
 lb_err lb_node_ls(struct lb_node *n, const char *type, lb_id_cb cb, void *ctx,
                   struct lb_diag *d);
 
+/* The stored signed head (signature || message, head.h) of the
+ * transaction that ended at seq: *head is a malloc'd copy the caller frees.
+ * LB_ENOTFOUND when no transaction ended at seq. */
+lb_err lb_node_head(struct lb_node *n, uint64_t seq, uint8_t **head, size_t *len,
+                    struct lb_diag *d);
+
 /* Call cb for every live record of type with its current body, in id
  * order, inside one read transaction (a consistent snapshot).  id and body
  * are borrowed for the call.  cb returns 0 to go on, non-zero to stop. */
