@@ -33,6 +33,7 @@ struct lb_write_sink {
 	int64_t dlive;
 	uint8_t hash[LB_HASH_BYTES];
 	size_t index; /* changes seen so far */
+	uint64_t cur_seq; /* entry of the live record being overwritten, or 0 */
 	int mdbrc;    /* the LMDB failure, so a full map can be retried */
 };
 
@@ -66,8 +67,36 @@ static bool same_body(struct lb_node *n, MDB_txn *txn, uint64_t seq, const uint8
 	return e.op == LB_OP_PUT && e.body_len == len && memcmp(e.body, body, len) == 0;
 }
 
+/* Does the live record's current entry at seq hold the string id as a
+ * field value?  (A reference it already had.) */
+static bool had_reference(struct lb_write_sink *s, uint64_t seq, const char *id, size_t id_len)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	struct lb_entry e;
+	struct lb_mp_rd r;
+	struct lb_mp_obj o, x;
+
+	lb_be64_put(k, seq);
+	if (mdb_get(s->txn, s->n->log, &key, &v) || lb_entry_decode(&e, v.mv_data, v.mv_size, NULL) ||
+	    e.op != LB_OP_PUT)
+		return false;
+	lb_mp_rd_init(&r, e.body, e.body_len);
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
+		return false;
+	for (uint32_t i = 0; i < o.len; i++) {
+		if (lb_mp_skip(&r, false, NULL) || lb_mp_next(&r, &x, NULL))
+			return false;
+		if (x.kind == LB_MP_STR && x.len == id_len && !memcmp(x.s, id, id_len))
+			return true;
+	}
+	return false;
+}
+
 /* lb_refs.exists inside the write transaction, so a programme put earlier
- * in the same batch counts. */
+ * in the same batch counts.  A reference the record already had is not
+ * re-checked: a beneficiary of a programme deleted since can still be
+ * updated (say, to status dibatalkan). */
 static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_len)
 {
 	struct lb_write_sink *s = ctx;
@@ -78,8 +107,10 @@ static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_le
 	if (tl > LB_TYPE_MAX || id_len > LB_ID_MAX)
 		return false;
 	k = (MDB_val){lb_rkey(rk, type, tl, id, id_len), rk};
-	return mdb_get(s->txn, s->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
-	       ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+	if (mdb_get(s->txn, s->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
+	    ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE)
+		return true;
+	return s->cur_seq && had_reference(s, s->cur_seq, id, id_len);
 }
 
 static lb_err validate_op(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
@@ -110,6 +141,7 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 	MDB_val rkey = {lb_rkey(rk, op->type, tl, op->id, op->id_len), rk}, k, v;
 	struct lb_entry en;
 	bool exists = false, was_live = false, stored = false;
+	uint64_t old_seq = 0;
 	lb_err e;
 	int rc;
 
@@ -124,6 +156,7 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 		if (rc == MDB_KEYEXIST) {
 			exists = true;
 			was_live = v.mv_size == LB_REC_VAL_LEN && ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+			old_seq = v.mv_size == LB_REC_VAL_LEN ? lb_be64_get(v.mv_data) : 0;
 			v = (MDB_val){LB_REC_VAL_LEN, rval};
 			rc = mdb_cursor_put(s->rcur, &rkey, &v, MDB_CURRENT);
 		}
@@ -133,6 +166,7 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 	} else if ((rc = mdb_get(s->txn, n->records, &rkey, &v)) == 0 && v.mv_size == LB_REC_VAL_LEN) {
 		exists = true;
 		was_live = ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE;
+		old_seq = lb_be64_get(v.mv_data);
 	} else if (rc != MDB_NOTFOUND) {
 		return rc ? mdb_err(s, rc, "reading records", d)
 		          : lb_fail(d, LB_ECORRUPT, "records value has the wrong size");
@@ -149,6 +183,7 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 		s->c->unchanged++;
 		return LB_OK;
 	}
+	s->cur_seq = was_live ? old_seq : 0;
 	if ((e = validate_op(s, op, d)))
 		return e;
 

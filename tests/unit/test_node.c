@@ -347,6 +347,19 @@ static void a_reference_resolves_inside_the_transaction(void **state)
 	if (lb_node_write(f->n, ops, 2, 0, NULL, &d) != LB_OK)
 		fail_msg("programme and beneficiary in one transaction refused: %s", d.msg);
 	lb_mp_buf_free(&b2);
+
+	/* the programme is deleted; its beneficiary can still be updated,
+	 * but a new beneficiary of it is refused */
+	ops[0] = (struct lb_change){.op = LB_OP_DEL, .type = "program", .id = "PRG-9", .id_len = 5};
+	assert_int_equal(lb_node_write(f->n, ops, 1, 0, NULL, NULL), LB_OK);
+	ops[0] = put(f, "penerima", "PNR-1",
+	             "{\"program\":\"PRG-9\",\"nik\":\"3324014501900001\",\"tanggal\":\"2026-03-01\","
+	             "\"bentuk\":\"uang\",\"status\":\"dibatalkan\"}");
+	if (lb_node_write(f->n, ops, 1, 0, NULL, &d) != LB_OK)
+		fail_msg("updating a beneficiary of a deleted programme refused: %s", d.msg);
+	ops[0] = put(f, "penerima", "PNR-2", pnr);
+	assert_int_equal(lb_node_write(f->n, ops, 1, 0, NULL, &d), LB_ESCHEMA);
+	assert_non_null(strstr(d.msg, "no such program record"));
 	assert_verifies(f);
 }
 
