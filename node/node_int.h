@@ -41,8 +41,7 @@ static inline uint64_t lb_be64_get(const uint8_t *p)
 	return v;
 }
 
-/* Map an LMDB return code to lb_err with a message naming what failed. */
-lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what);
+#include "lmdb_err.h"
 
 /* Records key "type\0id" into k (at least LB_TYPE_MAX + 1 + LB_ID_MAX
  * bytes); returns its length. */

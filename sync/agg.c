@@ -1,0 +1,684 @@
+/*
+ * agg.c — the aggregator store and change-set ingest (see agg.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "agg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "../node/hlc.h"
+#include "../node/lmdb_err.h"
+#include "../node/merkle.h"
+#include "../schema/schema.h"
+#include "../schema/text.h"
+#include "wire.h"
+
+#define RECEIPT_TAG "lumbung-receipt"
+#define ENROLL_LEN (LB_VILLAGE_LEN + 1)
+#define STATE_FIXED (8 + LB_HASH_BYTES + 8 + 8)
+#define RKEY_LEN (LB_PK_BYTES + 8)
+
+struct lb_agg {
+	MDB_env *env;
+	MDB_dbi meta, enroll, origins, replica, heads, view, forks;
+	char region[16];
+	struct lb_key key;
+};
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static char *join(const char *dir, const char *file)
+{
+	size_t a = strlen(dir), b = strlen(file);
+	char *p = malloc(a + b + 2);
+	if (p)
+		snprintf(p, a + b + 2, "%s/%s", dir, file);
+	return p;
+}
+
+static int txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(a->env, NULL, flags, txn);
+	for (int i = 0; rc == MDB_MAP_RESIZED && i < 1000; i++)
+		if ((rc = mdb_env_set_mapsize(a->env, 0)) == 0)
+			rc = mdb_txn_begin(a->env, NULL, flags, txn);
+	return rc;
+}
+
+static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb_diag *d)
+{
+	MDB_txn *txn;
+	unsigned f = create ? MDB_CREATE : 0;
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&a->env)) || (rc = mdb_env_set_maxdbs(a->env, 16)) ||
+	    (rc = mdb_env_set_mapsize(a->env, (size_t)4 << 30)) ||
+	    (rc = mdb_env_open(a->env, dir, 0, 0600)))
+		return lb_mdb_fail(d, rc, dir);
+	mdb_reader_check(a->env, &dead);
+	if ((rc = txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "opening the aggregator store");
+	if ((rc = mdb_dbi_open(txn, "meta", f, &a->meta)) ||
+	    (rc = mdb_dbi_open(txn, "enroll", f, &a->enroll)) ||
+	    (rc = mdb_dbi_open(txn, "origins", f, &a->origins)) ||
+	    (rc = mdb_dbi_open(txn, "replica", f, &a->replica)) ||
+	    (rc = mdb_dbi_open(txn, "heads", f, &a->heads)) ||
+	    (rc = mdb_dbi_open(txn, "view", f, &a->view)) ||
+	    (rc = mdb_dbi_open(txn, "forks", f, &a->forks))) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND
+		               ? lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung aggregator", dir)
+		               : lb_mdb_fail(d, rc, "opening the aggregator databases");
+	}
+	if ((rc = mdb_txn_commit(txn)))
+		return lb_mdb_fail(d, rc, "opening the aggregator databases");
+	return LB_OK;
+}
+
+void lb_agg_close(struct lb_agg *a)
+{
+	if (!a)
+		return;
+	if (a->env)
+		mdb_env_close(a->env);
+	lb_key_wipe(&a->key);
+	free(a);
+}
+
+lb_err lb_agg_init(const char *dir, const char *region, uint8_t pk[LB_PK_BYTES],
+                   struct lb_diag *d)
+{
+	enum lb_region_level lvl = lb_region_level(region);
+	struct lb_agg *a = NULL;
+	char *sec = NULL, *pub = NULL, *data = NULL;
+	MDB_txn *txn;
+	MDB_val k = {6, "region"}, v;
+	lb_err e;
+	int rc;
+
+	if (lvl != LB_REGION_KABUPATEN && lvl != LB_REGION_KECAMATAN)
+		return lb_fail(d, LB_EINVAL,
+		               "\"%.20s\" is not a kabupaten (PP.KK) or kecamatan (PP.KK.CC) code",
+		               region ? region : "");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return lb_fail(d, LB_EIO, "%s: %s", dir, strerror(errno));
+	if (!(sec = join(dir, "agg.key")) || !(pub = join(dir, "agg.pub")) ||
+	    !(data = join(dir, "data.mdb")) || !(a = calloc(1, sizeof *a))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (access(data, F_OK) == 0) {
+		e = lb_fail(d, LB_EEXIST, "%s already holds an aggregator", dir);
+		goto out;
+	}
+	if ((e = lb_key_generate(sec, pub, pk, d)) || (e = open_env(a, dir, true, d)))
+		goto out;
+	if ((rc = txn_begin(a, 0, &txn))) {
+		e = lb_mdb_fail(d, rc, "initialising");
+		goto out;
+	}
+	v = (MDB_val){strlen(region), (void *)region};
+	if ((rc = mdb_put(txn, a->meta, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+		e = lb_mdb_fail(d, rc, "initialising");
+out:
+	lb_agg_close(a);
+	free(sec);
+	free(pub);
+	free(data);
+	return e;
+}
+
+lb_err lb_agg_open(struct lb_agg **out, const char *dir, struct lb_diag *d)
+{
+	struct lb_agg *a = calloc(1, sizeof *a);
+	char *sec = join(dir, "agg.key"), *data = join(dir, "data.mdb");
+	MDB_txn *txn;
+	MDB_val k = {6, "region"}, v;
+	lb_err e;
+	int rc;
+
+	*out = NULL;
+	if (!a || !sec || !data) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (access(data, F_OK) != 0) {
+		e = lb_fail(d, LB_ENOTFOUND,
+		            "%s: no aggregator here (create one with: lumbung-agg init -d %s --region CODE)",
+		            dir, dir);
+		goto fail;
+	}
+	if ((e = lb_key_load(sec, &a->key, d)) || (e = open_env(a, dir, false, d)))
+		goto fail;
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn))) {
+		e = lb_mdb_fail(d, rc, "reading");
+		goto fail;
+	}
+	rc = mdb_get(txn, a->meta, &k, &v);
+	if (rc == 0 && v.mv_size < sizeof a->region) {
+		memcpy(a->region, v.mv_data, v.mv_size);
+		a->region[v.mv_size] = '\0';
+	}
+	mdb_txn_abort(txn);
+	if (rc) {
+		e = lb_fail(d, LB_ECORRUPT, "%s: aggregator region missing", dir);
+		goto fail;
+	}
+	free(sec);
+	free(data);
+	*out = a;
+	return LB_OK;
+fail:
+	free(sec);
+	free(data);
+	lb_agg_close(a);
+	return e;
+}
+
+static void short_hex(char out[17], const uint8_t *pk)
+{
+	lb_hex(out, pk, 8);
+}
+
+lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
+                     struct lb_diag *d)
+{
+	MDB_txn *txn;
+	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
+	uint8_t val[ENROLL_LEN];
+	char hx[17];
+	lb_err e = LB_OK;
+	int rc;
+
+	if (lb_region_level(village) != LB_REGION_DESA)
+		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
+	if (!lb_region_contains(a->region, village))
+		return lb_fail(d, LB_EINVAL, "village %s is outside this aggregator's region %s",
+		               village, a->region);
+	if ((rc = txn_begin(a, 0, &txn)))
+		return lb_mdb_fail(d, rc, "enrolling");
+	rc = mdb_get(txn, a->enroll, &k, &v);
+	short_hex(hx, origin);
+	if (rc == 0 && v.mv_size == ENROLL_LEN && memcmp(v.mv_data, village, LB_VILLAGE_LEN) != 0) {
+		e = lb_fail(d, LB_EEXIST, "key %s... is already enrolled for village %.13s", hx,
+		            (const char *)v.mv_data);
+		goto out;
+	}
+	memcpy(val, village, LB_VILLAGE_LEN);
+	val[LB_VILLAGE_LEN] = 0;
+	v = (MDB_val){ENROLL_LEN, val};
+	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+		return lb_mdb_fail(d, rc, "enrolling");
+	return LB_OK;
+out:
+	mdb_txn_abort(txn);
+	return e;
+}
+
+lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	MDB_txn *txn;
+	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
+	uint8_t val[ENROLL_LEN];
+	char hx[17];
+	int rc;
+
+	if ((rc = txn_begin(a, 0, &txn)))
+		return lb_mdb_fail(d, rc, "revoking");
+	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
+		mdb_txn_abort(txn);
+		short_hex(hx, origin);
+		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "key %s... is not enrolled", hx);
+	}
+	memcpy(val, v.mv_data, ENROLL_LEN);
+	val[LB_VILLAGE_LEN] = 1;
+	v = (MDB_val){ENROLL_LEN, val};
+	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+		return lb_mdb_fail(d, rc, "revoking");
+	return LB_OK;
+}
+
+/* Read enrolment and state of origin inside txn into o (and the Merkle
+ * frontier into m when not NULL). */
+static lb_err read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                          struct lb_agg_origin *o, struct lb_merkle *m, struct lb_diag *d)
+{
+	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
+	char hx[17];
+
+	memset(o, 0, sizeof *o);
+	memcpy(o->origin, origin, LB_PK_BYTES);
+	if (m)
+		lb_merkle_init(m);
+	if (mdb_get(txn, a->enroll, &k, &v) || v.mv_size != ENROLL_LEN) {
+		short_hex(hx, origin);
+		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "origin key %s... is not enrolled here", hx);
+	}
+	memcpy(o->village, v.mv_data, LB_VILLAGE_LEN);
+	o->village[LB_VILLAGE_LEN] = '\0';
+	o->revoked = ((uint8_t *)v.mv_data)[LB_VILLAGE_LEN] != 0;
+	if (mdb_get(txn, a->origins, &k, &v) == 0 && v.mv_size >= STATE_FIXED) {
+		const uint8_t *p = v.mv_data;
+		o->seq = be64_get(p);
+		memcpy(o->hash, p + 8, LB_HASH_BYTES);
+		o->last_seen_ms = be64_get(p + 8 + LB_HASH_BYTES);
+		o->forks = be64_get(p + 16 + LB_HASH_BYTES);
+		if (m && lb_merkle_decode(m, p + STATE_FIXED, v.mv_size - STATE_FIXED))
+			return lb_fail(d, LB_ECORRUPT, "origin state: bad Merkle frontier");
+	}
+	return LB_OK;
+}
+
+static int write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
+                        const struct lb_merkle *m)
+{
+	uint8_t buf[STATE_FIXED + LB_MERKLE_ENC_MAX];
+	MDB_val k = {LB_PK_BYTES, (void *)o->origin}, v;
+
+	be64_put(buf, o->seq);
+	memcpy(buf + 8, o->hash, LB_HASH_BYTES);
+	be64_put(buf + 8 + LB_HASH_BYTES, o->last_seen_ms);
+	be64_put(buf + 16 + LB_HASH_BYTES, o->forks);
+	v = (MDB_val){STATE_FIXED + lb_merkle_encode(m, buf + STATE_FIXED), buf};
+	return mdb_put(txn, a->origins, &k, &v, 0);
+}
+
+lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_agg_origin *o,
+                     struct lb_diag *d)
+{
+	MDB_txn *txn;
+	lb_err e;
+	int rc;
+
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	e = read_origin(a, txn, origin, o, NULL, d);
+	mdb_txn_abort(txn);
+	return e;
+}
+
+lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct lb_diag *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	lb_err e = LB_OK;
+	int rc;
+
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	if ((rc = mdb_cursor_open(txn, a->enroll, &c))) {
+		mdb_txn_abort(txn);
+		return lb_mdb_fail(d, rc, "reading");
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !e;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct lb_agg_origin o;
+		if (k.mv_size != LB_PK_BYTES)
+			continue;
+		if (!(e = read_origin(a, txn, k.mv_data, &o, NULL, d)) && cb(ctx, &o))
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return e;
+}
+
+static void rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq)
+{
+	memcpy(out, origin, LB_PK_BYTES);
+	be64_put(out + LB_PK_BYTES, seq);
+}
+
+/* ---- ingest ------------------------------------------------------------- */
+
+struct ingest {
+	struct lb_agg *a;
+	MDB_txn *txn;
+	const char *village;
+};
+
+static size_t view_key(uint8_t *k, const char *village, const struct lb_entry *e)
+{
+	size_t n = 0;
+	memcpy(k, village, LB_VILLAGE_LEN);
+	n = LB_VILLAGE_LEN;
+	k[n++] = 0;
+	memcpy(k + n, e->type, e->type_len);
+	n += e->type_len;
+	k[n++] = 0;
+	memcpy(k + n, e->id, e->id_len);
+	return n + e->id_len;
+}
+
+/* References resolve in the village's own part of the consolidated view. */
+static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
+{
+	struct ingest *in = ctx;
+	uint8_t k[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX];
+	struct lb_entry e = {.type = type, .type_len = strlen(type), .id = id, .id_len = id_len};
+	MDB_val key, v;
+
+	if (e.type_len > LB_TYPE_MAX || id_len > LB_ID_MAX)
+		return false;
+	key = (MDB_val){view_key(k, in->village, &e), k};
+	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
+}
+
+static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
+                           size_t *len, struct lb_diag *d)
+{
+	struct lb_mp_buf b;
+	uint8_t sig[LB_SIG_BYTES] = {0};
+
+	lb_mp_buf_init(&b);
+	lb_mp_put_raw(&b, sig, sizeof sig);
+	lb_mp_put_array(&b, 7);
+	lb_mp_put_cstr(&b, RECEIPT_TAG);
+	lb_mp_put_uint(&b, 1);
+	lb_mp_put_bin(&b, rc->origin, LB_PK_BYTES);
+	lb_mp_put_uint(&b, rc->seq);
+	lb_mp_put_bin(&b, rc->hash, LB_HASH_BYTES);
+	lb_mp_put_bin(&b, rc->root, LB_HASH_BYTES);
+	lb_mp_put_uint(&b, rc->received_ms);
+	if (b.oom) {
+		lb_mp_buf_free(&b);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	lb_sign(sig, b.sb.data + LB_SIG_BYTES, b.sb.size - LB_SIG_BYTES, &a->key);
+	memcpy(b.sb.data, sig, sizeof sig);
+	*out = (uint8_t *)b.sb.data; /* hand the buffer over */
+	*len = b.sb.size;
+	return LB_OK;
+}
+
+lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
+                       const uint8_t agg_pk[LB_PK_BYTES], struct lb_diag *d)
+{
+	const uint8_t *p = buf, *s;
+	struct lb_mp_rd r;
+	uint32_t n;
+	uint64_t ver;
+	lb_err e;
+
+	memset(rc, 0, sizeof *rc);
+	if (len < LB_SIG_BYTES + 1)
+		return lb_fail(d, LB_EMALFORMED, "receipt too short");
+	lb_mp_rd_init(&r, p + LB_SIG_BYTES, len - LB_SIG_BYTES);
+	if ((e = lb_mp_read_array(&r, 7, "receipt", d)) ||
+	    (e = lb_mp_read_str(&r, &s, &n, "receipt tag", d)))
+		return e;
+	if (n != strlen(RECEIPT_TAG) || memcmp(s, RECEIPT_TAG, n))
+		return lb_fail(d, LB_EMALFORMED, "not a lumbung receipt");
+	if ((e = lb_mp_read_uint(&r, &ver, "receipt version", d)))
+		return e;
+	if (ver != 1)
+		return lb_fail(d, LB_EMALFORMED, "receipt version %llu unknown", (unsigned long long)ver);
+	if ((e = lb_mp_read_binn(&r, &s, LB_PK_BYTES, "receipt origin", d)))
+		return e;
+	memcpy(rc->origin, s, LB_PK_BYTES);
+	if ((e = lb_mp_read_uint(&r, &rc->seq, "receipt seq", d)) ||
+	    (e = lb_mp_read_binn(&r, &s, LB_HASH_BYTES, "receipt hash", d)))
+		return e;
+	memcpy(rc->hash, s, LB_HASH_BYTES);
+	if ((e = lb_mp_read_binn(&r, &s, LB_HASH_BYTES, "receipt tree_root", d)))
+		return e;
+	memcpy(rc->root, s, LB_HASH_BYTES);
+	if ((e = lb_mp_read_uint(&r, &rc->received_ms, "receipt time", d)))
+		return e;
+	if (lb_mp_rd_left(&r))
+		return lb_fail(d, LB_EMALFORMED, "receipt: trailing bytes");
+	if (!lb_sig_ok(p, p + LB_SIG_BYTES, len - LB_SIG_BYTES, agg_pk))
+		return lb_fail(d, LB_ESIG, "receipt is not signed by this aggregator's key");
+	return LB_OK;
+}
+
+/* Keep both signed heads of a fork, in their own transaction: the ingest
+ * itself is refused, but the evidence must survive. */
+static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t seq,
+                      const uint8_t *theirs, size_t tlen)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t key[RKEY_LEN], *buf = NULL;
+	struct lb_agg_origin o;
+	struct lb_merkle m;
+
+	if (txn_begin(a, 0, &txn))
+		return;
+	if (read_origin(a, txn, origin, &o, &m, NULL))
+		goto out;
+	/* our head: the one that covers seq (first stored head at or after it) */
+	{
+		MDB_cursor *c;
+		rkey(key, origin, seq);
+		k = (MDB_val){RKEY_LEN, key};
+		if (mdb_cursor_open(txn, a->heads, &c) ||
+		    mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) || k.mv_size != RKEY_LEN ||
+		    memcmp(k.mv_data, origin, LB_PK_BYTES)) {
+			goto out;
+		}
+		if (!(buf = malloc(4 + v.mv_size + tlen)))
+			goto out;
+		/* evidence: u32 length of ours, ours, theirs */
+		buf[0] = (uint8_t)(v.mv_size >> 24);
+		buf[1] = (uint8_t)(v.mv_size >> 16);
+		buf[2] = (uint8_t)(v.mv_size >> 8);
+		buf[3] = (uint8_t)v.mv_size;
+		memcpy(buf + 4, v.mv_data, v.mv_size);
+		memcpy(buf + 4 + v.mv_size, theirs, tlen);
+		rkey(key, origin, seq);
+		k = (MDB_val){RKEY_LEN, key};
+		v = (MDB_val){4 + v.mv_size + tlen, buf};
+	}
+	o.forks++;
+	if (mdb_put(txn, a->forks, &k, &v, 0) || write_origin(a, txn, &o, &m))
+		goto out;
+	mdb_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	free(buf);
+}
+
+lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
+                     struct lb_diag *d)
+{
+	struct lb_changeset cs;
+	struct lb_agg_origin o;
+	struct lb_merkle m;
+	struct lb_head h;
+	struct lb_mp_buf eb;
+	struct ingest in = {.a = a};
+	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
+	uint64_t last, fork_seq = 0;
+	MDB_txn *txn = NULL;
+	lb_err e;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if ((e = lb_wire_decode(&cs, body, len, d)))
+		return e;
+	lb_mp_buf_init(&eb);
+	last = cs.first_seq + cs.n - 1;
+	if ((rc = txn_begin(a, 0, &txn))) {
+		e = lb_mdb_fail(d, rc, "starting ingest");
+		txn = NULL;
+		goto out;
+	}
+	if ((e = read_origin(a, txn, cs.origin, &o, &m, d)))
+		goto out;
+	r->seq = o.seq;
+	memcpy(r->hash, o.hash, LB_HASH_BYTES);
+	if (o.revoked) {
+		e = lb_fail(d, LB_EUNKNOWN_ORIGIN, "this origin key was revoked for %s", o.village);
+		goto out;
+	}
+	if (strcmp(o.village, cs.village) != 0) {
+		e = lb_fail(d, LB_EWRONG_VILLAGE, "this key is enrolled for %s, not %s", o.village,
+		            cs.village);
+		goto out;
+	}
+	if ((e = lb_head_open(&h, cs.head, cs.head_len, cs.origin, d)))
+		goto out;
+	if (strcmp(h.village, cs.village) != 0 || h.seq != last) {
+		e = lb_fail(d, LB_ESIG, "the signed head (village %s, seq %llu) does not cover this "
+		            "change set (village %s, seq %llu)", h.village, (unsigned long long)h.seq,
+		            cs.village, (unsigned long long)last);
+		goto out;
+	}
+	if (cs.first_seq > o.seq + 1) {
+		e = lb_fail(d, LB_EGAP, "change set starts at seq %llu but this aggregator holds up to "
+		            "seq %llu; send from seq %llu", (unsigned long long)cs.first_seq,
+		            (unsigned long long)o.seq, (unsigned long long)o.seq + 1);
+		goto out;
+	}
+	if (cs.first_seq > 1) {
+		/* the hash of the entry before the first one: ours */
+		uint8_t key[RKEY_LEN];
+		MDB_val k = {RKEY_LEN, key}, v;
+		rkey(key, cs.origin, cs.first_seq - 1);
+		if (cs.first_seq - 1 == o.seq)
+			memcpy(prev, o.hash, LB_HASH_BYTES);
+		else if (mdb_get(txn, a->replica, &k, &v) == 0)
+			lb_hash(prev, v.mv_data, v.mv_size);
+		else {
+			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing",
+			            (unsigned long long)cs.first_seq - 1);
+			goto out;
+		}
+	}
+	in.txn = txn;
+	in.village = cs.village;
+	for (size_t i = 0; i < cs.n; i++) {
+		struct lb_entry en;
+		uint64_t seq = cs.first_seq + i;
+		uint8_t key[RKEY_LEN], vk[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX], vval[RKEY_LEN];
+		MDB_val k = {RKEY_LEN, key}, v;
+
+		if ((e = lb_wire_rebuild(&cs, i, prev, &eb, &en, hash, d)))
+			goto out;
+		rkey(key, cs.origin, seq);
+		if (seq <= o.seq) {
+			/* already held: must be the very same entry */
+			if (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
+			    memcmp(v.mv_data, eb.sb.data, v.mv_size)) {
+				fork_seq = seq;
+				e = lb_fail(d, LB_EFORK, "seq %llu differs from the entry already accepted: "
+				            "the village rewrote its history (both signed heads kept)",
+				            (unsigned long long)seq);
+				goto out;
+			}
+			memcpy(prev, hash, LB_HASH_BYTES);
+			continue;
+		}
+		{
+			const struct lb_schema *sch = lb_schema_get(en.schema);
+			struct lb_refs refs = {view_has, &in};
+			char type[LB_TYPE_MAX + 1];
+			memcpy(type, en.type, en.type_len);
+			type[en.type_len] = '\0';
+			if (!sch) {
+				e = lb_fail(d, LB_ESCHEMA, "seq %llu: written under schema %u, which this "
+				            "aggregator does not know; upgrade it", (unsigned long long)seq,
+				            en.schema);
+				goto out;
+			}
+			e = en.op == LB_OP_PUT
+			            ? lb_schema_validate(sch, type, en.id, en.id_len, en.body, en.body_len,
+			                                 &refs, d)
+			            : (lb_schema_type(sch, type)
+			                       ? LB_OK
+			                       : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type));
+			if (e) {
+				lb_diag_prefix(d, "seq %llu: %s %.*s", (unsigned long long)seq, type,
+				               (int)en.id_len, en.id);
+				goto out;
+			}
+		}
+		v = (MDB_val){eb.sb.size, eb.sb.data};
+		if ((rc = mdb_put(txn, a->replica, &k, &v, 0))) {
+			e = lb_mdb_fail(d, rc, "storing the replica");
+			goto out;
+		}
+		k = (MDB_val){view_key(vk, cs.village, &en), vk};
+		rkey(vval, cs.origin, seq);
+		v = (MDB_val){RKEY_LEN, vval};
+		rc = en.op == LB_OP_PUT ? mdb_put(txn, a->view, &k, &v, 0) : mdb_del(txn, a->view, &k, NULL);
+		if (rc && rc != MDB_NOTFOUND) {
+			e = lb_mdb_fail(d, rc, "updating the consolidated view");
+			goto out;
+		}
+		lb_merkle_append(&m, hash);
+		r->accepted++;
+		memcpy(prev, hash, LB_HASH_BYTES);
+	}
+	if (memcmp(prev, h.hash, LB_HASH_BYTES) != 0) {
+		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
+		goto out;
+	}
+	if (last > o.seq) {
+		uint8_t key[RKEY_LEN];
+		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
+		lb_merkle_root(&m, root);
+		if (memcmp(root, h.root, LB_HASH_BYTES) != 0) {
+			e = lb_fail(d, LB_ESIG, "the signed head's Merkle root does not match the log");
+			goto out;
+		}
+		rkey(key, cs.origin, last);
+		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
+			e = lb_mdb_fail(d, rc, "storing the signed head");
+			goto out;
+		}
+		o.seq = last;
+		memcpy(o.hash, prev, LB_HASH_BYTES);
+	} else
+		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
+	o.last_seen_ms = lb_hlc_wall_ms();
+	if ((rc = write_origin(a, txn, &o, &m)) || (rc = mdb_txn_commit(txn))) {
+		txn = NULL;
+		e = lb_mdb_fail(d, rc, "committing");
+		goto out;
+	}
+	txn = NULL;
+	r->seq = o.seq;
+	memcpy(r->hash, o.hash, LB_HASH_BYTES);
+	{
+		struct lb_receipt rc2 = {.seq = o.seq, .received_ms = o.last_seen_ms};
+		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
+		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
+		if (o.seq == last)
+			memcpy(rc2.root, root, LB_HASH_BYTES);
+		else
+			lb_merkle_root(&m, rc2.root);
+		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
+	}
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (e == LB_EFORK)
+		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
+	lb_mp_buf_free(&eb);
+	lb_changeset_free(&cs);
+	return e;
+}

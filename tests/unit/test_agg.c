@@ -1,0 +1,331 @@
+/*
+ * test_agg.c — the aggregator store: a real village node's log goes in as
+ * change sets and comes out verified, exactly once; every refusal has its
+ * code and leaves the store as it was; a rewritten history is a fork with
+ * evidence kept.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "../../node/body.h"
+#include "../../node/node.h"
+#include "../../sync/agg.h"
+#include "../../sync/wire.h"
+
+#define VILLAGE "33.24.01.2001"
+
+struct fx {
+	char dir[64];
+	char node[96], agg_dir[96];
+	struct lb_node *n;
+	struct lb_agg *a;
+	uint8_t origin[LB_PK_BYTES], agg_pk[LB_PK_BYTES];
+};
+
+static void put_asp(struct lb_node *n, int i, const char *usulan)
+{
+	char js[256], id[16];
+	struct lb_mp_buf b;
+	json_t *j;
+	struct lb_change c;
+
+	snprintf(js, sizeof js,
+	         "{\"tanggal\":\"2026-01-%02d\",\"pengusul\":\"Warga %d\",\"usulan\":\"%s\","
+	         "\"status\":\"diusulkan\"}",
+	         i % 28 + 1, i, usulan);
+	snprintf(id, sizeof id, "ASP-%03d", i);
+	j = json_loads(js, 0, NULL);
+	lb_mp_buf_init(&b);
+	assert_int_equal(lb_body_from_json(&b, j, NULL), LB_OK);
+	json_decref(j);
+	c = (struct lb_change){.op = LB_OP_PUT, .type = "aspirasi", .id = id, .id_len = strlen(id),
+	                       .body = (const uint8_t *)b.sb.data, .body_len = b.sb.size};
+	assert_int_equal(lb_node_write(n, &c, 1, 0, NULL, NULL), LB_OK);
+	lb_mp_buf_free(&b);
+}
+
+struct cs_build {
+	struct lb_mp_buf *out;
+	uint64_t from, to;
+	lb_err e;
+};
+
+static int add_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                     const uint8_t *raw, size_t raw_len)
+{
+	struct cs_build *b = ctx;
+	(void)hash;
+	if (e->seq > b->to)
+		return 1;
+	b->e = lb_wire_add_entry(b->out, raw, raw_len, NULL);
+	return b->e != LB_OK;
+}
+
+/* Change set of seq from..to of node n (to must end a transaction). */
+static void changeset(struct lb_node *n, const char *village, uint64_t from, uint64_t to,
+                      struct lb_mp_buf *out)
+{
+	struct cs_build b = {out, from, to, LB_OK};
+	struct lb_node_info info;
+	uint8_t *head;
+	size_t hlen;
+
+	lb_mp_buf_reset(out);
+	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
+	assert_int_equal(lb_wire_begin(out, to - from + 1, NULL), LB_OK);
+	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
+	assert_int_equal(b.e, LB_OK);
+	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
+	assert_int_equal(lb_wire_end(out, village, info.origin, head, hlen, NULL), LB_OK);
+	free(head);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/lb-test-agg.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->node, sizeof f->node, "%s/desa", f->dir);
+	snprintf(f->agg_dir, sizeof f->agg_dir, "%s/kab", f->dir);
+	assert_int_equal(lb_node_init(f->node, VILLAGE, NULL, f->origin, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&f->n, f->node, NULL, NULL), LB_OK);
+	for (int i = 1; i <= 10; i++)
+		put_asp(f->n, i, "lampu jalan");
+	assert_int_equal(lb_agg_init(f->agg_dir, "33.24", f->agg_pk, NULL), LB_OK);
+	assert_int_equal(lb_agg_open(&f->a, f->agg_dir, NULL), LB_OK);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, f->origin, NULL), LB_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	lb_node_close(f->n);
+	lb_agg_close(f->a);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static uint64_t agg_seq(struct fx *f)
+{
+	struct lb_agg_origin o;
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	return o.seq;
+}
+
+static lb_err ingest(struct fx *f, struct lb_mp_buf *cs, struct lb_agg_result *r,
+                     struct lb_diag *d)
+{
+	lb_err e;
+	memset(d, 0, sizeof *d);
+	e = lb_agg_ingest(f->a, cs->sb.data, cs->sb.size, r, d);
+	return e;
+}
+
+static void a_village_log_arrives_once_with_a_valid_receipt(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_receipt rc;
+	struct lb_node_info info;
+	struct lb_diag d;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 4, &cs);
+	if (ingest(f, &cs, &r, &d))
+		fail_msg("ingest 1..4: %s", d.msg);
+	assert_int_equal(r.accepted, 4);
+	assert_int_equal(r.seq, 4);
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+	assert_int_equal(rc.seq, 4);
+	free(r.receipt);
+
+	changeset(f->n, VILLAGE, 5, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(r.accepted, 6);
+	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
+	assert_memory_equal(r.hash, info.hash, LB_HASH_BYTES);
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+	assert_memory_equal(rc.root, info.root, LB_HASH_BYTES);
+	/* a receipt checked against another key fails */
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->origin, NULL), LB_ESIG);
+	free(r.receipt);
+
+	/* resending (all of it, or an overlapping part) is a success and adds nothing */
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(r.accepted, 0);
+	assert_int_equal(r.seq, 10);
+	free(r.receipt);
+	changeset(f->n, VILLAGE, 5, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(r.accepted, 0);
+	free(r.receipt);
+	assert_int_equal(agg_seq(f), 10);
+	lb_mp_buf_free(&cs);
+}
+
+static void a_gap_says_where_the_aggregator_stands(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_diag d;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 3, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	changeset(f->n, VILLAGE, 6, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EGAP);
+	assert_int_equal(r.seq, 3);
+	assert_non_null(strstr(d.msg, "send from seq 4"));
+	assert_int_equal(agg_seq(f), 3);
+	lb_mp_buf_free(&cs);
+}
+
+static void unknown_revoked_and_misplaced_keys_are_refused(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_diag d;
+	uint8_t other[LB_PK_BYTES];
+	char n2[128];
+	struct lb_node *m;
+
+	lb_mp_buf_init(&cs);
+	/* a village the aggregator never enrolled */
+	snprintf(n2, sizeof n2, "%s/other", f->dir);
+	assert_int_equal(lb_node_init(n2, "33.24.01.2002", NULL, other, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&m, n2, NULL, NULL), LB_OK);
+	put_asp(m, 1, "x");
+	changeset(m, "33.24.01.2002", 1, 1, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EUNKNOWN_ORIGIN);
+	/* enrolled for another village than it claims */
+	assert_int_equal(lb_agg_enroll(f->a, "33.24.01.2003", other, NULL), LB_OK);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EWRONG_VILLAGE);
+	assert_non_null(strstr(d.msg, "enrolled for 33.24.01.2003"));
+	/* a key speaks for one village */
+	assert_int_equal(lb_agg_enroll(f->a, "33.24.01.2002", other, &d), LB_EEXIST);
+	/* outside the region */
+	assert_int_equal(lb_agg_enroll(f->a, "34.01.01.2001", other, &d), LB_EINVAL);
+	lb_node_close(m);
+
+	/* revoked */
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(lb_agg_revoke(f->a, f->origin, NULL), LB_OK);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EUNKNOWN_ORIGIN);
+	assert_non_null(strstr(d.msg, "revoked"));
+	assert_int_equal(agg_seq(f), 0);
+	lb_mp_buf_free(&cs);
+}
+
+static void forged_and_garbled_change_sets_change_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_diag d;
+	size_t at;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	/* flip every byte in turn: nothing may be accepted */
+	for (at = 0; at < cs.sb.size; at++) {
+		cs.sb.data[at] ^= 0x20;
+		lb_err e = ingest(f, &cs, &r, &d);
+		cs.sb.data[at] ^= 0x20;
+		if (e == LB_OK) {
+			free(r.receipt);
+			fail_msg("a change set with byte %zu flipped was accepted", at);
+		}
+	}
+	assert_int_equal(agg_seq(f), 0);
+	/* truncations */
+	for (size_t len = 0; len < cs.sb.size; len += 7) {
+		memset(&d, 0, sizeof d);
+		assert_int_not_equal(lb_agg_ingest(f->a, cs.sb.data, len, &r, &d), LB_OK);
+	}
+	assert_int_equal(agg_seq(f), 0);
+	/* and the intact one still goes in */
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	lb_mp_buf_free(&cs);
+}
+
+static void a_rewritten_history_is_a_fork_with_evidence(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d;
+	char copy[160], cmd[400];
+	struct lb_node *twin;
+
+	/* the village restores an old backup of its node (same key) and
+	 * writes something else under seqs the aggregator already has */
+	snprintf(copy, sizeof copy, "%s/backup", f->dir);
+	lb_node_close(f->n);
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f->node, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(lb_node_open(&f->n, f->node, NULL, NULL), LB_OK);
+	for (int i = 11; i <= 12; i++)
+		put_asp(f->n, i, "jalan desa");
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 12, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+
+	assert_int_equal(lb_node_open(&twin, copy, NULL, NULL), LB_OK);
+	for (int i = 11; i <= 12; i++)
+		put_asp(twin, i, "sesuatu yang lain");
+	changeset(twin, VILLAGE, 11, 12, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EFORK);
+	assert_non_null(strstr(d.msg, "seq 11"));
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.forks, 1);
+	assert_int_equal(o.seq, 12);
+	/* the honest history keeps arriving after a fork */
+	put_asp(f->n, 13, "lanjut");
+	changeset(f->n, VILLAGE, 13, 13, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(r.seq, 13);
+	free(r.receipt);
+	lb_node_close(twin);
+	lb_mp_buf_free(&cs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(a_village_log_arrives_once_with_a_valid_receipt, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(a_gap_says_where_the_aggregator_stands, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_revoked_and_misplaced_keys_are_refused, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(forged_and_garbled_change_sets_change_nothing, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(a_rewritten_history_is_a_fork_with_evidence, setup,
+		                                teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
