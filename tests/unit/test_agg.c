@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "../../node/body.h"
 #include "../../node/node.h"
 #include "../../sync/agg.h"
+#include "../../sync/agg_http.h"
 #include "../../sync/wire.h"
 
 #define VILLAGE "33.24.01.2001"
@@ -312,6 +314,123 @@ static void a_rewritten_history_is_a_fork_with_evidence(void **state)
 	lb_mp_buf_free(&cs);
 }
 
+/* ---- over HTTP: a real libmicrohttpd server on loopback, real libcurl ---- */
+
+struct http_reply {
+	long status;
+	uint8_t body[65536];
+	size_t len;
+};
+
+static size_t collect_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct http_reply *r = ud;
+	size_t k = sz * n;
+	if (r->len + k > sizeof r->body)
+		return 0;
+	memcpy(r->body + r->len, p, k);
+	r->len += k;
+	return k;
+}
+
+static void http(uint16_t port, const char *path, const void *body, size_t len,
+                 struct http_reply *r)
+{
+	CURL *c = curl_easy_init();
+	char url[256];
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
+
+	memset(r, 0, sizeof *r);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+}
+
+/* The string value of key in a msgpack map reply, copied into out. */
+static bool reply_str(const struct http_reply *r, const char *key, char *out, size_t n)
+{
+	struct lb_mp_rd rd;
+	struct lb_mp_obj o, k, v;
+	lb_mp_rd_init(&rd, r->body, r->len);
+	if (lb_mp_next(&rd, &o, NULL) || o.kind != LB_MP_MAP)
+		return false;
+	for (uint32_t i = 0; i < o.len; i++) {
+		if (lb_mp_next(&rd, &k, NULL) || lb_mp_next(&rd, &v, NULL))
+			return false;
+		if (k.len == strlen(key) && !memcmp(k.s, key, k.len) && v.kind == LB_MP_STR &&
+		    v.len < n) {
+			memcpy(out, v.s, v.len);
+			out[v.len] = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void the_http_api_ingests_and_answers_with_stable_codes(void **state)
+{
+	struct fx *f = *state;
+	struct lb_agg_server *srv;
+	struct lb_mp_buf cs;
+	struct http_reply r;
+	char hex[65], path[128], code[64];
+	uint16_t port;
+
+	assert_int_equal(lb_agg_serve(&srv, f->a, "127.0.0.1", 0, 2, NULL, NULL), LB_OK);
+	port = lb_agg_server_port(srv);
+	assert_true(port > 0);
+	lb_hex(hex, f->origin, LB_PK_BYTES);
+	snprintf(path, sizeof path, "/v1/origins/%s", hex);
+
+	http(port, path, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 4, &cs);
+	http(port, "/v1/changesets", cs.sb.data, cs.sb.size, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(agg_seq(f), 4);
+
+	changeset(f->n, VILLAGE, 6, 10, &cs);
+	http(port, "/v1/changesets", cs.sb.data, cs.sb.size, &r);
+	assert_int_equal(r.status, 409);
+	assert_true(reply_str(&r, "code", code, sizeof code));
+	assert_string_equal(code, "gap");
+
+	http(port, "/v1/changesets", "\x85garbage", 8, &r);
+	assert_int_equal(r.status, 400);
+	assert_true(reply_str(&r, "code", code, sizeof code));
+	assert_string_equal(code, "malformed");
+
+	cs.sb.data[cs.sb.size - 20] ^= 1; /* inside the village code */
+	http(port, "/v1/changesets", cs.sb.data, cs.sb.size, &r);
+	assert_true(r.status == 400 || r.status == 403 || r.status == 409);
+
+	http(port, "/v1/origins/00", NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	memset(hex, 'a', 64);
+	snprintf(path, sizeof path, "/v1/origins/%s", hex);
+	http(port, path, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	assert_true(reply_str(&r, "code", code, sizeof code));
+	assert_string_equal(code, "unknown_origin");
+	assert_int_equal(agg_seq(f), 4);
+
+	lb_agg_server_stop(srv);
+	lb_mp_buf_free(&cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,8 +443,13 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(a_rewritten_history_is_a_fork_with_evidence, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(the_http_api_ingests_and_answers_with_stable_codes, setup,
+		                                teardown),
 	};
-	if (sodium_init() < 0)
+	int rc;
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
 }
