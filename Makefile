@@ -27,14 +27,15 @@ SAN ?=
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(SAN) -D_DEFAULT_SOURCE $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) $(wildcard sync/*.c)
+LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) \
+	$(filter-out sync/%_cli.c,$(wildcard sync/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC := $(wildcard node/cli*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-BINS := $(BUILD)/lumbung $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench
+BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench
 
 .PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
 
@@ -66,6 +67,9 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/lumbung-agg: $(BUILD)/obj/sync/agg_cli.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/lumbung-gen: $(BUILD)/obj/tools/gen.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -93,7 +97,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/lumbung $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(DESTDIR)$(PREFIX)/bin/
 
 fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)
