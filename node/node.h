@@ -16,7 +16,8 @@
  * Invariants, kept by lb_node_write in one LMDB write transaction:
  *   - log keys are 1..n with no gaps; entry k's prev is the hash of entry k-1;
  *   - timestamps strictly increase; every transaction ends with a signed head
- *     for its last entry, so the last entry is always covered by a head;
+ *     for its last entry (and long ones get one every LB_HEAD_EVERY entries),
+ *     so the last entry is always covered by a head;
  *   - records[key] names the last entry for key.
  * LMDB serialises write transactions across processes, and every write reads
  * the tip inside its own transaction, so several processes (the operator's
@@ -39,6 +40,8 @@
 #include "key.h"
 
 #define LB_NODE_NAME_MAX 128
+/* Entries per signed head inside one long transaction (see write.c). */
+#define LB_HEAD_EVERY 10000
 
 struct lb_node;
 

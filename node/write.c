@@ -34,8 +34,11 @@ struct lb_write_sink {
 	uint8_t hash[LB_HASH_BYTES];
 	size_t index; /* changes seen so far */
 	uint64_t cur_seq; /* entry of the live record being overwritten, or 0 */
+	uint64_t head_seq; /* seq of the last head signed in this transaction */
 	int mdbrc;    /* the LMDB failure, so a full map can be retried */
 };
+
+static lb_err sign_head(struct lb_write_sink *s, struct lb_diag *d);
 
 static lb_err check_op(const struct lb_change *op, struct lb_diag *d)
 {
@@ -218,6 +221,11 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 	if (!s->c->written++)
 		s->c->first_seq = s->seq;
 	s->c->last_seq = s->seq;
+	/* A long transaction (a big import) also gets a head every
+	 * LB_HEAD_EVERY entries, so sync can send it in bounded pieces that
+	 * each end at a signed head. */
+	if (s->c->written % LB_HEAD_EVERY == 0)
+		return sign_head(s, d);
 	return LB_OK;
 }
 
@@ -249,12 +257,12 @@ static lb_err sink_begin(struct lb_write_sink *s, struct lb_diag *d)
 	return LB_OK;
 }
 
-/* One signature for the whole transaction, then the tip. */
-static lb_err sink_finish(struct lb_write_sink *s, struct lb_diag *d)
+/* Sign a head for the entries so far (s->seq) and store it. */
+static lb_err sign_head(struct lb_write_sink *s, struct lb_diag *d)
 {
 	struct lb_node *n = s->n;
 	struct lb_head h;
-	uint8_t tip[LB_TIP_LEN], kseq[8], live[8], menc[LB_MERKLE_ENC_MAX];
+	uint8_t kseq[8];
 	MDB_val k, v;
 	lb_err e;
 	int rc;
@@ -274,6 +282,20 @@ static lb_err sink_finish(struct lb_write_sink *s, struct lb_diag *d)
 	v = (MDB_val){n->hbuf.sb.size, n->hbuf.sb.data};
 	if ((rc = mdb_put(s->txn, n->heads, &k, &v, MDB_APPEND)))
 		return mdb_err(s, rc, "storing the signed head", d);
+	s->head_seq = s->seq;
+	return LB_OK;
+}
+
+/* One signature at the end of the transaction, then the tip. */
+static lb_err sink_finish(struct lb_write_sink *s, struct lb_diag *d)
+{
+	struct lb_node *n = s->n;
+	uint8_t tip[LB_TIP_LEN], live[8], menc[LB_MERKLE_ENC_MAX];
+	lb_err e;
+	int rc;
+
+	if (s->head_seq != s->seq && (e = sign_head(s, d)))
+		return e;
 	lb_be64_put(tip, s->seq);
 	memcpy(tip + 8, s->hash, LB_HASH_BYTES);
 	lb_be64_put(tip + 8 + LB_HASH_BYTES, s->ts);

@@ -386,6 +386,41 @@ static void entries_record_the_schema_version_they_were_checked_under(void **sta
 	assert_true(v >= 1);
 }
 
+/* A long transaction gets a signed head every LB_HEAD_EVERY entries, so a
+ * big import can be sent upstream in pieces that each end at a head. */
+static void a_long_transaction_is_signed_every_head_every_entries(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 2 * LB_HEAD_EVERY + 5 };
+	struct lb_change *ops = calloc(N, sizeof *ops);
+	char (*ids)[16] = calloc(N, sizeof *ids);
+	struct lb_verify_report r;
+	uint8_t *h;
+	size_t hl;
+
+	put(f, "aspirasi", "x",
+	    "{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Pak RT\",\"usulan\":\"Jalan\",\"status\":\"diusulkan\"}");
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof ids[i], "A%06d", i);
+		ops[i] = (struct lb_change){.op = LB_OP_PUT, .type = "aspirasi", .id = ids[i],
+		                            .id_len = strlen(ids[i]),
+		                            .body = (const uint8_t *)f->body.sb.data,
+		                            .body_len = f->body.sb.size};
+	}
+	assert_int_equal(lb_node_write(f->n, ops, N, 0, NULL, NULL), LB_OK);
+	assert_int_equal(lb_node_verify(f->n, &r, NULL), LB_OK);
+	assert_int_equal(r.heads, 3);
+	assert_int_equal(lb_node_head(f->n, LB_HEAD_EVERY, &h, &hl, NULL), LB_OK);
+	free(h);
+	assert_int_equal(lb_node_head(f->n, 2 * LB_HEAD_EVERY, &h, &hl, NULL), LB_OK);
+	free(h);
+	assert_int_equal(lb_node_head(f->n, N, &h, &hl, NULL), LB_OK);
+	free(h);
+	assert_int_equal(lb_node_head(f->n, N - 1, &h, &hl, NULL), LB_ENOTFOUND);
+	free(ops);
+	free(ids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +442,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_reference_resolves_inside_the_transaction, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(entries_record_the_schema_version_they_were_checked_under,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_long_transaction_is_signed_every_head_every_entries,
 		                                setup, teardown),
 	};
 	if (sodium_init() < 0)
