@@ -52,6 +52,15 @@ const char *lb_errname(lb_err e)
 	return lb_errtab[e].name;
 }
 
+lb_err lb_err_from_name(const char *name, size_t len)
+{
+	for (int e = 0; e < LB__ECOUNT; e++)
+		if (lb_errtab[e].name && strlen(lb_errtab[e].name) == len &&
+		    !memcmp(lb_errtab[e].name, name, len))
+			return (lb_err)e;
+	return LB__ECOUNT;
+}
+
 int lb_exit_status(lb_err e)
 {
 	if (e == LB_OK)

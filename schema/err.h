@@ -49,6 +49,10 @@ const char *lb_strerror(lb_err e);
  * and in --json output.  Static string; "unknown" for unknown codes. */
 const char *lb_errname(lb_err e);
 
+/* The code whose lb_errname() is name (len bytes, not NUL-terminated), or
+ * LB__ECOUNT when there is none: how a client maps a peer's error back. */
+lb_err lb_err_from_name(const char *name, size_t len);
+
 /* The process exit status a CLI uses for an error: 0 for LB_OK, 1 for
  * "not found", otherwise 2 + code.  Keeps exit codes stable and documented. */
 int lb_exit_status(lb_err e);
