@@ -41,7 +41,7 @@
 
 #define LB_NODE_NAME_MAX 128
 /* Entries per signed head inside one long transaction (see write.c). */
-#define LB_HEAD_EVERY 10000
+#define LB_HEAD_EVERY 256 /* about 70 KiB of typical entries: a 2G-sized change set */
 
 struct lb_node;
 

@@ -1,0 +1,340 @@
+/*
+ * remote.c — remotes, receipts and log spans for the push client
+ * (remote.h).  Everything here is a small read or write transaction on the
+ * node's meta, log and heads databases.
+ */
+#include "remote.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_int.h"
+
+#define REMOTE_PREFIX "remote/"
+#define RECEIPT_PREFIX "receipt/"
+#define PLEN(p) (sizeof(p) - 1)
+#define MAX_GROWTHS 8
+
+/* One put (v != NULL) or delete in its own write transaction, growing the
+ * map when it is full.  Returns an LMDB code. */
+static int meta_write(struct lb_node *n, MDB_val *k, MDB_val *v)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!n->have_key)
+		return EACCES;
+	for (int growths = 0;; growths++) {
+		if ((rc = lb_node_txn_begin(n, 0, &txn)))
+			return rc;
+		rc = v ? mdb_put(txn, n->meta, k, v, 0) : mdb_del(txn, n->meta, k, NULL);
+		if (rc)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+		if (rc != MDB_MAP_FULL || growths == MAX_GROWTHS)
+			return rc;
+		if ((rc = lb_node_grow_map(n)))
+			return rc;
+	}
+}
+
+static lb_err check_name(const char *name, struct lb_diag *d)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > LB_REMOTE_NAME_MAX)
+		return lb_fail(d, LB_EINVAL, "a remote name has 1 to %d characters",
+		               LB_REMOTE_NAME_MAX);
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return lb_fail(d, LB_EINVAL,
+			               "remote name \"%s\": use letters, digits, '.', '_' or '-'", name);
+	}
+	return LB_OK;
+}
+
+static size_t remote_key(uint8_t *k, const char *name)
+{
+	size_t len = strlen(name);
+	memcpy(k, REMOTE_PREFIX, PLEN(REMOTE_PREFIX));
+	memcpy(k + PLEN(REMOTE_PREFIX), name, len);
+	return PLEN(REMOTE_PREFIX) + len;
+}
+
+static const uint8_t zero_key[LB_PK_BYTES];
+
+lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d)
+{
+	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
+	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
+	MDB_val k, v;
+	lb_err e;
+	int rc;
+
+	if ((e = check_name(r->name, d)))
+		return e;
+	if (ulen > LB_REMOTE_URL_MAX)
+		return lb_fail(d, LB_EINVAL, "URL longer than %d bytes", LB_REMOTE_URL_MAX);
+	if (strncmp(r->url, "http://", 7) && strncmp(r->url, "https://", 8))
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not an http:// or https:// URL", r->url);
+	for (size_t i = 0; i < ulen; i++)
+		if ((unsigned char)r->url[i] <= ' ' || r->url[i] == 0x7f)
+			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
+	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
+		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
+	memcpy(vb, r->has_key ? r->key : zero_key, LB_PK_BYTES);
+	memcpy(vb + LB_PK_BYTES, r->url, ulen);
+	k = (MDB_val){remote_key(kb, r->name), kb};
+	v = (MDB_val){LB_PK_BYTES + ulen, vb};
+	if ((rc = meta_write(n, &k, &v)))
+		return lb_mdb_fail(d, rc, "saving the remote");
+	return LB_OK;
+}
+
+/* Decode a remote row; false when it is not one. */
+static bool remote_decode(struct lb_remote *r, const MDB_val *k, const MDB_val *v)
+{
+	size_t nlen = k->mv_size - PLEN(REMOTE_PREFIX), ulen;
+
+	if (k->mv_size <= PLEN(REMOTE_PREFIX) || nlen > LB_REMOTE_NAME_MAX ||
+	    memcmp(k->mv_data, REMOTE_PREFIX, PLEN(REMOTE_PREFIX)) || v->mv_size < LB_PK_BYTES ||
+	    (ulen = v->mv_size - LB_PK_BYTES) > LB_REMOTE_URL_MAX)
+		return false;
+	memset(r, 0, sizeof *r);
+	memcpy(r->name, (const char *)k->mv_data + PLEN(REMOTE_PREFIX), nlen);
+	memcpy(r->key, v->mv_data, LB_PK_BYTES);
+	r->has_key = memcmp(r->key, zero_key, LB_PK_BYTES) != 0;
+	memcpy(r->url, (const uint8_t *)v->mv_data + LB_PK_BYTES, ulen);
+	return true;
+}
+
+lb_err lb_remote_get(struct lb_node *n, const char *name, struct lb_remote *r, struct lb_diag *d)
+{
+	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX];
+	MDB_txn *txn;
+	MDB_val k, v;
+	lb_err e;
+	int rc;
+
+	if ((e = check_name(name, d)))
+		return e;
+	k = (MDB_val){remote_key(kb, name), kb};
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading remotes");
+	rc = mdb_get(txn, n->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		e = lb_fail(d, LB_ENOTFOUND,
+		            "no remote \"%s\" (add one with: lumbung remote add NAME URL --key HEX)",
+		            name);
+	else if (rc)
+		e = lb_mdb_fail(d, rc, "reading remotes");
+	else if (!remote_decode(r, &k, &v))
+		e = lb_fail(d, LB_ECORRUPT, "remote \"%s\" is stored malformed", name);
+	mdb_txn_abort(txn);
+	return e;
+}
+
+lb_err lb_remote_del(struct lb_node *n, const char *name, struct lb_diag *d)
+{
+	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX];
+	MDB_val k;
+	lb_err e;
+	int rc;
+
+	if ((e = check_name(name, d)))
+		return e;
+	k = (MDB_val){remote_key(kb, name), kb};
+	rc = meta_write(n, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return lb_fail(d, LB_ENOTFOUND, "no remote \"%s\"", name);
+	return rc ? lb_mdb_fail(d, rc, "removing the remote") : LB_OK;
+}
+
+/* Walk the meta rows that start with prefix (len plen) in key order. */
+typedef int (*row_cb)(void *ctx, const MDB_val *k, const MDB_val *v);
+static lb_err scan_prefix(struct lb_node *n, const void *prefix, size_t plen, row_cb cb,
+                          void *ctx, struct lb_diag *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = {plen, (void *)prefix}, v;
+	int rc;
+
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading meta");
+	if ((rc = mdb_cursor_open(txn, n->meta, &cur))) {
+		mdb_txn_abort(txn);
+		return lb_mdb_fail(d, rc, "reading meta");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+			break;
+		if (cb(ctx, &k, &v))
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? LB_OK : lb_mdb_fail(d, rc, "reading meta");
+}
+
+struct list_ctx {
+	lb_remote_cb cb;
+	void *ctx;
+	size_t count;
+};
+
+static int list_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct list_ctx *l = ctx;
+	struct lb_remote r;
+
+	if (!remote_decode(&r, k, v))
+		return 0;
+	l->count++;
+	return l->cb ? l->cb(l->ctx, &r) : 0;
+}
+
+lb_err lb_remote_list(struct lb_node *n, lb_remote_cb cb, void *ctx, size_t *count,
+                      struct lb_diag *d)
+{
+	struct list_ctx l = {cb, ctx, 0};
+	lb_err e = scan_prefix(n, REMOTE_PREFIX, PLEN(REMOTE_PREFIX), list_row, &l, d);
+
+	if (count)
+		*count = l.count;
+	return e;
+}
+
+#define RECEIPT_KEY_LEN (PLEN(RECEIPT_PREFIX) + LB_PK_BYTES + 8)
+
+lb_err lb_node_receipt_put(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES], uint64_t seq,
+                           const void *receipt, size_t len, struct lb_diag *d)
+{
+	uint8_t kb[RECEIPT_KEY_LEN];
+	MDB_val k = {sizeof kb, kb}, v = {len, (void *)receipt};
+	int rc;
+
+	memcpy(kb, RECEIPT_PREFIX, PLEN(RECEIPT_PREFIX));
+	memcpy(kb + PLEN(RECEIPT_PREFIX), agg_pk, LB_PK_BYTES);
+	lb_be64_put(kb + PLEN(RECEIPT_PREFIX) + LB_PK_BYTES, seq);
+	if ((rc = meta_write(n, &k, &v)))
+		return lb_mdb_fail(d, rc, "keeping the receipt");
+	return LB_OK;
+}
+
+struct last_ctx {
+	uint64_t seq, count;
+};
+
+static int last_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct last_ctx *l = ctx;
+	(void)v;
+	if (k->mv_size == RECEIPT_KEY_LEN) {
+		l->seq = lb_be64_get((const uint8_t *)k->mv_data + RECEIPT_KEY_LEN - 8);
+		l->count++;
+	}
+	return 0;
+}
+
+lb_err lb_node_receipt_last(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES], uint64_t *seq,
+                            uint64_t *count, struct lb_diag *d)
+{
+	uint8_t prefix[PLEN(RECEIPT_PREFIX) + LB_PK_BYTES];
+	struct last_ctx l = {0, 0};
+	lb_err e;
+
+	memcpy(prefix, RECEIPT_PREFIX, PLEN(RECEIPT_PREFIX));
+	memcpy(prefix + PLEN(RECEIPT_PREFIX), agg_pk, LB_PK_BYTES);
+	e = scan_prefix(n, prefix, sizeof prefix, last_row, &l, d);
+	*seq = l.seq;
+	if (count)
+		*count = l.count;
+	return e;
+}
+
+lb_err lb_node_span(struct lb_node *n, uint64_t from, size_t max_bytes, uint64_t *to,
+                    size_t *bytes, bool *over, struct lb_diag *d)
+{
+	uint8_t kb[8];
+	MDB_txn *txn;
+	MDB_cursor *log = NULL, *heads = NULL;
+	MDB_val k, v, hk, hv;
+	uint64_t seq = 0, next_head = 0;
+	size_t sum = 0;
+	lb_err e = LB_OK;
+	int rc, hrc;
+
+	*to = 0;
+	*bytes = 0;
+	*over = false;
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading the log");
+	if ((rc = mdb_cursor_open(txn, n->log, &log)) || (rc = mdb_cursor_open(txn, n->heads, &heads))) {
+		e = lb_mdb_fail(d, rc, "reading the log");
+		goto out;
+	}
+	lb_be64_put(kb, from ? from : 1);
+	k = (MDB_val){8, kb};
+	hk = k;
+	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
+	if (hrc == 0 && hk.mv_size == 8)
+		next_head = lb_be64_get(hk.mv_data);
+	for (rc = mdb_cursor_get(log, &k, &v, MDB_SET_RANGE); rc == 0 && next_head;
+	     rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
+		seq = k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0;
+		if (sum + v.mv_size > max_bytes && *to)
+			break; /* the previous head was the last that fits */
+		sum += v.mv_size;
+		if (seq != next_head)
+			continue;
+		*to = seq;
+		*bytes = sum;
+		*over = sum > max_bytes;
+		if (*over)
+			break;
+		hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
+		next_head = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		e = lb_mdb_fail(d, rc, "reading the log");
+	else if (!*to)
+		e = lb_fail(d, LB_ENOTFOUND, "nothing to send from seq %llu",
+		            (unsigned long long)from);
+out:
+	if (heads)
+		mdb_cursor_close(heads);
+	if (log)
+		mdb_cursor_close(log);
+	mdb_txn_abort(txn);
+	return e;
+}
+
+lb_err lb_node_entry_hash(struct lb_node *n, uint64_t seq, uint8_t hash[LB_HASH_BYTES],
+                          struct lb_diag *d)
+{
+	uint8_t kb[8];
+	MDB_txn *txn;
+	MDB_val k = {8, kb}, v;
+	lb_err e = LB_OK;
+	int rc;
+
+	lb_be64_put(kb, seq);
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading the log");
+	rc = mdb_get(txn, n->log, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		e = lb_fail(d, LB_ENOTFOUND, "no entry %llu in this node's log",
+		            (unsigned long long)seq);
+	else if (rc)
+		e = lb_mdb_fail(d, rc, "reading the log");
+	else
+		lb_hash(hash, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	return e;
+}
