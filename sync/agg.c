@@ -257,6 +257,12 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	return LB_OK;
 }
 
+static void rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq)
+{
+	memcpy(out, origin, LB_PK_BYTES);
+	be64_put(out + LB_PK_BYTES, seq);
+}
+
 /* Read enrolment and state of origin inside txn into o (and the Merkle
  * frontier into m when not NULL). */
 static lb_err read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
@@ -302,6 +308,44 @@ static int write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_orig
 	return mdb_put(txn, a->origins, &k, &v, 0);
 }
 
+static bool key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES])
+{
+	return k->mv_size == RKEY_LEN && memcmp(k->mv_data, origin, LB_PK_BYTES) == 0;
+}
+
+/* o->entries from the span of o's keys in the replica (see agg.h for why
+ * the span is the count): two cursor positionings, no scan. */
+static int count_held(struct lb_agg *a, MDB_txn *txn, struct lb_agg_origin *o)
+{
+	MDB_cursor *c;
+	uint8_t key[RKEY_LEN];
+	MDB_val k, v;
+	uint64_t first;
+	int rc;
+
+	o->entries = 0;
+	if ((rc = mdb_cursor_open(txn, a->replica, &c)))
+		return rc;
+	rkey(key, o->origin, 0);
+	k = (MDB_val){RKEY_LEN, key};
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) || !key_of(&k, o->origin))
+		goto out;
+	first = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+	/* the last key of the origin: the one before the first key past it */
+	rkey(key, o->origin, UINT64_MAX);
+	k = (MDB_val){RKEY_LEN, key};
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && !key_of(&k, o->origin))
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && key_of(&k, o->origin))
+		o->entries = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES) - first + 1;
+out:
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_agg_origin *o,
                      struct lb_diag *d)
 {
@@ -311,7 +355,8 @@ lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 
 	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
-	e = read_origin(a, txn, origin, o, NULL, d);
+	if (!(e = read_origin(a, txn, origin, o, NULL, d)) && (rc = count_held(a, txn, o)))
+		e = lb_mdb_fail(d, rc, "reading the replica");
 	mdb_txn_abort(txn);
 	return e;
 }
@@ -335,18 +380,98 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 		struct lb_agg_origin o;
 		if (k.mv_size != LB_PK_BYTES)
 			continue;
-		if (!(e = read_origin(a, txn, k.mv_data, &o, NULL, d)) && cb(ctx, &o))
+		if ((e = read_origin(a, txn, k.mv_data, &o, NULL, d)))
+			break;
+		if ((rc = count_held(a, txn, &o))) {
+			e = lb_mdb_fail(d, rc, "reading the replica");
+			break;
+		}
+		if (cb(ctx, &o))
 			break;
 	}
+	if (!e && rc && rc != MDB_NOTFOUND)
+		e = lb_mdb_fail(d, rc, "reading the enrolments");
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	return e;
 }
 
-static void rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq)
+/* A view key is village NUL type NUL id (see view_key); split it. */
+static bool split_view_key(const MDB_val *k, char village[LB_VILLAGE_LEN + 1],
+                           char type[LB_TYPE_MAX + 1])
 {
-	memcpy(out, origin, LB_PK_BYTES);
-	be64_put(out + LB_PK_BYTES, seq);
+	const char *p = k->mv_data;
+	const char *t = p + LB_VILLAGE_LEN + 1, *nul;
+	size_t left;
+
+	if (k->mv_size < LB_VILLAGE_LEN + 4 || p[LB_VILLAGE_LEN] != '\0')
+		return false;
+	left = k->mv_size - (LB_VILLAGE_LEN + 1);
+	nul = memchr(t, '\0', left < LB_TYPE_MAX + 1 ? left : LB_TYPE_MAX + 1);
+	if (!nul || nul == t || nul == p + k->mv_size - 1)
+		return false;
+	memcpy(village, p, LB_VILLAGE_LEN);
+	village[LB_VILLAGE_LEN] = '\0';
+	memcpy(type, t, (size_t)(nul - t) + 1);
+	return true;
+}
+
+lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, void *ctx,
+                     struct lb_diag *d)
+{
+	char vil[LB_VILLAGE_LEN + 1] = "", type[LB_TYPE_MAX + 1] = "";
+	char kv[LB_VILLAGE_LEN + 1], kt[LB_TYPE_MAX + 1];
+	uint8_t start[LB_VILLAGE_LEN + 1];
+	uint64_t count = 0;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = {0, start}, v;
+	lb_err e = LB_OK;
+	int rc;
+
+	if (village && lb_region_level(village) != LB_REGION_DESA)
+		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	if ((rc = mdb_cursor_open(txn, a->view, &c))) {
+		mdb_txn_abort(txn);
+		return lb_mdb_fail(d, rc, "reading the consolidated view");
+	}
+	if (village) {
+		memcpy(start, village, LB_VILLAGE_LEN);
+		start[LB_VILLAGE_LEN] = 0;
+		k.mv_size = sizeof start;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	} else
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	/* keys sort by village then type, so each (village, type) is one run */
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (!split_view_key(&k, kv, kt)) {
+			e = lb_fail(d, LB_ECORRUPT, "consolidated view: a key of %zu bytes is not "
+			            "village NUL type NUL id", k.mv_size);
+			break;
+		}
+		if (village && strcmp(kv, village) != 0)
+			break;
+		if (count && !strcmp(kv, vil) && !strcmp(kt, type)) {
+			count++;
+			continue;
+		}
+		if (count && cb(ctx, vil, type, count)) {
+			count = 0;
+			break;
+		}
+		memcpy(vil, kv, sizeof vil);
+		memcpy(type, kt, sizeof type);
+		count = 1;
+	}
+	if (!e && rc && rc != MDB_NOTFOUND)
+		e = lb_mdb_fail(d, rc, "reading the consolidated view");
+	if (!e && count)
+		cb(ctx, vil, type, count);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return e;
 }
 
 /* ---- ingest ------------------------------------------------------------- */
@@ -579,16 +704,12 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 		if ((e = lb_wire_rebuild(&cs, i, prev, &eb, &en, hash, d)))
 			goto out;
 		rkey(key, cs.origin, seq);
-		if (seq <= o.seq) {
-			/* already held: must be the very same entry */
-			if (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
-			    memcmp(v.mv_data, eb.sb.data, v.mv_size)) {
-				fork_seq = seq;
-				e = lb_fail(d, LB_EFORK, "seq %llu differs from the entry already accepted: "
-				            "the village rewrote its history (both signed heads kept)",
-				            (unsigned long long)seq);
-				goto out;
-			}
+		if (seq <= o.seq && !fork_seq &&
+		    (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
+		     memcmp(v.mv_data, eb.sb.data, v.mv_size)))
+			fork_seq = seq; /* a fork only if the chain proves signed: see below */
+		if (seq <= o.seq || fork_seq) {
+			/* held (or a rival history): chained, never stored */
 			memcpy(prev, hash, LB_HASH_BYTES);
 			continue;
 		}
@@ -635,6 +756,13 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	}
 	if (memcmp(prev, h.hash, LB_HASH_BYTES) != 0) {
 		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
+		goto out;
+	}
+	if (fork_seq) {
+		/* the village's key signed a history that differs from ours */
+		e = lb_fail(d, LB_EFORK, "seq %llu differs from the entry already accepted: "
+		            "the village rewrote its history (both signed heads kept)",
+		            (unsigned long long)fork_seq);
 		goto out;
 	}
 	if (last > o.seq) {

@@ -16,11 +16,12 @@
  * Ingest (lb_agg_ingest) checks, before anything is stored: the change set
  * decodes (bounded); the origin is enrolled, not revoked, and speaks for
  * the village it names; the head is signed by that origin; the entries
- * continue what we hold (no gap); entries we already hold are identical
- * (else: fork, evidence kept); the rebuilt chain ends at the signed hash
- * and the Merkle root matches; every new entry satisfies the schema.  Then
- * replica, view, head and state change in one LMDB transaction, and the
- * aggregator signs a receipt.  Resending what is already held is success.
+ * continue what we hold (no gap); the rebuilt chain ends at the signed
+ * hash; entries we already hold are identical (else, the chain being
+ * signed: fork, evidence kept); the Merkle root matches; every new entry
+ * satisfies the schema.  Then replica, view, head and state change in one
+ * LMDB transaction, and the aggregator signs a receipt.  Resending what is
+ * already held is success.
  *
  * One struct lb_agg per process; calls may come from several threads
  * (the HTTP server's pool): LMDB serialises the write transactions.
@@ -56,23 +57,55 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
                      struct lb_diag *d);
 lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
 
+/*
+ * entries is read from the replica itself: the span of seqs held for the
+ * origin (lowest to highest key), found with two cursor positionings, not
+ * a scan.  The span is exact because an origin's replica is contiguous
+ * from seq 1: ingest refuses gaps and stores new entries together with
+ * the origin's state in one transaction.  So today entries == seq, and a
+ * difference means the store was damaged or changed behind our back.
+ */
 struct lb_agg_origin {
 	uint8_t origin[LB_PK_BYTES];
 	char village[LB_VILLAGE_LEN + 1];
 	bool revoked;
 	uint64_t seq;                /* last accepted, 0 for none */
 	uint8_t hash[LB_HASH_BYTES];
-	uint64_t last_seen_ms;
-	uint64_t forks;
+	uint64_t last_seen_ms;       /* last accepted change set (resends too), 0 for never */
+	uint64_t forks;              /* proven forks seen (evidence in the forks db) */
+	uint64_t entries;            /* replica entries held, see above */
 };
 
-/* State of one origin.  LB_EUNKNOWN_ORIGIN when not enrolled. */
+/* State of one origin into o.  LB_EUNKNOWN_ORIGIN when not enrolled,
+ * LB_ESTORE when LMDB fails; o is undefined on error. */
 lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_agg_origin *o,
                      struct lb_diag *d);
 
-/* Every enrolled origin, in key order. */
+/* Every enrolled origin, in key order, from one read transaction.  o is
+ * borrowed for the call.  cb returns 0 to go on, non-zero to stop (not an
+ * error); it must not call other lb_agg functions (the read transaction
+ * is still open on this thread).  LB_ESTORE when LMDB fails. */
 typedef int (*lb_agg_origin_cb)(void *ctx, const struct lb_agg_origin *o);
 lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct lb_diag *d);
+
+/* Live records of the consolidated view, counted per village and record
+ * type.  village is a desa code to count that village only, or NULL for
+ * every village.  cb is called once per (village, type) holding at least
+ * one live record, in byte order of village then type; village and type
+ * are NUL-terminated and borrowed for the call, count > 0.  cb returns 0
+ * to go on, non-zero to stop (not an error); it must not call other lb_agg
+ * functions (the read transaction is still open on this thread).
+ *
+ * One read transaction, so the counts are one consistent snapshot (also
+ * while ingest runs), but not the snapshot of an earlier lb_agg_origins.
+ * Cost: one cursor step per live record counted.
+ *
+ * Errors: LB_EINVAL when village is not a desa code; LB_ECORRUPT when a
+ * view key is not village NUL type NUL id; LB_ESTORE when LMDB fails.  On
+ * error cb may already have had the groups before the failure. */
+typedef int (*lb_agg_count_cb)(void *ctx, const char *village, const char *type, uint64_t count);
+lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, void *ctx,
+                     struct lb_diag *d);
 
 struct lb_agg_result {
 	uint64_t seq;                /* our head for the origin after the call */
@@ -85,8 +118,16 @@ struct lb_agg_result {
 /* Verify and store one change set (see the file comment).  On success r
  * holds the new head and a receipt.  Errors: LB_EMALFORMED, LB_ETOOBIG,
  * LB_EUNKNOWN_ORIGIN, LB_EWRONG_VILLAGE, LB_ESIG, LB_EGAP (r->seq/hash
- * say where we stand), LB_EFORK (evidence stored), LB_ESCHEMA; nothing is
- * stored on any of them except fork evidence. */
+ * say where we stand), LB_EFORK, LB_ESCHEMA; also LB_ENOMEM, LB_ESTORE,
+ * LB_EFULL, LB_ECORRUPT from the machine.  Nothing is stored on any of
+ * them except fork evidence.
+ *
+ * LB_EFORK means proven: entries differing from ones already held, whose
+ * chain ends at the origin's signed head, so the village signed two
+ * histories.  Both heads are kept and the origin's fork count goes up.
+ * Differing entries that do not chain to the signed head prove nothing
+ * (anyone holding a head can send garbage with it): LB_ESIG, nothing
+ * kept. */
 lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
                      struct lb_diag *d);
 

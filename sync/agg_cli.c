@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "../node/entry.h"
@@ -28,11 +29,13 @@ static const char *usage_text =
 	"  " PROG " enroll -d DIR --village CODE --key HEX  let a village key push\n"
 	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
-	"  " PROG " status -d DIR                           per village: seq, last seen, forks\n";
+	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen,\n"
+	"                                                    forks; live records per type\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
 	unsigned threads;
+	bool json;
 };
 
 static int usage(FILE *f, int rc)
@@ -92,24 +95,197 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	return 0;
 }
 
-struct status_ctx {
-	int n;
+/*
+ * status.  The text form is for people and grep; its columns are stable,
+ * one token each, so `awk '$1 == "33.24.01.2001" { print $3 }'` is the
+ * seq of that village's key.  One row per enrolled key (a village that
+ * changed keys has several), sorted by village; then the live records of
+ * the consolidated view per type, summed over all villages, and a total:
+ *
+ *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE
+ *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active
+ *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
+ *
+ *   TYPE         RECORDS
+ *   aspirasi         118
+ *   total            118
+ *
+ * --json prints the same as one document:
+ *   { "villages": [ { "village", "origin" (64 hex), "seq", "entries",
+ *                     "last_seen" (string or null), "last_seen_ms",
+ *                     "forks", "revoked" }, ... ],
+ *     "counts": { type: n, ... }, "total": n }
+ */
+struct type_count {
+	char type[LB_TYPE_MAX + 1];
+	uint64_t n;
 };
 
-static int print_origin(void *ctx, const struct lb_agg_origin *o)
+struct status_ctx {
+	bool oom;
+	struct lb_agg_origin *o;      /* enrolled keys, sorted by village for printing */
+	size_t no;
+	struct type_count *types;     /* summed over villages */
+	size_t ntypes;
+};
+
+static int status_origin(void *ctx, const struct lb_agg_origin *o)
 {
 	struct status_ctx *s = ctx;
-	char hx[17], seen[LB_HLC_STRLEN];
-	lb_hex(hx, o->origin, 8);
-	if (o->last_seen_ms)
-		lb_hlc_format(o->last_seen_ms << LB_HLC_COUNTER_BITS, seen);
-	else
-		snprintf(seen, sizeof seen, "never");
-	printf("%-14s %s...  seq %-10llu last seen %-26s forks %llu%s\n", o->village, hx,
-	       (unsigned long long)o->seq, seen, (unsigned long long)o->forks,
-	       o->revoked ? "  REVOKED" : "");
-	s->n++;
+	struct lb_agg_origin *p = realloc(s->o, (s->no + 1) * sizeof *p);
+
+	if (!p) {
+		s->oom = true;
+		return 1;
+	}
+	s->o = p;
+	s->o[s->no++] = *o;
 	return 0;
+}
+
+static int status_count(void *ctx, const char *village, const char *type, uint64_t count)
+{
+	struct status_ctx *s = ctx;
+	struct type_count *t;
+	(void)village;
+
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (!strcmp(s->types[i].type, type)) {
+			s->types[i].n += count;
+			return 0;
+		}
+	if (!(t = realloc(s->types, (s->ntypes + 1) * sizeof *t))) {
+		s->oom = true;
+		return 1;
+	}
+	s->types = t;
+	t += s->ntypes++;
+	snprintf(t->type, sizeof t->type, "%s", type);
+	t->n = count;
+	return 0;
+}
+
+static int by_village(const void *x, const void *y)
+{
+	const struct lb_agg_origin *a = x, *b = y;
+	int c = strcmp(a->village, b->village);
+	return c ? c : memcmp(a->origin, b->origin, LB_PK_BYTES);
+}
+
+static int by_type(const void *x, const void *y)
+{
+	return strcmp(((const struct type_count *)x)->type, ((const struct type_count *)y)->type);
+}
+
+static void last_seen(char out[LB_HLC_STRLEN], uint64_t ms)
+{
+	if (ms)
+		lb_hlc_format(ms << LB_HLC_COUNTER_BITS, out);
+	else
+		snprintf(out, LB_HLC_STRLEN, "never");
+}
+
+static void status_text(const struct status_ctx *s, uint64_t total)
+{
+	char hx[17], seen[LB_HLC_STRLEN];
+	int w = (int)strlen("total");
+
+	if (!s->no)
+		printf("no villages enrolled\n");
+	else
+		printf("%-13s  %-16s  %10s  %10s  %-24s  %5s  %s\n", "VILLAGE", "ORIGIN", "SEQ",
+		       "ENTRIES", "LAST_SEEN", "FORKS", "STATE");
+	for (size_t i = 0; i < s->no; i++) {
+		const struct lb_agg_origin *o = &s->o[i];
+		lb_hex(hx, o->origin, 8);
+		last_seen(seen, o->last_seen_ms);
+		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %s\n", o->village, hx,
+		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
+		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active");
+	}
+	for (size_t i = 0; i < s->ntypes; i++)
+		if ((int)strlen(s->types[i].type) > w)
+			w = (int)strlen(s->types[i].type);
+	printf("\n%-*s  %10s\n", w, "TYPE", "RECORDS");
+	for (size_t i = 0; i < s->ntypes; i++)
+		printf("%-*s  %10llu\n", w, s->types[i].type, (unsigned long long)s->types[i].n);
+	printf("%-*s  %10llu\n", w, "total", (unsigned long long)total);
+}
+
+/* The same as one JSON document on stdout; LB_ENOMEM or LB_EIO. */
+static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_diag *d)
+{
+	char hx[2 * LB_PK_BYTES + 1], hh[2 * LB_HASH_BYTES + 1], seen[LB_HLC_STRLEN];
+	json_t *root = json_object(), *villages = json_array(), *counts = json_object();
+	lb_err e = LB_OK;
+
+	if (!root || !villages || !counts || json_object_set(root, "villages", villages) ||
+	    json_object_set(root, "counts", counts) ||
+	    json_object_set_new(root, "total", json_integer((json_int_t)total)))
+		goto oom;
+	for (size_t i = 0; i < s->no; i++) {
+		const struct lb_agg_origin *o = &s->o[i];
+		lb_hex(hx, o->origin, LB_PK_BYTES);
+		lb_hex(hh, o->hash, LB_HASH_BYTES);
+		last_seen(seen, o->last_seen_ms);
+		if (json_array_append_new(
+		            villages,
+		            json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b}", "village", o->village,
+		                      "origin", hx, "hash", hh, "seq", (json_int_t)o->seq, "entries",
+		                      (json_int_t)o->entries, "last_seen",
+		                      o->last_seen_ms ? json_string(seen) : json_null(), "last_seen_ms",
+		                      (json_int_t)o->last_seen_ms, "forks", (json_int_t)o->forks,
+		                      "revoked", (int)o->revoked)))
+			goto oom;
+	}
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (json_object_set_new(counts, s->types[i].type, json_integer((json_int_t)s->types[i].n)))
+			goto oom;
+	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || putchar('\n') == EOF)
+		e = lb_fail(d, LB_EIO, "writing to standard output failed");
+	goto out;
+oom:
+	e = lb_fail(d, LB_ENOMEM, "out of memory");
+out:
+	json_decref(counts);
+	json_decref(villages);
+	json_decref(root);
+	return e;
+}
+
+/* The origins and the counts are two read transactions: an ingest between
+ * them can make the two halves differ by that change set. */
+static int cmd_status(struct args *a, struct lb_agg *agg)
+{
+	struct status_ctx s = {0};
+	struct lb_diag d = {0};
+	uint64_t total = 0;
+	int rc = 0;
+	lb_err e;
+
+	if ((e = lb_agg_origins(agg, status_origin, &s, &d)) ||
+	    (!s.oom && (e = lb_agg_counts(agg, NULL, status_count, &s, &d))))
+		goto out;
+	if (s.oom) {
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s.no) /* qsort wants a valid pointer even for no elements */
+		qsort(s.o, s.no, sizeof *s.o, by_village);
+	if (s.ntypes)
+		qsort(s.types, s.ntypes, sizeof *s.types, by_type);
+	for (size_t i = 0; i < s.ntypes; i++)
+		total += s.types[i].n;
+	if (a->json)
+		e = status_json(&s, total, &d);
+	else
+		status_text(&s, total);
+out:
+	if (e)
+		rc = die("status", e, &d);
+	free(s.o);
+	free(s.types);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -135,6 +311,10 @@ int main(int argc, char **argv)
 		const char *o = argv[i], **dst = NULL;
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			return usage(stdout, 0);
+		if (!strcmp(o, "--json") && !strcmp(a.cmd, "status")) {
+			a.json = true;
+			continue;
+		}
 		if (!strcmp(o, "-d") || !strcmp(o, "--dir"))
 			dst = &a.dir;
 		else if (!strcmp(o, "--region"))
@@ -203,13 +383,8 @@ int main(int argc, char **argv)
 			printf("revoked %s\n", a.key);
 	} else if (!strcmp(a.cmd, "serve")) {
 		rc = cmd_serve(&a, agg);
-	} else {
-		struct status_ctx s = {0};
-		if ((e = lb_agg_origins(agg, print_origin, &s, &d)))
-			rc = die("status", e, &d);
-		else if (!s.n)
-			printf("no villages enrolled\n");
-	}
+	} else
+		rc = cmd_status(&a, agg);
 	lb_agg_close(agg);
 	return rc;
 }

@@ -314,6 +314,206 @@ static void a_rewritten_history_is_a_fork_with_evidence(void **state)
 	lb_mp_buf_free(&cs);
 }
 
+static void write_one(struct lb_node *n, enum lb_op op, const char *type, const char *id,
+                      const char *js)
+{
+	struct lb_mp_buf b;
+	struct lb_change c = {.op = op, .type = type, .id = id, .id_len = strlen(id)};
+	struct lb_diag d = {0};
+
+	lb_mp_buf_init(&b);
+	if (js) {
+		json_t *j = json_loads(js, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(lb_body_from_json(&b, j, NULL), LB_OK);
+		json_decref(j);
+		c.body = (const uint8_t *)b.sb.data;
+		c.body_len = b.sb.size;
+	}
+	if (lb_node_write(n, &c, 1, 0, NULL, &d))
+		fail_msg("writing %s %s: %s", type, id, d.msg);
+	lb_mp_buf_free(&b);
+}
+
+static void put_program(struct lb_node *n, int i)
+{
+	char js[256], id[16];
+	snprintf(id, sizeof id, "PRG-%02d", i);
+	snprintf(js, sizeof js,
+	         "{\"kode\":\"%s\",\"nama\":\"Program %d\",\"bidang\":\"kesehatan\","
+	         "\"anggaran\":1000000,\"tahun\":2026}",
+	         id, i);
+	write_one(n, LB_OP_PUT, "program", id, js);
+}
+
+/* What lb_agg_counts reported, in call order. */
+struct counted {
+	int n, stop_after;
+	char village[8][LB_VILLAGE_LEN + 1];
+	char type[8][LB_TYPE_MAX + 1];
+	uint64_t count[8];
+};
+
+static int count_cb(void *ctx, const char *village, const char *type, uint64_t count)
+{
+	struct counted *c = ctx;
+	assert_true(c->n < 8);
+	snprintf(c->village[c->n], sizeof c->village[0], "%s", village);
+	snprintf(c->type[c->n], sizeof c->type[0], "%s", type);
+	c->count[c->n++] = count;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static struct counted counts(struct fx *f, const char *village)
+{
+	struct counted c = {0};
+	struct lb_diag d = {0};
+	if (lb_agg_counts(f->a, village, count_cb, &c, &d))
+		fail_msg("lb_agg_counts: %s", d.msg);
+	return c;
+}
+
+static void assert_counted(const struct counted *c, int i, const char *village, const char *type,
+                           uint64_t n)
+{
+	assert_true(i < c->n);
+	assert_string_equal(c->village[i], village);
+	assert_string_equal(c->type[i], type);
+	if (c->count[i] != n)
+		fail_msg("%s %s: counted %llu, expected %llu", village, type,
+		         (unsigned long long)c->count[i], (unsigned long long)n);
+}
+
+static void ingest_all(struct fx *f, struct lb_node *n, const char *village)
+{
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_node_info info;
+	struct lb_diag d;
+
+	lb_mp_buf_init(&cs);
+	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
+	changeset(n, village, 1, info.seq, &cs);
+	if (ingest(f, &cs, &r, &d))
+		fail_msg("ingest 1..%llu: %s", (unsigned long long)info.seq, d.msg);
+	free(r.receipt);
+	lb_mp_buf_free(&cs);
+}
+
+static void counts_per_type_follow_puts_and_deletes(void **state)
+{
+	struct fx *f = *state;
+	struct lb_agg_origin o;
+	struct lb_diag d;
+	struct counted c;
+	uint8_t other[LB_PK_BYTES];
+	char n2[128];
+	struct lb_node *m;
+
+	/* nothing ingested yet: no groups at all, nothing held */
+	c = counts(f, NULL);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.entries, 0);
+
+	for (int i = 1; i <= 3; i++)
+		put_program(f->n, i);
+	ingest_all(f, f->n, VILLAGE); /* seq 1..13: 10 aspirasi, 3 program */
+	c = counts(f, NULL);
+	assert_int_equal(c.n, 2);
+	assert_counted(&c, 0, VILLAGE, "aspirasi", 10);
+	assert_counted(&c, 1, VILLAGE, "program", 3);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.seq, 13);
+	assert_int_equal(o.entries, 13);
+
+	/* a delete takes its record out of the count; an update does not add one */
+	write_one(f->n, LB_OP_DEL, "aspirasi", "ASP-003", NULL);
+	write_one(f->n, LB_OP_DEL, "aspirasi", "ASP-007", NULL);
+	put_asp(f->n, 5, "jembatan");
+	write_one(f->n, LB_OP_DEL, "program", "PRG-01", NULL);
+	ingest_all(f, f->n, VILLAGE);
+	c = counts(f, NULL);
+	assert_int_equal(c.n, 2);
+	assert_counted(&c, 0, VILLAGE, "aspirasi", 8);
+	assert_counted(&c, 1, VILLAGE, "program", 2);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.entries, 17);
+	assert_int_equal(o.entries, o.seq);
+
+	/* a second village: its own groups, after the first in byte order */
+	snprintf(n2, sizeof n2, "%s/other", f->dir);
+	assert_int_equal(lb_node_init(n2, "33.24.01.2002", NULL, other, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&m, n2, NULL, NULL), LB_OK);
+	assert_int_equal(lb_agg_enroll(f->a, "33.24.01.2002", other, NULL), LB_OK);
+	put_asp(m, 1, "air bersih");
+	put_program(m, 1); /* same id as a program of the first village: counted apart */
+	ingest_all(f, m, "33.24.01.2002");
+	c = counts(f, NULL);
+	assert_int_equal(c.n, 4);
+	assert_counted(&c, 0, VILLAGE, "aspirasi", 8);
+	assert_counted(&c, 1, VILLAGE, "program", 2);
+	assert_counted(&c, 2, "33.24.01.2002", "aspirasi", 1);
+	assert_counted(&c, 3, "33.24.01.2002", "program", 1);
+
+	/* one village only */
+	c = counts(f, "33.24.01.2002");
+	assert_int_equal(c.n, 2);
+	assert_counted(&c, 0, "33.24.01.2002", "aspirasi", 1);
+	c = counts(f, VILLAGE);
+	assert_int_equal(c.n, 2);
+	assert_counted(&c, 1, VILLAGE, "program", 2);
+	c = counts(f, "33.24.01.2009"); /* enrolled or not, no records: no groups */
+	assert_int_equal(c.n, 0);
+
+	/* the callback stops the walk, which is no error */
+	c = (struct counted){.stop_after = 3};
+	assert_int_equal(lb_agg_counts(f->a, NULL, count_cb, &c, NULL), LB_OK);
+	assert_int_equal(c.n, 3);
+
+	memset(&d, 0, sizeof d);
+	c = (struct counted){0};
+	assert_int_equal(lb_agg_counts(f->a, "33.24.01", count_cb, &c, &d), LB_EINVAL);
+	assert_non_null(strstr(d.msg, "not a desa code"));
+	assert_int_equal(c.n, 0);
+	lb_node_close(m);
+}
+
+/* Anyone who holds a village's signed head can send it with garbage
+ * entries; differing entries are a fork only when they chain to the
+ * signed head, so garbage never counts as one. */
+static void a_garbled_resend_is_refused_but_is_no_fork(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d;
+	size_t at;
+	int sig = 0;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	for (at = 0; at < cs.sb.size; at++) {
+		lb_err e;
+		cs.sb.data[at] ^= 0x01;
+		e = ingest(f, &cs, &r, &d);
+		cs.sb.data[at] ^= 0x01;
+		if (e == LB_OK)
+			free(r.receipt);
+		if (e == LB_EFORK)
+			fail_msg("byte %zu flipped: a fork was declared (%s)", at, d.msg);
+		sig += e == LB_ESIG;
+	}
+	assert_true(sig > 0);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.forks, 0);
+	assert_int_equal(o.seq, 10);
+	lb_mp_buf_free(&cs);
+}
+
 /* ---- over HTTP: a real libmicrohttpd server on loopback, real libcurl ---- */
 
 struct http_reply {
@@ -444,6 +644,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_rewritten_history_is_a_fork_with_evidence, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(the_http_api_ingests_and_answers_with_stable_codes, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(counts_per_type_follow_puts_and_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_garbled_resend_is_refused_but_is_no_fork, setup,
 		                                teardown),
 	};
 	int rc;
