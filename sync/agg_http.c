@@ -162,7 +162,9 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	logf_(s, "POST changeset (%zu bytes): accepted %llu entries, now at seq %llu", q->len,
 	      (unsigned long long)r.accepted, (unsigned long long)r.seq);
 	lb_mp_buf_init(&b);
-	lb_mp_put_map(&b, 3);
+	lb_mp_put_map(&b, 4);
+	lb_mp_put_cstr(&b, "accepted");
+	lb_mp_put_uint(&b, r.accepted);
 	lb_mp_put_cstr(&b, "hash");
 	lb_mp_put_bin(&b, r.hash, LB_HASH_BYTES);
 	lb_mp_put_cstr(&b, "receipt");
@@ -183,21 +185,30 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	struct req *q = *con_cls;
 
 	(void)version;
-	if (!strcmp(method, "GET")) {
-		if (!strncmp(url, "/v1/origins/", 12))
-			return get_origin(s, c, url + 12);
-		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);
-	}
-	if (strcmp(method, "POST") || strcmp(url, "/v1/changesets"))
-		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);
+	/* Answer only once the request is complete (a second call with no
+	 * data): a response queued on the first call makes MHD close the
+	 * connection instead of keeping it alive for the next change set. */
 	if (!q) { /* first call: headers only */
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (!(q = calloc(1, sizeof *q)))
 			return MHD_NO;
-		if (cl && strtoull(cl, NULL, 10) > LB_WIRE_MAX_BYTES)
-			q->too_large = true;
 		*con_cls = q;
+		/* refuse an announced oversize at once, without reading it */
+		if (cl && strtoull(cl, NULL, 10) > LB_WIRE_MAX_BYTES) {
+			q->too_large = true;
+			logf_(s, "POST changeset: refused (too_large): Content-Length %s", cl);
+			return error_reply(c, LB_ETOOBIG, "change set larger than the limit", NULL);
+		}
 		return MHD_YES;
+	}
+	if (strcmp(method, "POST") || strcmp(url, "/v1/changesets")) {
+		if (*size) { /* a body nobody asked for is read and dropped */
+			*size = 0;
+			return MHD_YES;
+		}
+		if (!strcmp(method, "GET") && !strncmp(url, "/v1/origins/", 12))
+			return get_origin(s, c, url + 12);
+		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);
 	}
 	if (*size) {
 		if (!q->too_large && q->len + *size > LB_WIRE_MAX_BYTES)
