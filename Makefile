@@ -35,14 +35,15 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench
+BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench \
+	$(BUILD)/lumbung-bench-sync
 
 .PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN)
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy
 
 deps:
 	@sh tools/deps.sh
@@ -64,7 +65,7 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/liblumbung.a
+$(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-agg: $(BUILD)/obj/sync/agg_cli.o $(BUILD)/liblumbung.a
@@ -74,6 +75,13 @@ $(BUILD)/lumbung-gen: $(BUILD)/obj/tools/gen.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# a TCP proxy that cuts or stalls connections, for the sync tests
+$(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblumbung.a

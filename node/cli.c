@@ -25,51 +25,49 @@
 #include "body.h"
 #include "csvio.h"
 #include "hlc.h"
+#include "cli.h"
 #include "node.h"
 
-#define PROG "lumbung"
-#define EXIT_USAGE 2
+#define PROG LB_CLI_PROG
+#define EXIT_USAGE LB_CLI_EXIT_USAGE
 #define BATCH_MAX_OPS 10000
 #define BATCH_MAX_BYTES (16u << 20)
 #define LINE_MAX_BYTES (1u << 20)
 
-struct args {
-	const char *cmd;
-	const char *dir;
-	const char *village;
-	const char *name;
-	const char *since;
-	const char *batch; /* FILE or "-" */
-	const char *sep;
-	const char *rejects; /* --skip-invalid FILE */
-	int excel;
-	int json;
-	int merge;
-	int help;
-	int npos;
-	char **pos;
-};
 
-static const struct {
-	const char *name;
-	const char *usage;
-	const char *help;
-} cmds[] = {
+/* Filled in by lb_cli_main: the node's commands, then the extra ones. */
+static const struct lb_cli_cmd *cmds_extra;
+static size_t ncmds_extra;
+
+static const struct lb_cli_cmd *find_cmd(const char *name);
+static int cmd_init(struct lb_cli_args *a);
+static int cmd_id(struct lb_cli_args *a);
+static int cmd_put(struct lb_cli_args *a);
+static int cmd_get(struct lb_cli_args *a);
+static int cmd_rm(struct lb_cli_args *a);
+static int cmd_ls(struct lb_cli_args *a);
+static int cmd_log(struct lb_cli_args *a);
+static int cmd_verify(struct lb_cli_args *a);
+static int cmd_import(struct lb_cli_args *a);
+static int cmd_export(struct lb_cli_args *a);
+static int cmd_schema(struct lb_cli_args *a);
+
+static const struct lb_cli_cmd cmds[] = {
 	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]",
-	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key."},
-	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash."},
+	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key.", cmd_init, false},
+	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash.", cmd_id, false},
 	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
 	 "Write one record in one transaction (field:=123 gives a number, field:=true a\n"
 	 "boolean).  The record is replaced as a whole; with --merge only the given\n"
 	 "fields change and the others keep their current values.  Or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
 	 "in large transactions.  A bad line is named by its line number and nothing of\n"
-	 "its transaction is written."},
-	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent)."},
-	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept)."},
-	{"ls", "ls -d DIR TYPE", "List the live ids of a type."},
+	 "its transaction is written.", cmd_put, false},
+	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent).", cmd_get, false},
+	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept).", cmd_rm, false},
+	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
-	 "Print the change log, one entry per line (--json: one JSON object per line)."},
+	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
 	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
 	 "Import a spreadsheet: a header row of field names (plus id for types whose id\n"
 	 "is not a field), then one record per row; , or ; separators (detected), quotes,\n"
@@ -78,16 +76,16 @@ static const struct {
 	 "--skip-invalid the valid rows are imported and the others written, with a\n"
 	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
 	 "import changes nothing); unchanged records write no new entry, so running the\n"
-	 "same import again is harmless."},
+	 "same import again is harmless.", cmd_import, false},
 	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv",
 	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
-	 "=\"...\" so Excel keeps all 16 digits."},
+	 "=\"...\" so Excel keeps all 16 digits.", cmd_export, false},
 	{"schema", "schema [TYPE] [--json]",
-	 "List the record types and their fields, kinds and rules (no node needed)."},
+	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
 	 "Check every hash, the chain, every signed head, the Merkle root and that the\n"
-	 "current state equals a replay of the log.  Exit 0 only if all of it holds."},
+	 "current state equals a replay of the log.  Exit 0 only if all of it holds.", cmd_verify, false},
 };
 
 static void usage_all(FILE *f)
@@ -95,27 +93,30 @@ static void usage_all(FILE *f)
 	fprintf(f, "usage: " PROG " COMMAND [options]   (-d DIR defaults to $LUMBUNG_DIR)\n\n");
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
+	for (size_t i = 0; i < ncmds_extra; i++)
+		fprintf(f, "  " PROG " %s\n", cmds_extra[i].usage);
 	fprintf(f, "\n" PROG " COMMAND --help shows what a command does.\n");
 }
 
 static int usage_cmd(const char *cmd, FILE *f, int status)
 {
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(cmds[i].name, cmd) == 0) {
-			fprintf(f, "usage: " PROG " %s\n\n%s\n", cmds[i].usage, cmds[i].help);
-			return status;
-		}
+	const struct lb_cli_cmd *c = find_cmd(cmd);
+
+	if (c) {
+		fprintf(f, "usage: " PROG " %s\n\n%s\n", c->usage, c->help);
+		return status;
+	}
 	usage_all(f);
 	return status;
 }
 
-static int die(const char *cmd, lb_err e, const struct lb_diag *d)
+int lb_cli_die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
 	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
-static int bad_usage(const char *cmd, const char *fmt, ...)
+int lb_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, PROG " %s: ", cmd);
@@ -128,7 +129,7 @@ static int bad_usage(const char *cmd, const char *fmt, ...)
 
 /* Options may come anywhere after the command.  Returns 0 or a usage
  * exit status. */
-static int parse_args(int argc, char **argv, struct args *a)
+static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 {
 	memset(a, 0, sizeof *a);
 	a->dir = getenv("LUMBUNG_DIR");
@@ -142,7 +143,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 #define OPTARG_(var)                                                              \
 	do {                                                                      \
 		if (i + 1 >= argc)                                                \
-			return bad_usage(a->cmd, "option %s needs a value", o); \
+			return lb_cli_usage_error(a->cmd, "option %s needs a value", o); \
 		var = argv[++i];                                                  \
 	} while (0)
 		if (!strcmp(o, "-d") || !strcmp(o, "--dir"))
@@ -167,13 +168,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 			OPTARG_(a->sep);
 		else if (!strcmp(o, "--skip-invalid"))
 			OPTARG_(a->rejects);
+		else if (!strcmp(o, "--to"))
+			OPTARG_(a->to);
+		else if (!strcmp(o, "--key"))
+			OPTARG_(a->key);
+		else if (!strcmp(o, "--every"))
+			OPTARG_(a->every);
+		else if (!strcmp(o, "--max-bytes"))
+			OPTARG_(a->max_bytes);
+		else if (!strcmp(o, "--stall-timeout"))
+			OPTARG_(a->stall);
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
 			while (++i < argc)
 				a->pos[a->npos++] = argv[i];
 		else if (o[0] == '-' && o[1])
-			return bad_usage(a->cmd, "unknown option %s", o);
+			return lb_cli_usage_error(a->cmd, "unknown option %s", o);
 		else
 			a->pos[a->npos++] = argv[i];
 #undef OPTARG_
@@ -181,7 +192,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static lb_err open_node(const struct args *a, int read_only, struct lb_node **n,
+lb_err lb_cli_open_node(const struct lb_cli_args *a, int read_only, struct lb_node **n,
                         struct lb_diag *d)
 {
 	struct lb_node_opts o = {.read_only = read_only};
@@ -201,7 +212,7 @@ static void print_hex_line(const char *label, const uint8_t *b, size_t n)
 
 /* ---- init, id ------------------------------------------------------------ */
 
-static int cmd_init(struct args *a)
+static int cmd_init(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	uint8_t origin[LB_PK_BYTES];
@@ -209,11 +220,11 @@ static int cmd_init(struct args *a)
 	lb_err e;
 
 	if (!a->village)
-		return bad_usage(a->cmd, "--village CODE is required");
+		return lb_cli_usage_error(a->cmd, "--village CODE is required");
 	if (a->npos)
-		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
+		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
 	if ((e = lb_node_init(a->dir, a->village, a->name, origin, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	lb_hex(hex, origin, LB_PK_BYTES);
 	printf("%s\n", hex);
 	fprintf(stderr, "initialised village %s in %s; secret key %s/node.key (keep it private)\n",
@@ -221,16 +232,16 @@ static int cmd_init(struct args *a)
 	return 0;
 }
 
-static int cmd_id(struct args *a)
+static int cmd_id(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
 	struct lb_node_info info;
 	lb_err e;
 
-	if ((e = open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
+	if ((e = lb_cli_open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
 		lb_node_close(n);
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	}
 	lb_node_close(n);
 	if (a->json) {
@@ -367,7 +378,7 @@ static lb_err merge_current(struct lb_node *n, const char *type, const char *id,
 	return LB_OK;
 }
 
-static int put_one(struct args *a, struct lb_node *n)
+static int put_one(struct lb_cli_args *a, struct lb_node *n)
 {
 	struct lb_diag d = {0};
 	struct lb_mp_buf body;
@@ -376,7 +387,7 @@ static int put_one(struct args *a, struct lb_node *n)
 	lb_err e;
 
 	if (a->npos < 2)
-		return bad_usage(a->cmd, "TYPE and ID are required");
+		return lb_cli_usage_error(a->cmd, "TYPE and ID are required");
 	lb_mp_buf_init(&body);
 	e = fields_to_json(a->pos[0], a->pos + 2, a->npos - 2, &obj, &d);
 	if (e)
@@ -397,7 +408,7 @@ static int put_one(struct args *a, struct lb_node *n)
 	json_decref(obj);
 	lb_mp_buf_free(&body);
 	if (e)
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	printf("%s %s: written as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
 	return 0;
 }
@@ -523,7 +534,7 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int put_batch(struct args *a, struct lb_node *n)
+static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 {
 	struct lb_diag d = {0};
 	struct batch b = {0};
@@ -539,7 +550,7 @@ static int put_batch(struct args *a, struct lb_node *n)
 	lb_err e = LB_OK;
 
 	if (a->npos)
-		return bad_usage(a->cmd, "--batch takes no TYPE/ID arguments");
+		return lb_cli_usage_error(a->cmd, "--batch takes no TYPE/ID arguments");
 	if (strcmp(a->batch, "-") != 0 && !(in = fopen(a->batch, "r"))) {
 		fprintf(stderr, PROG " put: %s: %s\n", a->batch, strerror(errno));
 		return lb_exit_status(LB_EIO);
@@ -606,7 +617,7 @@ static int put_batch(struct args *a, struct lb_node *n)
 	return rc;
 }
 
-static int cmd_put(struct args *a)
+static int cmd_put(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
@@ -614,9 +625,9 @@ static int cmd_put(struct args *a)
 	int rc;
 
 	if (!a->batch && a->npos < 2)
-		return bad_usage(a->cmd, "TYPE and ID are required (or --batch FILE)");
-	if ((e = open_node(a, 0, &n, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_usage_error(a->cmd, "TYPE and ID are required (or --batch FILE)");
+	if ((e = lb_cli_open_node(a, 0, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	rc = a->batch ? put_batch(a, n) : put_one(a, n);
 	lb_node_close(n);
 	return rc;
@@ -635,7 +646,7 @@ static int print_json_value(const uint8_t *buf, size_t len, size_t flags)
 	return 0;
 }
 
-static int cmd_get(struct args *a)
+static int cmd_get(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
@@ -644,20 +655,20 @@ static int cmd_get(struct args *a)
 	lb_err e;
 
 	if (a->npos != 2)
-		return bad_usage(a->cmd, "TYPE and ID are required");
-	if ((e = open_node(a, 1, &n, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_usage_error(a->cmd, "TYPE and ID are required");
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	e = lb_node_get(n, a->pos[0], a->pos[1], strlen(a->pos[1]), &body, &len, NULL, &d);
 	lb_node_close(n);
 	if (e)
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	print_json_value(body, len, isatty(1) ? JSON_INDENT(2) : JSON_COMPACT);
 	putchar('\n');
 	free(body);
 	return 0;
 }
 
-static int cmd_rm(struct args *a)
+static int cmd_rm(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
@@ -665,15 +676,15 @@ static int cmd_rm(struct args *a)
 	lb_err e;
 
 	if (a->npos != 2)
-		return bad_usage(a->cmd, "TYPE and ID are required");
-	if ((e = open_node(a, 0, &n, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_usage_error(a->cmd, "TYPE and ID are required");
+	if ((e = lb_cli_open_node(a, 0, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	struct lb_change ch = {.op = LB_OP_DEL, .type = a->pos[0], .id = a->pos[1],
 	                       .id_len = strlen(a->pos[1])};
 	e = lb_node_write(n, &ch, 1, 0, &c, &d);
 	lb_node_close(n);
 	if (e)
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	printf("%s %s: deleted as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
 	return 0;
 }
@@ -686,19 +697,19 @@ static int ls_cb(void *ctx, const char *id, size_t len)
 	return ferror(stdout) != 0;
 }
 
-static int cmd_ls(struct args *a)
+static int cmd_ls(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
 	lb_err e;
 
 	if (a->npos != 1)
-		return bad_usage(a->cmd, "TYPE is required");
-	if ((e = open_node(a, 1, &n, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_usage_error(a->cmd, "TYPE is required");
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	e = lb_node_ls(n, a->pos[0], ls_cb, NULL, &d);
 	lb_node_close(n);
-	return e ? die(a->cmd, e, &d) : 0;
+	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }
 
 /* ---- log ------------------------------------------------------------------ */
@@ -706,7 +717,7 @@ static int cmd_ls(struct args *a)
 static int log_cb(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
                   const uint8_t *raw, size_t raw_len)
 {
-	const struct args *a = ctx;
+	const struct lb_cli_args *a = ctx;
 	char ts[LB_HLC_STRLEN];
 
 	(void)raw;
@@ -742,7 +753,7 @@ static int log_cb(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HAS
 	return ferror(stdout) != 0;
 }
 
-static int cmd_log(struct args *a)
+static int cmd_log(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
@@ -751,23 +762,23 @@ static int cmd_log(struct args *a)
 	lb_err e;
 
 	if (a->npos)
-		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
+		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
 	if (a->since) {
 		errno = 0;
 		since = strtoull(a->since, &end, 10);
 		if (errno || *end || !*a->since || a->since[0] == '-')
-			return bad_usage(a->cmd, "--since needs a sequence number");
+			return lb_cli_usage_error(a->cmd, "--since needs a sequence number");
 	}
-	if ((e = open_node(a, 1, &n, &d)))
-		return die(a->cmd, e, &d);
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	e = lb_node_log(n, since, log_cb, a, &d);
 	lb_node_close(n);
-	return e ? die(a->cmd, e, &d) : 0;
+	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }
 
 /* ---- verify ----------------------------------------------------------------- */
 
-static int cmd_verify(struct args *a)
+static int cmd_verify(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
@@ -778,12 +789,12 @@ static int cmd_verify(struct args *a)
 	lb_err e;
 
 	if (a->npos)
-		return bad_usage(a->cmd, "unexpected argument %s", a->pos[0]);
-	if ((e = open_node(a, 1, &n, &d)))
-		return die(a->cmd, e, &d);
+		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	if ((e = lb_node_info(n, &info, &d))) {
 		lb_node_close(n);
-		return die(a->cmd, e, &d);
+		return lb_cli_die(a->cmd, e, &d);
 	}
 	e = lb_node_verify(n, &r, &d);
 	lb_node_close(n);
@@ -842,7 +853,7 @@ struct seen_id {
 };
 
 struct import {
-	struct args *a;
+	struct lb_cli_args *a;
 	struct lb_node *n;
 	const struct lb_schema *schema;
 	struct lb_csv_map *map;
@@ -1040,7 +1051,7 @@ static void import_free(struct import *im)
 		fclose(im->rejects);
 }
 
-static int parse_sep(struct args *a, char *sep)
+static int parse_sep(struct lb_cli_args *a, char *sep)
 {
 	*sep = 0;
 	if (!a->sep)
@@ -1050,11 +1061,11 @@ static int parse_sep(struct args *a, char *sep)
 	else if (!strcmp(a->sep, "tab") || !strcmp(a->sep, "\t"))
 		*sep = '\t';
 	else
-		return bad_usage(a->cmd, "--sep takes , or ; (or tab)");
+		return lb_cli_usage_error(a->cmd, "--sep takes , or ; (or tab)");
 	return 0;
 }
 
-static int cmd_import(struct args *a)
+static int cmd_import(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct import im = {.a = a, .schema = lb_schema_get(lb_schema_latest()), .pass = 1};
@@ -1063,11 +1074,11 @@ static int cmd_import(struct args *a)
 	int rc;
 
 	if (a->npos != 2)
-		return bad_usage(a->cmd, "TYPE and FILE.csv are required");
+		return lb_cli_usage_error(a->cmd, "TYPE and FILE.csv are required");
 	if ((rc = parse_sep(a, &im.sep)))
 		return rc;
-	if ((e = open_node(a, 0, &im.n, &d)))
-		return die(a->cmd, e, &d);
+	if ((e = lb_cli_open_node(a, 0, &im.n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	lb_mp_buf_init(&im.body);
 	if (a->rejects && !(im.rejects = fopen(a->rejects, "w"))) {
 		fprintf(stderr, PROG " import: %s: %s\n", a->rejects, strerror(errno));
@@ -1076,7 +1087,7 @@ static int cmd_import(struct args *a)
 	}
 	/* Pass 1: check every row, list every problem, write nothing. */
 	if ((e = lb_csv_read(a->pos[1], im.sep, import_row, &im, &im.sep, &d))) {
-		rc = die(a->cmd, e, &d);
+		rc = lb_cli_die(a->cmd, e, &d);
 		goto out;
 	}
 	if (im.bad && !a->rejects) {
@@ -1125,7 +1136,7 @@ static int export_cb(void *ctx, const char *id, size_t id_len, const uint8_t *bo
 	return x->e != LB_OK;
 }
 
-static int cmd_export(struct args *a)
+static int cmd_export(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	const struct lb_schema *s = lb_schema_get(lb_schema_latest());
@@ -1135,23 +1146,23 @@ static int cmd_export(struct args *a)
 	int rc;
 
 	if (a->npos != 1)
-		return bad_usage(a->cmd, "TYPE is required");
+		return lb_cli_usage_error(a->cmd, "TYPE is required");
 	if ((rc = parse_sep(a, &x.sep)))
 		return rc;
 	if (!x.sep)
 		x.sep = ',';
 	if (!(x.t = lb_schema_type(s, a->pos[0]))) {
 		lb_schema_validate(s, a->pos[0], "", 0, NULL, 0, NULL, &d);
-		return die(a->cmd, LB_ESCHEMA, &d);
+		return lb_cli_die(a->cmd, LB_ESCHEMA, &d);
 	}
-	if ((e = open_node(a, 1, &n, &d)))
-		return die(a->cmd, e, &d);
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	if (!(e = lb_csv_write_header(stdout, x.t, x.sep, &d)))
 		e = lb_node_scan(n, a->pos[0], export_cb, &x, &d);
 	if (!e)
 		e = x.e;
 	lb_node_close(n);
-	return e ? die(a->cmd, e, &d) : 0;
+	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }
 
 /* ---- schema ------------------------------------------------------------------ */
@@ -1196,7 +1207,7 @@ static json_t *type_json(const struct lb_type *t)
 	                 fields);
 }
 
-static int cmd_schema(struct args *a)
+static int cmd_schema(struct lb_cli_args *a)
 {
 	const struct lb_schema *s = lb_schema_get(lb_schema_latest());
 	const struct lb_type *only = NULL;
@@ -1206,7 +1217,7 @@ static int cmd_schema(struct args *a)
 		return lb_exit_status(LB_ESCHEMA);
 	}
 	if (a->npos > 1)
-		return bad_usage(a->cmd, "at most one TYPE");
+		return lb_cli_usage_error(a->cmd, "at most one TYPE");
 	if (a->npos == 1 && !(only = lb_schema_type(s, a->pos[0]))) {
 		struct lb_diag d = {0};
 		lb_schema_validate(s, a->pos[0], "", 0, NULL, 0, NULL, &d); /* names the known types */
@@ -1242,19 +1253,26 @@ static int cmd_schema(struct args *a)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static const struct lb_cli_cmd *find_cmd(const char *name)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct args *);
-	} table[] = {{"init", cmd_init}, {"id", cmd_id},   {"put", cmd_put},       {"get", cmd_get},
-	             {"rm", cmd_rm},     {"ls", cmd_ls},   {"log", cmd_log},       {"verify", cmd_verify},
-	             {"schema", cmd_schema}, {"import", cmd_import}, {"export", cmd_export}};
-	struct args a;
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	for (size_t i = 0; i < ncmds_extra; i++)
+		if (!strcmp(cmds_extra[i].name, name))
+			return &cmds_extra[i];
+	return NULL;
+}
+
+int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
+{
+	const struct lb_cli_cmd *c;
+	struct lb_cli_args a;
+	struct lb_diag d = {0};
 	int rc;
 
-	struct lb_diag d = {0};
-
+	cmds_extra = extra;
+	ncmds_extra = n;
 	if (sodium_init() < 0) {
 		fprintf(stderr, PROG ": libsodium failed to initialise\n");
 		return 1;
@@ -1272,22 +1290,16 @@ int main(int argc, char **argv)
 		free(a.pos);
 		return rc;
 	}
-	rc = -1;
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-		if (strcmp(table[i].name, a.cmd) != 0)
-			continue;
-		if (a.help)
-			rc = usage_cmd(a.cmd, stdout, 0);
-		else if ((!a.dir || !*a.dir) && table[i].fn != cmd_schema)
-			rc = bad_usage(a.cmd, "no node directory: give -d DIR or set LUMBUNG_DIR");
-		else
-			rc = table[i].fn(&a);
-		break;
-	}
-	if (rc == -1) {
+	if (!(c = find_cmd(a.cmd))) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
 		usage_all(stderr);
 		rc = EXIT_USAGE;
+	} else if (a.help) {
+		rc = usage_cmd(a.cmd, stdout, 0);
+	} else if ((!a.dir || !*a.dir) && !c->no_dir) {
+		rc = lb_cli_usage_error(a.cmd, "no node directory: give -d DIR or set LUMBUNG_DIR");
+	} else {
+		rc = c->fn(&a);
 	}
 	free(a.pos);
 	if (fflush(stdout) != 0 && rc == 0) {

@@ -1,0 +1,67 @@
+/*
+ * cli.h — the `lumbung` command line as a library, so commands from layers
+ * above the node (sync/push_cli.c: push, sync, remote) join the node's own
+ * in one program with one option syntax, one help text and one error style.
+ *
+ * Only CLI code includes this.  Command functions print and return an exit
+ * status (0 ok, 1 not found, 2 usage, 2 + lb_err otherwise).
+ */
+#ifndef LB_CLI_H
+#define LB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../schema/err.h"
+#include "node.h"
+
+#define LB_CLI_PROG "lumbung"
+#define LB_CLI_EXIT_USAGE 2
+
+/* Parsed arguments: options may come anywhere after the command. */
+struct lb_cli_args {
+	const char *cmd;
+	const char *dir;
+	const char *village;
+	const char *name;
+	const char *since;
+	const char *batch;   /* FILE or "-" */
+	const char *sep;
+	const char *rejects; /* --skip-invalid FILE */
+	const char *to;      /* --to URL|REMOTE */
+	const char *key;     /* --key HEX */
+	const char *every;   /* --every SECONDS */
+	const char *max_bytes; /* --max-bytes N */
+	const char *stall;   /* --stall-timeout SECONDS */
+	int excel;
+	int json;
+	int merge;
+	int help;
+	int npos;
+	char **pos;          /* positional arguments (borrowed from argv) */
+};
+
+struct lb_cli_cmd {
+	const char *name;
+	const char *usage;  /* after "lumbung " */
+	const char *help;
+	int (*fn)(struct lb_cli_args *a);
+	bool no_dir;        /* runs without a node directory */
+};
+
+/* Run the lumbung CLI: the node's commands plus `extra` (n of them).
+ * Returns the process exit status. */
+int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n);
+
+/* Print "lumbung CMD: message" for e and return its exit status. */
+int lb_cli_die(const char *cmd, lb_err e, const struct lb_diag *d);
+
+/* Print "lumbung CMD: <fmt>" and the command's usage; returns 2. */
+int lb_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open the node in a->dir (read_only: no secret key loaded). */
+lb_err lb_cli_open_node(const struct lb_cli_args *a, int read_only, struct lb_node **n,
+                        struct lb_diag *d);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * push.c — the push client (push.h): libcurl requests, change-set cutting,
+ * reply and receipt checks.
+ *
+ * One curl easy handle is kept per pusher, so a pass reuses one TCP
+ * connection for the GET and every POST.  Replies are read into a buffer
+ * capped at REPLY_MAX and decoded with the bounded reader (schema/mp.h);
+ * nothing the aggregator says is trusted before it is checked against our
+ * own log.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "push.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "../node/remote.h"
+#include "../schema/mp.h"
+#include "agg.h"
+#include "wire.h"
+
+#define REPLY_MAX (1u << 20)
+#define MAX_GAP_ROUNDS 3
+
+struct lb_pusher {
+	CURL *curl;
+	struct curl_slist *headers;
+	char *base;            /* URL without trailing '/' */
+	bool have_key;
+	uint8_t key[LB_PK_BYTES];
+	size_t bytes, max_bytes;
+	FILE *log;
+	struct lb_mp_buf body;  /* request */
+	struct lb_mp_buf reply; /* response */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* What an aggregator reply may carry (all optional). */
+struct reply {
+	long status;
+	bool has_seq, has_hash;
+	uint64_t seq, accepted;
+	uint8_t hash[LB_HASH_BYTES];
+	const uint8_t *receipt;
+	size_t receipt_len;
+	lb_err code;           /* from "code", LB__ECOUNT when absent/unknown */
+	char message[200];
+};
+
+size_t lb_pusher_bytes(const struct lb_pusher *p)
+{
+	return p->bytes;
+}
+
+bool lb_push_retryable(lb_err e)
+{
+	return e == LB_ENET || e == LB_EREFUSED || e == LB_EBUSY;
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	struct lb_pusher *p = ctx;
+	size_t n = size * nmemb;
+
+	if (p->reply.sb.size + n > REPLY_MAX)
+		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
+	lb_mp_put_raw(&p->reply, ptr, n);
+	return n;
+}
+
+lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struct lb_diag *d)
+{
+	struct lb_pusher *p;
+	size_t ulen;
+
+	*out = NULL;
+	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8)))
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not an http:// or https:// URL",
+		               o->url ? o->url : "");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return lb_fail(d, LB_ENOMEM, "libcurl failed to initialise");
+	if (!(p = calloc(1, sizeof *p)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	lb_mp_buf_init(&p->body);
+	lb_mp_buf_init(&p->reply);
+	ulen = strlen(o->url);
+	while (ulen && o->url[ulen - 1] == '/')
+		ulen--;
+	p->base = strndup(o->url, ulen);
+	p->curl = curl_easy_init();
+	/* no "Expect: 100-continue": it costs a round trip per POST */
+	p->headers = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
+	if (p->headers)
+		p->headers = curl_slist_append(p->headers, "Expect:");
+	if (!p->base || !p->curl || !p->headers) {
+		lb_pusher_free(p);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	if ((p->have_key = o->agg_key != NULL))
+		memcpy(p->key, o->agg_key, LB_PK_BYTES);
+	p->max_bytes = o->max_bytes ? o->max_bytes : LB_PUSH_MAX_BYTES;
+	if (p->max_bytes < LB_PUSH_MIN_BYTES)
+		p->max_bytes = LB_PUSH_MIN_BYTES;
+	p->bytes = o->start_bytes ? o->start_bytes : LB_PUSH_DEFAULT_BYTES;
+	if (p->bytes > p->max_bytes)
+		p->bytes = p->max_bytes;
+	if (p->bytes < LB_PUSH_MIN_BYTES)
+		p->bytes = LB_PUSH_MIN_BYTES;
+	p->log = o->log;
+
+	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 15L);
+	curl_easy_setopt(p->curl, CURLOPT_LOW_SPEED_TIME, o->stall_s ? o->stall_s : 30L);
+	curl_easy_setopt(p->curl, CURLOPT_LOW_SPEED_LIMIT, o->stall_bytes ? o->stall_bytes : 64L);
+	curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "lumbung/1");
+	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	*out = p;
+	return LB_OK;
+}
+
+void lb_pusher_free(struct lb_pusher *p)
+{
+	if (!p)
+		return;
+	if (p->curl)
+		curl_easy_cleanup(p->curl);
+	curl_slist_free_all(p->headers);
+	lb_mp_buf_free(&p->body);
+	lb_mp_buf_free(&p->reply);
+	free(p->base);
+	sodium_memzero(p->key, sizeof p->key);
+	free(p);
+}
+
+static void shrink(struct lb_pusher *p)
+{
+	p->bytes = p->bytes / 2 < LB_PUSH_MIN_BYTES ? LB_PUSH_MIN_BYTES : p->bytes / 2;
+}
+
+static void grow(struct lb_pusher *p)
+{
+	p->bytes = p->bytes > p->max_bytes / 2 ? p->max_bytes : p->bytes * 2;
+}
+
+/* Decode a reply map into r (unknown keys are skipped, so a later
+ * aggregator may add some). */
+static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struct lb_diag *d)
+{
+	struct lb_mp_rd rd;
+	struct lb_mp_obj o, v;
+	lb_err e;
+
+	lb_mp_rd_init(&rd, buf, len);
+	if ((e = lb_mp_next(&rd, &o, d)))
+		return e;
+	if (o.kind != LB_MP_MAP)
+		return lb_fail(d, LB_EMALFORMED, "reply is not a msgpack map");
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct lb_mp_obj k;
+		if ((e = lb_mp_next(&rd, &k, d)))
+			return e;
+		if (k.kind != LB_MP_STR)
+			return lb_fail(d, LB_EMALFORMED, "reply key is not a string");
+#define KEY(lit) (k.len == sizeof(lit) - 1 && !memcmp(k.s, lit, k.len))
+		if (KEY("seq")) {
+			if ((e = lb_mp_read_uint(&rd, &r->seq, "reply seq", d)))
+				return e;
+			r->has_seq = true;
+			continue;
+		}
+		if (KEY("accepted")) {
+			if ((e = lb_mp_read_uint(&rd, &r->accepted, "reply accepted", d)))
+				return e;
+			continue;
+		}
+		if (KEY("hash") || KEY("receipt") || KEY("code") || KEY("message")) {
+			if ((e = lb_mp_next(&rd, &v, d)))
+				return e;
+			if (KEY("hash") && v.kind == LB_MP_BIN && v.len == LB_HASH_BYTES) {
+				memcpy(r->hash, v.s, LB_HASH_BYTES);
+				r->has_hash = true;
+			} else if (KEY("receipt") && v.kind == LB_MP_BIN) {
+				r->receipt = v.s;
+				r->receipt_len = v.len;
+			} else if (KEY("code") && v.kind == LB_MP_STR) {
+				r->code = lb_err_from_name((const char *)v.s, v.len);
+			} else if (KEY("message") && v.kind == LB_MP_STR) {
+				size_t n = v.len < sizeof r->message - 1 ? v.len : sizeof r->message - 1;
+				/* only printable ASCII reaches the user's terminal */
+				for (size_t j = 0; j < n; j++)
+					r->message[j] = v.s[j] >= 0x20 && v.s[j] < 0x7f ? (char)v.s[j] : '?';
+				r->message[n] = '\0';
+			} else {
+				return lb_fail(d, LB_EMALFORMED, "reply field %.*s has the wrong type",
+				               (int)k.len, k.s);
+			}
+			continue;
+		}
+#undef KEY
+		if ((e = lb_mp_skip(&rd, false, d)))
+			return e;
+	}
+	return LB_OK;
+}
+
+/* One request: GET when body is NULL, else POST of body.  Fills r from a
+ * msgpack reply.  LB_ENET when the exchange did not complete; LB_EREFUSED
+ * when the answer is not an aggregator's. */
+static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_buf *body,
+                      struct reply *r, struct lb_diag *d)
+{
+	char url[LB_REMOTE_URL_MAX + 128];
+	CURLcode cc;
+	lb_err e;
+
+	memset(r, 0, sizeof *r);
+	r->code = LB__ECOUNT;
+	snprintf(url, sizeof url, "%s%s", p->base, path);
+	lb_mp_buf_reset(&p->reply);
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(p->curl, CURLOPT_URL, url);
+	if (body) {
+		curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body->sb.data);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->sb.size);
+	} else {
+		curl_easy_setopt(p->curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
+	}
+	if ((cc = curl_easy_perform(p->curl)) != CURLE_OK) {
+		if (cc == CURLE_WRITE_ERROR)
+			return lb_fail(d, LB_EREFUSED, "%s: reply larger than %u bytes", p->base,
+			               REPLY_MAX);
+		return lb_fail(d, LB_ENET, "%s: %s", p->base,
+		               p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc));
+	}
+	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	e = parse_reply(r, (const uint8_t *)p->reply.sb.data, p->reply.sb.size, d);
+	if (e)
+		return lb_fail(d, LB_EREFUSED,
+		               "%s answered HTTP %ld with something that is not an aggregator's "
+		               "reply (a proxy or hotspot login page?)",
+		               p->base, r->status);
+	return LB_OK;
+}
+
+/* Turn a refusal into our error, with the aggregator's words. */
+static lb_err refusal(const struct reply *r, const char *what, struct lb_diag *d)
+{
+	lb_err e = r->code;
+
+	if (r->status >= 500 || e == LB__ECOUNT || e == LB_OK)
+		e = LB_EREFUSED; /* server trouble: try later */
+	return lb_fail(d, e, "%s: aggregator refused (HTTP %ld, %s): %s", what, r->status,
+	               r->code == LB__ECOUNT ? "no code" : lb_errname(r->code),
+	               r->message[0] ? r->message : "no reason given");
+}
+
+/* The aggregator says it holds seq with hash: that must be a prefix of our
+ * log, or one of us rewrote history. */
+static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
+                           const uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
+{
+	uint8_t ours[LB_HASH_BYTES];
+	lb_err e;
+
+	if (seq == 0)
+		return LB_OK;
+	if (seq > tip)
+		return lb_fail(d, LB_EFORK,
+		               "the aggregator holds %llu entries of this village but this node has "
+		               "only %llu: was the node restored from an old backup?  Nothing was sent",
+		               (unsigned long long)seq, (unsigned long long)tip);
+	if ((e = lb_node_entry_hash(n, seq, ours, d)))
+		return e;
+	if (sodium_memcmp(ours, hash, LB_HASH_BYTES))
+		return lb_fail(d, LB_EFORK,
+		               "the aggregator's entry %llu differs from this node's: the histories "
+		               "have forked; nothing was sent",
+		               (unsigned long long)seq);
+	return LB_OK;
+}
+
+/* Where the aggregator stands for our origin. */
+static lb_err ask_position(struct lb_pusher *p, const struct lb_node_info *info, uint64_t *seq,
+                           uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
+{
+	char path[32 + 2 * LB_PK_BYTES];
+	struct reply r;
+	lb_err e;
+
+	memcpy(path, "/v1/origins/", 12);
+	lb_hex(path + 12, info->origin, LB_PK_BYTES);
+	if ((e = request(p, path, NULL, &r, d)))
+		return e;
+	if (r.status != 200) {
+		e = refusal(&r, "asking where the aggregator stands", d);
+		if (e == LB_EUNKNOWN_ORIGIN) {
+			char hex[2 * LB_PK_BYTES + 1];
+			lb_hex(hex, info->origin, LB_PK_BYTES);
+			lb_fail(d, e,
+			        "the aggregator does not know this village's key; ask its operator to run: "
+			        "lumbung-agg enroll -d DIR --village %s --key %s",
+			        info->village, hex);
+		}
+		return e;
+	}
+	if (!r.has_seq || !r.has_hash)
+		return lb_fail(d, LB_EREFUSED, "the aggregator's position lacks seq or hash");
+	*seq = r.seq;
+	memcpy(hash, r.hash, LB_HASH_BYTES);
+	return LB_OK;
+}
+
+struct build {
+	struct lb_mp_buf *out;
+	uint64_t to;
+	uint8_t hash[LB_HASH_BYTES]; /* of entry `to` */
+	lb_err err;
+	struct lb_diag *d;
+};
+
+static int add_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                     const uint8_t *raw, size_t len)
+{
+	struct build *b = ctx;
+
+	if ((b->err = lb_wire_add_entry(b->out, raw, len, b->d)))
+		return 1;
+	if (e->seq == b->to) {
+		memcpy(b->hash, hash, LB_HASH_BYTES);
+		return 1;
+	}
+	return 0;
+}
+
+lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
+                          struct lb_mp_buf *out, uint64_t *to, uint8_t *last_hash,
+                          struct lb_diag *d)
+{
+	struct lb_node_info info;
+	struct build b = {.out = out, .d = d};
+	uint8_t *head = NULL;
+	size_t head_len, span;
+	bool over;
+	lb_err e;
+
+	lb_mp_buf_reset(out);
+	if ((e = lb_node_info(n, &info, d)) ||
+	    (e = lb_node_span(n, from, max_bytes, &b.to, &span, &over, d)) ||
+	    (e = lb_wire_begin(out, (size_t)(b.to - from + 1), d)) ||
+	    (e = lb_node_log(n, from, add_entry, &b, d)))
+		return e;
+	if (b.err)
+		return b.err;
+	if ((e = lb_node_head(n, b.to, &head, &head_len, d)))
+		return e;
+	e = lb_wire_end(out, info.village, info.origin, head, head_len, d);
+	free(head);
+	*to = b.to;
+	if (last_hash)
+		memcpy(last_hash, b.hash, LB_HASH_BYTES);
+	return e;
+}
+
+/* Check an acceptance against what we sent, then keep the receipt. */
+static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n,
+                           const struct lb_node_info *info, const struct reply *r, uint64_t to,
+                           const uint8_t hash[LB_HASH_BYTES], struct lb_push_stats *st,
+                           struct lb_diag *d)
+{
+	struct lb_receipt rc;
+	lb_err e;
+
+	if (!r->has_seq || !r->has_hash || r->seq != to || sodium_memcmp(r->hash, hash, LB_HASH_BYTES))
+		return lb_fail(d, LB_EREFUSED,
+		               "the aggregator acknowledged seq %llu with another hash or seq than "
+		               "the change set ending at %llu",
+		               (unsigned long long)r->seq, (unsigned long long)to);
+	if (!p->have_key)
+		return LB_OK;
+	if (!r->receipt)
+		return lb_fail(d, LB_EREFUSED, "the aggregator's reply carries no receipt");
+	if ((e = lb_receipt_open(&rc, r->receipt, r->receipt_len, p->key, d))) {
+		lb_diag_prefix(d, "receipt for seq %llu", (unsigned long long)to);
+		return e == LB_ESIG ? e : LB_EREFUSED;
+	}
+	if (sodium_memcmp(rc.origin, info->origin, LB_PK_BYTES) || rc.seq != to ||
+	    sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
+		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names another origin, seq or hash",
+		               (unsigned long long)to);
+	if ((e = lb_node_receipt_put(n, p->key, to, r->receipt, r->receipt_len, d)))
+		return e;
+	st->receipts++;
+	return LB_OK;
+}
+
+lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+                   struct lb_diag *d)
+{
+	struct lb_node_info info;
+	uint8_t rhash[LB_HASH_BYTES], hash[LB_HASH_BYTES];
+	uint64_t from;
+	int gaps = 0;
+	lb_err e;
+
+	memset(st, 0, sizeof *st);
+	if ((e = lb_node_info(n, &info, d)))
+		return e;
+	if ((e = ask_position(p, &info, &st->remote_seq, rhash, d))) {
+		if (e == LB_ENET)
+			shrink(p);
+		return e;
+	}
+	st->reached = true;
+	if ((e = check_prefix(n, info.seq, st->remote_seq, rhash, d)))
+		return e;
+	st->seq = st->remote_seq;
+	for (from = st->remote_seq + 1;;) {
+		uint64_t to;
+		size_t span;
+		bool over;
+		struct reply r;
+
+		/* entries written while we push go out in this pass too */
+		if ((e = lb_node_info(n, &info, d)))
+			return e;
+		if (from > info.seq)
+			return LB_OK;
+		if ((e = lb_changeset_build(n, from, p->bytes, &p->body, &to, hash, d)))
+			return e;
+		span = p->body.sb.size;
+		over = span > p->bytes;
+		e = request(p, "/v1/changesets", &p->body, &r, d);
+		if (p->log)
+			fprintf(p->log, "push %llu..%llu (%llu entries, %zu bytes): %s\n",
+			        (unsigned long long)from, (unsigned long long)to,
+			        (unsigned long long)(to - from + 1), p->body.sb.size,
+			        e ? lb_diag_msg(d, e) : r.status == 200 ? "accepted" : r.message);
+		if (e) {
+			if (e == LB_ENET)
+				shrink(p);
+			return e;
+		}
+		st->changesets++;
+		st->wire_bytes += p->body.sb.size;
+		if (r.status == 200) {
+			if ((e = accept_reply(p, n, &info, &r, to, hash, st, d)))
+				return e;
+			st->entries += to - from + 1;
+			st->accepted += r.accepted;
+			st->seq = to;
+			from = to + 1;
+			gaps = 0;
+			grow(p);
+			continue;
+		}
+		if (r.code == LB_EGAP && r.has_seq && r.has_hash && ++gaps <= MAX_GAP_ROUNDS) {
+			/* someone else (another sync, a USB bundle) moved it: resume there */
+			if ((e = check_prefix(n, info.seq, r.seq, r.hash, d)))
+				return e;
+			st->seq = r.seq;
+			from = r.seq + 1;
+			continue;
+		}
+		if (r.code == LB_ETOOBIG && !over && p->bytes > LB_PUSH_MIN_BYTES) {
+			p->max_bytes = span / 2 > LB_PUSH_MIN_BYTES ? span / 2 : LB_PUSH_MIN_BYTES;
+			shrink(p);
+			continue;
+		}
+		return refusal(&r, "sending change set", d);
+	}
+}

@@ -1,0 +1,94 @@
+/*
+ * push.h — the village side of sync: send this node's log to an aggregator
+ * over HTTP (libcurl), DESIGN §5.
+ *
+ * One pass (lb_push_run) asks the aggregator where it stands
+ * (GET /v1/origins/{origin}), checks that what it holds is a prefix of our
+ * log, then POSTs change sets (wire.h) of consecutive entries, each ending
+ * at a signed head and bounded in bytes, until the aggregator holds our tip.
+ * Every reply is checked: the aggregator's new seq and hash must be ours,
+ * and its signed receipt must verify against its key (when the key is
+ * known) before the receipt is kept in the node (remote.h).
+ *
+ * The change-set size adapts: it halves after a failed request (down to
+ * LB_PUSH_MIN_BYTES) and doubles after a success (up to the configured
+ * maximum), so a flaky link gets small requests that can get through and
+ * a good one gets large requests that are cheap per entry.  The size lives
+ * in the pusher and so carries over between passes of `lumbung sync`.
+ *
+ * A stalled link is abandoned, not waited on: libcurl's connect timeout and
+ * its low-speed limit (fewer than stall_bytes/s for stall_s seconds) end
+ * the request with LB_ENET.
+ */
+#ifndef LB_PUSH_H
+#define LB_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../node/node.h"
+#include "../schema/mp.h"
+
+#define LB_PUSH_MIN_BYTES (8u << 10)
+#define LB_PUSH_DEFAULT_BYTES (256u << 10) /* about 30 s on a 64 kbit/s 2G link */
+#define LB_PUSH_MAX_BYTES (16u << 20)
+
+struct lb_push_opts {
+	const char *url;            /* base URL of the aggregator, e.g. http://10.0.0.5:8080 */
+	const uint8_t *agg_key;     /* its public key (32 bytes) or NULL: receipts unchecked */
+	size_t start_bytes;         /* first change-set bound; 0: LB_PUSH_DEFAULT_BYTES */
+	size_t max_bytes;           /* largest bound; 0: LB_PUSH_MAX_BYTES */
+	long connect_timeout_s;     /* 0: 15 */
+	long stall_s;               /* 0: 30; abandon below stall_bytes/s for this long */
+	long stall_bytes;           /* 0: 64 */
+	FILE *log;                  /* one line per request, or NULL */
+};
+
+struct lb_push_stats {
+	bool reached;         /* the aggregator answered where it stands */
+	uint64_t remote_seq;  /* where the aggregator stood before */
+	uint64_t seq;         /* where it stands now */
+	uint64_t entries;     /* entries sent and acknowledged */
+	uint64_t accepted;    /* of those, new to the aggregator (others had
+	                         reached it already, e.g. from another pusher) */
+	uint64_t changesets;  /* change sets sent */
+	uint64_t wire_bytes;  /* request bodies sent */
+	uint64_t receipts;    /* receipts checked and kept */
+};
+
+struct lb_pusher;
+
+/* Make a pusher for o (copied; url and agg_key too).  LB_ENOMEM,
+ * LB_EINVAL for a bad URL. */
+lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struct lb_diag *d);
+void lb_pusher_free(struct lb_pusher *p);
+
+/* The change-set bound the next request will use. */
+size_t lb_pusher_bytes(const struct lb_pusher *p);
+
+/* Push until the aggregator holds n's tip (LB_OK; st says what moved).
+ * Errors: LB_ENET (unreachable, cut or stalled; worth retrying),
+ * LB_EUNKNOWN_ORIGIN / LB_EWRONG_VILLAGE / LB_ESIG / LB_ESCHEMA /
+ * LB_EMALFORMED / LB_ETOOBIG (the aggregator refused; its reason in d),
+ * LB_EFORK (the aggregator holds a different history than ours),
+ * LB_EREFUSED (an answer we cannot use, e.g. a receipt that does not
+ * verify, or a server error), node errors.  Entries accepted before an
+ * error stay accepted; st counts them. */
+lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+                   struct lb_diag *d);
+
+/* Encode into out (reset first) the change set of n's entries from `from`
+ * up to the last signed head within max_bytes (at least one head's worth,
+ * see lb_node_span); *to gets its last seq and last_hash that entry's hash
+ * (may be NULL).  LB_ENOTFOUND when from is past the tip.  The same bytes
+ * push sends; `lumbung changeset` writes them to a file for a USB stick. */
+lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
+                          struct lb_mp_buf *out, uint64_t *to, uint8_t *last_hash,
+                          struct lb_diag *d);
+
+/* True for errors where trying again later may succeed. */
+bool lb_push_retryable(lb_err e);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * push_cli.c — main() of `lumbung`: the node's commands (node/cli.c) plus
+ * the sync commands that live above the node: push, sync and remote.
+ *
+ * Only the CLI prints.  Exit statuses follow lb_exit_status: 0 done,
+ * 2 usage, 2 + code otherwise (22 network, 21 fork, 18 unknown origin...).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../node/cli.h"
+#include "../node/remote.h"
+#include "push.h"
+#include "wire.h"
+
+#define PROG LB_CLI_PROG
+
+/* What to push to: a URL and, when known, the aggregator's key. */
+struct target {
+	struct lb_remote r;
+	const char *label; /* remote name or URL, for messages */
+};
+
+static int find_by_url(void *ctx, const struct lb_remote *r)
+{
+	struct target *t = ctx;
+	if (strcmp(r->url, t->r.url))
+		return 0;
+	t->r = *r;
+	return 1;
+}
+
+static int take_only(void *ctx, const struct lb_remote *r)
+{
+	*(struct lb_remote *)ctx = *r;
+	return 0;
+}
+
+/* --to URL|NAME, or the only remote; --key overrides the remembered key. */
+static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct target *t)
+{
+	struct lb_diag d = {0};
+	size_t count;
+	lb_err e;
+
+	memset(t, 0, sizeof *t);
+	if (a->to && strstr(a->to, "://")) {
+		if (strlen(a->to) > LB_REMOTE_URL_MAX)
+			return lb_cli_usage_error(a->cmd, "URL too long");
+		strcpy(t->r.url, a->to);
+		t->label = a->to;
+		if ((e = lb_remote_list(n, find_by_url, t, NULL, &d)))
+			return lb_cli_die(a->cmd, e, &d);
+	} else if (a->to) {
+		if ((e = lb_remote_get(n, a->to, &t->r, &d)))
+			return lb_cli_die(a->cmd, e, &d);
+		t->label = a->to;
+	} else {
+		if ((e = lb_remote_list(n, take_only, &t->r, &count, &d)))
+			return lb_cli_die(a->cmd, e, &d);
+		if (count != 1)
+			return lb_cli_usage_error(
+				a->cmd, count ? "this node has %zu remotes: say which with --to NAME"
+				              : "no aggregator: give --to URL or add one with "
+				                "`lumbung remote add NAME URL --key HEX`",
+				count);
+		t->label = t->r.name;
+	}
+	if (a->key) {
+		if (lb_unhex(t->r.key, LB_PK_BYTES, a->key))
+			return lb_cli_usage_error(a->cmd, "--key takes the aggregator's 64-hex public key");
+		t->r.has_key = true;
+	}
+	if (!t->r.has_key)
+		fprintf(stderr,
+		        PROG " %s: warning: the aggregator's key is unknown, so its receipts are "
+		             "neither checked nor kept (add it with --key HEX or "
+		             "`lumbung remote add NAME URL --key HEX`)\n",
+		        a->cmd);
+	return 0;
+}
+
+static int parse_seconds(struct lb_cli_args *a, const char *opt, const char *v, long *out)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || *end || x < 1 || x > 86400)
+		return lb_cli_usage_error(a->cmd, "%s takes a number of seconds (1..86400)", opt);
+	*out = x;
+	return 0;
+}
+
+/* Options shared by push and sync. */
+static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_push_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->url = t->r.url;
+	o->agg_key = t->r.has_key ? t->r.key : NULL;
+	if (a->max_bytes) {
+		char *end;
+		unsigned long long v = strtoull(a->max_bytes, &end, 10);
+		if (*end == 'k' || *end == 'K')
+			v <<= 10, end++;
+		else if (*end == 'm' || *end == 'M')
+			v <<= 20, end++;
+		if (*end || v < LB_PUSH_MIN_BYTES || v > LB_PUSH_MAX_BYTES)
+			return lb_cli_usage_error(a->cmd, "--max-bytes takes %uk..%um (e.g. 64k)",
+			                          LB_PUSH_MIN_BYTES >> 10, LB_PUSH_MAX_BYTES >> 20);
+		o->max_bytes = (size_t)v;
+		o->start_bytes = (size_t)v < LB_PUSH_DEFAULT_BYTES ? (size_t)v : LB_PUSH_DEFAULT_BYTES;
+	}
+	if (a->stall && parse_seconds(a, "--stall-timeout", a->stall, &o->stall_s))
+		return LB_CLI_EXIT_USAGE;
+	if (getenv("LUMBUNG_PUSH_LOG"))
+		o->log = stderr;
+	return 0;
+}
+
+static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct target *t,
+                         struct lb_pusher **p)
+{
+	struct lb_push_opts o;
+	struct lb_diag d = {0};
+	lb_err e;
+	int rc;
+
+	if (a->npos)
+		return lb_cli_usage_error(a->cmd, "unexpected argument \"%s\"", a->pos[0]);
+	if ((e = lb_cli_open_node(a, 0, n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	if ((rc = resolve_target(a, *n, t)) || (rc = push_opts(a, t, &o)))
+		return rc;
+	if ((e = lb_pusher_new(p, &o, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	return 0;
+}
+
+static void report(const char *cmd, const struct lb_push_stats *st)
+{
+	if (!st->entries)
+		printf("%s: up to date: the aggregator holds seq %llu\n", cmd,
+		       (unsigned long long)st->seq);
+	else
+		printf("%s: sent %llu entries (%llu new to the aggregator, seq %llu..%llu) in %llu "
+		       "change sets, %llu bytes; %llu receipts checked and kept\n",
+		       cmd, (unsigned long long)st->entries, (unsigned long long)st->accepted,
+		       (unsigned long long)st->remote_seq + 1,
+		       (unsigned long long)st->seq, (unsigned long long)st->changesets,
+		       (unsigned long long)st->wire_bytes, (unsigned long long)st->receipts);
+}
+
+static int cmd_push(struct lb_cli_args *a)
+{
+	struct lb_node *n = NULL;
+	struct lb_pusher *p = NULL;
+	struct lb_push_stats st, total = {0};
+	struct target t;
+	struct lb_diag d = {0};
+	lb_err e;
+	int rc, tries = 0;
+
+	if ((rc = open_for_push(a, &n, &t, &p)))
+		goto out;
+	/* Keep going while the link delivers; give up when an attempt that
+	 * reached the aggregator got nothing through three times in a row,
+	 * or at once when it cannot be reached at all. */
+	for (;;) {
+		e = lb_push_run(p, n, &st, &d);
+		if (!total.changesets)
+			total.remote_seq = st.remote_seq;
+		total.entries += st.entries;
+		total.accepted += st.accepted;
+		total.changesets += st.changesets;
+		total.wire_bytes += st.wire_bytes;
+		total.receipts += st.receipts;
+		if (st.seq)
+			total.seq = st.seq;
+		if (!e || !lb_push_retryable(e))
+			break;
+		if (st.entries)
+			tries = 0;
+		else if (!st.reached || ++tries >= 3)
+			break;
+		fprintf(stderr, PROG " push: %s; retrying with change sets of %zu bytes\n",
+		        lb_diag_msg(&d, e), lb_pusher_bytes(p));
+		sleep(1);
+	}
+	if (total.entries || !e)
+		report("push", &total);
+	rc = e ? lb_cli_die("push", e, &d) : 0;
+out:
+	lb_pusher_free(p);
+	lb_node_close(n);
+	return rc;
+}
+
+static volatile sig_atomic_t stopping;
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void stamp(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Sleep up to s seconds; returns early when asked to stop. */
+static void nap(long s)
+{
+	for (long i = 0; i < s * 10 && !stopping; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+#define BACKOFF_BASE_S 2
+#define BACKOFF_CAP_S 900
+
+static int cmd_sync(struct lb_cli_args *a)
+{
+	struct lb_node *n = NULL;
+	struct lb_pusher *p = NULL;
+	struct lb_push_stats st;
+	struct lb_node_info info;
+	struct target t;
+	struct lb_diag d = {0};
+	struct sigaction sa = {.sa_handler = on_signal};
+	long every = 60;
+	uint64_t acked = 0;
+	bool known = false;
+	unsigned failures = 0;
+	char ts[32];
+	lb_err e;
+	int rc;
+
+	if (a->every && (rc = parse_seconds(a, "--every", a->every, &every)))
+		return rc;
+	if ((rc = open_for_push(a, &n, &t, &p)))
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	stamp(ts, sizeof ts);
+	printf("%s sync: pushing to %s every %ld s (Ctrl-C stops)\n", ts, t.label, every);
+	fflush(stdout);
+	while (!stopping) {
+		long wait;
+		if ((e = lb_node_info(n, &info, &d))) {
+			rc = lb_cli_die("sync", e, &d);
+			break;
+		}
+		if (known && info.seq == acked && !failures) {
+			nap(every); /* nothing new: no request at all */
+			continue;
+		}
+		e = lb_push_run(p, n, &st, &d);
+		stamp(ts, sizeof ts);
+		if (st.seq) {
+			acked = st.seq;
+			known = true;
+		}
+		if (!e) {
+			failures = 0;
+			wait = every;
+			if (st.entries)
+				printf("%s sync: sent %llu entries in %llu change sets; aggregator at seq %llu\n",
+				       ts, (unsigned long long)st.entries, (unsigned long long)st.changesets,
+				       (unsigned long long)st.seq);
+			else
+				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
+		} else {
+			/* exponential backoff with full jitter: a village's retries
+			 * must not arrive in lockstep with its neighbours' */
+			long cap = BACKOFF_BASE_S << (failures < 9 ? failures : 9);
+			if (cap > BACKOFF_CAP_S)
+				cap = BACKOFF_CAP_S;
+			failures += failures < 32;
+			if (st.entries)
+				failures = 1; /* progress: the link works, retry soon */
+			wait = cap / 2 + (long)randombytes_uniform((uint32_t)(cap / 2 + 1));
+			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
+			       "sets of %zu bytes\n",
+			       ts, lb_errname(e), lb_push_retryable(e) ? "" : " (needs attention)",
+			       lb_diag_msg(&d, e), (unsigned long long)st.entries, wait,
+			       lb_pusher_bytes(p));
+		}
+		fflush(stdout);
+		nap(wait);
+	}
+	stamp(ts, sizeof ts);
+	printf("%s sync: stopped\n", ts);
+out:
+	lb_pusher_free(p);
+	lb_node_close(n);
+	return rc;
+}
+
+static int print_remote(void *ctx, const struct lb_remote *r)
+{
+	char hex[2 * LB_PK_BYTES + 1] = "(key unknown)";
+	(void)ctx;
+	if (r->has_key)
+		lb_hex(hex, r->key, LB_PK_BYTES);
+	printf("%-12s %s  %s\n", r->name, r->url, hex);
+	return 0;
+}
+
+static int cmd_remote(struct lb_cli_args *a)
+{
+	struct lb_node *n = NULL;
+	struct lb_diag d = {0};
+	const char *sub = a->npos ? a->pos[0] : "ls";
+	size_t count;
+	lb_err e = LB_OK;
+	int want = !strcmp(sub, "add") ? 3 : !strcmp(sub, "rm") ? 2 : !strcmp(sub, "ls") ? 1 : -1;
+
+	if (want < 0)
+		return lb_cli_usage_error("remote", "unknown subcommand \"%s\" (add, ls or rm)", sub);
+	if (a->npos > want || (a->npos < want && want > 1))
+		return lb_cli_usage_error("remote", "wrong number of arguments for remote %s", sub);
+	if ((e = lb_cli_open_node(a, !strcmp(sub, "ls"), &n, &d)))
+		return lb_cli_die("remote", e, &d);
+	if (!strcmp(sub, "add")) {
+		struct lb_remote r = {0};
+		if (strlen(a->pos[1]) > LB_REMOTE_NAME_MAX || strlen(a->pos[2]) > LB_REMOTE_URL_MAX) {
+			lb_node_close(n);
+			return lb_cli_usage_error("remote", "name or URL too long");
+		}
+		strcpy(r.name, a->pos[1]);
+		strcpy(r.url, a->pos[2]);
+		if (a->key && lb_unhex(r.key, LB_PK_BYTES, a->key)) {
+			lb_node_close(n);
+			return lb_cli_usage_error("remote", "--key takes the aggregator's 64-hex public key "
+			                                    "(lumbung-agg init prints it)");
+		}
+		r.has_key = a->key != NULL;
+		if (!(e = lb_remote_set(n, &r, &d)))
+			printf("remote %s: %s%s\n", r.name, r.url,
+			       r.has_key ? ", receipts checked against its key" : ", key unknown");
+	} else if (!strcmp(sub, "rm")) {
+		if (!(e = lb_remote_del(n, a->pos[1], &d)))
+			printf("removed remote %s\n", a->pos[1]);
+	} else if (!(e = lb_remote_list(n, print_remote, NULL, &count, &d)) && !count) {
+		printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
+	}
+	lb_node_close(n);
+	return e ? lb_cli_die("remote", e, &d) : 0;
+}
+
+/* Write a change set to stdout: for a USB stick, or to look at. */
+static int cmd_changeset(struct lb_cli_args *a)
+{
+	struct lb_node *n = NULL;
+	struct lb_mp_buf out;
+	struct lb_diag d = {0};
+	uint64_t from = 1, to;
+	size_t max = LB_WIRE_MAX_BYTES / 2;
+	lb_err e;
+	int rc = 0;
+
+	if (a->since) {
+		char *end;
+		from = strtoull(a->since, &end, 10);
+		if (*end || !from)
+			return lb_cli_usage_error(a->cmd, "--since takes a seq (1 or more)");
+	}
+	if (a->max_bytes) {
+		struct target t = {0};
+		struct lb_push_opts o;
+		strcpy(t.r.url, "http://x");
+		if ((rc = push_opts(a, &t, &o)))
+			return rc;
+		max = o.max_bytes;
+	}
+	if (isatty(STDOUT_FILENO))
+		return lb_cli_usage_error(a->cmd, "a change set is binary: redirect it to a file");
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	lb_mp_buf_init(&out);
+	if ((e = lb_changeset_build(n, from, max, &out, &to, NULL, &d)))
+		rc = lb_cli_die(a->cmd, e, &d);
+	else if (fwrite(out.sb.data, 1, out.sb.size, stdout) != out.sb.size || fflush(stdout))
+		rc = lb_cli_die(a->cmd, lb_fail(&d, LB_EIO, "writing: %s", strerror(errno)), &d);
+	else
+		fprintf(stderr, PROG " changeset: entries %llu..%llu, %zu bytes\n",
+		        (unsigned long long)from, (unsigned long long)to, out.sb.size);
+	lb_mp_buf_free(&out);
+	lb_node_close(n);
+	return rc;
+}
+
+static const struct lb_cli_cmd sync_cmds[] = {
+	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S]",
+	 "Send every entry the aggregator does not hold yet, in signed change sets of at most\n"
+	 "--max-bytes (default 256k, growing while requests succeed), and keep the receipts.\n"
+	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
+	 "cannot be reached or refuses.  --to defaults to the only remote.",
+	 cmd_push, false},
+	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N]",
+	 "Keep pushing: every --every seconds (default 60) when there is something new;\n"
+	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
+	 "and smaller change sets.  One line per attempt; SIGINT/SIGTERM stop it.",
+	 cmd_sync, false},
+	{"remote", "remote -d DIR add NAME URL [--key HEX] | remote -d DIR ls | remote -d DIR rm NAME",
+	 "Remember an aggregator's URL and public key; every receipt it returns is then\n"
+	 "checked against that key before it is kept.",
+	 cmd_remote, false},
+	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] > FILE",
+	 "Write the signed change set of the entries from SEQ (default 1) up to the last\n"
+	 "signed head that fits in --max-bytes (default 32m) to stdout: what push sends,\n"
+	 "for carrying on a USB stick or inspecting.",
+	 cmd_changeset, false},
+};
+
+int main(int argc, char **argv)
+{
+	return lb_cli_main(argc, argv, sync_cmds, sizeof sync_cmds / sizeof sync_cmds[0]);
+}

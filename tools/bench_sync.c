@@ -1,0 +1,5 @@
+/* bench_sync.c — lumbung-bench-sync (being written) */
+int main(void)
+{
+	return 0;
+}
