@@ -19,6 +19,7 @@
 #include "../schema/schema.h"
 #include "agg.h"
 #include "agg_http.h"
+#include "wire.h"
 
 #define PROG "lumbung-agg"
 #define EXIT_USAGE 2
@@ -29,6 +30,8 @@ static const char *usage_text =
 	"  " PROG " enroll -d DIR --village CODE --key HEX  let a village key push\n"
 	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
+	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
+	"                                                    (lumbung changeset > FILE)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen,\n"
 	"                                                    forks; live records per type\n";
 
@@ -36,6 +39,8 @@ struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
 	unsigned threads;
 	bool json;
+	int nfiles;
+	char **files; /* ingest: borrowed from argv */
 };
 
 static int usage(FILE *f, int rc)
@@ -288,6 +293,76 @@ out:
 	return rc;
 }
 
+/* Read a whole change-set file, refusing one larger than any change set. */
+static lb_err read_changeset(const char *path, uint8_t **buf, size_t *len, struct lb_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 16, n = 0, got;
+	uint8_t *b = NULL, *nb;
+
+	*buf = NULL;
+	if (!f)
+		return lb_fail(d, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (!(nb = realloc(b, cap))) {
+			free(b);
+			fclose(f);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		}
+		b = nb;
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (n > LB_WIRE_MAX_BYTES) {
+			free(b);
+			fclose(f);
+			return lb_fail(d, LB_ETOOBIG, "%s: larger than a change set can be (%u MiB)", path,
+			               LB_WIRE_MAX_BYTES >> 20);
+		}
+		if (n < cap)
+			break;
+		cap *= 2;
+	}
+	if (ferror(f)) {
+		free(b);
+		fclose(f);
+		return lb_fail(d, LB_EIO, "%s: read error", path);
+	}
+	fclose(f);
+	*buf = b;
+	*len = n;
+	return LB_OK;
+}
+
+/* Ingest change-set files exactly as if they had been POSTed. */
+static int cmd_ingest(struct args *a, struct lb_agg *agg)
+{
+	int rc = 0;
+
+	for (int i = 0; i < a->nfiles; i++) {
+		struct lb_agg_result r = {0};
+		struct lb_diag d = {0};
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		lb_err e = read_changeset(a->files[i], &buf, &len, &d);
+
+		if (!e) {
+			e = lb_agg_ingest(agg, buf, len, &r, &d);
+			free(buf);
+		}
+		if (e) {
+			fprintf(stderr, PROG " ingest: %s: refused (%s): %s\n", a->files[i], lb_errname(e),
+			        lb_diag_msg(&d, e));
+			if (!rc)
+				rc = lb_exit_status(e);
+			continue;
+		}
+		printf("%s: accepted %llu new entries; that village is now at seq %llu\n", a->files[i],
+		       (unsigned long long)r.accepted, (unsigned long long)r.seq);
+		free(r.receipt);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {.dir = getenv("LUMBUNG_AGG_DIR")};
@@ -313,6 +388,16 @@ int main(int argc, char **argv)
 			return usage(stdout, 0);
 		if (!strcmp(o, "--json") && !strcmp(a.cmd, "status")) {
 			a.json = true;
+			continue;
+		}
+		if (o[0] != '-' && !strcmp(a.cmd, "ingest")) {
+			if (!a.files)
+				a.files = &argv[i];
+			if (&argv[i] != a.files + a.nfiles) {
+				fprintf(stderr, PROG " ingest: give the files together, after the options\n");
+				return EXIT_USAGE;
+			}
+			a.nfiles++;
 			continue;
 		}
 		if (!strcmp(o, "-d") || !strcmp(o, "--dir"))
@@ -355,7 +440,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
-	    strcmp(a.cmd, "status")) {
+	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest")) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
 		return usage(stderr, EXIT_USAGE);
 	}
@@ -363,6 +448,10 @@ int main(int argc, char **argv)
 	    (!a.key || lb_unhex(pk, LB_PK_BYTES, a.key))) {
 		fprintf(stderr, PROG " %s: --key takes the village's 64-hex origin key (lumbung id)\n",
 		        a.cmd);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "ingest") && !a.nfiles) {
+		fprintf(stderr, PROG " ingest: name the change-set files to ingest\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "enroll") && !a.village) {
@@ -383,6 +472,8 @@ int main(int argc, char **argv)
 			printf("revoked %s\n", a.key);
 	} else if (!strcmp(a.cmd, "serve")) {
 		rc = cmd_serve(&a, agg);
+	} else if (!strcmp(a.cmd, "ingest")) {
+		rc = cmd_ingest(&a, agg);
 	} else
 		rc = cmd_status(&a, agg);
 	lb_agg_close(agg);

@@ -200,5 +200,20 @@ rc=$?
 [ $rc -eq 0 ] && ok "sync stops cleanly on SIGTERM" || fail "sync exit $rc"
 contains "$T/sync.out" "stopped" "and says so"
 
+# --- no link at all: a change set carried on a USB stick --------------------
+"$GEN" --village 33.24.02.2001 --count 50 --seed 6 | lb put -d "$T/v3" --batch >/dev/null 2>&1
+lb changeset -d "$T/v3" --since $(($(agg_field 33.24.02.2001 seq) + 1)) >"$T/usb.lcs" 2>"$T/err" ||
+	fail "changeset: $(cat "$T/err")"
+head -c 200 "$T/usb.lcs" >"$T/usb-bad.lcs"
+expect_exit 9 "a truncated file from the stick is refused (malformed)" agg ingest -d "$A" "$T/usb-bad.lcs"
+contains "$T/err" "usb-bad.lcs: refused (malformed)" "naming the file and the reason"
+expect_exit 0 "lumbung-agg ingest takes the change set from the stick" agg ingest -d "$A" "$T/usb.lcs"
+contains "$T/out" "accepted 50 new entries" "all 50 entries"
+same_as_agg "$T/v3" "the aggregator holds v3's tip after the USB ingest"
+expect_exit 0 "ingesting the same file twice is harmless" agg ingest -d "$A" "$T/usb.lcs"
+contains "$T/out" "accepted 0 new entries" "and adds nothing"
+expect_exit 0 "a push after the USB ingest" lb push -d "$T/v3"
+contains "$T/out" "up to date" "finds nothing left to send"
+
 stop_agg
 done_testing
