@@ -1,49 +1,110 @@
 #!/bin/sh
-# demo.sh — `make demo`: a sample village node in a temporary directory,
-# a few hundred generated records, an edit, a refused record, a CSV round
-# trip, the log, and a full verification.
+# demo.sh — `make demo`: a kabupaten aggregator on a free loopback port and
+# three village nodes with generated sample data.  The villages enrol and
+# push; then they change records offline (a death, a new beneficiary, a
+# refused record), one village syncs in a loop, the others push again; and
+# the aggregator shows each village and the consolidated counts per type.
+# Everything runs in a temporary directory and is stopped at the end.
 set -eu
 BUILD=${1:-build}
 L="$BUILD/lumbung"
+AG="$BUILD/lumbung-agg"
 G="$BUILD/lumbung-gen"
-VILLAGE=${LUMBUNG_DEMO_VILLAGE:-33.24.01.2001}
 work=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-node="$work/desa"
+agg_pid=""
+sync_pid=""
+cleanup() {
+	[ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null
+	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 
 step() { printf '\n== %s\n' "$*"; }
+origin() { "$L" id -d "$1" | awk '$1 == "origin" { print $2 }'; }
 
-step "lumbung init: a village node for desa $VILLAGE"
-"$L" init -d "$node" --village "$VILLAGE" --name "Desa Sukamaju"
+step "lumbung-agg init: an aggregator for kabupaten 33.24 (Kendal)"
+AK=$("$AG" init -d "$work/kabupaten" --region 33.24)
+echo "aggregator key $AK"
+"$AG" serve -d "$work/kabupaten" --listen 127.0.0.1:0 >"$work/agg.out" 2>"$work/agg.log" &
+agg_pid=$!
+i=0
+until grep -q "listening on" "$work/agg.out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "demo: the aggregator did not start:" >&2; cat "$work/agg.log" >&2; exit 1; }
+	sleep 0.1
+done
+URL="http://$(sed -n 's/^listening on //p' "$work/agg.out")"
+echo "serving on $URL"
 
-step "lumbung-gen | lumbung put --batch: 300 synthetic records"
-"$G" --village "$VILLAGE" --count 300 --seed 1 >"$work/sample.jsonl"
-"$L" put -d "$node" --batch "$work/sample.jsonl"
+step "three village nodes with sample data (lumbung-gen | lumbung put --batch)"
+set -- 33.24.01.2001:Sukamaju:400 33.24.01.2002:Mekarsari:250 33.24.02.2005:Tanjungsari:300
+for v in "$@"; do
+	code=${v%%:*}
+	rest=${v#*:}
+	name=${rest%%:*}
+	count=${rest#*:}
+	d="$work/$name"
+	"$L" init -d "$d" --village "$code" --name "Desa $name" >/dev/null 2>&1
+	"$G" --village "$code" --count "$count" --seed "${code##*.}" | "$L" put -d "$d" --batch
+	printf 'desa %-12s %s  origin %.16s...\n' "$name" "$code" "$(origin "$d")"
+done
 
-step "lumbung put --merge: the operator records a death (other fields stay)"
-id=$("$L" ls -d "$node" penduduk | head -n 1)
-"$L" put -d "$node" --merge penduduk "$id" status=meninggal
-"$L" get -d "$node" penduduk "$id"
+step "the kabupaten enrolls each village key; each village remembers the aggregator"
+for v in "$@"; do
+	code=${v%%:*}
+	rest=${v#*:}
+	name=${rest%%:*}
+	"$AG" enroll -d "$work/kabupaten" --village "$code" --key "$(origin "$work/$name")"
+	"$L" remote add -d "$work/$name" kabupaten "$URL" --key "$AK" >/dev/null
+done
 
-step "the schema refuses a bad record, naming the field and the rule (nothing is written)"
-"$L" put -d "$node" penduduk 3324014502900001 nik=3324014502900001 no_kk=3324010101900001 \
+step "lumbung push: every village sends its log (receipts checked against the aggregator key)"
+for name in Sukamaju Mekarsari Tanjungsari; do
+	printf '%-12s ' "$name"
+	"$L" push -d "$work/$name"
+done
+
+step "offline work in the villages"
+S="$work/Sukamaju"
+id=$("$L" ls -d "$S" penduduk | head -n 1)
+"$L" put -d "$S" --merge penduduk "$id" status=meninggal
+prog=$("$L" ls -d "$S" program | head -n 1)
+nik=$("$L" ls -d "$S" penduduk | sed -n 5p)
+"$L" put -d "$S" penerima PNR-DEMO-1 program="$prog" nik="$nik" \
+	tanggal=2026-11-01 bentuk=uang nilai=300.000 status=disalurkan
+"$L" put -d "$S" penduduk 3324014502900001 nik=3324014502900001 no_kk=3324010101900001 \
 	nama="Dewi Lestari" tanggal_lahir=1990-02-30 jenis_kelamin=P status=hidup ||
-	echo "(refused, as it should be: exit $?)"
+	echo "(refused by the schema, as it should be: nothing was written)"
+M="$work/Mekarsari"
+"$L" rm -d "$M" aspirasi "$("$L" ls -d "$M" aspirasi | head -n 1)"
+"$L" put -d "$M" aspirasi ASP-DEMO-1 pengusul="Ibu Siti" usulan="Perbaikan jalan dusun" \
+	tanggal=2026-11-20 status=diusulkan
 
-step "lumbung export | lumbung import: a spreadsheet round trip (first rows shown)"
-"$L" export -d "$node" keluarga --sep ';' >"$work/keluarga.csv"
-head -n 3 "$work/keluarga.csv"
-"$L" init -d "$work/copy" --village "$VILLAGE" >/dev/null 2>&1
-"$L" import -d "$work/copy" keluarga "$work/keluarga.csv"
-"$L" import -d "$work/copy" keluarga "$work/keluarga.csv"
+step "lumbung sync: Mekarsari keeps syncing in the background (one line per attempt)"
+"$L" sync -d "$M" --every 1 >"$work/sync.out" 2>&1 &
+sync_pid=$!
+step "lumbung push: Sukamaju sends only what changed"
+"$L" push -d "$S"
+sleep 2
+kill "$sync_pid" && wait "$sync_pid" || true
+sync_pid=""
+cat "$work/sync.out"
 
-step "lumbung log: the first 5 and the last 3 entries"
-"$L" log -d "$node" | head -n 5
-echo "..."
-"$L" log -d "$node" | tail -n 3
+step "a village with no link: a change set on a USB stick, ingested at the kabupaten"
+TS="$work/Tanjungsari"
+"$L" put -d "$TS" aspirasi ASP-USB-1 pengusul="Pak Budi" usulan="Sumur bor" tanggal=2026-11-21 status=diusulkan
+held=$("$AG" status -d "$work/kabupaten" --json | python3 -c '
+import json, sys
+print([v["seq"] for v in json.load(sys.stdin)["villages"] if v["village"] == "33.24.02.2005"][0])')
+"$L" changeset -d "$TS" --since $((held + 1)) >"$work/usb.lcs"
+"$AG" ingest -d "$work/kabupaten" "$work/usb.lcs"
 
-step "lumbung id"
-"$L" id -d "$node"
+step "lumbung verify: a village checks its own chain, signatures and Merkle root"
+"$L" verify -d "$S"
 
-step "lumbung verify: hashes, chain, signatures, Merkle root, state = replay"
-"$L" verify -d "$node"
+step "lumbung-agg status: each village, and the consolidated view of the kabupaten"
+"$AG" status -d "$work/kabupaten"
+
+step "the aggregator's log (accepted and refused requests)"
+tail -n 8 "$work/agg.log"
