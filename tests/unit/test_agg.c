@@ -19,6 +19,8 @@
 #include <sodium.h>
 
 #include "../../node/body.h"
+#include "../../node/head.h"
+#include "../../node/key.h"
 #include "../../node/node.h"
 #include "../../sync/agg.h"
 #include "../../sync/agg_http.h"
@@ -631,6 +633,93 @@ static void the_http_api_ingests_and_answers_with_stable_codes(void **state)
 	lb_mp_buf_free(&cs);
 }
 
+struct chain {
+	struct lb_merkle m;
+	uint8_t hash[LB_HASH_BYTES];
+	uint64_t seq, ts;
+};
+
+static int chain_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                       const uint8_t *raw, size_t raw_len)
+{
+	struct chain *c = ctx;
+	(void)raw;
+	(void)raw_len;
+	lb_merkle_append(&c->m, hash);
+	memcpy(c->hash, hash, LB_HASH_BYTES);
+	c->seq = e->seq;
+	c->ts = e->ts;
+	return 0;
+}
+
+/* A village that signs a record its own node would have refused (an
+ * altered binary, an old version with a bug): the change set is validly
+ * signed and chained, and still nothing of it is stored. */
+static void a_signed_entry_that_breaks_the_schema_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs, body, ent, head;
+	struct lb_agg_result r;
+	struct lb_diag d;
+	struct chain c;
+	struct lb_key k;
+	struct lb_head h = {.village = VILLAGE};
+	char keypath[128];
+	json_t *j;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+
+	/* entry 11: an aspirasi whose status is not one of the enum values */
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	assert_int_equal(c.seq, 10);
+	lb_mp_buf_init(&body);
+	j = json_loads("{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Warga\",\"usulan\":\"Sumur\","
+	               "\"status\":\"disetujui-kades\"}",
+	               0, NULL);
+	assert_int_equal(lb_body_from_json(&body, j, NULL), LB_OK);
+	json_decref(j);
+	struct lb_entry e = {.seq = 11, .ts = c.ts + 1, .op = LB_OP_PUT, .type = "aspirasi",
+	                     .type_len = 8, .id = "ASP-BAD", .id_len = 7,
+	                     .body = (const uint8_t *)body.sb.data, .body_len = body.sb.size,
+	                     .schema = 1};
+	memcpy(e.prev, c.hash, LB_HASH_BYTES);
+	lb_mp_buf_init(&ent);
+	assert_int_equal(lb_entry_encode(&ent, &e), LB_OK);
+
+	/* signed by the village's real key, over the real chain and tree */
+	lb_hash(h.hash, ent.sb.data, ent.sb.size);
+	lb_merkle_append(&c.m, h.hash);
+	lb_merkle_root(&c.m, h.root);
+	memcpy(h.origin, f->origin, LB_PK_BYTES);
+	h.seq = 11;
+	h.ts = e.ts;
+	snprintf(keypath, sizeof keypath, "%s/node.key", f->node);
+	assert_int_equal(lb_key_load(keypath, &k, NULL), LB_OK);
+	lb_mp_buf_init(&head);
+	assert_int_equal(lb_head_sign(&head, &h, &k), LB_OK);
+	lb_key_wipe(&k);
+
+	lb_mp_buf_reset(&cs);
+	assert_int_equal(lb_wire_begin(&cs, 1, NULL), LB_OK);
+	assert_int_equal(lb_wire_add_entry(&cs, (const uint8_t *)ent.sb.data, ent.sb.size, NULL), LB_OK);
+	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, (const uint8_t *)head.sb.data,
+	                             head.sb.size, NULL),
+	                 LB_OK);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_ESCHEMA);
+	assert_non_null(strstr(d.msg, "status"));
+	assert_non_null(strstr(d.msg, "seq 11"));
+	assert_int_equal(agg_seq(f), 10);
+
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&body);
+	lb_mp_buf_free(&ent);
+	lb_mp_buf_free(&head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +735,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_http_api_ingests_and_answers_with_stable_codes, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(counts_per_type_follow_puts_and_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_signed_entry_that_breaks_the_schema_is_refused, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(a_garbled_resend_is_refused_but_is_no_fork, setup,
 		                                teardown),
 	};
