@@ -25,6 +25,7 @@
 #include "../../sync/agg.h"
 #include "../../sync/agg_http.h"
 #include "../../sync/wire.h"
+#include "agg_fixture.h"
 
 #define VILLAGE "33.24.01.2001"
 
@@ -39,47 +40,20 @@ struct fx {
 static void put_asp(struct lb_node *n, int i, const char *usulan)
 {
 	char js[256], id[16];
-	struct lb_mp_buf b;
-	json_t *j;
-	struct lb_change c;
 
 	snprintf(js, sizeof js,
 	         "{\"tanggal\":\"2026-01-%02d\",\"pengusul\":\"Warga %d\",\"usulan\":\"%s\","
 	         "\"status\":\"diusulkan\"}",
 	         i % 28 + 1, i, usulan);
 	snprintf(id, sizeof id, "ASP-%03d", i);
-	j = json_loads(js, 0, NULL);
-	lb_mp_buf_init(&b);
-	assert_int_equal(lb_body_from_json(&b, j, NULL), LB_OK);
-	json_decref(j);
-	c = (struct lb_change){.op = LB_OP_PUT, .type = "aspirasi", .id = id, .id_len = strlen(id),
-	                       .body = (const uint8_t *)b.sb.data, .body_len = b.sb.size};
-	assert_int_equal(lb_node_write(n, &c, 1, 0, NULL, NULL), LB_OK);
-	lb_mp_buf_free(&b);
-}
-
-struct cs_build {
-	struct lb_mp_buf *out;
-	uint64_t from, to;
-	lb_err e;
-};
-
-static int add_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
-                     const uint8_t *raw, size_t raw_len)
-{
-	struct cs_build *b = ctx;
-	(void)hash;
-	if (e->seq > b->to)
-		return 1;
-	b->e = lb_wire_add_entry(b->out, raw, raw_len, NULL);
-	return b->e != LB_OK;
+	write_one(n, LB_OP_PUT, "aspirasi", id, js);
 }
 
 /* Change set of seq from..to of node n (to must end a transaction). */
 static void changeset(struct lb_node *n, const char *village, uint64_t from, uint64_t to,
                       struct lb_mp_buf *out)
 {
-	struct cs_build b = {out, from, to, LB_OK};
+	struct cs_build b = {out, to, LB_OK};
 	struct lb_node_info info;
 	uint8_t *head;
 	size_t hlen;
@@ -314,27 +288,6 @@ static void a_rewritten_history_is_a_fork_with_evidence(void **state)
 	free(r.receipt);
 	lb_node_close(twin);
 	lb_mp_buf_free(&cs);
-}
-
-static void write_one(struct lb_node *n, enum lb_op op, const char *type, const char *id,
-                      const char *js)
-{
-	struct lb_mp_buf b;
-	struct lb_change c = {.op = op, .type = type, .id = id, .id_len = strlen(id)};
-	struct lb_diag d = {0};
-
-	lb_mp_buf_init(&b);
-	if (js) {
-		json_t *j = json_loads(js, 0, NULL);
-		assert_non_null(j);
-		assert_int_equal(lb_body_from_json(&b, j, NULL), LB_OK);
-		json_decref(j);
-		c.body = (const uint8_t *)b.sb.data;
-		c.body_len = b.sb.size;
-	}
-	if (lb_node_write(n, &c, 1, 0, NULL, &d))
-		fail_msg("writing %s %s: %s", type, id, d.msg);
-	lb_mp_buf_free(&b);
 }
 
 static void put_program(struct lb_node *n, int i)

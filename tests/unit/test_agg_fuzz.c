@@ -47,6 +47,7 @@
 #include "../../node/node.h"
 #include "../../sync/agg.h"
 #include "../../sync/wire.h"
+#include "agg_fixture.h"
 
 #define VILLAGE "33.24.01.2001"
 #define SEED_DEFAULT UINT64_C(0x6c756d62756e6701) /* "lumbung" 01 */
@@ -158,44 +159,6 @@ struct fx {
 	struct base b[3];
 	size_t nb;
 };
-
-static void write_one(struct lb_node *n, enum lb_op op, const char *type, const char *id,
-                      const char *js)
-{
-	struct lb_mp_buf b;
-	struct lb_change c = {.op = op, .type = type, .id = id, .id_len = strlen(id)};
-	struct lb_diag d = {0};
-
-	lb_mp_buf_init(&b);
-	if (js) {
-		json_t *j = json_loads(js, 0, NULL);
-		assert_non_null(j);
-		assert_int_equal(lb_body_from_json(&b, j, NULL), LB_OK);
-		json_decref(j);
-		c.body = (const uint8_t *)b.sb.data;
-		c.body_len = b.sb.size;
-	}
-	if (lb_node_write(n, &c, 1, 0, NULL, &d))
-		fail_msg("writing %s %s: %s", type, id, d.msg);
-	lb_mp_buf_free(&b);
-}
-
-struct cs_build {
-	struct lb_mp_buf *out;
-	uint64_t to;
-	lb_err e;
-};
-
-static int add_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
-                     const uint8_t *raw, size_t raw_len)
-{
-	struct cs_build *b = ctx;
-	(void)hash;
-	if (e->seq > b->to)
-		return 1;
-	b->e = lb_wire_add_entry(b->out, raw, raw_len, NULL);
-	return b->e != LB_OK;
-}
 
 /* The change set of seq from..to of the node, and where its parts are. */
 static void make_base(struct fx *f, uint64_t from, uint64_t to, struct base *b)
