@@ -194,7 +194,8 @@ payload:
 
 /* Read the next value and require it to be canonical, of kind `kind` and,
  * when n >= 0, of length/count n.  On a mismatch r is left unchanged and
- * the message says "<what>: expected <expect>". */
+ * the message says "<what>: expected <expect>", expect being a format that
+ * may use n once as %u (formatted only then: this is the hot path). */
 static lb_err read_kind(struct lb_mp_rd *r, struct lb_mp_obj *o, enum lb_mp_kind kind, int64_t n,
                         const char *what, const char *expect, struct lb_diag *d)
 {
@@ -206,8 +207,10 @@ static lb_err read_kind(struct lb_mp_rd *r, struct lb_mp_obj *o, enum lb_mp_kind
 		return e;
 	}
 	if (o->kind != kind || !o->canonical || (n >= 0 && o->len != (uint64_t)n)) {
+		char ex[64];
 		*r = save;
-		return lb_fail(d, LB_EMALFORMED, "%s: expected %s", what, expect);
+		snprintf(ex, sizeof ex, expect, (unsigned)n);
+		return lb_fail(d, LB_EMALFORMED, "%s: expected %s", what, ex);
 	}
 	return LB_OK;
 }
@@ -239,11 +242,9 @@ lb_err lb_mp_read_binn(struct lb_mp_rd *r, const uint8_t **s, uint32_t n, const 
                        struct lb_diag *d)
 {
 	struct lb_mp_obj o;
-	char expect[48];
 	lb_err e;
 
-	snprintf(expect, sizeof expect, "%u bytes of binary", n);
-	if (!(e = read_kind(r, &o, LB_MP_BIN, n, what, expect, d)))
+	if (!(e = read_kind(r, &o, LB_MP_BIN, n, what, "%u bytes of binary", d)))
 		*s = o.s;
 	return e;
 }
@@ -251,10 +252,8 @@ lb_err lb_mp_read_binn(struct lb_mp_rd *r, const uint8_t **s, uint32_t n, const 
 lb_err lb_mp_read_array(struct lb_mp_rd *r, uint32_t n, const char *what, struct lb_diag *d)
 {
 	struct lb_mp_obj o;
-	char expect[48];
 
-	snprintf(expect, sizeof expect, "an array of %u elements", n);
-	return read_kind(r, &o, LB_MP_ARRAY, n, what, expect, d);
+	return read_kind(r, &o, LB_MP_ARRAY, n, what, "an array of %u elements", d);
 }
 
 static int keycmp(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)

@@ -143,4 +143,28 @@ with open(out, "a") as f:
             "written in one transaction).\n\n| what | rate | wall | memory |\n|---|---|---|---|\n"
             % n + line + "\n\nThe CLI said: `" + r.stdout.strip() + "`\n")
 PY
+
+# Sync (issue 03): one village's `lumbung push` of N entries against the raw
+# HTTP POST rate of the same bytes, then V villages of M entries pushing at
+# once to one aggregator.  LUMBUNG_BENCH_VILLAGES (default 100) and
+# LUMBUNG_BENCH_PER (default 10000) set V and M.
+VILLAGES=${LUMBUNG_BENCH_VILLAGES:-100}
+PER=${LUMBUNG_BENCH_PER:-10000}
+for v in "$VILLAGES" "$PER"; do
+	case $v in '' | *[!0-9]*)
+		echo "bench: LUMBUNG_BENCH_VILLAGES and LUMBUNG_BENCH_PER must be positive integers" >&2
+		exit 2 ;;
+	esac
+done
+for b in lumbung-agg lumbung-bench-sync; do
+	if [ ! -x "$BUILD/$b" ]; then
+		echo "bench: $BUILD/$b is missing; build it first (make binaries)" >&2
+		exit 1
+	fi
+done
+if ! "$BUILD/lumbung-bench-sync" --n "$N" --villages "$VILLAGES" --per "$PER" --bindir "$BUILD" \
+	${LUMBUNG_BENCH_DIR:+--dir "$LUMBUNG_BENCH_DIR"} --markdown "$OUT"; then
+	echo "bench: lumbung-bench-sync failed; $OUT has no sync section" >&2
+	exit 1
+fi
 echo "bench: wrote $OUT"
