@@ -28,7 +28,9 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(SAN) -D_DEFAULT_SOURCE $
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) \
-	$(filter-out sync/%_cli.c,$(wildcard sync/*.c))
+	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) \
+	$(filter-out tools/audit/%_cli.c,$(wildcard tools/audit/*.c))
+AUDIT_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/audit/*_cli.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC := $(wildcard node/cli*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -36,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench \
-	$(BUILD)/lumbung-bench-sync
+	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit)
 
 .PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
 
@@ -69,6 +71,9 @@ $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-agg: $(BUILD)/obj/sync/agg_cli.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/lumbung-audit: $(AUDIT_CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-gen: $(BUILD)/obj/tools/gen.o $(BUILD)/liblumbung.a
@@ -105,7 +110,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(wildcard $(BUILD)/lumbung-audit) $(DESTDIR)$(PREFIX)/bin/
 
 fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)

@@ -532,16 +532,14 @@ lb_err lb_node_head(struct lb_node *n, uint64_t seq, uint8_t **head, size_t *len
 	return e;
 }
 
-lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
-                   struct lb_diag *d)
+lb_err lb_node_log_raw(struct lb_node *n, uint64_t from, uint64_t to, lb_raw_cb cb, void *ctx,
+                       struct lb_diag *d)
 {
-	uint8_t kseq[8], hash[LB_HASH_BYTES];
+	uint8_t kseq[8];
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	struct lb_entry e;
-	lb_err err = LB_OK;
-	int rc;
+	int rc, stop = 0;
 
 	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
@@ -549,23 +547,49 @@ lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
 		mdb_txn_abort(txn);
 		return lb_mdb_fail(d, rc, "reading the log");
 	}
-	lb_be64_put(kseq, since ? since : 1);
+	lb_be64_put(kseq, from ? from : 1);
 	k = (MDB_val){8, kseq};
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((err = lb_entry_decode(&e, v.mv_data, v.mv_size, d))) {
-			lb_diag_prefix(d, "seq %llu",
-			               (unsigned long long)(k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0));
-			err = LB_ECORRUPT;
+		uint64_t seq = k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0;
+		if (to && seq > to)
 			break;
-		}
-		lb_hash(hash, v.mv_data, v.mv_size);
-		if (cb(ctx, &e, hash, v.mv_data, v.mv_size))
-			break;
+		stop = cb(ctx, seq, v.mv_data, v.mv_size);
 	}
-	if (!err && rc != 0 && rc != MDB_NOTFOUND)
-		err = lb_mdb_fail(d, rc, "reading the log");
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	return err;
+	if (rc != 0 && rc != MDB_NOTFOUND && !stop)
+		return lb_mdb_fail(d, rc, "reading the log");
+	return LB_OK;
+}
+
+struct log_ctx {
+	lb_entry_cb cb;
+	void *ctx;
+	lb_err err;
+	struct lb_diag *d;
+};
+
+static int log_decoded(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
+{
+	struct log_ctx *l = ctx;
+	uint8_t hash[LB_HASH_BYTES];
+	struct lb_entry e;
+
+	if ((l->err = lb_entry_decode(&e, raw, len, l->d))) {
+		lb_diag_prefix(l->d, "seq %llu", (unsigned long long)seq);
+		l->err = LB_ECORRUPT;
+		return 1;
+	}
+	lb_hash(hash, raw, len);
+	return l->cb(l->ctx, &e, hash, raw, len);
+}
+
+lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
+                   struct lb_diag *d)
+{
+	struct log_ctx l = {cb, ctx, LB_OK, d};
+	lb_err e = lb_node_log_raw(n, since, 0, log_decoded, &l, d);
+
+	return e ? e : l.err;
 }

@@ -166,6 +166,13 @@ typedef int (*lb_entry_cb)(void *ctx, const struct lb_entry *e, const uint8_t ha
 lb_err lb_node_log(struct lb_node *n, uint64_t since, lb_entry_cb cb, void *ctx,
                    struct lb_diag *d);
 
+/* The stored bytes of entries from..to (to 0: to the end), in order, in one
+ * read transaction, neither decoded nor hashed (for sending them on).  raw
+ * is borrowed for the call; cb returns non-zero to stop. */
+typedef int (*lb_raw_cb)(void *ctx, uint64_t seq, const uint8_t *raw, size_t len);
+lb_err lb_node_log_raw(struct lb_node *n, uint64_t from, uint64_t to, lb_raw_cb cb, void *ctx,
+                       struct lb_diag *d);
+
 struct lb_verify_report {
 	uint64_t entries;  /* entries checked */
 	uint64_t heads;    /* signed heads checked */

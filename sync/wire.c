@@ -115,7 +115,9 @@ lb_err lb_wire_decode(struct lb_changeset *cs, const void *buf, size_t len, stru
 			            (unsigned long long)seq, (unsigned long long)(cs->first_seq + i));
 			goto fail;
 		}
-		if ((e = lb_mp_skip(&r, true, d)))
+		/* bounds only: canonical form and UTF-8 are checked once, by
+		 * lb_entry_decode in lb_wire_rebuild, before anything is stored */
+		if ((e = lb_mp_skip(&r, false, d)))
 			goto fail;
 		cs->e[i] = at.p;
 		cs->elen[i] = (size_t)(r.p - at.p);
