@@ -310,14 +310,37 @@ out:
 	return rc;
 }
 
-static int print_remote(void *ctx, const struct lb_remote *r)
+/* Remotes are collected first: the receipt lookups need their own read
+ * transaction, and LMDB allows one per thread. */
+#define REMOTES_SHOWN 64
+struct remotes {
+	struct lb_remote r[REMOTES_SHOWN];
+	size_t n;
+};
+
+static int collect_remote(void *ctx, const struct lb_remote *r)
+{
+	struct remotes *rs = ctx;
+	if (rs->n < REMOTES_SHOWN)
+		rs->r[rs->n++] = *r;
+	return 0;
+}
+
+/* One line per remote, with how far its receipts say it holds our log. */
+static void print_remote(struct lb_node *n, const struct lb_remote *r)
 {
 	char hex[2 * LB_PK_BYTES + 1] = "(key unknown)";
-	(void)ctx;
-	if (r->has_key)
+	uint64_t seq = 0, count = 0;
+
+	if (r->has_key) {
 		lb_hex(hex, r->key, LB_PK_BYTES);
-	printf("%-12s %s  %s\n", r->name, r->url, hex);
-	return 0;
+		lb_node_receipt_last(n, r->key, &seq, &count, NULL);
+	}
+	printf("%-12s %s  %s", r->name, r->url, hex);
+	if (count)
+		printf("  receipts up to seq %llu (%llu kept)", (unsigned long long)seq,
+		       (unsigned long long)count);
+	printf("\n");
 }
 
 static int cmd_remote(struct lb_cli_args *a)
@@ -355,8 +378,17 @@ static int cmd_remote(struct lb_cli_args *a)
 	} else if (!strcmp(sub, "rm")) {
 		if (!(e = lb_remote_del(n, a->pos[1], &d)))
 			printf("removed remote %s\n", a->pos[1]);
-	} else if (!(e = lb_remote_list(n, print_remote, NULL, &count, &d)) && !count) {
-		printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
+	} else {
+		struct remotes *rs = calloc(1, sizeof *rs);
+		if (!rs)
+			e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		else if (!(e = lb_remote_list(n, collect_remote, rs, &count, &d))) {
+			for (size_t i = 0; i < rs->n; i++)
+				print_remote(n, &rs->r[i]);
+			if (!count)
+				printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
+		}
+		free(rs);
 	}
 	lb_node_close(n);
 	return e ? lb_cli_die("remote", e, &d) : 0;

@@ -69,6 +69,8 @@ if [ "${r:-0}" -eq "${n:-x}" ]; then ok "one receipt checked and kept per change
 
 expect_exit 0 "a second push is a no-op" lb push -d "$T/v1"
 contains "$T/out" "up to date" "and says it is up to date"
+lb remote ls -d "$T/v2" >"$T/out"
+contains "$T/out" "receipts up to seq 600 ($n kept)" "remote ls shows how far the kept receipts reach"
 
 # several pushers of the same village at once: exactly once, no error
 "$GEN" --village 33.24.01.2001 --count 300 --seed 4 | lb put -d "$T/v1" --batch >/dev/null 2>&1
