@@ -22,6 +22,7 @@
 #include "../schema/err.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "archive.h"
 #include "body.h"
 #include "csvio.h"
 #include "hlc.h"
@@ -51,6 +52,7 @@ static int cmd_verify(struct lb_cli_args *a);
 static int cmd_import(struct lb_cli_args *a);
 static int cmd_export(struct lb_cli_args *a);
 static int cmd_schema(struct lb_cli_args *a);
+static int cmd_export_log(struct lb_cli_args *a);
 
 static const struct lb_cli_cmd cmds[] = {
 	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]",
@@ -81,6 +83,12 @@ static const struct lb_cli_cmd cmds[] = {
 	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
 	 "=\"...\" so Excel keeps all 16 digits.", cmd_export, false},
+	{"export-log", "export-log -d DIR > FILE.lla",
+	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
+	 "every entry, every signed head and the aggregators' receipts, exactly the\n"
+	 "signed bytes, for an auditor to check with lumbung-audit.  A consistent\n"
+	 "snapshot, also while others write.  Binary: redirect it to a file.", cmd_export_log,
+	 false},
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
@@ -1161,6 +1169,25 @@ static int cmd_export(struct lb_cli_args *a)
 		e = lb_node_scan(n, a->pos[0], export_cb, &x, &d);
 	if (!e)
 		e = x.e;
+	lb_node_close(n);
+	return e ? lb_cli_die(a->cmd, e, &d) : 0;
+}
+
+/* ---- export-log -------------------------------------------------------------- */
+
+static int cmd_export_log(struct lb_cli_args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	lb_err e;
+
+	if (a->npos)
+		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
+	if (isatty(STDOUT_FILENO))
+		return lb_cli_usage_error(a->cmd, "a log archive is binary: redirect it to a file");
+	if ((e = lb_cli_open_node(a, 1, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	e = lb_node_export_log(n, stdout, &d);
 	lb_node_close(n);
 	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }

@@ -13,6 +13,7 @@
 
 #include <lmdb.h>
 
+#include "../node/archive.h"
 #include "../node/hlc.h"
 #include "../node/lmdb_err.h"
 #include "../node/merkle.h"
@@ -30,6 +31,7 @@ struct lb_agg {
 	MDB_dbi meta, enroll, origins, replica, heads, view, forks;
 	char region[16];
 	struct lb_key key;
+	bool read_only; /* lb_agg_open_ro: no key, no writes */
 };
 
 static void be64_put(uint8_t *p, uint64_t v)
@@ -70,9 +72,11 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 	unsigned f = create ? MDB_CREATE : 0;
 	int rc, dead;
 
+	/* read-only handles open the environment MDB_RDONLY too, so not even
+	 * a bug of ours could write through one */
 	if ((rc = mdb_env_create(&a->env)) || (rc = mdb_env_set_maxdbs(a->env, 16)) ||
 	    (rc = mdb_env_set_mapsize(a->env, (size_t)4 << 30)) ||
-	    (rc = mdb_env_open(a->env, dir, 0, 0600)))
+	    (rc = mdb_env_open(a->env, dir, a->read_only ? MDB_RDONLY : 0, 0600)))
 		return lb_mdb_fail(d, rc, dir);
 	mdb_reader_check(a->env, &dead);
 	if ((rc = txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
@@ -147,7 +151,7 @@ out:
 	return e;
 }
 
-lb_err lb_agg_open(struct lb_agg **out, const char *dir, struct lb_diag *d)
+static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, struct lb_diag *d)
 {
 	struct lb_agg *a = calloc(1, sizeof *a);
 	char *sec = join(dir, "agg.key"), *data = join(dir, "data.mdb");
@@ -167,7 +171,8 @@ lb_err lb_agg_open(struct lb_agg **out, const char *dir, struct lb_diag *d)
 		            dir, dir);
 		goto fail;
 	}
-	if ((e = lb_key_load(sec, &a->key, d)) || (e = open_env(a, dir, false, d)))
+	a->read_only = read_only;
+	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)))
 		goto fail;
 	if ((rc = txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");
@@ -194,6 +199,23 @@ fail:
 	return e;
 }
 
+lb_err lb_agg_open(struct lb_agg **out, const char *dir, struct lb_diag *d)
+{
+	return agg_open(out, dir, false, d);
+}
+
+lb_err lb_agg_open_ro(struct lb_agg **out, const char *dir, struct lb_diag *d)
+{
+	return agg_open(out, dir, true, d);
+}
+
+/* Write calls on a read-only handle: a caller's mistake, said plainly. */
+static lb_err refuse_read_only(const char *what, struct lb_diag *d)
+{
+	return lb_fail(d, LB_EINVAL, "%s: this aggregator was opened read-only (for auditing)",
+	               what);
+}
+
 static void short_hex(char out[17], const uint8_t *pk)
 {
 	lb_hex(out, pk, 8);
@@ -209,6 +231,8 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 	lb_err e = LB_OK;
 	int rc;
 
+	if (a->read_only)
+		return refuse_read_only("enrolling", d);
 	if (lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
 	if (!lb_region_contains(a->region, village))
@@ -242,6 +266,8 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	char hx[17];
 	int rc;
 
+	if (a->read_only)
+		return refuse_read_only("revoking", d);
 	if ((rc = txn_begin(a, 0, &txn)))
 		return lb_mdb_fail(d, rc, "revoking");
 	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
@@ -642,6 +668,8 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	int rc;
 
 	memset(r, 0, sizeof *r);
+	if (a->read_only)
+		return refuse_read_only("ingesting", d);
 	if ((e = lb_wire_decode(&cs, body, len, d)))
 		return e;
 	lb_mp_buf_init(&eb);
@@ -808,5 +836,201 @@ out:
 		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
 	lb_mp_buf_free(&eb);
 	lb_changeset_free(&cs);
+	return e;
+}
+
+/* ---- log archives (node/archive.h, docs/FORMAT.md §9) -------------------- */
+
+static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin *o,
+                             struct lb_diag *d)
+{
+	struct lb_lla_header h = {.source = "aggregator"};
+
+	memcpy(h.village, o->village, sizeof h.village);
+	memcpy(h.origin, o->origin, LB_PK_BYTES);
+	return lb_lla_write_header(w, &h, d);
+}
+
+lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
+                         struct lb_diag *d)
+{
+	struct lb_lla_writer w;
+	struct lb_agg_origin o;
+	uint8_t key[RKEY_LEN], hkey[RKEY_LEN];
+	MDB_txn *txn;
+	MDB_cursor *rep = NULL, *heads = NULL;
+	MDB_val k = {RKEY_LEN, key}, v, hk = {RKEY_LEN, hkey}, hv;
+	uint64_t seq = 0, hseq = 0;
+	lb_err e;
+	int rc, hrc;
+
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	lb_lla_writer_init(&w, out);
+	/* a revoked origin's history is exported too: an auditor wants it most */
+	if ((e = read_origin(a, txn, origin, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, a->replica, &rep)) ||
+	    (rc = mdb_cursor_open(txn, a->heads, &heads))) {
+		e = lb_mdb_fail(d, rc, "reading the replica");
+		goto out;
+	}
+	rkey(key, origin, 1);
+	rkey(hkey, origin, 1);
+	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
+	if (hrc == 0 && !key_of(&hk, origin))
+		hrc = MDB_NOTFOUND;
+	/* the replica and its heads side by side, both keyed origin || seq */
+	for (rc = mdb_cursor_get(rep, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, origin);
+	     rc = mdb_cursor_get(rep, &k, &v, MDB_NEXT)) {
+		seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+		if (seq > o.seq)
+			break; /* cannot happen: entries and state move in one txn */
+		if ((e = lb_lla_write_entry(&w, v.mv_data, v.mv_size, d))) {
+			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+		if (hrc != 0)
+			continue;
+		hseq = be64_get((const uint8_t *)hk.mv_data + LB_PK_BYTES);
+		if (hseq < seq) {
+			e = lb_fail(d, LB_ECORRUPT, "the stored head at seq %llu covers no replica entry",
+			            (unsigned long long)hseq);
+			goto out;
+		}
+		if (hseq != seq)
+			continue;
+		if ((e = lb_lla_write_head(&w, hv.mv_data, hv.mv_size, d))) {
+			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+		hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
+		if (hrc == 0 && !key_of(&hk, origin))
+			hrc = MDB_NOTFOUND;
+	}
+	if ((rc && rc != MDB_NOTFOUND) || (hrc && hrc != MDB_NOTFOUND)) {
+		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
+		goto out;
+	}
+	if (w.count.entries != o.seq) {
+		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
+		            "says %llu", (unsigned long long)w.count.entries,
+		            (unsigned long long)o.seq);
+		goto out;
+	}
+	e = lb_lla_write_trailer(&w, d);
+out:
+	if (heads)
+		mdb_cursor_close(heads);
+	if (rep)
+		mdb_cursor_close(rep);
+	mdb_txn_abort(txn);
+	lb_lla_writer_free(&w);
+	return e;
+}
+
+#define FORK_LIST_MAX 4 /* origins named in the "which one?" message */
+
+/* With no origin given: the one origin holding fork evidence. */
+static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK_BYTES],
+                            struct lb_diag *d)
+{
+	uint8_t seen[FORK_LIST_MAX][LB_PK_BYTES], last[LB_PK_BYTES];
+	size_t n = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, a->forks, &c)))
+		return lb_mdb_fail(d, rc, "reading the fork evidence");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != RKEY_LEN)
+			continue;
+		if (n && !memcmp(k.mv_data, last, LB_PK_BYTES))
+			continue; /* keys sort by origin: one origin's forks are one run */
+		memcpy(last, k.mv_data, LB_PK_BYTES);
+		if (n < FORK_LIST_MAX)
+			memcpy(seen[n], last, LB_PK_BYTES);
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return lb_mdb_fail(d, rc, "reading the fork evidence");
+	if (n == 0)
+		return lb_fail(d, LB_ENOTFOUND, "this aggregator holds no fork evidence");
+	if (n > 1) {
+		char msg[LB_DIAG_MAX], hx[2 * LB_PK_BYTES + 1];
+		size_t len = (size_t)snprintf(msg, sizeof msg, "fork evidence is held for %zu origins; "
+		                              "name one:", n);
+		for (size_t i = 0; i < n && i < FORK_LIST_MAX && len < sizeof msg; i++) {
+			lb_hex(hx, seen[i], LB_PK_BYTES);
+			len += (size_t)snprintf(msg + len, sizeof msg - len, " %s", hx);
+		}
+		if (n > FORK_LIST_MAX && len < sizeof msg)
+			snprintf(msg + len, sizeof msg - len, " and %zu more", n - FORK_LIST_MAX);
+		return lb_fail(d, LB_EINVAL, "%s", msg);
+	}
+	memcpy(origin, seen[0], LB_PK_BYTES);
+	return LB_OK;
+}
+
+lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
+                           struct lb_diag *d)
+{
+	struct lb_lla_writer w;
+	struct lb_agg_origin o;
+	uint8_t who[LB_PK_BYTES], key[RKEY_LEN];
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k = {RKEY_LEN, key}, v;
+	lb_err e;
+	int rc;
+
+	if (count)
+		*count = 0;
+	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	lb_lla_writer_init(&w, out);
+	if (origin)
+		memcpy(who, origin, LB_PK_BYTES);
+	else if ((e = forked_origin(a, txn, who, d)))
+		goto out;
+	if ((e = read_origin(a, txn, who, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, a->forks, &c))) {
+		e = lb_mdb_fail(d, rc, "reading the fork evidence");
+		goto out;
+	}
+	rkey(key, who, 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, who);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		/* evidence: u32 BE length of ours || ours || theirs (keep_fork) */
+		const uint8_t *p = v.mv_data;
+		uint64_t seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+		size_t olen = v.mv_size >= 4 ? (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		                                       (size_t)p[2] << 8 | p[3]
+		                             : 0;
+		if (v.mv_size < 4 || olen == 0 || olen >= v.mv_size - 4) {
+			e = lb_fail(d, LB_ECORRUPT, "the fork evidence at seq %llu is damaged",
+			            (unsigned long long)seq);
+			goto out;
+		}
+		if ((e = lb_lla_write_fork(&w, p + 4, olen, p + 4 + olen, v.mv_size - 4 - olen, d))) {
+			lb_diag_prefix(d, "fork at seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+	}
+	if (rc && rc != MDB_NOTFOUND) {
+		e = lb_mdb_fail(d, rc, "reading the fork evidence");
+		goto out;
+	}
+	if (!(e = lb_lla_write_trailer(&w, d)) && count)
+		*count = (size_t)w.count.forks;
+out:
+	if (c)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	lb_lla_writer_free(&w);
 	return e;
 }

@@ -11,7 +11,9 @@
  *   replica   origin || seq (8)   -> stored entry, byte for byte the village's
  *   heads     origin || seq (8)   -> stored signed head
  *   view      village NUL type NUL id -> origin (32) || seq (8)   (live records)
- *   forks     origin || seq (8)   -> our head || their head (evidence)
+ *   forks     origin || seq (8)   -> ours length (u32 BE) || our head ||
+ *                                    their head (evidence; seq: the first
+ *                                    entry that differs)
  *
  * Ingest (lb_agg_ingest) checks, before anything is stored: the change set
  * decodes (bounded); the origin is enrolled, not revoked, and speaks for
@@ -32,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../node/head.h"
 #include "../node/key.h"
@@ -47,6 +50,15 @@ lb_err lb_agg_init(const char *dir, const char *region, uint8_t pk[LB_PK_BYTES],
 /* Open; loads the key (refused if readable by others).  Close with
  * lb_agg_close. */
 lb_err lb_agg_open(struct lb_agg **out, const char *dir, struct lb_diag *d);
+
+/* Open for reading only, as an auditor does: the secret key file is not
+ * read or checked (it may be missing or unreadable), and the environment
+ * is opened MDB_RDONLY (the directory must still allow LMDB's lock file).
+ * Every read call works; lb_agg_enroll, lb_agg_revoke and lb_agg_ingest
+ * fail with LB_EINVAL and change nothing.  Errors as lb_agg_open, without
+ * the key's.  Close with lb_agg_close. */
+lb_err lb_agg_open_ro(struct lb_agg **out, const char *dir, struct lb_diag *d);
+
 void lb_agg_close(struct lb_agg *a);
 
 /* Enrol origin as the key of village (inside the region; a key speaks for
@@ -130,6 +142,43 @@ struct lb_agg_result {
  * kept. */
 lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
                      struct lb_diag *d);
+
+/*
+ * Log archives (node/archive.h, docs/FORMAT.md §9): what the aggregator
+ * holds, in the file format an auditor checks without trusting it.  Both
+ * read one transaction (a consistent snapshot while ingest runs), work on
+ * a read-only handle, keep one frame in memory whatever the log's size,
+ * and on error leave a partial archive without a trailer on out (the
+ * caller removes it).  Errors from the archive writer: LB_EIO (a full
+ * disk ...), LB_ENOMEM.
+ */
+
+/* The replica of origin as an archive on out: header (source "aggregator",
+ * the village the origin is enrolled for), every entry 1..seq byte for
+ * byte as the village signed it, each stored head right after the entry
+ * it covers (the aggregator keeps the head that ended each change set, so
+ * usually fewer heads than the village's own archive has), trailer
+ * (receipts 0, forks 0: the aggregator does not keep the receipts it
+ * signs, and forks go to lb_agg_export_forks).  A revoked origin is
+ * exported too.  LB_EUNKNOWN_ORIGIN when origin is not enrolled;
+ * LB_ECORRUPT when the replica and the origin's state disagree; LB_ESTORE. */
+lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
+                         struct lb_diag *d);
+
+/* The fork evidence held for one origin as an archive on out: header
+ * (source "aggregator"), one [4, ours, theirs] frame per proven fork in
+ * order of the first differing seq, trailer (forks = that count; entries,
+ * heads, receipts 0).  An archive names one origin, so one file holds the
+ * forks of one origin:
+ *   origin given  that origin (LB_EUNKNOWN_ORIGIN if not enrolled); an
+ *                 origin without forks gives a valid archive with 0 forks;
+ *   origin NULL   the one origin that has fork evidence; LB_ENOTFOUND
+ *                 when none has, LB_EINVAL when several have (the message
+ *                 lists them in hex, up to four) — nothing is written then.
+ * *count (may be NULL) gets the number of fork frames written (0 on error).
+ * LB_ECORRUPT for damaged evidence; LB_ESTORE. */
+lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
+                           struct lb_diag *d);
 
 /* A receipt is the aggregator's signature over the canonical array
  *   [ "lumbung-receipt", 1, origin, seq, hash, tree_root, received_at_ms ]
