@@ -506,6 +506,7 @@ struct ingest {
 	struct lb_agg *a;
 	MDB_txn *txn;
 	const char *village;
+	struct pending *pv;
 };
 
 static size_t view_key(uint8_t *k, const char *village, const struct lb_entry *e)
@@ -521,6 +522,125 @@ static size_t view_key(uint8_t *k, const char *village, const struct lb_entry *e
 	return n + e->id_len;
 }
 
+/*
+ * View changes of one change set are collected here and applied in key
+ * order after every entry has been checked: random record ids put one by
+ * one cost a B-tree descent into a cold page each; sorted, consecutive puts
+ * land on the pages just touched.  References made inside the change set
+ * are answered from here first, so order of entries still matters as it
+ * does in the village.
+ */
+struct pv_item {
+	const uint8_t *key; /* set just before sorting (the arena may move before) */
+	uint32_t off, len;  /* key in arena */
+	uint32_t order;    /* position in the change set: the last one wins */
+	uint8_t val[RKEY_LEN];
+	bool put;
+};
+
+struct pending {
+	struct pv_item *it;
+	size_t n, cap;
+	uint32_t *slot; /* open addressing: index + 1, 0 empty */
+	size_t nslot;
+	struct lb_mp_buf arena;
+};
+
+static uint64_t pv_hash(const uint8_t *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+static struct pv_item *pv_find(struct pending *p, const uint8_t *k, size_t n, size_t *at)
+{
+	size_t i = (size_t)pv_hash(k, n) & (p->nslot - 1);
+	for (;; i = (i + 1) & (p->nslot - 1)) {
+		struct pv_item *it;
+		if (!p->slot[i]) {
+			*at = i;
+			return NULL;
+		}
+		it = &p->it[p->slot[i] - 1];
+		if (it->len == n && !memcmp(p->arena.sb.data + it->off, k, n)) {
+			*at = i;
+			return it;
+		}
+	}
+}
+
+static bool pv_init(struct pending *p, size_t n)
+{
+	memset(p, 0, sizeof *p);
+	p->nslot = 16;
+	while (p->nslot < 2 * n + 2)
+		p->nslot *= 2;
+	lb_mp_buf_init(&p->arena);
+	p->cap = n ? n : 1;
+	p->it = malloc(p->cap * sizeof *p->it);
+	p->slot = calloc(p->nslot, sizeof *p->slot);
+	return p->it && p->slot;
+}
+
+static void pv_free(struct pending *p)
+{
+	free(p->it);
+	free(p->slot);
+	lb_mp_buf_free(&p->arena);
+}
+
+/* Record that key now is put (val) or deleted. */
+static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t val[RKEY_LEN],
+                   bool put)
+{
+	size_t at;
+	struct pv_item *it = pv_find(p, k, n, &at);
+
+	if (!it) {
+		if (p->n == p->cap)
+			return false; /* sized for the change set: cannot happen */
+		it = &p->it[p->n];
+		it->off = (uint32_t)p->arena.sb.size;
+		it->len = (uint32_t)n;
+		lb_mp_put_raw(&p->arena, k, n);
+		if (p->arena.oom)
+			return false;
+		p->slot[at] = (uint32_t)++p->n;
+	}
+	it->order = (uint32_t)p->n;
+	it->put = put;
+	memcpy(it->val, val, RKEY_LEN);
+	return true;
+}
+
+static int pv_cmp(const void *a, const void *b)
+{
+	const struct pv_item *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Apply in key order (items are unique per key). */
+static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		p->it[i].key = (const uint8_t *)p->arena.sb.data + p->it[i].off;
+	qsort(p->it, p->n, sizeof *p->it, pv_cmp);
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
+		MDB_val v = {RKEY_LEN, p->it[i].val};
+		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return rc;
+}
+
 /* References resolve in the village's own part of the consolidated view. */
 static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 {
@@ -532,6 +652,12 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 	if (e.type_len > LB_TYPE_MAX || id_len > LB_ID_MAX)
 		return false;
 	key = (MDB_val){view_key(k, in->village, &e), k};
+	if (in->pv) {
+		size_t at;
+		const struct pv_item *it = pv_find(in->pv, k, key.mv_size, &at);
+		if (it)
+			return it->put;
+	}
 	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
 }
 
@@ -661,6 +787,7 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	struct lb_head h;
 	struct lb_mp_buf eb;
 	struct ingest in = {.a = a};
+	struct pending pv = {0};
 	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
@@ -670,6 +797,7 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	memset(r, 0, sizeof *r);
 	if (a->read_only)
 		return refuse_read_only("ingesting", d);
+	lb_mp_buf_init(&pv.arena);
 	if ((e = lb_wire_decode(&cs, body, len, d)))
 		return e;
 	lb_mp_buf_init(&eb);
@@ -723,6 +851,11 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	}
 	in.txn = txn;
 	in.village = cs.village;
+	if (!pv_init(&pv, cs.n)) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	in.pv = &pv;
 	for (size_t i = 0; i < cs.n; i++) {
 		struct lb_entry en;
 		uint64_t seq = cs.first_seq + i;
@@ -770,12 +903,9 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 			e = lb_mdb_fail(d, rc, "storing the replica");
 			goto out;
 		}
-		k = (MDB_val){view_key(vk, cs.village, &en), vk};
 		rkey(vval, cs.origin, seq);
-		v = (MDB_val){RKEY_LEN, vval};
-		rc = en.op == LB_OP_PUT ? mdb_put(txn, a->view, &k, &v, 0) : mdb_del(txn, a->view, &k, NULL);
-		if (rc && rc != MDB_NOTFOUND) {
-			e = lb_mdb_fail(d, rc, "updating the consolidated view");
+		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT)) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
 		lb_merkle_append(&m, hash);
@@ -784,6 +914,10 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	}
 	if (memcmp(prev, h.hash, LB_HASH_BYTES) != 0) {
 		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
+		goto out;
+	}
+	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
+		e = lb_mdb_fail(d, rc, "updating the consolidated view");
 		goto out;
 	}
 	if (fork_seq) {
@@ -834,6 +968,7 @@ out:
 		mdb_txn_abort(txn);
 	if (e == LB_EFORK)
 		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
+	pv_free(&pv);
 	lb_mp_buf_free(&eb);
 	lb_changeset_free(&cs);
 	return e;
