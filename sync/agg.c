@@ -5,6 +5,7 @@
 #include "agg.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ struct lb_agg {
 	char region[16];
 	struct lb_key key;
 	bool read_only; /* lb_agg_open_ro: no key, no writes */
+	/* Held shared by every transaction and exclusively to resize the map,
+	 * which LMDB allows only while this process has no transaction open. */
+	pthread_rwlock_t map_lock;
 };
 
 static void be64_put(uint8_t *p, uint64_t v)
@@ -57,13 +61,75 @@ static char *join(const char *dir, const char *file)
 	return p;
 }
 
+/* Set the map size (0: adopt another process's growth) with no
+ * transaction of ours open. */
+static int resize_map(struct lb_agg *a, size_t size)
+{
+	int rc;
+	pthread_rwlock_wrlock(&a->map_lock);
+	rc = mdb_env_set_mapsize(a->env, size);
+	pthread_rwlock_unlock(&a->map_lock);
+	return rc;
+}
+
+/* Every transaction goes through these three, so resize_map can wait for
+ * all of them to end.  Returns LMDB codes. */
 static int txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(a->env, NULL, flags, txn);
-	for (int i = 0; rc == MDB_MAP_RESIZED && i < 1000; i++)
-		if ((rc = mdb_env_set_mapsize(a->env, 0)) == 0)
-			rc = mdb_txn_begin(a->env, NULL, flags, txn);
+	int rc;
+
+	for (int i = 0; i < 1000; i++) {
+		pthread_rwlock_rdlock(&a->map_lock);
+		rc = mdb_txn_begin(a->env, NULL, flags, txn);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&a->map_lock);
+		if (rc != MDB_MAP_RESIZED || (rc = resize_map(a, 0)))
+			return rc;
+	}
+	return MDB_MAP_RESIZED;
+}
+
+static int txn_commit(struct lb_agg *a, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+	pthread_rwlock_unlock(&a->map_lock);
 	return rc;
+}
+
+static void txn_abort(struct lb_agg *a, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&a->map_lock);
+}
+
+/* One put, then commit; the transaction ends either way. */
+static int put_commit(struct lb_agg *a, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+	int rc = mdb_put(txn, dbi, k, v, 0);
+	if (rc) {
+		txn_abort(a, txn);
+		return rc;
+	}
+	return txn_commit(a, txn);
+}
+
+/* Double the map (MDB_MAP_FULL); other processes adopt it on their next
+ * transaction. */
+static int grow_map(struct lb_agg *a)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(a->env, &info);
+	return rc ? rc : resize_map(a, info.me_mapsize * 2);
+}
+
+/* 4 GiB to start; it doubles whenever an ingest finds it full.
+ * LUMBUNG_AGG_MAP_SIZE (bytes) starts it smaller: a testing knob. */
+static size_t initial_map_size(void)
+{
+	const char *v = getenv("LUMBUNG_AGG_MAP_SIZE");
+	size_t n = v ? (size_t)strtoull(v, NULL, 10) : 0;
+	return n ? n : (size_t)4 << 30;
 }
 
 static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb_diag *d)
@@ -75,7 +141,7 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 	/* read-only handles open the environment MDB_RDONLY too, so not even
 	 * a bug of ours could write through one */
 	if ((rc = mdb_env_create(&a->env)) || (rc = mdb_env_set_maxdbs(a->env, 16)) ||
-	    (rc = mdb_env_set_mapsize(a->env, (size_t)4 << 30)) ||
+	    (rc = mdb_env_set_mapsize(a->env, initial_map_size())) ||
 	    (rc = mdb_env_open(a->env, dir, a->read_only ? MDB_RDONLY : 0, 0600)))
 		return lb_mdb_fail(d, rc, dir);
 	mdb_reader_check(a->env, &dead);
@@ -88,14 +154,24 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 	    (rc = mdb_dbi_open(txn, "heads", f, &a->heads)) ||
 	    (rc = mdb_dbi_open(txn, "view", f, &a->view)) ||
 	    (rc = mdb_dbi_open(txn, "forks", f, &a->forks))) {
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 		return rc == MDB_NOTFOUND
 		               ? lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung aggregator", dir)
 		               : lb_mdb_fail(d, rc, "opening the aggregator databases");
 	}
-	if ((rc = mdb_txn_commit(txn)))
+	if ((rc = txn_commit(a, txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator databases");
 	return LB_OK;
+}
+
+static struct lb_agg *agg_new(void)
+{
+	struct lb_agg *a = calloc(1, sizeof *a);
+	if (a && pthread_rwlock_init(&a->map_lock, NULL)) {
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
 void lb_agg_close(struct lb_agg *a)
@@ -105,6 +181,7 @@ void lb_agg_close(struct lb_agg *a)
 	if (a->env)
 		mdb_env_close(a->env);
 	lb_key_wipe(&a->key);
+	pthread_rwlock_destroy(&a->map_lock);
 	free(a);
 }
 
@@ -126,7 +203,7 @@ lb_err lb_agg_init(const char *dir, const char *region, uint8_t pk[LB_PK_BYTES],
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return lb_fail(d, LB_EIO, "%s: %s", dir, strerror(errno));
 	if (!(sec = join(dir, "agg.key")) || !(pub = join(dir, "agg.pub")) ||
-	    !(data = join(dir, "data.mdb")) || !(a = calloc(1, sizeof *a))) {
+	    !(data = join(dir, "data.mdb")) || !(a = agg_new())) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -141,7 +218,7 @@ lb_err lb_agg_init(const char *dir, const char *region, uint8_t pk[LB_PK_BYTES],
 		goto out;
 	}
 	v = (MDB_val){strlen(region), (void *)region};
-	if ((rc = mdb_put(txn, a->meta, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+	if ((rc = put_commit(a, txn, a->meta, &k, &v)))
 		e = lb_mdb_fail(d, rc, "initialising");
 out:
 	lb_agg_close(a);
@@ -153,7 +230,7 @@ out:
 
 static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, struct lb_diag *d)
 {
-	struct lb_agg *a = calloc(1, sizeof *a);
+	struct lb_agg *a = agg_new();
 	char *sec = join(dir, "agg.key"), *data = join(dir, "data.mdb");
 	MDB_txn *txn;
 	MDB_val k = {6, "region"}, v;
@@ -183,7 +260,7 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 		memcpy(a->region, v.mv_data, v.mv_size);
 		a->region[v.mv_size] = '\0';
 	}
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	if (rc) {
 		e = lb_fail(d, LB_ECORRUPT, "%s: aggregator region missing", dir);
 		goto fail;
@@ -250,11 +327,11 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 	memcpy(val, village, LB_VILLAGE_LEN);
 	val[LB_VILLAGE_LEN] = 0;
 	v = (MDB_val){ENROLL_LEN, val};
-	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+	if ((rc = put_commit(a, txn, a->enroll, &k, &v)))
 		return lb_mdb_fail(d, rc, "enrolling");
 	return LB_OK;
 out:
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	return e;
 }
 
@@ -271,14 +348,14 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	if ((rc = txn_begin(a, 0, &txn)))
 		return lb_mdb_fail(d, rc, "revoking");
 	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 		short_hex(hx, origin);
 		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "key %s... is not enrolled", hx);
 	}
 	memcpy(val, v.mv_data, ENROLL_LEN);
 	val[LB_VILLAGE_LEN] = 1;
 	v = (MDB_val){ENROLL_LEN, val};
-	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)) || (rc = mdb_txn_commit(txn)))
+	if ((rc = put_commit(a, txn, a->enroll, &k, &v)))
 		return lb_mdb_fail(d, rc, "revoking");
 	return LB_OK;
 }
@@ -383,7 +460,7 @@ lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 		return lb_mdb_fail(d, rc, "reading");
 	if (!(e = read_origin(a, txn, origin, o, NULL, d)) && (rc = count_held(a, txn, o)))
 		e = lb_mdb_fail(d, rc, "reading the replica");
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	return e;
 }
 
@@ -398,7 +475,7 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
 	if ((rc = mdb_cursor_open(txn, a->enroll, &c))) {
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 		return lb_mdb_fail(d, rc, "reading");
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !e;
@@ -418,7 +495,7 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 	if (!e && rc && rc != MDB_NOTFOUND)
 		e = lb_mdb_fail(d, rc, "reading the enrolments");
 	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	return e;
 }
 
@@ -460,7 +537,7 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
 	if ((rc = mdb_cursor_open(txn, a->view, &c))) {
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 		return lb_mdb_fail(d, rc, "reading the consolidated view");
 	}
 	if (village) {
@@ -496,7 +573,7 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 	if (!e && count)
 		cb(ctx, vil, type, count);
 	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	return e;
 }
 
@@ -770,16 +847,18 @@ static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint6
 	o.forks++;
 	if (mdb_put(txn, a->forks, &k, &v, 0) || write_origin(a, txn, &o, &m))
 		goto out;
-	mdb_txn_commit(txn);
+	txn_commit(a, txn);
 	txn = NULL;
 out:
 	if (txn)
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 	free(buf);
 }
 
-lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
-                     struct lb_diag *d)
+/* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
+ * caller can grow a full map and try again. */
+static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
+                          struct lb_agg_result *r, int *mdbrc, struct lb_diag *d)
 {
 	struct lb_changeset cs;
 	struct lb_agg_origin o;
@@ -900,6 +979,7 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 		}
 		v = (MDB_val){eb.sb.size, eb.sb.data};
 		if ((rc = mdb_put(txn, a->replica, &k, &v, 0))) {
+			*mdbrc = rc;
 			e = lb_mdb_fail(d, rc, "storing the replica");
 			goto out;
 		}
@@ -917,6 +997,7 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 		goto out;
 	}
 	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
+		*mdbrc = rc;
 		e = lb_mdb_fail(d, rc, "updating the consolidated view");
 		goto out;
 	}
@@ -937,6 +1018,7 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 		}
 		rkey(key, cs.origin, last);
 		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
+			*mdbrc = rc;
 			e = lb_mdb_fail(d, rc, "storing the signed head");
 			goto out;
 		}
@@ -945,12 +1027,18 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	} else
 		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
 	o.last_seen_ms = lb_hlc_wall_ms();
-	if ((rc = write_origin(a, txn, &o, &m)) || (rc = mdb_txn_commit(txn))) {
-		txn = NULL;
+	if ((rc = write_origin(a, txn, &o, &m))) {
+		*mdbrc = rc;
+		e = lb_mdb_fail(d, rc, "storing the origin's state");
+		goto out;
+	}
+	rc = txn_commit(a, txn);
+	txn = NULL;
+	if (rc) {
+		*mdbrc = rc;
 		e = lb_mdb_fail(d, rc, "committing");
 		goto out;
 	}
-	txn = NULL;
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
 	{
@@ -965,13 +1053,26 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 	}
 out:
 	if (txn)
-		mdb_txn_abort(txn);
+		txn_abort(a, txn);
 	if (e == LB_EFORK)
 		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
 	pv_free(&pv);
 	lb_mp_buf_free(&eb);
 	lb_changeset_free(&cs);
 	return e;
+}
+
+#define MAX_GROWTHS 12
+
+lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
+                     struct lb_diag *d)
+{
+	for (int growths = 0;; growths++) {
+		int mdbrc = 0;
+		lb_err e = ingest_once(a, body, len, r, &mdbrc, d);
+		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a))
+			return e;
+	}
 }
 
 /* ---- log archives (node/archive.h, docs/FORMAT.md §9) -------------------- */
@@ -1059,7 +1160,7 @@ out:
 		mdb_cursor_close(heads);
 	if (rep)
 		mdb_cursor_close(rep);
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	lb_lla_writer_free(&w);
 	return e;
 }
@@ -1165,7 +1266,7 @@ lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, s
 out:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	txn_abort(a, txn);
 	lb_lla_writer_free(&w);
 	return e;
 }

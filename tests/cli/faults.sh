@@ -108,4 +108,31 @@ for delay in 0.2 0.5 0.9; do
 done
 unproxy
 stop_agg
+
+# --- a full map grows under concurrent pushes ---------------------------------
+# An aggregator started with a 256 KiB map must double it many times while
+# three villages push at once; nothing is refused and nothing lost.
+A="$T/agg-small"
+AK=$(agg init -d "$A" --region 33.24)
+LUMBUNG_AGG_MAP_SIZE=262144 start_agg "$A"
+for i in 1 2 3; do
+	lb init -d "$T/g$i" --village 33.24.01.200$i >/dev/null 2>&1
+	"$GEN" --village 33.24.01.200$i --count 2000 --seed $((20 + i)) >"$T/g.jsonl"
+	lb put -d "$T/g$i" --batch "$T/g.jsonl" >/dev/null 2>&1
+	agg enroll -d "$A" --village 33.24.01.200$i --key "$(origin "$T/g$i")" >/dev/null
+done
+for i in 1 2 3; do
+	lb push -d "$T/g$i" --to "$URL" --key "$AK" --max-bytes 32k >"$T/g$i.out" 2>&1 &
+	eval "gp$i=\$!"
+done
+for i in 1 2 3; do
+	eval "wait \$gp$i"
+	rc=$?
+	[ $rc -eq 0 ] && ok "push $i into a growing map exits 0" || fail "push $i into a growing map: exit $rc: $(tail -2 "$T/g$i.out")"
+	same_as_agg "$T/g$i" "village $i is held exactly after the map grew"
+done
+size=$(stat -c %s "$A/data.mdb")
+[ "$size" -gt 1048576 ] && ok "the map grew from 256 KiB (data file now $size bytes)" ||
+	fail "data file is only $size bytes"
+stop_agg
 done_testing
