@@ -315,26 +315,27 @@ out:
 	return e;
 }
 
+struct one_hash {
+	uint8_t *hash;
+	bool found;
+};
+
+static int hash_one(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
+{
+	struct one_hash *h = ctx;
+	(void)seq;
+	lb_hash(h->hash, raw, len);
+	h->found = true;
+	return 1;
+}
+
 lb_err lb_node_entry_hash(struct lb_node *n, uint64_t seq, uint8_t hash[LB_HASH_BYTES],
                           struct lb_diag *d)
 {
-	uint8_t kb[8];
-	MDB_txn *txn;
-	MDB_val k = {8, kb}, v;
-	lb_err e = LB_OK;
-	int rc;
+	struct one_hash h = {hash, false};
+	lb_err e = seq ? lb_node_log_raw(n, seq, seq, hash_one, &h, d) : LB_OK;
 
-	lb_be64_put(kb, seq);
-	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading the log");
-	rc = mdb_get(txn, n->log, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		e = lb_fail(d, LB_ENOTFOUND, "no entry %llu in this node's log",
-		            (unsigned long long)seq);
-	else if (rc)
-		e = lb_mdb_fail(d, rc, "reading the log");
-	else
-		lb_hash(hash, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
+	if (!e && !h.found)
+		e = lb_fail(d, LB_ENOTFOUND, "no entry %llu in this node's log", (unsigned long long)seq);
 	return e;
 }
