@@ -1,0 +1,170 @@
+/*
+ * audit.h — checking a village's history without trusting anyone: the
+ * streaming verifier of log archives (.lla, node/archive.h) and the
+ * history of one record, read from the same archive.
+ *
+ * What lb_audit_verify checks, frame by frame, in one pass:
+ *
+ *   header    first frame; a desa code; the signer is the origin it names,
+ *             or the key the caller expects (then they must be equal)
+ *   entries   each decodes canonically; seq is the previous one + 1 from
+ *             1 (continuity); prev is the hash of the entry before
+ *             (BLAKE2b-256 recomputed over the exact bytes); timestamps
+ *             strictly increase; the body satisfies the schema version the
+ *             entry names (lb_schema_validate without references: whether
+ *             a referenced record was live needs the replayed state, which
+ *             a streaming auditor does not keep)
+ *   heads     each right after the entry it covers; signed by the signer;
+ *             for the header's village; its hash, Merkle root (RFC 9162,
+ *             rebuilt from every entry hash so far) and ts equal what the
+ *             entries give; the last entry is covered by a head
+ *   receipts  right after the head of the seq they acknowledge; signed by
+ *             the aggregator key they carry (lb_receipt_open); for the
+ *             signer, that seq, its hash and Merkle root
+ *   forks     both heads signed by the signer, for the header's village and
+ *             the same seq, with different hashes: proof that the village
+ *             signed two histories at that seq.  Two signed heads of
+ *             different seqs prove nothing by themselves (the shorter history
+ *             may be a prefix of the longer one): such evidence fails
+ *   trailer   present (else the file was cut short), last, and its counts
+ *             equal what was read
+ *
+ * A failure stops the pass and names the first bad seq (r->bad_seq) and the
+ * frame (r->bad_frame, counted from 1 = the header).  When a prev link breaks
+ * between seq k-1 and k the verifier looks one frame ahead, as node/verify.c
+ * does: if entry k still chains to what follows, k is intact and k-1 was
+ * altered.
+ *
+ * Memory is bounded whatever the archive's size: frames are checked in
+ * batches of at most LB_AUDIT_BATCH_FRAMES frames / LB_AUDIT_BATCH_BYTES
+ * bytes, with at most 2 * threads + 2 batches in flight.  With threads > 0
+ * the per-frame work that does not depend on order (decoding, entry and
+ * Merkle leaf hashes, schema validation, signature checks) runs on worker
+ * threads, and the calling thread applies the ordered checks (chain, seq,
+ * time, Merkle tree, counts) in file order, so the result, bad seq and
+ * message are the same for every thread count.
+ *
+ * Thread safety: lb_audit_verify starts and joins its own threads and
+ * keeps no global state; lb_schema_builtin_init and sodium_init must have
+ * been called first (from main).
+ */
+#ifndef LB_AUDIT_H
+#define LB_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../../node/archive.h"
+#include "../../node/entry.h"
+#include "../../node/head.h"
+#include "../../schema/err.h"
+#include "../../sync/agg.h"
+
+#define LB_AUDIT_BATCH_FRAMES 4096
+#define LB_AUDIT_BATCH_BYTES (2u << 20)
+#define LB_AUDIT_THREADS_MAX 16
+
+/* Called in file order once a frame passed its own checks (the entry
+ * decodes, chains to the one before, has its schema; the head or receipt
+ * verifies).  A later frame can still show it was altered (an entry whose
+ * hash the next prev does not match), and the verification then fails:
+ * act on what the hooks saw only once lb_audit_verify returned LB_OK.
+ * Pointers are borrowed for the call.  Returning an error stops the
+ * verification with that error (message in d). */
+struct lb_audit_hooks {
+	lb_err (*entry)(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+	                struct lb_diag *d);
+	lb_err (*head)(void *ctx, const struct lb_head *h, struct lb_diag *d);
+	lb_err (*receipt)(void *ctx, const uint8_t agg_key[LB_PK_BYTES],
+	                  const struct lb_receipt *rc, struct lb_diag *d);
+	lb_err (*fork)(void *ctx, const struct lb_head *ours, const struct lb_head *theirs,
+	               struct lb_diag *d);
+	void *ctx;
+};
+
+struct lb_audit_opts {
+	const uint8_t *key; /* the expected signer (LB_PK_BYTES), or NULL: the header's origin */
+	unsigned threads;   /* worker threads (0: all work in the calling thread) */
+	struct lb_audit_hooks hooks;
+};
+
+/* What was read and checked; valid after lb_audit_verify returns, also on
+ * error (then it describes everything before the failure). */
+struct lb_audit_report {
+	bool have_header;
+	struct lb_lla_header header;
+	bool key_given;                 /* the signer was pinned by opts.key */
+	uint8_t signer[LB_PK_BYTES];    /* valid when have_header */
+	uint64_t frames;                /* frames read, the header and trailer included */
+	uint64_t entries, heads, receipts, forks;
+	uint64_t last_seq;              /* seq of the last entry, 0 for none */
+	uint8_t last_hash[LB_HASH_BYTES];
+	uint8_t root[LB_HASH_BYTES];    /* Merkle root over entries 1..last_seq */
+	uint64_t first_ts, last_ts;     /* of the first and last entry */
+	uint64_t last_head_seq;         /* 0 for none */
+	uint32_t schema_min, schema_max; /* schema versions the entries name (0: no entries) */
+	bool trailer;                   /* the trailer was read and matched */
+	uint64_t fork_seq;              /* seq of the first proven fork (forks > 0) */
+	uint64_t bad_seq;               /* first bad seq, 0 if the failure is not an entry's */
+	uint64_t bad_frame;             /* frame of the failure (from 1), 0 if none */
+};
+
+/* Verify the archive read from in (from its first byte; need not be
+ * seekable: a pipe is fine).  LB_OK when every check above holds.  Errors:
+ * LB_ECORRUPT (chain, seq, time, Merkle root, counts, order, a cut file),
+ * LB_ESIG (a signature, or a head signed by another key than the signer),
+ * LB_EMALFORMED / LB_ETOOBIG (bytes that do not decode), LB_ESCHEMA (an
+ * entry breaking its schema), LB_EIO, LB_ENOMEM, or a hook's error; the
+ * message in d names the seq ("seq N: ...") or the frame ("frame N: ...").
+ * o may be NULL (no key, no threads, no hooks); r may be NULL. */
+lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_report *r,
+                       struct lb_diag *d);
+
+/* ---- history of one record ---------------------------------------------- */
+
+/* One entry for the record.  changes is a JSON object field -> {"old": v,
+ * "new": v}, "old"/"new" absent when the field was absent; for a put after
+ * nothing or a del every field appears.  Owned by the history. */
+struct lb_audit_change {
+	uint64_t seq, ts;
+	enum lb_op op;
+	uint32_t schema;
+	uint8_t hash[LB_HASH_BYTES];
+	json_t *changes;
+	bool covered;                   /* head_* valid (always, once verified) */
+	uint64_t head_seq;              /* the first signed head at or after seq */
+	uint8_t head_hash[LB_HASH_BYTES]; /* the entry hash that head signs */
+};
+
+struct lb_audit_history {
+	size_t n, cap;
+	struct lb_audit_change *c;      /* in seq order */
+	size_t pending;                 /* c[pending..n) wait for a covering head */
+	uint8_t *body;                  /* the record's body after c[n-1] (NULL: absent) */
+	size_t body_len;
+};
+
+/* Every change of record (type, id) in the archive read from in, while
+ * verifying the whole archive exactly as lb_audit_verify does (the history
+ * is only as good as the archive, so on any verification error h is
+ * emptied and that error is returned).  Memory: the archive is streamed;
+ * what is kept is this record's changes.  o->hooks must be empty (the
+ * history uses them).  Free h with lb_audit_history_free, also on error.
+ * Errors: those of lb_audit_verify, LB_EINVAL for a hook in o, LB_ENOMEM. */
+lb_err lb_audit_history(FILE *in, const char *type, const char *id, size_t id_len,
+                        const struct lb_audit_opts *o, struct lb_audit_history *h,
+                        struct lb_audit_report *r, struct lb_diag *d);
+void lb_audit_history_free(struct lb_audit_history *h);
+
+/* The JSON object of fields that differ between two canonical bodies
+ * (either may be NULL: absent), field -> {"old": v, "new": v} with the
+ * sides that exist, keys in bytewise order.  A new reference in *out;
+ * LB_EMALFORMED when a body is not a map, LB_ENOMEM. */
+lb_err lb_audit_body_diff(json_t **out, const uint8_t *old_body, size_t old_len,
+                          const uint8_t *new_body, size_t new_len, struct lb_diag *d);
+
+#endif

@@ -1,0 +1,767 @@
+/*
+ * verify.c — the streaming verifier of log archives (lb_audit_verify in
+ * audit.h).
+ *
+ * The archive is read once, in batches of consecutive frames.  Each frame's
+ * work splits in two:
+ *
+ *   independent  decode the entry, hash it (BLAKE2b-256) and its Merkle
+ *                leaf, validate its body against its own schema version;
+ *                open (decode + Ed25519-check) heads, receipts and fork
+ *                heads.  Needs nothing but the frame and the signer key.
+ *   ordered      seq continuity, the prev chain, rising time, the Merkle
+ *                frontier, heads against the entries before them, receipts
+ *                against the last head, the trailer's counts.  Needs the
+ *                state left by every earlier frame.
+ *
+ * The independent half is almost all of the CPU time (three hashes per
+ * entry, schema validation, one signature per head), so with worker
+ * threads the reading thread hands whole batches to a pool and applies the
+ * ordered half to finished batches strictly in file order.  A batch holds
+ * copies of its frames, so at most NRING batches are alive: memory is
+ * bounded by the batch limits, not by the archive.
+ *
+ * Failures keep the file's order.  A worker records, per frame, whether
+ * decoding or the schema failed (and the message of its batch's first
+ * failure); the ordered pass reports it when it reaches that frame, at the
+ * point node/verify.c would: decode errors before the chain checks, schema
+ * errors after them.  So the first failure in the file is the one reported,
+ * whatever the thread count.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "audit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../node/hlc.h"
+#include "../../node/merkle.h"
+#include "../../schema/schema.h"
+#include "../../schema/text.h"
+
+enum stage { ST_OK = 0, ST_DECODE, ST_SCHEMA };
+
+struct slot {
+	uint8_t kind;  /* enum lb_lla_kind */
+	uint8_t stage; /* enum stage, set by the worker */
+	uint32_t aoff, alen, boff, blen;
+	uint64_t frame;
+	union {
+		struct {
+			struct lb_entry e; /* borrows from the batch buffer */
+			uint8_t hash[LB_HASH_BYTES], leaf[LB_HASH_BYTES];
+		} ent;
+		struct lb_head head;
+		struct lb_receipt rc;
+		struct {
+			struct lb_head ours, theirs;
+		} fork;
+		struct lb_lla_trailer tr;
+	} u;
+};
+
+struct batch {
+	uint8_t *buf;
+	size_t len, cap;
+	struct slot *s;
+	size_t n;
+	bool done; /* the worker half has run (guarded by the pool mutex) */
+	/* The batch's first worker failure (err_at == n: none). */
+	size_t err_at;
+	lb_err err;
+	char msg[LB_DIAG_MAX];
+};
+
+struct verifier {
+	const struct lb_audit_opts *o;
+	struct lb_audit_report *r;
+	struct lb_diag *d;
+
+	/* ordered state */
+	uint8_t prev[LB_HASH_BYTES]; /* hash of entry r->last_seq (zeros for none) */
+	struct lb_merkle m;
+	bool trailer_seen;
+	bool blame;                  /* a prev link broke at blame_seq: decide on the next frame */
+	uint64_t blame_seq, blame_frame, last_entry_frame;
+	uint8_t blame_hash[LB_HASH_BYTES];
+
+	/* the batch ring and the pool (threads > 0) */
+	struct batch *ring;
+	unsigned nring;
+	uint64_t submitted, taken, consumed;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	bool stop;
+	pthread_t th[LB_AUDIT_THREADS_MAX];
+	unsigned nth;
+};
+
+/* ---- the independent half (any thread) ----------------------------------- */
+
+/* Same rule as node/verify.c: the entry against the schema version it
+ * names; references are not checked (that needs the replayed state). */
+static lb_err check_schema(const struct lb_entry *e, struct lb_diag *d)
+{
+	const struct lb_schema *sch = lb_schema_get(e->schema);
+	char type[LB_TYPE_MAX + 1];
+	lb_err err;
+
+	if (!sch)
+		return lb_fail(d, LB_ESCHEMA,
+		               "seq %llu: written under schema version %u, which this lumbung does not "
+		               "know (newest known: %u); upgrade lumbung",
+		               (unsigned long long)e->seq, e->schema, lb_schema_latest());
+	memcpy(type, e->type, e->type_len);
+	type[e->type_len] = '\0';
+	if (e->op == LB_OP_DEL)
+		err = lb_schema_type(sch, type) ? LB_OK
+		                                : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type);
+	else
+		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, NULL, d);
+	if (err)
+		lb_diag_prefix(d, "seq %llu: %s %.*s (schema version %u)", (unsigned long long)e->seq,
+		               type, (int)e->id_len, e->id, e->schema);
+	return err;
+}
+
+static void work_slot(const struct verifier *v, struct batch *b, size_t i)
+{
+	struct slot *s = &b->s[i];
+	const uint8_t *a = b->buf + s->aoff, *bb = b->buf + s->boff;
+	const uint8_t *signer = v->r->signer;
+	struct lb_diag d = {0};
+	enum stage st = ST_OK;
+	lb_err e = LB_OK;
+
+	switch (s->kind) {
+	case LB_LLA_ENTRY:
+		lb_hash(s->u.ent.hash, a, s->alen);
+		lb_merkle_leaf(s->u.ent.leaf, s->u.ent.hash);
+		if ((e = lb_entry_decode(&s->u.ent.e, a, s->alen, &d)))
+			st = ST_DECODE;
+		else if ((e = check_schema(&s->u.ent.e, &d)))
+			st = ST_SCHEMA;
+		break;
+	case LB_LLA_HEAD:
+		if ((e = lb_head_open(&s->u.head, a, s->alen, signer, &d)))
+			st = ST_DECODE;
+		break;
+	case LB_LLA_RECEIPT:
+		if (s->alen != LB_PK_BYTES)
+			e = lb_fail(&d, LB_EMALFORMED, "the aggregator key is %u bytes, not %d", s->alen,
+			            LB_PK_BYTES);
+		else
+			e = lb_receipt_open(&s->u.rc, bb, s->blen, a, &d);
+		if (e)
+			st = ST_DECODE;
+		break;
+	case LB_LLA_FORK:
+		if ((e = lb_head_open(&s->u.fork.ours, a, s->alen, signer, &d)))
+			lb_diag_prefix(&d, "first head");
+		else if ((e = lb_head_open(&s->u.fork.theirs, bb, s->blen, signer, &d)))
+			lb_diag_prefix(&d, "second head");
+		if (e)
+			st = ST_DECODE;
+		break;
+	default:
+		break;
+	}
+	s->stage = (uint8_t)st;
+	if (st != ST_OK && b->err_at == b->n) {
+		b->err_at = i;
+		b->err = e;
+		memcpy(b->msg, d.msg, sizeof b->msg);
+	}
+}
+
+static void work_batch(const struct verifier *v, struct batch *b)
+{
+	b->err_at = b->n;
+	for (size_t i = 0; i < b->n; i++)
+		work_slot(v, b, i);
+}
+
+static void *worker(void *arg)
+{
+	struct verifier *v = arg;
+
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		struct batch *b;
+		while (!v->stop && v->taken == v->submitted)
+			pthread_cond_wait(&v->work, &v->mu);
+		if (v->stop)
+			break;
+		b = &v->ring[v->taken++ % v->nring];
+		pthread_mutex_unlock(&v->mu);
+		work_batch(v, b);
+		pthread_mutex_lock(&v->mu);
+		b->done = true;
+		pthread_cond_broadcast(&v->done);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+/* ---- the ordered half (the calling thread) --------------------------------- */
+
+/* Fail at entry seq (also the frame) with a message "seq N: why". */
+static lb_err bad_seq(struct verifier *v, const struct slot *s, uint64_t seq, lb_err code,
+                      const char *why)
+{
+	v->r->bad_seq = seq;
+	v->r->bad_frame = s ? s->frame : 0;
+	return lb_fail(v->d, code, "seq %llu: %s", (unsigned long long)seq, why);
+}
+
+/* A worker's failure at slot s, prefixed as the frame kind needs. */
+static lb_err worker_fail(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_diag *d = v->d;
+	lb_err e = b->err;
+
+	v->r->bad_frame = s->frame;
+	if (d) {
+		d->code = e;
+		memcpy(d->msg, b->msg, sizeof d->msg);
+	}
+	switch (s->kind) {
+	case LB_LLA_ENTRY:
+		v->r->bad_seq = v->r->last_seq + 1;
+		if (s->stage == ST_SCHEMA)
+			return e; /* check_schema's message already starts "seq N: " */
+		lb_diag_prefix(d, "seq %llu: entry does not decode (altered or damaged)",
+		               (unsigned long long)v->r->last_seq + 1);
+		if (d)
+			d->code = LB_ECORRUPT;
+		return LB_ECORRUPT;
+	case LB_LLA_HEAD:
+		v->r->bad_seq = v->r->last_seq;
+		lb_diag_prefix(d, "seq %llu: signed head", (unsigned long long)v->r->last_seq);
+		return e;
+	case LB_LLA_RECEIPT:
+		v->r->bad_seq = v->r->last_seq;
+		lb_diag_prefix(d, "seq %llu: receipt", (unsigned long long)v->r->last_seq);
+		return e;
+	default:
+		lb_diag_prefix(d, "frame %llu: fork evidence", (unsigned long long)s->frame);
+		return e;
+	}
+}
+
+/* RFC 9162 append with a leaf hash computed by a worker (lb_merkle_append
+ * would hash the leaf again): the same carry as node/merkle.c. */
+static void merkle_push_leaf(struct lb_merkle *m, const uint8_t leaf[LB_HASH_BYTES])
+{
+	uint8_t h[LB_HASH_BYTES];
+	int i = 0;
+
+	memcpy(h, leaf, LB_HASH_BYTES);
+	while (m->size & (1ULL << i)) {
+		lb_merkle_node(h, m->level[i], h);
+		i++;
+	}
+	memcpy(m->level[i], h, LB_HASH_BYTES);
+	m->size++;
+}
+
+/* A prev link broke at v->blame_seq; next is the frame after that entry
+ * (NULL at the end of the archive).  If the entry still chains forward, it
+ * is intact and the one before it was altered. */
+static lb_err blame(struct verifier *v, const struct slot *next)
+{
+	bool forward = false;
+	uint64_t k = v->blame_seq;
+	lb_err e;
+
+	if (next && next->kind == LB_LLA_HEAD && next->stage == ST_OK && next->u.head.seq == k)
+		forward = memcmp(next->u.head.hash, v->blame_hash, LB_HASH_BYTES) == 0;
+	else if (next && next->kind == LB_LLA_ENTRY && next->stage != ST_DECODE &&
+	         next->u.ent.e.seq == k + 1)
+		forward = memcmp(next->u.ent.e.prev, v->blame_hash, LB_HASH_BYTES) == 0;
+	if (forward && k > 1) {
+		e = bad_seq(v, NULL, k - 1, LB_ECORRUPT,
+		            "entry was altered: its hash no longer matches the prev of the next entry");
+		v->r->bad_frame = v->last_entry_frame;
+		return e;
+	}
+	e = bad_seq(v, NULL, k, LB_ECORRUPT, "prev does not match the hash of the entry before it");
+	v->r->bad_frame = v->blame_frame;
+	return e;
+}
+
+static lb_err take_entry(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_entry *e = &s->u.ent.e;
+	uint64_t expect = r->last_seq + 1;
+	lb_err err;
+
+	if (s->stage == ST_DECODE)
+		return worker_fail(v, b, s);
+	if (e->seq != expect) {
+		v->r->bad_seq = expect;
+		v->r->bad_frame = s->frame;
+		if (!memcmp(e->prev, v->prev, LB_HASH_BYTES))
+			return lb_fail(v->d, LB_ECORRUPT,
+			               "seq %llu: entry says it is seq %llu but chains right after seq %llu "
+			               "(its seq field was altered)",
+			               (unsigned long long)expect, (unsigned long long)e->seq,
+			               (unsigned long long)r->last_seq);
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: entry is missing or out of order (after seq %llu comes an "
+		               "entry for seq %llu)",
+		               (unsigned long long)expect, (unsigned long long)r->last_seq,
+		               (unsigned long long)e->seq);
+	}
+	if (memcmp(e->prev, v->prev, LB_HASH_BYTES) != 0) {
+		v->blame = true;
+		v->blame_seq = e->seq;
+		v->blame_frame = s->frame;
+		memcpy(v->blame_hash, s->u.ent.hash, LB_HASH_BYTES);
+		return LB_OK; /* decided by the next frame */
+	}
+	if (s->stage == ST_SCHEMA)
+		return worker_fail(v, b, s);
+	if (r->entries && e->ts <= r->last_ts)
+		return bad_seq(v, s, e->seq, LB_ECORRUPT, "timestamp is not after the previous entry's");
+	if (!r->entries) {
+		r->first_ts = e->ts;
+		r->schema_min = r->schema_max = e->schema;
+	}
+	if (e->schema < r->schema_min)
+		r->schema_min = e->schema;
+	if (e->schema > r->schema_max)
+		r->schema_max = e->schema;
+	r->last_ts = e->ts;
+	r->last_seq = e->seq;
+	memcpy(v->prev, s->u.ent.hash, LB_HASH_BYTES);
+	merkle_push_leaf(&v->m, s->u.ent.leaf);
+	r->entries++;
+	v->last_entry_frame = s->frame;
+	if (v->o->hooks.entry && (err = v->o->hooks.entry(v->o->hooks.ctx, e, s->u.ent.hash, v->d))) {
+		r->bad_seq = e->seq;
+		r->bad_frame = s->frame;
+		return err;
+	}
+	return LB_OK;
+}
+
+static lb_err take_head(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_head *h = &s->u.head;
+	uint8_t root[LB_HASH_BYTES];
+	lb_err err;
+
+	if (s->stage != ST_OK)
+		return worker_fail(v, b, s);
+	if (h->seq > r->last_seq) {
+		r->bad_seq = r->last_seq + 1;
+		r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: entry is missing (a signed head for seq %llu follows entry "
+		               "%llu)",
+		               (unsigned long long)r->last_seq + 1, (unsigned long long)h->seq,
+		               (unsigned long long)r->last_seq);
+	}
+	if (h->seq == 0 || h->seq < r->last_seq)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT,
+		               "signed head out of place (heads follow the entry they cover)");
+	if (h->seq == r->last_head_seq)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT, "a second signed head for the same seq");
+	if (strcmp(h->village, r->header.village) != 0)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT,
+		               "signed head names another village than the archive");
+	if (memcmp(h->hash, v->prev, LB_HASH_BYTES) != 0)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT,
+		               "entry hash does not match its signed head (entry altered)");
+	lb_merkle_root(&v->m, root);
+	if (memcmp(h->root, root, LB_HASH_BYTES) != 0)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT,
+		               "Merkle root in the signed head does not match the entries");
+	if (h->ts != r->last_ts)
+		return bad_seq(v, s, h->seq, LB_ECORRUPT,
+		               "signed head's time is not the time of the entry it covers");
+	r->heads++;
+	r->last_head_seq = h->seq;
+	if (v->o->hooks.head && (err = v->o->hooks.head(v->o->hooks.ctx, h, v->d))) {
+		r->bad_frame = s->frame;
+		return err;
+	}
+	return LB_OK;
+}
+
+static lb_err take_receipt(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_receipt *rc = &s->u.rc;
+	uint8_t root[LB_HASH_BYTES];
+	char ak[2 * LB_PK_BYTES + 1];
+	lb_err err;
+
+	if (s->stage != ST_OK)
+		return worker_fail(v, b, s);
+	lb_hex(ak, b->buf + s->aoff, LB_PK_BYTES);
+	r->bad_seq = rc->seq;
+	r->bad_frame = s->frame;
+	if (memcmp(rc->origin, r->signer, LB_PK_BYTES) != 0)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: the receipt of aggregator %.16s is for another village key",
+		               (unsigned long long)rc->seq, ak);
+	if (r->last_head_seq == 0 || rc->seq != r->last_head_seq || rc->seq != r->last_seq)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: receipt of aggregator %.16s out of place (receipts follow the "
+		               "signed head of the seq they acknowledge; the last head here is seq "
+		               "%llu)",
+		               (unsigned long long)rc->seq, ak, (unsigned long long)r->last_head_seq);
+	if (memcmp(rc->hash, v->prev, LB_HASH_BYTES) != 0)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: aggregator %.16s acknowledged another hash for this seq",
+		               (unsigned long long)rc->seq, ak);
+	lb_merkle_root(&v->m, root);
+	if (memcmp(rc->root, root, LB_HASH_BYTES) != 0)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: aggregator %.16s acknowledged another Merkle root",
+		               (unsigned long long)rc->seq, ak);
+	r->bad_seq = 0;
+	r->bad_frame = 0;
+	r->receipts++;
+	if (v->o->hooks.receipt &&
+	    (err = v->o->hooks.receipt(v->o->hooks.ctx, b->buf + s->aoff, rc, v->d))) {
+		r->bad_frame = s->frame;
+		return err;
+	}
+	return LB_OK;
+}
+
+static lb_err take_fork(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_head *a = &s->u.fork.ours, *t = &s->u.fork.theirs;
+	lb_err err;
+
+	if (s->stage != ST_OK)
+		return worker_fail(v, b, s);
+	r->bad_frame = s->frame;
+	if (a->seq != t->seq)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: fork evidence: the heads are for seq %llu and %llu; signed "
+		               "heads of different seqs prove no fork by themselves",
+		               (unsigned long long)s->frame, (unsigned long long)a->seq,
+		               (unsigned long long)t->seq);
+	if (strcmp(a->village, r->header.village) != 0 || strcmp(t->village, r->header.village) != 0)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: fork evidence: a head names another village than the archive",
+		               (unsigned long long)s->frame);
+	if (memcmp(a->hash, t->hash, LB_HASH_BYTES) == 0)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: fork evidence: both heads sign the same hash at seq %llu (no "
+		               "fork)",
+		               (unsigned long long)s->frame, (unsigned long long)a->seq);
+	r->bad_frame = 0;
+	if (!r->forks)
+		r->fork_seq = a->seq;
+	r->forks++;
+	if (v->o->hooks.fork && (err = v->o->hooks.fork(v->o->hooks.ctx, a, t, v->d))) {
+		r->bad_frame = s->frame;
+		return err;
+	}
+	return LB_OK;
+}
+
+static lb_err take_trailer(struct verifier *v, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_lla_trailer *t = &s->u.tr;
+
+	if (r->last_seq && r->last_head_seq != r->last_seq)
+		return bad_seq(v, s, r->last_seq, LB_ECORRUPT,
+		               "entry is not covered by a signed head (appended without signing)");
+	r->bad_frame = s->frame;
+	if (t->entries != r->entries || t->heads != r->heads || t->receipts != r->receipts ||
+	    t->forks != r->forks)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: the trailer counts %llu entries, %llu heads, %llu receipts, "
+		               "%llu forks but the archive holds %llu, %llu, %llu, %llu",
+		               (unsigned long long)s->frame, (unsigned long long)t->entries,
+		               (unsigned long long)t->heads, (unsigned long long)t->receipts,
+		               (unsigned long long)t->forks, (unsigned long long)r->entries,
+		               (unsigned long long)r->heads, (unsigned long long)r->receipts,
+		               (unsigned long long)r->forks);
+	r->bad_frame = 0;
+	v->trailer_seen = true;
+	r->trailer = true;
+	return LB_OK;
+}
+
+static lb_err take_slot(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	if (v->blame)
+		return blame(v, s);
+	if (v->trailer_seen) {
+		v->r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: data after the trailer",
+		               (unsigned long long)s->frame);
+	}
+	switch (s->kind) {
+	case LB_LLA_ENTRY:
+		return take_entry(v, b, s);
+	case LB_LLA_HEAD:
+		return take_head(v, b, s);
+	case LB_LLA_RECEIPT:
+		return take_receipt(v, b, s);
+	case LB_LLA_FORK:
+		return take_fork(v, b, s);
+	case LB_LLA_TRAILER:
+		return take_trailer(v, s);
+	case LB_LLA_HEADER:
+		v->r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: a second header (archives joined?)",
+		               (unsigned long long)s->frame);
+	}
+	v->r->bad_frame = s->frame;
+	return lb_fail(v->d, LB_EMALFORMED, "frame %llu: unknown frame kind %u",
+	               (unsigned long long)s->frame, (unsigned)s->kind);
+}
+
+/* ---- batches and the pool ---------------------------------------------------- */
+
+static lb_err batch_add(struct batch *b, const struct lb_lla_frame *fr, uint64_t frame,
+                        struct lb_diag *d)
+{
+	struct slot *s = &b->s[b->n];
+	size_t need = b->len + fr->alen + fr->blen;
+
+	if (need > b->cap) {
+		size_t nc = b->cap ? b->cap : 64 * 1024;
+		uint8_t *nb;
+		while (nc < need)
+			nc *= 2;
+		if (!(nb = realloc(b->buf, nc)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		b->buf = nb;
+		b->cap = nc;
+	}
+	/* no memset: the worker fills the union for the kind it reads */
+	s->kind = (uint8_t)fr->kind;
+	s->stage = ST_OK;
+	s->frame = frame;
+	s->aoff = (uint32_t)b->len;
+	s->alen = (uint32_t)fr->alen;
+	if (fr->alen)
+		memcpy(b->buf + b->len, fr->a, fr->alen);
+	b->len += fr->alen;
+	s->boff = (uint32_t)b->len;
+	s->blen = (uint32_t)fr->blen;
+	if (fr->blen)
+		memcpy(b->buf + b->len, fr->b, fr->blen);
+	b->len += fr->blen;
+	if (fr->kind == LB_LLA_TRAILER)
+		s->u.tr = fr->trailer;
+	b->n++;
+	return LB_OK;
+}
+
+static void submit(struct verifier *v, struct batch *b)
+{
+	if (!v->nth) {
+		work_batch(v, b);
+		b->done = true;
+		v->submitted++;
+		return;
+	}
+	pthread_mutex_lock(&v->mu);
+	b->done = false;
+	v->submitted++;
+	pthread_cond_signal(&v->work);
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* Wait for the oldest batch in flight and apply the ordered checks to it. */
+static lb_err consume(struct verifier *v)
+{
+	struct batch *b = &v->ring[v->consumed % v->nring];
+	lb_err e = LB_OK;
+
+	if (v->nth) {
+		pthread_mutex_lock(&v->mu);
+		while (!b->done)
+			pthread_cond_wait(&v->done, &v->mu);
+		pthread_mutex_unlock(&v->mu);
+	}
+	for (size_t i = 0; i < b->n && !e; i++)
+		e = take_slot(v, b, &b->s[i]);
+	v->consumed++;
+	b->n = 0;
+	b->len = 0;
+	return e;
+}
+
+static void pool_stop(struct verifier *v)
+{
+	if (!v->nth)
+		return;
+	pthread_mutex_lock(&v->mu);
+	v->stop = true;
+	pthread_cond_broadcast(&v->work);
+	pthread_mutex_unlock(&v->mu);
+	for (unsigned i = 0; i < v->nth; i++)
+		pthread_join(v->th[i], NULL);
+	pthread_cond_destroy(&v->work);
+	pthread_cond_destroy(&v->done);
+	pthread_mutex_destroy(&v->mu);
+	v->nth = 0;
+}
+
+static lb_err pool_start(struct verifier *v, unsigned threads, struct lb_diag *d)
+{
+	if (threads > LB_AUDIT_THREADS_MAX)
+		threads = LB_AUDIT_THREADS_MAX;
+	v->nring = threads ? 2 * threads + 2 : 1;
+	if (!(v->ring = calloc(v->nring, sizeof *v->ring)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	for (unsigned i = 0; i < v->nring; i++)
+		if (!(v->ring[i].s = malloc(LB_AUDIT_BATCH_FRAMES * sizeof *v->ring[i].s)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+	if (!threads)
+		return LB_OK;
+	if (pthread_mutex_init(&v->mu, NULL) || pthread_cond_init(&v->work, NULL) ||
+	    pthread_cond_init(&v->done, NULL))
+		return lb_fail(d, LB_ENOMEM, "cannot create the verifier's locks");
+	for (unsigned i = 0; i < threads; i++) {
+		if (pthread_create(&v->th[i], NULL, worker, v)) {
+			pool_stop(v);
+			return lb_fail(d, LB_ENOMEM, "cannot start a verifier thread");
+		}
+		v->nth = i + 1;
+	}
+	return LB_OK;
+}
+
+static void ring_free(struct verifier *v)
+{
+	for (unsigned i = 0; v->ring && i < v->nring; i++) {
+		free(v->ring[i].buf);
+		free(v->ring[i].s);
+	}
+	free(v->ring);
+}
+
+/* ---- the pass ------------------------------------------------------------------ */
+
+static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
+{
+	struct lb_audit_report *r = v->r;
+	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1];
+
+	r->bad_frame = 1;
+	if (fr->kind != LB_LLA_HEADER)
+		return lb_fail(v->d, LB_EMALFORMED,
+		               "frame 1: the archive does not start with its header (frame kind %u)",
+		               (unsigned)fr->kind);
+	if (lb_region_level(fr->header.village) != LB_REGION_DESA)
+		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code",
+		               fr->header.village);
+	r->header = fr->header;
+	r->have_header = true;
+	memcpy(r->signer, fr->header.origin, LB_PK_BYTES);
+	if (v->o->key) {
+		r->key_given = true;
+		if (memcmp(v->o->key, fr->header.origin, LB_PK_BYTES) != 0) {
+			lb_hex(want, v->o->key, LB_PK_BYTES);
+			lb_hex(got, fr->header.origin, LB_PK_BYTES);
+			return lb_fail(v->d, LB_ESIG,
+			               "frame 1: the archive is the history of key %s, not of the expected "
+			               "key %s",
+			               got, want);
+		}
+	}
+	r->bad_frame = 0;
+	return LB_OK;
+}
+
+lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_report *r,
+                       struct lb_diag *d)
+{
+	static const struct lb_audit_opts none;
+	struct lb_audit_report tmp;
+	struct verifier v;
+	struct lb_lla_reader rd;
+	struct lb_lla_frame fr;
+	struct lb_diag rdiag = {0};
+	lb_err e, rerr = LB_OK;
+	bool eof = false;
+
+	memset(&v, 0, sizeof v);
+	v.o = o ? o : &none;
+	v.r = r ? r : &tmp;
+	v.d = d;
+	memset(v.r, 0, sizeof *v.r);
+	lb_merkle_init(&v.m);
+	if ((e = lb_lla_reader_open(&rd, in, d)))
+		goto out_reader;
+	if ((e = lb_lla_next(&rd, &fr, d))) {
+		if (e == LB_ENOTFOUND)
+			e = lb_fail(d, LB_ECORRUPT,
+			            "frame 1: the archive ends after its magic, without a header (the "
+			            "file was cut short)");
+		v.r->bad_frame = 1;
+		goto out_reader;
+	}
+	v.r->frames = 1;
+	if ((e = take_header(&v, &fr)))
+		goto out_reader;
+	if ((e = pool_start(&v, v.o->threads, d)))
+		goto out;
+
+	while (!e && !eof) {
+		struct batch *b;
+		if (v.submitted - v.consumed == v.nring && (e = consume(&v)))
+			break;
+		b = &v.ring[v.submitted % v.nring];
+		while (b->n < LB_AUDIT_BATCH_FRAMES && b->len < LB_AUDIT_BATCH_BYTES) {
+			rerr = lb_lla_next(&rd, &fr, &rdiag);
+			if (rerr) {
+				eof = true;
+				break;
+			}
+			v.r->frames++;
+			if ((e = batch_add(b, &fr, v.r->frames, d)))
+				break;
+		}
+		if (!e && b->n)
+			submit(&v, b);
+	}
+	while (!e && v.consumed < v.submitted)
+		e = consume(&v);
+	if (e)
+		goto out;
+	/* the end of the archive */
+	if (v.blame)
+		e = blame(&v, NULL);
+	else if (rerr != LB_ENOTFOUND) {
+		v.r->bad_frame = v.r->frames + 1;
+		if (d)
+			*d = rdiag;
+		if (v.r->last_seq)
+			lb_diag_prefix(d, "after seq %llu", (unsigned long long)v.r->last_seq);
+		e = rerr;
+	} else if (!v.trailer_seen) {
+		v.r->bad_frame = v.r->frames + 1;
+		e = lb_fail(d, LB_ECORRUPT,
+		            "frame %llu: the archive ends without its trailer after seq %llu (the file "
+		            "was cut short)",
+		            (unsigned long long)v.r->frames + 1, (unsigned long long)v.r->last_seq);
+	}
+out:
+	/* Stop the workers before anything they may still read is freed. */
+	pool_stop(&v);
+	ring_free(&v);
+out_reader:
+	memcpy(v.r->last_hash, v.prev, LB_HASH_BYTES);
+	lb_merkle_root(&v.m, v.r->root);
+	lb_lla_reader_close(&rd);
+	return e;
+}
