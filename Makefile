@@ -38,7 +38,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumbung-bench \
-	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit)
+	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
+	$(BUILD)/lumbung-bench-audit
 
 .PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
 
@@ -87,6 +88,9 @@ $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/lumbung-bench-audit: $(BUILD)/obj/tools/bench_audit.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblumbung.a
