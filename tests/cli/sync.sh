@@ -56,8 +56,19 @@ for v in v1 v2 v3; do
 	if [ $rc -eq 0 ]; then ok "concurrent push of $v exits 0"; else
 		fail "concurrent push of $v exits $rc: $(cat "$T/$v.push")"; fi
 done
-for v in v1 v2 v3; do
-	same_as_agg "$T/$v" "after the concurrent push, the aggregator holds $v's tip and head hash"
+for w in v1 v2 v3; do
+	same_as_agg "$T/$w" "after the concurrent push, the aggregator holds $w's tip and head hash"
+	expect_exit 0 "the aggregator's replica of $w verifies on its own (lumbung-audit, key pinned)" \
+		"$BUILD/lumbung-audit" verify -d "$A" --origin "$(origin "$T/$w")" --key "$(origin "$T/$w")"
+	"$BUILD/lumbung-audit" export -d "$A" --origin "$(origin "$T/$w")" >"$T/$w.agg.lla" 2>/dev/null
+	lb export-log -d "$T/$w" >"$T/$w.node.lla" 2>/dev/null
+	if python3 "$(dirname "$0")/../tools/llatool.py" dump "$T/$w.agg.lla" entry >"$T/a.txt" 2>&1 &&
+		python3 "$(dirname "$0")/../tools/llatool.py" dump "$T/$w.node.lla" entry >"$T/n.txt" 2>&1 &&
+		cmp -s "$T/a.txt" "$T/n.txt"; then
+		ok "the replica of $w is byte for byte the village's log"
+	else
+		fail "replica of $w differs from the village log: $(head -c 200 "$T/a.txt")"
+	fi
 done
 contains "$T/v2.push" "change sets" "push reports what it sent"
 n=$(grep -o 'in [0-9]* change sets' "$T/v2.push" | grep -o '[0-9]*')
