@@ -7,6 +7,7 @@
  */
 #include "text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 bool lb_utf8_valid(const char *str, size_t len)
@@ -15,10 +16,23 @@ bool lb_utf8_valid(const char *str, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
+		unsigned char c;
 		size_t n;
 		unsigned char lo = 0x80, hi = 0xBF;
 
+		/* fast path: eight bytes of ASCII without NUL at a time (most
+		 * village text); memcpy keeps the load aligned-safe */
+		while (len - i >= 8) {
+			uint64_t x;
+			memcpy(&x, s + i, 8);
+			if ((x & 0x8080808080808080ull) ||
+			    ((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c == 0)
 			return false;
 		if (c < 0x80) {
