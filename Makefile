@@ -87,10 +87,12 @@ $(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
 $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/liblumbung.a
+$(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/obj/tools/benchlib.o \
+	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/lumbung-bench-audit: $(BUILD)/obj/tools/bench_audit.o $(BUILD)/liblumbung.a
+$(BUILD)/lumbung-bench-audit: $(BUILD)/obj/tools/bench_audit.o $(BUILD)/obj/tools/benchlib.o \
+	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblumbung.a

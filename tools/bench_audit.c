@@ -55,6 +55,7 @@
 #include "../node/merkle.h"
 #include "../schema/schema.h"
 #include "audit/audit.h"
+#include "benchlib.h"
 #include "opt.h"
 
 #define PROG "lumbung-bench-audit"
@@ -64,169 +65,25 @@
 #define MAX_RUNS 15
 #define MiB(x) ((double)(x) / 1048576.0)
 
-static char tmp_root[PATH_MAX], lumbung[PATH_MAX], gen_bin[PATH_MAX], audit_bin[PATH_MAX];
-static bool keep_tmp;
-static pid_t kids[4];
-static size_t nkids;
-static volatile sig_atomic_t interrupted;
+static char lumbung[PATH_MAX], gen_bin[PATH_MAX], audit_bin[PATH_MAX];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) ? -1 : 0;
-}
 
-static void cleanup(void)
-{
-	for (size_t i = 0; i < nkids; i++) {
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-	}
-	nkids = 0;
-	if (tmp_root[0] && keep_tmp)
-		fprintf(stderr, PROG ": kept %s\n", tmp_root);
-	else if (tmp_root[0] && nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS))
-		fprintf(stderr, PROG ": warning: could not remove %s: %s\n", tmp_root,
-		        strerror(errno));
-	tmp_root[0] = '\0';
-}
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 /* One line on stderr, every child killed, the temporary tree removed, exit 1. */
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	cleanup();
-	exit(1);
-}
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
-static double cpu_s(const struct rusage *ru)
-{
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
-	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
-}
 
-static char *pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-	va_start(ap, fmt);
-	k = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (k < 0 || k >= PATH_MAX)
-		die("path too long under %s", tmp_root);
-	return buf;
-}
 
-static void first_line(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)cap, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-}
 
 /* ---- children ---------------------------------------------------------- */
 
 /* argv[0] with stdin from fd in (-1: /dev/null), stdout to fd out or the
  * file out_path (NULL: /dev/null), stderr to err_path. */
-static pid_t spawn(char *const argv[], int in, int out, const char *out_path, const char *err_path)
-{
-	pid_t pid;
 
-	fflush(NULL);
-	if (nkids == sizeof kids / sizeof kids[0])
-		die("too many children");
-	if ((pid = fork()) < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int i = in >= 0 ? in : open("/dev/null", O_RDONLY | O_CLOEXEC);
-		int o = out >= 0 ? out
-		                 : open(out_path ? out_path : "/dev/null",
-		                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int e = open(err_path ? err_path : "/dev/null",
-		             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (i < 0 || o < 0 || e < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(126);
-		execv(argv[0], argv);
-		dprintf(2, PROG ": cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	kids[nkids++] = pid;
-	return pid;
-}
 
-static void reap(pid_t pid, int *status, struct rusage *ru)
-{
-	while (wait4(pid, status, 0, ru) < 0) {
-		if (errno != EINTR)
-			die("wait4: %s", strerror(errno));
-		if (interrupted)
-			die("interrupted");
-	}
-	for (size_t i = 0; i < nkids; i++)
-		if (kids[i] == pid) {
-			kids[i] = kids[--nkids];
-			break;
-		}
-}
 
-static void check_status(const char *what, int status, const char *err_path)
-{
-	char msg[512];
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return;
-	first_line(err_path, msg, sizeof msg);
-	if (WIFSIGNALED(status))
-		die("%s was killed by signal %d%s%s", what, WTERMSIG(status), *msg ? ": " : "", msg);
-	die("%s exited with status %d%s%s", what, WEXITSTATUS(status), *msg ? ": " : "", msg);
-}
-
-static void run(char *const argv[], const char *out_path, const char *what)
-{
-	char err[PATH_MAX];
-	struct rusage ru;
-	int status;
-
-	pathf(err, "%s/last.err", tmp_root);
-	reap(spawn(argv, -1, -1, out_path, err), &status, &ru);
-	check_status(what, status, err);
-}
 
 /* The node: lumbung init, then lumbung-gen | lumbung put --batch -. */
 static void make_node(const char *dir, size_t n)
@@ -240,21 +97,21 @@ static void make_node(const char *dir, size_t n)
 	int fd[2], st;
 
 	snprintf(cnt, sizeof cnt, "%zu", n);
-	run(init, NULL, "lumbung init");
+	bench_run(init, NULL, "lumbung init");
 	if (pipe(fd) || fcntl(fd[0], F_SETFD, FD_CLOEXEC) || fcntl(fd[1], F_SETFD, FD_CLOEXEC))
-		die("pipe: %s", strerror(errno));
-	pathf(err, "%s.gen.err", dir);
-	g = spawn(gen, -1, fd[1], NULL, err);
-	pathf(err, "%s.put.err", dir);
-	p = spawn(put, fd[0], -1, NULL, err);
+		bench_die("pipe: %s", strerror(errno));
+	bench_pathf(err, "%s.gen.err", dir);
+	g = bench_spawn(gen, -1, fd[1], NULL, err);
+	bench_pathf(err, "%s.put.err", dir);
+	p = bench_spawn(put, fd[0], -1, NULL, err);
 	close(fd[0]);
 	close(fd[1]);
-	reap(g, &st, &ru);
-	pathf(err, "%s.gen.err", dir);
-	check_status("lumbung-gen", st, err);
-	reap(p, &st, &ru);
-	pathf(err, "%s.put.err", dir);
-	check_status("lumbung put --batch", st, err);
+	bench_reap(g, &st, &ru);
+	bench_pathf(err, "%s.gen.err", dir);
+	bench_check_status("lumbung-gen", st, err);
+	bench_reap(p, &st, &ru);
+	bench_pathf(err, "%s.put.err", dir);
+	bench_check_status("lumbung put --batch", st, err);
 }
 
 struct vrun {
@@ -293,31 +150,27 @@ static struct vrun verify_once(char *const argv[])
 	pid_t pid, got;
 	int st;
 
-	pathf(out, "%s/verify.out", tmp_root);
-	pathf(err, "%s/verify.err", tmp_root);
-	t0 = now();
-	pid = spawn(argv, -1, -1, out, err);
+	bench_pathf(out, "%s/verify.out", bench_tmp_root);
+	bench_pathf(err, "%s/verify.err", bench_tmp_root);
+	t0 = bench_now();
+	pid = bench_spawn(argv, -1, -1, out, err);
 	/* poll the memory split every 5 ms: ru_maxrss alone counts the pages of
 	 * a memory-mapped LMDB file (verify -d) like the heap */
 	while ((got = wait4(pid, &st, WNOHANG, &ru)) == 0) {
 		proc_rss(pid, &v.anon_kb, &v.file_kb);
 		nanosleep(&poll, NULL);
-		if (interrupted)
-			die("interrupted");
+		if (bench_interrupted)
+			bench_die("interrupted");
 	}
-	v.wall = now() - t0;
+	v.wall = bench_now() - t0;
 	if (got < 0)
-		die("wait4: %s", strerror(errno));
-	for (size_t i = 0; i < nkids; i++)
-		if (kids[i] == pid) {
-			kids[i] = kids[--nkids];
-			break;
-		}
-	check_status("lumbung-audit verify", st, err);
-	first_line(out, line, sizeof line);
+		bench_die("wait4: %s", strerror(errno));
+	bench_forget(pid);
+	bench_check_status("lumbung-audit verify", st, err);
+	bench_first_line(out, line, sizeof line);
 	if (strncmp(line, "verify: OK", 10) != 0)
-		die("lumbung-audit verify said \"%s\", not OK", line);
-	v.cpu = cpu_s(&ru);
+		bench_die("lumbung-audit verify said \"%s\", not OK", line);
+	v.cpu = bench_cpu_s(&ru);
 	v.maxrss_kb = ru.ru_maxrss;
 	return v;
 }
@@ -373,22 +226,22 @@ static void time_chunk(struct chunk *c, struct steps *s, struct lb_merkle *m)
 	char type[LB_TYPE_MAX + 1];
 	double t;
 
-	t = now();
+	t = bench_now();
 	for (size_t i = 0; i < c->n; i++)
 		crypto_generichash(h, LB_HASH_BYTES, c->buf + c->off[i], c->elen[i], NULL, 0);
-	s->hash += now() - t;
-	t = now();
+	s->hash += bench_now() - t;
+	t = bench_now();
 	for (size_t i = 0; i < c->n; i++) {
 		h[0] = (uint8_t)i;
 		lb_merkle_append(m, h);
 	}
-	s->merkle += now() - t;
-	t = now();
+	s->merkle += bench_now() - t;
+	t = bench_now();
 	for (size_t i = 0; i < c->n; i++)
 		if (lb_entry_decode(&e, c->buf + c->off[i], c->elen[i], NULL))
-			die("entry %zu of a chunk does not decode", i);
-	s->decode += now() - t;
-	t = now();
+			bench_die("entry %zu of a chunk does not decode", i);
+	s->decode += bench_now() - t;
+	t = bench_now();
 	for (size_t i = 0; i < c->n; i++) {
 		lb_entry_decode(&e, c->buf + c->off[i], c->elen[i], NULL);
 		if (e.op != LB_OP_PUT || !(sch = lb_schema_get(e.schema)))
@@ -396,14 +249,14 @@ static void time_chunk(struct chunk *c, struct steps *s, struct lb_merkle *m)
 		memcpy(type, e.type, e.type_len);
 		type[e.type_len] = '\0';
 		if (lb_schema_validate(sch, type, e.id, e.id_len, e.body, e.body_len, NULL, NULL))
-			die("an entry breaks its schema");
+			bench_die("an entry breaks its schema");
 	}
-	s->schema += now() - t;
-	t = now();
+	s->schema += bench_now() - t;
+	t = bench_now();
 	for (size_t i = 0; i < c->nh; i++)
 		if (lb_head_open(&hd, c->heads[i], c->hlen[i], NULL, NULL))
-			die("a head does not verify");
-	s->sig += now() - t;
+			bench_die("a head does not verify");
+	s->sig += bench_now() - t;
 	s->entries += c->n;
 	s->heads += c->nh;
 	s->bytes += c->len;
@@ -427,24 +280,24 @@ static void time_steps(const char *file, struct steps *s)
 	if (!(c.buf = malloc(CHUNK)) || !(c.off = malloc(c.cap * sizeof *c.off)) ||
 	    !(c.elen = malloc(c.cap * sizeof *c.elen)) || !(c.heads = malloc(4096 * sizeof *c.heads)) ||
 	    !(c.hlen = malloc(4096 * sizeof *c.hlen)))
-		die("out of memory");
+		bench_die("out of memory");
 	/* reading alone, one pass */
 	if (!(f = fopen(file, "rb")))
-		die("%s: %s", file, strerror(errno));
+		bench_die("%s: %s", file, strerror(errno));
 	setvbuf(f, NULL, _IOFBF, 1u << 20);
-	t = now();
+	t = bench_now();
 	if (lb_lla_reader_open(&r, f, &d))
-		die("%s: %s", file, d.msg);
+		bench_die("%s: %s", file, d.msg);
 	while ((e = lb_lla_next(&r, &fr, &d)) == LB_OK)
 		;
 	if (e != LB_ENOTFOUND)
-		die("%s: %s", file, d.msg);
-	s->read = now() - t;
+		bench_die("%s: %s", file, d.msg);
+	s->read = bench_now() - t;
 	lb_lla_reader_close(&r);
 	rewind(f);
 	/* then chunk by chunk, each step timed on its own */
 	if (lb_lla_reader_open(&r, f, &d))
-		die("%s: %s", file, d.msg);
+		bench_die("%s: %s", file, d.msg);
 	while ((e = lb_lla_next(&r, &fr, &d)) == LB_OK) {
 		if (fr.kind == LB_LLA_ENTRY) {
 			if (c.len + fr.alen > CHUNK || c.n == c.cap)
@@ -459,11 +312,11 @@ static void time_steps(const char *file, struct steps *s)
 			memcpy(c.heads[c.nh], fr.a, fr.alen);
 			c.hlen[c.nh++] = fr.alen;
 		}
-		if (interrupted)
-			die("interrupted");
+		if (bench_interrupted)
+			bench_die("interrupted");
 	}
 	if (e != LB_ENOTFOUND)
-		die("%s: %s", file, d.msg);
+		bench_die("%s: %s", file, d.msg);
 	time_chunk(&c, s, &m);
 	lb_lla_reader_close(&r);
 	fclose(f);
@@ -480,20 +333,6 @@ static void time_steps(const char *file, struct steps *s)
 
 /* ---- reporting --------------------------------------------------------- */
 
-static const char *grp(char *buf, size_t cap, double v)
-{
-	char raw[32];
-	size_t n, o = 0;
-	snprintf(raw, sizeof raw, "%.0f", v);
-	n = strlen(raw);
-	for (size_t i = 0; i < n && o + 2 < cap; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = raw[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 static void machine(char *out, size_t cap)
 {
@@ -551,7 +390,7 @@ int main(int argc, char **argv)
 	size_t n = 1000000, runs = 3;
 	const char *base = "/tmp", *markdown = NULL, *val;
 	char bindir[PATH_MAX] = "", node[PATH_MAX], file[PATH_MAX], mach[400], b1[32];
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = bench_on_signal};
 	struct vrun par, one, dir;
 	struct steps s;
 	struct stat st;
@@ -561,6 +400,7 @@ int main(int argc, char **argv)
 	FILE *mdf = NULL, *m;
 	char *md = NULL;
 	size_t md_len = 0;
+	bench_prog = PROG;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -575,9 +415,9 @@ int main(int argc, char **argv)
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--markdown")))
 			markdown = val;
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--bindir")))
-			pathf(bindir, "%s", val);
+			bench_pathf(bindir, "%s", val);
 		else if (!strcmp(argv[i], "--keep"))
-			keep_tmp = true;
+			bench_keep_tmp = true;
 		else {
 			fprintf(stderr, PROG ": unknown argument '%s'\n", argv[i]);
 			usage(stderr);
@@ -587,49 +427,49 @@ int main(int argc, char **argv)
 	if (!bindir[0]) {
 		ssize_t k = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
 		if (k < 0)
-			die("cannot find my own path (/proc/self/exe): %s; use --bindir",
+			bench_die("cannot find my own path (/proc/self/exe): %s; use --bindir",
 			    strerror(errno));
 		bindir[k] = '\0';
 		*(strrchr(bindir, '/') ? strrchr(bindir, '/') : bindir) = '\0';
 	}
-	pathf(lumbung, "%s/lumbung", bindir);
-	pathf(gen_bin, "%s/lumbung-gen", bindir);
-	pathf(audit_bin, "%s/lumbung-audit", bindir);
+	bench_pathf(lumbung, "%s/lumbung", bindir);
+	bench_pathf(gen_bin, "%s/lumbung-gen", bindir);
+	bench_pathf(audit_bin, "%s/lumbung-audit", bindir);
 	for (const char *b = lumbung; b;
 	     b = b == lumbung ? gen_bin : b == gen_bin ? audit_bin : NULL)
 		if (access(b, X_OK))
-			die("%s: %s (build it with make binaries, or point --bindir at it)", b,
+			bench_die("%s: %s (build it with make binaries, or point --bindir at it)", b,
 			    strerror(errno));
 	if (markdown && !(mdf = fopen(markdown, "a")))
-		die("%s: %s", markdown, strerror(errno));
+		bench_die("%s: %s", markdown, strerror(errno));
 	if (sodium_init() < 0 || lb_schema_builtin_init(&d))
-		die("cannot initialise libsodium or the built-in schema");
+		bench_die("cannot initialise libsodium or the built-in schema");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	machine(mach, sizeof mach);
-	if (!mkdtemp(pathf(node, "%s/lumbung-bench-audit.XXXXXX", base)))
-		die("mkdtemp in %s: %s", base, strerror(errno));
-	memcpy(tmp_root, node, sizeof tmp_root);
-	note("working in %s", tmp_root);
+	if (!mkdtemp(bench_pathf(node, "%s/lumbung-bench-audit.XXXXXX", base)))
+		bench_die("mkdtemp in %s: %s", base, strerror(errno));
+	memcpy(bench_tmp_root, node, sizeof bench_tmp_root);
+	bench_note("working in %s", bench_tmp_root);
 
 	/* 1) setup */
-	pathf(node, "%s/node", tmp_root);
-	pathf(file, "%s/village.lla", tmp_root);
-	note("1) making a node of %zu entries and its archive (not timed)", n);
-	t_fill = now();
+	bench_pathf(node, "%s/node", bench_tmp_root);
+	bench_pathf(file, "%s/village.lla", bench_tmp_root);
+	bench_note("1) making a node of %zu entries and its archive (not timed)", n);
+	t_fill = bench_now();
 	make_node(node, n);
-	t_fill = now() - t_fill;
+	t_fill = bench_now() - t_fill;
 	{
 		char *exp[] = {lumbung, "export-log", "-d", node, NULL};
-		t_export = now();
-		run(exp, file, "lumbung export-log");
-		t_export = now() - t_export;
+		t_export = bench_now();
+		bench_run(exp, file, "lumbung export-log");
+		t_export = bench_now() - t_export;
 	}
 	if (stat(file, &st))
-		die("%s: %s", file, strerror(errno));
+		bench_die("%s: %s", file, strerror(errno));
 
 	/* 2) the verifier, before this process grows */
-	note("2) lumbung-audit verify, %zu runs each", runs);
+	bench_note("2) lumbung-audit verify, %zu runs each", runs);
 	{
 		char *v_par[] = {audit_bin, "verify", file, NULL};
 		char *v_one[] = {audit_bin, "verify", file, "--threads", "0", NULL};
@@ -641,10 +481,10 @@ int main(int argc, char **argv)
 	}
 
 	/* 3) BLAKE2b and the verifier's steps, in this process */
-	note("3) BLAKE2b over the entry bytes and the verifier's steps, one thread");
+	bench_note("3) BLAKE2b over the entry bytes and the verifier's steps, one thread");
 	time_steps(file, &s);
 	if (s.entries != n)
-		die("the archive holds %llu entries, not %zu", (unsigned long long)s.entries, n);
+		bench_die("the archive holds %llu entries, not %zu", (unsigned long long)s.entries, n);
 
 	rate = (double)n / par.wall;
 	rate1 = (double)n / one.wall;
@@ -653,7 +493,7 @@ int main(int argc, char **argv)
 	ok_rate = rate >= TARGET_RATE;
 	steps_sum = s.read + s.hash + s.merkle + s.decode + s.schema + s.sig;
 	if (!(m = open_memstream(&md, &md_len)))
-		die("out of memory");
+		bench_die("out of memory");
 	fprintf(m,
 	        "\n## Audit (issue 04)\n\nCommand: `lumbung-bench-audit --n %zu --runs %zu` "
 	        "(`make bench`).  A node of N generated entries is exported with `lumbung "
@@ -670,13 +510,13 @@ int main(int argc, char **argv)
 	        "(%.2f s, CPU %.2f s) | >= 1,000,000/s | %s |\n",
 	        sysconf(_SC_NPROCESSORS_ONLN),
 	        sysconf(_SC_NPROCESSORS_ONLN) > 8 ? 8 : sysconf(_SC_NPROCESSORS_ONLN),
-	        grp(b1, 32, rate), par.wall, par.cpu, ok_rate ? "ok" : "MISSED");
+	        bench_grp(b1, 32, rate), par.wall, par.cpu, ok_rate ? "ok" : "MISSED");
 	fprintf(m, "| the same, `--threads 0` (one thread) | %s entries/s (%.2f s) | | |\n",
-	        grp(b1, 32, rate1), one.wall);
+	        bench_grp(b1, 32, rate1), one.wall);
 	fprintf(m, "| `lumbung-audit verify -d NODE` (export piped in) | %s entries/s (%.2f s) | | |\n",
-	        grp(b1, 32, rate_dir), dir.wall);
+	        bench_grp(b1, 32, rate_dir), dir.wall);
 	fprintf(m, "| raw BLAKE2b over the same entry bytes, one thread | %s entries/s, %.0f MB/s | | |\n",
-	        grp(b1, 32, hash_rate), (double)s.bytes / s.hash / 1e6);
+	        bench_grp(b1, 32, hash_rate), (double)s.bytes / s.hash / 1e6);
 	fprintf(m, "| verify / raw BLAKE2b | %.2f (one thread: %.2f) | | |\n", rate / hash_rate,
 	        rate1 / hash_rate);
 	fprintf(m,
@@ -691,7 +531,7 @@ int main(int argc, char **argv)
 	        "Where the time goes: each step of the verifier timed on its own over the same "
 	        "%s entries and %llu signed heads, one thread, in this process (us per entry; "
 	        "sum %.2f us, the one-thread verifier used %.2f us of CPU per entry):\n\n",
-	        grp(b1, 32, (double)n), (unsigned long long)s.heads, steps_sum / (double)n * 1e6,
+	        bench_grp(b1, 32, (double)n), (unsigned long long)s.heads, steps_sum / (double)n * 1e6,
 	        one.cpu / (double)n * 1e6);
 	fprintf(m, "| step | us/entry | share |\n|---|---|---|\n");
 	{
@@ -728,19 +568,19 @@ int main(int argc, char **argv)
 	        "file.\n");
 	fprintf(m, "- Machine: %s.\n", mach);
 	if (fclose(m))
-		die("out of memory");
+		bench_die("out of memory");
 	fputs(md, stdout);
 	printf("summary {\"n\":%zu,\"verify_eps\":%.0f,\"verify_ok\":%s,\"verify1_eps\":%.0f,"
 	       "\"verify_dir_eps\":%.0f,\"blake2b_eps\":%.0f,\"maxrss_kb\":%ld}\n",
 	       n, rate, ok_rate ? "true" : "false", rate1, rate_dir, hash_rate, par.maxrss_kb);
 	if (fflush(stdout))
-		die("writing the results: %s", strerror(errno));
+		bench_die("writing the results: %s", strerror(errno));
 	if (mdf) {
 		bool bad = fputs(md, mdf) < 0 || ferror(mdf);
 		if (fclose(mdf) || bad)
-			die("writing %s: %s", markdown, strerror(errno));
+			bench_die("writing %s: %s", markdown, strerror(errno));
 	}
 	free(md);
-	cleanup();
+	bench_cleanup();
 	return 0;
 }

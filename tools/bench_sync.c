@@ -64,6 +64,7 @@
 
 #include "../node/node.h"
 #include "../sync/push.h"
+#include "benchlib.h"
 #include "opt.h"
 
 #define PROG "lumbung-bench-sync"
@@ -73,83 +74,16 @@
 #define TARGET_WIRE 1.15     /* request bytes / stored entry bytes, at most */
 #define MiB(x) ((double)(x) / 1048576.0)
 
-static char tmp_root[PATH_MAX], lumbung[PATH_MAX], agg_bin[PATH_MAX], gen_bin[PATH_MAX];
-static bool keep_tmp;
-static pid_t kids[MAX_VILLAGES + 8]; /* children not yet reaped: killed by die() */
-static size_t nkids;
-static volatile sig_atomic_t interrupted;
+static char lumbung[PATH_MAX], agg_bin[PATH_MAX], gen_bin[PATH_MAX];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) ? -1 : 0;
-}
 
-static void cleanup(void)
-{
-	for (size_t i = 0; i < nkids; i++) {
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-	}
-	nkids = 0;
-	if (tmp_root[0] && keep_tmp)
-		fprintf(stderr, PROG ": kept %s\n", tmp_root);
-	else if (tmp_root[0] && nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS))
-		fprintf(stderr, PROG ": warning: could not remove %s: %s\n", tmp_root,
-		        strerror(errno));
-	tmp_root[0] = '\0';
-}
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 /* One line on stderr, every child killed, the temporary tree removed, exit 1. */
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	cleanup();
-	exit(1);
-}
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
-static void check_interrupt(void)
-{
-	if (interrupted)
-		die("interrupted");
-}
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
-static double cpu_s(const struct rusage *ru)
-{
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
-	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
-}
 
 /* user+sys seconds a live process has used so far (/proc/PID/stat). */
 static double proc_cpu(pid_t pid)
@@ -187,30 +121,7 @@ static double proc_wchar(pid_t pid)
 }
 
 /* snprintf into a PATH_MAX buffer; a path that does not fit is an error. */
-static char *pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-	va_start(ap, fmt);
-	k = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (k < 0 || k >= PATH_MAX)
-		die("path too long under %s", tmp_root);
-	return buf;
-}
 
-static void first_line(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)cap, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-}
 
 /* ---- children ---------------------------------------------------------- */
 
@@ -218,79 +129,16 @@ static void first_line(const char *path, char *buf, size_t cap)
  * else the file out_path (NULL: /dev/null), stderr to err_path (NULL:
  * /dev/null).  Our own descriptors are close-on-exec, so a pipe's write end
  * stays only where it is meant to be. */
-static pid_t spawn(char *const argv[], int in, int out, const char *out_path, const char *err_path)
-{
-	pid_t pid;
 
-	fflush(NULL);
-	if (nkids == sizeof kids / sizeof kids[0])
-		die("too many children");
-	if ((pid = fork()) < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int i = in >= 0 ? in : open("/dev/null", O_RDONLY | O_CLOEXEC);
-		int o = out >= 0 ? out
-		                 : open(out_path ? out_path : "/dev/null",
-		                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int e = open(err_path ? err_path : "/dev/null",
-		             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (i < 0 || o < 0 || e < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(126);
-		execv(argv[0], argv);
-		dprintf(2, PROG ": cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	kids[nkids++] = pid;
-	return pid;
-}
 
-static void forget(pid_t pid)
-{
-	for (size_t i = 0; i < nkids; i++)
-		if (kids[i] == pid) {
-			kids[i] = kids[--nkids];
-			return;
-		}
-}
 
-static void reap(pid_t pid, int *status, struct rusage *ru)
-{
-	while (wait4(pid, status, 0, ru) < 0) {
-		if (errno != EINTR)
-			die("wait4: %s", strerror(errno));
-		check_interrupt();
-	}
-	forget(pid);
-}
-
-static void check_status(const char *what, int status, const char *err_path)
-{
-	char msg[512];
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return;
-	first_line(err_path, msg, sizeof msg);
-	if (WIFSIGNALED(status))
-		die("%s was killed by signal %d%s%s", what, WTERMSIG(status), *msg ? ": " : "",
-		    msg);
-	die("%s exited with status %d%s%s", what, WEXITSTATUS(status), *msg ? ": " : "", msg);
-}
 
 /* Run to completion; it must exit 0. */
-static void run(char *const argv[], const char *out_path, const char *what)
-{
-	char err[PATH_MAX];
-	struct rusage ru;
-	int status;
-
-	pathf(err, "%s/last.err", tmp_root);
-	reap(spawn(argv, -1, -1, out_path, err), &status, &ru);
-	check_status(what, status, err);
-}
 
 static void cloexec_pipe(int p[2])
 {
 	if (pipe(p) || fcntl(p[0], F_SETFD, FD_CLOEXEC) || fcntl(p[1], F_SETFD, FD_CLOEXEC))
-		die("pipe: %s", strerror(errno));
+		bench_die("pipe: %s", strerror(errno));
 }
 
 /* ---- nodes ------------------------------------------------------------- */
@@ -316,12 +164,12 @@ static void fill_start(struct village *v, size_t count, unsigned seed)
 
 	snprintf(cnt, sizeof cnt, "%zu", count);
 	snprintf(sd, sizeof sd, "%u", seed);
-	run(init, NULL, "lumbung init");
+	bench_run(init, NULL, "lumbung init");
 	cloexec_pipe(p);
-	pathf(err, "%s.gen.err", v->dir);
-	v->gen = spawn(gen, -1, p[1], NULL, err);
-	pathf(err, "%s.put.err", v->dir);
-	v->put = spawn(put, p[0], -1, NULL, err);
+	bench_pathf(err, "%s.gen.err", v->dir);
+	v->gen = bench_spawn(gen, -1, p[1], NULL, err);
+	bench_pathf(err, "%s.put.err", v->dir);
+	v->put = bench_spawn(put, p[0], -1, NULL, err);
 	close(p[0]);
 	close(p[1]);
 }
@@ -348,19 +196,19 @@ static void fill_end(struct village *v, size_t count, bool raw)
 	lb_err e;
 
 	/* put first: when it fails, lumbung-gen dies of SIGPIPE, which says less */
-	reap(v->put, &v->status, &ru);
-	reap(v->gen, &gen_status, &ru);
-	pathf(err, "%s.put.err", v->dir);
-	check_status("lumbung put --batch", v->status, err);
-	pathf(err, "%s.gen.err", v->dir);
-	check_status("lumbung-gen", gen_status, err);
+	bench_reap(v->put, &v->status, &ru);
+	bench_reap(v->gen, &gen_status, &ru);
+	bench_pathf(err, "%s.put.err", v->dir);
+	bench_check_status("lumbung put --batch", v->status, err);
+	bench_pathf(err, "%s.gen.err", v->dir);
+	bench_check_status("lumbung-gen", gen_status, err);
 	if ((e = lb_node_open(&n, v->dir, &(struct lb_node_opts){.read_only = true}, &d)) ||
 	    (e = lb_node_info(n, &info, &d)) ||
 	    (raw && (e = lb_node_log(n, 1, add_raw, &v->raw_bytes, &d))))
-		die("node %s: %s", v->dir, lb_diag_msg(&d, e));
+		bench_die("node %s: %s", v->dir, lb_diag_msg(&d, e));
 	lb_node_close(n); /* unmaps: this process stays small for the next fork */
 	if (info.seq != count)
-		die("node %s: log ends at seq %" PRIu64 ", expected %zu", v->dir, info.seq, count);
+		bench_die("node %s: log ends at seq %" PRIu64 ", expected %zu", v->dir, info.seq, count);
 	v->seq = info.seq;
 	lb_hex(v->origin, info.origin, LB_PK_BYTES);
 }
@@ -381,20 +229,20 @@ static void agg_init(struct agg *g, const char *dir)
 	char *argv[] = {agg_bin, "init", "-d", (char *)dir, "--region", REGION, NULL};
 	char out[PATH_MAX + 8];
 
-	pathf(g->dir, "%s", dir);
-	pathf(g->err, "%s.err", dir);
-	pathf(out, "%s.key", dir);
-	run(argv, out, "lumbung-agg init");
-	first_line(out, g->key, sizeof g->key);
+	bench_pathf(g->dir, "%s", dir);
+	bench_pathf(g->err, "%s.err", dir);
+	bench_pathf(out, "%s.key", dir);
+	bench_run(argv, out, "lumbung-agg init");
+	bench_first_line(out, g->key, sizeof g->key);
 	if (strlen(g->key) != 2 * LB_PK_BYTES)
-		die("lumbung-agg init printed \"%s\", not a key", g->key);
+		bench_die("lumbung-agg init printed \"%s\", not a key", g->key);
 }
 
 static void agg_enroll(struct agg *g, struct village *v)
 {
 	char *argv[9] = {agg_bin, "enroll", "-d", g->dir, "--village", v->code, "--key"};
 	argv[7] = v->origin;
-	run(argv, NULL, "lumbung-agg enroll");
+	bench_run(argv, NULL, "lumbung-agg enroll");
 }
 
 /* Peaks of RssAnon and RssFile, once the child runs lumbung-agg (before its
@@ -426,55 +274,55 @@ static void agg_start(struct agg *g)
 	char *argv[] = {agg_bin, "serve", "-d", g->dir, "--listen", "127.0.0.1:0", NULL};
 	char line[160] = "", where[80], msg[512];
 	size_t len = 0;
-	double t0 = now();
+	double t0 = bench_now();
 	int p[2];
 
 	cloexec_pipe(p);
-	g->pid = spawn(argv, -1, p[1], NULL, g->err);
+	g->pid = bench_spawn(argv, -1, p[1], NULL, g->err);
 	close(p[1]);
 	g->fd = p[0];
 	g->anon_kb = g->file_kb = 0;
 	while (!memchr(line, '\n', len)) {
 		struct pollfd pf = {.fd = g->fd, .events = POLLIN};
 		ssize_t k;
-		check_interrupt();
-		if (now() - t0 > 10)
-			die("lumbung-agg serve did not say where it listens within 10 s");
+		bench_check_interrupt();
+		if (bench_now() - t0 > 10)
+			bench_die("lumbung-agg serve did not say where it listens within 10 s");
 		if (poll(&pf, 1, 100) <= 0)
 			continue;
 		if ((k = read(g->fd, line + len, sizeof line - 1 - len)) <= 0) {
-			first_line(g->err, msg, sizeof msg);
-			die("lumbung-agg serve exited before listening: %s", msg);
+			bench_first_line(g->err, msg, sizeof msg);
+			bench_die("lumbung-agg serve exited before listening: %s", msg);
 		}
 		line[len += (size_t)k] = '\0';
 		if (len == sizeof line - 1)
 			break;
 	}
 	if (sscanf(line, "listening on %79s", where) != 1)
-		die("lumbung-agg serve said \"%s\", not \"listening on HOST:PORT\"", line);
+		bench_die("lumbung-agg serve said \"%s\", not \"listening on HOST:PORT\"", line);
 	snprintf(g->url, sizeof g->url, "http://%s", where);
 }
 
-/* SIGTERM, then reap (polling its memory meanwhile); it must exit 0. */
+/* SIGTERM, then bench_reap (polling its memory meanwhile); it must exit 0. */
 static void agg_stop(struct agg *g)
 {
 	struct rusage ru;
-	double t0 = now();
+	double t0 = bench_now();
 	int status;
 	pid_t w;
 
 	kill(g->pid, SIGTERM);
 	while ((w = wait4(g->pid, &status, WNOHANG, &ru)) == 0 || (w < 0 && errno == EINTR)) {
-		if (now() - t0 > 60)
-			die("lumbung-agg serve did not stop within 60 s of SIGTERM");
+		if (bench_now() - t0 > 60)
+			bench_die("lumbung-agg serve did not stop within 60 s of SIGTERM");
 		agg_poll(g);
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	if (w < 0)
-		die("wait4: %s", strerror(errno));
-	forget(g->pid);
+		bench_die("wait4: %s", strerror(errno));
+	bench_forget(g->pid);
 	close(g->fd);
-	check_status("lumbung-agg serve", status, g->err);
+	bench_check_status("lumbung-agg serve", status, g->err);
 	g->maxrss_kb = ru.ru_maxrss;
 }
 
@@ -484,7 +332,7 @@ static void push_all(struct village *v, size_t n, struct agg *g, const char *max
 {
 	char out[PATH_MAX + 8], err[PATH_MAX + 8], msg[512];
 	size_t left = n;
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (size_t i = 0; i < n; i++) {
 		char *argv[11] = {lumbung, "push", "-d", v[i].dir, "--to", g->url, "--key", g->key};
@@ -492,9 +340,9 @@ static void push_all(struct village *v, size_t n, struct agg *g, const char *max
 			argv[8] = "--max-bytes";
 			argv[9] = (char *)max_bytes;
 		}
-		pathf(out, "%s.push.out", v[i].dir);
-		pathf(err, "%s.push.err", v[i].dir);
-		v[i].push = spawn(argv, -1, -1, out, err);
+		bench_pathf(out, "%s.push.out", v[i].dir);
+		bench_pathf(err, "%s.push.err", v[i].dir);
+		v[i].push = bench_spawn(argv, -1, -1, out, err);
 		v[i].end = 0;
 	}
 	while (left) {
@@ -504,28 +352,28 @@ static void push_all(struct village *v, size_t n, struct agg *g, const char *max
 				continue;
 			if ((w = wait4(v[i].push, &v[i].status, WNOHANG, &v[i].ru)) < 0 &&
 			    errno != EINTR)
-				die("wait4: %s", strerror(errno));
+				bench_die("wait4: %s", strerror(errno));
 			if (w == v[i].push) {
-				v[i].end = now();
-				forget(w);
+				v[i].end = bench_now();
+				bench_forget(w);
 				left--;
 			}
 		}
-		check_interrupt();
-		if (now() - t0 > 3600)
-			die("pushes still running after an hour");
+		bench_check_interrupt();
+		if (bench_now() - t0 > 3600)
+			bench_die("pushes still running after an hour");
 		agg_poll(g);
 		if (left)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long sent = 0;
-		pathf(err, "%s.push.err", v[i].dir);
-		check_status("lumbung push", v[i].status, err);
-		pathf(out, "%s.push.out", v[i].dir);
-		first_line(out, msg, sizeof msg);
+		bench_pathf(err, "%s.push.err", v[i].dir);
+		bench_check_status("lumbung push", v[i].status, err);
+		bench_pathf(out, "%s.push.out", v[i].dir);
+		bench_first_line(out, msg, sizeof msg);
 		if (sscanf(msg, "push: sent %llu entries", &sent) != 1 || sent != v[i].seq)
-			die("lumbung push of %s said \"%s\", expected %" PRIu64 " entries sent",
+			bench_die("lumbung push of %s said \"%s\", expected %" PRIu64 " entries sent",
 			    v[i].code, msg, v[i].seq);
 	}
 }
@@ -539,10 +387,10 @@ static void agg_check(struct agg *g, const struct village *v, size_t n)
 	json_t *root, *arr;
 	size_t i, found = 0;
 
-	pathf(out, "%s.status", g->dir);
-	run(argv, out, "lumbung-agg status");
+	bench_pathf(out, "%s.status", g->dir);
+	bench_run(argv, out, "lumbung-agg status");
 	if (!(root = json_load_file(out, 0, &je)) || !(arr = json_object_get(root, "villages")))
-		die("lumbung-agg status --json: %s", root ? "no \"villages\"" : je.text);
+		bench_die("lumbung-agg status --json: %s", root ? "no \"villages\"" : je.text);
 	for (size_t k = 0; k < json_array_size(arr); k++) {
 		json_t *o = json_array_get(arr, k);
 		const char *origin = json_string_value(json_object_get(o, "origin"));
@@ -553,13 +401,13 @@ static void agg_check(struct agg *g, const struct village *v, size_t n)
 		if (i == n)
 			continue;
 		if ((uint64_t)seq != v[i].seq || (uint64_t)ent != v[i].seq)
-			die("aggregator holds %s at seq %lld (%lld entries), its node at %" PRIu64,
+			bench_die("aggregator holds %s at seq %lld (%lld entries), its node at %" PRIu64,
 			    v[i].code, (long long)seq, (long long)ent, v[i].seq);
 		found++;
 	}
 	json_decref(root);
 	if (found != n)
-		die("aggregator status lists %zu of the %zu villages", found, n);
+		bench_die("aggregator status lists %zu of the %zu villages", found, n);
 }
 
 /* ---- 2) the ceiling ---------------------------------------------------- */
@@ -628,21 +476,21 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lb_mp_buf_init(&buf);
 	if ((e = lb_node_open(&n, v->dir, &(struct lb_node_opts){.read_only = true}, &d)))
-		die("node %s: %s", v->dir, lb_diag_msg(&d, e));
-	c->build_s = now();
+		bench_die("node %s: %s", v->dir, lb_diag_msg(&d, e));
+	c->build_s = bench_now();
 	for (uint64_t from = 1; from <= v->seq; from = to + 1, c->sets++) {
-		check_interrupt();
+		bench_check_interrupt();
 		if ((e = lb_changeset_build(n, from, LB_PUSH_MAX_BYTES, &buf, &to, NULL, &d)))
-			die("lb_changeset_build from %" PRIu64 ": %s", from, lb_diag_msg(&d, e));
+			bench_die("lb_changeset_build from %" PRIu64 ": %s", from, lb_diag_msg(&d, e));
 		if (!(c->sets & 63) && !(b = realloc(b, (c->sets + 64) * sizeof *b)))
-			die("out of memory");
+			bench_die("out of memory");
 		if (!(b[c->sets].p = malloc(buf.sb.size)))
-			die("out of memory (%zu MiB of change sets)", (size_t)MiB(c->bytes));
+			bench_die("out of memory (%zu MiB of change sets)", (size_t)MiB(c->bytes));
 		memcpy(b[c->sets].p, buf.sb.data, b[c->sets].len = buf.sb.size);
 		c->bytes += buf.sb.size;
 		c->entries += to - from + 1;
 	}
-	c->build_s = now() - c->build_s;
+	c->build_s = bench_now() - c->build_s;
 	lb_node_close(n);
 	lb_mp_buf_free(&buf);
 
@@ -652,48 +500,48 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 	                       MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 	                       MHD_OPTION_END);
 	if (!mhd)
-		die("cannot start the libmicrohttpd sink on 127.0.0.1");
+		bench_die("cannot start the libmicrohttpd sink on 127.0.0.1");
 	if (!(di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)))
-		die("libmicrohttpd does not say which port it bound");
+		bench_die("libmicrohttpd does not say which port it bound");
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/changesets", (unsigned)di->port);
 	h = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
 	if (!h || !(h = curl_slist_append(h, "Expect:")) || !(cu = curl_easy_init()))
-		die("libcurl: out of memory");
+		bench_die("libcurl: out of memory");
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_POST, 1L);
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "lumbung/1");
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	c->wall = now();
+	c->wall = bench_now();
 	for (size_t i = 0; i < c->sets; i++) {
 		long code = 0, req = 0, hdr = 0, conn = 0;
 		curl_off_t down = 0;
 		CURLcode cc;
-		check_interrupt();
+		bench_check_interrupt();
 		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, b[i].p);
 		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b[i].len);
 		if ((cc = curl_easy_perform(cu)))
-			die("POST to the sink: %s", curl_easy_strerror(cc));
+			bench_die("POST to the sink: %s", curl_easy_strerror(cc));
 		curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
 		curl_easy_getinfo(cu, CURLINFO_REQUEST_SIZE, &req);
 		curl_easy_getinfo(cu, CURLINFO_HEADER_SIZE, &hdr);
 		curl_easy_getinfo(cu, CURLINFO_SIZE_DOWNLOAD_T, &down);
 		curl_easy_getinfo(cu, CURLINFO_NUM_CONNECTS, &conn);
 		if (code != 200)
-			die("the sink answered HTTP %ld", code);
+			bench_die("the sink answered HTTP %ld", code);
 		c->hdr_out += (double)req;
 		c->hdr_in += (double)hdr + (double)down;
 		c->connects += conn;
 	}
-	c->wall = now() - c->wall;
+	c->wall = bench_now() - c->wall;
 	c->hdr_out /= (double)c->sets;
 	c->hdr_in /= (double)c->sets;
 	curl_easy_cleanup(cu);
 	curl_slist_free_all(h);
 	MHD_stop_daemon(mhd);
 	if (atomic_load(&sink_bytes) != c->bytes)
-		die("the sink received %llu bytes of %" PRIu64, atomic_load(&sink_bytes), c->bytes);
+		bench_die("the sink received %llu bytes of %" PRIu64, atomic_load(&sink_bytes), c->bytes);
 	for (size_t i = 0; i < c->sets; i++)
 		free(b[i].p);
 	free(b);
@@ -703,20 +551,6 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 /* ---- reporting --------------------------------------------------------- */
 
 /* 1234567 -> "1,234,567" */
-static const char *grp(char *buf, size_t cap, double v)
-{
-	char raw[32];
-	size_t n, o = 0;
-	snprintf(raw, sizeof raw, "%.0f", v);
-	n = strlen(raw);
-	for (size_t i = 0; i < n && o + 2 < cap; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = raw[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 static void machine(char *out, size_t cap, const char *dir)
 {
@@ -787,7 +621,7 @@ int main(int argc, char **argv)
 	struct village one = {.code = "33.24.01.2001"}, *vs;
 	struct agg g1 = {0}, g3 = {0};
 	struct ceiling ce = {0};
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = bench_on_signal};
 	unsigned long long sent = 0, sets = 0, wire = 0;
 	double t_fill, t0, push_wall, push_cpu, agg1_cpu, agg1_wchar, rate, wire_ratio, ceil_rate;
 	double ing_wall, ing_cpu = 0, agg3_cpu, ing_rate, first_end = 1e300, last_end = 0;
@@ -795,6 +629,7 @@ int main(int argc, char **argv)
 	FILE *mdf = NULL, *m;
 	char *md = NULL, *tail;
 	size_t md_len = 0;
+	bench_prog = PROG;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -812,9 +647,9 @@ int main(int argc, char **argv)
 			markdown = val;
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--bindir")) ||
 		         (val = tool_opt_value(PROG, argc, argv, &i, "--bin-dir")))
-			pathf(bindir, "%s", val);
+			bench_pathf(bindir, "%s", val);
 		else if (!strcmp(argv[i], "--keep"))
-			keep_tmp = true;
+			bench_keep_tmp = true;
 		else {
 			fprintf(stderr, PROG ": unknown argument '%s'\n", argv[i]);
 			usage(stderr);
@@ -824,75 +659,75 @@ int main(int argc, char **argv)
 	if (!bindir[0]) {
 		ssize_t k = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
 		if (k < 0)
-			die("cannot find my own path (/proc/self/exe): %s; use --bindir",
+			bench_die("cannot find my own path (/proc/self/exe): %s; use --bindir",
 			    strerror(errno));
 		bindir[k] = '\0';
 		*(strrchr(bindir, '/') ? strrchr(bindir, '/') : bindir) = '\0';
 	}
-	pathf(lumbung, "%s/lumbung", bindir);
-	pathf(agg_bin, "%s/lumbung-agg", bindir);
-	pathf(gen_bin, "%s/lumbung-gen", bindir);
+	bench_pathf(lumbung, "%s/lumbung", bindir);
+	bench_pathf(agg_bin, "%s/lumbung-agg", bindir);
+	bench_pathf(gen_bin, "%s/lumbung-gen", bindir);
 	for (const char *b = lumbung; b; b = b == lumbung ? agg_bin : b == agg_bin ? gen_bin : NULL)
 		if (access(b, X_OK))
-			die("%s: %s (build it with make binaries, or point --bindir at it)", b,
+			bench_die("%s: %s (build it with make binaries, or point --bindir at it)", b,
 			    strerror(errno));
 	if (markdown && !(mdf = fopen(markdown, "a")))
-		die("%s: %s", markdown, strerror(errno));
+		bench_die("%s: %s", markdown, strerror(errno));
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
-		die("cannot initialise libsodium or libcurl");
+		bench_die("cannot initialise libsodium or libcurl");
 	if (!(vs = calloc(nv, sizeof *vs)))
-		die("out of memory");
+		bench_die("out of memory");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	machine(mach, sizeof mach, base);
-	/* tmp_root is what die() removes: set only once it is ours */
-	if (!mkdtemp(pathf(path, "%s/lumbung-bench-sync.XXXXXX", base)))
-		die("mkdtemp in %s: %s", base, strerror(errno));
-	memcpy(tmp_root, path, sizeof tmp_root);
-	note("working in %s", tmp_root);
+	/* bench_tmp_root is what bench_die() removes: set only once it is ours */
+	if (!mkdtemp(bench_pathf(path, "%s/lumbung-bench-sync.XXXXXX", base)))
+		bench_die("mkdtemp in %s: %s", base, strerror(errno));
+	memcpy(bench_tmp_root, path, sizeof bench_tmp_root);
+	bench_note("working in %s", bench_tmp_root);
 
 	/* 1) one village, one push */
-	pathf(one.dir, "%s/node", tmp_root);
-	note("1) making a node of %zu entries (not timed)", n);
-	t_fill = now();
+	bench_pathf(one.dir, "%s/node", bench_tmp_root);
+	bench_note("1) making a node of %zu entries (not timed)", n);
+	t_fill = bench_now();
 	fill_start(&one, n, 1);
 	fill_end(&one, n, true);
-	t_fill = now() - t_fill;
-	pathf(path, "%s/agg1", tmp_root);
+	t_fill = bench_now() - t_fill;
+	bench_pathf(path, "%s/agg1", bench_tmp_root);
 	agg_init(&g1, path);
 	agg_enroll(&g1, &one);
 	agg_start(&g1);
-	note("1) lumbung push --max-bytes 16m to %s", g1.url);
-	sync(); /* the node's pages reach the disk now, not during the push */
+	bench_note("1) lumbung push --max-bytes 16m to %s", g1.url);
+	sync(); /* the node's pages reach the disk bench_now, not during the push */
 	agg1_cpu = proc_cpu(g1.pid);
 	agg1_wchar = proc_wchar(g1.pid);
-	t0 = now();
+	t0 = bench_now();
 	push_all(&one, 1, &g1, "16m");
 	push_wall = one.end - t0;
 	agg1_cpu = proc_cpu(g1.pid) - agg1_cpu;
 	agg1_wchar = proc_wchar(g1.pid) - agg1_wchar;
-	push_cpu = cpu_s(&one.ru);
+	push_cpu = bench_cpu_s(&one.ru);
 	agg_stop(&g1);
 	agg_check(&g1, &one, 1);
-	pathf(path, "%s.push.out", one.dir);
-	first_line(path, cli_said, sizeof cli_said);
+	bench_pathf(path, "%s.push.out", one.dir);
+	bench_first_line(path, cli_said, sizeof cli_said);
 	/* "push: sent N entries (...) in C change sets, B bytes; ..." */
 	tail = strstr(cli_said, ") in ");
 	if (sscanf(cli_said, "push: sent %llu entries", &sent) != 1 || !tail ||
 	    sscanf(tail, ") in %llu change sets, %llu bytes", &sets, &wire) != 2)
-		die("cannot read the push's summary \"%s\"", cli_said);
+		bench_die("cannot read the push's summary \"%s\"", cli_said);
 
 	/* 2) the same bytes, raw */
-	note("2) raw HTTP POST of the same log in 16 MiB change sets");
+	bench_note("2) raw HTTP POST of the same log in 16 MiB change sets");
 	bench_ceiling(&one, &ce);
 
 	/* 3) many villages at once */
-	pathf(path, "%s/agg3", tmp_root);
+	bench_pathf(path, "%s/agg3", bench_tmp_root);
 	agg_init(&g3, path);
-	note("3) making %zu nodes of %zu entries, two at a time (not timed)", nv, per);
+	bench_note("3) making %zu nodes of %zu entries, two at a time (not timed)", nv, per);
 	for (size_t i = 0; i < nv; i++) {
 		snprintf(vs[i].code, sizeof vs[i].code, REGION ".%04u", (unsigned)(2001 + i));
-		pathf(vs[i].dir, "%s/v%03zu", tmp_root, i);
+		bench_pathf(vs[i].dir, "%s/v%03zu", bench_tmp_root, i);
 		fill_start(&vs[i], per, (unsigned)i + 1);
 		if (i % 2 || i + 1 == nv)
 			for (size_t j = i - i % 2; j <= i; j++)
@@ -901,14 +736,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nv; i++)
 		agg_enroll(&g3, &vs[i]);
 	agg_start(&g3);
-	note("3) %zu pushes at once to %s", nv, g3.url);
+	bench_note("3) %zu pushes at once to %s", nv, g3.url);
 	sync();
 	agg3_cpu = proc_cpu(g3.pid);
-	t0 = now();
+	t0 = bench_now();
 	push_all(vs, nv, &g3, NULL);
 	agg3_cpu = proc_cpu(g3.pid) - agg3_cpu;
 	for (size_t i = 0; i < nv; i++) {
-		ing_cpu += cpu_s(&vs[i].ru);
+		ing_cpu += bench_cpu_s(&vs[i].ru);
 		first_end = vs[i].end < first_end ? vs[i].end : first_end;
 		last_end = vs[i].end > last_end ? vs[i].end : last_end;
 	}
@@ -924,7 +759,7 @@ int main(int argc, char **argv)
 	ok_rate = rate >= TARGET_RATE;
 	ok_wire = wire_ratio <= TARGET_WIRE;
 	if (!(m = open_memstream(&md, &md_len)))
-		die("out of memory");
+		bench_die("out of memory");
 	fprintf(m,
 	        "\n## Sync (issue 03)\n\nCommand: `lumbung-bench-sync --n %zu --villages %zu "
 	        "--per %zu` (`make bench`), everything on loopback in one run:\n\n",
@@ -946,7 +781,7 @@ int main(int argc, char **argv)
 	fprintf(m,
 	        "| 1) push of %s entries, `--max-bytes 16m` | %s entries/s (%.2f s) | "
 	        ">= 100,000/s | %s |\n",
-	        grp(b1, 32, (double)n), grp(b2, 32, rate), push_wall, ok_rate ? "ok" : "MISSED");
+	        bench_grp(b1, 32, (double)n), bench_grp(b2, 32, rate), push_wall, ok_rate ? "ok" : "MISSED");
 	fprintf(m, "| 1) change sets sent | %llu | | |\n", sets);
 	fprintf(m,
 	        "| 1) request bodies / stored entries | %.3f (%.1f / %.1f MiB) | <= 1.15 | %s |\n",
@@ -958,10 +793,10 @@ int main(int argc, char **argv)
 	        "small | |\n",
 	        ce.hdr_out, ce.hdr_in, (ce.hdr_out + ce.hdr_in) * (double)sets / (double)n);
 	fprintf(m, "| 2) ceiling: raw POST of the same bytes | %s entries/s, %.0f MB/s | | |\n",
-	        grp(b1, 32, ceil_rate), (double)ce.bytes / ce.wall / 1e6);
+	        bench_grp(b1, 32, ceil_rate), (double)ce.bytes / ce.wall / 1e6);
 	fprintf(m, "| 1) push / ceiling | %.3f | | |\n", rate / ceil_rate);
 	fprintf(m, "| 3) ingest, %zu villages x %s entries at once | %s entries/s (%.2f s) | | |\n",
-	        nv, grp(b1, 32, (double)per), grp(b2, 32, ing_rate), ing_wall);
+	        nv, bench_grp(b1, 32, (double)per), bench_grp(b2, 32, ing_rate), ing_wall);
 	fprintf(m, "| 3) aggregator peak RSS | %.1f MiB (in 1: %.1f MiB) | | |\n\n",
 	        g3.maxrss_kb / 1024.0, g1.maxrss_kb / 1024.0);
 	fprintf(m,
@@ -987,7 +822,7 @@ int main(int argc, char **argv)
 	        "started as the aggregator's (internal polling thread, pool of 4), discarding the "
 	        "body and answering 200 \"ok\".  The headers row is libcurl's count for these "
 	        "POSTs; the aggregator's reply adds a ~200-byte receipt.\n",
-	        ce.sets, MiB(ce.bytes), ce.build_s, grp(b1, 32, (double)ce.entries / ce.build_s),
+	        ce.sets, MiB(ce.bytes), ce.build_s, bench_grp(b1, 32, (double)ce.entries / ce.build_s),
 	        ce.wall, ce.connects);
 	fprintf(m,
 	        "- 3) %zu nodes made as above (not timed) and enrolled; %zu `lumbung push` "
@@ -1006,7 +841,7 @@ int main(int argc, char **argv)
 	        g1.maxrss_kb / 1024.0, g1.anon_kb / 1024.0, g1.file_kb / 1024.0);
 	fprintf(m, "- Machine: %s.\n", mach);
 	if (fclose(m))
-		die("out of memory");
+		bench_die("out of memory");
 	fputs(md, stdout);
 	printf("summary {\"n\":%zu,\"push_eps\":%.0f,\"push_ok\":%s,\"wire_ratio\":%.4f,"
 	       "\"wire_ok\":%s,\"changesets\":%llu,\"ceiling_eps\":%.0f,\"villages\":%zu,"
@@ -1014,15 +849,15 @@ int main(int argc, char **argv)
 	       n, rate, ok_rate ? "true" : "false", wire_ratio, ok_wire ? "true" : "false", sets,
 	       ceil_rate, nv, per, ing_rate, g3.maxrss_kb);
 	if (fflush(stdout))
-		die("writing the results: %s", strerror(errno));
+		bench_die("writing the results: %s", strerror(errno));
 	if (mdf) {
 		bool bad = fputs(md, mdf) < 0 || ferror(mdf);
 		if (fclose(mdf) || bad)
-			die("writing %s: %s", markdown, strerror(errno));
+			bench_die("writing %s: %s", markdown, strerror(errno));
 	}
 	free(md);
 	free(vs);
 	curl_global_cleanup();
-	cleanup();
+	bench_cleanup();
 	return 0;
 }
