@@ -2,14 +2,17 @@
 # demo.sh — `make demo`: a kabupaten aggregator on a free loopback port and
 # three village nodes with generated sample data.  The villages enrol and
 # push; then they change records offline (a death, a new beneficiary, a
-# refused record), one village syncs in a loop, the others push again; and
-# the aggregator shows each village and the consolidated counts per type.
+# refused record), one village syncs in a loop, the others push again, one
+# sends a USB change set; an auditor verifies a village's history from the
+# aggregator's copy; and the aggregator shows each village and the
+# consolidated counts per type.
 # Everything runs in a temporary directory and is stopped at the end.
 set -eu
 BUILD=${1:-build}
 L="$BUILD/lumbung"
 AG="$BUILD/lumbung-agg"
 G="$BUILD/lumbung-gen"
+AU="$BUILD/lumbung-audit"
 work=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-demo.XXXXXX")
 agg_pid=""
 sync_pid=""
@@ -102,6 +105,12 @@ print([v["seq"] for v in json.load(sys.stdin)["villages"] if v["village"] == "33
 
 step "lumbung verify: a village checks its own chain, signatures and Merkle root"
 "$L" verify -d "$S"
+
+step "lumbung-audit: an auditor checks Sukamaju's history from the kabupaten's copy"
+"$AU" export -d "$work/kabupaten" --origin "$(origin "$S")" >"$work/sukamaju.lla"
+"$AU" verify "$work/sukamaju.lla" --key "$(origin "$S")"
+echo "-- the history of the resident recorded as deceased:"
+"$AU" history "$work/sukamaju.lla" penduduk "$id"
 
 step "lumbung-agg status: each village, and the consolidated view of the kabupaten"
 "$AG" status -d "$work/kabupaten"
