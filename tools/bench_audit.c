@@ -334,27 +334,6 @@ static void time_steps(const char *file, struct steps *s)
 /* ---- reporting --------------------------------------------------------- */
 
 
-static void machine(char *out, size_t cap)
-{
-	char line[512], cpu[128] = "unknown CPU";
-	struct utsname u = {0};
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-			char *c = strchr(line, ':') + 1;
-			c[strcspn(c, "\n")] = '\0';
-			snprintf(cpu, sizeof cpu, "%s", c + strspn(c, " \t"));
-			break;
-		}
-	if (f)
-		fclose(f);
-	uname(&u);
-	snprintf(out, cap, "%ld CPUs (%s), %.0f MiB RAM, %s %s %s", sysconf(_SC_NPROCESSORS_ONLN),
-	         cpu, MiB((double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE)),
-	         u.sysname, u.release, u.machine);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -369,20 +348,6 @@ static void usage(FILE *f)
 	        "  --markdown FILE  also append the results as a markdown section to FILE\n"
 	        "  --keep           keep the temporary directory\n"
 	        "Exit status 0 when everything ran, 1 on an error, 2 on bad usage.\n");
-}
-
-static size_t count_arg(const char *opt, const char *s, size_t min, size_t max)
-{
-	char *end;
-	unsigned long long v;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (!*s || *s == '-' || errno || *end || v < min || v > max) {
-		fprintf(stderr, PROG ": %s: '%s' is not a whole number in %zu..%zu\n", opt, s, min,
-		        max);
-		exit(2);
-	}
-	return (size_t)v;
 }
 
 int main(int argc, char **argv)
@@ -407,9 +372,9 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if ((val = tool_opt_value(PROG, argc, argv, &i, "--n")))
-			n = count_arg("--n", val, 1, 100000000);
+			n = bench_count_arg("--n", val, 1, 100000000);
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--runs")))
-			runs = count_arg("--runs", val, 1, MAX_RUNS);
+			runs = bench_count_arg("--runs", val, 1, MAX_RUNS);
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--dir")))
 			base = val;
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--markdown")))
@@ -424,29 +389,21 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!bindir[0]) {
-		ssize_t k = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
-		if (k < 0)
-			bench_die("cannot find my own path (/proc/self/exe): %s; use --bindir",
-			    strerror(errno));
-		bindir[k] = '\0';
-		*(strrchr(bindir, '/') ? strrchr(bindir, '/') : bindir) = '\0';
-	}
+	bench_find_bindir(bindir);
 	bench_pathf(lumbung, "%s/lumbung", bindir);
 	bench_pathf(gen_bin, "%s/lumbung-gen", bindir);
 	bench_pathf(audit_bin, "%s/lumbung-audit", bindir);
-	for (const char *b = lumbung; b;
-	     b = b == lumbung ? gen_bin : b == gen_bin ? audit_bin : NULL)
-		if (access(b, X_OK))
-			bench_die("%s: %s (build it with make binaries, or point --bindir at it)", b,
-			    strerror(errno));
+	{
+		const char *const need[] = {lumbung, gen_bin, audit_bin, NULL};
+		bench_need_binaries(need);
+	}
 	if (markdown && !(mdf = fopen(markdown, "a")))
 		bench_die("%s: %s", markdown, strerror(errno));
 	if (sodium_init() < 0 || lb_schema_builtin_init(&d))
 		bench_die("cannot initialise libsodium or the built-in schema");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	machine(mach, sizeof mach);
+	bench_machine(mach, sizeof mach, NULL);
 	if (!mkdtemp(bench_pathf(node, "%s/lumbung-bench-audit.XXXXXX", base)))
 		bench_die("mkdtemp in %s: %s", base, strerror(errno));
 	memcpy(bench_tmp_root, node, sizeof bench_tmp_root);

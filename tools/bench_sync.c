@@ -552,36 +552,6 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 
 /* 1234567 -> "1,234,567" */
 
-static void machine(char *out, size_t cap, const char *dir)
-{
-	char line[512], cpu[128] = "unknown CPU", fs[32];
-	struct utsname u = {0};
-	struct statfs sf;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-			char *c = strchr(line, ':') + 1;
-			c[strcspn(c, "\n")] = '\0';
-			snprintf(cpu, sizeof cpu, "%s", c + strspn(c, " \t"));
-			break;
-		}
-	if (f)
-		fclose(f);
-	uname(&u);
-	snprintf(fs, sizeof fs, "fs 0x%lx", statfs(dir, &sf) ? 0ul : (unsigned long)sf.f_type);
-	if (!strcmp(fs, "fs 0xef53"))
-		snprintf(fs, sizeof fs, "ext4");
-	else if (!strcmp(fs, "fs 0x1021994"))
-		snprintf(fs, sizeof fs, "tmpfs");
-	else if (!strcmp(fs, "fs 0x794c7630"))
-		snprintf(fs, sizeof fs, "overlayfs");
-	snprintf(out, cap, "%ld CPUs (%s), %.0f MiB RAM, %s %s %s; temporary files on %s in `%s`",
-	         sysconf(_SC_NPROCESSORS_ONLN), cpu,
-	         MiB((double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE)), u.sysname,
-	         u.release, u.machine, fs, dir);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -597,20 +567,6 @@ static void usage(FILE *f)
 	        "  --markdown FILE  also append the results as a markdown section to FILE\n"
 	        "  --keep           keep the temporary directory\n"
 	        "Exit status 0 when all benchmarks ran, 1 on an error, 2 on bad usage.\n");
-}
-
-static size_t count_arg(const char *opt, const char *s, size_t min, size_t max)
-{
-	char *end;
-	unsigned long long v;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (!*s || *s == '-' || errno || *end || v < min || v > max) {
-		fprintf(stderr, PROG ": %s: '%s' is not a whole number in %zu..%zu\n", opt, s, min,
-		        max);
-		exit(2);
-	}
-	return (size_t)v;
 }
 
 int main(int argc, char **argv)
@@ -636,11 +592,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if ((val = tool_opt_value(PROG, argc, argv, &i, "--n")))
-			n = count_arg("--n", val, 1, 100000000);
+			n = bench_count_arg("--n", val, 1, 100000000);
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--villages")))
-			nv = count_arg("--villages", val, 1, MAX_VILLAGES);
+			nv = bench_count_arg("--villages", val, 1, MAX_VILLAGES);
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--per")))
-			per = count_arg("--per", val, 1, 100000000);
+			per = bench_count_arg("--per", val, 1, 100000000);
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--dir")))
 			base = val;
 		else if ((val = tool_opt_value(PROG, argc, argv, &i, "--markdown")))
@@ -656,21 +612,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!bindir[0]) {
-		ssize_t k = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
-		if (k < 0)
-			bench_die("cannot find my own path (/proc/self/exe): %s; use --bindir",
-			    strerror(errno));
-		bindir[k] = '\0';
-		*(strrchr(bindir, '/') ? strrchr(bindir, '/') : bindir) = '\0';
-	}
+	bench_find_bindir(bindir);
 	bench_pathf(lumbung, "%s/lumbung", bindir);
 	bench_pathf(agg_bin, "%s/lumbung-agg", bindir);
 	bench_pathf(gen_bin, "%s/lumbung-gen", bindir);
-	for (const char *b = lumbung; b; b = b == lumbung ? agg_bin : b == agg_bin ? gen_bin : NULL)
-		if (access(b, X_OK))
-			bench_die("%s: %s (build it with make binaries, or point --bindir at it)", b,
-			    strerror(errno));
+	{
+		const char *const need[] = {lumbung, agg_bin, gen_bin, NULL};
+		bench_need_binaries(need);
+	}
 	if (markdown && !(mdf = fopen(markdown, "a")))
 		bench_die("%s: %s", markdown, strerror(errno));
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -679,7 +628,7 @@ int main(int argc, char **argv)
 		bench_die("out of memory");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	machine(mach, sizeof mach, base);
+	bench_machine(mach, sizeof mach, base);
 	/* bench_tmp_root is what bench_die() removes: set only once it is ours */
 	if (!mkdtemp(bench_pathf(path, "%s/lumbung-bench-sync.XXXXXX", base)))
 		bench_die("mkdtemp in %s: %s", base, strerror(errno));

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,4 +202,75 @@ const char *bench_grp(char *buf, size_t cap, double v)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+size_t bench_count_arg(const char *opt, const char *s, size_t min, size_t max)
+{
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || errno || *end || v < min || v > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a whole number in %zu..%zu\n", bench_prog, opt, s,
+		        min, max);
+		exit(2);
+	}
+	return (size_t)v;
+}
+
+void bench_find_bindir(char bindir[PATH_MAX])
+{
+	char self[PATH_MAX];
+	ssize_t k;
+
+	if (bindir[0])
+		return;
+	if ((k = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+		bench_die("cannot find my own path (/proc/self/exe): %s; use --bindir",
+		          strerror(errno));
+	self[k] = '\0';
+	*(strrchr(self, '/') ? strrchr(self, '/') : self) = '\0';
+	memcpy(bindir, self, strlen(self) + 1);
+}
+
+void bench_need_binaries(const char *const paths[])
+{
+	for (size_t i = 0; paths[i]; i++)
+		if (access(paths[i], X_OK))
+			bench_die("%s: %s (build it with make binaries, or point --bindir at it)",
+			          paths[i], strerror(errno));
+}
+
+void bench_machine(char *out, size_t cap, const char *dir)
+{
+	char line[512], cpu[128] = "unknown CPU", fs[32];
+	struct utsname u = {0};
+	struct statfs sf;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int n;
+
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			char *c = strchr(line, ':') + 1;
+			c[strcspn(c, "\n")] = '\0';
+			snprintf(cpu, sizeof cpu, "%s", c + strspn(c, " \t"));
+			break;
+		}
+	if (f)
+		fclose(f);
+	uname(&u);
+	n = snprintf(out, cap, "%ld CPUs (%s), %.0f MiB RAM, %s %s %s",
+	             sysconf(_SC_NPROCESSORS_ONLN), cpu,
+	             (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / 1048576.0,
+	             u.sysname, u.release, u.machine);
+	if (!dir || n < 0 || (size_t)n >= cap)
+		return;
+	snprintf(fs, sizeof fs, "fs 0x%lx", statfs(dir, &sf) ? 0ul : (unsigned long)sf.f_type);
+	if (!strcmp(fs, "fs 0xef53"))
+		snprintf(fs, sizeof fs, "ext4");
+	else if (!strcmp(fs, "fs 0x1021994"))
+		snprintf(fs, sizeof fs, "tmpfs");
+	else if (!strcmp(fs, "fs 0x794c7630"))
+		snprintf(fs, sizeof fs, "overlayfs");
+	snprintf(out + n, cap - (size_t)n, "; temporary files on %s in `%s`", fs, dir);
 }

@@ -49,6 +49,16 @@ void bench_reap(pid_t pid, int *status, struct rusage *ru);
 void bench_check_status(const char *what, int status, const char *err_path);
 /* bench_spawn + bench_reap + bench_check_status. */
 void bench_run(char *const argv[], const char *out_path, const char *what);
+/* A whole number in min..max for option opt, or a usage message and exit 2. */
+size_t bench_count_arg(const char *opt, const char *s, size_t min, size_t max);
+/* Where the other binaries are: bindir as given, or (empty) this program's
+ * own directory; then each of the NULL-terminated paths must be executable
+ * (bench_die otherwise, saying how to build it). */
+void bench_find_bindir(char bindir[PATH_MAX]);
+void bench_need_binaries(const char *const paths[]);
+/* "N CPUs (model), M MiB RAM, kernel" and, when dir is not NULL, the
+ * filesystem the temporary files live on. */
+void bench_machine(char *out, size_t cap, const char *dir);
 /* v with thousands separators, into buf. */
 const char *bench_grp(char *buf, size_t cap, double v);
 
