@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "../schema/schema.h"
 #include "../schema/text.h"
 
 lb_err lb_entry_encode(struct lb_mp_buf *out, const struct lb_entry *e)
@@ -125,3 +126,32 @@ lb_err lb_unhex(uint8_t *out, size_t n, const char *hex)
 		return LB_EINVAL;
 	return LB_OK;
 }
+
+lb_err lb_entry_check_schema(const struct lb_entry *e, const struct lb_refs *refs,
+                             struct lb_diag *d)
+{
+	const struct lb_schema *sch = lb_schema_get(e->schema);
+	char type[LB_TYPE_MAX + 1];
+	lb_err err;
+
+	if (!sch)
+		return lb_fail(d, LB_ESCHEMA,
+		               "seq %llu: written under schema version %u, which this lumbung does not "
+		               "know (newest known: %u); upgrade lumbung",
+		               (unsigned long long)e->seq, e->schema, lb_schema_latest());
+	if (e->type_len > LB_TYPE_MAX)
+		return lb_fail(d, LB_ESCHEMA, "seq %llu: record type longer than %d bytes",
+		               (unsigned long long)e->seq, LB_TYPE_MAX);
+	memcpy(type, e->type, e->type_len);
+	type[e->type_len] = '\0';
+	if (e->op == LB_OP_DEL)
+		err = lb_schema_type(sch, type) ? LB_OK
+		                                : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type);
+	else
+		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, refs, d);
+	if (err)
+		lb_diag_prefix(d, "seq %llu: %s %.*s (schema version %u)", (unsigned long long)e->seq,
+		               type, (int)e->id_len, e->id, e->schema);
+	return err;
+}
+

@@ -65,6 +65,16 @@ void lb_hash(uint8_t out[LB_HASH_BYTES], const void *buf, size_t len);
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void lb_hex(char *out, const uint8_t *b, size_t n);
 
+/* Check e against the schema version it names: a put's body with
+ * lb_schema_validate (references through refs; NULL: not checked), a del's
+ * type exists.  LB_ESCHEMA (or the validator's code) with a message that
+ * starts "seq N: TYPE ID (schema version V): ", or that says the version is
+ * unknown to this build.  The one rule for the node, the aggregator and the
+ * auditor. */
+struct lb_refs;
+lb_err lb_entry_check_schema(const struct lb_entry *e, const struct lb_refs *refs,
+                             struct lb_diag *d);
+
 /* Parse exactly 2n hex digits into out.  LB_EINVAL if malformed. */
 lb_err lb_unhex(uint8_t *out, size_t n, const char *hex);
 

@@ -69,30 +69,10 @@ static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw)
  * beneficiaries' entries invalid. */
 static lb_err check_schema(struct vstate *s, const struct lb_entry *e)
 {
-	const struct lb_schema *sch = lb_schema_get(e->schema);
-	char type[LB_TYPE_MAX + 1];
-	lb_err err;
+	lb_err err = lb_entry_check_schema(e, NULL, s->d);
 
-	s->r->bad_seq = e->seq;
-	if (!sch)
-		return lb_fail(s->d, LB_ESCHEMA,
-		               "seq %llu: written under schema version %u, which this lumbung does not "
-		               "know (newest known: %u); upgrade lumbung",
-		               (unsigned long long)e->seq, e->schema, lb_schema_latest());
-	memcpy(type, e->type, e->type_len);
-	type[e->type_len] = '\0';
-	if (e->op == LB_OP_DEL)
-		err = lb_schema_type(sch, type) ? LB_OK
-		                                : lb_fail(s->d, LB_ESCHEMA, "unknown record type %s", type);
-	else
-		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, NULL, s->d);
-	if (err) {
-		lb_diag_prefix(s->d, "seq %llu: %s %.*s", (unsigned long long)e->seq, type,
-		               (int)e->id_len, e->id);
-		return err;
-	}
-	s->r->bad_seq = 0;
-	return LB_OK;
+	s->r->bad_seq = err ? e->seq : 0;
+	return err;
 }
 
 static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq,

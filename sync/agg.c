@@ -954,28 +954,9 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			continue;
 		}
 		{
-			const struct lb_schema *sch = lb_schema_get(en.schema);
 			struct lb_refs refs = {view_has, &in};
-			char type[LB_TYPE_MAX + 1];
-			memcpy(type, en.type, en.type_len);
-			type[en.type_len] = '\0';
-			if (!sch) {
-				e = lb_fail(d, LB_ESCHEMA, "seq %llu: written under schema %u, which this "
-				            "aggregator does not know; upgrade it", (unsigned long long)seq,
-				            en.schema);
+			if ((e = lb_entry_check_schema(&en, &refs, d)))
 				goto out;
-			}
-			e = en.op == LB_OP_PUT
-			            ? lb_schema_validate(sch, type, en.id, en.id_len, en.body, en.body_len,
-			                                 &refs, d)
-			            : (lb_schema_type(sch, type)
-			                       ? LB_OK
-			                       : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type));
-			if (e) {
-				lb_diag_prefix(d, "seq %llu: %s %.*s", (unsigned long long)seq, type,
-				               (int)en.id_len, en.id);
-				goto out;
-			}
 		}
 		v = (MDB_val){eb.sb.size, eb.sb.data};
 		if ((rc = mdb_put(txn, a->replica, &k, &v, 0))) {

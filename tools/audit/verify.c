@@ -99,31 +99,6 @@ struct verifier {
 
 /* ---- the independent half (any thread) ----------------------------------- */
 
-/* Same rule as node/verify.c: the entry against the schema version it
- * names; references are not checked (that needs the replayed state). */
-static lb_err check_schema(const struct lb_entry *e, struct lb_diag *d)
-{
-	const struct lb_schema *sch = lb_schema_get(e->schema);
-	char type[LB_TYPE_MAX + 1];
-	lb_err err;
-
-	if (!sch)
-		return lb_fail(d, LB_ESCHEMA,
-		               "seq %llu: written under schema version %u, which this lumbung does not "
-		               "know (newest known: %u); upgrade lumbung",
-		               (unsigned long long)e->seq, e->schema, lb_schema_latest());
-	memcpy(type, e->type, e->type_len);
-	type[e->type_len] = '\0';
-	if (e->op == LB_OP_DEL)
-		err = lb_schema_type(sch, type) ? LB_OK
-		                                : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type);
-	else
-		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, NULL, d);
-	if (err)
-		lb_diag_prefix(d, "seq %llu: %s %.*s (schema version %u)", (unsigned long long)e->seq,
-		               type, (int)e->id_len, e->id, e->schema);
-	return err;
-}
 
 static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 {
@@ -140,7 +115,7 @@ static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 		lb_merkle_leaf(s->u.ent.leaf, s->u.ent.hash);
 		if ((e = lb_entry_decode(&s->u.ent.e, a, s->alen, &d)))
 			st = ST_DECODE;
-		else if ((e = check_schema(&s->u.ent.e, &d)))
+		else if ((e = lb_entry_check_schema(&s->u.ent.e, NULL, &d)))
 			st = ST_SCHEMA;
 		break;
 	case LB_LLA_HEAD:
