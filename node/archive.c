@@ -28,11 +28,6 @@
 #define LEN_BYTES 4
 #define READ_BUF_MIN 4096
 
-/* The node keeps receipts in meta under this prefix (remote.c, FORMAT §5):
- * "receipt/" || aggregator key (32) || seq (u64 BE). */
-#define RECEIPT_PREFIX "receipt/"
-#define RECEIPT_PREFIX_LEN (sizeof RECEIPT_PREFIX - 1)
-#define RECEIPT_KEY_LEN (RECEIPT_PREFIX_LEN + LB_PK_BYTES + 8)
 
 static const char *const kind_names[] = {"header", "entry", "head", "receipt", "fork", "trailer"};
 
@@ -496,7 +491,7 @@ struct aggs {
 static lb_err collect_aggs(struct lb_node *n, MDB_txn *txn, struct aggs *ag, struct lb_diag *d)
 {
 	MDB_cursor *c;
-	MDB_val k = {RECEIPT_PREFIX_LEN, (void *)RECEIPT_PREFIX}, v;
+	MDB_val k = {LB_RECEIPT_PREFIX_LEN, (void *)LB_RECEIPT_PREFIX}, v;
 	lb_err e = LB_OK;
 	int rc;
 
@@ -504,11 +499,11 @@ static lb_err collect_aggs(struct lb_node *n, MDB_txn *txn, struct aggs *ag, str
 		return lb_mdb_fail(d, rc, "reading receipts");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *key = (const uint8_t *)k.mv_data + RECEIPT_PREFIX_LEN;
-		if (k.mv_size < RECEIPT_PREFIX_LEN ||
-		    memcmp(k.mv_data, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN) != 0)
+		const uint8_t *key = (const uint8_t *)k.mv_data + LB_RECEIPT_PREFIX_LEN;
+		if (k.mv_size < LB_RECEIPT_PREFIX_LEN ||
+		    memcmp(k.mv_data, LB_RECEIPT_PREFIX, LB_RECEIPT_PREFIX_LEN) != 0)
 			break;
-		if (k.mv_size != RECEIPT_KEY_LEN)
+		if (k.mv_size != LB_RECEIPT_KEY_LEN)
 			continue;
 		if (ag->n && !memcmp(ag->key[ag->n - 1], key, LB_PK_BYTES))
 			continue; /* sorted: one aggregator's receipts are one run */
@@ -533,15 +528,13 @@ static lb_err collect_aggs(struct lb_node *n, MDB_txn *txn, struct aggs *ag, str
 static lb_err write_receipts(struct lb_node *n, MDB_txn *txn, const struct aggs *ag, uint64_t seq,
                              struct lb_lla_writer *w, struct lb_diag *d)
 {
-	uint8_t kb[RECEIPT_KEY_LEN];
+	uint8_t kb[LB_RECEIPT_KEY_LEN];
 	MDB_val k = {sizeof kb, kb}, v;
 	lb_err e;
 	int rc;
 
-	memcpy(kb, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN);
-	lb_be64_put(kb + RECEIPT_PREFIX_LEN + LB_PK_BYTES, seq);
 	for (size_t i = 0; i < ag->n; i++) {
-		memcpy(kb + RECEIPT_PREFIX_LEN, ag->key[i], LB_PK_BYTES);
+		lb_receipt_key(kb, ag->key[i], seq);
 		rc = mdb_get(txn, n->meta, &k, &v);
 		if (rc == MDB_NOTFOUND)
 			continue;

@@ -6,6 +6,7 @@
 #define LB_NODE_INT_H
 
 #include <lmdb.h>
+#include <string.h>
 
 #include "node.h"
 
@@ -39,6 +40,21 @@ static inline uint64_t lb_be64_get(const uint8_t *p)
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | p[i];
 	return v;
+}
+
+/* Receipts an aggregator returned live in meta (remote.c writes them,
+ * archive.c exports them; FORMAT §5):
+ *   "receipt/" || aggregator key (32) || seq (u64 BE)  -> receipt bytes */
+#define LB_RECEIPT_PREFIX "receipt/"
+#define LB_RECEIPT_PREFIX_LEN (sizeof LB_RECEIPT_PREFIX - 1)
+#define LB_RECEIPT_KEY_LEN (LB_RECEIPT_PREFIX_LEN + LB_PK_BYTES + 8)
+
+static inline void lb_receipt_key(uint8_t k[LB_RECEIPT_KEY_LEN], const uint8_t agg[LB_PK_BYTES],
+                                  uint64_t seq)
+{
+	memcpy(k, LB_RECEIPT_PREFIX, LB_RECEIPT_PREFIX_LEN);
+	memcpy(k + LB_RECEIPT_PREFIX_LEN, agg, LB_PK_BYTES);
+	lb_be64_put(k + LB_RECEIPT_PREFIX_LEN + LB_PK_BYTES, seq);
 }
 
 #include "lmdb_err.h"

@@ -12,7 +12,6 @@
 #include "node_int.h"
 
 #define REMOTE_PREFIX "remote/"
-#define RECEIPT_PREFIX "receipt/"
 #define PLEN(p) (sizeof(p) - 1)
 #define MAX_GROWTHS 8
 
@@ -210,18 +209,15 @@ lb_err lb_remote_list(struct lb_node *n, lb_remote_cb cb, void *ctx, size_t *cou
 	return e;
 }
 
-#define RECEIPT_KEY_LEN (PLEN(RECEIPT_PREFIX) + LB_PK_BYTES + 8)
 
 lb_err lb_node_receipt_put(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES], uint64_t seq,
                            const void *receipt, size_t len, struct lb_diag *d)
 {
-	uint8_t kb[RECEIPT_KEY_LEN];
+	uint8_t kb[LB_RECEIPT_KEY_LEN];
 	MDB_val k = {sizeof kb, kb}, v = {len, (void *)receipt};
 	int rc;
 
-	memcpy(kb, RECEIPT_PREFIX, PLEN(RECEIPT_PREFIX));
-	memcpy(kb + PLEN(RECEIPT_PREFIX), agg_pk, LB_PK_BYTES);
-	lb_be64_put(kb + PLEN(RECEIPT_PREFIX) + LB_PK_BYTES, seq);
+	lb_receipt_key(kb, agg_pk, seq);
 	if ((rc = meta_write(n, &k, &v)))
 		return lb_mdb_fail(d, rc, "keeping the receipt");
 	return LB_OK;
@@ -235,8 +231,8 @@ static int last_row(void *ctx, const MDB_val *k, const MDB_val *v)
 {
 	struct last_ctx *l = ctx;
 	(void)v;
-	if (k->mv_size == RECEIPT_KEY_LEN) {
-		l->seq = lb_be64_get((const uint8_t *)k->mv_data + RECEIPT_KEY_LEN - 8);
+	if (k->mv_size == LB_RECEIPT_KEY_LEN) {
+		l->seq = lb_be64_get((const uint8_t *)k->mv_data + LB_RECEIPT_KEY_LEN - 8);
 		l->count++;
 	}
 	return 0;
@@ -245,12 +241,12 @@ static int last_row(void *ctx, const MDB_val *k, const MDB_val *v)
 lb_err lb_node_receipt_last(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES], uint64_t *seq,
                             uint64_t *count, struct lb_diag *d)
 {
-	uint8_t prefix[PLEN(RECEIPT_PREFIX) + LB_PK_BYTES];
+	uint8_t prefix[LB_RECEIPT_PREFIX_LEN + LB_PK_BYTES];
 	struct last_ctx l = {0, 0};
 	lb_err e;
 
-	memcpy(prefix, RECEIPT_PREFIX, PLEN(RECEIPT_PREFIX));
-	memcpy(prefix + PLEN(RECEIPT_PREFIX), agg_pk, LB_PK_BYTES);
+	memcpy(prefix, LB_RECEIPT_PREFIX, LB_RECEIPT_PREFIX_LEN);
+	memcpy(prefix + LB_RECEIPT_PREFIX_LEN, agg_pk, LB_PK_BYTES);
 	e = scan_prefix(n, prefix, sizeof prefix, last_row, &l, d);
 	*seq = l.seq;
 	if (count)
