@@ -5,6 +5,8 @@
 #   make test       unit tests (cmocka) and black-box CLI tests
 #   make test-asan  the same under AddressSanitizer + UBSan (build-asan/)
 #   make bench      benchmarks; writes docs/PERFORMANCE.md
+#   make coverage   line and branch coverage of the test suite; writes docs/COVERAGE.md
+#   make mutate     disables each check in tests/mutations.txt; every one must be caught
 #   make install PREFIX=/usr/local
 #
 # Every target first runs `make deps`, which installs missing Debian
@@ -41,7 +43,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
 	$(BUILD)/lumbung-bench-audit
 
-.PHONY: all deps demo test test-unit test-cli test-asan bench install clean fmt lint
+.PHONY: all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt lint
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -111,6 +113,13 @@ test-asan: deps
 	@BUILD=build-asan LUMBUNG_ASAN=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
 
+coverage: deps
+	@$(MAKE) --no-print-directory BUILD=build-cov OPT=-O0 SAN=--coverage binaries
+	@sh tools/coverage.sh build-cov docs/COVERAGE.md
+
+mutate: all
+	@sh tools/mutate.sh tests/mutations.txt $(MUTATE)
+
 bench: all
 	@sh tools/bench.sh $(BUILD)
 
@@ -122,7 +131,7 @@ fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:
