@@ -378,7 +378,7 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 		return lb_fail(d, LB_EMALFORMED, "unknown frame kind %llu", (unsigned long long)kind);
 	if (o.len != elems[kind])
 		return lb_fail(d, LB_EMALFORMED, "a frame of kind %s has %u elements, not %u",
-		               kind_names[kind], elems[kind], o.len);
+		               kind_names[kind], o.len, elems[kind]);
 	fr->kind = (enum lb_lla_kind)kind;
 	switch (fr->kind) {
 	case LB_LLA_HEADER:

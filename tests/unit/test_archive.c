@@ -652,6 +652,7 @@ static void frames_are_decoded_strictly(void **state)
 	assert_int_equal(read_one_frame("\x92\x01\xa1x", 4, &d), LB_EMALFORMED);        /* str */
 	assert_int_equal(read_one_frame("\x92\x01\xc5\x00\x01x", 6, &d), LB_EMALFORMED); /* bin16 */
 	assert_int_equal(read_one_frame("\x93\x01\xc4\x01x\xc0", 6, &d), LB_EMALFORMED); /* 3 elems */
+	assert_non_null(strstr(d.msg, "a frame of kind entry has 3 elements, not 2"));
 	assert_int_equal(read_one_frame("\x91\x01", 2, &d), LB_EMALFORMED);
 	assert_int_equal(read_one_frame("\x92\xcc\x01\xc4\x01x", 6, &d), LB_EMALFORMED); /* uint8 1 */
 	assert_int_equal(read_one_frame("\x90", 1, &d), LB_EMALFORMED);
