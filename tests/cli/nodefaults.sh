@@ -1,0 +1,112 @@
+#!/bin/sh
+# nodefaults.sh — a village node in a hostile world: a node on a read-only
+# filesystem (a backup disk, a mounted image) can still be read and
+# audited, and writing to it says "read-only filesystem"; a full disk
+# (import, put --batch, export-log) says "disk full", names the lines that
+# were not written and leaves every stored record intact; an endless line
+# in put --batch is refused without reading it all.
+#
+# The filesystems are real tmpfs mounts (remounted read-only, or small
+# enough to fill).  This needs root, as CI has; a mount that fails is a
+# failed test, not a skipped one.
+. "$(dirname "$0")/lib.sh"
+unset LUMBUNG_DIR LUMBUNG_MAP_SIZE LUMBUNG_AGG_MAP_SIZE
+
+lb() { "$LUMBUNG" "$@"; }
+AGG="$BUILD/lumbung-agg"
+AUDIT="$BUILD/lumbung-audit"
+V=33.24.01.2001
+NIK=3324014501900001
+MOUNTS=""
+
+cleanup() {
+	for m in $MOUNTS; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# mnt DIR SIZE — a fresh tmpfs of SIZE at DIR (fails the test if it cannot)
+mnt() {
+	mkdir -p "$1"
+	if mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>"$T/mount.err"; then
+		MOUNTS="$1 $MOUNTS"
+		return 0
+	fi
+	fail "mount a tmpfs at $1 (needs root): $(cat "$T/mount.err")"
+	return 1
+}
+
+# gen FIRST COUNT — COUNT JSON lines of schema-valid aspirasi records
+gen() {
+	awk -v first="$1" -v n="$2" 'BEGIN {
+		for (i = first; i < first + n; i++)
+			printf "{\"type\":\"aspirasi\",\"id\":\"A%08d\",\"body\":{\"pengusul\":\"Warga nomor %d\"," \
+			       "\"dusun\":\"Kenanga Gang %d\",\"tanggal\":\"2026-01-05\",\"status\":\"diusulkan\"," \
+			       "\"usulan\":\"baris uji disk penuh untuk lumbung nomor %d yang cukup panjang\"}}\n",
+			       i, i, i % 50, i
+	}'
+}
+
+# ---- a node and an aggregator on a read-only filesystem ------------------------
+
+RO="$T/ro"
+if mnt "$RO" 16m; then
+	N="$RO/n"
+	lb init -d "$N" --village $V --name "Desa Sukamaju" >"$T/origin" 2>/dev/null
+	ORIGIN=$(cat "$T/origin")
+	lb put -d "$N" penduduk $NIK nik=$NIK no_kk=3324010101900001 nama="Siti Rahayu" \
+		tanggal_lahir=1990-01-05 jenis_kelamin=P status=hidup rt=001 disabilitas=tidak >/dev/null
+	gen 1 20 | lb put -d "$N" --batch >/dev/null
+	# a copy without lock.mdb, as a backup of only the data file and keys would be
+	cp -a "$N" "$RO/n2" && rm -f "$RO/n2/lock.mdb"
+	"$AGG" init -d "$RO/agg" --region 33.24 >/dev/null 2>&1
+	"$AGG" enroll -d "$RO/agg" --village $V --key "$ORIGIN" >/dev/null 2>&1
+	lb export-log -d "$N" >"$T/rw.lla"
+	lb log -d "$N" >"$T/rw.log"
+	lb export -d "$N" aspirasi >"$T/rw.csv"
+	if mount -o remount,ro "$RO" 2>"$T/mount.err"; then
+		ok "tmpfs remounted read-only"
+	else
+		fail "remount read-only: $(cat "$T/mount.err")"
+	fi
+	if touch "$RO/probe" 2>/dev/null; then fail "the mount is really read-only"; fi
+
+	expect_exit 0 "ro: id" lb id -d "$N"
+	contains "$T/out" "$ORIGIN" "ro: id shows the origin key"
+	expect_exit 0 "ro: get" lb get -d "$N" penduduk $NIK
+	contains "$T/out" "Siti Rahayu" "ro: get prints the record"
+	expect_exit 0 "ro: ls" lb ls -d "$N" aspirasi
+	[ "$(wc -l <"$T/out")" -eq 20 ] && ok "ro: ls lists the 20 ids" || fail "ro: ls: $(wc -l <"$T/out") ids"
+	expect_exit 0 "ro: verify" lb verify -d "$N"
+	expect_exit 0 "ro: log" lb log -d "$N"
+	cmp -s "$T/out" "$T/rw.log" && ok "ro: log is the same as before" || fail "ro: log differs"
+	expect_exit 0 "ro: export" lb export -d "$N" aspirasi
+	cmp -s "$T/out" "$T/rw.csv" && ok "ro: export is the same as before" || fail "ro: export differs"
+	expect_exit 0 "ro: export-log" lb export-log -d "$N"
+	cmp -s "$T/out" "$T/rw.lla" && ok "ro: export-log gives the same archive" ||
+		fail "ro: export-log differs"
+	expect_exit 0 "ro: lumbung-audit verify -d NODE" "$AUDIT" verify -d "$N" --key "$ORIGIN"
+	expect_exit 0 "ro: a copy without lock.mdb verifies" lb verify -d "$RO/n2"
+	expect_exit 0 "ro: a copy without lock.mdb: get" lb get -d "$RO/n2" penduduk $NIK
+	[ -e "$RO/n2/lock.mdb" ] && fail "ro: no lock file appeared" || ok "ro: nothing was created"
+	expect_exit 0 "ro: lumbung-agg status" "$AGG" status -d "$RO/agg"
+	contains "$T/out" "$V" "ro: agg status lists the enrolled village"
+
+	for c in "put penduduk $NIK nik=$NIK nama=X" "rm penduduk $NIK" "put --batch $T/rw.log"; do
+		# shellcheck disable=SC2086
+		lb $c -d "$N" >"$T/out" 2>"$T/err"
+		rc=$?
+		[ $rc -ne 0 ] && ok "ro: $(echo "$c" | cut -c1-12) fails (exit $rc)" ||
+			fail "ro: $(echo "$c" | cut -c1-12) succeeded on a read-only filesystem"
+		contains "$T/err" "read-only filesystem" "ro: $(echo "$c" | cut -c1-12) says read-only filesystem"
+	done
+	printf 'pengusul,usulan,tanggal,status,id\nX,Y,2026-01-05,diusulkan,B1\n' >"$T/one.csv"
+	expect_exit 5 "ro: import fails" lb import -d "$N" aspirasi "$T/one.csv"
+	contains "$T/err" "read-only filesystem" "ro: import says read-only filesystem"
+	expect_exit 5 "ro: agg enroll fails" "$AGG" enroll -d "$RO/agg" --village 33.24.01.2002 \
+		--key 0000000000000000000000000000000000000000000000000000000000000001
+	contains "$T/err" "read-only filesystem" "ro: agg enroll says read-only filesystem"
+	umount "$RO" && MOUNTS=""
+fi
+
+done_testing
