@@ -356,8 +356,11 @@ static lb_err put_cell(FILE *f, char sep, bool first, const char *s, size_t n)
 
 static lb_err end_row(FILE *f, lb_err e, struct lb_diag *d)
 {
-	if (e || fputs("\r\n", f) == EOF || ferror(f))
+	if (e || fputs("\r\n", f) == EOF || ferror(f)) {
+		if (errno == ENOSPC)
+			return lb_fail(d, LB_EFULL, "writing CSV: disk full");
 		return lb_fail(d, LB_EIO, "writing CSV: %s", strerror(errno ? errno : EIO));
+	}
 	return LB_OK;
 }
 

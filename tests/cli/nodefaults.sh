@@ -109,4 +109,65 @@ if mnt "$RO" 16m; then
 	umount "$RO" && MOUNTS=""
 fi
 
+# ---- a full disk ------------------------------------------------------------------
+# 2 MiB hold the node and 50 records but not a 10,000-line transaction.
+
+FULL="$T/full"
+if mnt "$FULL" 2m; then
+	N="$FULL/n"
+	lb init -d "$N" --village $V >/dev/null 2>&1
+	gen 1 50 | lb put -d "$N" --batch >/dev/null || fail "full: the first 50 records"
+	lb log -d "$N" >"$T/full0.log"
+	lb export-log -d "$N" >"$T/full0.lla"
+	intact() { # what — the node verifies and holds exactly the first 50 records
+		expect_exit 0 "full: $1: the node still verifies" lb verify -d "$N"
+		lb log -d "$N" >"$T/full.log" 2>&1
+		cmp -s "$T/full.log" "$T/full0.log" && ok "full: $1: the 50 stored records are intact" ||
+			fail "full: $1: the log changed: $(diff "$T/full0.log" "$T/full.log" | head -c 300)"
+	}
+
+	gen 1001 12000 >"$T/big.jsonl"
+	expect_exit 16 "full: put --batch exits with disk full (16)" lb put -d "$N" --batch "$T/big.jsonl"
+	contains "$T/err" "lines 1-10000 not written: disk full; nothing of this batch was stored" \
+		"full: put --batch names the lines not written"
+	grep -q "line 1:" "$T/err" && fail "full: put --batch blames line 1" || ok "full: no line is blamed"
+	intact "put --batch"
+
+	awk 'BEGIN { print "id,pengusul,usulan,tanggal,status"
+		for (i = 1; i <= 12000; i++)
+			printf "C%08d,Warga %d,usulan untuk disk penuh nomor %d yang cukup panjang,2026-01-05,diusulkan\n", i, i, i
+	}' >"$T/big.csv"
+	expect_exit 16 "full: import exits with disk full (16)" lb import -d "$N" aspirasi "$T/big.csv"
+	contains "$T/err" "rows 2-12001 not written: disk full; nothing was imported" \
+		"full: import names the rows not written"
+	intact "import"
+
+	# the archive written to a full disk (a 4 KiB tmpfs)
+	if mnt "$T/tiny" 4k; then
+		expect_exit 16 "full: export-log to a full disk exits with disk full (16)" \
+			sh -c '"$1" export-log -d "$2" >"$3"' sh "$LUMBUNG" "$N" "$T/tiny/x.lla"
+		contains "$T/err" "disk full" "full: export-log says disk full"
+		expect_exit 16 "full: export to a full disk exits with disk full (16)" \
+			sh -c '"$1" export -d "$2" aspirasi >"$3"' sh "$LUMBUNG" "$N" "$T/tiny/x.csv"
+		contains "$T/err" "disk full" "full: export says disk full"
+		intact "export-log"
+	fi
+fi
+
+# ---- an aggregator on a full disk ---------------------------------------------------
+
+if mnt "$T/aggfull" 2m; then
+	W="$T/w"
+	lb init -d "$W" --village $V >"$T/w.origin" 2>/dev/null
+	gen 1 12000 | lb put -d "$W" --batch >/dev/null
+	lb changeset -d "$W" >"$T/w.lcs" 2>/dev/null
+	"$AGG" init -d "$T/aggfull/a" --region 33.24 >/dev/null 2>&1
+	"$AGG" enroll -d "$T/aggfull/a" --village $V --key "$(cat "$T/w.origin")" >/dev/null 2>&1
+	expect_exit 16 "aggfull: ingest exits with disk full (16)" "$AGG" ingest -d "$T/aggfull/a" "$T/w.lcs"
+	contains "$T/err" "disk full" "aggfull: the refusal says disk full"
+	expect_exit 0 "aggfull: status still reads" "$AGG" status -d "$T/aggfull/a"
+	grep -q "^$V .* 0 *0 " "$T/out" && ok "aggfull: nothing of the change set was stored" ||
+		fail "aggfull: status: $(cat "$T/out")"
+fi
+
 done_testing
