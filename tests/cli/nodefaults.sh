@@ -170,4 +170,46 @@ if mnt "$T/aggfull" 2m; then
 		fail "aggfull: status: $(cat "$T/out")"
 fi
 
+# ---- CSV: export -> import gives back every value; a NUL is refused ------------------
+
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+CA="$T/csv-a"
+CB="$T/csv-b"
+lb init -d "$CA" --village $V >/dev/null 2>&1
+lb init -d "$CB" --village $V >/dev/null 2>&1
+# every character the text field allows: first in the value (alone and
+# before text), after an apostrophe, and last
+"$PY" - >"$T/chars.jsonl" <<'EOF'
+import json
+chars = [chr(c) for c in range(0x20, 0x7f)] + ["\t", "\n", "\r"]
+for c in chars:
+    for k, v in (("a", c + "x"), ("b", "'" + c + "x"), ("c", "'" + c), ("d", "x" + c), ("e", c)):
+        if v.strip(" ") == "":
+            continue
+        print(json.dumps({"type": "aspirasi", "id": "R%02x%s" % (ord(c), k), "body": {
+            "pengusul": "Warga", "tanggal": "2026-01-05", "status": "diusulkan", "usulan": v}}))
+EOF
+lb put -d "$CA" --batch "$T/chars.jsonl" >/dev/null 2>"$T/err" || fail "csv: put the values: $(head -c 300 "$T/err")"
+lb export -d "$CA" aspirasi >"$T/chars.csv"
+expect_exit 0 "csv: the export imports" lb import -d "$CB" aspirasi "$T/chars.csv"
+lb log -d "$CA" --json >"$T/a.log"
+lb log -d "$CB" --json >"$T/b.log"
+"$PY" - "$T/a.log" "$T/b.log" >"$T/diff" <<'EOF'
+import json, sys
+def recs(p):
+    return {e["id"]: e["body"] for e in map(json.loads, open(p))}
+a, b = recs(sys.argv[1]), recs(sys.argv[2])
+bad = [(k, a[k]["usulan"], b.get(k, {}).get("usulan")) for k in sorted(a) if b.get(k) != a[k]]
+print(len(a), len(bad), bad[:5])
+EOF
+read -r total nbad rest <"$T/diff"
+[ "$nbad" = 0 ] && [ "$total" -gt 400 ] && ok "csv: all $total values came back unchanged" ||
+	fail "csv: $nbad of $total values changed: $rest"
+
+printf 'id,pengusul,usulan,tanggal,status\nN1,Warga,ok,2026-01-05,diusulkan\nN2,Warga,ab\000cd,2026-01-05,diusulkan\n' >"$T/nul.csv"
+expect_exit 9 "csv: a NUL byte is refused" lb import -d "$CB" aspirasi "$T/nul.csv"
+contains "$T/err" "row 3, column 3: the cell contains a NUL byte" "csv: the NUL is named by row and column"
+lb ls -d "$CB" aspirasi | grep -q '^N' && fail "csv: nothing of the NUL file was imported" ||
+	ok "csv: nothing of the NUL file was imported"
+
 done_testing
