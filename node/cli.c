@@ -549,6 +549,33 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Read one line of in into *buf without its line end, keeping at most max
+ * bytes.  Returns its length; -1 at the end of input (or on a read error:
+ * see ferror); -2 for a line longer than max, where reading stops, so a
+ * 200 MB line costs no more than max bytes; -3 when out of memory. */
+static ssize_t read_line(FILE *in, char **buf, size_t *cap, size_t max)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (n == max)
+			return -2;
+		if (n + 1 >= *cap) {
+			size_t nc = *cap ? 2 * *cap : 4096;
+			char *p;
+			if (nc > max + 1)
+				nc = max + 1;
+			if (!(p = realloc(*buf, nc)))
+				return -3;
+			*buf = p;
+			*cap = nc;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	return c == EOF && n == 0 ? -1 : (ssize_t)n;
+}
+
 static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 {
 	struct lb_diag d = {0};
@@ -572,7 +599,14 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 	}
 	lb_mp_buf_init(&b.arena);
 	for (;;) {
-		len = getline(&line, &cap, in);
+		len = read_line(in, &line, &cap, LINE_MAX_BYTES);
+		if (len < -1) {
+			e = len == -2 ? lb_fail(&d, LB_ETOOBIG, "the line is longer than %u bytes; "
+			                        "reading stopped there", LINE_MAX_BYTES)
+			              : lb_fail(&d, LB_ENOMEM, "out of memory");
+			bad_line = ++lineno;
+			break;
+		}
 		if (len >= 0) {
 			lineno++;
 			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))

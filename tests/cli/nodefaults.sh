@@ -212,4 +212,25 @@ contains "$T/err" "row 3, column 3: the cell contains a NUL byte" "csv: the NUL 
 lb ls -d "$CB" aspirasi | grep -q '^N' && fail "csv: nothing of the NUL file was imported" ||
 	ok "csv: nothing of the NUL file was imported"
 
+# ---- put --batch: a huge line is refused without reading it all ---------------------
+# stdin is a file shared with `cat` after lumbung exits: what cat still
+# finds is what lumbung did not read.
+
+LB="$T/long"
+lb init -d "$LB" --village $V >/dev/null 2>&1
+{
+	gen 1 1
+	head -c 3000000 /dev/zero | tr '\0' x
+	echo
+	gen 2 1
+} >"$T/long.jsonl"
+{ lb put -d "$LB" --batch - 2>"$T/err"; echo "exit $?" >"$T/rc"; cat >"$T/rest"; } <"$T/long.jsonl" >/dev/null
+contains "$T/rc" "exit 14" "long line: put --batch exits with too big (14)"
+contains "$T/err" "line 2: the line is longer than 1048576 bytes" "long line: refused naming line 2"
+left=$(wc -c <"$T/rest")
+[ "$left" -gt 1500000 ] && ok "long line: reading stopped near the limit ($left bytes never read)" ||
+	fail "long line: only $left bytes were left unread: the whole line was read"
+[ "$(lb ls -d "$LB" aspirasi | wc -l)" -eq 0 ] && ok "long line: nothing was written" ||
+	fail "long line: something was written"
+
 done_testing
