@@ -109,6 +109,21 @@ if mnt "$RO" 16m; then
 	umount "$RO" && MOUNTS=""
 fi
 
+# ---- a node whose lock file this user may not open (a backup owned by another) ---------
+# LMDB itself reads lock-less only on a read-only filesystem; here the
+# lock file gives EACCES and the reader must fall back to MDB_NOLOCK.
+
+P="$T/perm"
+lb init -d "$P" --village $V >/dev/null 2>&1
+gen 1 3 | lb put -d "$P" --batch >/dev/null
+chmod 755 "$T" "$P" && chmod 644 "$P/data.mdb"
+asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+expect_exit 0 "perm: another user verifies a node whose lock file it cannot open" asnobody "$LUMBUNG" verify -d "$P"
+expect_exit 0 "perm: and reads its records" asnobody "$LUMBUNG" ls -d "$P" aspirasi
+[ "$(wc -l <"$T/out")" -eq 3 ] && ok "perm: all 3 ids listed" || fail "perm: ls gave $(wc -l <"$T/out") ids"
+expect_exit 5 "perm: writing is refused" asnobody "$LUMBUNG" rm -d "$P" aspirasi A00000001
+chmod 700 "$T"
+
 # ---- a full disk ------------------------------------------------------------------
 # 2 MiB hold the node and 50 records but not a 10,000-line transaction.
 
