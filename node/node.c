@@ -75,11 +75,13 @@ int lb_mdb_env_open(MDB_env **env, const char *dir, bool read_only, unsigned max
 		*env = NULL;
 		/* A reader needs LMDB's lock file (lock.mdb) to be opened read-write
 		 * or created, which a read-only filesystem (a backup disk, a mounted
-		 * image) or a directory we may not write refuses.  There nobody can
-		 * be writing through this filesystem, so reading without the lock
-		 * (MDB_NOLOCK) is safe and is the only way to read at all.  (LMDB
-		 * itself already does this for EROFS with MDB_RDONLY; EACCES it does
-		 * not.)  Writers never get here: they must fail, and say why. */
+		 * image) or a directory we may not write refuses.  On a read-only
+		 * filesystem nobody can be writing, so reading without the lock
+		 * (MDB_NOLOCK) is safe, and it is the only way to read at all.  (LMDB
+		 * itself does this for EROFS with MDB_RDONLY, but not for EACCES:
+		 * there the directory's owner could still write; a read then is a
+		 * best effort, and verify would notice a torn snapshot.)  Writers
+		 * do not fall back: they fail, and lb_mdb_fail says why. */
 		if (!read_only || (flags & MDB_NOLOCK) || (rc != EROFS && rc != EACCES))
 			return rc;
 		flags |= MDB_NOLOCK;
