@@ -48,10 +48,10 @@ void lb_lla_writer_free(struct lb_lla_writer *w)
 
 static lb_err write_failed(struct lb_lla_writer *w, int errnum, struct lb_diag *d)
 {
-	w->err = LB_EIO;
 	w->errnum = errnum ? errnum : EIO;
+	w->err = w->errnum == ENOSPC ? LB_EFULL : LB_EIO;
 	if (w->errnum == ENOSPC)
-		return lb_fail(d, LB_EIO, "writing the archive: disk full (%s)", strerror(w->errnum));
+		return lb_fail(d, LB_EFULL, "writing the archive: disk full; the archive is incomplete");
 	return lb_fail(d, LB_EIO, "writing the archive: %s", strerror(w->errnum));
 }
 
@@ -59,9 +59,9 @@ static lb_err write_failed(struct lb_lla_writer *w, int errnum, struct lb_diag *
  * header, after the trailer. */
 static lb_err writer_ready(struct lb_lla_writer *w, enum lb_lla_kind kind, struct lb_diag *d)
 {
-	if (w->err == LB_EIO)
-		return lb_fail(d, LB_EIO, "writing the archive: an earlier write failed (%s)",
-		               strerror(w->errnum));
+	if (w->err)
+		return lb_fail(d, w->err, "writing the archive: an earlier write failed (%s)",
+		               w->errnum == ENOSPC ? "disk full" : strerror(w->errnum));
 	if (kind == LB_LLA_HEADER ? w->started : !w->started)
 		return lb_fail(d, LB_EINVAL, "archive: the header must be the first frame, and only "
 		               "the first");
@@ -378,7 +378,7 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 		return lb_fail(d, LB_EMALFORMED, "unknown frame kind %llu", (unsigned long long)kind);
 	if (o.len != elems[kind])
 		return lb_fail(d, LB_EMALFORMED, "a frame of kind %s has %u elements, not %u",
-		               kind_names[kind], elems[kind], o.len);
+		               kind_names[kind], o.len, elems[kind]);
 	fr->kind = (enum lb_lla_kind)kind;
 	switch (fr->kind) {
 	case LB_LLA_HEADER:

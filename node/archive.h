@@ -91,10 +91,11 @@ struct lb_lla_frame {
  * Frame data is copied: the caller's pointers are borrowed for the call.
  *
  * Every write call returns:
- *   LB_EIO       fwrite/fflush failed; the message names why (strerror,
- *                "disk full" for ENOSPC).  The writer is then dead: every
- *                later call returns LB_EIO again, so checking only the
- *                trailer's result is enough to know the file is whole.
+ *   LB_EIO       fwrite/fflush failed; the message names why (strerror).
+ *   LB_EFULL     the same, for ENOSPC ("disk full").  After either the
+ *                writer is dead: every later call returns that code
+ *                again, so checking only the trailer's result is enough
+ *                to know the file is whole.
  *   LB_EINVAL    a frame before the header or after the trailer, a second
  *                header, an empty entry/head/receipt, a header whose
  *                village is not a desa code or whose source is not "node"
@@ -107,7 +108,7 @@ struct lb_lla_writer {
 	FILE *f;
 	struct lb_mp_buf buf;        /* one frame, length prefix included */
 	struct lb_lla_trailer count; /* frames written so far, by kind */
-	lb_err err;                  /* LB_EIO once a write failed */
+	lb_err err;                  /* LB_EIO/LB_EFULL once a write failed */
 	int errnum;                  /* its errno */
 	bool started, finished;      /* header / trailer written */
 };
@@ -166,7 +167,7 @@ void lb_lla_reader_close(struct lb_lla_reader *r); /* frees the buffer, not the 
  * transaction: a consistent snapshot while others write.  The node may be
  * opened read-only.  Memory is bounded (one frame, plus one key per
  * aggregator the node holds receipts from), whatever the log's size.
- * Errors: the writer's (LB_EIO for a full disk), LB_ESTORE, LB_ECORRUPT
+ * Errors: the writer's (LB_EFULL for a full disk), LB_ESTORE, LB_ECORRUPT
  * (a head that covers no entry), LB_ENOMEM.  On error out holds a partial
  * archive without a trailer; the caller removes it. */
 lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d);

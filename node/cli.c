@@ -512,8 +512,11 @@ out:
 	return e;
 }
 
+/* On an error *bad_line is the line at fault, or 0 when the transaction
+ * failed as a whole (disk full, I/O) and span[] holds its first and last
+ * line. */
 static lb_err batch_commit(struct batch *b, struct lb_node *n, struct lb_commit *c,
-                           unsigned long *bad_line, struct lb_diag *d)
+                           unsigned long *bad_line, unsigned long span[2], struct lb_diag *d)
 {
 	const char *base = b->arena.sb.data;
 	lb_err e;
@@ -528,8 +531,12 @@ static lb_err batch_commit(struct batch *b, struct lb_node *n, struct lb_commit 
 		                              .body_len = p->body_len};
 	}
 	e = lb_node_write(n, b->ch, b->n, 0, c, d);
-	if (e && b->n)
-		*bad_line = b->p[c->failed_op < b->n ? c->failed_op : 0].line;
+	if (e && b->n) {
+		bool whole = e == LB_EFULL || c->failed_op >= b->n;
+		*bad_line = whole ? 0 : b->p[c->failed_op].line;
+		span[0] = b->p[0].line;
+		span[1] = b->p[b->n - 1].line;
+	}
 	b->n = 0;
 	lb_mp_buf_reset(&b->arena);
 	return e;
@@ -542,6 +549,33 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Read one line of in into *buf without its line end, keeping at most max
+ * bytes.  Returns its length; -1 at the end of input (or on a read error:
+ * see ferror); -2 for a line longer than max, where reading stops, so a
+ * 200 MB line costs no more than max bytes; -3 when out of memory. */
+static ssize_t read_line(FILE *in, char **buf, size_t *cap, size_t max)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (n == max)
+			return -2;
+		if (n + 1 >= *cap) {
+			size_t nc = *cap ? 2 * *cap : 4096;
+			char *p;
+			if (nc > max + 1)
+				nc = max + 1;
+			if (!(p = realloc(*buf, nc)))
+				return -3;
+			*buf = p;
+			*cap = nc;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	return c == EOF && n == 0 ? -1 : (ssize_t)n;
+}
+
 static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 {
 	struct lb_diag d = {0};
@@ -551,7 +585,7 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	unsigned long lineno = 0, bad_line = 0, committed_line = 0;
+	unsigned long lineno = 0, bad_line = 0, committed_line = 0, span[2] = {0, 0};
 	uint64_t total = 0, first = 0, last = 0;
 	int tty = isatty(2), rc = 0;
 	double t0 = now_s();
@@ -565,7 +599,14 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 	}
 	lb_mp_buf_init(&b.arena);
 	for (;;) {
-		len = getline(&line, &cap, in);
+		len = read_line(in, &line, &cap, LINE_MAX_BYTES);
+		if (len < -1) {
+			e = len == -2 ? lb_fail(&d, LB_ETOOBIG, "the line is longer than %u bytes; "
+			                        "reading stopped there", LINE_MAX_BYTES)
+			              : lb_fail(&d, LB_ENOMEM, "out of memory");
+			bad_line = ++lineno;
+			break;
+		}
 		if (len >= 0) {
 			lineno++;
 			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -578,7 +619,7 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 			}
 		}
 		if (b.n && (len < 0 || b.n >= BATCH_MAX_OPS || b.arena.sb.size >= BATCH_MAX_BYTES)) {
-			if ((e = batch_commit(&b, n, &c, &bad_line, &d)))
+			if ((e = batch_commit(&b, n, &c, &bad_line, span, &d)))
 				break;
 			committed_line = lineno;
 			total += c.written;
@@ -598,7 +639,14 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 		fprintf(stderr, PROG " put: reading %s: %s\n", a->batch, strerror(errno));
 		rc = lb_exit_status(LB_EIO);
 	} else if (e) {
-		fprintf(stderr, PROG " put: line %lu: %s\n", bad_line, lb_diag_msg(&d, e));
+		if (bad_line)
+			fprintf(stderr, PROG " put: line %lu: %s\n", bad_line, lb_diag_msg(&d, e));
+		else if (e == LB_EFULL)
+			fprintf(stderr, PROG " put: lines %lu-%lu not written: disk full; nothing of this "
+			        "batch was stored\n", span[0], span[1]);
+		else
+			fprintf(stderr, PROG " put: lines %lu-%lu not written: %s; nothing of this batch "
+			        "was stored\n", span[0], span[1], lb_diag_msg(&d, e));
 		if (committed_line)
 			fprintf(stderr,
 			        PROG " put: lines 1-%lu were committed (seq %llu-%llu); nothing from line "
@@ -877,6 +925,7 @@ struct import {
 	struct seen_id *ids;     /* set of ids seen in pass 1 (cap slots) */
 	size_t nids, cap;
 	struct lb_write_sink *sink;
+	unsigned long first_row; /* first row handed to the sink */
 	unsigned long fail_row;
 	unsigned long header_row; /* 0 until the header is read */
 };
@@ -1032,6 +1081,8 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 		struct lb_change ch = {.op = LB_OP_PUT, .type = im->a->pos[0], .id = id,
 		                       .id_len = id_len, .body = (const uint8_t *)im->body.sb.data,
 		                       .body_len = im->body.sb.size};
+		if (!im->first_row)
+			im->first_row = row;
 		im->fail_row = row;
 		return lb_sink_put(im->sink, &ch, d);
 	}
@@ -1108,6 +1159,13 @@ static int cmd_import(struct lb_cli_args *a)
 	/* Pass 2: the valid rows, in one transaction. */
 	im.pass = 2;
 	e = lb_node_write_with(im.n, produce_csv, &im, LB_WRITE_SKIP_UNCHANGED, &c, &d);
+	if (e == LB_EFULL || (e && c.failed_op == LB_FAILED_TXN)) {
+		/* the transaction failed as a whole: no one row is to blame */
+		fprintf(stderr, PROG " import: rows %lu-%lu not written: %s; nothing was imported\n",
+		        im.first_row, im.fail_row, e == LB_EFULL ? "disk full" : lb_diag_msg(&d, e));
+		rc = lb_exit_status(e);
+		goto out;
+	}
 	if (e) {
 		fprintf(stderr, PROG " import: row %lu: %s\n" PROG " import: nothing was imported\n",
 		        im.fail_row, lb_diag_msg(&d, e));
@@ -1330,8 +1388,10 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 	}
 	free(a.pos);
 	if (fflush(stdout) != 0 && rc == 0) {
-		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
-		rc = lb_exit_status(LB_EIO);
+		int err = errno;
+		fprintf(stderr, PROG ": writing output: %s\n",
+		        err == ENOSPC ? "disk full" : strerror(err));
+		rc = lb_exit_status(err == ENOSPC ? LB_EFULL : LB_EIO);
 	}
 	return rc;
 }

@@ -44,6 +44,13 @@ static void on_cell(void *s, size_t len, void *data)
 		                 CELL_MAX);
 		return;
 	}
+	/* A NUL would silently end the cell at it (cells are C strings from
+	 * here on); JSON and put refuse it, so CSV does too. */
+	if (len && memchr(s, '\0', len)) {
+		r->err = lb_fail(r->d, LB_EMALFORMED, "row %lu, column %zu: the cell contains a NUL "
+		                 "byte", r->row + 1, r->n + 1);
+		return;
+	}
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? 2 * r->cap : 32;
 		char **p;
@@ -279,27 +286,45 @@ lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const 
 	return LB_OK;
 }
 
-/* Characters that make a spreadsheet treat a cell as a formula.  Export
- * puts a ' before text starting with one (so a citizen's aspirasi reading
- * "=HYPERLINK(...)" stays text in the district office's Excel); import
- * takes it off again. */
+/* Characters that make a spreadsheet treat a cell as a formula. */
 static bool formula_start(char c)
 {
 	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-/* A cell's value, in place: trimmed; Excel's ="0123" digit cells and our
- * own '-protected formula-like text unwrapped. */
+/*
+ * The guard, and its exact inverse (docs/FORMAT.md, "CSV"):
+ *   export puts a ' before a text value that starts with a formula
+ *   character (so a citizen's aspirasi reading "=HYPERLINK(...)" stays text
+ *   in the district office's Excel), with a ' (so a value that really
+ *   starts with one keeps it), or starts or ends with a blank (which import
+ *   would otherwise trim);
+ *   import takes exactly one leading ' off a cell and keeps the rest as it
+ *   is, untrimmed and not unwrapped.
+ * So every value comes back byte for byte from export -> import.
+ */
+static bool needs_guard(const char *s, size_t n)
+{
+	return n && (formula_start(s[0]) || s[0] == '\'' || s[0] == ' ' || s[n - 1] == ' ' ||
+	             s[n - 1] == '\t');
+}
+
+/* A cell's value, in place: a guarded cell ('...) is the text after the
+ * apostrophe; any other is trimmed, and Excel's ="0123" digit cells are
+ * unwrapped. */
 static void cell_value(char *c)
 {
-	size_t n = strlen(trim(c));
+	size_t n;
 
+	if (c[0] == '\'') {
+		memmove(c, c + 1, strlen(c));
+		return;
+	}
+	n = strlen(trim(c));
 	if (n >= 3 && c[0] == '=' && c[1] == '"' && c[n - 1] == '"' &&
 	    strspn(c + 2, "0123456789") == n - 3) {
 		memmove(c, c + 2, n - 3);
 		c[n - 3] = '\0';
-	} else if (n >= 2 && c[0] == '\'' && formula_start(c[1])) {
-		memmove(c, c + 1, n);
 	}
 }
 
@@ -354,10 +379,30 @@ static lb_err put_cell(FILE *f, char sep, bool first, const char *s, size_t n)
 	return LB_OK;
 }
 
+/* A text value as a cell, guarded when it needs it (needs_guard). */
+static lb_err put_text(FILE *f, char sep, bool first, const char *s, size_t n)
+{
+	char *g;
+	lb_err e;
+
+	if (!needs_guard(s, n))
+		return put_cell(f, sep, first, s, n);
+	if (!(g = malloc(n + 1)))
+		return LB_ENOMEM;
+	g[0] = '\'';
+	memcpy(g + 1, s, n);
+	e = put_cell(f, sep, first, g, n + 1);
+	free(g);
+	return e;
+}
+
 static lb_err end_row(FILE *f, lb_err e, struct lb_diag *d)
 {
-	if (e || fputs("\r\n", f) == EOF || ferror(f))
+	if (e || fputs("\r\n", f) == EOF || ferror(f)) {
+		if (errno == ENOSPC)
+			return lb_fail(d, LB_EFULL, "writing CSV: disk full");
 		return lb_fail(d, LB_EIO, "writing CSV: %s", strerror(errno ? errno : EIO));
+	}
 	return LB_OK;
 }
 
@@ -413,7 +458,8 @@ lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool exce
 			return lb_fail(d, LB_ECORRUPT, "%s %.*s: nested value", t->name, (int)id_len, id);
 	}
 	if (!t->id_field) {
-		e = put_cell(f, sep, true, id, id_len);
+		if ((e = put_text(f, sep, true, id, id_len)) == LB_ENOMEM)
+			return lb_fail(d, e, "out of memory");
 		first = false;
 	}
 	for (size_t i = 0; i < t->nfields && !e; i++, first = false) {
@@ -435,11 +481,10 @@ lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool exce
 					wrapped[n + 2] = '"';
 					s = wrapped;
 					n += 3;
-				} else if (n && formula_start(s[0]) && (wrapped = malloc(n + 1))) {
-					wrapped[0] = '\'';
-					memcpy(wrapped + 1, s, n);
-					s = wrapped;
-					n += 1;
+				} else {
+					if ((e = put_text(f, sep, first, s, n)) == LB_ENOMEM)
+						return lb_fail(d, e, "out of memory");
+					continue;
 				}
 				break;
 			case LB_MP_UINT:

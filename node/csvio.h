@@ -11,8 +11,11 @@
  *
  * Writing produces a UTF-8 file with a byte-order mark, CRLF line ends and
  * every cell quoted, which Excel and LibreOffice open cleanly.  Text that a
- * spreadsheet would run as a formula (starting with = + - @) gets a leading
- * ' on export, taken off again on import (CSV injection).  With
+ * spreadsheet would run as a formula (starting with = + - @ TAB CR) gets a
+ * leading ' on export (CSV injection), and so does text starting with a '
+ * or starting or ending with a blank; import takes exactly one leading '
+ * off and keeps the rest untouched, so export -> import gives back every
+ * value byte for byte.  A NUL byte in a cell is refused.  With
  * `excel`, digit strings (NIK, KK numbers) are written as ="..." so Excel
  * does not turn them into 3.32401E+15.
  */
@@ -36,7 +39,8 @@ typedef lb_err (*lb_csv_row_fn)(void *ctx, char **cells, size_t n, unsigned long
 
 /* Read the CSV file at path (sep 0: detect ',' ';' or TAB from the header
  * line).  *sep_used (may be NULL) receives the separator.  LB_EIO when the
- * file cannot be read, LB_EMALFORMED for broken quoting, LB_ETOOBIG for a
+ * file cannot be read, LB_EMALFORMED for broken quoting or a NUL byte in a
+ * cell (naming row and column), LB_ETOOBIG for a
  * cell over 64 KiB or a row over 1,000 cells. */
 lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, char *sep_used,
                    struct lb_diag *d);

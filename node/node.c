@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../schema/schema.h"
@@ -30,7 +31,10 @@ lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what)
 	if (rc == ENOSPC)
 		return lb_fail(d, LB_EFULL, "%s: disk full; nothing of this transaction was written",
 		               what);
-	if (rc == EACCES || rc == EROFS || rc == EIO)
+	if (rc == EROFS)
+		return lb_fail(d, LB_EIO, "%s: read-only filesystem; nothing can be written there "
+		               "(reading commands still work)", what);
+	if (rc == EACCES || rc == EIO)
 		return lb_fail(d, LB_EIO, "%s: %s", what, mdb_strerror(rc));
 	if (rc == ENOMEM)
 		return lb_fail(d, LB_ENOMEM, "%s: out of memory", what);
@@ -38,6 +42,50 @@ lb_err lb_mdb_fail(struct lb_diag *d, int rc, const char *what)
 	    rc == MDB_VERSION_MISMATCH)
 		return lb_fail(d, LB_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
 	return lb_fail(d, LB_ESTORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+lb_err lb_mdb_fail_env(struct lb_diag *d, MDB_env *env, int rc, const char *what)
+{
+	const char *path = NULL;
+	struct statvfs fs;
+
+	/* LMDB turns a short write (the disk filled up part way through a
+	 * page flush) into EIO and keeps no errno.  The filesystem is full
+	 * if it has less room left than one flush could need. */
+	if (rc == EIO && env && mdb_env_get_path(env, &path) == 0 && path &&
+	    statvfs(path, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < LB_FULL_BELOW)
+		rc = ENOSPC;
+	return lb_mdb_fail(d, rc, what);
+}
+
+int lb_mdb_env_open(MDB_env **env, const char *dir, bool read_only, unsigned maxdbs,
+                    size_t map_size)
+{
+	unsigned flags = read_only ? MDB_RDONLY : 0;
+	int rc;
+
+	for (;;) {
+		if ((rc = mdb_env_create(env)))
+			return rc;
+		if (!(rc = mdb_env_set_maxdbs(*env, maxdbs)) &&
+		    (!map_size || !(rc = mdb_env_set_mapsize(*env, map_size))) &&
+		    !(rc = mdb_env_open(*env, dir, flags, 0600)))
+			return 0;
+		mdb_env_close(*env); /* LMDB: a failed open leaves the handle unusable */
+		*env = NULL;
+		/* A reader needs LMDB's lock file (lock.mdb) to be opened read-write
+		 * or created, which a read-only filesystem (a backup disk, a mounted
+		 * image) or a directory we may not write refuses.  On a read-only
+		 * filesystem nobody can be writing, so reading without the lock
+		 * (MDB_NOLOCK) is safe, and it is the only way to read at all.  (LMDB
+		 * itself does this for EROFS with MDB_RDONLY, but not for EACCES:
+		 * there the directory's owner could still write; a read then is a
+		 * best effort, and verify would notice a torn snapshot.)  Writers
+		 * do not fall back: they fail, and lb_mdb_fail says why. */
+		if (!read_only || (flags & MDB_NOLOCK) || (rc != EROFS && rc != EACCES))
+			return rc;
+		flags |= MDB_NOLOCK;
+	}
 }
 
 size_t lb_rkey(uint8_t *k, const char *type, size_t type_len, const char *id, size_t id_len)
@@ -132,30 +180,27 @@ static bool file_exists(const char *dir, const char *file)
 	return r;
 }
 
-/* Open the LMDB environment and the four databases. */
-static lb_err open_env(struct lb_node *n, size_t map_size, bool create, struct lb_diag *d)
+/* Open the LMDB environment and the four databases; read_only opens it
+ * MDB_RDONLY, so a node on a read-only filesystem can still be read. */
+static lb_err open_env(struct lb_node *n, size_t map_size, bool create, bool read_only,
+                       struct lb_diag *d)
 {
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	unsigned dbflags = create ? MDB_CREATE : 0;
 	int rc, dead;
 
-	if ((rc = mdb_env_create(&n->env)))
-		return lb_mdb_fail(d, rc, "creating the LMDB environment");
-	if ((rc = mdb_env_set_maxdbs(n->env, 8)))
-		return lb_mdb_fail(d, rc, "configuring LMDB");
-	if ((rc = mdb_env_open(n->env, n->dir, 0, 0600))) {
-		lb_err e = lb_mdb_fail(d, rc, n->dir);
-		mdb_env_close(n->env);
-		n->env = NULL;
-		return e;
-	}
+	if ((rc = lb_mdb_env_open(&n->env, n->dir, read_only && !create, 8, 0)))
+		return lb_mdb_fail(d, rc, n->dir);
 	/* A process killed mid-read leaves a stale reader slot; clear it so
 	 * it cannot pin old pages forever. */
 	mdb_reader_check(n->env, &dead);
 	/* An explicit size is taken as given (LMDB rounds it up to the data
-	 * in use); the default only ever raises the map. */
-	if (map_size)
+	 * in use); the default only ever raises the map.  A reader maps what
+	 * the store says it holds. */
+	if (read_only)
+		;
+	else if (map_size)
 		mdb_env_set_mapsize(n->env, map_size);
 	else if (mdb_env_info(n->env, &info) == 0 && info.me_mapsize < DEFAULT_MAP_SIZE)
 		mdb_env_set_mapsize(n->env, DEFAULT_MAP_SIZE);
@@ -240,7 +285,7 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 	if ((e = lb_key_generate(sec, pub, origin, d)))
 		goto out;
 	made_key = true;
-	if ((e = open_env(n, 0, true, d)))
+	if ((e = open_env(n, 0, true, false, d)))
 		goto out;
 	if ((rc = lb_node_txn_begin(n, 0, &txn))) {
 		e = lb_mdb_fail(d, rc, "initialising the store");
@@ -318,7 +363,7 @@ lb_err lb_node_open(struct lb_node **out, const char *dir, const struct lb_node_
 		               dir, dir);
 	if (!(n = node_new(dir)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
-	if ((e = open_env(n, opts ? opts->map_size : 0, false, d)))
+	if ((e = open_env(n, opts ? opts->map_size : 0, false, opts && opts->read_only, d)))
 		goto fail;
 	if ((e = lb_node_info(n, &info, d)))
 		goto fail;

@@ -98,8 +98,11 @@ struct lb_commit {
 	uint64_t last_seq;     /* last entry written / the signed head  */
 	size_t written;        /* entries appended                      */
 	size_t unchanged;      /* ops skipped by LB_WRITE_SKIP_UNCHANGED */
-	size_t failed_op;      /* on error: index of the op at fault    */
+	size_t failed_op;      /* on error: index of the op at fault, or
+	                          LB_FAILED_TXN when no op is (the commit
+	                          failed: disk full, I/O error)          */
 };
+#define LB_FAILED_TXN ((size_t)-1)
 
 /* Skip puts whose body equals the current body, and dels of records that
  * are absent or deleted, instead of writing (or refusing) them. */
@@ -110,9 +113,11 @@ struct lb_commit {
  * newest built-in schema (references resolved inside the transaction).
  * All or nothing: on any error nothing is written and c->failed_op names
  * the op at fault.  A full map is grown and the transaction retried; a
- * full disk gives LB_EFULL.  Errors: LB_EINVAL/LB_ETOOBIG/LB_EMALFORMED
- * (bad op), LB_ESCHEMA, LB_ENOTFOUND (del of a missing record), LB_EFULL,
- * LB_ESTORE, LB_ENOMEM.  The message names "TYPE ID: ...".  c may be NULL. */
+ * full disk gives LB_EFULL (also when LMDB reports the short write as an
+ * I/O error, see lb_mdb_fail_env), usually with failed_op LB_FAILED_TXN.
+ * Errors: LB_EINVAL/LB_ETOOBIG/LB_EMALFORMED (bad op), LB_ESCHEMA,
+ * LB_ENOTFOUND (del of a missing record), LB_EFULL, LB_EIO, LB_ESTORE,
+ * LB_ENOMEM.  The message names "TYPE ID: ...".  c may be NULL. */
 lb_err lb_node_write(struct lb_node *n, const struct lb_change *ops, size_t nops, unsigned flags,
                      struct lb_commit *c, struct lb_diag *d);
 

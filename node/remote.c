@@ -90,7 +90,7 @@ lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_dia
 	k = (MDB_val){remote_key(kb, r->name), kb};
 	v = (MDB_val){LB_PK_BYTES + ulen, vb};
 	if ((rc = meta_write(n, &k, &v)))
-		return lb_mdb_fail(d, rc, "saving the remote");
+		return lb_mdb_fail_env(d, n->env, rc, "saving the remote");
 	return LB_OK;
 }
 
@@ -150,7 +150,7 @@ lb_err lb_remote_del(struct lb_node *n, const char *name, struct lb_diag *d)
 	rc = meta_write(n, &k, NULL);
 	if (rc == MDB_NOTFOUND)
 		return lb_fail(d, LB_ENOTFOUND, "no remote \"%s\"", name);
-	return rc ? lb_mdb_fail(d, rc, "removing the remote") : LB_OK;
+	return rc ? lb_mdb_fail_env(d, n->env, rc, "removing the remote") : LB_OK;
 }
 
 /* Walk the meta rows that start with prefix (len plen) in key order. */
@@ -219,7 +219,7 @@ lb_err lb_node_receipt_put(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES],
 
 	lb_receipt_key(kb, agg_pk, seq);
 	if ((rc = meta_write(n, &k, &v)))
-		return lb_mdb_fail(d, rc, "keeping the receipt");
+		return lb_mdb_fail_env(d, n->env, rc, "keeping the receipt");
 	return LB_OK;
 }
 

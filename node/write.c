@@ -131,7 +131,7 @@ static lb_err validate_op(struct lb_write_sink *s, const struct lb_change *op, s
 static lb_err mdb_err(struct lb_write_sink *s, int rc, const char *what, struct lb_diag *d)
 {
 	s->mdbrc = rc;
-	return lb_mdb_fail(d, rc, what);
+	return lb_mdb_fail_env(d, s->n->env, rc, what); /* a page spill can fill the disk */
 }
 
 /* Apply one change; the caller has checked it.  Returns with nothing
@@ -357,7 +357,8 @@ lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, u
 			continue;
 		}
 		memset(c, 0, sizeof *c);
-		return lb_mdb_fail(d, rc, "committing");
+		c->failed_op = LB_FAILED_TXN; /* no op is at fault: the whole transaction is */
+		return lb_mdb_fail_env(d, n->env, rc, "committing");
 	}
 }
 

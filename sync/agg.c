@@ -140,10 +140,8 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 
 	/* read-only handles open the environment MDB_RDONLY too, so not even
 	 * a bug of ours could write through one */
-	if ((rc = mdb_env_create(&a->env)) || (rc = mdb_env_set_maxdbs(a->env, 16)) ||
-	    (rc = mdb_env_set_mapsize(a->env, initial_map_size())) ||
-	    (rc = mdb_env_open(a->env, dir, a->read_only ? MDB_RDONLY : 0, 0600)))
-		return lb_mdb_fail(d, rc, dir);
+	if ((rc = lb_mdb_env_open(&a->env, dir, a->read_only, 16, initial_map_size())))
+		return lb_mdb_fail(d, rc, dir); /* read-only: also on a read-only filesystem */
 	mdb_reader_check(a->env, &dead);
 	if ((rc = txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator store");
@@ -1017,7 +1015,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	txn = NULL;
 	if (rc) {
 		*mdbrc = rc;
-		e = lb_mdb_fail(d, rc, "committing");
+		e = lb_mdb_fail_env(d, a->env, rc, "committing"); /* EIO on a full disk: "disk full" */
 		goto out;
 	}
 	r->seq = o.seq;

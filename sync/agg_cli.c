@@ -458,7 +458,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG " enroll: --village CODE is required\n");
 		return EXIT_USAGE;
 	}
-	if ((e = lb_agg_open(&agg, a.dir, &d)))
+	/* status only reads: it works without the key and on a read-only disk */
+	if ((e = !strcmp(a.cmd, "status") ? lb_agg_open_ro(&agg, a.dir, &d)
+	                                  : lb_agg_open(&agg, a.dir, &d)))
 		return die(a.cmd, e, &d);
 	if (!strcmp(a.cmd, "enroll")) {
 		if ((e = lb_agg_enroll(agg, a.village, pk, &d)))

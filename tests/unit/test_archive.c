@@ -377,7 +377,7 @@ static void a_read_only_node_exports_too(void **state)
 	lb_node_close(ro);
 }
 
-static void a_full_disk_is_an_io_error_naming_it(void **state)
+static void a_full_disk_is_a_disk_full_error(void **state)
 {
 	struct fx *f = *state;
 	struct lb_lla_writer w;
@@ -387,7 +387,7 @@ static void a_full_disk_is_an_io_error_naming_it(void **state)
 
 	if (!full)
 		skip();
-	assert_int_equal(lb_node_export_log(f->n, full, &d), LB_EIO);
+	assert_int_equal(lb_node_export_log(f->n, full, &d), LB_EFULL);
 	assert_non_null(strstr(d.msg, "disk full"));
 	fclose(full);
 
@@ -395,9 +395,9 @@ static void a_full_disk_is_an_io_error_naming_it(void **state)
 	assert_non_null(full = fopen("/dev/full", "w"));
 	setvbuf(full, NULL, _IONBF, 0);
 	lb_lla_writer_init(&w, full);
-	assert_int_equal(lb_lla_write_header(&w, &h, &d), LB_EIO);
-	assert_int_equal(lb_lla_write_entry(&w, "x", 1, &d), LB_EIO);
-	assert_int_equal(lb_lla_write_trailer(&w, &d), LB_EIO);
+	assert_int_equal(lb_lla_write_header(&w, &h, &d), LB_EFULL);
+	assert_int_equal(lb_lla_write_entry(&w, "x", 1, &d), LB_EFULL);
+	assert_int_equal(lb_lla_write_trailer(&w, &d), LB_EFULL);
 	assert_non_null(strstr(d.msg, "earlier write failed"));
 	lb_lla_writer_free(&w);
 	fclose(full);
@@ -652,6 +652,7 @@ static void frames_are_decoded_strictly(void **state)
 	assert_int_equal(read_one_frame("\x92\x01\xa1x", 4, &d), LB_EMALFORMED);        /* str */
 	assert_int_equal(read_one_frame("\x92\x01\xc5\x00\x01x", 6, &d), LB_EMALFORMED); /* bin16 */
 	assert_int_equal(read_one_frame("\x93\x01\xc4\x01x\xc0", 6, &d), LB_EMALFORMED); /* 3 elems */
+	assert_non_null(strstr(d.msg, "a frame of kind entry has 3 elements, not 2"));
 	assert_int_equal(read_one_frame("\x91\x01", 2, &d), LB_EMALFORMED);
 	assert_int_equal(read_one_frame("\x92\xcc\x01\xc4\x01x", 6, &d), LB_EMALFORMED); /* uint8 1 */
 	assert_int_equal(read_one_frame("\x90", 1, &d), LB_EMALFORMED);
@@ -935,7 +936,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_node_log_comes_back_as_the_stored_bytes_in_order,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_read_only_node_exports_too, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_full_disk_is_an_io_error_naming_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_disk_is_a_disk_full_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_writer_refuses_frames_out_of_place, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(
