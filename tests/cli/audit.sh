@@ -32,20 +32,20 @@ jfield() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.
 # ---- a village of a few thousand records in several transactions ----------
 N1="$T/n1"
 lb init -d "$N1" --village 33.24.01.2001 >/dev/null 2>&1 || fail "init n1"
-"$GEN" --village 33.24.01.2001 --count 3000 --seed 7 >"$T/gen.jsonl"
+"$GEN" --village 33.24.01.2001 --count 3000 --seed 7 >"$T/gen.jsonl" || fail "setup: GEN --village 33.24.01.2001 --count"
 split -l 700 "$T/gen.jsonl" "$T/part."
 for p in "$T"/part.*; do lb put -d "$N1" --batch "$p" >/dev/null || fail "batch $p"; done
 # a record changed three times after it was created, once inside a batch
 asp() { # ID PENGUSUL USULAN STATUS
 	printf '{"type":"aspirasi","id":"%s","body":{"tanggal":"2026-01-05","pengusul":"%s","usulan":"%s","status":"%s"}}\n' "$1" "$2" "$3" "$4"
 }
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=diusulkan >/dev/null
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=ditampung >/dev/null
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=diusulkan >/dev/null || fail "setup: lb put -d N1"
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=ditampung >/dev/null || fail "setup: lb put -d N1"
 { head -n 100 "$T/gen.jsonl" | sed 's/"id":"/"id":"B-/' | grep aspirasi
 	asp H-1 "Warga Satu" "Sumur bor dalam" ditampung
 	sed -n 101,400p "$T/gen.jsonl" | sed 's/"id":"/"id":"C-/' | grep aspirasi; } >"$T/mid.jsonl"
 lb put -d "$N1" --batch "$T/mid.jsonl" >/dev/null || fail "batch with the change in the middle"
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor dalam" status=disetujui >/dev/null
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor dalam" status=disetujui >/dev/null || fail "setup: lb put -d N1"
 TIP1=$(seq_of "$N1")
 K1=$(origin "$N1")
 [ "$TIP1" -gt 3000 ] && ok "village 1 has $TIP1 entries" || fail "village 1 has $TIP1 entries"
@@ -55,15 +55,15 @@ A="$T/agg"
 AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
 start_agg "$A"
 N2="$T/n2"
-lb init -d "$N2" --village 33.24.01.2002 >/dev/null 2>&1
-"$GEN" --village 33.24.01.2002 --count 500 --seed 8 | lb put -d "$N2" --batch >/dev/null
+lb init -d "$N2" --village 33.24.01.2002 >/dev/null 2>&1 || fail "setup: lb init -d N2"
+"$GEN" --village 33.24.01.2002 --count 500 --seed 8 | lb put -d "$N2" --batch >/dev/null || fail "setup: 500 records in village 2"
 for n in "$N1" "$N2"; do
 	agg enroll -d "$A" --village "$(village "$n")" --key "$(origin "$n")" >/dev/null || fail "enroll $n"
 	lb remote add -d "$n" kab "$URL" --key "$AK" >/dev/null || fail "remote add $n"
 done
 expect_exit 0 "village 1 pushes in several change sets" lb push -d "$N1" --max-bytes 256k
 expect_exit 0 "village 2 pushes" lb push -d "$N2"
-lb put -d "$N1" aspirasi R-1 tanggal=2026-01-06 pengusul="Warga Dua" usulan="Jalan desa" status=diusulkan >/dev/null
+lb put -d "$N1" aspirasi R-1 tanggal=2026-01-06 pengusul="Warga Dua" usulan="Jalan desa" status=diusulkan >/dev/null || fail "setup: lb put -d N1"
 expect_exit 0 "village 1 pushes again" lb push -d "$N1"
 TIP1=$(seq_of "$N1")
 
@@ -187,9 +187,9 @@ caught "$T/t.lla" frame:"$(($(lla list "$T/n1.lla" | wc -l) + 1))" 8 "a second t
 # A second village node imports the same records under its own key: its
 # archive is valid on its own, but not the first village's history.
 N1B="$T/n1b"
-lb init -d "$N1B" --village 33.24.01.2001 >/dev/null 2>&1
-for p in "$T"/part.*; do lb put -d "$N1B" --batch "$p" >/dev/null; done
-audit export -d "$N1B" >"$T/n1b.lla"
+lb init -d "$N1B" --village 33.24.01.2001 >/dev/null 2>&1 || fail "setup: lb init -d N1B"
+for p in "$T"/part.*; do lb put -d "$N1B" --batch "$p" >/dev/null || fail "setup: batch $p into N1B"; done
+audit export -d "$N1B" >"$T/n1b.lla" || fail "setup: export N1B"
 expect_exit 0 "a re-signed history verifies on its own" audit verify "$T/n1b.lla"
 expect_exit 13 "but not with the first village's key" audit verify "$T/n1b.lla" --key "$K1"
 contains "$T/err" "frame 1" "the refusal names the header frame"
@@ -241,17 +241,17 @@ expect_exit 8 "history refuses a tampered archive" audit history "$T/t.lla" aspi
 # ---- (e) fork evidence ------------------------------------------------------------
 expect_exit 1 "fork-evidence when no village forked" sh -c '"$1" fork-evidence -d "$2" >"$3"' - "$AUDIT" "$A" "$T/ev.lla"
 F="$T/f"
-lb init -d "$F" --village 33.24.01.2003 >/dev/null 2>&1
-"$GEN" --village 33.24.01.2003 --count 200 --seed 9 | lb put -d "$F" --batch >/dev/null
-agg enroll -d "$A" --village 33.24.01.2003 --key "$(origin "$F")" >/dev/null
-lb remote add -d "$F" kab "$URL" --key "$AK" >/dev/null
+lb init -d "$F" --village 33.24.01.2003 >/dev/null 2>&1 || fail "setup: lb init -d F"
+"$GEN" --village 33.24.01.2003 --count 200 --seed 9 | lb put -d "$F" --batch >/dev/null || fail "setup: 200 records in the forking village"
+agg enroll -d "$A" --village 33.24.01.2003 --key "$(origin "$F")" >/dev/null || fail "setup: agg enroll -d A"
+lb remote add -d "$F" kab "$URL" --key "$AK" >/dev/null || fail "setup: lb remote add -d"
 expect_exit 0 "the forking village pushes" lb push -d "$F"
 cp -a "$F" "$T/f-backup"
-lb put -d "$F" aspirasi F-1 tanggal=2026-01-05 pengusul=Asli usulan=Sumur status=diusulkan >/dev/null
+lb put -d "$F" aspirasi F-1 tanggal=2026-01-05 pengusul=Asli usulan=Sumur status=diusulkan >/dev/null || fail "setup: lb put -d F"
 expect_exit 0 "the village pushes a new entry" lb push -d "$F"
-lb put -d "$T/f-backup" aspirasi F-1 tanggal=2026-01-06 pengusul=Cadangan usulan="Sumur lain" status=diusulkan >/dev/null
+lb put -d "$T/f-backup" aspirasi F-1 tanggal=2026-01-06 pengusul=Cadangan usulan="Sumur lain" status=diusulkan >/dev/null || fail "setup: lb put -d T/f-backup"
 FSEQ=$(seq_of "$F")
-lb changeset -d "$T/f-backup" --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null
+lb changeset -d "$T/f-backup" --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null || fail "setup: the backup's change set"
 python3 "$HTTP" POST "$URL/v1/changesets" "$T/fork.lcs" >"$T/reply" 2>&1
 [ "$(head -1 "$T/reply")" = 409 ] && grep -qF ".code.fork." "$T/reply" &&
 	ok "the restored backup's change set is refused as a fork (409, code fork)" || fail "fork post: $(cat "$T/reply")"

@@ -113,7 +113,7 @@ if [ "$got" -eq "$want" ]; then ok "consolidated view: $got live penduduk in all
 	fail "consolidated view has $got penduduk, the villages have $want"; fi
 
 # --- receipts are checked against the remembered key ------------------------
-OTHER=$(agg init -d "$T/other-agg" --region 33.24)
+OTHER=$(agg init -d "$T/other-agg" --region 33.24) || fail "agg init of another aggregator"
 lb put -d "$T/v3" aspirasi A-1 pengusul=Warga usulan="Jalan desa" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
 expect_exit 13 "a receipt not signed by the remembered key fails the push (bad_signature)" \
 	lb push -d "$T/v3" --to "$URL" --key "$OTHER"
