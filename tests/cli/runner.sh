@@ -26,12 +26,12 @@ ok 2 - b
 not ok 3 - c
 1..3
 OUT
-counted "TAP: a # SKIP is skipped, not passed" "1 0 1" <<'OUT'
+counted "TAP: a SKIP directive is skipped, not passed" "1 0 1" <<'OUT'
 ok 1 - a
 ok 2 - map sizes seen # SKIP strace is not usable here
 1..2
 OUT
-counted "TAP: lower-case # skip without a description" "0 0 1" <<'OUT'
+counted "TAP: a lower-case skip directive without a description" "0 0 1" <<'OUT'
 ok 1 # skip the tool is missing
 1..1
 OUT
@@ -61,7 +61,7 @@ ok 1 - a # the output says ok
 not ok 2 - ok 3 - inside
 1..2
 OUT
-counted "TAP: 1..0 # SKIP skips the whole file" "0 0 1" <<'OUT'
+counted "TAP: a plan of 1..0 with SKIP skips the whole file" "0 0 1" <<'OUT'
 1..0 # SKIP nothing to test here
 OUT
 
