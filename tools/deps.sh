@@ -30,6 +30,7 @@ need_hdr csv.h libcsv-dev
 need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
+need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
 
 [ -z "$missing" ] && exit 0
 

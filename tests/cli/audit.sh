@@ -32,20 +32,20 @@ jfield() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.
 # ---- a village of a few thousand records in several transactions ----------
 N1="$T/n1"
 lb init -d "$N1" --village 33.24.01.2001 >/dev/null 2>&1 || fail "init n1"
-"$GEN" --village 33.24.01.2001 --count 3000 --seed 7 >"$T/gen.jsonl"
+"$GEN" --village 33.24.01.2001 --count 3000 --seed 7 >"$T/gen.jsonl" || fail "setup: GEN --village 33.24.01.2001 --count"
 split -l 700 "$T/gen.jsonl" "$T/part."
 for p in "$T"/part.*; do lb put -d "$N1" --batch "$p" >/dev/null || fail "batch $p"; done
 # a record changed three times after it was created, once inside a batch
 asp() { # ID PENGUSUL USULAN STATUS
 	printf '{"type":"aspirasi","id":"%s","body":{"tanggal":"2026-01-05","pengusul":"%s","usulan":"%s","status":"%s"}}\n' "$1" "$2" "$3" "$4"
 }
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=diusulkan >/dev/null
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=ditampung >/dev/null
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=diusulkan >/dev/null || fail "setup: lb put -d N1"
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor" status=ditampung >/dev/null || fail "setup: lb put -d N1"
 { head -n 100 "$T/gen.jsonl" | sed 's/"id":"/"id":"B-/' | grep aspirasi
 	asp H-1 "Warga Satu" "Sumur bor dalam" ditampung
 	sed -n 101,400p "$T/gen.jsonl" | sed 's/"id":"/"id":"C-/' | grep aspirasi; } >"$T/mid.jsonl"
 lb put -d "$N1" --batch "$T/mid.jsonl" >/dev/null || fail "batch with the change in the middle"
-lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor dalam" status=disetujui >/dev/null
+lb put -d "$N1" aspirasi H-1 tanggal=2026-01-05 pengusul="Warga Satu" usulan="Sumur bor dalam" status=disetujui >/dev/null || fail "setup: lb put -d N1"
 TIP1=$(seq_of "$N1")
 K1=$(origin "$N1")
 [ "$TIP1" -gt 3000 ] && ok "village 1 has $TIP1 entries" || fail "village 1 has $TIP1 entries"
@@ -55,15 +55,15 @@ A="$T/agg"
 AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
 start_agg "$A"
 N2="$T/n2"
-lb init -d "$N2" --village 33.24.01.2002 >/dev/null 2>&1
-"$GEN" --village 33.24.01.2002 --count 500 --seed 8 | lb put -d "$N2" --batch >/dev/null
+lb init -d "$N2" --village 33.24.01.2002 >/dev/null 2>&1 || fail "setup: lb init -d N2"
+"$GEN" --village 33.24.01.2002 --count 500 --seed 8 | lb put -d "$N2" --batch >/dev/null || fail "setup: 500 records in village 2"
 for n in "$N1" "$N2"; do
 	agg enroll -d "$A" --village "$(village "$n")" --key "$(origin "$n")" >/dev/null || fail "enroll $n"
 	lb remote add -d "$n" kab "$URL" --key "$AK" >/dev/null || fail "remote add $n"
 done
 expect_exit 0 "village 1 pushes in several change sets" lb push -d "$N1" --max-bytes 256k
 expect_exit 0 "village 2 pushes" lb push -d "$N2"
-lb put -d "$N1" aspirasi R-1 tanggal=2026-01-06 pengusul="Warga Dua" usulan="Jalan desa" status=diusulkan >/dev/null
+lb put -d "$N1" aspirasi R-1 tanggal=2026-01-06 pengusul="Warga Dua" usulan="Jalan desa" status=diusulkan >/dev/null || fail "setup: lb put -d N1"
 expect_exit 0 "village 1 pushes again" lb push -d "$N1"
 TIP1=$(seq_of "$N1")
 
@@ -102,9 +102,9 @@ for f in last_seq last_hash root entries first_ts last_ts; do
 done
 [ "$(jfield "$T/a1.json" source)" = aggregator ] && ok "aggregator export: same entries, tip, root and time span as the node's" ||
 	fail "aggregator export source: $(cat "$T/a1.json")"
-lla dump "$T/n1.lla" entry >"$T/n1.entries"
-lla dump "$T/a1.lla" entry >"$T/a1.entries"
-cmp -s "$T/n1.entries" "$T/a1.entries" && ok "the aggregator's entries are the node's, byte for byte" ||
+lla dump "$T/n1.lla" entry >"$T/n1.entries" || fail "llatool dump of the node's entries"
+lla dump "$T/a1.lla" entry >"$T/a1.entries" || fail "llatool dump of the aggregator's entries"
+[ -s "$T/n1.entries" ] && cmp -s "$T/n1.entries" "$T/a1.entries" && ok "the aggregator's entries are the node's, byte for byte" ||
 	fail "entries differ"
 lla dump "$T/n1.lla" head | sort >"$T/n1.heads"
 lla dump "$T/a1.lla" head | sort >"$T/a1.heads"
@@ -131,32 +131,42 @@ contains "$T/out" "seq $last_rc hash $(lb log -d "$N1" --since "$last_rc" --json
 caught() {
 	expect_exit "$3" "$4: verify fails" audit verify "$1" --key "$K1"
 	case $2 in
+	frame:) fail "$4: no frame number to look for" ;;
 	frame:*) contains "$T/err" "frame ${2#frame:}" "$4: the message names frame ${2#frame:}" ;;
 	*) contains "$T/err" "FAILED at seq $2 " "$4: the message names seq $2" ;;
 	esac
 }
+# tampered OP ARGS... — make $T/t.lla with tools/llatool.py; if that fails
+# it is a failure, and $T/err is emptied so no later check reads a stale one
+tampered() {
+	rm -f "$T/t.lla"
+	: >"$T/err"
+	lla "$@" >"$T/lla.out" 2>&1 && [ -s "$T/t.lla" ] && return 0
+	fail "llatool $*: $(head -c 300 "$T/lla.out")"
+	return 1
+}
 MID=1500
-lla flip "$T/n1.lla" "$T/t.lla" $MID seq && caught "$T/t.lla" $MID 8 "seq field of entry $MID flipped"
+tampered flip "$T/n1.lla" "$T/t.lla" $MID seq && caught "$T/t.lla" $MID 8 "seq field of entry $MID flipped"
 contains "$T/err" "seq field was altered" "and says the seq field was altered"
-lla flip "$T/n1.lla" "$T/t.lla" $MID body && caught "$T/t.lla" $MID 8 "a letter in the body of entry $MID flipped"
+tampered flip "$T/n1.lla" "$T/t.lla" $MID body && caught "$T/t.lla" $MID 8 "a letter in the body of entry $MID flipped"
 contains "$T/err" "entry was altered" "and blames the entry whose hash moved, not the next one"
-lla flip "$T/n1.lla" "$T/t.lla" $MID prev && caught "$T/t.lla" $MID 8 "the prev hash of entry $MID flipped"
+tampered flip "$T/n1.lla" "$T/t.lla" $MID prev && caught "$T/t.lla" $MID 8 "the prev hash of entry $MID flipped"
 contains "$T/err" "prev does not match" "and says the prev link broke"
-lla flip "$T/n1.lla" "$T/t.lla" 1 body && caught "$T/t.lla" 1 8 "the body of entry 1 flipped"
-lla flip "$T/n1.lla" "$T/t.lla" 256 body && caught "$T/t.lla" 256 8 "the body of entry 256 (under a head) flipped"
+tampered flip "$T/n1.lla" "$T/t.lla" 1 body && caught "$T/t.lla" 1 8 "the body of entry 1 flipped"
+tampered flip "$T/n1.lla" "$T/t.lla" 256 body && caught "$T/t.lla" 256 8 "the body of entry 256 (under a head) flipped"
 contains "$T/err" "does not match its signed head" "and says the signed head disagrees"
-lla flip "$T/n1.lla" "$T/t.lla" "$TIP1" body && caught "$T/t.lla" "$TIP1" 8 "the body of the last entry flipped"
-lla drop "$T/n1.lla" "$T/t.lla" $MID && caught "$T/t.lla" $MID 8 "entry $MID removed"
+tampered flip "$T/n1.lla" "$T/t.lla" "$TIP1" body && caught "$T/t.lla" "$TIP1" 8 "the body of the last entry flipped"
+tampered drop "$T/n1.lla" "$T/t.lla" $MID && caught "$T/t.lla" $MID 8 "entry $MID removed"
 contains "$T/err" "missing or out of order" "and says an entry is missing or out of order"
-lla swap "$T/n1.lla" "$T/t.lla" $MID && caught "$T/t.lla" $MID 8 "entries $MID and $((MID + 1)) swapped"
-lla drop "$T/n1.lla" "$T/t.lla" "$TIP1" && caught "$T/t.lla" "$TIP1" 8 "the last entry removed (its head kept)"
-lla strip "$T/n1.lla" "$T/t.lla" receipt && caught "$T/t.lla" frame:"$(lla list "$T/t.lla" | tail -1 | cut -d' ' -f1)" 8 "receipts removed, trailer kept"
+tampered swap "$T/n1.lla" "$T/t.lla" $MID && caught "$T/t.lla" $MID 8 "entries $MID and $((MID + 1)) swapped"
+tampered drop "$T/n1.lla" "$T/t.lla" "$TIP1" && caught "$T/t.lla" "$TIP1" 8 "the last entry removed (its head kept)"
+tampered strip "$T/n1.lla" "$T/t.lla" receipt && caught "$T/t.lla" frame:"$(lla list "$T/t.lla" | tail -1 | cut -d' ' -f1)" 8 "receipts removed, trailer kept"
 contains "$T/err" "trailer counts" "and says the trailer's counts do not match"
 hf=$(lla list "$T/n1.lla" | awk '$2 == "head" && $5 == 512 { print $1 }')
-lla poke "$T/n1.lla" "$T/t.lla" "$hf" 0 5 && caught "$T/t.lla" 512 13 "a byte of the signature of head 512 flipped"
+tampered poke "$T/n1.lla" "$T/t.lla" "$hf" 0 5 && caught "$T/t.lla" 512 13 "a byte of the signature of head 512 flipped"
 rf=$(lla list "$T/n1.lla" | awk '$2 == "receipt" { print $1; exit }')
 rs=$(lla list "$T/n1.lla" | awk '$2 == "receipt" { print $5; exit }')
-lla poke "$T/n1.lla" "$T/t.lla" "$rf" 1 -3 && caught "$T/t.lla" "$rs" 13 "a byte of a receipt flipped"
+tampered poke "$T/n1.lla" "$T/t.lla" "$rf" 1 -3 && caught "$T/t.lla" "$rs" 13 "a byte of a receipt flipped"
 contains "$T/err" "receipt" "and says it is the receipt"
 
 off=$(lla offset "$T/n1.lla" trailer)
@@ -177,14 +187,14 @@ caught "$T/t.lla" frame:"$(($(lla list "$T/n1.lla" | wc -l) + 1))" 8 "a second t
 # A second village node imports the same records under its own key: its
 # archive is valid on its own, but not the first village's history.
 N1B="$T/n1b"
-lb init -d "$N1B" --village 33.24.01.2001 >/dev/null 2>&1
-for p in "$T"/part.*; do lb put -d "$N1B" --batch "$p" >/dev/null; done
-audit export -d "$N1B" >"$T/n1b.lla"
+lb init -d "$N1B" --village 33.24.01.2001 >/dev/null 2>&1 || fail "setup: lb init -d N1B"
+for p in "$T"/part.*; do lb put -d "$N1B" --batch "$p" >/dev/null || fail "setup: batch $p into N1B"; done
+audit export -d "$N1B" >"$T/n1b.lla" || fail "setup: export N1B"
 expect_exit 0 "a re-signed history verifies on its own" audit verify "$T/n1b.lla"
 expect_exit 13 "but not with the first village's key" audit verify "$T/n1b.lla" --key "$K1"
 contains "$T/err" "frame 1" "the refusal names the header frame"
 contains "$T/err" "not of the expected key $K1" "and the expected key"
-lla set-origin "$T/n1b.lla" "$T/t.lla" "$K1"
+tampered set-origin "$T/n1b.lla" "$T/t.lla" "$K1"
 first_head=$(lla list "$T/n1b.lla" | awk '$2 == "head" { print $5; exit }')
 caught "$T/t.lla" "$first_head" 13 "a re-signed history claiming the first village's key"
 contains "$T/err" "signed by a different key" "and says the head is signed by another key"
@@ -224,32 +234,33 @@ assert len(c) == 4 and c[1]["fields"] == {"status": {"old": "diusulkan", "new": 
 assert all(x["head"]["seq"] >= x["seq"] for x in c)
 ' "$T/out" 2>"$T/py" && ok "history --json: fields with old and new, heads" || fail "history --json: $(cat "$T/py")"
 expect_exit 1 "history of a record that never existed exits 1" audit history "$T/n1.lla" aspirasi NOPE
-lla flip "$T/n1.lla" "$T/t.lla" $MID body
+tampered flip "$T/n1.lla" "$T/t.lla" $MID body
 expect_exit 8 "history refuses a tampered archive" audit history "$T/t.lla" aspirasi H-1
 [ -s "$T/out" ] && fail "history printed from a tampered archive" || ok "and prints nothing from it"
 
 # ---- (e) fork evidence ------------------------------------------------------------
 expect_exit 1 "fork-evidence when no village forked" sh -c '"$1" fork-evidence -d "$2" >"$3"' - "$AUDIT" "$A" "$T/ev.lla"
 F="$T/f"
-lb init -d "$F" --village 33.24.01.2003 >/dev/null 2>&1
-"$GEN" --village 33.24.01.2003 --count 200 --seed 9 | lb put -d "$F" --batch >/dev/null
-agg enroll -d "$A" --village 33.24.01.2003 --key "$(origin "$F")" >/dev/null
-lb remote add -d "$F" kab "$URL" --key "$AK" >/dev/null
+lb init -d "$F" --village 33.24.01.2003 >/dev/null 2>&1 || fail "setup: lb init -d F"
+"$GEN" --village 33.24.01.2003 --count 200 --seed 9 | lb put -d "$F" --batch >/dev/null || fail "setup: 200 records in the forking village"
+agg enroll -d "$A" --village 33.24.01.2003 --key "$(origin "$F")" >/dev/null || fail "setup: agg enroll -d A"
+lb remote add -d "$F" kab "$URL" --key "$AK" >/dev/null || fail "setup: lb remote add -d"
 expect_exit 0 "the forking village pushes" lb push -d "$F"
 cp -a "$F" "$T/f-backup"
-lb put -d "$F" aspirasi F-1 tanggal=2026-01-05 pengusul=Asli usulan=Sumur status=diusulkan >/dev/null
+lb put -d "$F" aspirasi F-1 tanggal=2026-01-05 pengusul=Asli usulan=Sumur status=diusulkan >/dev/null || fail "setup: lb put -d F"
 expect_exit 0 "the village pushes a new entry" lb push -d "$F"
-lb put -d "$T/f-backup" aspirasi F-1 tanggal=2026-01-06 pengusul=Cadangan usulan="Sumur lain" status=diusulkan >/dev/null
+lb put -d "$T/f-backup" aspirasi F-1 tanggal=2026-01-06 pengusul=Cadangan usulan="Sumur lain" status=diusulkan >/dev/null || fail "setup: lb put -d T/f-backup"
 FSEQ=$(seq_of "$F")
-lb changeset -d "$T/f-backup" --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null
+lb changeset -d "$T/f-backup" --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null || fail "setup: the backup's change set"
 python3 "$HTTP" POST "$URL/v1/changesets" "$T/fork.lcs" >"$T/reply" 2>&1
-grep -q fork "$T/reply" && ok "the restored backup's change set is refused as a fork" || fail "fork post: $(cat "$T/reply")"
+[ "$(head -1 "$T/reply")" = 409 ] && grep -qF ".code.fork." "$T/reply" &&
+	ok "the restored backup's change set is refused as a fork (409, code fork)" || fail "fork post: $(cat "$T/reply")"
 expect_exit 0 "fork-evidence exports the evidence" sh -c '"$1" fork-evidence -d "$2" >"$3"' - "$AUDIT" "$A" "$T/ev.lla"
 expect_exit 0 "fork evidence verifies (exit 0: the fork is proven)" audit verify "$T/ev.lla" --key "$(origin "$F")"
 contains "$T/out" "fork proven: the village signed two histories at seq $FSEQ" "the report says fork proven at seq $FSEQ"
 expect_exit 13 "fork evidence against another village's key" audit verify "$T/ev.lla" --key "$K1"
 ff=$(lla list "$T/ev.lla" | awk '$2 == "fork" { print $1; exit }')
-lla poke "$T/ev.lla" "$T/t.lla" "$ff" 1 3
+tampered poke "$T/ev.lla" "$T/t.lla" "$ff" 1 3
 expect_exit 13 "fork evidence with a forged signature is not a proof" audit verify "$T/t.lla"
 contains "$T/err" "fork evidence" "and the message says it is the fork evidence"
 

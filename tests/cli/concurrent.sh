@@ -32,7 +32,7 @@ phase() {
 	name=$1
 	lines=$2
 	shift 2
-	rm -f "$T/stop" "$T/vfail" "$T/pfail" "$T/verr" "$T/nverify"
+	rm -f "$T/stop" "$T/vfail" "$T/pfail" "$T/verr" "$T/nverify" "$T/pdone"
 	: >"$T/want"
 	for p in "$@"; do
 		gen "$p" "$lines" >"$T/$p.jsonl"
@@ -60,6 +60,7 @@ phase() {
 				echo "put $i failed" >>"$T/pfail"
 			i=$((i + 1))
 		done
+		echo "$((i - 1))" >"$T/pdone"
 	) &
 	singles=$!
 	i=0
@@ -75,7 +76,9 @@ phase() {
 		fi
 	done
 	wait "$singles"
-	if [ -s "$T/pfail" ]; then fail "$name: 40 concurrent single puts ($(head -n 3 "$T/pfail"))"; else
+	if [ -s "$T/pfail" ] || [ "$(cat "$T/pdone" 2>/dev/null)" != 40 ]; then
+		fail "$name: 40 concurrent single puts ($(cat "$T/pdone" 2>/dev/null || echo none) run; $(head -n 3 "$T/pfail" 2>/dev/null))"
+	else
 		ok "$name: 40 concurrent single puts all succeed"
 	fi
 	touch "$T/stop"

@@ -24,7 +24,11 @@
  *
  * A cut closes the client with SO_LINGER 0 (it gets a RST) and the server
  * plainly.  Without --up/--down the proxy is transparent, half-closes
- * included.  Each connection logs one line on stderr when it ends:
+ * included.  When a cut or stall happens it prints one line on stdout
+ * (flushed at once, so a script can wait for it and check where it was):
+ *   conn 1: cut up at byte 300        (or "stall", "down")
+ * where the byte count is what had gone that way when the link broke.
+ * Each connection logs one line on stderr when it ends:
  *   conn 3: up 1234 bytes, down 567 bytes, cut|closed|stalled
  * Runs until SIGTERM/SIGINT, then resets the connections still open and
  * exits 0; exits 2 on bad arguments, 1 if it cannot listen.
@@ -176,6 +180,11 @@ static bool conn_limit(int slot, bool stall)
 	for (int i = 0; i < 2; i++) {
 		if (c->d[i].total < c->d[i].limit)
 			continue;
+		if (!c->stalled) {
+			printf("conn %lu: %s %s at byte %" PRIu64 "\n", c->id,
+			       stall ? "stall" : "cut", i == UP ? "up" : "down", c->d[i].total);
+			fflush(stdout);
+		}
 		if (!stall) {
 			conn_end(slot, "cut", true);
 			return true;
