@@ -15,6 +15,7 @@
 #include <lmdb.h>
 
 #include "../node/archive.h"
+#include "../node/chain.h"
 #include "../node/hlc.h"
 #include "../node/lmdb_err.h"
 #include "../node/merkle.h"
@@ -867,7 +868,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	struct lb_mp_buf eb;
 	struct ingest in = {.a = a};
 	struct pending pv = {0};
-	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
+	struct lb_chain ch;
+	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
 	lb_err e;
@@ -901,33 +903,31 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	}
 	if ((e = lb_head_open(&h, cs.head, cs.head_len, cs.origin, d)))
 		goto out;
-	if (strcmp(h.village, cs.village) != 0 || h.seq != last) {
-		e = lb_fail(d, LB_ESIG, "the signed head (village %s, seq %llu) does not cover this "
-		            "change set (village %s, seq %llu)", h.village, (unsigned long long)h.seq,
-		            cs.village, (unsigned long long)last);
-		goto out;
-	}
 	if (cs.first_seq > o.seq + 1) {
 		e = lb_fail(d, LB_EGAP, "change set starts at seq %llu but this aggregator holds up to "
 		            "seq %llu; send from seq %llu", (unsigned long long)cs.first_seq,
 		            (unsigned long long)o.seq, (unsigned long long)o.seq + 1);
 		goto out;
 	}
+	/* the history's rules (node/chain.h) from the entry before the first
+	 * one: ours; its Merkle frontier is known only at o.seq */
+	lb_chain_init(&ch, cs.village, cs.origin);
 	if (cs.first_seq > 1) {
-		/* the hash of the entry before the first one: ours */
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v;
+		struct lb_entry before;
 		rkey(key, cs.origin, cs.first_seq - 1);
-		if (cs.first_seq - 1 == o.seq)
-			memcpy(prev, o.hash, LB_HASH_BYTES);
-		else if (mdb_get(txn, a->replica, &k, &v) == 0)
-			lb_hash(prev, v.mv_data, v.mv_size);
-		else {
-			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing",
+		if (mdb_get(txn, a->replica, &k, &v) != 0 ||
+		    lb_entry_decode(&before, v.mv_data, v.mv_size, NULL) != LB_OK) {
+			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing or damaged",
 			            (unsigned long long)cs.first_seq - 1);
 			goto out;
 		}
-	}
+		lb_hash(hash, v.mv_data, v.mv_size);
+		lb_chain_resume(&ch, cs.first_seq - 1, hash, before.ts,
+		                cs.first_seq - 1 == o.seq ? &m : NULL);
+	} else if (o.seq)
+		ch.tree = false;
 	in.txn = txn;
 	in.village = cs.village;
 	if (!pv_init(&pv, cs.n)) {
@@ -941,8 +941,15 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		uint8_t key[RKEY_LEN], vk[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX], vval[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v;
 
-		if ((e = lb_wire_rebuild(&cs, i, prev, &eb, &en, hash, d)))
+		if ((e = lb_wire_rebuild(&cs, i, ch.hash, &eb, &en, hash, d)))
 			goto out;
+		if ((e = lb_chain_entry(&ch, &en, hash, NULL, d))) {
+			/* seq and prev hold by construction; what is left is time */
+			e = ch.fault == LB_CHAIN_TS ? LB_ESCHEMA : LB_ESIG;
+			if (d)
+				d->code = e;
+			goto out;
+		}
 		rkey(key, cs.origin, seq);
 		if (seq <= o.seq && !fork_seq &&
 		    (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
@@ -950,7 +957,10 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			fork_seq = seq; /* a fork only if the chain proves signed: see below */
 		if (seq <= o.seq || fork_seq) {
 			/* held (or a rival history): chained, never stored */
-			memcpy(prev, hash, LB_HASH_BYTES);
+			if (seq == o.seq && !fork_seq) {
+				ch.m = m; /* ours up to here: our frontier */
+				ch.tree = true;
+			}
 			continue;
 		}
 		{
@@ -969,12 +979,22 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
-		lb_merkle_append(&m, hash);
 		r->accepted++;
-		memcpy(prev, hash, LB_HASH_BYTES);
 	}
-	if (memcmp(prev, h.hash, LB_HASH_BYTES) != 0) {
-		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
+	if ((e = lb_chain_head(&ch, &h, d))) {
+		switch (ch.fault) {
+		case LB_CHAIN_HEAD_TS:
+			e = LB_ESCHEMA;
+			break;
+		case LB_CHAIN_HEAD_HASH:
+			lb_fail(d, e, "the entries do not chain to the signed head's hash");
+			/* fall through */
+		default:
+			e = LB_ESIG;
+			break;
+		}
+		if (d)
+			d->code = e;
 		goto out;
 	}
 	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
@@ -992,11 +1012,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	if (last > o.seq) {
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
+		m = ch.m; /* checked against the head's root by lb_chain_head */
 		lb_merkle_root(&m, root);
-		if (memcmp(root, h.root, LB_HASH_BYTES) != 0) {
-			e = lb_fail(d, LB_ESIG, "the signed head's Merkle root does not match the log");
-			goto out;
-		}
 		rkey(key, cs.origin, last);
 		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
 			*mdbrc = rc;
@@ -1004,7 +1021,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			goto out;
 		}
 		o.seq = last;
-		memcpy(o.hash, prev, LB_HASH_BYTES);
+		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
 	} else
 		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
 	o.last_seen_ms = lb_hlc_wall_ms();

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../node/chain.h"
 #include "../../node/hlc.h"
 #include "../../node/merkle.h"
 #include "../../schema/schema.h"
@@ -78,9 +79,8 @@ struct verifier {
 	struct lb_audit_report *r;
 	struct lb_diag *d;
 
-	/* ordered state */
-	uint8_t prev[LB_HASH_BYTES]; /* hash of entry r->last_seq (zeros for none) */
-	struct lb_merkle m;
+	/* ordered state: the rules of the history are node/chain.h's */
+	struct lb_chain chain; /* entries 1..r->last_seq */
 	bool trailer_seen;
 	bool blame;                  /* a prev link broke at blame_seq: decide on the next frame */
 	uint64_t blame_seq, blame_frame, last_entry_frame;
@@ -225,22 +225,6 @@ static lb_err worker_fail(struct verifier *v, const struct batch *b, const struc
 	}
 }
 
-/* RFC 9162 append with a leaf hash computed by a worker (lb_merkle_append
- * would hash the leaf again): the same carry as node/merkle.c. */
-static void merkle_push_leaf(struct lb_merkle *m, const uint8_t leaf[LB_HASH_BYTES])
-{
-	uint8_t h[LB_HASH_BYTES];
-	int i = 0;
-
-	memcpy(h, leaf, LB_HASH_BYTES);
-	while (m->size & (1ULL << i)) {
-		lb_merkle_node(h, m->level[i], h);
-		i++;
-	}
-	memcpy(m->level[i], h, LB_HASH_BYTES);
-	m->size++;
-}
-
 /* A prev link broke at v->blame_seq; next is the frame after that entry
  * (NULL at the end of the archive).  If the entry still chains forward, it
  * is intact and the one before it was altered. */
@@ -275,32 +259,32 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 
 	if (s->stage == ST_DECODE)
 		return worker_fail(v, b, s);
-	if (e->seq != expect) {
-		v->r->bad_seq = expect;
-		v->r->bad_frame = s->frame;
-		if (!memcmp(e->prev, v->prev, LB_HASH_BYTES))
-			return lb_fail(v->d, LB_ECORRUPT,
-			               "seq %llu: entry says it is seq %llu but chains right after seq %llu "
-			               "(its seq field was altered)",
-			               (unsigned long long)expect, (unsigned long long)e->seq,
-			               (unsigned long long)r->last_seq);
-		return lb_fail(v->d, LB_ECORRUPT,
-		               "seq %llu: entry is missing or out of order (after seq %llu comes an "
-		               "entry for seq %llu)",
-		               (unsigned long long)expect, (unsigned long long)r->last_seq,
-		               (unsigned long long)e->seq);
-	}
-	if (memcmp(e->prev, v->prev, LB_HASH_BYTES) != 0) {
-		v->blame = true;
-		v->blame_seq = e->seq;
-		v->blame_frame = s->frame;
-		memcpy(v->blame_hash, s->u.ent.hash, LB_HASH_BYTES);
-		return LB_OK; /* decided by the next frame */
+	if ((err = lb_chain_entry(&v->chain, e, s->u.ent.hash, s->u.ent.leaf, v->d))) {
+		switch (v->chain.fault) {
+		case LB_CHAIN_SEQ:
+			v->r->bad_seq = expect;
+			v->r->bad_frame = s->frame;
+			if (!memcmp(e->prev, v->chain.hash, LB_HASH_BYTES))
+				return lb_fail(v->d, LB_ECORRUPT,
+				               "seq %llu: entry says it is seq %llu but chains right after "
+				               "seq %llu (its seq field was altered)",
+				               (unsigned long long)expect, (unsigned long long)e->seq,
+				               (unsigned long long)r->last_seq);
+			return err;
+		case LB_CHAIN_PREV:
+			v->blame = true;
+			v->blame_seq = e->seq;
+			v->blame_frame = s->frame;
+			memcpy(v->blame_hash, s->u.ent.hash, LB_HASH_BYTES);
+			return LB_OK; /* decided by the next frame */
+		default:
+			r->bad_seq = e->seq;
+			r->bad_frame = s->frame;
+			return err;
+		}
 	}
 	if (s->stage == ST_SCHEMA)
 		return worker_fail(v, b, s);
-	if (r->entries && e->ts <= r->last_ts)
-		return bad_seq(v, s, e->seq, LB_ECORRUPT, "timestamp is not after the previous entry's");
 	if (!r->entries) {
 		r->first_ts = e->ts;
 		r->schema_min = r->schema_max = e->schema;
@@ -311,8 +295,6 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 		r->schema_max = e->schema;
 	r->last_ts = e->ts;
 	r->last_seq = e->seq;
-	memcpy(v->prev, s->u.ent.hash, LB_HASH_BYTES);
-	merkle_push_leaf(&v->m, s->u.ent.leaf);
 	r->entries++;
 	v->last_entry_frame = s->frame;
 	if (v->o->hooks.entry && (err = v->o->hooks.entry(v->o->hooks.ctx, e, s->u.ent.hash, v->d))) {
@@ -327,7 +309,6 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 {
 	struct lb_audit_report *r = v->r;
 	const struct lb_head *h = &s->u.head;
-	uint8_t root[LB_HASH_BYTES];
 	lb_err err;
 
 	if (s->stage != ST_OK)
@@ -346,19 +327,11 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 		               "signed head out of place (heads follow the entry they cover)");
 	if (h->seq == r->last_head_seq)
 		return bad_seq(v, s, h->seq, LB_ECORRUPT, "a second signed head for the same seq");
-	if (strcmp(h->village, r->header.village) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "signed head names another village than the archive");
-	if (memcmp(h->hash, v->prev, LB_HASH_BYTES) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "entry hash does not match its signed head (entry altered)");
-	lb_merkle_root(&v->m, root);
-	if (memcmp(h->root, root, LB_HASH_BYTES) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "Merkle root in the signed head does not match the entries");
-	if (h->ts != r->last_ts)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "signed head's time is not the time of the entry it covers");
+	if ((err = lb_chain_head(&v->chain, h, v->d))) {
+		r->bad_seq = h->seq;
+		r->bad_frame = s->frame;
+		return err;
+	}
 	r->heads++;
 	r->last_head_seq = h->seq;
 	if (v->o->hooks.head && (err = v->o->hooks.head(v->o->hooks.ctx, h, v->d))) {
@@ -391,11 +364,11 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 		               "signed head of the seq they acknowledge; the last head here is seq "
 		               "%llu)",
 		               (unsigned long long)rc->seq, ak, (unsigned long long)r->last_head_seq);
-	if (memcmp(rc->hash, v->prev, LB_HASH_BYTES) != 0)
+	if (memcmp(rc->hash, v->chain.hash, LB_HASH_BYTES) != 0)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: aggregator %.16s acknowledged another hash for this seq",
 		               (unsigned long long)rc->seq, ak);
-	lb_merkle_root(&v->m, root);
+	lb_merkle_root(&v->chain.m, root);
 	if (memcmp(rc->root, root, LB_HASH_BYTES) != 0)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: aggregator %.16s acknowledged another Merkle root",
@@ -641,6 +614,7 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 		               fr->header.village);
 	r->header = fr->header;
 	r->have_header = true;
+	lb_chain_init(&v->chain, fr->header.village, fr->header.origin);
 	memcpy(r->signer, fr->header.origin, LB_PK_BYTES);
 	if (v->o->key) {
 		r->key_given = true;
@@ -674,7 +648,6 @@ lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_
 	v.r = r ? r : &tmp;
 	v.d = d;
 	memset(v.r, 0, sizeof *v.r);
-	lb_merkle_init(&v.m);
 	if ((e = lb_lla_reader_open(&rd, in, d)))
 		goto out_reader;
 	if ((e = lb_lla_next(&rd, &fr, d))) {
@@ -735,8 +708,8 @@ out:
 	pool_stop(&v);
 	ring_free(&v);
 out_reader:
-	memcpy(v.r->last_hash, v.prev, LB_HASH_BYTES);
-	lb_merkle_root(&v.m, v.r->root);
+	memcpy(v.r->last_hash, v.chain.hash, LB_HASH_BYTES);
+	lb_merkle_root(&v.chain.m, v.r->root);
 	lb_lla_reader_close(&rd);
 	return e;
 }
