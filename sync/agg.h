@@ -132,7 +132,10 @@ struct lb_agg_result {
  * LB_EUNKNOWN_ORIGIN, LB_EWRONG_VILLAGE, LB_ESIG, LB_EGAP (r->seq/hash
  * say where we stand), LB_EFORK, LB_ESCHEMA; also LB_ENOMEM, LB_ESTORE,
  * LB_EFULL, LB_ECORRUPT from the machine.  Nothing is stored on any of
- * them except fork evidence.
+ * them except fork evidence.  The history's rules are node/chain.h's, the
+ * ones lumbung-audit verify applies: times that do not rise or a head whose
+ * time is not its entry's are LB_ESCHEMA; a head that does not cover the
+ * entries (seq, village, hash, Merkle root) LB_ESIG.
  *
  * LB_EFORK means proven: entries differing from ones already held, whose
  * chain ends at the origin's signed head, so the village signed two
