@@ -284,10 +284,11 @@ static lb_err read_key(struct lb_mp_rd *rd, const char *key, const char *what,
 
 	if ((e = lb_mp_read_str(rd, &s, &n, what, d)))
 		return e;
-	if (n != strlen(key) || memcmp(s, key, n) != 0)
-		return lb_fail(d, LB_EMALFORMED, "%s: key \"%.*s\" where \"%s\" belongs (the keys are "
-		               "exactly the documented ones, sorted)", what, (int)(n > 32 ? 32 : n),
-		               (const char *)s, key);
+	if (n != strlen(key) || memcmp(s, key, n) != 0) {
+		char esc[LB_ESC_BUF];
+		return lb_fail(d, LB_EMALFORMED, "%s: key \"%s\" where \"%s\" belongs (the keys are "
+		               "exactly the documented ones, sorted)", what, lb_escape(esc, s, n), key);
+	}
 	return LB_OK;
 }
 

@@ -67,8 +67,37 @@ bool lb_utf8_valid(const char *str, size_t len)
 	return true;
 }
 
+const char *lb_escape(char out[LB_ESC_BUF], const void *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = s;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < LB_ESC_SHOW; i++) {
+		uint8_t c = p[i];
+		if (c == '\\' || c == '"') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (n > LB_ESC_SHOW) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 lb_err lb_type_check(const char *type, struct lb_diag *d)
 {
+	char esc[LB_ESC_BUF];
 	size_t n = type ? strlen(type) : 0;
 
 	if (n == 0)
@@ -77,8 +106,8 @@ lb_err lb_type_check(const char *type, struct lb_diag *d)
 		return lb_fail(d, LB_EINVAL, "record type is longer than %d characters", LB_TYPE_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!((type[i] >= 'a' && type[i] <= 'z') || type[i] == '_'))
-			return lb_fail(d, LB_EINVAL,
-			               "record type \"%.40s\" may only contain a-z and _", type);
+			return lb_fail(d, LB_EINVAL, "record type \"%s\" may only contain a-z and _",
+			               lb_escape(esc, type, n));
 	return LB_OK;
 }
 

@@ -839,6 +839,53 @@ static void times_that_do_not_rise_are_refused_like_the_auditor_does(void **stat
 	lb_mp_buf_free(&cs);
 }
 
+/* A change set that is refused for what a peer wrote inside it: the
+ * detail (which the HTTP server answers and logs) carries the peer's bytes
+ * escaped, so a map key with a line break cannot forge an "accepted" line. */
+static void peer_bytes_in_a_refusal_are_escaped(void **state)
+{
+	static const char forged[] = "a\nlumbung-agg: accepted 99 entries";
+	struct fx *f = *state;
+	struct lb_mp_buf cs, ent;
+	struct lb_agg_result r;
+	struct lb_diag d;
+	struct chain c;
+	uint8_t body[96];
+	size_t n = 0, kl = sizeof forged - 1;
+
+	body[n++] = 0x82;
+	body[n++] = 0xa1;
+	body[n++] = 'z';
+	body[n++] = 0x01;
+	body[n++] = 0xd9; /* str8: 32..255 bytes */
+	body[n++] = (uint8_t)kl;
+	memcpy(body + n, forged, kl);
+	n += kl;
+	body[n++] = 0x02;
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	struct lb_entry e = {.seq = 11, .ts = c.ts + 1, .op = LB_OP_PUT, .type = "aspirasi",
+	                     .type_len = 8, .id = "ASP-X", .id_len = 5, .body = body,
+	                     .body_len = n, .schema = 1};
+	memcpy(e.prev, c.hash, LB_HASH_BYTES);
+	lb_mp_buf_init(&ent);
+	assert_int_equal(lb_entry_encode(&ent, &e), LB_OK);
+	lb_mp_buf_init(&cs);
+	assert_int_equal(lb_wire_begin(&cs, 1, NULL), LB_OK);
+	assert_int_equal(lb_wire_add_entry(&cs, (const uint8_t *)ent.sb.data, ent.sb.size, NULL),
+	                 LB_OK);
+	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, (const uint8_t *)"\x11", 1, NULL),
+	                 LB_OK);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EMALFORMED);
+	print_message("%s\n", d.msg);
+	assert_non_null(strstr(d.msg, "sorted"));
+	assert_null(strchr(d.msg, '\n'));
+	assert_non_null(strstr(d.msg, "a\\x0alumbung-agg: accepted"));
+	assert_int_equal(agg_seq(f), 0);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&ent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +907,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(times_that_do_not_rise_are_refused_like_the_auditor_does,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_bytes_in_a_refusal_are_escaped, setup, teardown),
 	};
 	int rc;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))

@@ -602,7 +602,7 @@ static void ring_free(struct verifier *v)
 static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 {
 	struct lb_audit_report *r = v->r;
-	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1];
+	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1], esc[LB_ESC_BUF];
 
 	r->bad_frame = 1;
 	if (fr->kind != LB_LLA_HEADER)
@@ -611,7 +611,7 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 		               (unsigned)fr->kind);
 	if (lb_region_level(fr->header.village) != LB_REGION_DESA)
 		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code",
-		               fr->header.village);
+		               lb_escape(esc, fr->header.village, strlen(fr->header.village)));
 	r->header = fr->header;
 	r->have_header = true;
 	lb_chain_init(&v->chain, fr->header.village, fr->header.origin);
