@@ -807,53 +807,94 @@ lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
 	return LB_OK;
 }
 
-/* Keep both signed heads of a fork, in their own transaction: the ingest
- * itself is refused, but the evidence must survive. */
-static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t seq,
-                      const uint8_t *theirs, size_t tlen)
+/*
+ * Fork evidence as stored: the value under origin || first differing seq k
+ * in `forks`.  What proves the fork (docs/FORMAT.md §9, kinds 4 and 6):
+ *
+ *   0x01 || item(ours) || item(theirs)
+ *        || u32 n0 || n0 items: our stored entries k .. ours' seq
+ *        || u32 n1 || n1 items: the rival's stored entries k .. theirs' seq
+ *   item = u32 BE length || bytes
+ *
+ * Evidence kept before entries were (u32 BE length of ours || ours ||
+ * theirs: first byte 0x00, since a head is shorter than 16 MiB) is still
+ * read and exported as two heads.
+ */
+#define FORK_V2 0x01
+
+static void put_item(struct lb_mp_buf *b, const void *p, size_t n)
+{
+	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	lb_mp_put_raw(b, l, 4);
+	lb_mp_put_raw(b, p, n);
+}
+
+static void put_u32(struct lb_mp_buf *b, uint32_t n)
+{
+	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	lb_mp_put_raw(b, l, 4);
+}
+
+/* Keep the evidence of a fork at seq k, in its own transaction: the
+ * ingest itself is refused, but the evidence must survive.  rival holds
+ * nrival items (put_item): the rival's stored entries k .. its head. */
+static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t k,
+                      const uint8_t *theirs, size_t tlen, const struct lb_mp_buf *rival,
+                      uint32_t nrival)
 {
 	MDB_txn *txn;
-	MDB_val k, v;
-	uint8_t key[RKEY_LEN], *buf = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, v, hv;
+	uint8_t kb[RKEY_LEN];
 	struct lb_agg_origin o;
 	struct lb_merkle m;
+	struct lb_mp_buf buf;
+	uint64_t ours_seq;
+	uint8_t tag = FORK_V2;
 
+	lb_mp_buf_init(&buf);
 	if (txn_begin(a, 0, &txn))
 		return;
 	if (read_origin(a, txn, origin, &o, &m, NULL))
 		goto out;
-	/* our head: the one that covers seq (first stored head at or after it) */
-	{
-		MDB_cursor *c;
-		rkey(key, origin, seq);
-		k = (MDB_val){RKEY_LEN, key};
-		if (mdb_cursor_open(txn, a->heads, &c) ||
-		    mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) || k.mv_size != RKEY_LEN ||
-		    memcmp(k.mv_data, origin, LB_PK_BYTES)) {
-			goto out;
-		}
-		if (!(buf = malloc(4 + v.mv_size + tlen)))
-			goto out;
-		/* evidence: u32 length of ours, ours, theirs */
-		buf[0] = (uint8_t)(v.mv_size >> 24);
-		buf[1] = (uint8_t)(v.mv_size >> 16);
-		buf[2] = (uint8_t)(v.mv_size >> 8);
-		buf[3] = (uint8_t)v.mv_size;
-		memcpy(buf + 4, v.mv_data, v.mv_size);
-		memcpy(buf + 4 + v.mv_size, theirs, tlen);
-		rkey(key, origin, seq);
-		k = (MDB_val){RKEY_LEN, key};
-		v = (MDB_val){4 + v.mv_size + tlen, buf};
-	}
-	o.forks++;
-	if (mdb_put(txn, a->forks, &k, &v, 0) || write_origin(a, txn, &o, &m))
+	/* our head: the one that covers k (first stored head at or after it) */
+	rkey(kb, origin, k);
+	key = (MDB_val){RKEY_LEN, kb};
+	if (mdb_cursor_open(txn, a->heads, &c) || mdb_cursor_get(c, &key, &hv, MDB_SET_RANGE) ||
+	    !key_of(&key, origin))
 		goto out;
+	ours_seq = be64_get((const uint8_t *)key.mv_data + LB_PK_BYTES);
+	lb_mp_put_raw(&buf, &tag, 1);
+	put_item(&buf, hv.mv_data, hv.mv_size);
+	put_item(&buf, theirs, tlen);
+	put_u32(&buf, (uint32_t)(ours_seq - k + 1));
+	for (uint64_t s = k; s <= ours_seq; s++) {
+		rkey(kb, origin, s);
+		key = (MDB_val){RKEY_LEN, kb};
+		if (mdb_get(txn, a->replica, &key, &v))
+			goto out;
+		put_item(&buf, v.mv_data, v.mv_size);
+	}
+	put_u32(&buf, nrival);
+	lb_mp_put_raw(&buf, rival->sb.data, rival->sb.size);
+	if (buf.oom)
+		goto out;
+	rkey(kb, origin, k);
+	key = (MDB_val){RKEY_LEN, kb};
+	v = (MDB_val){buf.sb.size, buf.sb.data};
+	o.forks++;
+	if (mdb_put(txn, a->forks, &key, &v, 0) || write_origin(a, txn, &o, &m))
+		goto out;
+	mdb_cursor_close(c);
+	c = NULL;
 	txn_commit(a, txn);
 	txn = NULL;
 out:
+	if (c)
+		mdb_cursor_close(c);
 	if (txn)
 		txn_abort(a, txn);
-	free(buf);
+	lb_mp_buf_free(&buf);
 }
 
 /* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
@@ -869,6 +910,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	struct ingest in = {.a = a};
 	struct pending pv = {0};
 	struct lb_chain ch;
+	struct lb_mp_buf rival; /* a fork's rival entries, for the evidence */
+	uint32_t nrival = 0;
 	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
@@ -881,6 +924,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	lb_mp_buf_init(&pv.arena);
 	if ((e = lb_wire_decode(&cs, body, len, d)))
 		return e;
+	lb_mp_buf_init(&rival);
 	lb_mp_buf_init(&eb);
 	last = cs.first_seq + cs.n - 1;
 	if ((rc = txn_begin(a, 0, &txn))) {
@@ -960,6 +1004,10 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			if (seq == o.seq && !fork_seq) {
 				ch.m = m; /* ours up to here: our frontier */
 				ch.tree = true;
+			}
+			if (fork_seq) {
+				put_item(&rival, eb.sb.data, eb.sb.size);
+				nrival++;
 			}
 			continue;
 		}
@@ -1052,8 +1100,9 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 out:
 	if (txn)
 		txn_abort(a, txn);
-	if (e == LB_EFORK)
-		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
+	if (e == LB_EFORK && !rival.oom)
+		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len, &rival, nrival);
+	lb_mp_buf_free(&rival);
 	pv_free(&pv);
 	lb_mp_buf_free(&eb);
 	lb_changeset_free(&cs);
@@ -1209,6 +1258,59 @@ static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK
 	return LB_OK;
 }
 
+/* One stored fork evidence (keep_fork) as archive frames. */
+static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
+{
+	const uint8_t *item[2], *end = p + n;
+	size_t ilen[2];
+	lb_err e;
+
+#define TAKE_U32(x)                                                                                \
+	do {                                                                                       \
+		if (end - p < 4)                                                                   \
+			goto damaged;                                                              \
+		(x) = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];         \
+		p += 4;                                                                            \
+	} while (0)
+
+	if (n >= 4 && p[0] == 0) { /* evidence kept before entries were */
+		size_t olen;
+		TAKE_U32(olen);
+		if (olen == 0 || olen >= (size_t)(end - p))
+			goto damaged;
+		return lb_lla_write_fork(w, p, olen, p + olen, (size_t)(end - p) - olen, d);
+	}
+	if (n < 1 || p[0] != FORK_V2)
+		goto damaged;
+	p++;
+	for (int i = 0; i < 2; i++) {
+		TAKE_U32(ilen[i]);
+		if (ilen[i] == 0 || ilen[i] > (size_t)(end - p))
+			goto damaged;
+		item[i] = p;
+		p += ilen[i];
+	}
+	if ((e = lb_lla_write_fork(w, item[0], ilen[0], item[1], ilen[1], d)))
+		return e;
+	for (unsigned br = 0; br < 2; br++) {
+		size_t cnt, len;
+		TAKE_U32(cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			TAKE_U32(len);
+			if (len == 0 || len > (size_t)(end - p))
+				goto damaged;
+			if ((e = lb_lla_write_fork_entry(w, br, p, len, d)))
+				return e;
+			p += len;
+		}
+	}
+	if (p == end)
+		return LB_OK;
+damaged:
+	return lb_fail(d, LB_ECORRUPT, "the stored fork evidence is damaged");
+#undef TAKE_U32
+}
+
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d)
 {
@@ -1239,18 +1341,9 @@ lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, s
 	rkey(key, who, 0);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, who);
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		/* evidence: u32 BE length of ours || ours || theirs (keep_fork) */
 		const uint8_t *p = v.mv_data;
 		uint64_t seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
-		size_t olen = v.mv_size >= 4 ? (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-		                                       (size_t)p[2] << 8 | p[3]
-		                             : 0;
-		if (v.mv_size < 4 || olen == 0 || olen >= v.mv_size - 4) {
-			e = lb_fail(d, LB_ECORRUPT, "the fork evidence at seq %llu is damaged",
-			            (unsigned long long)seq);
-			goto out;
-		}
-		if ((e = lb_lla_write_fork(&w, p + 4, olen, p + 4 + olen, v.mv_size - 4 - olen, d))) {
+		if ((e = export_fork(&w, p, v.mv_size, d))) {
 			lb_diag_prefix(d, "fork at seq %llu", (unsigned long long)seq);
 			goto out;
 		}
