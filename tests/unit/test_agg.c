@@ -733,7 +733,7 @@ static void forge_times(struct fx *f, const int dts[], size_t n, int head_dts,
 		                     .body_len = body.sb.size, .schema = 1};
 		snprintf(id, sizeof id, "ASP-T%zu", i);
 		e.id_len = strlen(id);
-		e.ts = (uint64_t)((int64_t)c.ts + ((int64_t)dts[i] << 16));
+		e.ts = (uint64_t)((int64_t)c.ts + (int64_t)dts[i] * 65536);
 		memcpy(e.prev, c.hash, LB_HASH_BYTES);
 		lb_mp_buf_init(&ents[i]);
 		assert_int_equal(lb_entry_encode(&ents[i], &e), LB_OK);
@@ -746,7 +746,7 @@ static void forge_times(struct fx *f, const int dts[], size_t n, int head_dts,
 	lb_merkle_root(&c.m, h.root);
 	memcpy(h.origin, f->origin, LB_PK_BYTES);
 	h.seq = c.seq;
-	h.ts = (uint64_t)((int64_t)c.ts + ((int64_t)head_dts << 16));
+	h.ts = (uint64_t)((int64_t)c.ts + (int64_t)head_dts * 65536);
 	snprintf(keypath, sizeof keypath, "%s/node.key", f->node);
 	assert_int_equal(lb_key_load(keypath, &k, NULL), LB_OK);
 	lb_mp_buf_init(&head);
