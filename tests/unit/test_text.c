@@ -332,6 +332,15 @@ static void escape_keeps_printable_ascii_and_hexes_every_other_byte(void **state
 	assert_int_equal(strlen(lb_escape(out, big, sizeof big)), 4 * 40 + 3);
 	assert_true(strlen(out) < LB_ESC_BUF);
 	assert_int_equal(strlen(lb_escape(out, big, 40)), 4 * 40);
+	/* a longer text into a buffer: what fits, then "..." */
+	{
+		char small[16];
+		assert_string_equal(lb_escape_buf(small, sizeof small, "ok\n", 3), "ok\\x0a");
+		assert_string_equal(lb_escape_buf(small, sizeof small, "abcdefghijklmnopqrstuvwxyz", 26),
+		                    "abcdefghijkl...");
+		assert_string_equal(lb_escape_buf(small, sizeof small, "abcdefghij\r\n", 12),
+		                    "abcdefghij...");
+	}
 }
 
 int main(void)
