@@ -25,6 +25,7 @@
 #include "../../node/remote.h"
 #include "../../sync/agg.h"
 #include "../../sync/wire.h"
+#include "../../tools/audit/audit.h"
 #include "agg_fixture.h"
 
 #define VILLAGE "33.24.01.2001"
@@ -866,6 +867,16 @@ static void fork_evidence_exports_one_origin_per_archive(void **state)
 	assert_int_equal(fr.trailer.forks, 1);
 	assert_int_equal(fr.trailer.entries, 2);
 	lb_lla_reader_close(&r);
+	/* and the auditor says it proves the fork at 305 */
+	{
+		struct lb_audit_report rep;
+		rewind(file);
+		if (lb_audit_verify(file, NULL, &rep, &d))
+			fail_msg("verify of the evidence: %s", d.msg);
+		assert_int_equal(rep.forks, 1);
+		assert_int_equal(rep.fork_seq, 305);
+		assert_int_equal(rep.fork_entries, 2);
+	}
 
 	/* a second origin with a fork: NULL is now ambiguous, and says so */
 	snprintf(node2, sizeof node2, "%s/desa2", f->dir);
