@@ -29,7 +29,8 @@
 #define READ_BUF_MIN 4096
 
 
-static const char *const kind_names[] = {"header", "entry", "head", "receipt", "fork", "trailer"};
+static const char *const kind_names[] = {"header", "entry",   "head",      "receipt",
+                                         "fork",   "trailer", "fork entry"};
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -193,6 +194,28 @@ lb_err lb_lla_write_fork(struct lb_lla_writer *w, const void *ours, size_t olen,
 	return e;
 }
 
+lb_err lb_lla_write_fork_entry(struct lb_lla_writer *w, unsigned branch, const void *entry,
+                               size_t len, struct lb_diag *d)
+{
+	lb_err e;
+
+	if ((e = writer_ready(w, LB_LLA_FORK_ENTRY, d)))
+		return e;
+	if (branch > 1)
+		return lb_fail(d, LB_EINVAL, "archive: fork entry branch %u (0 or 1)", branch);
+	if (len == 0)
+		return lb_fail(d, LB_EINVAL, "archive: an empty fork entry");
+	if (len > LB_LLA_FRAME_MAX)
+		return lb_fail(d, LB_ETOOBIG, "archive: a fork entry of %zu bytes is over the frame "
+		               "limit", len);
+	frame_begin(w, LB_LLA_FORK_ENTRY, 3);
+	lb_mp_put_uint(&w->buf, branch);
+	lb_mp_put_bin(&w->buf, entry, len);
+	if (!(e = frame_end(w, LB_LLA_FORK_ENTRY, d)))
+		w->count.entries++;
+	return e;
+}
+
 lb_err lb_lla_write_trailer(struct lb_lla_writer *w, struct lb_diag *d)
 {
 	lb_err e;
@@ -284,10 +307,11 @@ static lb_err read_key(struct lb_mp_rd *rd, const char *key, const char *what,
 
 	if ((e = lb_mp_read_str(rd, &s, &n, what, d)))
 		return e;
-	if (n != strlen(key) || memcmp(s, key, n) != 0)
-		return lb_fail(d, LB_EMALFORMED, "%s: key \"%.*s\" where \"%s\" belongs (the keys are "
-		               "exactly the documented ones, sorted)", what, (int)(n > 32 ? 32 : n),
-		               (const char *)s, key);
+	if (n != strlen(key) || memcmp(s, key, n) != 0) {
+		char esc[LB_ESC_BUF];
+		return lb_fail(d, LB_EMALFORMED, "%s: key \"%s\" where \"%s\" belongs (the keys are "
+		               "exactly the documented ones, sorted)", what, lb_escape(esc, s, n), key);
+	}
 	return LB_OK;
 }
 
@@ -361,7 +385,7 @@ static lb_err decode_trailer(struct lb_mp_rd *rd, struct lb_lla_trailer *t, stru
 static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *fr,
                            struct lb_diag *d)
 {
-	static const uint32_t elems[] = {2, 2, 2, 3, 3, 2};
+	static const uint32_t elems[] = {2, 2, 2, 3, 3, 2, 3};
 	struct lb_mp_rd rd;
 	struct lb_mp_obj o;
 	uint64_t kind;
@@ -374,7 +398,7 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 		return lb_fail(d, LB_EMALFORMED, "a frame is a canonical array [kind, ...]");
 	if ((e = lb_mp_read_uint(&rd, &kind, "frame kind", d)))
 		return e;
-	if (kind > LB_LLA_TRAILER)
+	if (kind > LB_LLA_FORK_ENTRY)
 		return lb_fail(d, LB_EMALFORMED, "unknown frame kind %llu", (unsigned long long)kind);
 	if (o.len != elems[kind])
 		return lb_fail(d, LB_EMALFORMED, "a frame of kind %s has %u elements, not %u",
@@ -401,6 +425,19 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 	case LB_LLA_TRAILER:
 		e = decode_trailer(&rd, &fr->trailer, d);
 		break;
+	case LB_LLA_FORK_ENTRY: {
+		uint64_t br;
+		if ((e = lb_mp_read_uint(&rd, &br, "fork entry branch", d)))
+			break;
+		if (br > 1) {
+			e = lb_fail(d, LB_EMALFORMED, "fork entry branch %llu (0 or 1)",
+			            (unsigned long long)br);
+			break;
+		}
+		fr->branch = (unsigned)br;
+		e = read_bin(&rd, &fr->a, &fr->alen, 0, "fork entry", d);
+		break;
+	}
 	}
 	if (!e && lb_mp_rd_left(&rd))
 		e = lb_fail(d, LB_EMALFORMED, "%zu trailing bytes inside the %s frame",

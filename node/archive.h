@@ -22,7 +22,13 @@
  *                                 always, of the same seq)
  *     [5, trailer]                last frame: a map {"entries": n, "forks": n,
  *                                 "heads": n, "receipts": n}; a file without
- *                                 it was cut short
+ *                                 it was cut short ("entries" counts kinds 1
+ *                                 and 6)
+ *     [6, branch, entry]          an entry of fork evidence (uint 0 or 1,
+ *                                 bin): after its [4, ...] frame, the stored
+ *                                 entries from the first differing seq up
+ *                                 to "ours" (branch 0), then up to "theirs"
+ *                                 (branch 1), each in seq order
  *
  * Frames are numbered from 1 (the header) in messages; byte offsets count
  * from the start of the file, so the header frame is at byte 13.
@@ -60,6 +66,7 @@ enum lb_lla_kind {
 	LB_LLA_RECEIPT = 3,
 	LB_LLA_FORK = 4,
 	LB_LLA_TRAILER = 5,
+	LB_LLA_FORK_ENTRY = 6,
 };
 
 struct lb_lla_header {
@@ -80,6 +87,7 @@ struct lb_lla_frame {
 	size_t alen;
 	const uint8_t *b; /* receipt / theirs */
 	size_t blen;
+	unsigned branch;  /* kind FORK_ENTRY: 0 ours, 1 theirs (the entry is a) */
 	struct lb_lla_header header;   /* kind HEADER */
 	struct lb_lla_trailer trailer; /* kind TRAILER */
 };
@@ -121,6 +129,11 @@ lb_err lb_lla_write_receipt(struct lb_lla_writer *w, const uint8_t agg_key[LB_PK
                             const void *receipt, size_t len, struct lb_diag *d);
 lb_err lb_lla_write_fork(struct lb_lla_writer *w, const void *ours, size_t olen,
                          const void *theirs, size_t tlen, struct lb_diag *d);
+/* An entry of the fork evidence just written (branch 0: the held history,
+ * up to "ours"; 1: the rival one, up to "theirs"); LB_EINVAL for another
+ * branch. */
+lb_err lb_lla_write_fork_entry(struct lb_lla_writer *w, unsigned branch, const void *entry,
+                               size_t len, struct lb_diag *d);
 lb_err lb_lla_write_trailer(struct lb_lla_writer *w, struct lb_diag *d);
 
 /* Reading.  lb_lla_reader_open reads and checks the magic from f's

@@ -131,7 +131,7 @@ lb_err lb_entry_check_schema(const struct lb_entry *e, const struct lb_refs *ref
                              struct lb_diag *d)
 {
 	const struct lb_schema *sch = lb_schema_get(e->schema);
-	char type[LB_TYPE_MAX + 1];
+	char type[LB_TYPE_MAX + 1], esc[LB_ESC_BUF], tesc[LB_ESC_BUF];
 	lb_err err;
 
 	if (!sch)
@@ -146,12 +146,14 @@ lb_err lb_entry_check_schema(const struct lb_entry *e, const struct lb_refs *ref
 	type[e->type_len] = '\0';
 	if (e->op == LB_OP_DEL)
 		err = lb_schema_type(sch, type) ? LB_OK
-		                                : lb_fail(d, LB_ESCHEMA, "unknown record type %s", type);
+		                                : lb_fail(d, LB_ESCHEMA, "unknown record type %s",
+		                                          lb_escape(tesc, type, e->type_len));
 	else
 		err = lb_schema_validate(sch, type, e->id, e->id_len, e->body, e->body_len, refs, d);
 	if (err)
-		lb_diag_prefix(d, "seq %llu: %s %.*s (schema version %u)", (unsigned long long)e->seq,
-		               type, (int)e->id_len, e->id, e->schema);
+		lb_diag_prefix(d, "seq %llu: %s %s (schema version %u)", (unsigned long long)e->seq,
+		               lb_escape(tesc, type, e->type_len), lb_escape(esc, e->id, e->id_len),
+		               e->schema);
 	return err;
 }
 

@@ -63,8 +63,11 @@ lb_err lb_head_open(struct lb_head *h, const void *buf, size_t len,
 		return lb_fail(d, LB_EMALFORMED, "signed head: village code has wrong length");
 	memcpy(h->village, s, n);
 	h->village[n] = '\0';
-	if (lb_region_level(h->village) != LB_REGION_DESA)
-		return lb_fail(d, LB_EMALFORMED, "signed head: \"%s\" is not a desa code", h->village);
+	if (lb_region_level(h->village) != LB_REGION_DESA) {
+		char esc[LB_ESC_BUF];
+		return lb_fail(d, LB_EMALFORMED, "signed head: \"%s\" is not a desa code",
+		               lb_escape(esc, h->village, n));
+	}
 	if ((e = lb_mp_read_binn(&r, &s, LB_PK_BYTES, "signed head origin", d)))
 		return e;
 	memcpy(h->origin, s, LB_PK_BYTES);

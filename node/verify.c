@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "../schema/schema.h"
+#include "chain.h"
 
 struct vstate {
 	struct lb_node *n;
@@ -75,29 +76,18 @@ static lb_err check_schema(struct vstate *s, const struct lb_entry *e)
 	return err;
 }
 
-static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq,
-                         const uint8_t hash[LB_HASH_BYTES], const struct lb_merkle *m)
+static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq, struct lb_chain *c)
 {
 	struct lb_head h;
-	uint8_t root[LB_HASH_BYTES];
 	lb_err e;
 
-	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, s->id.origin, s->d))) {
+	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, s->id.origin, s->d)) ||
+	    (e = lb_chain_head(c, &h, s->d))) {
 		s->r->bad_seq = seq;
-		lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
+		if (e != LB_ECORRUPT)
+			lb_diag_prefix(s->d, "seq %llu", (unsigned long long)seq);
 		return e;
 	}
-	if (h.seq != seq)
-		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s", "signed head is stored under the wrong seq");
-	if (strcmp(h.village, s->id.village) != 0)
-		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s", "signed head names another village");
-	if (memcmp(h.hash, hash, LB_HASH_BYTES) != 0)
-		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
-		           "entry hash does not match its signed head (entry altered)");
-	lb_merkle_root(m, root);
-	if (memcmp(h.root, root, LB_HASH_BYTES) != 0)
-		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
-		           "Merkle root in the signed head does not match the log");
 	s->r->heads++;
 	return LB_OK;
 }
@@ -107,16 +97,16 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 {
 	MDB_cursor *lc = NULL, *hc = NULL;
 	MDB_val k, v, hk, hv;
-	struct lb_merkle m;
+	struct lb_chain c;
 	struct lb_entry e;
-	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES];
-	uint64_t expect = 1, last_ts = 0, head_seq = 0, tip_seq, tip_ts;
+	uint8_t hash[LB_HASH_BYTES];
+	uint64_t expect = 1, head_seq = 0, tip_seq, tip_ts;
 	uint8_t tip_hash[LB_HASH_BYTES];
 	struct lb_merkle stored;
 	lb_err err = LB_OK;
 	int rc, hrc;
 
-	lb_merkle_init(&m);
+	lb_chain_init(&c, s->id.village, s->id.origin);
 	if ((rc = mdb_cursor_open(s->txn, s->n->log, &lc)) ||
 	    (rc = mdb_cursor_open(s->txn, s->n->heads, &hc))) {
 		err = lb_mdb_fail(s->d, rc, "reading the log");
@@ -148,28 +138,20 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 			          "entry carries a different seq than its position");
 			goto out;
 		}
-		if (memcmp(e.prev, prev, LB_HASH_BYTES) != 0) {
-			if (seq > 1 && chains_forward(s, seq, &v))
+		lb_hash(hash, v.mv_data, v.mv_size);
+		if ((err = lb_chain_entry(&c, &e, hash, NULL, s->d))) {
+			if (c.fault == LB_CHAIN_PREV && seq > 1 && chains_forward(s, seq, &v))
 				err = bad(s, seq - 1, LB_ECORRUPT, "seq %llu: %s",
 				          "entry was altered: its hash no longer matches the prev of the next "
 				          "entry");
 			else
-				err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
-				          "prev does not match the hash of the entry before it");
+				s->r->bad_seq = seq;
 			goto out;
 		}
 		if ((err = check_schema(s, &e)))
 			goto out;
-		if (e.ts <= last_ts) {
-			err = bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
-			          "timestamp is not after the previous entry's");
-			goto out;
-		}
 		if (s->r->entries == 0)
 			s->r->first_ts = e.ts;
-		last_ts = e.ts;
-		lb_hash(hash, v.mv_data, v.mv_size);
-		lb_merkle_append(&m, hash);
 
 		while (hrc == 0 && head_seq < seq) { /* a head for a seq the log skipped */
 			err = bad(s, head_seq, LB_ECORRUPT, "seq %llu: %s",
@@ -177,12 +159,11 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 			goto out;
 		}
 		if (hrc == 0 && head_seq == seq) {
-			if ((err = check_head(s, &hv, seq, hash, &m)))
+			if ((err = check_head(s, &hv, seq, &c)))
 				goto out;
 			hrc = mdb_cursor_get(hc, &hk, &hv, MDB_NEXT);
 			head_seq = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
 		}
-		memcpy(prev, hash, LB_HASH_BYTES);
 		s->r->entries++;
 	}
 	if (rc != MDB_NOTFOUND) {
@@ -190,9 +171,9 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 		goto out;
 	}
 	*last_seq = expect - 1;
-	memcpy(last_hash, prev, LB_HASH_BYTES);
-	s->r->last_ts = last_ts;
-	lb_merkle_root(&m, s->r->root);
+	memcpy(last_hash, c.hash, LB_HASH_BYTES);
+	s->r->last_ts = c.ts;
+	lb_merkle_root(&c.m, s->r->root);
 
 	if (hrc == 0) {
 		err = bad(s, head_seq, LB_ECORRUPT, "seq %llu: %s",
@@ -225,8 +206,8 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 		              (unsigned long long)tip_seq);
 		goto out;
 	}
-	if (tip_seq != *last_seq || memcmp(tip_hash, prev, LB_HASH_BYTES) != 0 ||
-	    (*last_seq && tip_ts != last_ts)) {
+	if (tip_seq != *last_seq || memcmp(tip_hash, c.hash, LB_HASH_BYTES) != 0 ||
+	    (*last_seq && tip_ts != c.ts)) {
 		err = bad(s, *last_seq, LB_ECORRUPT, "seq %llu: %s",
 		          "the node's tip (meta) does not match the end of the log");
 		goto out;

@@ -298,10 +298,12 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, struct lb_diag *d)
 					return lb_fail(d, LB_EMALFORMED, "msgpack: map key is not a string");
 				if (!lb_utf8_valid((const char *)k.s, k.len))
 					return lb_fail(d, LB_EMALFORMED, "msgpack: map key is not valid UTF-8");
-				if (pk && keycmp(pk, pn, k.s, k.len) >= 0)
+				if (pk && keycmp(pk, pn, k.s, k.len) >= 0) {
+					char esc[LB_ESC_BUF];
 					return lb_fail(d, LB_EMALFORMED,
-					               "msgpack: map keys not sorted or repeated (\"%.*s\")",
-					               (int)(k.len > 40 ? 40 : k.len), (const char *)k.s);
+					               "msgpack: map keys not sorted or repeated (\"%s\")",
+					               lb_escape(esc, k.s, k.len));
+				}
 				pk = k.s;
 				pn = k.len;
 			} else if ((e = skip(r, canon, depth + 1, d)))

@@ -451,12 +451,14 @@ static size_t utf8_chars(const uint8_t *s, size_t n)
 	return c;
 }
 
-#define SHOW(o) (int)((o)->len > 40 ? 40 : (o)->len), (const char *)(o)->s
+/* A peer's value in a message, escaped (text.h); needs char esc[LB_ESC_BUF]. */
+#define SHOW(o) (int)LB_ESC_BUF, lb_escape(esc, (o)->s, (o)->len)
 
 static lb_err check_value(const struct lb_field *f, const struct lb_mp_obj *o,
                           const struct lb_refs *refs, struct lb_diag *d)
 {
 	char rule[256]; /* filled only on the error paths: validation is hot */
+	char esc[LB_ESC_BUF];
 	const char *why;
 
 	if (o->kind == LB_MP_NIL)
@@ -555,15 +557,15 @@ static lb_err check_value(const struct lb_field *f, const struct lb_mp_obj *o,
 
 static lb_err unknown_type(const struct lb_schema *s, const char *type, struct lb_diag *d)
 {
-	char known[512];
+	char known[512], esc[LB_ESC_BUF];
 	size_t used = 0;
 
 	known[0] = '\0';
 	for (size_t i = 0; i < s->ntypes && used < sizeof known; i++)
 		used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
 		                         s->types[i].name);
-	return lb_fail(d, LB_ESCHEMA, "unknown record type \"%.40s\" (schema %u has: %s)", type,
-	               s->version, known);
+	return lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\" (schema %u has: %s)",
+	               lb_escape(esc, type, strlen(type)), s->version, known);
 }
 
 lb_err lb_schema_validate(const struct lb_schema *s, const char *type, const char *id,
@@ -574,6 +576,7 @@ lb_err lb_schema_validate(const struct lb_schema *s, const char *type, const cha
 	struct lb_mp_rd r;
 	struct lb_mp_obj o;
 	uint64_t seen[4] = {0}; /* bitmap of fields present (types have <= 256 fields) */
+	char esc[LB_ESC_BUF];
 	lb_err e;
 
 	if (!t)
@@ -660,14 +663,15 @@ lb_err lb_field_parse_text(const struct lb_field *f, const char *s, bool *is_num
 {
 	static const char *const yes[] = {"true", "ya", "y", "1", "yes"};
 	static const char *const no[] = {"false", "tidak", "0", "no", "n"};
+	char esc[LB_ESC_BUF];
 
 	*is_num = *is_bool = false;
 	if (f->kind == LB_K_INTEGER || f->kind == LB_K_RUPIAH) {
 		if (!parse_grouped(s, numv))
 			return lb_fail(d, LB_ESCHEMA,
-			               "%s \"%.40s\" is not a whole number (1500000, 1.500.000 or "
+			               "%s \"%s\" is not a whole number (1500000, 1.500.000 or "
 			               "1,500,000; no decimals)",
-			               f->name, s);
+			               f->name, lb_escape(esc, s, strlen(s)));
 		*is_num = true;
 		return LB_OK;
 	}
@@ -683,7 +687,8 @@ lb_err lb_field_parse_text(const struct lb_field *f, const char *s, bool *is_num
 				*b = false;
 				return LB_OK;
 			}
-		return lb_fail(d, LB_ESCHEMA, "%s \"%.40s\" is not true/false (or ya/tidak)", f->name, s);
+		return lb_fail(d, LB_ESCHEMA, "%s \"%s\" is not true/false (or ya/tidak)", f->name,
+		               lb_escape(esc, s, strlen(s)));
 	}
 	return LB_OK;
 }

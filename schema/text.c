@@ -67,8 +67,53 @@ bool lb_utf8_valid(const char *str, size_t len)
 	return true;
 }
 
+/* Escape at most maxin bytes of s[0..n) into out[0..outsz) (see text.h). */
+static const char *escape(char *out, size_t outsz, const uint8_t *p, size_t n, size_t maxin)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	for (i = 0; i < n && i < maxin; i++) {
+		uint8_t c = p[i];
+		char e[4];
+		size_t el = 0;
+		if (c == '\\' || c == '"') {
+			e[el++] = '\\';
+			e[el++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f)
+			e[el++] = (char)c;
+		else {
+			e[el++] = '\\';
+			e[el++] = 'x';
+			e[el++] = hex[c >> 4];
+			e[el++] = hex[c & 15];
+		}
+		if (o + el + 3 + 1 > outsz)
+			break; /* keep room for "..." and the NUL */
+		memcpy(out + o, e, el);
+		o += el;
+	}
+	if (i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *lb_escape(char out[LB_ESC_BUF], const void *s, size_t n)
+{
+	return escape(out, LB_ESC_BUF, s, n, LB_ESC_SHOW);
+}
+
+const char *lb_escape_buf(char *out, size_t outsz, const void *s, size_t n)
+{
+	return escape(out, outsz, s, n, (size_t)-1);
+}
+
 lb_err lb_type_check(const char *type, struct lb_diag *d)
 {
+	char esc[LB_ESC_BUF];
 	size_t n = type ? strlen(type) : 0;
 
 	if (n == 0)
@@ -77,8 +122,8 @@ lb_err lb_type_check(const char *type, struct lb_diag *d)
 		return lb_fail(d, LB_EINVAL, "record type is longer than %d characters", LB_TYPE_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!((type[i] >= 'a' && type[i] <= 'z') || type[i] == '_'))
-			return lb_fail(d, LB_EINVAL,
-			               "record type \"%.40s\" may only contain a-z and _", type);
+			return lb_fail(d, LB_EINVAL, "record type \"%s\" may only contain a-z and _",
+			               lb_escape(esc, type, n));
 	return LB_OK;
 }
 

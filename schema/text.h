@@ -20,6 +20,21 @@
  * because ids and types are used as C strings and LMDB key parts. */
 bool lb_utf8_valid(const char *s, size_t len);
 
+/* Peer-supplied bytes made safe for a message or a log line, the one way
+ * every layer does it: printable ASCII (0x20..0x7e) stays as it is except
+ * '\\' and '"', which get a backslash; every other byte (controls, line
+ * breaks, DEL, each byte of a non-ASCII character) becomes \xNN.  At most
+ * LB_ESC_SHOW bytes of s[0..n) are shown, then "...".  out has room for
+ * LB_ESC_BUF bytes; returns out, NUL-terminated.  Cannot fail. */
+#define LB_ESC_SHOW 40
+#define LB_ESC_BUF (4 * LB_ESC_SHOW + 4)
+const char *lb_escape(char out[LB_ESC_BUF], const void *s, size_t n);
+
+/* The same escaping of a longer text (a whole message from a peer) into
+ * out[0..outsz): as many bytes of s as fit, then "..." if some did not.
+ * outsz must be at least 8.  Returns out. */
+const char *lb_escape_buf(char *out, size_t outsz, const void *s, size_t n);
+
 /* Record type name: 1..LB_TYPE_MAX characters from [a-z_].  On failure
  * returns LB_EINVAL and explains in d. */
 lb_err lb_type_check(const char *type, struct lb_diag *d);

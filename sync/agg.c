@@ -15,6 +15,7 @@
 #include <lmdb.h>
 
 #include "../node/archive.h"
+#include "../node/chain.h"
 #include "../node/hlc.h"
 #include "../node/lmdb_err.h"
 #include "../node/merkle.h"
@@ -804,53 +805,94 @@ lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
 	return LB_OK;
 }
 
-/* Keep both signed heads of a fork, in their own transaction: the ingest
- * itself is refused, but the evidence must survive. */
-static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t seq,
-                      const uint8_t *theirs, size_t tlen)
+/*
+ * Fork evidence as stored: the value under origin || first differing seq k
+ * in `forks`.  What proves the fork (docs/FORMAT.md §9, kinds 4 and 6):
+ *
+ *   0x01 || item(ours) || item(theirs)
+ *        || u32 n0 || n0 items: our stored entries k .. ours' seq
+ *        || u32 n1 || n1 items: the rival's stored entries k .. theirs' seq
+ *   item = u32 BE length || bytes
+ *
+ * Evidence kept before entries were (u32 BE length of ours || ours ||
+ * theirs: first byte 0x00, since a head is shorter than 16 MiB) is still
+ * read and exported as two heads.
+ */
+#define FORK_V2 0x01
+
+static void put_item(struct lb_mp_buf *b, const void *p, size_t n)
+{
+	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	lb_mp_put_raw(b, l, 4);
+	lb_mp_put_raw(b, p, n);
+}
+
+static void put_u32(struct lb_mp_buf *b, uint32_t n)
+{
+	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	lb_mp_put_raw(b, l, 4);
+}
+
+/* Keep the evidence of a fork at seq k, in its own transaction: the
+ * ingest itself is refused, but the evidence must survive.  rival holds
+ * nrival items (put_item): the rival's stored entries k .. its head. */
+static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t k,
+                      const uint8_t *theirs, size_t tlen, const struct lb_mp_buf *rival,
+                      uint32_t nrival)
 {
 	MDB_txn *txn;
-	MDB_val k, v;
-	uint8_t key[RKEY_LEN], *buf = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, v, hv;
+	uint8_t kb[RKEY_LEN];
 	struct lb_agg_origin o;
 	struct lb_merkle m;
+	struct lb_mp_buf buf;
+	uint64_t ours_seq;
+	uint8_t tag = FORK_V2;
 
+	lb_mp_buf_init(&buf);
 	if (txn_begin(a, 0, &txn))
 		return;
 	if (read_origin(a, txn, origin, &o, &m, NULL))
 		goto out;
-	/* our head: the one that covers seq (first stored head at or after it) */
-	{
-		MDB_cursor *c;
-		rkey(key, origin, seq);
-		k = (MDB_val){RKEY_LEN, key};
-		if (mdb_cursor_open(txn, a->heads, &c) ||
-		    mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) || k.mv_size != RKEY_LEN ||
-		    memcmp(k.mv_data, origin, LB_PK_BYTES)) {
-			goto out;
-		}
-		if (!(buf = malloc(4 + v.mv_size + tlen)))
-			goto out;
-		/* evidence: u32 length of ours, ours, theirs */
-		buf[0] = (uint8_t)(v.mv_size >> 24);
-		buf[1] = (uint8_t)(v.mv_size >> 16);
-		buf[2] = (uint8_t)(v.mv_size >> 8);
-		buf[3] = (uint8_t)v.mv_size;
-		memcpy(buf + 4, v.mv_data, v.mv_size);
-		memcpy(buf + 4 + v.mv_size, theirs, tlen);
-		rkey(key, origin, seq);
-		k = (MDB_val){RKEY_LEN, key};
-		v = (MDB_val){4 + v.mv_size + tlen, buf};
-	}
-	o.forks++;
-	if (mdb_put(txn, a->forks, &k, &v, 0) || write_origin(a, txn, &o, &m))
+	/* our head: the one that covers k (first stored head at or after it) */
+	rkey(kb, origin, k);
+	key = (MDB_val){RKEY_LEN, kb};
+	if (mdb_cursor_open(txn, a->heads, &c) || mdb_cursor_get(c, &key, &hv, MDB_SET_RANGE) ||
+	    !key_of(&key, origin))
 		goto out;
+	ours_seq = be64_get((const uint8_t *)key.mv_data + LB_PK_BYTES);
+	lb_mp_put_raw(&buf, &tag, 1);
+	put_item(&buf, hv.mv_data, hv.mv_size);
+	put_item(&buf, theirs, tlen);
+	put_u32(&buf, (uint32_t)(ours_seq - k + 1));
+	for (uint64_t s = k; s <= ours_seq; s++) {
+		rkey(kb, origin, s);
+		key = (MDB_val){RKEY_LEN, kb};
+		if (mdb_get(txn, a->replica, &key, &v))
+			goto out;
+		put_item(&buf, v.mv_data, v.mv_size);
+	}
+	put_u32(&buf, nrival);
+	lb_mp_put_raw(&buf, rival->sb.data, rival->sb.size);
+	if (buf.oom)
+		goto out;
+	rkey(kb, origin, k);
+	key = (MDB_val){RKEY_LEN, kb};
+	v = (MDB_val){buf.sb.size, buf.sb.data};
+	o.forks++;
+	if (mdb_put(txn, a->forks, &key, &v, 0) || write_origin(a, txn, &o, &m))
+		goto out;
+	mdb_cursor_close(c);
+	c = NULL;
 	txn_commit(a, txn);
 	txn = NULL;
 out:
+	if (c)
+		mdb_cursor_close(c);
 	if (txn)
 		txn_abort(a, txn);
-	free(buf);
+	lb_mp_buf_free(&buf);
 }
 
 /* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
@@ -865,7 +907,10 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	struct lb_mp_buf eb;
 	struct ingest in = {.a = a};
 	struct pending pv = {0};
-	uint8_t prev[LB_HASH_BYTES] = {0}, hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
+	struct lb_chain ch;
+	struct lb_mp_buf rival; /* a fork's rival entries, for the evidence */
+	uint32_t nrival = 0;
+	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
 	lb_err e;
@@ -877,6 +922,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	lb_mp_buf_init(&pv.arena);
 	if ((e = lb_wire_decode(&cs, body, len, d)))
 		return e;
+	lb_mp_buf_init(&rival);
 	lb_mp_buf_init(&eb);
 	last = cs.first_seq + cs.n - 1;
 	if ((rc = txn_begin(a, 0, &txn))) {
@@ -899,33 +945,31 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	}
 	if ((e = lb_head_open(&h, cs.head, cs.head_len, cs.origin, d)))
 		goto out;
-	if (strcmp(h.village, cs.village) != 0 || h.seq != last) {
-		e = lb_fail(d, LB_ESIG, "the signed head (village %s, seq %llu) does not cover this "
-		            "change set (village %s, seq %llu)", h.village, (unsigned long long)h.seq,
-		            cs.village, (unsigned long long)last);
-		goto out;
-	}
 	if (cs.first_seq > o.seq + 1) {
 		e = lb_fail(d, LB_EGAP, "change set starts at seq %llu but this aggregator holds up to "
 		            "seq %llu; send from seq %llu", (unsigned long long)cs.first_seq,
 		            (unsigned long long)o.seq, (unsigned long long)o.seq + 1);
 		goto out;
 	}
+	/* the history's rules (node/chain.h) from the entry before the first
+	 * one: ours; its Merkle frontier is known only at o.seq */
+	lb_chain_init(&ch, cs.village, cs.origin);
 	if (cs.first_seq > 1) {
-		/* the hash of the entry before the first one: ours */
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v;
+		struct lb_entry before;
 		rkey(key, cs.origin, cs.first_seq - 1);
-		if (cs.first_seq - 1 == o.seq)
-			memcpy(prev, o.hash, LB_HASH_BYTES);
-		else if (mdb_get(txn, a->replica, &k, &v) == 0)
-			lb_hash(prev, v.mv_data, v.mv_size);
-		else {
-			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing",
+		if (mdb_get(txn, a->replica, &k, &v) != 0 ||
+		    lb_entry_decode(&before, v.mv_data, v.mv_size, NULL) != LB_OK) {
+			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing or damaged",
 			            (unsigned long long)cs.first_seq - 1);
 			goto out;
 		}
-	}
+		lb_hash(hash, v.mv_data, v.mv_size);
+		lb_chain_resume(&ch, cs.first_seq - 1, hash, before.ts,
+		                cs.first_seq - 1 == o.seq ? &m : NULL);
+	} else if (o.seq)
+		ch.tree = false;
 	in.txn = txn;
 	in.village = cs.village;
 	if (!pv_init(&pv, cs.n)) {
@@ -939,8 +983,15 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		uint8_t key[RKEY_LEN], vk[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX], vval[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v;
 
-		if ((e = lb_wire_rebuild(&cs, i, prev, &eb, &en, hash, d)))
+		if ((e = lb_wire_rebuild(&cs, i, ch.hash, &eb, &en, hash, d)))
 			goto out;
+		if ((e = lb_chain_entry(&ch, &en, hash, NULL, d))) {
+			/* seq and prev hold by construction; what is left is time */
+			e = ch.fault == LB_CHAIN_TS ? LB_ESCHEMA : LB_ESIG;
+			if (d)
+				d->code = e;
+			goto out;
+		}
 		rkey(key, cs.origin, seq);
 		if (seq <= o.seq && !fork_seq &&
 		    (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
@@ -948,7 +999,14 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			fork_seq = seq; /* a fork only if the chain proves signed: see below */
 		if (seq <= o.seq || fork_seq) {
 			/* held (or a rival history): chained, never stored */
-			memcpy(prev, hash, LB_HASH_BYTES);
+			if (seq == o.seq && !fork_seq) {
+				ch.m = m; /* ours up to here: our frontier */
+				ch.tree = true;
+			}
+			if (fork_seq) {
+				put_item(&rival, eb.sb.data, eb.sb.size);
+				nrival++;
+			}
 			continue;
 		}
 		{
@@ -967,12 +1025,22 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
-		lb_merkle_append(&m, hash);
 		r->accepted++;
-		memcpy(prev, hash, LB_HASH_BYTES);
 	}
-	if (memcmp(prev, h.hash, LB_HASH_BYTES) != 0) {
-		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
+	if ((e = lb_chain_head(&ch, &h, d))) {
+		switch (ch.fault) {
+		case LB_CHAIN_HEAD_TS:
+			e = LB_ESCHEMA;
+			break;
+		case LB_CHAIN_HEAD_HASH:
+			lb_fail(d, e, "the entries do not chain to the signed head's hash");
+			/* fall through */
+		default:
+			e = LB_ESIG;
+			break;
+		}
+		if (d)
+			d->code = e;
 		goto out;
 	}
 	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
@@ -990,11 +1058,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	if (last > o.seq) {
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
+		m = ch.m; /* checked against the head's root by lb_chain_head */
 		lb_merkle_root(&m, root);
-		if (memcmp(root, h.root, LB_HASH_BYTES) != 0) {
-			e = lb_fail(d, LB_ESIG, "the signed head's Merkle root does not match the log");
-			goto out;
-		}
 		rkey(key, cs.origin, last);
 		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
 			*mdbrc = rc;
@@ -1002,7 +1067,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			goto out;
 		}
 		o.seq = last;
-		memcpy(o.hash, prev, LB_HASH_BYTES);
+		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
 	} else
 		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
 	o.last_seen_ms = lb_hlc_wall_ms();
@@ -1033,8 +1098,9 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 out:
 	if (txn)
 		txn_abort(a, txn);
-	if (e == LB_EFORK)
-		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len);
+	if (e == LB_EFORK && !rival.oom)
+		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len, &rival, nrival);
+	lb_mp_buf_free(&rival);
 	pv_free(&pv);
 	lb_mp_buf_free(&eb);
 	lb_changeset_free(&cs);
@@ -1190,6 +1256,59 @@ static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK
 	return LB_OK;
 }
 
+/* One stored fork evidence (keep_fork) as archive frames. */
+static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
+{
+	const uint8_t *item[2], *end = p + n;
+	size_t ilen[2];
+	lb_err e;
+
+#define TAKE_U32(x)                                                                                \
+	do {                                                                                       \
+		if (end - p < 4)                                                                   \
+			goto damaged;                                                              \
+		(x) = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];         \
+		p += 4;                                                                            \
+	} while (0)
+
+	if (n >= 4 && p[0] == 0) { /* evidence kept before entries were */
+		size_t olen;
+		TAKE_U32(olen);
+		if (olen == 0 || olen >= (size_t)(end - p))
+			goto damaged;
+		return lb_lla_write_fork(w, p, olen, p + olen, (size_t)(end - p) - olen, d);
+	}
+	if (n < 1 || p[0] != FORK_V2)
+		goto damaged;
+	p++;
+	for (int i = 0; i < 2; i++) {
+		TAKE_U32(ilen[i]);
+		if (ilen[i] == 0 || ilen[i] > (size_t)(end - p))
+			goto damaged;
+		item[i] = p;
+		p += ilen[i];
+	}
+	if ((e = lb_lla_write_fork(w, item[0], ilen[0], item[1], ilen[1], d)))
+		return e;
+	for (unsigned br = 0; br < 2; br++) {
+		size_t cnt, len;
+		TAKE_U32(cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			TAKE_U32(len);
+			if (len == 0 || len > (size_t)(end - p))
+				goto damaged;
+			if ((e = lb_lla_write_fork_entry(w, br, p, len, d)))
+				return e;
+			p += len;
+		}
+	}
+	if (p == end)
+		return LB_OK;
+damaged:
+	return lb_fail(d, LB_ECORRUPT, "the stored fork evidence is damaged");
+#undef TAKE_U32
+}
+
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d)
 {
@@ -1220,18 +1339,9 @@ lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, s
 	rkey(key, who, 0);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, who);
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		/* evidence: u32 BE length of ours || ours || theirs (keep_fork) */
 		const uint8_t *p = v.mv_data;
 		uint64_t seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
-		size_t olen = v.mv_size >= 4 ? (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-		                                       (size_t)p[2] << 8 | p[3]
-		                             : 0;
-		if (v.mv_size < 4 || olen == 0 || olen >= v.mv_size - 4) {
-			e = lb_fail(d, LB_ECORRUPT, "the fork evidence at seq %llu is damaged",
-			            (unsigned long long)seq);
-			goto out;
-		}
-		if ((e = lb_lla_write_fork(&w, p + 4, olen, p + 4 + olen, v.mv_size - 4 - olen, d))) {
+		if ((e = export_fork(&w, p, v.mv_size, d))) {
 			lb_diag_prefix(d, "fork at seq %llu", (unsigned long long)seq);
 			goto out;
 		}

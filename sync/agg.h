@@ -11,9 +11,11 @@
  *   replica   origin || seq (8)   -> stored entry, byte for byte the village's
  *   heads     origin || seq (8)   -> stored signed head
  *   view      village NUL type NUL id -> origin (32) || seq (8)   (live records)
- *   forks     origin || seq (8)   -> ours length (u32 BE) || our head ||
- *                                    their head (evidence; seq: the first
- *                                    entry that differs)
+ *   forks     origin || seq (8)   -> 0x01 || our head || their head ||
+ *                                    our entries seq..ours || theirs
+ *                                    seq..theirs (evidence, layout in
+ *                                    agg.c keep_fork; seq: the first entry
+ *                                    that differs)
  *
  * Ingest (lb_agg_ingest) checks, before anything is stored: the change set
  * decodes (bounded); the origin is enrolled, not revoked, and speaks for
@@ -132,7 +134,10 @@ struct lb_agg_result {
  * LB_EUNKNOWN_ORIGIN, LB_EWRONG_VILLAGE, LB_ESIG, LB_EGAP (r->seq/hash
  * say where we stand), LB_EFORK, LB_ESCHEMA; also LB_ENOMEM, LB_ESTORE,
  * LB_EFULL, LB_ECORRUPT from the machine.  Nothing is stored on any of
- * them except fork evidence.
+ * them except fork evidence.  The history's rules are node/chain.h's, the
+ * ones lumbung-audit verify applies: times that do not rise or a head whose
+ * time is not its entry's are LB_ESCHEMA; a head that does not cover the
+ * entries (seq, village, hash, Merkle root) LB_ESIG.
  *
  * LB_EFORK means proven: entries differing from ones already held, whose
  * chain ends at the origin's signed head, so the village signed two
@@ -166,9 +171,10 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
                          struct lb_diag *d);
 
 /* The fork evidence held for one origin as an archive on out: header
- * (source "aggregator"), one [4, ours, theirs] frame per proven fork in
- * order of the first differing seq, trailer (forks = that count; entries,
- * heads, receipts 0).  An archive names one origin, so one file holds the
+ * (source "aggregator"), per proven fork in order of the first differing
+ * seq one [4, ours, theirs] frame and the [6, branch, entry] frames of
+ * both histories from that seq to each head, trailer (forks = that count;
+ * entries = the kind-6 frames; heads, receipts 0).  An archive names one origin, so one file holds the
  * forks of one origin:
  *   origin given  that origin (LB_EUNKNOWN_ORIGIN if not enrolled); an
  *                 origin without forks gives a valid archive with 0 forks;

@@ -191,11 +191,8 @@ static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struc
 			} else if (KEY("code") && v.kind == LB_MP_STR) {
 				r->code = lb_err_from_name((const char *)v.s, v.len);
 			} else if (KEY("message") && v.kind == LB_MP_STR) {
-				size_t n = v.len < sizeof r->message - 1 ? v.len : sizeof r->message - 1;
 				/* only printable ASCII reaches the user's terminal */
-				for (size_t j = 0; j < n; j++)
-					r->message[j] = v.s[j] >= 0x20 && v.s[j] < 0x7f ? (char)v.s[j] : '?';
-				r->message[n] = '\0';
+				lb_escape_buf(r->message, sizeof r->message, v.s, v.len);
 			} else {
 				return lb_fail(d, LB_EMALFORMED, "reply field %.*s has the wrong type",
 				               (int)k.len, k.s);

@@ -153,7 +153,9 @@ lb_err lb_wire_decode(struct lb_changeset *cs, const void *buf, size_t len, stru
 	memcpy(cs->village, s, n);
 	cs->village[n] = '\0';
 	if (lb_region_level(cs->village) != LB_REGION_DESA) {
-		e = lb_fail(d, LB_EMALFORMED, "change set: \"%s\" is not a desa code", cs->village);
+		char esc[LB_ESC_BUF];
+		e = lb_fail(d, LB_EMALFORMED, "change set: \"%s\" is not a desa code",
+		            lb_escape(esc, cs->village, n));
 		goto fail;
 	}
 	return LB_OK;

@@ -27,7 +27,8 @@ import struct
 import sys
 
 MAGIC = b"LUMBUNG-LLA\n\x01"
-KINDS = {0: "header", 1: "entry", 2: "head", 3: "receipt", 4: "fork", 5: "trailer"}
+KINDS = {0: "header", 1: "entry", 2: "head", 3: "receipt", 4: "fork", 5: "trailer",
+         6: "fork-entry"}
 KIND_OF = {v: k for k, v in KINDS.items()}
 
 
@@ -109,7 +110,7 @@ class Frame:
         return self.raw[s:s + n]
 
     def seq(self):
-        if self.kind == 1:  # entry: [seq, ...]
+        if self.kind in (1, 6):  # entry, fork entry: [seq, ...]
             return mp_uint(self.data(), 1)
         if self.kind in (2, 4):  # head: sig(64) || [tag, v, village, origin, seq, ...]
             h = self.data()

@@ -20,11 +20,13 @@
 
 #include "../../node/body.h"
 #include "../../node/head.h"
+#include "../../node/archive.h"
 #include "../../node/key.h"
 #include "../../node/node.h"
 #include "../../sync/agg.h"
 #include "../../sync/agg_http.h"
 #include "../../sync/wire.h"
+#include "../../tools/audit/audit.h"
 #include "agg_fixture.h"
 
 #define VILLAGE "33.24.01.2001"
@@ -673,6 +675,217 @@ static void a_signed_entry_that_breaks_the_schema_is_refused(void **state)
 	lb_mp_buf_free(&head);
 }
 
+
+/* lb_node_log callback: the node's stored entries, each followed by its
+ * signed head, into an archive. */
+struct lla_build {
+	struct lb_node *n;
+	struct lb_lla_writer *w;
+};
+
+static int lla_entry(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
+                     const uint8_t *raw, size_t raw_len)
+{
+	struct lla_build *b = ctx;
+	uint8_t *head;
+	size_t hlen;
+	(void)hash;
+	assert_int_equal(lb_lla_write_entry(b->w, raw, raw_len, NULL), LB_OK);
+	if (lb_node_head(b->n, e->seq, &head, &hlen, NULL) == LB_OK) {
+		assert_int_equal(lb_lla_write_head(b->w, head, hlen, NULL), LB_OK);
+		free(head);
+	}
+	return 0;
+}
+
+/* Entries 11.. after the node's 10, each at the time of the one before
+ * plus dts[i] (ms, in the HLC's wall part), and a head over the last at
+ * its time plus head_dts: signed with the village's real key over the real
+ * chain and tree.  Written as a change set (cs) and as the whole history
+ * in a log archive (lla, rewound). */
+static void forge_times(struct fx *f, const int dts[], size_t n, int head_dts,
+                        struct lb_mp_buf *cs, FILE *lla)
+{
+	struct lb_mp_buf body, ents[4], head;
+	struct lb_lla_writer w;
+	struct lb_lla_header hd = {.village = VILLAGE, .source = "node"};
+	struct lla_build lb = {f->n, &w};
+	struct chain c;
+	struct lb_key k;
+	struct lb_head h = {.village = VILLAGE};
+	char keypath[128];
+	json_t *j;
+
+	assert_true(n <= 4);
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	assert_int_equal(c.seq, 10);
+	lb_mp_buf_init(&body);
+	j = json_loads("{\"tanggal\":\"2026-01-05\",\"pengusul\":\"Warga\",\"usulan\":\"Sumur\","
+	               "\"status\":\"diusulkan\"}",
+	               0, NULL);
+	assert_int_equal(lb_body_from_json(&body, j, NULL), LB_OK);
+	json_decref(j);
+	for (size_t i = 0; i < n; i++) {
+		char id[16];
+		struct lb_entry e = {.seq = 11 + i, .op = LB_OP_PUT, .type = "aspirasi", .type_len = 8,
+		                     .id = id, .body = (const uint8_t *)body.sb.data,
+		                     .body_len = body.sb.size, .schema = 1};
+		snprintf(id, sizeof id, "ASP-T%zu", i);
+		e.id_len = strlen(id);
+		e.ts = (uint64_t)((int64_t)c.ts + (int64_t)dts[i] * 65536);
+		memcpy(e.prev, c.hash, LB_HASH_BYTES);
+		lb_mp_buf_init(&ents[i]);
+		assert_int_equal(lb_entry_encode(&ents[i], &e), LB_OK);
+		lb_hash(c.hash, ents[i].sb.data, ents[i].sb.size);
+		lb_merkle_append(&c.m, c.hash);
+		c.seq = e.seq;
+		c.ts = e.ts;
+	}
+	memcpy(h.hash, c.hash, LB_HASH_BYTES);
+	lb_merkle_root(&c.m, h.root);
+	memcpy(h.origin, f->origin, LB_PK_BYTES);
+	h.seq = c.seq;
+	h.ts = (uint64_t)((int64_t)c.ts + (int64_t)head_dts * 65536);
+	snprintf(keypath, sizeof keypath, "%s/node.key", f->node);
+	assert_int_equal(lb_key_load(keypath, &k, NULL), LB_OK);
+	lb_mp_buf_init(&head);
+	assert_int_equal(lb_head_sign(&head, &h, &k), LB_OK);
+	lb_key_wipe(&k);
+
+	lb_mp_buf_reset(cs);
+	assert_int_equal(lb_wire_begin(cs, n, NULL), LB_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(
+		        lb_wire_add_entry(cs, (const uint8_t *)ents[i].sb.data, ents[i].sb.size, NULL),
+		        LB_OK);
+	assert_int_equal(lb_wire_end(cs, VILLAGE, f->origin, (const uint8_t *)head.sb.data,
+	                             head.sb.size, NULL),
+	                 LB_OK);
+
+	lb_lla_writer_init(&w, lla);
+	memcpy(hd.origin, f->origin, LB_PK_BYTES);
+	assert_int_equal(lb_lla_write_header(&w, &hd, NULL), LB_OK);
+	assert_int_equal(lb_node_log(f->n, 1, lla_entry, &lb, NULL), LB_OK);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(lb_lla_write_entry(&w, ents[i].sb.data, ents[i].sb.size, NULL), LB_OK);
+		lb_mp_buf_free(&ents[i]);
+	}
+	assert_int_equal(lb_lla_write_head(&w, head.sb.data, head.sb.size, NULL), LB_OK);
+	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
+	lb_lla_writer_free(&w);
+	rewind(lla);
+	lb_mp_buf_free(&body);
+	lb_mp_buf_free(&head);
+}
+
+/* The aggregator accepts exactly what the auditor accepts: a history
+ * signed with the village's real key whose times repeat or fall, or whose
+ * head carries another time than its entry, is refused at ingest (422,
+ * nothing stored) and by lumbung-audit verify alike; the same history with
+ * rising times passes both. */
+static void times_that_do_not_rise_are_refused_like_the_auditor_does(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		int dts[2], head_dts;
+		const char *why;
+		uint64_t bad_seq;
+	} cases[] = {
+		{{1, 0}, 0, "timestamp is not after", 12},   /* a repeated time */
+		{{1, -1}, 0, "timestamp is not after", 12},  /* a falling time */
+		{{0, 1}, 0, "timestamp is not after", 11},   /* the first repeats entry 10's */
+		{{1, 1}, -1, "time of the entry it covers", 12}, /* the head's time is not its entry's */
+		{{1, 1}, 1, "time of the entry it covers", 12},
+		{{1, 1}, 0, NULL, 0},                         /* control: both accept */
+	};
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_diag d;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct lb_audit_report rep;
+		struct lb_diag ad = {0};
+		struct lb_agg_origin o;
+		FILE *lla = tmpfile();
+		lb_err ie, ae;
+
+		assert_non_null(lla);
+		forge_times(f, cases[i].dts, 2, cases[i].head_dts, &cs, lla);
+		ie = ingest(f, &cs, &r, &d);
+		ae = lb_audit_verify(lla, NULL, &rep, &ad);
+		fclose(lla);
+		if (!cases[i].why) {
+			assert_int_equal(ie, LB_OK);
+			free(r.receipt);
+			assert_int_equal(ae, LB_OK);
+			assert_int_equal(agg_seq(f), 12);
+			continue;
+		}
+		print_message("case %zu: ingest: %s; audit: %s\n", i, d.msg, ad.msg);
+		assert_int_equal(ie, LB_ESCHEMA);
+		assert_non_null(strstr(d.msg, cases[i].why));
+		assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+		assert_int_equal(o.seq, 10);
+		assert_int_equal(o.entries, 10);
+		assert_int_equal(ae, LB_ECORRUPT);
+		assert_non_null(strstr(ad.msg, cases[i].why));
+		assert_int_equal(rep.bad_seq, cases[i].bad_seq);
+	}
+	lb_mp_buf_free(&cs);
+}
+
+/* A change set that is refused for what a peer wrote inside it: the
+ * detail (which the HTTP server answers and logs) carries the peer's bytes
+ * escaped, so a map key with a line break cannot forge an "accepted" line. */
+static void peer_bytes_in_a_refusal_are_escaped(void **state)
+{
+	static const char forged[] = "a\nlumbung-agg: accepted 99 entries";
+	struct fx *f = *state;
+	struct lb_mp_buf cs, ent;
+	struct lb_agg_result r;
+	struct lb_diag d;
+	struct chain c;
+	uint8_t body[96];
+	size_t n = 0, kl = sizeof forged - 1;
+
+	body[n++] = 0x82;
+	body[n++] = 0xa1;
+	body[n++] = 'z';
+	body[n++] = 0x01;
+	body[n++] = 0xd9; /* str8: 32..255 bytes */
+	body[n++] = (uint8_t)kl;
+	memcpy(body + n, forged, kl);
+	n += kl;
+	body[n++] = 0x02;
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	struct lb_entry e = {.seq = 11, .ts = c.ts + 1, .op = LB_OP_PUT, .type = "aspirasi",
+	                     .type_len = 8, .id = "ASP-X", .id_len = 5, .body = body,
+	                     .body_len = n, .schema = 1};
+	memcpy(e.prev, c.hash, LB_HASH_BYTES);
+	lb_mp_buf_init(&ent);
+	assert_int_equal(lb_entry_encode(&ent, &e), LB_OK);
+	lb_mp_buf_init(&cs);
+	assert_int_equal(lb_wire_begin(&cs, 1, NULL), LB_OK);
+	assert_int_equal(lb_wire_add_entry(&cs, (const uint8_t *)ent.sb.data, ent.sb.size, NULL),
+	                 LB_OK);
+	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, (const uint8_t *)"\x11", 1, NULL),
+	                 LB_OK);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EMALFORMED);
+	print_message("%s\n", d.msg);
+	assert_non_null(strstr(d.msg, "sorted"));
+	assert_null(strchr(d.msg, '\n'));
+	assert_non_null(strstr(d.msg, "a\\x0alumbung-agg: accepted"));
+	assert_int_equal(agg_seq(f), 0);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&ent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +905,9 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(a_garbled_resend_is_refused_but_is_no_fork, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(times_that_do_not_rise_are_refused_like_the_auditor_does,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_bytes_in_a_refusal_are_escaped, setup, teardown),
 	};
 	int rc;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))

@@ -25,6 +25,7 @@
 #include "../../node/remote.h"
 #include "../../sync/agg.h"
 #include "../../sync/wire.h"
+#include "../../tools/audit/audit.h"
 #include "agg_fixture.h"
 
 #define VILLAGE "33.24.01.2001"
@@ -851,10 +852,32 @@ static void fork_evidence_exports_one_origin_per_archive(void **state)
 	expect_bytes(fr.a, fr.alen, head, hlen, "our head", 305);
 	assert_true(fr.blen != hlen || memcmp(fr.b, head, hlen) != 0);
 	free(head);
+	/* then what proves it: both histories' entries from seq 305 to their heads */
+	{
+		uint8_t first[LB_LLA_FRAME_MAX];
+		size_t flen;
+		next_ok(&r, &fr, LB_LLA_FORK_ENTRY);
+		assert_int_equal(fr.branch, 0);
+		flen = fr.alen;
+		memcpy(first, fr.a, flen);
+		next_ok(&r, &fr, LB_LLA_FORK_ENTRY);
+		assert_int_equal(fr.branch, 1);
+		assert_true(fr.alen != flen || memcmp(fr.a, first, flen) != 0);
+	}
 	next_ok(&r, &fr, LB_LLA_TRAILER);
 	assert_int_equal(fr.trailer.forks, 1);
-	assert_int_equal(fr.trailer.entries, 0);
+	assert_int_equal(fr.trailer.entries, 2);
 	lb_lla_reader_close(&r);
+	/* and the auditor says it proves the fork at 305 */
+	{
+		struct lb_audit_report rep;
+		rewind(file);
+		if (lb_audit_verify(file, NULL, &rep, &d))
+			fail_msg("verify of the evidence: %s", d.msg);
+		assert_int_equal(rep.forks, 1);
+		assert_int_equal(rep.fork_seq, 305);
+		assert_int_equal(rep.fork_entries, 2);
+	}
 
 	/* a second origin with a fork: NULL is now ambiguous, and says so */
 	snprintf(node2, sizeof node2, "%s/desa2", f->dir);

@@ -807,6 +807,32 @@ static void check_body_refuses_unsorted_keys(void **state)
 	assert_int_equal(check_body_hex("81a16b9182a16201a16102", NULL), LB_EMALFORMED);
 }
 
+/* A peer's map key goes into the message escaped: a key that carries a
+ * line break cannot write a forged line into the aggregator's log. */
+static void check_body_escapes_the_key_it_names(void **state)
+{
+	static const char forged[] = "a\n2026-11-30T02:00:00Z lumbung-agg: accepted 5 entries";
+	uint8_t b[128];
+	size_t n = 0, kl = sizeof forged - 1;
+	struct lb_diag d = {0};
+	(void)state;
+
+	b[n++] = 0x82;
+	b[n++] = 0xa1; /* "z": 1 */
+	b[n++] = 'z';
+	b[n++] = 0x01;
+	b[n++] = 0xd9; /* str8: the forged key, which sorts before "z" */
+	b[n++] = (uint8_t)kl;
+	memcpy(b + n, forged, kl);
+	n += kl;
+	b[n++] = 0x02;
+	assert_int_equal(lb_mp_check_body(b, n, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "sorted"));
+	assert_null(strchr(d.msg, '\n'));
+	assert_null(strchr(d.msg, '\r'));
+	assert_non_null(strstr(d.msg, "\"a\\x0a2026-11-30T02:00:00Z lumbung-agg: acce...\""));
+}
+
 static void check_body_refuses_duplicate_keys(void **state)
 {
 	struct lb_diag d = {0};
@@ -1144,6 +1170,7 @@ int main(void)
 		cmocka_unit_test(check_body_accepts_canonical_maps),
 		cmocka_unit_test(check_body_accepts_map16_only_from_16_pairs),
 		cmocka_unit_test(check_body_refuses_unsorted_keys),
+		cmocka_unit_test(check_body_escapes_the_key_it_names),
 		cmocka_unit_test(check_body_refuses_duplicate_keys),
 		cmocka_unit_test(check_body_refuses_non_string_keys),
 		cmocka_unit_test(check_body_refuses_invalid_utf8_strings),

@@ -313,10 +313,41 @@ static void region_contains_refuses_invalid_arguments(void **state)
 	assert_false(lb_region_contains("33", NULL));
 }
 
+static void escape_keeps_printable_ascii_and_hexes_every_other_byte(void **state)
+{
+	char out[LB_ESC_BUF], big[100];
+	(void)state;
+	assert_string_equal(lb_escape(out, "Siti Rahayu 001", 15), "Siti Rahayu 001");
+	assert_string_equal(lb_escape(out, "", 0), "");
+	/* line breaks, NUL, ESC, DEL and each byte of a non-ASCII character */
+	assert_string_equal(lb_escape(out, "a\nb\r\0\x1b[\x7f", 8), "a\\x0ab\\x0d\\x00\\x1b[\\x7f");
+	assert_string_equal(lb_escape(out, "D\xc3\xa9sa", 5), "D\\xc3\\xa9sa");
+	/* the quote and the backslash get a backslash, so a quoted value cannot end early */
+	assert_string_equal(lb_escape(out, "x\"y\\z", 5), "x\\\"y\\\\z");
+	/* at most LB_ESC_SHOW bytes, then "..." */
+	memset(big, 'k', sizeof big);
+	assert_int_equal(strlen(lb_escape(out, big, sizeof big)), 40 + 3);
+	assert_string_equal(out + 40, "...");
+	memset(big, '\n', sizeof big);
+	assert_int_equal(strlen(lb_escape(out, big, sizeof big)), 4 * 40 + 3);
+	assert_true(strlen(out) < LB_ESC_BUF);
+	assert_int_equal(strlen(lb_escape(out, big, 40)), 4 * 40);
+	/* a longer text into a buffer: what fits, then "..." */
+	{
+		char small[16];
+		assert_string_equal(lb_escape_buf(small, sizeof small, "ok\n", 3), "ok\\x0a");
+		assert_string_equal(lb_escape_buf(small, sizeof small, "abcdefghijklmnopqrstuvwxyz", 26),
+		                    "abcdefghijkl...");
+		assert_string_equal(lb_escape_buf(small, sizeof small, "abcdefghij\r\n", 12),
+		                    "abcdefghij...");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_accepts_ascii_and_empty),
+		cmocka_unit_test(escape_keeps_printable_ascii_and_hexes_every_other_byte),
 		cmocka_unit_test(utf8_accepts_boundaries_of_every_sequence_length),
 		cmocka_unit_test(utf8_refuses_nul_anywhere),
 		cmocka_unit_test(utf8_refuses_overlong_forms),

@@ -21,11 +21,15 @@
  *   receipts  right after the head of the seq they acknowledge; signed by
  *             the aggregator key they carry (lb_receipt_open); for the
  *             signer, that seq, its hash and Merkle root
- *   forks     both heads signed by the signer, for the header's village and
- *             the same seq, with different hashes: proof that the village
- *             signed two histories at that seq.  Two signed heads of
- *             different seqs prove nothing by themselves (the shorter history
- *             may be a prefix of the longer one): such evidence fails
+ *   forks     both heads signed by the signer, for the header's village;
+ *             either of the same seq with different hashes, or with the
+ *             entries that follow the fork frame: both histories from the
+ *             same point (the prev of their first entries, of one seq),
+ *             their first entries differ, and each chains by the rules of
+ *             node/chain.h to its signed head (hash, time).  That proves the
+ *             village signed two histories at that seq.  Two signed heads of
+ *             different seqs without entries prove nothing (the shorter
+ *             history may be a prefix of the longer one): such evidence fails
  *   trailer   present (else the file was cut short), last, and its counts
  *             equal what was read
  *
@@ -111,6 +115,7 @@ struct lb_audit_report {
 	uint64_t fork_seq;              /* seq of the first proven fork (forks > 0) */
 	uint64_t bad_seq;               /* first bad seq, 0 if the failure is not an entry's */
 	uint64_t bad_frame;             /* frame of the failure (from 1), 0 if none */
+	uint64_t fork_entries;          /* entries of fork evidence (kind 6 frames) */
 };
 
 /* Verify the archive read from in (from its first byte; need not be

@@ -393,6 +393,7 @@ lb_err lb_proof_decode(struct lb_proof *p, const void *buf, size_t len, struct l
 	size_t last = 0;
 	uint64_t v;
 	int seen = 0, want;
+	char esc[LB_ESC_BUF];
 	lb_err e;
 
 	memset(p, 0, sizeof *p);
@@ -416,13 +417,13 @@ lb_err lb_proof_decode(struct lb_proof *p, const void *buf, size_t len, struct l
 		                  memcmp(proof_keys[k].name, key, klen) != 0))
 			k++;
 		if (k == nk)
-			return lb_fail(d, LB_EMALFORMED, "proof: unknown key \"%.*s\"", (int)klen,
-			               (const char *)key);
+			return lb_fail(d, LB_EMALFORMED, "proof: unknown key \"%s\"",
+			               lb_escape(esc, key, klen));
 		/* The table is in bytewise order, so canonical order is rising k. */
 		if (i > 0 && k <= last)
 			return lb_fail(d, LB_EMALFORMED,
-			               "proof: key \"%.*s\" out of canonical order or repeated",
-			               (int)klen, (const char *)key);
+			               "proof: key \"%s\" out of canonical order or repeated",
+			               lb_escape(esc, key, klen));
 		last = k;
 		bit = proof_keys[k].bit;
 		seen |= bit;
@@ -455,8 +456,8 @@ lb_err lb_proof_decode(struct lb_proof *p, const void *buf, size_t len, struct l
 			else if (n == 11 && memcmp(s, "consistency", 11) == 0)
 				p->kind = LB_PROOF_CONSISTENCY;
 			else
-				e = lb_fail(d, LB_EMALFORMED, "proof: unknown kind \"%.*s\"",
-				            (int)n, (const char *)s);
+				e = lb_fail(d, LB_EMALFORMED, "proof: unknown kind \"%s\"",
+				            lb_escape(esc, s, n));
 			break;
 		}
 		if (e)

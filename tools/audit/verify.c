@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../node/chain.h"
 #include "../../node/hlc.h"
 #include "../../node/merkle.h"
 #include "../../schema/schema.h"
@@ -45,6 +46,7 @@ enum stage { ST_OK = 0, ST_DECODE, ST_SCHEMA };
 struct slot {
 	uint8_t kind;  /* enum lb_lla_kind */
 	uint8_t stage; /* enum stage, set by the worker */
+	uint8_t branch; /* kind FORK_ENTRY */
 	uint32_t aoff, alen, boff, blen;
 	uint64_t frame;
 	union {
@@ -78,13 +80,24 @@ struct verifier {
 	struct lb_audit_report *r;
 	struct lb_diag *d;
 
-	/* ordered state */
-	uint8_t prev[LB_HASH_BYTES]; /* hash of entry r->last_seq (zeros for none) */
-	struct lb_merkle m;
+	/* ordered state: the rules of the history are node/chain.h's */
+	struct lb_chain chain; /* entries 1..r->last_seq */
 	bool trailer_seen;
 	bool blame;                  /* a prev link broke at blame_seq: decide on the next frame */
 	uint64_t blame_seq, blame_frame, last_entry_frame;
 	uint8_t blame_hash[LB_HASH_BYTES];
+
+	/* fork evidence being read: a kind-4 frame, then its kind-6 entries,
+	 * branch 0 (the held history, up to "ours") then 1 (the rival's) */
+	struct {
+		bool open;
+		uint64_t frame;
+		struct lb_head heads[2];
+		struct lb_chain chain[2];
+		uint64_t first[2]; /* seq of the branch's first entry (0: none yet) */
+		uint8_t first_prev[2][LB_HASH_BYTES], first_hash[2][LB_HASH_BYTES];
+		unsigned branch;   /* the branch of the last entry read */
+	} fk;
 
 	/* the batch ring and the pool (threads > 0) */
 	struct batch *ring;
@@ -129,6 +142,12 @@ static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 		else
 			e = lb_receipt_open(&s->u.rc, bb, s->blen, a, &d);
 		if (e)
+			st = ST_DECODE;
+		break;
+	case LB_LLA_FORK_ENTRY:
+		lb_hash(s->u.ent.hash, a, s->alen);
+		lb_merkle_leaf(s->u.ent.leaf, s->u.ent.hash);
+		if ((e = lb_entry_decode(&s->u.ent.e, a, s->alen, &d)))
 			st = ST_DECODE;
 		break;
 	case LB_LLA_FORK:
@@ -225,22 +244,6 @@ static lb_err worker_fail(struct verifier *v, const struct batch *b, const struc
 	}
 }
 
-/* RFC 9162 append with a leaf hash computed by a worker (lb_merkle_append
- * would hash the leaf again): the same carry as node/merkle.c. */
-static void merkle_push_leaf(struct lb_merkle *m, const uint8_t leaf[LB_HASH_BYTES])
-{
-	uint8_t h[LB_HASH_BYTES];
-	int i = 0;
-
-	memcpy(h, leaf, LB_HASH_BYTES);
-	while (m->size & (1ULL << i)) {
-		lb_merkle_node(h, m->level[i], h);
-		i++;
-	}
-	memcpy(m->level[i], h, LB_HASH_BYTES);
-	m->size++;
-}
-
 /* A prev link broke at v->blame_seq; next is the frame after that entry
  * (NULL at the end of the archive).  If the entry still chains forward, it
  * is intact and the one before it was altered. */
@@ -275,32 +278,32 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 
 	if (s->stage == ST_DECODE)
 		return worker_fail(v, b, s);
-	if (e->seq != expect) {
-		v->r->bad_seq = expect;
-		v->r->bad_frame = s->frame;
-		if (!memcmp(e->prev, v->prev, LB_HASH_BYTES))
-			return lb_fail(v->d, LB_ECORRUPT,
-			               "seq %llu: entry says it is seq %llu but chains right after seq %llu "
-			               "(its seq field was altered)",
-			               (unsigned long long)expect, (unsigned long long)e->seq,
-			               (unsigned long long)r->last_seq);
-		return lb_fail(v->d, LB_ECORRUPT,
-		               "seq %llu: entry is missing or out of order (after seq %llu comes an "
-		               "entry for seq %llu)",
-		               (unsigned long long)expect, (unsigned long long)r->last_seq,
-		               (unsigned long long)e->seq);
-	}
-	if (memcmp(e->prev, v->prev, LB_HASH_BYTES) != 0) {
-		v->blame = true;
-		v->blame_seq = e->seq;
-		v->blame_frame = s->frame;
-		memcpy(v->blame_hash, s->u.ent.hash, LB_HASH_BYTES);
-		return LB_OK; /* decided by the next frame */
+	if ((err = lb_chain_entry(&v->chain, e, s->u.ent.hash, s->u.ent.leaf, v->d))) {
+		switch (v->chain.fault) {
+		case LB_CHAIN_SEQ:
+			v->r->bad_seq = expect;
+			v->r->bad_frame = s->frame;
+			if (!memcmp(e->prev, v->chain.hash, LB_HASH_BYTES))
+				return lb_fail(v->d, LB_ECORRUPT,
+				               "seq %llu: entry says it is seq %llu but chains right after "
+				               "seq %llu (its seq field was altered)",
+				               (unsigned long long)expect, (unsigned long long)e->seq,
+				               (unsigned long long)r->last_seq);
+			return err;
+		case LB_CHAIN_PREV:
+			v->blame = true;
+			v->blame_seq = e->seq;
+			v->blame_frame = s->frame;
+			memcpy(v->blame_hash, s->u.ent.hash, LB_HASH_BYTES);
+			return LB_OK; /* decided by the next frame */
+		default:
+			r->bad_seq = e->seq;
+			r->bad_frame = s->frame;
+			return err;
+		}
 	}
 	if (s->stage == ST_SCHEMA)
 		return worker_fail(v, b, s);
-	if (r->entries && e->ts <= r->last_ts)
-		return bad_seq(v, s, e->seq, LB_ECORRUPT, "timestamp is not after the previous entry's");
 	if (!r->entries) {
 		r->first_ts = e->ts;
 		r->schema_min = r->schema_max = e->schema;
@@ -311,8 +314,6 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 		r->schema_max = e->schema;
 	r->last_ts = e->ts;
 	r->last_seq = e->seq;
-	memcpy(v->prev, s->u.ent.hash, LB_HASH_BYTES);
-	merkle_push_leaf(&v->m, s->u.ent.leaf);
 	r->entries++;
 	v->last_entry_frame = s->frame;
 	if (v->o->hooks.entry && (err = v->o->hooks.entry(v->o->hooks.ctx, e, s->u.ent.hash, v->d))) {
@@ -327,7 +328,6 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 {
 	struct lb_audit_report *r = v->r;
 	const struct lb_head *h = &s->u.head;
-	uint8_t root[LB_HASH_BYTES];
 	lb_err err;
 
 	if (s->stage != ST_OK)
@@ -346,19 +346,11 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 		               "signed head out of place (heads follow the entry they cover)");
 	if (h->seq == r->last_head_seq)
 		return bad_seq(v, s, h->seq, LB_ECORRUPT, "a second signed head for the same seq");
-	if (strcmp(h->village, r->header.village) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "signed head names another village than the archive");
-	if (memcmp(h->hash, v->prev, LB_HASH_BYTES) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "entry hash does not match its signed head (entry altered)");
-	lb_merkle_root(&v->m, root);
-	if (memcmp(h->root, root, LB_HASH_BYTES) != 0)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "Merkle root in the signed head does not match the entries");
-	if (h->ts != r->last_ts)
-		return bad_seq(v, s, h->seq, LB_ECORRUPT,
-		               "signed head's time is not the time of the entry it covers");
+	if ((err = lb_chain_head(&v->chain, h, v->d))) {
+		r->bad_seq = h->seq;
+		r->bad_frame = s->frame;
+		return err;
+	}
 	r->heads++;
 	r->last_head_seq = h->seq;
 	if (v->o->hooks.head && (err = v->o->hooks.head(v->o->hooks.ctx, h, v->d))) {
@@ -391,11 +383,11 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 		               "signed head of the seq they acknowledge; the last head here is seq "
 		               "%llu)",
 		               (unsigned long long)rc->seq, ak, (unsigned long long)r->last_head_seq);
-	if (memcmp(rc->hash, v->prev, LB_HASH_BYTES) != 0)
+	if (memcmp(rc->hash, v->chain.hash, LB_HASH_BYTES) != 0)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: aggregator %.16s acknowledged another hash for this seq",
 		               (unsigned long long)rc->seq, ak);
-	lb_merkle_root(&v->m, root);
+	lb_merkle_root(&v->chain.m, root);
 	if (memcmp(rc->root, root, LB_HASH_BYTES) != 0)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: aggregator %.16s acknowledged another Merkle root",
@@ -411,36 +403,134 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	return LB_OK;
 }
 
+/* A fork frame opens the evidence; the entries after it are taken by
+ * take_fork_entry and the whole is judged by fork_close. */
 static lb_err take_fork(struct verifier *v, const struct batch *b, const struct slot *s)
 {
 	struct lb_audit_report *r = v->r;
 	const struct lb_head *a = &s->u.fork.ours, *t = &s->u.fork.theirs;
+
+	if (s->stage != ST_OK)
+		return worker_fail(v, b, s);
+	if (strcmp(a->village, r->header.village) != 0 || strcmp(t->village, r->header.village) != 0) {
+		r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: fork evidence: a head names another village than the archive",
+		               (unsigned long long)s->frame);
+	}
+	memset(&v->fk, 0, sizeof v->fk);
+	v->fk.open = true;
+	v->fk.frame = s->frame;
+	v->fk.heads[0] = *a;
+	v->fk.heads[1] = *t;
+	return LB_OK;
+}
+
+static lb_err fork_fail(struct verifier *v, uint64_t frame, const char *fmt, uint64_t x)
+{
+	v->r->bad_frame = frame;
+	lb_fail(v->d, LB_ECORRUPT, fmt, (unsigned long long)v->fk.frame, (unsigned long long)x);
+	return LB_ECORRUPT;
+}
+
+static lb_err take_fork_entry(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	const struct lb_entry *e = &s->u.ent.e;
+	unsigned br = s->branch;
+	struct lb_chain *c = &v->fk.chain[br];
 	lb_err err;
 
 	if (s->stage != ST_OK)
 		return worker_fail(v, b, s);
-	r->bad_frame = s->frame;
-	if (a->seq != t->seq)
-		return lb_fail(v->d, LB_ECORRUPT,
-		               "frame %llu: fork evidence: the heads are for seq %llu and %llu; signed "
-		               "heads of different seqs prove no fork by themselves",
-		               (unsigned long long)s->frame, (unsigned long long)a->seq,
-		               (unsigned long long)t->seq);
-	if (strcmp(a->village, r->header.village) != 0 || strcmp(t->village, r->header.village) != 0)
-		return lb_fail(v->d, LB_ECORRUPT,
-		               "frame %llu: fork evidence: a head names another village than the archive",
+	if (!v->fk.open) {
+		v->r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: a fork entry outside fork evidence",
 		               (unsigned long long)s->frame);
-	if (memcmp(a->hash, t->hash, LB_HASH_BYTES) == 0)
-		return lb_fail(v->d, LB_ECORRUPT,
-		               "frame %llu: fork evidence: both heads sign the same hash at seq %llu (no "
-		               "fork)",
-		               (unsigned long long)s->frame, (unsigned long long)a->seq);
-	r->bad_frame = 0;
+	}
+	if (v->fk.first[1] && br == 0)
+		return fork_fail(v, s->frame,
+		                 "frame %llu: fork evidence: an entry of the held history (seq %llu) "
+		                 "after the rival's",
+		                 e->seq);
+	if (!v->fk.first[br]) {
+		if (e->seq == 0)
+			return fork_fail(v, s->frame, "frame %llu: fork evidence: an entry of seq %llu",
+			                 0);
+		lb_chain_init(c, v->r->header.village, v->r->signer);
+		lb_chain_resume(c, e->seq - 1, e->prev, 0, NULL);
+		v->fk.first[br] = e->seq;
+		memcpy(v->fk.first_prev[br], e->prev, LB_HASH_BYTES);
+		memcpy(v->fk.first_hash[br], s->u.ent.hash, LB_HASH_BYTES);
+	}
+	v->fk.branch = br;
+	if ((err = lb_chain_entry(c, e, s->u.ent.hash, s->u.ent.leaf, v->d))) {
+		v->r->bad_frame = s->frame;
+		lb_diag_prefix(v->d, "frame %llu: fork evidence (%s history)",
+		               (unsigned long long)s->frame, br ? "rival" : "held");
+		return err;
+	}
+	v->r->fork_entries++;
+	return LB_OK;
+}
+
+/* Judge the open fork evidence: either two heads of one seq with different
+ * hashes, or two signed histories from one common point (the prev of both
+ * branches' first entries) whose first entries differ, each chaining
+ * (node/chain.h) to its signed head. */
+static lb_err fork_close(struct verifier *v)
+{
+	struct lb_audit_report *r = v->r;
+	const struct lb_head *a = &v->fk.heads[0], *t = &v->fk.heads[1];
+	uint64_t seq = a->seq;
+	lb_err err;
+
+	v->fk.open = false;
+	if (!v->fk.first[0] && !v->fk.first[1]) {
+		if (a->seq != t->seq) {
+			r->bad_frame = v->fk.frame;
+			return lb_fail(v->d, LB_ECORRUPT,
+			               "frame %llu: fork evidence: the heads are for seq %llu and %llu; "
+			               "signed heads of different seqs prove no fork by themselves (the "
+			               "entries from the first differing seq would)",
+			               (unsigned long long)v->fk.frame, (unsigned long long)a->seq,
+			               (unsigned long long)t->seq);
+		}
+		if (memcmp(a->hash, t->hash, LB_HASH_BYTES) == 0)
+			return fork_fail(v, v->fk.frame,
+			                 "frame %llu: fork evidence: both heads sign the same hash at seq "
+			                 "%llu (no fork)",
+			                 a->seq);
+	} else {
+		if (!v->fk.first[0] || !v->fk.first[1])
+			return fork_fail(v, v->fk.frame,
+			                 "frame %llu: fork evidence: entries of one history only (from "
+			                 "seq %llu)",
+			                 v->fk.first[0] ? v->fk.first[0] : v->fk.first[1]);
+		seq = v->fk.first[0];
+		if (v->fk.first[1] != seq ||
+		    memcmp(v->fk.first_prev[0], v->fk.first_prev[1], LB_HASH_BYTES) != 0)
+			return fork_fail(v, v->fk.frame,
+			                 "frame %llu: fork evidence: the two histories do not start from "
+			                 "the same entry (held from seq %llu)",
+			                 seq);
+		if (memcmp(v->fk.first_hash[0], v->fk.first_hash[1], LB_HASH_BYTES) == 0)
+			return fork_fail(v, v->fk.frame,
+			                 "frame %llu: fork evidence: both histories have the same entry "
+			                 "at seq %llu (no fork there)",
+			                 seq);
+		for (int i = 0; i < 2; i++)
+			if ((err = lb_chain_head(&v->fk.chain[i], &v->fk.heads[i], v->d))) {
+				r->bad_frame = v->fk.frame;
+				lb_diag_prefix(v->d, "frame %llu: fork evidence (%s history)",
+				               (unsigned long long)v->fk.frame, i ? "rival" : "held");
+				return err;
+			}
+	}
 	if (!r->forks)
-		r->fork_seq = a->seq;
+		r->fork_seq = seq;
 	r->forks++;
 	if (v->o->hooks.fork && (err = v->o->hooks.fork(v->o->hooks.ctx, a, t, v->d))) {
-		r->bad_frame = s->frame;
+		r->bad_frame = v->fk.frame;
 		return err;
 	}
 	return LB_OK;
@@ -455,14 +545,15 @@ static lb_err take_trailer(struct verifier *v, const struct slot *s)
 		return bad_seq(v, s, r->last_seq, LB_ECORRUPT,
 		               "entry is not covered by a signed head (appended without signing)");
 	r->bad_frame = s->frame;
-	if (t->entries != r->entries || t->heads != r->heads || t->receipts != r->receipts ||
-	    t->forks != r->forks)
+	if (t->entries != r->entries + r->fork_entries || t->heads != r->heads ||
+	    t->receipts != r->receipts || t->forks != r->forks)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "frame %llu: the trailer counts %llu entries, %llu heads, %llu receipts, "
 		               "%llu forks but the archive holds %llu, %llu, %llu, %llu",
 		               (unsigned long long)s->frame, (unsigned long long)t->entries,
 		               (unsigned long long)t->heads, (unsigned long long)t->receipts,
-		               (unsigned long long)t->forks, (unsigned long long)r->entries,
+		               (unsigned long long)t->forks,
+		               (unsigned long long)(r->entries + r->fork_entries),
 		               (unsigned long long)r->heads, (unsigned long long)r->receipts,
 		               (unsigned long long)r->forks);
 	r->bad_frame = 0;
@@ -473,8 +564,12 @@ static lb_err take_trailer(struct verifier *v, const struct slot *s)
 
 static lb_err take_slot(struct verifier *v, const struct batch *b, const struct slot *s)
 {
+	lb_err e;
+
 	if (v->blame)
 		return blame(v, s);
+	if (v->fk.open && s->kind != LB_LLA_FORK_ENTRY && (e = fork_close(v)))
+		return e;
 	if (v->trailer_seen) {
 		v->r->bad_frame = s->frame;
 		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: data after the trailer",
@@ -489,6 +584,8 @@ static lb_err take_slot(struct verifier *v, const struct batch *b, const struct 
 		return take_receipt(v, b, s);
 	case LB_LLA_FORK:
 		return take_fork(v, b, s);
+	case LB_LLA_FORK_ENTRY:
+		return take_fork_entry(v, b, s);
 	case LB_LLA_TRAILER:
 		return take_trailer(v, s);
 	case LB_LLA_HEADER:
@@ -522,6 +619,7 @@ static lb_err batch_add(struct batch *b, const struct lb_lla_frame *fr, uint64_t
 	/* no memset: the worker fills the union for the kind it reads */
 	s->kind = (uint8_t)fr->kind;
 	s->stage = ST_OK;
+	s->branch = (uint8_t)fr->branch;
 	s->frame = frame;
 	s->aoff = (uint32_t)b->len;
 	s->alen = (uint32_t)fr->alen;
@@ -629,7 +727,7 @@ static void ring_free(struct verifier *v)
 static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 {
 	struct lb_audit_report *r = v->r;
-	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1];
+	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1], esc[LB_ESC_BUF];
 
 	r->bad_frame = 1;
 	if (fr->kind != LB_LLA_HEADER)
@@ -638,9 +736,10 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 		               (unsigned)fr->kind);
 	if (lb_region_level(fr->header.village) != LB_REGION_DESA)
 		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code",
-		               fr->header.village);
+		               lb_escape(esc, fr->header.village, strlen(fr->header.village)));
 	r->header = fr->header;
 	r->have_header = true;
+	lb_chain_init(&v->chain, fr->header.village, fr->header.origin);
 	memcpy(r->signer, fr->header.origin, LB_PK_BYTES);
 	if (v->o->key) {
 		r->key_given = true;
@@ -674,7 +773,6 @@ lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_
 	v.r = r ? r : &tmp;
 	v.d = d;
 	memset(v.r, 0, sizeof *v.r);
-	lb_merkle_init(&v.m);
 	if ((e = lb_lla_reader_open(&rd, in, d)))
 		goto out_reader;
 	if ((e = lb_lla_next(&rd, &fr, d))) {
@@ -716,6 +814,8 @@ lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_
 	/* the end of the archive */
 	if (v.blame)
 		e = blame(&v, NULL);
+	else if (v.fk.open && (e = fork_close(&v)))
+		;
 	else if (rerr != LB_ENOTFOUND) {
 		v.r->bad_frame = v.r->frames + 1;
 		if (d)
@@ -735,8 +835,8 @@ out:
 	pool_stop(&v);
 	ring_free(&v);
 out_reader:
-	memcpy(v.r->last_hash, v.prev, LB_HASH_BYTES);
-	lb_merkle_root(&v.m, v.r->root);
+	memcpy(v.r->last_hash, v.chain.hash, LB_HASH_BYTES);
+	lb_merkle_root(&v.chain.m, v.r->root);
 	lb_lla_reader_close(&rd);
 	return e;
 }
