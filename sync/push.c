@@ -383,7 +383,17 @@ lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES
 		lb_diag_prefix(d, "receipt for seq %llu", (unsigned long long)seq);
 		return e == LB_ESIG ? e : LB_EREFUSED;
 	}
-	if ((e = lb_node_info(n, &info, d)) || (e = lb_node_entry_hash(n, seq, hash, d)))
+	if ((e = lb_node_info(n, &info, d)))
+		return e;
+	if (sodium_memcmp(rc.origin, info.origin, LB_PK_BYTES))
+		return lb_fail(d, LB_ESIG,
+		               "the receipt for seq %llu names another village key than this node's; "
+		               "not kept",
+		               (unsigned long long)seq);
+	if (rc.seq != seq)
+		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names seq %llu; not kept",
+		               (unsigned long long)seq, (unsigned long long)rc.seq);
+	if ((e = lb_node_entry_hash(n, seq, hash, d)))
 		return e;
 	if ((e = lb_node_head(n, seq, &head, &head_len, d)))
 		return e == LB_ENOTFOUND ? lb_fail(d, LB_EREFUSED,
@@ -395,14 +405,6 @@ lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES
 	free(head);
 	if (e)
 		return e;
-	if (sodium_memcmp(rc.origin, info.origin, LB_PK_BYTES))
-		return lb_fail(d, LB_ESIG,
-		               "the receipt for seq %llu names another village key than this node's; "
-		               "not kept",
-		               (unsigned long long)seq);
-	if (rc.seq != seq)
-		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names seq %llu; not kept",
-		               (unsigned long long)seq, (unsigned long long)rc.seq);
 	if (sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
 		return lb_fail(d, LB_ESIG,
 		               "the receipt for seq %llu names another entry hash than this node's; "

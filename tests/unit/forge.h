@@ -24,7 +24,9 @@
  * Header-only (every function static): include it from test files, which
  * the Makefile links with liblumbung.a.  It reads the node's private
  * handle (node/node_int.h) to write behind its back; no other code may.
- * Every failure fails the running cmocka test.
+ * Every failure fails the running cmocka test.  The functions taking a
+ * node directory open the node themselves: it must not be open in the
+ * calling process then (LMDB allows one environment per file and process).
  */
 #ifndef LB_TEST_FORGE_H
 #define LB_TEST_FORGE_H
