@@ -386,31 +386,48 @@ struct forge_rframe {
 	size_t len;
 };
 
+/* How forge_archive deviates from the plain archive of f (all optional). */
+struct forge_arch {
+	const struct forge_rframe *rf; /* receipts, after the head of their seq */
+	size_t nr;
+	size_t skip;                   /* leave out entry skip (and its head) */
+	/* called after each seq's entry, head and receipts: write more frames */
+	void (*more)(void *ctx, struct lb_lla_writer *w, size_t seq);
+	void *ctx;
+};
+
 /* f as a log archive on out: header (source "node"), entries 1..n each
- * followed by its head (if f holds one) and the receipts of rf[0..nr) for
- * that seq, trailer.  Receipts for seqs without a head follow the entry. */
+ * followed by its head (if f holds one) and receipts, trailer (counting
+ * what was written).  o may be NULL. */
 FORGE_UNUSED static void forge_archive(const struct forge *f, FILE *out,
-                                       const struct forge_rframe *rf, size_t nr)
+                                       const struct forge_arch *o)
 {
+	static const struct forge_arch none;
 	struct lb_lla_writer w;
 	struct lb_lla_header h = {.source = "node"};
 
+	if (!o)
+		o = &none;
 	memcpy(h.village, f->village, sizeof h.village);
 	memcpy(h.origin, f->origin, LB_PK_BYTES);
 	lb_lla_writer_init(&w, out);
 	assert_int_equal(lb_lla_write_header(&w, &h, NULL), LB_OK);
 	for (size_t s = 1; s <= f->n; s++) {
+		if (s == o->skip)
+			continue;
 		assert_int_equal(lb_lla_write_entry(&w, f->ent[s].sb.data, f->ent[s].sb.size, NULL),
 		                 LB_OK);
 		if (f->head[s].sb.size)
 			assert_int_equal(lb_lla_write_head(&w, f->head[s].sb.data, f->head[s].sb.size,
 			                                   NULL),
 			                 LB_OK);
-		for (size_t i = 0; i < nr; i++)
-			if (rf[i].seq == s)
-				assert_int_equal(lb_lla_write_receipt(&w, rf[i].agg_pk, rf[i].r, rf[i].len,
-				                                      NULL),
+		for (size_t i = 0; i < o->nr; i++)
+			if (o->rf[i].seq == s)
+				assert_int_equal(lb_lla_write_receipt(&w, o->rf[i].agg_pk, o->rf[i].r,
+				                                      o->rf[i].len, NULL),
 				                 LB_OK);
+		if (o->more)
+			o->more(o->ctx, &w, s);
 	}
 	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
 	lb_lla_writer_free(&w);
