@@ -223,7 +223,7 @@ static void entry_that_does_not_decode(void **state)
 	struct fx *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_node_seq(x->node, "log", 4, "\x98\xc0", 2);
-	expect(x, LB_ECORRUPT, "seq 4", 4);
+	expect(x, LB_ECORRUPT, "seq 4: entry: msgpack", 4);
 }
 
 static void stored_merkle_frontier_is_wrong(void **state)
@@ -333,6 +333,15 @@ static void records_row_with_the_wrong_operation(void **state)
 	expect(x, LB_ECORRUPT, "current state does not match the log", 0);
 }
 
+static void records_row_malformed(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	/* a row no entry names, so only the backward pass meets it */
+	forge_node_raw(x->node, "records", "aspirasi\0Z9", 11, "\0\0\0\0\0\0\0\4", 8);
+	expect(x, LB_ECORRUPT, "records row aspirasi is malformed", 0);
+}
+
 static void live_count_is_wrong(void **state)
 {
 	struct fx *x = *state;
@@ -370,6 +379,7 @@ int main(void)
 		T(log_skipping_an_entry),
 		T(records_row_missing),
 		T(records_row_with_the_wrong_operation),
+		T(records_row_malformed),
 		T(live_count_is_wrong),
 #undef T
 	};
