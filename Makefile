@@ -48,7 +48,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt
 
 deps:
 	@sh tools/deps.sh
@@ -88,6 +88,10 @@ $(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
 # a TCP proxy that cuts or stalls connections, for the sync tests
 $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# re-signs a receipt with one field changed, for the lying-aggregator test
+$(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/obj/tools/benchlib.o \
 	$(BUILD)/liblumbung.a

@@ -737,8 +737,8 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
 }
 
-static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
-                           size_t *len, struct lb_diag *d)
+lb_err lb_receipt_sign(const struct lb_key *key, const struct lb_receipt *rc, uint8_t **out,
+                       size_t *len, struct lb_diag *d)
 {
 	struct lb_mp_buf b;
 	uint8_t sig[LB_SIG_BYTES] = {0};
@@ -757,11 +757,17 @@ static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_
 		lb_mp_buf_free(&b);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
-	lb_sign(sig, b.sb.data + LB_SIG_BYTES, b.sb.size - LB_SIG_BYTES, &a->key);
+	lb_sign(sig, b.sb.data + LB_SIG_BYTES, b.sb.size - LB_SIG_BYTES, key);
 	memcpy(b.sb.data, sig, sizeof sig);
 	*out = (uint8_t *)b.sb.data; /* hand the buffer over */
 	*len = b.sb.size;
 	return LB_OK;
+}
+
+static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
+                           size_t *len, struct lb_diag *d)
+{
+	return lb_receipt_sign(&a->key, rc, out, len, d);
 }
 
 lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,

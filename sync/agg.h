@@ -200,4 +200,11 @@ struct lb_receipt {
 lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
                        const uint8_t agg_pk[LB_PK_BYTES], struct lb_diag *d);
 
+/* Sign rc with the aggregator key `key` into *out (malloc'd, the caller
+ * frees it; *len its length), in the stored form lb_receipt_open reads.
+ * The one receipt signer: ingest uses it, and the tests use it to forge
+ * receipts with a real key.  LB_ENOMEM. */
+lb_err lb_receipt_sign(const struct lb_key *key, const struct lb_receipt *rc, uint8_t **out,
+                       size_t *len, struct lb_diag *d);
+
 #endif

@@ -366,13 +366,60 @@ lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
 	return e;
 }
 
-/* Check an acceptance against what we sent, then keep the receipt. */
-static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n,
-                           const struct lb_node_info *info, const struct reply *r, uint64_t to,
-                           const uint8_t hash[LB_HASH_BYTES], struct lb_push_stats *st,
-                           struct lb_diag *d)
+lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES], uint64_t seq,
+                            const void *receipt, size_t len, struct lb_diag *d)
 {
+	struct lb_node_info info;
 	struct lb_receipt rc;
+	struct lb_head h;
+	uint8_t hash[LB_HASH_BYTES], *head = NULL;
+	size_t head_len;
+	lb_err e;
+
+	if ((e = lb_receipt_open(&rc, receipt, len, agg_key, d))) {
+		lb_diag_prefix(d, "receipt for seq %llu", (unsigned long long)seq);
+		return e == LB_ESIG ? e : LB_EREFUSED;
+	}
+	if ((e = lb_node_info(n, &info, d)))
+		return e;
+	if (sodium_memcmp(rc.origin, info.origin, LB_PK_BYTES))
+		return lb_fail(d, LB_ESIG,
+		               "the receipt for seq %llu names another village key than this node's; "
+		               "not kept",
+		               (unsigned long long)seq);
+	if (rc.seq != seq)
+		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names seq %llu; not kept",
+		               (unsigned long long)seq, (unsigned long long)rc.seq);
+	if ((e = lb_node_entry_hash(n, seq, hash, d)))
+		return e;
+	if ((e = lb_node_head(n, seq, &head, &head_len, d)))
+		return e == LB_ENOTFOUND ? lb_fail(d, LB_EREFUSED,
+		                                   "a receipt for seq %llu, which ends no signed head "
+		                                   "of this node; not kept",
+		                                   (unsigned long long)seq)
+		                         : e;
+	e = lb_head_open(&h, head, head_len, info.origin, d);
+	free(head);
+	if (e)
+		return e;
+	if (sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
+		return lb_fail(d, LB_ESIG,
+		               "the receipt for seq %llu names another entry hash than this node's; "
+		               "not kept",
+		               (unsigned long long)seq);
+	if (sodium_memcmp(rc.root, h.root, LB_HASH_BYTES))
+		return lb_fail(d, LB_ESIG,
+		               "the receipt for seq %llu names another Merkle root than this node's "
+		               "signed head; not kept",
+		               (unsigned long long)seq);
+	return lb_node_receipt_put(n, agg_key, seq, receipt, len, d);
+}
+
+/* Check an acceptance against what we sent, then keep the receipt. */
+static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n, const struct reply *r,
+                           uint64_t to, const uint8_t hash[LB_HASH_BYTES],
+                           struct lb_push_stats *st, struct lb_diag *d)
+{
 	lb_err e;
 
 	if (!r->has_seq || !r->has_hash || r->seq != to || sodium_memcmp(r->hash, hash, LB_HASH_BYTES))
@@ -383,19 +430,46 @@ static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n,
 	if (!p->have_key)
 		return LB_OK;
 	if (!r->receipt)
-		return lb_fail(d, LB_EREFUSED, "the aggregator's reply carries no receipt");
-	if ((e = lb_receipt_open(&rc, r->receipt, r->receipt_len, p->key, d))) {
-		lb_diag_prefix(d, "receipt for seq %llu", (unsigned long long)to);
-		return e == LB_ESIG ? e : LB_EREFUSED;
-	}
-	if (sodium_memcmp(rc.origin, info->origin, LB_PK_BYTES) || rc.seq != to ||
-	    sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
-		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names another origin, seq or hash",
+		return lb_fail(d, LB_EREFUSED,
+		               "the aggregator says it holds seq %llu but its reply carries no receipt",
 		               (unsigned long long)to);
-	if ((e = lb_node_receipt_put(n, p->key, to, r->receipt, r->receipt_len, d)))
+	if ((e = lb_push_keep_receipt(n, p->key, to, r->receipt, r->receipt_len, d)))
 		return e;
 	st->receipts++;
 	return LB_OK;
+}
+
+/* The aggregator says it holds our whole log.  Believe it only with its
+ * signed receipt: when we keep none for that seq (it was reached by a USB
+ * change set, another pusher, or the aggregator is lying), send the last
+ * head's entry again; a true aggregator accepts the resend and signs. */
+static lb_err confirm_tip(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+                          struct lb_diag *d)
+{
+	uint8_t hash[LB_HASH_BYTES];
+	uint64_t last = 0, to;
+	struct reply r;
+	lb_err e;
+
+	if (!p->have_key || st->seq == 0)
+		return LB_OK;
+	if ((e = lb_node_receipt_last(n, p->key, &last, NULL, d)))
+		return e;
+	if (last >= st->seq)
+		return LB_OK;
+	if ((e = lb_changeset_build(n, st->seq, LB_PUSH_MIN_BYTES, &p->body, &to, hash, d)))
+		return e;
+	e = request(p, "/v1/changesets", &p->body, &r, d);
+	if (p->log)
+		fprintf(p->log, "confirm %llu (%zu bytes): %s\n", (unsigned long long)to,
+		        p->body.sb.size, e ? lb_diag_msg(d, e) : r.status == 200 ? "accepted" : r.message);
+	if (e)
+		return e;
+	st->changesets++;
+	st->wire_bytes += p->body.sb.size;
+	if (r.status != 200)
+		return refusal(&r, "asking for the receipt of what the aggregator holds", d);
+	return accept_reply(p, n, &r, to, hash, st, d);
 }
 
 lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
@@ -429,7 +503,7 @@ lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats 
 		if ((e = lb_node_info(n, &info, d)))
 			return e;
 		if (from > info.seq)
-			return LB_OK;
+			return confirm_tip(p, n, st, d);
 		if ((e = lb_changeset_build(n, from, p->bytes, &p->body, &to, hash, d)))
 			return e;
 		span = p->body.sb.size;
@@ -448,7 +522,7 @@ lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats 
 		st->changesets++;
 		st->wire_bytes += p->body.sb.size;
 		if (r.status == 200) {
-			if ((e = accept_reply(p, n, &info, &r, to, hash, st, d)))
+			if ((e = accept_reply(p, n, &r, to, hash, st, d)))
 				return e;
 			st->entries += to - from + 1;
 			st->accepted += r.accepted;

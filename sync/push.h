@@ -88,6 +88,18 @@ lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
                           struct lb_mp_buf *out, uint64_t *to, uint8_t *last_hash,
                           struct lb_diag *d);
 
+/* Check a receipt that the aggregator with key agg_key returned for seq,
+ * then keep it in n (lb_node_receipt_put).  Everything it says must hold:
+ * the signature verifies against agg_key, and it names this node's origin,
+ * seq, the hash of this node's entry seq and the Merkle root of this node's
+ * own signed head at seq.  Errors: LB_ESIG (a bad signature, or a receipt
+ * naming another origin, seq, hash or root: the message says which),
+ * LB_EREFUSED (not a receipt, or seq ends no signed head of n), node
+ * errors (LB_ENOTFOUND when seq is past the tip).  Nothing is kept on any
+ * error.  push calls it for every acceptance. */
+lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES], uint64_t seq,
+                            const void *receipt, size_t len, struct lb_diag *d);
+
 /* True for errors where trying again later may succeed. */
 bool lb_push_retryable(lb_err e);
 

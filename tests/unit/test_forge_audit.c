@@ -1,0 +1,467 @@
+/*
+ * test_forge_audit.c — `lumbung-audit verify` (lb_audit_verify,
+ * tools/audit/verify.c) against archives whose heads, entries, receipts
+ * and fork evidence are signed with the real keys (forge.h) but lie in
+ * one field.  The control archive, every field right, verifies (with and
+ * without worker threads): so each failure comes from the field changed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../tools/audit/audit.h"
+#include "agg_fixture.h"
+#include "forge.h"
+
+#define VILLAGE "33.24.01.2001"
+#define ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
+	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
+
+struct fx {
+	char dir[64], node[96], agg[96];
+	struct forge *f;
+	struct lb_key agg_key, stranger;
+	uint8_t *r; /* a receipt for expect() to free */
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof *x);
+	struct lb_node *n;
+	uint8_t origin[LB_PK_BYTES], pk[LB_PK_BYTES];
+
+	snprintf(x->dir, sizeof x->dir, "/tmp/lb-test-forge.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	snprintf(x->node, sizeof x->node, "%s/desa", x->dir);
+	snprintf(x->agg, sizeof x->agg, "%s/kab", x->dir);
+	assert_int_equal(lb_node_init(x->node, VILLAGE, NULL, origin, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&n, x->node, NULL, NULL), LB_OK);
+	write_one(n, LB_OP_PUT, "aspirasi", "A1", ASP(1));
+	write_one(n, LB_OP_PUT, "aspirasi", "A2", ASP(2));
+	write_one(n, LB_OP_PUT, "aspirasi", "A3", ASP(3));
+	lb_node_close(n);
+	x->f = forge_from_node(x->node);
+	assert_int_equal(lb_agg_init(x->agg, "33.24", pk, NULL), LB_OK);
+	forge_key(x->agg, "agg.key", &x->agg_key);
+	forge_stranger(&x->stranger);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	char cmd[128];
+
+	forge_free(x->f);
+	free(x->r);
+	lb_key_wipe(&x->agg_key);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(x);
+	return 0;
+}
+
+/* Archive f as o says, verify it (threads, key: the expected signer or
+ * NULL): want, why, and the report's bad seq (0: not checked). */
+static void expect_t(struct fx *x, const struct forge_arch *o, unsigned threads,
+                     const uint8_t *key, lb_err want, const char *why, uint64_t bad_seq)
+{
+	FILE *t = tmpfile();
+	struct lb_audit_opts ao = {.key = key, .threads = threads};
+	struct lb_audit_report r;
+	struct lb_diag d = {0};
+	lb_err e;
+
+	assert_non_null(t);
+	forge_archive(x->f, t, o);
+	rewind(t);
+	e = lb_audit_verify(t, &ao, &r, &d);
+	fclose(t);
+	if (e != want)
+		fail_msg("audit verify gave %s (%s), wanted %s", lb_errname(e), e ? d.msg : "ok",
+		         lb_errname(want));
+	if (want == LB_OK)
+		return;
+	if (why && !strstr(d.msg, why))
+		fail_msg("the reason \"%s\" does not say \"%s\"", d.msg, why);
+	if (bad_seq)
+		assert_int_equal(r.bad_seq, bad_seq);
+}
+
+static void expect(struct fx *x, const struct forge_arch *o, lb_err want, const char *why,
+                   uint64_t bad_seq)
+{
+	expect_t(x, o, 0, NULL, want, why, bad_seq);
+}
+
+/* Entry 4 with eh, its head with hh (signed by k or the village). */
+static void tail(struct fx *x, forge_entry_hook eh, void *ectx, forge_head_hook hh, void *hctx,
+                 const struct lb_key *k)
+{
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), eh, ectx);
+	forge_head(x->f, 4, hh, hctx, k);
+}
+
+/* An archive with a receipt for seq 4 made by rh, signed by k (NULL: the
+ * aggregator), framed with the aggregator's key. */
+static void with_receipt(struct fx *x, forge_receipt_hook rh, void *ctx, const struct lb_key *k,
+                         size_t seq, lb_err want, const char *why)
+{
+	size_t len;
+	struct forge_rframe rf;
+	struct forge_arch o = {.rf = &rf, .nr = 1};
+
+	forge_receipt(x->f, k ? k : &x->agg_key, seq, rh, ctx, &x->r, &len);
+	rf = (struct forge_rframe){4, x->agg_key.pk, x->r, len};
+	expect(x, &o, want, why, 0);
+}
+
+static void flip_root(void *c, struct lb_head *h) { (void)c; h->root[0] ^= 1; }
+static void flip_hash(void *c, struct lb_head *h) { (void)c; h->hash[7] ^= 1; }
+static void next_seq(void *c, struct lb_head *h) { (void)c; h->seq++; }
+static void prev_seq(void *c, struct lb_head *h) { (void)c; h->seq--; }
+static void later_ts(void *c, struct lb_head *h) { (void)c; h->ts++; }
+static void other_village(void *c, struct lb_head *h)
+{
+	(void)c;
+	memcpy(h->village, "33.24.01.2002", sizeof h->village);
+}
+static void ts_same(void *c, struct lb_entry *e) { e->ts = *(uint64_t *)c; }
+static void ts_back(void *c, struct lb_entry *e) { e->ts = *(uint64_t *)c - 1; }
+static void seq_field(void *c, struct lb_entry *e) { (void)c; e->seq = 5; }
+static void prev_zero(void *c, struct lb_entry *e) { (void)c; memset(e->prev, 0, LB_HASH_BYTES); }
+static void r_origin(void *c, struct lb_receipt *rc)
+{
+	memcpy(rc->origin, ((struct lb_key *)c)->pk, LB_PK_BYTES);
+}
+static void r_hash(void *c, struct lb_receipt *rc) { (void)c; rc->hash[0] ^= 1; }
+static void r_root(void *c, struct lb_receipt *rc) { (void)c; rc->root[0] ^= 1; }
+
+static void control_a_forged_archive_signed_right_verifies(void **state)
+{
+	struct fx *x = *state;
+	size_t len;
+	struct forge_rframe rf;
+	struct forge_arch o = {.rf = &rf, .nr = 1};
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	forge_receipt(x->f, &x->agg_key, 4, NULL, NULL, &x->r, &len);
+	rf = (struct forge_rframe){4, x->agg_key.pk, x->r, len};
+	expect_t(x, &o, 0, x->f->origin, LB_OK, NULL, 0);
+	expect_t(x, &o, 2, x->f->origin, LB_OK, NULL, 0);
+}
+
+static void archive_of_another_key_than_expected(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect_t(x, NULL, 0, x->stranger.pk, LB_ESIG, "not of the expected key", 0);
+}
+
+static void head_with_a_wrong_merkle_root(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, flip_root, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "Merkle root in the signed head does not match", 4);
+}
+
+static void head_naming_another_village(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, other_village, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "names another village than the archive", 4);
+}
+
+static void head_with_another_hash(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, flip_hash, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "entry hash does not match its signed head", 4);
+}
+
+static void head_with_another_time(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, later_ts, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "signed head's time is not the time of the entry", 4);
+}
+
+static void head_naming_a_later_seq(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, next_seq, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "entry is missing (a signed head for seq 5", 5);
+}
+
+static void head_naming_an_earlier_seq(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, prev_seq, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "signed head out of place", 3);
+}
+
+static void head_signed_by_a_stranger(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
+	expect(x, NULL, LB_ESIG, "signature does not verify", 4);
+}
+
+static void head_at_seq_zero(void **state)
+{
+	struct fx *x = *state;
+	struct lb_mp_buf h0;
+
+	/* a head for seq 0 signed by the village, right after entry 1 ... */
+	forge_head(x->f, 1, NULL, NULL, NULL);
+	lb_mp_buf_init(&h0);
+	{
+		struct lb_head h;
+		assert_int_equal(lb_head_open(&h, x->f->head[1].sb.data, x->f->head[1].sb.size, NULL,
+		                              NULL),
+		                 LB_OK);
+		h.seq = 0;
+		assert_int_equal(lb_head_sign(&h0, &h, &x->f->key), LB_OK);
+	}
+	/* ... in the place of entry 1's own head */
+	lb_mp_buf_free(&x->f->head[1]);
+	x->f->head[1] = h0;
+	expect(x, NULL, LB_ECORRUPT, "signed head out of place", 0);
+}
+
+static void more_head(void *ctx, struct lb_lla_writer *w, size_t seq)
+{
+	struct forge *f = ctx;
+	if (seq == 4)
+		assert_int_equal(lb_lla_write_head(w, f->head[4].sb.data, f->head[4].sb.size, NULL),
+		                 LB_OK);
+}
+
+static void a_second_head_for_the_same_seq(void **state)
+{
+	struct fx *x = *state;
+	struct forge_arch o = {.more = more_head, .ctx = x->f};
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, LB_ECORRUPT, "a second signed head for the same seq", 4);
+}
+
+static void entry_appended_without_a_head(void **state)
+{
+	struct fx *x = *state;
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "entry is not covered by a signed head", 4);
+}
+
+static void repeated_time(void **state)
+{
+	struct fx *x = *state;
+	uint64_t t = x->f->ts[3];
+	tail(x, ts_same, &t, NULL, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
+}
+
+static void falling_time(void **state)
+{
+	struct fx *x = *state;
+	uint64_t t = x->f->ts[3];
+	tail(x, ts_back, &t, NULL, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
+}
+
+static void entry_carrying_another_seq(void **state)
+{
+	struct fx *x = *state;
+	tail(x, seq_field, NULL, NULL, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "entry says it is seq 5 but chains right after seq 3", 4);
+}
+
+static void archive_skipping_an_entry(void **state)
+{
+	struct fx *x = *state;
+	struct forge_arch o = {.skip = 4};
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A5", ASP(5), NULL, NULL);
+	forge_head(x->f, 5, NULL, NULL, NULL);
+	expect(x, &o, LB_ECORRUPT, "entry is missing or out of order", 4);
+}
+
+static void entry_chaining_to_nothing(void **state)
+{
+	struct fx *x = *state;
+	tail(x, prev_zero, NULL, NULL, NULL, NULL);
+	expect(x, NULL, LB_ECORRUPT, "entry was altered", 3);
+}
+
+static void entry_breaking_the_schema(void **state)
+{
+	struct fx *x = *state;
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4",
+	          "{\"tanggal\":\"2026-02-30\",\"pengusul\":\"W\",\"usulan\":\"u\","
+	          "\"status\":\"diusulkan\"}", NULL, NULL);
+	forge_head(x->f, 4, NULL, NULL, NULL);
+	expect(x, NULL, LB_ESCHEMA, "seq 4: aspirasi A4", 4);
+}
+
+static void receipt_for_another_origin(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	with_receipt(x, r_origin, &x->stranger, NULL, 4, LB_ECORRUPT, "is for another village key");
+}
+
+static void receipt_for_another_seq(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	with_receipt(x, NULL, NULL, NULL, 3, LB_ECORRUPT, "out of place");
+}
+
+static void receipt_for_another_hash(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	with_receipt(x, r_hash, NULL, NULL, 4, LB_ECORRUPT, "acknowledged another hash");
+}
+
+static void receipt_for_another_root(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	with_receipt(x, r_root, NULL, NULL, 4, LB_ECORRUPT, "acknowledged another Merkle root");
+}
+
+static void receipt_signed_by_another_aggregator(void **state)
+{
+	struct fx *x = *state;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	with_receipt(x, NULL, NULL, &x->stranger, 4, LB_ESIG, "not signed by this aggregator's key");
+}
+
+static void receipt_before_any_head(void **state)
+{
+	struct fx *x = *state;
+	size_t len;
+	struct forge_rframe rf;
+	struct forge_arch o = {.rf = &rf, .nr = 1};
+
+	for (size_t s = 1; s <= 3; s++)
+		forge_unhead(x->f, s);
+	forge_receipt(x->f, &x->agg_key, 1, NULL, NULL, &x->r, &len);
+	rf = (struct forge_rframe){1, x->agg_key.pk, x->r, len};
+	expect(x, &o, LB_ECORRUPT, "out of place", 0);
+}
+
+/* Fork evidence: two heads of the village, written after entry 4. */
+struct forkx {
+	struct lb_mp_buf a, b;
+};
+
+static void more_fork(void *ctx, struct lb_lla_writer *w, size_t seq)
+{
+	struct forkx *k = ctx;
+	if (seq == 4)
+		assert_int_equal(lb_lla_write_fork(w, k->a.sb.data, k->a.sb.size, k->b.sb.data,
+		                                   k->b.sb.size, NULL),
+		                 LB_OK);
+}
+
+/* Heads ours (entry 4) and theirs (a rival entry 4, changed by hh), as
+ * fork evidence after entry 4: want, why. */
+static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+{
+	struct forkx k;
+	struct forge_arch o = {.more = more_fork, .ctx = &k};
+	struct forge *f = x->f;
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	lb_mp_buf_init(&k.a);
+	lb_mp_buf_init(&k.b);
+	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
+	if (!same) {
+		f->n = 3; /* the rival entry 4, then the real one back */
+		forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	}
+	forge_head(f, 4, hh, NULL, NULL);
+	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, want, why, 0);
+	if (want == LB_OK) {
+		FILE *t = tmpfile();
+		struct lb_audit_report r;
+		forge_archive(f, t, &o);
+		rewind(t);
+		assert_int_equal(lb_audit_verify(t, NULL, &r, NULL), LB_OK);
+		fclose(t);
+		assert_int_equal(r.forks, 1);
+		assert_int_equal(r.fork_seq, 4);
+	}
+	lb_mp_buf_free(&k.a);
+	lb_mp_buf_free(&k.b);
+}
+
+static void fork_control_two_signed_histories(void **state)
+{
+	forked(*state, NULL, false, LB_OK, NULL);
+}
+
+static void fork_of_heads_for_different_seqs(void **state)
+{
+	forked(*state, next_seq, false, LB_ECORRUPT, "heads are for seq 4 and 5");
+}
+
+static void fork_of_a_head_for_another_village(void **state)
+{
+	forked(*state, other_village, false, LB_ECORRUPT, "a head names another village");
+}
+
+static void fork_of_the_same_hash(void **state)
+{
+	forked(*state, flip_root, true, LB_ECORRUPT, "both heads sign the same hash");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(control_a_forged_archive_signed_right_verifies),
+		T(archive_of_another_key_than_expected),
+		T(head_with_a_wrong_merkle_root),
+		T(head_naming_another_village),
+		T(head_with_another_hash),
+		T(head_with_another_time),
+		T(head_naming_a_later_seq),
+		T(head_naming_an_earlier_seq),
+		T(head_signed_by_a_stranger),
+		T(head_at_seq_zero),
+		T(a_second_head_for_the_same_seq),
+		T(entry_appended_without_a_head),
+		T(repeated_time),
+		T(falling_time),
+		T(entry_carrying_another_seq),
+		T(archive_skipping_an_entry),
+		T(entry_chaining_to_nothing),
+		T(entry_breaking_the_schema),
+		T(receipt_for_another_origin),
+		T(receipt_for_another_seq),
+		T(receipt_for_another_hash),
+		T(receipt_for_another_root),
+		T(receipt_signed_by_another_aggregator),
+		T(receipt_before_any_head),
+		T(fork_control_two_signed_histories),
+		T(fork_of_heads_for_different_seqs),
+		T(fork_of_a_head_for_another_village),
+		T(fork_of_the_same_hash),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
