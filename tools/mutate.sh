@@ -4,23 +4,23 @@
 #
 #   sh tools/mutate.sh [LIST] [PATTERN]
 #
-# LIST (default tests/mutations.txt) holds one mutation a line:
+# LIST (default tests/mutations.txt) holds one mutation a line, five fields
+# separated by one TAB each (its header explains them):
 #
-#   FILE|CODE|REPLACEMENT|TEST
+#   FILE<TAB>LINE<TAB>REPLACEMENT<TAB>TEST<TAB>CASE
 #
-# CODE is an exact piece of FILE that must occur exactly once (so a list
-# that no longer matches the code is reported, never silently skipped);
-# REPLACEMENT is what it becomes (the check disabled); TEST is a pattern
-# for tests/run.sh naming the tests expected to catch it.  `\|` stands for
-# a literal bar inside a field.  Blank lines and lines starting with # are
-# ignored.  PATTERN, when given, runs only the mutations whose line
-# contains it.
+# LINE is a code line without its leading whitespace that must occur exactly
+# once in FILE (so a list that no longer matches the code is reported, never
+# silently skipped); REPLACEMENT is what it becomes (the check disabled);
+# TEST is the unit test binary (build/tests/NAME) or black-box script
+# (tests/cli/NAME.sh) that must then fail; CASE names the case, for the
+# reader.  PATTERN, when given, runs only the lines containing it.
 #
 # Each mutation is applied to a scratch copy of the working tree (its
 # build/ copied along, so only the mutated file is recompiled), the tree is
 # rebuilt (warnings allowed: a disabled check leaves variables unused) and
-# the named tests run.  A mutation is "caught" when those tests
-# fail, "missed" when they pass, and "broken" when the code no longer
+# TEST is run through tests/run.sh.  A mutation is "caught" when the test
+# fails, "missed" when it passes, and "broken" when the code no longer
 # matches or the mutant does not compile.  The last line is
 # "N caught, M missed, K broken"; the exit status is non-zero unless every
 # mutation was caught.
@@ -46,30 +46,32 @@ while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in '' | '#'*) continue ;; esac
 	case "$line" in *"$only"*) ;; *) continue ;; esac
 	n=$((n + 1))
-	# split on unescaped bars; apply the mutation; print the test pattern
+	# apply the mutation; print the tests/run.sh pattern for its test
 	test=$(python3 - "$scratch" "$line" <<'EOF'
-import sys, re
+import sys, os
 root, line = sys.argv[1], sys.argv[2]
-fields = [f.replace('\\|', '|') for f in re.split(r'(?<!\\)\|', line)]
-if len(fields) != 4:
-    print("BROKEN: %d fields, wanted 4" % len(fields)); sys.exit(0)
-path, code, repl, test = fields
-code = code.encode().decode('unicode_escape')
-repl = repl.encode().decode('unicode_escape')
+fields = line.split('\t')
+if len(fields) != 5:
+    print("BROKEN: %d fields, wanted 5 separated by TABs" % len(fields)); sys.exit(0)
+path, code, repl, test, case = fields
 try:
-    text = open(root + '/' + path).read()
+    text = open(os.path.join(root, path)).read()
 except OSError as e:
     print("BROKEN: %s" % e); sys.exit(0)
 count = text.count(code)
 if count != 1:
-    print("BROKEN: the code occurs %d times in %s" % (count, path)); sys.exit(0)
-open(root + '/' + path + '.orig', 'w').write(text)
-open(root + '/' + path, 'w').write(text.replace(code, repl))
-print(test)
+    print("BROKEN: the line occurs %d times in %s" % (count, path)); sys.exit(0)
+open(os.path.join(root, path + '.orig'), 'w').write(text)
+open(os.path.join(root, path), 'w').write(text.replace(code, repl))
+name = os.path.basename(test)
+if test.startswith('tests/cli/'):
+    print('cli/' + (name[:-3] if name.endswith('.sh') else name))
+else:
+    print('unit/' + name)
 EOF
 )
-	file=${line%%|*}
-	what="#$n $file: $(echo "$line" | cut -d'|' -f2 | cut -c1-70)"
+	file=$(printf '%s' "$line" | cut -f1)
+	what="#$n $file: $(printf '%s' "$line" | cut -f2 | cut -c1-70) [$(printf '%s' "$line" | cut -f5)]"
 	case "$test" in
 	BROKEN:*)
 		broken=$((broken + 1))
@@ -77,11 +79,11 @@ EOF
 		continue
 		;;
 	esac
-	if ! (cd "$scratch" && make --no-print-directory -s -j2 CFLAGS=-Wno-error binaries >"$scratch/build.log" 2>&1); then
+	if ! (cd "$scratch" && make --no-print-directory -s -j2 CFLAGS=-Wno-error binaries </dev/null >"$scratch/build.log" 2>&1); then
 		broken=$((broken + 1))
 		echo "BROKEN $what — the mutant does not compile:"
 		tail -n 5 "$scratch/build.log" | sed 's/^/    /'
-	elif (cd "$scratch" && BUILD=build sh tests/run.sh "$test" >"$scratch/test.log" 2>&1); then
+	elif (cd "$scratch" && BUILD=build sh tests/run.sh "$test" </dev/null >"$scratch/test.log" 2>&1); then
 		missed=$((missed + 1))
 		echo "MISSED $what — tests '$test' still pass"
 	else
