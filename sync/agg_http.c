@@ -41,6 +41,7 @@
 #include "wire.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
+#define CONN_SLACK 32     /* MHD's connection limit is ours plus this (see admit) */
 #define SWEEP_MS 500      /* how often deadlines are checked */
 #define RETRY_AFTER "5"   /* seconds, when the body budget is spent */
 #define MSGPACK_TYPE "application/x-msgpack"
@@ -66,7 +67,7 @@ struct lb_agg_server {
 	pthread_cond_t wake;
 	struct conn *conns;
 	size_t buffered, buffered_anon; /* bytes reserved by bodies in flight */
-	unsigned evicted, turned_away;  /* per-address limit, since the last sweep */
+	unsigned evicted, turned_away;  /* at a connection limit, since the last sweep */
 	bool stopping, sweeper_up;
 	const char *mhd_last;           /* MHD's last message format, its repeats */
 	unsigned mhd_repeats;
@@ -549,34 +550,45 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	set_phase(s, conn_of(c), WAIT_HEADERS);
 }
 
-/* The per-address limit, for a new connection k (lock held).  At the
- * limit, the address's oldest connection still waiting for its headers
- * makes room: a client that sends its request at once gets in even when
- * others at its address (behind one NAT, or an attacker there) hold idle
- * connections.  When every connection of the address is busy with a
- * request, k itself is turned away. */
-static void per_address(struct lb_agg_server *s, struct conn *k)
+/* The limits on connections, for a new connection k (lock held): per
+ * address, and in all (MHD's own limit is set a little higher, so that
+ * this one decides).  At a limit, the oldest connection still waiting for
+ * its headers (of that address, or of all) makes room: a client that sends
+ * its request at once gets in even while others, behind the same NAT or
+ * not, hold idle connections.  When every connection concerned is busy
+ * with a request, k itself is turned away. */
+static void admit(struct lb_agg_server *s, struct conn *k)
 {
-	struct conn *oldest = NULL;
-	unsigned n = 0;
+	struct conn *oldest_here = NULL, *oldest = NULL, *cut;
+	unsigned here = 0, all = 0;
 
 	for (struct conn *o = s->conns; o; o = o->next) {
-		if (o->addr != k->addr || o->cut)
+		bool idle = o->phase == WAIT_HEADERS;
+		if (o->cut)
 			continue;
-		n++;
-		if (o->phase == WAIT_HEADERS && (!oldest || o->since_ms < oldest->since_ms))
+		all++;
+		if (idle && (!oldest || o->since_ms < oldest->since_ms))
 			oldest = o;
+		if (o->addr != k->addr)
+			continue;
+		here++;
+		if (idle && (!oldest_here || o->since_ms < oldest_here->since_ms))
+			oldest_here = o;
 	}
-	if (n < s->lim.max_per_address)
+	if (here >= s->lim.max_per_address)
+		cut = oldest_here;
+	else if (all >= s->lim.max_connections)
+		cut = oldest;
+	else
 		return;
-	if (!oldest) {
-		oldest = k;
+	if (!cut) {
+		cut = k;
 		s->turned_away++;
 	} else {
 		s->evicted++;
 	}
-	shutdown(oldest->fd, SHUT_RDWR);
-	oldest->cut = true;
+	shutdown(cut->fd, SHUT_RDWR);
+	cut->cut = true;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -597,7 +609,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		    i->client_addr->sa_family == AF_INET)
 			k->addr = ((const struct sockaddr_in *)(const void *)i->client_addr)->sin_addr.s_addr;
 		pthread_mutex_lock(&s->lock);
-		per_address(s, k);
+		admit(s, k);
 		k->next = s->conns;
 		if (s->conns)
 			s->conns->prev = k;
@@ -655,9 +667,9 @@ static void *sweeper(void *arg)
 				      slow_headers, s->lim.header_timeout_s, slow_requests,
 				      s->lim.request_timeout_s);
 			if (evicted || turned_away)
-				logf_(s, "at the limit of %u connections per address: closed %u waiting "
-				         "for headers, turned %u new ones away",
-				      s->lim.max_per_address, evicted, turned_away);
+				logf_(s, "at the limit of connections (%u per address, %u in all): closed "
+				         "%u waiting for headers, turned %u new ones away",
+				      s->lim.max_per_address, s->lim.max_connections, evicted, turned_away);
 			pthread_mutex_lock(&s->lock);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -733,9 +745,10 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	pthread_cond_init(&s->wake, NULL);
 	/* every connection is a descriptor: stay inside the process's limit */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    l.max_connections + FD_RESERVE > rl.rlim_cur) {
-		unsigned fit = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
-		                                            : FD_RESERVE;
+	    l.max_connections + CONN_SLACK + FD_RESERVE > rl.rlim_cur) {
+		unsigned fit = rl.rlim_cur > 2 * (FD_RESERVE + CONN_SLACK)
+		                       ? (unsigned)(rl.rlim_cur - FD_RESERVE - CONN_SLACK)
+		                       : FD_RESERVE;
 		logf_(s, "serve: %u connections asked for, %u fit in the open-file limit of %llu",
 		      l.max_connections, fit, (unsigned long long)rl.rlim_cur);
 		l.max_connections = fit;
@@ -753,7 +766,8 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	s->mhd = MHD_start_daemon(
 		flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, l.max_connections,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		l.max_connections + CONN_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		l.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);

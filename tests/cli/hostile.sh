@@ -57,9 +57,9 @@ honest() {
 
 # --- slow clients -----------------------------------------------------------
 more 300 12
-hostile trickle 127.0.0.1 "$PORT" 1500 2 14 127.0.0.2 >"$T/trickle" 2>&1 &
+hostile trickle 127.0.0.1 "$PORT" 1500 2 9 127.0.0.2 >"$T/trickle" 2>&1 &
 TR=$!
-sleep 4
+sleep 3
 honest "1,500 trickling connections from 127.0.0.2"
 wait $TR
 contains "$T/trickle" "trickle:" "the trickler ran"
@@ -68,11 +68,30 @@ if [ "${open:-9999}" -le 64 ]; then ok "at most 64 of them were open at once fro
 	fail "${open:-?} trickling connections open from one address: $(cat "$T/trickle")"; fi
 
 more 300 13
-hostile trickle 127.0.0.1 "$PORT" 1500 2 14 >"$T/trickle" 2>&1 &
+hostile trickle 127.0.0.1 "$PORT" 1500 2 9 >"$T/trickle" 2>&1 &
 TR=$!
-sleep 4
+sleep 3
 honest "1,500 trickling connections from the village's own address"
 wait $TR
+stop_agg
+
+# many addresses: the total limit (200 here) fills, and still the village
+# gets in
+"$AGG_BIN" serve -d "$A" --listen 127.0.0.1:0 --max-connections 200 --max-per-address 1000 \
+	>"$T/agg.out" 2>>"$T/agg.log" &
+AGG_PID=$!
+wait_for 10 grep -q "listening on" "$T/agg.out" || fail "aggregator did not start"
+PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/agg.out")
+URL="http://127.0.0.1:$PORT"
+more 300 14
+hostile trickle 127.0.0.1 "$PORT" 1500 2 9 127.0.0.3 >"$T/trickle" 2>&1 &
+TR=$!
+sleep 3
+honest "1,500 trickling connections with a total limit of 200"
+wait $TR
+open=$(sed -n 's/.*open at the end \([0-9]*\)/\1/p' "$T/trickle")
+if [ "${open:-9999}" -le 200 ]; then ok "at most 200 of them were open at once ($open)"; else
+	fail "${open:-?} trickling connections open with a limit of 200: $(cat "$T/trickle")"; fi
 
 # one connection trickling a header byte every second: closed by the
 # header deadline (2 s here), not kept alive by its bytes
@@ -127,27 +146,27 @@ req() { # raw request from stdin -> $T/reply
 lb changeset -d "$V" >"$T/cs" 2>/dev/null
 LEN=$(wc -c <"$T/cs")
 {
-	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-msgpack\r\nContent-Length: %s\r\nContent-Length: %s\r\n\r\n' "$LEN" "$LEN"
+	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-msgpack\r\nContent-Length: %s\r\nContent-Length: %s\r\n\r\n' "$LEN" "$LEN"
 	cat "$T/cs"
 } | req
 grep -q "^HTTP/1.1 400" "$T/reply" && grep -q "Content-Length" "$T/reply" &&
 	ok "a change set with a duplicate Content-Length is refused: 400" ||
 	fail "duplicate Content-Length: $(head -c 300 "$T/reply")"
 {
-	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-msgpack\r\nContent-Length: %s\r\nTransfer-Encoding: chunked\r\n\r\n' "$LEN"
+	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-msgpack\r\nContent-Length: %s\r\nTransfer-Encoding: chunked\r\n\r\n' "$LEN"
 	python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"%x\r\n" % len(b) + b + b"\r\n0\r\n\r\n")' "$T/cs"
 } | req
 grep -q "^HTTP/1.1 400" "$T/reply" && grep -q "Transfer-Encoding" "$T/reply" &&
 	ok "a change set with Content-Length and Transfer-Encoding is refused: 400" ||
 	fail "Content-Length with Transfer-Encoding: $(head -c 300 "$T/reply")"
 {
-	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: %s\r\n\r\n' "$(wc -c <"$T/cs")"
+	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: %s\r\n\r\n' "$(wc -c <"$T/cs")"
 	cat "$T/cs"
 } | req
 grep -q "^HTTP/1.1 415" "$T/reply" && ok "a change set sent as text/plain is refused: 415" ||
 	fail "wrong Content-Type: $(head -c 300 "$T/reply")"
 {
-	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-msgpack\r\nX-Lumbung-Origin: %s\r\nContent-Length: %s\r\n\r\n' "$(printf 'cd%.0s' $(seq 32))" "$(wc -c <"$T/cs")"
+	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-msgpack\r\nX-Lumbung-Origin: %s\r\nContent-Length: %s\r\n\r\n' "$(printf 'cd%.0s' $(seq 32))" "$(wc -c <"$T/cs")"
 	cat "$T/cs"
 } | req
 grep -q "^HTTP/1.1 403" "$T/reply" && grep -q unknown_origin "$T/reply" &&
@@ -156,7 +175,7 @@ grep -q "^HTTP/1.1 403" "$T/reply" && grep -q unknown_origin "$T/reply" &&
 lb init -d "$T/w" --village 33.24.01.2002 >/dev/null 2>&1
 agg enroll -d "$A" --village 33.24.01.2002 --key "$(origin "$T/w")" >/dev/null
 {
-	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-msgpack\r\nX-Lumbung-Origin: %s\r\nContent-Length: %s\r\n\r\n' "$(origin "$T/w")" "$(wc -c <"$T/cs")"
+	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-msgpack\r\nX-Lumbung-Origin: %s\r\nContent-Length: %s\r\n\r\n' "$(origin "$T/w")" "$(wc -c <"$T/cs")"
 	cat "$T/cs"
 } | req
 grep -q "^HTTP/1.1 400" "$T/reply" && grep -q "X-Lumbung-Origin" "$T/reply" &&
@@ -166,7 +185,7 @@ grep -q "^HTTP/1.1 400" "$T/reply" && grep -q "X-Lumbung-Origin" "$T/reply" &&
 	printf 'GET /v1/origins/%s HTTP/1.1\r\nHost: a\r\n\r\n' "$ORIGIN"
 	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-msgpack\r\nX-Lumbung-Origin: %s\r\nContent-Length: %s\r\n\r\n' "$ORIGIN" "$(wc -c <"$T/cs")"
 	cat "$T/cs"
-	printf 'GET /v1/nothing HTTP/1.1\r\nHost: a\r\n\r\n'
+	printf 'GET /v1/nothing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
 } | req
 grep -ao "HTTP/1.1 [0-9]*" "$T/reply" | tr '\n' ' ' >"$T/codes"
 if [ "$(cat "$T/codes")" = "HTTP/1.1 200 HTTP/1.1 200 HTTP/1.1 404 " ]; then
@@ -185,7 +204,7 @@ EOF
 python3 "$HTTP" POST "$URL/v1/changesets" "$T/inject" >"$T/reply" 2>&1
 grep -q '^400' "$T/reply" && ok "a change set whose village holds newlines is refused (400)" ||
 	fail "injection: $(head -c 300 "$T/reply")"
-printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nContent-Type: text/x\033[2J\r\nContent-Length: 1\r\n\r\nx' | req
+printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: text/x\033[2J\r\nContent-Length: 1\r\n\r\nx' | req
 sleep 0.5
 if grep -q '^accepted 99$' "$T/agg.log" || grep -q "$(printf '\033')" "$T/agg.log"; then
 	fail "peer bytes reached the log raw: $(grep -n -B1 -A1 'accepted 99' "$T/agg.log" | head -5)"
