@@ -77,8 +77,8 @@ struct lb_agg_server {
 
 struct req {
 	struct conn *conn;
-	uint8_t *body;
-	size_t len, cap;
+	uint8_t *body;            /* reserved bytes, allocated with the first data */
+	size_t len;
 	size_t reserved;          /* from the budget, given back when done */
 	bool anon;                /* no origin header: reserved from the quarter */
 	bool has_origin;
@@ -507,18 +507,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		/* MHD reads no more than Content-Length, which was reserved */
 		if (q->len + *size > q->reserved)
 			return MHD_NO;
-		if (q->len + *size > q->cap) {
-			size_t nc = q->cap ? q->cap : 65536;
-			uint8_t *p;
-			while (nc < q->len + *size)
-				nc *= 2;
-			if (nc > q->reserved)
-				nc = q->reserved;
-			if (!(p = realloc(q->body, nc)))
-				return MHD_NO;
-			q->body = p;
-			q->cap = nc;
-		}
+		/* one buffer of the reserved size: pages are only touched as the
+		 * body arrives, and nothing is copied on the way */
+		if (!q->body && !(q->body = malloc(q->reserved)))
+			return MHD_NO;
 		memcpy(q->body + q->len, data, *size);
 		q->len += *size;
 		*size = 0;

@@ -19,8 +19,10 @@ unset LUMBUNG_DIR LUMBUNG_AGG_DIR
 HOSTILE="$(cd "$(dirname "$0")/.." && pwd)/tools/hostile.py"
 # peak RSS bounds: the default budget for bodies in flight (256 MiB; a
 # quarter of it for POSTs without an origin header; none for an unknown
-# origin) plus 64 MiB for the server itself
+# origin) plus 64 MiB for the server itself; AddressSanitizer's shadow
+# memory and quarantine add up to half again (make test-asan)
 MIB=1024
+[ -n "${LUMBUNG_ASAN:-}" ] && MIB=1536
 lb() { "$LUMBUNG" "$@"; }
 hostile() { python3 "$HOSTILE" "$@"; }
 
