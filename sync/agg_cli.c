@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@ static const char *usage_text =
 	"  " PROG " enroll -d DIR --village CODE --key HEX  let a village key push\n"
 	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
+	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
+	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
 	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
 	"                                                    (lumbung changeset > FILE)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen,\n"
@@ -38,6 +41,7 @@ static const char *usage_text =
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
 	unsigned threads;
+	struct lb_agg_limits lim; /* serve; 0: default */
 	bool json;
 	int nfiles;
 	char **files; /* ingest: borrowed from argv */
@@ -53,6 +57,53 @@ static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
 	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
+}
+
+/* serve's numeric limits: which field an option sets, NULL if none
+ * (--max-buffered, a size, is handled by set_limit). */
+static unsigned *serve_limit(struct lb_agg_limits *l, const char *o)
+{
+	if (!strcmp(o, "--max-connections"))
+		return &l->max_connections;
+	if (!strcmp(o, "--max-per-address"))
+		return &l->max_per_address;
+	if (!strcmp(o, "--header-timeout"))
+		return &l->header_timeout_s;
+	if (!strcmp(o, "--request-timeout"))
+		return &l->request_timeout_s;
+	if (!strcmp(o, "--idle-timeout"))
+		return &l->idle_timeout_s;
+	return NULL;
+}
+
+/* A positive count or seconds (1..1000000); --max-buffered takes a size
+ * with k, m or g.  Prints the usage error itself. */
+static int set_limit(struct lb_agg_limits *l, const char *o, const char *v)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!strcmp(o, "--max-buffered")) {
+		unsigned sh = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20
+		            : *end == 'g' || *end == 'G' ? 30 : 0;
+		end += sh != 0;
+		if (*v < '0' || *v > '9' || *end || errno || n == 0 || n > (1ull << 40) >> sh ||
+		    (n << sh) < LB_WIRE_MAX_BYTES) {
+			fprintf(stderr, PROG " serve: --max-buffered takes a size of at least %um "
+			                "(e.g. 256m, 1g)\n", LB_WIRE_MAX_BYTES >> 20);
+			return 1;
+		}
+		l->max_buffered = (size_t)(n << sh);
+		return 0;
+	}
+	if (*v < '0' || *v > '9' || *end || errno || n == 0 || n > 1000000) {
+		fprintf(stderr, PROG " serve: %s takes a whole number from 1 to 1000000\n", o);
+		return 1;
+	}
+	*serve_limit(l, o) = (unsigned)n;
+	return 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -86,7 +137,14 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 			return EXIT_USAGE;
 		}
 	}
-	if ((e = lb_agg_serve(&srv, agg, host, (uint16_t)port, a->threads, stderr, &d)))
+	/* each connection is a descriptor: take what the hard limit allows */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((e = lb_agg_serve_with(&srv, agg, host, (uint16_t)port, a->threads, &a->lim, stderr,
+	                           &d)))
 		return die("serve", e, &d);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -412,6 +470,11 @@ int main(int argc, char **argv)
 			dst = &a.listen;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
+			continue;
+		} else if (!strcmp(a.cmd, "serve") && i + 1 < argc &&
+		           (serve_limit(&a.lim, o) || !strcmp(o, "--max-buffered"))) {
+			if (set_limit(&a.lim, o, argv[++i]))
+				return EXIT_USAGE;
 			continue;
 		} else {
 			fprintf(stderr, PROG " %s: unknown argument %s\n", a.cmd, o);

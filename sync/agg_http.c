@@ -1,20 +1,38 @@
 /*
  * agg_http.c — libmicrohttpd front of the aggregator store (agg_http.h).
  *
- * A POST body is collected into a buffer that is refused as soon as it
- * would pass LB_WIRE_MAX_BYTES (and up front when Content-Length says so),
- * then handed whole to lb_agg_ingest, whose decoder is bounded.  Replies
- * are small canonical msgpack maps.
+ * MHD runs a pool of epoll (or poll) threads.  When a request's headers
+ * are in, a POST is checked before any of its body is read: framing
+ * (one Content-Length, no Transfer-Encoding, the msgpack Content-Type),
+ * the origin header against the enrolment, and a reservation of
+ * Content-Length bytes from the in-flight budget.  The body is then
+ * collected (never more than it announced; MHD reads exactly
+ * Content-Length) and handed whole to lb_agg_ingest, whose decoder is
+ * bounded.  Replies are small canonical msgpack maps.
+ *
+ * Deadlines: every connection is known to us from MHD's connection
+ * notification (struct conn, its socket context) with the time it began
+ * waiting for its current request.  A sweeper thread shuts down (shutdown
+ * (2), not close: MHD still owns the descriptor) each connection whose
+ * headers or whole request are late; MHD then sees the end of the stream
+ * and cleans the connection up.  The notification that a connection is
+ * closed comes before MHD closes the descriptor and takes the same lock,
+ * so the sweeper never touches a reused descriptor.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "agg_http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -22,36 +40,141 @@
 #include "../schema/mp.h"
 #include "wire.h"
 
+#define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
+#define CONN_SLACK 32     /* MHD's connection limit is ours plus this (see admit) */
+#define SWEEP_MS 500      /* how often deadlines are checked */
+#define RETRY_AFTER "5"   /* seconds, when the body budget is spent */
+#define MSGPACK_TYPE "application/x-msgpack"
+
+/* One TCP connection (MHD socket context), in the server's list. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	uint32_t addr;    /* the client's IPv4 address (network order) */
+	int64_t since_ms; /* began waiting for its current request */
+	enum { WAIT_HEADERS, WAIT_BODY, ANSWERING } phase;
+	bool cut;         /* shut down by the sweeper */
+};
+
 struct lb_agg_server {
 	struct MHD_Daemon *mhd;
 	struct lb_agg *a;
 	FILE *log;
 	pthread_mutex_t log_lock;
 	uint16_t port;
+	struct lb_agg_limits lim;
+	pthread_mutex_t lock;     /* conns, buffered, buffered_anon, stopping */
+	pthread_cond_t wake;
+	struct conn *conns;
+	size_t buffered, buffered_anon; /* bytes reserved by bodies in flight */
+	unsigned evicted, turned_away;  /* at a connection limit, since the last sweep */
+	bool stopping, sweeper_up;
+	const char *mhd_last;           /* MHD's last message format, its repeats */
+	unsigned mhd_repeats;
+	int64_t mhd_last_ms;
+	pthread_t sweeper;
 };
 
 struct req {
-	uint8_t *body;
-	size_t len, cap;
-	bool too_large;
+	struct conn *conn;
+	uint8_t *body;            /* reserved bytes, allocated with the first data */
+	size_t len;
+	size_t reserved;          /* from the budget, given back when done */
+	bool anon;                /* no origin header: reserved from the quarter */
+	bool has_origin;
+	uint8_t origin[LB_PK_BYTES];
+	bool refused;             /* an answer is already queued */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Peer bytes into text: printable ASCII stays, everything else (and the
+ * backslash) becomes \xHH, so nothing a client sends can end a log line or
+ * forge one.  out always ends with NUL; long input is cut. */
+static void escape(char *out, size_t cap, const char *in)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[*p >> 4];
+			out[o++] = hx[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* One log line, escaped as a whole: the arguments may carry peer bytes
+ * (header values, details from a change set). */
+static void vlogf_(struct lb_agg_server *s, const char *fmt, va_list ap)
+{
+	char raw[1024], esc[4 * sizeof raw];
+	size_t n;
+
+	if (!s->log)
+		return;
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	n = strlen(raw);
+	while (n && raw[n - 1] == '\n') /* MHD's own messages end in one */
+		raw[--n] = '\0';
+	escape(esc, sizeof esc, raw);
+	pthread_mutex_lock(&s->log_lock);
+	fprintf(s->log, "%s\n", esc);
+	fflush(s->log);
+	pthread_mutex_unlock(&s->log_lock);
+}
 
 static void logf_(struct lb_agg_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(struct lb_agg_server *s, const char *fmt, ...)
 {
 	va_list ap;
-	if (!s->log)
-		return;
-	pthread_mutex_lock(&s->log_lock);
 	va_start(ap, fmt);
-	vfprintf(s->log, fmt, ap);
+	vlogf_(s, fmt, ap);
 	va_end(ap);
-	fputc('\n', s->log);
-	fflush(s->log);
-	pthread_mutex_unlock(&s->log_lock);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, struct lb_mp_buf *b)
+/* MHD's error log goes through the same escaping, and a message repeated
+ * within 10 s (one per refused connection in a flood) is counted, not
+ * written again. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct lb_agg_server *s = cls;
+	int64_t now = now_ms();
+	unsigned repeats = 0;
+	bool same;
+
+	pthread_mutex_lock(&s->log_lock);
+	same = fmt == s->mhd_last && now - s->mhd_last_ms < 10000;
+	if (same) {
+		s->mhd_repeats++;
+	} else {
+		repeats = s->mhd_repeats;
+		s->mhd_repeats = 0;
+		s->mhd_last = fmt;
+		s->mhd_last_ms = now;
+	}
+	pthread_mutex_unlock(&s->log_lock);
+	if (same)
+		return;
+	if (repeats)
+		logf_(s, "(the message before came %u more times)", repeats);
+	vlogf_(s, fmt, ap);
+}
+
+/* close: the request was refused before its body was read, so the
+ * connection ends after the answer (what follows is not a request). */
+static enum MHD_Result reply_(struct MHD_Connection *c, unsigned status, struct lb_mp_buf *b,
+                              bool close)
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(b->sb.size, b->sb.data, MHD_RESPMEM_MUST_COPY);
@@ -59,10 +182,19 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, struct l
 
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/x-msgpack");
+	MHD_add_response_header(r, "Content-Type", MSGPACK_TYPE);
+	if (close)
+		MHD_add_response_header(r, "Connection", "close");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, "Retry-After", RETRY_AFTER);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, struct lb_mp_buf *b)
+{
+	return reply_(c, status, b, false);
 }
 
 static unsigned status_of(lb_err e)
@@ -84,18 +216,23 @@ static unsigned status_of(lb_err e)
 		return MHD_HTTP_BAD_REQUEST;
 	case LB_ENOTFOUND:
 		return MHD_HTTP_NOT_FOUND;
+	case LB_EBUSY:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 }
 
-/* {code, message[, hash, seq]} — keys sorted for canonical form. */
-static enum MHD_Result error_reply(struct MHD_Connection *c, lb_err e, const char *msg,
-                                   const struct lb_agg_result *where)
+/* {code, message[, hash, seq]} — keys sorted for canonical form.  status
+ * 0: the one for e.  The message is escaped (it may quote peer bytes). */
+static enum MHD_Result error_reply_(struct MHD_Connection *c, unsigned status, lb_err e,
+                                    const char *raw, const struct lb_agg_result *where, bool close)
 {
+	char msg[4 * LB_DIAG_MAX];
 	struct lb_mp_buf b;
 	enum MHD_Result ret;
 
+	escape(msg, sizeof msg, raw);
 	lb_mp_buf_init(&b);
 	lb_mp_put_map(&b, where ? 4 : 2);
 	lb_mp_put_cstr(&b, "code");
@@ -110,9 +247,15 @@ static enum MHD_Result error_reply(struct MHD_Connection *c, lb_err e, const cha
 		lb_mp_put_cstr(&b, "seq");
 		lb_mp_put_uint(&b, where->seq);
 	}
-	ret = reply(c, status_of(e), &b);
+	ret = reply_(c, status ? status : status_of(e), &b, close);
 	lb_mp_buf_free(&b);
 	return ret;
+}
+
+static enum MHD_Result error_reply(struct MHD_Connection *c, lb_err e, const char *msg,
+                                   const struct lb_agg_result *where)
+{
+	return error_reply_(c, 0, e, msg, where, false);
 }
 
 static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection *c,
@@ -142,6 +285,26 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 	return ret;
 }
 
+/* The change set must come from the origin its headers named: the
+ * enrolment was checked against that name before the body was read. */
+static lb_err same_origin(const struct req *q, struct lb_diag *d)
+{
+	struct lb_changeset cs;
+	bool same;
+	lb_err e;
+
+	if (!q->has_origin)
+		return LB_OK;
+	if ((e = lb_wire_decode(&cs, q->body, q->len, d)))
+		return e;
+	same = !memcmp(cs.origin, q->origin, LB_PK_BYTES);
+	lb_changeset_free(&cs);
+	if (!same)
+		return lb_fail(d, LB_EMALFORMED,
+		               "the change set's origin is not the one named in " LB_AGG_ORIGIN_HEADER);
+	return LB_OK;
+}
+
 static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connection *c,
                                       struct req *q)
 {
@@ -151,10 +314,7 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	enum MHD_Result ret;
 	lb_err e;
 
-	if (q->too_large)
-		return error_reply(c, LB_ETOOBIG, "change set larger than the limit", NULL);
-	e = lb_agg_ingest(s->a, q->body, q->len, &r, &d);
-	if (e) {
+	if ((e = same_origin(q, &d)) || (e = lb_agg_ingest(s->a, q->body, q->len, &r, &d))) {
 		logf_(s, "POST changeset (%zu bytes): refused (%s): %s", q->len, lb_errname(e),
 		      lb_diag_msg(&d, e));
 		return error_reply(c, e, lb_diag_msg(&d, e), e == LB_EGAP ? &r : NULL);
@@ -177,85 +337,394 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	return ret;
 }
 
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return i ? i->socket_context : NULL;
+}
+
+static void set_phase(struct lb_agg_server *s, struct conn *k, int phase)
+{
+	if (!k)
+		return;
+	pthread_mutex_lock(&s->lock);
+	k->phase = phase;
+	if (phase == WAIT_HEADERS)
+		k->since_ms = now_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct framing {
+	unsigned content_length, transfer_encoding, content_type;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, "Content-Length"))
+		f->content_length++;
+	else if (!strcasecmp(key, "Transfer-Encoding"))
+		f->transfer_encoding++;
+	else if (!strcasecmp(key, "Content-Type"))
+		f->content_type++;
+	return MHD_YES;
+}
+
+/* "application/x-msgpack", any case, optionally followed by parameters. */
+static bool msgpack_type(const char *ct)
+{
+	size_t n = strlen(MSGPACK_TYPE);
+
+	if (!ct || strncasecmp(ct, MSGPACK_TYPE, n))
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return !*ct || *ct == ';';
+}
+
+/* Refuse at the headers: the answer is queued now and the connection
+ * closes after it, without reading the body. */
+static enum MHD_Result refuse(struct lb_agg_server *s, struct MHD_Connection *c, struct req *q,
+                              unsigned status, lb_err e, const char *msg)
+{
+	q->refused = true;
+	logf_(s, "POST changeset: refused (%s) at the headers: %s", lb_errname(e), msg);
+	return error_reply_(c, status, e, msg, NULL, true);
+}
+
+/* A POST's headers are in: check everything that can be checked before
+ * its body is read, and reserve room for the body. */
+static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connection *c,
+                                    struct req *q)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *oh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LB_AGG_ORIGIN_HEADER);
+	struct framing f = {0};
+	struct lb_diag d = {0};
+	struct lb_agg_origin o;
+	char msg[LB_DIAG_MAX + 64];
+	unsigned long long len;
+	char *end;
+	bool room;
+	lb_err e;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &f);
+	if (f.content_length > 1)
+		return refuse(s, c, q, MHD_HTTP_BAD_REQUEST, LB_EMALFORMED,
+		              "more than one Content-Length header");
+	if (f.transfer_encoding)
+		return refuse(s, c, q, f.content_length ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_LENGTH_REQUIRED,
+		              LB_EMALFORMED,
+		              "Transfer-Encoding is not accepted: send the change set with a "
+		              "Content-Length");
+	if (!cl)
+		return refuse(s, c, q, MHD_HTTP_LENGTH_REQUIRED, LB_EMALFORMED,
+		              "a change set needs a Content-Length header");
+	errno = 0;
+	len = strtoull(cl, &end, 10);
+	if (*cl < '0' || *cl > '9' || *end || errno)
+		return refuse(s, c, q, MHD_HTTP_BAD_REQUEST, LB_EMALFORMED,
+		              "Content-Length is not a number");
+	if (len > LB_WIRE_MAX_BYTES) {
+		snprintf(msg, sizeof msg, "change set larger than the limit (Content-Length %s)", cl);
+		return refuse(s, c, q, 0, LB_ETOOBIG, msg);
+	}
+	if (f.content_type > 1 || !msgpack_type(ct)) {
+		snprintf(msg, sizeof msg, "Content-Type must be " MSGPACK_TYPE ", not \"%.64s\"",
+		         ct ? ct : "");
+		return refuse(s, c, q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, LB_EMALFORMED, msg);
+	}
+	if (oh) {
+		if (lb_unhex(q->origin, LB_PK_BYTES, oh))
+			return refuse(s, c, q, 0, LB_EMALFORMED,
+			              LB_AGG_ORIGIN_HEADER " must be 64 hex digits");
+		if ((e = lb_agg_origin(s->a, q->origin, &o, &d)))
+			return refuse(s, c, q, 0, e, lb_diag_msg(&d, e));
+		if (o.revoked)
+			return refuse(s, c, q, 0, LB_EUNKNOWN_ORIGIN, "this origin key was revoked");
+		q->has_origin = true;
+	}
+	q->anon = !oh;
+	pthread_mutex_lock(&s->lock);
+	room = s->buffered + len <= s->lim.max_buffered &&
+	       (!q->anon || s->buffered_anon + len <= s->lim.max_buffered / 4);
+	if (room) {
+		s->buffered += len;
+		if (q->anon)
+			s->buffered_anon += len;
+		q->reserved = (size_t)len;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!room)
+		return refuse(s, c, q, 0, LB_EBUSY,
+		              q->anon ? "too many change sets without " LB_AGG_ORIGIN_HEADER
+		                        " in flight; try again later"
+		                      : "too many change sets in flight; try again later");
+	return MHD_YES;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
 {
 	struct lb_agg_server *s = cls;
 	struct req *q = *con_cls;
+	bool post = !strcmp(method, "POST") && !strcmp(url, "/v1/changesets");
 
 	(void)version;
 	/* Answer only once the request is complete (a second call with no
 	 * data): a response queued on the first call makes MHD close the
 	 * connection instead of keeping it alive for the next change set. */
 	if (!q) { /* first call: headers only */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (!(q = calloc(1, sizeof *q)))
 			return MHD_NO;
 		*con_cls = q;
-		/* refuse an announced oversize at once, without reading it */
-		if (cl && strtoull(cl, NULL, 10) > LB_WIRE_MAX_BYTES) {
-			q->too_large = true;
-			logf_(s, "POST changeset: refused (too_large): Content-Length %s", cl);
-			return error_reply(c, LB_ETOOBIG, "change set larger than the limit", NULL);
-		}
+		q->conn = conn_of(c);
+		set_phase(s, q->conn, WAIT_BODY);
+		return post ? post_headers(s, c, q) : MHD_YES;
+	}
+	if (q->refused) { /* answered at the headers */
+		*size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "POST") || strcmp(url, "/v1/changesets")) {
+	if (!post) {
 		if (*size) { /* a body nobody asked for is read and dropped */
 			*size = 0;
 			return MHD_YES;
 		}
+		set_phase(s, q->conn, ANSWERING);
 		if (!strcmp(method, "GET") && !strncmp(url, "/v1/origins/", 12))
 			return get_origin(s, c, url + 12);
 		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);
 	}
 	if (*size) {
-		if (!q->too_large && q->len + *size > LB_WIRE_MAX_BYTES)
-			q->too_large = true;
-		if (!q->too_large) {
-			if (q->len + *size > q->cap) {
-				size_t nc = q->cap ? q->cap : 65536;
-				uint8_t *p;
-				while (nc < q->len + *size)
-					nc *= 2;
-				if (!(p = realloc(q->body, nc)))
-					return MHD_NO;
-				q->body = p;
-				q->cap = nc;
-			}
-			memcpy(q->body + q->len, data, *size);
-			q->len += *size;
-		}
+		/* MHD reads no more than Content-Length, which was reserved */
+		if (q->len + *size > q->reserved)
+			return MHD_NO;
+		/* one buffer of the reserved size: pages are only touched as the
+		 * body arrives, and nothing is copied on the way */
+		if (!q->body && !(q->body = malloc(q->reserved)))
+			return MHD_NO;
+		memcpy(q->body + q->len, data, *size);
+		q->len += *size;
 		*size = 0;
 		return MHD_YES;
 	}
+	set_phase(s, q->conn, ANSWERING);
 	return post_changeset(s, c, q);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+	struct lb_agg_server *s = cls;
 	struct req *q = *con_cls;
-	(void)cls;
-	(void)c;
 	(void)toe;
 	if (q) {
+		if (q->reserved) {
+			pthread_mutex_lock(&s->lock);
+			s->buffered -= q->reserved;
+			if (q->anon)
+				s->buffered_anon -= q->reserved;
+			pthread_mutex_unlock(&s->lock);
+		}
 		free(q->body);
 		free(q);
 		*con_cls = NULL;
 	}
+	/* a kept-alive connection now waits for its next request */
+	set_phase(s, conn_of(c), WAIT_HEADERS);
+}
+
+/* The limits on connections, for a new connection k (lock held): per
+ * address, and in all (MHD's own limit is set a little higher, so that
+ * this one decides).  At a limit, the oldest connection still waiting for
+ * its headers (of that address, or of all) makes room: a client that sends
+ * its request at once gets in even while others, behind the same NAT or
+ * not, hold idle connections.  When every connection concerned is busy
+ * with a request, k itself is turned away. */
+static void admit(struct lb_agg_server *s, struct conn *k)
+{
+	struct conn *oldest_here = NULL, *oldest = NULL, *cut;
+	unsigned here = 0, all = 0;
+
+	for (struct conn *o = s->conns; o; o = o->next) {
+		bool idle = o->phase == WAIT_HEADERS;
+		if (o->cut)
+			continue;
+		all++;
+		if (idle && (!oldest || o->since_ms < oldest->since_ms))
+			oldest = o;
+		if (o->addr != k->addr)
+			continue;
+		here++;
+		if (idle && (!oldest_here || o->since_ms < oldest_here->since_ms))
+			oldest_here = o;
+	}
+	if (here >= s->lim.max_per_address)
+		cut = oldest_here;
+	else if (all >= s->lim.max_connections)
+		cut = oldest;
+	else
+		return;
+	if (!cut) {
+		cut = k;
+		s->turned_away++;
+	} else {
+		s->evicted++;
+	}
+	shutdown(cut->fd, SHUT_RDWR);
+	cut->cut = true;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct lb_agg_server *s = cls;
+	struct conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *i =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!i || !(k = calloc(1, sizeof *k)))
+			return; /* no deadline for it then; the idle timeout still holds */
+		k->fd = i->connect_fd;
+		k->since_ms = now_ms();
+		k->phase = WAIT_HEADERS;
+		if ((i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) &&
+		    i->client_addr->sa_family == AF_INET)
+			k->addr = ((const struct sockaddr_in *)(const void *)i->client_addr)->sin_addr.s_addr;
+		pthread_mutex_lock(&s->lock);
+		admit(s, k);
+		k->next = s->conns;
+		if (s->conns)
+			s->conns->prev = k;
+		s->conns = k;
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = k;
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || !k)
+		return;
+	/* before MHD closes the descriptor: the sweeper never sees it reused */
+	pthread_mutex_lock(&s->lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		s->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&s->lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Shut down connections past their deadline; bytes trickled in do not
+ * move it. */
+static void *sweeper(void *arg)
+{
+	struct lb_agg_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		int64_t now = now_ms();
+		unsigned slow_headers = 0, slow_requests = 0, evicted = s->evicted,
+		         turned_away = s->turned_away;
+
+		for (struct conn *k = s->conns; k; k = k->next) {
+			int64_t limit = k->phase == WAIT_HEADERS ? s->lim.header_timeout_s
+			                                         : s->lim.request_timeout_s;
+			if (k->cut || k->phase == ANSWERING || now - k->since_ms < limit * 1000)
+				continue;
+			shutdown(k->fd, SHUT_RDWR);
+			k->cut = true;
+			if (k->phase == WAIT_HEADERS)
+				slow_headers++;
+			else
+				slow_requests++;
+		}
+		s->evicted = s->turned_away = 0;
+		if (slow_headers || slow_requests || evicted || turned_away) {
+			pthread_mutex_unlock(&s->lock);
+			if (slow_headers || slow_requests)
+				logf_(s, "closed %u connections without headers after %u s and %u "
+				         "without a whole request after %u s",
+				      slow_headers, s->lim.header_timeout_s, slow_requests,
+				      s->lim.request_timeout_s);
+			if (evicted || turned_away)
+				logf_(s, "at the limit of connections (%u per address, %u in all): closed "
+				         "%u waiting for headers, turned %u new ones away",
+				      s->lim.max_per_address, s->lim.max_connections, evicted, turned_away);
+			pthread_mutex_lock(&s->lock);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += SWEEP_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void server_free(struct lb_agg_server *s)
+{
+	if (s->sweeper_up) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->sweeper, NULL);
+	}
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->log_lock);
+	free(s);
 }
 
 lb_err lb_agg_serve(struct lb_agg_server **out, struct lb_agg *a, const char *addr, uint16_t port,
                     unsigned threads, FILE *log, struct lb_diag *d)
 {
-	struct lb_agg_server *s = calloc(1, sizeof *s);
+	return lb_agg_serve_with(out, a, addr, port, threads, NULL, log, d);
+}
+
+lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const char *addr,
+                         uint16_t port, unsigned threads, const struct lb_agg_limits *lim,
+                         FILE *log, struct lb_diag *d)
+{
+	struct lb_agg_server *s;
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	const union MHD_DaemonInfo *info;
+	struct lb_agg_limits l = lim ? *lim : (struct lb_agg_limits){0};
+	struct rlimit rl;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
 	*out = NULL;
-	if (!s)
+	if (!threads)
+		threads = 4;
+	l.max_connections = l.max_connections ? l.max_connections : LB_AGG_DEF_MAX_CONNECTIONS;
+	l.max_per_address = l.max_per_address ? l.max_per_address : LB_AGG_DEF_MAX_PER_ADDRESS;
+	l.header_timeout_s = l.header_timeout_s ? l.header_timeout_s : LB_AGG_DEF_HEADER_TIMEOUT;
+	l.request_timeout_s = l.request_timeout_s ? l.request_timeout_s : LB_AGG_DEF_REQUEST_TIMEOUT;
+	l.idle_timeout_s = l.idle_timeout_s ? l.idle_timeout_s : LB_AGG_DEF_IDLE_TIMEOUT;
+	l.max_buffered = l.max_buffered ? l.max_buffered : LB_AGG_DEF_MAX_BUFFERED;
+	if (l.max_buffered < LB_WIRE_MAX_BYTES)
+		return lb_fail(d, LB_EINVAL, "the body budget must be at least %u MiB (one change set)",
+		               LB_WIRE_MAX_BYTES >> 20);
+	if (l.header_timeout_s > l.request_timeout_s)
+		return lb_fail(d, LB_EINVAL, "the header timeout (%u s) is longer than the request "
+		                             "timeout (%u s)",
+		               l.header_timeout_s, l.request_timeout_s);
+	if (!(s = calloc(1, sizeof *s)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		free(s);
@@ -264,14 +733,38 @@ lb_err lb_agg_serve(struct lb_agg_server **out, struct lb_agg *a, const char *ad
 	s->a = a;
 	s->log = log;
 	pthread_mutex_init(&s->log_lock, NULL);
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL,
-	                          NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	                          MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 4,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-	                          MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	/* every connection is a descriptor: stay inside the process's limit */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    l.max_connections + CONN_SLACK + FD_RESERVE > rl.rlim_cur) {
+		unsigned fit = rl.rlim_cur > 2 * (FD_RESERVE + CONN_SLACK)
+		                       ? (unsigned)(rl.rlim_cur - FD_RESERVE - CONN_SLACK)
+		                       : FD_RESERVE;
+		logf_(s, "serve: %u connections asked for, %u fit in the open-file limit of %llu",
+		      l.max_connections, fit, (unsigned long long)rl.rlim_cur);
+		l.max_connections = fit;
+	}
+	if (l.max_connections < threads)
+		l.max_connections = threads;
+	s->lim = l;
+	if (pthread_create(&s->sweeper, NULL, sweeper, s)) {
+		server_free(s);
+		return lb_fail(d, LB_ENOMEM, "cannot start a thread");
+	}
+	s->sweeper_up = true;
+	/* epoll (else poll): no FD_SETSIZE ceiling on connections */
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+	s->mhd = MHD_start_daemon(
+		flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		l.max_connections + CONN_SLACK,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		l.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
 	if (!s->mhd) {
-		pthread_mutex_destroy(&s->log_lock);
-		free(s);
+		server_free(s);
 		return lb_fail(d, LB_EIO, "cannot listen on %s:%u (in use?)", addr, port);
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -290,6 +783,5 @@ void lb_agg_server_stop(struct lb_agg_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
-	pthread_mutex_destroy(&s->log_lock);
-	free(s);
+	server_free(s);
 }

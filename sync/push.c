@@ -20,6 +20,7 @@
 #include "../node/remote.h"
 #include "../schema/mp.h"
 #include "agg.h"
+#include "agg_http.h"
 #include "wire.h"
 
 #define REPLY_MAX (1u << 20)
@@ -28,6 +29,8 @@
 struct lb_pusher {
 	CURL *curl;
 	struct curl_slist *headers;
+	bool origin_set;       /* headers name origin (set_origin_header) */
+	uint8_t origin[LB_PK_BYTES];
 	char *base;            /* URL without trailing '/' */
 	bool have_key;
 	uint8_t key[LB_PK_BYTES];
@@ -285,6 +288,32 @@ static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
 	return LB_OK;
 }
 
+/* POSTs name our origin in a header, so the aggregator can refuse a key
+ * it does not know before it reads the body. */
+static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_BYTES],
+                                struct lb_diag *d)
+{
+	char line[sizeof LB_AGG_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
+	struct curl_slist *h;
+
+	if (p->origin_set && !memcmp(p->origin, origin, LB_PK_BYTES))
+		return LB_OK;
+	memcpy(line, LB_AGG_ORIGIN_HEADER ": ", sizeof LB_AGG_ORIGIN_HEADER + 1);
+	lb_hex(line + sizeof LB_AGG_ORIGIN_HEADER + 1, origin, LB_PK_BYTES);
+	/* the list made by lb_pusher_new, then the origin (replacing one
+	 * named by an earlier run for another node) */
+	h = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
+	if (!h || !curl_slist_append(h, "Expect:") || !curl_slist_append(h, line)) {
+		curl_slist_free_all(h);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	curl_slist_free_all(p->headers);
+	p->headers = h;
+	memcpy(p->origin, origin, LB_PK_BYTES);
+	p->origin_set = true;
+	return LB_OK;
+}
+
 /* Where the aggregator stands for our origin. */
 static lb_err ask_position(struct lb_pusher *p, const struct lb_node_info *info, uint64_t *seq,
                            uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
@@ -482,7 +511,7 @@ lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats 
 	lb_err e;
 
 	memset(st, 0, sizeof *st);
-	if ((e = lb_node_info(n, &info, d)))
+	if ((e = lb_node_info(n, &info, d)) || (e = set_origin_header(p, info.origin, d)))
 		return e;
 	if ((e = ask_position(p, &info, &st->remote_seq, rhash, d))) {
 		if (e == LB_ENET)
