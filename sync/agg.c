@@ -1,6 +1,7 @@
 /*
  * agg.c — the aggregator store and change-set ingest (see agg.h).
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #define _POSIX_C_SOURCE 200809L
 #include "agg.h"
 
@@ -114,13 +115,33 @@ static int put_commit(struct lb_agg *a, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
 	return txn_commit(a, txn);
 }
 
-/* Double the map (MDB_MAP_FULL); other processes adopt it on their next
- * transaction. */
-static int grow_map(struct lb_agg *a)
+/* The map's size now.  mdb_env_info reads the meta pages inside the map,
+ * so it too must not run while another thread's resize has it unmapped. */
+static size_t map_size(struct lb_agg *a)
 {
 	MDB_envinfo info;
-	int rc = mdb_env_info(a->env, &info);
-	return rc ? rc : resize_map(a, info.me_mapsize * 2);
+	int rc;
+
+	pthread_rwlock_rdlock(&a->map_lock);
+	rc = mdb_env_info(a->env, &info);
+	pthread_rwlock_unlock(&a->map_lock);
+	return rc ? 0 : info.me_mapsize;
+}
+
+/* Double the map (MDB_MAP_FULL) unless another thread grew it since it
+ * was seen full at size seen; other processes adopt it on their next
+ * transaction.  Size check and resize happen under one exclusive hold. */
+static int grow_map(struct lb_agg *a, size_t seen)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&a->map_lock);
+	rc = mdb_env_info(a->env, &info);
+	if (!rc && info.me_mapsize <= seen)
+		rc = mdb_env_set_mapsize(a->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&a->map_lock);
+	return rc;
 }
 
 /* 4 GiB to start; it doubles whenever an ingest finds it full.
@@ -167,7 +188,23 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 static struct lb_agg *agg_new(void)
 {
 	struct lb_agg *a = calloc(1, sizeof *a);
-	if (a && pthread_rwlock_init(&a->map_lock, NULL)) {
+	pthread_rwlockattr_t at;
+	int rc;
+
+	if (!a || pthread_rwlockattr_init(&at)) {
+		free(a);
+		return NULL;
+	}
+#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	/* a resize waits only for the transactions already open: readers
+	 * arriving all the time (GETs, status) must not starve it.  Nobody
+	 * takes map_lock twice on one thread, so the non-recursive kind is
+	 * safe. */
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	rc = pthread_rwlock_init(&a->map_lock, &at);
+	pthread_rwlockattr_destroy(&at);
+	if (rc) {
 		free(a);
 		return NULL;
 	}
@@ -1050,8 +1087,9 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 {
 	for (int growths = 0;; growths++) {
 		int mdbrc = 0;
+		size_t seen = map_size(a);
 		lb_err e = ingest_once(a, body, len, r, &mdbrc, d);
-		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a))
+		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a, seen))
 			return e;
 	}
 }
