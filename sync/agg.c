@@ -881,6 +881,18 @@ static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint6
 		k = (MDB_val){RKEY_LEN, key};
 		v = (MDB_val){4 + v.mv_size + tlen, buf};
 	}
+	{
+		/* the same rival head again (a replay) is the same fork: counted
+		 * and stored once */
+		MDB_val ov;
+		if (mdb_get(txn, a->forks, &k, &ov) == 0 && ov.mv_size >= 4) {
+			const uint8_t *p = ov.mv_data;
+			size_t olen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+			if (olen <= ov.mv_size - 4 && ov.mv_size - 4 - olen == tlen &&
+			    !memcmp(p + 4 + olen, theirs, tlen))
+				goto out;
+		}
+	}
 	o.forks++;
 	if (mdb_put(txn, a->forks, &k, &v, 0) || write_origin(a, txn, &o, &m))
 		goto out;
@@ -1026,14 +1038,16 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		            (unsigned long long)fork_seq);
 		goto out;
 	}
+	/* the tree root we sign is always the one of what we hold (m), never
+	 * one copied from the offer */
+	lb_merkle_root(&m, root);
+	if (last >= o.seq && memcmp(root, h.root, LB_HASH_BYTES) != 0) {
+		e = lb_fail(d, LB_ESIG, "the signed head's Merkle root does not match the log");
+		goto out;
+	}
 	if (last > o.seq) {
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
-		lb_merkle_root(&m, root);
-		if (memcmp(root, h.root, LB_HASH_BYTES) != 0) {
-			e = lb_fail(d, LB_ESIG, "the signed head's Merkle root does not match the log");
-			goto out;
-		}
 		rkey(key, cs.origin, last);
 		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
 			*mdbrc = rc;
@@ -1042,15 +1056,19 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		}
 		o.seq = last;
 		memcpy(o.hash, prev, LB_HASH_BYTES);
-	} else
-		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
-	o.last_seen_ms = lb_hlc_wall_ms();
-	if ((rc = write_origin(a, txn, &o, &m))) {
-		*mdbrc = rc;
-		e = lb_mdb_fail(d, rc, "storing the origin's state");
-		goto out;
+		/* "last seen" is the last time new entries arrived: a replayed
+		 * old change set must not make a silent village look active */
+		o.last_seen_ms = lb_hlc_wall_ms();
+		if ((rc = write_origin(a, txn, &o, &m))) {
+			*mdbrc = rc;
+			e = lb_mdb_fail(d, rc, "storing the origin's state");
+			goto out;
+		}
+		rc = txn_commit(a, txn);
+	} else {
+		txn_abort(a, txn); /* a resend of what we hold: nothing changes */
+		rc = 0;
 	}
-	rc = txn_commit(a, txn);
 	txn = NULL;
 	if (rc) {
 		*mdbrc = rc;
@@ -1060,13 +1078,11 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
 	{
-		struct lb_receipt rc2 = {.seq = o.seq, .received_ms = o.last_seen_ms};
+		struct lb_receipt rc2 = {.seq = o.seq,
+		                         .received_ms = r->accepted ? o.last_seen_ms : lb_hlc_wall_ms()};
 		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
 		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
-		if (o.seq == last)
-			memcpy(rc2.root, root, LB_HASH_BYTES);
-		else
-			lb_merkle_root(&m, rc2.root);
+		memcpy(rc2.root, root, LB_HASH_BYTES);
 		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
 	}
 out:

@@ -911,6 +911,153 @@ static void eight_villages_ingest_at_once_into_a_growing_map(void **state)
 			free(v[i].cs[k].p);
 }
 
+
+/* ---- replays and resends (issue 05, defects 5 and 13) -------------------- */
+
+/* The village's own head for seq 10, re-signed with another tree root:
+ * the change set 1..10 chains to the signed hash, only the root lies. */
+static void a_resend_with_a_lying_root_gets_no_receipt_for_it(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs, head;
+	struct lb_agg_result r;
+	struct lb_receipt rc;
+	struct lb_node_info info;
+	struct lb_head h = {.village = VILLAGE, .seq = 10};
+	struct lb_diag d;
+	struct lb_key k;
+	struct chain c;
+	char keypath[128];
+	lb_err e;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
+
+	/* the tree root computed here from the node's entries, not by the
+	 * aggregator; an honest resend's receipt carries it */
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	lb_merkle_root(&c.m, h.root);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+	assert_memory_equal(rc.root, h.root, LB_HASH_BYTES);
+	free(r.receipt);
+
+	/* the same entries under a head whose root is garbage */
+	memcpy(h.hash, info.hash, LB_HASH_BYTES);
+	memcpy(h.origin, f->origin, LB_PK_BYTES);
+	h.ts = c.ts;
+	memset(h.root, 0x5a, LB_HASH_BYTES);
+	snprintf(keypath, sizeof keypath, "%s/node.key", f->node);
+	assert_int_equal(lb_key_load(keypath, &k, NULL), LB_OK);
+	lb_mp_buf_init(&head);
+	assert_int_equal(lb_head_sign(&head, &h, &k), LB_OK);
+	lb_key_wipe(&k);
+	lb_mp_buf_reset(&cs);
+	assert_int_equal(lb_wire_begin(&cs, 10, NULL), LB_OK);
+	{
+		struct cs_build b = {&cs, 10, LB_OK};
+		assert_int_equal(lb_node_log(f->n, 1, add_entry, &b, NULL), LB_OK);
+	}
+	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, (const uint8_t *)head.sb.data,
+	                             head.sb.size, NULL),
+	                 LB_OK);
+	e = ingest(f, &cs, &r, &d);
+	if (e == LB_OK) {
+		assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+		free(r.receipt);
+		fail_msg("a resend whose head names a wrong tree root was accepted (receipt root "
+		         "%s the offered one)",
+		         memcmp(rc.root, h.root, LB_HASH_BYTES) ? "is not" : "is");
+	}
+	assert_int_equal(e, LB_ESIG);
+	assert_non_null(strstr(d.msg, "Merkle root"));
+	assert_int_equal(agg_seq(f), 10);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&head);
+}
+
+static uint64_t last_seen_ms(struct fx *f)
+{
+	struct lb_agg_origin o;
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	return o.last_seen_ms;
+}
+
+/* Anyone who captured a change set can send it again, any number of
+ * times: that is no sign of life of the village, and one fork is one. */
+static void replays_move_neither_last_seen_nor_the_fork_count(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs, early;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d;
+	uint64_t seen;
+	char copy[160], cmd[400];
+	struct lb_node *twin;
+	FILE *ev;
+	size_t count = 9;
+
+	lb_mp_buf_init(&cs);
+	lb_mp_buf_init(&early);
+	changeset(f->n, VILLAGE, 1, 4, &early);
+	assert_int_equal(ingest(f, &early, &r, &d), LB_OK);
+	free(r.receipt);
+	changeset(f->n, VILLAGE, 5, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	seen = last_seen_ms(f);
+	assert_true(seen > 0);
+	usleep(20000); /* so that any later stamp differs */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ingest(f, &early, &r, &d), LB_OK); /* an old one */
+		assert_int_equal(r.accepted, 0);
+		free(r.receipt);
+		assert_int_equal(ingest(f, &cs, &r, &d), LB_OK); /* the newest one */
+		free(r.receipt);
+	}
+	assert_int_equal(last_seen_ms(f), seen);
+	put_asp(f->n, 11, "baru");
+	changeset(f->n, VILLAGE, 11, 11, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	assert_true(last_seen_ms(f) > seen); /* new entries do move it */
+	seen = last_seen_ms(f);
+
+	/* a fork, then the same fork change set twice more */
+	snprintf(copy, sizeof copy, "%s/backup", f->dir);
+	lb_node_close(f->n);
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f->node, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(lb_node_open(&f->n, f->node, NULL, NULL), LB_OK);
+	put_asp(f->n, 12, "jalan desa");
+	changeset(f->n, VILLAGE, 12, 12, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	seen = last_seen_ms(f);
+	usleep(20000);
+	assert_int_equal(lb_node_open(&twin, copy, NULL, NULL), LB_OK);
+	put_asp(twin, 12, "sesuatu yang lain");
+	changeset(twin, VILLAGE, 12, 12, &cs);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ingest(f, &cs, &r, &d), LB_EFORK);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.forks, 1);
+	assert_int_equal(o.last_seen_ms, seen);
+	assert_non_null(ev = tmpfile());
+	assert_int_equal(lb_agg_export_forks(f->a, f->origin, ev, &count, &d), LB_OK);
+	assert_int_equal(count, 1);
+	fclose(ev);
+	lb_node_close(twin);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&early);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -931,6 +1078,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_garbled_resend_is_refused_but_is_no_fork, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(eight_villages_ingest_at_once_into_a_growing_map, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(a_resend_with_a_lying_root_gets_no_receipt_for_it, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(replays_move_neither_last_seen_nor_the_fork_count, setup,
 		                                teardown),
 	};
 	int rc;
