@@ -335,6 +335,40 @@ static void short_hex(char out[17], const uint8_t *pk)
 	lb_hex(out, pk, 8);
 }
 
+/* One active key per village: the consolidated view is the village's, and
+ * two keys writing it would delete each other's records.  LB_EEXIST naming
+ * the active key other than origin, if village has one.  A scan of the
+ * enrolments: enrolling is rare and a region holds hundreds of villages. */
+static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *village,
+                               const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	char hx[2 * LB_PK_BYTES + 1] = "";
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, a->enroll, &c)))
+		return lb_mdb_fail(d, rc, "reading the enrolments");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		if (k.mv_size == LB_PK_BYTES && v.mv_size == ENROLL_LEN && !p[LB_VILLAGE_LEN] &&
+		    !memcmp(p, village, LB_VILLAGE_LEN) && memcmp(k.mv_data, origin, LB_PK_BYTES)) {
+			lb_hex(hx, k.mv_data, LB_PK_BYTES);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return lb_mdb_fail(d, rc, "reading the enrolments");
+	if (!hx[0])
+		return LB_OK;
+	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "
+	               "active key at a time.  To change it, revoke that key first (lumbung-agg "
+	               "revoke --key %s); key succession signed by the old key is not built yet",
+	               village, hx, hx);
+}
+
 lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
                      struct lb_diag *d)
 {
@@ -361,6 +395,8 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 		            (const char *)v.mv_data);
 		goto out;
 	}
+	if ((e = other_active_key(a, txn, village, origin, d)))
+		goto out;
 	memcpy(val, village, LB_VILLAGE_LEN);
 	val[LB_VILLAGE_LEN] = 0;
 	v = (MDB_val){ENROLL_LEN, val};

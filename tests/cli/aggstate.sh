@@ -172,4 +172,42 @@ for v in 1 4 7; do same_as_agg "$T/v$v" "village $v: the aggregator's hash is th
 unset LUMBUNG_AGG_MAP_SIZE
 stop_agg
 
+# --- replays: an old change set does not move "last seen" -------------------
+A="$T/replay"
+AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
+agg enroll -d "$A" --village 33.24.01.2001 --key "$(origin "$T/v1")" >/dev/null
+lb changeset -d "$T/v1" --since 1 --max-bytes 16k >"$T/old.cs" 2>/dev/null
+lb changeset -d "$T/v1" >"$T/all.cs" 2>/dev/null
+expect_exit 0 "the village's log arrives by file" agg ingest -d "$A" "$T/old.cs" "$T/all.cs"
+seen=$(agg_field 33.24.01.2001 last_seen_ms)
+sleep 0.05
+expect_exit 0 "a captured old change set is accepted again (a resend)" \
+	agg ingest -d "$A" "$T/old.cs" "$T/all.cs" "$T/old.cs"
+contains "$T/out" "accepted 0 new entries" "and adds nothing"
+now=$(agg_field 33.24.01.2001 last_seen_ms)
+[ "$now" = "$seen" ] && ok "replays do not move last seen ($seen)" ||
+	fail "replays moved last seen from $seen to $now"
+agg status -d "$A" >"$T/status"
+contains "$T/status" "LAST_SEEN: when new entries from that key last arrived" \
+	"status says what LAST_SEEN means"
+
+# --- one active key per village ----------------------------------------------
+K1=$(origin "$T/v1")
+lb init -d "$T/laptop" --village 33.24.01.2001 >/dev/null 2>&1
+K2=$(origin "$T/laptop")
+expect_exit 7 "a second key for a village with an active key is refused" \
+	agg enroll -d "$A" --village 33.24.01.2001 --key "$K2"
+contains "$T/err" "$K1" "the refusal names the active key"
+contains "$T/err" "revoke" "and says to revoke it first"
+contains "$T/err" "succession" "and that key succession is the later way"
+expect_exit 0 "after revoking the old key" agg revoke -d "$A" --key "$K1"
+expect_exit 0 "the new key can be enrolled" agg enroll -d "$A" --village 33.24.01.2001 --key "$K2"
+expect_exit 7 "and the old key cannot be enrolled again beside it" \
+	agg enroll -d "$A" --village 33.24.01.2001 --key "$K1"
+contains "$T/err" "$K2" "that refusal names the new key"
+n=$(agg status -d "$A" --json | python3 -c '
+import json, sys
+print(sum(1 for v in json.load(sys.stdin)["villages"] if v["village"] == "33.24.01.2001" and not v["revoked"]))')
+[ "$n" = 1 ] && ok "status shows one active key for the village" || fail "status shows $n active keys"
+
 done_testing

@@ -1058,6 +1058,67 @@ static void replays_move_neither_last_seen_nor_the_fork_count(void **state)
 	lb_mp_buf_free(&early);
 }
 
+
+/* ---- one active key per village (issue 05, defect 14) -------------------- */
+
+static void a_village_has_one_active_key_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d = {0};
+	struct counted c;
+	uint8_t second[LB_PK_BYTES];
+	char dir[128], hx[2 * LB_PK_BYTES + 1], hx2[2 * LB_PK_BYTES + 1];
+	struct lb_node *m;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+
+	/* the village's new laptop: a new key for the same village */
+	snprintf(dir, sizeof dir, "%s/laptop", f->dir);
+	assert_int_equal(lb_node_init(dir, VILLAGE, NULL, second, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&m, dir, NULL, NULL), LB_OK);
+	for (int i = 101; i <= 103; i++)
+		put_asp(m, i, "sumur bor");
+	lb_hex(hx, f->origin, LB_PK_BYTES);
+	lb_hex(hx2, second, LB_PK_BYTES);
+	memset(&d, 0, sizeof d);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, second, &d), LB_EEXIST);
+	if (!strstr(d.msg, hx) || !strstr(d.msg, "revoke") || !strstr(d.msg, "succession"))
+		fail_msg("the refusal does not name the active key and the way out: %s", d.msg);
+	assert_int_equal(lb_agg_origin(f->a, second, &o, NULL), LB_EUNKNOWN_ORIGIN);
+	/* enrolling the active key again changes nothing and is fine */
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, f->origin, NULL), LB_OK);
+
+	/* revoke the old key, then the new one may be enrolled */
+	assert_int_equal(lb_agg_revoke(f->a, f->origin, NULL), LB_OK);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, second, NULL), LB_OK);
+	/* and the old one cannot come back beside it */
+	memset(&d, 0, sizeof d);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, f->origin, &d), LB_EEXIST);
+	assert_non_null(strstr(d.msg, hx2));
+
+	/* the new key continues the village's records; the old key's
+	 * replica stays as it was, and it can no longer change anything */
+	ingest_all(f, m, VILLAGE);
+	c = counts(f, VILLAGE);
+	assert_int_equal(c.n, 1);
+	assert_counted(&c, 0, VILLAGE, "aspirasi", 13);
+	put_asp(f->n, 11, "dari kunci lama");
+	changeset(f->n, VILLAGE, 11, 11, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EUNKNOWN_ORIGIN);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_true(o.revoked);
+	assert_int_equal(o.seq, 10);
+	assert_int_equal(o.entries, 10);
+	lb_node_close(m);
+	lb_mp_buf_free(&cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1083,6 +1144,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(replays_move_neither_last_seen_nor_the_fork_count, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(a_village_has_one_active_key_at_a_time, setup, teardown),
 	};
 	int rc;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
