@@ -1,6 +1,7 @@
 /*
  * agg.c — the aggregator store and change-set ingest (see agg.h).
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #define _POSIX_C_SOURCE 200809L
 #include "agg.h"
 
@@ -115,13 +116,33 @@ static int put_commit(struct lb_agg *a, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
 	return txn_commit(a, txn);
 }
 
-/* Double the map (MDB_MAP_FULL); other processes adopt it on their next
- * transaction. */
-static int grow_map(struct lb_agg *a)
+/* The map's size now.  mdb_env_info reads the meta pages inside the map,
+ * so it too must not run while another thread's resize has it unmapped. */
+static size_t map_size(struct lb_agg *a)
 {
 	MDB_envinfo info;
-	int rc = mdb_env_info(a->env, &info);
-	return rc ? rc : resize_map(a, info.me_mapsize * 2);
+	int rc;
+
+	pthread_rwlock_rdlock(&a->map_lock);
+	rc = mdb_env_info(a->env, &info);
+	pthread_rwlock_unlock(&a->map_lock);
+	return rc ? 0 : info.me_mapsize;
+}
+
+/* Double the map (MDB_MAP_FULL) unless another thread grew it since it
+ * was seen full at size seen; other processes adopt it on their next
+ * transaction.  Size check and resize happen under one exclusive hold. */
+static int grow_map(struct lb_agg *a, size_t seen)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&a->map_lock);
+	rc = mdb_env_info(a->env, &info);
+	if (!rc && info.me_mapsize <= seen)
+		rc = mdb_env_set_mapsize(a->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&a->map_lock);
+	return rc;
 }
 
 /* 4 GiB to start; it doubles whenever an ingest finds it full.
@@ -166,7 +187,23 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 static struct lb_agg *agg_new(void)
 {
 	struct lb_agg *a = calloc(1, sizeof *a);
-	if (a && pthread_rwlock_init(&a->map_lock, NULL)) {
+	pthread_rwlockattr_t at;
+	int rc;
+
+	if (!a || pthread_rwlockattr_init(&at)) {
+		free(a);
+		return NULL;
+	}
+#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	/* a resize waits only for the transactions already open: readers
+	 * arriving all the time (GETs, status) must not starve it.  Nobody
+	 * takes map_lock twice on one thread, so the non-recursive kind is
+	 * safe. */
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	rc = pthread_rwlock_init(&a->map_lock, &at);
+	pthread_rwlockattr_destroy(&at);
+	if (rc) {
 		free(a);
 		return NULL;
 	}
@@ -297,6 +334,40 @@ static void short_hex(char out[17], const uint8_t *pk)
 	lb_hex(out, pk, 8);
 }
 
+/* One active key per village: the consolidated view is the village's, and
+ * two keys writing it would delete each other's records.  LB_EEXIST naming
+ * the active key other than origin, if village has one.  A scan of the
+ * enrolments: enrolling is rare and a region holds hundreds of villages. */
+static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *village,
+                               const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	char hx[2 * LB_PK_BYTES + 1] = "";
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, a->enroll, &c)))
+		return lb_mdb_fail(d, rc, "reading the enrolments");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		if (k.mv_size == LB_PK_BYTES && v.mv_size == ENROLL_LEN && !p[LB_VILLAGE_LEN] &&
+		    !memcmp(p, village, LB_VILLAGE_LEN) && memcmp(k.mv_data, origin, LB_PK_BYTES)) {
+			lb_hex(hx, k.mv_data, LB_PK_BYTES);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return lb_mdb_fail(d, rc, "reading the enrolments");
+	if (!hx[0])
+		return LB_OK;
+	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "
+	               "active key at a time.  To change it, revoke that key first (lumbung-agg "
+	               "revoke --key %s); key succession signed by the old key is not built yet",
+	               village, hx, hx);
+}
+
 lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
                      struct lb_diag *d)
 {
@@ -323,6 +394,8 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 		            (const char *)v.mv_data);
 		goto out;
 	}
+	if ((e = other_active_key(a, txn, village, origin, d)))
+		goto out;
 	memcpy(val, village, LB_VILLAGE_LEN);
 	val[LB_VILLAGE_LEN] = 0;
 	v = (MDB_val){ENROLL_LEN, val};
@@ -839,6 +912,24 @@ static void put_u32(struct lb_mp_buf *b, uint32_t n)
 	lb_mp_put_raw(b, l, 4);
 }
 
+/* Does stored fork evidence (FORK_V2: tag, item ours, item theirs, ...)
+ * already hold this rival head? */
+static bool same_rival(const MDB_val *ev, const uint8_t *theirs, size_t tlen)
+{
+	const uint8_t *p = ev->mv_data;
+	size_t n = ev->mv_size, olen;
+
+	if (n < 5 || p[0] != FORK_V2)
+		return false;
+	olen = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+	if (olen > n - 5 || n - 5 - olen < 4)
+		return false;
+	p += 5 + olen;
+	n -= 5 + olen;
+	return ((size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) == tlen &&
+	       n - 4 >= tlen && memcmp(p + 4, theirs, tlen) == 0;
+}
+
 /* Keep the evidence of a fork at seq k, in its own transaction: the
  * ingest itself is refused, but the evidence must survive.  rival holds
  * nrival items (put_item): the rival's stored entries k .. its head. */
@@ -885,6 +976,10 @@ static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint6
 		goto out;
 	rkey(kb, origin, k);
 	key = (MDB_val){RKEY_LEN, kb};
+	/* the same rival head again (a replay) is the same fork: counted and
+	 * stored once */
+	if (mdb_get(txn, a->forks, &key, &v) == 0 && same_rival(&v, theirs, tlen))
+		goto out;
 	v = (MDB_val){buf.sb.size, buf.sb.data};
 	o.forks++;
 	if (mdb_put(txn, a->forks, &key, &v, 0) || write_origin(a, txn, &o, &m))
@@ -1065,7 +1160,6 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
 		m = ch.m; /* checked against the head's root by lb_chain_head */
-		lb_merkle_root(&m, root);
 		rkey(key, cs.origin, last);
 		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
 			*mdbrc = rc;
@@ -1074,15 +1168,23 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		}
 		o.seq = last;
 		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
-	} else
-		memcpy(root, h.root, LB_HASH_BYTES); /* a resend of what we hold */
-	o.last_seen_ms = lb_hlc_wall_ms();
-	if ((rc = write_origin(a, txn, &o, &m))) {
-		*mdbrc = rc;
-		e = lb_mdb_fail(d, rc, "storing the origin's state");
-		goto out;
+		/* "last seen" is the last time new entries arrived: a replayed
+		 * old change set must not make a silent village look active */
+		o.last_seen_ms = lb_hlc_wall_ms();
+		if ((rc = write_origin(a, txn, &o, &m))) {
+			*mdbrc = rc;
+			e = lb_mdb_fail(d, rc, "storing the origin's state");
+			goto out;
+		}
+		rc = txn_commit(a, txn);
+	} else {
+		txn_abort(a, txn); /* a resend of what we hold: nothing changes */
+		rc = 0;
 	}
-	rc = txn_commit(a, txn);
+	/* the tree root we sign is always the one of what we hold (m, at
+	 * o.seq), never one copied from the offer; a resend ending at o.seq
+	 * had its head's root checked against it by lb_chain_head */
+	lb_merkle_root(&m, root);
 	txn = NULL;
 	if (rc) {
 		*mdbrc = rc;
@@ -1092,13 +1194,11 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
 	{
-		struct lb_receipt rc2 = {.seq = o.seq, .received_ms = o.last_seen_ms};
+		struct lb_receipt rc2 = {.seq = o.seq,
+		                         .received_ms = r->accepted ? o.last_seen_ms : lb_hlc_wall_ms()};
 		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
 		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
-		if (o.seq == last)
-			memcpy(rc2.root, root, LB_HASH_BYTES);
-		else
-			lb_merkle_root(&m, rc2.root);
+		memcpy(rc2.root, root, LB_HASH_BYTES);
 		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
 	}
 out:
@@ -1120,8 +1220,9 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 {
 	for (int growths = 0;; growths++) {
 		int mdbrc = 0;
+		size_t seen = map_size(a);
 		lb_err e = ingest_once(a, body, len, r, &mdbrc, d);
-		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a))
+		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a, seen))
 			return e;
 	}
 }

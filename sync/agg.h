@@ -25,7 +25,9 @@
  * signed: fork, evidence kept); the Merkle root matches; every new entry
  * satisfies the schema.  Then replica, view, head and state change in one
  * LMDB transaction, and the aggregator signs a receipt.  Resending what is
- * already held is success.
+ * already held is success and changes nothing (its receipt carries the
+ * tree root of what is held; a head for the held seq naming another root
+ * is refused).
  *
  * One struct lb_agg per process; calls may come from several threads
  * (the HTTP server's pool): LMDB serialises the write transactions.
@@ -64,9 +66,18 @@ lb_err lb_agg_open_ro(struct lb_agg **out, const char *dir, struct lb_diag *d);
 void lb_agg_close(struct lb_agg *a);
 
 /* Enrol origin as the key of village (inside the region; a key speaks for
- * one village).  Re-enrolling a revoked key restores it.  LB_EINVAL for a
- * village outside the region, LB_EEXIST when the key is enrolled for
- * another village. */
+ * one village, and a village has one active key at a time).  Enrolling the
+ * active key again changes nothing; re-enrolling a revoked key restores
+ * it.  LB_EINVAL for a village outside the region; LB_EEXIST when the key
+ * is enrolled for another village, or when the village has another active
+ * key (the message names it: revoke it first).
+ *
+ * The consolidated view belongs to the village, not to a key: a key
+ * enrolled after the village's old key was revoked continues the
+ * village's records (its puts and deletes apply to what the old key
+ * wrote), while the old key's replica stays as it was and the old key can
+ * change nothing any more.  Two keys never write one village's view at the
+ * same time. */
 lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
                      struct lb_diag *d);
 lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
@@ -85,7 +96,8 @@ struct lb_agg_origin {
 	bool revoked;
 	uint64_t seq;                /* last accepted, 0 for none */
 	uint8_t hash[LB_HASH_BYTES];
-	uint64_t last_seen_ms;       /* last accepted change set (resends too), 0 for never */
+	uint64_t last_seen_ms;       /* when new entries last arrived (a resend or a replay
+	                                of what is held does not count), 0 for never */
 	uint64_t forks;              /* proven forks seen (evidence in the forks db) */
 	uint64_t entries;            /* replica entries held, see above */
 };
@@ -141,7 +153,8 @@ struct lb_agg_result {
  *
  * LB_EFORK means proven: entries differing from ones already held, whose
  * chain ends at the origin's signed head, so the village signed two
- * histories.  Both heads are kept and the origin's fork count goes up.
+ * histories.  Both heads are kept and the origin's fork count goes up
+ * (the same rival head sent again is the same fork: counted once).
  * Differing entries that do not chain to the signed head prove nothing
  * (anyone holding a head can send garbage with it): LB_ESIG, nothing
  * kept. */

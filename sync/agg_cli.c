@@ -35,7 +35,8 @@ static const char *usage_text =
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
 	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
 	"                                                    (lumbung changeset > FILE)\n"
-	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen,\n"
+	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
+	"                                                    (when new entries last arrived),\n"
 	"                                                    forks; live records per type\n";
 
 struct args {
@@ -162,12 +163,14 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  * status.  The text form is for people and grep; its columns are stable,
  * one token each, so `awk '$1 == "33.24.01.2001" { print $3 }'` is the
  * seq of that village's key.  One row per enrolled key (a village that
- * changed keys has several), sorted by village; then the live records of
+ * changed keys has several, at most one of them active), sorted by
+ * village; a line saying what LAST_SEEN means; then the live records of
  * the consolidated view per type, summed over all villages, and a total:
  *
  *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE
  *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active
  *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
+ *   (LAST_SEEN: when new entries from that key last arrived; resends do not count)
  *
  *   TYPE         RECORDS
  *   aspirasi         118
@@ -266,6 +269,9 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
 		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active");
 	}
+	if (s->no)
+		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
+		       "count)\n");
 	for (size_t i = 0; i < s->ntypes; i++)
 		if ((int)strlen(s->types[i].type) > w)
 			w = (int)strlen(s->types[i].type);

@@ -4,7 +4,10 @@
  * code and leaves the store as it was; a rewritten history is a fork with
  * evidence kept.
  */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #define _POSIX_C_SOURCE 200809L
+#include <dlfcn.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "../../node/body.h"
@@ -886,6 +890,448 @@ static void peer_bytes_in_a_refusal_are_escaped(void **state)
 	lb_mp_buf_free(&ent);
 }
 
+/* ---- map growth under concurrent ingest (issue 05, defect 1) ------------- */
+
+#define MANY 8        /* villages ingesting at once */
+#define MANY_SETS 4  /* change sets per village */
+#define MANY_PER 30   /* entries per change set (one node transaction each) */
+
+struct many_village {
+	char code[24];
+	uint8_t origin[LB_PK_BYTES], hash[LB_HASH_BYTES];
+	struct { uint8_t *p; size_t len; } cs[MANY_SETS];
+};
+
+struct many_run {
+	struct lb_agg *a;
+	struct many_village *v;
+	volatile int stop;
+	char err[1024]; /* the first failure of any thread */
+	pthread_mutex_t lock;
+};
+
+struct many_arg {
+	struct many_run *run;
+	int i;
+};
+
+static void many_fail(struct many_run *run, const char *fmt, const char *a, const char *b)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!run->err[0])
+		snprintf(run->err, sizeof run->err, fmt, a, b);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/*
+ * LMDB resizes its map by munmap, then mmap of the larger size; a thread
+ * that touches the environment in between (without the lock resizes wait
+ * for) reads unmapped memory.  Left to the scheduler such a race crashes
+ * only now and then, so while slow_env is set this process pauses after
+ * every munmap (LMDB's included: the executable's definition comes first)
+ * and before every mdb_env_info, which makes a thread that asks the
+ * environment for its size meet another thread's resize half done
+ * whenever the code allows it.
+ */
+static volatile int slow_env;
+
+int munmap(void *addr, size_t len)
+{
+	static int (*real)(void *, size_t);
+	int rc;
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "munmap");
+	rc = real(addr, len);
+	if (slow_env)
+		usleep(2000);
+	return rc;
+}
+
+int mdb_env_info(MDB_env *env, MDB_envinfo *stat)
+{
+	static int (*real)(MDB_env *, MDB_envinfo *);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "mdb_env_info");
+	if (slow_env)
+		usleep(1000);
+	return real(env, stat);
+}
+
+/* One village: its change sets in order, as its push would send them. */
+static void *many_ingest(void *p)
+{
+	struct many_arg *g = p;
+	struct many_village *v = &g->run->v[g->i];
+
+	for (int k = 0; k < MANY_SETS; k++) {
+		struct lb_agg_result r;
+		struct lb_diag d = {0};
+		if (lb_agg_ingest(g->run->a, v->cs[k].p, v->cs[k].len, &r, &d)) {
+			many_fail(g->run, "village %s: ingest refused: %s", v->code, d.msg);
+			return NULL;
+		}
+		free(r.receipt);
+	}
+	return NULL;
+}
+
+static int many_count(void *ctx, const char *village, const char *type, uint64_t count)
+{
+	(void)ctx, (void)village, (void)type, (void)count;
+	return 0;
+}
+
+static int many_origin(void *ctx, const struct lb_agg_origin *o)
+{
+	(void)ctx, (void)o;
+	return 0;
+}
+
+/* The GET /v1/origins and status paths, all the time. */
+static void *many_read(void *p)
+{
+	struct many_run *run = p;
+	while (!run->stop) {
+		for (int i = 0; i < MANY && !run->stop; i++) {
+			struct lb_agg_origin o;
+			struct lb_diag d = {0};
+			if (lb_agg_origin(run->a, run->v[i].origin, &o, &d) ||
+			    lb_agg_origins(run->a, many_origin, NULL, &d) ||
+			    lb_agg_counts(run->a, NULL, many_count, NULL, &d))
+				many_fail(run, "reading while %s ingests: %s", run->v[i].code, d.msg);
+		}
+	}
+	return NULL;
+}
+
+static void put_batch(struct lb_node *n, int from, int count)
+{
+	struct lb_change c[MANY_PER];
+	struct lb_mp_buf b[MANY_PER];
+	char id[MANY_PER][16];
+	struct lb_diag d = {0};
+
+	assert_true(count <= MANY_PER);
+	for (int i = 0; i < count; i++) {
+		char js[256];
+		json_t *j;
+		snprintf(js, sizeof js,
+		         "{\"tanggal\":\"2026-01-%02d\",\"pengusul\":\"Warga nomor %d\",\"usulan\":"
+		         "\"perbaikan saluran irigasi dan jalan usaha tani nomor %d\",\"status\":"
+		         "\"diusulkan\"}",
+		         (from + i) % 28 + 1, from + i, from + i);
+		snprintf(id[i], sizeof id[i], "ASP-%05d", from + i);
+		lb_mp_buf_init(&b[i]);
+		assert_non_null(j = json_loads(js, 0, NULL));
+		assert_int_equal(lb_body_from_json(&b[i], j, NULL), LB_OK);
+		json_decref(j);
+		c[i] = (struct lb_change){.op = LB_OP_PUT, .type = "aspirasi", .id = id[i],
+		                          .id_len = strlen(id[i]), .body = (const uint8_t *)b[i].sb.data,
+		                          .body_len = b[i].sb.size};
+	}
+	if (lb_node_write(n, c, (size_t)count, 0, NULL, &d))
+		fail_msg("writing %d records: %s", count, d.msg);
+	for (int i = 0; i < count; i++)
+		lb_mp_buf_free(&b[i]);
+}
+
+/* Eight villages ingest at once into an aggregator whose map starts at
+ * 64 KiB, while readers ask for origins, status and counts: the map
+ * doubles many times under their feet.  Five rounds, each on a fresh
+ * store; every village's replica must be complete and the process alive
+ * (a resize that unmaps the file under another thread's feet crashes). */
+static void eight_villages_ingest_at_once_into_a_growing_map(void **state)
+{
+	struct fx *f = *state;
+	struct many_village v[MANY];
+	struct lb_mp_buf cs;
+
+	lb_mp_buf_init(&cs);
+	for (int i = 0; i < MANY; i++) {
+		char dir[160];
+		struct lb_node *n;
+		struct lb_node_info info;
+
+		snprintf(v[i].code, sizeof v[i].code, "33.24.01.%04d", 2101 + i);
+		snprintf(dir, sizeof dir, "%s/many%d", f->dir, i);
+		assert_int_equal(lb_node_init(dir, v[i].code, NULL, v[i].origin, NULL), LB_OK);
+		assert_int_equal(lb_node_open(&n, dir, NULL, NULL), LB_OK);
+		for (int k = 0; k < MANY_SETS; k++) {
+			put_batch(n, k * MANY_PER + 1, MANY_PER);
+			changeset(n, v[i].code, (uint64_t)k * MANY_PER + 1, (uint64_t)(k + 1) * MANY_PER,
+			          &cs);
+			assert_non_null(v[i].cs[k].p = malloc(cs.sb.size));
+			memcpy(v[i].cs[k].p, cs.sb.data, cs.sb.size);
+			v[i].cs[k].len = cs.sb.size;
+		}
+		assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
+		assert_int_equal(info.seq, MANY_SETS * MANY_PER);
+		memcpy(v[i].hash, info.hash, LB_HASH_BYTES);
+		lb_node_close(n);
+	}
+	lb_mp_buf_free(&cs);
+
+	for (int round = 1; round <= 5; round++) {
+		struct many_run run = {.v = v};
+		struct many_arg args[MANY];
+		pthread_t th[MANY], rd[2];
+		char dir[160];
+		uint8_t pk[LB_PK_BYTES];
+
+		pthread_mutex_init(&run.lock, NULL);
+		snprintf(dir, sizeof dir, "%s/small%d", f->dir, round);
+		assert_int_equal(lb_agg_init(dir, "33.24", pk, NULL), LB_OK);
+		setenv("LUMBUNG_AGG_MAP_SIZE", "65536", 1);
+		assert_int_equal(lb_agg_open(&run.a, dir, NULL), LB_OK);
+		unsetenv("LUMBUNG_AGG_MAP_SIZE");
+		for (int i = 0; i < MANY; i++)
+			assert_int_equal(lb_agg_enroll(run.a, v[i].code, v[i].origin, NULL), LB_OK);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&rd[i], NULL, many_read, &run), 0);
+		slow_env = 1;
+		for (int i = 0; i < MANY; i++) {
+			args[i] = (struct many_arg){&run, i};
+			assert_int_equal(pthread_create(&th[i], NULL, many_ingest, &args[i]), 0);
+		}
+		for (int i = 0; i < MANY; i++)
+			pthread_join(th[i], NULL);
+		run.stop = 1;
+		for (int i = 0; i < 2; i++)
+			pthread_join(rd[i], NULL);
+		slow_env = 0;
+		if (run.err[0])
+			fail_msg("round %d: %s", round, run.err);
+		for (int i = 0; i < MANY; i++) {
+			struct lb_agg_origin o;
+			struct counted c = {0};
+			assert_int_equal(lb_agg_origin(run.a, v[i].origin, &o, NULL), LB_OK);
+			if (o.seq != MANY_SETS * MANY_PER || o.entries != o.seq ||
+			    memcmp(o.hash, v[i].hash, LB_HASH_BYTES))
+				fail_msg("round %d: village %s held at seq %llu with %llu entries", round,
+				         v[i].code, (unsigned long long)o.seq, (unsigned long long)o.entries);
+			assert_int_equal(lb_agg_counts(run.a, v[i].code, count_cb, &c, NULL), LB_OK);
+			assert_int_equal(c.n, 1);
+			assert_counted(&c, 0, v[i].code, "aspirasi", MANY_SETS * MANY_PER);
+		}
+		lb_agg_close(run.a);
+		pthread_mutex_destroy(&run.lock);
+	}
+	for (int i = 0; i < MANY; i++)
+		for (int k = 0; k < MANY_SETS; k++)
+			free(v[i].cs[k].p);
+}
+
+
+/* ---- replays and resends (issue 05, defects 5 and 13) -------------------- */
+
+/* The village's own head for seq 10, re-signed with another tree root:
+ * the change set 1..10 chains to the signed hash, only the root lies. */
+static void a_resend_with_a_lying_root_gets_no_receipt_for_it(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs, head;
+	struct lb_agg_result r;
+	struct lb_receipt rc;
+	struct lb_node_info info;
+	struct lb_head h = {.village = VILLAGE, .seq = 10};
+	struct lb_diag d;
+	struct lb_key k;
+	struct chain c;
+	char keypath[128];
+	lb_err e;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	assert_int_equal(lb_node_info(f->n, &info, NULL), LB_OK);
+
+	/* the tree root computed here from the node's entries, not by the
+	 * aggregator; an honest resend's receipt carries it */
+	lb_merkle_init(&c.m);
+	assert_int_equal(lb_node_log(f->n, 1, chain_entry, &c, NULL), LB_OK);
+	lb_merkle_root(&c.m, h.root);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+	assert_memory_equal(rc.root, h.root, LB_HASH_BYTES);
+	free(r.receipt);
+
+	/* the same entries under a head whose root is garbage */
+	memcpy(h.hash, info.hash, LB_HASH_BYTES);
+	memcpy(h.origin, f->origin, LB_PK_BYTES);
+	h.ts = c.ts;
+	memset(h.root, 0x5a, LB_HASH_BYTES);
+	snprintf(keypath, sizeof keypath, "%s/node.key", f->node);
+	assert_int_equal(lb_key_load(keypath, &k, NULL), LB_OK);
+	lb_mp_buf_init(&head);
+	assert_int_equal(lb_head_sign(&head, &h, &k), LB_OK);
+	lb_key_wipe(&k);
+	lb_mp_buf_reset(&cs);
+	assert_int_equal(lb_wire_begin(&cs, 10, NULL), LB_OK);
+	{
+		struct cs_build b = {&cs, 10, LB_OK};
+		assert_int_equal(lb_node_log(f->n, 1, add_entry, &b, NULL), LB_OK);
+	}
+	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, (const uint8_t *)head.sb.data,
+	                             head.sb.size, NULL),
+	                 LB_OK);
+	e = ingest(f, &cs, &r, &d);
+	if (e == LB_OK) {
+		assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, f->agg_pk, NULL), LB_OK);
+		free(r.receipt);
+		fail_msg("a resend whose head names a wrong tree root was accepted (receipt root "
+		         "%s the offered one)",
+		         memcmp(rc.root, h.root, LB_HASH_BYTES) ? "is not" : "is");
+	}
+	assert_int_equal(e, LB_ESIG);
+	assert_non_null(strstr(d.msg, "Merkle root"));
+	assert_int_equal(agg_seq(f), 10);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&head);
+}
+
+static uint64_t last_seen_ms(struct fx *f)
+{
+	struct lb_agg_origin o;
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	return o.last_seen_ms;
+}
+
+/* Anyone who captured a change set can send it again, any number of
+ * times: that is no sign of life of the village, and one fork is one. */
+static void replays_move_neither_last_seen_nor_the_fork_count(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs, early;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d;
+	uint64_t seen;
+	char copy[160], cmd[400];
+	struct lb_node *twin;
+	FILE *ev;
+	size_t count = 9;
+
+	lb_mp_buf_init(&cs);
+	lb_mp_buf_init(&early);
+	changeset(f->n, VILLAGE, 1, 4, &early);
+	assert_int_equal(ingest(f, &early, &r, &d), LB_OK);
+	free(r.receipt);
+	changeset(f->n, VILLAGE, 5, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	seen = last_seen_ms(f);
+	assert_true(seen > 0);
+	usleep(20000); /* so that any later stamp differs */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ingest(f, &early, &r, &d), LB_OK); /* an old one */
+		assert_int_equal(r.accepted, 0);
+		free(r.receipt);
+		assert_int_equal(ingest(f, &cs, &r, &d), LB_OK); /* the newest one */
+		free(r.receipt);
+	}
+	assert_int_equal(last_seen_ms(f), seen);
+	put_asp(f->n, 11, "baru");
+	changeset(f->n, VILLAGE, 11, 11, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	assert_true(last_seen_ms(f) > seen); /* new entries do move it */
+	seen = last_seen_ms(f);
+
+	/* a fork, then the same fork change set twice more */
+	snprintf(copy, sizeof copy, "%s/backup", f->dir);
+	lb_node_close(f->n);
+	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f->node, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(lb_node_open(&f->n, f->node, NULL, NULL), LB_OK);
+	put_asp(f->n, 12, "jalan desa");
+	changeset(f->n, VILLAGE, 12, 12, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+	seen = last_seen_ms(f);
+	usleep(20000);
+	assert_int_equal(lb_node_open(&twin, copy, NULL, NULL), LB_OK);
+	put_asp(twin, 12, "sesuatu yang lain");
+	changeset(twin, VILLAGE, 12, 12, &cs);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ingest(f, &cs, &r, &d), LB_EFORK);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.forks, 1);
+	assert_int_equal(o.last_seen_ms, seen);
+	assert_non_null(ev = tmpfile());
+	assert_int_equal(lb_agg_export_forks(f->a, f->origin, ev, &count, &d), LB_OK);
+	assert_int_equal(count, 1);
+	fclose(ev);
+	lb_node_close(twin);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&early);
+}
+
+
+/* ---- one active key per village (issue 05, defect 14) -------------------- */
+
+static void a_village_has_one_active_key_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	struct lb_mp_buf cs;
+	struct lb_agg_result r;
+	struct lb_agg_origin o;
+	struct lb_diag d = {0};
+	struct counted c;
+	uint8_t second[LB_PK_BYTES];
+	char dir[128], hx[2 * LB_PK_BYTES + 1], hx2[2 * LB_PK_BYTES + 1];
+	struct lb_node *m;
+
+	lb_mp_buf_init(&cs);
+	changeset(f->n, VILLAGE, 1, 10, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_OK);
+	free(r.receipt);
+
+	/* the village's new laptop: a new key for the same village */
+	snprintf(dir, sizeof dir, "%s/laptop", f->dir);
+	assert_int_equal(lb_node_init(dir, VILLAGE, NULL, second, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&m, dir, NULL, NULL), LB_OK);
+	for (int i = 101; i <= 103; i++)
+		put_asp(m, i, "sumur bor");
+	lb_hex(hx, f->origin, LB_PK_BYTES);
+	lb_hex(hx2, second, LB_PK_BYTES);
+	memset(&d, 0, sizeof d);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, second, &d), LB_EEXIST);
+	if (!strstr(d.msg, hx) || !strstr(d.msg, "revoke") || !strstr(d.msg, "succession"))
+		fail_msg("the refusal does not name the active key and the way out: %s", d.msg);
+	assert_int_equal(lb_agg_origin(f->a, second, &o, NULL), LB_EUNKNOWN_ORIGIN);
+	/* enrolling the active key again changes nothing and is fine */
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, f->origin, NULL), LB_OK);
+
+	/* revoke the old key, then the new one may be enrolled */
+	assert_int_equal(lb_agg_revoke(f->a, f->origin, NULL), LB_OK);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, second, NULL), LB_OK);
+	/* and the old one cannot come back beside it */
+	memset(&d, 0, sizeof d);
+	assert_int_equal(lb_agg_enroll(f->a, VILLAGE, f->origin, &d), LB_EEXIST);
+	assert_non_null(strstr(d.msg, hx2));
+
+	/* the new key continues the village's records; the old key's
+	 * replica stays as it was, and it can no longer change anything */
+	ingest_all(f, m, VILLAGE);
+	c = counts(f, VILLAGE);
+	assert_int_equal(c.n, 1);
+	assert_counted(&c, 0, VILLAGE, "aspirasi", 13);
+	put_asp(f->n, 11, "dari kunci lama");
+	changeset(f->n, VILLAGE, 11, 11, &cs);
+	assert_int_equal(ingest(f, &cs, &r, &d), LB_EUNKNOWN_ORIGIN);
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_true(o.revoked);
+	assert_int_equal(o.seq, 10);
+	assert_int_equal(o.entries, 10);
+	lb_node_close(m);
+	lb_mp_buf_free(&cs);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -908,6 +1354,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(times_that_do_not_rise_are_refused_like_the_auditor_does,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_bytes_in_a_refusal_are_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(eight_villages_ingest_at_once_into_a_growing_map, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(a_resend_with_a_lying_root_gets_no_receipt_for_it, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(replays_move_neither_last_seen_nor_the_fork_count, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(a_village_has_one_active_key_at_a_time, setup, teardown),
 	};
 	int rc;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))

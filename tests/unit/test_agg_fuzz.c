@@ -290,7 +290,7 @@ static void read_state(struct fx *f, struct state *s)
 		fail_msg("%sreading the aggregator: %s", where, d.msg);
 }
 
-/* Everything but last_seen_ms, which a resend moves on. */
+/* Everything but last_seen_ms, which new entries move on. */
 static void assert_state(struct fx *f, const struct state *want, bool with_counts)
 {
 	struct state got;
