@@ -38,6 +38,7 @@
 
 #include "../node/entry.h"
 #include "../schema/mp.h"
+#include "../schema/text.h"
 #include "wire.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
@@ -93,16 +94,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Peer bytes into text: printable ASCII stays, everything else (and the
- * backslash) becomes \xHH, so nothing a client sends can end a log line or
- * forge one.  out always ends with NUL; long input is cut. */
+/* The last guard of a log line or reply message: every byte outside
+ * printable ASCII becomes \xHH, so nothing can end a line or forge one.
+ * Peer bytes were already escaped with lb_escape where each message was
+ * made (which also escapes the backslash, so a peer cannot write a
+ * look-alike); this pass leaves that text as it is, instead of escaping it
+ * twice.  out always ends with NUL; long input is cut. */
 static void escape(char *out, size_t cap, const char *in)
 {
 	static const char hx[] = "0123456789abcdef";
 	size_t o = 0;
 
 	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+		if (*p >= 0x20 && *p < 0x7f) {
 			out[o++] = (char)*p;
 		} else {
 			out[o++] = '\\';
@@ -436,8 +440,9 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 		return refuse(s, c, q, 0, LB_ETOOBIG, msg);
 	}
 	if (f.content_type > 1 || !msgpack_type(ct)) {
-		snprintf(msg, sizeof msg, "Content-Type must be " MSGPACK_TYPE ", not \"%.64s\"",
-		         ct ? ct : "");
+		char esc[LB_ESC_BUF];
+		snprintf(msg, sizeof msg, "Content-Type must be " MSGPACK_TYPE ", not \"%s\"",
+		         lb_escape(esc, ct ? ct : "", ct ? strlen(ct) : 0));
 		return refuse(s, c, q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, LB_EMALFORMED, msg);
 	}
 	if (oh) {
