@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -48,6 +49,16 @@ static inline bool lb_fuzz_exists(void *ctx, const char *type, const char *id, s
 static inline FILE *lb_fuzz_file(const uint8_t *data, size_t size)
 {
 	return size ? fmemopen((void *)data, size, "rb") : fopen("/dev/null", "rb");
+}
+
+/* Where a target keeps files: $TMPDIR, else /dev/shm (memory: a disk
+ * write per input is ten times slower), else /tmp. */
+static inline const char *lb_fuzz_tmp(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 }
 
 #endif

@@ -2,7 +2,7 @@
  * fuzz_changeset.c — a change set as an aggregator receives it (sync/wire.c,
  * sync/agg.c): decode, rebuild every stored entry along the chain and check
  * its schema, open the signed head, then the whole ingest into a real
- * aggregator (in a temporary directory, removed at exit) for region 33.24,
+ * aggregator (in a temporary directory, lb_fuzz_tmp, removed at exit) for region 33.24,
  * in which the origin a change set names is enrolled for the village it
  * names, so ingest gets past enrolment to the signature, chain and schema.
  *
@@ -63,8 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	lb_fuzz_init();
 	if (!agg) {
-		snprintf(dir, sizeof dir, "%s/lb-fuzz-cs.XXXXXX",
-		         getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		snprintf(dir, sizeof dir, "%s/lb-fuzz-cs.XXXXXX", lb_fuzz_tmp());
 		if (!mkdtemp(dir))
 			abort();
 		fresh_store();

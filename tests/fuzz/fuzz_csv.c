@@ -62,11 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	lb_fuzz_init();
 	if (!dir[0]) {
-		const char *t = getenv("TMPDIR");
-		/* memory, when there is a /dev/shm: a disk write per input is slow */
-		if (!t || !*t)
-			t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-		snprintf(dir, sizeof dir, "%s/lb-fuzz-csv.XXXXXX", t);
+		snprintf(dir, sizeof dir, "%s/lb-fuzz-csv.XXXXXX", lb_fuzz_tmp());
 		if (!mkdtemp(dir))
 			abort();
 		snprintf(path, sizeof path, "%s/in.csv", dir);
