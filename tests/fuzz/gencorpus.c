@@ -490,6 +490,15 @@ int main(int argc, char **argv)
 		batch_export(n, one, "penduduk-crlf.jsonl", "\r\n\r\n");
 	}
 
+	/* the fork evidence of an origin without forks: a header and a trailer */
+	if (!(f = tmpfile()))
+		return 1;
+	TRY("fork export", lb_agg_export_forks(a, origin, f, NULL, &d_));
+	lla = slurp(f, &lla_len);
+	fclose(f);
+	put("lla", "no-forks.lla", lla, lla_len);
+	free(lla);
+
 	/* a fork: a copy of the node signs another seq 9 */
 	lb_node_close(n);
 	snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", node, node2);
