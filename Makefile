@@ -4,6 +4,7 @@
 #   make demo       a sample village node, a few hundred records, log, verify
 #   make test       unit tests (cmocka) and black-box CLI tests
 #   make test-asan  the same under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       libFuzzer on every decoder (clang; FUZZ_SECONDS, FUZZ_TARGETS)
 #   make bench      benchmarks; writes docs/PERFORMANCE.md
 #   make coverage   line and branch coverage of the test suite; writes docs/COVERAGE.md
 #   make mutate     disables each check in tests/mutations.txt; every one must be caught
@@ -43,7 +44,8 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
 	$(BUILD)/lumbung-bench-audit
 
-.PHONY: all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt lint
+.PHONY: all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt \
+	lint fuzz fuzz-bins fuzz-corpus
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -105,6 +107,50 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblumbung.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# ---- fuzzing (tests/fuzz/README.md) -------------------------------------
+# A target is tests/fuzz/fuzz_NAME.c with seeds in tests/fuzz/corpus/NAME/;
+# nothing else to add.  `make test` replays every seed corpus through
+# test_fuzz_NAME (the target linked with replay.c, any compiler); `make
+# fuzz` builds fuzz_NAME with clang's libFuzzer, ASan and UBSan and runs each
+# target FUZZ_SECONDS, new inputs going to FUZZ_WORK (not the repository).
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD ?= build-fuzz
+FUZZ_WORK ?= $(FUZZ_BUILD)/work
+FUZZ_SAN := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+binaries: $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
+
+$(BUILD)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DLB_FUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus"' -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o \
+	$(BUILD)/liblumbung.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/liblumbung.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz: deps
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SAN="$(FUZZ_SAN)" \
+		FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	@sh tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_WORK) $(FUZZ_TARGETS)
+
+# Regenerate the seed corpora from real objects (review, then commit).
+fuzz-corpus: all $(BUILD)/fuzz-gencorpus
+	$(BUILD)/fuzz-gencorpus tests/fuzz/corpus
+
+$(BUILD)/fuzz-gencorpus: $(BUILD)/obj/tests/fuzz/gencorpus.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 demo: all
 	@sh tools/demo.sh $(BUILD)
 
@@ -135,7 +181,7 @@ fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)
 
 clean:
-	rm -rf build build-asan build-cov
+	rm -rf build build-asan build-cov build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -32,6 +32,14 @@ need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
 need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
 
+# `deps.sh fuzz` (make fuzz): clang and its libFuzzer runtime as well
+if [ "${1:-}" = fuzz ]; then
+	need_cmd clang clang
+	command -v clang >/dev/null 2>&1 &&
+		[ -f "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ] ||
+		missing="$missing libclang-rt-dev"
+fi
+
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing$missing" >&2

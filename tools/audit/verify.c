@@ -606,7 +606,9 @@ static lb_err batch_add(struct batch *b, const struct lb_lla_frame *fr, uint64_t
 	struct slot *s = &b->s[b->n];
 	size_t need = b->len + fr->alen + fr->blen;
 
-	if (need > b->cap) {
+	/* allocated even for frames without bytes (a header and trailer alone):
+	 * the slots' offsets are applied to b->buf, and NULL + 0 is undefined */
+	if (need > b->cap || !b->buf) {
 		size_t nc = b->cap ? b->cap : 64 * 1024;
 		uint8_t *nb;
 		while (nc < need)
