@@ -43,6 +43,7 @@
 #include "../node/head.h"
 #include "../node/key.h"
 #include "../schema/err.h"
+#include "../sync/receipt.h"
 
 struct lb_agg;
 
@@ -198,26 +199,5 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
  * LB_ECORRUPT for damaged evidence; LB_ESTORE. */
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d);
-
-/* A receipt is the aggregator's signature over the canonical array
- *   [ "lumbung-receipt", 1, origin, seq, hash, tree_root, received_at_ms ]
- * stored as signature (64) || message, like a head.  lb_receipt_open
- * checks it against the aggregator key agg_pk. */
-struct lb_receipt {
-	uint8_t origin[LB_PK_BYTES];
-	uint64_t seq;
-	uint8_t hash[LB_HASH_BYTES];
-	uint8_t root[LB_HASH_BYTES];
-	uint64_t received_ms;
-};
-lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
-                       const uint8_t agg_pk[LB_PK_BYTES], struct lb_diag *d);
-
-/* Sign rc with the aggregator key `key` into *out (malloc'd, the caller
- * frees it; *len its length), in the stored form lb_receipt_open reads.
- * The one receipt signer: ingest uses it, and the tests use it to forge
- * receipts with a real key.  LB_ENOMEM. */
-lb_err lb_receipt_sign(const struct lb_key *key, const struct lb_receipt *rc, uint8_t **out,
-                       size_t *len, struct lb_diag *d);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * agg_cli.c — `lumbung-agg`, the kecamatan/kabupaten aggregator command.
+ * cli.c — `lumbung-agg`, the kecamatan/kabupaten aggregator command.
  * Only this file prints and exits (see node/cli.c for the conventions).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,8 +19,8 @@
 #include "../node/hlc.h"
 #include "../schema/schema.h"
 #include "agg.h"
-#include "agg_http.h"
-#include "wire.h"
+#include "http.h"
+#include "../sync/wire.h"
 
 #define PROG "lumbung-agg"
 #define EXIT_USAGE 2

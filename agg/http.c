@@ -1,5 +1,5 @@
 /*
- * agg_http.c — libmicrohttpd front of the aggregator store (agg_http.h).
+ * http.c — libmicrohttpd front of the aggregator store (http.h).
  *
  * MHD runs a pool of epoll (or poll) threads.  When a request's headers
  * are in, a POST is checked before any of its body is read: framing
@@ -20,7 +20,7 @@
  * so the sweeper never touches a reused descriptor.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "agg_http.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,7 +39,7 @@
 #include "../node/entry.h"
 #include "../schema/mp.h"
 #include "../schema/text.h"
-#include "wire.h"
+#include "../sync/wire.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
 #define CONN_SLACK 32     /* MHD's connection limit is ours plus this (see admit) */
@@ -305,7 +305,7 @@ static lb_err same_origin(const struct req *q, struct lb_diag *d)
 	lb_changeset_free(&cs);
 	if (!same)
 		return lb_fail(d, LB_EMALFORMED,
-		               "the change set's origin is not the one named in " LB_AGG_ORIGIN_HEADER);
+		               "the change set's origin is not the one named in " LB_WIRE_ORIGIN_HEADER);
 	return LB_OK;
 }
 
@@ -408,7 +408,7 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	const char *oh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LB_AGG_ORIGIN_HEADER);
+	const char *oh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LB_WIRE_ORIGIN_HEADER);
 	struct framing f = {0};
 	struct lb_diag d = {0};
 	struct lb_agg_origin o;
@@ -448,7 +448,7 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 	if (oh) {
 		if (lb_unhex(q->origin, LB_PK_BYTES, oh))
 			return refuse(s, c, q, 0, LB_EMALFORMED,
-			              LB_AGG_ORIGIN_HEADER " must be 64 hex digits");
+			              LB_WIRE_ORIGIN_HEADER " must be 64 hex digits");
 		if ((e = lb_agg_origin(s->a, q->origin, &o, &d)))
 			return refuse(s, c, q, 0, e, lb_diag_msg(&d, e));
 		if (o.revoked)
@@ -468,7 +468,7 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 	pthread_mutex_unlock(&s->lock);
 	if (!room)
 		return refuse(s, c, q, 0, LB_EBUSY,
-		              q->anon ? "too many change sets without " LB_AGG_ORIGIN_HEADER
+		              q->anon ? "too many change sets without " LB_WIRE_ORIGIN_HEADER
 		                        " in flight; try again later"
 		                      : "too many change sets in flight; try again later");
 	return MHD_YES;

@@ -1,5 +1,5 @@
 /*
- * agg_http.h — the aggregator's HTTP face (libmicrohttpd), DESIGN §5:
+ * http.h — the aggregator's HTTP face (libmicrohttpd), docs/FORMAT.md §8:
  *
  *   GET  /v1/origins/{origin hex}  -> 200 {seq, hash}          (msgpack)
  *   POST /v1/changesets            -> 200 {seq, hash, receipt}
@@ -62,9 +62,6 @@ struct lb_agg_limits {
 #define LB_AGG_DEF_REQUEST_TIMEOUT 120u
 #define LB_AGG_DEF_IDLE_TIMEOUT 60u
 #define LB_AGG_DEF_MAX_BUFFERED ((size_t)256 << 20)
-
-/* The request header a village names its origin key in (64 hex digits). */
-#define LB_AGG_ORIGIN_HEADER "X-Lumbung-Origin"
 
 /* lb_agg_serve with limits (NULL: all defaults).  LB_EINVAL for a limit
  * out of range (max_buffered below LB_WIRE_MAX_BYTES), LB_EIO as above. */

@@ -1,9 +1,11 @@
 /*
- * agg.c — the aggregator store and change-set ingest (see agg.h).
+ * store.c — the aggregator's LMDB store: environment, map growth and
+ * locking, enrolment, origins and counts (see agg.h).  Ingest is in
+ * ingest.c, archives in export.c.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #define _POSIX_C_SOURCE 200809L
-#include "agg.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,31 +24,16 @@
 #include "../node/merkle.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
-#include "wire.h"
+#include "../sync/wire.h"
 
-#define RECEIPT_TAG "lumbung-receipt"
-#define ENROLL_LEN (LB_VILLAGE_LEN + 1)
-#define STATE_FIXED (8 + LB_HASH_BYTES + 8 + 8)
-#define RKEY_LEN (LB_PK_BYTES + 8)
 
-struct lb_agg {
-	MDB_env *env;
-	MDB_dbi meta, enroll, origins, replica, heads, view, forks;
-	char region[16];
-	struct lb_key key;
-	bool read_only; /* lb_agg_open_ro: no key, no writes */
-	/* Held shared by every transaction and exclusively to resize the map,
-	 * which LMDB allows only while this process has no transaction open. */
-	pthread_rwlock_t map_lock;
-};
-
-static void be64_put(uint8_t *p, uint64_t v)
+void agg_be64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static uint64_t be64_get(const uint8_t *p)
+uint64_t agg_be64_get(const uint8_t *p)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
@@ -76,7 +63,7 @@ static int resize_map(struct lb_agg *a, size_t size)
 
 /* Every transaction goes through these three, so resize_map can wait for
  * all of them to end.  Returns LMDB codes. */
-static int txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn)
+int agg_txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn)
 {
 	int rc;
 
@@ -92,14 +79,14 @@ static int txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn)
 	return MDB_MAP_RESIZED;
 }
 
-static int txn_commit(struct lb_agg *a, MDB_txn *txn)
+int agg_txn_commit(struct lb_agg *a, MDB_txn *txn)
 {
 	int rc = mdb_txn_commit(txn);
 	pthread_rwlock_unlock(&a->map_lock);
 	return rc;
 }
 
-static void txn_abort(struct lb_agg *a, MDB_txn *txn)
+void agg_txn_abort(struct lb_agg *a, MDB_txn *txn)
 {
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&a->map_lock);
@@ -110,15 +97,15 @@ static int put_commit(struct lb_agg *a, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
 {
 	int rc = mdb_put(txn, dbi, k, v, 0);
 	if (rc) {
-		txn_abort(a, txn);
+		agg_txn_abort(a, txn);
 		return rc;
 	}
-	return txn_commit(a, txn);
+	return agg_txn_commit(a, txn);
 }
 
 /* The map's size now.  mdb_env_info reads the meta pages inside the map,
  * so it too must not run while another thread's resize has it unmapped. */
-static size_t map_size(struct lb_agg *a)
+size_t agg_map_size(struct lb_agg *a)
 {
 	MDB_envinfo info;
 	int rc;
@@ -132,7 +119,7 @@ static size_t map_size(struct lb_agg *a)
 /* Double the map (MDB_MAP_FULL) unless another thread grew it since it
  * was seen full at size seen; other processes adopt it on their next
  * transaction.  Size check and resize happen under one exclusive hold. */
-static int grow_map(struct lb_agg *a, size_t seen)
+int agg_grow_map(struct lb_agg *a, size_t seen)
 {
 	MDB_envinfo info;
 	int rc;
@@ -165,7 +152,7 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 	if ((rc = lb_mdb_env_open(&a->env, dir, a->read_only, 16, initial_map_size())))
 		return lb_mdb_fail(d, rc, dir); /* read-only: also on a read-only filesystem */
 	mdb_reader_check(a->env, &dead);
-	if ((rc = txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
+	if ((rc = agg_txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator store");
 	if ((rc = mdb_dbi_open(txn, "meta", f, &a->meta)) ||
 	    (rc = mdb_dbi_open(txn, "enroll", f, &a->enroll)) ||
@@ -174,12 +161,12 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 	    (rc = mdb_dbi_open(txn, "heads", f, &a->heads)) ||
 	    (rc = mdb_dbi_open(txn, "view", f, &a->view)) ||
 	    (rc = mdb_dbi_open(txn, "forks", f, &a->forks))) {
-		txn_abort(a, txn);
+		agg_txn_abort(a, txn);
 		return rc == MDB_NOTFOUND
 		               ? lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung aggregator", dir)
 		               : lb_mdb_fail(d, rc, "opening the aggregator databases");
 	}
-	if ((rc = txn_commit(a, txn)))
+	if ((rc = agg_txn_commit(a, txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator databases");
 	return LB_OK;
 }
@@ -249,7 +236,7 @@ lb_err lb_agg_init(const char *dir, const char *region, uint8_t pk[LB_PK_BYTES],
 	}
 	if ((e = lb_key_generate(sec, pub, pk, d)) || (e = open_env(a, dir, true, d)))
 		goto out;
-	if ((rc = txn_begin(a, 0, &txn))) {
+	if ((rc = agg_txn_begin(a, 0, &txn))) {
 		e = lb_mdb_fail(d, rc, "initialising");
 		goto out;
 	}
@@ -287,7 +274,7 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 	a->read_only = read_only;
 	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)))
 		goto fail;
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn))) {
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");
 		goto fail;
 	}
@@ -296,7 +283,7 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 		memcpy(a->region, v.mv_data, v.mv_size);
 		a->region[v.mv_size] = '\0';
 	}
-	txn_abort(a, txn);
+	agg_txn_abort(a, txn);
 	if (rc) {
 		e = lb_fail(d, LB_ECORRUPT, "%s: aggregator region missing", dir);
 		goto fail;
@@ -323,7 +310,7 @@ lb_err lb_agg_open_ro(struct lb_agg **out, const char *dir, struct lb_diag *d)
 }
 
 /* Write calls on a read-only handle: a caller's mistake, said plainly. */
-static lb_err refuse_read_only(const char *what, struct lb_diag *d)
+lb_err agg_refuse_read_only(const char *what, struct lb_diag *d)
 {
 	return lb_fail(d, LB_EINVAL, "%s: this aggregator was opened read-only (for auditing)",
 	               what);
@@ -379,13 +366,13 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 	int rc;
 
 	if (a->read_only)
-		return refuse_read_only("enrolling", d);
+		return agg_refuse_read_only("enrolling", d);
 	if (lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
 	if (!lb_region_contains(a->region, village))
 		return lb_fail(d, LB_EINVAL, "village %s is outside this aggregator's region %s",
 		               village, a->region);
-	if ((rc = txn_begin(a, 0, &txn)))
+	if ((rc = agg_txn_begin(a, 0, &txn)))
 		return lb_mdb_fail(d, rc, "enrolling");
 	rc = mdb_get(txn, a->enroll, &k, &v);
 	short_hex(hx, origin);
@@ -403,7 +390,7 @@ lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin
 		return lb_mdb_fail(d, rc, "enrolling");
 	return LB_OK;
 out:
-	txn_abort(a, txn);
+	agg_txn_abort(a, txn);
 	return e;
 }
 
@@ -416,11 +403,11 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	int rc;
 
 	if (a->read_only)
-		return refuse_read_only("revoking", d);
-	if ((rc = txn_begin(a, 0, &txn)))
+		return agg_refuse_read_only("revoking", d);
+	if ((rc = agg_txn_begin(a, 0, &txn)))
 		return lb_mdb_fail(d, rc, "revoking");
 	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
-		txn_abort(a, txn);
+		agg_txn_abort(a, txn);
 		short_hex(hx, origin);
 		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "key %s... is not enrolled", hx);
 	}
@@ -432,15 +419,15 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	return LB_OK;
 }
 
-static void rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq)
+void agg_rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq)
 {
 	memcpy(out, origin, LB_PK_BYTES);
-	be64_put(out + LB_PK_BYTES, seq);
+	agg_be64_put(out + LB_PK_BYTES, seq);
 }
 
 /* Read enrolment and state of origin inside txn into o (and the Merkle
  * frontier into m when not NULL). */
-static lb_err read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+lb_err agg_read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
                           struct lb_agg_origin *o, struct lb_merkle *m, struct lb_diag *d)
 {
 	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
@@ -459,31 +446,31 @@ static lb_err read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[L
 	o->revoked = ((uint8_t *)v.mv_data)[LB_VILLAGE_LEN] != 0;
 	if (mdb_get(txn, a->origins, &k, &v) == 0 && v.mv_size >= STATE_FIXED) {
 		const uint8_t *p = v.mv_data;
-		o->seq = be64_get(p);
+		o->seq = agg_be64_get(p);
 		memcpy(o->hash, p + 8, LB_HASH_BYTES);
-		o->last_seen_ms = be64_get(p + 8 + LB_HASH_BYTES);
-		o->forks = be64_get(p + 16 + LB_HASH_BYTES);
+		o->last_seen_ms = agg_be64_get(p + 8 + LB_HASH_BYTES);
+		o->forks = agg_be64_get(p + 16 + LB_HASH_BYTES);
 		if (m && lb_merkle_decode(m, p + STATE_FIXED, v.mv_size - STATE_FIXED))
 			return lb_fail(d, LB_ECORRUPT, "origin state: bad Merkle frontier");
 	}
 	return LB_OK;
 }
 
-static int write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
+int agg_write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
                         const struct lb_merkle *m)
 {
 	uint8_t buf[STATE_FIXED + LB_MERKLE_ENC_MAX];
 	MDB_val k = {LB_PK_BYTES, (void *)o->origin}, v;
 
-	be64_put(buf, o->seq);
+	agg_be64_put(buf, o->seq);
 	memcpy(buf + 8, o->hash, LB_HASH_BYTES);
-	be64_put(buf + 8 + LB_HASH_BYTES, o->last_seen_ms);
-	be64_put(buf + 16 + LB_HASH_BYTES, o->forks);
+	agg_be64_put(buf + 8 + LB_HASH_BYTES, o->last_seen_ms);
+	agg_be64_put(buf + 16 + LB_HASH_BYTES, o->forks);
 	v = (MDB_val){STATE_FIXED + lb_merkle_encode(m, buf + STATE_FIXED), buf};
 	return mdb_put(txn, a->origins, &k, &v, 0);
 }
 
-static bool key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES])
+bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES])
 {
 	return k->mv_size == RKEY_LEN && memcmp(k->mv_data, origin, LB_PK_BYTES) == 0;
 }
@@ -501,21 +488,21 @@ static int count_held(struct lb_agg *a, MDB_txn *txn, struct lb_agg_origin *o)
 	o->entries = 0;
 	if ((rc = mdb_cursor_open(txn, a->replica, &c)))
 		return rc;
-	rkey(key, o->origin, 0);
+	agg_rkey(key, o->origin, 0);
 	k = (MDB_val){RKEY_LEN, key};
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) || !key_of(&k, o->origin))
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) || !agg_key_of(&k, o->origin))
 		goto out;
-	first = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+	first = agg_be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
 	/* the last key of the origin: the one before the first key past it */
-	rkey(key, o->origin, UINT64_MAX);
+	agg_rkey(key, o->origin, UINT64_MAX);
 	k = (MDB_val){RKEY_LEN, key};
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && !key_of(&k, o->origin))
+	if (rc == 0 && !agg_key_of(&k, o->origin))
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	else if (rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == 0 && key_of(&k, o->origin))
-		o->entries = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES) - first + 1;
+	if (rc == 0 && agg_key_of(&k, o->origin))
+		o->entries = agg_be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES) - first + 1;
 out:
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -528,11 +515,11 @@ lb_err lb_agg_origin(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
 	lb_err e;
 	int rc;
 
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
-	if (!(e = read_origin(a, txn, origin, o, NULL, d)) && (rc = count_held(a, txn, o)))
+	if (!(e = agg_read_origin(a, txn, origin, o, NULL, d)) && (rc = count_held(a, txn, o)))
 		e = lb_mdb_fail(d, rc, "reading the replica");
-	txn_abort(a, txn);
+	agg_txn_abort(a, txn);
 	return e;
 }
 
@@ -544,10 +531,10 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 	lb_err e = LB_OK;
 	int rc;
 
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
 	if ((rc = mdb_cursor_open(txn, a->enroll, &c))) {
-		txn_abort(a, txn);
+		agg_txn_abort(a, txn);
 		return lb_mdb_fail(d, rc, "reading");
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !e;
@@ -555,7 +542,7 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 		struct lb_agg_origin o;
 		if (k.mv_size != LB_PK_BYTES)
 			continue;
-		if ((e = read_origin(a, txn, k.mv_data, &o, NULL, d)))
+		if ((e = agg_read_origin(a, txn, k.mv_data, &o, NULL, d)))
 			break;
 		if ((rc = count_held(a, txn, &o))) {
 			e = lb_mdb_fail(d, rc, "reading the replica");
@@ -567,7 +554,7 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 	if (!e && rc && rc != MDB_NOTFOUND)
 		e = lb_mdb_fail(d, rc, "reading the enrolments");
 	mdb_cursor_close(c);
-	txn_abort(a, txn);
+	agg_txn_abort(a, txn);
 	return e;
 }
 
@@ -606,10 +593,10 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 
 	if (village && lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
 	if ((rc = mdb_cursor_open(txn, a->view, &c))) {
-		txn_abort(a, txn);
+		agg_txn_abort(a, txn);
 		return lb_mdb_fail(d, rc, "reading the consolidated view");
 	}
 	if (village) {
@@ -645,824 +632,6 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 	if (!e && count)
 		cb(ctx, vil, type, count);
 	mdb_cursor_close(c);
-	txn_abort(a, txn);
-	return e;
-}
-
-/* ---- ingest ------------------------------------------------------------- */
-
-struct ingest {
-	struct lb_agg *a;
-	MDB_txn *txn;
-	const char *village;
-	struct pending *pv;
-};
-
-static size_t view_key(uint8_t *k, const char *village, const struct lb_entry *e)
-{
-	size_t n = 0;
-	memcpy(k, village, LB_VILLAGE_LEN);
-	n = LB_VILLAGE_LEN;
-	k[n++] = 0;
-	memcpy(k + n, e->type, e->type_len);
-	n += e->type_len;
-	k[n++] = 0;
-	memcpy(k + n, e->id, e->id_len);
-	return n + e->id_len;
-}
-
-/*
- * View changes of one change set are collected here and applied in key
- * order after every entry has been checked: random record ids put one by
- * one cost a B-tree descent into a cold page each; sorted, consecutive puts
- * land on the pages just touched.  References made inside the change set
- * are answered from here first, so order of entries still matters as it
- * does in the village.
- */
-struct pv_item {
-	const uint8_t *key; /* set just before sorting (the arena may move before) */
-	uint32_t off, len;  /* key in arena */
-	uint32_t order;    /* position in the change set: the last one wins */
-	uint8_t val[RKEY_LEN];
-	bool put;
-};
-
-struct pending {
-	struct pv_item *it;
-	size_t n, cap;
-	uint32_t *slot; /* open addressing: index + 1, 0 empty */
-	size_t nslot;
-	struct lb_mp_buf arena;
-};
-
-static uint64_t pv_hash(const uint8_t *k, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 1099511628211ull;
-	return h;
-}
-
-static struct pv_item *pv_find(struct pending *p, const uint8_t *k, size_t n, size_t *at)
-{
-	size_t i = (size_t)pv_hash(k, n) & (p->nslot - 1);
-	for (;; i = (i + 1) & (p->nslot - 1)) {
-		struct pv_item *it;
-		if (!p->slot[i]) {
-			*at = i;
-			return NULL;
-		}
-		it = &p->it[p->slot[i] - 1];
-		if (it->len == n && !memcmp(p->arena.sb.data + it->off, k, n)) {
-			*at = i;
-			return it;
-		}
-	}
-}
-
-static bool pv_init(struct pending *p, size_t n)
-{
-	memset(p, 0, sizeof *p);
-	p->nslot = 16;
-	while (p->nslot < 2 * n + 2)
-		p->nslot *= 2;
-	lb_mp_buf_init(&p->arena);
-	p->cap = n ? n : 1;
-	p->it = malloc(p->cap * sizeof *p->it);
-	p->slot = calloc(p->nslot, sizeof *p->slot);
-	return p->it && p->slot;
-}
-
-static void pv_free(struct pending *p)
-{
-	free(p->it);
-	free(p->slot);
-	lb_mp_buf_free(&p->arena);
-}
-
-/* Record that key now is put (val) or deleted. */
-static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t val[RKEY_LEN],
-                   bool put)
-{
-	size_t at;
-	struct pv_item *it = pv_find(p, k, n, &at);
-
-	if (!it) {
-		if (p->n == p->cap)
-			return false; /* sized for the change set: cannot happen */
-		it = &p->it[p->n];
-		it->off = (uint32_t)p->arena.sb.size;
-		it->len = (uint32_t)n;
-		lb_mp_put_raw(&p->arena, k, n);
-		if (p->arena.oom)
-			return false;
-		p->slot[at] = (uint32_t)++p->n;
-	}
-	it->order = (uint32_t)p->n;
-	it->put = put;
-	memcpy(it->val, val, RKEY_LEN);
-	return true;
-}
-
-static int pv_cmp(const void *a, const void *b)
-{
-	const struct pv_item *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Apply in key order (items are unique per key). */
-static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		p->it[i].key = (const uint8_t *)p->arena.sb.data + p->it[i].off;
-	qsort(p->it, p->n, sizeof *p->it, pv_cmp);
-	for (size_t i = 0; i < p->n && !rc; i++) {
-		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
-		MDB_val v = {RKEY_LEN, p->it[i].val};
-		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	}
-	return rc;
-}
-
-/* References resolve in the village's own part of the consolidated view. */
-static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
-{
-	struct ingest *in = ctx;
-	uint8_t k[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX];
-	struct lb_entry e = {.type = type, .type_len = strlen(type), .id = id, .id_len = id_len};
-	MDB_val key, v;
-
-	if (e.type_len > LB_TYPE_MAX || id_len > LB_ID_MAX)
-		return false;
-	key = (MDB_val){view_key(k, in->village, &e), k};
-	if (in->pv) {
-		size_t at;
-		const struct pv_item *it = pv_find(in->pv, k, key.mv_size, &at);
-		if (it)
-			return it->put;
-	}
-	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
-}
-
-lb_err lb_receipt_sign(const struct lb_key *key, const struct lb_receipt *rc, uint8_t **out,
-                       size_t *len, struct lb_diag *d)
-{
-	struct lb_mp_buf b;
-	uint8_t sig[LB_SIG_BYTES] = {0};
-
-	lb_mp_buf_init(&b);
-	lb_mp_put_raw(&b, sig, sizeof sig);
-	lb_mp_put_array(&b, 7);
-	lb_mp_put_cstr(&b, RECEIPT_TAG);
-	lb_mp_put_uint(&b, 1);
-	lb_mp_put_bin(&b, rc->origin, LB_PK_BYTES);
-	lb_mp_put_uint(&b, rc->seq);
-	lb_mp_put_bin(&b, rc->hash, LB_HASH_BYTES);
-	lb_mp_put_bin(&b, rc->root, LB_HASH_BYTES);
-	lb_mp_put_uint(&b, rc->received_ms);
-	if (b.oom) {
-		lb_mp_buf_free(&b);
-		return lb_fail(d, LB_ENOMEM, "out of memory");
-	}
-	lb_sign(sig, b.sb.data + LB_SIG_BYTES, b.sb.size - LB_SIG_BYTES, key);
-	memcpy(b.sb.data, sig, sizeof sig);
-	*out = (uint8_t *)b.sb.data; /* hand the buffer over */
-	*len = b.sb.size;
-	return LB_OK;
-}
-
-static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
-                           size_t *len, struct lb_diag *d)
-{
-	return lb_receipt_sign(&a->key, rc, out, len, d);
-}
-
-lb_err lb_receipt_open(struct lb_receipt *rc, const void *buf, size_t len,
-                       const uint8_t agg_pk[LB_PK_BYTES], struct lb_diag *d)
-{
-	const uint8_t *p = buf, *s;
-	struct lb_mp_rd r;
-	uint32_t n;
-	uint64_t ver;
-	lb_err e;
-
-	memset(rc, 0, sizeof *rc);
-	if (len < LB_SIG_BYTES + 1)
-		return lb_fail(d, LB_EMALFORMED, "receipt too short");
-	lb_mp_rd_init(&r, p + LB_SIG_BYTES, len - LB_SIG_BYTES);
-	if ((e = lb_mp_read_array(&r, 7, "receipt", d)) ||
-	    (e = lb_mp_read_str(&r, &s, &n, "receipt tag", d)))
-		return e;
-	if (n != strlen(RECEIPT_TAG) || memcmp(s, RECEIPT_TAG, n))
-		return lb_fail(d, LB_EMALFORMED, "not a lumbung receipt");
-	if ((e = lb_mp_read_uint(&r, &ver, "receipt version", d)))
-		return e;
-	if (ver != 1)
-		return lb_fail(d, LB_EMALFORMED, "receipt version %llu unknown", (unsigned long long)ver);
-	if ((e = lb_mp_read_binn(&r, &s, LB_PK_BYTES, "receipt origin", d)))
-		return e;
-	memcpy(rc->origin, s, LB_PK_BYTES);
-	if ((e = lb_mp_read_uint(&r, &rc->seq, "receipt seq", d)) ||
-	    (e = lb_mp_read_binn(&r, &s, LB_HASH_BYTES, "receipt hash", d)))
-		return e;
-	memcpy(rc->hash, s, LB_HASH_BYTES);
-	if ((e = lb_mp_read_binn(&r, &s, LB_HASH_BYTES, "receipt tree_root", d)))
-		return e;
-	memcpy(rc->root, s, LB_HASH_BYTES);
-	if ((e = lb_mp_read_uint(&r, &rc->received_ms, "receipt time", d)))
-		return e;
-	if (lb_mp_rd_left(&r))
-		return lb_fail(d, LB_EMALFORMED, "receipt: trailing bytes");
-	if (!lb_sig_ok(p, p + LB_SIG_BYTES, len - LB_SIG_BYTES, agg_pk))
-		return lb_fail(d, LB_ESIG, "receipt is not signed by this aggregator's key");
-	return LB_OK;
-}
-
-/*
- * Fork evidence as stored: the value under origin || first differing seq k
- * in `forks`.  What proves the fork (docs/FORMAT.md §9, kinds 4 and 6):
- *
- *   0x01 || item(ours) || item(theirs)
- *        || u32 n0 || n0 items: our stored entries k .. ours' seq
- *        || u32 n1 || n1 items: the rival's stored entries k .. theirs' seq
- *   item = u32 BE length || bytes
- *
- * Evidence kept before entries were (u32 BE length of ours || ours ||
- * theirs: first byte 0x00, since a head is shorter than 16 MiB) is still
- * read and exported as two heads.
- */
-#define FORK_V2 0x01
-
-static void put_item(struct lb_mp_buf *b, const void *p, size_t n)
-{
-	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-	lb_mp_put_raw(b, l, 4);
-	lb_mp_put_raw(b, p, n);
-}
-
-static void put_u32(struct lb_mp_buf *b, uint32_t n)
-{
-	uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-	lb_mp_put_raw(b, l, 4);
-}
-
-/* Does stored fork evidence (FORK_V2: tag, item ours, item theirs, ...)
- * already hold this rival head? */
-static bool same_rival(const MDB_val *ev, const uint8_t *theirs, size_t tlen)
-{
-	const uint8_t *p = ev->mv_data;
-	size_t n = ev->mv_size, olen;
-
-	if (n < 5 || p[0] != FORK_V2)
-		return false;
-	olen = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
-	if (olen > n - 5 || n - 5 - olen < 4)
-		return false;
-	p += 5 + olen;
-	n -= 5 + olen;
-	return ((size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) == tlen &&
-	       n - 4 >= tlen && memcmp(p + 4, theirs, tlen) == 0;
-}
-
-/* Keep the evidence of a fork at seq k, in its own transaction: the
- * ingest itself is refused, but the evidence must survive.  rival holds
- * nrival items (put_item): the rival's stored entries k .. its head. */
-static void keep_fork(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t k,
-                      const uint8_t *theirs, size_t tlen, const struct lb_mp_buf *rival,
-                      uint32_t nrival)
-{
-	MDB_txn *txn;
-	MDB_cursor *c = NULL;
-	MDB_val key, v, hv;
-	uint8_t kb[RKEY_LEN];
-	struct lb_agg_origin o;
-	struct lb_merkle m;
-	struct lb_mp_buf buf;
-	uint64_t ours_seq;
-	uint8_t tag = FORK_V2;
-
-	lb_mp_buf_init(&buf);
-	if (txn_begin(a, 0, &txn))
-		return;
-	if (read_origin(a, txn, origin, &o, &m, NULL))
-		goto out;
-	/* our head: the one that covers k (first stored head at or after it) */
-	rkey(kb, origin, k);
-	key = (MDB_val){RKEY_LEN, kb};
-	if (mdb_cursor_open(txn, a->heads, &c) || mdb_cursor_get(c, &key, &hv, MDB_SET_RANGE) ||
-	    !key_of(&key, origin))
-		goto out;
-	ours_seq = be64_get((const uint8_t *)key.mv_data + LB_PK_BYTES);
-	lb_mp_put_raw(&buf, &tag, 1);
-	put_item(&buf, hv.mv_data, hv.mv_size);
-	put_item(&buf, theirs, tlen);
-	put_u32(&buf, (uint32_t)(ours_seq - k + 1));
-	for (uint64_t s = k; s <= ours_seq; s++) {
-		rkey(kb, origin, s);
-		key = (MDB_val){RKEY_LEN, kb};
-		if (mdb_get(txn, a->replica, &key, &v))
-			goto out;
-		put_item(&buf, v.mv_data, v.mv_size);
-	}
-	put_u32(&buf, nrival);
-	lb_mp_put_raw(&buf, rival->sb.data, rival->sb.size);
-	if (buf.oom)
-		goto out;
-	rkey(kb, origin, k);
-	key = (MDB_val){RKEY_LEN, kb};
-	/* the same rival head again (a replay) is the same fork: counted and
-	 * stored once */
-	if (mdb_get(txn, a->forks, &key, &v) == 0 && same_rival(&v, theirs, tlen))
-		goto out;
-	v = (MDB_val){buf.sb.size, buf.sb.data};
-	o.forks++;
-	if (mdb_put(txn, a->forks, &key, &v, 0) || write_origin(a, txn, &o, &m))
-		goto out;
-	mdb_cursor_close(c);
-	c = NULL;
-	txn_commit(a, txn);
-	txn = NULL;
-out:
-	if (c)
-		mdb_cursor_close(c);
-	if (txn)
-		txn_abort(a, txn);
-	lb_mp_buf_free(&buf);
-}
-
-/* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
- * caller can grow a full map and try again. */
-static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
-                          struct lb_agg_result *r, int *mdbrc, struct lb_diag *d)
-{
-	struct lb_changeset cs;
-	struct lb_agg_origin o;
-	struct lb_merkle m;
-	struct lb_head h;
-	struct lb_mp_buf eb;
-	struct ingest in = {.a = a};
-	struct pending pv = {0};
-	struct lb_chain ch;
-	struct lb_mp_buf rival; /* a fork's rival entries, for the evidence */
-	uint32_t nrival = 0;
-	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
-	uint64_t last, fork_seq = 0;
-	MDB_txn *txn = NULL;
-	lb_err e;
-	int rc;
-
-	memset(r, 0, sizeof *r);
-	if (a->read_only)
-		return refuse_read_only("ingesting", d);
-	lb_mp_buf_init(&pv.arena);
-	if ((e = lb_wire_decode(&cs, body, len, d)))
-		return e;
-	lb_mp_buf_init(&rival);
-	lb_mp_buf_init(&eb);
-	last = cs.first_seq + cs.n - 1;
-	if ((rc = txn_begin(a, 0, &txn))) {
-		e = lb_mdb_fail(d, rc, "starting ingest");
-		txn = NULL;
-		goto out;
-	}
-	if ((e = read_origin(a, txn, cs.origin, &o, &m, d)))
-		goto out;
-	r->seq = o.seq;
-	memcpy(r->hash, o.hash, LB_HASH_BYTES);
-	if (o.revoked) {
-		e = lb_fail(d, LB_EUNKNOWN_ORIGIN, "this origin key was revoked for %s", o.village);
-		goto out;
-	}
-	if (strcmp(o.village, cs.village) != 0) {
-		e = lb_fail(d, LB_EWRONG_VILLAGE, "this key is enrolled for %s, not %s", o.village,
-		            cs.village);
-		goto out;
-	}
-	if ((e = lb_head_open(&h, cs.head, cs.head_len, cs.origin, d)))
-		goto out;
-	if (cs.first_seq > o.seq + 1) {
-		e = lb_fail(d, LB_EGAP, "change set starts at seq %llu but this aggregator holds up to "
-		            "seq %llu; send from seq %llu", (unsigned long long)cs.first_seq,
-		            (unsigned long long)o.seq, (unsigned long long)o.seq + 1);
-		goto out;
-	}
-	/* the history's rules (node/chain.h) from the entry before the first
-	 * one: ours; its Merkle frontier is known only at o.seq */
-	lb_chain_init(&ch, cs.village, cs.origin);
-	if (cs.first_seq > 1) {
-		uint8_t key[RKEY_LEN];
-		MDB_val k = {RKEY_LEN, key}, v;
-		struct lb_entry before;
-		rkey(key, cs.origin, cs.first_seq - 1);
-		if (mdb_get(txn, a->replica, &k, &v) != 0 ||
-		    lb_entry_decode(&before, v.mv_data, v.mv_size, NULL) != LB_OK) {
-			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing or damaged",
-			            (unsigned long long)cs.first_seq - 1);
-			goto out;
-		}
-		lb_hash(hash, v.mv_data, v.mv_size);
-		lb_chain_resume(&ch, cs.first_seq - 1, hash, before.ts,
-		                cs.first_seq - 1 == o.seq ? &m : NULL);
-	} else if (o.seq)
-		ch.tree = false;
-	in.txn = txn;
-	in.village = cs.village;
-	if (!pv_init(&pv, cs.n)) {
-		e = lb_fail(d, LB_ENOMEM, "out of memory");
-		goto out;
-	}
-	in.pv = &pv;
-	for (size_t i = 0; i < cs.n; i++) {
-		struct lb_entry en;
-		uint64_t seq = cs.first_seq + i;
-		uint8_t key[RKEY_LEN], vk[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX], vval[RKEY_LEN];
-		MDB_val k = {RKEY_LEN, key}, v;
-
-		if ((e = lb_wire_rebuild(&cs, i, ch.hash, &eb, &en, hash, d)))
-			goto out;
-		if ((e = lb_chain_entry(&ch, &en, hash, NULL, d))) {
-			/* seq and prev hold by construction; what is left is time */
-			e = ch.fault == LB_CHAIN_TS ? LB_ESCHEMA : LB_ESIG;
-			if (d)
-				d->code = e;
-			goto out;
-		}
-		rkey(key, cs.origin, seq);
-		if (seq <= o.seq && !fork_seq &&
-		    (mdb_get(txn, a->replica, &k, &v) || v.mv_size != eb.sb.size ||
-		     memcmp(v.mv_data, eb.sb.data, v.mv_size)))
-			fork_seq = seq; /* a fork only if the chain proves signed: see below */
-		if (seq <= o.seq || fork_seq) {
-			/* held (or a rival history): chained, never stored */
-			if (seq == o.seq && !fork_seq) {
-				ch.m = m; /* ours up to here: our frontier */
-				ch.tree = true;
-			}
-			if (fork_seq) {
-				put_item(&rival, eb.sb.data, eb.sb.size);
-				nrival++;
-			}
-			continue;
-		}
-		{
-			struct lb_refs refs = {view_has, &in};
-			if ((e = lb_entry_check_schema(&en, &refs, d)))
-				goto out;
-		}
-		v = (MDB_val){eb.sb.size, eb.sb.data};
-		if ((rc = mdb_put(txn, a->replica, &k, &v, 0))) {
-			*mdbrc = rc;
-			e = lb_mdb_fail(d, rc, "storing the replica");
-			goto out;
-		}
-		rkey(vval, cs.origin, seq);
-		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT)) {
-			e = lb_fail(d, LB_ENOMEM, "out of memory");
-			goto out;
-		}
-		r->accepted++;
-	}
-	if ((e = lb_chain_head(&ch, &h, d))) {
-		switch (ch.fault) {
-		case LB_CHAIN_HEAD_TS:
-			e = LB_ESCHEMA;
-			break;
-		case LB_CHAIN_HEAD_HASH:
-			lb_fail(d, e, "the entries do not chain to the signed head's hash");
-			/* fall through */
-		default:
-			e = LB_ESIG;
-			break;
-		}
-		if (d)
-			d->code = e;
-		goto out;
-	}
-	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
-		*mdbrc = rc;
-		e = lb_mdb_fail(d, rc, "updating the consolidated view");
-		goto out;
-	}
-	if (fork_seq) {
-		/* the village's key signed a history that differs from ours */
-		e = lb_fail(d, LB_EFORK, "seq %llu differs from the entry already accepted: "
-		            "the village rewrote its history (both signed heads kept)",
-		            (unsigned long long)fork_seq);
-		goto out;
-	}
-	if (last > o.seq) {
-		uint8_t key[RKEY_LEN];
-		MDB_val k = {RKEY_LEN, key}, v = {cs.head_len, (void *)cs.head};
-		m = ch.m; /* checked against the head's root by lb_chain_head */
-		rkey(key, cs.origin, last);
-		if ((rc = mdb_put(txn, a->heads, &k, &v, 0))) {
-			*mdbrc = rc;
-			e = lb_mdb_fail(d, rc, "storing the signed head");
-			goto out;
-		}
-		o.seq = last;
-		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
-		/* "last seen" is the last time new entries arrived: a replayed
-		 * old change set must not make a silent village look active */
-		o.last_seen_ms = lb_hlc_wall_ms();
-		if ((rc = write_origin(a, txn, &o, &m))) {
-			*mdbrc = rc;
-			e = lb_mdb_fail(d, rc, "storing the origin's state");
-			goto out;
-		}
-		rc = txn_commit(a, txn);
-	} else {
-		txn_abort(a, txn); /* a resend of what we hold: nothing changes */
-		rc = 0;
-	}
-	/* the tree root we sign is always the one of what we hold (m, at
-	 * o.seq), never one copied from the offer; a resend ending at o.seq
-	 * had its head's root checked against it by lb_chain_head */
-	lb_merkle_root(&m, root);
-	txn = NULL;
-	if (rc) {
-		*mdbrc = rc;
-		e = lb_mdb_fail_env(d, a->env, rc, "committing"); /* EIO on a full disk: "disk full" */
-		goto out;
-	}
-	r->seq = o.seq;
-	memcpy(r->hash, o.hash, LB_HASH_BYTES);
-	{
-		struct lb_receipt rc2 = {.seq = o.seq,
-		                         .received_ms = r->accepted ? o.last_seen_ms : lb_hlc_wall_ms()};
-		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
-		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
-		memcpy(rc2.root, root, LB_HASH_BYTES);
-		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
-	}
-out:
-	if (txn)
-		txn_abort(a, txn);
-	if (e == LB_EFORK && !rival.oom)
-		keep_fork(a, cs.origin, fork_seq, cs.head, cs.head_len, &rival, nrival);
-	lb_mp_buf_free(&rival);
-	pv_free(&pv);
-	lb_mp_buf_free(&eb);
-	lb_changeset_free(&cs);
-	return e;
-}
-
-#define MAX_GROWTHS 12
-
-lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
-                     struct lb_diag *d)
-{
-	for (int growths = 0;; growths++) {
-		int mdbrc = 0;
-		size_t seen = map_size(a);
-		lb_err e = ingest_once(a, body, len, r, &mdbrc, d);
-		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a, seen))
-			return e;
-	}
-}
-
-/* ---- log archives (node/archive.h, docs/FORMAT.md §9) -------------------- */
-
-static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin *o,
-                             struct lb_diag *d)
-{
-	struct lb_lla_header h = {.source = "aggregator"};
-
-	memcpy(h.village, o->village, sizeof h.village);
-	memcpy(h.origin, o->origin, LB_PK_BYTES);
-	return lb_lla_write_header(w, &h, d);
-}
-
-lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
-                         struct lb_diag *d)
-{
-	struct lb_lla_writer w;
-	struct lb_agg_origin o;
-	uint8_t key[RKEY_LEN], hkey[RKEY_LEN];
-	MDB_txn *txn;
-	MDB_cursor *rep = NULL, *heads = NULL;
-	MDB_val k = {RKEY_LEN, key}, v, hk = {RKEY_LEN, hkey}, hv;
-	uint64_t seq = 0, hseq = 0;
-	lb_err e;
-	int rc, hrc;
-
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading");
-	lb_lla_writer_init(&w, out);
-	/* a revoked origin's history is exported too: an auditor wants it most */
-	if ((e = read_origin(a, txn, origin, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, a->replica, &rep)) ||
-	    (rc = mdb_cursor_open(txn, a->heads, &heads))) {
-		e = lb_mdb_fail(d, rc, "reading the replica");
-		goto out;
-	}
-	rkey(key, origin, 1);
-	rkey(hkey, origin, 1);
-	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
-	if (hrc == 0 && !key_of(&hk, origin))
-		hrc = MDB_NOTFOUND;
-	/* the replica and its heads side by side, both keyed origin || seq */
-	for (rc = mdb_cursor_get(rep, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, origin);
-	     rc = mdb_cursor_get(rep, &k, &v, MDB_NEXT)) {
-		seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
-		if (seq > o.seq)
-			break; /* cannot happen: entries and state move in one txn */
-		if ((e = lb_lla_write_entry(&w, v.mv_data, v.mv_size, d))) {
-			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
-			goto out;
-		}
-		if (hrc != 0)
-			continue;
-		hseq = be64_get((const uint8_t *)hk.mv_data + LB_PK_BYTES);
-		if (hseq < seq) {
-			e = lb_fail(d, LB_ECORRUPT, "the stored head at seq %llu covers no replica entry",
-			            (unsigned long long)hseq);
-			goto out;
-		}
-		if (hseq != seq)
-			continue;
-		if ((e = lb_lla_write_head(&w, hv.mv_data, hv.mv_size, d))) {
-			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
-			goto out;
-		}
-		hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
-		if (hrc == 0 && !key_of(&hk, origin))
-			hrc = MDB_NOTFOUND;
-	}
-	if ((rc && rc != MDB_NOTFOUND) || (hrc && hrc != MDB_NOTFOUND)) {
-		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
-		goto out;
-	}
-	if (w.count.entries != o.seq) {
-		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
-		            "says %llu", (unsigned long long)w.count.entries,
-		            (unsigned long long)o.seq);
-		goto out;
-	}
-	e = lb_lla_write_trailer(&w, d);
-out:
-	if (heads)
-		mdb_cursor_close(heads);
-	if (rep)
-		mdb_cursor_close(rep);
-	txn_abort(a, txn);
-	lb_lla_writer_free(&w);
-	return e;
-}
-
-#define FORK_LIST_MAX 4 /* origins named in the "which one?" message */
-
-/* With no origin given: the one origin holding fork evidence. */
-static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK_BYTES],
-                            struct lb_diag *d)
-{
-	uint8_t seen[FORK_LIST_MAX][LB_PK_BYTES], last[LB_PK_BYTES];
-	size_t n = 0;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
-
-	if ((rc = mdb_cursor_open(txn, a->forks, &c)))
-		return lb_mdb_fail(d, rc, "reading the fork evidence");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != RKEY_LEN)
-			continue;
-		if (n && !memcmp(k.mv_data, last, LB_PK_BYTES))
-			continue; /* keys sort by origin: one origin's forks are one run */
-		memcpy(last, k.mv_data, LB_PK_BYTES);
-		if (n < FORK_LIST_MAX)
-			memcpy(seen[n], last, LB_PK_BYTES);
-		n++;
-	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return lb_mdb_fail(d, rc, "reading the fork evidence");
-	if (n == 0)
-		return lb_fail(d, LB_ENOTFOUND, "this aggregator holds no fork evidence");
-	if (n > 1) {
-		char msg[LB_DIAG_MAX], hx[2 * LB_PK_BYTES + 1];
-		size_t len = (size_t)snprintf(msg, sizeof msg, "fork evidence is held for %zu origins; "
-		                              "name one:", n);
-		for (size_t i = 0; i < n && i < FORK_LIST_MAX && len < sizeof msg; i++) {
-			lb_hex(hx, seen[i], LB_PK_BYTES);
-			len += (size_t)snprintf(msg + len, sizeof msg - len, " %s", hx);
-		}
-		if (n > FORK_LIST_MAX && len < sizeof msg)
-			snprintf(msg + len, sizeof msg - len, " and %zu more", n - FORK_LIST_MAX);
-		return lb_fail(d, LB_EINVAL, "%s", msg);
-	}
-	memcpy(origin, seen[0], LB_PK_BYTES);
-	return LB_OK;
-}
-
-/* One stored fork evidence (keep_fork) as archive frames. */
-static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
-{
-	const uint8_t *item[2], *end = p + n;
-	size_t ilen[2];
-	lb_err e;
-
-#define TAKE_U32(x)                                                                                \
-	do {                                                                                       \
-		if (end - p < 4)                                                                   \
-			goto damaged;                                                              \
-		(x) = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];         \
-		p += 4;                                                                            \
-	} while (0)
-
-	if (n >= 4 && p[0] == 0) { /* evidence kept before entries were */
-		size_t olen;
-		TAKE_U32(olen);
-		if (olen == 0 || olen >= (size_t)(end - p))
-			goto damaged;
-		return lb_lla_write_fork(w, p, olen, p + olen, (size_t)(end - p) - olen, d);
-	}
-	if (n < 1 || p[0] != FORK_V2)
-		goto damaged;
-	p++;
-	for (int i = 0; i < 2; i++) {
-		TAKE_U32(ilen[i]);
-		if (ilen[i] == 0 || ilen[i] > (size_t)(end - p))
-			goto damaged;
-		item[i] = p;
-		p += ilen[i];
-	}
-	if ((e = lb_lla_write_fork(w, item[0], ilen[0], item[1], ilen[1], d)))
-		return e;
-	for (unsigned br = 0; br < 2; br++) {
-		size_t cnt, len;
-		TAKE_U32(cnt);
-		for (size_t i = 0; i < cnt; i++) {
-			TAKE_U32(len);
-			if (len == 0 || len > (size_t)(end - p))
-				goto damaged;
-			if ((e = lb_lla_write_fork_entry(w, br, p, len, d)))
-				return e;
-			p += len;
-		}
-	}
-	if (p == end)
-		return LB_OK;
-damaged:
-	return lb_fail(d, LB_ECORRUPT, "the stored fork evidence is damaged");
-#undef TAKE_U32
-}
-
-lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
-                           struct lb_diag *d)
-{
-	struct lb_lla_writer w;
-	struct lb_agg_origin o;
-	uint8_t who[LB_PK_BYTES], key[RKEY_LEN];
-	MDB_txn *txn;
-	MDB_cursor *c = NULL;
-	MDB_val k = {RKEY_LEN, key}, v;
-	lb_err e;
-	int rc;
-
-	if (count)
-		*count = 0;
-	if ((rc = txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading");
-	lb_lla_writer_init(&w, out);
-	if (origin)
-		memcpy(who, origin, LB_PK_BYTES);
-	else if ((e = forked_origin(a, txn, who, d)))
-		goto out;
-	if ((e = read_origin(a, txn, who, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, a->forks, &c))) {
-		e = lb_mdb_fail(d, rc, "reading the fork evidence");
-		goto out;
-	}
-	rkey(key, who, 0);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && key_of(&k, who);
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		uint64_t seq = be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
-		if ((e = export_fork(&w, p, v.mv_size, d))) {
-			lb_diag_prefix(d, "fork at seq %llu", (unsigned long long)seq);
-			goto out;
-		}
-	}
-	if (rc && rc != MDB_NOTFOUND) {
-		e = lb_mdb_fail(d, rc, "reading the fork evidence");
-		goto out;
-	}
-	if (!(e = lb_lla_write_trailer(&w, d)) && count)
-		*count = (size_t)w.count.forks;
-out:
-	if (c)
-		mdb_cursor_close(c);
-	txn_abort(a, txn);
-	lb_lla_writer_free(&w);
+	agg_txn_abort(a, txn);
 	return e;
 }

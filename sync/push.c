@@ -19,8 +19,7 @@
 
 #include "../node/remote.h"
 #include "../schema/mp.h"
-#include "agg.h"
-#include "agg_http.h"
+#include "receipt.h"
 #include "wire.h"
 
 #define REPLY_MAX (1u << 20)
@@ -293,13 +292,13 @@ static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
 static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_BYTES],
                                 struct lb_diag *d)
 {
-	char line[sizeof LB_AGG_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
+	char line[sizeof LB_WIRE_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
 	struct curl_slist *h;
 
 	if (p->origin_set && !memcmp(p->origin, origin, LB_PK_BYTES))
 		return LB_OK;
-	memcpy(line, LB_AGG_ORIGIN_HEADER ": ", sizeof LB_AGG_ORIGIN_HEADER + 1);
-	lb_hex(line + sizeof LB_AGG_ORIGIN_HEADER + 1, origin, LB_PK_BYTES);
+	memcpy(line, LB_WIRE_ORIGIN_HEADER ": ", sizeof LB_WIRE_ORIGIN_HEADER + 1);
+	lb_hex(line + sizeof LB_WIRE_ORIGIN_HEADER + 1, origin, LB_PK_BYTES);
 	/* the list made by lb_pusher_new, then the origin (replacing one
 	 * named by an earlier run for another node) */
 	h = curl_slist_append(NULL, "Content-Type: application/x-msgpack");

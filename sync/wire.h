@@ -36,6 +36,11 @@
 #define LB_WIRE_MAX_ENTRIES 200000
 #define LB_WIRE_MAX_BYTES (64u << 20) /* a change set never exceeds this */
 
+/* The HTTP request header a village names its origin key in (64 hex
+ * digits), so the aggregator can refuse an unknown key before reading the
+ * body (docs/FORMAT.md §8). */
+#define LB_WIRE_ORIGIN_HEADER "X-Lumbung-Origin"
+
 /* A decoded change set; entry pointers borrow from the decoded buffer. */
 struct lb_changeset {
 	char village[LB_VILLAGE_LEN + 1];

@@ -494,7 +494,7 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 	lb_node_close(n);
 	lb_mp_buf_free(&buf);
 
-	/* the aggregator's MHD options (agg_http.c), only the handler differs */
+	/* the aggregator's MHD options (agg/http.c), only the handler differs */
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	                       sink, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	                       MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,

@@ -1,6 +1,6 @@
 /*
  * fuzz_changeset.c — a change set as an aggregator receives it (sync/wire.c,
- * sync/agg.c): decode, rebuild every stored entry along the chain and check
+ * agg/ingest.c): decode, rebuild every stored entry along the chain and check
  * its schema, open the signed head, then the whole ingest into a real
  * aggregator (in a temporary directory, lb_fuzz_tmp, removed at exit) for region 33.24,
  * in which the origin a change set names is enrolled for the village it
@@ -26,7 +26,7 @@
 #include "../../node/head.h"
 #include "../../node/key.h"
 #include "../../node/merkle.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "../../sync/wire.h"
 #include "fuzz.h"
 

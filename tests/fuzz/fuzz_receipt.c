@@ -1,10 +1,10 @@
 /*
  * fuzz_receipt.c — an aggregator's receipt as a village receives it
- * (lb_receipt_open, sync/agg.c).  The key is a fixed one, so signatures
+ * (lb_receipt_open, sync/receipt.c).  The key is a fixed one, so signatures
  * fail; the decoder runs before the signature check.  Seeds: receipts
  * a real aggregator signed.
  */
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -31,7 +31,7 @@
 #include "../../node/node.h"
 #include "../../node/remote.h"
 #include "../../schema/schema.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "../../sync/wire.h"
 #include "../../tools/audit/proof.h"
 

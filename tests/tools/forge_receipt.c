@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "../../node/key.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 
 int main(int argc, char **argv)
 {

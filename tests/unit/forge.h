@@ -45,7 +45,7 @@
 #include "../../node/merkle.h"
 #include "../../node/node.h"
 #include "../../node/node_int.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "../../sync/wire.h"
 
 #define FORGE_MAX 64 /* entries a forged log may hold */

@@ -45,7 +45,7 @@
 
 #include "../../node/body.h"
 #include "../../node/node.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "../../sync/wire.h"
 #include "agg_fixture.h"
 

@@ -23,7 +23,7 @@
 #include "../../node/body.h"
 #include "../../node/node.h"
 #include "../../node/remote.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "../../sync/wire.h"
 #include "../../tools/audit/audit.h"
 #include "agg_fixture.h"

@@ -1,5 +1,5 @@
 /*
- * test_forge_ingest.c — the aggregator's ingest (lb_agg_ingest, sync/agg.c)
+ * test_forge_ingest.c — the aggregator's ingest (lb_agg_ingest, agg/ingest.c)
  * against change sets signed with the enrolled village's real key (forge.h)
  * but lying in one field: the Merkle root, the hash, the village, the seq,
  * the time, the schema, the history.  Each must be refused with nothing

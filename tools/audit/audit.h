@@ -66,7 +66,7 @@
 #include "../../node/entry.h"
 #include "../../node/head.h"
 #include "../../schema/err.h"
-#include "../../sync/agg.h"
+#include "../../sync/receipt.h"
 
 #define LB_AUDIT_BATCH_FRAMES 4096
 #define LB_AUDIT_BATCH_BYTES (2u << 20)

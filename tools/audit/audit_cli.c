@@ -30,7 +30,7 @@
 #include "../../node/key.h"
 #include "../../node/node.h"
 #include "../../schema/schema.h"
-#include "../../sync/agg.h"
+#include "../../agg/agg.h"
 #include "audit.h"
 #include "proof.h"
 

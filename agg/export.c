@@ -1,0 +1,251 @@
+/*
+ * export.c — a village's replica and the fork evidence as log archives
+ * (node/archive.h, docs/FORMAT.md §9), see agg.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../node/archive.h"
+#include "../node/lmdb_err.h"
+#include "../schema/text.h"
+
+static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin *o,
+                             struct lb_diag *d)
+{
+	struct lb_lla_header h = {.source = "aggregator"};
+
+	memcpy(h.village, o->village, sizeof h.village);
+	memcpy(h.origin, o->origin, LB_PK_BYTES);
+	return lb_lla_write_header(w, &h, d);
+}
+
+lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
+                         struct lb_diag *d)
+{
+	struct lb_lla_writer w;
+	struct lb_agg_origin o;
+	uint8_t key[RKEY_LEN], hkey[RKEY_LEN];
+	MDB_txn *txn;
+	MDB_cursor *rep = NULL, *heads = NULL;
+	MDB_val k = {RKEY_LEN, key}, v, hk = {RKEY_LEN, hkey}, hv;
+	uint64_t seq = 0, hseq = 0;
+	lb_err e;
+	int rc, hrc;
+
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	lb_lla_writer_init(&w, out);
+	/* a revoked origin's history is exported too: an auditor wants it most */
+	if ((e = agg_read_origin(a, txn, origin, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, a->replica, &rep)) ||
+	    (rc = mdb_cursor_open(txn, a->heads, &heads))) {
+		e = lb_mdb_fail(d, rc, "reading the replica");
+		goto out;
+	}
+	agg_rkey(key, origin, 1);
+	agg_rkey(hkey, origin, 1);
+	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
+	if (hrc == 0 && !agg_key_of(&hk, origin))
+		hrc = MDB_NOTFOUND;
+	/* the replica and its heads side by side, both keyed origin || seq */
+	for (rc = mdb_cursor_get(rep, &k, &v, MDB_SET_RANGE); rc == 0 && agg_key_of(&k, origin);
+	     rc = mdb_cursor_get(rep, &k, &v, MDB_NEXT)) {
+		seq = agg_be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+		if (seq > o.seq)
+			break; /* cannot happen: entries and state move in one txn */
+		if ((e = lb_lla_write_entry(&w, v.mv_data, v.mv_size, d))) {
+			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+		if (hrc != 0)
+			continue;
+		hseq = agg_be64_get((const uint8_t *)hk.mv_data + LB_PK_BYTES);
+		if (hseq < seq) {
+			e = lb_fail(d, LB_ECORRUPT, "the stored head at seq %llu covers no replica entry",
+			            (unsigned long long)hseq);
+			goto out;
+		}
+		if (hseq != seq)
+			continue;
+		if ((e = lb_lla_write_head(&w, hv.mv_data, hv.mv_size, d))) {
+			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+		hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
+		if (hrc == 0 && !agg_key_of(&hk, origin))
+			hrc = MDB_NOTFOUND;
+	}
+	if ((rc && rc != MDB_NOTFOUND) || (hrc && hrc != MDB_NOTFOUND)) {
+		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
+		goto out;
+	}
+	if (w.count.entries != o.seq) {
+		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
+		            "says %llu", (unsigned long long)w.count.entries,
+		            (unsigned long long)o.seq);
+		goto out;
+	}
+	e = lb_lla_write_trailer(&w, d);
+out:
+	if (heads)
+		mdb_cursor_close(heads);
+	if (rep)
+		mdb_cursor_close(rep);
+	agg_txn_abort(a, txn);
+	lb_lla_writer_free(&w);
+	return e;
+}
+
+#define FORK_LIST_MAX 4 /* origins named in the "which one?" message */
+
+/* With no origin given: the one origin holding fork evidence. */
+static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK_BYTES],
+                            struct lb_diag *d)
+{
+	uint8_t seen[FORK_LIST_MAX][LB_PK_BYTES], last[LB_PK_BYTES];
+	size_t n = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, a->forks, &c)))
+		return lb_mdb_fail(d, rc, "reading the fork evidence");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != RKEY_LEN)
+			continue;
+		if (n && !memcmp(k.mv_data, last, LB_PK_BYTES))
+			continue; /* keys sort by origin: one origin's forks are one run */
+		memcpy(last, k.mv_data, LB_PK_BYTES);
+		if (n < FORK_LIST_MAX)
+			memcpy(seen[n], last, LB_PK_BYTES);
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return lb_mdb_fail(d, rc, "reading the fork evidence");
+	if (n == 0)
+		return lb_fail(d, LB_ENOTFOUND, "this aggregator holds no fork evidence");
+	if (n > 1) {
+		char msg[LB_DIAG_MAX], hx[2 * LB_PK_BYTES + 1];
+		size_t len = (size_t)snprintf(msg, sizeof msg, "fork evidence is held for %zu origins; "
+		                              "name one:", n);
+		for (size_t i = 0; i < n && i < FORK_LIST_MAX && len < sizeof msg; i++) {
+			lb_hex(hx, seen[i], LB_PK_BYTES);
+			len += (size_t)snprintf(msg + len, sizeof msg - len, " %s", hx);
+		}
+		if (n > FORK_LIST_MAX && len < sizeof msg)
+			snprintf(msg + len, sizeof msg - len, " and %zu more", n - FORK_LIST_MAX);
+		return lb_fail(d, LB_EINVAL, "%s", msg);
+	}
+	memcpy(origin, seen[0], LB_PK_BYTES);
+	return LB_OK;
+}
+
+/* One stored fork evidence (keep_fork) as archive frames. */
+static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
+{
+	const uint8_t *item[2], *end = p + n;
+	size_t ilen[2];
+	lb_err e;
+
+#define TAKE_U32(x)                                                                                \
+	do {                                                                                       \
+		if (end - p < 4)                                                                   \
+			goto damaged;                                                              \
+		(x) = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];         \
+		p += 4;                                                                            \
+	} while (0)
+
+	if (n >= 4 && p[0] == 0) { /* evidence kept before entries were */
+		size_t olen;
+		TAKE_U32(olen);
+		if (olen == 0 || olen >= (size_t)(end - p))
+			goto damaged;
+		return lb_lla_write_fork(w, p, olen, p + olen, (size_t)(end - p) - olen, d);
+	}
+	if (n < 1 || p[0] != FORK_V2)
+		goto damaged;
+	p++;
+	for (int i = 0; i < 2; i++) {
+		TAKE_U32(ilen[i]);
+		if (ilen[i] == 0 || ilen[i] > (size_t)(end - p))
+			goto damaged;
+		item[i] = p;
+		p += ilen[i];
+	}
+	if ((e = lb_lla_write_fork(w, item[0], ilen[0], item[1], ilen[1], d)))
+		return e;
+	for (unsigned br = 0; br < 2; br++) {
+		size_t cnt, len;
+		TAKE_U32(cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			TAKE_U32(len);
+			if (len == 0 || len > (size_t)(end - p))
+				goto damaged;
+			if ((e = lb_lla_write_fork_entry(w, br, p, len, d)))
+				return e;
+			p += len;
+		}
+	}
+	if (p == end)
+		return LB_OK;
+damaged:
+	return lb_fail(d, LB_ECORRUPT, "the stored fork evidence is damaged");
+#undef TAKE_U32
+}
+
+lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
+                           struct lb_diag *d)
+{
+	struct lb_lla_writer w;
+	struct lb_agg_origin o;
+	uint8_t who[LB_PK_BYTES], key[RKEY_LEN];
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k = {RKEY_LEN, key}, v;
+	lb_err e;
+	int rc;
+
+	if (count)
+		*count = 0;
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	lb_lla_writer_init(&w, out);
+	if (origin)
+		memcpy(who, origin, LB_PK_BYTES);
+	else if ((e = forked_origin(a, txn, who, d)))
+		goto out;
+	if ((e = agg_read_origin(a, txn, who, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, a->forks, &c))) {
+		e = lb_mdb_fail(d, rc, "reading the fork evidence");
+		goto out;
+	}
+	agg_rkey(key, who, 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && agg_key_of(&k, who);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint64_t seq = agg_be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
+		if ((e = export_fork(&w, p, v.mv_size, d))) {
+			lb_diag_prefix(d, "fork at seq %llu", (unsigned long long)seq);
+			goto out;
+		}
+	}
+	if (rc && rc != MDB_NOTFOUND) {
+		e = lb_mdb_fail(d, rc, "reading the fork evidence");
+		goto out;
+	}
+	if (!(e = lb_lla_write_trailer(&w, d)) && count)
+		*count = (size_t)w.count.forks;
+out:
+	if (c)
+		mdb_cursor_close(c);
+	agg_txn_abort(a, txn);
+	lb_lla_writer_free(&w);
+	return e;
+}

@@ -1,0 +1,91 @@
+/*
+ * store_int.h — what the aggregator store's own files share (store.c:
+ * environment, locking, enrolment and origins; ingest.c; export.c).  Not
+ * for other layers: they use agg.h.
+ *
+ * Keys: `replica` and `heads` are origin (32) || seq (u64 BE); `origins`
+ * holds per-origin state (seq, hash, last seen, forks, Merkle frontier);
+ * `view` is village NUL type NUL id -> origin || seq of the live entry.
+ */
+#ifndef LB_AGG_STORE_INT_H
+#define LB_AGG_STORE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "../node/merkle.h"
+#include "agg.h"
+
+#define ENROLL_LEN (LB_VILLAGE_LEN + 1)
+#define STATE_FIXED (8 + LB_HASH_BYTES + 8 + 8)
+#define RKEY_LEN (LB_PK_BYTES + 8)
+
+struct lb_agg {
+	MDB_env *env;
+	MDB_dbi meta, enroll, origins, replica, heads, view, forks;
+	char region[16];
+	struct lb_key key;
+	bool read_only; /* lb_agg_open_ro: no key, no writes */
+	/* Held shared by every transaction and exclusively to resize the map,
+	 * which LMDB allows only while this process has no transaction open. */
+	pthread_rwlock_t map_lock;
+};
+
+/*
+ * Fork evidence as stored: the value under origin || first differing seq k
+ * in `forks`.  What proves the fork (docs/FORMAT.md §9, kinds 4 and 6):
+ *
+ *   0x01 || item(ours) || item(theirs)
+ *        || u32 n0 || n0 items: our stored entries k .. ours' seq
+ *        || u32 n1 || n1 items: the rival's stored entries k .. theirs' seq
+ *   item = u32 BE length || bytes
+ *
+ * Evidence kept before entries were (u32 BE length of ours || ours ||
+ * theirs: first byte 0x00, since a head is shorter than 16 MiB) is still
+ * read and exported as two heads.
+ */
+#define FORK_V2 0x01
+
+/* Big-endian u64 (keys sort by seq).  Cannot fail. */
+void agg_be64_put(uint8_t *p, uint64_t v);
+uint64_t agg_be64_get(const uint8_t *p);
+
+/* Every transaction goes through these three, so a resize of the map can
+ * wait for all of them to end (a shared hold of map_lock from begin to
+ * commit/abort).  Return LMDB codes; agg_txn_begin adopts a map another
+ * process grew (MDB_MAP_RESIZED) and retries. */
+int agg_txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn);
+int agg_txn_commit(struct lb_agg *a, MDB_txn *txn);
+void agg_txn_abort(struct lb_agg *a, MDB_txn *txn);
+
+/* The map's size now, read under the map lock (0 on error). */
+size_t agg_map_size(struct lb_agg *a);
+
+/* Double the map after MDB_MAP_FULL, unless another thread grew it since
+ * it was seen full at size `seen`.  No transaction of this thread may be
+ * open.  Returns an LMDB code. */
+int agg_grow_map(struct lb_agg *a, size_t seen);
+
+/* A write call on a read-only handle: LB_EINVAL, said plainly. */
+lb_err agg_refuse_read_only(const char *what, struct lb_diag *d);
+
+/* The replica/heads key of origin's entry seq.  Cannot fail. */
+void agg_rkey(uint8_t out[RKEY_LEN], const uint8_t origin[LB_PK_BYTES], uint64_t seq);
+
+/* Enrolment and state of origin inside txn into o (and its Merkle
+ * frontier into m when not NULL).  LB_EUNKNOWN_ORIGIN, LB_ECORRUPT,
+ * LB_ESTORE. */
+lb_err agg_read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                       struct lb_agg_origin *o, struct lb_merkle *m, struct lb_diag *d);
+
+/* Store o's state and frontier m inside txn.  Returns an LMDB code. */
+int agg_write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
+                     const struct lb_merkle *m);
+
+/* Is k a replica/heads key of origin? */
+bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
+
+#endif
