@@ -46,7 +46,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/nfdelay
 
 deps:
 	@sh tools/deps.sh
@@ -86,6 +86,10 @@ $(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
 # a TCP proxy that cuts or stalls connections, for the sync tests
 $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# an NFQUEUE program that delays packets, for the lossy-link test
+$(BUILD)/nfdelay: $(BUILD)/obj/tests/tools/nfdelay.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || echo -lnetfilter_queue -lnfnetlink)
 
 $(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/obj/tools/benchlib.o \
 	$(BUILD)/liblumbung.a

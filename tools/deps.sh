@@ -29,6 +29,10 @@ need_pc libmicrohttpd libmicrohttpd-dev
 need_hdr csv.h libcsv-dev
 need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
+# tests/cli/lossy.sh: network namespaces, packet loss, a delaying queue
+need_cmd ip iproute2
+need_cmd iptables iptables
+need_pc libnetfilter_queue libnetfilter-queue-dev
 
 [ -z "$missing" ] && exit 0
 
