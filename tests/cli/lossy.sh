@@ -19,13 +19,13 @@
 # 80 more in 2 transactions, an update and a delete, and syncs again.
 # `lumbung sync` is tuned as a village on such a link would run it:
 # --every 1, --max-bytes 8k (the smallest change sets: one transaction,
-# ~4.5 KB, four TCP segments) and --stall-timeout 8: with 30% loss TCP's retransmission
-# timer backs off to many seconds, and a fresh connection gets through
-# sooner than waiting on it (with 15 s, rounds often sat idle 15 s at a
-# time).  TCP moves well under 1 KB/s over this link and a request often
-# has to be abandoned and sent again, so the test keeps the data small and
-# gives each round 75 s to catch up (in 10 runs rounds took 9..60 s,
-# most under 40 s; the whole test typically takes 50..80 s).  The aggregator
+# ~4.5 KB, four TCP segments) and --stall-timeout 8: with 30% loss TCP's
+# retransmission timer backs off to many seconds, and a fresh connection
+# gets through sooner than waiting on it (with 15 s, rounds often sat idle
+# 15 s at a time).  TCP moves well under 1 KB/s over this link and a
+# request often has to be abandoned and sent again, so the test keeps the
+# data small and gives each round 75 s to catch up (in 10 runs rounds took
+# 6..60 s, most under 40 s; the whole test 35..80 s).  The aggregator
 # must then hold exactly the village's tip and hash, one entry per seq
 # (nothing lost, nothing twice), the same live records, and its replica
 # must verify with lumbung-audit and be byte for byte the village's own
