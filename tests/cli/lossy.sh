@@ -101,10 +101,13 @@ fi
 # --- aggregator and village ----------------------------------------------------
 A="$T/agg"
 AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
-AGG_NETNS="$NA" AGG_HOST=10.200.0.1 start_agg "$A" || {
+AGG_NETNS="$NA"
+AGG_HOST=10.200.0.1
+start_agg "$A" || {
 	done_testing
 	exit 1
 }
+unset AGG_NETNS AGG_HOST # later aggregators run on loopback
 V="$T/v"
 lb init -d "$V" --village 33.24.01.2001 >/dev/null 2>&1 || fail "lumbung init"
 agg enroll -d "$A" --village 33.24.01.2001 --key "$(origin "$V")" >/dev/null || fail "enroll"
