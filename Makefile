@@ -50,7 +50,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay
 
 deps:
 	@sh tools/deps.sh
@@ -94,6 +94,10 @@ $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 # re-signs a receipt with one field changed, for the lying-aggregator test
 $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# an NFQUEUE program that delays packets, for the lossy-link test
+$(BUILD)/nfdelay: $(BUILD)/obj/tests/tools/nfdelay.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || echo -lnetfilter_queue -lnfnetlink)
 
 $(BUILD)/lumbung-bench-sync: $(BUILD)/obj/tools/bench_sync.o $(BUILD)/obj/tools/benchlib.o \
 	$(BUILD)/liblumbung.a

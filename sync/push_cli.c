@@ -286,12 +286,12 @@ static int cmd_sync(struct lb_cli_args *a)
 		} else {
 			/* exponential backoff with full jitter: a village's retries
 			 * must not arrive in lockstep with its neighbours' */
+			if (st.entries)
+				failures = 0; /* progress: the link works, retry soon */
 			long cap = BACKOFF_BASE_S << (failures < 9 ? failures : 9);
 			if (cap > BACKOFF_CAP_S)
 				cap = BACKOFF_CAP_S;
 			failures += failures < 32;
-			if (st.entries)
-				failures = 1; /* progress: the link works, retry soon */
 			wait = cap / 2 + (long)randombytes_uniform((uint32_t)(cap / 2 + 1));
 			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
 			       "sets of %zu bytes\n",
@@ -443,10 +443,12 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
 	 "cannot be reached or refuses.  --to defaults to the only remote.",
 	 cmd_push, false},
-	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N]",
+	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N] "
+	 "[--stall-timeout S]",
 	 "Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
-	 "and smaller change sets.  One line per attempt; SIGINT/SIGTERM stop it.",
+	 "and smaller change sets; after an attempt that got entries through, retry within\n"
+	 "2 s.  One line per attempt; SIGINT/SIGTERM stop it.",
 	 cmd_sync, false},
 	{"remote", "remote -d DIR add NAME URL [--key HEX] | remote -d DIR ls | remote -d DIR rm NAME",
 	 "Remember an aggregator's URL and public key; every receipt it returns is then\n"

@@ -32,6 +32,11 @@ need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
 need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
 
+# tests/cli/lossy.sh: network namespaces, packet loss, a delaying queue
+need_cmd ip iproute2
+need_cmd iptables iptables
+need_pc libnetfilter_queue libnetfilter-queue-dev
+
 # `deps.sh fuzz` (make fuzz): clang and its libFuzzer runtime as well
 if [ "${1:-}" = fuzz ]; then
 	need_cmd clang clang

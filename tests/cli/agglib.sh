@@ -7,10 +7,12 @@ AGG_PID=""
 agg() { "$AGG_BIN" "$@"; }
 
 # start_agg DIR [PORT] — serve DIR on loopback (a free port unless given);
-# sets AGG_PID, PORT and URL once the server prints its address.
+# sets AGG_PID, PORT and URL once the server prints its address.  With
+# AGG_NETNS set it runs inside that network namespace on AGG_HOST.
 start_agg() {
 	: >"$T/agg.out"
-	"$AGG_BIN" serve -d "$1" --listen "127.0.0.1:${2:-0}" >"$T/agg.out" 2>>"$T/agg.log" &
+	${AGG_NETNS:+ip netns exec "$AGG_NETNS"} "$AGG_BIN" serve -d "$1" \
+		--listen "${AGG_HOST:-127.0.0.1}:${2:-0}" >"$T/agg.out" 2>>"$T/agg.log" &
 	AGG_PID=$!
 	i=0
 	while ! grep -q "listening on" "$T/agg.out" 2>/dev/null; do
@@ -22,7 +24,7 @@ start_agg() {
 		sleep 0.1
 	done
 	PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/agg.out")
-	URL="http://127.0.0.1:$PORT"
+	URL="http://${AGG_HOST:-127.0.0.1}:$PORT"
 }
 
 # stop_agg [SIGNAL] — stop the aggregator (TERM by default) and reap it.
