@@ -178,7 +178,7 @@ static void head_naming_another_village(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
-	expect(x, NULL, LB_ECORRUPT, "names another village than the archive", 4);
+	expect(x, NULL, LB_ECORRUPT, "signed head names another village (33.24.01.2002)", 4);
 }
 
 static void head_with_another_hash(void **state)

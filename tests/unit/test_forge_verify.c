@@ -138,21 +138,22 @@ static void head_with_a_wrong_merkle_root(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, flip_root, NULL, NULL);
-	expect(x, LB_ECORRUPT, "Merkle root in the signed head does not match the log", 4);
+	expect(x, LB_ECORRUPT, "Merkle root in the signed head does not match the entries", 4);
 }
 
 static void head_naming_another_seq(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, next_seq, NULL, NULL);
-	expect(x, LB_ECORRUPT, "signed head is stored under the wrong seq", 4);
+	expect(x, LB_ECORRUPT, "a signed head for seq 5 where the entries end at seq 4", 4);
 }
 
 static void head_naming_another_village(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
-	expect(x, LB_ECORRUPT, "signed head names another village", 4);
+	expect(x, LB_ECORRUPT,
+	       "signed head names another village (33.24.01.2002) than the history's 33.24.01.2001", 4);
 }
 
 static void head_with_another_hash(void **state)
