@@ -376,13 +376,14 @@ static void more_fork(void *ctx, struct lb_lla_writer *w, size_t seq)
 
 /* Heads ours (entry 4) and theirs (a rival entry 4, changed by hh), as
  * fork evidence after entry 4: want, why. */
-static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+static void forked_by(struct fx *x, forge_head_hook hh, bool same, const struct lb_key *ours_k,
+                      const struct lb_key *theirs_k, lb_err want, const char *why)
 {
 	struct forkx k;
 	struct forge_arch o = {.more = more_fork, .ctx = &k};
 	struct forge *f = x->f;
 
-	tail(x, NULL, NULL, NULL, NULL, NULL);
+	tail(x, NULL, NULL, NULL, NULL, ours_k);
 	lb_mp_buf_init(&k.a);
 	lb_mp_buf_init(&k.b);
 	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
@@ -390,7 +391,7 @@ static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, con
 		f->n = 3; /* the rival entry 4, then the real one back */
 		forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
 	}
-	forge_head(f, 4, hh, NULL, NULL);
+	forge_head(f, 4, hh, NULL, theirs_k);
 	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
 	f->n = 3;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
@@ -407,6 +408,11 @@ static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, con
 	}
 	lb_mp_buf_free(&k.a);
 	lb_mp_buf_free(&k.b);
+}
+
+static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+{
+	forked_by(x, hh, same, NULL, NULL, want, why);
 }
 
 static void fork_control_two_signed_histories(void **state)
@@ -427,6 +433,39 @@ static void fork_of_a_head_for_another_village(void **state)
 static void fork_of_the_same_hash(void **state)
 {
 	forked(*state, flip_root, true, LB_ECORRUPT, "both heads sign the same hash");
+}
+
+/* Fork evidence proves something only when the village signed both heads:
+ * one signed by another key is refused, whichever of the two it is. */
+static void fork_of_a_rival_head_signed_by_a_stranger(void **state)
+{
+	struct fx *x = *state;
+	forked_by(x, NULL, false, NULL, &x->stranger, LB_ESIG,
+	          "fork evidence: second head: signed head for seq 4: signature does not verify");
+}
+
+static void fork_of_a_held_head_signed_by_a_stranger(void **state)
+{
+	struct fx *x = *state;
+	struct forkx k;
+	struct forge_arch o = {.more = more_fork, .ctx = &k};
+	struct forge *f = x->f;
+
+	/* the archive's own head for 4 is the village's; the evidence's first
+	 * head is a stranger's signature over the same fields */
+	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
+	lb_mp_buf_init(&k.a);
+	lb_mp_buf_init(&k.b);
+	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_head(f, 4, NULL, NULL, NULL);
+	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, LB_ESIG, "fork evidence: first head: signed head for seq 4: signature does not verify", 0);
+	lb_mp_buf_free(&k.a);
+	lb_mp_buf_free(&k.b);
 }
 
 int main(void)
@@ -461,6 +500,8 @@ int main(void)
 		T(fork_of_heads_for_different_seqs),
 		T(fork_of_a_head_for_another_village),
 		T(fork_of_the_same_hash),
+		T(fork_of_a_rival_head_signed_by_a_stranger),
+		T(fork_of_a_held_head_signed_by_a_stranger),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
