@@ -2,7 +2,8 @@
 # refusals.sh — every refusal lumbung-agg serve makes at a POST's headers,
 # before it reads the body (sync/agg_http.c), each with its status, error
 # code and the reason naming the problem, and then the aggregator's store
-# unchanged.  Fast (a few seconds), so `make mutate` can name it as the test
+# unchanged; and the village's refusals before it sends anything, when the
+# aggregator holds more than the node or another history (sync/push.c).  Fast (a few seconds), so `make mutate` can name it as the test
 # that catches a switched-off header check; tests/cli/hostile.sh covers the
 # same framing under load.
 . "$(dirname "$0")/lib.sh"
@@ -13,10 +14,9 @@ HOSTILE="$(cd "$(dirname "$0")/.." && pwd)/tools/hostile.py"
 lb() { "$LUMBUNG" "$@"; }
 
 A="$T/agg"
-agg init -d "$A" --region 33.24 >/dev/null || fail "agg init"
+AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
 V="$T/v"
 lb init -d "$V" --village 33.24.01.2001 >/dev/null 2>&1 || fail "init"
-lb put -d "$V" aspirasi A-1 pengusul=Warga usulan="Air bersih" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
 ORIGIN=$(origin "$V")
 agg enroll -d "$A" --village 33.24.01.2001 --key "$ORIGIN" >/dev/null || fail "enroll"
 lb init -d "$T/w" --village 33.24.01.2002 >/dev/null 2>&1
@@ -26,6 +26,10 @@ lb init -d "$T/r" --village 33.24.01.2003 >/dev/null 2>&1
 REVOKED=$(origin "$T/r")
 agg enroll -d "$A" --village 33.24.01.2003 --key "$REVOKED" >/dev/null || fail "enroll r"
 agg revoke -d "$A" --key "$REVOKED" >/dev/null || fail "revoke"
+cp -a "$V" "$T/v-empty" # an old backup, from before the first entry
+cp -a "$V" "$T/v-other"
+lb put -d "$V" aspirasi A-1 pengusul=Warga usulan="Air bersih" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
+lb put -d "$T/v-other" aspirasi A-1 pengusul=Lain usulan="Jalan" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
 lb changeset -d "$V" >"$T/cs" 2>/dev/null || fail "changeset"
 LEN=$(wc -c <"$T/cs")
 
@@ -85,6 +89,14 @@ python3 "$HOSTILE" withhold 127.0.0.1 "$PORT" 2 $((10 * 1024 * 1024)) 1 >"$T/wit
 grep -q "^503 x1" "$T/withhold" && grep -q "^held x1" "$T/withhold" &&
 	ok "a body over the budget for bodies in flight is answered 503; the one within is read" ||
 	fail "budget: $(cat "$T/withhold")"
+# the village refuses to push when the aggregator is ahead of it or holds
+# another history (the control above put the village's seq 1 there)
+expect_exit 21 "a node restored from an old backup does not push" \
+	lb push -d "$T/v-empty" --to "http://127.0.0.1:$PORT" --key "$AK"
+contains "$T/err" "holds 1 entries of this village but this node has only 0" "and says the aggregator is ahead"
+expect_exit 21 "a node with another history does not push" \
+	lb push -d "$T/v-other" --to "http://127.0.0.1:$PORT" --key "$AK"
+contains "$T/err" "entry 1 differs from this node's" "and says the histories forked"
 stop_agg
 after=$(agg status -d "$A" --json | sed 's/"last_seen[^,]*,//g')
 [ "$before" = "$after" ] && ok "after every refusal the aggregator's store is unchanged" ||
