@@ -74,6 +74,12 @@ post 413 too_large "larger than the limit" "a Content-Length over 64 MiB" "$MP" 
 post 415 malformed "Content-Type must be application/x-msgpack" "Content-Type text/plain" \
 	"Content-Type: text/plain" "$CL"
 post 415 malformed "Content-Type must be" "two Content-Type headers" "$MP" "$MP" "$CL"
+post 415 malformed "Content-Type must be" "a Content-Type one letter off" \
+	"Content-Type: application/x-msgpacc" "$CL"
+post 415 malformed "Content-Type must be" "a Content-Type with more after it" \
+	"Content-Type: application/x-msgpackage" "$CL"
+post 200 receipt "" "a Content-Type in capitals with a parameter is accepted" \
+	"Content-Type: Application/X-Msgpack; v=1" "$CL"
 post 400 malformed "must be 64 hex digits" "an X-Lumbung-Origin that is not hex" \
 	"$MP" "$CL" "X-Lumbung-Origin: $(printf 'zz%.0s' $(seq 32))"
 post 403 unknown_origin "is not enrolled" "an X-Lumbung-Origin nobody enrolled" \
