@@ -238,6 +238,39 @@ static void head_at_seq_zero(void **state)
 	expect(x, NULL, LB_ECORRUPT, "signed head out of place", 0);
 }
 
+/* A head for seq 0 as the archive's first frame: no entry before it. */
+static void head_at_seq_zero_before_any_entry(void **state)
+{
+	struct fx *x = *state;
+	struct lb_mp_buf h0;
+	struct lb_lla_writer w;
+	struct lb_lla_header hd = {.source = "node"};
+	struct lb_audit_report r;
+	struct lb_diag d = {0};
+	struct lb_head h = {.seq = 0, .ts = x->f->ts[1]};
+	FILE *t = tmpfile();
+
+	assert_non_null(t);
+	memcpy(h.village, x->f->village, sizeof h.village);
+	memcpy(h.origin, x->f->origin, LB_PK_BYTES);
+	lb_merkle_root(&x->f->m[0], h.root);
+	lb_mp_buf_init(&h0);
+	assert_int_equal(lb_head_sign(&h0, &h, &x->f->key), LB_OK);
+	memcpy(hd.village, x->f->village, sizeof hd.village);
+	memcpy(hd.origin, x->f->origin, LB_PK_BYTES);
+	lb_lla_writer_init(&w, t);
+	assert_int_equal(lb_lla_write_header(&w, &hd, NULL), LB_OK);
+	assert_int_equal(lb_lla_write_head(&w, h0.sb.data, h0.sb.size, NULL), LB_OK);
+	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
+	lb_lla_writer_free(&w);
+	lb_mp_buf_free(&h0);
+	rewind(t);
+	assert_int_equal(lb_audit_verify(t, NULL, &r, &d), LB_ECORRUPT);
+	fclose(t);
+	if (!strstr(d.msg, "seq 0: signed head out of place"))
+		fail_msg("the reason \"%s\" does not say it is out of place", d.msg);
+}
+
 static void more_head(void *ctx, struct lb_lla_writer *w, size_t seq)
 {
 	struct forge *f = ctx;
@@ -683,6 +716,7 @@ int main(void)
 		T(head_naming_an_earlier_seq),
 		T(head_signed_by_a_stranger),
 		T(head_at_seq_zero),
+		T(head_at_seq_zero_before_any_entry),
 		T(a_second_head_for_the_same_seq),
 		T(entry_appended_without_a_head),
 		T(repeated_time),
