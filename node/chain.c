@@ -96,8 +96,12 @@ lb_err lb_chain_head(struct lb_chain *c, const struct lb_head *h, struct lb_diag
 		               (unsigned long long)h->seq, (unsigned long long)h->seq,
 		               (unsigned long long)c->seq);
 	}
-	if (strcmp(h->village, c->village) != 0)
-		return fault(c, LB_CHAIN_HEAD_VILLAGE, d, h->seq, "signed head names another village");
+	if (strcmp(h->village, c->village) != 0) { /* both desa codes (lb_head_open checks) */
+		c->fault = LB_CHAIN_HEAD_VILLAGE;
+		return lb_fail(d, LB_ECORRUPT,
+		               "seq %llu: signed head names another village (%s) than the history's %s",
+		               (unsigned long long)h->seq, h->village, c->village);
+	}
 	if (memcmp(h->origin, c->origin, LB_PK_BYTES) != 0)
 		return fault(c, LB_CHAIN_HEAD_ORIGIN, d, h->seq,
 		             "signed head names another origin key");

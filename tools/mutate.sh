@@ -37,6 +37,8 @@ trap 'rm -rf "$scratch"' EXIT INT TERM
 # tar keeps modification times, so make sees build/ as up to date
 (cd "$top" && tar --exclude=./build-asan --exclude=./build-cov --exclude=./.git -cf - .) |
 	(cd "$scratch" && tar -xf -)
+# read the list from a copy: editing it during a run must not shift the loop
+cp "$list" "$scratch/.mutations.list"
 
 caught=0
 missed=0
@@ -92,7 +94,7 @@ EOF
 	fi
 	# restored and touched, so the next build recompiles it unmutated
 	mv "$scratch/$file.orig" "$scratch/$file" && touch "$scratch/$file"
-done <"$list"
+done <"$scratch/.mutations.list"
 
 if [ "$n" -eq 0 ]; then
 	echo "mutate: no mutation in $list${only:+ matching '$only'}" >&2

@@ -178,7 +178,7 @@ static void head_naming_another_village(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
-	expect(x, NULL, LB_ECORRUPT, "names another village than the archive", 4);
+	expect(x, NULL, LB_ECORRUPT, "signed head names another village (33.24.01.2002)", 4);
 }
 
 static void head_with_another_hash(void **state)
@@ -236,6 +236,39 @@ static void head_at_seq_zero(void **state)
 	lb_mp_buf_free(&x->f->head[1]);
 	x->f->head[1] = h0;
 	expect(x, NULL, LB_ECORRUPT, "signed head out of place", 0);
+}
+
+/* A head for seq 0 as the archive's first frame: no entry before it. */
+static void head_at_seq_zero_before_any_entry(void **state)
+{
+	struct fx *x = *state;
+	struct lb_mp_buf h0;
+	struct lb_lla_writer w;
+	struct lb_lla_header hd = {.source = "node"};
+	struct lb_audit_report r;
+	struct lb_diag d = {0};
+	struct lb_head h = {.seq = 0, .ts = x->f->ts[1]};
+	FILE *t = tmpfile();
+
+	assert_non_null(t);
+	memcpy(h.village, x->f->village, sizeof h.village);
+	memcpy(h.origin, x->f->origin, LB_PK_BYTES);
+	lb_merkle_root(&x->f->m[0], h.root);
+	lb_mp_buf_init(&h0);
+	assert_int_equal(lb_head_sign(&h0, &h, &x->f->key), LB_OK);
+	memcpy(hd.village, x->f->village, sizeof hd.village);
+	memcpy(hd.origin, x->f->origin, LB_PK_BYTES);
+	lb_lla_writer_init(&w, t);
+	assert_int_equal(lb_lla_write_header(&w, &hd, NULL), LB_OK);
+	assert_int_equal(lb_lla_write_head(&w, h0.sb.data, h0.sb.size, NULL), LB_OK);
+	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
+	lb_lla_writer_free(&w);
+	lb_mp_buf_free(&h0);
+	rewind(t);
+	assert_int_equal(lb_audit_verify(t, NULL, &r, &d), LB_ECORRUPT);
+	fclose(t);
+	if (!strstr(d.msg, "seq 0: signed head out of place"))
+		fail_msg("the reason \"%s\" does not say it is out of place", d.msg);
 }
 
 static void more_head(void *ctx, struct lb_lla_writer *w, size_t seq)
@@ -376,13 +409,14 @@ static void more_fork(void *ctx, struct lb_lla_writer *w, size_t seq)
 
 /* Heads ours (entry 4) and theirs (a rival entry 4, changed by hh), as
  * fork evidence after entry 4: want, why. */
-static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+static void forked_by(struct fx *x, forge_head_hook hh, bool same, const struct lb_key *ours_k,
+                      const struct lb_key *theirs_k, lb_err want, const char *why)
 {
 	struct forkx k;
 	struct forge_arch o = {.more = more_fork, .ctx = &k};
 	struct forge *f = x->f;
 
-	tail(x, NULL, NULL, NULL, NULL, NULL);
+	tail(x, NULL, NULL, NULL, NULL, ours_k);
 	lb_mp_buf_init(&k.a);
 	lb_mp_buf_init(&k.b);
 	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
@@ -390,7 +424,7 @@ static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, con
 		f->n = 3; /* the rival entry 4, then the real one back */
 		forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
 	}
-	forge_head(f, 4, hh, NULL, NULL);
+	forge_head(f, 4, hh, NULL, theirs_k);
 	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
 	f->n = 3;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
@@ -407,6 +441,11 @@ static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, con
 	}
 	lb_mp_buf_free(&k.a);
 	lb_mp_buf_free(&k.b);
+}
+
+static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+{
+	forked_by(x, hh, same, NULL, NULL, want, why);
 }
 
 static void fork_control_two_signed_histories(void **state)
@@ -429,6 +468,240 @@ static void fork_of_the_same_hash(void **state)
 	forked(*state, flip_root, true, LB_ECORRUPT, "both heads sign the same hash");
 }
 
+/* Fork evidence proves something only when the village signed both heads:
+ * one signed by another key is refused, whichever of the two it is. */
+static void fork_of_a_rival_head_signed_by_a_stranger(void **state)
+{
+	struct fx *x = *state;
+	forked_by(x, NULL, false, NULL, &x->stranger, LB_ESIG,
+	          "fork evidence: second head: signed head for seq 4: signature does not verify");
+}
+
+static void fork_of_a_held_head_signed_by_a_stranger(void **state)
+{
+	struct fx *x = *state;
+	struct forkx k;
+	struct forge_arch o = {.more = more_fork, .ctx = &k};
+	struct forge *f = x->f;
+
+	/* the archive's own head for 4 is the village's; the evidence's first
+	 * head is a stranger's signature over the same fields */
+	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
+	lb_mp_buf_init(&k.a);
+	lb_mp_buf_init(&k.b);
+	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_head(f, 4, NULL, NULL, NULL);
+	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, LB_ESIG, "fork evidence: first head: signed head for seq 4: signature does not verify", 0);
+	lb_mp_buf_free(&k.a);
+	lb_mp_buf_free(&k.b);
+}
+
+/* Fork evidence with entries (docs/FORMAT.md §9): a fork frame (two heads)
+ * then the entries of each history from the first differing seq, branch 0
+ * (held) then 1 (rival).  Built from: the real entry 4 and its head; a
+ * rival entry 4' with its head (and one with a wrong hash); an entry 5x
+ * after the real 4 with its head. */
+struct fev {
+	struct lb_mp_buf e3, e4, e4r, e5x; /* entries */
+	struct lb_mp_buf h4, h4r, h4x, h5x;     /* heads (h4x: 4' with a wrong hash) */
+	const struct lb_mp_buf *ours, *theirs;  /* the fork frame (ours NULL: none) */
+	struct {
+		unsigned br;
+		const struct lb_mp_buf *e;
+	} it[4];
+	size_t n;
+};
+
+static void copy_buf(struct lb_mp_buf *to, const struct lb_mp_buf *from)
+{
+	lb_mp_buf_init(to);
+	lb_mp_put_raw(to, from->sb.data, from->sb.size);
+}
+
+static void fev_init(struct fx *x, struct fev *v)
+{
+	struct forge *f = x->f;
+
+	memset(v, 0, sizeof *v);
+	copy_buf(&v->e3, &f->ent[3]);
+	f->n = 3; /* the rival history: 4' */
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_head(f, 4, NULL, NULL, NULL);
+	copy_buf(&v->e4r, &f->ent[4]);
+	copy_buf(&v->h4r, &f->head[4]);
+	forge_head(f, 4, flip_hash, NULL, NULL);
+	copy_buf(&v->h4x, &f->head[4]);
+	f->n = 3; /* the real 4, then 5x after it */
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	copy_buf(&v->e4, &f->ent[4]);
+	copy_buf(&v->h4, &f->head[4]);
+	forge_add(f, LB_OP_PUT, "aspirasi", "A8", ASP(8), NULL, NULL);
+	forge_head(f, 5, NULL, NULL, NULL);
+	copy_buf(&v->e5x, &f->ent[5]);
+	copy_buf(&v->h5x, &f->head[5]);
+	f->n = 4; /* the archive: the real 1..4 */
+	v->ours = &v->h4;
+	v->theirs = &v->h4r;
+}
+
+static void fev_free(struct fev *v)
+{
+	struct lb_mp_buf *b[] = {&v->e3, &v->e4, &v->e4r, &v->e5x,
+	                         &v->h4, &v->h4r, &v->h4x, &v->h5x};
+	for (size_t i = 0; i < sizeof b / sizeof *b; i++)
+		lb_mp_buf_free(b[i]);
+}
+
+static void fev_add(struct fev *v, unsigned br, const struct lb_mp_buf *e)
+{
+	assert_true(v->n < 4);
+	v->it[v->n].br = br;
+	v->it[v->n++].e = e;
+}
+
+static void more_fev(void *ctx, struct lb_lla_writer *w, size_t seq)
+{
+	struct fev *v = ctx;
+	if (seq != 4)
+		return;
+	if (v->ours)
+		assert_int_equal(lb_lla_write_fork(w, v->ours->sb.data, v->ours->sb.size,
+		                                   v->theirs->sb.data, v->theirs->sb.size, NULL),
+		                 LB_OK);
+	for (size_t i = 0; i < v->n; i++)
+		assert_int_equal(lb_lla_write_fork_entry(w, v->it[i].br, v->it[i].e->sb.data,
+		                                         v->it[i].e->sb.size, NULL),
+		                 LB_OK);
+}
+
+/* Archive the real 1..4 with the evidence v after entry 4: want, why. */
+static void fev_expect(struct fx *x, struct fev *v, lb_err want, const char *why)
+{
+	struct forge_arch o = {.more = more_fev, .ctx = v};
+	expect(x, &o, want, why, 0);
+	if (want == LB_OK) {
+		FILE *t = tmpfile();
+		struct lb_audit_report r;
+		forge_archive(x->f, t, &o);
+		rewind(t);
+		assert_int_equal(lb_audit_verify(t, NULL, &r, NULL), LB_OK);
+		fclose(t);
+		assert_int_equal(r.forks, 1);
+		assert_int_equal(r.fork_seq, 4);
+	}
+	fev_free(v);
+}
+
+static void fork_control_two_histories_with_their_entries(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e4r);
+	fev_expect(x, &v, LB_OK, NULL);
+}
+
+static void fork_of_one_history_only(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	fev_add(&v, 0, &v.e4);
+	fev_expect(x, &v, LB_ECORRUPT, "fork evidence: entries of one history only (from seq 4)");
+}
+
+static void fork_of_histories_starting_at_different_seqs(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e3); /* the common entry 3, then 4' */
+	fev_add(&v, 1, &v.e4r);
+	fev_expect(x, &v, LB_ECORRUPT, "the two histories do not start from the same entry");
+}
+
+static void fork_of_histories_with_the_same_first_entry(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	v.theirs = &v.h5x; /* the real 4 and then 5x: no fork at 4 */
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e4);
+	fev_add(&v, 1, &v.e5x);
+	fev_expect(x, &v, LB_ECORRUPT, "both histories have the same entry at seq 4 (no fork there)");
+}
+
+static void fork_of_a_held_entry_after_the_rivals(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e4r);
+	fev_add(&v, 0, &v.e4);
+	fev_expect(x, &v, LB_ECORRUPT, "an entry of the held history (seq 4) after the rival's");
+}
+
+static void fork_entry_outside_fork_evidence(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	v.ours = NULL;
+	fev_add(&v, 0, &v.e4);
+	fev_expect(x, &v, LB_ECORRUPT, "a fork entry outside fork evidence");
+}
+
+static void fork_of_a_rival_history_repeating_an_entry(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e4r);
+	fev_add(&v, 1, &v.e4r);
+	fev_expect(x, &v, LB_ECORRUPT,
+	           "fork evidence (rival history): seq 5: entry is missing or out of order");
+}
+
+static void fork_of_a_rival_head_not_covering_its_entries(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	fev_init(x, &v);
+	v.theirs = &v.h4x;
+	fev_add(&v, 0, &v.e4);
+	fev_add(&v, 1, &v.e4r);
+	fev_expect(x, &v, LB_ECORRUPT,
+	           "fork evidence (rival history): seq 4: entry hash does not match its signed head");
+}
+
+static void seq_zero(void *c, struct lb_entry *e) { (void)c; e->seq = 0; }
+
+static void fork_of_an_entry_of_seq_zero(void **state)
+{
+	struct fx *x = *state;
+	struct fev v;
+	struct lb_mp_buf e0;
+
+	fev_init(x, &v);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A7", ASP(7), seq_zero, NULL);
+	copy_buf(&e0, &x->f->ent[5]);
+	x->f->n = 4;
+	fev_add(&v, 0, &e0);
+	fev_add(&v, 1, &v.e4r);
+	fev_expect(x, &v, LB_ECORRUPT, "fork evidence: an entry of seq 0");
+	lb_mp_buf_free(&e0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +716,7 @@ int main(void)
 		T(head_naming_an_earlier_seq),
 		T(head_signed_by_a_stranger),
 		T(head_at_seq_zero),
+		T(head_at_seq_zero_before_any_entry),
 		T(a_second_head_for_the_same_seq),
 		T(entry_appended_without_a_head),
 		T(repeated_time),
@@ -461,6 +735,17 @@ int main(void)
 		T(fork_of_heads_for_different_seqs),
 		T(fork_of_a_head_for_another_village),
 		T(fork_of_the_same_hash),
+		T(fork_of_a_rival_head_signed_by_a_stranger),
+		T(fork_of_a_held_head_signed_by_a_stranger),
+		T(fork_control_two_histories_with_their_entries),
+		T(fork_of_one_history_only),
+		T(fork_of_histories_starting_at_different_seqs),
+		T(fork_of_histories_with_the_same_first_entry),
+		T(fork_of_a_held_entry_after_the_rivals),
+		T(fork_entry_outside_fork_evidence),
+		T(fork_of_a_rival_history_repeating_an_entry),
+		T(fork_of_a_rival_head_not_covering_its_entries),
+		T(fork_of_an_entry_of_seq_zero),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,6 +165,34 @@ static void a_receipt_past_the_tip_or_not_a_receipt_is_not_kept(void **state)
 	kept(x, 0, 0);
 }
 
+/* Entries 4 and 5 written in one transaction carry one signed head, at
+ * 5: a receipt for 4 (its true hash and root) acknowledges a state the
+ * village never signed, so it is not kept. */
+static void a_receipt_for_a_seq_without_a_head_is_not_kept(void **state)
+{
+	struct fx *x = *state;
+	struct lb_change ops[2] = {{.op = LB_OP_DEL, .type = "aspirasi", .id = "A1", .id_len = 2},
+	                           {.op = LB_OP_DEL, .type = "aspirasi", .id = "A2", .id_len = 2}};
+	struct lb_diag d = {0};
+	uint8_t *r;
+	size_t len;
+	lb_err e;
+
+	assert_int_equal(lb_node_write(x->n, ops, 2, 0, NULL, NULL), LB_OK);
+	lb_node_close(x->n);
+	forge_free(x->f);
+	x->f = forge_from_node(x->node);
+	assert_int_equal(lb_node_open(&x->n, x->node, NULL, NULL), LB_OK);
+	assert_int_equal(x->f->n, 5);
+	assert_int_equal(x->f->head[4].sb.size, 0);
+	forge_receipt(x->f, &x->agg_key, 4, NULL, NULL, &r, &len);
+	e = lb_push_keep_receipt(x->n, x->agg_key.pk, 4, r, len, &d);
+	free(r);
+	assert_int_equal(e, LB_EREFUSED);
+	assert_non_null(strstr(d.msg, "a receipt for seq 4, which ends no signed head"));
+	kept(x, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +204,7 @@ int main(void)
 		T(a_receipt_for_another_root_is_not_kept),
 		T(a_receipt_signed_by_another_key_is_not_kept),
 		T(a_receipt_past_the_tip_or_not_a_receipt_is_not_kept),
+		T(a_receipt_for_a_seq_without_a_head_is_not_kept),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

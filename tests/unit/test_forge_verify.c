@@ -138,21 +138,22 @@ static void head_with_a_wrong_merkle_root(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, flip_root, NULL, NULL);
-	expect(x, LB_ECORRUPT, "Merkle root in the signed head does not match the log", 4);
+	expect(x, LB_ECORRUPT, "Merkle root in the signed head does not match the entries", 4);
 }
 
 static void head_naming_another_seq(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, next_seq, NULL, NULL);
-	expect(x, LB_ECORRUPT, "signed head is stored under the wrong seq", 4);
+	expect(x, LB_ECORRUPT, "a signed head for seq 5 where the entries end at seq 4", 4);
 }
 
 static void head_naming_another_village(void **state)
 {
 	struct fx *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
-	expect(x, LB_ECORRUPT, "signed head names another village", 4);
+	expect(x, LB_ECORRUPT,
+	       "signed head names another village (33.24.01.2002) than the history's 33.24.01.2001", 4);
 }
 
 static void head_with_another_hash(void **state)
@@ -352,6 +353,52 @@ static void live_count_is_wrong(void **state)
 	expect(x, LB_ECORRUPT, "live record count in meta is 3 but the records hold 4", 0);
 }
 
+static void tip_names_another_time(void **state)
+{
+	struct fx *x = *state;
+	uint8_t tip[LB_TIP_LEN];
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	lb_be64_put(tip, 4);
+	memcpy(tip + 8, x->f->hash[4], LB_HASH_BYTES);
+	lb_be64_put(tip + 8 + LB_HASH_BYTES, x->f->ts[4] + 1);
+	forge_node_raw(x->node, "meta", "tip", 3, tip, sizeof tip);
+	expect(x, LB_ECORRUPT, "the node's tip (meta) does not match the end of the log", 4);
+}
+
+static void records_row_pointing_at_an_older_entry(void **state)
+{
+	struct fx *x = *state;
+	uint8_t row[LB_REC_VAL_LEN];
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	/* A4 was put again at 5; its row still names the put at 4 */
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(5), NULL, NULL);
+	forge_head(x->f, 5, NULL, NULL, NULL);
+	forge_node_write(x->f, x->node, 5);
+	expect(x, LB_OK, NULL, 0);
+	lb_be64_put(row, 4);
+	row[8] = LB_REC_LIVE;
+	forge_node_raw(x->node, "records", "aspirasi\0A4", 11, row, sizeof row);
+	expect(x, LB_ECORRUPT, "seq 5: current state does not reflect this entry", 5);
+}
+
+static void records_row_naming_another_record(void **state)
+{
+	struct fx *x = *state;
+	uint8_t row[LB_REC_VAL_LEN], live[8];
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	/* a row for Z9, which no entry names, pointing at the put of A4 (and
+	 * the live count to match, so only the row is wrong) */
+	lb_be64_put(row, 4);
+	row[8] = LB_REC_LIVE;
+	lb_be64_put(live, 5);
+	{
+		struct forge_put p[] = {{"records", "aspirasi\0Z9", 11, row, sizeof row},
+		                        {"meta", "live", 4, live, 8}};
+		forge_node_puts(x->node, p, 2);
+	}
+	expect(x, LB_ECORRUPT, "record aspirasi Z9: current state does not match the log", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +428,9 @@ int main(void)
 		T(records_row_with_the_wrong_operation),
 		T(records_row_malformed),
 		T(live_count_is_wrong),
+		T(tip_names_another_time),
+		T(records_row_pointing_at_an_older_entry),
+		T(records_row_naming_another_record),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
