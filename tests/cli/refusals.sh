@@ -1,6 +1,6 @@
 #!/bin/sh
 # refusals.sh — every refusal lumbung-agg serve makes at a POST's headers,
-# before it reads the body (sync/agg_http.c), each with its status, error
+# before it reads the body (agg/http.c), each with its status, error
 # code and the reason naming the problem, and then the aggregator's store
 # unchanged; and the village's refusals before it sends anything, when the
 # aggregator holds more than the node or another history (sync/push.c).  Fast (a few seconds), so `make mutate` can name it as the test
