@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -598,6 +599,10 @@ static int cmd_export(struct args *a, struct lb_agg *agg)
 		}
 		o.sep = a->sep[0];
 	}
+	/* one thread writes stdout: libcsv's per-byte fputc need not lock,
+	 * and a large buffer means few write calls */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	if ((e = lb_agg_export_records(agg, &o, &rows, &d))) {
 		if (a->format == LB_AGG_XLSX)
 			remove(a->xlsx); /* a partial workbook is no use to anyone */
