@@ -183,8 +183,8 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  * village; a line saying what LAST_SEEN means; then the live records of
  * the consolidated view per type, summed over all villages, and a total:
  *
- *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE
- *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active
+ *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE    NAME
+ *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active   Desa Sukamaju
  *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
  *   (LAST_SEEN: when new entries from that key last arrived; resends do not count)
  *
@@ -193,7 +193,9 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  *   total            118
  *
  * --json prints the same as one document:
- *   { "villages": [ { "village", "origin" (64 hex), "seq", "entries",
+ *   (NAME, the village's name from the directory, is last and may hold
+ *   blanks: the columns before it stay one token each)
+ *   { "villages": [ { "village", "name" ("" for none), "origin" (64 hex), "seq", "entries",
  *                     "last_seen" (string or null), "last_seen_ms",
  *                     "forks", "revoked" }, ... ],
  *     "counts": { type: n, ... }, "total": n }
