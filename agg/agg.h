@@ -11,6 +11,8 @@
  *   replica   origin || seq (8)   -> stored entry, byte for byte the village's
  *   heads     origin || seq (8)   -> stored signed head
  *   view      village NUL type NUL id -> origin (32) || seq (8)   (live records)
+ *   names     code (desa 13 / kecamatan 8) -> source (1) || UTF-8 name
+ *                                    (the village directory, directory.c)
  *   forks     origin || seq (8)   -> 0x01 || our head || their head ||
  *                                    our entries seq..ours || theirs
  *                                    seq..theirs (evidence, layout in
@@ -199,5 +201,105 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
  * LB_ECORRUPT for damaged evidence; LB_ESTORE. */
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d);
+
+/*
+ * The village directory (directory.c): names of villages and kecamatan.
+ * A village's name is given by the office (lumbung-agg enroll --name) or
+ * learnt from the village (the name it gave at `lumbung init --name`,
+ * sent with its pushes, docs/FORMAT.md §8); the office's name wins and is
+ * never replaced by a learnt one.  A kecamatan is named by the office
+ * only.  Names are 1..LB_AGG_NAME_MAX bytes of UTF-8 without control
+ * characters; they are not escaped when stored, so a caller putting one
+ * into a message or log escapes it (lb_escape), and a CSV writer guards it.
+ * Every call works on a read-only handle except the two that store.
+ */
+#define LB_AGG_NAME_MAX 128
+
+enum lb_agg_name_src {
+	LB_AGG_NAME_NONE = 0,   /* no name held */
+	LB_AGG_NAME_OFFICE = 1, /* given by the office */
+	LB_AGG_NAME_LEARNT = 2, /* sent by the village */
+};
+
+/* Is name acceptable (see above)?  LB_EINVAL or LB_ETOOBIG naming what
+ * is wrong (the name escaped). */
+lb_err lb_agg_name_check(const char *name, struct lb_diag *d);
+
+/* The office names code: a desa code or a kecamatan code (PP.KK.CC)
+ * inside the region; replaces any name held.  LB_EINVAL for a bad code or
+ * name, or a code outside the region; LB_ETOOBIG; LB_ESTORE. */
+lb_err lb_agg_set_name(struct lb_agg *a, const char *code, const char *name, struct lb_diag *d);
+
+/* A name the village sent (origin: its enrolled key): stored for the
+ * village origin is enrolled for only when no name is held, so *stored
+ * (may be NULL) is true only for the first.  LB_EUNKNOWN_ORIGIN when
+ * origin is not enrolled or revoked; errors as lb_agg_set_name. */
+lb_err lb_agg_learn_name(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], const char *name,
+                         bool *stored, struct lb_diag *d);
+
+/* The name of a village (desa code) / kecamatan (PP.KK.CC), copied into
+ * the caller's buffer out (NUL-terminated; "" when none is held, which is
+ * not an error); *src (may be NULL) says where it came from.  LB_EINVAL
+ * for a code of the wrong level; LB_ESTORE. */
+lb_err lb_agg_village_name(struct lb_agg *a, const char *village, char out[LB_AGG_NAME_MAX + 1],
+                           enum lb_agg_name_src *src, struct lb_diag *d);
+lb_err lb_agg_region_name(struct lb_agg *a, const char *kecamatan, char out[LB_AGG_NAME_MAX + 1],
+                          struct lb_diag *d);
+
+/* Every name held, villages and kecamatan, in byte order of code (a
+ * kecamatan before its villages), from one read transaction.  code and
+ * name are NUL-terminated and borrowed for the call.  cb returns non-zero
+ * to stop (not an error) and must not call other lb_agg functions.
+ * LB_ESTORE. */
+typedef int (*lb_agg_name_cb)(void *ctx, const char *code, const char *name,
+                              enum lb_agg_name_src src);
+lb_err lb_agg_names(struct lb_agg *a, lb_agg_name_cb cb, void *ctx, struct lb_diag *d);
+
+/*
+ * Consolidated records (records.c): the live records of the view, read
+ * from the replica entries the view points to.  All of these read one
+ * transaction (a consistent snapshot while ingest runs), work on a
+ * read-only handle and keep one record in memory at a time.
+ */
+enum lb_agg_format { LB_AGG_CSV, LB_AGG_JSONL, LB_AGG_XLSX };
+
+struct lb_agg_export_opts {
+	const char *type;      /* record type (required) */
+	const char *village;   /* a desa code: that village only, or NULL */
+	const char *kecamatan; /* a kecamatan code: its villages only, or NULL */
+	enum lb_agg_format format;
+	char sep;              /* CSV separator (0: ';') */
+	bool excel;            /* CSV: digit strings as ="..." (as lumbung export --excel) */
+	FILE *out;             /* CSV, JSON lines */
+	const char *xlsx_path; /* XLSX: the file to write (replaced) */
+};
+
+/* Every live record of o->type in the chosen villages, in village then id
+ * order: columns desa (code) and nama_desa (directory name, "" for none),
+ * then the columns of `lumbung export` for the type.  CSV: csvio.h's
+ * writer (BOM, header row, every cell quoted); JSON lines: one object per
+ * record {"desa", "nama_desa", "id", "record": body as `lumbung get`
+ * prints it}; XLSX: one sheet named after the type, a header row, text
+ * as text, numbers as numbers.  *rows (may be NULL) gets the records
+ * written.  Errors: LB_ESCHEMA for a type the schema does not know;
+ * LB_EINVAL for a bad village/kecamatan code, both given, or one outside
+ * the region; LB_ENOTFOUND for a village that is not enrolled; LB_EIO /
+ * LB_EFULL writing; LB_ECORRUPT when the view points at a missing or
+ * damaged entry; LB_ESTORE; LB_ENOMEM.  On error the output is partial. */
+lb_err lb_agg_export_records(struct lb_agg *a, const struct lb_agg_export_opts *o, uint64_t *rows,
+                             struct lb_diag *d);
+
+/* The live ids of type in village, in byte order; cb gets each id
+ * (borrowed, not NUL-terminated) and returns non-zero to stop.  Errors as
+ * lb_agg_export_records. */
+typedef int (*lb_agg_id_cb)(void *ctx, const char *id, size_t len);
+lb_err lb_agg_ls(struct lb_agg *a, const char *type, const char *village, lb_agg_id_cb cb,
+                 void *ctx, struct lb_diag *d);
+
+/* The current body of record type/id of village: a malloc'd copy of the
+ * canonical msgpack map into *body (caller frees).  LB_ENOTFOUND when the
+ * record is not live there; other errors as lb_agg_export_records. */
+lb_err lb_agg_get(struct lb_agg *a, const char *type, const char *village, const char *id,
+                  uint8_t **body, size_t *len, struct lb_diag *d);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "../node/body.h"
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/schema.h"
@@ -28,7 +30,8 @@
 static const char *usage_text =
 	"usage: " PROG " COMMAND -d DIR [options]   (-d defaults to $LUMBUNG_AGG_DIR)\n\n"
 	"  " PROG " init -d DIR --region PP.KK[.CC]        create an aggregator; prints its key\n"
-	"  " PROG " enroll -d DIR --village CODE --key HEX  let a village key push\n"
+	"  " PROG " enroll -d DIR --village CODE --key HEX [--name NAME]\n"
+	"                                                    let a village key push\n"
 	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
@@ -37,10 +40,23 @@ static const char *usage_text =
 	"                                                    (lumbung changeset > FILE)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
 	"                                                    (when new entries last arrived),\n"
-	"                                                    forks; live records per type\n";
+	"                                                    forks, name; live records per type\n"
+	"  " PROG " region name -d DIR PP.KK.CC NAME       name a kecamatan (or a desa)\n"
+	"  " PROG " region ls -d DIR                       kecamatan, their names and villages\n"
+	"  " PROG " export TYPE -d DIR [--village CODE | --kecamatan CODE]\n"
+	"        [--csv | --jsonl | --xlsx FILE] [--sep ,|;] [--excel]\n"
+	"                                                    every live record of TYPE, with\n"
+	"                                                    desa and nama_desa first\n"
+	"  " PROG " ls TYPE -d DIR --village CODE          live ids of a village\n"
+	"  " PROG " get TYPE ID -d DIR --village CODE      a record as JSON\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
+	const char *name, *kecamatan, *xlsx, *sep;
+	enum lb_agg_format format;
+	bool excel;
+	int npos;
+	char *pos[4]; /* region, export, ls, get: borrowed from argv */
 	unsigned threads;
 	struct lb_agg_limits lim; /* serve; 0: default */
 	bool json;
@@ -167,8 +183,8 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  * village; a line saying what LAST_SEEN means; then the live records of
  * the consolidated view per type, summed over all villages, and a total:
  *
- *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE
- *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active
+ *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE    NAME
+ *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active   Desa Sukamaju
  *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
  *   (LAST_SEEN: when new entries from that key last arrived; resends do not count)
  *
@@ -177,7 +193,9 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  *   total            118
  *
  * --json prints the same as one document:
- *   { "villages": [ { "village", "origin" (64 hex), "seq", "entries",
+ *   (NAME, the village's name from the directory, is last and may hold
+ *   blanks: the columns before it stay one token each)
+ *   { "villages": [ { "village", "name" ("" for none), "origin" (64 hex), "seq", "entries",
  *                     "last_seen" (string or null), "last_seen_ms",
  *                     "forks", "revoked" }, ... ],
  *     "counts": { type: n, ... }, "total": n }
@@ -193,6 +211,7 @@ struct status_ctx {
 	size_t no;
 	struct type_count *types;     /* summed over villages */
 	size_t ntypes;
+	char (*names)[LB_AGG_NAME_MAX + 1]; /* names[i]: the name of o[i]'s village, or "" */
 };
 
 static int status_origin(void *ctx, const struct lb_agg_origin *o)
@@ -259,15 +278,15 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 	if (!s->no)
 		printf("no villages enrolled\n");
 	else
-		printf("%-13s  %-16s  %10s  %10s  %-24s  %5s  %s\n", "VILLAGE", "ORIGIN", "SEQ",
-		       "ENTRIES", "LAST_SEEN", "FORKS", "STATE");
+		printf("%-13s  %-16s  %10s  %10s  %-24s  %5s  %-7s  %s\n", "VILLAGE", "ORIGIN", "SEQ",
+		       "ENTRIES", "LAST_SEEN", "FORKS", "STATE", "NAME");
 	for (size_t i = 0; i < s->no; i++) {
 		const struct lb_agg_origin *o = &s->o[i];
 		lb_hex(hx, o->origin, 8);
 		last_seen(seen, o->last_seen_ms);
-		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %s\n", o->village, hx,
+		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %-7s  %s\n", o->village, hx,
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
-		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active");
+		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active", s->names[i]);
 	}
 	if (s->no)
 		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
@@ -299,7 +318,8 @@ static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_
 		last_seen(seen, o->last_seen_ms);
 		if (json_array_append_new(
 		            villages,
-		            json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b}", "village", o->village,
+		            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b}", "village",
+		                      o->village, "name", s->names[i],
 		                      "origin", hx, "hash", hh, "seq", (json_int_t)o->seq, "entries",
 		                      (json_int_t)o->entries, "last_seen",
 		                      o->last_seen_ms ? json_string(seen) : json_null(), "last_seen_ms",
@@ -341,6 +361,13 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 	}
 	if (s.no) /* qsort wants a valid pointer even for no elements */
 		qsort(s.o, s.no, sizeof *s.o, by_village);
+	if (!(s.names = calloc(s.no + 1, sizeof *s.names))) {
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s.no; i++)
+		if ((e = lb_agg_village_name(agg, s.o[i].village, s.names[i], NULL, &d)))
+			goto out;
 	if (s.ntypes)
 		qsort(s.types, s.ntypes, sizeof *s.types, by_type);
 	for (size_t i = 0; i < s.ntypes; i++)
@@ -354,6 +381,7 @@ out:
 		rc = die("status", e, &d);
 	free(s.o);
 	free(s.types);
+	free(s.names);
 	return rc;
 }
 
@@ -427,6 +455,223 @@ static int cmd_ingest(struct args *a, struct lb_agg *agg)
 	return rc;
 }
 
+/* ---- the village directory: region name / region ls ---------------------- */
+
+struct region_ctx {
+	bool oom;
+	struct lb_agg_origin *o;
+	size_t no;
+	struct named {
+		char code[LB_VILLAGE_LEN + 1];
+		char name[LB_AGG_NAME_MAX + 1];
+		enum lb_agg_name_src src;
+	} *n;
+	size_t nn;
+};
+
+static int region_origin_cb(void *ctx, const struct lb_agg_origin *o)
+{
+	struct region_ctx *r = ctx;
+	struct lb_agg_origin *p = realloc(r->o, (r->no + 1) * sizeof *p);
+
+	if (!p) {
+		r->oom = true;
+		return 1;
+	}
+	r->o = p;
+	r->o[r->no++] = *o;
+	return 0;
+}
+
+static int region_name_cb(void *ctx, const char *code, const char *name, enum lb_agg_name_src src)
+{
+	struct region_ctx *r = ctx;
+	struct named *p = realloc(r->n, (r->nn + 1) * sizeof *p);
+
+	if (!p) {
+		r->oom = true;
+		return 1;
+	}
+	r->n = p;
+	p += r->nn++;
+	snprintf(p->code, sizeof p->code, "%s", code);
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->src = src;
+	return 0;
+}
+
+static const struct named *named(const struct region_ctx *r, const char *code)
+{
+	for (size_t i = 0; i < r->nn; i++)
+		if (!strcmp(r->n[i].code, code))
+			return &r->n[i];
+	return NULL;
+}
+
+/* Kecamatan (from enrolled villages and named kecamatan), sorted, each
+ * with its name and then its enrolled villages (active keys first found;
+ * a village listed once) with theirs:
+ *
+ *   33.24.01  Kaliwungu
+ *     33.24.01.2001  Desa Sukamaju  (office)
+ *     33.24.01.2002  -
+ */
+static int cmd_region_ls(struct lb_agg *agg)
+{
+	struct region_ctx r = {0};
+	struct lb_diag d = {0};
+	char (*kec)[9] = NULL;
+	size_t nk = 0;
+	lb_err e;
+	int rc = 0;
+
+	if ((e = lb_agg_origins(agg, region_origin_cb, &r, &d)) ||
+	    (e = lb_agg_names(agg, region_name_cb, &r, &d)))
+		goto out;
+	if (r.oom || !(kec = calloc(r.no + r.nn + 1, sizeof *kec))) {
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r.no + r.nn; i++) {
+		const char *code = i < r.no ? r.o[i].village : r.n[i - r.no].code;
+		bool seen = false;
+		for (size_t j = 0; j < nk && !seen; j++)
+			seen = !strncmp(kec[j], code, 8);
+		if (!seen) {
+			memcpy(kec[nk], code, 8);
+			kec[nk++][8] = '\0';
+		}
+	}
+	if (nk)
+		qsort(kec, nk, sizeof *kec, (int (*)(const void *, const void *))strcmp);
+	if (r.no)
+		qsort(r.o, r.no, sizeof *r.o, by_village);
+	if (!nk)
+		printf("no kecamatan: no village enrolled or named yet\n");
+	for (size_t k = 0; k < nk; k++) {
+		const struct named *kn = named(&r, kec[k]);
+		printf("%s  %s\n", kec[k], kn ? kn->name : "-");
+		for (size_t i = 0; i < r.no; i++) {
+			const struct named *vn;
+			if (strncmp(r.o[i].village, kec[k], 8) ||
+			    (i && !strcmp(r.o[i].village, r.o[i - 1].village)))
+				continue;
+			vn = named(&r, r.o[i].village);
+			printf("  %s  %s%s\n", r.o[i].village, vn ? vn->name : "-",
+			       !vn ? "" : vn->src == LB_AGG_NAME_OFFICE ? "  (office)" : "  (learnt)");
+		}
+	}
+out:
+	if (e)
+		rc = die("region ls", e, &d);
+	free(kec);
+	free(r.o);
+	free(r.n);
+	return rc;
+}
+
+static int cmd_region(struct args *a, struct lb_agg *agg)
+{
+	struct lb_diag d = {0};
+	lb_err e;
+
+	if (!strcmp(a->pos[0], "ls"))
+		return cmd_region_ls(agg);
+	if ((e = lb_agg_set_name(agg, a->pos[1], a->pos[2], &d)))
+		return die("region name", e, &d);
+	printf("named %s \"%s\"\n", a->pos[1], a->pos[2]);
+	return 0;
+}
+
+/* ---- consolidated records: export, ls, get ---------------------------------- */
+
+static int cmd_export(struct args *a, struct lb_agg *agg)
+{
+	struct lb_agg_export_opts o = {.type = a->pos[0], .village = a->village,
+	                               .kecamatan = a->kecamatan, .format = a->format,
+	                               .excel = a->excel, .out = stdout, .xlsx_path = a->xlsx};
+	struct lb_diag d = {0};
+	uint64_t rows;
+	lb_err e;
+
+	if (a->sep) {
+		if ((strcmp(a->sep, ",") && strcmp(a->sep, ";")) || a->format != LB_AGG_CSV) {
+			fprintf(stderr, PROG " export: --sep takes , or ; (CSV only)\n");
+			return EXIT_USAGE;
+		}
+		o.sep = a->sep[0];
+	}
+	/* one thread writes stdout: libcsv's per-byte fputc need not lock,
+	 * and a large buffer means few write calls */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	if ((e = lb_agg_export_records(agg, &o, &rows, &d))) {
+		if (a->format == LB_AGG_XLSX)
+			remove(a->xlsx); /* a partial workbook is no use to anyone */
+		return die("export", e, &d);
+	}
+	if (a->format == LB_AGG_XLSX)
+		fprintf(stderr, "%s: %llu records\n", a->xlsx, (unsigned long long)rows);
+	return 0;
+}
+
+static int ls_id(void *ctx, const char *id, size_t len)
+{
+	(void)ctx;
+	fwrite(id, 1, len, stdout);
+	putchar('\n');
+	return ferror(stdout) != 0;
+}
+
+static int cmd_ls(struct args *a, struct lb_agg *agg)
+{
+	struct lb_diag d = {0};
+	lb_err e = lb_agg_ls(agg, a->pos[0], a->village, ls_id, NULL, &d);
+
+	if (!e && (fflush(stdout) || ferror(stdout)))
+		e = lb_fail(&d, LB_EIO, "writing to standard output failed");
+	return e ? die("ls", e, &d) : 0;
+}
+
+/* As `lumbung get` prints it: indented on a terminal, compact otherwise. */
+static int cmd_get(struct args *a, struct lb_agg *agg)
+{
+	struct lb_diag d = {0};
+	uint8_t *body;
+	size_t len;
+	json_t *j;
+	lb_err e;
+
+	if ((e = lb_agg_get(agg, a->pos[0], a->village, a->pos[1], &body, &len, &d)))
+		return die("get", e, &d);
+	j = lb_body_to_json(body, len, &d);
+	free(body);
+	if (!j)
+		return die("get", LB_ECORRUPT, &d);
+	json_dumpf(j, stdout, (isatty(1) ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	putchar('\n');
+	return 0;
+}
+
+/* How many positional words each command takes (-1: none allowed). */
+static int want_pos(const struct args *a)
+{
+	if (!strcmp(a->cmd, "region"))
+		return a->npos && !strcmp(a->pos[0], "ls") ? 1 : 3;
+	if (!strcmp(a->cmd, "export") || !strcmp(a->cmd, "ls"))
+		return 1;
+	if (!strcmp(a->cmd, "get"))
+		return 2;
+	return -1;
+}
+
+static bool reads_only(const char *cmd)
+{
+	return !strcmp(cmd, "status") || !strcmp(cmd, "export") || !strcmp(cmd, "ls") ||
+	       !strcmp(cmd, "get");
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {.dir = getenv("LUMBUNG_AGG_DIR")};
@@ -454,6 +699,22 @@ int main(int argc, char **argv)
 			a.json = true;
 			continue;
 		}
+		if (!strcmp(a.cmd, "export") && (!strcmp(o, "--csv") || !strcmp(o, "--jsonl"))) {
+			a.format = o[2] == 'c' ? LB_AGG_CSV : LB_AGG_JSONL;
+			continue;
+		}
+		if (!strcmp(a.cmd, "export") && !strcmp(o, "--excel")) {
+			a.excel = true;
+			continue;
+		}
+		if (o[0] != '-' && want_pos(&a) >= 0) {
+			if (a.npos == 4) {
+				fprintf(stderr, PROG " %s: too many arguments\n", a.cmd);
+				return EXIT_USAGE;
+			}
+			a.pos[a.npos++] = argv[i];
+			continue;
+		}
 		if (o[0] != '-' && !strcmp(a.cmd, "ingest")) {
 			if (!a.files)
 				a.files = &argv[i];
@@ -474,6 +735,16 @@ int main(int argc, char **argv)
 			dst = &a.key;
 		else if (!strcmp(o, "--listen"))
 			dst = &a.listen;
+		else if (!strcmp(o, "--name") && !strcmp(a.cmd, "enroll"))
+			dst = &a.name;
+		else if (!strcmp(o, "--kecamatan"))
+			dst = &a.kecamatan;
+		else if (!strcmp(o, "--sep"))
+			dst = &a.sep;
+		else if (!strcmp(o, "--xlsx") && !strcmp(a.cmd, "export")) {
+			a.format = LB_AGG_XLSX;
+			dst = &a.xlsx;
+		}
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;
@@ -509,10 +780,29 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
-	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest")) {
+	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && want_pos(&a) < 0) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
 		return usage(stderr, EXIT_USAGE);
 	}
+	if (want_pos(&a) >= 0 && a.npos != want_pos(&a)) {
+		static const char *const need[] = {
+			"region", "region name CODE NAME, or region ls", "export", "export TYPE",
+			"ls", "ls TYPE --village CODE", "get", "get TYPE ID --village CODE"};
+		for (size_t i = 0; i < sizeof need / sizeof *need; i += 2)
+			if (!strcmp(a.cmd, need[i]))
+				fprintf(stderr, PROG " %s: usage: " PROG " %s -d DIR\n", a.cmd, need[i + 1]);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "region") && strcmp(a.pos[0], "ls") && strcmp(a.pos[0], "name")) {
+		fprintf(stderr, PROG " region: \"ls\" or \"name\", not \"%s\"\n", a.pos[0]);
+		return EXIT_USAGE;
+	}
+	if ((!strcmp(a.cmd, "ls") || !strcmp(a.cmd, "get")) && !a.village) {
+		fprintf(stderr, PROG " %s: --village CODE is required\n", a.cmd);
+		return EXIT_USAGE;
+	}
+	if (a.name && (e = lb_agg_name_check(a.name, &d)))
+		return die(a.cmd, e, &d);
 	if ((!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "revoke")) &&
 	    (!a.key || lb_unhex(pk, LB_PK_BYTES, a.key))) {
 		fprintf(stderr, PROG " %s: --key takes the village's 64-hex origin key (lumbung id)\n",
@@ -527,15 +817,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG " enroll: --village CODE is required\n");
 		return EXIT_USAGE;
 	}
-	/* status only reads: it works without the key and on a read-only disk */
-	if ((e = !strcmp(a.cmd, "status") ? lb_agg_open_ro(&agg, a.dir, &d)
-	                                  : lb_agg_open(&agg, a.dir, &d)))
+	/* reading commands (and region ls) work without the key and on a
+	 * read-only disk, also while serve ingests */
+	if ((e = reads_only(a.cmd) || (!strcmp(a.cmd, "region") && !strcmp(a.pos[0], "ls"))
+	                 ? lb_agg_open_ro(&agg, a.dir, &d)
+	                 : lb_agg_open(&agg, a.dir, &d)))
 		return die(a.cmd, e, &d);
 	if (!strcmp(a.cmd, "enroll")) {
-		if ((e = lb_agg_enroll(agg, a.village, pk, &d)))
+		if ((e = lb_agg_enroll(agg, a.village, pk, &d)) ||
+		    (a.name && (e = lb_agg_set_name(agg, a.village, a.name, &d))))
 			rc = die("enroll", e, &d);
 		else
-			printf("enrolled %s for village %s\n", a.key, a.village);
+			printf("enrolled %s for village %s%s%s%s\n", a.key, a.village, a.name ? " (\"" : "",
+			       a.name ? a.name : "", a.name ? "\")" : "");
 	} else if (!strcmp(a.cmd, "revoke")) {
 		if ((e = lb_agg_revoke(agg, pk, &d)))
 			rc = die("revoke", e, &d);
@@ -545,6 +839,14 @@ int main(int argc, char **argv)
 		rc = cmd_serve(&a, agg);
 	} else if (!strcmp(a.cmd, "ingest")) {
 		rc = cmd_ingest(&a, agg);
+	} else if (!strcmp(a.cmd, "region")) {
+		rc = cmd_region(&a, agg);
+	} else if (!strcmp(a.cmd, "export")) {
+		rc = cmd_export(&a, agg);
+	} else if (!strcmp(a.cmd, "ls")) {
+		rc = cmd_ls(&a, agg);
+	} else if (!strcmp(a.cmd, "get")) {
+		rc = cmd_get(&a, agg);
 	} else
 		rc = cmd_status(&a, agg);
 	lb_agg_close(agg);

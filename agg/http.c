@@ -309,6 +309,39 @@ static lb_err same_origin(const struct req *q, struct lb_diag *d)
 	return LB_OK;
 }
 
+/* The village's name in LB_WIRE_NAME_HEADER, learnt for the directory
+ * after its change set was accepted (the origin named in the request has
+ * then proven it holds an enrolled key's signed history).  Only the first
+ * name is kept and an office name wins (lb_agg_learn_name); a bad name is
+ * logged, escaped, and changes nothing: the push itself has succeeded. */
+static void learn_name(struct lb_agg_server *s, struct MHD_Connection *c, const struct req *q)
+{
+	const char *nh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LB_WIRE_NAME_HEADER);
+	char buf[3 * LB_AGG_NAME_MAX + 1], esc[LB_ESC_BUF];
+	struct lb_diag d = {0};
+	size_t n;
+	bool stored;
+	lb_err e;
+
+	if (!nh || !q->has_origin)
+		return;
+	if ((n = strlen(nh)) >= sizeof buf) {
+		logf_(s, "village name header of %zu bytes ignored (at most %d bytes of name)", n,
+		      LB_AGG_NAME_MAX);
+		return;
+	}
+	memcpy(buf, nh, n + 1);
+	n = MHD_http_unescape(buf);
+	if (n != strlen(buf))
+		e = lb_fail(&d, LB_EINVAL, "name \"%s\" holds a NUL byte", lb_escape(esc, buf, n));
+	else
+		e = lb_agg_learn_name(s->a, q->origin, buf, &stored, &d);
+	if (e)
+		logf_(s, "village name not learnt (%s): %s", lb_errname(e), lb_diag_msg(&d, e));
+	else if (stored)
+		logf_(s, "village name learnt: \"%s\"", lb_escape(esc, buf, n));
+}
+
 static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connection *c,
                                       struct req *q)
 {
@@ -325,6 +358,7 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	}
 	logf_(s, "POST changeset (%zu bytes): accepted %llu entries, now at seq %llu", q->len,
 	      (unsigned long long)r.accepted, (unsigned long long)r.seq);
+	learn_name(s, c, q);
 	lb_mp_buf_init(&b);
 	lb_mp_put_map(&b, 4);
 	lb_mp_put_cstr(&b, "accepted");

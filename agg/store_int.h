@@ -29,6 +29,8 @@ struct lb_agg {
 	char region[16];
 	struct lb_key key;
 	bool read_only; /* lb_agg_open_ro: no key, no writes */
+	MDB_dbi names;   /* the village directory (directory.c) */
+	bool have_names; /* false: a read-only store made before it existed */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
@@ -87,5 +89,15 @@ int agg_write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin 
 
 /* Is k a replica/heads key of origin? */
 bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
+
+/* Open (or, on a writable store made before it existed, create) the
+ * village directory's database.  LB_ESTORE when LMDB fails. */
+lb_err agg_dir_open(struct lb_agg *a, struct lb_diag *d);
+
+/* The name held for code (desa or kecamatan) inside txn into out (""
+ * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail
+ * otherwise. */
+bool agg_dir_get(struct lb_agg *a, MDB_txn *txn, const char *code, char out[LB_AGG_NAME_MAX + 1],
+                 enum lb_agg_name_src *src);
 
 #endif

@@ -408,11 +408,19 @@ static lb_err end_row(FILE *f, lb_err e, struct lb_diag *d)
 
 lb_err lb_csv_write_header(FILE *f, const struct lb_type *t, char sep, struct lb_diag *d)
 {
+	return lb_csv_write_header_pre(f, t, sep, NULL, 0, d);
+}
+
+lb_err lb_csv_write_header_pre(FILE *f, const struct lb_type *t, char sep,
+                               const char *const *pre, size_t npre, struct lb_diag *d)
+{
 	lb_err e = fputs("\xEF\xBB\xBF", f) == EOF ? LB_EIO : LB_OK;
 	bool first = true;
 
+	for (size_t i = 0; i < npre && !e; i++, first = false)
+		e = put_cell(f, sep, first, pre[i], strlen(pre[i]));
 	if (!e && !t->id_field) {
-		e = put_cell(f, sep, true, "id", 2);
+		e = put_cell(f, sep, first, "id", 2);
 		first = false;
 	}
 	for (size_t i = 0; i < t->nfields && !e; i++, first = false)
@@ -431,6 +439,14 @@ lb_err lb_csv_write_cells(FILE *f, char sep, char **cells, size_t n, struct lb_d
 lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool excel,
                            const char *id, size_t id_len, const uint8_t *body, size_t body_len,
                            struct lb_diag *d)
+{
+	return lb_csv_write_record_pre(f, t, sep, excel, NULL, 0, id, id_len, body, body_len, d);
+}
+
+lb_err lb_csv_write_record_pre(FILE *f, const struct lb_type *t, char sep, bool excel,
+                               const char *const *pre, size_t npre, const char *id,
+                               size_t id_len, const uint8_t *body, size_t body_len,
+                               struct lb_diag *d)
 {
 	struct lb_mp_obj vals[256];
 	bool have[256] = {false};
@@ -457,8 +473,13 @@ lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool exce
 		if (v.kind == LB_MP_ARRAY || v.kind == LB_MP_MAP)
 			return lb_fail(d, LB_ECORRUPT, "%s %.*s: nested value", t->name, (int)id_len, id);
 	}
+	for (size_t i = 0; i < npre; i++, first = false)
+		if ((e = put_text(f, sep, first, pre[i], strlen(pre[i]))) == LB_ENOMEM)
+			return lb_fail(d, e, "out of memory");
+		else if (e)
+			return end_row(f, e, d);
 	if (!t->id_field) {
-		if ((e = put_text(f, sep, true, id, id_len)) == LB_ENOMEM)
+		if ((e = put_text(f, sep, first, id, id_len)) == LB_ENOMEM)
 			return lb_fail(d, e, "out of memory");
 		first = false;
 	}

@@ -72,6 +72,15 @@ lb_err lb_csv_write_record(FILE *f, const struct lb_type *t, char sep, bool exce
                            const char *id, size_t id_len, const uint8_t *body, size_t body_len,
                            struct lb_diag *d);
 
+/* The same two with npre cells first (lumbung-agg export: the village's
+ * code and name): plain in the header, guarded like text in a record. */
+lb_err lb_csv_write_header_pre(FILE *f, const struct lb_type *t, char sep,
+                               const char *const *pre, size_t npre, struct lb_diag *d);
+lb_err lb_csv_write_record_pre(FILE *f, const struct lb_type *t, char sep, bool excel,
+                               const char *const *pre, size_t npre, const char *id,
+                               size_t id_len, const uint8_t *body, size_t body_len,
+                               struct lb_diag *d);
+
 /* Write one row of arbitrary cells (used for the rejects file). */
 lb_err lb_csv_write_cells(FILE *f, char sep, char **cells, size_t n, struct lb_diag *d);
 

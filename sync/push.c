@@ -290,10 +290,12 @@ static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
 /* POSTs name our origin in a header, so the aggregator can refuse a key
  * it does not know before it reads the body. */
 static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_BYTES],
-                                struct lb_diag *d)
+                                const char *name, struct lb_diag *d)
 {
 	char line[sizeof LB_WIRE_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
+	char nline[sizeof LB_WIRE_NAME_HEADER + 2 + 3 * LB_NODE_NAME_MAX];
 	struct curl_slist *h;
+	char *esc;
 
 	if (p->origin_set && !memcmp(p->origin, origin, LB_PK_BYTES))
 		return LB_OK;
@@ -305,6 +307,19 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	if (!h || !curl_slist_append(h, "Expect:") || !curl_slist_append(h, line)) {
 		curl_slist_free_all(h);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	/* the village's name, for the aggregator's directory (optional) */
+	if (name && *name && strlen(name) <= LB_NODE_NAME_MAX) {
+		if (!(esc = curl_easy_escape(p->curl, name, (int)strlen(name)))) {
+			curl_slist_free_all(h);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		}
+		snprintf(nline, sizeof nline, "%s: %s", LB_WIRE_NAME_HEADER, esc);
+		curl_free(esc);
+		if (!curl_slist_append(h, nline)) {
+			curl_slist_free_all(h);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		}
 	}
 	curl_slist_free_all(p->headers);
 	p->headers = h;
@@ -510,7 +525,7 @@ lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats 
 	lb_err e;
 
 	memset(st, 0, sizeof *st);
-	if ((e = lb_node_info(n, &info, d)) || (e = set_origin_header(p, info.origin, d)))
+	if ((e = lb_node_info(n, &info, d)) || (e = set_origin_header(p, info.origin, info.name, d)))
 		return e;
 	if ((e = ask_position(p, &info, &st->remote_seq, rhash, d))) {
 		if (e == LB_ENET)

@@ -41,6 +41,13 @@
  * body (docs/FORMAT.md §8). */
 #define LB_WIRE_ORIGIN_HEADER "X-Lumbung-Origin"
 
+/* The HTTP request header a village sends its name in (the one given at
+ * `lumbung init --name`), percent-encoded UTF-8 (RFC 3986: every byte but
+ * ALPHA DIGIT - . _ ~ as %XX).  Optional and outside the change set, so
+ * nothing signed changes and an aggregator that does not know it ignores
+ * it (docs/FORMAT.md §8). */
+#define LB_WIRE_NAME_HEADER "X-Lumbung-Village-Name"
+
 /* A decoded change set; entry pointers borrow from the decoded buffer. */
 struct lb_changeset {
 	char village[LB_VILLAGE_LEN + 1];

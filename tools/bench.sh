@@ -207,3 +207,10 @@ Cheaper per-entry work would have to come from the shared code: an ASCII fast pa
 form and the schema together.
 EOF
 echo "bench: wrote $OUT (audit section included)"
+
+# Consolidated export (issue 06): `lumbung-agg export penduduk` of a region.
+if ! sh "$(dirname "$0")/bench_aggexport.sh" "$BUILD" "$OUT"; then
+	echo "bench: bench_aggexport.sh failed; $OUT has no export section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (export section included)"
