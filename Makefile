@@ -23,6 +23,8 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpac
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # libcsv ships no pkg-config file
 PKG_LIBS += -lcsv
+# libxlsxwriter (report --xlsx); its .pc file is not always installed
+PKG_LIBS += -lxlsxwriter
 
 OPT ?= -O2
 SAN ?=
@@ -31,6 +33,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) \
 	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) \
+	$(filter-out agg/%_cli.c,$(wildcard agg/*.c)) \
 	$(filter-out tools/audit/%_cli.c,$(wildcard tools/audit/*.c))
 AUDIT_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/audit/*_cli.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -14,6 +14,8 @@
 
 #include <lmdb.h>
 
+#include "../agg/agg_int.h"
+#include "../agg/figures.h"
 #include "../node/archive.h"
 #include "../node/hlc.h"
 #include "../node/lmdb_err.h"
@@ -30,6 +32,8 @@
 struct lb_agg {
 	MDB_env *env;
 	MDB_dbi meta, enroll, origins, replica, heads, view, forks;
+	MDB_dbi figures;  /* agg/figures.h; none in a store made before them */
+	bool no_figures;
 	char region[16];
 	struct lb_key key;
 	bool read_only; /* lb_agg_open_ro: no key, no writes */
@@ -157,7 +161,9 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 		               ? lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung aggregator", dir)
 		               : lb_mdb_fail(d, rc, "opening the aggregator databases");
 	}
-	if ((rc = txn_commit(a, txn)))
+	rc = mdb_dbi_open(txn, "figures", f, &a->figures);
+	a->no_figures = rc == MDB_NOTFOUND;
+	if ((rc && rc != MDB_NOTFOUND) || (rc = txn_commit(a, txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator databases");
 	return LB_OK;
 }
@@ -698,21 +704,40 @@ static int pv_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Apply in key order (items are unique per key). */
-static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view)
+/* Apply in key order (items are unique per key); the figures follow each
+ * view change in the same transaction (agg/figures.h). */
+static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg *a)
 {
+	struct lb_fig_batch *fb = NULL;
 	int rc = 0;
+
+	if (!a->no_figures && lb_fig_enabled() &&
+	    !(fb = lb_fig_batch_new(txn, a->figures, a->replica)))
+		return ENOMEM;
 
 	for (size_t i = 0; i < p->n; i++)
 		p->it[i].key = (const uint8_t *)p->arena.sb.data + p->it[i].off;
 	qsort(p->it, p->n, sizeof *p->it, pv_cmp);
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
-		MDB_val v = {RKEY_LEN, p->it[i].val};
+		MDB_val v = {RKEY_LEN, p->it[i].val}, old;
+		if (fb) { /* take the old record's contribution off, add the new one's */
+			int had = mdb_get(txn, view, &k, &old);
+			if (had && had != MDB_NOTFOUND) {
+				rc = had;
+				break;
+			}
+			if ((!had || p->it[i].put) &&
+			    (rc = lb_fig_change(fb, &k, had ? NULL : &old, p->it[i].put ? &v : NULL)))
+				break;
+		}
 		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
+	if (fb && !rc)
+		rc = lb_fig_flush(fb);
+	lb_fig_batch_free(fb);
 	return rc;
 }
 
@@ -975,7 +1000,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		e = lb_fail(d, LB_ESIG, "the entries do not chain to the signed head's hash");
 		goto out;
 	}
-	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
+	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view, a))) {
 		*mdbrc = rc;
 		e = lb_mdb_fail(d, rc, "updating the consolidated view");
 		goto out;
@@ -1052,6 +1077,39 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || grow_map(a))
 			return e;
 	}
+}
+
+/* ---- for agg/: figures and reports (agg/agg_int.h) ---------------------- */
+
+lb_err lb_agg_read_begin(struct lb_agg *a, struct lb_agg_read *r, struct lb_diag *d)
+{
+	int rc;
+	if (a->no_figures)
+		return lb_fail(d, LB_ENOTFOUND, "this aggregator store has no figures (made by an "
+		               "older lumbung-agg)");
+	if ((rc = txn_begin(a, MDB_RDONLY, &r->txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	r->figures = a->figures;
+	r->view = a->view;
+	r->replica = a->replica;
+	memcpy(r->region, a->region, sizeof r->region);
+	return LB_OK;
+}
+
+void lb_agg_read_end(struct lb_agg *a, struct lb_agg_read *r)
+{
+	txn_abort(a, r->txn);
+}
+
+lb_err lb_agg_verify_figures(struct lb_agg *a, uint64_t *keys, struct lb_diag *d)
+{
+	struct lb_agg_read r;
+	lb_err e = lb_agg_read_begin(a, &r, d);
+	if (e)
+		return e;
+	e = lb_fig_verify(r.txn, r.figures, r.view, r.replica, keys, d);
+	lb_agg_read_end(a, &r);
+	return e;
 }
 
 /* ---- log archives (node/archive.h, docs/FORMAT.md §9) -------------------- */

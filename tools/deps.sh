@@ -27,6 +27,7 @@ need_pc jansson libjansson-dev
 need_pc cmocka libcmocka-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 need_hdr csv.h libcsv-dev
+need_hdr xlsxwriter.h libxlsxwriter-dev
 need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov

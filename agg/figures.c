@@ -1,0 +1,945 @@
+/*
+ * figures.c — counters kept at ingest for the reports (see figures.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "figures.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../node/entry.h"
+#include "../schema/mp.h"
+
+const char *const lb_fig_types[LB_FIG_NTYPES] = {"penduduk", "keluarga", "program", "penerima",
+                                                 "kegiatan", "laporan",  "aspirasi"};
+const char *const lb_fig_agama[LB_FIG_AGAMA_N - 1] = {"islam", "kristen", "katolik", "hindu",
+                                                      "buddha", "khonghucu", "kepercayaan"};
+const char *const lb_fig_pendidikan[LB_FIG_PENDIDIKAN_N - 1] = {
+	"tidak_belum_sekolah", "belum_tamat_sd", "tamat_sd",      "sltp", "slta",
+	"diploma_i_ii",        "diploma_iii",    "diploma_iv_s1", "s2",   "s3"};
+const char *const lb_fig_kawin[LB_FIG_KAWIN_N - 1] = {"belum_kawin", "kawin", "cerai_hidup",
+                                                      "cerai_mati"};
+const char *const lb_fig_status[LB_FIG_STATUS_N] = {"hidup", "pindah", "meninggal"};
+const char *const lb_fig_asp[LB_FIG_ASP_N - 1] = {"diusulkan", "ditampung", "disetujui",
+                                                  "terealisasi", "ditolak"};
+const char *const lb_fig_pen[LB_FIG_PEN_N - 1] = {"diusulkan", "diverifikasi", "disalurkan",
+                                                  "ditolak", "dibatalkan"};
+
+bool lb_fig_enabled(void)
+{
+	static int on = -1;
+	if (on < 0) {
+		const char *v = getenv("LUMBUNG_AGG_NO_FIGURES");
+		on = !(v && *v && strcmp(v, "0"));
+	}
+	return on;
+}
+
+/* ---- values: little-endian int64 arrays -------------------------------- */
+
+static void le_put(uint8_t *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+static int64_t le_get(const uint8_t *p)
+{
+	uint64_t u = 0;
+	for (int i = 7; i >= 0; i--)
+		u = (u << 8) | p[i];
+	return (int64_t)u;
+}
+
+int lb_fig_get(MDB_txn *txn, MDB_dbi fig, const void *key, size_t klen, int64_t *out, size_t max,
+               size_t *n)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(txn, fig, &k, &v);
+	size_t have = rc ? 0 : v.mv_size / 8;
+
+	for (size_t i = 0; i < max; i++)
+		out[i] = i < have ? le_get((const uint8_t *)v.mv_data + 8 * i) : 0;
+	if (n)
+		*n = have;
+	return rc;
+}
+
+size_t lb_fig_key(uint8_t *k, char tag, const char *village, const void *rest, size_t rest_len)
+{
+	size_t n = 0;
+	k[n++] = (uint8_t)tag;
+	if (village) {
+		memcpy(k + n, village, LB_VILLAGE_LEN);
+		n += LB_VILLAGE_LEN;
+	}
+	if (rest_len)
+		memcpy(k + n, rest, rest_len);
+	return n + rest_len;
+}
+
+int64_t lb_fig_village_num(const char *code)
+{
+	int64_t v = 0;
+	if (lb_region_level(code) != LB_REGION_DESA)
+		return -1;
+	for (const char *p = code; *p; p++)
+		if (*p != '.')
+			v = v * 10 + (*p - '0');
+	return v;
+}
+
+void lb_fig_village_str(int64_t num, char out[LB_VILLAGE_LEN + 1])
+{
+	char d[24];
+	snprintf(d, sizeof d, "%010lld", (long long)(num % 10000000000LL));
+	memcpy(out, d, 2);
+	out[2] = '.';
+	memcpy(out + 3, d + 2, 2);
+	out[5] = '.';
+	memcpy(out + 6, d + 4, 2);
+	out[8] = '.';
+	memcpy(out + 9, d + 6, 4);
+	out[13] = '\0';
+}
+
+/* ---- the batch: a hash map of touched keys ------------------------------ */
+
+struct fent {
+	uint8_t *key;
+	size_t klen;
+	int64_t *v;
+	size_t n;
+	bool dirty;
+};
+
+struct lb_fig_batch {
+	MDB_txn *txn; /* NULL: start from zeros (verification) */
+	MDB_dbi fig, replica;
+	struct fent *e;
+	size_t n, cap; /* cap a power of two */
+	struct lb_mp_rd scratch;
+};
+
+static uint64_t fnv(const uint8_t *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica)
+{
+	struct lb_fig_batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->txn = txn;
+	b->fig = fig;
+	b->replica = replica;
+	b->cap = 256;
+	if (!(b->e = calloc(b->cap, sizeof *b->e))) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void lb_fig_batch_free(struct lb_fig_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->cap; i++) {
+		free(b->e[i].key);
+		free(b->e[i].v);
+	}
+	free(b->e);
+	free(b);
+}
+
+static struct fent *slot_of(struct fent *tab, size_t cap, const uint8_t *k, size_t n)
+{
+	size_t i = (size_t)fnv(k, n) & (cap - 1);
+	while (tab[i].key && (tab[i].klen != n || memcmp(tab[i].key, k, n)))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static bool grow(struct lb_fig_batch *b)
+{
+	size_t cap = b->cap * 2;
+	struct fent *t = calloc(cap, sizeof *t);
+	if (!t)
+		return false;
+	for (size_t i = 0; i < b->cap; i++)
+		if (b->e[i].key)
+			*slot_of(t, cap, b->e[i].key, b->e[i].klen) = b->e[i];
+	free(b->e);
+	b->e = t;
+	b->cap = cap;
+	return true;
+}
+
+/* The entry for key with at least n counters, loaded on first touch.
+ * NULL with *rc set on failure. */
+static struct fent *touch(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, int *rc)
+{
+	struct fent *f;
+
+	*rc = 0;
+	if (2 * (b->n + 1) > b->cap && !grow(b)) {
+		*rc = ENOMEM;
+		return NULL;
+	}
+	f = slot_of(b->e, b->cap, k, klen);
+	if (!f->key) {
+		MDB_val kv = {klen, (void *)k}, v = {0, NULL};
+		size_t have = 0;
+		if (b->txn) {
+			int r = mdb_get(b->txn, b->fig, &kv, &v);
+			if (r && r != MDB_NOTFOUND) {
+				*rc = r;
+				return NULL;
+			}
+			have = r ? 0 : v.mv_size / 8;
+		}
+		if (!(f->key = malloc(klen))) {
+			*rc = ENOMEM;
+			return NULL;
+		}
+		memcpy(f->key, k, klen);
+		f->klen = klen;
+		f->n = have > n ? have : n;
+		if (!(f->v = calloc(f->n ? f->n : 1, sizeof *f->v))) {
+			free(f->key);
+			f->key = NULL;
+			*rc = ENOMEM;
+			return NULL;
+		}
+		for (size_t i = 0; i < have; i++)
+			f->v[i] = le_get((const uint8_t *)v.mv_data + 8 * i);
+		b->n++;
+	} else if (f->n < n) {
+		int64_t *nv = realloc(f->v, n * sizeof *nv);
+		if (!nv) {
+			*rc = ENOMEM;
+			return NULL;
+		}
+		memset(nv + f->n, 0, (n - f->n) * sizeof *nv);
+		f->v = nv;
+		f->n = n;
+	}
+	return f;
+}
+
+const int64_t *lb_fig_peek(struct lb_fig_batch *b, const void *key, size_t klen, size_t *n)
+{
+	int rc;
+	struct fent *f = touch(b, key, klen, 0, &rc);
+	if (!f)
+		return NULL;
+	*n = f->n;
+	return f->v;
+}
+
+/* counters[idx] += delta in an array of n; *old gets the value before. */
+static int add(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, size_t idx,
+               int64_t delta, int64_t *old)
+{
+	int rc;
+	struct fent *f = touch(b, k, klen, n, &rc);
+	if (!f)
+		return rc;
+	if (old)
+		*old = f->v[idx];
+	f->v[idx] += delta;
+	f->dirty = true;
+	return 0;
+}
+
+static int set_flag(struct lb_fig_batch *b, const uint8_t *k, size_t klen, bool on)
+{
+	int rc;
+	struct fent *f = touch(b, k, klen, 1, &rc);
+	if (!f)
+		return rc;
+	f->v[0] = on;
+	f->dirty = true;
+	return 0;
+}
+
+/* Add (sign > 0) or remove member from the sorted set held at k; *count
+ * gets the set's size after. */
+static int member(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int64_t m, int sign,
+                  size_t *count)
+{
+	int rc;
+	struct fent *f = touch(b, k, klen, 0, &rc);
+	size_t i, used;
+
+	if (!f)
+		return rc;
+	/* zeros are free slots: a set never holds 0 (village numbers start at 11..) */
+	for (used = 0; used < f->n && f->v[used]; used++)
+		;
+	for (i = 0; i < used && f->v[i] < m; i++)
+		;
+	if (sign > 0 && (i == used || f->v[i] != m)) {
+		if (used == f->n) {
+			int64_t *nv = realloc(f->v, (f->n + 1) * sizeof *nv);
+			if (!nv)
+				return ENOMEM;
+			f->v = nv;
+			f->n++;
+		}
+		memmove(f->v + i + 1, f->v + i, (used - i) * sizeof *f->v);
+		f->v[i] = m;
+		used++;
+	} else if (sign < 0 && i < used && f->v[i] == m) {
+		memmove(f->v + i, f->v + i + 1, (used - i - 1) * sizeof *f->v);
+		f->v[--used] = 0;
+		f->n = used; /* shrink: the stored value has no trailing zeros */
+	}
+	f->dirty = true;
+	*count = used;
+	return 0;
+}
+
+/* ---- reading a record body --------------------------------------------- */
+
+enum fld {
+	F_NIK, F_TANGGAL_LAHIR, F_JK, F_AGAMA, F_KAWIN, F_PENDIDIKAN, F_PEKERJAAN, F_DIS, F_STATUS,
+	F_PROGRAM, F_NO_KK, F_NILAI, F_N
+};
+static const char *const fld_name[F_N] = {"nik",        "tanggal_lahir", "jenis_kelamin",
+                                          "agama",      "status_perkawinan", "pendidikan",
+                                          "pekerjaan",  "disabilitas",   "status",
+                                          "program",    "no_kk",         "nilai"};
+
+struct fields {
+	struct lb_mp_obj v[F_N];
+	bool has[F_N];
+};
+
+static int read_fields(const uint8_t *body, size_t len, struct fields *f)
+{
+	struct lb_mp_rd r;
+	struct lb_mp_obj o;
+
+	memset(f, 0, sizeof *f);
+	lb_mp_rd_init(&r, body, len);
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
+		return MDB_CORRUPTED;
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct lb_mp_obj key, val;
+		struct lb_mp_rd save;
+		int which = -1;
+		if (lb_mp_next(&r, &key, NULL) || key.kind != LB_MP_STR)
+			return MDB_CORRUPTED;
+		for (int j = 0; j < F_N; j++)
+			if (strlen(fld_name[j]) == key.len && !memcmp(fld_name[j], key.s, key.len))
+				which = j;
+		save = r;
+		if (lb_mp_next(&r, &val, NULL))
+			return MDB_CORRUPTED;
+		if (val.kind == LB_MP_ARRAY || val.kind == LB_MP_MAP) {
+			r = save;
+			if (lb_mp_skip(&r, false, NULL))
+				return MDB_CORRUPTED;
+			continue;
+		}
+		if (which >= 0) {
+			f->v[which] = val;
+			f->has[which] = true;
+		}
+	}
+	return 0;
+}
+
+static bool is_str(const struct fields *f, int i, const char *s)
+{
+	return f->has[i] && f->v[i].kind == LB_MP_STR && f->v[i].len == strlen(s) &&
+	       !memcmp(f->v[i].s, s, f->v[i].len);
+}
+
+/* Index of the field's value in list[0..n), n when absent or another value. */
+static size_t enum_idx(const struct fields *f, int i, const char *const *list, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (is_str(f, i, list[j]))
+			return j;
+	return n;
+}
+
+/* A 16-digit string field (NIK, KK) into out[17]; false when absent. */
+static bool digits16(const struct fields *f, int i, char out[17])
+{
+	if (!f->has[i] || f->v[i].kind != LB_MP_STR || f->v[i].len != 16)
+		return false;
+	memcpy(out, f->v[i].s, 16);
+	out[16] = '\0';
+	return true;
+}
+
+static bool parse_date(const struct fields *f, int i, int *y, int *m, int *d)
+{
+	char s[11];
+	if (!f->has[i] || f->v[i].kind != LB_MP_STR || f->v[i].len != 10)
+		return false;
+	memcpy(s, f->v[i].s, 10);
+	s[10] = '\0';
+	return sscanf(s, "%4d-%2d-%2d", y, m, d) == 3 && *y >= 1900 && *y <= 2100 && *m >= 1 &&
+	       *m <= 12 && *d >= 1 && *d <= 31;
+}
+
+/* ---- contributions ------------------------------------------------------ */
+
+#define CK(tag, rest, rlen) (klen = lb_fig_key(k, tag, v, rest, rlen))
+
+static int penduduk(struct lb_fig_batch *b, const char *v, const struct fields *f, int s)
+{
+	uint8_t k[LB_FIG_KEY_MAX];
+	size_t klen, st, kw;
+	int rc, sex = is_str(f, F_JK, "L") ? 0 : 1, y, m, d;
+	char nik[17];
+
+	st = enum_idx(f, F_STATUS, lb_fig_status, LB_FIG_STATUS_N);
+	CK('C', NULL, 0);
+	if (st < LB_FIG_STATUS_N &&
+	    (rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_STATUS + 2 * st + sex, s, NULL)))
+		return rc;
+	if (st != 0)
+		return 0; /* the rest counts live residents only */
+	kw = enum_idx(f, F_KAWIN, lb_fig_kawin, LB_FIG_KAWIN_N - 1);
+	if ((rc = add(b, k, klen, LB_FIG_NSLOT,
+	              LB_FS_AGAMA + 2 * enum_idx(f, F_AGAMA, lb_fig_agama, LB_FIG_AGAMA_N - 1) + sex,
+	              s, NULL)) ||
+	    (rc = add(b, k, klen, LB_FIG_NSLOT,
+	              LB_FS_PENDIDIKAN +
+	                      2 * enum_idx(f, F_PENDIDIKAN, lb_fig_pendidikan,
+	                                   LB_FIG_PENDIDIKAN_N - 1) +
+	                      sex,
+	              s, NULL)) ||
+	    (rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_KAWIN + 2 * kw + sex, s, NULL)) ||
+	    (rc = add(b, k, klen, LB_FIG_NSLOT,
+	              LB_FS_DIS + 2 * (f->has[F_DIS] && f->v[F_DIS].kind == LB_MP_BOOL
+	                                       ? (f->v[F_DIS].v.b ? 0 : 1)
+	                                       : 2) +
+	                      sex,
+	              s, NULL)))
+		return rc;
+	if (f->has[F_PEKERJAAN] && f->v[F_PEKERJAAN].kind == LB_MP_STR)
+		CK('O', f->v[F_PEKERJAAN].s, f->v[F_PEKERJAAN].len);
+	else
+		CK('O', NULL, 0);
+	if ((rc = add(b, k, klen, 2, (size_t)sex, s, NULL)))
+		return rc;
+	if (parse_date(f, F_TANGGAL_LAHIR, &y, &m, &d)) {
+		int combo = sex * 2 + (kw >= 1 && kw <= 3);
+		uint8_t r[4] = {(uint8_t)((y / 10) >> 8), (uint8_t)(y / 10)};
+		uint32_t ymd = (uint32_t)(y * 10000 + m * 100 + d);
+		CK('B', r, 2);
+		if ((rc = add(b, k, klen, LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS,
+		              (size_t)combo * LB_FIG_DECADE_MONTHS + (size_t)(y % 10) * 12 + (size_t)m - 1,
+		              s, NULL)))
+			return rc;
+		r[0] = (uint8_t)(ymd >> 24), r[1] = (uint8_t)(ymd >> 16), r[2] = (uint8_t)(ymd >> 8),
+		r[3] = (uint8_t)ymd;
+		CK('D', r, 4);
+		if ((rc = add(b, k, klen, LB_FIG_COMBOS, (size_t)combo, s, NULL)))
+			return rc;
+	}
+	if (digits16(f, F_NIK, nik)) {
+		size_t count = 0;
+		klen = lb_fig_key(k, 'G', NULL, nik, 16);
+		if ((rc = member(b, k, klen, lb_fig_village_num(v), s, &count)))
+			return rc;
+		klen = lb_fig_key(k, 'H', NULL, nik, 16);
+		if ((rc = set_flag(b, k, klen, count >= 2)))
+			return rc;
+	}
+	return 0;
+}
+
+static int penerima(struct lb_fig_batch *b, const char *v, const struct fields *f, int s)
+{
+	uint8_t k[LB_FIG_KEY_MAX], pk[LB_FIG_KEY_MAX], rest[LB_ID_MAX + 18];
+	size_t klen, pklen, plen;
+	int64_t old = 0;
+	char nik[17], kk[17];
+	int rc;
+
+	CK('C', NULL, 0);
+	if ((rc = add(b, k, klen, LB_FIG_NSLOT,
+	              LB_FS_PEN + enum_idx(f, F_STATUS, lb_fig_pen, LB_FIG_PEN_N - 1), s, NULL)))
+		return rc;
+	if (!f->has[F_PROGRAM] || f->v[F_PROGRAM].kind != LB_MP_STR ||
+	    f->v[F_PROGRAM].len > LB_ID_MAX)
+		return 0;
+	plen = f->v[F_PROGRAM].len;
+	memcpy(rest, f->v[F_PROGRAM].s, plen);
+	rest[plen] = 0;
+	pklen = lb_fig_key(pk, 'P', v, rest, plen);
+	if ((rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_RECORDS, s, NULL)))
+		return rc;
+	if (is_str(f, F_STATUS, "disalurkan") &&
+	    (rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_DISALUR, s, NULL)))
+		return rc;
+	if (f->has[F_NILAI] && f->v[F_NILAI].kind == LB_MP_UINT &&
+	    ((rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_NILAI, s * (int64_t)f->v[F_NILAI].v.u,
+	               NULL)) ||
+	     (rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_NILAI_N, s, NULL))))
+		return rc;
+	if (digits16(f, F_NIK, nik)) {
+		memcpy(rest + plen + 1, nik, 16);
+		CK('n', rest, plen + 17);
+		if ((rc = add(b, k, klen, 1, 0, s, &old)))
+			return rc;
+		if ((old == 0) != (old + s == 0)) { /* the NIK starts or stops receiving it */
+			int64_t r = 0;
+			if ((rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_NIKS, s, NULL)))
+				return rc;
+			CK('r', nik, 16);
+			if ((rc = add(b, k, klen, 1, 0, s, &r)))
+				return rc;
+			if ((r >= 2) != (r + s >= 2)) {
+				CK('M', nik, 16);
+				if ((rc = set_flag(b, k, klen, r + s >= 2)))
+					return rc;
+				CK('C', NULL, 0);
+				if ((rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_MULTI, s, NULL)))
+					return rc;
+			}
+		}
+		if ((old >= 2) != (old + s >= 2)) {
+			CK('X', rest, plen + 17);
+			if ((rc = set_flag(b, k, klen, old + s >= 2)) ||
+			    (rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_DUP, s, NULL)))
+				return rc;
+		}
+	}
+	if (digits16(f, F_NO_KK, kk)) {
+		memcpy(rest + plen + 1, kk, 16);
+		CK('k', rest, plen + 17);
+		if ((rc = add(b, k, klen, 1, 0, s, &old)))
+			return rc;
+		if ((old == 0) != (old + s == 0) &&
+		    (rc = add(b, pk, pklen, LB_FIG_NPSLOT, LB_FP_KK, s, NULL)))
+			return rc;
+	}
+	return 0;
+}
+
+int lb_fig_record(struct lb_fig_batch *b, const char *village, const char *type, size_t type_len,
+                  const uint8_t *body, size_t body_len, int sign)
+{
+	uint8_t k[LB_FIG_KEY_MAX];
+	size_t klen, t;
+	struct fields f;
+	const char *v = village;
+	int rc;
+
+	for (t = 0; t < LB_FIG_NTYPES; t++)
+		if (strlen(lb_fig_types[t]) == type_len && !memcmp(lb_fig_types[t], type, type_len))
+			break;
+	if (t == LB_FIG_NTYPES)
+		return 0; /* a type a later schema adds: no figures yet */
+	if ((rc = read_fields(body, body_len, &f)))
+		return rc;
+	CK('C', NULL, 0);
+	if ((rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_TYPE + t, sign, NULL)))
+		return rc;
+	switch (t) {
+	case 0:
+		return penduduk(b, v, &f, sign);
+	case 3:
+		return penerima(b, v, &f, sign);
+	case 6:
+		return add(b, k, klen, LB_FIG_NSLOT,
+		           LB_FS_ASP + enum_idx(&f, F_STATUS, lb_fig_asp, LB_FIG_ASP_N - 1), sign, NULL);
+	default:
+		return 0;
+	}
+}
+
+/* The record a view value (origin || seq) points at, into e. */
+static int load_entry(struct lb_fig_batch *b, const MDB_val *val, struct lb_entry *e)
+{
+	MDB_val v;
+	int rc;
+	if (val->mv_size != 40)
+		return MDB_CORRUPTED;
+	if ((rc = mdb_get(b->txn, b->replica, (MDB_val *)val, &v)))
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (lb_entry_decode(e, v.mv_data, v.mv_size, NULL) || e->op != LB_OP_PUT || !e->body)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+static int view_village(const MDB_val *vkey, char village[LB_VILLAGE_LEN + 1])
+{
+	if (vkey->mv_size < LB_VILLAGE_LEN + 1 || ((const char *)vkey->mv_data)[LB_VILLAGE_LEN])
+		return MDB_CORRUPTED;
+	memcpy(village, vkey->mv_data, LB_VILLAGE_LEN);
+	village[LB_VILLAGE_LEN] = '\0';
+	return lb_region_level(village) == LB_REGION_DESA ? 0 : MDB_CORRUPTED;
+}
+
+int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
+                  const MDB_val *new)
+{
+	char village[LB_VILLAGE_LEN + 1];
+	struct lb_entry e;
+	int rc;
+
+	if ((rc = view_village(vkey, village)))
+		return rc;
+	if (old && ((rc = load_entry(b, old, &e)) ||
+	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, -1))))
+		return rc;
+	if (new && ((rc = load_entry(b, new, &e)) ||
+	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, +1))))
+		return rc;
+	return 0;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int fent_cmp(const void *x, const void *y)
+{
+	const struct fent *a = *(struct fent *const *)x, *b = *(struct fent *const *)y;
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c = memcmp(a->key, b->key, n);
+	return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+static bool all_zero(const struct fent *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i])
+			return false;
+	return true;
+}
+
+/* Entries with a key, sorted; dirty_only skips untouched ones. */
+static struct fent **sorted(struct lb_fig_batch *b, bool dirty_only, size_t *n)
+{
+	struct fent **s = malloc((b->n ? b->n : 1) * sizeof *s);
+	*n = 0;
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < b->cap; i++)
+		if (b->e[i].key && (!dirty_only || b->e[i].dirty))
+			s[(*n)++] = &b->e[i];
+	qsort(s, *n, sizeof *s, fent_cmp);
+	return s;
+}
+
+int lb_fig_flush(struct lb_fig_batch *b)
+{
+	size_t n;
+	struct fent **s = sorted(b, true, &n);
+	uint8_t *buf = NULL;
+	size_t bcap = 0;
+	int rc = 0;
+
+	if (!s)
+		return ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct fent *f = s[i];
+		MDB_val k = {f->klen, f->key}, v;
+		size_t len = f->n;
+		while (len && !f->v[len - 1] && f->key[0] == 'G')
+			len--;
+		if (all_zero(f)) {
+			rc = mdb_del(b->txn, b->fig, &k, NULL);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		} else {
+			if (8 * len > bcap) {
+				uint8_t *nb = realloc(buf, 8 * len);
+				if (!nb) {
+					rc = ENOMEM;
+					break;
+				}
+				buf = nb;
+				bcap = 8 * len;
+			}
+			for (size_t j = 0; j < len; j++)
+				le_put(buf + 8 * j, f->v[j]);
+			v = (MDB_val){8 * len, buf};
+			rc = mdb_put(b->txn, b->fig, &k, &v, 0);
+		}
+		f->dirty = false;
+	}
+	free(buf);
+	free(s);
+	return rc;
+}
+
+/* ---- verification ------------------------------------------------------- */
+
+/* A key in readable form: tag, village, the rest with bytes escaped. */
+static void key_text(char *out, size_t cap, const uint8_t *k, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 5 < cap; i++) {
+		if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '\\')
+			out[o++] = (char)k[i];
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", k[i]);
+	}
+	out[o] = '\0';
+}
+
+static void vals_text(char *out, size_t cap, const int64_t *v, size_t n)
+{
+	size_t o = 0, shown = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o + 40 < cap; i++) {
+		if (!v[i])
+			continue;
+		o += (size_t)snprintf(out + o, cap - o, "%s[%zu]=%lld", shown++ ? " " : "", i,
+		                      (long long)v[i]);
+	}
+	if (!shown)
+		snprintf(out, cap, "nothing");
+}
+
+/* First index where a (n) and the stored bytes v differ, or -1. */
+static long differs(const int64_t *a, size_t n, const MDB_val *v)
+{
+	size_t m = v->mv_size / 8, top = n > m ? n : m;
+	if (v->mv_size % 8)
+		return 0;
+	for (size_t i = 0; i < top; i++) {
+		int64_t x = i < n ? a[i] : 0, y = i < m ? le_get((const uint8_t *)v->mv_data + 8 * i) : 0;
+		if (x != y)
+			return (long)i;
+	}
+	return -1;
+}
+
+lb_err lb_fig_verify(MDB_txn *txn, MDB_dbi fig, MDB_dbi view, MDB_dbi replica, uint64_t *keys,
+                     struct lb_diag *d)
+{
+	struct lb_fig_batch *b = lb_fig_batch_new(NULL, fig, replica);
+	struct fent **s = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	size_t n = 0, i = 0;
+	lb_err e = LB_OK;
+	int rc;
+
+	if (keys)
+		*keys = 0;
+	if (!b)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	if ((rc = mdb_cursor_open(txn, view, &c)))
+		goto store;
+	/* recompute: every live record of the view, from zeros */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char village[LB_VILLAGE_LEN + 1];
+		struct lb_entry en;
+		b->txn = txn; /* entries come from the replica ... */
+		rc = view_village(&k, village);
+		if (!rc)
+			rc = load_entry(b, &v, &en);
+		b->txn = NULL; /* ... figures start from zeros */
+		if (!rc)
+			rc = lb_fig_record(b, village, en.type, en.type_len, en.body, en.body_len, +1);
+		if (rc == ENOMEM) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (rc) {
+			char kt[200];
+			key_text(kt, sizeof kt, k.mv_data, k.mv_size);
+			e = lb_fail(d, LB_ECORRUPT, "view record %s: its entry cannot be read", kt);
+			goto out;
+		}
+	}
+	if (rc != MDB_NOTFOUND)
+		goto store;
+	mdb_cursor_close(c);
+	c = NULL;
+	/* compare, both sides in key order */
+	if (!(s = sorted(b, false, &n))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = mdb_cursor_open(txn, fig, &c)))
+		goto store;
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (;;) {
+		char kt[200], want[200], got[200];
+		int cmp;
+		while (i < n && all_zero(s[i]))
+			i++;
+		if (rc && rc != MDB_NOTFOUND)
+			goto store;
+		if (rc == MDB_NOTFOUND && i == n)
+			break;
+		if (rc == MDB_NOTFOUND)
+			cmp = -1;
+		else if (i == n)
+			cmp = 1;
+		else {
+			struct fent probe = {.key = k.mv_data, .klen = k.mv_size}, *pp = &probe;
+			cmp = fent_cmp(&s[i], &pp);
+		}
+		if (cmp == 0 && differs(s[i]->v, s[i]->n, &v) < 0) {
+			if (keys)
+				(*keys)++;
+			i++;
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (cmp <= 0) {
+			key_text(kt, sizeof kt, s[i]->key, s[i]->klen);
+			vals_text(want, sizeof want, s[i]->v, s[i]->n);
+		} else
+			key_text(kt, sizeof kt, k.mv_data, k.mv_size), snprintf(want, sizeof want,
+			                                                        "nothing");
+		if (cmp >= 0) {
+			size_t m = v.mv_size / 8;
+			int64_t *tmp = calloc(m ? m : 1, sizeof *tmp);
+			if (!tmp) {
+				e = lb_fail(d, LB_ENOMEM, "out of memory");
+				goto out;
+			}
+			for (size_t j = 0; j < m; j++)
+				tmp[j] = le_get((const uint8_t *)v.mv_data + 8 * j);
+			vals_text(got, sizeof got, tmp, m);
+			free(tmp);
+			if (v.mv_size % 8)
+				snprintf(got, sizeof got, "a value of %zu bytes", v.mv_size);
+		} else
+			snprintf(got, sizeof got, "nothing");
+		e = lb_fail(d, LB_ECORRUPT, "figure %s: the view gives %s, the store holds %s", kt, want,
+		            got);
+		goto out;
+	}
+	goto out;
+store:
+	e = lb_fail(d, LB_ESTORE, "reading the figures: %s", mdb_strerror(rc));
+out:
+	if (c)
+		mdb_cursor_close(c);
+	free(s);
+	lb_fig_batch_free(b);
+	return e;
+}
+
+/* ---- ages --------------------------------------------------------------- */
+
+static int band_of(int age)
+{
+	return age >= 75 ? LB_FIG_AGE_BANDS - 1 : age / 5;
+}
+
+static void count_age(struct lb_fig_ages *o, int age, int combo, int64_t n)
+{
+	int sex = combo / 2;
+	if (age < 0) {
+		o->unborn[sex] += n;
+		return;
+	}
+	o->band[band_of(age)][sex] += n;
+	if (age >= 17 && !(combo & 1))
+		o->ktp[sex] += n; /* the ever married are counted whatever their age */
+}
+
+int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, int d,
+                const int64_t married[2], struct lb_fig_ages *o)
+{
+	uint8_t k[LB_FIG_KEY_MAX], r[4];
+	int64_t *a = malloc(LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS * sizeof *a);
+	MDB_cursor *c = NULL;
+	int rc = 0;
+
+	if (!a)
+		return ENOMEM;
+	memset(o, 0, sizeof *o);
+	o->ktp[0] = married[0];
+	o->ktp[1] = married[1];
+	/* one cursor walk over the village's birth decades */
+	if ((rc = mdb_cursor_open(txn, fig, &c)))
+		goto out;
+	{
+		size_t klen = lb_fig_key(k, 'B', village, NULL, 0);
+		MDB_val kv = {klen, k}, v;
+		for (rc = mdb_cursor_get(c, &kv, &v, MDB_SET_RANGE);
+		     rc == 0 && kv.mv_size == klen + 2 && !memcmp(kv.mv_data, k, klen);
+		     rc = mdb_cursor_get(c, &kv, &v, MDB_NEXT)) {
+			const uint8_t *p = (const uint8_t *)kv.mv_data + klen;
+			int decade = p[0] << 8 | p[1];
+			size_t have = v.mv_size / 8;
+			for (size_t i = 0; i < LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS; i++)
+				a[i] = i < have ? le_get((const uint8_t *)v.mv_data + 8 * i) : 0;
+			for (int combo = 0; combo < LB_FIG_COMBOS; combo++)
+				for (int mi = 0; mi < LB_FIG_DECADE_MONTHS; mi++) {
+					int64_t n = a[combo * LB_FIG_DECADE_MONTHS + mi];
+					int by = decade * 10 + mi / 12, bm = mi % 12 + 1;
+					int age = y - by;
+					if (!n)
+						continue;
+					if (bm > m)
+						age--;
+					else if (bm == m &&
+					         (age <= 0 || age == 17 || band_of(age) != band_of(age - 1)))
+						goto by_day; /* the day decides */
+					count_age(o, age, combo, n);
+					continue;
+				by_day:;
+					{
+						uint32_t from = (uint32_t)(by * 10000 + bm * 100);
+						MDB_cursor *dc;
+						MDB_val dk, dv;
+						int64_t left = n;
+						size_t dlen;
+						if ((rc = mdb_cursor_open(txn, fig, &dc)))
+							goto out;
+						r[0] = (uint8_t)(from >> 24), r[1] = (uint8_t)(from >> 16),
+						r[2] = (uint8_t)(from >> 8), r[3] = (uint8_t)from;
+						dlen = lb_fig_key(k + 64, 'D', village, r, 4);
+						dk = (MDB_val){dlen, k + 64};
+						for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_SET_RANGE);
+						     rc == 0 && dk.mv_size == dlen &&
+						     !memcmp(dk.mv_data, k + 64, dlen - 4);
+						     rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT)) {
+							const uint8_t *q = (const uint8_t *)dk.mv_data + dlen - 4;
+							uint32_t ymd = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+							               (uint32_t)q[2] << 8 | q[3];
+							int bd = (int)(ymd % 100);
+							int64_t cnt = (size_t)combo * 8 < dv.mv_size
+							                      ? le_get((const uint8_t *)dv.mv_data +
+							                               8 * combo)
+							                      : 0;
+							if (ymd / 100 != from / 100)
+								break;
+							count_age(o, bd > d ? age - 1 : age, combo, cnt);
+							left -= cnt;
+						}
+						mdb_cursor_close(dc);
+						if (rc && rc != MDB_NOTFOUND)
+							goto out;
+						rc = 0;
+						if (left) /* the day keys disagree with the month: say so */
+							count_age(o, age, combo, left);
+					}
+				}
+		}
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (c)
+		mdb_cursor_close(c);
+	free(a);
+	return rc;
+}
