@@ -447,7 +447,7 @@ static void tanda_add(struct ctx *c, void *arg, const MDB_val *k, const MDB_val 
 	int64_t n = 0;
 	struct cell *r;
 	(void)v;
-	if (len < 17 || len > LB_ID_MAX + 17)
+	if (t->multi ? len != 16 : len < 17 || len > LB_ID_MAX + 17)
 		return;
 	/* the count behind the flag: 'n' (programme, NIK) or 'r' (NIK) */
 	lb_fig_get(c->rd.txn, c->rd.figures, key,

@@ -364,6 +364,17 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 		fprintf(stderr, PROG " report: name a report: %s\n", lb_report_names());
 		return EXIT_USAGE;
 	}
+	{
+		const char *n = lb_report_names(), *p = strstr(n, a->report);
+		size_t l = strlen(a->report);
+		while (p && !((p == n || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0')))
+			p = strstr(p + 1, a->report);
+		if (!p || !l) {
+			fprintf(stderr, PROG " report: no report \"%.40s\"; the reports are: %s\n",
+			        a->report, n);
+			return EXIT_USAGE;
+		}
+	}
 	if ((a->json + a->csv + (a->xlsx != NULL)) > 1) {
 		fprintf(stderr, PROG " report: give one of --json, --csv, --xlsx FILE\n");
 		return EXIT_USAGE;
