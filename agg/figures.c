@@ -114,6 +114,8 @@ struct fent {
 	int64_t *v;
 	size_t n;
 	bool dirty;
+	bool stored; /* the store held a value when it was loaded */
+	bool loaded; /* v holds values; else deltas to the stored values */
 };
 
 struct lb_fig_batch {
@@ -121,6 +123,7 @@ struct lb_fig_batch {
 	MDB_dbi fig, replica;
 	struct fent *e;
 	size_t n, cap; /* cap a power of two */
+	struct fent *last; /* the entry touched last (the same key comes in runs) */
 	struct lb_mp_rd scratch;
 };
 
@@ -180,65 +183,85 @@ static bool grow(struct lb_fig_batch *b)
 	free(b->e);
 	b->e = t;
 	b->cap = cap;
+	b->last = NULL;
 	return true;
 }
 
-/* The entry for key with at least n counters, loaded on first touch.
- * NULL with *rc set on failure. */
-static struct fent *touch(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, int *rc)
+/* Grow f's counters to n (zeros). */
+static int widen(struct fent *f, size_t n)
 {
-	struct fent *f;
+	int64_t *nv;
+	if (f->n >= n)
+		return 0;
+	if (!(nv = realloc(f->v, n * sizeof *nv)))
+		return ENOMEM;
+	memset(nv + f->n, 0, (n - f->n) * sizeof *nv);
+	f->v = nv;
+	f->n = n;
+	return 0;
+}
+
+/* Add the stored counters of f into f->v (which held deltas until now),
+ * with c (positioned near, in key order) or, c NULL, a plain get. */
+static int load(struct lb_fig_batch *b, struct fent *f, MDB_cursor *c)
+{
+	MDB_val kv = {f->klen, f->key}, v = {0, NULL};
+	size_t have;
+	int rc = c ? mdb_cursor_get(c, &kv, &v, MDB_SET_KEY) : mdb_get(b->txn, b->fig, &kv, &v);
+
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	have = rc ? 0 : v.mv_size / 8;
+	if ((rc = widen(f, have)))
+		return rc;
+	for (size_t i = 0; i < have; i++)
+		f->v[i] += le_get((const uint8_t *)v.mv_data + 8 * i);
+	f->stored = have > 0;
+	f->loaded = true;
+	return 0;
+}
+
+/* The entry for key with at least n counters.  With need_value its
+ * counters are the current values (loaded now if need be); without, an
+ * entry not loaded yet holds deltas, and the stored values are added at
+ * flush time, in key order (cheap), instead of one random lookup now.
+ * NULL with *rc set on failure. */
+static struct fent *touch(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n,
+                          bool need_value, int *rc)
+{
+	struct fent *f = b->last;
 
 	*rc = 0;
-	if (2 * (b->n + 1) > b->cap && !grow(b)) {
-		*rc = ENOMEM;
-		return NULL;
-	}
-	f = slot_of(b->e, b->cap, k, klen);
-	if (!f->key) {
-		MDB_val kv = {klen, (void *)k}, v = {0, NULL};
-		size_t have = 0;
-		if (b->txn) {
-			int r = mdb_get(b->txn, b->fig, &kv, &v);
-			if (r && r != MDB_NOTFOUND) {
-				*rc = r;
+	if (!(f && f->klen == klen && !memcmp(f->key, k, klen))) {
+		if (2 * (b->n + 1) > b->cap && !grow(b)) {
+			*rc = ENOMEM;
+			return NULL;
+		}
+		f = slot_of(b->e, b->cap, k, klen);
+		if (!f->key) {
+			if (!(f->key = malloc(klen)) || !(f->v = calloc(n ? n : 1, sizeof *f->v))) {
+				free(f->key);
+				f->key = NULL;
+				*rc = ENOMEM;
 				return NULL;
 			}
-			have = r ? 0 : v.mv_size / 8;
+			memcpy(f->key, k, klen);
+			f->klen = klen;
+			f->n = n;
+			f->loaded = !b->txn; /* verification starts from zeros */
+			b->n++;
 		}
-		if (!(f->key = malloc(klen))) {
-			*rc = ENOMEM;
-			return NULL;
-		}
-		memcpy(f->key, k, klen);
-		f->klen = klen;
-		f->n = have > n ? have : n;
-		if (!(f->v = calloc(f->n ? f->n : 1, sizeof *f->v))) {
-			free(f->key);
-			f->key = NULL;
-			*rc = ENOMEM;
-			return NULL;
-		}
-		for (size_t i = 0; i < have; i++)
-			f->v[i] = le_get((const uint8_t *)v.mv_data + 8 * i);
-		b->n++;
-	} else if (f->n < n) {
-		int64_t *nv = realloc(f->v, n * sizeof *nv);
-		if (!nv) {
-			*rc = ENOMEM;
-			return NULL;
-		}
-		memset(nv + f->n, 0, (n - f->n) * sizeof *nv);
-		f->v = nv;
-		f->n = n;
+		b->last = f;
 	}
+	if ((*rc = widen(f, n)) || (need_value && !f->loaded && (*rc = load(b, f, NULL))))
+		return NULL;
 	return f;
 }
 
 const int64_t *lb_fig_peek(struct lb_fig_batch *b, const void *key, size_t klen, size_t *n)
 {
 	int rc;
-	struct fent *f = touch(b, key, klen, 0, &rc);
+	struct fent *f = touch(b, key, klen, 0, true, &rc);
 	if (!f)
 		return NULL;
 	*n = f->n;
@@ -250,7 +273,7 @@ static int add(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, 
                int64_t delta, int64_t *old)
 {
 	int rc;
-	struct fent *f = touch(b, k, klen, n, &rc);
+	struct fent *f = touch(b, k, klen, n, old != NULL, &rc);
 	if (!f)
 		return rc;
 	if (old)
@@ -263,7 +286,7 @@ static int add(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, 
 static int set_flag(struct lb_fig_batch *b, const uint8_t *k, size_t klen, bool on)
 {
 	int rc;
-	struct fent *f = touch(b, k, klen, 1, &rc);
+	struct fent *f = touch(b, k, klen, 1, true, &rc);
 	if (!f)
 		return rc;
 	f->v[0] = on;
@@ -271,22 +294,26 @@ static int set_flag(struct lb_fig_batch *b, const uint8_t *k, size_t klen, bool 
 	return 0;
 }
 
-/* Add (sign > 0) or remove member from the sorted set held at k; *count
- * gets the set's size after. */
-static int member(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int64_t m, int sign,
-                  size_t *count)
+/* Add (sign > 0) or remove (nik, village) in the NIK's 'G' bucket; *before
+ * and *after get the number of villages the NIK is in. */
+static int nik_member(struct lb_fig_batch *b, const char nik[16], int64_t village, int sign,
+                      size_t *before, size_t *after)
 {
+	uint8_t k[LB_FIG_KEY_MAX];
+	size_t klen = lb_fig_key(k, 'G', NULL, nik, 10), used, i, same = 0;
+	int64_t m = lb_fig_nik_suffix(nik) * LB_FIG_VILLAGE_MOD + village;
 	int rc;
-	struct fent *f = touch(b, k, klen, 0, &rc);
-	size_t i, used;
+	struct fent *f = touch(b, k, klen, 0, true, &rc);
 
 	if (!f)
 		return rc;
-	/* zeros are free slots: a set never holds 0 (village numbers start at 11..) */
+	/* zeros are free slots: an element is never 0 (village numbers start at 11..) */
 	for (used = 0; used < f->n && f->v[used]; used++)
-		;
+		if (f->v[used] / LB_FIG_VILLAGE_MOD == m / LB_FIG_VILLAGE_MOD)
+			same++;
 	for (i = 0; i < used && f->v[i] < m; i++)
 		;
+	*before = *after = same;
 	if (sign > 0 && (i == used || f->v[i] != m)) {
 		if (used == f->n) {
 			int64_t *nv = realloc(f->v, (f->n + 1) * sizeof *nv);
@@ -297,15 +324,23 @@ static int member(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int64_t
 		}
 		memmove(f->v + i + 1, f->v + i, (used - i) * sizeof *f->v);
 		f->v[i] = m;
-		used++;
+		(*after)++;
 	} else if (sign < 0 && i < used && f->v[i] == m) {
 		memmove(f->v + i, f->v + i + 1, (used - i - 1) * sizeof *f->v);
 		f->v[--used] = 0;
 		f->n = used; /* shrink: the stored value has no trailing zeros */
+		(*after)--;
 	}
 	f->dirty = true;
-	*count = used;
 	return 0;
+}
+
+int64_t lb_fig_nik_suffix(const char nik[16])
+{
+	int64_t v = 0;
+	for (int i = 10; i < 16; i++)
+		v = v * 10 + (nik[i] - '0');
+	return v;
 }
 
 /* ---- reading a record body --------------------------------------------- */
@@ -318,6 +353,8 @@ static const char *const fld_name[F_N] = {"nik",        "tanggal_lahir", "jenis_
                                           "agama",      "status_perkawinan", "pendidikan",
                                           "pekerjaan",  "disabilitas",   "status",
                                           "program",    "no_kk",         "nilai"};
+
+static const uint8_t fld_len[F_N] = {3, 13, 13, 5, 17, 10, 9, 11, 6, 7, 5, 5};
 
 struct fields {
 	struct lb_mp_obj v[F_N];
@@ -339,8 +376,9 @@ static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 		int which = -1;
 		if (lb_mp_next(&r, &key, NULL) || key.kind != LB_MP_STR)
 			return MDB_CORRUPTED;
-		for (int j = 0; j < F_N; j++)
-			if (strlen(fld_name[j]) == key.len && !memcmp(fld_name[j], key.s, key.len))
+		for (int j = 0; j < F_N && which < 0; j++)
+			if (fld_len[j] == key.len && fld_name[j][0] == key.s[0] &&
+			    !memcmp(fld_name[j], key.s, key.len))
 				which = j;
 		save = r;
 		if (lb_mp_next(&r, &val, NULL))
@@ -440,25 +478,24 @@ static int penduduk(struct lb_fig_batch *b, const char *v, const struct fields *
 	if (parse_date(f, F_TANGGAL_LAHIR, &y, &m, &d)) {
 		int combo = sex * 2 + (kw >= 1 && kw <= 3);
 		uint8_t r[4] = {(uint8_t)((y / 10) >> 8), (uint8_t)(y / 10)};
-		uint32_t ymd = (uint32_t)(y * 10000 + m * 100 + d);
 		CK('B', r, 2);
 		if ((rc = add(b, k, klen, LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS,
 		              (size_t)combo * LB_FIG_DECADE_MONTHS + (size_t)(y % 10) * 12 + (size_t)m - 1,
 		              s, NULL)))
 			return rc;
-		r[0] = (uint8_t)(ymd >> 24), r[1] = (uint8_t)(ymd >> 16), r[2] = (uint8_t)(ymd >> 8),
-		r[3] = (uint8_t)ymd;
-		CK('D', r, 4);
-		if ((rc = add(b, k, klen, LB_FIG_COMBOS, (size_t)combo, s, NULL)))
+		r[0] = (uint8_t)(y >> 8), r[1] = (uint8_t)y;
+		CK('D', r, 2);
+		if ((rc = add(b, k, klen, LB_FIG_COMBOS * LB_FIG_YEAR_DAYS,
+		              (size_t)combo * LB_FIG_YEAR_DAYS + (size_t)(m - 1) * 31 + (size_t)d - 1, s,
+		              NULL)))
 			return rc;
 	}
 	if (digits16(f, F_NIK, nik)) {
-		size_t count = 0;
-		klen = lb_fig_key(k, 'G', NULL, nik, 16);
-		if ((rc = member(b, k, klen, lb_fig_village_num(v), s, &count)))
+		size_t before = 0, count = 0;
+		if ((rc = nik_member(b, nik, lb_fig_village_num(v), s, &before, &count)))
 			return rc;
 		klen = lb_fig_key(k, 'H', NULL, nik, 16);
-		if ((rc = set_flag(b, k, klen, count >= 2)))
+		if ((before >= 2) != (count >= 2) && (rc = set_flag(b, k, klen, count >= 2)))
 			return rc;
 	}
 	return 0;
@@ -565,17 +602,38 @@ int lb_fig_record(struct lb_fig_batch *b, const char *village, const char *type,
 	}
 }
 
-/* The record a view value (origin || seq) points at, into e. */
+/* The record a view value (origin || seq) points at: its type and body.
+ * The replica holds entries that passed every check at ingest, so this
+ * reads only the headers it needs ([seq, ts, op, type, id, body, ...])
+ * instead of decoding the whole entry again. */
 static int load_entry(struct lb_fig_batch *b, const MDB_val *val, struct lb_entry *e)
 {
+	struct lb_mp_rd r;
+	struct lb_mp_obj o;
 	MDB_val v;
 	int rc;
+
 	if (val->mv_size != 40)
 		return MDB_CORRUPTED;
 	if ((rc = mdb_get(b->txn, b->replica, (MDB_val *)val, &v)))
 		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if (lb_entry_decode(e, v.mv_data, v.mv_size, NULL) || e->op != LB_OP_PUT || !e->body)
+	memset(e, 0, sizeof *e);
+	lb_mp_rd_init(&r, v.mv_data, v.mv_size);
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_ARRAY || o.len != 8)
 		return MDB_CORRUPTED;
+	for (int i = 0; i < 3; i++)
+		if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_UINT)
+			return MDB_CORRUPTED;
+		else if (i == 2 && o.v.u != LB_OP_PUT)
+			return MDB_CORRUPTED;
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_STR)
+		return MDB_CORRUPTED;
+	e->type = (const char *)o.s;
+	e->type_len = o.len;
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_STR)
+		return MDB_CORRUPTED;
+	e->body = r.p; /* the map and what follows it: read_fields stops at its end */
+	e->body_len = lb_mp_rd_left(&r);
 	return 0;
 }
 
@@ -644,18 +702,31 @@ int lb_fig_flush(struct lb_fig_batch *b)
 	struct fent **s = sorted(b, true, &n);
 	uint8_t *buf = NULL;
 	size_t bcap = 0;
+	MDB_cursor *c;
 	int rc = 0;
 
 	if (!s)
 		return ENOMEM;
+	if ((rc = mdb_cursor_open(b->txn, b->fig, &c))) {
+		free(s);
+		return rc;
+	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct fent *f = s[i];
 		MDB_val k = {f->klen, f->key}, v;
-		size_t len = f->n;
+		size_t len;
+		if (!f->loaded && (rc = load(b, f, c)))
+			break;
+		len = f->n;
 		while (len && !f->v[len - 1] && f->key[0] == 'G')
 			len--;
 		if (all_zero(f)) {
-			rc = mdb_del(b->txn, b->fig, &k, NULL);
+			if (!f->stored)
+				continue; /* nothing to delete */
+			rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+			if (!rc)
+				rc = mdb_cursor_del(c, 0);
+			f->stored = false;
 			if (rc == MDB_NOTFOUND)
 				rc = 0;
 		} else {
@@ -671,10 +742,12 @@ int lb_fig_flush(struct lb_fig_batch *b)
 			for (size_t j = 0; j < len; j++)
 				le_put(buf + 8 * j, f->v[j]);
 			v = (MDB_val){8 * len, buf};
-			rc = mdb_put(b->txn, b->fig, &k, &v, 0);
+			rc = mdb_cursor_put(c, &k, &v, 0);
+			f->stored = true;
 		}
 		f->dirty = false;
 	}
+	mdb_cursor_close(c);
 	free(buf);
 	free(s);
 	return rc;
@@ -897,39 +970,27 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 					continue;
 				by_day:;
 					{
-						uint32_t from = (uint32_t)(by * 10000 + bm * 100);
-						MDB_cursor *dc;
+						/* the days of that month, from the year's 'D' array */
 						MDB_val dk, dv;
 						int64_t left = n;
-						size_t dlen;
-						if ((rc = mdb_cursor_open(txn, fig, &dc)))
+						r[0] = (uint8_t)(by >> 8), r[1] = (uint8_t)by;
+						dk = (MDB_val){lb_fig_key(k + 64, 'D', village, r, 2), k + 64};
+						rc = mdb_get(txn, fig, &dk, &dv);
+						if (rc && rc != MDB_NOTFOUND)
 							goto out;
-						r[0] = (uint8_t)(from >> 24), r[1] = (uint8_t)(from >> 16),
-						r[2] = (uint8_t)(from >> 8), r[3] = (uint8_t)from;
-						dlen = lb_fig_key(k + 64, 'D', village, r, 4);
-						dk = (MDB_val){dlen, k + 64};
-						for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_SET_RANGE);
-						     rc == 0 && dk.mv_size == dlen &&
-						     !memcmp(dk.mv_data, k + 64, dlen - 4);
-						     rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT)) {
-							const uint8_t *q = (const uint8_t *)dk.mv_data + dlen - 4;
-							uint32_t ymd = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-							               (uint32_t)q[2] << 8 | q[3];
-							int bd = (int)(ymd % 100);
-							int64_t cnt = (size_t)combo * 8 < dv.mv_size
-							                      ? le_get((const uint8_t *)dv.mv_data +
-							                               8 * combo)
+						for (int bd = 1; !rc && bd <= 31; bd++) {
+							size_t at = (size_t)combo * LB_FIG_YEAR_DAYS +
+							            (size_t)(bm - 1) * 31 + (size_t)bd - 1;
+							int64_t cnt = 8 * (at + 1) <= dv.mv_size
+							                      ? le_get((const uint8_t *)dv.mv_data + 8 * at)
 							                      : 0;
-							if (ymd / 100 != from / 100)
-								break;
+							if (!cnt)
+								continue;
 							count_age(o, bd > d ? age - 1 : age, combo, cnt);
 							left -= cnt;
 						}
-						mdb_cursor_close(dc);
-						if (rc && rc != MDB_NOTFOUND)
-							goto out;
 						rc = 0;
-						if (left) /* the day keys disagree with the month: say so */
+						if (left) /* the day array disagrees with the month: count as month */
 							count_age(o, age, combo, left);
 					}
 				}

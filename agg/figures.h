@@ -19,7 +19,8 @@
  *   'B' V decade (u16 BE) live residents born per month of that decade:
  *                         [combo * 120 + month of decade], combo =
  *                         sex (L 0, P 1) * 2 + ever married (0/1)
- *   'D' V yyyymmdd (u32 BE) live residents born that day: [combo]
+ *   'D' V year (u16 BE)   live residents born per day of that year:
+ *                         [combo * 372 + (month - 1) * 31 + day - 1]
  *   'P' V KODE            a programme's beneficiary counters
  *                         (enum lb_fig_pslot)
  *   'n' V KODE NUL NIK    penerima records of that programme and NIK: [n]
@@ -28,8 +29,10 @@
  *   'X' V KODE NUL NIK    flag [1]: the NIK is named twice or more in the
  *                         programme
  *   'M' V NIK             flag [1]: the NIK receives two programmes or more
- *   'G' NIK               villages where the NIK is a live resident: the
- *                         sorted village numbers (PPKKCCDDDD as an integer)
+ *   'G' NIK[0..10)        the NIKs starting so (region and birth day:
+ *                         a bucket of tens) and the villages where each is
+ *                         a live resident, sorted: NIK[10..16) * 10^10 +
+ *                         village number (PPKKCCDDDD as an integer)
  *   'H' NIK               flag [1]: 'G' holds two villages or more
  *
  * "Live resident" means a live penduduk record with status hidup.
@@ -97,6 +100,7 @@ enum lb_fig_pslot {
 
 #define LB_FIG_DECADE_MONTHS 120
 #define LB_FIG_COMBOS 4
+#define LB_FIG_YEAR_DAYS 372 /* 12 x 31 */
 
 /* ---- keeping the figures (the aggregator's ingest) ------------------- */
 
@@ -162,7 +166,7 @@ struct lb_fig_ages {
 };
 
 /* Live residents of village by age on y-m-d: reads the 'B' arrays and,
- * for the birth months where the day decides the band, the 'D' keys.
+ * for the birth months where the day decides the band, the 'D' arrays.
  * married[2] (per sex, ever married) comes from the 'C' array the caller
  * already read.  0 or an LMDB code. */
 int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, int d,
@@ -174,7 +178,10 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 size_t lb_fig_key(uint8_t *k, char tag, const char *village, const void *rest, size_t rest_len);
 
 /* A village code as the integer the 'G' arrays hold, and back (out: 14
- * bytes).  -1 when code is not a desa code. */
+ * bytes).  -1 when code is not a desa code.  A 'G' element is
+ * lb_fig_nik_suffix(nik) * LB_FIG_VILLAGE_MOD + village number. */
+#define LB_FIG_VILLAGE_MOD 10000000000LL
+int64_t lb_fig_nik_suffix(const char nik[16]);
 int64_t lb_fig_village_num(const char *code);
 void lb_fig_village_str(int64_t num, char out[LB_VILLAGE_LEN + 1]);
 

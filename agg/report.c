@@ -540,14 +540,18 @@ static void ganda_add(struct ctx *c, void *arg, const MDB_val *k, const MDB_val 
 	struct sheet *s = arg;
 	const char *nik = (const char *)k->mv_data + 1;
 	uint8_t key[LB_FIG_KEY_MAX];
-	int64_t vil[64];
-	size_t n = 0;
+	int64_t all[256], vil[64], suffix;
+	size_t n = 0, nall = 0;
 	(void)v;
 	if (k->mv_size != 17)
 		return;
-	lb_fig_get(c->rd.txn, c->rd.figures, key, lb_fig_key(key, 'G', NULL, nik, 16), vil, 64, &n);
-	if (n > 64)
-		n = 64;
+	/* the NIK's villages, from its 'G' bucket */
+	suffix = lb_fig_nik_suffix(nik);
+	lb_fig_get(c->rd.txn, c->rd.figures, key, lb_fig_key(key, 'G', NULL, nik, 10), all, 256,
+	           &nall);
+	for (size_t i = 0; i < nall && i < 256; i++)
+		if (all[i] / LB_FIG_VILLAGE_MOD == suffix && n < 64)
+			vil[n++] = all[i] % LB_FIG_VILLAGE_MOD;
 	for (size_t i = 0; i < n; i++) {
 		char code[LB_VILLAGE_LEN + 1], others[64 * 15] = "";
 		struct lb_entry en;

@@ -709,11 +709,15 @@ static int pv_cmp(const void *a, const void *b)
 static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg *a)
 {
 	struct lb_fig_batch *fb = NULL;
+	MDB_cursor *vc = NULL; /* the old values, read in key order */
 	int rc = 0;
 
 	if (!a->no_figures && lb_fig_enabled() &&
-	    !(fb = lb_fig_batch_new(txn, a->figures, a->replica)))
+	    (!(fb = lb_fig_batch_new(txn, a->figures, a->replica)) ||
+	     mdb_cursor_open(txn, view, &vc))) {
+		lb_fig_batch_free(fb);
 		return ENOMEM;
+	}
 
 	for (size_t i = 0; i < p->n; i++)
 		p->it[i].key = (const uint8_t *)p->arena.sb.data + p->it[i].off;
@@ -722,7 +726,8 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
 		MDB_val v = {RKEY_LEN, p->it[i].val}, old;
 		if (fb) { /* take the old record's contribution off, add the new one's */
-			int had = mdb_get(txn, view, &k, &old);
+			MDB_val at = k;
+			int had = mdb_cursor_get(vc, &at, &old, MDB_SET_KEY);
 			if (had && had != MDB_NOTFOUND) {
 				rc = had;
 				break;
@@ -737,6 +742,8 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 	}
 	if (fb && !rc)
 		rc = lb_fig_flush(fb);
+	if (vc)
+		mdb_cursor_close(vc);
 	lb_fig_batch_free(fb);
 	return rc;
 }

@@ -68,6 +68,13 @@ static const char *resident(const char *sex, const char *born, const char *statu
 	return s;
 }
 
+#define NIK2 "3324014105900002"
+static const char *resident2(void)
+{
+	return "{\"nik\":\"" NIK2 "\",\"no_kk\":\"3324010101900001\",\"nama\":\"Sri\","
+	       "\"tanggal_lahir\":\"1990-05-01\",\"jenis_kelamin\":\"P\",\"status\":\"hidup\"}";
+}
+
 static struct lb_fig_batch *fresh(void)
 {
 	struct lb_fig_batch *b = lb_fig_batch_new(NULL, 0, 0);
@@ -78,7 +85,7 @@ static struct lb_fig_batch *fresh(void)
 static void a_live_resident_counts_in_every_dimension(void **state)
 {
 	struct lb_fig_batch *b = fresh();
-	uint8_t dec[2] = {0, 199}, day[4] = {0x01, 0x2f, 0xa8, 0x0d}; /* 19900429 */
+	uint8_t dec[2] = {0, 199}, year[2] = {0x07, 0xc6}; /* 1990 */
 	(void)state;
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "hidup"), +1);
 	assert_int_equal(cslot(b, V1, LB_FS_TYPE + 0), 1);
@@ -90,8 +97,8 @@ static void a_live_resident_counts_in_every_dimension(void **state)
 	assert_int_equal(fig(b, 'O', V1, "petani", 6, 0), 1);
 	/* born April 1990, L and married: combo 1, month 3 of the decade's year 0 */
 	assert_int_equal(fig(b, 'B', V1, dec, 2, 1 * LB_FIG_DECADE_MONTHS + 3), 1);
-	assert_int_equal(fig(b, 'D', V1, day, 4, 1), 1);
-	assert_int_equal(fig(b, 'G', NULL, NIK, 16, 0), lb_fig_village_num(V1));
+	assert_int_equal(fig(b, 'D', V1, year, 2, 1 * LB_FIG_YEAR_DAYS + 3 * 31 + 28), 1);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 0), 900001 * LB_FIG_VILLAGE_MOD + 3324012001LL);
 	assert_int_equal(fig(b, 'H', NULL, NIK, 16, 0), 0);
 	lb_fig_batch_free(b);
 }
@@ -107,7 +114,7 @@ static void removing_the_record_again_leaves_every_figure_zero(void **state)
 		assert_int_equal(cslot(b, V1, i), 0);
 	assert_int_equal(fig(b, 'O', V1, "petani", 6, 1), 0);
 	assert_int_equal(fig(b, 'B', V1, dec, 2, 3 * LB_FIG_DECADE_MONTHS + 3), 0);
-	assert_int_equal(fig(b, 'G', NULL, NIK, 16, 0), 0);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 0), 0);
 	lb_fig_batch_free(b);
 }
 
@@ -124,7 +131,7 @@ static void a_move_or_death_leaves_only_the_status_count(void **state)
 	assert_int_equal(cslot(b, V1, LB_FS_STATUS + 2), 1); /* pindah, L */
 	assert_int_equal(cslot(b, V1, LB_FS_AGAMA + 0), 0);
 	assert_int_equal(fig(b, 'O', V1, "petani", 6, 0), 0);
-	assert_int_equal(fig(b, 'G', NULL, NIK, 16, 0), 0);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 0), 0);
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "pindah"), -1);
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "meninggal"), +1);
 	assert_int_equal(cslot(b, V1, LB_FS_STATUS + 2), 0);
@@ -135,7 +142,7 @@ static void a_move_or_death_leaves_only_the_status_count(void **state)
 static void a_change_of_sex_or_birth_date_moves_the_counts(void **state)
 {
 	struct lb_fig_batch *b = fresh();
-	uint8_t d1[4] = {0x01, 0x2f, 0xa8, 0x0d}, d2[4] = {0x01, 0x31, 0x56, 0x0f}; /* 20010511 */
+	uint8_t d1[2] = {0x07, 0xc6}, d2[2] = {0x07, 0xd1}; /* 1990, 2001 */
 	uint8_t dec2[2] = {0, 200};
 	(void)state;
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "hidup"), +1);
@@ -143,8 +150,8 @@ static void a_change_of_sex_or_birth_date_moves_the_counts(void **state)
 	rec(b, V1, "penduduk", resident("P", "2001-05-11", "hidup"), +1);
 	assert_int_equal(cslot(b, V1, LB_FS_STATUS + 0), 0);
 	assert_int_equal(cslot(b, V1, LB_FS_STATUS + 1), 1);
-	assert_int_equal(fig(b, 'D', V1, d1, 4, 1), 0);
-	assert_int_equal(fig(b, 'D', V1, d2, 4, 3), 1); /* P, married: combo 3 */
+	assert_int_equal(fig(b, 'D', V1, d1, 2, 1 * LB_FIG_YEAR_DAYS + 3 * 31 + 28), 0);
+	assert_int_equal(fig(b, 'D', V1, d2, 2, 3 * LB_FIG_YEAR_DAYS + 4 * 31 + 10), 1); /* P, married */
 	assert_int_equal(fig(b, 'B', V2 /* not there */, dec2, 2, 3 * LB_FIG_DECADE_MONTHS + 16), 0);
 	assert_int_equal(fig(b, 'B', V1, dec2, 2, 3 * LB_FIG_DECADE_MONTHS + 12 + 4), 1);
 	lb_fig_batch_free(b);
@@ -158,17 +165,21 @@ static void one_nik_live_in_two_villages_is_flagged(void **state)
 	rec(b, V2, "penduduk", resident("L", "1990-04-29", "hidup"), +1);
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "hidup"), +1);
 	assert_int_equal(fig(b, 'H', NULL, NIK, 16, 0), 1);
-	/* the set is sorted: V1 first */
-	lb_fig_village_str(fig(b, 'G', NULL, NIK, 16, 0), code);
+	/* the bucket is sorted: V1 first */
+	lb_fig_village_str(fig(b, 'G', NULL, NIK, 10, 0) % LB_FIG_VILLAGE_MOD, code);
 	assert_string_equal(code, V1);
-	lb_fig_village_str(fig(b, 'G', NULL, NIK, 16, 1), code);
+	lb_fig_village_str(fig(b, 'G', NULL, NIK, 10, 1) % LB_FIG_VILLAGE_MOD, code);
 	assert_string_equal(code, V2);
+	/* another NIK of the same bucket does not count for this one */
+	rec(b, V1, "penduduk", resident2(), +1);
+	assert_int_equal(fig(b, 'H', NULL, NIK2, 16, 0), 0);
 	/* the move recorded in V1: no longer double */
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "hidup"), -1);
 	rec(b, V1, "penduduk", resident("L", "1990-04-29", "pindah"), +1);
 	assert_int_equal(fig(b, 'H', NULL, NIK, 16, 0), 0);
-	assert_int_equal(fig(b, 'G', NULL, NIK, 16, 0), lb_fig_village_num(V2));
-	assert_int_equal(fig(b, 'G', NULL, NIK, 16, 1), 0);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 0), 900001 * LB_FIG_VILLAGE_MOD + 3324022001LL);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 1), 900002 * LB_FIG_VILLAGE_MOD + 3324012001LL);
+	assert_int_equal(fig(b, 'G', NULL, NIK, 10, 2), 0);
 	lb_fig_batch_free(b);
 }
 
