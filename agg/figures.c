@@ -41,6 +41,10 @@ bool lb_fig_enabled(void)
 
 static void le_put(uint8_t *p, int64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 8);
+	return;
+#endif
 	uint64_t u = (uint64_t)v;
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(u >> (8 * i));
@@ -48,21 +52,62 @@ static void le_put(uint8_t *p, int64_t v)
 
 static int64_t le_get(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	int64_t v;
+	memcpy(&v, p, 8);
+	return v;
+#endif
 	uint64_t u = 0;
 	for (int i = 7; i >= 0; i--)
 		u = (u << 8) | p[i];
 	return (int64_t)u;
 }
 
+/* The birth arrays ('B', 'D') are mostly zeros: stored sparse, as
+ * (index, count) pairs in index order, only counts != 0.  Their dense
+ * size is fixed by the tag. */
+static size_t sparse_size(const void *key, size_t klen)
+{
+	uint8_t t = klen ? *(const uint8_t *)key : 0;
+	return t == 'B'   ? LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS
+	       : t == 'D' ? LB_FIG_COMBOS * LB_FIG_YEAR_DAYS
+	                  : 0;
+}
+
+/* Add the stored value v of key into out[0..max) (dense); returns the dense
+ * length the value has (indexes past max are ignored: verification finds
+ * them, as it compares encodings). */
+static size_t expand(const void *key, size_t klen, const MDB_val *v, int64_t *out, size_t max)
+{
+	const uint8_t *p = v->mv_data;
+	size_t n = 0;
+
+	if (sparse_size(key, klen)) {
+		for (size_t i = 0; i + 16 <= v->mv_size; i += 16) {
+			int64_t at = le_get(p + i);
+			if (at >= 0 && (size_t)at < max)
+				out[at] += le_get(p + i + 8);
+			if (at >= 0 && (size_t)at + 1 > n)
+				n = (size_t)at + 1;
+		}
+		return n;
+	}
+	n = v->mv_size / 8;
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] += le_get(p + 8 * i);
+	return n;
+}
+
 int lb_fig_get(MDB_txn *txn, MDB_dbi fig, const void *key, size_t klen, int64_t *out, size_t max,
                size_t *n)
 {
-	MDB_val k = {klen, (void *)key}, v;
+	MDB_val k = {klen, (void *)key}, v = {0, NULL};
 	int rc = mdb_get(txn, fig, &k, &v);
-	size_t have = rc ? 0 : v.mv_size / 8;
+	size_t have = 0;
 
-	for (size_t i = 0; i < max; i++)
-		out[i] = i < have ? le_get((const uint8_t *)v.mv_data + 8 * i) : 0;
+	memset(out, 0, max * sizeof *out);
+	if (!rc)
+		have = expand(key, klen, &v, out, max);
 	if (n)
 		*n = have;
 	return rc;
@@ -211,13 +256,16 @@ static int load(struct lb_fig_batch *b, struct fent *f, MDB_cursor *c)
 
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	have = rc ? 0 : v.mv_size / 8;
+	f->stored = !rc;
+	f->loaded = true;
+	if (rc)
+		return 0;
+	have = sparse_size(f->key, f->klen);
+	if (!have)
+		have = v.mv_size / 8;
 	if ((rc = widen(f, have)))
 		return rc;
-	for (size_t i = 0; i < have; i++)
-		f->v[i] += le_get((const uint8_t *)v.mv_data + 8 * i);
-	f->stored = have > 0;
-	f->loaded = true;
+	expand(f->key, f->klen, &v, f->v, f->n);
 	return 0;
 }
 
@@ -399,8 +447,8 @@ static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 
 static bool is_str(const struct fields *f, int i, const char *s)
 {
-	return f->has[i] && f->v[i].kind == LB_MP_STR && f->v[i].len == strlen(s) &&
-	       !memcmp(f->v[i].s, s, f->v[i].len);
+	return f->has[i] && f->v[i].kind == LB_MP_STR && f->v[i].len && f->v[i].s[0] == (uint8_t)s[0] &&
+	       f->v[i].len == strlen(s) && !memcmp(f->v[i].s, s, f->v[i].len);
 }
 
 /* Index of the field's value in list[0..n), n when absent or another value. */
@@ -424,13 +472,22 @@ static bool digits16(const struct fields *f, int i, char out[17])
 
 static bool parse_date(const struct fields *f, int i, int *y, int *m, int *d)
 {
-	char s[11];
-	if (!f->has[i] || f->v[i].kind != LB_MP_STR || f->v[i].len != 10)
+	const uint8_t *p = f->v[i].s;
+	int v[8];
+	if (!f->has[i] || f->v[i].kind != LB_MP_STR || f->v[i].len != 10 || p[4] != '-' ||
+	    p[7] != '-')
 		return false;
-	memcpy(s, f->v[i].s, 10);
-	s[10] = '\0';
-	return sscanf(s, "%4d-%2d-%2d", y, m, d) == 3 && *y >= 1900 && *y <= 2100 && *m >= 1 &&
-	       *m <= 12 && *d >= 1 && *d <= 31;
+	for (int j = 0, k = 0; j < 10; j++) {
+		if (j == 4 || j == 7)
+			continue;
+		if (p[j] < '0' || p[j] > '9')
+			return false;
+		v[k++] = p[j] - '0';
+	}
+	*y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+	*m = v[4] * 10 + v[5];
+	*d = v[6] * 10 + v[7];
+	return *y >= 1900 && *y <= 2100 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31;
 }
 
 /* ---- contributions ------------------------------------------------------ */
@@ -606,19 +663,13 @@ int lb_fig_record(struct lb_fig_batch *b, const char *village, const char *type,
  * The replica holds entries that passed every check at ingest, so this
  * reads only the headers it needs ([seq, ts, op, type, id, body, ...])
  * instead of decoding the whole entry again. */
-static int load_entry(struct lb_fig_batch *b, const MDB_val *val, struct lb_entry *e)
+static int parse_entry(const MDB_val *v, struct lb_entry *e)
 {
 	struct lb_mp_rd r;
 	struct lb_mp_obj o;
-	MDB_val v;
-	int rc;
 
-	if (val->mv_size != 40)
-		return MDB_CORRUPTED;
-	if ((rc = mdb_get(b->txn, b->replica, (MDB_val *)val, &v)))
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 	memset(e, 0, sizeof *e);
-	lb_mp_rd_init(&r, v.mv_data, v.mv_size);
+	lb_mp_rd_init(&r, v->mv_data, v->mv_size);
 	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_ARRAY || o.len != 8)
 		return MDB_CORRUPTED;
 	for (int i = 0; i < 3; i++)
@@ -637,6 +688,18 @@ static int load_entry(struct lb_fig_batch *b, const MDB_val *val, struct lb_entr
 	return 0;
 }
 
+static int load_entry(struct lb_fig_batch *b, const MDB_val *val, struct lb_entry *e)
+{
+	MDB_val v;
+	int rc;
+
+	if (val->mv_size != 40)
+		return MDB_CORRUPTED;
+	if ((rc = mdb_get(b->txn, b->replica, (MDB_val *)val, &v)))
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	return parse_entry(&v, e);
+}
+
 static int view_village(const MDB_val *vkey, char village[LB_VILLAGE_LEN + 1])
 {
 	if (vkey->mv_size < LB_VILLAGE_LEN + 1 || ((const char *)vkey->mv_data)[LB_VILLAGE_LEN])
@@ -647,7 +710,7 @@ static int view_village(const MDB_val *vkey, char village[LB_VILLAGE_LEN + 1])
 }
 
 int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
-                  const MDB_val *new)
+                  const MDB_val *new_entry)
 {
 	char village[LB_VILLAGE_LEN + 1];
 	struct lb_entry e;
@@ -658,7 +721,7 @@ int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *ol
 	if (old && ((rc = load_entry(b, old, &e)) ||
 	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, -1))))
 		return rc;
-	if (new && ((rc = load_entry(b, new, &e)) ||
+	if (new_entry && ((rc = parse_entry(new_entry, &e)) ||
 	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, +1))))
 		return rc;
 	return 0;
@@ -680,6 +743,37 @@ static bool all_zero(const struct fent *f)
 		if (f->v[i])
 			return false;
 	return true;
+}
+
+/* The stored form of f into *buf (grown as needed): dense counters (a 'G'
+ * bucket without its free slots), or (index, count) pairs for the birth
+ * arrays.  Returns the length, or (size_t)-1 out of memory. */
+static size_t encode(const struct fent *f, uint8_t **buf, size_t *cap)
+{
+	bool sparse = sparse_size(f->key, f->klen) != 0;
+	size_t len = f->n, need, o = 0;
+
+	while (len && !f->v[len - 1] && f->key[0] == 'G')
+		len--;
+	need = sparse ? 16 * len : 8 * len;
+	if (need > *cap) {
+		uint8_t *nb = realloc(*buf, need);
+		if (!nb)
+			return (size_t)-1;
+		*buf = nb;
+		*cap = need;
+	}
+	for (size_t j = 0; j < len; j++) {
+		if (sparse && !f->v[j])
+			continue;
+		if (sparse) {
+			le_put(*buf + o, (int64_t)j);
+			o += 8;
+		}
+		le_put(*buf + o, f->v[j]);
+		o += 8;
+	}
+	return o;
 }
 
 /* Entries with a key, sorted; dirty_only skips untouched ones. */
@@ -717,9 +811,6 @@ int lb_fig_flush(struct lb_fig_batch *b)
 		size_t len;
 		if (!f->loaded && (rc = load(b, f, c)))
 			break;
-		len = f->n;
-		while (len && !f->v[len - 1] && f->key[0] == 'G')
-			len--;
 		if (all_zero(f)) {
 			if (!f->stored)
 				continue; /* nothing to delete */
@@ -730,18 +821,11 @@ int lb_fig_flush(struct lb_fig_batch *b)
 			if (rc == MDB_NOTFOUND)
 				rc = 0;
 		} else {
-			if (8 * len > bcap) {
-				uint8_t *nb = realloc(buf, 8 * len);
-				if (!nb) {
-					rc = ENOMEM;
-					break;
-				}
-				buf = nb;
-				bcap = 8 * len;
+			if ((len = encode(f, &buf, &bcap)) == (size_t)-1) {
+				rc = ENOMEM;
+				break;
 			}
-			for (size_t j = 0; j < len; j++)
-				le_put(buf + 8 * j, f->v[j]);
-			v = (MDB_val){8 * len, buf};
+			v = (MDB_val){len, buf};
 			rc = mdb_cursor_put(c, &k, &v, 0);
 			f->stored = true;
 		}
@@ -782,18 +866,14 @@ static void vals_text(char *out, size_t cap, const int64_t *v, size_t n)
 		snprintf(out, cap, "nothing");
 }
 
-/* First index where a (n) and the stored bytes v differ, or -1. */
-static long differs(const int64_t *a, size_t n, const MDB_val *v)
+/* Whether f and the stored bytes v differ: their encodings are compared,
+ * so anything stored that the view does not give is found. */
+static int differs(const struct fent *f, const MDB_val *v, uint8_t **buf, size_t *cap)
 {
-	size_t m = v->mv_size / 8, top = n > m ? n : m;
-	if (v->mv_size % 8)
-		return 0;
-	for (size_t i = 0; i < top; i++) {
-		int64_t x = i < n ? a[i] : 0, y = i < m ? le_get((const uint8_t *)v->mv_data + 8 * i) : 0;
-		if (x != y)
-			return (long)i;
-	}
-	return -1;
+	size_t len = encode(f, buf, cap);
+	if (len == (size_t)-1)
+		return -1;
+	return len != v->mv_size || memcmp(*buf, v->mv_data, len) ? 1 : 0;
 }
 
 lb_err lb_fig_verify(MDB_txn *txn, MDB_dbi fig, MDB_dbi view, MDB_dbi replica, uint64_t *keys,
@@ -803,9 +883,10 @@ lb_err lb_fig_verify(MDB_txn *txn, MDB_dbi fig, MDB_dbi view, MDB_dbi replica, u
 	struct fent **s = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, ecap = 0;
+	uint8_t *ebuf = NULL;
 	lb_err e = LB_OK;
-	int rc;
+	int rc, dif = 0;
 
 	if (keys)
 		*keys = 0;
@@ -865,7 +946,11 @@ lb_err lb_fig_verify(MDB_txn *txn, MDB_dbi fig, MDB_dbi view, MDB_dbi replica, u
 			struct fent probe = {.key = k.mv_data, .klen = k.mv_size}, *pp = &probe;
 			cmp = fent_cmp(&s[i], &pp);
 		}
-		if (cmp == 0 && differs(s[i]->v, s[i]->n, &v) < 0) {
+		if (cmp == 0 && (dif = differs(s[i], &v, &ebuf, &ecap)) < 0) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (cmp == 0 && !dif) {
 			if (keys)
 				(*keys)++;
 			i++;
@@ -879,18 +964,21 @@ lb_err lb_fig_verify(MDB_txn *txn, MDB_dbi fig, MDB_dbi view, MDB_dbi replica, u
 			key_text(kt, sizeof kt, k.mv_data, k.mv_size), snprintf(want, sizeof want,
 			                                                        "nothing");
 		if (cmp >= 0) {
-			size_t m = v.mv_size / 8;
-			int64_t *tmp = calloc(m ? m : 1, sizeof *tmp);
-			if (!tmp) {
+			size_t m = sparse_size(k.mv_data, k.mv_size);
+			int64_t *tmp;
+			if (!m)
+				m = v.mv_size / 8;
+			if (!(tmp = calloc(m ? m : 1, sizeof *tmp))) {
 				e = lb_fail(d, LB_ENOMEM, "out of memory");
 				goto out;
 			}
-			for (size_t j = 0; j < m; j++)
-				tmp[j] = le_get((const uint8_t *)v.mv_data + 8 * j);
+			expand(k.mv_data, k.mv_size, &v, tmp, m);
 			vals_text(got, sizeof got, tmp, m);
 			free(tmp);
-			if (v.mv_size % 8)
+			if (v.mv_size % (sparse_size(k.mv_data, k.mv_size) ? 16 : 8))
 				snprintf(got, sizeof got, "a value of %zu bytes", v.mv_size);
+			else if (cmp == 0 && !strcmp(got, want))
+				snprintf(got, sizeof got, "that in another form (%zu bytes)", v.mv_size);
 		} else
 			snprintf(got, sizeof got, "nothing");
 		e = lb_fail(d, LB_ECORRUPT, "figure %s: the view gives %s, the store holds %s", kt, want,
@@ -904,6 +992,7 @@ out:
 	if (c)
 		mdb_cursor_close(c);
 	free(s);
+	free(ebuf);
 	lb_fig_batch_free(b);
 	return e;
 }
@@ -932,11 +1021,16 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 {
 	uint8_t k[LB_FIG_KEY_MAX], r[4];
 	int64_t *a = malloc(LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS * sizeof *a);
+	int64_t *days = malloc(LB_FIG_COMBOS * LB_FIG_YEAR_DAYS * sizeof *days);
+	int dyear = -1;
 	MDB_cursor *c = NULL;
 	int rc = 0;
 
-	if (!a)
+	if (!a || !days) {
+		free(a);
+		free(days);
 		return ENOMEM;
+	}
 	memset(o, 0, sizeof *o);
 	o->ktp[0] = married[0];
 	o->ktp[1] = married[1];
@@ -951,9 +1045,8 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 		     rc = mdb_cursor_get(c, &kv, &v, MDB_NEXT)) {
 			const uint8_t *p = (const uint8_t *)kv.mv_data + klen;
 			int decade = p[0] << 8 | p[1];
-			size_t have = v.mv_size / 8;
-			for (size_t i = 0; i < LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS; i++)
-				a[i] = i < have ? le_get((const uint8_t *)v.mv_data + 8 * i) : 0;
+			memset(a, 0, LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS * sizeof *a);
+			expand(kv.mv_data, kv.mv_size, &v, a, LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS);
 			for (int combo = 0; combo < LB_FIG_COMBOS; combo++)
 				for (int mi = 0; mi < LB_FIG_DECADE_MONTHS; mi++) {
 					int64_t n = a[combo * LB_FIG_DECADE_MONTHS + mi];
@@ -971,19 +1064,20 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 				by_day:;
 					{
 						/* the days of that month, from the year's 'D' array */
-						MDB_val dk, dv;
 						int64_t left = n;
 						r[0] = (uint8_t)(by >> 8), r[1] = (uint8_t)by;
-						dk = (MDB_val){lb_fig_key(k + 64, 'D', village, r, 2), k + 64};
-						rc = mdb_get(txn, fig, &dk, &dv);
-						if (rc && rc != MDB_NOTFOUND)
-							goto out;
-						for (int bd = 1; !rc && bd <= 31; bd++) {
+						if (by != dyear) { /* the year's days, once */
+							rc = lb_fig_get(txn, fig, k + 64,
+							                lb_fig_key(k + 64, 'D', village, r, 2), days,
+							                LB_FIG_COMBOS * LB_FIG_YEAR_DAYS, NULL);
+							if (rc && rc != MDB_NOTFOUND)
+								goto out;
+							dyear = by;
+						}
+						for (int bd = 1; bd <= 31; bd++) {
 							size_t at = (size_t)combo * LB_FIG_YEAR_DAYS +
 							            (size_t)(bm - 1) * 31 + (size_t)bd - 1;
-							int64_t cnt = 8 * (at + 1) <= dv.mv_size
-							                      ? le_get((const uint8_t *)dv.mv_data + 8 * at)
-							                      : 0;
+							int64_t cnt = days[at];
 							if (!cnt)
 								continue;
 							count_age(o, bd > d ? age - 1 : age, combo, cnt);
@@ -1002,5 +1096,6 @@ out:
 	if (c)
 		mdb_cursor_close(c);
 	free(a);
+	free(days);
 	return rc;
 }

@@ -118,12 +118,13 @@ struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica
 void lb_fig_batch_free(struct lb_fig_batch *b);
 
 /* The view key vkey (village NUL type NUL id) changes from old (the view
- * value before, origin || seq; NULL when absent) to new (NULL when the
- * record is deleted).  Reads both entries from the replica inside the
+ * value before, origin || seq; NULL when absent) to the record of the
+ * entry new_entry (the entry's bytes as stored in the replica; NULL when
+ * the record is deleted).  Reads the old entry from the replica inside the
  * transaction.  Returns 0, an LMDB code, MDB_CORRUPTED when an entry or
  * body cannot be read, or ENOMEM. */
 int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
-                  const MDB_val *new);
+                  const MDB_val *new_entry);
 
 /* Write every changed figure (deleting all-zero ones).  0 or an LMDB
  * code. */

@@ -617,6 +617,7 @@ struct pv_item {
 	uint32_t order;    /* position in the change set: the last one wins */
 	uint8_t val[RKEY_LEN];
 	bool put;
+	uint32_t eoff, elen; /* a put's entry in arena, for the figures */
 };
 
 struct pending {
@@ -674,7 +675,7 @@ static void pv_free(struct pending *p)
 
 /* Record that key now is put (val) or deleted. */
 static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t val[RKEY_LEN],
-                   bool put)
+                   bool put, const void *ent, size_t elen)
 {
 	size_t at;
 	struct pv_item *it = pv_find(p, k, n, &at);
@@ -693,7 +694,11 @@ static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t 
 	it->order = (uint32_t)p->n;
 	it->put = put;
 	memcpy(it->val, val, RKEY_LEN);
-	return true;
+	it->eoff = (uint32_t)p->arena.sb.size;
+	it->elen = put ? (uint32_t)elen : 0;
+	if (put)
+		lb_mp_put_raw(&p->arena, ent, elen);
+	return !p->arena.oom;
 }
 
 static int pv_cmp(const void *a, const void *b)
@@ -725,6 +730,7 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
 		MDB_val v = {RKEY_LEN, p->it[i].val}, old;
+		MDB_val ent = {p->it[i].elen, p->arena.sb.data + p->it[i].eoff};
 		if (fb) { /* take the old record's contribution off, add the new one's */
 			MDB_val at = k;
 			int had = mdb_cursor_get(vc, &at, &old, MDB_SET_KEY);
@@ -733,7 +739,7 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 				break;
 			}
 			if ((!had || p->it[i].put) &&
-			    (rc = lb_fig_change(fb, &k, had ? NULL : &old, p->it[i].put ? &v : NULL)))
+			    (rc = lb_fig_change(fb, &k, had ? NULL : &old, p->it[i].put ? &ent : NULL)))
 				break;
 		}
 		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
@@ -995,7 +1001,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			goto out;
 		}
 		rkey(vval, cs.origin, seq);
-		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT)) {
+		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT,
+		            eb.sb.data, eb.sb.size)) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
