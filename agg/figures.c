@@ -409,12 +409,63 @@ struct fields {
 	bool has[F_N];
 };
 
+/* The next scalar of a body the aggregator already checked (canonical,
+ * schema-valid): strings, integers, booleans, nil, floats, bins read
+ * inline, fast.  1 when the value is an array or map (use lb_mp_next and
+ * lb_mp_skip), -1 when the bytes run out or are not msgpack. */
+static int fast_next(struct lb_mp_rd *r, struct lb_mp_obj *o)
+{
+	const uint8_t *p = r->p;
+	size_t left = lb_mp_rd_left(r), n = 0, hdr = 1;
+	uint8_t c;
+
+	if (!left)
+		return -1;
+	c = p[0];
+	o->kind = LB_MP_STR;
+	if (c >= 0xa0 && c <= 0xbf)
+		n = c & 0x1f;
+	else if (c == 0xd9 && left >= 2)
+		n = p[1], hdr = 2;
+	else if (c == 0xda && left >= 3)
+		n = (size_t)p[1] << 8 | p[2], hdr = 3;
+	else if (c <= 0x7f) {
+		o->kind = LB_MP_UINT;
+		o->v.u = c;
+		r->p++;
+		return 0;
+	} else if (c == 0xc2 || c == 0xc3) {
+		o->kind = LB_MP_BOOL;
+		o->v.b = c == 0xc3;
+		r->p++;
+		return 0;
+	} else if (c >= 0xcc && c <= 0xcf) {
+		size_t w = (size_t)1 << (c - 0xcc);
+		uint64_t u = 0;
+		if (left < 1 + w)
+			return -1;
+		for (size_t i = 0; i < w; i++)
+			u = u << 8 | p[1 + i];
+		o->kind = LB_MP_UINT;
+		o->v.u = u;
+		r->p += 1 + w;
+		return 0;
+	} else
+		return (c & 0xf0) == 0x90 || (c & 0xf0) == 0x80 || (c >= 0xdc && c <= 0xdf) ? 1 : 2;
+	if (left < hdr + n)
+		return -1;
+	o->s = p + hdr;
+	o->len = (uint32_t)n;
+	r->p += hdr + n;
+	return 0;
+}
+
 static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 {
 	struct lb_mp_rd r;
 	struct lb_mp_obj o;
 
-	memset(f, 0, sizeof *f);
+	memset(f->has, 0, sizeof f->has);
 	lb_mp_rd_init(&r, body, len);
 	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
 		return MDB_CORRUPTED;
@@ -422,16 +473,19 @@ static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 		struct lb_mp_obj key, val;
 		struct lb_mp_rd save;
 		int which = -1;
-		if (lb_mp_next(&r, &key, NULL) || key.kind != LB_MP_STR)
+		int fr;
+		if (fast_next(&r, &key) || key.kind != LB_MP_STR)
 			return MDB_CORRUPTED;
 		for (int j = 0; j < F_N && which < 0; j++)
 			if (fld_len[j] == key.len && fld_name[j][0] == key.s[0] &&
 			    !memcmp(fld_name[j], key.s, key.len))
 				which = j;
 		save = r;
-		if (lb_mp_next(&r, &val, NULL))
+		if ((fr = fast_next(&r, &val)) < 0)
 			return MDB_CORRUPTED;
-		if (val.kind == LB_MP_ARRAY || val.kind == LB_MP_MAP) {
+		if (fr == 2 && lb_mp_next(&r, &val, NULL)) /* the rarer kinds */
+			return MDB_CORRUPTED;
+		if (fr == 1) {
 			r = save;
 			if (lb_mp_skip(&r, false, NULL))
 				return MDB_CORRUPTED;
