@@ -14,7 +14,7 @@
 . "$(dirname "$0")/agglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR LUMBUNG_AGG_NOW_MS LUMBUNG_AGG_NO_FIGURES
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
-PER=2026-06-30
+PER=2026-06-15
 TYPES="penduduk keluarga program penerima kegiatan laporan aspirasi"
 
 lb() { "$LUMBUNG" "$@"; }
@@ -86,7 +86,7 @@ lb put -d "$T/v3" --merge penduduk "$dead" status=meninggal >/dev/null 2>&1 || f
 sx=$(first_where "$T/v4" penduduk jenis_kelamin L)
 lb put -d "$T/v4" --merge penduduk "$sx" jenis_kelamin=P >/dev/null 2>&1 || fail "sex change"
 bd=$(first_where "$T/v4" penduduk status hidup)
-lb put -d "$T/v4" --merge penduduk "$bd" tanggal_lahir=2021-06-30 >/dev/null 2>&1 || fail "birth date change"
+lb put -d "$T/v4" --merge penduduk "$bd" tanggal_lahir=2009-06-16 >/dev/null 2>&1 || fail "birth date change"
 twice=$(first_where "$T/v1" penduduk status hidup)
 lb get -d "$T/v1" penduduk "$twice" | python3 -c '
 import json, sys
