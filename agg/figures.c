@@ -1075,16 +1075,13 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 {
 	uint8_t k[LB_FIG_KEY_MAX], r[4];
 	int64_t *a = malloc(LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS * sizeof *a);
-	int64_t *days = malloc(LB_FIG_COMBOS * LB_FIG_YEAR_DAYS * sizeof *days);
+	MDB_val dv = {0, NULL};
 	int dyear = -1;
 	MDB_cursor *c = NULL;
 	int rc = 0;
 
-	if (!a || !days) {
-		free(a);
-		free(days);
+	if (!a)
 		return ENOMEM;
-	}
 	memset(o, 0, sizeof *o);
 	o->ktp[0] = married[0];
 	o->ktp[1] = married[1];
@@ -1119,22 +1116,24 @@ int lb_fig_ages(MDB_txn *txn, MDB_dbi fig, const char *village, int y, int m, in
 					{
 						/* the days of that month, from the year's 'D' array */
 						int64_t left = n;
+						size_t lo = (size_t)combo * LB_FIG_YEAR_DAYS + (size_t)(bm - 1) * 31;
 						r[0] = (uint8_t)(by >> 8), r[1] = (uint8_t)by;
-						if (by != dyear) { /* the year's days, once */
-							rc = lb_fig_get(txn, fig, k + 64,
-							                lb_fig_key(k + 64, 'D', village, r, 2), days,
-							                LB_FIG_COMBOS * LB_FIG_YEAR_DAYS, NULL);
-							if (rc && rc != MDB_NOTFOUND)
+						if (by != dyear) { /* the year's (index, count) pairs, once */
+							MDB_val dk = {lb_fig_key(k + 64, 'D', village, r, 2), k + 64};
+							rc = mdb_get(txn, fig, &dk, &dv);
+							if (rc == MDB_NOTFOUND)
+								dv = (MDB_val){0, NULL};
+							else if (rc)
 								goto out;
 							dyear = by;
 						}
-						for (int bd = 1; bd <= 31; bd++) {
-							size_t at = (size_t)combo * LB_FIG_YEAR_DAYS +
-							            (size_t)(bm - 1) * 31 + (size_t)bd - 1;
-							int64_t cnt = days[at];
-							if (!cnt)
+						for (size_t i = 0; i + 16 <= dv.mv_size; i += 16) {
+							const uint8_t *q = (const uint8_t *)dv.mv_data + i;
+							int64_t at = le_get(q), cnt = le_get(q + 8);
+							if (at < (int64_t)lo || at >= (int64_t)lo + 31 || !cnt)
 								continue;
-							count_age(o, bd > d ? age - 1 : age, combo, cnt);
+							count_age(o, (int)(at - (int64_t)lo) + 1 > d ? age - 1 : age, combo,
+							          cnt);
 							left -= cnt;
 						}
 						rc = 0;
@@ -1150,6 +1149,5 @@ out:
 	if (c)
 		mdb_cursor_close(c);
 	free(a);
-	free(days);
 	return rc;
 }

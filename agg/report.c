@@ -778,40 +778,65 @@ static int row_cmp(const void *x, const void *y)
 	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Sum the rows of src into dst grouped by (code cut to clen, ord, dims). */
+static uint64_t group_hash(const char *code, const struct row *r, size_t ndims)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = code; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ (uint32_t)r->ord) * 1099511628211ull;
+	for (size_t j = 0; j < ndims; j++)
+		for (const char *p = r->c[j].s ? r->c[j].s : ""; ; p++) {
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+			if (!*p)
+				break;
+		}
+	return h;
+}
+
+/* Sum the rows of src into dst grouped by (code cut to clen, or fixed;
+ * ord; dims): groups found by hashing, then dst sorted (few rows). */
 static void rollup(struct ctx *c, const struct report *rp, const struct sheet *src,
                    struct sheet *dst, size_t clen, const char *fixed)
 {
-	struct row *sorted = malloc((src->n ? src->n : 1) * sizeof *sorted);
-	if (!sorted) {
+	size_t cap = 64, *slot;
+	while (cap < 2 * src->n + 2)
+		cap *= 2;
+	if (!(slot = calloc(cap, sizeof *slot))) { /* dst index + 1, 0 empty */
 		c->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < src->n; i++) {
-		sorted[i] = src->r[i];
+	for (size_t i = 0; i < src->n && !c->oom; i++) {
+		struct row key = src->r[i];
+		struct cell *r = NULL;
+		size_t at;
 		if (fixed)
-			snprintf(sorted[i].code, sizeof sorted[i].code, "%s", fixed);
+			snprintf(key.code, sizeof key.code, "%s", fixed);
 		else
-			sorted[i].code[clen] = '\0';
-	}
-	g_ndims = rp->ndims;
-	qsort(sorted, src->n, sizeof *sorted, row_cmp);
-	for (size_t i = 0; i < src->n; i++) {
-		struct cell *r;
-		if (i && !row_cmp_dims(&sorted[i], &sorted[i - 1], rp->ndims)) {
-			r = dst->r[dst->n - 1].c;
-		} else {
-			if (!(r = add_row(c, dst, sorted[i].code, sorted[i].ord)))
+			key.code[clen] = '\0';
+		for (at = (size_t)group_hash(key.code, &key, rp->ndims) & (cap - 1); slot[at];
+		     at = (at + 1) & (cap - 1)) {
+			struct row *g = &dst->r[slot[at] - 1];
+			if (!row_cmp_dims(g, &key, rp->ndims)) {
+				r = g->c;
 				break;
+			}
+		}
+		if (!r) {
+			if (!(r = add_row(c, dst, key.code, key.ord)))
+				break;
+			slot[at] = dst->n;
 			for (size_t j = 0; j < rp->ndims; j++)
-				if (sorted[i].c[j].s)
-					set_str(c, &r[j], sorted[i].c[j].s, strlen(sorted[i].c[j].s));
+				if (key.c[j].s)
+					set_str(c, &r[j], key.c[j].s, strlen(key.c[j].s));
 		}
 		for (size_t j = 0; j < rp->ncols; j++)
 			if (rp->cols[j].kind == K_INT)
-				r[j].i += sorted[i].c[j].i;
+				r[j].i += key.c[j].i;
 	}
-	free(sorted);
+	free(slot);
+	g_ndims = rp->ndims;
+	if (dst->n)
+		qsort(dst->r, dst->n, sizeof *dst->r, row_cmp);
 }
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -838,14 +863,47 @@ static const char *cell_text(const struct cell *r, const struct col *cols, size_
 		if (rolled && j >= ndims)
 			return NULL;
 		return r[j].s ? r[j].s : "";
-	case K_INT:
-		snprintf(buf, cap, "%lld", (long long)r[j].i);
-		return buf;
+	case K_INT: {
+		char *p = buf + cap - 1;
+		uint64_t u = r[j].i < 0 ? 0 - (uint64_t)r[j].i : (uint64_t)r[j].i;
+		*p = '\0';
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10) && p > buf + 1);
+		if (r[j].i < 0)
+			*--p = '-';
+		return p;
+	}
 	case K_PCT:
 		snprintf(buf, cap, "%.1f", pct(r, &cols[j]));
 		return buf;
 	}
 	return "";
+}
+
+static void pad(FILE *out, size_t n)
+{
+	static const char sp[] = "                                ";
+	while (n) {
+		size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
+		fwrite(sp, 1, k, out);
+		n -= k;
+	}
+}
+
+/* One cell of a table line: left or right aligned in w columns. */
+static void put_cell(FILE *out, bool first, bool right, bool last, const char *t, size_t w)
+{
+	size_t tw = 0;
+	for (const char *p = t; *p; p++)
+		tw += ((unsigned char)*p & 0xc0) != 0x80;
+	if (!first)
+		fputs("  ", out);
+	if (right && w > tw)
+		pad(out, w - tw);
+	fputs(t, out);
+	if (!right && !last && w > tw)
+		pad(out, w - tw);
 }
 
 static size_t width(const char *s)
@@ -892,8 +950,7 @@ static lb_err put_table(FILE *out, const char *title, const struct sheet *s, enu
 		                : j == 1 ? "Nama"
 		                         : s->cols[j - 2].head;
 		bool right = j >= 2 && s->cols[j - 2].kind != K_STR;
-		fprintf(out, "%s%*s%s%*s", j ? "  " : "", right ? (int)(w[j] - width(h)) : 0, "", h,
-		        right || j == nc - 1 ? 0 : (int)(w[j] - width(h)), "");
+		put_cell(out, j == 0, right, j == nc - 1, h, w[j]);
 	}
 	fputc('\n', out);
 	for (size_t i = 0; i < s->n; i++) {
@@ -903,10 +960,7 @@ static lb_err put_table(FILE *out, const char *title, const struct sheet *s, enu
 			                         : cell_text(s->r[i].c, s->cols, j - 2, buf, sizeof buf,
 			                                     l == L_KEC || l == L_TOTAL, ndims);
 			bool right = j >= 2 && s->cols[j - 2].kind != K_STR;
-			if (!t)
-				t = "";
-			fprintf(out, "%s%*s%s%*s", j ? "  " : "", right ? (int)(w[j] - width(t)) : 0, "",
-			        t, right || j == nc - 1 ? 0 : (int)(w[j] - width(t)), "");
+			put_cell(out, j == 0, right, j == nc - 1, t ? t : "", w[j]);
 		}
 		fputc('\n', out);
 	}
@@ -1059,9 +1113,17 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 			json_object_set_new(doc, level_key[l], json_rows(&lv[l], (enum level)l, rp->ndims));
 		if (rp->extra_key)
 			json_object_set_new(doc, rp->extra_key, json_rows(&c->extra, L_EXTRA, 0));
-		rc = json_dumpf(doc, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-		json_decref(doc);
-		if (rc || fputc('\n', out) == EOF)
+		{
+			/* one string, one write: json_dumpf writes token by token */
+			char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+			                                     JSON_ENSURE_ASCII);
+			json_decref(doc);
+			if (!text)
+				return lb_fail(d, LB_ENOMEM, "out of memory");
+			rc = fputs(text, out) == EOF || fputc('\n', out) == EOF;
+			free(text);
+		}
+		if (rc)
 			return lb_fail(d, LB_EIO, "writing the report failed");
 		return LB_OK;
 	}
@@ -1158,10 +1220,15 @@ lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *o, FILE *out
 			goto out;
 	/* village rows in code order, each village's rows as given */
 	g_ndims = 0;
-	if (lv[0].n) {
-		for (size_t i = 0; i < lv[0].n; i++)
+	{
+		bool in_order = true;
+		for (size_t i = 0; i < lv[0].n; i++) {
 			lv[0].r[i].seq = i;
-		qsort(lv[0].r, lv[0].n, sizeof *lv[0].r, row_cmp);
+			if (i && in_order && row_cmp(&lv[0].r[i - 1], &lv[0].r[i]) > 0)
+				in_order = false;
+		}
+		if (!in_order)
+			qsort(lv[0].r, lv[0].n, sizeof *lv[0].r, row_cmp);
 	}
 	rollup(&c, rp, &lv[0], &lv[1], 8, NULL);
 	rollup(&c, rp, &lv[0], &lv[2], 0, c.rd.region);
