@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench_figures.sh — what keeping the report figures at ingest costs, and
 # how fast region-wide reports are (issue 06).  Appends (or replaces) the
-# section "## Consolidated figures and reports (issue 06)" of the Markdown
-# file OUT (default docs/PERFORMANCE.md).
+# section "## Consolidated figures and reports (issue 06): V villages x M
+# records" of the Markdown file OUT (default docs/PERFORMANCE.md), so runs
+# of different sizes stand side by side.
 #
 #   sh tools/bench_figures.sh BUILD_DIR [OUT]
 #
@@ -123,6 +124,7 @@ def best(*args):
 
 rk, pd = best("ringkasan"), best("penduduk")
 rkj = best("ringkasan", "--json")
+pdj = best("penduduk", "--json")
 t = time.monotonic()
 run(agg, "verify-figures", "-d", a)
 vf = time.monotonic() - t
@@ -133,7 +135,8 @@ try:
     cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
 except Exception:
     pass
-sec = f"""## Consolidated figures and reports (issue 06)
+title = f"## Consolidated figures and reports (issue 06): {V} villages x {M:,} records"
+sec = f"""{title}
 
 Written by `tools/bench_figures.sh` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())};
 {platform.node()}, {os.cpu_count()} CPUs{', ' + cpu if cpu else ''}). A region of {V} villages
@@ -151,12 +154,12 @@ best of each side is shown, wall time and the process's CPU time (user + system)
 | ingest keeping figures | {n / on:,.0f} entries/s ({on:.2f} s wall, {oncpu:.2f} s CPU) | |
 | slowdown from the figures | {100 * (ratio - 1):+.1f} % wall, {100 * (cratio - 1):+.1f} % CPU | <= +20 % |
 | `report ringkasan`, {V} villages | {rk:.1f} ms (table), {rkj:.1f} ms (--json) | <= 100 ms |
-| `report penduduk`, {V} villages | {pd:.1f} ms | <= 100 ms |
+| `report penduduk`, {V} villages | {pd:.1f} ms (table), {pdj:.1f} ms (--json) | <= 100 ms |
 | `verify-figures` (recomputes every figure from the view) | {vf:.2f} s | |
 | store size after ingest | {size:.0f} MiB | |
 """
 text = open(out).read() if os.path.exists(out) else "# lumbung — performance\n"
-text = re.sub(r"\n## Consolidated figures and reports \(issue 06\)\n.*?(?=\n## |\Z)", "\n", text,
+text = re.sub(r"\n" + re.escape(title) + r"\n.*?(?=\n## |\Z)", "\n", text,
               flags=re.S).rstrip("\n") + "\n\n" + sec
 open(out, "w").write(text)
 print(sec)
