@@ -8,8 +8,9 @@
 # exports — village, kecamatan and region levels.  Then: refused change
 # sets leave every report byte for byte as it was; kelengkapan with a
 # village never synced, one late, one forked, one revoked; CSV and XLSX
-# read back; verify-figures agrees, and disagrees once a counter in the
-# LMDB file is corrupted.
+# read back; reports from a read-only filesystem (a tmpfs remounted
+# read-only: needs root, as CI has); verify-figures agrees, and disagrees
+# once a counter in the LMDB file is corrupted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR LUMBUNG_AGG_NOW_MS LUMBUNG_AGG_NO_FIGURES
@@ -304,6 +305,22 @@ for i, level in ((1, "villages"), (2, "kecamatan"), (3, "total")):
     assert len(rows) - 1 == len(j[level]), (level, len(rows), len(j[level]))
     assert [int(r["G"]) for r in rows[1:]] == [x["jumlah"] for x in j[level]], level
 EOF
+
+# --- a read-only filesystem (a backup disk): the reports still work ----------
+RO="$T/ro"
+mkdir -p "$RO"
+trap 'umount "$RO" 2>/dev/null || umount -l "$RO" 2>/dev/null; _agg_cleanup' EXIT
+if mount -t tmpfs -o size=512m,mode=0755 tmpfs "$RO" 2>"$T/mount.err"; then
+	cp -a "$A" "$RO/agg" && rm -f "$RO/agg/lock.mdb" && mount -o remount,ro "$RO" ||
+		fail "copy the aggregator to a read-only tmpfs"
+	expect_exit 0 "report on a read-only filesystem" agg report ringkasan -d "$RO/agg" --per $PER --json
+	cmp -s "$T/out" "$T/ringkasan.json" && ok "and it is the same report" ||
+		fail "the read-only report differs: $(diff "$T/out" "$T/ringkasan.json" | head -3)"
+	expect_exit 0 "verify-figures on a read-only filesystem" agg verify-figures -d "$RO/agg"
+	umount "$RO" || umount -l "$RO"
+else
+	fail "mount a tmpfs at $RO (needs root): $(cat "$T/mount.err")"
+fi
 
 # --- verify-figures -----------------------------------------------------------
 expect_exit 0 "verify-figures: the figures agree with the records" agg verify-figures -d "$A"
