@@ -157,7 +157,7 @@ struct fent {
 	uint8_t *key;
 	size_t klen;
 	int64_t *v;
-	size_t n;
+	size_t n, vcap; /* counters used, allocated */
 	bool dirty;
 	bool stored; /* the store held a value when it was loaded */
 	bool loaded; /* v holds values; else deltas to the stored values */
@@ -177,7 +177,10 @@ static uint64_t fnv(const uint8_t *k, size_t n)
 	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ k[i]) * 1099511628211ull;
-	return h;
+	/* the table takes the low bits: fold the well-mixed high ones in */
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
 }
 
 struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica)
@@ -238,10 +241,13 @@ static int widen(struct fent *f, size_t n)
 	int64_t *nv;
 	if (f->n >= n)
 		return 0;
-	if (!(nv = realloc(f->v, n * sizeof *nv)))
-		return ENOMEM;
-	memset(nv + f->n, 0, (n - f->n) * sizeof *nv);
-	f->v = nv;
+	if (n > f->vcap) {
+		if (!(nv = realloc(f->v, n * sizeof *nv)))
+			return ENOMEM;
+		f->v = nv;
+		f->vcap = n;
+	}
+	memset(f->v + f->n, 0, (n - f->n) * sizeof *f->v);
 	f->n = n;
 	return 0;
 }
@@ -296,6 +302,7 @@ static struct fent *touch(struct lb_fig_batch *b, const uint8_t *k, size_t klen,
 			memcpy(f->key, k, klen);
 			f->klen = klen;
 			f->n = n;
+			f->vcap = n ? n : 1;
 			f->loaded = !b->txn; /* verification starts from zeros */
 			b->n++;
 		}
@@ -342,41 +349,56 @@ static int set_flag(struct lb_fig_batch *b, const uint8_t *k, size_t klen, bool 
 	return 0;
 }
 
-/* Add (sign > 0) or remove (nik, village) in the NIK's 'G' bucket; *before
- * and *after get the number of villages the NIK is in. */
+/* First index of a[0..n) (sorted) not below x. */
+static size_t lower_bound(const int64_t *a, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Add (sign > 0) or remove (nik, village) in the NIK's 'G' bucket (a
+ * sorted array, no free slots); *before and *after get the number of
+ * villages the NIK is in. */
 static int nik_member(struct lb_fig_batch *b, const char nik[16], int64_t village, int sign,
                       size_t *before, size_t *after)
 {
 	uint8_t k[LB_FIG_KEY_MAX];
-	size_t klen = lb_fig_key(k, 'G', NULL, nik, 10), used, i, same = 0;
-	int64_t m = lb_fig_nik_suffix(nik) * LB_FIG_VILLAGE_MOD + village;
+	size_t klen = lb_fig_key(k, 'G', NULL, nik, 10), i, lo, hi;
+	int64_t base = lb_fig_nik_suffix(nik) * LB_FIG_VILLAGE_MOD, m = base + village;
 	int rc;
 	struct fent *f = touch(b, k, klen, 0, true, &rc);
 
 	if (!f)
 		return rc;
-	/* zeros are free slots: an element is never 0 (village numbers start at 11..) */
-	for (used = 0; used < f->n && f->v[used]; used++)
-		if (f->v[used] / LB_FIG_VILLAGE_MOD == m / LB_FIG_VILLAGE_MOD)
-			same++;
-	for (i = 0; i < used && f->v[i] < m; i++)
-		;
-	*before = *after = same;
-	if (sign > 0 && (i == used || f->v[i] != m)) {
-		if (used == f->n) {
-			int64_t *nv = realloc(f->v, (f->n + 1) * sizeof *nv);
+	while (f->n && !f->v[f->n - 1]) /* (a value stored with free slots) */
+		f->n--;
+	lo = lower_bound(f->v, f->n, base);
+	hi = lower_bound(f->v + lo, f->n - lo, base + LB_FIG_VILLAGE_MOD) + lo;
+	i = lower_bound(f->v + lo, hi - lo, m) + lo;
+	*before = *after = hi - lo;
+	if (sign > 0 && (i == hi || f->v[i] != m)) {
+		if (f->n + 1 > f->vcap) { /* grow by half: buckets gain members one by one */
+			size_t cap = f->vcap < 8 ? 8 : f->vcap + f->vcap / 2;
+			int64_t *nv = realloc(f->v, cap * sizeof *nv);
 			if (!nv)
 				return ENOMEM;
 			f->v = nv;
-			f->n++;
+			f->vcap = cap;
 		}
-		memmove(f->v + i + 1, f->v + i, (used - i) * sizeof *f->v);
+		memmove(f->v + i + 1, f->v + i, (f->n - i) * sizeof *f->v);
 		f->v[i] = m;
+		f->n++;
 		(*after)++;
-	} else if (sign < 0 && i < used && f->v[i] == m) {
-		memmove(f->v + i, f->v + i + 1, (used - i - 1) * sizeof *f->v);
-		f->v[--used] = 0;
-		f->n = used; /* shrink: the stored value has no trailing zeros */
+	} else if (sign < 0 && i < hi && f->v[i] == m) {
+		memmove(f->v + i, f->v + i + 1, (f->n - i - 1) * sizeof *f->v);
+		f->n--;
 		(*after)--;
 	}
 	f->dirty = true;
