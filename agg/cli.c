@@ -17,6 +17,8 @@
 #include <sodium.h>
 
 #include "../node/body.h"
+#include "agg_int.h"
+#include "report.h"
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/schema.h"
@@ -48,7 +50,12 @@ static const char *usage_text =
 	"                                                    every live record of TYPE, with\n"
 	"                                                    desa and nama_desa first\n"
 	"  " PROG " ls TYPE -d DIR --village CODE          live ids of a village\n"
-	"  " PROG " get TYPE ID -d DIR --village CODE      a record as JSON\n";
+	"  " PROG " get TYPE ID -d DIR --village CODE      a record as JSON\n"
+	"  " PROG " report NAME -d DIR [--village CODE | --kecamatan CODE] [--per YYYY-MM-DD]\n"
+	"         [--late-days N] [--json | --csv | --xlsx FILE]   NAME: ringkasan penduduk\n"
+	"                                                    bantuan nik-ganda kelengkapan\n"
+	"  " PROG " verify-figures -d DIR                   recompute the report figures from the\n"
+	"                                                    records and compare\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
@@ -57,6 +64,8 @@ struct args {
 	bool excel;
 	int npos;
 	char *pos[4]; /* region, export, ls, get: borrowed from argv */
+	const char *report, *per, *late_days; /* report */
+	bool csv;
 	unsigned threads;
 	struct lb_agg_limits lim; /* serve; 0: default */
 	bool json;
@@ -425,6 +434,75 @@ static lb_err read_changeset(const char *path, uint8_t **buf, size_t *len, struc
 	return LB_OK;
 }
 
+/* report: options into o.  "Today" and "now" come from the wall clock;
+ * LUMBUNG_AGG_NOW_MS (milliseconds since the epoch) overrides it, for
+ * tests only.  Returns 0 or the usage exit status. */
+static int report_args(const struct args *a, struct lb_report_opts *o)
+{
+	const char *now = getenv("LUMBUNG_AGG_NOW_MS");
+	time_t t;
+	struct tm tm;
+	char *end;
+
+	o->name = a->report;
+	o->village = a->village;
+	o->kecamatan = a->kecamatan;
+	o->now_ms = now && *now ? strtoull(now, NULL, 10) : lb_hlc_wall_ms();
+	o->late_days = 7;
+	o->format = a->json ? LB_REPORT_JSON : a->csv ? LB_REPORT_CSV : a->xlsx ? LB_REPORT_XLSX
+	                                                                         : LB_REPORT_TABLE;
+	o->xlsx_path = a->xlsx;
+	if (!a->report) {
+		fprintf(stderr, PROG " report: name a report: %s\n", lb_report_names());
+		return EXIT_USAGE;
+	}
+	{
+		const char *n = lb_report_names(), *p = strstr(n, a->report);
+		size_t l = strlen(a->report);
+		while (p && !((p == n || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0')))
+			p = strstr(p + 1, a->report);
+		if (!p || !l) {
+			fprintf(stderr, PROG " report: no report \"%.40s\"; the reports are: %s\n",
+			        a->report, n);
+			return EXIT_USAGE;
+		}
+	}
+	if ((a->json + a->csv + (a->xlsx != NULL)) > 1) {
+		fprintf(stderr, PROG " report: give one of --json, --csv, --xlsx FILE\n");
+		return EXIT_USAGE;
+	}
+	if (a->village && a->kecamatan) {
+		fprintf(stderr, PROG " report: give --village or --kecamatan, not both\n");
+		return EXIT_USAGE;
+	}
+	if (a->late_days) {
+		unsigned long v = strtoul(a->late_days, &end, 10);
+		if (!*a->late_days || *end || a->late_days[0] == '-' || v > 36500) {
+			fprintf(stderr, PROG " report: --late-days takes a number of days (0..36500)\n");
+			return EXIT_USAGE;
+		}
+		o->late_days = (unsigned)v;
+	}
+	if (a->per) {
+		int y, m, dd;
+		char c;
+		static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		if (sscanf(a->per, "%4d-%2d-%2d%c", &y, &m, &dd, &c) != 3 || strlen(a->per) != 10 ||
+		    y < 1900 || y > 2100 || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1] ||
+		    (m == 2 && dd == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
+			fprintf(stderr, PROG " report: --per \"%.20s\" is not a date YYYY-MM-DD\n",
+			        a->per);
+			return EXIT_USAGE;
+		}
+		o->per_y = y, o->per_m = m, o->per_d = dd;
+	} else {
+		t = (time_t)(o->now_ms / 1000);
+		localtime_r(&t, &tm);
+		o->per_y = tm.tm_year + 1900, o->per_m = tm.tm_mon + 1, o->per_d = tm.tm_mday;
+	}
+	return 0;
+}
+
 /* Ingest change-set files exactly as if they had been POSTed. */
 static int cmd_ingest(struct args *a, struct lb_agg *agg)
 {
@@ -669,7 +747,7 @@ static int want_pos(const struct args *a)
 static bool reads_only(const char *cmd)
 {
 	return !strcmp(cmd, "status") || !strcmp(cmd, "export") || !strcmp(cmd, "ls") ||
-	       !strcmp(cmd, "get");
+	       !strcmp(cmd, "get") || !strcmp(cmd, "report") || !strcmp(cmd, "verify-figures");
 }
 
 int main(int argc, char **argv)
@@ -677,6 +755,7 @@ int main(int argc, char **argv)
 	struct args a = {.dir = getenv("LUMBUNG_AGG_DIR")};
 	struct lb_diag d = {0};
 	struct lb_agg *agg = NULL;
+	struct lb_report_opts ropts = {0};
 	uint8_t pk[LB_PK_BYTES];
 	char hex[2 * LB_PK_BYTES + 1];
 	lb_err e;
@@ -695,7 +774,15 @@ int main(int argc, char **argv)
 		const char *o = argv[i], **dst = NULL;
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			return usage(stdout, 0);
-		if (!strcmp(o, "--json") && !strcmp(a.cmd, "status")) {
+		if (!strcmp(a.cmd, "report") && o[0] != '-' && !a.report) {
+			a.report = o;
+			continue;
+		}
+		if (!strcmp(o, "--csv") && !strcmp(a.cmd, "report")) {
+			a.csv = true;
+			continue;
+		}
+		if (!strcmp(o, "--json") && (!strcmp(a.cmd, "status") || !strcmp(a.cmd, "report"))) {
 			a.json = true;
 			continue;
 		}
@@ -741,10 +828,15 @@ int main(int argc, char **argv)
 			dst = &a.kecamatan;
 		else if (!strcmp(o, "--sep"))
 			dst = &a.sep;
-		else if (!strcmp(o, "--xlsx") && !strcmp(a.cmd, "export")) {
-			a.format = LB_AGG_XLSX;
+		else if (!strcmp(o, "--xlsx")) {
+			if (!strcmp(a.cmd, "export"))
+				a.format = LB_AGG_XLSX;
 			dst = &a.xlsx;
 		}
+		else if (!strcmp(o, "--per"))
+			dst = &a.per;
+		else if (!strcmp(o, "--late-days"))
+			dst = &a.late_days;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;
@@ -780,7 +872,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
-	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && want_pos(&a) < 0) {
+	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
+	    strcmp(a.cmd, "verify-figures") && want_pos(&a) < 0) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
 		return usage(stderr, EXIT_USAGE);
 	}
@@ -817,6 +910,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG " enroll: --village CODE is required\n");
 		return EXIT_USAGE;
 	}
+	if (!strcmp(a.cmd, "report") && (rc = report_args(&a, &ropts)))
+		return rc;
 	/* reading commands (and region ls) work without the key and on a
 	 * read-only disk, also while serve ingests */
 	if ((e = reads_only(a.cmd) || (!strcmp(a.cmd, "region") && !strcmp(a.pos[0], "ls"))
@@ -847,6 +942,18 @@ int main(int argc, char **argv)
 		rc = cmd_ls(&a, agg);
 	} else if (!strcmp(a.cmd, "get")) {
 		rc = cmd_get(&a, agg);
+	} else if (!strcmp(a.cmd, "report")) {
+		if ((e = lb_report_run(agg, &ropts, stdout, &d)))
+			rc = die("report", e, &d);
+		else if (fflush(stdout) == EOF)
+			rc = die("report", lb_fail(&d, LB_EIO, "writing the report failed"), &d);
+	} else if (!strcmp(a.cmd, "verify-figures")) {
+		uint64_t keys = 0;
+		if ((e = lb_agg_verify_figures(agg, &keys, &d)))
+			rc = die("verify-figures", e, &d);
+		else
+			printf("figures agree with the records: %llu figures checked\n",
+			       (unsigned long long)keys);
 	} else
 		rc = cmd_status(&a, agg);
 	lb_agg_close(agg);

@@ -7,6 +7,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "store_int.h"
 
+#include <errno.h>
+
+#include "figures.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +55,7 @@ struct pv_item {
 	uint32_t order;    /* position in the change set: the last one wins */
 	uint8_t val[RKEY_LEN];
 	bool put;
+	uint32_t eoff, elen; /* a put's entry in arena, for the figures */
 };
 
 struct pending {
@@ -108,7 +113,7 @@ static void pv_free(struct pending *p)
 
 /* Record that key now is put (val) or deleted. */
 static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t val[RKEY_LEN],
-                   bool put)
+                   bool put, const void *ent, size_t elen)
 {
 	size_t at;
 	struct pv_item *it = pv_find(p, k, n, &at);
@@ -127,7 +132,11 @@ static bool pv_set(struct pending *p, const uint8_t *k, size_t n, const uint8_t 
 	it->order = (uint32_t)p->n;
 	it->put = put;
 	memcpy(it->val, val, RKEY_LEN);
-	return true;
+	it->eoff = (uint32_t)p->arena.sb.size;
+	it->elen = put ? (uint32_t)elen : 0;
+	if (put)
+		lb_mp_put_raw(&p->arena, ent, elen);
+	return !p->arena.oom;
 }
 
 static int pv_cmp(const void *a, const void *b)
@@ -138,21 +147,48 @@ static int pv_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Apply in key order (items are unique per key). */
-static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view)
+/* Apply in key order (items are unique per key); the figures follow each
+ * view change in the same transaction (figures.h). */
+static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg *a)
 {
+	struct lb_fig_batch *fb = NULL;
+	MDB_cursor *vc = NULL; /* the old values, read in key order */
 	int rc = 0;
+
+	if (!a->no_figures && lb_fig_enabled() &&
+	    (!(fb = lb_fig_batch_new(txn, a->figures, a->replica)) ||
+	     mdb_cursor_open(txn, view, &vc))) {
+		lb_fig_batch_free(fb);
+		return ENOMEM;
+	}
 
 	for (size_t i = 0; i < p->n; i++)
 		p->it[i].key = (const uint8_t *)p->arena.sb.data + p->it[i].off;
 	qsort(p->it, p->n, sizeof *p->it, pv_cmp);
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		MDB_val k = {p->it[i].len, (void *)p->it[i].key};
-		MDB_val v = {RKEY_LEN, p->it[i].val};
+		MDB_val v = {RKEY_LEN, p->it[i].val}, old;
+		MDB_val ent = {p->it[i].elen, p->arena.sb.data + p->it[i].eoff};
+		if (fb) { /* take the old record's contribution off, add the new one's */
+			MDB_val at = k;
+			int had = mdb_cursor_get(vc, &at, &old, MDB_SET_KEY);
+			if (had && had != MDB_NOTFOUND) {
+				rc = had;
+				break;
+			}
+			if ((!had || p->it[i].put) &&
+			    (rc = lb_fig_change(fb, &k, had ? NULL : &old, p->it[i].put ? &ent : NULL)))
+				break;
+		}
 		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
+	if (fb && !rc)
+		rc = lb_fig_flush(fb);
+	if (vc)
+		mdb_cursor_close(vc);
+	lb_fig_batch_free(fb);
 	return rc;
 }
 
@@ -406,7 +442,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			goto out;
 		}
 		agg_rkey(vval, cs.origin, seq);
-		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT)) {
+		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT,
+		            eb.sb.data, eb.sb.size)) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -428,7 +465,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 			d->code = e;
 		goto out;
 	}
-	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view))) {
+	if (!fork_seq && (rc = pv_apply(&pv, txn, a->view, a))) {
 		*mdbrc = rc;
 		e = lb_mdb_fail(d, rc, "updating the consolidated view");
 		goto out;

@@ -7,6 +7,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "store_int.h"
 
+#include "agg_int.h"
+#include "figures.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -166,7 +169,9 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 		               ? lb_fail(d, LB_ENOTFOUND, "%s: not a lumbung aggregator", dir)
 		               : lb_mdb_fail(d, rc, "opening the aggregator databases");
 	}
-	if ((rc = agg_txn_commit(a, txn)))
+	rc = mdb_dbi_open(txn, "figures", f, &a->figures);
+	a->no_figures = rc == MDB_NOTFOUND;
+	if ((rc && rc != MDB_NOTFOUND) || (rc = agg_txn_commit(a, txn)))
 		return lb_mdb_fail(d, rc, "opening the aggregator databases");
 	return LB_OK;
 }
@@ -634,5 +639,38 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 		cb(ctx, vil, type, count);
 	mdb_cursor_close(c);
 	agg_txn_abort(a, txn);
+	return e;
+}
+
+/* ---- for figures and reports (agg_int.h) ------------------------------- */
+
+lb_err lb_agg_read_begin(struct lb_agg *a, struct lb_agg_read *r, struct lb_diag *d)
+{
+	int rc;
+	if (a->no_figures)
+		return lb_fail(d, LB_ENOTFOUND, "this aggregator store has no figures (made by an "
+		               "older lumbung-agg)");
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &r->txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	r->figures = a->figures;
+	r->view = a->view;
+	r->replica = a->replica;
+	memcpy(r->region, a->region, sizeof r->region);
+	return LB_OK;
+}
+
+void lb_agg_read_end(struct lb_agg *a, struct lb_agg_read *r)
+{
+	agg_txn_abort(a, r->txn);
+}
+
+lb_err lb_agg_verify_figures(struct lb_agg *a, uint64_t *keys, struct lb_diag *d)
+{
+	struct lb_agg_read r;
+	lb_err e = lb_agg_read_begin(a, &r, d);
+	if (e)
+		return e;
+	e = lb_fig_verify(r.txn, r.figures, r.view, r.replica, keys, d);
+	lb_agg_read_end(a, &r);
 	return e;
 }

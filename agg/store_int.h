@@ -29,6 +29,8 @@ struct lb_agg {
 	char region[16];
 	struct lb_key key;
 	bool read_only; /* lb_agg_open_ro: no key, no writes */
+	MDB_dbi figures; /* figures.h; none in a store made before them */
+	bool no_figures;
 	MDB_dbi names;   /* the village directory (directory.c) */
 	bool have_names; /* false: a read-only store made before it existed */
 	/* Held shared by every transaction and exclusively to resize the map,

@@ -214,3 +214,11 @@ if ! sh "$(dirname "$0")/bench_aggexport.sh" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (export section included)"
+# Consolidated figures and reports (issue 06): ingest with and without the
+# figures, region-wide reports.  LUMBUNG_BENCH_FIG_VILLAGES (default 40) x
+# LUMBUNG_BENCH_FIG_PER (default 2500); the issue's full size is 400 x 10000.
+if ! sh "$(dirname "$0")/bench_figures.sh" "$BUILD" "$OUT"; then
+	echo "bench: bench_figures.sh failed; $OUT has no figures section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (figures section included)"
