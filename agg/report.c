@@ -19,6 +19,7 @@
 #include "../schema/text.h"
 #include "agg.h"
 #include "agg_int.h"
+#include "store_int.h" /* agg_dir_get: names inside the report's transaction */
 #include "figures.h"
 
 /* ---- the model: columns, rows, sheets ----------------------------------- */
@@ -43,6 +44,7 @@ struct cell {
 
 struct row {
 	char code[LB_VILLAGE_LEN + 1]; /* village, kecamatan or region code */
+	char *name;                    /* its name in the directory, or NULL */
 	int ord;                       /* order inside one code (dimension values) */
 	size_t seq;                    /* insertion order: keeps sorts stable */
 	struct cell *c;
@@ -65,6 +67,7 @@ struct village {
 };
 
 struct ctx {
+	struct lb_agg *a;
 	struct lb_agg_read rd;
 	const struct lb_report_opts *o;
 	struct sheet extra;
@@ -107,6 +110,10 @@ static struct cell *add_row(struct ctx *c, struct sheet *s, const char *code, in
 		return NULL;
 	}
 	snprintf(r->code, sizeof r->code, "%s", code);
+	{
+		char name[LB_AGG_NAME_MAX + 1];
+		r->name = agg_dir_get(c->a, c->rd.txn, code, name, NULL) && *name ? strdup(name) : NULL;
+	}
 	r->ord = ord;
 	r->seq = s->n++;
 	return r->c;
@@ -128,15 +135,17 @@ static void sheet_free(struct sheet *s)
 		for (size_t j = 0; j < s->ncols; j++)
 			free(s->r[i].c[j].s);
 		free(s->r[i].c);
+		free(s->r[i].name);
 	}
 	free(s->r);
 	memset(s, 0, sizeof *s);
 }
 
-/* Village names: the aggregator keeps none yet, so the code stands in. */
-static const char *village_name(const char *code)
+/* A row's name from the village directory (directory.c); where the
+ * office gave none and no village sent one, the code stands in. */
+static const char *row_label(const struct row *r)
 {
-	return code;
+	return r->name ? r->name : r->code;
 }
 
 /* ---- reading records of the view ---------------------------------------- */
@@ -916,7 +925,7 @@ static size_t width(const char *s)
 
 static const char *row_name(const struct row *r, enum level l)
 {
-	return l == L_DESA || l == L_EXTRA ? village_name(r->code) : l == L_TOTAL ? "Total" : r->code;
+	return l == L_TOTAL ? "Total" : row_label(r);
 }
 
 static lb_err put_table(FILE *out, const char *title, const struct sheet *s, enum level l,
@@ -977,7 +986,7 @@ static json_t *json_rows(const struct sheet *s, enum level l, size_t ndims)
 		const struct cell *r = s->r[i].c;
 		json_object_set_new(o, level_code[l], json_string(s->r[i].code));
 		if (l == L_DESA || l == L_EXTRA)
-			json_object_set_new(o, "name", json_string(village_name(s->r[i].code)));
+			json_object_set_new(o, "name", json_string(row_label(&s->r[i])));
 		for (size_t j = 0; j < s->ncols; j++) {
 			const struct col *col = &s->cols[j];
 			if (col->kind == K_STR) {
@@ -1165,7 +1174,7 @@ lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *o, FILE *out
                      struct lb_diag *d)
 {
 	const struct report *rp = NULL;
-	struct ctx c = {.o = o};
+	struct ctx c = {.a = a, .o = o};
 	struct collect col = {&c, false};
 	struct sheet lv[3] = {{0}};
 	bool open = false;

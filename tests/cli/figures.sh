@@ -345,4 +345,17 @@ EOF
 mdb_load -s figures -f "$T/fig.load" "$T/bad" >/dev/null 2>&1 || fail "mdb_load"
 expect_exit 8 "verify-figures disagrees once a counter was corrupted in the file" agg verify-figures -d "$T/bad"
 contains "$T/err" "C33.24.01.2002" "naming the figure that differs"
+# names from the village directory: the office's for a village and a kecamatan
+agg enroll -d "$A" --village 33.24.01.2001 --key "$(origin "$T/v1")" --name "Desa Sukamaju" >/dev/null
+agg region name -d "$A" 33.24.01 "Kaliwungu" >/dev/null
+agg report ringkasan -d "$A" --json >"$T/named.json"
+python3 - "$T/named.json" <<'EOF' && ok "report rows carry the directory's village names (the code where none is held)" || fail "names: $(head -c 300 "$T/named.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = {v["village"]: v["name"] for v in d["villages"]}
+assert names["33.24.01.2001"] == "Desa Sukamaju", names
+assert names["33.24.02.2001"] == "33.24.02.2001", names
+EOF
+agg report ringkasan -d "$A" >"$T/named.txt"
+contains "$T/named.txt" "Kaliwungu" "the table names the kecamatan of its roll-up row"
 done_testing
