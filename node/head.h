@@ -14,6 +14,7 @@
  *   signature (64 bytes) || head message bytes
  *
  * so the exact signed bytes travel; nobody re-serialises before verifying.
+ * The shape (signature, tag, version) is signed and opened by signed.h.
  */
 #ifndef LB_HEAD_H
 #define LB_HEAD_H

@@ -18,7 +18,8 @@
 
 /* A receipt is the aggregator's signature over the canonical array
  *   [ "lumbung-receipt", 1, origin, seq, hash, tree_root, received_at_ms ]
- * stored as signature (64) || message, like a head. */
+ * stored as signature (64) || message, like a head (both signed and opened
+ * by node/signed.h). */
 struct lb_receipt {
 	uint8_t origin[LB_PK_BYTES];
 	uint64_t seq;

@@ -21,6 +21,12 @@
  * seq; forge_node_write puts the forged tail into the node's LMDB (log,
  * heads, records rows, meta tip/frontier/live) behind the node's back.
  *
+ * struct forge_world is the fixture the forge tests share (cmocka setup
+ * forge_world_setup or forge_world_setup_open, teardown
+ * forge_world_teardown): a temporary directory with a real village node of
+ * three records, its log loaded, and a real aggregator with the village
+ * enrolled.
+ *
  * Header-only (every function static): include it from test files, which
  * the Makefile links with liblumbung.a.  It reads the node's private
  * handle (node/node_int.h) to write behind its back; no other code may.
@@ -47,6 +53,7 @@
 #include "../../node/node_int.h"
 #include "../../agg/agg.h"
 #include "../../sync/wire.h"
+#include "agg_fixture.h"
 
 #define FORGE_MAX 64 /* entries a forged log may hold */
 #define FORGE_UNUSED __attribute__((unused))
@@ -431,6 +438,103 @@ FORGE_UNUSED static void forge_archive(const struct forge *f, FILE *out,
 	}
 	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
 	lb_lla_writer_free(&w);
+}
+
+/* ---- the world the forge tests share ------------------------------------ */
+
+#define FORGE_VILLAGE "33.24.01.2001"
+/* The body of aspirasi record An (n one digit). */
+#define FORGE_ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
+	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
+
+/* One test case's world, made fresh for each case and removed after it:
+ * a temporary directory holding a village node (FORGE_VILLAGE) that wrote
+ * three aspirasi records A1..A3 in three transactions (so seq 1..3, each
+ * with its signed head), its log loaded into f, and an aggregator for
+ * "33.24" with that village enrolled. */
+struct forge_world {
+	char dir[64];           /* the temporary directory (rm -rf at teardown) */
+	char node[96];          /* dir/desa: the village node */
+	char agg[96];           /* dir/kab: the aggregator */
+	struct forge *f;        /* the node's log and key (forge_from_node) */
+	struct lb_key agg_key;  /* the aggregator's real key (agg.key) */
+	struct lb_key stranger; /* a key nobody enrolled */
+	struct lb_agg *a;       /* the aggregator, open, the village enrolled */
+	struct lb_node *n;      /* the node, open: only after forge_world_setup_open */
+	/* for the case's own use, freed at teardown: */
+	struct lb_mp_buf cs; /* a change set */
+	uint8_t *r;          /* a malloc'd receipt */
+};
+
+/* Make the world (see struct forge_world); the node stays open in w->n
+ * when open_node, else it is closed (LMDB allows one environment per file
+ * and process: forge_node_write and the node's own readers open it). */
+FORGE_UNUSED static struct forge_world *forge_world_new(bool open_node)
+{
+	struct forge_world *w = calloc(1, sizeof *w);
+	struct lb_node *n;
+	uint8_t origin[LB_PK_BYTES], pk[LB_PK_BYTES];
+
+	assert_non_null(w);
+	snprintf(w->dir, sizeof w->dir, "/tmp/lb-test-forge.XXXXXX");
+	assert_non_null(mkdtemp(w->dir));
+	snprintf(w->node, sizeof w->node, "%s/desa", w->dir);
+	snprintf(w->agg, sizeof w->agg, "%s/kab", w->dir);
+	assert_int_equal(lb_node_init(w->node, FORGE_VILLAGE, NULL, origin, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&n, w->node, NULL, NULL), LB_OK);
+	write_one(n, LB_OP_PUT, "aspirasi", "A1", FORGE_ASP(1));
+	write_one(n, LB_OP_PUT, "aspirasi", "A2", FORGE_ASP(2));
+	write_one(n, LB_OP_PUT, "aspirasi", "A3", FORGE_ASP(3));
+	lb_node_close(n);
+	w->f = forge_from_node(w->node);
+	assert_int_equal(w->f->n, 3);
+	if (open_node)
+		assert_int_equal(lb_node_open(&w->n, w->node, NULL, NULL), LB_OK);
+	assert_int_equal(lb_agg_init(w->agg, "33.24", pk, NULL), LB_OK);
+	forge_key(w->agg, "agg.key", &w->agg_key);
+	assert_memory_equal(pk, w->agg_key.pk, LB_PK_BYTES);
+	assert_int_equal(lb_agg_open(&w->a, w->agg, NULL), LB_OK);
+	assert_int_equal(lb_agg_enroll(w->a, FORGE_VILLAGE, origin, NULL), LB_OK);
+	forge_stranger(&w->stranger);
+	lb_mp_buf_init(&w->cs);
+	return w;
+}
+
+/* Close what is open, free, remove the directory.  Cannot fail but by
+ * failing the test. */
+FORGE_UNUSED static void forge_world_free(struct forge_world *w)
+{
+	char cmd[128];
+
+	if (w->n)
+		lb_node_close(w->n);
+	lb_agg_close(w->a);
+	forge_free(w->f);
+	free(w->r);
+	lb_mp_buf_free(&w->cs);
+	lb_key_wipe(&w->agg_key);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", w->dir);
+	assert_int_equal(system(cmd), 0);
+	free(w);
+}
+
+/* cmocka fixtures: *state is the struct forge_world *. */
+FORGE_UNUSED static int forge_world_setup(void **state)
+{
+	*state = forge_world_new(false);
+	return 0;
+}
+
+FORGE_UNUSED static int forge_world_setup_open(void **state)
+{
+	*state = forge_world_new(true);
+	return 0;
+}
+
+FORGE_UNUSED static int forge_world_teardown(void **state)
+{
+	forge_world_free(*state);
+	return 0;
 }
 
 #endif

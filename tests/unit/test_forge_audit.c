@@ -21,58 +21,9 @@
 #include "agg_fixture.h"
 #include "forge.h"
 
-#define VILLAGE "33.24.01.2001"
-#define ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
-	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
-
-struct fx {
-	char dir[64], node[96], agg[96];
-	struct forge *f;
-	struct lb_key agg_key, stranger;
-	uint8_t *r; /* a receipt for expect() to free */
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	struct lb_node *n;
-	uint8_t origin[LB_PK_BYTES], pk[LB_PK_BYTES];
-
-	snprintf(x->dir, sizeof x->dir, "/tmp/lb-test-forge.XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
-	snprintf(x->node, sizeof x->node, "%s/desa", x->dir);
-	snprintf(x->agg, sizeof x->agg, "%s/kab", x->dir);
-	assert_int_equal(lb_node_init(x->node, VILLAGE, NULL, origin, NULL), LB_OK);
-	assert_int_equal(lb_node_open(&n, x->node, NULL, NULL), LB_OK);
-	write_one(n, LB_OP_PUT, "aspirasi", "A1", ASP(1));
-	write_one(n, LB_OP_PUT, "aspirasi", "A2", ASP(2));
-	write_one(n, LB_OP_PUT, "aspirasi", "A3", ASP(3));
-	lb_node_close(n);
-	x->f = forge_from_node(x->node);
-	assert_int_equal(lb_agg_init(x->agg, "33.24", pk, NULL), LB_OK);
-	forge_key(x->agg, "agg.key", &x->agg_key);
-	forge_stranger(&x->stranger);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	char cmd[128];
-
-	forge_free(x->f);
-	free(x->r);
-	lb_key_wipe(&x->agg_key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
-	assert_int_equal(system(cmd), 0);
-	free(x);
-	return 0;
-}
-
 /* Archive f as o says, verify it (threads, key: the expected signer or
  * NULL): want, why, and the report's bad seq (0: not checked). */
-static void expect_t(struct fx *x, const struct forge_arch *o, unsigned threads,
+static void expect_t(struct forge_world *x, const struct forge_arch *o, unsigned threads,
                      const uint8_t *key, lb_err want, const char *why, uint64_t bad_seq)
 {
 	FILE *t = tmpfile();
@@ -97,24 +48,24 @@ static void expect_t(struct fx *x, const struct forge_arch *o, unsigned threads,
 		assert_int_equal(r.bad_seq, bad_seq);
 }
 
-static void expect(struct fx *x, const struct forge_arch *o, lb_err want, const char *why,
+static void expect(struct forge_world *x, const struct forge_arch *o, lb_err want, const char *why,
                    uint64_t bad_seq)
 {
 	expect_t(x, o, 0, NULL, want, why, bad_seq);
 }
 
 /* Entry 4 with eh, its head with hh (signed by k or the village). */
-static void tail(struct fx *x, forge_entry_hook eh, void *ectx, forge_head_hook hh, void *hctx,
-                 const struct lb_key *k)
+static void tail(struct forge_world *x, forge_entry_hook eh, void *ectx, forge_head_hook hh,
+                 void *hctx, const struct lb_key *k)
 {
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), eh, ectx);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(4), eh, ectx);
 	forge_head(x->f, 4, hh, hctx, k);
 }
 
 /* An archive with a receipt for seq 4 made by rh, signed by k (NULL: the
  * aggregator), framed with the aggregator's key. */
-static void with_receipt(struct fx *x, forge_receipt_hook rh, void *ctx, const struct lb_key *k,
-                         size_t seq, lb_err want, const char *why)
+static void with_receipt(struct forge_world *x, forge_receipt_hook rh, void *ctx,
+                         const struct lb_key *k, size_t seq, lb_err want, const char *why)
 {
 	size_t len;
 	struct forge_rframe rf;
@@ -148,7 +99,7 @@ static void r_root(void *c, struct lb_receipt *rc) { (void)c; rc->root[0] ^= 1; 
 
 static void control_a_forged_archive_signed_right_verifies(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	size_t len;
 	struct forge_rframe rf;
 	struct forge_arch o = {.rf = &rf, .nr = 1};
@@ -162,63 +113,63 @@ static void control_a_forged_archive_signed_right_verifies(void **state)
 
 static void archive_of_another_key_than_expected(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	expect_t(x, NULL, 0, x->stranger.pk, LB_ESIG, "not of the expected key", 0);
 }
 
 static void head_with_a_wrong_merkle_root(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_root, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "Merkle root in the signed head does not match", 4);
 }
 
 static void head_naming_another_village(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "signed head names another village (33.24.01.2002)", 4);
 }
 
 static void head_with_another_hash(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_hash, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "entry hash does not match its signed head", 4);
 }
 
 static void head_with_another_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, later_ts, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "signed head's time is not the time of the entry", 4);
 }
 
 static void head_naming_a_later_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, next_seq, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "entry is missing (a signed head for seq 5", 5);
 }
 
 static void head_naming_an_earlier_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, prev_seq, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "signed head out of place", 3);
 }
 
 static void head_signed_by_a_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
 	expect(x, NULL, LB_ESIG, "signature does not verify", 4);
 }
 
 static void head_at_seq_zero(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_mp_buf h0;
 
 	/* a head for seq 0 signed by the village, right after entry 1 ... */
@@ -241,7 +192,7 @@ static void head_at_seq_zero(void **state)
 /* A head for seq 0 as the archive's first frame: no entry before it. */
 static void head_at_seq_zero_before_any_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_mp_buf h0;
 	struct lb_lla_writer w;
 	struct lb_lla_header hd = {.source = "node"};
@@ -281,7 +232,7 @@ static void more_head(void *ctx, struct lb_lla_writer *w, size_t seq)
 
 static void a_second_head_for_the_same_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct forge_arch o = {.more = more_head, .ctx = x->f};
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	expect(x, &o, LB_ECORRUPT, "a second signed head for the same seq", 4);
@@ -289,14 +240,14 @@ static void a_second_head_for_the_same_seq(void **state)
 
 static void entry_appended_without_a_head(void **state)
 {
-	struct fx *x = *state;
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), NULL, NULL);
+	struct forge_world *x = *state;
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(4), NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "entry is not covered by a signed head", 4);
 }
 
 static void repeated_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_same, &t, NULL, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
@@ -304,7 +255,7 @@ static void repeated_time(void **state)
 
 static void falling_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_back, &t, NULL, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
@@ -312,31 +263,31 @@ static void falling_time(void **state)
 
 static void entry_carrying_another_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, seq_field, NULL, NULL, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "entry says it is seq 5 but chains right after seq 3", 4);
 }
 
 static void archive_skipping_an_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct forge_arch o = {.skip = 4};
 	tail(x, NULL, NULL, NULL, NULL, NULL);
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A5", ASP(5), NULL, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A5", FORGE_ASP(5), NULL, NULL);
 	forge_head(x->f, 5, NULL, NULL, NULL);
 	expect(x, &o, LB_ECORRUPT, "entry is missing or out of order", 4);
 }
 
 static void entry_chaining_to_nothing(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, prev_zero, NULL, NULL, NULL, NULL);
 	expect(x, NULL, LB_ECORRUPT, "entry was altered", 3);
 }
 
 static void entry_breaking_the_schema(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4",
 	          "{\"tanggal\":\"2026-02-30\",\"pengusul\":\"W\",\"usulan\":\"u\","
 	          "\"status\":\"diusulkan\"}", NULL, NULL);
@@ -346,42 +297,42 @@ static void entry_breaking_the_schema(void **state)
 
 static void receipt_for_another_origin(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	with_receipt(x, r_origin, &x->stranger, NULL, 4, LB_ECORRUPT, "is for another village key");
 }
 
 static void receipt_for_another_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	with_receipt(x, NULL, NULL, NULL, 3, LB_ECORRUPT, "out of place");
 }
 
 static void receipt_for_another_hash(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	with_receipt(x, r_hash, NULL, NULL, 4, LB_ECORRUPT, "acknowledged another hash");
 }
 
 static void receipt_for_another_root(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	with_receipt(x, r_root, NULL, NULL, 4, LB_ECORRUPT, "acknowledged another Merkle root");
 }
 
 static void receipt_signed_by_another_aggregator(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	with_receipt(x, NULL, NULL, &x->stranger, 4, LB_ESIG, "not signed by this aggregator's key");
 }
 
 static void receipt_before_any_head(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	size_t len;
 	struct forge_rframe rf;
 	struct forge_arch o = {.rf = &rf, .nr = 1};
@@ -409,8 +360,9 @@ static void more_fork(void *ctx, struct lb_lla_writer *w, size_t seq)
 
 /* Heads ours (entry 4) and theirs (a rival entry 4, changed by hh), as
  * fork evidence after entry 4: want, why. */
-static void forked_by(struct fx *x, forge_head_hook hh, bool same, const struct lb_key *ours_k,
-                      const struct lb_key *theirs_k, lb_err want, const char *why)
+static void forked_by(struct forge_world *x, forge_head_hook hh, bool same,
+                      const struct lb_key *ours_k, const struct lb_key *theirs_k, lb_err want,
+                      const char *why)
 {
 	struct forkx k;
 	struct forge_arch o = {.more = more_fork, .ctx = &k};
@@ -422,7 +374,7 @@ static void forked_by(struct fx *x, forge_head_hook hh, bool same, const struct 
 	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
 	if (!same) {
 		f->n = 3; /* the rival entry 4, then the real one back */
-		forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+		forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
 	}
 	forge_head(f, 4, hh, NULL, theirs_k);
 	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
@@ -443,7 +395,8 @@ static void forked_by(struct fx *x, forge_head_hook hh, bool same, const struct 
 	lb_mp_buf_free(&k.b);
 }
 
-static void forked(struct fx *x, forge_head_hook hh, bool same, lb_err want, const char *why)
+static void forked(struct forge_world *x, forge_head_hook hh, bool same, lb_err want,
+                   const char *why)
 {
 	forked_by(x, hh, same, NULL, NULL, want, why);
 }
@@ -472,14 +425,14 @@ static void fork_of_the_same_hash(void **state)
  * one signed by another key is refused, whichever of the two it is. */
 static void fork_of_a_rival_head_signed_by_a_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	forked_by(x, NULL, false, NULL, &x->stranger, LB_ESIG,
 	          "fork evidence: second head: signed head for seq 4: signature does not verify");
 }
 
 static void fork_of_a_held_head_signed_by_a_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct forkx k;
 	struct forge_arch o = {.more = more_fork, .ctx = &k};
 	struct forge *f = x->f;
@@ -491,7 +444,7 @@ static void fork_of_a_held_head_signed_by_a_stranger(void **state)
 	lb_mp_buf_init(&k.b);
 	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
 	f->n = 3;
-	forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
 	forge_head(f, 4, NULL, NULL, NULL);
 	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
 	f->n = 3;
@@ -523,14 +476,14 @@ static void copy_buf(struct lb_mp_buf *to, const struct lb_mp_buf *from)
 	lb_mp_put_raw(to, from->sb.data, from->sb.size);
 }
 
-static void fev_init(struct fx *x, struct fev *v)
+static void fev_init(struct forge_world *x, struct fev *v)
 {
 	struct forge *f = x->f;
 
 	memset(v, 0, sizeof *v);
 	copy_buf(&v->e3, &f->ent[3]);
 	f->n = 3; /* the rival history: 4' */
-	forge_add(f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
 	forge_head(f, 4, NULL, NULL, NULL);
 	copy_buf(&v->e4r, &f->ent[4]);
 	copy_buf(&v->h4r, &f->head[4]);
@@ -540,7 +493,7 @@ static void fev_init(struct fx *x, struct fev *v)
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	copy_buf(&v->e4, &f->ent[4]);
 	copy_buf(&v->h4, &f->head[4]);
-	forge_add(f, LB_OP_PUT, "aspirasi", "A8", ASP(8), NULL, NULL);
+	forge_add(f, LB_OP_PUT, "aspirasi", "A8", FORGE_ASP(8), NULL, NULL);
 	forge_head(f, 5, NULL, NULL, NULL);
 	copy_buf(&v->e5x, &f->ent[5]);
 	copy_buf(&v->h5x, &f->head[5]);
@@ -580,7 +533,7 @@ static void more_fev(void *ctx, struct lb_lla_writer *w, size_t seq)
 }
 
 /* Archive the real 1..4 with the evidence v after entry 4: want, why. */
-static void fev_expect(struct fx *x, struct fev *v, lb_err want, const char *why)
+static void fev_expect(struct forge_world *x, struct fev *v, lb_err want, const char *why)
 {
 	struct forge_arch o = {.more = more_fev, .ctx = v};
 	expect(x, &o, want, why, 0);
@@ -599,7 +552,7 @@ static void fev_expect(struct fx *x, struct fev *v, lb_err want, const char *why
 
 static void fork_control_two_histories_with_their_entries(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	fev_add(&v, 0, &v.e4);
@@ -609,7 +562,7 @@ static void fork_control_two_histories_with_their_entries(void **state)
 
 static void fork_of_one_history_only(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	fev_add(&v, 0, &v.e4);
@@ -618,7 +571,7 @@ static void fork_of_one_history_only(void **state)
 
 static void fork_of_histories_starting_at_different_seqs(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	fev_add(&v, 0, &v.e4);
@@ -629,7 +582,7 @@ static void fork_of_histories_starting_at_different_seqs(void **state)
 
 static void fork_of_histories_with_the_same_first_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	v.theirs = &v.h5x; /* the real 4 and then 5x: no fork at 4 */
@@ -641,7 +594,7 @@ static void fork_of_histories_with_the_same_first_entry(void **state)
 
 static void fork_of_a_held_entry_after_the_rivals(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	fev_add(&v, 0, &v.e4);
@@ -652,7 +605,7 @@ static void fork_of_a_held_entry_after_the_rivals(void **state)
 
 static void fork_entry_outside_fork_evidence(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	v.ours = NULL;
@@ -662,7 +615,7 @@ static void fork_entry_outside_fork_evidence(void **state)
 
 static void fork_of_a_rival_history_repeating_an_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	fev_add(&v, 0, &v.e4);
@@ -674,7 +627,7 @@ static void fork_of_a_rival_history_repeating_an_entry(void **state)
 
 static void fork_of_a_rival_head_not_covering_its_entries(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	fev_init(x, &v);
 	v.theirs = &v.h4x;
@@ -688,12 +641,12 @@ static void seq_zero(void *c, struct lb_entry *e) { (void)c; e->seq = 0; }
 
 static void fork_of_an_entry_of_seq_zero(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct fev v;
 	struct lb_mp_buf e0;
 
 	fev_init(x, &v);
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A7", ASP(7), seq_zero, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A7", FORGE_ASP(7), seq_zero, NULL);
 	copy_buf(&e0, &x->f->ent[5]);
 	x->f->n = 4;
 	fev_add(&v, 0, &e0);
@@ -705,7 +658,7 @@ static void fork_of_an_entry_of_seq_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, forge_world_setup, forge_world_teardown)
 		T(control_a_forged_archive_signed_right_verifies),
 		T(archive_of_another_key_than_expected),
 		T(head_with_a_wrong_merkle_root),

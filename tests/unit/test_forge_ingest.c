@@ -20,60 +20,7 @@
 #include "agg_fixture.h"
 #include "forge.h"
 
-#define VILLAGE "33.24.01.2001"
-#define ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
-	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
-
-struct fx {
-	char dir[64], node[96], agg_dir[96];
-	struct lb_agg *a;
-	struct forge *f;
-	uint8_t agg_pk[LB_PK_BYTES];
-	struct lb_key stranger;
-	struct lb_mp_buf cs;
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	struct lb_node *n;
-	uint8_t origin[LB_PK_BYTES];
-
-	snprintf(x->dir, sizeof x->dir, "/tmp/lb-test-forge.XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
-	snprintf(x->node, sizeof x->node, "%s/desa", x->dir);
-	snprintf(x->agg_dir, sizeof x->agg_dir, "%s/kab", x->dir);
-	assert_int_equal(lb_node_init(x->node, VILLAGE, NULL, origin, NULL), LB_OK);
-	assert_int_equal(lb_node_open(&n, x->node, NULL, NULL), LB_OK);
-	write_one(n, LB_OP_PUT, "aspirasi", "A1", ASP(1));
-	write_one(n, LB_OP_PUT, "aspirasi", "A2", ASP(2));
-	write_one(n, LB_OP_PUT, "aspirasi", "A3", ASP(3));
-	lb_node_close(n);
-	x->f = forge_from_node(x->node);
-	assert_int_equal(lb_agg_init(x->agg_dir, "33.24", x->agg_pk, NULL), LB_OK);
-	assert_int_equal(lb_agg_open(&x->a, x->agg_dir, NULL), LB_OK);
-	assert_int_equal(lb_agg_enroll(x->a, VILLAGE, origin, NULL), LB_OK);
-	forge_stranger(&x->stranger);
-	lb_mp_buf_init(&x->cs);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	char cmd[128];
-
-	lb_agg_close(x->a);
-	forge_free(x->f);
-	lb_mp_buf_free(&x->cs);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
-	assert_int_equal(system(cmd), 0);
-	free(x);
-	return 0;
-}
-
-static uint64_t held(struct fx *x)
+static uint64_t held(struct forge_world *x)
 {
 	struct lb_agg_origin o;
 	assert_int_equal(lb_agg_origin(x->a, x->f->origin, &o, NULL), LB_OK);
@@ -82,7 +29,7 @@ static uint64_t held(struct fx *x)
 
 /* Ingest x->cs: want (a code, or LB_OK), the reason says why; on a
  * refusal the aggregator still holds `before`. */
-static void ingest(struct fx *x, lb_err want, const char *why)
+static void ingest(struct forge_world *x, lb_err want, const char *why)
 {
 	struct lb_agg_result r;
 	struct lb_diag d = {0};
@@ -102,10 +49,10 @@ static void ingest(struct fx *x, lb_err want, const char *why)
 
 /* Entry 4 (with eh), its head (with hh, signed by k or the village),
  * and the change set 1..4 of it in x->cs. */
-static void tail(struct fx *x, forge_entry_hook eh, void *ectx, forge_head_hook hh, void *hctx,
-                 const struct lb_key *k)
+static void tail(struct forge_world *x, forge_entry_hook eh, void *ectx, forge_head_hook hh,
+                 void *hctx, const struct lb_key *k)
 {
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), eh, ectx);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(4), eh, ectx);
 	forge_head(x->f, 4, hh, hctx, k);
 	forge_changeset(x->f, 1, 4, NULL, NULL, &x->cs);
 }
@@ -124,7 +71,7 @@ static void seq_field(void *c, struct lb_entry *e) { (void)c; e->seq = 5; }
 
 static void control_a_forged_change_set_signed_right_is_accepted(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_agg_result r;
 	struct lb_receipt rc;
 	uint8_t root[LB_HASH_BYTES];
@@ -132,7 +79,7 @@ static void control_a_forged_change_set_signed_right_is_accepted(void **state)
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	assert_int_equal(lb_agg_ingest(x->a, x->cs.sb.data, x->cs.sb.size, &r, NULL), LB_OK);
 	assert_int_equal(r.accepted, 4);
-	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, x->agg_pk, NULL), LB_OK);
+	assert_int_equal(lb_receipt_open(&rc, r.receipt, r.receipt_len, x->agg_key.pk, NULL), LB_OK);
 	free(r.receipt);
 	lb_merkle_root(&x->f->m[4], root);
 	assert_int_equal(rc.seq, 4);
@@ -143,42 +90,42 @@ static void control_a_forged_change_set_signed_right_is_accepted(void **state)
 
 static void head_with_a_wrong_merkle_root(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_root, NULL, NULL);
 	ingest(x, LB_ESIG, "Merkle root in the signed head does not match the entries");
 }
 
 static void head_with_another_hash(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_hash, NULL, NULL);
 	ingest(x, LB_ESIG, "do not chain to the signed head's hash");
 }
 
 static void head_naming_another_village(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
 	ingest(x, LB_ESIG, "signed head names another village (33.24.01.2002)");
 }
 
 static void head_naming_an_earlier_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, prev_seq, NULL, NULL);
 	ingest(x, LB_ESIG, "a signed head for seq 3 where the entries end at seq 4");
 }
 
 static void head_signed_by_a_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
 	ingest(x, LB_ESIG, "signature does not verify");
 }
 
 static void change_set_of_a_key_not_enrolled(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_changeset(x->f, 1, 4, NULL, x->stranger.pk, &x->cs);
 	{
@@ -193,7 +140,7 @@ static void change_set_of_a_key_not_enrolled(void **state)
 
 static void change_set_of_a_revoked_key(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	assert_int_equal(lb_agg_revoke(x->a, x->f->origin, NULL), LB_OK);
 	ingest(x, LB_EUNKNOWN_ORIGIN, "was revoked");
@@ -201,7 +148,7 @@ static void change_set_of_a_revoked_key(void **state)
 
 static void change_set_speaking_for_another_village(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
 	forge_changeset(x->f, 1, 4, "33.24.01.2002", NULL, &x->cs);
 	ingest(x, LB_EWRONG_VILLAGE, "is enrolled for 33.24.01.2001, not 33.24.01.2002");
@@ -209,7 +156,7 @@ static void change_set_speaking_for_another_village(void **state)
 
 static void change_set_leaving_a_gap(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_changeset(x->f, 3, 4, NULL, NULL, &x->cs);
 	ingest(x, LB_EGAP, "send from seq 1");
@@ -217,14 +164,14 @@ static void change_set_leaving_a_gap(void **state)
 
 static void entry_carrying_another_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, seq_field, NULL, NULL, NULL, NULL);
 	ingest(x, LB_EMALFORMED, "entry 3 has seq 5, expected 4");
 }
 
 static void entry_breaking_the_schema(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4",
 	          "{\"tanggal\":\"2026-02-30\",\"pengusul\":\"W\",\"usulan\":\"u\","
 	          "\"status\":\"diusulkan\"}", NULL, NULL);
@@ -235,12 +182,12 @@ static void entry_breaking_the_schema(void **state)
 
 static void a_second_signed_history_is_a_fork(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	ingest(x, LB_OK, NULL);
 	/* the village signs another entry 4 */
 	x->f->n = 3;
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A9", ASP(9), NULL, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
 	forge_head(x->f, 4, NULL, NULL, NULL);
 	forge_changeset(x->f, 4, 4, NULL, NULL, &x->cs);
 	ingest(x, LB_EFORK, "seq 4 differs");
@@ -250,7 +197,7 @@ static void a_second_signed_history_is_a_fork(void **state)
  * nothing stored again, the aggregator stays where it was. */
 static void a_resend_of_a_held_prefix_changes_nothing(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_agg_result r;
 
 	tail(x, NULL, NULL, NULL, NULL, NULL);
@@ -267,7 +214,7 @@ static void a_resend_of_a_held_prefix_changes_nothing(void **state)
  * held at 3 must be taken up when the chain passes it. */
 static void head_with_a_wrong_merkle_root_after_a_held_prefix(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 
 	forge_changeset(x->f, 1, 3, NULL, NULL, &x->cs);
 	ingest(x, LB_OK, NULL);
@@ -279,7 +226,7 @@ static void head_with_a_wrong_merkle_root_after_a_held_prefix(void **state)
  * a change set whose version number is written in a longer form. */
 static void change_set_not_in_canonical_form(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_mp_buf b;
 	const char *p;
 	size_t at;
@@ -302,7 +249,7 @@ static void change_set_not_in_canonical_form(void **state)
  * seq 1: the count is refused before any entry is looked at). */
 static void change_set_of_too_many_entries(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t hdr[5] = {0xdd, (LB_WIRE_MAX_ENTRIES + 1) >> 24, ((LB_WIRE_MAX_ENTRIES + 1) >> 16) & 255,
 	                  ((LB_WIRE_MAX_ENTRIES + 1) >> 8) & 255, (LB_WIRE_MAX_ENTRIES + 1) & 255};
 
@@ -319,7 +266,7 @@ static void change_set_of_too_many_entries(void **state)
 	lb_mp_put_cstr(&x->cs, "v");
 	lb_mp_put_uint(&x->cs, LB_WIRE_VERSION);
 	lb_mp_put_cstr(&x->cs, "village");
-	lb_mp_put_cstr(&x->cs, VILLAGE);
+	lb_mp_put_cstr(&x->cs, FORGE_VILLAGE);
 	assert_false(x->cs.oom);
 	ingest(x, LB_ETOOBIG, "entries (allowed 1..200000)");
 }
@@ -327,7 +274,7 @@ static void change_set_of_too_many_entries(void **state)
 /* More bytes than a change set may have. */
 static void change_set_over_the_size_limit(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_agg_result r;
 	struct lb_diag d = {0};
 	uint8_t *big = calloc(1, (size_t)LB_WIRE_MAX_BYTES + 1);
@@ -343,7 +290,7 @@ static void change_set_over_the_size_limit(void **state)
  * as a schema error: the entries are signed, only their times are wrong. */
 static void repeated_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_same, &t, NULL, NULL, NULL);
 	ingest(x, LB_ESCHEMA, "seq 4: timestamp is not after the previous entry's");
@@ -351,7 +298,7 @@ static void repeated_time(void **state)
 
 static void falling_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_back, &t, NULL, NULL, NULL);
 	ingest(x, LB_ESCHEMA, "seq 4: timestamp is not after the previous entry's");
@@ -360,7 +307,7 @@ static void falling_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, forge_world_setup, forge_world_teardown)
 		T(control_a_forged_change_set_signed_right_is_accepted),
 		T(head_with_a_wrong_merkle_root),
 		T(head_with_another_hash),

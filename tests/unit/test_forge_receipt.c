@@ -21,58 +21,8 @@
 #include "agg_fixture.h"
 #include "forge.h"
 
-#define VILLAGE "33.24.01.2001"
-#define ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
-	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
-
-struct fx {
-	char dir[64], node[96], agg[96];
-	struct lb_node *n;
-	struct forge *f;
-	struct lb_key agg_key, stranger;
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	uint8_t origin[LB_PK_BYTES], pk[LB_PK_BYTES];
-
-	snprintf(x->dir, sizeof x->dir, "/tmp/lb-test-forge.XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
-	snprintf(x->node, sizeof x->node, "%s/desa", x->dir);
-	snprintf(x->agg, sizeof x->agg, "%s/kab", x->dir);
-	assert_int_equal(lb_node_init(x->node, VILLAGE, NULL, origin, NULL), LB_OK);
-	assert_int_equal(lb_node_open(&x->n, x->node, NULL, NULL), LB_OK);
-	write_one(x->n, LB_OP_PUT, "aspirasi", "A1", ASP(1));
-	write_one(x->n, LB_OP_PUT, "aspirasi", "A2", ASP(2));
-	write_one(x->n, LB_OP_PUT, "aspirasi", "A3", ASP(3));
-	lb_node_close(x->n); /* LMDB: one environment per file and process */
-	x->f = forge_from_node(x->node);
-	assert_int_equal(lb_node_open(&x->n, x->node, NULL, NULL), LB_OK);
-	assert_int_equal(lb_agg_init(x->agg, "33.24", pk, NULL), LB_OK);
-	forge_key(x->agg, "agg.key", &x->agg_key);
-	assert_memory_equal(pk, x->agg_key.pk, LB_PK_BYTES);
-	forge_stranger(&x->stranger);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	char cmd[128];
-
-	lb_node_close(x->n);
-	forge_free(x->f);
-	lb_key_wipe(&x->agg_key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
-	assert_int_equal(system(cmd), 0);
-	free(x);
-	return 0;
-}
-
 /* The node keeps n receipts from the aggregator, the last for seq last. */
-static void kept(struct fx *x, uint64_t n, uint64_t last)
+static void kept(struct forge_world *x, uint64_t n, uint64_t last)
 {
 	uint64_t seq = 99, count = 99;
 	assert_int_equal(lb_node_receipt_last(x->n, x->agg_key.pk, &seq, &count, NULL), LB_OK);
@@ -81,7 +31,7 @@ static void kept(struct fx *x, uint64_t n, uint64_t last)
 }
 
 /* Offer a receipt for seq 3 made by hook (signed with k): want, why. */
-static void offer(struct fx *x, forge_receipt_hook hook, void *ctx, const struct lb_key *k,
+static void offer(struct forge_world *x, forge_receipt_hook hook, void *ctx, const struct lb_key *k,
                   lb_err want, const char *why)
 {
 	uint8_t *r;
@@ -108,28 +58,28 @@ static void other_root(void *c, struct lb_receipt *rc) { (void)c; rc->root[31] ^
 
 static void the_true_receipt_is_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, NULL, NULL, &x->agg_key, LB_OK, NULL);
 	kept(x, 1, 3);
 }
 
 static void a_receipt_for_another_origin_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, other_origin, &x->stranger, &x->agg_key, LB_ESIG, "names another village key");
 	kept(x, 0, 0);
 }
 
 static void a_receipt_for_another_seq_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, other_seq, NULL, &x->agg_key, LB_ESIG, "the receipt for seq 3 names seq 2");
 	kept(x, 0, 0);
 }
 
 static void a_receipt_for_another_hash_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, other_hash, NULL, &x->agg_key, LB_ESIG, "names another entry hash");
 	kept(x, 0, 0);
 }
@@ -138,21 +88,21 @@ static void a_receipt_for_another_hash_is_not_kept(void **state)
  * failed the audit */
 static void a_receipt_for_another_root_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, other_root, NULL, &x->agg_key, LB_ESIG, "names another Merkle root");
 	kept(x, 0, 0);
 }
 
 static void a_receipt_signed_by_another_key_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	offer(x, NULL, NULL, &x->stranger, LB_ESIG, "not signed by this aggregator's key");
 	kept(x, 0, 0);
 }
 
 static void a_receipt_past_the_tip_or_not_a_receipt_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t *r;
 	size_t len;
 
@@ -170,7 +120,7 @@ static void a_receipt_past_the_tip_or_not_a_receipt_is_not_kept(void **state)
  * village never signed, so it is not kept. */
 static void a_receipt_for_a_seq_without_a_head_is_not_kept(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	struct lb_change ops[2] = {{.op = LB_OP_DEL, .type = "aspirasi", .id = "A1", .id_len = 2},
 	                           {.op = LB_OP_DEL, .type = "aspirasi", .id = "A2", .id_len = 2}};
 	struct lb_diag d = {0};
@@ -196,7 +146,7 @@ static void a_receipt_for_a_seq_without_a_head_is_not_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, forge_world_setup_open, forge_world_teardown)
 		T(the_true_receipt_is_kept),
 		T(a_receipt_for_another_origin_is_not_kept),
 		T(a_receipt_for_another_seq_is_not_kept),

@@ -25,53 +25,9 @@
 #include "agg_fixture.h"
 #include "forge.h"
 
-#define VILLAGE "33.24.01.2001"
-#define ASP(n) "{\"tanggal\":\"2026-01-0" #n "\",\"pengusul\":\"Warga " #n "\"," \
-	"\"usulan\":\"lampu\",\"status\":\"diusulkan\"}"
-
-struct fx {
-	char dir[64], node[96];
-	struct forge *f;
-	struct lb_key stranger;
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	struct lb_node *n;
-	uint8_t origin[LB_PK_BYTES];
-
-	snprintf(x->dir, sizeof x->dir, "/tmp/lb-test-forge.XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
-	snprintf(x->node, sizeof x->node, "%s/desa", x->dir);
-	assert_int_equal(lb_node_init(x->node, VILLAGE, NULL, origin, NULL), LB_OK);
-	assert_int_equal(lb_node_open(&n, x->node, NULL, NULL), LB_OK);
-	write_one(n, LB_OP_PUT, "aspirasi", "A1", ASP(1));
-	write_one(n, LB_OP_PUT, "aspirasi", "A2", ASP(2));
-	write_one(n, LB_OP_PUT, "aspirasi", "A3", ASP(3));
-	lb_node_close(n);
-	x->f = forge_from_node(x->node);
-	assert_int_equal(x->f->n, 3);
-	forge_stranger(&x->stranger);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	char cmd[128];
-
-	forge_free(x->f);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
-	assert_int_equal(system(cmd), 0);
-	free(x);
-	return 0;
-}
-
 /* verify the node: want (LB_OK or the code), the reason contains why,
  * and the report names bad_seq. */
-static void expect(struct fx *x, lb_err want, const char *why, uint64_t bad_seq)
+static void expect(struct forge_world *x, lb_err want, const char *why, uint64_t bad_seq)
 {
 	struct lb_node *n;
 	struct lb_verify_report r;
@@ -96,10 +52,10 @@ static void expect(struct fx *x, lb_err want, const char *why, uint64_t bad_seq)
 
 /* Append entry 4 (a put of A4) with hook, sign its head with hhook,
  * write seq 4 into the node. */
-static void tail(struct fx *x, forge_entry_hook eh, void *ectx, forge_head_hook hh, void *hctx,
-                 const struct lb_key *k)
+static void tail(struct forge_world *x, forge_entry_hook eh, void *ectx, forge_head_hook hh,
+                 void *hctx, const struct lb_key *k)
 {
-	size_t s = forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), eh, ectx);
+	size_t s = forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(4), eh, ectx);
 	assert_int_equal(s, 4);
 	forge_head(x->f, s, hh, hctx, k);
 	forge_node_write(x->f, x->node, s);
@@ -124,7 +80,7 @@ static void prev_zero(void *c, struct lb_entry *e) { (void)c; memset(e->prev, 0,
 
 static void control_a_forged_tail_signed_right_verifies(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	expect(x, LB_OK, NULL, 0);
 	/* and a deletion, a second forged step */
@@ -136,21 +92,21 @@ static void control_a_forged_tail_signed_right_verifies(void **state)
 
 static void head_with_a_wrong_merkle_root(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_root, NULL, NULL);
 	expect(x, LB_ECORRUPT, "Merkle root in the signed head does not match the entries", 4);
 }
 
 static void head_naming_another_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, next_seq, NULL, NULL);
 	expect(x, LB_ECORRUPT, "a signed head for seq 5 where the entries end at seq 4", 4);
 }
 
 static void head_naming_another_village(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, other_village, NULL, NULL);
 	expect(x, LB_ECORRUPT,
 	       "signed head names another village (33.24.01.2002) than the history's 33.24.01.2001", 4);
@@ -158,28 +114,28 @@ static void head_naming_another_village(void **state)
 
 static void head_with_another_hash(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, flip_hash, NULL, NULL);
 	expect(x, LB_ECORRUPT, "entry hash does not match its signed head", 4);
 }
 
 static void head_signed_by_a_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
 	expect(x, LB_ESIG, "signature does not verify", 4);
 }
 
 static void head_of_a_stranger_naming_itself(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, stranger_origin, &x->stranger, &x->stranger);
 	expect(x, LB_ESIG, "signed by a different key", 4);
 }
 
 static void repeated_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_same, &t, NULL, NULL, NULL);
 	expect(x, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
@@ -187,7 +143,7 @@ static void repeated_time(void **state)
 
 static void falling_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint64_t t = x->f->ts[3];
 	tail(x, ts_back, &t, NULL, NULL, NULL);
 	expect(x, LB_ECORRUPT, "timestamp is not after the previous entry's", 4);
@@ -195,14 +151,14 @@ static void falling_time(void **state)
 
 static void entry_carrying_another_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, seq_field, NULL, NULL, NULL, NULL);
 	expect(x, LB_ECORRUPT, "entry carries a different seq than its position", 4);
 }
 
 static void entry_chaining_to_nothing(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, prev_zero, NULL, NULL, NULL, NULL);
 	/* entry 4 still matches its (forged) head, so verify blames seq 3 */
 	expect(x, LB_ECORRUPT, "entry was altered", 3);
@@ -210,7 +166,7 @@ static void entry_chaining_to_nothing(void **state)
 
 static void entry_breaking_the_schema(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4",
 	          "{\"tanggal\":\"2026-02-30\",\"pengusul\":\"W\",\"usulan\":\"u\","
 	          "\"status\":\"diusulkan\"}", NULL, NULL);
@@ -221,7 +177,7 @@ static void entry_breaking_the_schema(void **state)
 
 static void entry_that_does_not_decode(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_node_seq(x->node, "log", 4, "\x98\xc0", 2);
 	expect(x, LB_ECORRUPT, "seq 4: entry: msgpack", 4);
@@ -229,7 +185,7 @@ static void entry_that_does_not_decode(void **state)
 
 static void stored_merkle_frontier_is_wrong(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t menc[LB_MERKLE_ENC_MAX];
 	struct lb_merkle m;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
@@ -241,7 +197,7 @@ static void stored_merkle_frontier_is_wrong(void **state)
 
 static void tip_names_a_later_seq(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t tip[LB_TIP_LEN], menc[LB_MERKLE_ENC_MAX];
 	struct lb_merkle m;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
@@ -260,7 +216,7 @@ static void tip_names_a_later_seq(void **state)
 
 static void tip_names_another_hash(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t tip[LB_TIP_LEN];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	lb_be64_put(tip, 4);
@@ -272,15 +228,15 @@ static void tip_names_another_hash(void **state)
 
 static void entry_appended_without_a_head(void **state)
 {
-	struct fx *x = *state;
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(4), NULL, NULL);
+	struct forge_world *x = *state;
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(4), NULL, NULL);
 	forge_node_write(x->f, x->node, 4);
 	expect(x, LB_ECORRUPT, "entry is not covered by a signed head", 4);
 }
 
 static void no_head_at_all(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	for (size_t s = 1; s <= 3; s++)
 		forge_unhead(x->f, s);
 	forge_node_write(x->f, x->node, 1);
@@ -289,7 +245,7 @@ static void no_head_at_all(void **state)
 
 static void head_that_covers_nothing_past_the_end(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_node_seq(x->node, "heads", 5, x->f->head[4].sb.data, x->f->head[4].sb.size);
 	expect(x, LB_ECORRUPT, "signed head points past the end of the log", 5);
@@ -297,16 +253,16 @@ static void head_that_covers_nothing_past_the_end(void **state)
 
 static void head_that_covers_nothing_before_the_start(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	forge_node_seq(x->node, "heads", 0, x->f->head[1].sb.data, x->f->head[1].sb.size);
 	expect(x, LB_ECORRUPT, "signed head without a matching log entry", 0);
 }
 
 static void log_skipping_an_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A5", ASP(5), NULL, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A5", FORGE_ASP(5), NULL, NULL);
 	forge_head(x->f, 5, NULL, NULL, NULL);
 	forge_node_write(x->f, x->node, 5);
 	expect(x, LB_OK, NULL, 0);
@@ -317,7 +273,7 @@ static void log_skipping_an_entry(void **state)
 
 static void records_row_missing(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	forge_node_raw(x->node, "records", "aspirasi\0A4", 11, NULL, 0);
 	expect(x, LB_ECORRUPT, "current state does not reflect this entry", 4);
@@ -325,7 +281,7 @@ static void records_row_missing(void **state)
 
 static void records_row_with_the_wrong_operation(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t row[LB_REC_VAL_LEN];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	lb_be64_put(row, 4);
@@ -336,7 +292,7 @@ static void records_row_with_the_wrong_operation(void **state)
 
 static void records_row_malformed(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	/* a row no entry names, so only the backward pass meets it */
 	forge_node_raw(x->node, "records", "aspirasi\0Z9", 11, "\0\0\0\0\0\0\0\4", 8);
@@ -345,7 +301,7 @@ static void records_row_malformed(void **state)
 
 static void live_count_is_wrong(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t live[8];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	lb_be64_put(live, 3);
@@ -355,7 +311,7 @@ static void live_count_is_wrong(void **state)
 
 static void tip_names_another_time(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t tip[LB_TIP_LEN];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	lb_be64_put(tip, 4);
@@ -367,11 +323,11 @@ static void tip_names_another_time(void **state)
 
 static void records_row_pointing_at_an_older_entry(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t row[LB_REC_VAL_LEN];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	/* A4 was put again at 5; its row still names the put at 4 */
-	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", ASP(5), NULL, NULL);
+	forge_add(x->f, LB_OP_PUT, "aspirasi", "A4", FORGE_ASP(5), NULL, NULL);
 	forge_head(x->f, 5, NULL, NULL, NULL);
 	forge_node_write(x->f, x->node, 5);
 	expect(x, LB_OK, NULL, 0);
@@ -383,7 +339,7 @@ static void records_row_pointing_at_an_older_entry(void **state)
 
 static void records_row_naming_another_record(void **state)
 {
-	struct fx *x = *state;
+	struct forge_world *x = *state;
 	uint8_t row[LB_REC_VAL_LEN], live[8];
 	tail(x, NULL, NULL, NULL, NULL, NULL);
 	/* a row for Z9, which no entry names, pointing at the put of A4 (and
@@ -402,7 +358,7 @@ static void records_row_naming_another_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, forge_world_setup, forge_world_teardown)
 		T(control_a_forged_tail_signed_right_verifies),
 		T(head_with_a_wrong_merkle_root),
 		T(head_naming_another_seq),
