@@ -3,7 +3,8 @@
 # perkembangan --month) against known answers: villages whose entries are
 # dated in April, May and June 2026 (the node's test clock LUMBUNG_NOW_MS)
 # with births, deaths, moves out and back, arrivals, deletes, a change of
-# sex, households added and deleted, pushed to a real `lumbung-agg serve`;
+# sex, households added and deleted, a village with two keys whose logs
+# interleave in time, pushed to a real `lumbung-agg serve`;
 # the report for May compared, at village, kecamatan and region level, with
 # what tests/tools/perkembangan_expect.py computes from the villages' own
 # `lumbung log --json`, and with a few counts worked out by hand; the month
@@ -96,12 +97,34 @@ at 2026-05-22T10:00:00Z put -d "$T/v2" --merge penduduk "$(pick "$T/v2" L 2)" st
 at 2026-06-10T10:00:00Z put -d "$T/v3" --merge penduduk "$(pick "$T/v3" L 1)" status=meninggal
 newborn "$T/v3" 2026-06-11T10:00:00Z 3324030106260901 P 2026-06-01
 
-for n in v1 v2 v3; do
+# --- v5: one village, two keys whose logs interleave in time: the first
+# --- key's node writes April and 5 May and is revoked; a new node (new key)
+# --- has entries dated 3, 4 and 21 May
+"$LUMBUNG" init -d "$T/v5a" --village 33.24.02.2003 >/dev/null 2>&1
+"$GEN" --village 33.24.02.2003 --count 40 --seed 25 >"$T/gen.jsonl"
+at 2026-04-10T08:00:00Z put -d "$T/v5a" --batch "$T/gen.jsonl" || fail "v5a: batch"
+agg enroll -d "$A" --village 33.24.02.2003 --key "$(origin "$T/v5a")" >/dev/null
+"$LUMBUNG" remote add -d "$T/v5a" kab "$URL" --key "$AK" >/dev/null 2>&1
+v5left=$(pick "$T/v5a" L 2)
+v5dead=$(pick "$T/v5a" L 1)
+at 2026-05-05T10:00:00Z put -d "$T/v5a" --merge penduduk "$v5dead" status=meninggal # see below
+"$LUMBUNG" push -d "$T/v5a" >"$T/push.out" 2>&1 || fail "v5a push: $(tail -2 "$T/push.out")"
+agg revoke -d "$A" --key "$(origin "$T/v5a")" >/dev/null || fail "revoke v5a"
+"$LUMBUNG" init -d "$T/v5b" --village 33.24.02.2003 >/dev/null 2>&1
+agg enroll -d "$A" --village 33.24.02.2003 --key "$(origin "$T/v5b")" >/dev/null || fail "enrol v5b"
+"$LUMBUNG" remote add -d "$T/v5b" kab "$URL" --key "$AK" >/dev/null 2>&1
+newborn "$T/v5b" 2026-05-03T10:00:00Z 3324024105260902 P 2026-05-02            # birth (P)
+newborn "$T/v5b" 2026-05-04T10:00:00Z "$v5dead" L 1990-01-01 pindah             # leaves (L) on 4 May,
+                                                                                # so 5 May's death counts nothing
+newborn "$T/v5b" 2026-05-21T10:00:00Z "$v5left" L 1990-01-01 pindah             # the first key's resident leaves (L)
+
+for n in v1 v2 v3 v5b; do
 	"$LUMBUNG" push -d "$T/$n" >"$T/push.out" 2>&1 && ok "$n pushes its April–June history" ||
 		fail "$n push: $(tail -2 "$T/push.out")"
 	"$LUMBUNG" log -d "$T/$n" --json >"$T/$n.log.jsonl"
 done
-LOGS="33.24.01.2001=$T/v1.log.jsonl 33.24.01.2002=$T/v2.log.jsonl 33.24.02.2001=$T/v3.log.jsonl 33.24.02.2002=/dev/null"
+"$LUMBUNG" log -d "$T/v5a" --json >"$T/v5a.log.jsonl"
+LOGS="33.24.01.2001=$T/v1.log.jsonl 33.24.01.2002=$T/v2.log.jsonl 33.24.02.2001=$T/v3.log.jsonl 33.24.02.2002=/dev/null 33.24.02.2003=$T/v5a.log.jsonl,$T/v5b.log.jsonl"
 
 # compare GOT EXPECT — every count of every row at every level
 cmp_report() {
@@ -138,10 +161,12 @@ for k, x in want.items():
     assert v[k] == x, (k, v[k], x)
 v3 = {r["village"]: r for r in d["villages"]}["33.24.02.2001"]
 assert v3["awal"] == v3["akhir"] and v3["lahir"] + v3["mati"] + v3["datang"] + v3["pindah"] == 0, v3
+v5 = {r["village"]: r for r in d["villages"]}["33.24.02.2003"]
+assert (v5["mati"], v5["lahir_p"], v5["pindah_l"], v5["datang"]) == (0, 1, 2, 0), v5
 v4 = {r["village"]: r for r in d["villages"]}["33.24.02.2002"]
 assert all(x == 0 for k, x in v4.items() if k not in ("village", "name")), v4
 EOF
-[ $? -eq 0 ] && ok "May: the counts worked out by hand (births, deaths, arrivals, departures, moving back, change of sex, re-created record, a quiet village, a silent one)" ||
+[ $? -eq 0 ] && ok "May: the counts worked out by hand (births, deaths, arrivals, departures, moving back, change of sex, re-created record, a quiet village, a silent one, a village with two keys)" ||
 	fail "by hand: $(tail -3 "$T/cmp")"
 python3 - "$T/may.json" >"$T/cmp" 2>&1 <<'EOF'
 import json, sys
@@ -152,7 +177,7 @@ for level in ("villages", "kecamatan", "total"):
         for s in ("_l", "_p", ""):
             assert r["awal" + s] + r["lahir" + s] + r["datang" + s] - r["mati" + s] - r["pindah" + s] == r["akhir" + s], (level, s, r)
             n += 1
-assert n == 3 * (4 + 2 + 1)
+assert n == 3 * (5 + 2 + 1)
 EOF
 [ $? -eq 0 ] && ok "awal + lahir + datang - mati - pindah = akhir on every row, per sex and in total" ||
 	fail "identity: $(tail -3 "$T/cmp")"
