@@ -52,8 +52,10 @@ static const char *usage_text =
 	"  " PROG " ls TYPE -d DIR --village CODE          live ids of a village\n"
 	"  " PROG " get TYPE ID -d DIR --village CODE      a record as JSON\n"
 	"  " PROG " report NAME -d DIR [--village CODE | --kecamatan CODE] [--per YYYY-MM-DD]\n"
-	"         [--late-days N] [--json | --csv | --xlsx FILE]   NAME: ringkasan penduduk\n"
-	"                                                    bantuan nik-ganda kelengkapan\n"
+	"         [--late-days N] [--month YYYY-MM] [--json | --csv | --xlsx FILE]\n"
+	"                                                    NAME: ringkasan penduduk bantuan\n"
+	"                                                    nik-ganda kelengkapan perkembangan\n"
+	"                                                    (perkembangan needs --month)\n"
 	"  " PROG " verify-figures -d DIR                   recompute the report figures from the\n"
 	"                                                    records and compare\n";
 
@@ -65,6 +67,7 @@ struct args {
 	int npos;
 	char *pos[4]; /* region, export, ls, get: borrowed from argv */
 	const char *report, *per, *late_days; /* report */
+	const char *month;                    /* report perkembangan */
 	bool csv;
 	unsigned threads;
 	struct lb_agg_limits lim; /* serve; 0: default */
@@ -483,6 +486,32 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 		}
 		o->late_days = (unsigned)v;
 	}
+	if (!strcmp(a->report, "perkembangan") != !!a->month) {
+		fprintf(stderr, PROG " report: %s\n",
+		        a->month ? "--month is for the perkembangan report only"
+		                 : "perkembangan needs --month YYYY-MM");
+		return EXIT_USAGE;
+	}
+	if (a->month) {
+		int y, m;
+		char c;
+		bool digits = strlen(a->month) == 7 && a->month[4] == '-';
+		for (int i = 0; digits && i < 7; i++)
+			digits = i == 4 || (a->month[i] >= '0' && a->month[i] <= '9');
+		if (!digits || sscanf(a->month, "%4d-%2d%c", &y, &m, &c) != 2 || y < 1900 ||
+		    y > 2100 || m < 1 || m > 12) {
+			fprintf(stderr, PROG " report: --month \"%.20s\" is not a month YYYY-MM\n",
+			        a->month);
+			return EXIT_USAGE;
+		}
+		o->month_y = y, o->month_m = m;
+		if (!a->per) { /* ages (none in this report) and the title: the month's last day */
+			static const int ml[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+			o->per_y = y, o->per_m = m;
+			o->per_d = ml[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+			return 0;
+		}
+	}
 	if (a->per) {
 		int y, m, dd;
 		char c;
@@ -837,6 +866,8 @@ int main(int argc, char **argv)
 			dst = &a.per;
 		else if (!strcmp(o, "--late-days"))
 			dst = &a.late_days;
+		else if (!strcmp(o, "--month"))
+			dst = &a.month;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;

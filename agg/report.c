@@ -21,6 +21,7 @@
 #include "agg_int.h"
 #include "store_int.h" /* agg_dir_get: names inside the report's transaction */
 #include "figures.h"
+#include "monthly.h"
 
 /* ---- the model: columns, rows, sheets ----------------------------------- */
 
@@ -677,6 +678,57 @@ static lb_err kelengkapan_rows(struct ctx *c, const struct village *v, struct sh
 	return LB_OK;
 }
 
+/* ---- perkembangan (monthly.c: from the change history) ------------------- */
+
+static const struct col perkembangan_cols[] = {
+	{"awal_l", "Awal L", K_INT, 0, 0},       {"awal_p", "Awal P", K_INT, 0, 0},
+	{"awal", "Awal", K_INT, 0, 0},           {"lahir_l", "Lahir L", K_INT, 0, 0},
+	{"lahir_p", "Lahir P", K_INT, 0, 0},     {"lahir", "Lahir", K_INT, 0, 0},
+	{"mati_l", "Mati L", K_INT, 0, 0},       {"mati_p", "Mati P", K_INT, 0, 0},
+	{"mati", "Mati", K_INT, 0, 0},           {"datang_l", "Datang L", K_INT, 0, 0},
+	{"datang_p", "Datang P", K_INT, 0, 0},   {"datang", "Datang", K_INT, 0, 0},
+	{"pindah_l", "Pindah L", K_INT, 0, 0},   {"pindah_p", "Pindah P", K_INT, 0, 0},
+	{"pindah", "Pindah", K_INT, 0, 0},       {"akhir_l", "Akhir L", K_INT, 0, 0},
+	{"akhir_p", "Akhir P", K_INT, 0, 0},     {"akhir", "Akhir", K_INT, 0, 0},
+	{"keluarga_awal", "KK awal", K_INT, 0, 0}, {"keluarga_akhir", "KK akhir", K_INT, 0, 0},
+};
+
+/* Midnight starting day 1 of month y-m, local time, in ms. */
+static uint64_t month_start_ms(int y, int m)
+{
+	struct tm tm = {.tm_year = y - 1900 + (m > 12), .tm_mon = (m - 1) % 12, .tm_mday = 1,
+	                .tm_isdst = -1};
+	time_t t = mktime(&tm);
+	return t < 0 ? 0 : (uint64_t)t * 1000u;
+}
+
+static lb_err perkembangan_rows(struct ctx *c, const struct village *v, struct sheet *s,
+                                struct lb_diag *d)
+{
+	struct lb_monthly_counts m;
+	const int64_t *by[] = {m.awal, m.lahir, m.mati, m.datang, m.pindah, m.akhir};
+	struct cell *r;
+	int y = c->o->month_y, mo = c->o->month_m;
+	lb_err e;
+	if (mo < 1 || mo > 12)
+		return lb_fail(d, LB_EINVAL, "perkembangan needs a month (--month YYYY-MM)");
+	e = lb_monthly_village(c->rd.txn, c->rd.replica, (const uint8_t(*)[LB_PK_BYTES])v->origins,
+	                       v->keys, y, mo, month_start_ms(y, mo), month_start_ms(y, mo + 1), &m,
+	                       d);
+	if (e)
+		return e;
+	if (!(r = add_row(c, s, v->code, 0)))
+		return LB_OK;
+	for (int i = 0; i < 6; i++) {
+		r[3 * i].i = by[i][0];
+		r[3 * i + 1].i = by[i][1];
+		r[3 * i + 2].i = by[i][0] + by[i][1];
+	}
+	r[18].i = m.kk_awal;
+	r[19].i = m.kk_akhir;
+	return LB_OK;
+}
+
 /* ---- the report table ---------------------------------------------------- */
 
 #define RP_COLS(a) a, sizeof a / sizeof a[0]
@@ -692,11 +744,13 @@ static const struct report reports[] = {
 	 nik_ganda_all, NULL, NULL, NULL, 0},
 	{"kelengkapan", "Kelengkapan pelaporan", RP_COLS(kelengkapan_cols), 0, kelengkapan_rows, NULL,
 	 NULL, NULL, NULL, 0},
+	{"perkembangan", "Perkembangan penduduk (Lampiran A-9)", RP_COLS(perkembangan_cols), 0,
+	 perkembangan_rows, NULL, NULL, NULL, NULL, 0},
 };
 
 const char *lb_report_names(void)
 {
-	return "ringkasan penduduk bantuan nik-ganda kelengkapan";
+	return "ringkasan penduduk bantuan nik-ganda kelengkapan perkembangan";
 }
 
 /* ---- villages in scope --------------------------------------------------- */
@@ -1118,6 +1172,11 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 		json_object_set_new(doc, "title", json_string(rp->title));
 		json_object_set_new(doc, "region", json_string(c->rd.region));
 		json_object_set_new(doc, "per", json_string(per));
+		if (o->month_m) {
+			char b[16];
+			snprintf(b, sizeof b, "%04d-%02d", o->month_y, o->month_m);
+			json_object_set_new(doc, "bulan", json_string(b));
+		}
 		for (int l = 0; l < 3; l++)
 			json_object_set_new(doc, level_key[l], json_rows(&lv[l], (enum level)l, rp->ndims));
 		if (rp->extra_key)

@@ -27,12 +27,13 @@ struct lb_agg;
 enum lb_report_format { LB_REPORT_TABLE, LB_REPORT_JSON, LB_REPORT_CSV, LB_REPORT_XLSX };
 
 struct lb_report_opts {
-	const char *name;      /* ringkasan, penduduk, bantuan, nik-ganda, kelengkapan */
+	const char *name;      /* ringkasan, ..., kelengkapan, perkembangan */
 	const char *village;   /* only this desa (NULL: all) */
 	const char *kecamatan; /* only this kecamatan (NULL: all) */
 	int per_y, per_m, per_d; /* the date ages are computed on */
 	unsigned late_days;    /* kelengkapan: late when not seen for this long */
 	uint64_t now_ms;       /* kelengkapan: "now" */
+	int month_y, month_m;  /* perkembangan: the month (local time) */
 	enum lb_report_format format;
 	const char *xlsx_path; /* LB_REPORT_XLSX: the workbook written */
 };
