@@ -302,4 +302,17 @@ lb_err lb_agg_ls(struct lb_agg *a, const char *type, const char *village, lb_agg
 lb_err lb_agg_get(struct lb_agg *a, const char *type, const char *village, const char *id,
                   uint8_t **body, size_t *len, struct lb_diag *d);
 
+/* One page of the live records of type in village, in id byte order,
+ * from one read transaction: the records after the id `after` (NULL or
+ * "": from the first), at most limit of them.  cb gets each id (not
+ * NUL-terminated) and its canonical msgpack body, both borrowed for the
+ * call, and returns non-zero to stop.  *more is set when records follow
+ * the page.  Paging with `after` = the last id of the previous page gives
+ * every record live through all the pages exactly once, also while
+ * ingest runs.  Errors as lb_agg_get, and LB_EINVAL for a bad `after`. */
+typedef int (*lb_agg_rec_cb)(void *ctx, const char *id, size_t id_len, const uint8_t *body,
+                             size_t body_len);
+lb_err lb_agg_page(struct lb_agg *a, const char *type, const char *village, const char *after,
+                   size_t limit, lb_agg_rec_cb cb, void *ctx, bool *more, struct lb_diag *d);
+
 #endif
