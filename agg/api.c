@@ -483,7 +483,7 @@ static enum MHD_Result h_villages(struct call *k)
 {
 	struct vlist l = {.prefix = k->tok.role == LB_ROLE_KECAMATAN ? k->tok.kecamatan : NULL};
 	struct lb_diag d = {0};
-	json_t *arr = json_array(), *j;
+	json_t *arr = json_array(), *j, *row;
 	lb_err e;
 
 	if ((e = lb_agg_origins(k->a, village_cb, &l, &d)) ||
@@ -502,15 +502,17 @@ static enum MHD_Result h_villages(struct call *k)
 		if ((e = lb_agg_village_name(k->a, r->village, name, NULL, &d)) ||
 		    (e = lb_agg_region_name(k->a, kec, kname, &d)))
 			break;
-		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:b}", "code",
-			               r->village, "name", name, "kecamatan", kec, "nama_kecamatan",
-			               kname, "keys", (json_int_t)r->keys, "revoked_keys",
-			               (json_int_t)r->revoked, "active_key",
-			               r->active[0] ? json_string(r->active) : json_null(), "last_seen", time_or_null(r->last_seen_ms),
-			               "last_seen_ms", (json_int_t)r->last_seen_ms, "entries",
-			               (json_int_t)r->entries, "forks", (json_int_t)r->forks, "revoked",
-			               r->revoked == r->keys));
+		row = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:b}", "code",
+		                r->village, "name", name, "kecamatan", kec, "nama_kecamatan", kname,
+		                "keys", (json_int_t)r->keys, "revoked_keys", (json_int_t)r->revoked,
+		                "active_key", r->active[0] ? json_string(r->active) : json_null(),
+		                "last_seen", time_or_null(r->last_seen_ms), "last_seen_ms",
+		                (json_int_t)r->last_seen_ms, "entries", (json_int_t)r->entries, "forks",
+		                (json_int_t)r->forks, "revoked", r->revoked == r->keys);
+		if (json_array_append_new(arr, row)) { /* never a village silently left out */
+			e = lb_fail(&d, LB_ENOMEM, "out of memory");
+			break;
+		}
 	}
 	free(l.v);
 	if (e) {
@@ -519,6 +521,18 @@ static enum MHD_Result h_villages(struct call *k)
 	}
 	j = json_pack("{s:o}", "villages", arr);
 	return send_json(k, MHD_HTTP_OK, j);
+}
+
+/* Is name one of lb_report_names()? */
+static bool report_known(const char *name)
+{
+	const char *n = lb_report_names();
+	size_t l = strlen(name);
+
+	for (const char *p = strstr(n, name); p && l; p = strstr(p + 1, name))
+		if ((p == n || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0'))
+			return true;
+	return false;
 }
 
 static enum MHD_Result h_report(struct call *k)
@@ -534,6 +548,8 @@ static enum MHD_Result h_report(struct call *k)
 
 	o.village = arg(k, "village");
 	o.kecamatan = arg(k, "kecamatan");
+	if (!report_known(o.name))
+		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no such report");
 	/* which reports list people: the names are report.c's */
 	if (!strcmp(o.name, "nik-ganda") && k->tok.role == LB_ROLE_AUDITOR)
 		return fail_(k, 0, LB_EFORBIDDEN, "the nik-ganda report lists people; an auditor token "
@@ -569,8 +585,6 @@ static enum MHD_Result h_report(struct call *k)
 		e = lb_fail(&d, LB_ENOMEM, "out of memory");
 	if (e) {
 		free(buf);
-		if (e == LB_EINVAL && strstr(d.msg, "report"))
-			return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, d.msg);
 		return fail(k, e, &d);
 	}
 	ret = send_buf(k, MHD_HTTP_OK, JSON_TYPE, buf, len);
@@ -607,7 +621,12 @@ static int page_cb(void *ctx, const char *id, size_t id_len, const uint8_t *body
 	}
 	memcpy(p->last, id, id_len);
 	p->last[id_len] = '\0';
-	json_array_append_new(p->arr, json_pack("{s:s%, s:o}", "id", id, id_len, "record", j));
+	/* a record that cannot be put in the page stops it: never one left out */
+	if (json_array_append_new(p->arr, json_pack("{s:s%, s:o}", "id", id, id_len, "record", j))) {
+		lb_fail(p->d, LB_ECORRUPT, "a record could not be rendered as JSON");
+		p->bad = true;
+		return 1;
+	}
 	return 0;
 }
 
