@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "token.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -316,39 +317,97 @@ lb_err lb_agg_token_check(struct lb_agg *a, const char *token, size_t len,
 
 /* ---- the access log ---------------------------------------------------- */
 
-static atomic_uint access_counter;
-
-struct acc_ctx {
+/*
+ * Group commit: a request's entry joins a queue; whoever finds no commit
+ * under way becomes the writer and stores everything queued (for its
+ * handle) in one write transaction, then wakes the others.  Each caller
+ * returns only once its own entry is committed (or with the error that
+ * kept it out), so an entry is never lost silently, while many readers at
+ * once cost one commit, not one each.
+ */
+struct acc_entry {
+	struct acc_entry *next;
+	struct lb_agg *a;
 	uint8_t key[12];
-	const char *val;
+	char val[LB_AGG_NAME_MAX + 24 + 1024];
 	size_t len;
+	bool done;
+	lb_err e;
+	struct lb_diag d;
 };
+
+static pthread_mutex_t acc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t acc_cond = PTHREAD_COND_INITIALIZER;
+static struct acc_entry *acc_queue;
+static bool acc_writing;
+static atomic_uint access_counter;
 
 static int access_fn(struct lb_agg *a, MDB_txn *txn, void *ctx)
 {
-	struct acc_ctx *x = ctx;
-	MDB_val k = {sizeof x->key, x->key}, v = {x->len, (void *)x->val};
-	return mdb_put(txn, a->access, &k, &v, MDB_NOOVERWRITE);
+	int rc = 0;
+	for (struct acc_entry *x = ctx; x && !rc; x = x->next) {
+		MDB_val k = {sizeof x->key, x->key}, v = {x->len, x->val};
+		rc = mdb_put(txn, a->access, &k, &v, MDB_NOOVERWRITE);
+	}
+	return rc;
 }
 
 lb_err lb_agg_access_add(struct lb_agg *a, const char *token_name, const char *method,
                          const char *path, struct lb_diag *d)
 {
-	char val[LB_AGG_NAME_MAX + 16 + 1024], esc[1024];
-	struct acc_ctx x;
+	struct acc_entry me = {.a = a}, *batch, **pp;
+	char esc[1024];
 	unsigned n = atomic_fetch_add(&access_counter, 1);
 	int len;
 
 	if (a->read_only || !a->have_tokens)
 		return agg_refuse_read_only("access log", d);
-	agg_be64_put(x.key, lb_hlc_wall_ms());
-	x.key[8] = (uint8_t)(n >> 24), x.key[9] = (uint8_t)(n >> 16), x.key[10] = (uint8_t)(n >> 8),
-	x.key[11] = (uint8_t)n;
+	agg_be64_put(me.key, lb_hlc_wall_ms());
+	me.key[8] = (uint8_t)(n >> 24), me.key[9] = (uint8_t)(n >> 16),
+	me.key[10] = (uint8_t)(n >> 8), me.key[11] = (uint8_t)n;
 	lb_escape_buf(esc, sizeof esc, path, strlen(path));
-	len = snprintf(val, sizeof val, "%s%c%.16s%c%s", token_name, 0, method, 0, esc);
-	x.val = val;
-	x.len = (size_t)len < sizeof val ? (size_t)len : sizeof val - 1;
-	return write_txn(a, access_fn, &x, "writing the access log", d);
+	len = snprintf(me.val, sizeof me.val, "%s%c%.16s%c%s", token_name, 0, method, 0, esc);
+	me.len = (size_t)len < sizeof me.val ? (size_t)len : sizeof me.val - 1;
+
+	pthread_mutex_lock(&acc_lock);
+	me.next = acc_queue;
+	acc_queue = &me;
+	while (!me.done) {
+		if (acc_writing) {
+			pthread_cond_wait(&acc_cond, &acc_lock);
+			continue;
+		}
+		/* lead: take every queued entry of this handle */
+		acc_writing = true;
+		batch = NULL;
+		for (pp = &acc_queue; *pp;) {
+			struct acc_entry *x = *pp;
+			if (x->a == a) {
+				*pp = x->next;
+				x->next = batch;
+				batch = x;
+			} else {
+				pp = &x->next;
+			}
+		}
+		pthread_mutex_unlock(&acc_lock);
+		me.e = write_txn(a, access_fn, batch, "writing the access log", &me.d);
+		pthread_mutex_lock(&acc_lock);
+		for (struct acc_entry *x = batch, *nx; x; x = nx) {
+			nx = x->next;
+			if (x != &me) {
+				x->e = me.e;
+				x->d = me.d;
+			}
+			x->done = true;
+		}
+		acc_writing = false;
+		pthread_cond_broadcast(&acc_cond);
+	}
+	pthread_mutex_unlock(&acc_lock);
+	if (me.e && d)
+		*d = me.d;
+	return me.e;
 }
 
 lb_err lb_agg_access_ls(struct lb_agg *a, uint64_t since_ms, lb_access_cb cb, void *ctx,

@@ -81,7 +81,9 @@ lb_err lb_agg_token_check(struct lb_agg *a, const char *token, size_t len,
 
 /* Record one read of personal data: now, the token's name, method and
  * path (escaped before they are stored), under a key that is unique
- * within the process (time || counter).  Committed before it returns.
+ * within the process (time || counter).  Committed before it returns:
+ * calls from many threads at once share one write transaction (group
+ * commit), and each returns the outcome of the commit holding its entry.
  * LB_ESTORE, LB_EFULL; LB_EINVAL on a read-only handle. */
 lb_err lb_agg_access_add(struct lb_agg *a, const char *token_name, const char *method,
                          const char *path, struct lb_diag *d);
