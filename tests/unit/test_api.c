@@ -8,6 +8,7 @@
  * date check.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,6 +182,64 @@ static void test_access_log(void **state)
 	assert_int_equal(s.n, 0); /* nothing from 2100 on */
 }
 
+struct writer {
+	struct lb_agg *a;
+	int id;
+	lb_err e;
+};
+
+static void *write_many(void *arg)
+{
+	struct writer *w = arg;
+	char path[64];
+	for (int i = 0; i < 50 && !w->e; i++) {
+		snprintf(path, sizeof path, "/v1/t%d/%d", w->id, i);
+		w->e = lb_agg_access_add(w->a, "w", "GET", path, NULL);
+	}
+	return NULL;
+}
+
+struct tally {
+	int n;
+	unsigned char seen[16][50];
+};
+
+static int count_each(void *ctx, uint64_t ms, const char *name, const char *method,
+                      const char *path)
+{
+	struct tally *t = ctx;
+	int id, i;
+	(void)ms, (void)name, (void)method;
+	assert_int_equal(sscanf(path, "/v1/t%d/%d", &id, &i), 2);
+	assert_true(id >= 0 && id < 16 && i >= 0 && i < 50);
+	t->seen[id][i]++;
+	t->n++;
+	return 0;
+}
+
+/* 16 threads x 50 entries at once (group commit): every entry stored once. */
+static void test_access_log_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct writer w[16];
+	pthread_t th[16];
+	struct tally t = {0};
+
+	for (int i = 0; i < 16; i++) {
+		w[i] = (struct writer){f->a, i, LB_OK};
+		assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+	}
+	for (int i = 0; i < 16; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].e, LB_OK);
+	}
+	assert_int_equal(lb_agg_access_ls(f->a, 0, count_each, &t, NULL), LB_OK);
+	assert_int_equal(t.n, 16 * 50);
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < 50; j++)
+			assert_int_equal(t.seen[i][j], 1);
+}
+
 static void test_routes(void **state)
 {
 	char p[LB_API_PARAMS][LB_API_PARAM_MAX], longp[400];
@@ -254,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_token_lifecycle, setup, teardown),
 		cmocka_unit_test(test_role_parse),
 		cmocka_unit_test_setup_teardown(test_access_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_log_concurrent, setup, teardown),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_dates),
 	};
