@@ -60,7 +60,7 @@ static const char *usage_text =
 	"                                                    records and compare\n"
 	"  " PROG " token add -d DIR --name NAME --role kabupaten|kecamatan:PP.KK.CC|auditor\n"
 	"                                                    an API token (printed once)\n"
-	"  " PROG " token ls -d DIR | token revoke -d DIR --name NAME\n"
+	"  " PROG " token ls -d DIR | token revoke -d DIR --name NAME | --id ID\n"
 	"  " PROG " access-log -d DIR [--since YYYY-MM-DD] [--json]\n"
 	"                                                    who read personal data over the API\n";
 
@@ -749,12 +749,13 @@ static void ms_str(char out[40], uint64_t ms)
 
 static int token_row(void *ctx, const struct lb_token_info *t)
 {
-	char role[LB_ROLE_MAX], when[40], esc[LB_ESC_BUF];
+	char role[LB_ROLE_MAX], when[40], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
 	(void)ctx;
 	lb_role_str(t, role);
 	ms_str(when, t->created_ms);
-	printf("%-24s  %-20s  %s  %s\n", lb_escape(esc, t->name, strlen(t->name)), role, when,
-	       t->revoked ? "REVOKED" : "active");
+	lb_hex(id, t->hash, LB_TOKEN_ID_BYTES);
+	printf("%s  %-24s  %-20s  %s  %s\n", id, lb_escape(esc, t->name, strlen(t->name)), role,
+	       when, t->revoked ? "REVOKED" : "active");
 	return 0;
 }
 
@@ -773,12 +774,14 @@ static int cmd_token(struct args *a, struct lb_agg *agg)
 		return 0;
 	}
 	if (!strcmp(a->pos[0], "revoke")) {
-		if ((e = lb_agg_token_revoke(agg, a->name, &d)))
+		if ((e = a->key ? lb_agg_token_revoke_id(agg, a->key, &d)
+		                : lb_agg_token_revoke(agg, a->name, &d)))
 			return die("token revoke", e, &d);
-		printf("revoked the token \"%s\"\n", a->name);
+		printf("revoked the token %s%s%s\n", a->key ? "" : "\"", a->key ? a->key : a->name,
+		       a->key ? "" : "\"");
 		return 0;
 	}
-	printf("%-24s  %-20s  %-20s  %s\n", "NAME", "ROLE", "CREATED", "STATE");
+	printf("%-16s  %-24s  %-20s  %-20s  %s\n", "ID", "NAME", "ROLE", "CREATED", "STATE");
 	if ((e = lb_agg_token_ls(agg, token_row, NULL, &d)))
 		return die("token ls", e, &d);
 	return 0;
@@ -928,6 +931,8 @@ int main(int argc, char **argv)
 			dst = &a.name;
 		else if (!strcmp(o, "--role") && !strcmp(a.cmd, "token"))
 			dst = &a.role;
+		else if (!strcmp(o, "--id") && !strcmp(a.cmd, "token"))
+			dst = &a.key; /* token revoke --id: the token's id, not a village key */
 		else if (!strcmp(o, "--since") && !strcmp(a.cmd, "access-log"))
 			dst = &a.since;
 		else if (!strcmp(o, "--kecamatan"))
@@ -1006,10 +1011,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG " token: \"add\", \"ls\" or \"revoke\", not \"%.40s\"\n", a.pos[0]);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(a.cmd, "token") && strcmp(a.pos[0], "ls") &&
-	    (!a.name || (!strcmp(a.pos[0], "add") && !a.role))) {
-		fprintf(stderr, PROG " token %s: --name NAME%s is required\n", a.pos[0],
-		        strcmp(a.pos[0], "add") ? "" : " and --role ROLE");
+	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "revoke") && !a.name == !a.key) {
+		fprintf(stderr, PROG " token revoke: give --name NAME or --id ID\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "add") && (!a.name || !a.role)) {
+		fprintf(stderr, PROG " token add: --name NAME and --role ROLE are required\n");
 		return EXIT_USAGE;
 	}
 	if (a.name && (e = lb_agg_name_check(a.name, &d)))

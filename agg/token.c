@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../node/lmdb_err.h"
 #include "../schema/text.h"
@@ -218,8 +219,25 @@ lb_err lb_agg_token_add(struct lb_agg *a, const char *name, const char *role,
 
 struct rev_ctx {
 	const char *name;
+	const uint8_t *id; /* LB_TOKEN_ID_BYTES, instead of name */
 	struct lb_diag *d;
 };
+
+/* The token whose hash starts with id inside txn.  MDB codes. */
+static int find_id(struct lb_agg *a, MDB_txn *txn, const uint8_t *id, MDB_val *k, MDB_val *v)
+{
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, a->tokens, &c)))
+		return rc;
+	*k = (MDB_val){LB_TOKEN_ID_BYTES, (void *)id};
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rc == 0 && (k->mv_size < LB_TOKEN_ID_BYTES || memcmp(k->mv_data, id, LB_TOKEN_ID_BYTES)))
+		rc = MDB_NOTFOUND;
+	mdb_cursor_close(c);
+	return rc;
+}
 
 static int revoke_fn(struct lb_agg *a, MDB_txn *txn, void *ctx)
 {
@@ -229,7 +247,10 @@ static int revoke_fn(struct lb_agg *a, MDB_txn *txn, void *ctx)
 	MDB_val k, v;
 	int rc;
 
-	if ((rc = find_name(a, txn, x->name, &k, &v)) == MDB_NOTFOUND)
+	rc = x->id ? find_id(a, txn, x->id, &k, &v) : find_name(a, txn, x->name, &k, &v);
+	if (rc == MDB_NOTFOUND && x->id)
+		return -(int)lb_fail(x->d, LB_ENOTFOUND, "no token with that id (lumbung-agg token ls)");
+	if (rc == MDB_NOTFOUND)
 		return -(int)lb_fail(x->d, LB_ENOTFOUND, "no token named \"%s\"",
 		                     lb_escape(esc, x->name, strlen(x->name)));
 	if (rc)
@@ -248,8 +269,20 @@ lb_err lb_agg_token_revoke(struct lb_agg *a, const char *name, struct lb_diag *d
 {
 	if (a->read_only || !a->have_tokens)
 		return agg_refuse_read_only("token revoke", d);
-	return write_txn(a, revoke_fn, &(struct rev_ctx){name ? name : "", d}, "revoking the token",
-	                 d);
+	return write_txn(a, revoke_fn, &(struct rev_ctx){name ? name : "", NULL, d},
+	                 "revoking the token", d);
+}
+
+lb_err lb_agg_token_revoke_id(struct lb_agg *a, const char *id, struct lb_diag *d)
+{
+	uint8_t raw[LB_TOKEN_ID_BYTES];
+
+	if (a->read_only || !a->have_tokens)
+		return agg_refuse_read_only("token revoke", d);
+	if (!id || strlen(id) != 2 * LB_TOKEN_ID_BYTES || lb_unhex(raw, sizeof raw, id))
+		return lb_fail(d, LB_EINVAL, "a token id is %d hex digits (lumbung-agg token ls)",
+		               2 * LB_TOKEN_ID_BYTES);
+	return write_txn(a, revoke_fn, &(struct rev_ctx){"", raw, d}, "revoking the token", d);
 }
 
 lb_err lb_agg_token_ls(struct lb_agg *a, lb_token_cb cb, void *ctx, struct lb_diag *d)

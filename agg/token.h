@@ -66,6 +66,12 @@ lb_err lb_agg_token_add(struct lb_agg *a, const char *name, const char *role,
  * LB_ENOTFOUND when no token has that name; LB_ESTORE. */
 lb_err lb_agg_token_revoke(struct lb_agg *a, const char *name, struct lb_diag *d);
 
+/* The same by the token's id: the first LB_TOKEN_ID_BYTES of its hash
+ * in hex, as token ls shows it.  LB_EINVAL for an id that is not
+ * 2 * LB_TOKEN_ID_BYTES hex digits; LB_ENOTFOUND; LB_ESTORE. */
+#define LB_TOKEN_ID_BYTES 8
+lb_err lb_agg_token_revoke_id(struct lb_agg *a, const char *id, struct lb_diag *d);
+
 /* Every token (never its text), in order of hash, from one read
  * transaction; t is borrowed for the call; cb returns non-zero to stop.
  * It must not call other lb_agg functions.  LB_ESTORE, LB_ECORRUPT. */

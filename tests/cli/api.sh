@@ -40,6 +40,14 @@ contains "$T/ls" "kecamatan:33.24.01" "token ls shows roles"
 grep -q "Pak Lama.*REVOKED" "$T/ls" && ok "token ls shows the revoked one" || fail "token ls: $(cat "$T/ls")"
 ! grep -q "${KAB#lbt_}" "$T/ls" && ! grep -qa "${KAB#lbt_}" "$A/data.mdb" &&
 	ok "the token itself is stored nowhere (ls, data.mdb)" || fail "token text found in ls or store"
+IDT=$(agg token add -d "$A" --name "Pak Id" --role auditor) || fail "token add by id"
+TID=$(agg token ls -d "$A" | awk '$2 == "Pak" && $3 == "Id" { print $1 }')
+WANT=$(python3 -c 'import hashlib,sys; print(hashlib.blake2b(sys.argv[1].encode(), digest_size=32).hexdigest()[:16])' "$IDT")
+[ "$TID" = "$WANT" ] && ok "token ls shows an id: the first 8 bytes of the token's BLAKE2b hash" ||
+	fail "token id $TID, wanted $WANT"
+expect_exit 0 "token revoke --id" agg token revoke -d "$A" --id "$TID"
+expect_exit 1 "token revoke --id of no token is not found" agg token revoke -d "$A" --id 0000000000000000
+expect_exit 2 "token revoke needs --name or --id" agg token revoke -d "$A"
 expect_exit 7 "a second token of the same name is refused" agg token add -d "$A" --name auditor --role auditor
 expect_exit 3 "a role outside the known ones is refused" agg token add -d "$A" --name x --role bupati
 expect_exit 3 "a kecamatan outside the region is refused" agg token add -d "$A" --name y --role kecamatan:35.01.01
@@ -74,6 +82,8 @@ done
 req r "$OLD" /v1/villages
 status_is r 401 "a revoked token is 401"
 contains "$T/r" revoked "the refusal says the token was revoked"
+req r "$IDT" /v1/villages
+status_is r 401 "a token revoked by id is 401"
 req r "lbt_0000000000000000000000000000000000000000000000000000000000000000" /v1/villages
 status_is r 401 "an unknown token is 401"
 req r "" "/v1/villages?token=$KAB"

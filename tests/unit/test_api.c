@@ -123,6 +123,22 @@ static void test_token_lifecycle(void **state)
 	assert_non_null(strstr(d.msg, "revoked"));
 	assert_int_equal(lb_agg_token_check(f->a, t2, LB_TOKEN_LEN, &who, &d), LB_OK);
 	assert_int_equal(lb_agg_token_revoke(f->a, "nobody", &d), LB_ENOTFOUND);
+
+	/* by id: the first 8 bytes of the hash, in hex */
+	{
+		uint8_t h[LB_TOKEN_HASH_BYTES];
+		char id[17];
+		lb_token_hash(h, t2, LB_TOKEN_LEN);
+		sodium_bin2hex(id, sizeof id, h, 8);
+		assert_int_equal(lb_agg_token_revoke_id(f->a, "00000000000000zz", &d), LB_EINVAL);
+		assert_int_equal(lb_agg_token_revoke_id(f->a, "0123", &d), LB_EINVAL);
+		id[15] = id[15] == '0' ? '1' : '0';
+		assert_int_equal(lb_agg_token_revoke_id(f->a, id, &d), LB_ENOTFOUND);
+		sodium_bin2hex(id, sizeof id, h, 8);
+		assert_int_equal(lb_agg_token_check(f->a, t2, LB_TOKEN_LEN, &who, &d), LB_OK);
+		assert_int_equal(lb_agg_token_revoke_id(f->a, id, &d), LB_OK);
+		assert_int_equal(lb_agg_token_check(f->a, t2, LB_TOKEN_LEN, &who, &d), LB_EAUTH);
+	}
 }
 
 static void test_role_parse(void **state)
