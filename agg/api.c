@@ -74,6 +74,7 @@ static enum MHD_Result h_records(struct call *k);
 static enum MHD_Result h_record(struct call *k);
 static enum MHD_Result h_export(struct call *k);
 static enum MHD_Result h_archive(struct call *k);
+static enum MHD_Result h_history(struct call *k);
 
 static const struct route routes[] = {
 	{"GET", "/v1/health", NEED_NONE, "", h_health},
@@ -83,6 +84,7 @@ static const struct route routes[] = {
 	{"GET", "/v1/records/{type}/{id}", NEED_PERSONAL, "village", h_record},
 	{"GET", "/v1/export/{file}", NEED_PERSONAL, "village kecamatan", h_export},
 	{"GET", "/v1/archive/{file}", NEED_HISTORY, "", h_archive},
+	{"GET", "/v1/history/{village}/{type}/{id}", NEED_HISTORY, "", h_history},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -939,6 +941,166 @@ static enum MHD_Result h_archive(struct call *k)
 	memcpy(s->origin, f.origin, LB_PK_BYTES);
 	s->fn = export_archive;
 	return send_stream(k, s, "application/octet-stream", fname);
+}
+
+/* ---- the history of one record: the replica walk of lb_agg_export_log ---- */
+
+struct hist {
+	const char *type, *id;
+	size_t type_len, id_len;
+	char origin[2 * LB_PK_BYTES + 1];
+	json_t *changes;
+	size_t pending; /* changes[pending..] wait for the head that covers them */
+};
+
+struct vkeys {
+	const char *village;
+	uint8_t (*keys)[LB_PK_BYTES];
+	size_t n;
+	bool oom;
+};
+
+static int vkey_cb(void *ctx, const struct lb_agg_origin *o)
+{
+	struct vkeys *v = ctx;
+	uint8_t (*nk)[LB_PK_BYTES];
+
+	if (strcmp(o->village, v->village))
+		return 0;
+	if (!(nk = realloc(v->keys, (v->n + 1) * sizeof *nk))) {
+		v->oom = true;
+		return 1;
+	}
+	v->keys = nk;
+	memcpy(v->keys[v->n++], o->origin, LB_PK_BYTES);
+	return 0;
+}
+
+static lb_err hist_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d)
+{
+	struct hist *h = ctx;
+	(void)d;
+	lb_hex(h->origin, o->origin, LB_PK_BYTES);
+	return LB_OK;
+}
+
+static lb_err hist_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                         struct lb_diag *d)
+{
+	struct hist *h = ctx;
+	struct lb_entry en;
+	json_t *body = NULL, *c;
+	char when[LB_HLC_STRLEN];
+
+	if (lb_entry_decode(&en, raw, len, d))
+		return LB_ECORRUPT;
+	if (en.type_len != h->type_len || memcmp(en.type, h->type, en.type_len) ||
+	    en.id_len != h->id_len || memcmp(en.id, h->id, en.id_len))
+		return LB_OK;
+	if (en.body && !(body = lb_body_to_json(en.body, en.body_len, d)))
+		return LB_ECORRUPT;
+	lb_hlc_format(en.ts, when);
+	c = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o}", "origin", h->origin, "seq",
+	              (json_int_t)seq, "hlc", (json_int_t)en.ts, "time", when, "op",
+	              en.op == LB_OP_PUT ? "put" : "del", "body", body ? body : json_null(), "head",
+	              json_null());
+	if (json_array_append_new(h->changes, c))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	return LB_OK;
+}
+
+/* A stored head covers every change before it that has none yet. */
+static lb_err hist_head(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                        struct lb_diag *d)
+{
+	struct hist *h = ctx;
+	size_t n = json_array_size(h->changes);
+	char *hex;
+
+	if (h->pending == n)
+		return LB_OK;
+	if (!(hex = malloc(2 * len + 1)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	lb_hex(hex, raw, len);
+	for (; h->pending < n; h->pending++)
+		json_object_set_new(json_array_get(h->changes, h->pending), "head",
+		                    json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "signed", hex));
+	free(hex);
+	return LB_OK;
+}
+
+static int by_ts(const void *x, const void *y)
+{
+	json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "hlc"));
+	json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "hlc"));
+	return (a > b) - (a < b);
+}
+
+static enum MHD_Result h_history(struct call *k)
+{
+	struct vkeys v = {.village = k->p[0]};
+	struct hist h = {.type = k->p[1], .id = k->p[2]};
+	struct lb_agg_walk wk = {hist_origin, hist_entry, hist_head, &h};
+	struct lb_diag d = {0};
+	json_t *all, **sorted = NULL;
+	size_t n;
+	lb_err e;
+
+	if ((e = may_village(k, k->p[0], &d)))
+		return fail(k, e, &d);
+	if (!type_of(k->p[1], &d))
+		return fail(k, LB_EINVAL, &d);
+	if ((e = lb_id_check(k->p[2], strlen(k->p[2]), &d)))
+		return fail(k, e, &d);
+	if ((e = lb_agg_origins(k->a, vkey_cb, &v, &d)) ||
+	    (v.oom && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
+		free(v.keys);
+		return fail(k, e, &d);
+	}
+	if (!v.n) {
+		free(v.keys);
+		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
+	}
+	if ((e = record_read(k, &d))) {
+		free(v.keys);
+		return fail(k, e, &d);
+	}
+	h.type_len = strlen(h.type);
+	h.id_len = strlen(h.id);
+	all = json_array();
+	/* every key the village had: its records continue across keys */
+	for (size_t i = 0; i < v.n && !e; i++) {
+		h.changes = json_array();
+		h.pending = 0;
+		e = lb_agg_walk_log(k->a, v.keys[i], &wk, &d);
+		json_array_extend(all, h.changes);
+		json_decref(h.changes);
+	}
+	free(v.keys);
+	if (e) {
+		json_decref(all);
+		return fail(k, e, &d);
+	}
+	n = json_array_size(all);
+	if (n == 0) {
+		json_decref(all);
+		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "that record has no history here");
+	}
+	/* keys one after the other: in order of time */
+	if (v.n > 1 && (sorted = malloc(n * sizeof *sorted))) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			sorted[i] = json_array_get(all, i);
+		qsort(sorted, n, sizeof *sorted, by_ts);
+		for (size_t i = 0; i < n; i++)
+			json_array_append(arr, sorted[i]);
+		free(sorted);
+		json_decref(all);
+		all = arr;
+	}
+	return send_json(k, MHD_HTTP_OK,
+	                 json_pack("{s:s, s:s, s:s, s:o}", "village", k->p[0], "type", k->p[1], "id",
+	                           k->p[2], "changes", all));
 }
 
 /* ---- the dispatcher --------------------------------------------------------- */

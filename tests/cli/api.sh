@@ -162,6 +162,33 @@ python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sy
 	ok "a record is lumbung-agg get's" || fail "record: $(head -c 200 "$T/g")"
 contains "$T/g" "$NAME1" "the record holds the resident's name"
 
+# --- the history of one record ----------------------------------------------------
+NIKH=$(agg ls penduduk -d "$A" --village 33.24.02.2001 | sed -n 5p)
+lb put -d "$T/v3" --merge penduduk "$NIKH" nama="Sri Hartini" >/dev/null 2>&1 || fail "merge in v3"
+lb put -d "$T/v3" --merge penduduk "$NIKH" status=pindah >/dev/null 2>&1 || fail "merge in v3"
+check "v3 pushes two changes of one resident" lb push -d "$T/v3"
+req hi "$AUD" "/v1/history/33.24.02.2001/penduduk/$NIKH"
+status_is hi 200 "auditor: the history of a record"
+req ar "$AUD" /v1/archive/33.24.02.2001.lla
+"$BUILD/lumbung-audit" history "$T/ar" penduduk "$NIKH" --json >"$T/hi.audit" 2>"$T/err" ||
+	fail "lumbung-audit history of the API's archive: $(cat "$T/err")"
+python3 - "$T/hi" "$T/hi.audit" <<'PY' && ok "the history is lumbung-audit history's (seq, hlc, op, covering head) and carries the bodies" || fail "history: $(head -c 400 "$T/hi")"
+import json, sys
+api, aud = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+a = [(c["seq"], c["hlc"], c["op"], c["head"]["seq"]) for c in api["changes"]]
+b = [(c["seq"], c["hlc"], c["op"], c["head"]["seq"]) for c in aud["changes"]]
+names = [c["body"]["nama"] for c in api["changes"]]
+sys.exit(not (a == b and len(a) == 3 and names[-2:] == ["Sri Hartini", "Sri Hartini"]
+              and api["changes"][-1]["body"]["status"] == "pindah"
+              and all(len(c["head"]["signed"]) > 128 for c in api["changes"])))
+PY
+req hi "$KEC" "/v1/history/33.24.02.2001/penduduk/$NIKH"
+status_is hi 403 "kecamatan token: another kecamatan's history is 403"
+req hi "$KAB" "/v1/history/33.24.02.2001/penduduk/nobody"
+status_is hi 404 "the history of a record never held is 404"
+req hi "$KAB" "/v1/history/33.24.02/penduduk/$NIKH"
+status_is hi 400 "a history with a bad village code is 400"
+
 # --- hostile paths and parameters: 400/404/405, never 500 ----------------------
 bad() { # EXPECTED PATH [curl args]
 	_w=$1 _p=$2
@@ -244,14 +271,15 @@ sort -u "$T/paged" >"$T/paged.s"
 
 # --- the access log --------------------------------------------------------------
 agg access-log -d "$A" --json >"$T/log.json" || fail "access-log"
-python3 - "$T/log.json" "$NIK1" <<'PY' && ok "every personal read is in the access log with its token's name" || fail "access log: $(head -c 600 "$T/log.json")"
+python3 - "$T/log.json" "$NIK1" "$NIKH" <<'PY' && ok "every personal read is in the access log with its token's name" || fail "access log: $(head -c 600 "$T/log.json")"
 import json, sys
 log = json.load(open(sys.argv[1]))
 paths = [(e["token"], e["path"]) for e in log]
 need = [("Bu Sari", "/v1/records/penduduk/" + sys.argv[2] + "?village=33.24.01.2001"),
         ("Bu Sari", "/v1/export/penduduk.csv"), ("Bu Sari", "/v1/export/keluarga.csv"),
         ("Bu Sari", "/v1/export/penduduk.xlsx"),
-        ("Camat 01", "/v1/export/penduduk.csv"), ("auditor", "/v1/archive/33.24.01.2001.lla")]
+        ("Camat 01", "/v1/export/penduduk.csv"), ("auditor", "/v1/archive/33.24.01.2001.lla"),
+        ("auditor", "/v1/history/33.24.02.2001/penduduk/" + sys.argv[3])]
 missing = [n for n in need if n not in paths]
 pages = [p for t, p in paths if p.startswith("/v1/records/penduduk?village=33.24.01.2002")]
 sys.exit(1 if missing or len(pages) < 2 or any("health" in p for t, p in paths) else 0)
