@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
 #define QUERY_MAX 256 /* bytes of one query value */
+#define STREAMS_MAX 32 /* exports and archives in flight (each: a thread, a read snapshot) */
 
 /* What a route asks of the token. */
 enum need {
@@ -198,6 +200,8 @@ static enum MHD_Result send_buf(struct call *k, unsigned status, const char *typ
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"lumbung\"");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, "Retry-After", "5");
 	ret = MHD_queue_response(k->c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -716,6 +720,25 @@ struct stream {
 	char what[128];
 };
 
+/* Streams in flight, from the slot taken before the access log is written
+ * to the end of the response (a client that stops reading holds one): a
+ * thread and an LMDB read snapshot each, so they are bounded. */
+static atomic_uint streams;
+
+static bool take_stream(void)
+{
+	if (atomic_fetch_add(&streams, 1) < STREAMS_MAX)
+		return true;
+	atomic_fetch_sub(&streams, 1);
+	return false;
+}
+
+static enum MHD_Result busy(struct call *k)
+{
+	return fail_(k, MHD_HTTP_SERVICE_UNAVAILABLE, LB_EBUSY,
+	             "too many exports and archives in flight; try again later");
+}
+
 static void *stream_main(void *arg)
 {
 	struct stream *s = arg;
@@ -761,6 +784,7 @@ static void stream_free(void *cls)
 	close(s->rfd); /* a writer still going gets EPIPE and ends */
 	pthread_join(s->thread, NULL);
 	free(s);
+	atomic_fetch_sub(&streams, 1);
 }
 
 static enum MHD_Result send_stream(struct call *k, struct stream *s, const char *type,
@@ -777,6 +801,7 @@ static enum MHD_Result send_stream(struct call *k, struct stream *s, const char 
 	snprintf(s->what, sizeof s->what, "%s", k->path);
 	if (pipe(fds)) {
 		free(s);
+		atomic_fetch_sub(&streams, 1);
 		return fail_(k, 0, LB_EIO, "cannot make a pipe");
 	}
 	s->rfd = fds[0];
@@ -786,12 +811,14 @@ static enum MHD_Result send_stream(struct call *k, struct stream *s, const char 
 		close(fds[0]);
 		close(fds[1]);
 		free(s);
+		atomic_fetch_sub(&streams, 1);
 		return fail_(k, 0, LB_ENOMEM, "out of memory");
 	}
 	if (pthread_create(&s->thread, NULL, stream_main, s)) {
 		fclose(s->w);
 		close(fds[0]);
 		free(s);
+		atomic_fetch_sub(&streams, 1);
 		return fail_(k, 0, LB_ENOMEM, "cannot start a thread");
 	}
 	if (!(r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s,
@@ -873,10 +900,13 @@ static enum MHD_Result h_export(struct call *k)
 		if ((e = lb_agg_page(k->a, k->p[0], village, NULL, 0, NULL, NULL, &more, &d)))
 			return fail(k, e, &d);
 	}
-	if ((e = record_read(k, &d)))
+	if (!take_stream())
+		return busy(k);
+	if ((e = record_read(k, &d)) ||
+	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
+		atomic_fetch_sub(&streams, 1);
 		return fail(k, e, &d);
-	if (!(s = calloc(1, sizeof *s)))
-		return fail_(k, 0, LB_ENOMEM, "out of memory");
+	}
 	snprintf(s->type, sizeof s->type, "%s", k->p[0]);
 	if (village)
 		snprintf(s->village, sizeof s->village, "%s", village);
@@ -934,10 +964,13 @@ static enum MHD_Result h_archive(struct call *k)
 		return fail(k, e, &d);
 	if (!f.found)
 		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
-	if ((e = record_read(k, &d)))
+	if (!take_stream())
+		return busy(k);
+	if ((e = record_read(k, &d)) ||
+	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
+		atomic_fetch_sub(&streams, 1);
 		return fail(k, e, &d);
-	if (!(s = calloc(1, sizeof *s)))
-		return fail_(k, 0, LB_ENOMEM, "out of memory");
+	}
 	memcpy(s->origin, f.origin, LB_PK_BYTES);
 	s->fn = export_archive;
 	return send_stream(k, s, "application/octet-stream", fname);

@@ -374,6 +374,12 @@ static pthread_cond_t acc_cond = PTHREAD_COND_INITIALIZER;
 static struct acc_entry *acc_queue;
 static bool acc_writing;
 static atomic_uint access_counter;
+static pthread_once_t access_once = PTHREAD_ONCE_INIT;
+
+static void access_seed(void)
+{
+	atomic_store(&access_counter, randombytes_random());
+}
 
 static int access_fn(struct lb_agg *a, MDB_txn *txn, void *ctx)
 {
@@ -390,11 +396,15 @@ lb_err lb_agg_access_add(struct lb_agg *a, const char *token_name, const char *m
 {
 	struct acc_entry me = {.a = a}, *batch, **pp;
 	char esc[1024];
-	unsigned n = atomic_fetch_add(&access_counter, 1);
+	unsigned n;
 	int len;
 
 	if (a->read_only || !a->have_tokens)
 		return agg_refuse_read_only("access log", d);
+	/* the counter starts at random: two processes writing one store (two
+	 * serve, a test) do not make the same key in the same millisecond */
+	pthread_once(&access_once, access_seed);
+	n = atomic_fetch_add(&access_counter, 1);
 	agg_be64_put(me.key, lb_hlc_wall_ms());
 	me.key[8] = (uint8_t)(n >> 24), me.key[9] = (uint8_t)(n >> 16),
 	me.key[10] = (uint8_t)(n >> 8), me.key[11] = (uint8_t)n;

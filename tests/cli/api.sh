@@ -269,6 +269,57 @@ sort -u "$T/paged" >"$T/paged.s"
 [ "$(wc -l <"$T/paged.s")" -gt "$(wc -l <"$T/before")" ] && ok "the pages saw records added during the push" ||
 	ok "the push finished after the last page (nothing added was seen; still exact)"
 
+# --- exports in flight are bounded ------------------------------------------------
+# 32 clients ask for the region's export and never read: their answers
+# cannot end, so each holds a stream (a thread, a read snapshot).  The 33rd
+# is 503 busy with Retry-After; once they go away, exports are served again.
+# A second `serve` of the same store runs in a network namespace whose TCP
+# buffers are small (per-namespace sysctl; needs root, as CI has), else the
+# kernel would swallow a whole export into one socket's send buffer.
+NS=lbapi$$
+ip netns add "$NS" 2>"$T/ns.err" && ip netns exec "$NS" ip link set lo up &&
+	ip netns exec "$NS" sysctl -qw net.ipv4.tcp_wmem="4096 8192 8192" net.ipv4.tcp_rmem="4096 8192 8192" 2>>"$T/ns.err" ||
+	fail "cannot make a network namespace with small TCP buffers (root, ip netns needed): $(cat "$T/ns.err")"
+ip netns exec "$NS" "$AGG_BIN" serve -d "$A" --listen 127.0.0.1:0 >"$T/ns.out" 2>"$T/ns.log" &
+NSPID=$!
+trap 'kill -KILL $NSPID 2>/dev/null; ip netns del "$NS" 2>/dev/null; _agg_cleanup' EXIT
+wait_for 10 grep -q "listening on" "$T/ns.out" || fail "serve in the namespace did not start"
+NSPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/ns.out")
+ip netns exec "$NS" python3 - "$NSPORT" "$KAB" 2>"$T/sb.err" <<'PY' && ok "32 exports in flight: the 33rd is 503 with Retry-After; served again once they end" || fail "stream bound: $(tail -1 "$T/sb.err")"
+import http.client, socket, sys, time
+port, tok = int(sys.argv[1]), sys.argv[2]
+req = ("GET /v1/export/penduduk.csv HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer %s\r\n\r\n" % tok).encode()
+socks = []
+for i in range(32):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.connect(("127.0.0.1", port))
+    s.sendall(req)
+    socks.append(s)
+time.sleep(1.5)
+def one():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", "/v1/export/penduduk.csv", headers={"Authorization": "Bearer " + tok})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r.getheader("Retry-After"), body
+st, ra, body = one()
+if st != 503 or not ra or b'"error":"busy"' not in body:
+    sys.exit(f"33rd: {st} {ra} {body[:100]}")
+for s in socks:
+    s.close()
+for _ in range(50):
+    time.sleep(0.2)
+    st, ra, body = one()
+    if st == 200:
+        sys.exit(0)
+sys.exit(f"after the 32 went away: {st}")
+PY
+kill "$NSPID" 2>/dev/null
+wait "$NSPID" 2>/dev/null
+ip netns del "$NS" 2>/dev/null
+
 # --- the access log --------------------------------------------------------------
 agg access-log -d "$A" --json >"$T/log.json" || fail "access-log"
 python3 - "$T/log.json" "$NIK1" "$NIKH" <<'PY' && ok "every personal read is in the access log with its token's name" || fail "access log: $(head -c 600 "$T/log.json")"
