@@ -186,6 +186,22 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
                          struct lb_diag *d);
 
+/* The walk behind lb_agg_export_log, for other readers of a replica (the
+ * API's record history): in one read transaction, origin gets the
+ * origin's state (may be NULL), then entry gets every entry 1..seq as
+ * stored, and head each stored head right after the entry it covers.
+ * Bytes are borrowed for the call; a callback's error ends the walk and
+ * is returned.  The callbacks must not call other lb_agg functions.
+ * Errors: LB_EUNKNOWN_ORIGIN, LB_ECORRUPT, LB_ESTORE, the callbacks'. */
+struct lb_agg_walk {
+	lb_err (*origin)(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d);
+	lb_err (*entry)(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d);
+	lb_err (*head)(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d);
+	void *ctx;
+};
+lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
+                       const struct lb_agg_walk *w, struct lb_diag *d);
+
 /* The fork evidence held for one origin as an archive on out: header
  * (source "aggregator"), per proven fork in order of the first differing
  * seq one [4, ours, theirs] frame and the [6, branch, entry] frames of
@@ -301,5 +317,18 @@ lb_err lb_agg_ls(struct lb_agg *a, const char *type, const char *village, lb_agg
  * record is not live there; other errors as lb_agg_export_records. */
 lb_err lb_agg_get(struct lb_agg *a, const char *type, const char *village, const char *id,
                   uint8_t **body, size_t *len, struct lb_diag *d);
+
+/* One page of the live records of type in village, in id byte order,
+ * from one read transaction: the records after the id `after` (NULL or
+ * "": from the first), at most limit of them.  cb gets each id (not
+ * NUL-terminated) and its canonical msgpack body, both borrowed for the
+ * call, and returns non-zero to stop.  *more is set when records follow
+ * the page.  Paging with `after` = the last id of the previous page gives
+ * every record live through all the pages exactly once, also while
+ * ingest runs.  Errors as lb_agg_get, and LB_EINVAL for a bad `after`. */
+typedef int (*lb_agg_rec_cb)(void *ctx, const char *id, size_t id_len, const uint8_t *body,
+                             size_t body_len);
+lb_err lb_agg_page(struct lb_agg *a, const char *type, const char *village, const char *after,
+                   size_t limit, lb_agg_rec_cb cb, void *ctx, bool *more, struct lb_diag *d);
 
 #endif

@@ -24,6 +24,8 @@
 #include "../schema/schema.h"
 #include "agg.h"
 #include "http.h"
+#include "api.h"
+#include "token.h"
 #include "../sync/wire.h"
 
 #define PROG "lumbung-agg"
@@ -57,7 +59,12 @@ static const char *usage_text =
 	"                                                    nik-ganda kelengkapan perkembangan\n"
 	"                                                    (perkembangan needs --month)\n"
 	"  " PROG " verify-figures -d DIR                   recompute the report figures from the\n"
-	"                                                    records and compare\n";
+	"                                                    records and compare\n"
+	"  " PROG " token add -d DIR --name NAME --role kabupaten|kecamatan:PP.KK.CC|auditor\n"
+	"                                                    an API token (printed once)\n"
+	"  " PROG " token ls -d DIR | token revoke -d DIR --name NAME | --id ID\n"
+	"  " PROG " access-log -d DIR [--since YYYY-MM-DD] [--json]\n"
+	"                                                    who read personal data over the API\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
@@ -68,6 +75,7 @@ struct args {
 	char *pos[4]; /* region, export, ls, get: borrowed from argv */
 	const char *report, *per, *late_days; /* report */
 	const char *month;                    /* report perkembangan */
+	const char *role, *since;             /* token, access-log */
 	bool csv;
 	unsigned threads;
 	struct lb_agg_limits lim; /* serve; 0: default */
@@ -494,31 +502,16 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 	}
 	if (a->month) {
 		int y, m;
-		char c;
-		bool digits = strlen(a->month) == 7 && a->month[4] == '-';
-		for (int i = 0; digits && i < 7; i++)
-			digits = i == 4 || (a->month[i] >= '0' && a->month[i] <= '9');
-		if (!digits || sscanf(a->month, "%4d-%2d%c", &y, &m, &c) != 2 || y < 1900 ||
-		    y > 2100 || m < 1 || m > 12) {
+		if (!lb_api_parse_month(a->month, &y, &m)) { /* the API's check, one rule */
 			fprintf(stderr, PROG " report: --month \"%.20s\" is not a month YYYY-MM\n",
 			        a->month);
 			return EXIT_USAGE;
 		}
 		o->month_y = y, o->month_m = m;
-		if (!a->per) { /* ages (none in this report) and the title: the month's last day */
-			static const int ml[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-			o->per_y = y, o->per_m = m;
-			o->per_d = ml[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
-			return 0;
-		}
 	}
 	if (a->per) {
 		int y, m, dd;
-		char c;
-		static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-		if (sscanf(a->per, "%4d-%2d-%2d%c", &y, &m, &dd, &c) != 3 || strlen(a->per) != 10 ||
-		    y < 1900 || y > 2100 || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1] ||
-		    (m == 2 && dd == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
+		if (!lb_api_parse_date(a->per, &y, &m, &dd)) { /* the API's check, one rule */
 			fprintf(stderr, PROG " report: --per \"%.20s\" is not a date YYYY-MM-DD\n",
 			        a->per);
 			return EXIT_USAGE;
@@ -761,6 +754,103 @@ static int cmd_get(struct args *a, struct lb_agg *agg)
 	return 0;
 }
 
+/* ---- API tokens and the access log (token.h) ------------------------------ */
+
+static void ms_str(char out[40], uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int token_row(void *ctx, const struct lb_token_info *t)
+{
+	char role[LB_ROLE_MAX], when[40], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
+	(void)ctx;
+	lb_role_str(t, role);
+	ms_str(when, t->created_ms);
+	lb_hex(id, t->hash, LB_TOKEN_ID_BYTES);
+	printf("%s  %-24s  %-20s  %s  %s\n", id, lb_escape(esc, t->name, strlen(t->name)), role,
+	       when, t->revoked ? "REVOKED" : "active");
+	return 0;
+}
+
+/* token add prints the token itself (once: only its hash is kept). */
+static int cmd_token(struct args *a, struct lb_agg *agg)
+{
+	struct lb_diag d = {0};
+	char tok[LB_TOKEN_LEN + 1];
+	lb_err e;
+
+	if (!strcmp(a->pos[0], "add")) {
+		if ((e = lb_agg_token_add(agg, a->name, a->role, tok, &d)))
+			return die("token add", e, &d);
+		printf("%s\n", tok);
+		sodium_memzero(tok, sizeof tok);
+		return 0;
+	}
+	if (!strcmp(a->pos[0], "revoke")) {
+		if ((e = a->key ? lb_agg_token_revoke_id(agg, a->key, &d)
+		                : lb_agg_token_revoke(agg, a->name, &d)))
+			return die("token revoke", e, &d);
+		printf("revoked the token %s%s%s\n", a->key ? "" : "\"", a->key ? a->key : a->name,
+		       a->key ? "" : "\"");
+		return 0;
+	}
+	printf("%-16s  %-24s  %-20s  %-20s  %s\n", "ID", "NAME", "ROLE", "CREATED", "STATE");
+	if ((e = lb_agg_token_ls(agg, token_row, NULL, &d)))
+		return die("token ls", e, &d);
+	return 0;
+}
+
+static int access_row(void *ctx, uint64_t ms, const char *name, const char *method,
+                      const char *path)
+{
+	json_t *arr = ctx;
+	char when[40], esc[LB_ESC_BUF];
+
+	ms_str(when, ms);
+	if (arr)
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s}", "time", when, "ms",
+		                                     (json_int_t)ms, "token", name, "method", method,
+		                                     "path", path));
+	else /* path was escaped when stored */
+		printf("%s  %-24s  %s %s\n", when, lb_escape(esc, name, strlen(name)), method, path);
+	return 0;
+}
+
+static int cmd_access_log(struct args *a, struct lb_agg *agg)
+{
+	struct lb_diag d = {0};
+	json_t *arr = a->json ? json_array() : NULL;
+	uint64_t since = 0;
+	lb_err e;
+
+	if (a->since) {
+		int y, m, dd;
+		struct tm tm = {0};
+		if (!lb_api_parse_date(a->since, &y, &m, &dd)) {
+			fprintf(stderr, PROG " access-log: --since \"%.20s\" is not a date YYYY-MM-DD\n",
+			        a->since);
+			return EXIT_USAGE;
+		}
+		tm.tm_year = y - 1900, tm.tm_mon = m - 1, tm.tm_mday = dd;
+		since = (uint64_t)timegm(&tm) * 1000;
+	}
+	if ((e = lb_agg_access_ls(agg, since, access_row, arr, &d))) {
+		json_decref(arr);
+		return die("access-log", e, &d);
+	}
+	if (arr) {
+		json_dumpf(arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(arr);
+	}
+	return 0;
+}
+
 /* How many positional words each command takes (-1: none allowed). */
 static int want_pos(const struct args *a)
 {
@@ -770,13 +860,16 @@ static int want_pos(const struct args *a)
 		return 1;
 	if (!strcmp(a->cmd, "get"))
 		return 2;
+	if (!strcmp(a->cmd, "token"))
+		return 1;
 	return -1;
 }
 
 static bool reads_only(const char *cmd)
 {
 	return !strcmp(cmd, "status") || !strcmp(cmd, "export") || !strcmp(cmd, "ls") ||
-	       !strcmp(cmd, "get") || !strcmp(cmd, "report") || !strcmp(cmd, "verify-figures");
+	       !strcmp(cmd, "get") || !strcmp(cmd, "report") || !strcmp(cmd, "verify-figures") ||
+	       !strcmp(cmd, "access-log");
 }
 
 int main(int argc, char **argv)
@@ -811,7 +904,8 @@ int main(int argc, char **argv)
 			a.csv = true;
 			continue;
 		}
-		if (!strcmp(o, "--json") && (!strcmp(a.cmd, "status") || !strcmp(a.cmd, "report"))) {
+		if (!strcmp(o, "--json") && (!strcmp(a.cmd, "status") || !strcmp(a.cmd, "report") ||
+		                             !strcmp(a.cmd, "access-log"))) {
 			a.json = true;
 			continue;
 		}
@@ -851,8 +945,14 @@ int main(int argc, char **argv)
 			dst = &a.key;
 		else if (!strcmp(o, "--listen"))
 			dst = &a.listen;
-		else if (!strcmp(o, "--name") && !strcmp(a.cmd, "enroll"))
+		else if (!strcmp(o, "--name") && (!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "token")))
 			dst = &a.name;
+		else if (!strcmp(o, "--role") && !strcmp(a.cmd, "token"))
+			dst = &a.role;
+		else if (!strcmp(o, "--id") && !strcmp(a.cmd, "token"))
+			dst = &a.key; /* token revoke --id: the token's id, not a village key */
+		else if (!strcmp(o, "--since") && !strcmp(a.cmd, "access-log"))
+			dst = &a.since;
 		else if (!strcmp(o, "--kecamatan"))
 			dst = &a.kecamatan;
 		else if (!strcmp(o, "--sep"))
@@ -904,14 +1004,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
-	    strcmp(a.cmd, "verify-figures") && want_pos(&a) < 0) {
+	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (want_pos(&a) >= 0 && a.npos != want_pos(&a)) {
 		static const char *const need[] = {
 			"region", "region name CODE NAME, or region ls", "export", "export TYPE",
-			"ls", "ls TYPE --village CODE", "get", "get TYPE ID --village CODE"};
+			"ls", "ls TYPE --village CODE", "get", "get TYPE ID --village CODE",
+			"token", "token add --name NAME --role ROLE, token ls or token revoke --name NAME"};
 		for (size_t i = 0; i < sizeof need / sizeof *need; i += 2)
 			if (!strcmp(a.cmd, need[i]))
 				fprintf(stderr, PROG " %s: usage: " PROG " %s -d DIR\n", a.cmd, need[i + 1]);
@@ -923,6 +1024,19 @@ int main(int argc, char **argv)
 	}
 	if ((!strcmp(a.cmd, "ls") || !strcmp(a.cmd, "get")) && !a.village) {
 		fprintf(stderr, PROG " %s: --village CODE is required\n", a.cmd);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "token") && strcmp(a.pos[0], "add") && strcmp(a.pos[0], "ls") &&
+	    strcmp(a.pos[0], "revoke")) {
+		fprintf(stderr, PROG " token: \"add\", \"ls\" or \"revoke\", not \"%.40s\"\n", a.pos[0]);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "revoke") && !a.name == !a.key) {
+		fprintf(stderr, PROG " token revoke: give --name NAME or --id ID\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "add") && (!a.name || !a.role)) {
+		fprintf(stderr, PROG " token add: --name NAME and --role ROLE are required\n");
 		return EXIT_USAGE;
 	}
 	if (a.name && (e = lb_agg_name_check(a.name, &d)))
@@ -945,7 +1059,8 @@ int main(int argc, char **argv)
 		return rc;
 	/* reading commands (and region ls) work without the key and on a
 	 * read-only disk, also while serve ingests */
-	if ((e = reads_only(a.cmd) || (!strcmp(a.cmd, "region") && !strcmp(a.pos[0], "ls"))
+	if ((e = reads_only(a.cmd) || (!strcmp(a.cmd, "region") && !strcmp(a.pos[0], "ls")) ||
+	                 (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "ls"))
 	                 ? lb_agg_open_ro(&agg, a.dir, &d)
 	                 : lb_agg_open(&agg, a.dir, &d)))
 		return die(a.cmd, e, &d);
@@ -978,6 +1093,10 @@ int main(int argc, char **argv)
 			rc = die("report", e, &d);
 		else if (fflush(stdout) == EOF)
 			rc = die("report", lb_fail(&d, LB_EIO, "writing the report failed"), &d);
+	} else if (!strcmp(a.cmd, "token")) {
+		rc = cmd_token(&a, agg);
+	} else if (!strcmp(a.cmd, "access-log")) {
+		rc = cmd_access_log(&a, agg);
 	} else if (!strcmp(a.cmd, "verify-figures")) {
 		uint64_t keys = 0;
 		if ((e = lb_agg_verify_figures(agg, &keys, &d)))

@@ -22,24 +22,23 @@ static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin
 	return lb_lla_write_header(w, &h, d);
 }
 
-lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
-                         struct lb_diag *d)
+lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
+                       const struct lb_agg_walk *wk, struct lb_diag *d)
 {
-	struct lb_lla_writer w;
 	struct lb_agg_origin o;
 	uint8_t key[RKEY_LEN], hkey[RKEY_LEN];
 	MDB_txn *txn;
 	MDB_cursor *rep = NULL, *heads = NULL;
 	MDB_val k = {RKEY_LEN, key}, v, hk = {RKEY_LEN, hkey}, hv;
-	uint64_t seq = 0, hseq = 0;
+	uint64_t seq = 0, hseq = 0, entries = 0;
 	lb_err e;
 	int rc, hrc;
 
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
-	lb_lla_writer_init(&w, out);
-	/* a revoked origin's history is exported too: an auditor wants it most */
-	if ((e = agg_read_origin(a, txn, origin, &o, NULL, d)) || (e = archive_header(&w, &o, d)))
+	/* a revoked origin's history is walked too: an auditor wants it most */
+	if ((e = agg_read_origin(a, txn, origin, &o, NULL, d)) ||
+	    (wk->origin && (e = wk->origin(wk->ctx, &o, d))))
 		goto out;
 	if ((rc = mdb_cursor_open(txn, a->replica, &rep)) ||
 	    (rc = mdb_cursor_open(txn, a->heads, &heads))) {
@@ -57,7 +56,8 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
 		seq = agg_be64_get((const uint8_t *)k.mv_data + LB_PK_BYTES);
 		if (seq > o.seq)
 			break; /* cannot happen: entries and state move in one txn */
-		if ((e = lb_lla_write_entry(&w, v.mv_data, v.mv_size, d))) {
+		entries++;
+		if ((e = wk->entry(wk->ctx, seq, v.mv_data, v.mv_size, d))) {
 			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
 			goto out;
 		}
@@ -71,7 +71,7 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
 		}
 		if (hseq != seq)
 			continue;
-		if ((e = lb_lla_write_head(&w, hv.mv_data, hv.mv_size, d))) {
+		if ((e = wk->head(wk->ctx, seq, hv.mv_data, hv.mv_size, d))) {
 			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
 			goto out;
 		}
@@ -83,19 +83,48 @@ lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FI
 		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
 		goto out;
 	}
-	if (w.count.entries != o.seq) {
+	if (entries != o.seq)
 		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
-		            "says %llu", (unsigned long long)w.count.entries,
-		            (unsigned long long)o.seq);
-		goto out;
-	}
-	e = lb_lla_write_trailer(&w, d);
+		            "says %llu", (unsigned long long)entries, (unsigned long long)o.seq);
 out:
 	if (heads)
 		mdb_cursor_close(heads);
 	if (rep)
 		mdb_cursor_close(rep);
 	agg_txn_abort(a, txn);
+	return e;
+}
+
+/* lb_agg_export_log: the walk written as an archive. */
+static lb_err lla_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d)
+{
+	return archive_header(ctx, o, d);
+}
+
+static lb_err lla_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                        struct lb_diag *d)
+{
+	(void)seq;
+	return lb_lla_write_entry(ctx, raw, len, d);
+}
+
+static lb_err lla_head(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                       struct lb_diag *d)
+{
+	(void)seq;
+	return lb_lla_write_head(ctx, raw, len, d);
+}
+
+lb_err lb_agg_export_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], FILE *out,
+                         struct lb_diag *d)
+{
+	struct lb_lla_writer w;
+	struct lb_agg_walk wk = {lla_origin, lla_entry, lla_head, &w};
+	lb_err e;
+
+	lb_lla_writer_init(&w, out);
+	if (!(e = lb_agg_walk_log(a, origin, &wk, d)))
+		e = lb_lla_write_trailer(&w, d);
 	lb_lla_writer_free(&w);
 	return e;
 }

@@ -40,6 +40,7 @@
 #include "../schema/mp.h"
 #include "../schema/text.h"
 #include "../sync/wire.h"
+#include "api.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
 #define CONN_SLACK 32     /* MHD's connection limit is ours plus this (see admit) */
@@ -508,6 +509,11 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 	return MHD_YES;
 }
 
+static void api_log(void *ctx, const char *line)
+{
+	logf_(ctx, "%s", line);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
@@ -540,6 +546,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		set_phase(s, q->conn, ANSWERING);
 		if (!strcmp(method, "GET") && !strncmp(url, "/v1/origins/", 12))
 			return get_origin(s, c, url + 12);
+		if (lb_api_owns(url)) /* the read API (api.c), JSON */
+			return lb_api_answer(s->a, c, method, url, api_log, s);
 		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);
 	}
 	if (*size) {

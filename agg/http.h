@@ -4,6 +4,7 @@
  *   GET  /v1/origins/{origin hex}  -> 200 {seq, hash}          (msgpack)
  *   POST /v1/changesets            -> 200 {seq, hash, receipt}
  *                                      4xx {code, message[, seq, hash]}
+ *   every other path                -> the read API in JSON (api.h)
  *
  * Errors carry the stable lb_errname() code: unknown_origin (403),
  * wrong_village (403), bad_signature (403), gap (409, with where the

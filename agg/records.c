@@ -486,3 +486,64 @@ out:
 	agg_txn_abort(a, txn);
 	return e;
 }
+
+lb_err lb_agg_page(struct lb_agg *a, const char *type, const char *village, const char *after,
+                   size_t limit, lb_agg_rec_cb cb, void *ctx, bool *more, struct lb_diag *d)
+{
+	uint8_t key[LB_VILLAGE_LEN + 2 + LB_TYPE_MAX + LB_ID_MAX];
+	const struct lb_type *t = known_type(type, d);
+	size_t tl, plen, al = after ? strlen(after) : 0, n = 0;
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	lb_err e;
+	int rc;
+
+	*more = false;
+	if (!t)
+		return LB_ESCHEMA;
+	if (!village)
+		return lb_fail(d, LB_EINVAL, "name the village");
+	if (al && (e = lb_id_check(after, al, d)))
+		return e;
+	tl = strlen(t->name);
+	plen = LB_VILLAGE_LEN + 2 + tl;
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	if ((e = check_filter(a, txn, village, NULL, d)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, a->view, &c))) {
+		e = lb_mdb_fail(d, rc, "reading the consolidated view");
+		goto out;
+	}
+	memcpy(key, village, LB_VILLAGE_LEN);
+	key[LB_VILLAGE_LEN] = 0;
+	memcpy(key + LB_VILLAGE_LEN + 1, t->name, tl);
+	key[LB_VILLAGE_LEN + 1 + tl] = 0;
+	memcpy(key + plen, after ? after : "", al);
+	k = (MDB_val){plen + al, key};
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	/* after is the last id of the previous page: start past it */
+	if (rc == 0 && al && k.mv_size == plen + al && !memcmp(k.mv_data, key, plen + al))
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	for (; rc == 0 && k.mv_size > plen && !memcmp(k.mv_data, key, plen);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct lb_entry en;
+		if (n == limit) {
+			*more = true;
+			break;
+		}
+		if ((e = live_entry(a, txn, &v, village, &en, d)))
+			goto out;
+		if (cb(ctx, (const char *)k.mv_data + plen, k.mv_size - plen, en.body, en.body_len))
+			break;
+		n++;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		e = lb_mdb_fail(d, rc, "reading the consolidated view");
+out:
+	if (c)
+		mdb_cursor_close(c);
+	agg_txn_abort(a, txn);
+	return e;
+}

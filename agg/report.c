@@ -1229,16 +1229,26 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 
 /* ---- the engine ---------------------------------------------------------- */
 
-lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *o, FILE *out,
+lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *opts, FILE *out,
                      struct lb_diag *d)
 {
 	const struct report *rp = NULL;
+	struct lb_report_opts month_end;
+	const struct lb_report_opts *o = opts;
 	struct ctx c = {.a = a, .o = o};
 	struct collect col = {&c, false};
 	struct sheet lv[3] = {{0}};
 	bool open = false;
 	lb_err e;
 
+	if (opts->month_y) { /* a month's report is "per" its last day, whoever asks */
+		static const int ml[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		int y = opts->month_y, m = opts->month_m;
+		month_end = *opts;
+		month_end.per_y = y, month_end.per_m = m;
+		month_end.per_d = ml[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+		c.o = o = &month_end;
+	}
 	for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++)
 		if (!strcmp(reports[i].name, o->name))
 			rp = &reports[i];

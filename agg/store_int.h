@@ -33,6 +33,8 @@ struct lb_agg {
 	bool no_figures;
 	MDB_dbi names;   /* the village directory (directory.c) */
 	bool have_names; /* false: a read-only store made before it existed */
+	MDB_dbi tokens, access; /* token.h: API tokens, the access log */
+	bool have_tokens;       /* false: a read-only store made before them */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
@@ -95,6 +97,10 @@ bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
 /* Open (or, on a writable store made before it existed, create) the
  * village directory's database.  LB_ESTORE when LMDB fails. */
 lb_err agg_dir_open(struct lb_agg *a, struct lb_diag *d);
+
+/* Open (or, on a writable store, create) the tokens and access
+ * databases (token.c).  LB_ESTORE when LMDB fails. */
+lb_err agg_token_open(struct lb_agg *a, struct lb_diag *d);
 
 /* The name held for code (desa or kecamatan) inside txn into out (""
  * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail

@@ -36,6 +36,8 @@ static const struct {
 	[LB_EFORK] = {"fork", "same seq with a different hash (history rewritten)"},
 	[LB_ENET] = {"network", "network failure"},
 	[LB_EREFUSED] = {"refused", "refused by peer"},
+	[LB_EAUTH] = {"unauthorized", "no valid access token"},
+	[LB_EFORBIDDEN] = {"forbidden", "not allowed for this access token"},
 };
 
 const char *lb_strerror(lb_err e)

@@ -38,6 +38,8 @@ typedef enum lb_err {
 	LB_EFORK = 19,      /* same seq, different hash: history rewritten    */
 	LB_ENET = 20,       /* network failure (connect, timeout, reset)      */
 	LB_EREFUSED = 21,   /* the peer refused the request                   */
+	LB_EAUTH = 22,      /* no valid access token (HTTP 401)               */
+	LB_EFORBIDDEN = 23, /* the token's role may not read this (HTTP 403)  */
 	LB__ECOUNT
 } lb_err;
 

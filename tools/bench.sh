@@ -222,3 +222,9 @@ if ! sh "$(dirname "$0")/bench_figures.sh" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (figures section included)"
+# Read API under ingest (issue 07): 200 readers while 50 villages push.
+if ! sh "$(dirname "$0")/bench_api.sh" "$BUILD" "$OUT"; then
+	echo "bench: bench_api.sh failed; $OUT has no API section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (API section included)"

@@ -44,6 +44,8 @@ static const struct {
 	{LB_EFORK, 19, "fork"},
 	{LB_ENET, 20, "network"},
 	{LB_EREFUSED, 21, "refused"},
+	{LB_EAUTH, 22, "unauthorized"},
+	{LB_EFORBIDDEN, 23, "forbidden"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
