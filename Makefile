@@ -1,7 +1,7 @@
 # lumbung — build, test, benchmark.  See README.md.
 #
 #   make            build binaries into build/
-#   make demo       a sample village node, a few hundred records, log, verify
+#   make demo       an aggregator and three villages on loopback: sync, USB, audit, reports, API
 #   make test       unit tests (cmocka) and black-box CLI tests
 #   make test-asan  the same under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       libFuzzer on every decoder (clang; FUZZ_SECONDS, FUZZ_TARGETS)

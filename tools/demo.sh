@@ -115,5 +115,41 @@ echo "-- the history of the resident recorded as deceased:"
 step "lumbung-agg status: each village, and the consolidated view of the kabupaten"
 "$AG" status -d "$work/kabupaten"
 
+step "the kabupaten office: consolidated reports (lumbung-agg report)"
+"$AG" region name -d "$work/kabupaten" 33.24.01 "Kaliwungu" >/dev/null
+"$AG" region name -d "$work/kabupaten" 33.24.02 "Kangkung" >/dev/null
+"$AG" report ringkasan -d "$work/kabupaten"
+echo
+"$AG" report kelengkapan -d "$work/kabupaten"
+echo
+"$AG" verify-figures -d "$work/kabupaten"
+"$AG" export penduduk -d "$work/kabupaten" --csv >"$work/penduduk.csv"
+echo "export penduduk: $(($(wc -l <"$work/penduduk.csv") - 1)) penduduk records of the whole kabupaten in one CSV"
+
+step "the read API: an office token reads the same report over HTTP"
+tok=$("$AG" token add -d "$work/kabupaten" --name "Bu Sari" --role kabupaten | tail -n 1)
+python3 - "$URL" "$tok" <<'PYEOF'
+import json, sys, urllib.request, urllib.error
+url, tok = sys.argv[1], sys.argv[2]
+def get(path, token=True):
+    req = urllib.request.Request(url + path)
+    if token:
+        req.add_header("Authorization", "Bearer " + tok)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+status, d = get("/v1/reports/ringkasan")
+for v in d["villages"]:
+    print("%-14s %-18s penduduk %s" % (v["village"], v["name"], v["penduduk"]))
+status, d = get("/v1/records/penduduk?village=33.24.01.2001&limit=2")
+print("a page of Sukamaju's residents:", [r["id"] for r in d["records"]] if status == 200 else d)
+status, d = get("/v1/reports/ringkasan", token=False)
+print("without a token: HTTP %d %s" % (status, d["error"]))
+PYEOF
+echo "-- the access log: who read personal data"
+"$AG" access-log -d "$work/kabupaten" | tail -n 2
+
 step "the aggregator's log (accepted and refused requests)"
 tail -n 8 "$work/agg.log"
