@@ -68,6 +68,17 @@ $(BUILD)/obj/schema/builtin.o: schema/builtin.c $(BUILD)/gen/schema_data.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
+# The dashboard's pages and Chart.js (libjs-chart.js) are compiled in (agg/web.c).
+CHARTJS ?= /usr/share/javascript/chart.js/chart.min.js
+WEB_FILES := /index.html=agg/web/index.html /assets/app.js=agg/web/app.js \
+	/assets/app.css=agg/web/app.css /assets/icon.svg=agg/web/icon.svg /assets/chart.min.js=$(CHARTJS)
+$(BUILD)/gen/web_data.h: $(foreach f,$(WEB_FILES),$(lastword $(subst =, ,$(f)))) tools/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_files.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/agg/web.o: agg/web.c $(BUILD)/gen/web_data.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
 $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -41,6 +41,7 @@
 #include "../schema/text.h"
 #include "../sync/wire.h"
 #include "api.h"
+#include "web.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
 #define CONN_SLACK 32     /* MHD's connection limit is ours plus this (see admit) */
@@ -540,12 +541,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	}
 	if (!post) {
 		if (*size) { /* a body nobody asked for is read and dropped */
+			if (lb_web_wants_body(method, url)) { /* the sign-in's: a little kept */
+				if (!q->body && !(q->body = malloc(LB_WEB_BODY_MAX)))
+					return MHD_NO;
+				if (q->len < LB_WEB_BODY_MAX)
+					memcpy(q->body + q->len, data,
+					       *size < LB_WEB_BODY_MAX - q->len ? *size : LB_WEB_BODY_MAX - q->len);
+				q->len += *size;
+			}
 			*size = 0;
 			return MHD_YES;
 		}
 		set_phase(s, q->conn, ANSWERING);
 		if (!strcmp(method, "GET") && !strncmp(url, "/v1/origins/", 12))
 			return get_origin(s, c, url + 12);
+		if (lb_web_owns(url)) /* the dashboard and its session (web.c) */
+			return lb_web_answer(s->a, c, method, url, (const char *)q->body, q->len, api_log, s);
 		if (lb_api_owns(url)) /* the read API (api.c), JSON */
 			return lb_api_answer(s->a, c, method, url, api_log, s);
 		return error_reply(c, LB_ENOTFOUND, "no such endpoint", NULL);

@@ -33,6 +33,13 @@ need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
 need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
 
+# the dashboard: Chart.js compiled into lumbung-agg; tests/cli/dashboard.sh drives chromium
+need_file() { # file, Debian package
+	[ -f "$1" ] || missing="$missing $2"
+}
+need_file /usr/share/javascript/chart.js/chart.min.js libjs-chart.js
+need_cmd chromium chromium
+
 # tests/cli/lossy.sh: network namespaces, packet loss, a delaying queue
 need_cmd ip iproute2
 need_cmd iptables iptables

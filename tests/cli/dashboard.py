@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""dashboard.py — drive headless Chromium over the DevTools protocol (CDP)
+against a running `lumbung-agg serve`, for tests/cli/dashboard.sh.
+
+Standard library only: the websocket (RFC 6455, client side, text frames)
+is spoken by hand.  Prints TAP-ish lines "ok - ..." / "not ok - ..." that
+the shell test counts.
+
+  dashboard.py URL TOKEN AGG_BIN AGG_DIR PUSH_SCRIPT SHOT_DIR CHROMIUM WORK
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+
+URL, TOKEN, AGG, ADIR, PUSH, SHOTS, CHROME, WORK = sys.argv[1:9]
+ORIGIN = URL.rstrip('/')
+failed = 0
+
+
+def ok(cond, what):
+    global failed
+    if not cond:
+        failed += 1
+    print(('ok - ' if cond else 'not ok - ') + what, flush=True)
+    return cond
+
+
+class WS:
+    """A minimal websocket client: text frames out (masked), frames in."""
+
+    def __init__(self, url):
+        m = re.match(r'ws://([^:/]+):(\d+)(/.*)', url)
+        self.s = socket.create_connection((m.group(1), int(m.group(2))), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(('GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n'
+                        'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n'
+                        'Sec-WebSocket-Version: 13\r\n\r\n' % (m.group(3), m.group(1), m.group(2), key)).encode())
+        head = b''
+        while b'\r\n\r\n' not in head:
+            c = self.s.recv(1)
+            if not c:
+                raise IOError('websocket handshake: connection closed')
+            head += c
+        if b' 101 ' not in head.split(b'\r\n')[0]:
+            raise IOError('websocket handshake: ' + head.decode(errors='replace'))
+
+    def _exact(self, n):
+        b = b''
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise IOError('websocket closed')
+            b += c
+        return b
+
+    def send(self, text):
+        data = text.encode()
+        n = len(data)
+        hdr = bytes([0x81])
+        if n < 126:
+            hdr += bytes([0x80 | n])
+        elif n < 65536:
+            hdr += bytes([0x80 | 126]) + struct.pack('>H', n)
+        else:
+            hdr += bytes([0x80 | 127]) + struct.pack('>Q', n)
+        mask = os.urandom(4)
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def recv(self):
+        msg = b''
+        while True:
+            b0, b1 = self._exact(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack('>H', self._exact(2))[0]
+            elif n == 127:
+                n = struct.unpack('>Q', self._exact(8))[0]
+            payload = self._exact(n)
+            op = b0 & 0x0f
+            if op == 8:
+                raise IOError('websocket closed by the browser')
+            if op in (9, 10):  # ping, pong: nothing to do for CDP
+                continue
+            msg += payload
+            if b0 & 0x80:
+                return msg.decode()
+
+
+class CDP:
+    def __init__(self, ws):
+        self.ws, self.n, self.events = ws, 0, []
+
+    def call(self, method, **params):
+        self.n += 1
+        my = self.n
+        self.ws.send(json.dumps({'id': my, 'method': method, 'params': params}))
+        while True:
+            m = json.loads(self.ws.recv())
+            if m.get('id') == my:
+                if 'error' in m:
+                    raise RuntimeError('%s: %s' % (method, m['error']))
+                return m.get('result', {})
+            if 'method' in m:
+                self.events.append(m)
+
+    def js(self, expr):
+        r = self.call('Runtime.evaluate', expression=expr, returnByValue=True, awaitPromise=True)
+        if 'exceptionDetails' in r:
+            raise RuntimeError('JS %s: %s' % (expr[:60], r['exceptionDetails']))
+        return r['result'].get('value')
+
+    def wait(self, expr, secs=10):
+        end = time.time() + secs
+        while time.time() < end:
+            try:
+                v = self.js(expr)
+                if v:
+                    return v
+            except RuntimeError:
+                pass
+            time.sleep(0.2)
+        return None
+
+    def shot(self, name):
+        png = base64.b64decode(self.call('Page.captureScreenshot', format='png')['data'])
+        with open(os.path.join(SHOTS, name), 'wb') as f:
+            f.write(png)
+
+
+def cli_ringkasan():
+    out = subprocess.run([AGG, 'report', 'ringkasan', '-d', ADIR, '--json'], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def digits(s):
+    return int(re.sub(r'[^0-9]', '', s or '') or -1)
+
+
+ROWS_JS = '''JSON.stringify(Array.from(document.querySelectorAll('tr[data-village]')).map(function (tr) {
+  var o = {village: tr.dataset.village};
+  tr.querySelectorAll('td[data-k]').forEach(function (td) { o[td.dataset.k] = td.textContent; });
+  var st = tr.querySelector('[data-status]'); o.status = st ? st.dataset.status : null;
+  return o; }))'''
+KEYS = ['penduduk', 'keluarga', 'penerima', 'aspirasi_terbuka']
+
+
+def rows_match(want):
+    got = json.loads(cdp.js(ROWS_JS))
+    if len(got) != len(want['villages']):
+        return False, 'rows %d, wanted %d' % (len(got), len(want['villages']))
+    for g, w in zip(got, want['villages']):
+        if g['village'] != w['village'] or g['name'] != w['name']:
+            return False, 'row %r, wanted %s %s' % (g, w['village'], w['name'])
+        for k in KEYS:
+            if digits(g[k]) != w[k]:
+                return False, '%s %s: page %r, CLI %d' % (w['village'], k, g[k], w[k])
+    return True, ''
+
+
+# --- the browser -------------------------------------------------------------
+prof = os.path.join(WORK, 'chromium')
+chrome = subprocess.Popen([CHROME, '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+                           '--disable-extensions', '--disable-background-networking',
+                           '--disable-component-update', '--disable-sync', '--disable-default-apps',
+                           '--metrics-recording-only', '--no-default-browser-check',
+                           '--window-size=1280,900', '--remote-debugging-port=0',
+                           '--user-data-dir=' + prof, 'about:blank'],
+                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, 'chromium.log'), 'w'))
+try:
+    port_file = os.path.join(prof, 'DevToolsActivePort')
+    end = time.time() + 20
+    while not os.path.exists(port_file) and time.time() < end and chrome.poll() is None:
+        time.sleep(0.1)
+    if not ok(os.path.exists(port_file), 'chromium starts with remote debugging'):
+        sys.exit(1)
+    time.sleep(0.2)
+    port = open(port_file).read().split()[0]
+    targets = json.load(urllib.request.urlopen('http://127.0.0.1:%s/json/list' % port))
+    page = [t for t in targets if t['type'] == 'page'][0]
+    cdp = CDP(WS(page['webSocketDebuggerUrl']))
+    for d in ('Runtime', 'Log', 'Network', 'Page'):
+        cdp.call(d + '.enable')
+    cdp.call('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
+
+    # --- no cookie: the sign-in form ------------------------------------------
+    cdp.call('Page.navigate', url=ORIGIN + '/')
+    ok(cdp.wait("document.getElementById('signin') && !document.getElementById('signin').hidden && "
+                "document.querySelectorAll('tr[data-village]').length === 0"),
+       'without a cookie the page shows the sign-in form and no village')
+    ok(cdp.js("document.getElementById('signin').textContent.indexOf('Masuk') >= 0"),
+       'the sign-in form is in Indonesian first')
+    cdp.shot('dashboard-signin.png')
+
+    # --- a wrong token is refused, a right one signs in -------------------------
+    cdp.js("document.getElementById('token').value = 'lbt_' + '0'.repeat(64); "
+           "document.getElementById('signin').requestSubmit(); true")
+    ok(cdp.wait("!document.getElementById('signin-error').hidden"), 'a wrong token shows an error, no sign-in')
+    cdp.js("document.getElementById('token').value = %s; document.getElementById('signin').requestSubmit(); true"
+           % json.dumps(TOKEN))
+    want = cli_ringkasan()
+    ok(cdp.wait("document.querySelectorAll('tr[data-village]').length === %d" % len(want['villages'])),
+       'after sign-in the overview lists every village')
+    good, why = rows_match(want)
+    ok(good, 'village names and counts on the page equal `report ringkasan --json` ' + why)
+    tot = cdp.js("document.querySelector('.card[data-k=penduduk] .n').textContent")
+    ok(digits(tot) == want['total'][0]['penduduk'],
+       'the region total of residents is the CLI\'s (%s vs %d)' % (tot, want['total'][0]['penduduk']))
+    st = json.loads(cdp.js(ROWS_JS))
+    ok([r['status'] for r in st] == ['aktif', 'aktif', 'aktif', 'belum_pernah'],
+       'the villages that pushed are on time, the one that never did is "never": %s' % [r['status'] for r in st])
+    ok(cdp.js("document.querySelectorAll('#page b').length === 0"), 'a village name with markup is shown as text')
+    ok(cdp.wait("document.querySelector('canvas') && document.querySelector('canvas').width > 0"),
+       'the overview draws a chart')
+    cookies = cdp.call('Network.getCookies', urls=[ORIGIN + '/'])['cookies']
+    c = [x for x in cookies if x['name'] == 'lumbung_token']
+    ok(len(c) == 1 and c[0]['httpOnly'] and c[0]['sameSite'] == 'Strict' and c[0]['path'] == '/',
+       'the session cookie is HttpOnly, SameSite=Strict, Path=/')
+    ok(cdp.js("document.cookie.indexOf('lumbung_token') < 0"), 'the page\'s script cannot read the token')
+    time.sleep(0.5)
+    cdp.shot('dashboard-overview.png')
+
+    # --- a push while the page is open shows up without a reload ---------------
+    cdp.js("window.__same_page = 1; true")
+    subprocess.run(['sh', PUSH], check=True)
+    want2 = cli_ringkasan()
+    ok(want2['total'][0]['penduduk'] != want['total'][0]['penduduk'], 'the push changed the CLI\'s figures')
+    end = time.time() + 12
+    good = False
+    while time.time() < end and not good:
+        time.sleep(0.3)
+        good, why = rows_match(want2)
+    ok(good, 'a push shows up on the open page within ~10 s ' + why)
+    ok(cdp.js("window.__same_page === 1"), '... without a reload')
+
+    # --- a village page ---------------------------------------------------------
+    v = want2['villages'][0]
+    ok('<b>' in v['name'], 'the first village has the name with markup: %r' % v['name'])
+    cdp.js("location.hash = '#/desa/%s'; true" % v['village'])
+    ok(cdp.wait("document.querySelectorAll('tr[data-id]').length > 0"), 'the village page lists its records')
+    got = cdp.js("document.querySelector('.card[data-k=penduduk] .n').textContent")
+    ok(digits(got) == v['penduduk'], 'the village page shows its residents (%s vs %d)' % (got, v['penduduk']))
+    ok(cdp.js("document.querySelector('h1[data-village]').textContent.indexOf(%s) >= 0" % json.dumps(v['name'])),
+       'the village page is titled with its name')
+    first = cdp.js("document.querySelector('tr[data-id]').dataset.id")
+    nama = cdp.js("document.querySelector('tr[data-id] td[data-k=nama]').textContent")
+    n_loaded = cdp.js("document.querySelectorAll('tr[data-id]').length")
+    cdp.js("var s = document.getElementById('search'); s.value = %s; "
+           "s.dispatchEvent(new Event('input')); true" % json.dumps(first))
+    ok(cdp.wait("document.querySelectorAll('tr[data-id]').length === 1 && "
+                "document.querySelector('tr[data-id]').dataset.id === %s" % json.dumps(first)),
+       'a search by NIK finds that one record among %s' % n_loaded)
+    cdp.js("var s = document.getElementById('search'); s.value = %s; "
+           "s.dispatchEvent(new Event('input')); true" % json.dumps(nama.lower()))
+    ok(cdp.wait("Array.from(document.querySelectorAll('tr[data-id]')).some(function (t) { return t.dataset.id === %s; })"
+                % json.dumps(first)), 'a search by name (any case) finds it too')
+    cdp.js("document.querySelector('tr[data-id]').click(); true")
+    ok(cdp.wait("document.getElementById('history') && "
+                "document.querySelectorAll('#history tbody tr').length >= 1"), 'a record\'s history is shown')
+    cdp.js("window.scrollTo(0, 0); true")
+    time.sleep(0.3)
+    cdp.shot('dashboard-village.png')
+
+    # --- a report page with its chart, then English -----------------------------
+    cdp.js("location.hash = '#/laporan/penduduk'; true")
+    ok(cdp.wait("document.querySelector('h1[data-report=penduduk]') && document.querySelector('canvas') && "
+                "Array.from(document.querySelectorAll('td')).some(function (t) { return t.textContent === '75+'; })"),
+       'the penduduk report shows its table (age bands) and a chart')
+    time.sleep(0.5)
+    cdp.shot('dashboard-penduduk.png')
+    cdp.js("location.hash = '#/laporan/kelengkapan'; true")
+    ok(cdp.wait("document.querySelector('h1[data-report=kelengkapan]') && document.querySelector('canvas')"),
+       'the kelengkapan report shows a chart')
+    cdp.js("location.hash = '#/unduh'; true")
+    hrefs = "Array.from(document.querySelectorAll('#page a')).map(function (a) { return a.getAttribute('href'); })"
+    ok(cdp.wait(hrefs + ".indexOf('/v1/export/penduduk.csv') >= 0 && " + hrefs + ".indexOf('/v1/export/penduduk.xlsx') >= 0"),
+       'the downloads page links the exports')
+    cdp.js("document.getElementById('lang').click(); location.hash = '#/'; true")
+    ok(cdp.wait("document.querySelector('#nav a').textContent === 'Overview' && "
+                "document.querySelectorAll('tr[data-village]').length > 0"), 'the English switch translates the pages')
+    cdp.call('Page.reload')
+    ok(cdp.wait("document.querySelector('#nav a').textContent === 'Overview' && "
+                "document.querySelectorAll('tr[data-village]').length > 0"),
+       'the language choice and the session survive a reload')
+
+    # --- what the browser saw ------------------------------------------------------
+    time.sleep(0.5)
+    cdp.call('Runtime.evaluate', expression='1')  # collect pending events
+    errs = [e for e in cdp.events if
+            (e['method'] == 'Runtime.consoleAPICalled' and e['params']['type'] in ('error', 'assert')) or
+            e['method'] == 'Runtime.exceptionThrown' or
+            (e['method'] == 'Log.entryAdded' and e['params']['entry']['level'] == 'error'
+             and '/v1/session' not in e['params']['entry'].get('url', ''))]
+    ok(not errs, 'no console errors or exceptions: %s' % json.dumps(errs)[:600])
+    reqs = [e['params']['request']['url'] for e in cdp.events if e['method'] == 'Network.requestWillBeSent']
+    away = [u for u in reqs if not u.startswith(ORIGIN + '/') and not u.startswith('data:')]
+    ok(len(reqs) > 10 and not away, 'every request (%d) went to the server\'s origin; elsewhere: %s' % (len(reqs), away))
+
+    # --- sign out ----------------------------------------------------------------
+    cdp.js("document.getElementById('signout').click(); true")
+    ok(cdp.wait("!document.getElementById('signin').hidden && document.querySelectorAll('tr[data-village]').length === 0"),
+       'signing out shows the sign-in form again')
+    code = cdp.js("fetch('/v1/villages', {credentials: 'same-origin'}).then(function (r) { return r.status; })")
+    ok(code == 401, 'after signing out the API answers the page 401 (got %s)' % code)
+finally:
+    chrome.terminate()
+    try:
+        chrome.wait(10)
+    except subprocess.TimeoutExpired:
+        chrome.kill()
+    shutil.rmtree(prof, ignore_errors=True)
+sys.exit(1 if failed else 0)
