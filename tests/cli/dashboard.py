@@ -215,8 +215,8 @@ try:
     ok(digits(tot) == want['total'][0]['penduduk'],
        'the region total of residents is the CLI\'s (%s vs %d)' % (tot, want['total'][0]['penduduk']))
     st = json.loads(cdp.js(ROWS_JS))
-    ok([r['status'] for r in st] == ['aktif', 'aktif', 'aktif', 'belum_pernah'],
-       'the villages that pushed are on time, the one that never did is "never": %s' % [r['status'] for r in st])
+    ok([r['status'] for r in st] == ['aktif', 'aktif', 'aktif', 'belum_pernah', 'dicabut'],
+       'villages that pushed are on time, one that never did "never", a revoked one "revoked": %s' % [r['status'] for r in st])
     ok(cdp.js("document.querySelectorAll('#page b').length === 0"), 'a village name with markup is shown as text')
     ok(cdp.wait("document.querySelector('canvas') && document.querySelector('canvas').width > 0"),
        'the overview draws a chart')

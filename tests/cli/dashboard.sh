@@ -39,6 +39,8 @@ check "village 3 (kecamatan 02) pushes 100 records" mk_village "$T/v3" 33.24.02.
 "$LUMBUNG" init -d "$T/v4" --village 33.24.02.2002 >/dev/null 2>&1 &&
 	agg enroll -d "$A" --village 33.24.02.2002 --key "$(origin "$T/v4")" --name Sukamaju >/dev/null &&
 	ok "village 4 is enrolled and never pushes" || fail "village 4"
+check "village 5 pushes, then its key is revoked" mk_village "$T/v5" 33.24.02.2003 30 5 Tegalrejo
+agg revoke -d "$A" --key "$(origin "$T/v5")" >/dev/null || fail "revoke village 5"
 KAB=$(agg token add -d "$A" --name "Bu Sari" --role kabupaten) || fail "token add"
 
 # What the browser test pushes while the page is open: more residents in village 2.
