@@ -230,7 +230,7 @@ bad 400 "/v1/reports/penduduk?late-days=x"
 bad 404 "/v1/reports/nothing"
 bad 404 "/v1/records/penduduk/nobody?village=33.24.01.2001"
 bad 400 "/v1/records/penduduk?village=35.01.01.2001"
-bad 404 /
+bad 404 /nothing # (/ is the dashboard, tests/cli/dashboard.sh)
 bad 404 /v1/nothing
 bad 405 /v1/villages -X POST
 grep -q "^Allow: GET" "$T/b.h" && ok "405 names the methods allowed (Allow: GET)" || fail "no Allow header"
