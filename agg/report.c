@@ -978,29 +978,93 @@ static lb_err put_table(FILE *out, const char *title, const struct sheet *s, enu
 	return ferror(out) ? LB_EIO : LB_OK;
 }
 
-static json_t *json_rows(const struct sheet *s, enum level l, size_t ndims)
+#define JSON_FLAGS (JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+
+/* Row i of s as a JSON object (NULL out of memory). */
+static json_t *json_row(const struct sheet *s, size_t i, enum level l, size_t ndims)
 {
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < s->n; i++) {
-		json_t *o = json_object();
-		const struct cell *r = s->r[i].c;
-		json_object_set_new(o, level_code[l], json_string(s->r[i].code));
-		if (l == L_DESA || l == L_EXTRA)
-			json_object_set_new(o, "name", json_string(row_label(&s->r[i])));
-		for (size_t j = 0; j < s->ncols; j++) {
-			const struct col *col = &s->cols[j];
-			if (col->kind == K_STR) {
-				if ((l == L_KEC || l == L_TOTAL) && j >= ndims)
-					continue;
-				json_object_set_new(o, col->key, json_string(r[j].s ? r[j].s : ""));
-			} else if (col->kind == K_INT)
-				json_object_set_new(o, col->key, json_integer(r[j].i));
-			else
-				json_object_set_new(o, col->key, json_real(pct(r, col)));
-		}
-		json_array_append_new(arr, o);
+	json_t *o = json_object();
+	const struct cell *r = s->r[i].c;
+	if (!o)
+		return NULL;
+	json_object_set_new(o, level_code[l], json_string(s->r[i].code));
+	if (l == L_DESA || l == L_EXTRA)
+		json_object_set_new(o, "name", json_string(row_label(&s->r[i])));
+	for (size_t j = 0; j < s->ncols; j++) {
+		const struct col *col = &s->cols[j];
+		if (col->kind == K_STR) {
+			if ((l == L_KEC || l == L_TOTAL) && j >= ndims)
+				continue;
+			json_object_set_new(o, col->key, json_string(r[j].s ? r[j].s : ""));
+		} else if (col->kind == K_INT)
+			json_object_set_new(o, col->key, json_integer(r[j].i));
+		else
+			json_object_set_new(o, col->key, json_real(pct(r, col)));
 	}
-	return arr;
+	return o;
+}
+
+/* Text t[0..n) (jansson's dump of a row) into *buf, two levels deeper (as
+ * an element of a member of the document): two spaces after each newline;
+ * every newline jansson writes is layout (one inside a string is escaped).
+ * The length, or 0 out of memory. */
+static size_t json_nest(const char *t, size_t n, char **buf, size_t *cap)
+{
+	size_t o = 0, nl = 0;
+	for (size_t i = 0; i < n; i++)
+		nl += t[i] == '\n';
+	if (n + 2 * nl > *cap) {
+		char *nb = realloc(*buf, n + 2 * nl);
+		if (!nb)
+			return 0;
+		*buf = nb;
+		*cap = n + 2 * nl;
+	}
+	for (size_t i = 0; i < n; i++) {
+		(*buf)[o++] = t[i];
+		if (t[i] == '\n') {
+			(*buf)[o++] = ' ';
+			(*buf)[o++] = ' ';
+		}
+	}
+	return o;
+}
+
+/* The member key: [rows of s] of the document, streamed one row object at
+ * a time, in the bytes json_dumps of the whole document (JSON_FLAGS) would
+ * give.  0, or -1 (out of memory, or a write failed: see ferror). */
+static int put_json_rows(FILE *out, const char *key, const struct sheet *s, enum level l,
+                         size_t ndims)
+{
+	json_t *k = json_string(key);
+	char *kt = k ? json_dumps(k, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	char *text = NULL, *nest = NULL;
+	size_t tcap = 0, ncap = 0;
+	int rc;
+
+	json_decref(k);
+	if (!kt || !(text = malloc(tcap = 1024))) {
+		free(kt);
+		return -1;
+	}
+	rc = fprintf(out, ",\n %s: [", kt) < 0;
+	free(kt);
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		json_t *o = json_row(s, i, l, ndims);
+		size_t n = o ? json_dumpb(o, text, tcap, JSON_FLAGS) : 0, m;
+		if (n > tcap) { /* (rows are small: once or twice) */
+			char *nt = realloc(text, n);
+			if (nt)
+				text = nt, tcap = n;
+			n = nt ? json_dumpb(o, text, tcap, JSON_FLAGS) : 0;
+		}
+		json_decref(o);
+		rc = !n || !(m = json_nest(text, n, &nest, &ncap)) ||
+		     fputs(i ? ",\n  " : "\n  ", out) == EOF || fwrite(nest, 1, m, out) != m;
+	}
+	free(text);
+	free(nest);
+	return rc || fputs(s->n ? "\n ]" : "]", out) == EOF ? -1 : 0;
 }
 
 static lb_err put_csv_rows(FILE *out, const struct sheet *s, enum level l, size_t ndims,
@@ -1112,28 +1176,32 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 			return lb_fail(d, e, e == LB_EIO ? "writing the report failed" : "out of memory");
 		return LB_OK;
 	case LB_REPORT_JSON: {
+		/* The head members as one small document (its closing "\n}"
+		 * cut), then the rows streamed (region-wide penduduk has tens of
+		 * thousands: a whole document in memory costs more than writing) */
 		json_t *doc = json_object();
+		char *text;
+		size_t len;
 		int rc;
 		json_object_set_new(doc, "report", json_string(rp->name));
 		json_object_set_new(doc, "title", json_string(rp->title));
 		json_object_set_new(doc, "region", json_string(c->rd.region));
 		json_object_set_new(doc, "per", json_string(per));
-		for (int l = 0; l < 3; l++)
-			json_object_set_new(doc, level_key[l], json_rows(&lv[l], (enum level)l, rp->ndims));
-		if (rp->extra_key)
-			json_object_set_new(doc, rp->extra_key, json_rows(&c->extra, L_EXTRA, 0));
-		{
-			/* one string, one write: json_dumpf writes token by token */
-			char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
-			                                     JSON_ENSURE_ASCII);
-			json_decref(doc);
-			if (!text)
-				return lb_fail(d, LB_ENOMEM, "out of memory");
-			rc = fputs(text, out) == EOF || fputc('\n', out) == EOF;
+		text = json_dumps(doc, JSON_FLAGS);
+		json_decref(doc);
+		if (!text || (len = strlen(text)) < 2 || strcmp(text + len - 2, "\n}")) {
 			free(text);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
 		}
-		if (rc)
-			return lb_fail(d, LB_EIO, "writing the report failed");
+		rc = fwrite(text, 1, len - 2, out) != len - 2;
+		free(text);
+		for (int l = 0; l < 3 && !rc; l++)
+			rc = put_json_rows(out, level_key[l], &lv[l], (enum level)l, rp->ndims);
+		if (!rc && rp->extra_key)
+			rc = put_json_rows(out, rp->extra_key, &c->extra, L_EXTRA, 0);
+		if (rc || fputs("\n}\n", out) == EOF)
+			return ferror(out) ? lb_fail(d, LB_EIO, "writing the report failed")
+			                   : lb_fail(d, LB_ENOMEM, "out of memory");
 		return LB_OK;
 	}
 	case LB_REPORT_CSV:
