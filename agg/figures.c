@@ -180,6 +180,11 @@ struct lb_fig_batch {
 	struct fent *cc;                          /* 'C' cv */
 	struct fent *cb[FIG_YEARS / 10 + 1];      /* 'B' cv decade, from FIG_Y0 / 10 */
 	struct fent *cd[FIG_YEARS];               /* 'D' cv year, from FIG_Y0 */
+	/* Whether the store held any key of tag + village pv when the batch
+	 * began (-1 not asked yet): a village's first change set loads no
+	 * figure it cannot have.  Valid until the batch writes (flush). */
+	char pv[LB_VILLAGE_LEN];
+	int8_t pre[128];
 };
 
 /* A hash of a key, 8 bytes at a time (keys are 14 to ~80 bytes). */
@@ -209,6 +214,7 @@ struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica
 	b->fig = fig;
 	b->replica = replica;
 	b->cap = 256;
+	memset(b->pre, -1, sizeof b->pre);
 	if (!(b->e = calloc(b->cap, sizeof *b->e))) {
 		free(b);
 		return NULL;
@@ -271,12 +277,46 @@ static int widen(struct fent *f, size_t n)
 
 /* Add the stored counters of f into f->v (which held deltas until now),
  * with c (positioned near, in key order) or, c NULL, a plain get. */
+/* Whether the store may hold key k: false when k is tag + village + ...
+ * (every tag but the NIK's 'G' and 'H') and the store held no key of that
+ * tag and village when the batch began.  An LMDB code in *rc. */
+static bool may_hold(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int *rc)
+{
+	int8_t *p;
+	*rc = 0;
+	if (klen < 1 + LB_VILLAGE_LEN || k[0] >= 128 || k[0] == 'G' || k[0] == 'H')
+		return true;
+	if (memcmp(b->pv, k + 1, LB_VILLAGE_LEN)) {
+		memcpy(b->pv, k + 1, LB_VILLAGE_LEN);
+		memset(b->pre, -1, sizeof b->pre);
+	}
+	p = &b->pre[k[0]];
+	if (*p < 0) {
+		MDB_cursor *c;
+		MDB_val kv = {1 + LB_VILLAGE_LEN, (void *)k}, v;
+		if ((*rc = mdb_cursor_open(b->txn, b->fig, &c)))
+			return true;
+		*rc = mdb_cursor_get(c, &kv, &v, MDB_SET_RANGE);
+		mdb_cursor_close(c);
+		if (*rc && *rc != MDB_NOTFOUND)
+			return true;
+		*p = !*rc && kv.mv_size >= 1 + LB_VILLAGE_LEN &&
+		     !memcmp(kv.mv_data, k, 1 + LB_VILLAGE_LEN);
+		*rc = 0;
+	}
+	return *p;
+}
+
 static int load(struct lb_fig_batch *b, struct fent *f, MDB_cursor *c)
 {
 	MDB_val kv = {f->klen, f->key}, v = {0, NULL};
 	size_t have;
-	int rc = c ? mdb_cursor_get(c, &kv, &v, MDB_SET_KEY) : mdb_get(b->txn, b->fig, &kv, &v);
+	int rc;
 
+	if (!may_hold(b, f->key, f->klen, &rc))
+		rc = rc ? rc : MDB_NOTFOUND;
+	else if (!rc)
+		rc = c ? mdb_cursor_get(c, &kv, &v, MDB_SET_KEY) : mdb_get(b->txn, b->fig, &kv, &v);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
 	f->stored = !rc;
@@ -462,7 +502,20 @@ static const char *const fld_name[F_N] = {"nik",        "tanggal_lahir", "jenis_
                                           "pekerjaan",  "disabilitas",   "status",
                                           "program",    "no_kk",         "nilai"};
 
-static const uint8_t fld_len[F_N] = {3, 13, 13, 5, 17, 10, 9, 11, 6, 7, 5, 5};
+/* The fields (+ 1; 0 ends a list) whose names have each length: a key is
+ * compared with at most three names. */
+#define FLD_LEN_MAX 17
+static const uint8_t fld_by_len[FLD_LEN_MAX + 1][4] = {
+	[3] = {F_NIK + 1},
+	[5] = {F_AGAMA + 1, F_NO_KK + 1, F_NILAI + 1},
+	[6] = {F_STATUS + 1},
+	[7] = {F_PROGRAM + 1},
+	[9] = {F_PEKERJAAN + 1},
+	[10] = {F_PENDIDIKAN + 1},
+	[11] = {F_DIS + 1},
+	[13] = {F_TANGGAL_LAHIR + 1, F_JK + 1},
+	[17] = {F_KAWIN + 1},
+};
 
 struct fields {
 	struct lb_mp_obj v[F_N];
@@ -536,10 +589,11 @@ static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 		int fr;
 		if (fast_next(&r, &key) || key.kind != LB_MP_STR)
 			return MDB_CORRUPTED;
-		for (int j = 0; j < F_N && which < 0; j++)
-			if (fld_len[j] == key.len && fld_name[j][0] == key.s[0] &&
-			    !memcmp(fld_name[j], key.s, key.len))
-				which = j;
+		if (key.len <= FLD_LEN_MAX)
+			for (const uint8_t *j = fld_by_len[key.len]; *j && which < 0; j++)
+				if (fld_name[*j - 1][0] == key.s[0] &&
+				    !memcmp(fld_name[*j - 1], key.s, key.len))
+					which = *j - 1;
 		save = r;
 		if ((fr = fast_next(&r, &val)) < 0)
 			return MDB_CORRUPTED;
@@ -832,10 +886,11 @@ static int view_village(const MDB_val *vkey, char village[LB_VILLAGE_LEN + 1])
 }
 
 int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
-                  const MDB_val *new_entry)
+                  const MDB_val *new_body)
 {
 	char village[LB_VILLAGE_LEN + 1];
 	struct lb_entry e;
+	const char *type = (const char *)vkey->mv_data + LB_VILLAGE_LEN + 1, *end;
 	int rc;
 
 	if ((rc = view_village(vkey, village)))
@@ -843,10 +898,13 @@ int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *ol
 	if (old && ((rc = load_entry(b, old, &e)) ||
 	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, -1))))
 		return rc;
-	if (new_entry && ((rc = parse_entry(new_entry, &e)) ||
-	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, +1))))
-		return rc;
-	return 0;
+	if (!new_body)
+		return 0;
+	/* the type from the key (village NUL type NUL id) */
+	if (!(end = memchr(type, 0, vkey->mv_size - LB_VILLAGE_LEN - 1)))
+		return MDB_CORRUPTED;
+	return lb_fig_record(b, village, type, (size_t)(end - type), new_body->mv_data,
+	                     new_body->mv_size, +1);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -956,6 +1014,7 @@ int lb_fig_flush(struct lb_fig_batch *b)
 	mdb_cursor_close(c);
 	free(buf);
 	free(s);
+	memset(b->pre, -1, sizeof b->pre); /* the store changed */
 	return rc;
 }
 
