@@ -275,8 +275,6 @@ static int widen(struct fent *f, size_t n)
 	return 0;
 }
 
-/* Add the stored counters of f into f->v (which held deltas until now),
- * with c (positioned near, in key order) or, c NULL, a plain get. */
 /* Whether the store may hold key k: false when k is tag + village + ...
  * (every tag but the NIK's 'G' and 'H') and the store held no key of that
  * tag and village when the batch began.  An LMDB code in *rc. */
@@ -307,6 +305,8 @@ static bool may_hold(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int 
 	return *p;
 }
 
+/* Add the stored counters of f into f->v (which held deltas until now),
+ * with c (positioned near, in key order) or, c NULL, a plain get. */
 static int load(struct lb_fig_batch *b, struct fent *f, MDB_cursor *c)
 {
 	MDB_val kv = {f->klen, f->key}, v = {0, NULL};
