@@ -1004,6 +1004,51 @@ static json_t *json_row(const struct sheet *s, size_t i, enum level l, size_t nd
 	return o;
 }
 
+/* The members a row of s at level l has (json_row gives them all). */
+static size_t json_row_size(const struct sheet *s, enum level l, size_t ndims)
+{
+	size_t n = 1 + (l == L_DESA || l == L_EXTRA);
+	for (size_t j = 0; j < s->ncols; j++)
+		n += !(s->cols[j].kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims);
+	return n;
+}
+
+static json_t *json_next_value(json_t *o, void **it)
+{
+	json_t *v = *it ? json_object_iter_value(*it) : NULL;
+	if (*it)
+		*it = json_object_iter_next(o, *it);
+	return v;
+}
+
+/* Row i of s into the values of o, a complete row object json_row made
+ * for the same sheet and level (members in the same order): numbers are
+ * set in place, nothing allocated per member.  0, or -1 when a value
+ * cannot be set (the caller then makes the row with json_row). */
+static int json_row_set(json_t *o, const struct sheet *s, size_t i, enum level l, size_t ndims)
+{
+	const struct cell *r = s->r[i].c;
+	void *it = json_object_iter(o);
+	json_t *v;
+
+	if (!(v = json_next_value(o, &it)) || json_string_set(v, s->r[i].code))
+		return -1;
+	if ((l == L_DESA || l == L_EXTRA) &&
+	    (!(v = json_next_value(o, &it)) || json_string_set(v, row_label(&s->r[i]))))
+		return -1;
+	for (size_t j = 0; j < s->ncols; j++) {
+		const struct col *col = &s->cols[j];
+		if (col->kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims)
+			continue;
+		if (!(v = json_next_value(o, &it)) ||
+		    (col->kind == K_STR   ? json_string_set(v, r[j].s ? r[j].s : "")
+		     : col->kind == K_INT ? json_integer_set(v, r[j].i)
+		                          : json_real_set(v, pct(r, col))))
+			return -1;
+	}
+	return it ? -1 : 0;
+}
+
 /* Text t[0..n) (jansson's dump of a row) into *buf, two levels deeper (as
  * an element of a member of the document): two spaces after each newline;
  * every newline jansson writes is layout (one inside a string is escaped).
@@ -1039,7 +1084,8 @@ static int put_json_rows(FILE *out, const char *key, const struct sheet *s, enum
 	json_t *k = json_string(key);
 	char *kt = k ? json_dumps(k, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
 	char *text = NULL, *nest = NULL;
-	size_t tcap = 0, ncap = 0;
+	size_t tcap = 0, ncap = 0, want = json_row_size(s, l, ndims);
+	json_t *tmpl = NULL;
 	int rc;
 
 	json_decref(k);
@@ -1050,8 +1096,12 @@ static int put_json_rows(FILE *out, const char *key, const struct sheet *s, enum
 	rc = fprintf(out, ",\n %s: [", kt) < 0;
 	free(kt);
 	for (size_t i = 0; i < s->n && !rc; i++) {
-		json_t *o = json_row(s, i, l, ndims);
+		/* one complete row object, its values replaced row after row */
+		json_t *o = tmpl && !json_row_set(tmpl, s, i, l, ndims) ? json_incref(tmpl)
+		                                                        : json_row(s, i, l, ndims);
 		size_t n = o ? json_dumpb(o, text, tcap, JSON_FLAGS) : 0, m;
+		if (o && o != tmpl && !tmpl && json_object_size(o) == want)
+			tmpl = json_incref(o);
 		if (n > tcap) { /* (rows are small: once or twice) */
 			char *nt = realloc(text, n);
 			if (nt)
@@ -1062,6 +1112,7 @@ static int put_json_rows(FILE *out, const char *key, const struct sheet *s, enum
 		rc = !n || !(m = json_nest(text, n, &nest, &ncap)) ||
 		     fputs(i ? ",\n  " : "\n  ", out) == EOF || fwrite(nest, 1, m, out) != m;
 	}
+	json_decref(tmpl);
 	free(text);
 	free(nest);
 	return rc || fputs(s->n ? "\n ]" : "]", out) == EOF ? -1 : 0;
