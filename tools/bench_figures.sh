@@ -167,12 +167,13 @@ programme, NIK bucket) go through the batch's hash table. A figure is read from 
 when it may exist: a village's first change set finds no key of its own, and a new NIK's bucket
 is the one lookup that cannot wait for the flush (the nik-ganda flag needs its content). At the
 end of the change set the batch is sorted and written with one cursor. What remains is mostly
-LMDB's: the figures are about a tenth of the store, and each change set rewrites its village's
-keys and the NIK buckets of its kecamatan (NIKs of one kecamatan share buckets), so the pages
-written per change set grow by about a quarter; in instructions (callgrind) the figures add
-about 19 %, in CPU time more (those pages are cold). The wall-clock slowdown is the number to
-hold against the target when the machine is otherwise idle; on a shared machine the CPU time
-is the steadier measure.
+LMDB's and the kernel's: the figures are about a tenth of the store, and each change set
+rewrites its village's keys and the NIK buckets of its kecamatan (NIKs of one kecamatan share
+buckets), about 40 % more bytes written per change set, into pages scattered over the file
+(LMDB reuses freed pages) rather than appended. In instructions (callgrind) the figures add
+about 19 %; in CPU time more, most of the rest being system time copying those pages at commit.
+The wall-clock slowdown is the number to hold against the target when the machine is otherwise
+idle; on a shared machine the CPU time is the steadier measure.
 """
 text = open(out).read() if os.path.exists(out) else "# lumbung — performance\n"
 text = re.sub(r"\n" + re.escape(title) + r"\n.*?(?=\n## |\Z)", "\n", text,
