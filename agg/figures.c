@@ -154,7 +154,7 @@ void lb_fig_village_str(int64_t num, char out[LB_VILLAGE_LEN + 1])
 /* ---- the batch: a hash map of touched keys ------------------------------ */
 
 struct fent {
-	uint8_t *key;
+	uint8_t *key; /* (in the same allocation, after the struct) */
 	size_t klen;
 	int64_t *v;
 	size_t n, vcap; /* counters used, allocated */
@@ -163,19 +163,41 @@ struct fent {
 	bool loaded; /* v holds values; else deltas to the stored values */
 };
 
+/* Years a birth date may give (parse_date): 1900 .. 2100. */
+#define FIG_Y0 1900
+#define FIG_YEARS 201
+
 struct lb_fig_batch {
 	MDB_txn *txn; /* NULL: start from zeros (verification) */
 	MDB_dbi fig, replica;
-	struct fent *e;
+	struct fent **e; /* entries live at a fixed address until the batch is freed */
 	size_t n, cap; /* cap a power of two */
 	struct fent *last; /* the entry touched last (the same key comes in runs) */
-	struct lb_mp_rd scratch;
+	/* The entries of one village most records touch, without hashing: a
+	 * change set is one village's, so these stay valid for all its
+	 * records (reset when another village's record comes). */
+	char cv[LB_VILLAGE_LEN];
+	struct fent *cc;                          /* 'C' cv */
+	struct fent *cb[FIG_YEARS / 10 + 1];      /* 'B' cv decade, from FIG_Y0 / 10 */
+	struct fent *cd[FIG_YEARS];               /* 'D' cv year, from FIG_Y0 */
+	/* Whether the store held any key of tag + village pv when the batch
+	 * began (-1 not asked yet): a village's first change set loads no
+	 * figure it cannot have.  Valid until the batch writes (flush). */
+	char pv[LB_VILLAGE_LEN];
+	int8_t pre[128];
 };
 
+/* A hash of a key, 8 bytes at a time (keys are 14 to ~80 bytes). */
 static uint64_t fnv(const uint8_t *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
+	uint64_t h = 1469598103934665603ull ^ n, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
 		h = (h ^ k[i]) * 1099511628211ull;
 	/* the table takes the low bits: fold the well-mixed high ones in */
 	h ^= h >> 29;
@@ -192,6 +214,7 @@ struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica
 	b->fig = fig;
 	b->replica = replica;
 	b->cap = 256;
+	memset(b->pre, -1, sizeof b->pre);
 	if (!(b->e = calloc(b->cap, sizeof *b->e))) {
 		free(b);
 		return NULL;
@@ -203,18 +226,19 @@ void lb_fig_batch_free(struct lb_fig_batch *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->cap; i++) {
-		free(b->e[i].key);
-		free(b->e[i].v);
-	}
+	for (size_t i = 0; i < b->cap; i++)
+		if (b->e[i]) {
+			free(b->e[i]->v);
+			free(b->e[i]);
+		}
 	free(b->e);
 	free(b);
 }
 
-static struct fent *slot_of(struct fent *tab, size_t cap, const uint8_t *k, size_t n)
+static struct fent **slot_of(struct fent **tab, size_t cap, const uint8_t *k, size_t n)
 {
 	size_t i = (size_t)fnv(k, n) & (cap - 1);
-	while (tab[i].key && (tab[i].klen != n || memcmp(tab[i].key, k, n)))
+	while (tab[i] && (tab[i]->klen != n || memcmp(tab[i]->key, k, n)))
 		i = (i + 1) & (cap - 1);
 	return &tab[i];
 }
@@ -222,16 +246,15 @@ static struct fent *slot_of(struct fent *tab, size_t cap, const uint8_t *k, size
 static bool grow(struct lb_fig_batch *b)
 {
 	size_t cap = b->cap * 2;
-	struct fent *t = calloc(cap, sizeof *t);
+	struct fent **t = calloc(cap, sizeof *t);
 	if (!t)
 		return false;
 	for (size_t i = 0; i < b->cap; i++)
-		if (b->e[i].key)
-			*slot_of(t, cap, b->e[i].key, b->e[i].klen) = b->e[i];
+		if (b->e[i])
+			*slot_of(t, cap, b->e[i]->key, b->e[i]->klen) = b->e[i];
 	free(b->e);
 	b->e = t;
 	b->cap = cap;
-	b->last = NULL;
 	return true;
 }
 
@@ -252,14 +275,48 @@ static int widen(struct fent *f, size_t n)
 	return 0;
 }
 
+/* Whether the store may hold key k: false when k is tag + village + ...
+ * (every tag but the NIK's 'G' and 'H') and the store held no key of that
+ * tag and village when the batch began.  An LMDB code in *rc. */
+static bool may_hold(struct lb_fig_batch *b, const uint8_t *k, size_t klen, int *rc)
+{
+	int8_t *p;
+	*rc = 0;
+	if (klen < 1 + LB_VILLAGE_LEN || k[0] >= 128 || k[0] == 'G' || k[0] == 'H')
+		return true;
+	if (memcmp(b->pv, k + 1, LB_VILLAGE_LEN)) {
+		memcpy(b->pv, k + 1, LB_VILLAGE_LEN);
+		memset(b->pre, -1, sizeof b->pre);
+	}
+	p = &b->pre[k[0]];
+	if (*p < 0) {
+		MDB_cursor *c;
+		MDB_val kv = {1 + LB_VILLAGE_LEN, (void *)k}, v;
+		if ((*rc = mdb_cursor_open(b->txn, b->fig, &c)))
+			return true;
+		*rc = mdb_cursor_get(c, &kv, &v, MDB_SET_RANGE);
+		mdb_cursor_close(c);
+		if (*rc && *rc != MDB_NOTFOUND)
+			return true;
+		*p = !*rc && kv.mv_size >= 1 + LB_VILLAGE_LEN &&
+		     !memcmp(kv.mv_data, k, 1 + LB_VILLAGE_LEN);
+		*rc = 0;
+	}
+	return *p;
+}
+
 /* Add the stored counters of f into f->v (which held deltas until now),
  * with c (positioned near, in key order) or, c NULL, a plain get. */
 static int load(struct lb_fig_batch *b, struct fent *f, MDB_cursor *c)
 {
 	MDB_val kv = {f->klen, f->key}, v = {0, NULL};
 	size_t have;
-	int rc = c ? mdb_cursor_get(c, &kv, &v, MDB_SET_KEY) : mdb_get(b->txn, b->fig, &kv, &v);
+	int rc;
 
+	if (!may_hold(b, f->key, f->klen, &rc))
+		rc = rc ? rc : MDB_NOTFOUND;
+	else if (!rc)
+		rc = c ? mdb_cursor_get(c, &kv, &v, MDB_SET_KEY) : mdb_get(b->txn, b->fig, &kv, &v);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
 	f->stored = !rc;
@@ -291,20 +348,22 @@ static struct fent *touch(struct lb_fig_batch *b, const uint8_t *k, size_t klen,
 			*rc = ENOMEM;
 			return NULL;
 		}
-		f = slot_of(b->e, b->cap, k, klen);
-		if (!f->key) {
-			if (!(f->key = malloc(klen)) || !(f->v = calloc(n ? n : 1, sizeof *f->v))) {
-				free(f->key);
-				f->key = NULL;
+		struct fent **at = slot_of(b->e, b->cap, k, klen);
+		if (!(f = *at)) {
+			if (!(f = calloc(1, sizeof *f + klen)) ||
+			    !(f->v = calloc(n ? n : 1, sizeof *f->v))) {
+				free(f);
 				*rc = ENOMEM;
 				return NULL;
 			}
+			f->key = (uint8_t *)(f + 1);
 			memcpy(f->key, k, klen);
 			f->klen = klen;
 			f->n = n;
 			f->vcap = n ? n : 1;
 			f->loaded = !b->txn; /* verification starts from zeros */
 			b->n++;
+			*at = f;
 		}
 		b->last = f;
 	}
@@ -336,6 +395,25 @@ static int add(struct lb_fig_batch *b, const uint8_t *k, size_t klen, size_t n, 
 	f->v[idx] += delta;
 	f->dirty = true;
 	return 0;
+}
+
+/* The entry *slot of the village cache (figures for the village of the
+ * record at hand), touched (no value needed) the first time. */
+static struct fent *cached(struct lb_fig_batch *b, struct fent **slot, const uint8_t *k,
+                           size_t klen, size_t n, int *rc)
+{
+	if (*slot && (*slot)->n >= n) {
+		*rc = 0;
+		return *slot;
+	}
+	return *slot = touch(b, k, klen, n, false, rc);
+}
+
+/* f's counters[idx] += delta (f from touch or cached, with idx < f->n). */
+static void bump(struct fent *f, size_t idx, int64_t delta)
+{
+	f->v[idx] += delta;
+	f->dirty = true;
 }
 
 static int set_flag(struct lb_fig_batch *b, const uint8_t *k, size_t klen, bool on)
@@ -424,7 +502,20 @@ static const char *const fld_name[F_N] = {"nik",        "tanggal_lahir", "jenis_
                                           "pekerjaan",  "disabilitas",   "status",
                                           "program",    "no_kk",         "nilai"};
 
-static const uint8_t fld_len[F_N] = {3, 13, 13, 5, 17, 10, 9, 11, 6, 7, 5, 5};
+/* The fields (+ 1; 0 ends a list) whose names have each length: a key is
+ * compared with at most three names. */
+#define FLD_LEN_MAX 17
+static const uint8_t fld_by_len[FLD_LEN_MAX + 1][4] = {
+	[3] = {F_NIK + 1},
+	[5] = {F_AGAMA + 1, F_NO_KK + 1, F_NILAI + 1},
+	[6] = {F_STATUS + 1},
+	[7] = {F_PROGRAM + 1},
+	[9] = {F_PEKERJAAN + 1},
+	[10] = {F_PENDIDIKAN + 1},
+	[11] = {F_DIS + 1},
+	[13] = {F_TANGGAL_LAHIR + 1, F_JK + 1},
+	[17] = {F_KAWIN + 1},
+};
 
 struct fields {
 	struct lb_mp_obj v[F_N];
@@ -498,10 +589,11 @@ static int read_fields(const uint8_t *body, size_t len, struct fields *f)
 		int fr;
 		if (fast_next(&r, &key) || key.kind != LB_MP_STR)
 			return MDB_CORRUPTED;
-		for (int j = 0; j < F_N && which < 0; j++)
-			if (fld_len[j] == key.len && fld_name[j][0] == key.s[0] &&
-			    !memcmp(fld_name[j], key.s, key.len))
-				which = j;
+		if (key.len <= FLD_LEN_MAX)
+			for (const uint8_t *j = fld_by_len[key.len]; *j && which < 0; j++)
+				if (fld_name[*j - 1][0] == key.s[0] &&
+				    !memcmp(fld_name[*j - 1], key.s, key.len))
+					which = *j - 1;
 		save = r;
 		if ((fr = fast_next(&r, &val)) < 0)
 			return MDB_CORRUPTED;
@@ -576,32 +668,31 @@ static int penduduk(struct lb_fig_batch *b, const char *v, const struct fields *
 	size_t klen, st, kw;
 	int rc, sex = is_str(f, F_JK, "L") ? 0 : 1, y, m, d;
 	char nik[17];
+	struct fent *c, *e;
 
 	st = enum_idx(f, F_STATUS, lb_fig_status, LB_FIG_STATUS_N);
 	CK('C', NULL, 0);
-	if (st < LB_FIG_STATUS_N &&
-	    (rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_STATUS + 2 * st + sex, s, NULL)))
+	if (!(c = cached(b, &b->cc, k, klen, LB_FIG_NSLOT, &rc)))
 		return rc;
+	if (st < LB_FIG_STATUS_N)
+		bump(c, LB_FS_STATUS + 2 * st + (size_t)sex, s);
 	if (st != 0)
 		return 0; /* the rest counts live residents only */
 	kw = enum_idx(f, F_KAWIN, lb_fig_kawin, LB_FIG_KAWIN_N - 1);
-	if ((rc = add(b, k, klen, LB_FIG_NSLOT,
-	              LB_FS_AGAMA + 2 * enum_idx(f, F_AGAMA, lb_fig_agama, LB_FIG_AGAMA_N - 1) + sex,
-	              s, NULL)) ||
-	    (rc = add(b, k, klen, LB_FIG_NSLOT,
-	              LB_FS_PENDIDIKAN +
-	                      2 * enum_idx(f, F_PENDIDIKAN, lb_fig_pendidikan,
-	                                   LB_FIG_PENDIDIKAN_N - 1) +
-	                      sex,
-	              s, NULL)) ||
-	    (rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_KAWIN + 2 * kw + sex, s, NULL)) ||
-	    (rc = add(b, k, klen, LB_FIG_NSLOT,
-	              LB_FS_DIS + 2 * (f->has[F_DIS] && f->v[F_DIS].kind == LB_MP_BOOL
-	                                       ? (f->v[F_DIS].v.b ? 0 : 1)
-	                                       : 2) +
-	                      sex,
-	              s, NULL)))
-		return rc;
+	bump(c, LB_FS_AGAMA + 2 * enum_idx(f, F_AGAMA, lb_fig_agama, LB_FIG_AGAMA_N - 1) + (size_t)sex,
+	     s);
+	bump(c,
+	     LB_FS_PENDIDIKAN +
+	             2 * enum_idx(f, F_PENDIDIKAN, lb_fig_pendidikan, LB_FIG_PENDIDIKAN_N - 1) +
+	             (size_t)sex,
+	     s);
+	bump(c, LB_FS_KAWIN + 2 * kw + (size_t)sex, s);
+	bump(c,
+	     LB_FS_DIS +
+	             2 * (f->has[F_DIS] && f->v[F_DIS].kind == LB_MP_BOOL ? (f->v[F_DIS].v.b ? 0 : 1)
+	                                                                   : 2) +
+	             (size_t)sex,
+	     s);
 	if (f->has[F_PEKERJAAN] && f->v[F_PEKERJAAN].kind == LB_MP_STR)
 		CK('O', f->v[F_PEKERJAAN].s, f->v[F_PEKERJAAN].len);
 	else
@@ -612,16 +703,15 @@ static int penduduk(struct lb_fig_batch *b, const char *v, const struct fields *
 		int combo = sex * 2 + (kw >= 1 && kw <= 3);
 		uint8_t r[4] = {(uint8_t)((y / 10) >> 8), (uint8_t)(y / 10)};
 		CK('B', r, 2);
-		if ((rc = add(b, k, klen, LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS,
-		              (size_t)combo * LB_FIG_DECADE_MONTHS + (size_t)(y % 10) * 12 + (size_t)m - 1,
-		              s, NULL)))
+		if (!(e = cached(b, &b->cb[y / 10 - FIG_Y0 / 10], k, klen,
+		                 LB_FIG_COMBOS * LB_FIG_DECADE_MONTHS, &rc)))
 			return rc;
+		bump(e, (size_t)combo * LB_FIG_DECADE_MONTHS + (size_t)(y % 10) * 12 + (size_t)m - 1, s);
 		r[0] = (uint8_t)(y >> 8), r[1] = (uint8_t)y;
 		CK('D', r, 2);
-		if ((rc = add(b, k, klen, LB_FIG_COMBOS * LB_FIG_YEAR_DAYS,
-		              (size_t)combo * LB_FIG_YEAR_DAYS + (size_t)(m - 1) * 31 + (size_t)d - 1, s,
-		              NULL)))
+		if (!(e = cached(b, &b->cd[y - FIG_Y0], k, klen, LB_FIG_COMBOS * LB_FIG_YEAR_DAYS, &rc)))
 			return rc;
+		bump(e, (size_t)combo * LB_FIG_YEAR_DAYS + (size_t)(m - 1) * 31 + (size_t)d - 1, s);
 	}
 	if (digits16(f, F_NIK, nik)) {
 		size_t before = 0, count = 0;
@@ -641,11 +731,12 @@ static int penerima(struct lb_fig_batch *b, const char *v, const struct fields *
 	int64_t old = 0;
 	char nik[17], kk[17];
 	int rc;
+	struct fent *c;
 
 	CK('C', NULL, 0);
-	if ((rc = add(b, k, klen, LB_FIG_NSLOT,
-	              LB_FS_PEN + enum_idx(f, F_STATUS, lb_fig_pen, LB_FIG_PEN_N - 1), s, NULL)))
+	if (!(c = cached(b, &b->cc, k, klen, LB_FIG_NSLOT, &rc)))
 		return rc;
+	bump(c, LB_FS_PEN + enum_idx(f, F_STATUS, lb_fig_pen, LB_FIG_PEN_N - 1), s);
 	if (!f->has[F_PROGRAM] || f->v[F_PROGRAM].kind != LB_MP_STR ||
 	    f->v[F_PROGRAM].len > LB_ID_MAX)
 		return 0;
@@ -680,8 +771,9 @@ static int penerima(struct lb_fig_batch *b, const char *v, const struct fields *
 				if ((rc = set_flag(b, k, klen, r + s >= 2)))
 					return rc;
 				CK('C', NULL, 0);
-				if ((rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_MULTI, s, NULL)))
+				if (!(c = cached(b, &b->cc, k, klen, LB_FIG_NSLOT, &rc)))
 					return rc;
+				bump(c, LB_FS_MULTI, s);
 			}
 		}
 		if ((old >= 2) != (old + s >= 2)) {
@@ -711,6 +803,7 @@ int lb_fig_record(struct lb_fig_batch *b, const char *village, const char *type,
 	struct fields f;
 	const char *v = village;
 	int rc;
+	struct fent *c;
 
 	for (t = 0; t < LB_FIG_NTYPES; t++)
 		if (strlen(lb_fig_types[t]) == type_len && !memcmp(lb_fig_types[t], type, type_len))
@@ -719,17 +812,24 @@ int lb_fig_record(struct lb_fig_batch *b, const char *village, const char *type,
 		return 0; /* a type a later schema adds: no figures yet */
 	if ((rc = read_fields(body, body_len, &f)))
 		return rc;
+	if (memcmp(b->cv, village, LB_VILLAGE_LEN)) { /* another village: its own entries */
+		memcpy(b->cv, village, LB_VILLAGE_LEN);
+		b->cc = NULL;
+		memset(b->cb, 0, sizeof b->cb);
+		memset(b->cd, 0, sizeof b->cd);
+	}
 	CK('C', NULL, 0);
-	if ((rc = add(b, k, klen, LB_FIG_NSLOT, LB_FS_TYPE + t, sign, NULL)))
+	if (!(c = cached(b, &b->cc, k, klen, LB_FIG_NSLOT, &rc)))
 		return rc;
+	bump(c, LB_FS_TYPE + t, sign);
 	switch (t) {
 	case 0:
 		return penduduk(b, v, &f, sign);
 	case 3:
 		return penerima(b, v, &f, sign);
 	case 6:
-		return add(b, k, klen, LB_FIG_NSLOT,
-		           LB_FS_ASP + enum_idx(&f, F_STATUS, lb_fig_asp, LB_FIG_ASP_N - 1), sign, NULL);
+		bump(c, LB_FS_ASP + enum_idx(&f, F_STATUS, lb_fig_asp, LB_FIG_ASP_N - 1), sign);
+		return 0;
 	default:
 		return 0;
 	}
@@ -786,10 +886,11 @@ static int view_village(const MDB_val *vkey, char village[LB_VILLAGE_LEN + 1])
 }
 
 int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
-                  const MDB_val *new_entry)
+                  const MDB_val *new_body)
 {
 	char village[LB_VILLAGE_LEN + 1];
 	struct lb_entry e;
+	const char *type = (const char *)vkey->mv_data + LB_VILLAGE_LEN + 1, *end;
 	int rc;
 
 	if ((rc = view_village(vkey, village)))
@@ -797,10 +898,13 @@ int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *ol
 	if (old && ((rc = load_entry(b, old, &e)) ||
 	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, -1))))
 		return rc;
-	if (new_entry && ((rc = parse_entry(new_entry, &e)) ||
-	            (rc = lb_fig_record(b, village, e.type, e.type_len, e.body, e.body_len, +1))))
-		return rc;
-	return 0;
+	if (!new_body)
+		return 0;
+	/* the type from the key (village NUL type NUL id) */
+	if (!(end = memchr(type, 0, vkey->mv_size - LB_VILLAGE_LEN - 1)))
+		return MDB_CORRUPTED;
+	return lb_fig_record(b, village, type, (size_t)(end - type), new_body->mv_data,
+	                     new_body->mv_size, +1);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -860,8 +964,8 @@ static struct fent **sorted(struct lb_fig_batch *b, bool dirty_only, size_t *n)
 	if (!s)
 		return NULL;
 	for (size_t i = 0; i < b->cap; i++)
-		if (b->e[i].key && (!dirty_only || b->e[i].dirty))
-			s[(*n)++] = &b->e[i];
+		if (b->e[i] && (!dirty_only || b->e[i]->dirty))
+			s[(*n)++] = b->e[i];
 	qsort(s, *n, sizeof *s, fent_cmp);
 	return s;
 }
@@ -910,6 +1014,7 @@ int lb_fig_flush(struct lb_fig_batch *b)
 	mdb_cursor_close(c);
 	free(buf);
 	free(s);
+	memset(b->pre, -1, sizeof b->pre); /* the store changed */
 	return rc;
 }
 

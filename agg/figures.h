@@ -118,13 +118,14 @@ struct lb_fig_batch *lb_fig_batch_new(MDB_txn *txn, MDB_dbi fig, MDB_dbi replica
 void lb_fig_batch_free(struct lb_fig_batch *b);
 
 /* The view key vkey (village NUL type NUL id) changes from old (the view
- * value before, origin || seq; NULL when absent) to the record of the
- * entry new_entry (the entry's bytes as stored in the replica; NULL when
- * the record is deleted).  Reads the old entry from the replica inside the
- * transaction.  Returns 0, an LMDB code, MDB_CORRUPTED when an entry or
- * body cannot be read, or ENOMEM. */
+ * value before, origin || seq; NULL when absent) to the record body
+ * new_body (the checked entry's body, a canonical msgpack map: the ingest
+ * passes what it decoded, so the entry is not parsed again; NULL when the
+ * record is deleted).  Reads the old entry from the replica inside the
+ * transaction.  Returns 0, an LMDB code, MDB_CORRUPTED when a key, entry
+ * or body cannot be read, or ENOMEM. */
 int lb_fig_change(struct lb_fig_batch *b, const MDB_val *vkey, const MDB_val *old,
-                  const MDB_val *new_entry);
+                  const MDB_val *new_body);
 
 /* Write every changed figure (deleting all-zero ones).  0 or an LMDB
  * code. */

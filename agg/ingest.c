@@ -55,7 +55,7 @@ struct pv_item {
 	uint32_t order;    /* position in the change set: the last one wins */
 	uint8_t val[RKEY_LEN];
 	bool put;
-	uint32_t eoff, elen; /* a put's entry in arena, for the figures */
+	uint32_t eoff, elen; /* a put's record body in arena, for the figures */
 };
 
 struct pending {
@@ -443,7 +443,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		}
 		agg_rkey(vval, cs.origin, seq);
 		if (!pv_set(&pv, vk, view_key(vk, cs.village, &en), vval, en.op == LB_OP_PUT,
-		            eb.sb.data, eb.sb.size)) {
+		            en.body, en.body_len)) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}

@@ -1032,29 +1032,144 @@ static lb_err put_table(FILE *out, const char *title, const struct sheet *s, enu
 	return ferror(out) ? LB_EIO : LB_OK;
 }
 
-static json_t *json_rows(const struct sheet *s, enum level l, size_t ndims)
+#define JSON_FLAGS (JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+
+/* Row i of s as a JSON object (NULL out of memory). */
+static json_t *json_row(const struct sheet *s, size_t i, enum level l, size_t ndims)
 {
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < s->n; i++) {
-		json_t *o = json_object();
-		const struct cell *r = s->r[i].c;
-		json_object_set_new(o, level_code[l], json_string(s->r[i].code));
-		if (l == L_DESA || l == L_EXTRA)
-			json_object_set_new(o, "name", json_string(row_label(&s->r[i])));
-		for (size_t j = 0; j < s->ncols; j++) {
-			const struct col *col = &s->cols[j];
-			if (col->kind == K_STR) {
-				if ((l == L_KEC || l == L_TOTAL) && j >= ndims)
-					continue;
-				json_object_set_new(o, col->key, json_string(r[j].s ? r[j].s : ""));
-			} else if (col->kind == K_INT)
-				json_object_set_new(o, col->key, json_integer(r[j].i));
-			else
-				json_object_set_new(o, col->key, json_real(pct(r, col)));
-		}
-		json_array_append_new(arr, o);
+	json_t *o = json_object();
+	const struct cell *r = s->r[i].c;
+	if (!o)
+		return NULL;
+	json_object_set_new(o, level_code[l], json_string(s->r[i].code));
+	if (l == L_DESA || l == L_EXTRA)
+		json_object_set_new(o, "name", json_string(row_label(&s->r[i])));
+	for (size_t j = 0; j < s->ncols; j++) {
+		const struct col *col = &s->cols[j];
+		if (col->kind == K_STR) {
+			if ((l == L_KEC || l == L_TOTAL) && j >= ndims)
+				continue;
+			json_object_set_new(o, col->key, json_string(r[j].s ? r[j].s : ""));
+		} else if (col->kind == K_INT)
+			json_object_set_new(o, col->key, json_integer(r[j].i));
+		else
+			json_object_set_new(o, col->key, json_real(pct(r, col)));
 	}
-	return arr;
+	return o;
+}
+
+/* The members a row of s at level l has (json_row gives them all). */
+static size_t json_row_size(const struct sheet *s, enum level l, size_t ndims)
+{
+	size_t n = 1 + (l == L_DESA || l == L_EXTRA);
+	for (size_t j = 0; j < s->ncols; j++)
+		n += !(s->cols[j].kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims);
+	return n;
+}
+
+static json_t *json_next_value(json_t *o, void **it)
+{
+	json_t *v = *it ? json_object_iter_value(*it) : NULL;
+	if (*it)
+		*it = json_object_iter_next(o, *it);
+	return v;
+}
+
+/* Row i of s into the values of o, a complete row object json_row made
+ * for the same sheet and level (members in the same order): numbers are
+ * set in place, nothing allocated per member.  0, or -1 when a value
+ * cannot be set (the caller then makes the row with json_row). */
+static int json_row_set(json_t *o, const struct sheet *s, size_t i, enum level l, size_t ndims)
+{
+	const struct cell *r = s->r[i].c;
+	void *it = json_object_iter(o);
+	json_t *v;
+
+	if (!(v = json_next_value(o, &it)) || json_string_set(v, s->r[i].code))
+		return -1;
+	if ((l == L_DESA || l == L_EXTRA) &&
+	    (!(v = json_next_value(o, &it)) || json_string_set(v, row_label(&s->r[i]))))
+		return -1;
+	for (size_t j = 0; j < s->ncols; j++) {
+		const struct col *col = &s->cols[j];
+		if (col->kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims)
+			continue;
+		if (!(v = json_next_value(o, &it)) ||
+		    (col->kind == K_STR   ? json_string_set(v, r[j].s ? r[j].s : "")
+		     : col->kind == K_INT ? json_integer_set(v, r[j].i)
+		                          : json_real_set(v, pct(r, col))))
+			return -1;
+	}
+	return it ? -1 : 0;
+}
+
+/* Text t[0..n) (jansson's dump of a row) into *buf, two levels deeper (as
+ * an element of a member of the document): two spaces after each newline;
+ * every newline jansson writes is layout (one inside a string is escaped).
+ * The length, or 0 out of memory. */
+static size_t json_nest(const char *t, size_t n, char **buf, size_t *cap)
+{
+	size_t o = 0, nl = 0;
+	for (size_t i = 0; i < n; i++)
+		nl += t[i] == '\n';
+	if (n + 2 * nl > *cap) {
+		char *nb = realloc(*buf, n + 2 * nl);
+		if (!nb)
+			return 0;
+		*buf = nb;
+		*cap = n + 2 * nl;
+	}
+	for (size_t i = 0; i < n; i++) {
+		(*buf)[o++] = t[i];
+		if (t[i] == '\n') {
+			(*buf)[o++] = ' ';
+			(*buf)[o++] = ' ';
+		}
+	}
+	return o;
+}
+
+/* The member key: [rows of s] of the document, streamed one row object at
+ * a time, in the bytes json_dumps of the whole document (JSON_FLAGS) would
+ * give.  0, or -1 (out of memory, or a write failed: see ferror). */
+static int put_json_rows(FILE *out, const char *key, const struct sheet *s, enum level l,
+                         size_t ndims)
+{
+	json_t *k = json_string(key);
+	char *kt = k ? json_dumps(k, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	char *text = NULL, *nest = NULL;
+	size_t tcap = 0, ncap = 0, want = json_row_size(s, l, ndims);
+	json_t *tmpl = NULL;
+	int rc;
+
+	json_decref(k);
+	if (!kt || !(text = malloc(tcap = 1024))) {
+		free(kt);
+		return -1;
+	}
+	rc = fprintf(out, ",\n %s: [", kt) < 0;
+	free(kt);
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		/* one complete row object, its values replaced row after row */
+		json_t *o = tmpl && !json_row_set(tmpl, s, i, l, ndims) ? json_incref(tmpl)
+		                                                        : json_row(s, i, l, ndims);
+		size_t n = o ? json_dumpb(o, text, tcap, JSON_FLAGS) : 0, m;
+		if (o && o != tmpl && !tmpl && json_object_size(o) == want)
+			tmpl = json_incref(o);
+		if (n > tcap) { /* (rows are small: once or twice) */
+			char *nt = realloc(text, n);
+			if (nt)
+				text = nt, tcap = n;
+			n = nt ? json_dumpb(o, text, tcap, JSON_FLAGS) : 0;
+		}
+		json_decref(o);
+		rc = !n || !(m = json_nest(text, n, &nest, &ncap)) ||
+		     fputs(i ? ",\n  " : "\n  ", out) == EOF || fwrite(nest, 1, m, out) != m;
+	}
+	json_decref(tmpl);
+	free(text);
+	free(nest);
+	return rc || fputs(s->n ? "\n ]" : "]", out) == EOF ? -1 : 0;
 }
 
 static lb_err put_csv_rows(FILE *out, const struct sheet *s, enum level l, size_t ndims,
@@ -1166,7 +1281,12 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 			return lb_fail(d, e, e == LB_EIO ? "writing the report failed" : "out of memory");
 		return LB_OK;
 	case LB_REPORT_JSON: {
+		/* The head members as one small document (its closing "\n}"
+		 * cut), then the rows streamed (region-wide penduduk has tens of
+		 * thousands: a whole document in memory costs more than writing) */
 		json_t *doc = json_object();
+		char *text;
+		size_t len;
 		int rc;
 		json_object_set_new(doc, "report", json_string(rp->name));
 		json_object_set_new(doc, "title", json_string(rp->title));
@@ -1177,22 +1297,21 @@ static lb_err render(struct ctx *c, const struct report *rp, struct sheet lv[3],
 			snprintf(b, sizeof b, "%04d-%02d", o->month_y, o->month_m);
 			json_object_set_new(doc, "bulan", json_string(b));
 		}
-		for (int l = 0; l < 3; l++)
-			json_object_set_new(doc, level_key[l], json_rows(&lv[l], (enum level)l, rp->ndims));
-		if (rp->extra_key)
-			json_object_set_new(doc, rp->extra_key, json_rows(&c->extra, L_EXTRA, 0));
-		{
-			/* one string, one write: json_dumpf writes token by token */
-			char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
-			                                     JSON_ENSURE_ASCII);
-			json_decref(doc);
-			if (!text)
-				return lb_fail(d, LB_ENOMEM, "out of memory");
-			rc = fputs(text, out) == EOF || fputc('\n', out) == EOF;
+		text = json_dumps(doc, JSON_FLAGS);
+		json_decref(doc);
+		if (!text || (len = strlen(text)) < 2 || strcmp(text + len - 2, "\n}")) {
 			free(text);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
 		}
-		if (rc)
-			return lb_fail(d, LB_EIO, "writing the report failed");
+		rc = fwrite(text, 1, len - 2, out) != len - 2;
+		free(text);
+		for (int l = 0; l < 3 && !rc; l++)
+			rc = put_json_rows(out, level_key[l], &lv[l], (enum level)l, rp->ndims);
+		if (!rc && rp->extra_key)
+			rc = put_json_rows(out, rp->extra_key, &c->extra, L_EXTRA, 0);
+		if (rc || fputs("\n}\n", out) == EOF)
+			return ferror(out) ? lb_fail(d, LB_EIO, "writing the report failed")
+			                   : lb_fail(d, LB_ENOMEM, "out of memory");
 		return LB_OK;
 	}
 	case LB_REPORT_CSV:
