@@ -213,16 +213,13 @@ lb_err lb_agg_names(struct lb_agg *a, lb_agg_name_cb cb, void *ctx, struct lb_di
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
+	lb_err e;
 	int rc;
 
 	if (!a->have_names)
 		return LB_OK;
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading the village directory");
-	if ((rc = mdb_cursor_open(txn, a->names, &c))) {
-		agg_txn_abort(a, txn);
-		return lb_mdb_fail(d, rc, "reading the village directory");
-	}
+	if ((e = agg_read_cursor(a, a->names, &txn, &c, "reading the village directory", d)))
+		return e;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = v.mv_data;

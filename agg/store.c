@@ -108,6 +108,20 @@ static int put_commit(struct lb_agg *a, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
 
 /* The map's size now.  mdb_env_info reads the meta pages inside the map,
  * so it too must not run while another thread's resize has it unmapped. */
+lb_err agg_read_cursor(struct lb_agg *a, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c,
+                       const char *what, struct lb_diag *d)
+{
+	int rc;
+
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, txn)))
+		return lb_mdb_fail(d, rc, what);
+	if ((rc = mdb_cursor_open(*txn, dbi, c))) {
+		agg_txn_abort(a, *txn);
+		return lb_mdb_fail(d, rc, what);
+	}
+	return LB_OK;
+}
+
 size_t agg_map_size(struct lb_agg *a)
 {
 	MDB_envinfo info;
@@ -537,12 +551,8 @@ lb_err lb_agg_origins(struct lb_agg *a, lb_agg_origin_cb cb, void *ctx, struct l
 	lb_err e = LB_OK;
 	int rc;
 
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading");
-	if ((rc = mdb_cursor_open(txn, a->enroll, &c))) {
-		agg_txn_abort(a, txn);
-		return lb_mdb_fail(d, rc, "reading");
-	}
+	if ((e = agg_read_cursor(a, a->enroll, &txn, &c, "reading", d)))
+		return e;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !e;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct lb_agg_origin o;
@@ -599,12 +609,8 @@ lb_err lb_agg_counts(struct lb_agg *a, const char *village, lb_agg_count_cb cb, 
 
 	if (village && lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading");
-	if ((rc = mdb_cursor_open(txn, a->view, &c))) {
-		agg_txn_abort(a, txn);
-		return lb_mdb_fail(d, rc, "reading the consolidated view");
-	}
+	if ((e = agg_read_cursor(a, a->view, &txn, &c, "reading the consolidated view", d)))
+		return e;
 	if (village) {
 		memcpy(start, village, LB_VILLAGE_LEN);
 		start[LB_VILLAGE_LEN] = 0;

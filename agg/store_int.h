@@ -67,6 +67,13 @@ int agg_txn_begin(struct lb_agg *a, unsigned flags, MDB_txn **txn);
 int agg_txn_commit(struct lb_agg *a, MDB_txn *txn);
 void agg_txn_abort(struct lb_agg *a, MDB_txn *txn);
 
+/* A read transaction with a cursor on dbi, to walk it: the one way the
+ * store's listings start.  On failure nothing is left open and d says
+ * what ("reading the tokens") with LMDB's reason (lb_mdb_fail).  End with
+ * mdb_cursor_close(*c) and agg_txn_abort(a, *txn). */
+lb_err agg_read_cursor(struct lb_agg *a, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c,
+                       const char *what, struct lb_diag *d);
+
 /* The map's size now, read under the map lock (0 on error). */
 size_t agg_map_size(struct lb_agg *a);
 

@@ -295,12 +295,8 @@ lb_err lb_agg_token_ls(struct lb_agg *a, lb_token_cb cb, void *ctx, struct lb_di
 
 	if (!a->have_tokens)
 		return LB_OK;
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading the tokens");
-	if ((rc = mdb_cursor_open(txn, a->tokens, &c))) {
-		agg_txn_abort(a, txn);
-		return lb_mdb_fail(d, rc, "reading the tokens");
-	}
+	if ((e = agg_read_cursor(a, a->tokens, &txn, &c, "reading the tokens", d)))
+		return e;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct lb_token_info t;
@@ -465,12 +461,8 @@ lb_err lb_agg_access_ls(struct lb_agg *a, uint64_t since_ms, lb_access_cb cb, vo
 
 	if (!a->have_tokens)
 		return LB_OK;
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading the access log");
-	if ((rc = mdb_cursor_open(txn, a->access, &c))) {
-		agg_txn_abort(a, txn);
-		return lb_mdb_fail(d, rc, "reading the access log");
-	}
+	if ((e = agg_read_cursor(a, a->access, &txn, &c, "reading the access log", d)))
+		return e;
 	agg_be64_put(start, since_ms);
 	k = (MDB_val){sizeof start, start};
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
