@@ -20,6 +20,7 @@
 #include "../node/remote.h"
 #include "../schema/mp.h"
 #include "receipt.h"
+#include "source.h"
 #include "wire.h"
 
 #define REPLY_MAX (1u << 20)
@@ -33,6 +34,8 @@ struct lb_pusher {
 	char *base;            /* URL without trailing '/' */
 	bool have_key;
 	uint8_t key[LB_PK_BYTES];
+	bool relay;               /* name relay_key in LB_WIRE_RELAY_HEADER */
+	uint8_t relay_key[LB_PK_BYTES];
 	size_t bytes, max_bytes;
 	FILE *log;
 	struct lb_mp_buf body;  /* request */
@@ -103,6 +106,8 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	}
 	if ((p->have_key = o->agg_key != NULL))
 		memcpy(p->key, o->agg_key, LB_PK_BYTES);
+	if ((p->relay = o->relay_key != NULL))
+		memcpy(p->relay_key, o->relay_key, LB_PK_BYTES);
 	p->max_bytes = o->max_bytes ? o->max_bytes : LB_PUSH_MAX_BYTES;
 	if (p->max_bytes < LB_PUSH_MIN_BYTES)
 		p->max_bytes = LB_PUSH_MIN_BYTES;
@@ -208,18 +213,15 @@ static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struc
 	return LB_OK;
 }
 
-/* One request: GET when body is NULL, else POST of body.  Fills r from a
- * msgpack reply.  LB_ENET when the exchange did not complete; LB_EREFUSED
- * when the answer is not an aggregator's. */
-static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_buf *body,
-                      struct reply *r, struct lb_diag *d)
+/* One exchange: GET when body is NULL, else POST of body; the reply's
+ * bytes land in p->reply.  LB_ENET when the exchange did not complete. */
+static lb_err exchange(struct lb_pusher *p, const char *path, const void *body, size_t len,
+                       long *status, struct lb_diag *d)
 {
-	char url[LB_REMOTE_URL_MAX + 128];
+	char url[LB_REMOTE_URL_MAX + 160];
 	CURLcode cc;
-	lb_err e;
 
-	memset(r, 0, sizeof *r);
-	r->code = LB__ECOUNT;
+	*status = 0;
 	snprintf(url, sizeof url, "%s%s", p->base, path);
 	lb_mp_buf_reset(&p->reply);
 	p->errbuf[0] = '\0';
@@ -227,8 +229,8 @@ static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_
 	if (body) {
 		curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body->sb.data);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->sb.size);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	} else {
 		curl_easy_setopt(p->curl, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
@@ -240,7 +242,33 @@ static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_
 		return lb_fail(d, LB_ENET, "%s: %s", p->base,
 		               p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc));
 	}
-	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, status);
+	return LB_OK;
+}
+
+lb_err lb_pusher_call(struct lb_pusher *p, const char *path, const void *body, size_t len,
+                      long *status, const uint8_t **reply, size_t *reply_len, struct lb_diag *d)
+{
+	lb_err e = exchange(p, path, body, len, status, d);
+
+	*reply = (const uint8_t *)p->reply.sb.data;
+	*reply_len = e ? 0 : p->reply.sb.size;
+	return e;
+}
+
+/* One request: GET when body is NULL, else POST of body.  Fills r from a
+ * msgpack reply.  LB_ENET when the exchange did not complete; LB_EREFUSED
+ * when the answer is not an aggregator's. */
+static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_buf *body,
+                      struct reply *r, struct lb_diag *d)
+{
+	lb_err e;
+
+	memset(r, 0, sizeof *r);
+	r->code = LB__ECOUNT;
+	if ((e = exchange(p, path, body ? body->sb.data : NULL, body ? body->sb.size : 0,
+	                  &r->status, d)))
+		return e;
 	e = parse_reply(r, (const uint8_t *)p->reply.sb.data, p->reply.sb.size, d);
 	if (e)
 		return lb_fail(d, LB_EREFUSED,
@@ -262,9 +290,24 @@ static lb_err refusal(const struct reply *r, const char *what, struct lb_diag *d
 	               r->message[0] ? r->message : "no reason given");
 }
 
+lb_err lb_push_refusal(long status, const uint8_t *reply, size_t len, const char *what,
+                       struct lb_diag *d)
+{
+	struct reply r;
+
+	memset(&r, 0, sizeof r);
+	r.code = LB__ECOUNT;
+	if (parse_reply(&r, reply, len, d))
+		return lb_fail(d, LB_EREFUSED,
+		               "%s: HTTP %ld with something that is not an aggregator's reply", what,
+		               status);
+	r.status = status;
+	return refusal(&r, what, d);
+}
+
 /* The aggregator says it holds seq with hash: that must be a prefix of our
  * log, or one of us rewrote history. */
-static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
+static lb_err check_prefix(const struct lb_src *n, uint64_t tip, uint64_t seq,
                            const uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
 {
 	uint8_t ours[LB_HASH_BYTES];
@@ -277,7 +320,7 @@ static lb_err check_prefix(struct lb_node *n, uint64_t tip, uint64_t seq,
 		               "the aggregator holds %llu entries of this village but this node has "
 		               "only %llu: was the node restored from an old backup?  Nothing was sent",
 		               (unsigned long long)seq, (unsigned long long)tip);
-	if ((e = lb_node_entry_hash(n, seq, ours, d)))
+	if ((e = n->ops->entry_hash(n->ctx, seq, ours, d)))
 		return e;
 	if (sodium_memcmp(ours, hash, LB_HASH_BYTES))
 		return lb_fail(d, LB_EFORK,
@@ -294,6 +337,7 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 {
 	char line[sizeof LB_WIRE_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
 	char nline[sizeof LB_WIRE_NAME_HEADER + 2 + 3 * LB_NODE_NAME_MAX];
+	char rline[sizeof LB_WIRE_RELAY_HEADER + 2 + 2 * LB_PK_BYTES];
 	struct curl_slist *h;
 	char *esc;
 
@@ -307,6 +351,14 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	if (!h || !curl_slist_append(h, "Expect:") || !curl_slist_append(h, line)) {
 		curl_slist_free_all(h);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	if (p->relay) {
+		memcpy(rline, LB_WIRE_RELAY_HEADER ": ", sizeof LB_WIRE_RELAY_HEADER + 1);
+		lb_hex(rline + sizeof LB_WIRE_RELAY_HEADER + 1, p->relay_key, LB_PK_BYTES);
+		if (!curl_slist_append(h, rline)) {
+			curl_slist_free_all(h);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		}
 	}
 	/* the village's name, for the aggregator's directory (optional) */
 	if (name && *name && strlen(name) <= LB_NODE_NAME_MAX) {
@@ -329,7 +381,7 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 }
 
 /* Where the aggregator stands for our origin. */
-static lb_err ask_position(struct lb_pusher *p, const struct lb_node_info *info, uint64_t *seq,
+static lb_err ask_position(struct lb_pusher *p, const struct lb_src_info *info, uint64_t *seq,
                            uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
 {
 	char path[32 + 2 * LB_PK_BYTES];
@@ -380,11 +432,11 @@ static int add_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
 	return 0;
 }
 
-lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
+lb_err lb_changeset_build(const struct lb_src *s, uint64_t from, size_t max_bytes,
                           struct lb_mp_buf *out, uint64_t *to, uint8_t *last_hash,
                           struct lb_diag *d)
 {
-	struct lb_node_info info;
+	struct lb_src_info info;
 	struct build b = {.out = out, .d = d};
 	uint8_t *head = NULL;
 	size_t head_len, span;
@@ -392,14 +444,14 @@ lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
 	lb_err e;
 
 	lb_mp_buf_reset(out);
-	if ((e = lb_node_info(n, &info, d)) ||
-	    (e = lb_node_span(n, from, max_bytes, &b.to, &span, &over, d)) ||
+	if ((e = s->ops->info(s->ctx, &info, d)) ||
+	    (e = s->ops->span(s->ctx, from, max_bytes, &b.to, &span, &over, d)) ||
 	    (e = lb_wire_begin(out, (size_t)(b.to - from + 1), d)) ||
-	    (e = lb_node_log_raw(n, from, b.to, add_entry, &b, d)))
+	    (e = s->ops->entries(s->ctx, from, b.to, add_entry, &b, d)))
 		return e;
 	if (b.err)
 		return b.err;
-	if ((e = lb_node_head(n, b.to, &head, &head_len, d)))
+	if ((e = s->ops->head(s->ctx, b.to, &head, &head_len, d)))
 		return e;
 	e = lb_wire_end(out, info.village, info.origin, head, head_len, d);
 	free(head);
@@ -412,54 +464,14 @@ lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
 lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES], uint64_t seq,
                             const void *receipt, size_t len, struct lb_diag *d)
 {
-	struct lb_node_info info;
-	struct lb_receipt rc;
-	struct lb_head h;
-	uint8_t hash[LB_HASH_BYTES], *head = NULL;
-	size_t head_len;
-	lb_err e;
+	struct lb_src s;
 
-	if ((e = lb_receipt_open(&rc, receipt, len, agg_key, d))) {
-		lb_diag_prefix(d, "receipt for seq %llu", (unsigned long long)seq);
-		return e == LB_ESIG ? e : LB_EREFUSED;
-	}
-	if ((e = lb_node_info(n, &info, d)))
-		return e;
-	if (sodium_memcmp(rc.origin, info.origin, LB_PK_BYTES))
-		return lb_fail(d, LB_ESIG,
-		               "the receipt for seq %llu names another village key than this node's; "
-		               "not kept",
-		               (unsigned long long)seq);
-	if (rc.seq != seq)
-		return lb_fail(d, LB_ESIG, "the receipt for seq %llu names seq %llu; not kept",
-		               (unsigned long long)seq, (unsigned long long)rc.seq);
-	if ((e = lb_node_entry_hash(n, seq, hash, d)))
-		return e;
-	if ((e = lb_node_head(n, seq, &head, &head_len, d)))
-		return e == LB_ENOTFOUND ? lb_fail(d, LB_EREFUSED,
-		                                   "a receipt for seq %llu, which ends no signed head "
-		                                   "of this node; not kept",
-		                                   (unsigned long long)seq)
-		                         : e;
-	e = lb_head_open(&h, head, head_len, info.origin, d);
-	free(head);
-	if (e)
-		return e;
-	if (sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
-		return lb_fail(d, LB_ESIG,
-		               "the receipt for seq %llu names another entry hash than this node's; "
-		               "not kept",
-		               (unsigned long long)seq);
-	if (sodium_memcmp(rc.root, h.root, LB_HASH_BYTES))
-		return lb_fail(d, LB_ESIG,
-		               "the receipt for seq %llu names another Merkle root than this node's "
-		               "signed head; not kept",
-		               (unsigned long long)seq);
-	return lb_node_receipt_put(n, agg_key, seq, receipt, len, d);
+	lb_src_node(&s, n);
+	return lb_src_keep_receipt(&s, agg_key, seq, receipt, len, d);
 }
 
 /* Check an acceptance against what we sent, then keep the receipt. */
-static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n, const struct reply *r,
+static lb_err accept_reply(struct lb_pusher *p, const struct lb_src *n, const struct reply *r,
                            uint64_t to, const uint8_t hash[LB_HASH_BYTES],
                            struct lb_push_stats *st, struct lb_diag *d)
 {
@@ -476,7 +488,7 @@ static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n, const struct 
 		return lb_fail(d, LB_EREFUSED,
 		               "the aggregator says it holds seq %llu but its reply carries no receipt",
 		               (unsigned long long)to);
-	if ((e = lb_push_keep_receipt(n, p->key, to, r->receipt, r->receipt_len, d)))
+	if ((e = lb_src_keep_receipt(n, p->key, to, r->receipt, r->receipt_len, d)))
 		return e;
 	st->receipts++;
 	return LB_OK;
@@ -486,7 +498,7 @@ static lb_err accept_reply(struct lb_pusher *p, struct lb_node *n, const struct 
  * signed receipt: when we keep none for that seq (it was reached by a USB
  * change set, another pusher, or the aggregator is lying), send the last
  * head's entry again; a true aggregator accepts the resend and signs. */
-static lb_err confirm_tip(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+static lb_err confirm_tip(struct lb_pusher *p, const struct lb_src *n, struct lb_push_stats *st,
                           struct lb_diag *d)
 {
 	uint8_t hash[LB_HASH_BYTES];
@@ -496,7 +508,7 @@ static lb_err confirm_tip(struct lb_pusher *p, struct lb_node *n, struct lb_push
 
 	if (!p->have_key || st->seq == 0)
 		return LB_OK;
-	if ((e = lb_node_receipt_last(n, p->key, &last, NULL, d)))
+	if ((e = n->ops->receipt_last(n->ctx, p->key, &last, d)))
 		return e;
 	if (last >= st->seq)
 		return LB_OK;
@@ -515,17 +527,18 @@ static lb_err confirm_tip(struct lb_pusher *p, struct lb_node *n, struct lb_push
 	return accept_reply(p, n, &r, to, hash, st, d);
 }
 
-lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *n, struct lb_push_stats *st,
                    struct lb_diag *d)
 {
-	struct lb_node_info info;
+	struct lb_src_info info;
 	uint8_t rhash[LB_HASH_BYTES], hash[LB_HASH_BYTES];
 	uint64_t from;
 	int gaps = 0;
 	lb_err e;
 
 	memset(st, 0, sizeof *st);
-	if ((e = lb_node_info(n, &info, d)) || (e = set_origin_header(p, info.origin, info.name, d)))
+	if ((e = n->ops->info(n->ctx, &info, d)) ||
+	    (e = set_origin_header(p, info.origin, info.name, d)))
 		return e;
 	if ((e = ask_position(p, &info, &st->remote_seq, rhash, d))) {
 		if (e == LB_ENET)
@@ -543,7 +556,7 @@ lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats 
 		struct reply r;
 
 		/* entries written while we push go out in this pass too */
-		if ((e = lb_node_info(n, &info, d)))
+		if ((e = n->ops->info(n->ctx, &info, d)))
 			return e;
 		if (from > info.seq)
 			return confirm_tip(p, n, st, d);

@@ -30,6 +30,7 @@
 
 #include "../node/node.h"
 #include "../schema/mp.h"
+#include "source.h"
 
 #define LB_PUSH_MIN_BYTES (8u << 10)
 #define LB_PUSH_DEFAULT_BYTES (256u << 10) /* about 30 s on a 64 kbit/s 2G link */
@@ -44,6 +45,9 @@ struct lb_push_opts {
 	long stall_s;               /* 0: 30; abandon below stall_bytes/s for this long */
 	long stall_bytes;           /* 0: 64 */
 	FILE *log;                  /* one line per request, or NULL */
+	const uint8_t *relay_key;   /* a relaying aggregator's own key (32 bytes), named
+	                               in LB_WIRE_RELAY_HEADER so the receiver can show
+	                               the route; NULL for a village pushing its own log */
 };
 
 struct lb_push_stats {
@@ -68,7 +72,8 @@ void lb_pusher_free(struct lb_pusher *p);
 /* The change-set bound the next request will use. */
 size_t lb_pusher_bytes(const struct lb_pusher *p);
 
-/* Push until the aggregator holds n's tip (LB_OK; st says what moved).
+/* Push until the aggregator holds the tip of log s, a node's own
+ * (lb_src_node) or a replica relayed (LB_OK; st says what moved).
  * Errors: LB_ENET (unreachable, cut or stalled; worth retrying),
  * LB_EUNKNOWN_ORIGIN / LB_EWRONG_VILLAGE / LB_ESIG / LB_ESCHEMA /
  * LB_EMALFORMED / LB_ETOOBIG (the aggregator refused; its reason in d),
@@ -76,20 +81,38 @@ size_t lb_pusher_bytes(const struct lb_pusher *p);
  * LB_EREFUSED (an answer we cannot use, e.g. a receipt that does not
  * verify, or a server error), node errors.  Entries accepted before an
  * error stay accepted; st counts them. */
-lb_err lb_push_run(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *s, struct lb_push_stats *st,
                    struct lb_diag *d);
 
-/* Encode into out (reset first) the change set of n's entries from `from`
+/* One other request to the same aggregator on the pusher's connection:
+ * GET path when body is NULL, else POST body (msgpack).  *status gets the
+ * HTTP status and *reply the answer's bytes, borrowed from p until its next
+ * request (at most 1 MiB).  LB_ENET when the exchange did not complete,
+ * LB_EREFUSED for a reply too large. */
+lb_err lb_pusher_call(struct lb_pusher *p, const char *path, const void *body, size_t len,
+                      long *status, const uint8_t **reply, size_t *reply_len, struct lb_diag *d);
+
+/* An aggregator's refusal ({code, message}, any status) as our error with
+ * its words, prefixed by what we were doing: the stable code's error
+ * (LB_EREFUSED for a 5xx or no code).  Use on a reply of lb_pusher_call
+ * whose status is not a success. */
+lb_err lb_push_refusal(long status, const uint8_t *reply, size_t len, const char *what,
+                       struct lb_diag *d);
+
+/* Encode into out (reset first) the change set of s's entries from `from`
  * up to the last signed head within max_bytes (at least one head's worth,
  * see lb_node_span); *to gets its last seq and last_hash that entry's hash
- * (may be NULL).  LB_ENOTFOUND when from is past the tip.  The same bytes
- * push sends; `lumbung changeset` writes them to a file for a USB stick. */
-lb_err lb_changeset_build(struct lb_node *n, uint64_t from, size_t max_bytes,
+ * (may be NULL).  LB_ENOTFOUND when from is past the tip.  The one
+ * change-set builder: push sends its bytes, `lumbung changeset` writes them
+ * to a file for a USB stick, and a kecamatan builds its relayed change sets
+ * and bundles with it from a replica. */
+lb_err lb_changeset_build(const struct lb_src *s, uint64_t from, size_t max_bytes,
                           struct lb_mp_buf *out, uint64_t *to, uint8_t *last_hash,
                           struct lb_diag *d);
 
-/* Check a receipt that the aggregator with key agg_key returned for seq,
- * then keep it in n (lb_node_receipt_put).  Everything it says must hold:
+/* lb_src_keep_receipt for node n's own log (lb_src_node).  Check a
+ * receipt that the aggregator with key agg_key returned for seq, then keep
+ * it in n (lb_node_receipt_put).  Everything it says must hold:
  * the signature verifies against agg_key, and it names this node's origin,
  * seq, the hash of this node's entry seq and the Merkle root of this node's
  * own signed head at seq.  Errors: LB_ESIG (a bad signature, or a receipt

@@ -102,6 +102,16 @@ static int parse_seconds(struct lb_cli_args *a, const char *opt, const char *v, 
 }
 
 /* Options shared by push and sync. */
+/* One push pass of node n's own log. */
+static lb_err push_node(struct lb_pusher *p, struct lb_node *n, struct lb_push_stats *st,
+                        struct lb_diag *d)
+{
+	struct lb_src src;
+
+	lb_src_node(&src, n);
+	return lb_push_run(p, &src, st, d);
+}
+
 static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_push_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -176,7 +186,7 @@ static int cmd_push(struct lb_cli_args *a)
 	 * reached the aggregator got nothing through three times in a row,
 	 * or at once when it cannot be reached at all. */
 	for (;;) {
-		e = lb_push_run(p, n, &st, &d);
+		e = push_node(p, n, &st, &d);
 		if (!total.changesets)
 			total.remote_seq = st.remote_seq;
 		total.entries += st.entries;
@@ -268,7 +278,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			nap(every); /* nothing new: no request at all */
 			continue;
 		}
-		e = lb_push_run(p, n, &st, &d);
+		e = push_node(p, n, &st, &d);
 		stamp(ts, sizeof ts);
 		if (st.seq) {
 			acked = st.seq;
@@ -399,6 +409,7 @@ static int cmd_changeset(struct lb_cli_args *a)
 {
 	struct lb_node *n = NULL;
 	struct lb_mp_buf out;
+	struct lb_src src;
 	struct lb_diag d = {0};
 	uint64_t from = 1, to;
 	size_t max = LB_WIRE_MAX_BYTES / 2;
@@ -424,7 +435,8 @@ static int cmd_changeset(struct lb_cli_args *a)
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	lb_mp_buf_init(&out);
-	if ((e = lb_changeset_build(n, from, max, &out, &to, NULL, &d)))
+	lb_src_node(&src, n);
+	if ((e = lb_changeset_build(&src, from, max, &out, &to, NULL, &d)))
 		rc = lb_cli_die(a->cmd, e, &d);
 	else if (fwrite(out.sb.data, 1, out.sb.size, stdout) != out.sb.size || fflush(stdout))
 		rc = lb_cli_die(a->cmd, lb_fail(&d, LB_EIO, "writing: %s", strerror(errno)), &d);

@@ -48,6 +48,12 @@
  * it (docs/FORMAT.md §8). */
 #define LB_WIRE_NAME_HEADER "X-Lumbung-Village-Name"
 
+/* The HTTP request header a relaying aggregator (a kecamatan forwarding
+ * its villages' logs) names its own key in (64 hex digits).  It is outside
+ * the signed bytes and trusted for nothing but showing the route: the
+ * receiver checks every village signature as for a direct push. */
+#define LB_WIRE_RELAY_HEADER "X-Lumbung-Relay"
+
 /* A decoded change set; entry pointers borrow from the decoded buffer. */
 struct lb_changeset {
 	char village[LB_VILLAGE_LEN + 1];

@@ -464,6 +464,7 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	struct lb_mp_buf buf;
 	struct lb_node *n;
+	struct lb_src src;
 	struct lb_diag d = {0};
 	struct MHD_Daemon *mhd;
 	const union MHD_DaemonInfo *di;
@@ -477,10 +478,11 @@ static void bench_ceiling(const struct village *v, struct ceiling *c)
 	lb_mp_buf_init(&buf);
 	if ((e = lb_node_open(&n, v->dir, &(struct lb_node_opts){.read_only = true}, &d)))
 		bench_die("node %s: %s", v->dir, lb_diag_msg(&d, e));
+	lb_src_node(&src, n);
 	c->build_s = bench_now();
 	for (uint64_t from = 1; from <= v->seq; from = to + 1, c->sets++) {
 		bench_check_interrupt();
-		if ((e = lb_changeset_build(n, from, LB_PUSH_MAX_BYTES, &buf, &to, NULL, &d)))
+		if ((e = lb_changeset_build(&src, from, LB_PUSH_MAX_BYTES, &buf, &to, NULL, &d)))
 			bench_die("lb_changeset_build from %" PRIu64 ": %s", from, lb_diag_msg(&d, e));
 		if (!(c->sets & 63) && !(b = realloc(b, (c->sets + 64) * sizeof *b)))
 			bench_die("out of memory");

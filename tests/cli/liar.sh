@@ -77,10 +77,10 @@ lied() {
 	kept_nothing "liar ($1)"
 }
 
-lied root 13 "names another Merkle root than this node's signed head; not kept"
-lied origin 13 "names another village key than this node's; not kept"
+lied root 13 "names another Merkle root than this log's signed head; not kept"
+lied origin 13 "names another village key than this log's; not kept"
 lied seq 13 "names seq"
-lied hash 13 "names another entry hash than this node's; not kept"
+lied hash 13 "names another entry hash than this log's; not kept"
 lied key 13 "receipt is not signed by this aggregator's key"
 lied ack 23 "the aggregator acknowledged seq"
 
