@@ -166,7 +166,7 @@ static lb_err open_env(struct lb_agg *a, const char *dir, bool create, struct lb
 
 	/* read-only handles open the environment MDB_RDONLY too, so not even
 	 * a bug of ours could write through one */
-	if ((rc = lb_mdb_env_open(&a->env, dir, a->read_only, 16, initial_map_size())))
+	if ((rc = lb_mdb_env_open(&a->env, dir, a->read_only, 32, initial_map_size())))
 		return lb_mdb_fail(d, rc, dir); /* read-only: also on a read-only filesystem */
 	mdb_reader_check(a->env, &dead);
 	if ((rc = agg_txn_begin(a, create ? 0 : MDB_RDONLY, &txn)))
@@ -292,7 +292,8 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 	}
 	a->read_only = read_only;
 	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)) ||
-	    (e = agg_dir_open(a, d)) || (e = agg_token_open(a, d)))
+	    (e = agg_dir_open(a, d)) || (e = agg_token_open(a, d)) ||
+	    (e = agg_relay_open(a, d)))
 		goto fail;
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");

@@ -35,6 +35,8 @@ struct lb_agg {
 	bool have_names; /* false: a read-only store made before it existed */
 	MDB_dbi tokens, access; /* token.h: API tokens, the access log */
 	bool have_tokens;       /* false: a read-only store made before them */
+	MDB_dbi uprcpt;         /* relay.h: receipts from upstream aggregators */
+	bool have_relay;        /* false: a read-only store made before it */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
@@ -108,6 +110,10 @@ lb_err agg_dir_open(struct lb_agg *a, struct lb_diag *d);
 /* Open (or, on a writable store, create) the tokens and access
  * databases (token.c).  LB_ESTORE when LMDB fails. */
 lb_err agg_token_open(struct lb_agg *a, struct lb_diag *d);
+
+/* Open (or, on a writable store, create) the relay's databases
+ * (replica.c).  LB_ESTORE when LMDB fails. */
+lb_err agg_relay_open(struct lb_agg *a, struct lb_diag *d);
 
 /* The name held for code (desa or kecamatan) inside txn into out (""
  * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail
