@@ -50,7 +50,8 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
+	$(BUILD)/evil-relay
 
 deps:
 	@sh tools/deps.sh
@@ -104,6 +105,10 @@ $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
 
 # re-signs a receipt with one field changed, for the lying-aggregator test
 $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# what a dishonest kecamatan could send, for the malicious-relay test
+$(BUILD)/evil-relay: $(BUILD)/obj/tests/tools/evil_relay.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # an NFQUEUE program that delays packets, for the lossy-link test
