@@ -35,6 +35,8 @@ struct lb_agg {
 	bool have_names; /* false: a read-only store made before it existed */
 	MDB_dbi tokens, access; /* token.h: API tokens, the access log */
 	bool have_tokens;       /* false: a read-only store made before them */
+	MDB_dbi stmts, aggs, routes, enrolby; /* tree.h: statements, aggregators, routes */
+	bool have_tree;         /* false: a read-only store made before them */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
