@@ -26,6 +26,7 @@
 #include "http.h"
 #include "api.h"
 #include "token.h"
+#include "cli_tree.h"
 #include "../sync/wire.h"
 
 #define PROG "lumbung-agg"
@@ -37,6 +38,11 @@ static const char *usage_text =
 	"  " PROG " enroll -d DIR --village CODE --key HEX [--name NAME]\n"
 	"                                                    let a village key push\n"
 	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
+	"  " PROG " enroll-aggregator -d DIR --region PP.KK.CC --key HEX\n"
+	"                                                    at a kabupaten: accept the enrolments\n"
+	"                                                    a kecamatan aggregator signs\n"
+	"  " PROG " revoke-aggregator -d DIR --key HEX      stop accepting them\n"
+	"  " PROG " send-statements -d DIR URL              send our enrolments to an upstream\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
@@ -232,6 +238,7 @@ struct status_ctx {
 	struct type_count *types;     /* summed over villages */
 	size_t ntypes;
 	char (*names)[LB_AGG_NAME_MAX + 1]; /* names[i]: the name of o[i]'s village, or "" */
+	struct lb_agg *agg;           /* for the tree's part (cli_tree.c) */
 };
 
 static int status_origin(void *ctx, const struct lb_agg_origin *o)
@@ -350,6 +357,8 @@ static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (json_object_set_new(counts, s->types[i].type, json_integer((json_int_t)s->types[i].n)))
 			goto oom;
+	if ((e = agg_cli_tree_status_json(s->agg, root, d)))
+		goto out;
 	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || putchar('\n') == EOF)
 		e = lb_fail(d, LB_EIO, "writing to standard output failed");
 	goto out;
@@ -366,7 +375,7 @@ out:
  * them can make the two halves differ by that change set. */
 static int cmd_status(struct args *a, struct lb_agg *agg)
 {
-	struct status_ctx s = {0};
+	struct status_ctx s = {.agg = agg};
 	struct lb_diag d = {0};
 	uint64_t total = 0;
 	int rc = 0;
@@ -394,8 +403,10 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 		total += s.types[i].n;
 	if (a->json)
 		e = status_json(&s, total, &d);
-	else
+	else {
 		status_text(&s, total);
+		e = agg_cli_tree_status_text(agg, &d);
+	}
 out:
 	if (e)
 		rc = die("status", e, &d);
@@ -892,6 +903,9 @@ int main(int argc, char **argv)
 	a.cmd = argv[1];
 	if (!strcmp(a.cmd, "-h") || !strcmp(a.cmd, "--help") || !strcmp(a.cmd, "help"))
 		return usage(stdout, 0);
+	if ((rc = agg_cli_tree(argc, argv)) >= 0) /* enroll-aggregator ... (cli_tree.c) */
+		return rc;
+	rc = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i], **dst = NULL;
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))

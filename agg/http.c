@@ -41,6 +41,7 @@
 #include "../schema/text.h"
 #include "../sync/wire.h"
 #include "api.h"
+#include "tree.h"
 #include "web.h"
 
 #define FD_RESERVE 64     /* descriptors kept for LMDB, the log, the listener ... */
@@ -87,6 +88,7 @@ struct req {
 	bool has_origin;
 	uint8_t origin[LB_PK_BYTES];
 	bool refused;             /* an answer is already queued */
+	bool stmts;               /* POST /v1/statements (tree.h) */
 };
 
 static int64_t now_ms(void)
@@ -353,7 +355,12 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	enum MHD_Result ret;
 	lb_err e;
 
-	if ((e = same_origin(q, &d)) || (e = lb_agg_ingest(s->a, q->body, q->len, &r, &d))) {
+	const char *rh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LB_WIRE_RELAY_HEADER);
+	uint8_t relay[LB_PK_BYTES];
+	bool via = rh && !lb_unhex(relay, LB_PK_BYTES, rh);
+
+	if ((e = same_origin(q, &d)) ||
+	    (e = lb_agg_ingest_via(s->a, q->body, q->len, via ? relay : NULL, &r, &d))) {
 		logf_(s, "POST changeset (%zu bytes): refused (%s): %s", q->len, lb_errname(e),
 		      lb_diag_msg(&d, e));
 		return error_reply(c, e, lb_diag_msg(&d, e), e == LB_EGAP ? &r : NULL);
@@ -481,7 +488,10 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 		         lb_escape(esc, ct ? ct : "", ct ? strlen(ct) : 0));
 		return refuse(s, c, q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, LB_EMALFORMED, msg);
 	}
-	if (oh) {
+	if (q->stmts) { /* an aggregator's statements: its key, not a village's */
+		if ((e = lb_agg_tree_admit(s->a, oh, q->origin, &q->has_origin, &d)))
+			return refuse(s, c, q, 0, e, lb_diag_msg(&d, e));
+	} else if (oh) {
 		if (lb_unhex(q->origin, LB_PK_BYTES, oh))
 			return refuse(s, c, q, 0, LB_EMALFORMED,
 			              LB_WIRE_ORIGIN_HEADER " must be 64 hex digits");
@@ -515,13 +525,31 @@ static void api_log(void *ctx, const char *line)
 	logf_(ctx, "%s", line);
 }
 
+/* GET /v1/aggregators/{hex} (hex) or POST /v1/statements (q): tree.c. */
+static enum MHD_Result tree_answer(struct lb_agg_server *s, struct MHD_Connection *c,
+                                   const char *hex, const struct req *q)
+{
+	struct lb_mp_buf b;
+	enum MHD_Result ret;
+	unsigned status;
+
+	lb_mp_buf_init(&b);
+	status = hex ? lb_agg_tree_get(s->a, hex, &b, api_log, s)
+	             : lb_agg_tree_post(s->a, q->has_origin ? q->origin : NULL, q->body, q->len, &b,
+	                                api_log, s);
+	ret = b.oom ? MHD_NO : reply(c, status, &b);
+	lb_mp_buf_free(&b);
+	return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
 {
 	struct lb_agg_server *s = cls;
 	struct req *q = *con_cls;
-	bool post = !strcmp(method, "POST") && !strcmp(url, "/v1/changesets");
+	bool stmts = !strcmp(method, "POST") && !strcmp(url, "/v1/statements");
+	bool post = stmts || (!strcmp(method, "POST") && !strcmp(url, "/v1/changesets"));
 
 	(void)version;
 	/* Answer only once the request is complete (a second call with no
@@ -532,6 +560,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return MHD_NO;
 		*con_cls = q;
 		q->conn = conn_of(c);
+		q->stmts = stmts;
 		set_phase(s, q->conn, WAIT_BODY);
 		return post ? post_headers(s, c, q) : MHD_YES;
 	}
@@ -555,6 +584,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		set_phase(s, q->conn, ANSWERING);
 		if (!strcmp(method, "GET") && !strncmp(url, "/v1/origins/", 12))
 			return get_origin(s, c, url + 12);
+		if (!strcmp(method, "GET") && !strncmp(url, "/v1/aggregators/", 16))
+			return tree_answer(s, c, url + 16, NULL);
 		if (lb_web_owns(url)) /* the dashboard and its session (web.c) */
 			return lb_web_answer(s->a, c, method, url, (const char *)q->body, q->len, api_log, s);
 		if (lb_api_owns(url)) /* the read API (api.c), JSON */
@@ -575,7 +606,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	set_phase(s, q->conn, ANSWERING);
-	return post_changeset(s, c, q);
+	return q->stmts ? tree_answer(s, c, NULL, q) : post_changeset(s, c, q);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -10,6 +10,8 @@
 #include <errno.h>
 
 #include "figures.h"
+#include "tree.h"
+#include "tree_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -318,7 +320,7 @@ out:
 
 /* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
  * caller can grow a full map and try again. */
-static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
+static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
                           struct lb_agg_result *r, int *mdbrc, struct lb_diag *d)
 {
 	struct lb_changeset cs;
@@ -492,7 +494,9 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len,
 		/* "last seen" is the last time new entries arrived: a replayed
 		 * old change set must not make a silent village look active */
 		o.last_seen_ms = lb_hlc_wall_ms();
-		if ((rc = agg_write_origin(a, txn, &o, &m))) {
+		if ((rc = agg_write_origin(a, txn, &o, &m)) ||
+		    (rc = agg_route_put(a, txn, cs.origin, cs.village, relay, o.last_seen_ms,
+		                        lb_hlc_ms(h.ts)))) {
 			*mdbrc = rc;
 			e = lb_mdb_fail(d, rc, "storing the origin's state");
 			goto out;
@@ -539,10 +543,16 @@ out:
 lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_agg_result *r,
                      struct lb_diag *d)
 {
+	return lb_agg_ingest_via(a, body, len, NULL, r, d);
+}
+
+lb_err lb_agg_ingest_via(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
+                         struct lb_agg_result *r, struct lb_diag *d)
+{
 	for (int growths = 0;; growths++) {
 		int mdbrc = 0;
 		size_t seen = agg_map_size(a);
-		lb_err e = ingest_once(a, body, len, r, &mdbrc, d);
+		lb_err e = ingest_once(a, body, len, relay, r, &mdbrc, d);
 		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || agg_grow_map(a, seen))
 			return e;
 	}

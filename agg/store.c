@@ -9,6 +9,7 @@
 
 #include "agg_int.h"
 #include "figures.h"
+#include "tree_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -293,7 +294,7 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 	a->read_only = read_only;
 	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)) ||
 	    (e = agg_dir_open(a, d)) || (e = agg_token_open(a, d)) ||
-	    (e = agg_relay_open(a, d)))
+	    (e = agg_relay_open(a, d)) || (e = agg_tree_open(a, d)))
 		goto fail;
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");
@@ -376,67 +377,105 @@ static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *villa
 	               village, hx, hx);
 }
 
-lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
-                     struct lb_diag *d)
+lb_err agg_enroll_in(struct lb_agg *a, MDB_txn *txn, const char *village,
+                     const uint8_t origin[LB_PK_BYTES], const uint8_t *by, struct lb_diag *d)
 {
-	MDB_txn *txn;
 	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
 	uint8_t val[ENROLL_LEN];
 	char hx[17];
-	lb_err e = LB_OK;
+	bool same;
+	lb_err e;
 	int rc;
 
-	if (a->read_only)
-		return agg_refuse_read_only("enrolling", d);
 	if (lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code (PP.KK.CC.DDDD)", village);
 	if (!lb_region_contains(a->region, village))
 		return lb_fail(d, LB_EINVAL, "village %s is outside this aggregator's region %s",
 		               village, a->region);
-	if ((rc = agg_txn_begin(a, 0, &txn)))
-		return lb_mdb_fail(d, rc, "enrolling");
 	rc = mdb_get(txn, a->enroll, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return lb_mdb_fail(d, rc, "enrolling");
 	short_hex(hx, origin);
-	if (rc == 0 && v.mv_size == ENROLL_LEN && memcmp(v.mv_data, village, LB_VILLAGE_LEN) != 0) {
-		e = lb_fail(d, LB_EEXIST, "key %s... is already enrolled for village %.13s", hx,
-		            (const char *)v.mv_data);
-		goto out;
-	}
+	if (rc == 0 && v.mv_size == ENROLL_LEN && memcmp(v.mv_data, village, LB_VILLAGE_LEN) != 0)
+		return lb_fail(d, LB_EEXIST, "key %s... is already enrolled for village %.13s", hx,
+		               (const char *)v.mv_data);
+	same = rc == 0 && v.mv_size == ENROLL_LEN && !((uint8_t *)v.mv_data)[LB_VILLAGE_LEN];
 	if ((e = other_active_key(a, txn, village, origin, d)))
-		goto out;
+		return e;
+	if (same) /* enrolling the active key again changes nothing */
+		return LB_OK;
 	memcpy(val, village, LB_VILLAGE_LEN);
 	val[LB_VILLAGE_LEN] = 0;
 	v = (MDB_val){ENROLL_LEN, val};
-	if ((rc = put_commit(a, txn, a->enroll, &k, &v)))
+	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)))
 		return lb_mdb_fail(d, rc, "enrolling");
+	return agg_tree_enrolled(a, txn, LB_STMT_ENROL, village, origin, by, d);
+}
+
+lb_err lb_agg_enroll(struct lb_agg *a, const char *village, const uint8_t origin[LB_PK_BYTES],
+                     struct lb_diag *d)
+{
+	MDB_txn *txn;
+	lb_err e;
+	int rc;
+
+	if (a->read_only)
+		return agg_refuse_read_only("enrolling", d);
+	if ((rc = agg_txn_begin(a, 0, &txn)))
+		return lb_mdb_fail(d, rc, "enrolling");
+	if ((e = agg_enroll_in(a, txn, village, origin, NULL, d))) {
+		agg_txn_abort(a, txn);
+		return e;
+	}
+	if ((rc = agg_txn_commit(a, txn)))
+		return lb_mdb_fail_env(d, a->env, rc, "enrolling");
 	return LB_OK;
-out:
-	agg_txn_abort(a, txn);
-	return e;
+}
+
+lb_err agg_revoke_in(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                     const char *village, const uint8_t *by, struct lb_diag *d)
+{
+	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
+	uint8_t val[ENROLL_LEN];
+	char hx[17];
+	int rc;
+
+	short_hex(hx, origin);
+	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
+		if (rc && rc != MDB_NOTFOUND)
+			return lb_mdb_fail(d, rc, "revoking");
+		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "key %s... is not enrolled", hx);
+	}
+	if (village && memcmp(v.mv_data, village, LB_VILLAGE_LEN))
+		return lb_fail(d, LB_EWRONG_VILLAGE, "key %s... is enrolled for village %.13s, not %s",
+		               hx, (const char *)v.mv_data, village);
+	memcpy(val, v.mv_data, ENROLL_LEN);
+	if (val[LB_VILLAGE_LEN]) /* already revoked: nothing changes */
+		return LB_OK;
+	val[LB_VILLAGE_LEN] = 1;
+	v = (MDB_val){ENROLL_LEN, val};
+	if ((rc = mdb_put(txn, a->enroll, &k, &v, 0)))
+		return lb_mdb_fail(d, rc, "revoking");
+	val[LB_VILLAGE_LEN] = '\0';
+	return agg_tree_enrolled(a, txn, LB_STMT_REVOKE, (const char *)val, origin, by, d);
 }
 
 lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
 {
 	MDB_txn *txn;
-	MDB_val k = {LB_PK_BYTES, (void *)origin}, v;
-	uint8_t val[ENROLL_LEN];
-	char hx[17];
+	lb_err e;
 	int rc;
 
 	if (a->read_only)
 		return agg_refuse_read_only("revoking", d);
 	if ((rc = agg_txn_begin(a, 0, &txn)))
 		return lb_mdb_fail(d, rc, "revoking");
-	if ((rc = mdb_get(txn, a->enroll, &k, &v)) || v.mv_size != ENROLL_LEN) {
+	if ((e = agg_revoke_in(a, txn, origin, NULL, NULL, d))) {
 		agg_txn_abort(a, txn);
-		short_hex(hx, origin);
-		return lb_fail(d, LB_EUNKNOWN_ORIGIN, "key %s... is not enrolled", hx);
+		return e;
 	}
-	memcpy(val, v.mv_data, ENROLL_LEN);
-	val[LB_VILLAGE_LEN] = 1;
-	v = (MDB_val){ENROLL_LEN, val};
-	if ((rc = put_commit(a, txn, a->enroll, &k, &v)))
-		return lb_mdb_fail(d, rc, "revoking");
+	if ((rc = agg_txn_commit(a, txn)))
+		return lb_mdb_fail_env(d, a->env, rc, "revoking");
 	return LB_OK;
 }
 

@@ -37,6 +37,8 @@ struct lb_agg {
 	bool have_tokens;       /* false: a read-only store made before them */
 	MDB_dbi uprcpt;         /* relay.h: receipts from upstream aggregators */
 	bool have_relay;        /* false: a read-only store made before it */
+	MDB_dbi stmts, aggs, routes, enrolby; /* tree.h: statements, aggregators, routes */
+	bool have_tree;         /* false: a read-only store made before them */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
