@@ -395,7 +395,8 @@ static int learn_txn(void *ctx, struct lb_node *n, MDB_txn *txn)
 		return OWN_ERR;
 	}
 	if (rv.mv_size >= LB_PK_BYTES && !memcmp(rv.mv_data, l->key, LB_PK_BYTES)) {
-		l->e = lb_fail(l->d, LB_EINVAL, "remote \"%s\" names its own key as its upstream",
+		l->e = lb_fail(l->d, LB_EINVAL,
+		               "that is remote \"%s\"'s own key, not the key of an aggregator above it",
 		               l->name);
 		return OWN_ERR;
 	}
