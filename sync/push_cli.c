@@ -337,6 +337,23 @@ static void nap(long s)
 	}
 }
 
+/* A pinned upstream of remote r holds less of the log than the remote
+ * does (by the receipts kept): worth asking again, since the remote hands
+ * that aggregator's newer receipts down in its position answer. */
+static bool upstream_behind(struct lb_node *n, const struct lb_remote *r, uint64_t acked)
+{
+	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
+	size_t count = 0;
+	uint64_t seq;
+
+	if (!r->name[0] || lb_remote_upstreams(n, r->name, up, &count, NULL))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		if (up[i].pinned && !lb_node_receipt_last(n, up[i].key, &seq, NULL, NULL) && seq < acked)
+			return true;
+	return false;
+}
+
 #define BACKOFF_BASE_S 2
 #define BACKOFF_CAP_S 900
 
@@ -373,7 +390,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			rc = lb_cli_die("sync", e, &d);
 			break;
 		}
-		if (known && info.seq == acked && !failures) {
+		if (known && info.seq == acked && !failures && !upstream_behind(n, &t.r, acked)) {
 			nap(every); /* nothing new: no request at all */
 			continue;
 		}

@@ -197,4 +197,21 @@ malformed "seq a string" "$(mp "[{'key': $K32, 'seq': '1', 'receipt': b'\\xff'}]
 malformed "no receipt" "$(mp "[{'key': $K32, 'seq': 1}]")" "up[0] lacks its key, seq or receipt"
 malformed "17 items" "$(mp "Raw(b'\\xdc\\x00\\x11' + b'\\x90' * 17)")" "up has 17 items"
 
+# ---- sync keeps asking while the kabupaten is behind the kecamatan: its
+# receipt for the new tip, handed down later, still arrives while idle
+lb changeset -d "$N" --since $((S + 1)) >"$T/cs2" 2>/dev/null || fail "changeset 2"
+python3 "$TOOLS/kecproxy.py" receipt "$KAB_URL" "$T/cs2" >"$T/r.kab.2" || fail "kabupaten receipt 2"
+echo "$KAB_KEY $S $T/r.kab" >"$T/up"
+lb sync -d "$N" --every 1 >"$T/sync.out" 2>"$T/sync.err" &
+SYNC_PID=$!
+PIDS="$PIDS $SYNC_PID"
+wait_for 10 grep -q "up to date" "$T/sync.out" || fail "sync did not start: $(cat "$T/sync.err")"
+sleep 1
+echo "$KAB_KEY $S2 $T/r.kab.2" >"$T/up"
+if wait_for 10 sh -c "'$LUMBUNG' remote ls -d '$N' | grep -qF 'above kec: $KAB_KEY pinned, holds this village'\''s log up to seq $S2 '"; then
+	ok "sync, idle: the kabupaten's newer receipt handed down later is kept"
+else fail "sync, idle: $("$LUMBUNG" remote ls -d "$N") $(cat "$T/sync.err")"; fi
+kill "$SYNC_PID" 2>/dev/null
+wait "$SYNC_PID" 2>/dev/null
+
 done_testing
