@@ -171,7 +171,7 @@ static void grow(struct lb_pusher *p)
  * (unknown keys in an item are skipped, like the reply's). */
 static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
 {
-	struct lb_mp_obj o, k, v;
+	struct lb_mp_obj o, m, k, v;
 	lb_err e;
 
 	if ((e = lb_mp_next(rd, &o, d)))
@@ -184,12 +184,12 @@ static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
 	for (uint32_t i = 0; i < o.len; i++) {
 		struct up_item *u = &r->up[i];
 		bool has_seq = false;
-		if ((e = lb_mp_next(rd, &v, d)))
+		if ((e = lb_mp_next(rd, &m, d)))
 			return e;
-		if (v.kind != LB_MP_MAP)
+		if (m.kind != LB_MP_MAP)
 			return lb_fail(d, LB_EMALFORMED, "reply up[%u] is not a map", i);
 		memset(u, 0, sizeof *u);
-		for (uint32_t j = 0, n = v.len; j < n; j++) {
+		for (uint32_t j = 0; j < m.len; j++) {
 			if ((e = lb_mp_next(rd, &k, d)))
 				return e;
 			if (k.kind != LB_MP_STR)
