@@ -39,8 +39,8 @@ struct upstream_policy {
 	bool told_no_remote, told_own;
 };
 
-static int upstream_is_pinned(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
-                              bool *pinned, bool *known, struct lb_diag *d)
+static lb_err upstream_is_pinned(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                                 bool *pinned, bool *known, struct lb_diag *d)
 {
 	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
 	size_t count;
