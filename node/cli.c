@@ -186,6 +186,13 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->max_bytes);
 		else if (!strcmp(o, "--stall-timeout"))
 			OPTARG_(a->stall);
+		else if (!strcmp(o, "--upstream-key")) {
+			if (a->nupstream == LB_CLI_UPSTREAM_KEYS)
+				return lb_cli_usage_error(a->cmd, "at most %d --upstream-key options",
+				                          LB_CLI_UPSTREAM_KEYS);
+			OPTARG_(a->upstream_keys[a->nupstream]);
+			a->nupstream++;
+		}
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
@@ -218,6 +225,135 @@ static void print_hex_line(const char *label, const uint8_t *b, size_t n)
 	printf("%-9s %s\n", label, hex);
 }
 
+/* ---- remotes and their tiers (remote ls, id) ---------------------------- */
+
+/* Remotes are collected first: the receipt lookups need their own read
+ * transaction, and LMDB allows one per thread. */
+#define REMOTES_SHOWN 64
+struct remote_tiers {
+	struct lb_remote r;
+	uint64_t seq, count; /* receipts from the remote */
+	size_t nup;
+	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
+	uint64_t up_seq[LB_REMOTE_UPSTREAM_MAX];
+};
+struct remotes {
+	struct remote_tiers t[REMOTES_SHOWN];
+	size_t n;
+};
+
+static int collect_remote(void *ctx, const struct lb_remote *r)
+{
+	struct remotes *rs = ctx;
+	if (rs->n < REMOTES_SHOWN)
+		rs->t[rs->n++].r = *r;
+	return 0;
+}
+
+/* Every remote with its upstream keys and the last seq each one's kept
+ * receipts prove (malloc'd; the caller frees). */
+static lb_err remote_tiers(struct lb_node *n, struct remotes **out, size_t *count,
+                           struct lb_diag *d)
+{
+	struct remotes *rs = calloc(1, sizeof *rs);
+	lb_err e;
+
+	*out = NULL;
+	if (!rs)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	if ((e = lb_remote_list(n, collect_remote, rs, count, d))) {
+		free(rs);
+		return e;
+	}
+	for (size_t i = 0; i < rs->n && !e; i++) {
+		struct remote_tiers *t = &rs->t[i];
+		if (t->r.has_key)
+			e = lb_node_receipt_last(n, t->r.key, &t->seq, &t->count, d);
+		if (!e)
+			e = lb_remote_upstreams(n, t->r.name, t->up, &t->nup, d);
+		/* only a pinned key's receipts were checked and kept */
+		for (size_t j = 0; j < t->nup && !e; j++)
+			if (t->up[j].pinned)
+				e = lb_node_receipt_last(n, t->up[j].key, &t->up_seq[j], NULL, d);
+	}
+	if (e)
+		free(rs);
+	else
+		*out = rs;
+	return e;
+}
+
+lb_err lb_cli_print_remotes(struct lb_node *n, const char *indent, size_t *count,
+                            struct lb_diag *d)
+{
+	struct remotes *rs;
+	char hex[2 * LB_PK_BYTES + 1];
+	lb_err e;
+
+	if ((e = remote_tiers(n, &rs, count, d)))
+		return e;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct remote_tiers *t = &rs->t[i];
+		if (t->r.has_key)
+			lb_hex(hex, t->r.key, LB_PK_BYTES);
+		else
+			strcpy(hex, "(key unknown)");
+		printf("%s%-12s %s  %s", indent, t->r.name, t->r.url, hex);
+		if (t->count)
+			printf("  receipts up to seq %llu (%llu kept)", (unsigned long long)t->seq,
+			       (unsigned long long)t->count);
+		printf("\n");
+		for (size_t j = 0; j < t->nup; j++) {
+			lb_hex(hex, t->up[j].key, LB_PK_BYTES);
+			if (!t->up[j].pinned)
+				printf("%s  above %s: %s learnt from %s, NOT trusted: if the office confirms "
+				       "it, run: " PROG " remote confirm %s %s\n",
+				       indent, t->r.name, hex, t->r.name, t->r.name, hex);
+			else if (t->up_seq[j])
+				printf("%s  above %s: %s pinned, holds this village's log up to seq %llu "
+				       "(its receipt checked)\n",
+				       indent, t->r.name, hex, (unsigned long long)t->up_seq[j]);
+			else
+				printf("%s  above %s: %s pinned, no receipt from it yet\n", indent, t->r.name,
+				       hex);
+		}
+	}
+	free(rs);
+	return LB_OK;
+}
+
+/* The same as JSON: [{name, url, key|null, seq, receipts, upstream:
+ * [{key, pinned, seq}]}]; NULL on error (d says why). */
+static json_t *remotes_json(struct lb_node *n, struct lb_diag *d)
+{
+	struct remotes *rs;
+	char hex[2 * LB_PK_BYTES + 1];
+	json_t *arr;
+	size_t count;
+
+	if (remote_tiers(n, &rs, &count, d))
+		return NULL;
+	arr = json_array();
+	for (size_t i = 0; arr && i < rs->n; i++) {
+		struct remote_tiers *t = &rs->t[i];
+		json_t *up = json_array();
+		for (size_t j = 0; up && j < t->nup; j++) {
+			lb_hex(hex, t->up[j].key, LB_PK_BYTES);
+			json_array_append_new(up, json_pack("{s:s, s:b, s:I}", "key", hex, "pinned",
+			                                    (int)t->up[j].pinned, "seq",
+			                                    (json_int_t)t->up_seq[j]));
+		}
+		lb_hex(hex, t->r.key, LB_PK_BYTES);
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", t->r.name, "url",
+		                       t->r.url, "key", t->r.has_key ? json_string(hex) : json_null(),
+		                       "seq", (json_int_t)t->seq, "receipts", (json_int_t)t->count,
+		                       "upstream", up ? up : json_array()));
+	}
+	free(rs);
+	return arr;
+}
+
 /* ---- init, id ------------------------------------------------------------ */
 
 static int cmd_init(struct lb_cli_args *a)
@@ -245,22 +381,28 @@ static int cmd_id(struct lb_cli_args *a)
 	struct lb_diag d = {0};
 	struct lb_node *n;
 	struct lb_node_info info;
+	json_t *remotes = NULL;
+	size_t count = 0;
 	lb_err e;
 
 	if ((e = lb_cli_open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
 		lb_node_close(n);
 		return lb_cli_die(a->cmd, e, &d);
 	}
-	lb_node_close(n);
 	if (a->json) {
 		char o[65], h[65], r[65];
 		json_t *j;
+		remotes = remotes_json(n, &d);
+		lb_node_close(n);
+		if (!remotes)
+			return lb_cli_die(a->cmd, d.code ? d.code : LB_ENOMEM, &d);
 		lb_hex(o, info.origin, 32);
 		lb_hex(h, info.hash, 32);
 		lb_hex(r, info.root, 32);
-		j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:i}", "village", info.village, "name",
-		              info.name, "origin", o, "seq", (json_int_t)info.seq, "head", h, "root", r,
-		              "records", (json_int_t)info.records, "schema", (int)info.schema);
+		j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:o}", "village", info.village,
+		              "name", info.name, "origin", o, "seq", (json_int_t)info.seq, "head", h,
+		              "root", r, "records", (json_int_t)info.records, "schema", (int)info.schema,
+		              "remotes", remotes);
 		json_dumpf(j, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(j);
@@ -276,7 +418,14 @@ static int cmd_id(struct lb_cli_args *a)
 		printf("%-9s (empty log)\n", "head");
 	print_hex_line("root", info.root, LB_HASH_BYTES);
 	printf("%-9s %llu\n", "records", (unsigned long long)info.records);
-	return 0;
+	/* who holds this log how far, each proven by a receipt checked here */
+	e = lb_remote_list(n, NULL, NULL, &count, &d);
+	if (!e && count) {
+		printf("remotes:\n");
+		e = lb_cli_print_remotes(n, "  ", &count, &d);
+	}
+	lb_node_close(n);
+	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }
 
 /* ---- put ----------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include "../schema/err.h"
 #include "node.h"
+#include "remote.h"
 
 #define LB_CLI_PROG "lumbung"
 #define LB_CLI_EXIT_USAGE 2
@@ -34,6 +35,9 @@ struct lb_cli_args {
 	const char *every;   /* --every SECONDS */
 	const char *max_bytes; /* --max-bytes N */
 	const char *stall;   /* --stall-timeout SECONDS */
+#define LB_CLI_UPSTREAM_KEYS 8
+	const char *upstream_keys[LB_CLI_UPSTREAM_KEYS]; /* --upstream-key HEX, repeatable */
+	int nupstream;
 	int excel;
 	int json;
 	int merge;
@@ -59,6 +63,16 @@ int lb_cli_die(const char *cmd, lb_err e, const struct lb_diag *d);
 
 /* Print "lumbung CMD: <fmt>" and the command's usage; returns 2. */
 int lb_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print every remote (in name order, at most 64) with how far its
+ * receipts say it holds this village's log, and under it each of its
+ * upstream keys (pinned, or learnt and not trusted, with the command that
+ * confirms it) with how far that aggregator's checked receipts say it
+ * holds the log: `lumbung remote ls` and `lumbung id` both show this.
+ * Each line starts with indent.  *count gets how many remotes there are.
+ * Errors: the store's. */
+lb_err lb_cli_print_remotes(struct lb_node *n, const char *indent, size_t *count,
+                            struct lb_diag *d);
 
 /* Open the node in a->dir (read_only: no secret key loaded). */
 lb_err lb_cli_open_node(const struct lb_cli_args *a, int read_only, struct lb_node **n,

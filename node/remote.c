@@ -66,11 +66,108 @@ static size_t remote_key(uint8_t *k, const char *name)
 
 static const uint8_t zero_key[LB_PK_BYTES];
 
+/* Several changes in one write transaction: fn does them and returns an
+ * LMDB code, or OWN_ERR after filling its own error; grown and retried
+ * when the map is full. */
+#define OWN_ERR (-1)
+typedef int (*txn_fn)(void *ctx, struct lb_node *n, MDB_txn *txn);
+static int meta_txn(struct lb_node *n, txn_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!n->have_key)
+		return EACCES;
+	for (int growths = 0;; growths++) {
+		if ((rc = lb_node_txn_begin(n, 0, &txn)))
+			return rc;
+		if ((rc = fn(ctx, n, txn)))
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+		if (rc != MDB_MAP_FULL || growths == MAX_GROWTHS)
+			return rc;
+		if ((rc = lb_node_grow_map(n)))
+			return rc;
+	}
+}
+
+/* "upstream/" NAME "/" [key]: the prefix of a remote's upstream rows (key
+ * NULL) or one row. */
+#define UPSTREAM_PREFIX "upstream/"
+#define UPSTREAM_KEY_MAX (PLEN(UPSTREAM_PREFIX) + LB_REMOTE_NAME_MAX + 1 + LB_PK_BYTES)
+#define UP_PINNED 'p'
+#define UP_LEARNT 'l'
+
+static size_t upstream_key(uint8_t *k, const char *name, const uint8_t *key)
+{
+	size_t len = strlen(name), at = PLEN(UPSTREAM_PREFIX) + len + 1;
+	memcpy(k, UPSTREAM_PREFIX, PLEN(UPSTREAM_PREFIX));
+	memcpy(k + PLEN(UPSTREAM_PREFIX), name, len);
+	k[at - 1] = '/';
+	if (!key)
+		return at;
+	memcpy(k + at, key, LB_PK_BYTES);
+	return at + LB_PK_BYTES;
+}
+
+/* Delete every upstream row of `name` inside txn. */
+static int drop_upstreams(MDB_txn *txn, struct lb_node *n, const char *name)
+{
+	uint8_t kb[UPSTREAM_KEY_MAX];
+	size_t plen = upstream_key(kb, name, NULL);
+	MDB_cursor *cur;
+	MDB_val k = {plen, kb}, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, n->meta, &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct add_ctx {
+	const struct lb_remote *r;
+	MDB_val k, v;
+	const uint8_t (*up)[LB_PK_BYTES];
+	size_t nup;
+};
+
+static int add_txn(void *ctx, struct lb_node *n, MDB_txn *txn)
+{
+	struct add_ctx *a = ctx;
+	uint8_t kb[UPSTREAM_KEY_MAX], state = UP_PINNED;
+	int rc;
+
+	if ((rc = mdb_put(txn, n->meta, &a->k, &a->v, 0)) ||
+	    (rc = drop_upstreams(txn, n, a->r->name)))
+		return rc;
+	for (size_t i = 0; i < a->nup; i++) {
+		MDB_val k = {upstream_key(kb, a->r->name, a->up[i]), kb}, v = {1, &state};
+		if ((rc = mdb_put(txn, n->meta, &k, &v, 0)))
+			return rc;
+	}
+	return 0;
+}
+
 lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d)
+{
+	return lb_remote_add(n, r, NULL, 0, d);
+}
+
+lb_err lb_remote_add(struct lb_node *n, const struct lb_remote *r,
+                     const uint8_t (*up)[LB_PK_BYTES], size_t nup, struct lb_diag *d)
 {
 	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
 	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
-	MDB_val k, v;
+	struct add_ctx a = {.r = r, .up = up, .nup = nup};
 	lb_err e;
 	int rc;
 
@@ -85,11 +182,23 @@ lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_dia
 			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
 	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
 		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
+	if (nup > LB_REMOTE_UPSTREAM_MAX)
+		return lb_fail(d, LB_EINVAL, "at most %d upstream keys per remote",
+		               LB_REMOTE_UPSTREAM_MAX);
+	for (size_t i = 0; i < nup; i++) {
+		if (!memcmp(up[i], zero_key, LB_PK_BYTES))
+			return lb_fail(d, LB_EINVAL, "an all-zero upstream key is not a key");
+		if (r->has_key && !memcmp(up[i], r->key, LB_PK_BYTES))
+			return lb_fail(d, LB_EINVAL,
+			               "upstream key %zu is the remote's own key: give the key of "
+			               "the aggregator above it",
+			               i + 1);
+	}
 	memcpy(vb, r->has_key ? r->key : zero_key, LB_PK_BYTES);
 	memcpy(vb + LB_PK_BYTES, r->url, ulen);
-	k = (MDB_val){remote_key(kb, r->name), kb};
-	v = (MDB_val){LB_PK_BYTES + ulen, vb};
-	if ((rc = meta_write(n, &k, &v)))
+	a.k = (MDB_val){remote_key(kb, r->name), kb};
+	a.v = (MDB_val){LB_PK_BYTES + ulen, vb};
+	if ((rc = meta_txn(n, add_txn, &a)))
 		return lb_mdb_fail_env(d, n->env, rc, "saving the remote");
 	return LB_OK;
 }
@@ -137,17 +246,32 @@ lb_err lb_remote_get(struct lb_node *n, const char *name, struct lb_remote *r, s
 	return e;
 }
 
+struct del_ctx {
+	const char *name;
+	MDB_val k;
+};
+
+static int del_txn(void *ctx, struct lb_node *n, MDB_txn *txn)
+{
+	struct del_ctx *c = ctx;
+	int rc;
+
+	if ((rc = mdb_del(txn, n->meta, &c->k, NULL)))
+		return rc;
+	return drop_upstreams(txn, n, c->name);
+}
+
 lb_err lb_remote_del(struct lb_node *n, const char *name, struct lb_diag *d)
 {
 	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX];
-	MDB_val k;
+	struct del_ctx c = {name, {0, NULL}};
 	lb_err e;
 	int rc;
 
 	if ((e = check_name(name, d)))
 		return e;
-	k = (MDB_val){remote_key(kb, name), kb};
-	rc = meta_write(n, &k, NULL);
+	c.k = (MDB_val){remote_key(kb, name), kb};
+	rc = meta_txn(n, del_txn, &c);
 	if (rc == MDB_NOTFOUND)
 		return lb_fail(d, LB_ENOTFOUND, "no remote \"%s\"", name);
 	return rc ? lb_mdb_fail_env(d, n->env, rc, "removing the remote") : LB_OK;
@@ -209,6 +333,151 @@ lb_err lb_remote_list(struct lb_node *n, lb_remote_cb cb, void *ctx, size_t *cou
 	return e;
 }
 
+
+struct ups_ctx {
+	struct lb_upstream *up;
+	size_t count, plen;
+};
+
+static int ups_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct ups_ctx *u = ctx;
+
+	if (k->mv_size != u->plen + LB_PK_BYTES || v->mv_size != 1 ||
+	    u->count == LB_REMOTE_UPSTREAM_MAX)
+		return 0;
+	memcpy(u->up[u->count].key, (const uint8_t *)k->mv_data + u->plen, LB_PK_BYTES);
+	u->up[u->count].pinned = *(const uint8_t *)v->mv_data == UP_PINNED;
+	u->count++;
+	return 0;
+}
+
+lb_err lb_remote_upstreams(struct lb_node *n, const char *name,
+                           struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX], size_t *count,
+                           struct lb_diag *d)
+{
+	uint8_t kb[UPSTREAM_KEY_MAX];
+	struct ups_ctx u = {up, 0, 0};
+	lb_err e;
+
+	*count = 0;
+	if ((e = check_name(name, d)))
+		return e;
+	u.plen = upstream_key(kb, name, NULL);
+	e = scan_prefix(n, kb, u.plen, ups_row, &u, d);
+	*count = u.count;
+	return e;
+}
+
+struct learn_ctx {
+	const char *name;
+	const uint8_t *key;
+	uint8_t state; /* what to write */
+	bool only_known; /* confirm: the key must be there already */
+	bool added;
+	lb_err e;
+	struct lb_diag *d;
+};
+
+static int learn_txn(void *ctx, struct lb_node *n, MDB_txn *txn)
+{
+	struct learn_ctx *l = ctx;
+	uint8_t rb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], kb[UPSTREAM_KEY_MAX];
+	MDB_val rk = {remote_key(rb, l->name), rb}, rv, k, v;
+	MDB_cursor *cur;
+	size_t plen = upstream_key(kb, l->name, NULL), count = 0;
+	int rc;
+
+	if ((rc = mdb_get(txn, n->meta, &rk, &rv))) {
+		if (rc != MDB_NOTFOUND)
+			return rc;
+		l->e = lb_fail(l->d, LB_ENOTFOUND, "no remote \"%s\"", l->name);
+		return OWN_ERR;
+	}
+	if (rv.mv_size >= LB_PK_BYTES && !memcmp(rv.mv_data, l->key, LB_PK_BYTES)) {
+		l->e = lb_fail(l->d, LB_EINVAL,
+		               "that is remote \"%s\"'s own key, not the key of an aggregator above it",
+		               l->name);
+		return OWN_ERR;
+	}
+	k = (MDB_val){upstream_key(kb, l->name, l->key), kb};
+	rc = mdb_get(txn, n->meta, &k, &v);
+	if (rc == 0) {
+		if (l->state == UP_LEARNT || (v.mv_size == 1 && *(uint8_t *)v.mv_data == UP_PINNED))
+			return 0; /* known: leave it as it is */
+	} else if (rc != MDB_NOTFOUND) {
+		return rc;
+	} else if (l->only_known) {
+		char hex[2 * LB_PK_BYTES + 1];
+		lb_hex(hex, l->key, LB_PK_BYTES);
+		l->e = lb_fail(l->d, LB_ENOTFOUND,
+		               "remote \"%s\" has not named upstream key %s; to pin a key the office "
+		               "gave you, run: lumbung remote add NAME URL --key KEY --upstream-key %s",
+		               l->name, hex, hex);
+		return OWN_ERR;
+	} else {
+		/* a new key: bounded, so a remote cannot fill the node with keys */
+		MDB_val ck = {plen, kb}, cv;
+		uint8_t pb[UPSTREAM_KEY_MAX];
+		memcpy(pb, kb, plen);
+		ck.mv_data = pb;
+		if ((rc = mdb_cursor_open(txn, n->meta, &cur)))
+			return rc;
+		for (rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) {
+			if (ck.mv_size < plen || memcmp(ck.mv_data, pb, plen))
+				break;
+			count++;
+		}
+		mdb_cursor_close(cur);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		if (count >= LB_REMOTE_UPSTREAM_MAX) {
+			l->e = lb_fail(l->d, LB_ETOOBIG,
+			               "remote \"%s\" already has %d upstream keys; not learning more",
+			               l->name, LB_REMOTE_UPSTREAM_MAX);
+			return OWN_ERR;
+		}
+		l->added = true;
+	}
+	v = (MDB_val){1, &l->state};
+	return mdb_put(txn, n->meta, &k, &v, 0);
+}
+
+static lb_err learn(struct learn_ctx *l, struct lb_node *n, struct lb_diag *d)
+{
+	lb_err e;
+	int rc;
+
+	if ((e = check_name(l->name, d)))
+		return e;
+	if (!memcmp(l->key, zero_key, LB_PK_BYTES))
+		return lb_fail(d, LB_EINVAL, "an all-zero upstream key is not a key");
+	l->d = d;
+	rc = meta_txn(n, learn_txn, l);
+	if (rc == OWN_ERR)
+		return l->e;
+	return rc ? lb_mdb_fail_env(d, n->env, rc, "saving the upstream key") : LB_OK;
+}
+
+lb_err lb_remote_learn(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                       bool *added, struct lb_diag *d)
+{
+	struct learn_ctx l = {.name = name, .key = key, .state = UP_LEARNT};
+	lb_err e = learn(&l, n, d);
+
+	if (added)
+		*added = !e && l.added;
+	return e;
+}
+
+lb_err lb_remote_confirm(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                         struct lb_diag *d)
+{
+	struct learn_ctx l = {.name = name, .key = key, .state = UP_PINNED, .only_known = true};
+
+	return learn(&l, n, d);
+}
 
 lb_err lb_node_receipt_put(struct lb_node *n, const uint8_t agg_pk[LB_PK_BYTES], uint64_t seq,
                            const void *receipt, size_t len, struct lb_diag *d)

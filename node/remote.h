@@ -9,7 +9,18 @@
  *   "remote/" NAME                      -> key (32) || URL        (key all
  *                                          zeros: not known yet)
  *   "receipt/" agg key (32) || seq (8)  -> signed receipt bytes, as the
- *                                          aggregator returned them
+ *                                          aggregator returned them (a
+ *                                          remote's, or an upstream's that
+ *                                          the remote handed down)
+ *   "upstream/" NAME "/" key (32)       -> state (1): 'p' pinned by the
+ *                                          office or confirmed by the
+ *                                          operator, 'l' learnt from the
+ *                                          remote's answer, not trusted
+ *
+ * An upstream key belongs to an aggregator above a remote (the kabupaten
+ * above a kecamatan): the remote hands its receipts down.  Only a pinned
+ * key's receipts are checked and kept.  A node made before upstream keys
+ * existed simply has no such rows.
  *
  * They are not part of the signed log: a remote is local configuration and
  * a receipt is the aggregator's statement, checked before it is kept.
@@ -38,10 +49,17 @@ struct lb_remote {
  * wrong; LB_ESTORE/LB_EFULL. */
 lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d);
 
+/* As lb_remote_set, and in the same transaction forget every upstream key
+ * the remote had, then pin the nup keys in up (at most
+ * LB_REMOTE_UPSTREAM_MAX; none all zeros or equal to r's own key:
+ * LB_EINVAL). */
+lb_err lb_remote_add(struct lb_node *n, const struct lb_remote *r,
+                     const uint8_t (*up)[LB_PK_BYTES], size_t nup, struct lb_diag *d);
+
 /* Fill r with remote `name`.  LB_ENOTFOUND when there is none. */
 lb_err lb_remote_get(struct lb_node *n, const char *name, struct lb_remote *r, struct lb_diag *d);
 
-/* Forget remote `name` (its receipts stay).  LB_ENOTFOUND when absent. */
+/* Forget remote `name` and its upstream keys (its receipts stay).  LB_ENOTFOUND when absent. */
 lb_err lb_remote_del(struct lb_node *n, const char *name, struct lb_diag *d);
 
 /* Call cb for every remote in name order; r is borrowed for the call.
@@ -49,6 +67,38 @@ lb_err lb_remote_del(struct lb_node *n, const char *name, struct lb_diag *d);
 typedef int (*lb_remote_cb)(void *ctx, const struct lb_remote *r);
 lb_err lb_remote_list(struct lb_node *n, lb_remote_cb cb, void *ctx, size_t *count,
                       struct lb_diag *d);
+
+/* ---- upstream keys ---- */
+
+#define LB_REMOTE_UPSTREAM_MAX 8 /* keys remembered per remote */
+
+struct lb_upstream {
+	uint8_t key[LB_PK_BYTES];
+	bool pinned; /* false: learnt from the remote, not trusted yet */
+};
+
+/* Fill up[0..*count) with remote `name`'s upstream keys in key order
+ * (*count 0 when it has none, or for a node older than upstream keys).
+ * Errors: LB_EINVAL (bad name), LB_ESTORE. */
+lb_err lb_remote_upstreams(struct lb_node *n, const char *name,
+                           struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX], size_t *count,
+                           struct lb_diag *d);
+
+/* Remember `key`, named by remote `name` as its upstream, as learnt (not
+ * trusted).  *added (may be NULL) is set when it was not known before; a
+ * key already known (learnt or pinned) stays as it is.  Errors:
+ * LB_ENOTFOUND (no such remote), LB_EINVAL (an all-zero key, or the
+ * remote's own key), LB_ETOOBIG (the remote already has
+ * LB_REMOTE_UPSTREAM_MAX keys: nothing learnt), LB_ESTORE/LB_EFULL. */
+lb_err lb_remote_learn(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                       bool *added, struct lb_diag *d);
+
+/* The operator confirms a learnt upstream key of remote `name`: from now
+ * on its receipts are checked and kept.  Confirming a pinned key is
+ * harmless.  LB_ENOTFOUND when the remote has not named that key (pin it
+ * with lb_remote_add instead), LB_ESTORE/LB_EFULL. */
+lb_err lb_remote_confirm(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                         struct lb_diag *d);
 
 /* Keep a receipt the aggregator with key agg_pk returned for seq (the caller
  * has checked it).  Storing the same one again is harmless. */

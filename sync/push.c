@@ -38,6 +38,9 @@ struct lb_pusher {
 	uint8_t relay_key[LB_PK_BYTES];
 	size_t bytes, max_bytes;
 	FILE *log;
+	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
+	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
+	void *upstream_ctx;
 	struct lb_mp_buf body;  /* request */
 	struct lb_mp_buf reply; /* response */
 	char errbuf[CURL_ERROR_SIZE];
@@ -53,6 +56,13 @@ struct reply {
 	size_t receipt_len;
 	lb_err code;           /* from "code", LB__ECOUNT when absent/unknown */
 	char message[200];
+	size_t nup;            /* "up": upstream receipts handed down */
+	struct up_item {
+		const uint8_t *key;
+		uint64_t seq;
+		const uint8_t *receipt;
+		size_t len;
+	} up[LB_PUSH_UP_MAX];
 };
 
 size_t lb_pusher_bytes(const struct lb_pusher *p)
@@ -117,6 +127,8 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	if (p->bytes < LB_PUSH_MIN_BYTES)
 		p->bytes = LB_PUSH_MIN_BYTES;
 	p->log = o->log;
+	p->on_upstream = o->on_upstream;
+	p->upstream_ctx = o->upstream_ctx;
 
 	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, p->errbuf);
@@ -155,6 +167,68 @@ static void grow(struct lb_pusher *p)
 	p->bytes = p->bytes > p->max_bytes / 2 ? p->max_bytes : p->bytes * 2;
 }
 
+/* Decode the "up" array: [{key: bin32, seq: uint, receipt: bin}, ...]
+ * (unknown keys in an item are skipped, like the reply's). */
+static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
+{
+	struct lb_mp_obj o, m, k, v;
+	lb_err e;
+
+	if ((e = lb_mp_next(rd, &o, d)))
+		return e;
+	if (o.kind != LB_MP_ARRAY)
+		return lb_fail(d, LB_EMALFORMED, "reply field up is not an array");
+	if (o.len > LB_PUSH_UP_MAX)
+		return lb_fail(d, LB_EMALFORMED, "reply field up has %u items (at most %d)", o.len,
+		               LB_PUSH_UP_MAX);
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct up_item *u = &r->up[i];
+		bool has_seq = false;
+		if ((e = lb_mp_next(rd, &m, d)))
+			return e;
+		if (m.kind != LB_MP_MAP)
+			return lb_fail(d, LB_EMALFORMED, "reply up[%u] is not a map", i);
+		memset(u, 0, sizeof *u);
+		for (uint32_t j = 0; j < m.len; j++) {
+			if ((e = lb_mp_next(rd, &k, d)))
+				return e;
+			if (k.kind != LB_MP_STR)
+				return lb_fail(d, LB_EMALFORMED, "reply up[%u] has a key that is not a string",
+				               i);
+			if (k.len == 3 && !memcmp(k.s, "seq", 3)) {
+				if ((e = lb_mp_next(rd, &v, d)))
+					return e;
+				if (v.kind != LB_MP_UINT)
+					return lb_fail(d, LB_EMALFORMED, "reply up[%u].seq is not an unsigned int",
+					               i);
+				u->seq = v.v.u;
+				has_seq = true;
+			} else if ((k.len == 3 && !memcmp(k.s, "key", 3)) ||
+			           (k.len == 7 && !memcmp(k.s, "receipt", 7))) {
+				bool is_key = k.len == 3;
+				if ((e = lb_mp_next(rd, &v, d)))
+					return e;
+				if (v.kind != LB_MP_BIN || (is_key && v.len != LB_PK_BYTES) || !v.len)
+					return lb_fail(d, LB_EMALFORMED, "reply up[%u].%s is not %s", i,
+					               is_key ? "key" : "receipt",
+					               is_key ? "a 32-byte bin" : "a non-empty bin");
+				if (is_key)
+					u->key = v.s;
+				else {
+					u->receipt = v.s;
+					u->len = v.len;
+				}
+			} else if ((e = lb_mp_skip(rd, false, d))) {
+				return e;
+			}
+		}
+		if (!u->key || !has_seq || !u->receipt)
+			return lb_fail(d, LB_EMALFORMED, "reply up[%u] lacks its key, seq or receipt", i);
+	}
+	r->nup = o.len;
+	return LB_OK;
+}
+
 /* Decode a reply map into r (unknown keys are skipped, so a later
  * aggregator may add some). */
 static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struct lb_diag *d)
@@ -179,6 +253,11 @@ static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struc
 			if ((e = lb_mp_read_uint(&rd, &r->seq, "reply seq", d)))
 				return e;
 			r->has_seq = true;
+			continue;
+		}
+		if (KEY("up")) {
+			if ((e = parse_up(r, &rd, d)))
+				return e;
 			continue;
 		}
 		if (KEY("accepted")) {
@@ -270,11 +349,15 @@ static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_
 	                  &r->status, d)))
 		return e;
 	e = parse_reply(r, (const uint8_t *)p->reply.sb.data, p->reply.sb.size, d);
-	if (e)
+	if (e) {
+		/* what was wrong, when it was an aggregator-like map */
+		char why[LB_DIAG_MAX / 2];
+		lb_escape_buf(why, sizeof why, lb_diag_msg(d, e), strlen(lb_diag_msg(d, e)));
 		return lb_fail(d, LB_EREFUSED,
-		               "%s answered HTTP %ld with something that is not an aggregator's "
-		               "reply (a proxy or hotspot login page?)",
-		               p->base, r->status);
+		               "%s answered HTTP %ld with a malformed reply or something that is not "
+		               "an aggregator's (a proxy or hotspot login page?): %s",
+		               p->base, r->status, why);
+	}
 	return LB_OK;
 }
 
@@ -380,8 +463,14 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	return LB_OK;
 }
 
-/* Where the aggregator stands for our origin. */
-static lb_err ask_position(struct lb_pusher *p, const struct lb_src_info *info, uint64_t *seq,
+static lb_err check_prefix(const struct lb_src *n, uint64_t tip, uint64_t seq,
+                           const uint8_t hash[LB_HASH_BYTES], struct lb_diag *d);
+
+/* Where the aggregator stands for our origin; once that is found to be a
+ * prefix of our log, the receipts of the aggregators above it go to
+ * on_upstream. */
+static lb_err ask_position(struct lb_pusher *p, const struct lb_src *n,
+                           const struct lb_src_info *info, struct lb_push_stats *st,
                            uint8_t hash[LB_HASH_BYTES], struct lb_diag *d)
 {
 	char path[32 + 2 * LB_PK_BYTES];
@@ -406,8 +495,15 @@ static lb_err ask_position(struct lb_pusher *p, const struct lb_src_info *info, 
 	}
 	if (!r.has_seq || !r.has_hash)
 		return lb_fail(d, LB_EREFUSED, "the aggregator's position lacks seq or hash");
-	*seq = r.seq;
+	st->remote_seq = r.seq;
+	st->reached = true;
 	memcpy(hash, r.hash, LB_HASH_BYTES);
+	if ((e = check_prefix(n, info->seq, r.seq, r.hash, d)))
+		return e;
+	for (size_t i = 0; i < r.nup && p->on_upstream; i++)
+		if ((e = p->on_upstream(p->upstream_ctx, r.up[i].key, r.up[i].seq, r.up[i].receipt,
+		                        r.up[i].len, d)))
+			return e;
 	return LB_OK;
 }
 
@@ -540,14 +636,11 @@ lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *n, struct lb_push_s
 	if ((e = n->ops->info(n->ctx, &info, d)) ||
 	    (e = set_origin_header(p, info.origin, info.name, d)))
 		return e;
-	if ((e = ask_position(p, &info, &st->remote_seq, rhash, d))) {
+	if ((e = ask_position(p, n, &info, st, rhash, d))) {
 		if (e == LB_ENET)
 			shrink(p);
 		return e;
 	}
-	st->reached = true;
-	if ((e = check_prefix(n, info.seq, st->remote_seq, rhash, d)))
-		return e;
 	st->seq = st->remote_seq;
 	for (from = st->remote_seq + 1;;) {
 		uint64_t to;

@@ -48,7 +48,19 @@ struct lb_push_opts {
 	const uint8_t *relay_key;   /* a relaying aggregator's own key (32 bytes), named
 	                               in LB_WIRE_RELAY_HEADER so the receiver can show
 	                               the route; NULL for a village pushing its own log */
+	/* Receipts of the aggregators above this one (a kabupaten above a
+	 * kecamatan), handed down in its position answer (the optional `up`
+	 * field of GET /v1/origins/{o}, docs/FORMAT.md).  Called once for each,
+	 * after that answer was found consistent with our log; key and receipt
+	 * are borrowed for the call.  Whether to trust the key and keep the
+	 * receipt is the caller's policy (lb_src_keep_receipt checks it); a
+	 * non-zero return ends the pass with that error.  NULL: ignored. */
+	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
+	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
+	void *upstream_ctx;
 };
+
+#define LB_PUSH_UP_MAX 16 /* upstream receipts read from one answer */
 
 struct lb_push_stats {
 	bool reached;         /* the aggregator answered where it stands */
@@ -79,7 +91,9 @@ size_t lb_pusher_bytes(const struct lb_pusher *p);
  * LB_EMALFORMED / LB_ETOOBIG (the aggregator refused; its reason in d),
  * LB_EFORK (the aggregator holds a different history than ours),
  * LB_EREFUSED (an answer we cannot use, e.g. a receipt that does not
- * verify, or a server error), node errors.  Entries accepted before an
+ * verify, a malformed answer (also a malformed `up` field: more than
+ * LB_PUSH_UP_MAX items, an item without key bin32, seq uint and receipt
+ * bin), or a server error), node errors, on_upstream's errors.  Entries accepted before an
  * error stay accepted; st counts them. */
 lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *s, struct lb_push_stats *st,
                    struct lb_diag *d);

@@ -29,6 +29,100 @@ struct target {
 	const char *label; /* remote name or URL, for messages */
 };
 
+/* What to do with the receipts of the aggregators above the remote,
+ * handed down in its answers (lb_push_opts.on_upstream): the policy is
+ * here, not in sync/. */
+struct upstream_policy {
+	struct lb_node *n;
+	const struct target *t;
+	const char *cmd;
+	bool told_no_remote, told_own;
+};
+
+static lb_err upstream_is_pinned(struct lb_node *n, const char *name, const uint8_t key[LB_PK_BYTES],
+                                 bool *pinned, bool *known, struct lb_diag *d)
+{
+	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
+	size_t count;
+	lb_err e = lb_remote_upstreams(n, name, up, &count, d);
+
+	*pinned = *known = false;
+	for (size_t i = 0; !e && i < count; i++)
+		if (!memcmp(up[i].key, key, LB_PK_BYTES)) {
+			*known = true;
+			*pinned = up[i].pinned;
+		}
+	return e;
+}
+
+static lb_err on_upstream(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
+                          const uint8_t *receipt, size_t len, struct lb_diag *d)
+{
+	struct upstream_policy *u = ctx;
+	const char *name = u->t->r.name;
+	char hex[2 * LB_PK_BYTES + 1];
+	struct lb_diag why = {0};
+	uint64_t before = 0;
+	bool pinned, known, added;
+	lb_err e;
+
+	lb_hex(hex, key, LB_PK_BYTES);
+	if (!name[0]) {
+		if (!u->told_no_remote)
+			fprintf(stderr,
+			        PROG " %s: the aggregator hands down receipts from the aggregator above "
+			             "it (key %s); they are kept only for a remote (lumbung remote add)\n",
+			        u->cmd, hex);
+		u->told_no_remote = true;
+		return LB_OK;
+	}
+	if (u->t->r.has_key && !memcmp(key, u->t->r.key, LB_PK_BYTES)) {
+		if (!u->told_own)
+			fprintf(stderr,
+			        PROG " %s: warning: remote %s names its own key as the aggregator above "
+			             "it; ignored\n",
+			        u->cmd, name);
+		u->told_own = true;
+		return LB_OK;
+	}
+	if ((e = upstream_is_pinned(u->n, name, key, &pinned, &known, d)))
+		return e;
+	if (!pinned) {
+		if (known)
+			return LB_OK; /* learnt before and said so then: not trusted */
+		e = lb_remote_learn(u->n, name, key, &added, &why);
+		if (e == LB_ETOOBIG || e == LB_EINVAL) {
+			fprintf(stderr, PROG " %s: warning: %s\n", u->cmd, lb_diag_msg(&why, e));
+			return LB_OK;
+		}
+		if (e)
+			return lb_fail(d, e, "%s", lb_diag_msg(&why, e));
+		if (added)
+			fprintf(stderr,
+			        PROG " %s: remote %s says the aggregator above it has key %s.  It is NOT "
+			             "trusted and its receipts are not kept until you confirm it: check "
+			             "the key with the office, then run: " PROG " remote confirm %s %s\n",
+			        u->cmd, name, hex, name, hex);
+		return LB_OK;
+	}
+	if ((e = lb_node_receipt_last(u->n, key, &before, NULL, d)))
+		return e;
+	e = lb_push_keep_receipt(u->n, key, seq, receipt, len, &why);
+	if (e == LB_ESTORE || e == LB_EFULL || e == LB_ENOMEM || e == LB_EIO)
+		return lb_fail(d, e, "keeping a receipt from the aggregator above %s: %s", name,
+		               lb_diag_msg(&why, e));
+	if (e)
+		fprintf(stderr,
+		        PROG " %s: warning: remote %s handed down a receipt from the aggregator above "
+		             "it (key %s) that does not hold (%s): %s; nothing kept\n",
+		        u->cmd, name, hex, lb_errname(e), lb_diag_msg(&why, e));
+	else if (seq > before)
+		printf("%s: the aggregator above %s (key %s) holds this village's log up to seq "
+		       "%llu: its receipt was checked and kept\n",
+		       u->cmd, name, hex, (unsigned long long)seq);
+	return LB_OK;
+}
+
 static int find_by_url(void *ctx, const struct lb_remote *r)
 {
 	struct target *t = ctx;
@@ -138,7 +232,7 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 }
 
 static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct target *t,
-                         struct lb_pusher **p)
+                         struct upstream_policy *u, struct lb_pusher **p)
 {
 	struct lb_push_opts o;
 	struct lb_diag d = {0};
@@ -151,6 +245,9 @@ static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct targe
 		return lb_cli_die(a->cmd, e, &d);
 	if ((rc = resolve_target(a, *n, t)) || (rc = push_opts(a, t, &o)))
 		return rc;
+	*u = (struct upstream_policy){.n = *n, .t = t, .cmd = a->cmd};
+	o.on_upstream = on_upstream;
+	o.upstream_ctx = u;
 	if ((e = lb_pusher_new(p, &o, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	return 0;
@@ -176,11 +273,12 @@ static int cmd_push(struct lb_cli_args *a)
 	struct lb_pusher *p = NULL;
 	struct lb_push_stats st, total = {0};
 	struct target t;
+	struct upstream_policy u;
 	struct lb_diag d = {0};
 	lb_err e;
 	int rc, tries = 0;
 
-	if ((rc = open_for_push(a, &n, &t, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &p)))
 		goto out;
 	/* Keep going while the link delivers; give up when an attempt that
 	 * reached the aggregator got nothing through three times in a row,
@@ -239,6 +337,23 @@ static void nap(long s)
 	}
 }
 
+/* A pinned upstream of remote r holds less of the log than the remote
+ * does (by the receipts kept): worth asking again, since the remote hands
+ * that aggregator's newer receipts down in its position answer. */
+static bool upstream_behind(struct lb_node *n, const struct lb_remote *r, uint64_t acked)
+{
+	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
+	size_t count = 0;
+	uint64_t seq;
+
+	if (!r->name[0] || lb_remote_upstreams(n, r->name, up, &count, NULL))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		if (up[i].pinned && !lb_node_receipt_last(n, up[i].key, &seq, NULL, NULL) && seq < acked)
+			return true;
+	return false;
+}
+
 #define BACKOFF_BASE_S 2
 #define BACKOFF_CAP_S 900
 
@@ -249,6 +364,7 @@ static int cmd_sync(struct lb_cli_args *a)
 	struct lb_push_stats st;
 	struct lb_node_info info;
 	struct target t;
+	struct upstream_policy u;
 	struct lb_diag d = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	long every = 60;
@@ -261,7 +377,7 @@ static int cmd_sync(struct lb_cli_args *a)
 
 	if (a->every && (rc = parse_seconds(a, "--every", a->every, &every)))
 		return rc;
-	if ((rc = open_for_push(a, &n, &t, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &p)))
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -274,7 +390,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			rc = lb_cli_die("sync", e, &d);
 			break;
 		}
-		if (known && info.seq == acked && !failures) {
+		if (known && info.seq == acked && !failures && !upstream_behind(n, &t.r, acked)) {
 			nap(every); /* nothing new: no request at all */
 			continue;
 		}
@@ -320,52 +436,31 @@ out:
 	return rc;
 }
 
-/* Remotes are collected first: the receipt lookups need their own read
- * transaction, and LMDB allows one per thread. */
-#define REMOTES_SHOWN 64
-struct remotes {
-	struct lb_remote r[REMOTES_SHOWN];
-	size_t n;
-};
-
-static int collect_remote(void *ctx, const struct lb_remote *r)
-{
-	struct remotes *rs = ctx;
-	if (rs->n < REMOTES_SHOWN)
-		rs->r[rs->n++] = *r;
-	return 0;
-}
-
-/* One line per remote, with how far its receipts say it holds our log. */
-static void print_remote(struct lb_node *n, const struct lb_remote *r)
-{
-	char hex[2 * LB_PK_BYTES + 1] = "(key unknown)";
-	uint64_t seq = 0, count = 0;
-
-	if (r->has_key) {
-		lb_hex(hex, r->key, LB_PK_BYTES);
-		lb_node_receipt_last(n, r->key, &seq, &count, NULL);
-	}
-	printf("%-12s %s  %s", r->name, r->url, hex);
-	if (count)
-		printf("  receipts up to seq %llu (%llu kept)", (unsigned long long)seq,
-		       (unsigned long long)count);
-	printf("\n");
-}
-
 static int cmd_remote(struct lb_cli_args *a)
 {
 	struct lb_node *n = NULL;
 	struct lb_diag d = {0};
 	const char *sub = a->npos ? a->pos[0] : "ls";
+	uint8_t up[LB_CLI_UPSTREAM_KEYS][LB_PK_BYTES];
 	size_t count;
 	lb_err e = LB_OK;
-	int want = !strcmp(sub, "add") ? 3 : !strcmp(sub, "rm") ? 2 : !strcmp(sub, "ls") ? 1 : -1;
+	int want = !strcmp(sub, "add") || !strcmp(sub, "confirm") ? 3
+	           : !strcmp(sub, "rm")                           ? 2
+	           : !strcmp(sub, "ls")                           ? 1
+	                                                          : -1;
 
 	if (want < 0)
-		return lb_cli_usage_error("remote", "unknown subcommand \"%s\" (add, ls or rm)", sub);
+		return lb_cli_usage_error("remote", "unknown subcommand \"%s\" (add, ls, rm or confirm)",
+		                          sub);
 	if (a->npos > want || (a->npos < want && want > 1))
 		return lb_cli_usage_error("remote", "wrong number of arguments for remote %s", sub);
+	if (a->nupstream && strcmp(sub, "add"))
+		return lb_cli_usage_error("remote", "--upstream-key goes with remote add");
+	for (int i = 0; i < a->nupstream; i++)
+		if (lb_unhex(up[i], LB_PK_BYTES, a->upstream_keys[i]))
+			return lb_cli_usage_error("remote",
+			                          "--upstream-key takes the 64-hex public key of the "
+			                          "aggregator above the remote (the kabupaten's agg.pub)");
 	if ((e = lb_cli_open_node(a, !strcmp(sub, "ls"), &n, &d)))
 		return lb_cli_die("remote", e, &d);
 	if (!strcmp(sub, "add")) {
@@ -382,23 +477,32 @@ static int cmd_remote(struct lb_cli_args *a)
 			                                    "(lumbung-agg init prints it)");
 		}
 		r.has_key = a->key != NULL;
-		if (!(e = lb_remote_set(n, &r, &d)))
-			printf("remote %s: %s%s\n", r.name, r.url,
+		if (!(e = lb_remote_add(n, &r, (const uint8_t(*)[LB_PK_BYTES])up,
+		                        (size_t)a->nupstream, &d))) {
+			printf("remote %s: %s%s", r.name, r.url,
 			       r.has_key ? ", receipts checked against its key" : ", key unknown");
+			if (a->nupstream)
+				printf("; %d upstream key%s pinned: receipts handed down from above are "
+				       "checked and kept",
+				       a->nupstream, a->nupstream > 1 ? "s" : "");
+			printf("\n");
+		}
+	} else if (!strcmp(sub, "confirm")) {
+		uint8_t key[LB_PK_BYTES];
+		if (lb_unhex(key, LB_PK_BYTES, a->pos[2])) {
+			lb_node_close(n);
+			return lb_cli_usage_error("remote", "remote confirm NAME KEY: KEY is the 64-hex key "
+			                                    "`remote ls` shows as learnt");
+		}
+		if (!(e = lb_remote_confirm(n, a->pos[1], key, &d)))
+			printf("remote %s: upstream key %s confirmed: its receipts handed down are now "
+			       "checked and kept\n",
+			       a->pos[1], a->pos[2]);
 	} else if (!strcmp(sub, "rm")) {
 		if (!(e = lb_remote_del(n, a->pos[1], &d)))
 			printf("removed remote %s\n", a->pos[1]);
-	} else {
-		struct remotes *rs = calloc(1, sizeof *rs);
-		if (!rs)
-			e = lb_fail(&d, LB_ENOMEM, "out of memory");
-		else if (!(e = lb_remote_list(n, collect_remote, rs, &count, &d))) {
-			for (size_t i = 0; i < rs->n; i++)
-				print_remote(n, &rs->r[i]);
-			if (!count)
-				printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
-		}
-		free(rs);
+	} else if (!(e = lb_cli_print_remotes(n, "", &count, &d)) && !count) {
+		printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
 	}
 	lb_node_close(n);
 	return e ? lb_cli_die("remote", e, &d) : 0;
@@ -462,9 +566,16 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
 	 "2 s.  One line per attempt; SIGINT/SIGTERM stop it.",
 	 cmd_sync, false},
-	{"remote", "remote -d DIR add NAME URL [--key HEX] | remote -d DIR ls | remote -d DIR rm NAME",
+	{"remote", "remote -d DIR add NAME URL [--key HEX] [--upstream-key HEX]... | "
+	 "remote -d DIR ls | remote -d DIR rm NAME | remote -d DIR confirm NAME HEX",
 	 "Remember an aggregator's URL and public key; every receipt it returns is then\n"
-	 "checked against that key before it is kept.",
+	 "checked against that key before it is kept.  --upstream-key pins the key of an\n"
+	 "aggregator above it (a kabupaten above a kecamatan; repeatable): the receipts the\n"
+	 "remote hands down from it are checked against this node's log and kept.  A key the\n"
+	 "remote names that is not pinned is learnt but not trusted until `remote confirm`.\n"
+	 "`remote add` replaces a remote of that name with its upstream keys.  `remote ls`\n"
+	 "shows how far each remote and each upstream holds this village's log, each\n"
+	 "proven by a checked receipt.",
 	 cmd_remote, false},
 	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] > FILE",
 	 "Write the signed change set of the entries from SEQ (default 1) up to the last\n"

@@ -18,77 +18,19 @@ its accepting answers as MODE says:
                         with that too, but nothing reaches the aggregator
                         and no receipt comes back
 
-Replies are msgpack maps; a minimal codec for what the aggregator says
-(maps, strings, bin, unsigned ints) is below.
+Replies are msgpack maps, read and written with the minimal codec in
+mpmini.py.
 """
 import http.client
 import http.server
+import os
 import subprocess
 import sys
 import urllib.parse
 
 
-def mp_read(b, p):
-    t = b[p]
-    if t <= 0x7f:
-        return t, p + 1
-    if 0x80 <= t <= 0x8f or t in (0xde, 0xdf):
-        if t <= 0x8f:
-            n, p = t & 0x0f, p + 1
-        elif t == 0xde:
-            n, p = int.from_bytes(b[p + 1:p + 3], "big"), p + 3
-        else:
-            n, p = int.from_bytes(b[p + 1:p + 5], "big"), p + 5
-        m = {}
-        for _ in range(n):
-            k, p = mp_read(b, p)
-            v, p = mp_read(b, p)
-            m[k] = v
-        return m, p
-    if 0xa0 <= t <= 0xbf:
-        n = t & 0x1f
-        return b[p + 1:p + 1 + n].decode(), p + 1 + n
-    sizes = {0xd9: 1, 0xda: 2, 0xdb: 4}
-    if t in sizes:
-        w = sizes[t]
-        n = int.from_bytes(b[p + 1:p + 1 + w], "big")
-        return b[p + 1 + w:p + 1 + w + n].decode(), p + 1 + w + n
-    sizes = {0xc4: 1, 0xc5: 2, 0xc6: 4}
-    if t in sizes:
-        w = sizes[t]
-        n = int.from_bytes(b[p + 1:p + 1 + w], "big")
-        return bytes(b[p + 1 + w:p + 1 + w + n]), p + 1 + w + n
-    sizes = {0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8}
-    if t in sizes:
-        w = sizes[t]
-        return int.from_bytes(b[p + 1:p + 1 + w], "big"), p + 1 + w
-    raise ValueError("msgpack byte 0x%02x not expected in a reply" % t)
-
-
-def mp_write(v):
-    if isinstance(v, dict):
-        assert len(v) < 16
-        out = bytes([0x80 | len(v)])
-        for k in sorted(v):
-            out += mp_write(k) + mp_write(v[k])
-        return out
-    if isinstance(v, str):
-        s = v.encode()
-        if len(s) < 32:
-            return bytes([0xa0 | len(s)]) + s
-        if len(s) < 256:
-            return bytes([0xd9, len(s)]) + s
-        return b"\xda" + len(s).to_bytes(2, "big") + s
-    if isinstance(v, bytes):
-        if len(v) < 256:
-            return bytes([0xc4, len(v)]) + v
-        return b"\xc5" + len(v).to_bytes(2, "big") + v
-    if v < 0x80:
-        return bytes([v])
-    for tag, w in ((0xcc, 1), (0xcd, 2), (0xce, 4), (0xcf, 8)):
-        if v < 1 << (8 * w):
-            return bytes([tag]) + v.to_bytes(w, "big")
-    raise ValueError(v)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mpmini import mp_read, mp_write  # noqa: E402
 
 
 UP = urllib.parse.urlsplit(sys.argv[1])
