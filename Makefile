@@ -31,7 +31,7 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(SAN) -D_DEFAULT_SOURCE $
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) \
-	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) $(filter-out agg/cli.c,$(wildcard agg/*.c)) \
+	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) $(filter-out agg/cli%.c,$(wildcard agg/*.c)) \
 	$(filter-out tools/audit/%_cli.c,$(wildcard tools/audit/*.c))
 AUDIT_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/audit/*_cli.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -86,7 +86,8 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/lumbung-agg: $(BUILD)/obj/agg/cli.o $(BUILD)/liblumbung.a
+AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
+$(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-audit: $(AUDIT_CLI_OBJ) $(BUILD)/liblumbung.a

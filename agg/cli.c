@@ -26,6 +26,8 @@
 #include "http.h"
 #include "api.h"
 #include "token.h"
+#include "cli_relay.h"
+#include "forward.h"
 #include "../sync/wire.h"
 
 #define PROG "lumbung-agg"
@@ -40,6 +42,11 @@ static const char *usage_text =
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
+	"        [--forward [--every S]]                   also forward to the upstreams\n"
+	"  " PROG " upstream add -d DIR NAME URL --key HEX  the kabupaten a kecamatan relays to\n"
+	"  " PROG " upstream ls -d DIR | upstream rm -d DIR NAME\n"
+	"  " PROG " forward -d DIR [--every S]             send the villages' logs upstream\n"
+	"                                                    (one pass, or every S seconds)\n"
 	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
 	"                                                    (lumbung changeset > FILE)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
@@ -82,6 +89,8 @@ struct args {
 	bool json;
 	int nfiles;
 	char **files; /* ingest: borrowed from argv */
+	bool forward;       /* serve --forward (forward.h) */
+	const char *every;  /* serve --forward / forward: seconds */
 };
 
 static int usage(FILE *f, int rc)
@@ -180,9 +189,23 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	long every = 5;
+	struct lb_agg_forwarder *fwd = NULL;
+	if (a->every && (!a->forward || lb_agg_cli_parse_every("serve", a->every, &every))) {
+		if (!a->forward)
+			fprintf(stderr, PROG " serve: --every is for --forward\n");
+		return EXIT_USAGE;
+	}
 	if ((e = lb_agg_serve_with(&srv, agg, host, (uint16_t)port, a->threads, &a->lim, stderr,
 	                           &d)))
 		return die("serve", e, &d);
+	if (a->forward) {
+		if ((e = lb_agg_forwarder_start(&fwd, agg, every, stderr, &d))) {
+			lb_agg_server_stop(srv);
+			return die("serve", e, &d);
+		}
+		lb_agg_server_on_accept(srv, lb_agg_forwarder_kick, fwd);
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* the port line is what scripts wait for */
@@ -192,6 +215,7 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		pause();
 	fprintf(stderr, PROG " serve: stopping; requests in flight finish first\n");
 	lb_agg_server_stop(srv);
+	lb_agg_forwarder_stop(fwd);
 	return 0;
 }
 
@@ -394,8 +418,10 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 		total += s.types[i].n;
 	if (a->json)
 		e = status_json(&s, total, &d);
-	else
+	else {
 		status_text(&s, total);
+		rc = lb_agg_cli_relay_status(agg, false); /* a relay: what its upstreams hold */
+	}
 out:
 	if (e)
 		rc = die("status", e, &d);
@@ -862,6 +888,8 @@ static int want_pos(const struct args *a)
 		return 2;
 	if (!strcmp(a->cmd, "token"))
 		return 1;
+	if (!strcmp(a->cmd, "upstream"))
+		return 3;
 	return -1;
 }
 
@@ -911,6 +939,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a.cmd, "export") && (!strcmp(o, "--csv") || !strcmp(o, "--jsonl"))) {
 			a.format = o[2] == 'c' ? LB_AGG_CSV : LB_AGG_JSONL;
+			continue;
+		}
+		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--forward")) {
+			a.forward = true;
 			continue;
 		}
 		if (!strcmp(a.cmd, "export") && !strcmp(o, "--excel")) {
@@ -968,6 +1000,8 @@ int main(int argc, char **argv)
 			dst = &a.late_days;
 		else if (!strcmp(o, "--month"))
 			dst = &a.month;
+		else if (!strcmp(o, "--every") && (!strcmp(a.cmd, "serve") || !strcmp(a.cmd, "forward")))
+			dst = &a.every;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;
@@ -1002,6 +1036,10 @@ int main(int argc, char **argv)
 		printf("%s\n", hex);
 		return 0;
 	}
+	if (!strcmp(a.cmd, "upstream")) /* the relay's commands: cli_relay.c */
+		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key);
+	if (!strcmp(a.cmd, "forward"))
+		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every);
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {

@@ -66,13 +66,10 @@ static size_t remote_key(uint8_t *k, const char *name)
 
 static const uint8_t zero_key[LB_PK_BYTES];
 
-lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d)
+lb_err lb_remote_check(const struct lb_remote *r, struct lb_diag *d)
 {
-	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
 	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
-	MDB_val k, v;
 	lb_err e;
-	int rc;
 
 	if ((e = check_name(r->name, d)))
 		return e;
@@ -85,6 +82,19 @@ lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_dia
 			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
 	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
 		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
+	return LB_OK;
+}
+
+lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d)
+{
+	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
+	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
+	MDB_val k, v;
+	lb_err e;
+	int rc;
+
+	if ((e = lb_remote_check(r, d)))
+		return e;
 	memcpy(vb, r->has_key ? r->key : zero_key, LB_PK_BYTES);
 	memcpy(vb + LB_PK_BYTES, r->url, ulen);
 	k = (MDB_val){remote_key(kb, r->name), kb};

@@ -1,0 +1,21 @@
+/*
+ * cli_relay.h — the relay's commands of `lumbung-agg` (cli_relay.c),
+ * called from agg/cli.c's main.  Each returns the exit status.
+ */
+#ifndef LB_AGG_CLI_RELAY_H
+#define LB_AGG_CLI_RELAY_H
+
+#include <stdbool.h>
+
+#include "agg.h"
+
+/* upstream add NAME URL --key HEX | upstream ls | upstream rm NAME */
+int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key);
+/* forward [--every S]: one pass, or a pass every S seconds with backoff */
+int lb_agg_cli_forward(const char *dir, const char *every);
+/* --every's value into *out (prints the usage error itself: 2) */
+int lb_agg_cli_parse_every(const char *cmd, const char *v, long *out);
+/* status at a relay: what each upstream holds per village (text only) */
+int lb_agg_cli_relay_status(struct lb_agg *a, bool json);
+
+#endif
