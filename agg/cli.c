@@ -42,10 +42,11 @@ static const char *usage_text =
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	"        [--forward [--every S]]                   also forward to the upstreams\n"
+	"        [--forward [--every S] [--max-bytes N]]  also forward to the upstreams\n"
 	"  " PROG " upstream add -d DIR NAME URL --key HEX  the kabupaten a kecamatan relays to\n"
 	"  " PROG " upstream ls -d DIR | upstream rm -d DIR NAME\n"
-	"  " PROG " forward -d DIR [--every S]             send the villages' logs upstream\n"
+	"  " PROG " forward -d DIR [--every S] [--max-bytes N]\n"
+	"                                                    send the villages' logs upstream\n"
 	"                                                    (one pass, or every S seconds)\n"
 	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
 	"                                                    (lumbung changeset > FILE)\n"
@@ -91,6 +92,7 @@ struct args {
 	char **files; /* ingest: borrowed from argv */
 	bool forward;       /* serve --forward (forward.h) */
 	const char *every;  /* serve --forward / forward: seconds */
+	const char *max_bytes; /* serve --forward / forward: change-set bound */
 };
 
 static int usage(FILE *f, int rc)
@@ -190,17 +192,20 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	long every = 5;
+	size_t max_bytes = 0;
 	struct lb_agg_forwarder *fwd = NULL;
-	if (a->every && (!a->forward || lb_agg_cli_parse_every("serve", a->every, &every))) {
-		if (!a->forward)
-			fprintf(stderr, PROG " serve: --every is for --forward\n");
+	if ((a->every || a->max_bytes) && !a->forward) {
+		fprintf(stderr, PROG " serve: --every and --max-bytes are for --forward\n");
 		return EXIT_USAGE;
 	}
+	if ((a->every && lb_agg_cli_parse_every("serve", a->every, &every)) ||
+	    (a->max_bytes && lb_agg_cli_parse_bytes("serve", a->max_bytes, &max_bytes)))
+		return EXIT_USAGE;
 	if ((e = lb_agg_serve_with(&srv, agg, host, (uint16_t)port, a->threads, &a->lim, stderr,
 	                           &d)))
 		return die("serve", e, &d);
 	if (a->forward) {
-		if ((e = lb_agg_forwarder_start(&fwd, agg, every, stderr, &d))) {
+		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, stderr, &d))) {
 			lb_agg_server_stop(srv);
 			return die("serve", e, &d);
 		}
@@ -1002,6 +1007,9 @@ int main(int argc, char **argv)
 			dst = &a.month;
 		else if (!strcmp(o, "--every") && (!strcmp(a.cmd, "serve") || !strcmp(a.cmd, "forward")))
 			dst = &a.every;
+		else if (!strcmp(o, "--max-bytes") &&
+		         (!strcmp(a.cmd, "serve") || !strcmp(a.cmd, "forward")))
+			dst = &a.max_bytes;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;
@@ -1039,7 +1047,7 @@ int main(int argc, char **argv)
 	if (!strcmp(a.cmd, "upstream")) /* the relay's commands: cli_relay.c */
 		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key);
 	if (!strcmp(a.cmd, "forward"))
-		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every);
+		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every, a.max_bytes);
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {

@@ -156,7 +156,27 @@ int lb_agg_cli_parse_every(const char *cmd, const char *v, long *out)
 	return 0;
 }
 
-int lb_agg_cli_forward(const char *dir, const char *every_s)
+int lb_agg_cli_parse_bytes(const char *cmd, const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		x <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		x <<= 20, end++;
+	if (errno || *v < '0' || *v > '9' || *end || x < LB_PUSH_MIN_BYTES || x > LB_PUSH_MAX_BYTES) {
+		fprintf(stderr, PROG " %s: --max-bytes takes %uk..%um (e.g. 64k)\n", cmd,
+		        LB_PUSH_MIN_BYTES >> 10, LB_PUSH_MAX_BYTES >> 20);
+		return 2;
+	}
+	*out = (size_t)x;
+	return 0;
+}
+
+int lb_agg_cli_forward(const char *dir, const char *every_s, const char *max_bytes)
 {
 	struct lb_agg *a = NULL;
 	struct lb_agg_fwd *f = NULL;
@@ -170,7 +190,8 @@ int lb_agg_cli_forward(const char *dir, const char *every_s)
 	lb_err e;
 	int rc = 0;
 
-	if (every_s && (rc = lb_agg_cli_parse_every("forward", every_s, &every)))
+	if ((every_s && (rc = lb_agg_cli_parse_every("forward", every_s, &every))) ||
+	    (max_bytes && (rc = lb_agg_cli_parse_bytes("forward", max_bytes, &o.max_bytes))))
 		return rc;
 	if (getenv("LUMBUNG_PUSH_LOG"))
 		o.log = stderr;

@@ -351,6 +351,11 @@ static lb_err sync_ups(struct lb_agg_fwd *f, struct lb_diag *d)
 			                          .agg_key = nu[i].r.key,
 			                          .relay_key = f->a->key.pk,
 			                          .stall_s = f->o.stall_s,
+			                          .max_bytes = f->o.max_bytes,
+			                          .start_bytes = f->o.max_bytes &&
+			                                                 f->o.max_bytes < LB_PUSH_DEFAULT_BYTES
+			                                         ? f->o.max_bytes
+			                                         : 0,
 			                          .log = f->o.log};
 			if ((e = lb_pusher_new(&nu[i].p, &po, d))) {
 				lb_diag_prefix(d, "upstream %s", nu[i].r.name);
@@ -722,7 +727,7 @@ static void *run(void *arg)
 }
 
 lb_err lb_agg_forwarder_start(struct lb_agg_forwarder **out, struct lb_agg *a, long every,
-                              FILE *log, struct lb_diag *d)
+                              size_t max_bytes, FILE *log, struct lb_diag *d)
 {
 	struct lb_agg_forwarder *w;
 	struct lb_agg_fwd_opts o = {0};
@@ -737,6 +742,7 @@ lb_err lb_agg_forwarder_start(struct lb_agg_forwarder **out, struct lb_agg *a, l
 	w->every = every > 0 ? every : 5;
 	atomic_init(&w->stop, 0);
 	o.on_village = thread_event;
+	o.max_bytes = max_bytes;
 	o.ctx = w;
 	o.stop = &w->stop;
 	if ((e = lb_agg_fwd_new(&w->f, a, &o, d))) {

@@ -80,6 +80,7 @@ struct lb_agg_fwd_opts {
 	lb_agg_fwd_cb on_village; /* or NULL */
 	void *ctx;
 	long stall_s;             /* 0: push.h's default */
+	size_t max_bytes;         /* largest change set; 0: push.h's default */
 	FILE *log;                /* one line per request (push.h), or NULL */
 	const atomic_int *stop;   /* or NULL: non-zero ends a pass between villages */
 };
@@ -102,13 +103,14 @@ void lb_agg_fwd_free(struct lb_agg_fwd *f);
 lb_err lb_agg_forward(struct lb_agg_fwd *f, struct lb_agg_fwd_stats *st, struct lb_diag *d);
 
 /* The forwarding thread of `serve --forward`: a pass every `every`
- * seconds, and soon (within a second) after lb_agg_forwarder_kick; while
+ * seconds (change sets of at most max_bytes, 0: the default), and at once
+ * after lb_agg_forwarder_kick; while
  * an upstream cannot be reached, passes back off (lb_push_backoff).  It
  * blocks SIGINT and SIGTERM (the main thread takes them).  Lines go to log
  * (escaped).  LB_ENOMEM, and lb_agg_fwd_new's errors. */
 struct lb_agg_forwarder;
 lb_err lb_agg_forwarder_start(struct lb_agg_forwarder **out, struct lb_agg *a, long every,
-                              FILE *log, struct lb_diag *d);
+                              size_t max_bytes, FILE *log, struct lb_diag *d);
 /* New entries arrived: run a pass soon.  Safe from any thread; NULL ok. */
 void lb_agg_forwarder_kick(void *forwarder);
 /* Stop (a pass in flight ends at its next request), join, free. */
