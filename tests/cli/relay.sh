@@ -58,7 +58,7 @@ start_kec() {
 stop_kec() {
 	[ -n "$KEC_PID" ] || return 0
 	kill "-${1:-TERM}" "$KEC_PID" 2>/dev/null
-	wait "$KEC_PID"
+	wait "$KEC_PID" 2>/dev/null
 	_rc=$?
 	KEC_PID=""
 	return $_rc
