@@ -350,7 +350,8 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 }
 
 /* The same as one JSON document on stdout; LB_ENOMEM or LB_EIO. */
-static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_diag *d)
+static lb_err status_json(struct lb_agg *agg, const struct status_ctx *s, uint64_t total,
+                          struct lb_diag *d)
 {
 	char hx[2 * LB_PK_BYTES + 1], hh[2 * LB_HASH_BYTES + 1], seen[LB_HLC_STRLEN];
 	json_t *root = json_object(), *villages = json_array(), *counts = json_object();
@@ -379,6 +380,10 @@ static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (json_object_set_new(counts, s->types[i].type, json_integer((json_int_t)s->types[i].n)))
 			goto oom;
+	if (lb_agg_cli_relay_status(agg, root)) { /* a relay: what its upstreams hold */
+		e = lb_fail(d, LB_ESTORE, "the upstreams' part of the status could not be read");
+		goto out;
+	}
 	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || putchar('\n') == EOF)
 		e = lb_fail(d, LB_EIO, "writing to standard output failed");
 	goto out;
@@ -422,10 +427,10 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 	for (size_t i = 0; i < s.ntypes; i++)
 		total += s.types[i].n;
 	if (a->json)
-		e = status_json(&s, total, &d);
+		e = status_json(agg, &s, total, &d);
 	else {
 		status_text(&s, total);
-		rc = lb_agg_cli_relay_status(agg, false); /* a relay: what its upstreams hold */
+		rc = lb_agg_cli_relay_status(agg, NULL); /* a relay: what its upstreams hold */
 	}
 out:
 	if (e)

@@ -271,41 +271,80 @@ static int take_origin(void *ctx, const struct lb_agg_origin *o)
 	return 0;
 }
 
-int lb_agg_cli_relay_status(struct lb_agg *a, bool json)
+/* The newest receipt up gave for o: its seq and when it was received
+ * (ms, 0 when none or unreadable). */
+static void up_held(struct lb_agg *a, const struct lb_remote *up, const struct lb_agg_origin *o,
+                    uint64_t *seq, uint64_t *since_ms)
+{
+	struct lb_receipt rc;
+	struct lb_diag d = {0};
+	uint8_t *r = NULL;
+	size_t len;
+
+	*seq = 0;
+	*since_ms = 0;
+	if (!lb_agg_up_receipt(a, up->key, o->origin, seq, &r, &len, &d) &&
+	    !lb_receipt_open(&rc, r, len, up->key, &d))
+		*since_ms = rc.received_ms;
+	free(r);
+}
+
+int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root)
 {
 	struct up_list ul = {0};
 	struct vlist vl = {0};
 	struct lb_diag d = {0};
+	json_t *ups = NULL;
 	lb_err e;
 
-	if (json)
-		return 0; /* the JSON form stays as it was */
 	if ((e = lb_agg_upstreams(a, take_up, &ul, NULL, &d)) || !ul.n)
 		return e ? die("status", e, &d) : 0;
 	if ((e = lb_agg_origins(a, take_origin, &vl, &d)) || vl.oom) {
 		free(vl.o);
 		return die("status", e ? e : lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
 	}
-	printf("\n%-12s  %-13s  %-16s  %10s  %10s  %s\n", "UPSTREAM", "VILLAGE", "ORIGIN", "SEQ",
-	       "UP_SEQ", "SINCE");
-	for (size_t u = 0; u < ul.n; u++)
+	if (root) {
+		if (!(ups = json_array()) || json_object_set_new(root, "upstreams", ups))
+			goto oom;
+	} else {
+		printf("\n%-12s  %-13s  %-16s  %10s  %10s  %s\n", "UPSTREAM", "VILLAGE", "ORIGIN",
+		       "SEQ", "UP_SEQ", "SINCE");
+	}
+	for (size_t u = 0; u < ul.n; u++) {
+		char key[2 * LB_PK_BYTES + 1];
+		json_t *vs = NULL;
+		lb_hex(key, ul.r[u].key, LB_PK_BYTES);
+		if (root && (!(vs = json_array()) ||
+		             json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:o}", "name",
+		                                                  ul.r[u].name, "url", ul.r[u].url,
+		                                                  "key", key, "villages", vs))))
+			goto oom;
 		for (size_t i = 0; i < vl.n; i++) {
 			const struct lb_agg_origin *o = &vl.o[i];
-			struct lb_receipt rc;
-			char hx[17], since[LB_HLC_STRLEN] = "never";
-			uint8_t *r = NULL;
-			size_t len;
-			uint64_t seq = 0;
-			if (!lb_agg_up_receipt(a, ul.r[u].key, o->origin, &seq, &r, &len, &d) &&
-			    !lb_receipt_open(&rc, r, len, ul.r[u].key, &d) && rc.received_ms)
-				lb_hlc_format(rc.received_ms << LB_HLC_COUNTER_BITS, since);
-			free(r);
-			lb_hex(hx, o->origin, 8);
-			printf("%-12s  %-13s  %-16s  %10llu  %10llu  %s\n", ul.r[u].name, o->village, hx,
-			       (unsigned long long)o->seq, (unsigned long long)seq, since);
+			char hx[2 * LB_PK_BYTES + 1], since[LB_HLC_STRLEN] = "never";
+			uint64_t seq, ms;
+			up_held(a, &ul.r[u], o, &seq, &ms);
+			if (ms)
+				lb_hlc_format(ms << LB_HLC_COUNTER_BITS, since);
+			lb_hex(hx, o->origin, root ? LB_PK_BYTES : 8);
+			if (!root)
+				printf("%-12s  %-13s  %-16s  %10llu  %10llu  %s\n", ul.r[u].name, o->village,
+				       hx, (unsigned long long)o->seq, (unsigned long long)seq, since);
+			else if (json_array_append_new(
+			                 vs, json_pack("{s:s, s:s, s:I, s:I, s:o, s:I}", "village",
+			                               o->village, "origin", hx, "seq", (json_int_t)o->seq,
+			                               "up_seq", (json_int_t)seq, "since",
+			                               ms ? json_string(since) : json_null(), "since_ms",
+			                               (json_int_t)ms)))
+				goto oom;
 		}
-	printf("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: when "
-	       "it received it)\n");
+	}
+	if (!root)
+		printf("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: "
+		       "when it received them)\n");
 	free(vl.o);
 	return 0;
+oom:
+	free(vl.o);
+	return die("status", lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
 }

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "agg.h"
 
 /* upstream add NAME URL --key HEX | upstream ls | upstream rm NAME */
@@ -18,7 +20,9 @@ int lb_agg_cli_forward(const char *dir, const char *every, const char *max_bytes
 int lb_agg_cli_parse_bytes(const char *cmd, const char *v, size_t *out);
 /* --every's value into *out (prints the usage error itself: 2) */
 int lb_agg_cli_parse_every(const char *cmd, const char *v, long *out);
-/* status at a relay: what each upstream holds per village (text only) */
-int lb_agg_cli_relay_status(struct lb_agg *a, bool json);
+/* status at a relay: what each upstream holds per village, as a table on
+ * stdout (root NULL) or as "upstreams" in the JSON document root.  Nothing
+ * when no upstream is configured. */
+int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root);
 
 #endif

@@ -511,10 +511,13 @@ static lb_err send_forks(struct lb_agg_fwd *f, struct up *u, const struct lb_agg
 		fork_key(k, u->r.key, o->origin, rows[i].seq);
 		if (delivered(f->a, k, hash))
 			continue;
-		if ((fe = agg_fork_parse(rows[i].val, rows[i].len, &es.f, d)) == LB_OK &&
-		    (es.f.legacy || !es.f.branch[1].n))
-			fe = lb_fail(d, LB_EINVAL, "evidence kept by an old version holds no entries to "
-			                           "send (export it: lumbung-agg export --forks)");
+		fe = agg_fork_parse(rows[i].val, rows[i].len, &es.f, d);
+		/* evidence kept by an old version holds two heads and no entries:
+		 * nothing the upstream could prove a fork with (an auditor still
+		 * gets it from lumbung-audit fork-evidence); skipped quietly, not
+		 * reported every pass */
+		if (!fe && (es.f.legacy || !es.f.branch[1].n))
+			continue;
 		es.to = es.from + (es.f.branch[1].n ? es.f.branch[1].n - 1 : 0);
 		ps.seq = es.from;
 		if (!fe && !(fe = lb_changeset_build(&src, es.from, LB_WIRE_MAX_BYTES / 2, &f->body, &to,

@@ -137,6 +137,17 @@ awk -v s="$s1" '$1 == "kab" && $2 == "33.24.01.2001" && $4 == s && $5 == s && $6
 	ok "status at the kecamatan: the kabupaten holds village 1 up to seq $s1, and since when" ||
 	fail "status at the kecamatan: $(cat "$T/st")"
 
+agg status -d "$KEC" --json | python3 -c '
+import json, sys
+up = json.load(sys.stdin)["upstreams"][0]
+v = [x for x in up["villages"] if x["village"] == "33.24.01.2001"][0]
+sys.exit(not (up["name"] == "kab" and up["key"] == sys.argv[1] and v["up_seq"] == int(sys.argv[2])
+              and v["seq"] == v["up_seq"] and v["since"].startswith("20") and v["since_ms"] > 0))' "$KK" "$s1" &&
+	ok "status --json at the kecamatan: upstreams[].villages[] with up_seq and since" ||
+	fail "status --json at the kecamatan: $(agg status -d "$KEC" --json | head -c 600)"
+agg status -d "$KAB" --json | python3 -c 'import json, sys; sys.exit("upstreams" in json.load(sys.stdin))' &&
+	ok "status --json at the kabupaten (no upstream) has no upstreams" || fail "upstreams at the kabupaten"
+
 # a village pushing straight to the kabupaten too: accepted once
 "$GEN" --village 33.24.01.2001 --count 200 --seed 41 >"$T/g.jsonl"
 lb put -d "$T/v1" --batch "$T/g.jsonl" >/dev/null 2>&1 || fail "village 1: 200 more"
