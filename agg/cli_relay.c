@@ -108,13 +108,13 @@ static void stamp(char *buf, size_t len)
 /* One line per village (and per fork evidence) at each upstream. */
 static void print_event(void *ctx, const struct lb_agg_fwd_event *ev)
 {
-	char msg[LB_ESC_BUF];
 	(void)ctx;
 
+	/* msg is ours, with the upstream's words already escaped (push.c) */
 	if (ev->e)
 		printf("%s %s%s: %s%s: %s\n", ev->upstream, ev->village, ev->fork ? " fork" : "",
 		       lb_errname(ev->e), lb_push_retryable(ev->e) ? "" : " (needs attention)",
-		       lb_escape(msg, ev->msg, strlen(ev->msg)));
+		       ev->msg);
 	else if (ev->fork)
 		printf("%s %s: fork evidence from seq %llu delivered\n", ev->upstream, ev->village,
 		       (unsigned long long)ev->st->seq);

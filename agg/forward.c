@@ -675,11 +675,11 @@ static void logline(struct lb_agg_forwarder *w, const char *fmt, ...)
 static void thread_event(void *ctx, const struct lb_agg_fwd_event *ev)
 {
 	struct lb_agg_forwarder *w = ctx;
-	char msg[LB_ESC_BUF];
 
+	/* the message is ours, with the upstream's words escaped (push.c) */
 	if (ev->e)
 		logline(w, "%s %s%s: %s: %s", ev->upstream, ev->village, ev->fork ? " fork" : "",
-		        lb_errname(ev->e), lb_escape(msg, ev->msg, strlen(ev->msg)));
+		        lb_errname(ev->e), ev->msg);
 	else if (ev->fork)
 		logline(w, "%s %s: fork evidence at seq %llu delivered", ev->upstream, ev->village,
 		        (unsigned long long)ev->st->seq);
@@ -699,7 +699,6 @@ static void *run(void *arg)
 		struct lb_diag d = {0};
 		struct timespec until;
 		long wait = w->every;
-		char msg[LB_ESC_BUF];
 		lb_err e;
 
 		pthread_mutex_lock(&w->lock);
@@ -710,11 +709,9 @@ static void *run(void *arg)
 			failures = 0;
 		if (e == LB_ENET) {
 			wait = lb_push_backoff(&failures, st.entries > 0);
-			logline(w, "%s; next pass in %ld s", lb_escape(msg, lb_diag_msg(&d, e),
-			                                            strlen(lb_diag_msg(&d, e))), wait);
+			logline(w, "%s; next pass in %ld s", lb_diag_msg(&d, e), wait);
 		} else if (e && e != LB_ENOTFOUND) {
-			logline(w, "%s: %s", lb_errname(e),
-			        lb_escape(msg, lb_diag_msg(&d, e), strlen(lb_diag_msg(&d, e))));
+			logline(w, "%s: %s", lb_errname(e), lb_diag_msg(&d, e));
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wait;

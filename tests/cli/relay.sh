@@ -161,6 +161,21 @@ rc=$?
 	[ "$(field "$KAB" 33.24.01.2001 hash)" = "$(head_of "$T/v1")" ] &&
 	ok "the same entries by two routes are held once" || fail "village 1 at the kabupaten after two routes"
 
+# a village the kabupaten does not know: refused on its own line, the others go on
+V4="$T/v4"
+lb init -d "$V4" --village 33.24.01.2004 >/dev/null 2>&1 &&
+	"$GEN" --village 33.24.01.2004 --count 30 --seed 44 >"$T/g.jsonl" &&
+	lb put -d "$V4" --batch "$T/g.jsonl" >/dev/null 2>&1 &&
+	agg enroll -d "$KEC" --village 33.24.01.2004 --key "$(origin "$V4")" >/dev/null &&
+	lb push -d "$V4" --to "$KECURL" --key "$KECK" >/dev/null 2>&1 || fail "village 4 at the kecamatan only"
+"$GEN" --village 33.24.01.2003 --count 20 --seed 45 >"$T/g.jsonl"
+lb put -d "$T/v3" --batch "$T/g.jsonl" >/dev/null 2>&1 &&
+	lb push -d "$T/v3" --to "$KECURL" --key "$KECK" >/dev/null 2>&1 || fail "village 3: 20 more"
+expect_exit 0 "forward exits 0 when one village is refused and the others go" agg forward -d "$KEC"
+contains "$T/out" "kab 33.24.01.2004: unknown_origin (needs attention): " "the refused village has its line, with the reason"
+contains "$T/out" "lumbung-agg enroll -d DIR --village 33.24.01.2004 --key $(origin "$V4")" "the line says how to enrol it"
+wait_for 10 at_kab "$T/v3" && ok "village 3's new entries went up in the same pass" || fail "village 3 not at the kabupaten"
+
 expect_exit 0 "serve --forward stops cleanly on SIGTERM" stop_kec TERM
 
 # --- the kec->kab link cut at many byte offsets ---------------------------------
