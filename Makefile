@@ -87,7 +87,8 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/lumbung-agg: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c)) $(BUILD)/liblumbung.a
+AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
+$(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-audit: $(AUDIT_CLI_OBJ) $(BUILD)/liblumbung.a

@@ -26,7 +26,9 @@
 #include "http.h"
 #include "api.h"
 #include "token.h"
+#include "cli_relay.h"
 #include "cli_tree.h"
+#include "forward.h"
 #include "../sync/wire.h"
 
 #define PROG "lumbung-agg"
@@ -46,6 +48,12 @@ static const char *usage_text =
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
+	"        [--forward [--every S] [--max-bytes N]]  also forward to the upstreams\n"
+	"  " PROG " upstream add -d DIR NAME URL --key HEX  the kabupaten a kecamatan relays to\n"
+	"  " PROG " upstream ls -d DIR | upstream rm -d DIR NAME\n"
+	"  " PROG " forward -d DIR [--every S] [--max-bytes N]\n"
+	"                                                    send the villages' logs upstream\n"
+	"                                                    (one pass, or every S seconds)\n"
 	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
 	"                                                    (lumbung changeset > FILE)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
@@ -88,6 +96,9 @@ struct args {
 	bool json;
 	int nfiles;
 	char **files; /* ingest: borrowed from argv */
+	bool forward;       /* serve --forward (forward.h) */
+	const char *every;  /* serve --forward / forward: seconds */
+	const char *max_bytes; /* serve --forward / forward: change-set bound */
 };
 
 static int usage(FILE *f, int rc)
@@ -186,9 +197,26 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	long every = 5;
+	size_t max_bytes = 0;
+	struct lb_agg_forwarder *fwd = NULL;
+	if ((a->every || a->max_bytes) && !a->forward) {
+		fprintf(stderr, PROG " serve: --every and --max-bytes are for --forward\n");
+		return EXIT_USAGE;
+	}
+	if ((a->every && lb_agg_cli_parse_every("serve", a->every, &every)) ||
+	    (a->max_bytes && lb_agg_cli_parse_bytes("serve", a->max_bytes, &max_bytes)))
+		return EXIT_USAGE;
 	if ((e = lb_agg_serve_with(&srv, agg, host, (uint16_t)port, a->threads, &a->lim, stderr,
 	                           &d)))
 		return die("serve", e, &d);
+	if (a->forward) {
+		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, stderr, &d))) {
+			lb_agg_server_stop(srv);
+			return die("serve", e, &d);
+		}
+		lb_agg_server_on_accept(srv, lb_agg_forwarder_kick, fwd);
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* the port line is what scripts wait for */
@@ -198,6 +226,7 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		pause();
 	fprintf(stderr, PROG " serve: stopping; requests in flight finish first\n");
 	lb_agg_server_stop(srv);
+	lb_agg_forwarder_stop(fwd);
 	return 0;
 }
 
@@ -328,7 +357,8 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 }
 
 /* The same as one JSON document on stdout; LB_ENOMEM or LB_EIO. */
-static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_diag *d)
+static lb_err status_json(struct lb_agg *agg, const struct status_ctx *s, uint64_t total,
+                          struct lb_diag *d)
 {
 	char hx[2 * LB_PK_BYTES + 1], hh[2 * LB_HASH_BYTES + 1], seen[LB_HLC_STRLEN];
 	json_t *root = json_object(), *villages = json_array(), *counts = json_object();
@@ -357,8 +387,12 @@ static lb_err status_json(const struct status_ctx *s, uint64_t total, struct lb_
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (json_object_set_new(counts, s->types[i].type, json_integer((json_int_t)s->types[i].n)))
 			goto oom;
-	if ((e = agg_cli_tree_status_json(s->agg, root, d)))
+	if ((e = agg_cli_tree_status_json(agg, root, d)))
 		goto out;
+	if (lb_agg_cli_relay_status(agg, root)) { /* a relay: what its upstreams hold */
+		e = lb_fail(d, LB_ESTORE, "the upstreams' part of the status could not be read");
+		goto out;
+	}
 	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || putchar('\n') == EOF)
 		e = lb_fail(d, LB_EIO, "writing to standard output failed");
 	goto out;
@@ -402,10 +436,11 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 	for (size_t i = 0; i < s.ntypes; i++)
 		total += s.types[i].n;
 	if (a->json)
-		e = status_json(&s, total, &d);
+		e = status_json(agg, &s, total, &d);
 	else {
 		status_text(&s, total);
-		e = agg_cli_tree_status_text(agg, &d);
+		if (!(e = agg_cli_tree_status_text(agg, &d)))
+			rc = lb_agg_cli_relay_status(agg, NULL); /* a relay: what its upstreams hold */
 	}
 out:
 	if (e)
@@ -873,6 +908,8 @@ static int want_pos(const struct args *a)
 		return 2;
 	if (!strcmp(a->cmd, "token"))
 		return 1;
+	if (!strcmp(a->cmd, "upstream"))
+		return 3;
 	return -1;
 }
 
@@ -925,6 +962,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a.cmd, "export") && (!strcmp(o, "--csv") || !strcmp(o, "--jsonl"))) {
 			a.format = o[2] == 'c' ? LB_AGG_CSV : LB_AGG_JSONL;
+			continue;
+		}
+		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--forward")) {
+			a.forward = true;
 			continue;
 		}
 		if (!strcmp(a.cmd, "export") && !strcmp(o, "--excel")) {
@@ -982,6 +1023,11 @@ int main(int argc, char **argv)
 			dst = &a.late_days;
 		else if (!strcmp(o, "--month"))
 			dst = &a.month;
+		else if (!strcmp(o, "--every") && (!strcmp(a.cmd, "serve") || !strcmp(a.cmd, "forward")))
+			dst = &a.every;
+		else if (!strcmp(o, "--max-bytes") &&
+		         (!strcmp(a.cmd, "serve") || !strcmp(a.cmd, "forward")))
+			dst = &a.max_bytes;
 		else if (!strcmp(o, "--threads") && i + 1 < argc) {
 			a.threads = (unsigned)atoi(argv[++i]);
 			continue;
@@ -1016,6 +1062,10 @@ int main(int argc, char **argv)
 		printf("%s\n", hex);
 		return 0;
 	}
+	if (!strcmp(a.cmd, "upstream")) /* the relay's commands: cli_relay.c */
+		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key);
+	if (!strcmp(a.cmd, "forward"))
+		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every, a.max_bytes);
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {

@@ -175,57 +175,94 @@ static lb_err forked_origin(struct lb_agg *a, MDB_txn *txn, uint8_t origin[LB_PK
 	return LB_OK;
 }
 
-/* One stored fork evidence (keep_fork) as archive frames. */
-static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
+static size_t u32_at(const uint8_t *p)
 {
-	const uint8_t *item[2], *end = p + n;
-	size_t ilen[2];
-	lb_err e;
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+const uint8_t *agg_fork_item(const uint8_t **p, size_t *len)
+{
+	const uint8_t *item = *p + 4;
+
+	*len = u32_at(*p);
+	*p = item + *len;
+	return item;
+}
+
+lb_err agg_fork_parse(const uint8_t *p, size_t n, struct agg_fork *f, struct lb_diag *d)
+{
+	const uint8_t *end = p + n;
 
 #define TAKE_U32(x)                                                                                \
 	do {                                                                                       \
 		if (end - p < 4)                                                                   \
 			goto damaged;                                                              \
-		(x) = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];         \
+		(x) = u32_at(p);                                                                   \
 		p += 4;                                                                            \
 	} while (0)
 
+	memset(f, 0, sizeof *f);
 	if (n >= 4 && p[0] == 0) { /* evidence kept before entries were */
 		size_t olen;
 		TAKE_U32(olen);
 		if (olen == 0 || olen >= (size_t)(end - p))
 			goto damaged;
-		return lb_lla_write_fork(w, p, olen, p + olen, (size_t)(end - p) - olen, d);
+		f->legacy = true;
+		f->head[0] = p;
+		f->head_len[0] = olen;
+		f->head[1] = p + olen;
+		f->head_len[1] = (size_t)(end - p) - olen;
+		return LB_OK;
 	}
 	if (n < 1 || p[0] != FORK_V2)
 		goto damaged;
 	p++;
 	for (int i = 0; i < 2; i++) {
-		TAKE_U32(ilen[i]);
-		if (ilen[i] == 0 || ilen[i] > (size_t)(end - p))
+		TAKE_U32(f->head_len[i]);
+		if (f->head_len[i] == 0 || f->head_len[i] > (size_t)(end - p))
 			goto damaged;
-		item[i] = p;
-		p += ilen[i];
+		f->head[i] = p;
+		p += f->head_len[i];
 	}
-	if ((e = lb_lla_write_fork(w, item[0], ilen[0], item[1], ilen[1], d)))
-		return e;
 	for (unsigned br = 0; br < 2; br++) {
 		size_t cnt, len;
 		TAKE_U32(cnt);
+		f->branch[br].n = (uint32_t)cnt;
+		f->branch[br].items = p;
 		for (size_t i = 0; i < cnt; i++) {
 			TAKE_U32(len);
 			if (len == 0 || len > (size_t)(end - p))
 				goto damaged;
-			if ((e = lb_lla_write_fork_entry(w, br, p, len, d)))
-				return e;
 			p += len;
 		}
+		f->branch[br].end = p;
 	}
 	if (p == end)
 		return LB_OK;
 damaged:
 	return lb_fail(d, LB_ECORRUPT, "the stored fork evidence is damaged");
 #undef TAKE_U32
+}
+
+/* One stored fork evidence (keep_fork) as archive frames. */
+static lb_err export_fork(struct lb_lla_writer *w, const uint8_t *p, size_t n, struct lb_diag *d)
+{
+	struct agg_fork f;
+	lb_err e;
+
+	if ((e = agg_fork_parse(p, n, &f, d)) ||
+	    (e = lb_lla_write_fork(w, f.head[0], f.head_len[0], f.head[1], f.head_len[1], d)))
+		return e;
+	for (unsigned br = 0; !f.legacy && br < 2; br++) {
+		const uint8_t *q = f.branch[br].items, *item;
+		size_t len;
+		for (uint32_t i = 0; i < f.branch[br].n; i++) {
+			item = agg_fork_item(&q, &len);
+			if ((e = lb_lla_write_fork_entry(w, br, item, len, d)))
+				return e;
+		}
+	}
+	return LB_OK;
 }
 
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,

@@ -41,6 +41,7 @@
 #include "../schema/text.h"
 #include "../sync/wire.h"
 #include "api.h"
+#include "relay.h"
 #include "tree.h"
 #include "web.h"
 
@@ -77,6 +78,8 @@ struct lb_agg_server {
 	unsigned mhd_repeats;
 	int64_t mhd_last_ms;
 	pthread_t sweeper;
+	void (*on_accept)(void *ctx); /* lb_agg_server_on_accept */
+	void *on_accept_ctx;
 };
 
 struct req {
@@ -266,9 +269,32 @@ static enum MHD_Result error_reply(struct MHD_Connection *c, lb_err e, const cha
 	return error_reply_(c, 0, e, msg, where, false);
 }
 
+/* GET /v1/origins/{o}'s `up`: {key, receipt, seq} per upstream. */
+struct up_list {
+	struct lb_mp_buf items;
+	uint32_t n;
+};
+
+static int up_item(void *ctx, const uint8_t upstream[LB_PK_BYTES], uint64_t seq,
+                   const uint8_t *receipt, size_t len)
+{
+	struct up_list *u = ctx;
+
+	lb_mp_put_map(&u->items, 3);
+	lb_mp_put_cstr(&u->items, "key");
+	lb_mp_put_bin(&u->items, upstream, LB_PK_BYTES);
+	lb_mp_put_cstr(&u->items, "receipt");
+	lb_mp_put_bin(&u->items, receipt, len);
+	lb_mp_put_cstr(&u->items, "seq");
+	lb_mp_put_uint(&u->items, seq);
+	u->n++;
+	return 0;
+}
+
 static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection *c,
                                   const char *hex)
 {
+	struct up_list up = {.n = 0};
 	uint8_t origin[LB_PK_BYTES];
 	struct lb_agg_origin o;
 	struct lb_diag d = {0};
@@ -283,11 +309,25 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 		return error_reply(c, e, lb_diag_msg(&d, e), NULL);
 	}
 	lb_mp_buf_init(&b);
-	lb_mp_put_map(&b, 2);
+	lb_mp_buf_init(&up.items);
+	/* at a relay: the newest receipts its upstreams signed for o */
+	if ((e = lb_agg_up_receipts(s->a, origin, up_item, &up, &d)) || up.items.oom) {
+		lb_mp_buf_free(&up.items);
+		logf_(s, "GET origin %.16s: %s", hex, e ? lb_diag_msg(&d, e) : "out of memory");
+		return error_reply(c, e ? e : LB_ENOMEM, e ? lb_diag_msg(&d, e) : "out of memory",
+		                   NULL);
+	}
+	lb_mp_put_map(&b, up.n ? 3 : 2);
 	lb_mp_put_cstr(&b, "hash");
 	lb_mp_put_bin(&b, o.hash, LB_HASH_BYTES);
 	lb_mp_put_cstr(&b, "seq");
 	lb_mp_put_uint(&b, o.seq);
+	if (up.n) {
+		lb_mp_put_cstr(&b, "up");
+		lb_mp_put_array(&b, up.n);
+		lb_mp_put_raw(&b, up.items.sb.data, up.items.sb.size);
+	}
+	lb_mp_buf_free(&up.items);
 	ret = reply(c, MHD_HTTP_OK, &b);
 	lb_mp_buf_free(&b);
 	return ret;
@@ -368,6 +408,8 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	logf_(s, "POST changeset (%zu bytes): accepted %llu entries, now at seq %llu", q->len,
 	      (unsigned long long)r.accepted, (unsigned long long)r.seq);
 	learn_name(s, c, q);
+	if (r.accepted && s->on_accept)
+		s->on_accept(s->on_accept_ctx);
 	lb_mp_buf_init(&b);
 	lb_mp_put_map(&b, 4);
 	lb_mp_put_cstr(&b, "accepted");
@@ -865,6 +907,12 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 uint16_t lb_agg_server_port(const struct lb_agg_server *s)
 {
 	return s->port;
+}
+
+void lb_agg_server_on_accept(struct lb_agg_server *s, void (*cb)(void *ctx), void *ctx)
+{
+	s->on_accept_ctx = ctx;
+	s->on_accept = cb;
 }
 
 void lb_agg_server_stop(struct lb_agg_server *s)

@@ -73,6 +73,11 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 /* The port actually bound. */
 uint16_t lb_agg_server_port(const struct lb_agg_server *s);
 
+/* Call cb(ctx) after every POST whose change set brought new entries (a
+ * relay's forwarder runs a pass soon: forward.h).  cb must be quick and
+ * safe from any thread.  Set it once, right after starting the server. */
+void lb_agg_server_on_accept(struct lb_agg_server *s, void (*cb)(void *ctx), void *ctx);
+
 /* Stop accepting, finish requests in flight, free.  NULL is allowed. */
 void lb_agg_server_stop(struct lb_agg_server *s);
 

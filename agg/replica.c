@@ -121,11 +121,12 @@ static lb_err src_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to,
 				            (unsigned long long)want);
 				goto out;
 			}
-			sum += rk.mv_size;
+			/* the entry's stored size (its value, not its key) */
+			if (sum + rv.mv_size > max_bytes && *to)
+				goto out; /* the previous head was the last that fits */
+			sum += rv.mv_size;
 			rc = mdb_cursor_get(rc_, &rk, &rv, MDB_NEXT);
 		}
-		if (sum > max_bytes && *to) /* the previous head fitted: stop there */
-			break;
 		*to = h;
 		*bytes = sum;
 		if (sum > max_bytes) { /* even the first head is further */

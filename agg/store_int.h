@@ -59,6 +59,25 @@ struct lb_agg {
  */
 #define FORK_V2 0x01
 
+/* Stored fork evidence read (not copied: pointers into the value).
+ * legacy: evidence kept before entries were (two heads, no entries).
+ * branch[0] ours, branch[1] the rival's: n items from `items` (each
+ * u32 BE length || bytes), walked with agg_fork_item. */
+struct agg_fork {
+	bool legacy;
+	const uint8_t *head[2];
+	size_t head_len[2];
+	struct {
+		uint32_t n;
+		const uint8_t *items, *end;
+	} branch[2];
+};
+/* Check and read evidence p[0..n).  LB_ECORRUPT when damaged. */
+lb_err agg_fork_parse(const uint8_t *p, size_t n, struct agg_fork *f, struct lb_diag *d);
+/* The next item at *p (checked by agg_fork_parse): its bytes and length;
+ * *p moves past it.  Cannot fail on parsed evidence. */
+const uint8_t *agg_fork_item(const uint8_t **p, size_t *len);
+
 /* Big-endian u64 (keys sort by seq).  Cannot fail. */
 void agg_be64_put(uint8_t *p, uint64_t v);
 uint64_t agg_be64_get(const uint8_t *p);

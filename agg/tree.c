@@ -657,6 +657,10 @@ lb_err lb_agg_send_statements(struct lb_agg *a, struct lb_pusher *p, uint64_t *s
 	if (!reply_seq(reply, rlen, &have))
 		return lb_fail(d, LB_EREFUSED, "the upstream's answer about our statements has no seq");
 	start = have;
+	/* the POSTs name us, so the upstream can refuse a stranger before
+	 * reading the body */
+	if (have < last && (e = lb_pusher_origin(p, a->key.pk, d)))
+		return e;
 	for (int round = 0; have < last; round++) {
 		struct collect c = {.next = have + 1};
 		struct lb_mp_buf body;

@@ -157,6 +157,25 @@ static int add_txn(void *ctx, struct lb_node *n, MDB_txn *txn)
 	return 0;
 }
 
+lb_err lb_remote_check(const struct lb_remote *r, struct lb_diag *d)
+{
+	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
+	lb_err e;
+
+	if ((e = check_name(r->name, d)))
+		return e;
+	if (ulen > LB_REMOTE_URL_MAX)
+		return lb_fail(d, LB_EINVAL, "URL longer than %d bytes", LB_REMOTE_URL_MAX);
+	if (strncmp(r->url, "http://", 7) && strncmp(r->url, "https://", 8))
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not an http:// or https:// URL", r->url);
+	for (size_t i = 0; i < ulen; i++)
+		if ((unsigned char)r->url[i] <= ' ' || r->url[i] == 0x7f)
+			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
+	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
+		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
+	return LB_OK;
+}
+
 lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_diag *d)
 {
 	return lb_remote_add(n, r, NULL, 0, d);
@@ -171,17 +190,8 @@ lb_err lb_remote_add(struct lb_node *n, const struct lb_remote *r,
 	lb_err e;
 	int rc;
 
-	if ((e = check_name(r->name, d)))
+	if ((e = lb_remote_check(r, d)))
 		return e;
-	if (ulen > LB_REMOTE_URL_MAX)
-		return lb_fail(d, LB_EINVAL, "URL longer than %d bytes", LB_REMOTE_URL_MAX);
-	if (strncmp(r->url, "http://", 7) && strncmp(r->url, "https://", 8))
-		return lb_fail(d, LB_EINVAL, "\"%s\" is not an http:// or https:// URL", r->url);
-	for (size_t i = 0; i < ulen; i++)
-		if ((unsigned char)r->url[i] <= ' ' || r->url[i] == 0x7f)
-			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
-	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
-		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
 	if (nup > LB_REMOTE_UPSTREAM_MAX)
 		return lb_fail(d, LB_EINVAL, "at most %d upstream keys per remote",
 		               LB_REMOTE_UPSTREAM_MAX);

@@ -44,6 +44,11 @@ struct lb_remote {
 	uint8_t key[LB_PK_BYTES];
 };
 
+/* Is r a valid remote (the rules of lb_remote_set below)?  The one check,
+ * also for an aggregator's upstreams (agg/forward.h).  LB_EINVAL naming
+ * what is wrong. */
+lb_err lb_remote_check(const struct lb_remote *r, struct lb_diag *d);
+
 /* Add or replace remote r->name.  The name is 1..32 of [A-Za-z0-9._-]; the
  * URL must start with http:// or https://.  LB_EINVAL naming what is
  * wrong; LB_ESTORE/LB_EFULL. */

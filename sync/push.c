@@ -75,6 +75,22 @@ bool lb_push_retryable(lb_err e)
 	return e == LB_ENET || e == LB_EREFUSED || e == LB_EBUSY;
 }
 
+#define BACKOFF_BASE_S 2
+#define BACKOFF_CAP_S 900
+
+long lb_push_backoff(unsigned *failures, bool progress)
+{
+	long cap;
+
+	if (progress)
+		*failures = 0; /* the link works: retry soon */
+	cap = BACKOFF_BASE_S << (*failures < 9 ? *failures : 9);
+	if (cap > BACKOFF_CAP_S)
+		cap = BACKOFF_CAP_S;
+	*failures += *failures < 32;
+	return cap / 2 + (long)randombytes_uniform((uint32_t)(cap / 2 + 1));
+}
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
 	struct lb_pusher *p = ctx;
@@ -461,6 +477,11 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	memcpy(p->origin, origin, LB_PK_BYTES);
 	p->origin_set = true;
 	return LB_OK;
+}
+
+lb_err lb_pusher_origin(struct lb_pusher *p, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	return set_origin_header(p, origin, NULL, d);
 }
 
 static lb_err check_prefix(const struct lb_src *n, uint64_t tip, uint64_t seq,

@@ -106,6 +106,12 @@ lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *s, struct lb_push_s
 lb_err lb_pusher_call(struct lb_pusher *p, const char *path, const void *body, size_t len,
                       long *status, const uint8_t **reply, size_t *reply_len, struct lb_diag *d);
 
+/* Name origin in the pusher's POST headers (LB_WIRE_ORIGIN_HEADER, and
+ * the relay's key when it has one) for lb_pusher_call: lb_push_run does
+ * this itself; a relay sending other change sets of a village (fork
+ * evidence) calls it first.  LB_ENOMEM. */
+lb_err lb_pusher_origin(struct lb_pusher *p, const uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
+
 /* An aggregator's refusal ({code, message}, any status) as our error with
  * its words, prefixed by what we were doing: the stable code's error
  * (LB_EREFUSED for a 5xx or no code).  Use on a reply of lb_pusher_call
@@ -139,5 +145,13 @@ lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES
 
 /* True for errors where trying again later may succeed. */
 bool lb_push_retryable(lb_err e);
+
+/* The wait in seconds before trying again after a failed pass: exponential
+ * backoff from 2 s up to 15 min with full jitter (a village's retries must
+ * not arrive in lockstep with its neighbours'), reset when the failed pass
+ * still made progress.  *failures counts the failed passes in a row (the
+ * caller sets it to 0 after a pass that succeeds); it is updated.  The one
+ * backoff: `lumbung sync` and a relaying aggregator's forwarding use it. */
+long lb_push_backoff(unsigned *failures, bool progress);
 
 #endif

@@ -354,9 +354,6 @@ static bool upstream_behind(struct lb_node *n, const struct lb_remote *r, uint64
 	return false;
 }
 
-#define BACKOFF_BASE_S 2
-#define BACKOFF_CAP_S 900
-
 static int cmd_sync(struct lb_cli_args *a)
 {
 	struct lb_node *n = NULL;
@@ -410,15 +407,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			else
 				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
 		} else {
-			/* exponential backoff with full jitter: a village's retries
-			 * must not arrive in lockstep with its neighbours' */
-			if (st.entries)
-				failures = 0; /* progress: the link works, retry soon */
-			long cap = BACKOFF_BASE_S << (failures < 9 ? failures : 9);
-			if (cap > BACKOFF_CAP_S)
-				cap = BACKOFF_CAP_S;
-			failures += failures < 32;
-			wait = cap / 2 + (long)randombytes_uniform((uint32_t)(cap / 2 + 1));
+			wait = lb_push_backoff(&failures, st.entries > 0);
 			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
 			       "sets of %zu bytes\n",
 			       ts, lb_errname(e), lb_push_retryable(e) ? "" : " (needs attention)",
