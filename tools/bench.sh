@@ -228,3 +228,11 @@ if ! sh "$(dirname "$0")/bench_api.sh" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (API section included)"
+# Three tiers (issue 08): a kecamatan's forward against direct pushes of the
+# same entries, and the push-to-kabupaten-receipt round trip.
+# LUMBUNG_BENCH_TIER_VILLAGES (default 100) x LUMBUNG_BENCH_TIER_PER (10000).
+if ! python3 "$(dirname "$0")/bench_tiers.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_tiers.py failed; $OUT has no tiers section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (tiers section included)"

@@ -24,6 +24,7 @@ tip.  Samples of that time, target <= 5 s on loopback.
 
 Appends a section to OUT.md; LUMBUNG_BENCH_DIR says where files go.
 """
+import json
 import os
 import re
 import shutil
@@ -107,8 +108,8 @@ def main():
         t = time.monotonic()
         fwd_out = run([agg, "forward", "-d", kec])
         forward = time.monotonic() - t
-        st = run([agg, "status", "-d", kabf, "--json"])
-        held = sum(int(x) for x in re.findall(r'"seq":\s*(\d+)', st.split('"counts"')[0]))
+        st = json.loads(run([agg, "status", "-d", kabf, "--json"]))
+        held = sum(v["seq"] for v in st["villages"])
         if held < total:
             sys.exit("bench: the kabupaten holds %d of %d entries after forward" % (held, total))
 
@@ -127,7 +128,7 @@ def main():
             t = time.monotonic()
             run([lb, "push", "-d", v, "--to", "kec"])
             while True:
-                if kab_holds(run([lb, "remote", "-d", v, "ls", "--json"]), kabfkey) >= tip:
+                if kab_holds(run([lb, "id", "-d", v, "--json"]), kabfkey) >= tip:
                     break
                 if time.monotonic() - t > 60:
                     sys.exit("bench: no kabupaten receipt for seq %d after 60 s" % tip)
@@ -169,7 +170,6 @@ record, pushes it, and asks again every 0.2 s until it holds a kabupaten receipt
 
 def kab_holds(js, key):
     """The highest seq the village holds a checked receipt from key for."""
-    import json
     best = 0
     def walk(o):
         nonlocal best
