@@ -16,8 +16,10 @@ AU="$BUILD/lumbung-audit"
 work=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-demo.XXXXXX")
 agg_pid=""
 sync_pid=""
+kec_pid=""
 cleanup() {
 	[ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null
+	[ -n "$kec_pid" ] && kill "$kec_pid" 2>/dev/null && wait "$kec_pid" 2>/dev/null
 	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -102,6 +104,38 @@ import json, sys
 print([v["seq"] for v in json.load(sys.stdin)["villages"] if v["village"] == "33.24.02.2005"][0])')
 "$L" changeset -d "$TS" --since $((held + 1)) >"$work/usb.lcs"
 "$AG" ingest -d "$work/kabupaten" "$work/usb.lcs"
+
+step "three tiers: kecamatan 33.24.03 runs its own aggregator and relays to the kabupaten"
+KEC="$work/kecamatan"
+KK=$("$AG" init -d "$KEC" --region 33.24.03)
+"$AG" enroll-aggregator -d "$work/kabupaten" --region 33.24.03 --key "$KK"
+"$AG" upstream add -d "$KEC" kabupaten "$URL" --key "$AK"
+"$AG" serve -d "$KEC" --listen 127.0.0.1:0 --forward --every 2 >"$work/kec.out" 2>"$work/kec.log" &
+kec_pid=$!
+i=0
+until grep -q "listening on" "$work/kec.out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "demo: the kecamatan did not start:" >&2; cat "$work/kec.log" >&2; exit 1; }
+	sleep 0.1
+done
+KURL="http://$(sed -n 's/^listening on //p' "$work/kec.out")"
+K="$work/Karangsari"
+"$L" init -d "$K" --village 33.24.03.2001 --name "Desa Karangsari" >/dev/null 2>&1
+"$G" --village 33.24.03.2001 --count 200 --seed 31 | "$L" put -d "$K" --batch
+echo "the kecamatan enrols Karangsari; the enrolment travels up signed by the kecamatan key"
+"$AG" enroll -d "$KEC" --village 33.24.03.2001 --key "$(origin "$K")" --name "Karangsari"
+"$L" remote add -d "$K" kecamatan "$KURL" --key "$KK" --upstream-key "$AK" >/dev/null
+printf '%-12s ' Karangsari
+"$L" push -d "$K"
+echo "(the kecamatan forwards at once; the kabupaten's receipt comes back at the next contact)"
+i=0
+until "$L" remote ls -d "$K" | grep -q "holds this village's log up to seq $("$L" id -d "$K" | awk '$1 == "seq" { print $2 }')"; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && { echo "demo: no kabupaten receipt came back:" >&2; cat "$work/kec.log" >&2; exit 1; }
+	sleep 0.2
+	"$L" push -d "$K" >/dev/null 2>&1 || true
+done
+"$L" remote ls -d "$K"
 
 step "lumbung verify: a village checks its own chain, signatures and Merkle root"
 "$L" verify -d "$S"
