@@ -456,7 +456,7 @@ static int cmd_receipt_import(struct usb_args *a)
 	struct lb_agg *agg = NULL;
 	struct lb_rcptfile f;
 	struct lb_diag d = {0};
-	uint8_t key[LB_PK_BYTES];
+	uint8_t key[LB_PK_BYTES], own[LB_PK_BYTES];
 	char hex[2 * LB_PK_BYTES + 1];
 	uint64_t kept = 0, skipped = 0, bad = 0;
 	lb_err e, first = LB_OK;
@@ -485,9 +485,16 @@ static int cmd_receipt_import(struct usb_args *a)
 		                "signed by %s, not by the upstream key given\n", a->pos[1], hex);
 		return lb_exit_status(LB_ESIG);
 	}
-	if ((e = lb_agg_open(&agg, a->dir, &d))) {
+	if ((e = own_key(a->dir, own, &d)) || (e = lb_agg_open(&agg, a->dir, &d))) {
 		lb_rcptfile_free(&f);
 		return die("receipt import", e, &d);
+	}
+	if (!memcmp(own, key, LB_PK_BYTES)) {
+		/* its own receipts (as handed to villages) prove nothing upward */
+		fprintf(stderr, PROG " receipt import: %s: refused: these receipts are signed by this "
+		                "aggregator's own key, not by an upstream's\n", a->pos[1]);
+		rc = lb_exit_status(LB_EREFUSED);
+		goto out;
 	}
 	for (size_t i = 0; i < f.n; i++) {
 		if (!(e = lb_agg_keep_up_receipt(agg, key, f.r[i], f.len[i], &d))) {

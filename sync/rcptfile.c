@@ -75,8 +75,10 @@ lb_err lb_rcptfile_decode(struct lb_rcptfile *f, const void *buf, size_t len, st
 		return lb_fail(d, LB_ETOOBIG, "a receipts file is at most %u MiB, this one has %zu bytes",
 		               LB_RCPTFILE_MAX_BYTES >> 20, len);
 	lb_mp_rd_init(&rd, buf, len);
-	if ((e = lb_mp_next(&rd, &o, d)))
+	if ((e = lb_mp_next(&rd, &o, d))) {
+		lb_diag_prefix(d, "not a receipts file");
 		return e;
+	}
 	if (o.kind != LB_MP_MAP || o.len != 4 || !o.canonical)
 		return lb_fail(d, LB_EMALFORMED, "not a receipts file (not a map of 4 fields)");
 	if ((e = want_key(&rd, "agg", d)) ||
