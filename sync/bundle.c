@@ -141,14 +141,27 @@ lb_err lb_bundle_next(struct lb_bundle_r *r, enum lb_bundle_kind *kind, const ui
 		return lb_fail(d, LB_ETOOBIG, "bundle frame %llu declares %zu bytes, more than a frame "
 		               "may hold (%u MiB)", (unsigned long long)r->frames + 1, n,
 		               LB_BUNDLE_MAX_FRAME >> 20);
-	if (n > r->cap) {
-		uint8_t *nb = realloc(r->buf, n);
-		if (!nb)
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		r->buf = nb;
-		r->cap = n;
+	/* the buffer grows with the bytes that actually arrive, so a short
+	 * file declaring a huge frame costs no more than its own size */
+	for (got = 0; got < n;) {
+		size_t want = n - got, k;
+		if (got == r->cap) {
+			size_t cap = r->cap ? 2 * r->cap : 64 << 10;
+			uint8_t *nb;
+			if (cap > n)
+				cap = n;
+			if (!(nb = realloc(r->buf, cap)))
+				return lb_fail(d, LB_ENOMEM, "out of memory");
+			r->buf = nb;
+			r->cap = cap;
+		}
+		if (want > r->cap - got)
+			want = r->cap - got;
+		k = fread(r->buf + got, 1, want, r->f);
+		got += k;
+		if (k < want)
+			break;
 	}
-	got = n ? fread(r->buf, 1, n, r->f) : 0;
 	if (got != n) {
 		if (ferror(r->f))
 			return lb_fail(d, LB_EIO, "reading the bundle: %s", strerror(errno));
@@ -157,7 +170,8 @@ lb_err lb_bundle_next(struct lb_bundle_r *r, enum lb_bundle_kind *kind, const ui
 		               (unsigned long long)r->frames + 1, got, n);
 	}
 	/* the first key says what the frame is; the receiver checks the rest */
-	lb_mp_rd_init(&rd, r->buf, n);
+	if (n)
+		lb_mp_rd_init(&rd, r->buf, n);
 	if (n && !lb_mp_next(&rd, &o, NULL) && o.kind == LB_MP_MAP && (fields = o.len) &&
 	    !lb_mp_next(&rd, &o, NULL) && o.kind == LB_MP_STR) {
 		if (o.len == 6 && !memcmp(o.s, "frames", 6))

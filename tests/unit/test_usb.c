@@ -320,6 +320,14 @@ static void test_bundle_read(void **state)
 	memcpy(b + 4, "\x7f\xff\xff\xff", 4);
 	assert_int_equal(read_all(b, n, kinds, &k, &d), LB_ETOOBIG);
 	assert_non_null(strstr(d.msg, "frame 1"));
+	/* an empty first frame (nothing read yet): read as a frame of no kind */
+	{
+		static const uint8_t e0[] = {'L', 'C', 'B', '1', 0, 0, 0, 0};
+		assert_int_equal(read_all(e0, sizeof e0, kinds, &k, &d), LB_EMALFORMED);
+		assert_int_equal(k, 1);
+		assert_int_equal(kinds[0], LB_BUNDLE_OTHER);
+		assert_non_null(strstr(d.msg, "truncated after frame 1"));
+	}
 	/* a frame of unknown kind is read (and left to the receiver) */
 	n = known_bundle(b);
 	b[9] = 0xa6; /* the first key of frame 1 is now "entrie" */
