@@ -376,7 +376,7 @@ static int cmd_bundle(struct usb_args *a)
 	struct lb_bundle_w w;
 	struct lb_mp_buf buf;
 	struct lb_diag d = {0};
-	uint8_t up[LB_PK_BYTES];
+	uint8_t up[LB_PK_BYTES], own[LB_PK_BYTES];
 	uint64_t sets = 0, entries = 0, villages = 0, current = 0, revoked = 0;
 	lb_err e;
 	int rc = 0;
@@ -390,9 +390,13 @@ static int cmd_bundle(struct usb_args *a)
 	if ((e = lb_agg_open_ro(&agg, a->dir, &d)))
 		return die("bundle", e, &d);
 	lb_mp_buf_init(&buf);
-	if ((e = upstream_key(agg, a->upstream, up, &d)) ||
+	if ((e = upstream_key(agg, a->upstream, up, &d)) || (e = own_key(a->dir, own, &d)) ||
 	    (e = lb_agg_origins(agg, collect_origin, &os, &d)))
 		goto out;
+	if (!memcmp(up, own, LB_PK_BYTES)) {
+		e = lb_fail(&d, LB_EINVAL, "--for names this aggregator itself, not its upstream");
+		goto out;
+	}
 	if (os.oom) {
 		e = lb_fail(&d, LB_ENOMEM, "out of memory");
 		goto out;

@@ -177,6 +177,23 @@ lb_err lb_rcptfile_read(const char *path, struct lb_rcptfile *f, struct lb_diag 
 	return LB_OK;
 }
 
+/* Make the rename durable: flush the directory holding path (best
+ * effort; the file itself is already on disk). */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd;
+
+	if (!dir)
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 lb_err lb_rcptfile_write(const char *path, const uint8_t agg[LB_PK_BYTES],
                          const uint8_t *const *r, const size_t *len, size_t n,
                          struct lb_diag *d)
@@ -226,6 +243,7 @@ lb_err lb_rcptfile_write(const char *path, const uint8_t agg[LB_PK_BYTES],
 		goto out;
 	}
 	made = false; /* renamed: nothing to remove */
+	sync_dir(path);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -139,6 +139,11 @@ expect_exit 1 "receipts for other villages only: nothing of ours, non-zero" \
 	lb receipt import -d "$T/v3" "$S/v1.lcs.receipts"
 
 # --- kecamatan -> kabupaten -> kecamatan ---------------------------------------
+expect_exit 3 "a bundle for the kecamatan itself is refused" agg bundle -d "$T/kec" --for "$KEC"
+contains "$T/err" "names this aggregator itself" "the refusal says why"
+expect_exit 3 "a bundle for an upstream nobody configured is refused" \
+	agg bundle -d "$T/kec" --for kabupaten
+contains "$T/err" "upstream \"kabupaten\" is not known" "the refusal names it"
 agg bundle -d "$T/kec" --for "$KAB" >"$S/kec.lcb" 2>"$T/err" || fail "bundle: $(cat "$T/err")"
 contains "$T/err" "3 change sets, 550 entries of 3 villages" "the first bundle holds every village"
 check "a bundle starts with its magic" [ "$(head -c 4 "$S/kec.lcb")" = LCB1 ]
