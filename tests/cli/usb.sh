@@ -156,6 +156,7 @@ expect_exit 2 "receipt import at the kecamatan wants the upstream's key" \
 	agg receipt import -d "$T/kec" "$S/kec.lcb.receipts"
 expect_exit 13 "a key other than the signer's is refused" \
 	agg receipt import -d "$T/kec" "$S/kec.lcb.receipts" --key "$STRANGER"
+contains "$T/err" "not by the upstream key given" "the refusal says the file names another signer"
 expect_exit 23 "the kecamatan's own receipts are not the kabupaten's" \
 	agg receipt import -d "$T/kec" "$S/v1.lcs.receipts" --key "$KEC"
 expect_exit 0 "the kecamatan keeps the kabupaten's receipts" \
