@@ -175,9 +175,12 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 			taken++;
 	}
 	if (e != LB_ENOTFOUND || !br.ended) {
-		fprintf(stderr, PROG " ingest: %s: %s; the %llu frames before it were each checked on "
-		                "their own\n", path, lb_diag_msg(&d, e), (unsigned long long)br.frames);
-		if (!rc || rc == lb_exit_status(LB_EREFUSED))
+		fprintf(stderr, PROG " ingest: %s: %s", path, lb_diag_msg(&d, e));
+		if (br.frames)
+			fprintf(stderr, "; the %llu frames before it were each checked on their own",
+			        (unsigned long long)br.frames);
+		fputc('\n', stderr);
+		if (!rc)
 			rc = lb_exit_status(e);
 	}
 	printf("%s: bundle of %llu frames: %llu taken (%llu new entries), %llu refused%s\n", path,
@@ -297,7 +300,7 @@ static int usb_usage(const char *cmd, const char *msg)
 {
 	if (msg)
 		fprintf(stderr, PROG " %s: %s\n", cmd, msg);
-	fprintf(stderr,
+	fprintf(msg ? stderr : stdout,
 	        "usage: " PROG " bundle -d DIR --for UPSTREAM [--all] > FILE\n"
 	        "       " PROG " receipt import -d DIR FILE [--key HEX]\n");
 	return EXIT_USAGE;
@@ -561,7 +564,7 @@ int lb_agg_cli_usb(int argc, char **argv)
 			dst = &a.key;
 		else {
 			fprintf(stderr, PROG " %s: unknown argument %s\n", a.cmd, o);
-			return usb_usage(a.cmd, NULL);
+			return usb_usage(a.cmd, "see the usage below");
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, PROG " %s: %s needs a value\n", a.cmd, o);
