@@ -25,6 +25,7 @@
 #include "agg.h"
 #include "http.h"
 #include "api.h"
+#include "cli_usb.h"
 #include "token.h"
 #include "cli_relay.h"
 #include "cli_tree.h"
@@ -54,8 +55,14 @@ static const char *usage_text =
 	"  " PROG " forward -d DIR [--every S] [--max-bytes N]\n"
 	"                                                    send the villages' logs upstream\n"
 	"                                                    (one pass, or every S seconds)\n"
-	"  " PROG " ingest -d DIR FILE...                  change sets carried on a USB stick\n"
-	"                                                    (lumbung changeset > FILE)\n"
+	"  " PROG " ingest -d DIR FILE... [--receipts RFILE]\n"
+	"                                                    change sets or bundles carried on a\n"
+	"                                                    USB stick; the receipts are written\n"
+	"                                                    to RFILE (default FILE.receipts)\n"
+	"  " PROG " bundle -d DIR --for UPSTREAM [--all] > FILE\n"
+	"                                                    what the upstream aggregator lacks,\n"
+	"                                                    every village, for a USB stick\n"
+	"  " PROG " receipt import -d DIR FILE --key HEX   keep the upstream's receipts\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
 	"                                                    (when new entries last arrived),\n"
 	"                                                    forks, name; live records per type\n"
@@ -99,6 +106,7 @@ struct args {
 	bool forward;       /* serve --forward (forward.h) */
 	const char *every;  /* serve --forward / forward: seconds */
 	const char *max_bytes; /* serve --forward / forward: change-set bound */
+	const char *receipts; /* ingest --receipts RFILE */
 };
 
 static int usage(FILE *f, int rc)
@@ -450,47 +458,6 @@ out:
 	free(s.names);
 	return rc;
 }
-
-/* Read a whole change-set file, refusing one larger than any change set. */
-static lb_err read_changeset(const char *path, uint8_t **buf, size_t *len, struct lb_diag *d)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, n = 0, got;
-	uint8_t *b = NULL, *nb;
-
-	*buf = NULL;
-	if (!f)
-		return lb_fail(d, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path, strerror(errno));
-	for (;;) {
-		if (!(nb = realloc(b, cap))) {
-			free(b);
-			fclose(f);
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		}
-		b = nb;
-		got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (n > LB_WIRE_MAX_BYTES) {
-			free(b);
-			fclose(f);
-			return lb_fail(d, LB_ETOOBIG, "%s: larger than a change set can be (%u MiB)", path,
-			               LB_WIRE_MAX_BYTES >> 20);
-		}
-		if (n < cap)
-			break;
-		cap *= 2;
-	}
-	if (ferror(f)) {
-		free(b);
-		fclose(f);
-		return lb_fail(d, LB_EIO, "%s: read error", path);
-	}
-	fclose(f);
-	*buf = b;
-	*len = n;
-	return LB_OK;
-}
-
 /* report: options into o.  "Today" and "now" come from the wall clock;
  * LUMBUNG_AGG_NOW_MS (milliseconds since the epoch) overrides it, for
  * tests only.  Returns 0 or the usage exit status. */
@@ -571,34 +538,11 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 	return 0;
 }
 
-/* Ingest change-set files exactly as if they had been POSTed. */
+/* Ingest change-set files and bundles exactly as if they had been POSTed,
+ * writing the receipts back to a file (agg/cli_usb.c). */
 static int cmd_ingest(struct args *a, struct lb_agg *agg)
 {
-	int rc = 0;
-
-	for (int i = 0; i < a->nfiles; i++) {
-		struct lb_agg_result r = {0};
-		struct lb_diag d = {0};
-		uint8_t *buf = NULL;
-		size_t len = 0;
-		lb_err e = read_changeset(a->files[i], &buf, &len, &d);
-
-		if (!e) {
-			e = lb_agg_ingest(agg, buf, len, &r, &d);
-			free(buf);
-		}
-		if (e) {
-			fprintf(stderr, PROG " ingest: %s: refused (%s): %s\n", a->files[i], lb_errname(e),
-			        lb_diag_msg(&d, e));
-			if (!rc)
-				rc = lb_exit_status(e);
-			continue;
-		}
-		printf("%s: accepted %llu new entries; that village is now at seq %llu\n", a->files[i],
-		       (unsigned long long)r.accepted, (unsigned long long)r.seq);
-		free(r.receipt);
-	}
-	return rc;
+	return lb_agg_cli_ingest(agg, a->dir, a->files, a->nfiles, a->receipts);
 }
 
 /* ---- the village directory: region name / region ls ---------------------- */
@@ -943,6 +887,8 @@ int main(int argc, char **argv)
 	if ((rc = agg_cli_tree(argc, argv)) >= 0) /* enroll-aggregator ... (cli_tree.c) */
 		return rc;
 	rc = 0;
+	if (!strcmp(a.cmd, "bundle") || !strcmp(a.cmd, "receipt"))
+		return lb_agg_cli_usb(argc, argv); /* agg/cli_usb.c */
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i], **dst = NULL;
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
@@ -1000,6 +946,8 @@ int main(int argc, char **argv)
 			dst = &a.key;
 		else if (!strcmp(o, "--listen"))
 			dst = &a.listen;
+		else if (!strcmp(o, "--receipts") && !strcmp(a.cmd, "ingest"))
+			dst = &a.receipts;
 		else if (!strcmp(o, "--name") && (!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "token")))
 			dst = &a.name;
 		else if (!strcmp(o, "--role") && !strcmp(a.cmd, "token"))

@@ -19,6 +19,7 @@
 #include "../node/cli.h"
 #include "../node/remote.h"
 #include "push.h"
+#include "rcpt_cli.h"
 #include "wire.h"
 
 #define PROG LB_CLI_PROG
@@ -571,6 +572,12 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "signed head that fits in --max-bytes (default 32m) to stdout: what push sends,\n"
 	 "for carrying on a USB stick or inspecting.",
 	 cmd_changeset, false},
+	{"receipt", "receipt import -d DIR FILE",
+	 "Check and keep the receipts an aggregator wrote to FILE when it ingested this\n"
+	 "village's change set from a USB stick (lumbung-agg ingest writes FILE.receipts):\n"
+	 "each one must be signed by a remote's key and name this village's own entries.\n"
+	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept.",
+	 lb_sync_cmd_receipt, false},
 };
 
 int main(int argc, char **argv)

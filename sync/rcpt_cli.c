@@ -1,0 +1,111 @@
+/*
+ * rcpt_cli.c — `lumbung receipt import FILE`: the stick comes back from
+ * the kecamatan with the receipts its aggregator signed; each one naming
+ * this village is checked (lb_push_keep_receipt: signature against a key
+ * this node knows, origin, seq, entry hash, Merkle root of our own head)
+ * before it is kept, exactly as a receipt returned over the network.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "rcpt_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../node/entry.h"
+#include "../node/remote.h"
+#include "push.h"
+#include "rcptfile.h"
+#include "receipt.h"
+
+#define PROG LB_CLI_PROG
+
+struct signer {
+	const uint8_t *key;
+	char name[LB_REMOTE_NAME_MAX + 1]; /* the remote whose key it is */
+};
+
+static int find_key(void *ctx, const struct lb_remote *r)
+{
+	struct signer *s = ctx;
+	if (!r->has_key || memcmp(r->key, s->key, LB_PK_BYTES))
+		return 0;
+	memcpy(s->name, r->name, sizeof s->name);
+	return 1;
+}
+
+int lb_sync_cmd_receipt(struct lb_cli_args *a)
+{
+	struct lb_node *n = NULL;
+	struct lb_node_info info;
+	struct lb_rcptfile f = {0};
+	struct signer s = {0};
+	struct lb_diag d = {0};
+	char hex[2 * LB_PK_BYTES + 1];
+	uint64_t kept = 0, other = 0, bad = 0, top = 0;
+	lb_err e, first = LB_OK;
+	int rc = 0;
+
+	if (a->npos != 2 || strcmp(a->pos[0], "import"))
+		return lb_cli_usage_error(a->cmd, "usage: lumbung receipt import -d DIR FILE");
+	if ((e = lb_rcptfile_read(a->pos[1], &f, &d)))
+		return lb_cli_die("receipt import", e, &d);
+	if ((e = lb_cli_open_node(a, 0, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
+		rc = lb_cli_die("receipt import", e, &d);
+		goto out;
+	}
+	/* The file names its signer; that only says which key to check
+	 * against, and it must be one this node already knows. */
+	lb_hex(hex, f.agg, LB_PK_BYTES);
+	s.key = f.agg;
+	if ((e = lb_remote_list(n, find_key, &s, NULL, &d))) {
+		rc = lb_cli_die("receipt import", e, &d);
+		goto out;
+	}
+	/* HOOK(village): a kabupaten key pinned or confirmed as an upstream
+	 * key of a remote (node/remote.c) is known too: look f.agg up there
+	 * when no remote has it, and name the remote it hangs under. */
+	if (!s.name[0]) {
+		e = lb_fail(&d, LB_EREFUSED,
+		            "%s: refused: the receipts are signed by %s, which is not the key of any "
+		            "aggregator this node knows (lumbung remote add NAME URL --key KEY)",
+		            a->pos[1], hex);
+		rc = lb_cli_die("receipt import", e, &d);
+		goto out;
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		struct lb_receipt r;
+		if ((e = lb_receipt_open(&r, f.r[i], f.len[i], f.agg, &d))) {
+			bad++;
+		} else if (memcmp(r.origin, info.origin, LB_PK_BYTES)) {
+			other++; /* another village's, on the same stick */
+			continue;
+		} else if (!(e = lb_push_keep_receipt(n, f.agg, r.seq, f.r[i], f.len[i], &d))) {
+			kept++;
+			if (r.seq > top)
+				top = r.seq;
+			continue;
+		} else if (e == LB_ENOMEM || e == LB_ESTORE || e == LB_EFULL || e == LB_ECORRUPT) {
+			rc = lb_cli_die("receipt import", e, &d);
+			goto out;
+		} else
+			bad++;
+		if (!first)
+			first = e;
+		fprintf(stderr, PROG " receipt import: %s: receipt %zu refused (%s): %s\n", a->pos[1],
+		        i + 1, lb_errname(e), lb_diag_msg(&d, e));
+	}
+	printf("%s: kept %llu receipts from %s", a->pos[1], (unsigned long long)kept, s.name);
+	if (kept)
+		printf(" (it holds this village's log up to seq %llu)", (unsigned long long)top);
+	printf("; %llu for other villages skipped; %llu refused\n", (unsigned long long)other,
+	       (unsigned long long)bad);
+	if (!kept) {
+		fprintf(stderr, PROG " receipt import: %s: no receipt for this village could be kept\n",
+		        a->pos[1]);
+		rc = lb_exit_status(first ? first : LB_ENOTFOUND);
+	}
+out:
+	lb_rcptfile_free(&f);
+	lb_node_close(n);
+	return rc;
+}
