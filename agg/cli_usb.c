@@ -22,7 +22,9 @@
 #include "../sync/push.h"
 #include "../sync/rcptfile.h"
 #include "../sync/wire.h"
+#include "forward.h"
 #include "relay.h"
+#include "tree.h"
 
 #define PROG "lumbung-agg"
 #define EXIT_USAGE 2
@@ -105,6 +107,83 @@ static int rcpts_write(struct rcpts *c, const char *path, const uint8_t agg[LB_P
 	return 0;
 }
 
+/* The receipts this aggregator's upstreams gave for the villages whose
+ * own receipts are in c, one file per upstream beside `path` (its name
+ * with ".receipts" replaced by "." NAME ".receipts"), so a village's stick
+ * also brings back the kabupaten's proof when the kecamatan holds it.
+ * Nothing is written for an upstream holding none of them. */
+#define UPS_MAX 8
+struct ups {
+	size_t n;
+	char name[UPS_MAX][LB_REMOTE_NAME_MAX + 1];
+	uint8_t key[UPS_MAX][LB_PK_BYTES];
+};
+
+static int collect_up(void *ctx, const struct lb_remote *r)
+{
+	struct ups *u = ctx;
+	if (r->has_key && u->n < UPS_MAX) {
+		memcpy(u->name[u->n], r->name, sizeof u->name[0]);
+		memcpy(u->key[u->n++], r->key, LB_PK_BYTES);
+	}
+	return 0;
+}
+
+static int up_rcpts_write(struct lb_agg *agg, const uint8_t own[LB_PK_BYTES],
+                          const struct rcpts *c, const char *path)
+{
+	struct ups u = {0};
+	struct lb_diag d = {0};
+	size_t plen = strlen(path), sl = sizeof LB_RCPT_SUFFIX - 1;
+	int rc = 0, r;
+	lb_err e;
+
+	if (!c->n)
+		return 0;
+	if ((e = lb_agg_upstreams(agg, collect_up, &u, NULL, &d)))
+		return die("ingest", e, &d);
+	if (plen >= sl && !strcmp(path + plen - sl, LB_RCPT_SUFFIX))
+		plen -= sl;
+	for (size_t i = 0; i < u.n; i++) {
+		struct rcpts up = {0};
+		char *p = malloc(plen + sizeof u.name[i] + sizeof LB_RCPT_SUFFIX + 2);
+		if (!p)
+			return die("ingest", lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
+		for (size_t j = 0; j < c->n && !e; j++) {
+			struct lb_receipt mine;
+			uint8_t *rec;
+			size_t len;
+			uint64_t seq;
+			bool dup = false;
+			if (lb_receipt_open(&mine, c->r[j], c->len[j], own, NULL))
+				continue;
+			for (size_t k = 0; k < j && !dup; k++) { /* one per village */
+				struct lb_receipt prev;
+				dup = !lb_receipt_open(&prev, c->r[k], c->len[k], own, NULL) &&
+				      !memcmp(prev.origin, mine.origin, LB_PK_BYTES);
+			}
+			if (dup)
+				continue;
+			e = lb_agg_up_receipt(agg, u.key[i], mine.origin, &seq, &rec, &len, &d);
+			if (e == LB_ENOTFOUND)
+				e = LB_OK;
+			else if (!e)
+				e = rcpts_add(&up, rec, len, &d);
+		}
+		snprintf(p, plen + sizeof u.name[i] + sizeof LB_RCPT_SUFFIX + 2, "%.*s.%s%s", (int)plen,
+		         path, u.name[i], LB_RCPT_SUFFIX);
+		r = e ? die("ingest", e, &d) : rcpts_write(&up, p, u.key[i]);
+		if (r && !rc)
+			rc = r;
+		rcpts_clear(&up);
+		free(up.r);
+		free(up.len);
+		free(p);
+		e = LB_OK;
+	}
+	return rc;
+}
+
 /* Ingest one change set, as if POSTed; label names it in messages. */
 static int ingest_changeset(struct lb_agg *agg, const char *label, const uint8_t *buf,
                             size_t len, struct rcpts *out, uint64_t *accepted)
@@ -134,6 +213,32 @@ static int ingest_changeset(struct lb_agg *agg, const char *label, const uint8_t
 	return 0;
 }
 
+/* A statements frame: taken as POST /v1/statements takes it (agg/tree.c);
+ * each statement refused inside the batch is said, and the batch still
+ * counts as taken (n moves on there too). */
+static int ingest_statements(struct lb_agg *agg, const char *label, const uint8_t *frame,
+                             size_t len)
+{
+	struct lb_agg_stmt_result r = {0};
+	struct lb_diag d = {0};
+	lb_err e;
+
+	if ((e = lb_agg_apply_statements(agg, NULL, frame, len, &r, &d))) {
+		fprintf(stderr, PROG " ingest: %s: enrolment statements refused (%s): %s\n", label,
+		        lb_errname(e), lb_diag_msg(&d, e));
+		free(r.refused);
+		return lb_exit_status(e);
+	}
+	for (size_t i = 0; i < r.nrefused; i++)
+		fprintf(stderr, PROG " ingest: %s: enrolment statement %llu refused (%s): %s\n", label,
+		        (unsigned long long)r.refused[i].n, lb_errname(r.refused[i].code),
+		        r.refused[i].message);
+	printf("%s: %zu enrolment statements applied, %zu already held, %zu refused\n", label,
+	       r.applied, r.old, r.nrefused);
+	free(r.refused);
+	return 0;
+}
+
 /* Every frame of a bundle, each checked on its own. */
 static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct rcpts *out)
 {
@@ -156,12 +261,7 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 		if (kind == LB_BUNDLE_CHANGESET) {
 			r = ingest_changeset(agg, label, frame, len, out, &accepted);
 		} else if (kind == LB_BUNDLE_STATEMENTS) {
-			/* HOOK(tree): enrolment statements travel in the same bundle:
-			 * take the batch as POST /v1/statements does (agg/tree.c) and
-			 * count its refusals here.  Until then it is refused alone. */
-			fprintf(stderr, PROG " ingest: %s: refused: enrolment statements are not taken "
-			                "by this build of " PROG "\n", label);
-			r = lb_exit_status(LB_EREFUSED);
+			r = ingest_statements(agg, label, frame, len);
 		} else {
 			fprintf(stderr, PROG " ingest: %s: refused (malformed): neither a change set "
 			                "nor a statements batch\n", label);
@@ -275,11 +375,15 @@ int lb_agg_cli_ingest(struct lb_agg *agg, const char *dir, char **files, int nfi
 			memcpy(p + n, LB_RCPT_SUFFIX, sizeof LB_RCPT_SUFFIX);
 			if ((r = rcpts_write(&c, p, pk)) && !rc)
 				rc = r;
+			if ((r = up_rcpts_write(agg, pk, &c, p)) && !rc)
+				rc = r;
 			free(p);
 			rcpts_clear(&c);
 		}
 	}
 	if (rfile && (r = rcpts_write(&c, rfile, pk)) && !rc)
+		rc = r;
+	if (rfile && (r = up_rcpts_write(agg, pk, &c, rfile)) && !rc)
 		rc = r;
 	rcpts_clear(&c);
 	free(c.r);
@@ -306,19 +410,46 @@ static int usb_usage(const char *cmd, const char *msg)
 	return EXIT_USAGE;
 }
 
-/* An upstream given by key (64 hex digits) or by name. */
+/* Looking an upstream up by name or by key (forward.h's configuration). */
+struct find_up {
+	const char *name;    /* or NULL */
+	const uint8_t *key;  /* or NULL */
+	bool found;
+	uint8_t out[LB_PK_BYTES];
+	char out_name[LB_REMOTE_NAME_MAX + 1];
+};
+
+static int find_up_cb(void *ctx, const struct lb_remote *r)
+{
+	struct find_up *f = ctx;
+	if (!r->has_key || (f->name && strcmp(f->name, r->name)) ||
+	    (f->key && memcmp(f->key, r->key, LB_PK_BYTES)))
+		return 0;
+	f->found = true;
+	memcpy(f->out, r->key, LB_PK_BYTES);
+	memcpy(f->out_name, r->name, sizeof f->out_name);
+	return 1;
+}
+
+/* An upstream given by key (64 hex digits) or by the name it was
+ * configured under (`lumbung-agg upstream add`). */
 static lb_err upstream_key(struct lb_agg *agg, const char *up, uint8_t key[LB_PK_BYTES],
                            struct lb_diag *d)
 {
-	(void)agg;
+	struct find_up f = {.name = up};
+	lb_err e;
+
 	if (strlen(up) == 2 * LB_PK_BYTES && !lb_unhex(key, LB_PK_BYTES, up))
 		return LB_OK;
-	/* HOOK(relay): resolve NAME through the upstream configuration
-	 * (`lumbung-agg upstream add -d DIR NAME URL --key KEY`) to its key
-	 * here.  Until that is in this build, only a key is understood. */
+	if ((e = lb_agg_upstreams(agg, find_up_cb, &f, NULL, d)))
+		return e;
+	if (f.found) {
+		memcpy(key, f.out, LB_PK_BYTES);
+		return LB_OK;
+	}
 	return lb_fail(d, LB_EINVAL,
-	               "upstream \"%.40s\" is not known: give the upstream aggregator's 64-hex key "
-	               "(its agg.pub, as lumbung-agg init printed it)", up);
+	               "upstream \"%.40s\" is not known: give the name of an upstream (lumbung-agg "
+	               "upstream ls) or the upstream aggregator's 64-hex key", up);
 }
 
 struct origins {
@@ -380,7 +511,7 @@ static int cmd_bundle(struct usb_args *a)
 	struct lb_mp_buf buf;
 	struct lb_diag d = {0};
 	uint8_t up[LB_PK_BYTES], own[LB_PK_BYTES];
-	uint64_t sets = 0, entries = 0, villages = 0, current = 0, revoked = 0;
+	uint64_t sets = 0, entries = 0, villages = 0, current = 0, revoked = 0, statements = 0;
 	lb_err e;
 	int rc = 0;
 
@@ -406,6 +537,20 @@ static int cmd_bundle(struct usb_args *a)
 	}
 	if ((e = lb_bundle_begin(&w, stdout, &d)))
 		goto out;
+	/* the enrolment statements first, so a village enrolled here is known
+	 * upstream before its change sets are checked: all of them (the
+	 * upstream's position is not known offline; it ignores those applied) */
+	for (uint64_t from = 1;;) {
+		size_t got;
+		if ((e = lb_agg_statements_batch(agg, from, &buf, &got, &d)))
+			goto out;
+		if (!got)
+			break;
+		if ((e = lb_bundle_put(&w, buf.sb.data, buf.sb.size, &d)))
+			goto out;
+		statements += got;
+		from += got;
+	}
 	for (size_t i = 0; i < os.n; i++) {
 		const struct lb_agg_origin *o = &os.o[i];
 		uint64_t pos = 0, before = sets;
@@ -436,9 +581,6 @@ static int cmd_bundle(struct usb_args *a)
 			entries += o->seq - pos;
 		}
 	}
-	/* HOOK(tree): the kecamatan's enrolment statements the upstream lacks
-	 * (db `stmts`), as one or more statements frames (the POST
-	 * /v1/statements body) put here with lb_bundle_put. */
 	if ((e = lb_bundle_end(&w, &d)))
 		goto out;
 	fprintf(stderr,
@@ -446,6 +588,8 @@ static int cmd_bundle(struct usb_args *a)
 	             "upstream already holds%s",
 	        (unsigned long long)sets, (unsigned long long)entries, (unsigned long long)villages,
 	        (unsigned long long)current, a->all ? " (--all: none assumed)" : "");
+	if (statements)
+		fprintf(stderr, "; %llu enrolment statements", (unsigned long long)statements);
 	if (revoked)
 		fprintf(stderr, "; %llu revoked keys left out", (unsigned long long)revoked);
 	fprintf(stderr, "\n");
@@ -479,12 +623,24 @@ static int cmd_receipt_import(struct usb_args *a)
 	/* The signer must be an upstream this kecamatan knows: the file only
 	 * says which key to check against. */
 	if (!a->key) {
-		/* HOOK(relay): look f.agg up among the configured upstreams
-		 * (`lumbung-agg upstream add`) and use it when found. */
-		lb_rcptfile_free(&f);
-		fprintf(stderr, PROG " receipt import: the receipts are signed by %s; give --key "
-		                "with the upstream's key to check them against\n", hex);
-		return EXIT_USAGE;
+		/* the file's signer, if it is a configured upstream */
+		struct find_up fu = {.key = f.agg};
+		if ((e = lb_agg_open_ro(&agg, a->dir, &d)) ||
+		    (e = lb_agg_upstreams(agg, find_up_cb, &fu, NULL, &d))) {
+			lb_agg_close(agg);
+			lb_rcptfile_free(&f);
+			return die("receipt import", e, &d);
+		}
+		lb_agg_close(agg);
+		agg = NULL;
+		if (!fu.found) {
+			lb_rcptfile_free(&f);
+			fprintf(stderr, PROG " receipt import: %s: refused: the receipts are signed by %s, "
+			                "which is no upstream of this aggregator (lumbung-agg upstream add, "
+			                "or --key)\n", a->pos[1], hex);
+			return lb_exit_status(LB_EREFUSED);
+		}
+		memcpy(key, f.agg, LB_PK_BYTES);
 	}
 	if (memcmp(key, f.agg, LB_PK_BYTES)) {
 		lb_rcptfile_free(&f);

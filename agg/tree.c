@@ -633,6 +633,34 @@ static bool reply_seq(const uint8_t *p, size_t len, uint64_t *seq)
 	return false;
 }
 
+lb_err lb_agg_statements_batch(struct lb_agg *a, uint64_t from, struct lb_mp_buf *body,
+                               size_t *n, struct lb_diag *d)
+{
+	struct collect c = {.next = from};
+	lb_err e;
+
+	*n = 0;
+	lb_mp_buf_reset(body);
+	lb_mp_buf_init(&c.items);
+	if ((e = lb_agg_statements(a, from, LB_STMT_BATCH_MAX, collect_cb, &c, NULL, d))) {
+		lb_mp_buf_free(&c.items);
+		return e;
+	}
+	if (c.n) {
+		lb_mp_put_map(body, 2);
+		lb_mp_put_cstr(body, "statements");
+		lb_mp_put_array(body, c.n);
+		lb_mp_put_raw(body, c.items.sb.data, c.items.sb.size);
+		lb_mp_put_cstr(body, "v");
+		lb_mp_put_uint(body, 1);
+	}
+	e = body->oom || c.items.oom ? lb_fail(d, LB_ENOMEM, "out of memory") : LB_OK;
+	lb_mp_buf_free(&c.items);
+	if (!e)
+		*n = c.n;
+	return e;
+}
+
 lb_err lb_agg_send_statements(struct lb_agg *a, struct lb_pusher *p, uint64_t *sent,
                               struct lb_diag *d)
 {
@@ -662,40 +690,27 @@ lb_err lb_agg_send_statements(struct lb_agg *a, struct lb_pusher *p, uint64_t *s
 	if (have < last && (e = lb_pusher_origin(p, a->key.pk, d)))
 		return e;
 	for (int round = 0; have < last; round++) {
-		struct collect c = {.next = have + 1};
 		struct lb_mp_buf body;
+		size_t got;
 		uint64_t now;
 
 		if (round == SEND_ROUNDS)
 			return lb_fail(d, LB_EREFUSED, "the upstream does not take our statements "
 			               "(still at %llu of %llu)", (unsigned long long)have,
 			               (unsigned long long)last);
-		lb_mp_buf_init(&c.items);
-		if ((e = lb_agg_statements(a, have + 1, LB_STMT_BATCH_MAX, collect_cb, &c, NULL, d))) {
-			lb_mp_buf_free(&c.items);
+		lb_mp_buf_init(&body);
+		if ((e = lb_agg_statements_batch(a, have + 1, &body, &got, d))) {
+			lb_mp_buf_free(&body);
 			return e;
 		}
-		if (!c.n) {
-			lb_mp_buf_free(&c.items);
+		if (!got) {
+			lb_mp_buf_free(&body);
 			return lb_fail(d, LB_ECORRUPT, "our statement %llu is missing",
 			               (unsigned long long)have + 1);
-		}
-		lb_mp_buf_init(&body);
-		lb_mp_put_map(&body, 2);
-		lb_mp_put_cstr(&body, "statements");
-		lb_mp_put_array(&body, c.n);
-		lb_mp_put_raw(&body, c.items.sb.data, c.items.sb.size);
-		lb_mp_put_cstr(&body, "v");
-		lb_mp_put_uint(&body, 1);
-		if (body.oom || c.items.oom) {
-			lb_mp_buf_free(&body);
-			lb_mp_buf_free(&c.items);
-			return lb_fail(d, LB_ENOMEM, "out of memory");
 		}
 		e = lb_pusher_call(p, "/v1/statements", body.sb.data, body.sb.size, &status, &reply,
 		                   &rlen, d);
 		lb_mp_buf_free(&body);
-		lb_mp_buf_free(&c.items);
 		if (e)
 			return e;
 		if (status == 409 && reply_seq(reply, rlen, &now) && now < have) {

@@ -141,6 +141,14 @@ typedef int (*lb_agg_stmt_cb)(void *ctx, uint64_t n, const uint8_t *s, size_t le
 lb_err lb_agg_statements(struct lb_agg *a, uint64_t from, size_t max, lb_agg_stmt_cb cb, void *ctx,
                          uint64_t *last, struct lb_diag *d);
 
+/* Our statements from n = from (at most LB_STMT_BATCH_MAX, stopping at a
+ * hole) as one POST /v1/statements body ({statements: [bin...], v: 1})
+ * into body (reset first; the caller owns it); *n gets how many (0: none
+ * from there, body empty).  The one batch encoder: sending and bundles
+ * use it.  LB_ENOMEM, LB_ESTORE. */
+lb_err lb_agg_statements_batch(struct lb_agg *a, uint64_t from, struct lb_mp_buf *body,
+                               size_t *n, struct lb_diag *d);
+
 /* Send the upstream on p's connection the statements of ours it lacks:
  * ask GET /v1/aggregators/{our key}, then POST /v1/statements in batches
  * from its seq + 1.  *sent gets how many statements it took (applied or

@@ -19,18 +19,47 @@
 
 #define PROG LB_CLI_PROG
 
-struct signer {
+/* Remotes are looked at first by their own key; their names are kept to
+ * look at their upstream keys after the listing's transaction. */
+#define NAMES_MAX 64
+struct remotes {
 	const uint8_t *key;
 	char name[LB_REMOTE_NAME_MAX + 1]; /* the remote whose key it is */
+	char names[NAMES_MAX][LB_REMOTE_NAME_MAX + 1];
+	size_t n;
 };
 
 static int find_key(void *ctx, const struct lb_remote *r)
 {
-	struct signer *s = ctx;
+	struct remotes *s = ctx;
+	if (s->n < NAMES_MAX)
+		memcpy(s->names[s->n++], r->name, sizeof s->names[0]);
 	if (!r->has_key || memcmp(r->key, s->key, LB_PK_BYTES))
 		return 0;
 	memcpy(s->name, r->name, sizeof s->name);
 	return 1;
+}
+
+/* The key pinned as an upstream of one of the remotes (a kabupaten above
+ * a kecamatan, node/remote.h): known too.  A learnt key is not: the
+ * operator has not confirmed it.  Fills s->name with "above REMOTE". */
+static lb_err find_upstream(struct lb_node *n, struct remotes *s, struct lb_diag *d)
+{
+	struct lb_upstream up[LB_REMOTE_UPSTREAM_MAX];
+	size_t count;
+	lb_err e;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if ((e = lb_remote_upstreams(n, s->names[i], up, &count, d)))
+			return e;
+		for (size_t j = 0; j < count; j++)
+			if (up[j].pinned && !memcmp(up[j].key, s->key, LB_PK_BYTES)) {
+				snprintf(s->name, sizeof s->name, "above %.*s",
+				         (int)(sizeof s->name - 7), s->names[i]);
+				return LB_OK;
+			}
+	}
+	return LB_OK;
 }
 
 int lb_sync_cmd_receipt(struct lb_cli_args *a)
@@ -38,7 +67,7 @@ int lb_sync_cmd_receipt(struct lb_cli_args *a)
 	struct lb_node *n = NULL;
 	struct lb_node_info info;
 	struct lb_rcptfile f = {0};
-	struct signer s = {0};
+	static struct remotes s;
 	struct lb_diag d = {0};
 	char hex[2 * LB_PK_BYTES + 1];
 	uint64_t kept = 0, other = 0, bad = 0, top = 0;
@@ -56,18 +85,18 @@ int lb_sync_cmd_receipt(struct lb_cli_args *a)
 	/* The file names its signer; that only says which key to check
 	 * against, and it must be one this node already knows. */
 	lb_hex(hex, f.agg, LB_PK_BYTES);
+	memset(&s, 0, sizeof s);
 	s.key = f.agg;
-	if ((e = lb_remote_list(n, find_key, &s, NULL, &d))) {
+	if ((e = lb_remote_list(n, find_key, &s, NULL, &d)) ||
+	    (!s.name[0] && (e = find_upstream(n, &s, &d)))) {
 		rc = lb_cli_die("receipt import", e, &d);
 		goto out;
 	}
-	/* HOOK(village): a kabupaten key pinned or confirmed as an upstream
-	 * key of a remote (node/remote.c) is known too: look f.agg up there
-	 * when no remote has it, and name the remote it hangs under. */
 	if (!s.name[0]) {
 		e = lb_fail(&d, LB_EREFUSED,
 		            "%s: refused: the receipts are signed by %s, which is not the key of any "
-		            "aggregator this node knows (lumbung remote add NAME URL --key KEY)",
+		            "aggregator this node knows (lumbung remote add NAME URL --key KEY, or "
+		            "--upstream-key KEY for the aggregator above a remote)",
 		            a->pos[1], hex);
 		rc = lb_cli_die("receipt import", e, &d);
 		goto out;

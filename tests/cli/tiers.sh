@@ -117,9 +117,12 @@ expect_exit 0 "village 3 pushes the same entries straight to the kabupaten" lb p
 expect_exit 0 "village 6 pushes straight to the kabupaten" lb push -d "$T/v6" --to kab
 
 # village 5: no link.  A change set on a stick to kecamatan 2; receipts back.
+lb remote -d "$T/v5" add kec http://127.0.0.1:9 --key "$K2" --upstream-key "$KABK" >/dev/null 2>&1 ||
+	fail "village 5: remote kec (never reached: the stick goes there)"
 lb changeset -d "$T/v5" >"$T/stick.lcs" 2>/dev/null || fail "village 5: changeset"
 expect_exit 0 "kecamatan 2 ingests the stick" agg ingest -d "$KEC2" "$T/stick.lcs"
 check "the stick comes back with a receipts file" test -s "$T/stick.lcs.receipts"
+expect_exit 0 "village 5 imports the kecamatan's receipts" lb receipt import -d "$T/v5" "$T/stick.lcs.receipts"
 
 # everything reaches the kabupaten, once, exactly as signed
 at_kab() { [ "$(field "$KAB" "$(village "$1")" seq)" = "$(seq_of "$1")" ]; }
@@ -152,6 +155,16 @@ done
 [ "$(kab_receipt "$T/v6")" = "$(seq_of "$T/v6")" ] &&
 	ok "village 6 holds a kabupaten receipt for its last seq" ||
 	fail "village 6: kabupaten receipt up to $(kab_receipt "$T/v6")"
+# village 5's next stick brings the kabupaten's receipt back too
+lb changeset -d "$T/v5" >"$T/stick2.lcs" 2>/dev/null || fail "village 5: second changeset"
+expect_exit 0 "kecamatan 2 ingests the second stick" agg ingest -d "$KEC2" "$T/stick2.lcs"
+check "the second stick carries the kabupaten's receipts too" test -s "$T/stick2.lcs.kab.receipts"
+expect_exit 0 "village 5 imports the kabupaten's receipts (signed by the key it pinned)" \
+	lb receipt import -d "$T/v5" "$T/stick2.lcs.kab.receipts"
+[ "$(kab_receipt "$T/v5")" = "$(seq_of "$T/v5")" ] &&
+	ok "village 5 holds a kabupaten receipt for its last seq" ||
+	fail "village 5: kabupaten receipt up to $(kab_receipt "$T/v5") of $(seq_of "$T/v5")"
+
 lb remote -d "$T/v1" ls >"$T/ls" 2>&1
 contains "$T/ls" "holds this village's log up to seq $(seq_of "$T/v1")" "remote ls says how far the kabupaten holds village 1"
 
@@ -169,4 +182,22 @@ for v in json.load(open(sys.argv[1]))["villages"]:
 	fail "village 1's route: $(route_of 33.24.01.2001)"
 [ "$(route_of 33.24.02.2006)" = direct ] && ok "village 6 arrived directly" ||
 	fail "village 6's route: $(route_of 33.24.02.2006)"
+# a kecamatan bundle on a stick to another kabupaten that knows only the
+# kecamatan's key: its enrolment statements go first, then every village
+KAB2="$T/kab2"
+KAB2K=$(agg init -d "$KAB2" --region 33.24) || fail "kabupaten 2 init"
+agg enroll-aggregator -d "$KAB2" --region 33.24.01 --key "$K1" >/dev/null || fail "kabupaten 2 trusts kecamatan 1"
+agg bundle -d "$KEC1" --for "$KAB2K" >"$T/kec1.lcb" 2>"$T/bundle.err" || fail "bundle: $(cat "$T/bundle.err")"
+contains "$T/bundle.err" "enrolment statements" "the bundle carries kecamatan 1's enrolment statements"
+expect_exit 0 "kabupaten 2 ingests the bundle" agg ingest -d "$KAB2" "$T/kec1.lcb"
+for i in 1 2 3; do
+	v=$(village "$T/v$i")
+	[ "$(field "$KAB2" "$v" hash)" = "$(head_of "$T/v$i")" ] &&
+		ok "village $i reached kabupaten 2 by the bundle, enrolled by its statement" ||
+		fail "village $i at kabupaten 2: seq $(field "$KAB2" "$v" seq)"
+done
+expect_exit 0 "kecamatan 1 keeps kabupaten 2's receipts from the stick" \
+	agg receipt import -d "$KEC1" "$T/kec1.lcb.receipts" --key "$KAB2K"
+agg bundle -d "$KEC1" --for "$KAB2K" >"$T/kec1b.lcb" 2>"$T/bundle.err"
+contains "$T/bundle.err" "0 entries" "the next bundle holds no entry kabupaten 2 has proved it holds"
 done_testing
