@@ -1018,6 +1018,10 @@ int main(int argc, char **argv)
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
+		if (!strcmp(a.cmd, "relay"))
+			fprintf(stderr, PROG ": a kecamatan relays to its kabupaten with \"" PROG
+			                " upstream add\", then \"" PROG " forward\" or \"" PROG
+			                " serve --forward\"\n");
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (want_pos(&a) >= 0 && a.npos != want_pos(&a)) {

@@ -72,6 +72,8 @@ check "the kabupaten trusts kecamatan 33.24.02's aggregator" \
 serve kab "$KAB"
 check "kecamatan 1 forwards to the kabupaten" agg upstream add -d "$KEC1" kab "$kab_URL" --key "$KABK"
 check "kecamatan 2 forwards to the kabupaten" agg upstream add -d "$KEC2" kab "$kab_URL" --key "$KABK"
+expect_exit 2 "\"relay\" is no command" agg relay -d "$KEC1"
+contains "$T/err" "serve --forward" "but it points at upstream add and forward"
 
 # six villages, each with two batches (two signed heads)
 code() { case $1 in 1|2|3) echo "33.24.01.200$1" ;; *) echo "33.24.02.200$1" ;; esac; }
