@@ -102,9 +102,12 @@ int main(int argc, char **argv)
 		die("hash before", &d);
 	if (lb_wire_decode(&c, cs.sb.data, cs.sb.size, &d))
 		die("decoding", &d);
+	n = 0;
+	w = NULL;
+	wl = NULL;
 	if (!strcmp(mode, "honest")) {
 		fwrite(cs.sb.data, 1, cs.sb.size, stdout);
-		return fflush(stdout) ? 2 : 0;
+		goto done;
 	}
 	if (c.n < 3) {
 		fprintf(stderr, "evil-relay: need at least 3 entries, have %zu\n", c.n);
@@ -154,6 +157,7 @@ int main(int argc, char **argv)
 		w[n][0] = 0x97;
 		toggle_letter(w[n], wl[n]);
 		n++;
+		lb_mp_buf_free(&e2);
 	} else {
 		fprintf(stderr, "evil-relay: unknown mode %s\n", mode);
 		return 2;
@@ -184,6 +188,17 @@ int main(int argc, char **argv)
 	if (lb_wire_end(&out, c.village, c.origin, (const uint8_t *)st.sb.data, st.sb.size, &d))
 		die("encoding the head", &d);
 	fwrite(out.sb.data, 1, out.sb.size, stdout);
+done:
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+	free(wl);
+	lb_changeset_free(&c);
+	lb_mp_buf_free(&cs);
+	lb_mp_buf_free(&out);
+	lb_mp_buf_free(&st);
+	lb_agg_src_free(as);
+	lb_agg_close(a);
 	lb_key_wipe(&k);
 	return fflush(stdout) ? 2 : 0;
 }
