@@ -28,6 +28,7 @@ need_pc cmocka libcmocka-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 need_hdr csv.h libcsv-dev
 need_pc xlsxwriter libxlsxwriter-dev # lumbung-agg export --xlsx
+need_pc libzstd libzstd-dev # change sets compressed on the wire and on sticks
 need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
