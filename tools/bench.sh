@@ -239,7 +239,8 @@ echo "bench: wrote $OUT (tiers section included)"
 # Compact and private change sets (issue 09): bytes per entry plain,
 # compressed and sealed; CPU per entry; push over a shaped 256 kbit/s,
 # 150 ms link (tests/tools/shapeproxy) compressed vs plain.
-# LUMBUNG_BENCH_ENV_N (default 5000), LUMBUNG_BENCH_ENV_PUSH (default 2000).
+# LUMBUNG_BENCH_ENV_N (default 5000) records; LUMBUNG_BENCH_ENV_PUSH (default: the
+# same) entries pushed.
 if ! python3 "$(dirname "$0")/bench_envelope.py" "$BUILD" "$OUT"; then
 	echo "bench: bench_envelope.py failed; $OUT has no envelope section" >&2
 	exit 1

@@ -16,11 +16,12 @@ On `lumbung-gen` data, in one run:
            tool is installed, `zstd -3` of the plain change set is shown as
            an outside reference.
   cpu      user+sys time of those `lumbung changeset` runs per entry (the
-           median of LUMBUNG_BENCH_ENV_RUNS runs, default 3); what
+           mean of LUMBUNG_BENCH_ENV_RUNS runs, default 10: the kernel may
+           count CPU time in ticks of a few ms, so one short run is coarse); what
            compressing and sealing add over --plain, against the time per
            entry a 10 Mbit/s link leaves at the compressed size.
-  push     a village of P mixed records (LUMBUNG_BENCH_ENV_PUSH, default
-           2000) pushes to a fresh aggregator through tests/tools/shapeproxy
+  push     the mixed village (or, with LUMBUNG_BENCH_ENV_PUSH=P, another of P
+           mixed records) pushes to a fresh aggregator through tests/tools/shapeproxy
            at 256 kbit/s (32,000 bytes/s) and 150 ms each way:
            `lumbung push --no-compress --no-seal` (plain, the baseline),
            `--no-seal` (compressed) and the default (compressed and sealed
@@ -116,8 +117,8 @@ def seq_of(lb, node):
 def main():
     build, out = sys.argv[1], sys.argv[2]
     n = int(os.environ.get("LUMBUNG_BENCH_ENV_N", "5000"))
-    npush = int(os.environ.get("LUMBUNG_BENCH_ENV_PUSH", "2000"))
-    runs = int(os.environ.get("LUMBUNG_BENCH_ENV_RUNS", "3"))
+    npush = int(os.environ.get("LUMBUNG_BENCH_ENV_PUSH", str(n)))
+    runs = int(os.environ.get("LUMBUNG_BENCH_ENV_RUNS", "10"))
     if n < 1 or npush < 1 or runs < 1:
         sys.exit("bench: LUMBUNG_BENCH_ENV_N, _PUSH and _RUNS must be positive")
     lb, agg, gen, shape = (os.path.join(build, b) for b in
@@ -162,7 +163,9 @@ def main():
         forms = [("plain", ["--plain"]), ("default", []), ("sealed", ["--seal-to", aggkey])]
         size_rows, cpu = [], {}
         for name, code, seed, only in sets:
-            v, _ = village(name, code, n, seed, only)
+            v, key = village(name, code, n, seed, only)
+            if name == "mixed":
+                mixed = (v, key)
             entries = seq_of(lb, v)
             lla = os.path.join(d, name + ".lla")
             with open(lla, "wb") as f:
@@ -182,7 +185,7 @@ def main():
                         notes.append(note)
                     continue
                 row["sizes"][fname] = (os.path.getsize(path), form(path))
-                cpu.setdefault(fname, []).append((entries, statistics.median(samples)))
+                cpu.setdefault(fname, []).append((entries, statistics.mean(samples)))
             plain = os.path.join(d, "%s.plain.cs" % name)
             if not os.path.exists(plain):       # a build without --plain writes plain
                 plain = os.path.join(d, "%s.default.cs" % name)
@@ -192,7 +195,11 @@ def main():
             size_rows.append(row)
 
         # ---- push over the shaped link
-        pv, pkey = village("push", "33.24.01.2003", npush, 3, None)
+        if npush == n:      # the mixed village itself
+            pv, pkey, pcode = mixed + ("33.24.01.2002",)
+        else:
+            pv, pkey = village("push", "33.24.01.2003", npush, 2, None)
+            pcode = "33.24.01.2003"
         pentries = seq_of(lb, pv)
         variants = [("plain", ["--no-compress", "--no-seal"]), ("compressed", ["--no-seal"]),
                     ("compressed + sealed (default)", [])]
@@ -202,7 +209,7 @@ def main():
             """One push to a fresh aggregator i; (wall, cpu, up, down)."""
             ad = os.path.join(d, "agg%d" % i)
             k = run([agg, "init", "-d", ad, "--region", "33.24"]).strip()
-            run([agg, "enroll", "-d", ad, "--village", "33.24.01.2003", "--key", pkey])
+            run([agg, "enroll", "-d", ad, "--village", pcode, "--key", pkey])
             ap, port = start([agg, "serve", "-d", ad, "--listen", "127.0.0.1:0"],
                              os.path.join(d, "agg%d.log" % i), r"listening on .*:(\d+)$")
             plog = os.path.join(d, "proxy%d.log" % i)
@@ -257,9 +264,9 @@ def main():
               "sealed": "`--seal-to KEY` (sealed + compressed)"}
     t = ["", "### Compact and private change sets (issue 09)", "",
          "Command: `python3 tools/bench_envelope.py build OUT.md` (run by `make bench`). "
-         "%d records per data set (`LUMBUNG_BENCH_ENV_N`); the push uses %d "
-         "(`LUMBUNG_BENCH_ENV_PUSH`); CPU is the median of %d runs "
-         "(`LUMBUNG_BENCH_ENV_RUNS`)." % (n, npush, runs), "",
+         "%d records per data set (`LUMBUNG_BENCH_ENV_N`); the push sends %d entries of "
+         "mixed records (`LUMBUNG_BENCH_ENV_PUSH`); CPU is the mean of %d runs "
+         "(`LUMBUNG_BENCH_ENV_RUNS`)." % (n, pentries, runs), "",
          "**Bytes per entry.** Baseline: the stored entry bytes (what is hashed and signed, "
          "from `lumbung export-log`). Each `lumbung changeset` file's form is read from its "
          "first bytes. Target: compressed <= 0.25 x stored.", "",
