@@ -131,6 +131,7 @@ unproxy() {
 }
 # at_least SECONDS "description" RESULT — RESULT is "intact TIME"
 at_least() {
+	# shellcheck disable=SC2086  # RESULT is split into its words on purpose
 	set -- "$1" "$2" $3
 	if [ "${3:-}" = intact ] && python3 -c 'import sys; sys.exit(float(sys.argv[1]) < float(sys.argv[2]))' "$4" "$1"; then
 		ok "$2 (${4}s)"
@@ -151,6 +152,7 @@ unproxy
 
 check "the proxy starts (--listen/--to form)" \
 	proxy --delay-ms 150 --listen 127.0.0.1:0 --to "127.0.0.1:$SPORT"
+# shellcheck disable=SC2046  # "intact FIRST BEST" into $1 $2 $3
 set -- $(python3 "$T/cli.py" "$PPORT" rtt)
 at_least 0.6 "150 ms each way: a new connection's first round trip waits for the handshake too" "$1 $2"
 at_least 0.3 "150 ms each way: a round trip on an open connection takes the two delays" "$1 $3"
@@ -158,6 +160,7 @@ unproxy
 
 check "one direction's delay alone (--up-delay-ms 300 --down-delay-ms 0)" \
 	proxy --up-delay-ms 300 --down-delay-ms 0 0 "127.0.0.1:$SPORT"
+# shellcheck disable=SC2046  # "intact FIRST BEST" into $1 $2 $3
 set -- $(python3 "$T/cli.py" "$PPORT" rtt)
 at_least 0.3 "300 ms up and none down: a round trip takes the up delay" "$1 $3"
 "$SHAPE" --delay-ms 100 --up-rate 32000 --listen 127.0.0.1:0 --to "127.0.0.1:$SPORT" >"$T/p2.out" 2>&1 &
