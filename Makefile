@@ -51,7 +51,7 @@ all: deps
 	@$(MAKE) --no-print-directory binaries
 
 binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
-	$(BUILD)/evil-relay
+	$(BUILD)/evil-relay $(BUILD)/shapeproxy
 
 deps:
 	@sh tools/deps.sh
@@ -103,6 +103,10 @@ $(BUILD)/lumbung-bench: $(BUILD)/obj/tools/bench_node.o $(BUILD)/liblumbung.a
 
 # a TCP proxy that cuts or stalls connections, for the sync tests
 $(BUILD)/cutproxy: $(BUILD)/obj/tests/tools/cutproxy.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# a TCP proxy that limits rate and adds delay, for the slow-link test and benchmark
+$(BUILD)/shapeproxy: $(BUILD)/obj/tests/tools/shapeproxy.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 # re-signs a receipt with one field changed, for the lying-aggregator test

@@ -236,3 +236,13 @@ if ! python3 "$(dirname "$0")/bench_tiers.py" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (tiers section included)"
+# Compact and private change sets (issue 09): bytes per entry plain,
+# compressed and sealed; CPU per entry; push over a shaped 256 kbit/s,
+# 150 ms link (tests/tools/shapeproxy) compressed vs plain.
+# LUMBUNG_BENCH_ENV_N (default 5000) records; LUMBUNG_BENCH_ENV_PUSH (default: the
+# same) entries pushed.
+if ! python3 "$(dirname "$0")/bench_envelope.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_envelope.py failed; $OUT has no envelope section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (envelope section included)"
