@@ -53,6 +53,9 @@ mk_village() { # DIR CODE COUNT SEED
 }
 KAB=$(agg init -d "$T/kab" --region 33.24) || fail "kabupaten init"
 KEC=$(agg init -d "$T/kec" --region 33.24.01) || fail "kecamatan init"
+# bundles carry the kecamatan's enrolment statements: the kabupaten knows it
+agg enroll-aggregator -d "$T/kab" --region 33.24.01 --key "$KEC" >/dev/null ||
+	fail "enroll the kecamatan at the kabupaten"
 check "village 1 has 300 records" mk_village "$T/v1" 33.24.01.2001 300 1
 check "village 2 has 200 records" mk_village "$T/v2" 33.24.01.2002 200 2
 check "village 3 has 50 records" mk_village "$T/v3" 33.24.01.2003 50 3
@@ -148,12 +151,13 @@ agg bundle -d "$T/kec" --for "$KAB" >"$S/kec.lcb" 2>"$T/err" || fail "bundle: $(
 contains "$T/err" "3 change sets, 550 entries of 3 villages" "the first bundle holds every village"
 check "a bundle starts with its magic" [ "$(head -c 4 "$S/kec.lcb")" = LCB1 ]
 expect_exit 0 "the kabupaten ingests the bundle" agg ingest -d "$T/kab" "$S/kec.lcb"
-contains "$T/out" "bundle of 3 frames: 3 taken (550 new entries), 0 refused" "every frame taken"
+contains "$T/out" "bundle of 4 frames: 4 taken (550 new entries), 0 refused" "every frame taken (the statements first)"
 for v in v1 v2 v3; do check "the kabupaten holds $v's log" holds "$T/kab" "$T/$v"; done
 check "one receipts file comes back, for every village" \
 	[ "$(rcpt_count "$S/kec.lcb.receipts")" = 3 ]
-expect_exit 2 "receipt import at the kecamatan wants the upstream's key" \
+expect_exit 23 "receipt import at the kecamatan wants a known upstream" \
 	agg receipt import -d "$T/kec" "$S/kec.lcb.receipts"
+contains "$T/err" "which is no upstream of this aggregator" "the refusal says the signer is no upstream"
 expect_exit 13 "a key other than the signer's is refused" \
 	agg receipt import -d "$T/kec" "$S/kec.lcb.receipts" --key "$STRANGER"
 contains "$T/err" "not by the upstream key given" "the refusal says the file names another signer"
@@ -175,18 +179,21 @@ agg bundle -d "$T/kec" --for "$KAB" >"$S/kec2.lcb" 2>"$T/err"
 contains "$T/err" "1 change sets, 40 entries of 1 villages; 2 villages the upstream already holds" \
 	"the next bundle holds only the newer entries"
 expect_exit 0 "the kabupaten ingests the second bundle" agg ingest -d "$T/kab" "$S/kec2.lcb"
-contains "$T/out" "frame 1: accepted 40 new entries; that village is now at seq 340" \
+contains "$T/out" "frame 1: 0 enrolment statements applied, 3 already held, 0 refused" \
+	"the kecamatan's enrolment statements come first, already held"
+contains "$T/out" "frame 2: accepted 40 new entries; that village is now at seq 340" \
 	"it starts where the kabupaten stood"
 check "the kabupaten holds village 1's new tip" holds "$T/kab" "$T/v1"
 agg bundle -d "$T/kec" --for "$KAB" --all >"$S/all.lcb" 2>"$T/err"
 contains "$T/err" "3 change sets, 590 entries of 3 villages" "--all sends everything again"
 expect_exit 0 "a resent bundle is harmless" agg ingest -d "$T/kab" "$S/all.lcb"
-contains "$T/out" "3 taken (0 new entries)" "nothing new in it"
+contains "$T/out" "4 taken (0 new entries)" "nothing new in it"
 
 # --- a truncated stick and a flipped byte --------------------------------------
 fresh_kab() {
 	rm -rf "$T/kab2"
 	agg init -d "$T/kab2" --region 33.24 >/dev/null
+	agg enroll-aggregator -d "$T/kab2" --region 33.24.01 --key "$KEC" >/dev/null
 	for v in v1 v2 v3; do
 		agg enroll -d "$T/kab2" --village "$(village "$T/$v")" --key "$(origin "$T/$v")" >/dev/null
 	done
@@ -210,23 +217,25 @@ fresh_kab
 head -c $((size - 3000)) "$S/all.lcb" >"$S/cut.lcb"
 expect_exit 9 "a bundle cut inside its last frame is refused as truncated" \
 	agg ingest -d "$T/kab2" "$S/cut.lcb"
-contains "$T/err" "truncated in frame 3" "the error names the frame cut"
-contains "$T/out" "bundle of 2 frames: 2 taken" "the complete frames before the cut were taken"
+contains "$T/err" "truncated in frame 4" "the error names the frame cut"
+contains "$T/out" "bundle of 3 frames: 3 taken" "the complete frames before the cut were taken"
 check "receipts for the frames taken" [ "$(rcpt_count "$S/cut.lcb.receipts")" = 2 ]
 
 fresh_kab
-# flip one byte in the middle of the first frame's entries
-len1=$(od -An -tu1 -j4 -N4 "$S/all.lcb" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+# flip one byte in the middle of the first change set's entries (frame 2)
 python3 -c '
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
-d[8 + int(sys.argv[2]) // 2] ^= 0x01
-open(sys.argv[3], "wb").write(d)' "$S/all.lcb" "$len1" "$S/flip.lcb"
+len1 = int.from_bytes(d[4:8], "big")       # frame 1: the statements
+at = 8 + len1
+len2 = int.from_bytes(d[at:at + 4], "big")  # frame 2: the first change set
+d[at + 4 + len2 // 2] ^= 0x01
+open(sys.argv[2], "wb").write(d)' "$S/all.lcb" "$S/flip.lcb"
 agg ingest -d "$T/kab2" "$S/flip.lcb" >"$T/out" 2>"$T/err"
 check "a flipped byte: non-zero exit" [ $? -ne 0 ]
-contains "$T/err" "flip.lcb: frame 1" "the refusal names the frame"
+contains "$T/err" "flip.lcb: frame 2" "the refusal names the frame"
 contains "$T/err" "refused" "and says it was refused"
-contains "$T/out" "bundle of 3 frames: 2 taken" "the other frames are still taken"
+contains "$T/out" "bundle of 4 frames: 3 taken" "the other frames are still taken"
 check "two villages held whole, the altered one not at all" held_full 2
 check "receipts only for the frames taken" [ "$(rcpt_count "$S/flip.lcb.receipts")" = 2 ]
 
