@@ -3,7 +3,8 @@
  * aggregator's statements applied at the kabupaten, every forgery refused
  * (a signer that is no aggregator here, a revoked one, a village outside
  * its kecamatan, a replayed old n, a gap, a statement re-signed by another
- * key, a revocation of another kecamatan's key), conflicts refused while n
+ * key, a batch of two signers or of statements that do not follow each
+ * other, a revocation of another kecamatan's key), conflicts refused while n
  * moves on; lb_agg_send_statements against a real server in this process;
  * the route and lag recorded at ingest.
  */
@@ -268,6 +269,36 @@ static void forged_statements_change_nothing(void **state)
 	free(r.refused);
 	body_free(&b);
 
+	/* one batch, two signers: the kecamatan's statement 1, then one signed
+	 * by another key naming itself — not applied under the kecamatan's
+	 * enrolment */
+	{
+		uint8_t w[32];
+		randombytes_buf(w, 32);
+		body_init(&b);
+		forge(&b, &f->kec_key, f->kec_pk, 1, LB_STMT_ENROL, "33.24.01.2003", v);
+		forge(&b, &f->other_key, f->other_key.pk, 2, LB_STMT_ENROL, "33.24.01.2004", w);
+		body_end(&b);
+		assert_int_equal(apply(f, &b, NULL, &r, &d), LB_ESIG);
+		assert_false(enrolled(f->kab, v));
+		assert_false(enrolled(f->kab, w));
+		assert_int_equal(applied(f), 0);
+		free(r.refused);
+		body_free(&b);
+	}
+
+	/* a batch whose statements do not follow each other (1, then 3) */
+	body_init(&b);
+	forge(&b, &f->kec_key, f->kec_pk, 1, LB_STMT_ENROL, "33.24.01.2003", v);
+	forge(&b, &f->kec_key, f->kec_pk, 3, LB_STMT_ENROL, "33.24.01.2004", k3);
+	body_end(&b);
+	assert_int_equal(apply(f, &b, f->kec_pk, &r, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "consecutive"));
+	assert_false(enrolled(f->kab, v));
+	assert_int_equal(applied(f), 0);
+	free(r.refused);
+	body_free(&b);
+
 	/* a gap: statement 2 before 1 */
 	body_init(&b);
 	forge(&b, &f->kec_key, f->kec_pk, 2, LB_STMT_ENROL, "33.24.01.2003", v);
@@ -494,6 +525,16 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	assert_int_equal(lb_agg_ingest(f->kab, cs.sb.data, cs.sb.size, &r, NULL), LB_OK);
 	free(r.receipt);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
+	assert_false(rt.via);
+	/* the village's own kecamatan, once revoked here: direct */
+	assert_int_equal(lb_agg_revoke_aggregator(f->kab, f->kec_pk, NULL), LB_OK);
+	put_one(n, 6);
+	changeset(n, "33.24.01.2001", 6, 6, &cs);
+	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec_pk, &r, NULL),
+	                 LB_OK);
+	free(r.receipt);
+	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
+	assert_true(rt.known);
 	assert_false(rt.via);
 	lb_mp_buf_free(&cs);
 	lb_node_close(n);
