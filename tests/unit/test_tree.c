@@ -429,25 +429,6 @@ static void statements_are_sent_over_http(void **state)
 	lb_agg_server_stop(srv);
 }
 
-/* A change set of node n from..to. */
-static void changeset(struct lb_node *n, const char *village, uint64_t from, uint64_t to,
-                      struct lb_mp_buf *out)
-{
-	struct cs_build b = {out, to, LB_OK};
-	struct lb_node_info info;
-	uint8_t *head;
-	size_t hlen;
-
-	lb_mp_buf_reset(out);
-	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
-	assert_int_equal(lb_wire_begin(out, to - from + 1, NULL), LB_OK);
-	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
-	assert_int_equal(b.e, LB_OK);
-	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
-	assert_int_equal(lb_wire_end(out, village, info.origin, head, hlen, NULL), LB_OK);
-	free(head);
-}
-
 static void put_one(struct lb_node *n, int i)
 {
 	char js[200], id[16];
@@ -474,7 +455,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	lb_mp_buf_init(&cs);
 	put_one(n, 1);
 	before = lb_hlc_wall_ms();
-	changeset(n, "33.24.01.2001", 1, 1, &cs);
+	node_changeset(n, "33.24.01.2001", 1, 1, &cs);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
 	assert_false(rt.known);
 	/* relayed by the kecamatan enrolled for the village */
@@ -496,7 +477,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	assert_true(rt.via);
 	/* a key that is no aggregator here: shown as direct */
 	put_one(n, 2);
-	changeset(n, "33.24.01.2001", 2, 2, &cs);
+	node_changeset(n, "33.24.01.2001", 2, 2, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, stranger, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
@@ -506,7 +487,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	/* an aggregator of another kecamatan: direct too */
 	assert_int_equal(lb_agg_enroll_aggregator(f->kab, "33.24.02", f->kec2_pk, NULL), LB_OK);
 	put_one(n, 3);
-	changeset(n, "33.24.01.2001", 3, 3, &cs);
+	node_changeset(n, "33.24.01.2001", 3, 3, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec2_pk, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
@@ -514,14 +495,14 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	assert_false(rt.via);
 	/* plain ingest (a USB stick): direct */
 	put_one(n, 4);
-	changeset(n, "33.24.01.2001", 4, 4, &cs);
+	node_changeset(n, "33.24.01.2001", 4, 4, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec_pk, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
 	assert_true(rt.via);
 	put_one(n, 5);
-	changeset(n, "33.24.01.2001", 5, 5, &cs);
+	node_changeset(n, "33.24.01.2001", 5, 5, &cs);
 	assert_int_equal(lb_agg_ingest(f->kab, cs.sb.data, cs.sb.size, &r, NULL), LB_OK);
 	free(r.receipt);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
@@ -529,7 +510,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	/* the village's own kecamatan, once revoked here: direct */
 	assert_int_equal(lb_agg_revoke_aggregator(f->kab, f->kec_pk, NULL), LB_OK);
 	put_one(n, 6);
-	changeset(n, "33.24.01.2001", 6, 6, &cs);
+	node_changeset(n, "33.24.01.2001", 6, 6, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec_pk, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
