@@ -168,6 +168,18 @@ else fail "unknown upstream key: $(cat "$T/idj")"; fi
 expect_exit 0 "unknown upstream key, again: push succeeds" lb push -d "$N"
 if grep -q "NOT trusted" "$T/err"; then fail "the learnt key is announced again: $(cat "$T/err")"; else
 	ok "the learnt key is announced once"; fi
+# a stick bringing the learnt key's receipt: not a key this node trusts
+python3 - "$T/kab2.receipts" "$KAB2_KEY" "$T/r.kab2" <<'EOF'
+import sys
+out, agg, rc = sys.argv[1], bytes.fromhex(sys.argv[2]), open(sys.argv[3], "rb").read()
+def s(x): return bytes([0xa0 | len(x)]) + x
+def b(x): return (bytes([0xc4, len(x)]) if len(x) < 256 else bytes([0xc5]) + len(x).to_bytes(2, "big")) + x
+open(out, "wb").write(b"\x84" + s(b"agg") + b(agg) + s(b"kind") + s(b"lumbung-receipts") +
+                      s(b"receipts") + b"\x91" + b(rc) + s(b"v") + b"\x01")
+EOF
+expect_exit 23 "receipt import: a learnt upstream key is refused" \
+	lb receipt import -d "$N" "$T/kab2.receipts"
+contains "$T/err" "not the key of any aggregator this node knows" "receipt import: says the key is not known"
 expect_exit 1 "remote confirm of a key the remote never named is refused" \
 	lb remote confirm -d "$N" kec "$(origin "$N")"
 contains "$T/err" "has not named upstream key" "remote confirm: says the key was never named"
@@ -176,6 +188,9 @@ expect_exit 0 "confirmed key: push succeeds" lb push -d "$N"
 contains "$T/out" "(key $KAB2_KEY) holds this village's log up to seq $S" "confirmed key: its receipt is kept"
 lb remote ls -d "$N" >"$T/rls"
 contains "$T/rls" "above kec: $KAB2_KEY pinned, holds this village's log up to seq $S" "remote ls: the confirmed key's tier"
+expect_exit 0 "receipt import: the confirmed upstream key is taken" \
+	lb receipt import -d "$N" "$T/kab2.receipts"
+contains "$T/out" "kept 1 receipts from above kec" "receipt import: kept, from the upstream above kec"
 
 # ---- malformed `up`: refused as a malformed answer, nothing sent
 # malformed WHAT HEX — the `up` value is these msgpack bytes

@@ -1,7 +1,7 @@
 /*
  * agg_fixture.h — helpers shared by the aggregator tests (test_agg.c,
- * test_agg_fuzz.c): write one record to a real node, and collect a node's
- * stored entries into a change set.  Included by test files only; every
+ * test_agg_fuzz.c, test_tree.c, test_relay.c, ...): write one record to a
+ * real node, and collect a node's stored entries into a change set.  Included by test files only; every
  * function is static and may go unused in one of them.
  */
 #ifndef LB_TEST_AGG_FIXTURE_H
@@ -53,6 +53,27 @@ __attribute__((unused)) static int add_entry(void *ctx, const struct lb_entry *e
 		return 1;
 	b->e = lb_wire_add_entry(b->out, raw, raw_len, NULL);
 	return b->e != LB_OK;
+}
+
+/* The change set of seq from..to of node n, into out (to must end a
+ * transaction: the head signed at to closes it), for village. */
+__attribute__((unused)) static void node_changeset(struct lb_node *n, const char *village,
+                                                   uint64_t from, uint64_t to,
+                                                   struct lb_mp_buf *out)
+{
+	struct cs_build b = {out, to, LB_OK};
+	struct lb_node_info info;
+	uint8_t *head;
+	size_t hlen;
+
+	lb_mp_buf_reset(out);
+	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
+	assert_int_equal(lb_wire_begin(out, to - from + 1, NULL), LB_OK);
+	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
+	assert_int_equal(b.e, LB_OK);
+	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
+	assert_int_equal(lb_wire_end(out, village, info.origin, head, hlen, NULL), LB_OK);
+	free(head);
 }
 
 #endif

@@ -56,23 +56,7 @@ static void put_asp(struct lb_node *n, int i, const char *usulan)
 }
 
 /* Change set of seq from..to of node n (to must end a transaction). */
-static void changeset(struct lb_node *n, const char *village, uint64_t from, uint64_t to,
-                      struct lb_mp_buf *out)
-{
-	struct cs_build b = {out, to, LB_OK};
-	struct lb_node_info info;
-	uint8_t *head;
-	size_t hlen;
-
-	lb_mp_buf_reset(out);
-	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
-	assert_int_equal(lb_wire_begin(out, to - from + 1, NULL), LB_OK);
-	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
-	assert_int_equal(b.e, LB_OK);
-	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
-	assert_int_equal(lb_wire_end(out, village, info.origin, head, hlen, NULL), LB_OK);
-	free(head);
-}
+#define changeset node_changeset
 
 static int setup(void **state)
 {

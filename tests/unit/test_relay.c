@@ -57,21 +57,13 @@ static void put_asp(struct lb_node *n, int i, const char *usulan)
 static void give(struct lb_node *n, struct lb_agg *a, uint64_t from, uint64_t to)
 {
 	struct lb_mp_buf cs;
-	struct cs_build b;
 	struct lb_node_info info;
 	struct lb_agg_result r;
 	struct lb_diag d = {0};
-	uint8_t *head;
-	size_t hlen;
 
 	lb_mp_buf_init(&cs);
-	b = (struct cs_build){&cs, to, LB_OK};
 	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
-	assert_int_equal(lb_wire_begin(&cs, to - from + 1, NULL), LB_OK);
-	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
-	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
-	assert_int_equal(lb_wire_end(&cs, info.village, info.origin, head, hlen, NULL), LB_OK);
-	free(head);
+	node_changeset(n, info.village, from, to, &cs);
 	if (lb_agg_ingest(a, cs.sb.data, cs.sb.size, &r, &d))
 		fail_msg("ingest %llu..%llu: %s", (unsigned long long)from, (unsigned long long)to,
 		         d.msg);
@@ -422,11 +414,8 @@ static void fork_evidence_goes_up_once(void **state)
 	struct lb_node *twin;
 	char copy[160], cmd[400];
 	struct lb_mp_buf cs;
-	struct cs_build b;
 	struct lb_agg_result r;
 	struct lb_diag d = {0};
-	uint8_t *head;
-	size_t hlen;
 
 	/* the village restores an old backup (same key) and writes something
 	 * else under seqs the kecamatan holds: a proven fork there */
@@ -442,12 +431,7 @@ static void fork_evidence_goes_up_once(void **state)
 	for (int i = 11; i <= 12; i++)
 		put_asp(twin, i, "sesuatu yang lain");
 	lb_mp_buf_init(&cs);
-	b = (struct cs_build){&cs, 12, LB_OK};
-	assert_int_equal(lb_wire_begin(&cs, 2, NULL), LB_OK);
-	assert_int_equal(lb_node_log(twin, 11, add_entry, &b, NULL), LB_OK);
-	assert_int_equal(lb_node_head(twin, 12, &head, &hlen, NULL), LB_OK);
-	assert_int_equal(lb_wire_end(&cs, VILLAGE, f->origin, head, hlen, NULL), LB_OK);
-	free(head);
+	node_changeset(twin, VILLAGE, 11, 12, &cs);
 	assert_int_equal(lb_agg_ingest(f->kec, cs.sb.data, cs.sb.size, &r, &d), LB_EFORK);
 	lb_mp_buf_free(&cs);
 	lb_node_close(twin);

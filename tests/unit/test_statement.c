@@ -2,7 +2,7 @@
  * test_statement.c — the enrolment statement's format (sync/statement.h):
  * the bytes are checked against a message built by hand here (msgpack
  * written byte by byte, signed with libsodium directly), and forged
- * statements are refused: bad signature, another key, wrong version, wrong
+ * statements are refused: bad signature, another key, another tag, wrong version, wrong
  * element count, trailing bytes, fields of the wrong type, an unknown
  * action, a village that is not a desa code.
  */
@@ -42,6 +42,7 @@ struct shape {
 	int signer_as_str;        /* signer as a str of 32 bytes */
 	int village_as_bin;
 	size_t trailing;          /* extra bytes inside the signed message */
+	const char *tag;          /* NULL: "lumbung-enrol" */
 };
 
 static void message(struct raw *m, const struct shape *s, const uint8_t signer[32], uint8_t n,
@@ -49,8 +50,9 @@ static void message(struct raw *m, const struct shape *s, const uint8_t signer[3
 {
 	m->n = 0;
 	byte(m, (uint8_t)(0x90 | s->count));
-	byte(m, 0xa0 | 13);
-	put(m, "lumbung-enrol", 13);
+	const char *tag = s->tag ? s->tag : "lumbung-enrol";
+	byte(m, (uint8_t)(0xa0 | strlen(tag)));
+	put(m, tag, strlen(tag));
 	byte(m, s->version);
 	byte(m, s->signer_as_str ? 0xd9 : 0xc4);
 	byte(m, 32);
@@ -100,7 +102,7 @@ static void keys(struct keys *k)
 	randombytes_buf(k->origin, 32);
 }
 
-static const struct shape good = {8, 1, "enrol", "33.24.01.2001", 0, 0, 0, 0};
+static const struct shape good = {8, 1, "enrol", "33.24.01.2001", 0, 0, 0, 0, NULL};
 #define T_MS 1767225600123ull
 
 static void a_statement_is_the_message_built_by_hand(void **state)
@@ -170,6 +172,12 @@ static void forged_statements_are_refused(void **state)
 	expect_refused(&good, 1, LB_ESIG, "signature does not verify");
 	s = good, s.version = 2;
 	expect_refused(&s, 0, LB_EMALFORMED, "version");
+	/* another kind of signed message of the same shape: a head's tag, and
+	 * the statement's tag one letter off */
+	s = good, s.tag = "lumbung-head";
+	expect_refused(&s, 0, LB_EMALFORMED, "the tag is \"lumbung-head\"");
+	s = good, s.tag = "lumbung-enroL";
+	expect_refused(&s, 0, LB_EMALFORMED, "tag");
 	s = good, s.count = 9, s.trailing = 1; /* a ninth element */
 	expect_refused(&s, 0, LB_EMALFORMED, "");
 	s = good, s.trailing = 1;              /* bytes after the eighth */

@@ -3,7 +3,8 @@
  * aggregator's statements applied at the kabupaten, every forgery refused
  * (a signer that is no aggregator here, a revoked one, a village outside
  * its kecamatan, a replayed old n, a gap, a statement re-signed by another
- * key, a revocation of another kecamatan's key), conflicts refused while n
+ * key, a batch of two signers or of statements that do not follow each
+ * other, a revocation of another kecamatan's key), conflicts refused while n
  * moves on; lb_agg_send_statements against a real server in this process;
  * the route and lag recorded at ingest.
  */
@@ -268,6 +269,36 @@ static void forged_statements_change_nothing(void **state)
 	free(r.refused);
 	body_free(&b);
 
+	/* one batch, two signers: the kecamatan's statement 1, then one signed
+	 * by another key naming itself — not applied under the kecamatan's
+	 * enrolment */
+	{
+		uint8_t w[32];
+		randombytes_buf(w, 32);
+		body_init(&b);
+		forge(&b, &f->kec_key, f->kec_pk, 1, LB_STMT_ENROL, "33.24.01.2003", v);
+		forge(&b, &f->other_key, f->other_key.pk, 2, LB_STMT_ENROL, "33.24.01.2004", w);
+		body_end(&b);
+		assert_int_equal(apply(f, &b, NULL, &r, &d), LB_ESIG);
+		assert_false(enrolled(f->kab, v));
+		assert_false(enrolled(f->kab, w));
+		assert_int_equal(applied(f), 0);
+		free(r.refused);
+		body_free(&b);
+	}
+
+	/* a batch whose statements do not follow each other (1, then 3) */
+	body_init(&b);
+	forge(&b, &f->kec_key, f->kec_pk, 1, LB_STMT_ENROL, "33.24.01.2003", v);
+	forge(&b, &f->kec_key, f->kec_pk, 3, LB_STMT_ENROL, "33.24.01.2004", k3);
+	body_end(&b);
+	assert_int_equal(apply(f, &b, f->kec_pk, &r, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "consecutive"));
+	assert_false(enrolled(f->kab, v));
+	assert_int_equal(applied(f), 0);
+	free(r.refused);
+	body_free(&b);
+
 	/* a gap: statement 2 before 1 */
 	body_init(&b);
 	forge(&b, &f->kec_key, f->kec_pk, 2, LB_STMT_ENROL, "33.24.01.2003", v);
@@ -398,25 +429,6 @@ static void statements_are_sent_over_http(void **state)
 	lb_agg_server_stop(srv);
 }
 
-/* A change set of node n from..to. */
-static void changeset(struct lb_node *n, const char *village, uint64_t from, uint64_t to,
-                      struct lb_mp_buf *out)
-{
-	struct cs_build b = {out, to, LB_OK};
-	struct lb_node_info info;
-	uint8_t *head;
-	size_t hlen;
-
-	lb_mp_buf_reset(out);
-	assert_int_equal(lb_node_info(n, &info, NULL), LB_OK);
-	assert_int_equal(lb_wire_begin(out, to - from + 1, NULL), LB_OK);
-	assert_int_equal(lb_node_log(n, from, add_entry, &b, NULL), LB_OK);
-	assert_int_equal(b.e, LB_OK);
-	assert_int_equal(lb_node_head(n, to, &head, &hlen, NULL), LB_OK);
-	assert_int_equal(lb_wire_end(out, village, info.origin, head, hlen, NULL), LB_OK);
-	free(head);
-}
-
 static void put_one(struct lb_node *n, int i)
 {
 	char js[200], id[16];
@@ -443,7 +455,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	lb_mp_buf_init(&cs);
 	put_one(n, 1);
 	before = lb_hlc_wall_ms();
-	changeset(n, "33.24.01.2001", 1, 1, &cs);
+	node_changeset(n, "33.24.01.2001", 1, 1, &cs);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
 	assert_false(rt.known);
 	/* relayed by the kecamatan enrolled for the village */
@@ -465,7 +477,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	assert_true(rt.via);
 	/* a key that is no aggregator here: shown as direct */
 	put_one(n, 2);
-	changeset(n, "33.24.01.2001", 2, 2, &cs);
+	node_changeset(n, "33.24.01.2001", 2, 2, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, stranger, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
@@ -475,7 +487,7 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	/* an aggregator of another kecamatan: direct too */
 	assert_int_equal(lb_agg_enroll_aggregator(f->kab, "33.24.02", f->kec2_pk, NULL), LB_OK);
 	put_one(n, 3);
-	changeset(n, "33.24.01.2001", 3, 3, &cs);
+	node_changeset(n, "33.24.01.2001", 3, 3, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec2_pk, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
@@ -483,17 +495,27 @@ static void the_route_and_lag_are_recorded_at_ingest(void **state)
 	assert_false(rt.via);
 	/* plain ingest (a USB stick): direct */
 	put_one(n, 4);
-	changeset(n, "33.24.01.2001", 4, 4, &cs);
+	node_changeset(n, "33.24.01.2001", 4, 4, &cs);
 	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec_pk, &r, NULL),
 	                 LB_OK);
 	free(r.receipt);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
 	assert_true(rt.via);
 	put_one(n, 5);
-	changeset(n, "33.24.01.2001", 5, 5, &cs);
+	node_changeset(n, "33.24.01.2001", 5, 5, &cs);
 	assert_int_equal(lb_agg_ingest(f->kab, cs.sb.data, cs.sb.size, &r, NULL), LB_OK);
 	free(r.receipt);
 	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
+	assert_false(rt.via);
+	/* the village's own kecamatan, once revoked here: direct */
+	assert_int_equal(lb_agg_revoke_aggregator(f->kab, f->kec_pk, NULL), LB_OK);
+	put_one(n, 6);
+	node_changeset(n, "33.24.01.2001", 6, 6, &cs);
+	assert_int_equal(lb_agg_ingest_via(f->kab, cs.sb.data, cs.sb.size, f->kec_pk, &r, NULL),
+	                 LB_OK);
+	free(r.receipt);
+	assert_int_equal(lb_agg_route(f->kab, origin, &rt, NULL), LB_OK);
+	assert_true(rt.known);
 	assert_false(rt.via);
 	lb_mp_buf_free(&cs);
 	lb_node_close(n);
