@@ -126,7 +126,7 @@ grep -q "forward: kab 33.24.01.2001: sent" "$T/kec.log" && ok "the forwarder log
 # the kabupaten's receipts came back to the kecamatan and are handed down
 o1=$(origin "$T/v1")
 # origin_reply URL — the raw msgpack reply of GET /v1/origins/{o1}, checked
-# byte for byte: a map of 3 (hash, seq, up), up an array of one map
+# byte for byte: a map of 4 (accept, hash, seq, up), up an array of one map
 # {key: the kabupaten's key as bin32, receipt: bin, seq: village 1's seq}
 has_up() {
 	python3 - "$KECURL/v1/origins/$o1" "$KK" "$(seq_of "$T/v1")" <<'PY'
@@ -136,14 +136,14 @@ key = bytes.fromhex(sys.argv[2])
 seq = int(sys.argv[3])
 want = b"\xa2up\x91\x83\xa3key\xc4\x20" + key + b"\xa7receipt"
 i = body.find(want)
-ok = body[0] == 0x83 and i > 0 and body.rstrip().endswith(b"\xa3seq" + (bytes([seq]) if seq < 128 else b"\xcd" + seq.to_bytes(2, "big")))
+ok = body[0] == 0x84 and i > 0 and body.rstrip().endswith(b"\xa3seq" + (bytes([seq]) if seq < 128 else b"\xcd" + seq.to_bytes(2, "big")))
 sys.exit(0 if ok else 1)
 PY
 }
 wait_for 10 has_up && ok "GET /v1/origins at the kecamatan hands down the kabupaten's receipt for the tip (up: key, receipt, seq)" ||
 	fail "no up in the kecamatan's origin reply: $(python3 "$(dirname "$0")/../tools/httpc.py" GET "$KECURL/v1/origins/$o1")"
-python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1]).read()[0] != 0x82)' "$KURL/v1/origins/$o1" &&
-	ok "the kabupaten's origin reply (no upstream) is the plain {hash, seq}" ||
+python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1]).read()[0] != 0x83)' "$KURL/v1/origins/$o1" &&
+	ok "the kabupaten's origin reply (no upstream) is the plain {accept, hash, seq}" ||
 	fail "the kabupaten hands down receipts it never got"
 agg status -d "$KEC" >"$T/st"
 s1=$(seq_of "$T/v1")
