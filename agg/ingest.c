@@ -577,7 +577,11 @@ lb_err lb_agg_ingest_from(struct lb_agg *a, const void *body, size_t len, const 
 		                                  "aggregator's key)"
 		                                : "ingesting",
 		                            d);
-	if ((e = lb_env_open(body, len, &a->key, LB_WIRE_MAX_BYTES, &plain, &plain_len, &owned, d)))
+	plain = body;
+	plain_len = len;
+	/* a plain body goes straight to the decoder, which bounds it itself */
+	if (lb_env_form(body, len) != LB_ENV_PLAIN &&
+	    (e = lb_env_open(body, len, &a->key, LB_WIRE_MAX_BYTES, &plain, &plain_len, &owned, d)))
 		return e;
 	for (int growths = 0;; growths++) {
 		int mdbrc = 0;
