@@ -272,4 +272,29 @@ done
 	"$AUDIT" verify "$T/r.lla" --key "$(origin "$R")" >/dev/null 2>&1 &&
 	ok "the kabupaten's copy verifies against the village's key" || fail "audit of the relayed village"
 
+# a bundle for the kabupaten: each change-set frame sealed to it
+agg bundle -d "$KEC" --for kab --all >"$T/kec.lcb" 2>"$T/err" || fail "bundle: $(cat "$T/err")"
+python3 - "$T/kec.lcb" <<'PY' && ok "every change-set frame of the bundle is sealed" || fail "a change-set frame of the bundle is not sealed"
+import sys
+d = open(sys.argv[1], "rb").read()
+at, kinds = 4, []
+while at < len(d):
+    n = int.from_bytes(d[at:at + 4], "big")
+    kinds.append(d[at + 4:at + 8])
+    at += 4 + n
+# statements (a map), change sets, the trailer (a map)
+sys.exit(not (len(kinds) >= 3 and all(k == b"LBS1" for k in kinds[1:-1])))
+PY
+no_leaks "$T/kec.lcb" "$R.jsonl" "the bundle holds no NIK, name or field name"
+stop_agg
+agg init -d "$T/kab3" --region 33.24 >/dev/null && cp "$A/agg.key" "$A/agg.pub" "$T/kab3/" &&
+	agg enroll -d "$T/kab3" --village 33.24.01.2005 --key "$(origin "$R")" >/dev/null || fail "kab3"
+agg ingest -d "$T/kab3" "$T/kec.lcb" >"$T/out" 2>"$T/err"
+[ "$(held "$T/kab3" 33.24.01.2005)" = "$(seq_of "$R")" ] && ok "the kabupaten's key opens the bundle's change sets" ||
+	fail "kab3 holds $(held "$T/kab3" 33.24.01.2005): $(head -c 300 "$T/err")"
+agg ingest -d "$B" "$T/kec.lcb" >"$T/out" 2>"$T/err"
+grep -q "bad_signature" "$T/err" && [ "$(held "$B" 33.24.01.2005)" = 0 ] &&
+	ok "another aggregator cannot open them (bad_signature), nothing stored" ||
+	fail "the other aggregator: $(head -c 300 "$T/err")"
+
 done_testing
