@@ -208,11 +208,16 @@ unproxy() {
 	agg upstream add -d "$KEC" kab "$KURL" --key "$KK" >/dev/null
 }
 n=0
+# Each record's usulan carries 160 random characters: change sets travel
+# compressed (docs/FORMAT.md §7), and the cut and kill offsets below need
+# wire bytes to land in (about 120 per record).
+RND='function rnd(k,  s, j) { s = ""; for (j = 0; j < k; j++) s = s substr(A, 1 + int(rand() * 64), 1); return s }
+BEGIN { A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"; srand(seed) }'
 more() { # 700 new records in village 2, pushed to the kecamatan
 	n=$((n + 1))
-	awk -v n=$n 'BEGIN { for (i = 1; i <= 700; i++)
+	awk -v n=$n -v seed=$((SEED + n)) "$RND"' BEGIN { for (i = 1; i <= 700; i++)
 		printf "{\"type\":\"aspirasi\",\"id\":\"R%d-%d\",\"body\":{\"pengusul\":\"Warga %d\"," \
-		       "\"usulan\":\"Usulan %d\",\"tanggal\":\"2026-01-05\",\"status\":\"diusulkan\"}}\n", n, i, n, i }' |
+		       "\"usulan\":\"Usulan %d %s\",\"tanggal\":\"2026-01-05\",\"status\":\"diusulkan\"}}\n", n, i, n, i, rnd(160) }' |
 		lb put -d "$T/v2" --batch >/dev/null 2>&1 || fail "round $n: 700 more records"
 	lb push -d "$T/v2" --to "$KECURL" --key "$KECK" >/dev/null 2>&1 || fail "round $n: push to the kecamatan"
 }
@@ -223,7 +228,9 @@ exact() {
 		ok "$1: the kabupaten holds village 2 exactly, nothing lost or twice" ||
 		fail "$1: kabupaten $(field "$KAB" 33.24.01.2002 seq)/$(field "$KAB" 33.24.01.2002 entries), village $(seq_of "$T/v2")"
 }
-set -- $(awk -v seed="$SEED" 'BEGIN { srand(seed); print 1 + int(rand() * 60000), 1 + int(rand() * 450), 20000 + int(rand() * 80000) }')
+# the kill lands past the first forwarded change set (256 entries, ~35 KB on
+# the wire) and before the end of the ~200 KB forward of 1500 records
+set -- $(awk -v seed="$SEED" 'BEGIN { srand(seed); print 1 + int(rand() * 60000), 1 + int(rand() * 450), 40000 + int(rand() * 120000) }')
 echo "# seed $SEED (rerun with RELAY_SEED=$SEED): request cut at $1, reply cut at $2, kill at request byte $3"
 kill_at=$3
 for cut in "--up 0" "--up 1" "--up 150" "--up 400" "--up 9000" "--up $1" "--down 0" "--down 60" "--down 120" "--down 300" "--down 400" "--down $2"; do
@@ -247,9 +254,9 @@ agg forward -d "$KEC" >/dev/null 2>&1 || fail "forward after the unreachable rou
 # --- the kecamatan killed with SIGKILL mid-forward ------------------------------
 stop_kec TERM
 more_offline() {
-	awk 'BEGIN { for (i = 1; i <= 1500; i++)
+	awk -v seed="$SEED" "$RND"' BEGIN { for (i = 1; i <= 1500; i++)
 		printf "{\"type\":\"aspirasi\",\"id\":\"K-%d\",\"body\":{\"pengusul\":\"Warga %d\"," \
-		       "\"usulan\":\"Usulan %d\",\"tanggal\":\"2026-01-06\",\"status\":\"diusulkan\"}}\n", i, i, i }' |
+		       "\"usulan\":\"Usulan %d %s\",\"tanggal\":\"2026-01-06\",\"status\":\"diusulkan\"}}\n", i, i, i, rnd(160) }' |
 		lb put -d "$T/v2" --batch >/dev/null 2>&1 || fail "1500 more records"
 }
 start_kec
