@@ -260,19 +260,22 @@ static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct targe
 
 static void report(const char *cmd, const struct lb_push_stats *st)
 {
+	char form[96] = "";
+
+	if (st->sealed || st->compressed)
+		snprintf(form, sizeof form, " (%s, %llu bytes plain)",
+		         st->sealed ? (st->compressed ? "compressed and sealed" : "sealed") : "compressed",
+		         (unsigned long long)st->plain_bytes);
 	if (!st->entries)
 		printf("%s: up to date: the aggregator holds seq %llu\n", cmd,
 		       (unsigned long long)st->seq);
 	else
 		printf("%s: sent %llu entries (%llu new to the aggregator, seq %llu..%llu) in %llu "
-		       "change sets, %llu bytes (%s%llu bytes plain); %llu receipts checked and "
-		       "kept\n",
+		       "change sets, %llu bytes%s; %llu receipts checked and kept\n",
 		       cmd, (unsigned long long)st->entries, (unsigned long long)st->accepted,
 		       (unsigned long long)st->remote_seq + 1,
 		       (unsigned long long)st->seq, (unsigned long long)st->changesets,
-		       (unsigned long long)st->wire_bytes,
-		       st->sealed ? "sealed, " : st->compressed ? "compressed, " : "",
-		       (unsigned long long)st->plain_bytes, (unsigned long long)st->receipts);
+		       (unsigned long long)st->wire_bytes, form, (unsigned long long)st->receipts);
 }
 
 static int cmd_push(struct lb_cli_args *a)
