@@ -12,8 +12,10 @@
 # change set give the same receipt (origin, seq, hash, root) and the same
 # stored bytes (lumbung-audit export); an old client's plain POST is still
 # taken; bodies whose headers and magic disagree, and unknown encodings,
-# are refused; and village -> kecamatan -> kabupaten works sealed at both
-# hops (both captured).
+# are refused; an aggregator advertising no forms (or unknown ones) gets
+# plain change sets and a malformed `accept` is refused; and village ->
+# kecamatan -> kabupaten works sealed at both hops (both captured), as do
+# a kecamatan's bundle frames.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR
@@ -244,6 +246,39 @@ post "a body sealed to another aggregator" 403 bad_signature "$T/o.other" "$SEAL
 post "an old client's plain POST (no Content-Encoding)" 200 receipt "$T/o.plain" "$MP"
 post "the same change set compressed" 200 receipt "$T/o.zstd" "$MP" "Content-Encoding: zstd"
 post "the same change set sealed" 200 receipt "$T/o.sealed" "$SEALED"
+
+# an aggregator that advertises no forms, or forms the village does not
+# know, gets plain change sets; a malformed `accept` is refused before
+# anything is sent
+X="$T/x"
+mk_village "$X" 33.24.01.2006 20 15 || fail "village x"
+agg enroll -d "$A" --village 33.24.01.2006 --key "$(origin "$X")" >/dev/null
+for mode in int many str none unknown; do
+	python3 "$TOOLS/acceptproxy.py" "$URL" "$mode" "$T/ap.$mode" >"$T/ap.out" 2>"$T/ap.err" &
+	P1=$!
+	wait_for 10 grep -q "listening on" "$T/ap.out" || fail "acceptproxy did not start: $(cat "$T/ap.err")"
+	AURL="http://$(sed -n 's/^listening on //p' "$T/ap.out")"
+	: >"$T/ap.$mode"
+	case $mode in
+	int | many | str)
+		expect_exit 23 "accept $mode: the answer is refused" lb push -d "$X" --to "$AURL" --key "$AK"
+		contains "$T/err" "accept" "accept $mode: the refusal names the accept field"
+		[ ! -s "$T/ap.$mode" ] && ok "accept $mode: nothing was sent" || fail "accept $mode: sent $(cat "$T/ap.$mode")"
+		;;
+	*)
+		lb put -d "$X" aspirasi "A-$mode" pengusul=Warga usulan="Air bersih" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
+		expect_exit 0 "accept $mode: the push goes through" lb push -d "$X" --to "$AURL" --key "$AK"
+		[ -s "$T/ap.$mode" ] && ! grep -qv "^application/x-msgpack|$" "$T/ap.$mode" &&
+			ok "accept $mode: every change set went plain (msgpack, no Content-Encoding)" ||
+			fail "accept $mode: sent $(cat "$T/ap.$mode")"
+		;;
+	esac
+	kill "$P1" 2>/dev/null
+	wait "$P1" 2>/dev/null
+	P1=""
+done
+[ "$(held "$A" 33.24.01.2006)" = "$(seq_of "$X")" ] && ok "the aggregator holds that village's tip" ||
+	fail "held $(held "$A" 33.24.01.2006) of $(seq_of "$X")"
 
 # --- village -> kecamatan -> kabupaten, sealed at both hops ------------------------
 KEC="$T/kec"
