@@ -144,7 +144,11 @@ struct lb_agg_result {
 	size_t receipt_len;
 };
 
-/* Verify and store one change set (see the file comment).  On success r
+/* Verify and store one change set (see the file comment), in any of its
+ * transport forms (sync/envelope.h: plain, zstd-compressed, or sealed to
+ * this aggregator's key), opened first with at most LB_WIRE_MAX_BYTES of
+ * change set: what is checked and stored is always the plain change set,
+ * so receipts and stored bytes do not depend on the form.  On success r
  * holds the new head and a receipt.  Errors: LB_EMALFORMED, LB_ETOOBIG,
  * LB_EUNKNOWN_ORIGIN, LB_EWRONG_VILLAGE, LB_ESIG, LB_EGAP (r->seq/hash
  * say where we stand), LB_EFORK, LB_ESCHEMA; also LB_ENOMEM, LB_ESTORE,

@@ -19,6 +19,7 @@
 
 #include "../node/entry.h"
 #include "../sync/bundle.h"
+#include "../sync/envelope.h"
 #include "../sync/push.h"
 #include "../sync/rcptfile.h"
 #include "../sync/wire.h"
@@ -475,9 +476,13 @@ static int collect_origin(void *ctx, const struct lb_agg_origin *o)
 	return 0;
 }
 
-/* The change sets of one village's replica from `from` to its tip. */
+/* The change sets of one village's replica from `from` to its tip, each
+ * compressed and sealed to the upstream's key up (sync/envelope.h): the
+ * stick carries no personal data in clear, and only that upstream opens
+ * it. */
 static lb_err bundle_origin(struct lb_agg *agg, const struct lb_agg_origin *o, uint64_t from,
-                            struct lb_bundle_w *w, struct lb_mp_buf *buf, uint64_t *sets,
+                            const uint8_t up[LB_PK_BYTES], struct lb_bundle_w *w,
+                            struct lb_mp_buf *buf, struct lb_mp_buf *wire, uint64_t *sets,
                             struct lb_diag *d)
 {
 	struct lb_agg_src *s;
@@ -490,7 +495,8 @@ static lb_err bundle_origin(struct lb_agg *agg, const struct lb_agg_origin *o, u
 	lb_agg_src_get(s, &src);
 	while (from <= o->seq) {
 		if ((e = lb_changeset_build(&src, from, LB_WIRE_MAX_BYTES / 2, buf, &to, NULL, d)) ||
-		    (e = lb_bundle_put(w, buf->sb.data, buf->sb.size, d)))
+		    (e = lb_env_wrap(buf->sb.data, buf->sb.size, true, up, wire, d)) ||
+		    (e = lb_bundle_put(w, wire->sb.data, wire->sb.size, d)))
 			break;
 		(*sets)++;
 		from = to + 1;
@@ -508,7 +514,7 @@ static int cmd_bundle(struct usb_args *a)
 	struct lb_agg *agg = NULL;
 	struct origins os = {0};
 	struct lb_bundle_w w;
-	struct lb_mp_buf buf;
+	struct lb_mp_buf buf, wire;
 	struct lb_diag d = {0};
 	uint8_t up[LB_PK_BYTES], own[LB_PK_BYTES];
 	uint64_t sets = 0, entries = 0, villages = 0, current = 0, revoked = 0, statements = 0;
@@ -524,6 +530,7 @@ static int cmd_bundle(struct usb_args *a)
 	if ((e = lb_agg_open_ro(&agg, a->dir, &d)))
 		return die("bundle", e, &d);
 	lb_mp_buf_init(&buf);
+	lb_mp_buf_init(&wire);
 	if ((e = upstream_key(agg, a->upstream, up, &d)) || (e = own_key(a->dir, own, &d)) ||
 	    (e = lb_agg_origins(agg, collect_origin, &os, &d)))
 		goto out;
@@ -574,7 +581,7 @@ static int cmd_bundle(struct usb_args *a)
 			current++;
 			continue;
 		}
-		if ((e = bundle_origin(agg, o, pos + 1, &w, &buf, &sets, &d)))
+		if ((e = bundle_origin(agg, o, pos + 1, up, &w, &buf, &wire, &sets, &d)))
 			goto out;
 		if (sets > before) {
 			villages++;
@@ -598,6 +605,7 @@ out:
 		rc = die("bundle", e, &d);
 	free(os.o);
 	lb_mp_buf_free(&buf);
+	lb_mp_buf_free(&wire);
 	lb_agg_close(agg);
 	return rc;
 }

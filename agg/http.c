@@ -3,12 +3,14 @@
  *
  * MHD runs a pool of epoll (or poll) threads.  When a request's headers
  * are in, a POST is checked before any of its body is read: framing
- * (one Content-Length, no Transfer-Encoding, the msgpack Content-Type),
+ * (one Content-Length, no Transfer-Encoding, the msgpack Content-Type,
+ * or for a change set `Content-Encoding: zstd` or the sealed Content-Type
+ * of sync/envelope.h; the body's magic must then agree),
  * the origin header against the enrolment, and a reservation of
  * Content-Length bytes from the in-flight budget.  The body is then
  * collected (never more than it announced; MHD reads exactly
- * Content-Length) and handed whole to lb_agg_ingest, whose decoder is
- * bounded.  Replies are small canonical msgpack maps.
+ * Content-Length) and handed whole to lb_agg_ingest, which opens the
+ * envelope and decodes, both bounded.  Replies are small canonical msgpack maps.
  *
  * Deadlines: every connection is known to us from MHD's connection
  * notification (struct conn, its socket context) with the time it began
@@ -39,6 +41,7 @@
 #include "../node/entry.h"
 #include "../schema/mp.h"
 #include "../schema/text.h"
+#include "../sync/envelope.h"
 #include "../sync/wire.h"
 #include "api.h"
 #include "relay.h"
@@ -50,6 +53,7 @@
 #define SWEEP_MS 500      /* how often deadlines are checked */
 #define RETRY_AFTER "5"   /* seconds, when the body budget is spent */
 #define MSGPACK_TYPE "application/x-msgpack"
+#define SEALED_TYPE "application/x-lumbung-sealed"
 
 /* One TCP connection (MHD socket context), in the server's list. */
 struct conn {
@@ -92,6 +96,7 @@ struct req {
 	uint8_t origin[LB_PK_BYTES];
 	bool refused;             /* an answer is already queued */
 	bool stmts;               /* POST /v1/statements (tree.h) */
+	enum lb_env_form form;    /* what the headers announce (envelope.h) */
 };
 
 static int64_t now_ms(void)
@@ -317,7 +322,12 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 		return error_reply(c, e ? e : LB_ENOMEM, e ? lb_diag_msg(&d, e) : "out of memory",
 		                   NULL);
 	}
-	lb_mp_put_map(&b, up.n ? 3 : 2);
+	lb_mp_put_map(&b, up.n ? 4 : 3);
+	/* the envelope forms a change set may come in (sync/envelope.h) */
+	lb_mp_put_cstr(&b, "accept");
+	lb_mp_put_array(&b, 2);
+	lb_mp_put_cstr(&b, "zstd");
+	lb_mp_put_cstr(&b, "sealed");
 	lb_mp_put_cstr(&b, "hash");
 	lb_mp_put_bin(&b, o.hash, LB_HASH_BYTES);
 	lb_mp_put_cstr(&b, "seq");
@@ -331,26 +341,6 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 	ret = reply(c, MHD_HTTP_OK, &b);
 	lb_mp_buf_free(&b);
 	return ret;
-}
-
-/* The change set must come from the origin its headers named: the
- * enrolment was checked against that name before the body was read. */
-static lb_err same_origin(const struct req *q, struct lb_diag *d)
-{
-	struct lb_changeset cs;
-	bool same;
-	lb_err e;
-
-	if (!q->has_origin)
-		return LB_OK;
-	if ((e = lb_wire_decode(&cs, q->body, q->len, d)))
-		return e;
-	same = !memcmp(cs.origin, q->origin, LB_PK_BYTES);
-	lb_changeset_free(&cs);
-	if (!same)
-		return lb_fail(d, LB_EMALFORMED,
-		               "the change set's origin is not the one named in " LB_WIRE_ORIGIN_HEADER);
-	return LB_OK;
 }
 
 /* The village's name in LB_WIRE_NAME_HEADER, learnt for the directory
@@ -386,6 +376,11 @@ static void learn_name(struct lb_agg_server *s, struct MHD_Connection *c, const 
 		logf_(s, "village name learnt: \"%s\"", lb_escape(esc, buf, n));
 }
 
+static const char *form_name(enum lb_env_form f)
+{
+	return f == LB_ENV_SEALED ? "sealed" : f == LB_ENV_ZSTD ? "zstd-compressed" : "plain msgpack";
+}
+
 static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connection *c,
                                       struct req *q)
 {
@@ -399,8 +394,17 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	uint8_t relay[LB_PK_BYTES];
 	bool via = rh && !lb_unhex(relay, LB_PK_BYTES, rh);
 
-	if ((e = same_origin(q, &d)) ||
-	    (e = lb_agg_ingest_via(s->a, q->body, q->len, via ? relay : NULL, &r, &d))) {
+	/* the headers announced a form: the body's first bytes must agree */
+	if (lb_env_form(q->body, q->len) != q->form)
+		e = lb_fail(&d, LB_EMALFORMED,
+		            "the body is %s but the request's headers announce %s",
+		            form_name(lb_env_form(q->body, q->len)), form_name(q->form));
+	else /* the change set must come from the origin its headers named:
+	      * the enrolment was checked against that name before the body
+	      * was read */
+		e = lb_agg_ingest_from(s->a, q->body, q->len, via ? relay : NULL,
+		                       q->has_origin ? q->origin : NULL, &r, &d);
+	if (e) {
 		logf_(s, "POST changeset (%zu bytes): refused (%s): %s", q->len, lb_errname(e),
 		      lb_diag_msg(&d, e));
 		return error_reply(c, e, lb_diag_msg(&d, e), e == LB_EGAP ? &r : NULL);
@@ -445,7 +449,7 @@ static void set_phase(struct lb_agg_server *s, struct conn *k, int phase)
 }
 
 struct framing {
-	unsigned content_length, transfer_encoding, content_type;
+	unsigned content_length, transfer_encoding, content_type, content_encoding;
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -460,20 +464,43 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		f->transfer_encoding++;
 	else if (!strcasecmp(key, "Content-Type"))
 		f->content_type++;
+	else if (!strcasecmp(key, "Content-Encoding"))
+		f->content_encoding++;
 	return MHD_YES;
 }
 
-/* "application/x-msgpack", any case, optionally followed by parameters. */
-static bool msgpack_type(const char *ct)
+/* type ("application/x-msgpack" ...), any case, optionally followed by
+ * parameters. */
+static bool media_type(const char *ct, const char *type)
 {
-	size_t n = strlen(MSGPACK_TYPE);
+	size_t n = strlen(type);
 
-	if (!ct || strncasecmp(ct, MSGPACK_TYPE, n))
+	if (!ct || strncasecmp(ct, type, n))
 		return false;
 	ct += n;
 	while (*ct == ' ' || *ct == '\t')
 		ct++;
 	return !*ct || *ct == ';';
+}
+
+static bool msgpack_type(const char *ct)
+{
+	return media_type(ct, MSGPACK_TYPE);
+}
+
+/* A Content-Encoding value: one token, optional white space around it. */
+static bool encoding_is(const char *ce, const char *token)
+{
+	size_t n = strlen(token);
+
+	while (*ce == ' ' || *ce == '\t')
+		ce++;
+	if (strncasecmp(ce, token, n))
+		return false;
+	ce += n;
+	while (*ce == ' ' || *ce == '\t')
+		ce++;
+	return !*ce;
 }
 
 /* Refuse at the headers: the answer is queued now and the connection
@@ -524,11 +551,37 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 		snprintf(msg, sizeof msg, "change set larger than the limit (Content-Length %s)", cl);
 		return refuse(s, c, q, 0, LB_ETOOBIG, msg);
 	}
-	if (f.content_type > 1 || !msgpack_type(ct)) {
+	/* a change set: plain or zstd msgpack, or sealed (sync/envelope.h);
+	 * statements: plain msgpack only */
+	q->form = LB_ENV_PLAIN;
+	if (f.content_type == 1 && !q->stmts && media_type(ct, SEALED_TYPE))
+		q->form = LB_ENV_SEALED;
+	else if (f.content_type > 1 || !msgpack_type(ct)) {
 		char esc[LB_ESC_BUF];
-		snprintf(msg, sizeof msg, "Content-Type must be " MSGPACK_TYPE ", not \"%s\"",
+		snprintf(msg, sizeof msg,
+		         "Content-Type must be " MSGPACK_TYPE "%s, not \"%s\"",
+		         q->stmts ? "" : " or " SEALED_TYPE,
 		         lb_escape(esc, ct ? ct : "", ct ? strlen(ct) : 0));
 		return refuse(s, c, q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, LB_EMALFORMED, msg);
+	}
+	if (f.content_encoding) {
+		const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+		if (f.content_encoding == 1 && ce && encoding_is(ce, "identity"))
+			;
+		else if (f.content_encoding == 1 && ce && !q->stmts && q->form == LB_ENV_PLAIN &&
+		         encoding_is(ce, "zstd"))
+			q->form = LB_ENV_ZSTD;
+		else {
+			char esc[LB_ESC_BUF];
+			snprintf(msg, sizeof msg,
+			         "Content-Encoding \"%s\" is not accepted%s",
+			         lb_escape(esc, ce ? ce : "", ce ? strlen(ce) : 0),
+			         q->stmts                  ? " for statements"
+			         : q->form == LB_ENV_SEALED ? " on a sealed change set (its "
+			                                     "compression is inside the seal)"
+			                                   : " (zstd only, once)");
+			return refuse(s, c, q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, LB_EMALFORMED, msg);
+		}
 	}
 	if (q->stmts) { /* an aggregator's statements: its key, not a village's */
 		if ((e = lb_agg_tree_admit(s->a, oh, q->origin, &q->has_origin, &d)))

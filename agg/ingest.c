@@ -21,6 +21,7 @@
 #include "../node/lmdb_err.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "../sync/envelope.h"
 #include "../sync/wire.h"
 
 struct ingest {
@@ -321,7 +322,8 @@ out:
 /* One attempt; *mdbrc gets the LMDB code behind a store failure, so the
  * caller can grow a full map and try again. */
 static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
-                          struct lb_agg_result *r, int *mdbrc, struct lb_diag *d)
+                          const uint8_t *expect_origin, struct lb_agg_result *r, int *mdbrc,
+                          struct lb_diag *d)
 {
 	struct lb_changeset cs;
 	struct lb_agg_origin o;
@@ -345,6 +347,11 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	lb_mp_buf_init(&pv.arena);
 	if ((e = lb_wire_decode(&cs, body, len, d)))
 		return e;
+	if (expect_origin && memcmp(cs.origin, expect_origin, LB_PK_BYTES)) {
+		lb_changeset_free(&cs);
+		return lb_fail(d, LB_EMALFORMED,
+		               "the change set's origin is not the one named in " LB_WIRE_ORIGIN_HEADER);
+	}
 	lb_mp_buf_init(&rival);
 	lb_mp_buf_init(&eb);
 	last = cs.first_seq + cs.n - 1;
@@ -549,12 +556,40 @@ lb_err lb_agg_ingest(struct lb_agg *a, const void *body, size_t len, struct lb_a
 lb_err lb_agg_ingest_via(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
                          struct lb_agg_result *r, struct lb_diag *d)
 {
+	return lb_agg_ingest_from(a, body, len, relay, NULL, r, d);
+}
+
+/* The one place change sets are opened (sync/envelope.h): HTTP bodies,
+ * USB files, bundle frames and relayed change sets all come through here,
+ * and only the plain change set goes on to be checked and stored. */
+lb_err lb_agg_ingest_from(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
+                          const uint8_t *origin, struct lb_agg_result *r, struct lb_diag *d)
+{
+	const uint8_t *plain;
+	size_t plain_len;
+	uint8_t *owned = NULL;
+	lb_err e;
+
+	memset(r, 0, sizeof *r);
+	if (a->read_only)
+		return agg_refuse_read_only(lb_env_form(body, len) == LB_ENV_SEALED
+		                                ? "opening a sealed change set (it needs the "
+		                                  "aggregator's key)"
+		                                : "ingesting",
+		                            d);
+	plain = body;
+	plain_len = len;
+	/* a plain body goes straight to the decoder, which bounds it itself */
+	if (lb_env_form(body, len) != LB_ENV_PLAIN &&
+	    (e = lb_env_open(body, len, &a->key, LB_WIRE_MAX_BYTES, &plain, &plain_len, &owned, d)))
+		return e;
 	for (int growths = 0;; growths++) {
 		int mdbrc = 0;
 		size_t seen = agg_map_size(a);
-		lb_err e = ingest_once(a, body, len, relay, r, &mdbrc, d);
+		e = ingest_once(a, plain, plain_len, relay, origin, r, &mdbrc, d);
 		if (!e || mdbrc != MDB_MAP_FULL || growths == MAX_GROWTHS || agg_grow_map(a, seen))
-			return e;
+			break;
 	}
+	free(owned);
+	return e;
 }
-

@@ -100,6 +100,18 @@ lb_err lb_agg_route(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct 
 lb_err lb_agg_ingest_via(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
                          struct lb_agg_result *r, struct lb_diag *d);
 
+/* lb_agg_ingest_via, also told the origin the request named before its
+ * body was read (LB_WIRE_ORIGIN_HEADER; NULL: none): a change set of
+ * another origin is LB_EMALFORMED, nothing stored.  Every body, plain,
+ * compressed or sealed (sync/envelope.h), is opened here with the
+ * aggregator's own key, at most LB_WIRE_MAX_BYTES of change set (LB_ETOOBIG
+ * beyond, LB_EMALFORMED for a corrupt stream, LB_ESIG for a sealed body
+ * that does not open: altered, or sealed to another aggregator); a
+ * read-only handle has no key and refuses (LB_EINVAL).  Errors as
+ * lb_agg_ingest otherwise. */
+lb_err lb_agg_ingest_from(struct lb_agg *a, const void *body, size_t len, const uint8_t *relay,
+                          const uint8_t *origin, struct lb_agg_result *r, struct lb_diag *d);
+
 /* One statement the apply refused (it still counts as applied: n moves
  * on, so one conflict does not block the rest). */
 struct lb_agg_stmt_refusal {

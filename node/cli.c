@@ -186,6 +186,14 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->max_bytes);
 		else if (!strcmp(o, "--stall-timeout"))
 			OPTARG_(a->stall);
+		else if (!strcmp(o, "--no-seal"))
+			a->no_seal = 1;
+		else if (!strcmp(o, "--no-compress"))
+			a->no_compress = 1;
+		else if (!strcmp(o, "--plain"))
+			a->plain = 1;
+		else if (!strcmp(o, "--seal-to"))
+			OPTARG_(a->seal_to);
 		else if (!strcmp(o, "--upstream-key")) {
 			if (a->nupstream == LB_CLI_UPSTREAM_KEYS)
 				return lb_cli_usage_error(a->cmd, "at most %d --upstream-key options",

@@ -35,6 +35,10 @@ struct lb_cli_args {
 	const char *every;   /* --every SECONDS */
 	const char *max_bytes; /* --max-bytes N */
 	const char *stall;   /* --stall-timeout SECONDS */
+	const char *seal_to; /* --seal-to HEX (changeset) */
+	int no_seal;         /* --no-seal (push, sync, changeset) */
+	int no_compress;     /* --no-compress (push, sync) */
+	int plain;           /* --plain (changeset) */
 #define LB_CLI_UPSTREAM_KEYS 8
 	const char *upstream_keys[LB_CLI_UPSTREAM_KEYS]; /* --upstream-key HEX, repeatable */
 	int nupstream;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../schema/mp.h"
+#include "envelope.h"
 
 static lb_err put_u32(FILE *f, uint32_t v, struct lb_diag *d)
 {
@@ -169,10 +170,14 @@ lb_err lb_bundle_next(struct lb_bundle_r *r, enum lb_bundle_kind *kind, const ui
 		               "the bundle is truncated in frame %llu: %zu of its %zu bytes are there",
 		               (unsigned long long)r->frames + 1, got, n);
 	}
-	/* the first key says what the frame is; the receiver checks the rest */
+	/* a compressed or sealed frame is a change set (envelope.h: by its
+	 * magic); else the first key says what the frame is; the receiver
+	 * checks the rest */
 	if (n)
 		lb_mp_rd_init(&rd, r->buf, n);
-	if (n && !lb_mp_next(&rd, &o, NULL) && o.kind == LB_MP_MAP && (fields = o.len) &&
+	if (n && lb_env_form(r->buf, n) != LB_ENV_PLAIN)
+		*kind = LB_BUNDLE_CHANGESET;
+	else if (n && !lb_mp_next(&rd, &o, NULL) && o.kind == LB_MP_MAP && (fields = o.len) &&
 	    !lb_mp_next(&rd, &o, NULL) && o.kind == LB_MP_STR) {
 		if (o.len == 6 && !memcmp(o.s, "frames", 6))
 			return check_trailer(r, fields, &rd, d);

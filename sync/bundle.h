@@ -9,7 +9,8 @@
  *   trailer frame                { "frames": N, "kind": "end" }, N = the
  *                                frames before it; nothing may follow
  *
- * A frame is a change set (wire.h, a map whose first key is "entries") or
+ * A frame is a change set (wire.h, a map whose first key is "entries", or
+ * that change set compressed or sealed: envelope.h, told by its magic) or
  * a statements batch (the body of POST /v1/statements, first key
  * "statements").  Frames carry no trust of their own: the receiver checks
  * each as if it had arrived alone, so one bad frame costs only itself.

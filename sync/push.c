@@ -19,6 +19,7 @@
 
 #include "../node/remote.h"
 #include "../schema/mp.h"
+#include "envelope.h"
 #include "receipt.h"
 #include "source.h"
 #include "wire.h"
@@ -28,7 +29,9 @@
 
 struct lb_pusher {
 	CURL *curl;
-	struct curl_slist *headers;
+	struct curl_slist *headers;   /* POSTs of plain msgpack */
+	struct curl_slist *h_zstd;    /* ... with Content-Encoding: zstd */
+	struct curl_slist *h_sealed;  /* ... of a sealed change set */
 	bool origin_set;       /* headers name origin (set_origin_header) */
 	uint8_t origin[LB_PK_BYTES];
 	char *base;            /* URL without trailing '/' */
@@ -41,7 +44,10 @@ struct lb_pusher {
 	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
 	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
 	void *upstream_ctx;
-	struct lb_mp_buf body;  /* request */
+	bool no_compress, no_seal;
+	bool acc_zstd, acc_sealed; /* what the aggregator's last position answer accepts */
+	struct lb_mp_buf body;  /* request: the plain change set */
+	struct lb_mp_buf wire;  /* request: it as sent (compressed/sealed), when not plain */
 	struct lb_mp_buf reply; /* response */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -56,6 +62,7 @@ struct reply {
 	size_t receipt_len;
 	lb_err code;           /* from "code", LB__ECOUNT when absent/unknown */
 	char message[200];
+	bool acc_zstd, acc_sealed; /* "accept": the envelope forms taken */
 	size_t nup;            /* "up": upstream receipts handed down */
 	struct up_item {
 		const uint8_t *key;
@@ -116,6 +123,7 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	if (!(p = calloc(1, sizeof *p)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	lb_mp_buf_init(&p->body);
+	lb_mp_buf_init(&p->wire);
 	lb_mp_buf_init(&p->reply);
 	ulen = strlen(o->url);
 	while (ulen && o->url[ulen - 1] == '/')
@@ -145,6 +153,8 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	p->log = o->log;
 	p->on_upstream = o->on_upstream;
 	p->upstream_ctx = o->upstream_ctx;
+	p->no_compress = o->no_compress;
+	p->no_seal = o->no_seal;
 
 	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, p->errbuf);
@@ -166,7 +176,10 @@ void lb_pusher_free(struct lb_pusher *p)
 	if (p->curl)
 		curl_easy_cleanup(p->curl);
 	curl_slist_free_all(p->headers);
+	curl_slist_free_all(p->h_zstd);
+	curl_slist_free_all(p->h_sealed);
 	lb_mp_buf_free(&p->body);
+	lb_mp_buf_free(&p->wire);
 	lb_mp_buf_free(&p->reply);
 	free(p->base);
 	sodium_memzero(p->key, sizeof p->key);
@@ -245,6 +258,33 @@ static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
 	return LB_OK;
 }
 
+/* Decode the "accept" array: [str, ...], the envelope forms the aggregator
+ * takes; names this build does not know are skipped. */
+static lb_err parse_accept(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
+{
+	struct lb_mp_obj o, v;
+	lb_err e;
+
+	if ((e = lb_mp_next(rd, &o, d)))
+		return e;
+	if (o.kind != LB_MP_ARRAY)
+		return lb_fail(d, LB_EMALFORMED, "reply field accept is not an array");
+	if (o.len > LB_PUSH_ACCEPT_MAX)
+		return lb_fail(d, LB_EMALFORMED, "reply field accept has %u items (at most %d)", o.len,
+		               LB_PUSH_ACCEPT_MAX);
+	for (uint32_t i = 0; i < o.len; i++) {
+		if ((e = lb_mp_next(rd, &v, d)))
+			return e;
+		if (v.kind != LB_MP_STR)
+			return lb_fail(d, LB_EMALFORMED, "reply accept[%u] is not a string", i);
+		if (v.len == 4 && !memcmp(v.s, "zstd", 4))
+			r->acc_zstd = true;
+		else if (v.len == 6 && !memcmp(v.s, "sealed", 6))
+			r->acc_sealed = true;
+	}
+	return LB_OK;
+}
+
 /* Decode a reply map into r (unknown keys are skipped, so a later
  * aggregator may add some). */
 static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struct lb_diag *d)
@@ -273,6 +313,11 @@ static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struc
 		}
 		if (KEY("up")) {
 			if ((e = parse_up(r, &rd, d)))
+				return e;
+			continue;
+		}
+		if (KEY("accept")) {
+			if ((e = parse_accept(r, &rd, d)))
 				return e;
 			continue;
 		}
@@ -311,7 +356,7 @@ static lb_err parse_reply(struct reply *r, const uint8_t *buf, size_t len, struc
 /* One exchange: GET when body is NULL, else POST of body; the reply's
  * bytes land in p->reply.  LB_ENET when the exchange did not complete. */
 static lb_err exchange(struct lb_pusher *p, const char *path, const void *body, size_t len,
-                       long *status, struct lb_diag *d)
+                       struct curl_slist *headers, long *status, struct lb_diag *d)
 {
 	char url[LB_REMOTE_URL_MAX + 160];
 	CURLcode cc;
@@ -323,7 +368,7 @@ static lb_err exchange(struct lb_pusher *p, const char *path, const void *body, 
 	curl_easy_setopt(p->curl, CURLOPT_URL, url);
 	if (body) {
 		curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, headers ? headers : p->headers);
 		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	} else {
@@ -344,7 +389,7 @@ static lb_err exchange(struct lb_pusher *p, const char *path, const void *body, 
 lb_err lb_pusher_call(struct lb_pusher *p, const char *path, const void *body, size_t len,
                       long *status, const uint8_t **reply, size_t *reply_len, struct lb_diag *d)
 {
-	lb_err e = exchange(p, path, body, len, status, d);
+	lb_err e = exchange(p, path, body, len, NULL, status, d);
 
 	*reply = (const uint8_t *)p->reply.sb.data;
 	*reply_len = e ? 0 : p->reply.sb.size;
@@ -355,13 +400,13 @@ lb_err lb_pusher_call(struct lb_pusher *p, const char *path, const void *body, s
  * msgpack reply.  LB_ENET when the exchange did not complete; LB_EREFUSED
  * when the answer is not an aggregator's. */
 static lb_err request(struct lb_pusher *p, const char *path, const struct lb_mp_buf *body,
-                      struct reply *r, struct lb_diag *d)
+                      struct curl_slist *headers, struct reply *r, struct lb_diag *d)
 {
 	lb_err e;
 
 	memset(r, 0, sizeof *r);
 	r->code = LB__ECOUNT;
-	if ((e = exchange(p, path, body ? body->sb.data : NULL, body ? body->sb.size : 0,
+	if ((e = exchange(p, path, body ? body->sb.data : NULL, body ? body->sb.size : 0, headers,
 	                  &r->status, d)))
 		return e;
 	e = parse_reply(r, (const uint8_t *)p->reply.sb.data, p->reply.sb.size, d);
@@ -437,7 +482,7 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	char line[sizeof LB_WIRE_ORIGIN_HEADER + 2 + 2 * LB_PK_BYTES];
 	char nline[sizeof LB_WIRE_NAME_HEADER + 2 + 3 * LB_NODE_NAME_MAX];
 	char rline[sizeof LB_WIRE_RELAY_HEADER + 2 + 2 * LB_PK_BYTES];
-	struct curl_slist *h;
+	struct curl_slist *h[3];
 	char *esc;
 
 	if (p->origin_set && !memcmp(p->origin, origin, LB_PK_BYTES))
@@ -446,34 +491,41 @@ static lb_err set_origin_header(struct lb_pusher *p, const uint8_t origin[LB_PK_
 	lb_hex(line + sizeof LB_WIRE_ORIGIN_HEADER + 1, origin, LB_PK_BYTES);
 	/* the list made by lb_pusher_new, then the origin (replacing one
 	 * named by an earlier run for another node) */
-	h = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
-	if (!h || !curl_slist_append(h, "Expect:") || !curl_slist_append(h, line)) {
-		curl_slist_free_all(h);
-		return lb_fail(d, LB_ENOMEM, "out of memory");
-	}
 	if (p->relay) {
 		memcpy(rline, LB_WIRE_RELAY_HEADER ": ", sizeof LB_WIRE_RELAY_HEADER + 1);
 		lb_hex(rline + sizeof LB_WIRE_RELAY_HEADER + 1, p->relay_key, LB_PK_BYTES);
-		if (!curl_slist_append(h, rline)) {
-			curl_slist_free_all(h);
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		}
 	}
 	/* the village's name, for the aggregator's directory (optional) */
+	nline[0] = '\0';
 	if (name && *name && strlen(name) <= LB_NODE_NAME_MAX) {
-		if (!(esc = curl_easy_escape(p->curl, name, (int)strlen(name)))) {
-			curl_slist_free_all(h);
+		if (!(esc = curl_easy_escape(p->curl, name, (int)strlen(name))))
 			return lb_fail(d, LB_ENOMEM, "out of memory");
-		}
 		snprintf(nline, sizeof nline, "%s: %s", LB_WIRE_NAME_HEADER, esc);
 		curl_free(esc);
-		if (!curl_slist_append(h, nline)) {
-			curl_slist_free_all(h);
+	}
+	/* one list per form of body (envelope.h) */
+	for (int i = 0; i < 3; i++) {
+		static const char *const type[3][2] = {
+			{"Content-Type: application/x-msgpack", NULL},
+			{"Content-Type: application/x-msgpack", "Content-Encoding: zstd"},
+			{"Content-Type: application/x-lumbung-sealed", NULL},
+		};
+		h[i] = curl_slist_append(NULL, type[i][0]);
+		if (!h[i] || (type[i][1] && !curl_slist_append(h[i], type[i][1])) ||
+		    !curl_slist_append(h[i], "Expect:") || !curl_slist_append(h[i], line) ||
+		    (p->relay && !curl_slist_append(h[i], rline)) ||
+		    (nline[0] && !curl_slist_append(h[i], nline))) {
+			for (int j = 0; j <= i; j++)
+				curl_slist_free_all(h[j]);
 			return lb_fail(d, LB_ENOMEM, "out of memory");
 		}
 	}
 	curl_slist_free_all(p->headers);
-	p->headers = h;
+	curl_slist_free_all(p->h_zstd);
+	curl_slist_free_all(p->h_sealed);
+	p->headers = h[0];
+	p->h_zstd = h[1];
+	p->h_sealed = h[2];
 	memcpy(p->origin, origin, LB_PK_BYTES);
 	p->origin_set = true;
 	return LB_OK;
@@ -500,7 +552,7 @@ static lb_err ask_position(struct lb_pusher *p, const struct lb_src *n,
 
 	memcpy(path, "/v1/origins/", 12);
 	lb_hex(path + 12, info->origin, LB_PK_BYTES);
-	if ((e = request(p, path, NULL, &r, d)))
+	if ((e = request(p, path, NULL, NULL, &r, d)))
 		return e;
 	if (r.status != 200) {
 		e = refusal(&r, "asking where the aggregator stands", d);
@@ -518,6 +570,9 @@ static lb_err ask_position(struct lb_pusher *p, const struct lb_src *n,
 		return lb_fail(d, LB_EREFUSED, "the aggregator's position lacks seq or hash");
 	st->remote_seq = r.seq;
 	st->reached = true;
+	/* an aggregator that says nothing gets plain change sets */
+	p->acc_zstd = r.acc_zstd;
+	p->acc_sealed = r.acc_sealed;
 	memcpy(hash, r.hash, LB_HASH_BYTES);
 	if ((e = check_prefix(n, info->seq, r.seq, r.hash, d)))
 		return e;
@@ -578,6 +633,44 @@ lb_err lb_changeset_build(const struct lb_src *s, uint64_t from, size_t max_byte
 	return e;
 }
 
+/* The change set of n's entries from `from` as it goes on the wire, in
+ * the form the aggregator takes (envelope.h), at most about bound bytes
+ * of wire: compressed, it is cut at up to LB_PUSH_CUT_FACTOR x bound of
+ * stored bytes, then cut again at half its stored size while its wrapped
+ * body is over bound (a change set that cannot be cut smaller goes as it
+ * is).  *out and *headers: what to POST (p->body or p->wire). */
+static lb_err build_wire(struct lb_pusher *p, const struct lb_src *n, uint64_t from, size_t bound,
+                         uint64_t *to, uint8_t hash[LB_HASH_BYTES], const struct lb_mp_buf **out,
+                         struct curl_slist **headers, struct lb_push_stats *st, struct lb_diag *d)
+{
+	bool compress = p->acc_zstd && !p->no_compress;
+	const uint8_t *seal = p->have_key && p->acc_sealed && !p->no_seal ? p->key : NULL;
+	size_t cut = bound;
+	lb_err e;
+
+	if (compress)
+		cut = bound > LB_WIRE_MAX_BYTES / 2 / LB_PUSH_CUT_FACTOR ? LB_WIRE_MAX_BYTES / 2
+		                                                         : bound * LB_PUSH_CUT_FACTOR;
+	st->compressed = compress;
+	st->sealed = seal != NULL;
+	for (;;) {
+		if ((e = lb_changeset_build(n, from, cut, &p->body, to, hash, d)))
+			return e;
+		if (!compress && !seal) {
+			*out = &p->body;
+			*headers = p->headers;
+			return LB_OK;
+		}
+		if ((e = lb_env_wrap(p->body.sb.data, p->body.sb.size, compress, seal, &p->wire, d)))
+			return e;
+		*out = &p->wire;
+		*headers = seal ? p->h_sealed : p->h_zstd;
+		if (!compress || p->wire.sb.size <= bound || p->body.sb.size > cut || *to == from)
+			return LB_OK;
+		cut = p->body.sb.size / 2;
+	}
+}
+
 lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES], uint64_t seq,
                             const void *receipt, size_t len, struct lb_diag *d)
 {
@@ -620,6 +713,8 @@ static lb_err confirm_tip(struct lb_pusher *p, const struct lb_src *n, struct lb
 {
 	uint8_t hash[LB_HASH_BYTES];
 	uint64_t last = 0, to;
+	const struct lb_mp_buf *body;
+	struct curl_slist *headers;
 	struct reply r;
 	lb_err e;
 
@@ -629,16 +724,17 @@ static lb_err confirm_tip(struct lb_pusher *p, const struct lb_src *n, struct lb
 		return e;
 	if (last >= st->seq)
 		return LB_OK;
-	if ((e = lb_changeset_build(n, st->seq, LB_PUSH_MIN_BYTES, &p->body, &to, hash, d)))
+	if ((e = build_wire(p, n, st->seq, LB_PUSH_MIN_BYTES, &to, hash, &body, &headers, st, d)))
 		return e;
-	e = request(p, "/v1/changesets", &p->body, &r, d);
+	e = request(p, "/v1/changesets", body, headers, &r, d);
 	if (p->log)
 		fprintf(p->log, "confirm %llu (%zu bytes): %s\n", (unsigned long long)to,
-		        p->body.sb.size, e ? lb_diag_msg(d, e) : r.status == 200 ? "accepted" : r.message);
+		        body->sb.size, e ? lb_diag_msg(d, e) : r.status == 200 ? "accepted" : r.message);
 	if (e)
 		return e;
 	st->changesets++;
-	st->wire_bytes += p->body.sb.size;
+	st->wire_bytes += body->sb.size;
+	st->plain_bytes += p->body.sb.size;
 	if (r.status != 200)
 		return refusal(&r, "asking for the receipt of what the aggregator holds", d);
 	return accept_reply(p, n, &r, to, hash, st, d);
@@ -668,21 +764,24 @@ lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *n, struct lb_push_s
 		size_t span;
 		bool over;
 		struct reply r;
+		const struct lb_mp_buf *body;
+		struct curl_slist *headers;
 
 		/* entries written while we push go out in this pass too */
 		if ((e = n->ops->info(n->ctx, &info, d)))
 			return e;
 		if (from > info.seq)
 			return confirm_tip(p, n, st, d);
-		if ((e = lb_changeset_build(n, from, p->bytes, &p->body, &to, hash, d)))
+		if ((e = build_wire(p, n, from, p->bytes, &to, hash, &body, &headers, st, d)))
 			return e;
-		span = p->body.sb.size;
+		span = body->sb.size; /* the bound is on the bytes on the wire */
 		over = span > p->bytes;
-		e = request(p, "/v1/changesets", &p->body, &r, d);
+		e = request(p, "/v1/changesets", body, headers, &r, d);
 		if (p->log)
-			fprintf(p->log, "push %llu..%llu (%llu entries, %zu bytes): %s\n",
+			fprintf(p->log, "push %llu..%llu (%llu entries, %zu bytes%s): %s\n",
 			        (unsigned long long)from, (unsigned long long)to,
-			        (unsigned long long)(to - from + 1), p->body.sb.size,
+			        (unsigned long long)(to - from + 1), span,
+			        st->sealed ? ", sealed" : st->compressed ? ", zstd" : "",
 			        e ? lb_diag_msg(d, e) : r.status == 200 ? "accepted" : r.message);
 		if (e) {
 			if (e == LB_ENET)
@@ -690,7 +789,8 @@ lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *n, struct lb_push_s
 			return e;
 		}
 		st->changesets++;
-		st->wire_bytes += p->body.sb.size;
+		st->wire_bytes += span;
+		st->plain_bytes += p->body.sb.size;
 		if (r.status == 200) {
 			if ((e = accept_reply(p, n, &r, to, hash, st, d)))
 				return e;

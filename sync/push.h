@@ -10,11 +10,21 @@
  * and its signed receipt must verify against its key (when the key is
  * known) before the receipt is kept in the node (remote.h).
  *
+ * Each change set travels in the best form the aggregator advertises (the
+ * `accept` field of its position answer, envelope.h): compressed when it
+ * accepts "zstd", and sealed to its key when the key is known and it
+ * accepts "sealed"; plain to an aggregator that advertises nothing.  The
+ * options no_compress and no_seal turn either off.
+ *
  * The change-set size adapts: it halves after a failed request (down to
  * LB_PUSH_MIN_BYTES) and doubles after a success (up to the configured
  * maximum), so a flaky link gets small requests that can get through and
  * a good one gets large requests that are cheap per entry.  The size lives
- * in the pusher and so carries over between passes of `lumbung sync`.
+ * in the pusher and so carries over between passes of `lumbung sync`.  It
+ * bounds the bytes on the wire: a compressed change set is cut at up to
+ * LB_PUSH_CUT_FACTOR times the bound of stored bytes, and cut again at
+ * half its stored size while its wrapped body is over the bound (a single
+ * signed head larger than the bound still goes alone).
  *
  * A stalled link is abandoned, not waited on: libcurl's connect timeout and
  * its low-speed limit (fewer than stall_bytes/s for stall_s seconds) end
@@ -35,6 +45,7 @@
 #define LB_PUSH_MIN_BYTES (8u << 10)
 #define LB_PUSH_DEFAULT_BYTES (256u << 10) /* about 30 s on a 64 kbit/s 2G link */
 #define LB_PUSH_MAX_BYTES (16u << 20)
+#define LB_PUSH_CUT_FACTOR 4 /* compressed: stored bytes cut per wire byte of bound */
 
 struct lb_push_opts {
 	const char *url;            /* base URL of the aggregator, e.g. http://10.0.0.5:8080 */
@@ -58,7 +69,11 @@ struct lb_push_opts {
 	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
 	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
 	void *upstream_ctx;
+	bool no_compress;           /* send plain change sets even when zstd is accepted */
+	bool no_seal;               /* do not seal even when the key is known (debugging) */
 };
+
+#define LB_PUSH_ACCEPT_MAX 16 /* items of `accept` read from one answer */
 
 #define LB_PUSH_UP_MAX 16 /* upstream receipts read from one answer */
 
@@ -70,7 +85,10 @@ struct lb_push_stats {
 	uint64_t accepted;    /* of those, new to the aggregator (others had
 	                         reached it already, e.g. from another pusher) */
 	uint64_t changesets;  /* change sets sent */
-	uint64_t wire_bytes;  /* request bodies sent */
+	uint64_t wire_bytes;  /* request bodies sent, as on the wire (compressed/sealed) */
+	uint64_t plain_bytes; /* the same change sets' plain size */
+	bool compressed;      /* the change sets went compressed */
+	bool sealed;          /* and sealed to the aggregator's key */
 	uint64_t receipts;    /* receipts checked and kept */
 };
 
@@ -93,7 +111,8 @@ size_t lb_pusher_bytes(const struct lb_pusher *p);
  * LB_EREFUSED (an answer we cannot use, e.g. a receipt that does not
  * verify, a malformed answer (also a malformed `up` field: more than
  * LB_PUSH_UP_MAX items, an item without key bin32, seq uint and receipt
- * bin), or a server error), node errors, on_upstream's errors.  Entries accepted before an
+ * bin; an `accept` that is not an array of at most LB_PUSH_ACCEPT_MAX
+ * strings), or a server error), node errors, on_upstream's errors.  Entries accepted before an
  * error stay accepted; st counts them. */
 lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *s, struct lb_push_stats *st,
                    struct lb_diag *d);

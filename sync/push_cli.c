@@ -18,6 +18,7 @@
 
 #include "../node/cli.h"
 #include "../node/remote.h"
+#include "envelope.h"
 #include "push.h"
 #include "rcpt_cli.h"
 #include "wire.h"
@@ -177,7 +178,8 @@ static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct targe
 	if (!t->r.has_key)
 		fprintf(stderr,
 		        PROG " %s: warning: the aggregator's key is unknown, so its receipts are "
-		             "neither checked nor kept (add it with --key HEX or "
+		             "neither checked nor kept and change sets are not sealed (add it with "
+		             "--key HEX or "
 		             "`lumbung remote add NAME URL --key HEX`)\n",
 		        a->cmd);
 	return 0;
@@ -229,6 +231,8 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 		return LB_CLI_EXIT_USAGE;
 	if (getenv("LUMBUNG_PUSH_LOG"))
 		o->log = stderr;
+	o->no_seal = a->no_seal;
+	o->no_compress = a->no_compress;
 	return 0;
 }
 
@@ -256,16 +260,22 @@ static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct targe
 
 static void report(const char *cmd, const struct lb_push_stats *st)
 {
+	char form[96] = "";
+
+	if (st->sealed || st->compressed)
+		snprintf(form, sizeof form, " (%s, %llu bytes plain)",
+		         st->sealed ? (st->compressed ? "compressed and sealed" : "sealed") : "compressed",
+		         (unsigned long long)st->plain_bytes);
 	if (!st->entries)
 		printf("%s: up to date: the aggregator holds seq %llu\n", cmd,
 		       (unsigned long long)st->seq);
 	else
 		printf("%s: sent %llu entries (%llu new to the aggregator, seq %llu..%llu) in %llu "
-		       "change sets, %llu bytes; %llu receipts checked and kept\n",
+		       "change sets, %llu bytes%s; %llu receipts checked and kept\n",
 		       cmd, (unsigned long long)st->entries, (unsigned long long)st->accepted,
 		       (unsigned long long)st->remote_seq + 1,
 		       (unsigned long long)st->seq, (unsigned long long)st->changesets,
-		       (unsigned long long)st->wire_bytes, (unsigned long long)st->receipts);
+		       (unsigned long long)st->wire_bytes, form, (unsigned long long)st->receipts);
 }
 
 static int cmd_push(struct lb_cli_args *a)
@@ -292,6 +302,9 @@ static int cmd_push(struct lb_cli_args *a)
 		total.accepted += st.accepted;
 		total.changesets += st.changesets;
 		total.wire_bytes += st.wire_bytes;
+		total.plain_bytes += st.plain_bytes;
+		total.compressed |= st.compressed;
+		total.sealed |= st.sealed;
 		total.receipts += st.receipts;
 		if (st.seq)
 			total.seq = st.seq;
@@ -498,15 +511,20 @@ static int cmd_remote(struct lb_cli_args *a)
 	return e ? lb_cli_die("remote", e, &d) : 0;
 }
 
-/* Write a change set to stdout: for a USB stick, or to look at. */
+/* Write a change set to stdout: for a USB stick, or to look at.
+ * Compressed unless --plain; sealed to --seal-to KEY, or to the key of the
+ * remote --to names, unless --no-seal (envelope.h). */
 static int cmd_changeset(struct lb_cli_args *a)
 {
 	struct lb_node *n = NULL;
-	struct lb_mp_buf out;
+	struct lb_mp_buf out, wire;
 	struct lb_src src;
 	struct lb_diag d = {0};
 	uint64_t from = 1, to;
 	size_t max = LB_WIRE_MAX_BYTES / 2;
+	uint8_t seal_key[LB_PK_BYTES];
+	bool seal = false;
+	char seal_label[LB_REMOTE_URL_MAX + 64] = "";
 	lb_err e;
 	int rc = 0;
 
@@ -524,33 +542,81 @@ static int cmd_changeset(struct lb_cli_args *a)
 			return rc;
 		max = o.max_bytes;
 	}
+	if (a->seal_to && a->no_seal)
+		return lb_cli_usage_error(a->cmd, "--seal-to and --no-seal contradict each other");
+	if (a->seal_to) {
+		if (lb_unhex(seal_key, LB_PK_BYTES, a->seal_to))
+			return lb_cli_usage_error(a->cmd, "--seal-to takes the aggregator's 64-hex public "
+			                                  "key (lumbung-agg init prints it)");
+		seal = true;
+		snprintf(seal_label, sizeof seal_label, "the key given with --seal-to");
+	}
 	if (isatty(STDOUT_FILENO))
 		return lb_cli_usage_error(a->cmd, "a change set is binary: redirect it to a file");
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
+	if (a->to && !seal && !a->no_seal) { /* the remote it is for, when it has a key */
+		struct target t = {0};
+		if (strstr(a->to, "://")) {
+			if (strlen(a->to) <= LB_REMOTE_URL_MAX) {
+				strcpy(t.r.url, a->to);
+				e = lb_remote_list(n, find_by_url, &t, NULL, &d);
+			}
+		} else {
+			e = lb_remote_get(n, a->to, &t.r, &d);
+		}
+		if (e) {
+			lb_node_close(n);
+			return lb_cli_die(a->cmd, e, &d);
+		}
+		if (t.r.has_key) {
+			memcpy(seal_key, t.r.key, LB_PK_BYTES);
+			seal = true;
+			snprintf(seal_label, sizeof seal_label, "the key of remote %s", t.r.name);
+		} else {
+			fprintf(stderr,
+			        PROG " changeset: warning: the key of %s is unknown, so the change set is "
+			             "not sealed (add it with `lumbung remote add NAME URL --key HEX`, or "
+			             "give --seal-to HEX)\n",
+			        a->to);
+		}
+	}
 	lb_mp_buf_init(&out);
+	lb_mp_buf_init(&wire);
 	lb_src_node(&src, n);
-	if ((e = lb_changeset_build(&src, from, max, &out, &to, NULL, &d)))
+	if ((e = lb_changeset_build(&src, from, max, &out, &to, NULL, &d)) ||
+	    (e = lb_env_wrap(out.sb.data, out.sb.size, !a->plain, seal ? seal_key : NULL, &wire,
+	                     &d)))
 		rc = lb_cli_die(a->cmd, e, &d);
-	else if (fwrite(out.sb.data, 1, out.sb.size, stdout) != out.sb.size || fflush(stdout))
+	else if (fwrite(wire.sb.data, 1, wire.sb.size, stdout) != wire.sb.size || fflush(stdout))
 		rc = lb_cli_die(a->cmd, lb_fail(&d, LB_EIO, "writing: %s", strerror(errno)), &d);
-	else
-		fprintf(stderr, PROG " changeset: entries %llu..%llu, %zu bytes\n",
-		        (unsigned long long)from, (unsigned long long)to, out.sb.size);
+	else {
+		fprintf(stderr, PROG " changeset: entries %llu..%llu, %zu bytes", (unsigned long long)from,
+		        (unsigned long long)to, wire.sb.size);
+		if (seal || !a->plain)
+			fprintf(stderr, " (%s%s%s%s; %zu bytes plain)", a->plain ? "" : "compressed",
+			        seal && !a->plain ? ", " : "", seal ? "sealed to " : "",
+			        seal_label, out.sb.size);
+		fputc('\n', stderr);
+	}
 	lb_mp_buf_free(&out);
+	lb_mp_buf_free(&wire);
 	lb_node_close(n);
 	return rc;
 }
 
 static const struct lb_cli_cmd sync_cmds[] = {
-	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S]",
+	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S] "
+	 "[--no-compress] [--no-seal]",
 	 "Send every entry the aggregator does not hold yet, in signed change sets of at most\n"
-	 "--max-bytes (default 256k, growing while requests succeed), and keep the receipts.\n"
+	 "--max-bytes on the wire (default 256k, growing while requests succeed), and keep\n"
+	 "the receipts.  Change sets go zstd-compressed and sealed to the aggregator's key\n"
+	 "when it accepts that and the key is known (--no-compress, --no-seal: not).\n"
 	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
 	 "cannot be reached or refuses.  --to defaults to the only remote.",
 	 cmd_push, false},
 	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N] "
-	 "[--stall-timeout S]",
+	 "[--stall-timeout S] [--no-compress] [--no-seal]",
 	 "Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
@@ -567,10 +633,14 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "shows how far each remote and each upstream holds this village's log, each\n"
 	 "proven by a checked receipt.",
 	 cmd_remote, false},
-	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] > FILE",
+	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] [--plain] "
+	 "[--seal-to HEX | --to REMOTE] [--no-seal] > FILE",
 	 "Write the signed change set of the entries from SEQ (default 1) up to the last\n"
 	 "signed head that fits in --max-bytes (default 32m) to stdout: what push sends,\n"
-	 "for carrying on a USB stick or inspecting.",
+	 "for carrying on a USB stick or inspecting.  It is zstd-compressed (--plain: not),\n"
+	 "and sealed so that only one aggregator can open it: the one whose key --seal-to\n"
+	 "gives, or the remote --to names when its key is known (--no-seal: never sealed;\n"
+	 "a sealed file on a lost stick shows no names or NIKs).",
 	 cmd_changeset, false},
 	{"receipt", "receipt import -d DIR FILE",
 	 "Check and keep the receipts an aggregator wrote to FILE when it ingested this\n"

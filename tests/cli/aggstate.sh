@@ -36,7 +36,7 @@ files() {
 	_tip=$(seq_of "$1")
 	while [ "$_from" -le "$_tip" ]; do
 		_k=$((_k + 1))
-		lb changeset -d "$1" --since "$_from" --max-bytes 16k >"$2.$_k" 2>"$T/cs.err" || return 1
+		lb changeset -d "$1" --plain --since "$_from" --max-bytes 16k >"$2.$_k" 2>"$T/cs.err" || return 1
 		_to=$(sed -n 's/.*entries [0-9]*\.\.\([0-9]*\),.*/\1/p' "$T/cs.err")
 		[ -n "$_to" ] || return 1
 		echo "$2.$_k"
@@ -176,8 +176,8 @@ stop_agg
 A="$T/replay"
 AK=$(agg init -d "$A" --region 33.24) || fail "agg init"
 agg enroll -d "$A" --village 33.24.01.2001 --key "$(origin "$T/v1")" >/dev/null
-lb changeset -d "$T/v1" --since 1 --max-bytes 16k >"$T/old.cs" 2>/dev/null
-lb changeset -d "$T/v1" >"$T/all.cs" 2>/dev/null
+lb changeset -d "$T/v1" --plain --since 1 --max-bytes 16k >"$T/old.cs" 2>/dev/null
+lb changeset -d "$T/v1" --plain >"$T/all.cs" 2>/dev/null
 expect_exit 0 "the village's log arrives by file" agg ingest -d "$A" "$T/old.cs" "$T/all.cs"
 seen=$(agg_field 33.24.01.2001 last_seen_ms)
 sleep 0.05

@@ -251,7 +251,7 @@ lb put -d "$F" aspirasi F-1 tanggal=2026-01-05 pengusul=Asli usulan=Sumur status
 expect_exit 0 "the village pushes a new entry" lb push -d "$F"
 lb put -d "$T/f-backup" aspirasi F-1 tanggal=2026-01-06 pengusul=Cadangan usulan="Sumur lain" status=diusulkan >/dev/null || fail "setup: lb put -d T/f-backup"
 FSEQ=$(seq_of "$F")
-lb changeset -d "$T/f-backup" --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null || fail "setup: the backup's change set"
+lb changeset -d "$T/f-backup" --plain --since "$FSEQ" >"$T/fork.lcs" 2>/dev/null || fail "setup: the backup's change set"
 python3 "$HTTP" POST "$URL/v1/changesets" "$T/fork.lcs" >"$T/reply" 2>&1
 [ "$(head -1 "$T/reply")" = 409 ] && grep -qF ".code.fork." "$T/reply" &&
 	ok "the restored backup's change set is refused as a fork (409, code fork)" || fail "fork post: $(cat "$T/reply")"

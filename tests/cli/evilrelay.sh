@@ -37,11 +37,11 @@ batch() {
 }
 # two entries reach the kabupaten straight from the village (seq 1..2) ...
 batch 2 1
-lb changeset -d "$V" >"$T/a.lcs" 2>/dev/null || fail "changeset 1..2"
+lb changeset -d "$V" --plain >"$T/a.lcs" 2>/dev/null || fail "changeset 1..2"
 check "the kabupaten takes seq 1..2 from the village" agg ingest -d "$KAB" "$T/a.lcs"
 # ... and five more reach only the kecamatan
 batch 5 2
-lb changeset -d "$V" >"$T/b.lcs" 2>/dev/null || fail "changeset 1..7"
+lb changeset -d "$V" --plain >"$T/b.lcs" 2>/dev/null || fail "changeset 1..7"
 check "the kecamatan holds seq 1..7" agg ingest -d "$KEC" "$T/b.lcs"
 
 "$AUDIT" export -d "$KAB" --origin "$VK" >"$T/before.lla" 2>/dev/null || fail "export before"

@@ -79,7 +79,7 @@ cut_round() {
 	shift 2
 	more
 	proxy --first 1 "$@"
-	lb push -d "$V" --to "$PURL" --key "$AK" --max-bytes 16k --stall-timeout 2 >"$T/p1" 2>&1
+	lb push -d "$V" --to "$PURL" --key "$AK" --max-bytes 16k --no-compress --stall-timeout 2 >"$T/p1" 2>&1
 	rc=$?
 	unproxy
 	broke "$name" "$report"
@@ -128,7 +128,7 @@ for k in $kills; do
 	before=$(agg_field 33.24.01.2001 seq)
 	tip=$(seq_of "$V")
 	proxy --first 1 --up "$k" --stall
-	lb push -d "$V" --to "$PURL" --key "$AK" --max-bytes 16k --stall-timeout 20 >"$T/k1" 2>&1 &
+	lb push -d "$V" --to "$PURL" --key "$AK" --max-bytes 16k --no-compress --stall-timeout 20 >"$T/k1" 2>&1 &
 	pusher=$!
 	if wait_for 20 grep -qxF "conn 1: stall up at byte $k" "$T/proxy.out"; then
 		stop_agg KILL

@@ -96,7 +96,7 @@ print(json.dumps({"type": "penduduk", "id": b["nik"], "body": b}))' >"$T/twice.j
 lb put -d "$T/v4" --batch "$T/twice.jsonl" >/dev/null 2>&1 || fail "double registration"
 for n in v1 v2 v3 v4; do check "$n pushes its changes" pushq "$T/$n"; done
 # no resurrection: the first full change set of v1 sent again changes nothing
-lb changeset -d "$T/v1" --since 1 >"$T/v1-all.lcs" 2>/dev/null
+lb changeset -d "$T/v1" --plain --since 1 >"$T/v1-all.lcs" 2>/dev/null
 expect_exit 0 "re-sending v1's whole history is accepted" agg ingest -d "$A" "$T/v1-all.lcs"
 
 # v7 is revoked
@@ -229,7 +229,7 @@ expect_exit 2 "a bad --per date is a usage error" agg report penduduk -d "$A" --
 
 # --- kelengkapan: never synced, late, forked, revoked ------------------------
 lb put -d "$T/v3-backup" aspirasi F-1 pengusul=Cadangan usulan="Sumur" tanggal=2026-01-06 status=diusulkan >/dev/null 2>&1
-lb changeset -d "$T/v3-backup" --since "$(seq_of "$T/v3-backup")" >"$T/fork.lcs" 2>/dev/null
+lb changeset -d "$T/v3-backup" --plain --since "$(seq_of "$T/v3-backup")" >"$T/fork.lcs" 2>/dev/null
 now=$(agg status -d "$A" --json | python3 -c '
 import json, sys
 v = {x["village"]: x["last_seen_ms"] for x in json.load(sys.stdin)["villages"]}
@@ -244,7 +244,7 @@ snap() {
 expect_exit 21 "a forked change set is refused" agg ingest -d "$A" "$T/fork.lcs"
 snap >"$T/before" 2>&1
 "$GEN" --village 33.24.02.2001 --count 30 --seed 99 | lb put -d "$T/v4" --batch >/dev/null 2>&1
-lb changeset -d "$T/v4" --since "$(($(seq_of "$T/v4") - 5))" >"$T/gap.lcs" 2>/dev/null
+lb changeset -d "$T/v4" --plain --since "$(($(seq_of "$T/v4") - 5))" >"$T/gap.lcs" 2>/dev/null
 expect_exit 20 "a change set with a gap is refused" agg ingest -d "$A" "$T/gap.lcs"
 python3 - "$T/v1-all.lcs" "$T/bad-schema.lcs" <<'EOF'
 import sys

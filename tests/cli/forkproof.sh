@@ -39,7 +39,7 @@ stop_agg
 # the backup, restored, writes a different 4..5 and goes on a stick
 for i in 4 5; do asp "$T/backup" "B-$i" "Lain $i"; done
 [ "$(seq_of "$T/backup")" = 5 ] && ok "the restored backup wrote seq 4..5" || fail "backup at seq $(seq_of "$T/backup")"
-lb changeset -d "$T/backup" --since 4 >"$T/stick.lcs" 2>"$T/err" || fail "changeset: $(cat "$T/err")"
+lb changeset -d "$T/backup" --plain --since 4 >"$T/stick.lcs" 2>"$T/err" || fail "changeset: $(cat "$T/err")"
 expect_exit 21 "lumbung-agg ingest refuses the stick's change set as a fork" agg ingest -d "$A" "$T/stick.lcs"
 contains "$T/err" "seq 4" "and names seq 4, where the histories part"
 [ "$(agg_field 33.24.01.2001 forks)" = 1 ] && ok "status counts the fork" || fail "status: $(agg_field 33.24.01.2001 forks) forks"

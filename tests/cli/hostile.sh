@@ -145,7 +145,7 @@ req() { # raw request from stdin -> $T/reply
 	hostile raw 127.0.0.1 "$PORT" 3 >"$T/reply" 2>&1
 }
 # a valid change set (already held: accepted again if the framing passes)
-lb changeset -d "$V" >"$T/cs" 2>/dev/null
+lb changeset -d "$V" --plain >"$T/cs" 2>/dev/null
 LEN=$(wc -c <"$T/cs")
 {
 	printf 'POST /v1/changesets HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/x-msgpack\r\nContent-Length: %s\r\nContent-Length: %s\r\n\r\n' "$LEN" "$LEN"

@@ -233,8 +233,10 @@ start_proxy() { # PORT — cutproxy in front of the aggregator; sets PROXY_PID, 
 stop_proxy() { kill "$PROXY_PID" && wait "$PROXY_PID"; PROXY_PID=""; }
 start_proxy 0
 stop_proxy
+# (--no-compress: uncompressed 8k change sets make the several requests
+# whose replies the cut at reply byte 600 falls among)
 "$LUMBUNG" sync -d "$V2" --to "http://127.0.0.1:$PP" --key "$AK2" --every 1 --max-bytes 8k \
-	>"$T/sync2.out" 2>&1 &
+	--no-compress >"$T/sync2.out" 2>&1 &
 SYNC_PID=$!
 failed_passes() { [ "$(grep -c 'next try' "$T/sync2.out")" -ge "$1" ]; }
 wait_for 30 failed_passes 3 || fail "sync did not fail three times: $(cat "$T/sync2.out")"

@@ -175,7 +175,7 @@ if mnt "$T/aggfull" 2m; then
 	W="$T/w"
 	lb init -d "$W" --village $V >"$T/w.origin" 2>/dev/null
 	gen 1 12000 | lb put -d "$W" --batch >/dev/null
-	lb changeset -d "$W" >"$T/w.lcs" 2>/dev/null
+	lb changeset -d "$W" --plain >"$T/w.lcs" 2>/dev/null
 	"$AGG" init -d "$T/aggfull/a" --region 33.24 >/dev/null 2>&1
 	"$AGG" enroll -d "$T/aggfull/a" --village $V --key "$(cat "$T/w.origin")" >/dev/null 2>&1
 	expect_exit 16 "aggfull: ingest exits with disk full (16)" "$AGG" ingest -d "$T/aggfull/a" "$T/w.lcs"

@@ -30,7 +30,7 @@ cp -a "$V" "$T/v-empty" # an old backup, from before the first entry
 cp -a "$V" "$T/v-other"
 lb put -d "$V" aspirasi A-1 pengusul=Warga usulan="Air bersih" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
 lb put -d "$T/v-other" aspirasi A-1 pengusul=Lain usulan="Jalan" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
-lb changeset -d "$V" >"$T/cs" 2>/dev/null || fail "changeset"
+lb changeset -d "$V" --plain >"$T/cs" 2>/dev/null || fail "changeset"
 LEN=$(wc -c <"$T/cs")
 
 # the budget for bodies in flight: 64 MiB, a quarter of it without an origin header

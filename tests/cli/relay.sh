@@ -126,7 +126,7 @@ grep -q "forward: kab 33.24.01.2001: sent" "$T/kec.log" && ok "the forwarder log
 # the kabupaten's receipts came back to the kecamatan and are handed down
 o1=$(origin "$T/v1")
 # origin_reply URL — the raw msgpack reply of GET /v1/origins/{o1}, checked
-# byte for byte: a map of 3 (hash, seq, up), up an array of one map
+# byte for byte: a map of 4 (accept, hash, seq, up), up an array of one map
 # {key: the kabupaten's key as bin32, receipt: bin, seq: village 1's seq}
 has_up() {
 	python3 - "$KECURL/v1/origins/$o1" "$KK" "$(seq_of "$T/v1")" <<'PY'
@@ -136,14 +136,14 @@ key = bytes.fromhex(sys.argv[2])
 seq = int(sys.argv[3])
 want = b"\xa2up\x91\x83\xa3key\xc4\x20" + key + b"\xa7receipt"
 i = body.find(want)
-ok = body[0] == 0x83 and i > 0 and body.rstrip().endswith(b"\xa3seq" + (bytes([seq]) if seq < 128 else b"\xcd" + seq.to_bytes(2, "big")))
+ok = body[0] == 0x84 and i > 0 and body.rstrip().endswith(b"\xa3seq" + (bytes([seq]) if seq < 128 else b"\xcd" + seq.to_bytes(2, "big")))
 sys.exit(0 if ok else 1)
 PY
 }
 wait_for 10 has_up && ok "GET /v1/origins at the kecamatan hands down the kabupaten's receipt for the tip (up: key, receipt, seq)" ||
 	fail "no up in the kecamatan's origin reply: $(python3 "$(dirname "$0")/../tools/httpc.py" GET "$KECURL/v1/origins/$o1")"
-python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1]).read()[0] != 0x82)' "$KURL/v1/origins/$o1" &&
-	ok "the kabupaten's origin reply (no upstream) is the plain {hash, seq}" ||
+python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1]).read()[0] != 0x83)' "$KURL/v1/origins/$o1" &&
+	ok "the kabupaten's origin reply (no upstream) is the plain {accept, hash, seq}" ||
 	fail "the kabupaten hands down receipts it never got"
 agg status -d "$KEC" >"$T/st"
 s1=$(seq_of "$T/v1")
@@ -208,11 +208,16 @@ unproxy() {
 	agg upstream add -d "$KEC" kab "$KURL" --key "$KK" >/dev/null
 }
 n=0
+# Each record's usulan carries 160 random characters: change sets travel
+# compressed (docs/FORMAT.md §7), and the cut and kill offsets below need
+# wire bytes to land in (about 120 per record).
+RND='function rnd(k,  s, j) { s = ""; for (j = 0; j < k; j++) s = s substr(A, 1 + int(rand() * 64), 1); return s }
+BEGIN { A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"; srand(seed) }'
 more() { # 700 new records in village 2, pushed to the kecamatan
 	n=$((n + 1))
-	awk -v n=$n 'BEGIN { for (i = 1; i <= 700; i++)
+	awk -v n=$n -v seed=$((SEED + n)) "$RND"' BEGIN { for (i = 1; i <= 700; i++)
 		printf "{\"type\":\"aspirasi\",\"id\":\"R%d-%d\",\"body\":{\"pengusul\":\"Warga %d\"," \
-		       "\"usulan\":\"Usulan %d\",\"tanggal\":\"2026-01-05\",\"status\":\"diusulkan\"}}\n", n, i, n, i }' |
+		       "\"usulan\":\"Usulan %d %s\",\"tanggal\":\"2026-01-05\",\"status\":\"diusulkan\"}}\n", n, i, n, i, rnd(160) }' |
 		lb put -d "$T/v2" --batch >/dev/null 2>&1 || fail "round $n: 700 more records"
 	lb push -d "$T/v2" --to "$KECURL" --key "$KECK" >/dev/null 2>&1 || fail "round $n: push to the kecamatan"
 }
@@ -223,7 +228,9 @@ exact() {
 		ok "$1: the kabupaten holds village 2 exactly, nothing lost or twice" ||
 		fail "$1: kabupaten $(field "$KAB" 33.24.01.2002 seq)/$(field "$KAB" 33.24.01.2002 entries), village $(seq_of "$T/v2")"
 }
-set -- $(awk -v seed="$SEED" 'BEGIN { srand(seed); print 1 + int(rand() * 60000), 1 + int(rand() * 450), 20000 + int(rand() * 80000) }')
+# the kill lands past the first forwarded change set (256 entries, ~35 KB on
+# the wire) and before the end of the ~200 KB forward of 1500 records
+set -- $(awk -v seed="$SEED" 'BEGIN { srand(seed); print 1 + int(rand() * 60000), 1 + int(rand() * 450), 40000 + int(rand() * 120000) }')
 echo "# seed $SEED (rerun with RELAY_SEED=$SEED): request cut at $1, reply cut at $2, kill at request byte $3"
 kill_at=$3
 for cut in "--up 0" "--up 1" "--up 150" "--up 400" "--up 9000" "--up $1" "--down 0" "--down 60" "--down 120" "--down 300" "--down 400" "--down $2"; do
@@ -247,9 +254,9 @@ agg forward -d "$KEC" >/dev/null 2>&1 || fail "forward after the unreachable rou
 # --- the kecamatan killed with SIGKILL mid-forward ------------------------------
 stop_kec TERM
 more_offline() {
-	awk 'BEGIN { for (i = 1; i <= 1500; i++)
+	awk -v seed="$SEED" "$RND"' BEGIN { for (i = 1; i <= 1500; i++)
 		printf "{\"type\":\"aspirasi\",\"id\":\"K-%d\",\"body\":{\"pengusul\":\"Warga %d\"," \
-		       "\"usulan\":\"Usulan %d\",\"tanggal\":\"2026-01-06\",\"status\":\"diusulkan\"}}\n", i, i, i }' |
+		       "\"usulan\":\"Usulan %d %s\",\"tanggal\":\"2026-01-06\",\"status\":\"diusulkan\"}}\n", i, i, i, rnd(160) }' |
 		lb put -d "$T/v2" --batch >/dev/null 2>&1 || fail "1500 more records"
 }
 start_kec

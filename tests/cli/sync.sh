@@ -115,8 +115,10 @@ if [ "$got" -eq "$want" ]; then ok "consolidated view: $got live penduduk in all
 # --- receipts are checked against the remembered key ------------------------
 OTHER=$(agg init -d "$T/other-agg" --region 33.24) || fail "agg init of another aggregator"
 lb put -d "$T/v3" aspirasi A-1 pengusul=Warga usulan="Jalan desa" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
+# (--no-seal: sealed to the wrong key, the aggregator could not even open
+# the change set; seal.sh tests that)
 expect_exit 13 "a receipt not signed by the remembered key fails the push (bad_signature)" \
-	lb push -d "$T/v3" --to "$URL" --key "$OTHER"
+	lb push -d "$T/v3" --to "$URL" --key "$OTHER" --no-seal
 contains "$T/err" "receipt" "and the message says it is the receipt"
 expect_exit 0 "with the right key the push is fine (the entry was already held)" lb push -d "$T/v3"
 
@@ -134,7 +136,7 @@ lb put -d "$T/v5" aspirasi A-1 pengusul=Warga usulan="Air bersih" tanggal=2026-0
 agg enroll -d "$A" --village 33.24.01.2006 --key "$(origin "$T/v5")" >/dev/null
 before=$(snapshot)
 
-lb changeset -d "$T/v1" >"$T/cs1" 2>/dev/null || fail "changeset"
+lb changeset -d "$T/v1" --plain >"$T/cs1" 2>/dev/null || fail "changeset"
 post() { # FILE STATUS CODE description — CODE is the reply's "code" (or a key of a 200 reply)
 	python3 "$HTTP" POST "$URL/v1/changesets" "$1" >"$T/reply" 2>&1
 	case $2 in 200) pat=".$3." ;; *) pat=".code.$3." ;; esac # msgpack str headers show as "."
@@ -159,13 +161,13 @@ EOF
 post "$T/forged" 403 bad_signature "a change set whose head signature is forged"
 lb init -d "$T/v4" --village 33.24.01.2009 >/dev/null 2>&1
 lb put -d "$T/v4" aspirasi A-1 pengusul=Warga usulan="Air bersih" tanggal=2026-01-05 status=diusulkan >/dev/null 2>&1
-lb changeset -d "$T/v4" >"$T/cs4" 2>/dev/null
+lb changeset -d "$T/v4" --plain >"$T/cs4" 2>/dev/null
 post "$T/cs4" 403 unknown_origin "a change set from a key nobody enrolled"
-lb changeset -d "$T/v5" >"$T/cs5" 2>/dev/null
+lb changeset -d "$T/v5" --plain >"$T/cs5" 2>/dev/null
 post "$T/cs5" 403 wrong_village "a change set for another village than the key's"
 "$GEN" --village 33.24.01.2001 --count 600 --seed 5 | lb put -d "$T/v1" --batch >/dev/null 2>&1
 tip=$(seq_of "$T/v1")
-lb changeset -d "$T/v1" --since $((tip - 10)) >"$T/gap" 2>/dev/null
+lb changeset -d "$T/v1" --plain --since $((tip - 10)) >"$T/gap" 2>/dev/null
 post "$T/gap" 409 gap "a change set that skips entries"
 # v1 pushed 400 + 300 entries; the change set starts 10 before the new tip
 gapmsg="change set starts at seq $((tip - 10)) but this aggregator holds up to seq 700; send from seq 701"
@@ -192,7 +194,7 @@ expect_exit 0 "v3 pushes a new entry" lb push -d "$T/v3"
 lb put -d "$T/v3-backup" aspirasi F-1 pengusul=Cadangan usulan="Sumur lain" tanggal=2026-01-06 status=diusulkan >/dev/null 2>&1
 expect_exit 21 "the restored backup's push is refused as a fork before anything is sent" lb push -d "$T/v3-backup"
 contains "$T/err" "forked" "and says the histories forked"
-lb changeset -d "$T/v3-backup" --since "$(seq_of "$T/v3-backup")" >"$T/fork" 2>/dev/null
+lb changeset -d "$T/v3-backup" --plain --since "$(seq_of "$T/v3-backup")" >"$T/fork" 2>/dev/null
 post "$T/fork" 409 fork "the restored backup's change set posted anyway"
 forks=$(agg_field 33.24.02.2001 forks)
 [ "$forks" = 1 ] && ok "status shows the fork" || fail "status shows $forks forks"
@@ -221,7 +223,7 @@ contains "$T/sync.out" "stopped" "and says so"
 
 # --- no link at all: a change set carried on a USB stick --------------------
 "$GEN" --village 33.24.02.2001 --count 50 --seed 6 | lb put -d "$T/v3" --batch >/dev/null 2>&1
-lb changeset -d "$T/v3" --since $(($(agg_field 33.24.02.2001 seq) + 1)) >"$T/usb.lcs" 2>"$T/err" ||
+lb changeset -d "$T/v3" --plain --since $(($(agg_field 33.24.02.2001 seq) + 1)) >"$T/usb.lcs" 2>"$T/err" ||
 	fail "changeset: $(cat "$T/err")"
 head -c 200 "$T/usb.lcs" >"$T/usb-bad.lcs"
 expect_exit 9 "a truncated file from the stick is refused (malformed)" agg ingest -d "$A" "$T/usb-bad.lcs"

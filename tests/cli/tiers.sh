@@ -121,7 +121,7 @@ expect_exit 0 "village 6 pushes straight to the kabupaten" lb push -d "$T/v6" --
 # village 5: no link.  A change set on a stick to kecamatan 2; receipts back.
 lb remote -d "$T/v5" add kec http://127.0.0.1:9 --key "$K2" --upstream-key "$KABK" >/dev/null 2>&1 ||
 	fail "village 5: remote kec (never reached: the stick goes there)"
-lb changeset -d "$T/v5" >"$T/stick.lcs" 2>/dev/null || fail "village 5: changeset"
+lb changeset -d "$T/v5" --plain >"$T/stick.lcs" 2>/dev/null || fail "village 5: changeset"
 expect_exit 0 "kecamatan 2 ingests the stick" agg ingest -d "$KEC2" "$T/stick.lcs"
 check "the stick comes back with a receipts file" test -s "$T/stick.lcs.receipts"
 expect_exit 0 "village 5 imports the kecamatan's receipts" lb receipt import -d "$T/v5" "$T/stick.lcs.receipts"
@@ -158,7 +158,7 @@ done
 	ok "village 6 holds a kabupaten receipt for its last seq" ||
 	fail "village 6: kabupaten receipt up to $(kab_receipt "$T/v6")"
 # village 5's next stick brings the kabupaten's receipt back too
-lb changeset -d "$T/v5" >"$T/stick2.lcs" 2>/dev/null || fail "village 5: second changeset"
+lb changeset -d "$T/v5" --plain >"$T/stick2.lcs" 2>/dev/null || fail "village 5: second changeset"
 expect_exit 0 "kecamatan 2 ingests the second stick" agg ingest -d "$KEC2" "$T/stick2.lcs"
 check "the second stick carries the kabupaten's receipts too" test -s "$T/stick2.lcs.kab.receipts"
 expect_exit 0 "village 5 imports the kabupaten's receipts (signed by the key it pinned)" \

@@ -51,7 +51,7 @@ PIDS="$PIDS $AGG_PID"
 start_agg "$KAB2" || exit 1
 KAB2_URL=$URL
 PIDS="$PIDS $AGG_PID"
-lb changeset -d "$N" >"$T/cs" 2>/dev/null || fail "changeset"
+lb changeset -d "$N" --plain >"$T/cs" 2>/dev/null || fail "changeset"
 python3 "$TOOLS/kecproxy.py" receipt "$KAB_URL" "$T/cs" >"$T/r.kab" || fail "kabupaten receipt"
 python3 "$TOOLS/kecproxy.py" receipt "$KAB2_URL" "$T/cs" >"$T/r.kab2" || fail "second kabupaten receipt"
 for m in origin seq hash root key; do
@@ -214,7 +214,7 @@ malformed "17 items" "$(mp "Raw(b'\\xdc\\x00\\x11' + b'\\x90' * 17)")" "up has 1
 
 # ---- sync keeps asking while the kabupaten is behind the kecamatan: its
 # receipt for the new tip, handed down later, still arrives while idle
-lb changeset -d "$N" --since $((S + 1)) >"$T/cs2" 2>/dev/null || fail "changeset 2"
+lb changeset -d "$N" --plain --since $((S + 1)) >"$T/cs2" 2>/dev/null || fail "changeset 2"
 python3 "$TOOLS/kecproxy.py" receipt "$KAB_URL" "$T/cs2" >"$T/r.kab.2" || fail "kabupaten receipt 2"
 echo "$KAB_KEY $S $T/r.kab" >"$T/up"
 lb sync -d "$N" --every 1 >"$T/sync.out" 2>"$T/sync.err" &

@@ -78,7 +78,7 @@ check "status: the kecamatan aggregator is listed" \
 		$4 == 2 && $5 == "active" { f = 1 } END { exit !f }' "$T/st"
 # a change set relayed by the kecamatan (X-Lumbung-Relay) shows its route
 lb put -d "$T/v2" aspirasi ASP-2 tanggal=2026-01-03 pengusul=Warga usulan=jalan status=diusulkan >/dev/null
-lb changeset -d "$T/v2" --since 2 >"$T/cs2" 2>/dev/null
+lb changeset -d "$T/v2" --plain --since 2 >"$T/cs2" 2>/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: application/x-msgpack" \
 	-H "X-Lumbung-Origin: $(origin "$T/v2")" -H "X-Lumbung-Relay: $KK" \
 	--data-binary @"$T/cs2" "$URL/v1/changesets")
@@ -100,7 +100,7 @@ ok = ok and [a["kecamatan"] for a in d["aggregators"]] == sorted(
 sys.exit(not ok)' "$T/stj" "$KK"
 # the bad aggregator relaying a village of another kecamatan is shown as direct
 lb put -d "$T/v2" aspirasi ASP-3 tanggal=2026-01-04 pengusul=Warga usulan=air status=diusulkan >/dev/null
-lb changeset -d "$T/v2" --since 3 >"$T/cs3" 2>/dev/null
+lb changeset -d "$T/v2" --plain --since 3 >"$T/cs3" 2>/dev/null
 curl -s -o /dev/null -H "Content-Type: application/x-msgpack" \
 	-H "X-Lumbung-Origin: $(origin "$T/v2")" -H "X-Lumbung-Relay: $BK" \
 	--data-binary @"$T/cs3" "$URL/v1/changesets"

@@ -192,9 +192,12 @@ expect_exit 0 "a resent bundle is harmless" agg ingest -d "$T/kab" "$S/all.lcb"
 contains "$T/out" "4 taken (0 new entries)" "nothing new in it"
 
 # --- a truncated stick and a flipped byte --------------------------------------
+# a fresh kabupaten store with the kabupaten's key (the bundle's change
+# sets are sealed to that key: another key could not open them)
 fresh_kab() {
 	rm -rf "$T/kab2"
 	agg init -d "$T/kab2" --region 33.24 >/dev/null
+	cp "$T/kab/agg.key" "$T/kab/agg.pub" "$T/kab2/"
 	agg enroll-aggregator -d "$T/kab2" --region 33.24.01 --key "$KEC" >/dev/null
 	for v in v1 v2 v3; do
 		agg enroll -d "$T/kab2" --village "$(village "$T/$v")" --key "$(origin "$T/$v")" >/dev/null

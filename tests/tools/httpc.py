@@ -2,7 +2,9 @@
 """httpc.py — a raw HTTP client for the black-box tests (stdlib only).
 
   httpc.py GET URL
-  httpc.py POST URL FILE|-          (body sent as application/x-msgpack)
+  httpc.py POST URL FILE|- [NAME:VALUE]...
+                                    (body sent as application/x-msgpack, or
+                                    with the headers given instead)
   httpc.py POSTLEN URL N            (claims Content-Length N, sends nothing)
 
 Prints the status code on the first line, then the reply body with bytes
@@ -24,7 +26,9 @@ def main():
     elif method == "POST":
         src = sys.argv[3]
         body = sys.stdin.buffer.read() if src == "-" else open(src, "rb").read()
-        conn.request("POST", path, body, {"Content-Type": "application/x-msgpack"})
+        headers = dict(h.split(":", 1) for h in sys.argv[4:]) or {
+            "Content-Type": "application/x-msgpack"}
+        conn.request("POST", path, body, {k.strip(): v.strip() for k, v in headers.items()})
     elif method == "POSTLEN":
         conn.putrequest("POST", path)
         conn.putheader("Content-Type", "application/x-msgpack")

@@ -25,10 +25,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpmini import Raw, mp_read, mp_write  # noqa: E402
 
 
-def post(url, path, body):
+def post(url, path, body, hdr=None):
     u = urllib.parse.urlsplit(url)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    hdr = {"Content-Type": "application/x-msgpack"} if body is not None else {}
+    if hdr is None:
+        hdr = {"Content-Type": "application/x-msgpack"} if body is not None else {}
     c.request("POST" if body is not None else "GET", path, body, hdr)
     r = c.getresponse()
     data = r.read()
@@ -78,7 +79,10 @@ def serve(kec_url, upfile):
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self.answer(*post(kec_url, self.path, body))
+            # the body's form (plain, zstd, sealed) goes on as the client said it
+            hdr = {k: self.headers[k] for k in ("Content-Type", "Content-Encoding")
+                   if self.headers[k]}
+            self.answer(*post(kec_url, self.path, body, hdr))
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Kec)
     print("listening on 127.0.0.1:%d" % srv.server_address[1], flush=True)

@@ -65,7 +65,9 @@ class Liar(http.server.BaseHTTPRequestHandler):
 
     def forward(self, method, body):
         c = http.client.HTTPConnection(UP.hostname, UP.port, timeout=30)
-        hdr = {"Content-Type": "application/x-msgpack"} if body is not None else {}
+        # the body's form (plain, zstd, sealed) goes on as the client said it
+        hdr = {k: self.headers[k] for k in ("Content-Type", "Content-Encoding")
+               if self.headers[k]} if body is not None else {}
         c.request(method, self.path, body, hdr)
         r = c.getresponse()
         data = r.read()
