@@ -96,14 +96,17 @@ kill "$sync_pid" && wait "$sync_pid" || true
 sync_pid=""
 cat "$work/sync.out"
 
-step "a village with no link: a change set on a USB stick, ingested at the kabupaten"
+step "a village with no link: a sealed change set on a USB stick, ingested at the kabupaten"
 TS="$work/Tanjungsari"
 "$L" put -d "$TS" aspirasi ASP-USB-1 pengusul="Pak Budi" usulan="Sumur bor" tanggal=2026-11-21 status=diusulkan
 held=$("$AG" status -d "$work/kabupaten" --json | python3 -c '
 import json, sys
 print([v["seq"] for v in json.load(sys.stdin)["villages"] if v["village"] == "33.24.02.2005"][0])')
-"$L" changeset -d "$TS" --since $((held + 1)) >"$work/usb.lcs"
+"$L" changeset -d "$TS" --to kabupaten --since $((held + 1)) >"$work/usb.lcs"
+echo "(sealed to the kabupaten's key: a lost stick shows no name or NIK)"
 "$AG" ingest -d "$work/kabupaten" "$work/usb.lcs"
+echo "the stick comes back with the receipts; the village checks and keeps them:"
+"$L" receipt import -d "$TS" "$work/usb.lcs.receipts"
 
 step "three tiers: kecamatan 33.24.03 runs its own aggregator and relays to the kabupaten"
 KEC="$work/kecamatan"
