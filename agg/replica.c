@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../node/lmdb_err.h"
+#include "../node/span.h"
 #include "../sync/receipt.h"
 #include "store_int.h"
 
@@ -90,13 +91,14 @@ static lb_err src_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to,
 	MDB_val rk, rv, hk, hv;
 	MDB_txn *txn;
 	uint64_t want = from;
-	size_t sum = 0;
+	struct lb_span sp;
 	lb_err e = LB_OK;
 	int rc, hrc;
 
 	*to = 0;
 	*bytes = 0;
 	*over = false;
+	lb_span_init(&sp, max_bytes);
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading the replica");
 	rc = seek(s, txn, a->replica, from, &rc_, &rk, &rv, rkey);
@@ -109,7 +111,8 @@ static lb_err src_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to,
 		goto out;
 	}
 	hrc = seek(s, txn, a->heads, from, &hc, &hk, &hv, hkey);
-	/* walk the entries, summing sizes, and stop at each head we hold */
+	/* walk the entries up to each head we hold, cutting by the one rule
+	 * (node/span.h); every entry below a held head must be there */
 	for (; hrc == 0; hrc = mdb_cursor_get(hc, &hk, &hv, MDB_NEXT)) {
 		uint64_t h;
 		if (!agg_key_of(&hk, s->origin))
@@ -122,22 +125,19 @@ static lb_err src_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to,
 				goto out;
 			}
 			/* the entry's stored size (its value, not its key) */
-			if (sum + rv.mv_size > max_bytes && *to)
-				goto out; /* the previous head was the last that fits */
-			sum += rv.mv_size;
+			if (!lb_span_add(&sp, want, rv.mv_size, want == h))
+				goto cut;
 			rc = mdb_cursor_get(rc_, &rk, &rv, MDB_NEXT);
-		}
-		*to = h;
-		*bytes = sum;
-		if (sum > max_bytes) { /* even the first head is further */
-			*over = true;
-			break;
 		}
 	}
 	if (hrc && hrc != MDB_NOTFOUND) {
 		e = lb_mdb_fail(d, hrc, "reading the replica's heads");
 		goto out;
 	}
+cut:
+	*to = sp.to;
+	*bytes = sp.bytes;
+	*over = sp.over;
 	if (!*to)
 		e = lb_fail(d, LB_ENOTFOUND, "no signed head held at or after entry %llu",
 		            (unsigned long long)from);

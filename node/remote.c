@@ -4,6 +4,7 @@
  * node's meta, log and heads databases.
  */
 #include "remote.h"
+#include "span.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,9 +16,12 @@
 #define PLEN(p) (sizeof(p) - 1)
 #define MAX_GROWTHS 8
 
-/* One put (v != NULL) or delete in its own write transaction, growing the
- * map when it is full.  Returns an LMDB code. */
-static int meta_write(struct lb_node *n, MDB_val *k, MDB_val *v)
+/* Several changes in one write transaction: fn does them and returns an
+ * LMDB code, or OWN_ERR after filling its own error; grown and retried
+ * when the map is full. */
+#define OWN_ERR (-1)
+typedef int (*txn_fn)(void *ctx, struct lb_node *n, MDB_txn *txn);
+static int meta_txn(struct lb_node *n, txn_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	int rc;
@@ -27,8 +31,7 @@ static int meta_write(struct lb_node *n, MDB_val *k, MDB_val *v)
 	for (int growths = 0;; growths++) {
 		if ((rc = lb_node_txn_begin(n, 0, &txn)))
 			return rc;
-		rc = v ? mdb_put(txn, n->meta, k, v, 0) : mdb_del(txn, n->meta, k, NULL);
-		if (rc)
+		if ((rc = fn(ctx, n, txn)))
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);
@@ -37,6 +40,23 @@ static int meta_write(struct lb_node *n, MDB_val *k, MDB_val *v)
 		if ((rc = lb_node_grow_map(n)))
 			return rc;
 	}
+}
+
+struct one_write {
+	MDB_val *k, *v;
+};
+
+static int one_write(void *ctx, struct lb_node *n, MDB_txn *txn)
+{
+	struct one_write *w = ctx;
+	return w->v ? mdb_put(txn, n->meta, w->k, w->v, 0) : mdb_del(txn, n->meta, w->k, NULL);
+}
+
+/* One put (v != NULL) or delete in its own write transaction, growing the
+ * map when it is full.  Returns an LMDB code. */
+static int meta_write(struct lb_node *n, MDB_val *k, MDB_val *v)
+{
+	return meta_txn(n, one_write, &(struct one_write){k, v});
 }
 
 static lb_err check_name(const char *name, struct lb_diag *d)
@@ -66,31 +86,6 @@ static size_t remote_key(uint8_t *k, const char *name)
 
 static const uint8_t zero_key[LB_PK_BYTES];
 
-/* Several changes in one write transaction: fn does them and returns an
- * LMDB code, or OWN_ERR after filling its own error; grown and retried
- * when the map is full. */
-#define OWN_ERR (-1)
-typedef int (*txn_fn)(void *ctx, struct lb_node *n, MDB_txn *txn);
-static int meta_txn(struct lb_node *n, txn_fn fn, void *ctx)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (!n->have_key)
-		return EACCES;
-	for (int growths = 0;; growths++) {
-		if ((rc = lb_node_txn_begin(n, 0, &txn)))
-			return rc;
-		if ((rc = fn(ctx, n, txn)))
-			mdb_txn_abort(txn);
-		else
-			rc = mdb_txn_commit(txn);
-		if (rc != MDB_MAP_FULL || growths == MAX_GROWTHS)
-			return rc;
-		if ((rc = lb_node_grow_map(n)))
-			return rc;
-	}
-}
 
 /* "upstream/" NAME "/" [key]: the prefix of a remote's upstream rows (key
  * NULL) or one row. */
@@ -541,13 +536,14 @@ lb_err lb_node_span(struct lb_node *n, uint64_t from, size_t max_bytes, uint64_t
 	MDB_cursor *log = NULL, *heads = NULL;
 	MDB_val k, v, hk, hv;
 	uint64_t seq = 0, next_head = 0;
-	size_t sum = 0;
+	struct lb_span sp;
 	lb_err e = LB_OK;
 	int rc, hrc;
 
 	*to = 0;
 	*bytes = 0;
 	*over = false;
+	lb_span_init(&sp, max_bytes);
 	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading the log");
 	if ((rc = mdb_cursor_open(txn, n->log, &log)) || (rc = mdb_cursor_open(txn, n->heads, &heads))) {
@@ -563,19 +559,16 @@ lb_err lb_node_span(struct lb_node *n, uint64_t from, size_t max_bytes, uint64_t
 	for (rc = mdb_cursor_get(log, &k, &v, MDB_SET_RANGE); rc == 0 && next_head;
 	     rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
 		seq = k.mv_size == 8 ? lb_be64_get(k.mv_data) : 0;
-		if (sum + v.mv_size > max_bytes && *to)
-			break; /* the previous head was the last that fits */
-		sum += v.mv_size;
-		if (seq != next_head)
-			continue;
-		*to = seq;
-		*bytes = sum;
-		*over = sum > max_bytes;
-		if (*over)
+		if (!lb_span_add(&sp, seq, v.mv_size, seq == next_head))
 			break;
-		hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
-		next_head = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
+		if (seq == next_head) {
+			hrc = mdb_cursor_get(heads, &hk, &hv, MDB_NEXT);
+			next_head = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
+		}
 	}
+	*to = sp.to;
+	*bytes = sp.bytes;
+	*over = sp.over;
 	if (rc && rc != MDB_NOTFOUND)
 		e = lb_mdb_fail(d, rc, "reading the log");
 	else if (!*to)
