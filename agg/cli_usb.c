@@ -135,7 +135,8 @@ static int up_rcpts_write(struct lb_agg *agg, const uint8_t own[LB_PK_BYTES],
 {
 	struct ups u = {0};
 	struct lb_diag d = {0};
-	size_t plen = strlen(path), sl = sizeof LB_RCPT_SUFFIX - 1;
+	size_t plen = strlen(path), sl = sizeof LB_RCPT_SUFFIX - 1, no = 0;
+	uint8_t (*origins)[LB_PK_BYTES];
 	int rc = 0, r;
 	lb_err e;
 
@@ -143,29 +144,35 @@ static int up_rcpts_write(struct lb_agg *agg, const uint8_t own[LB_PK_BYTES],
 		return 0;
 	if ((e = lb_agg_upstreams(agg, collect_up, &u, NULL, &d)))
 		return die("ingest", e, &d);
+	if (!u.n)
+		return 0;
+	/* the villages of our own receipts, each once (each receipt opened once) */
+	if (!(origins = malloc(c->n * sizeof *origins)))
+		return die("ingest", lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
+	for (size_t j = 0; j < c->n; j++) {
+		struct lb_receipt mine;
+		size_t k = 0;
+		if (lb_receipt_open(&mine, c->r[j], c->len[j], own, NULL))
+			continue;
+		while (k < no && memcmp(origins[k], mine.origin, LB_PK_BYTES))
+			k++;
+		if (k == no)
+			memcpy(origins[no++], mine.origin, LB_PK_BYTES);
+	}
 	if (plen >= sl && !strcmp(path + plen - sl, LB_RCPT_SUFFIX))
 		plen -= sl;
 	for (size_t i = 0; i < u.n; i++) {
 		struct rcpts up = {0};
 		char *p = malloc(plen + sizeof u.name[i] + sizeof LB_RCPT_SUFFIX + 2);
-		if (!p)
+		if (!p) {
+			free(origins);
 			return die("ingest", lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
-		for (size_t j = 0; j < c->n && !e; j++) {
-			struct lb_receipt mine;
+		}
+		for (size_t j = 0; j < no && !e; j++) {
 			uint8_t *rec;
 			size_t len;
 			uint64_t seq;
-			bool dup = false;
-			if (lb_receipt_open(&mine, c->r[j], c->len[j], own, NULL))
-				continue;
-			for (size_t k = 0; k < j && !dup; k++) { /* one per village */
-				struct lb_receipt prev;
-				dup = !lb_receipt_open(&prev, c->r[k], c->len[k], own, NULL) &&
-				      !memcmp(prev.origin, mine.origin, LB_PK_BYTES);
-			}
-			if (dup)
-				continue;
-			e = lb_agg_up_receipt(agg, u.key[i], mine.origin, &seq, &rec, &len, &d);
+			e = lb_agg_up_receipt(agg, u.key[i], origins[j], &seq, &rec, &len, &d);
 			if (e == LB_ENOTFOUND)
 				e = LB_OK;
 			else if (!e)
@@ -182,6 +189,7 @@ static int up_rcpts_write(struct lb_agg *agg, const uint8_t own[LB_PK_BYTES],
 		free(p);
 		e = LB_OK;
 	}
+	free(origins);
 	return rc;
 }
 
