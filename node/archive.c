@@ -29,8 +29,8 @@
 #define READ_BUF_MIN 4096
 
 
-static const char *const kind_names[] = {"header", "entry",   "head",      "receipt",
-                                         "fork",   "trailer", "fork entry"};
+static const char *const kind_names[] = {"header",  "entry",      "head",      "receipt",
+                                         "fork",    "trailer",    "fork entry", "succession"};
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -125,8 +125,12 @@ lb_err lb_lla_write_header(struct lb_lla_writer *w, const struct lb_lla_header *
 		return write_failed(w, errno, d);
 	w->started = true;
 	frame_begin(w, LB_LLA_HEADER, 2);
-	/* keys in canonical (bytewise) order */
-	lb_mp_put_map(&w->buf, 4);
+	/* keys in canonical (bytewise) order; "from" only for a tail */
+	lb_mp_put_map(&w->buf, h->from > 1 ? 5 : 4);
+	if (h->from > 1) {
+		lb_mp_put_cstr(&w->buf, "from");
+		lb_mp_put_uint(&w->buf, h->from);
+	}
 	lb_mp_put_cstr(&w->buf, "origin");
 	lb_mp_put_bin(&w->buf, h->origin, LB_PK_BYTES);
 	lb_mp_put_cstr(&w->buf, "source");
@@ -182,6 +186,15 @@ lb_err lb_lla_write_receipt(struct lb_lla_writer *w, const uint8_t agg_key[LB_PK
 	lb_err e = write_bins(w, LB_LLA_RECEIPT, agg_key, LB_PK_BYTES, receipt, len, d);
 	if (!e)
 		w->count.receipts++;
+	return e;
+}
+
+lb_err lb_lla_write_succession(struct lb_lla_writer *w, const void *stmt, size_t len,
+                               struct lb_diag *d)
+{
+	lb_err e = write_bins(w, LB_LLA_SUCCESSION, stmt, len, NULL, 0, d);
+	if (!e)
+		w->count.successions++;
 	return e;
 }
 
@@ -337,7 +350,24 @@ static lb_err decode_header(struct lb_mp_rd *rd, struct lb_lla_header *h, struct
 	uint64_t v;
 	lb_err e;
 
-	if ((e = read_map(rd, 4, "header", d)) || (e = read_key(rd, "origin", "header", d)) ||
+	struct lb_mp_obj o;
+	struct lb_mp_rd peek = *rd;
+
+	/* A tail of a log (from > 1) names its first seq under "from". */
+	if ((e = lb_mp_next(&peek, &o, d)))
+		return e;
+	h->from = 1;
+	if (o.kind == LB_MP_MAP && o.len == 5) {
+		if ((e = read_map(rd, 5, "header", d)) || (e = read_key(rd, "from", "header", d)) ||
+		    (e = lb_mp_read_uint(rd, &h->from, "header from", d)))
+			return e;
+		if (h->from < 2)
+			return lb_fail(d, LB_EMALFORMED, "header from must be 2 or more (a whole log "
+			               "has no \"from\")");
+	} else if ((e = read_map(rd, 4, "header", d))) {
+		return e;
+	}
+	if ((e = read_key(rd, "origin", "header", d)) ||
 	    (e = read_bin(rd, &s, &len, LB_PK_BYTES, "header origin", d)))
 		return e;
 	memcpy(h->origin, s, LB_PK_BYTES);
@@ -385,7 +415,7 @@ static lb_err decode_trailer(struct lb_mp_rd *rd, struct lb_lla_trailer *t, stru
 static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *fr,
                            struct lb_diag *d)
 {
-	static const uint32_t elems[] = {2, 2, 2, 3, 3, 2, 3};
+	static const uint32_t elems[] = {2, 2, 2, 3, 3, 2, 3, 2};
 	struct lb_mp_rd rd;
 	struct lb_mp_obj o;
 	uint64_t kind;
@@ -398,7 +428,7 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 		return lb_fail(d, LB_EMALFORMED, "a frame is a canonical array [kind, ...]");
 	if ((e = lb_mp_read_uint(&rd, &kind, "frame kind", d)))
 		return e;
-	if (kind > LB_LLA_FORK_ENTRY)
+	if (kind > LB_LLA_SUCCESSION)
 		return lb_fail(d, LB_EMALFORMED, "unknown frame kind %llu", (unsigned long long)kind);
 	if (o.len != elems[kind])
 		return lb_fail(d, LB_EMALFORMED, "a frame of kind %s has %u elements, not %u",
@@ -424,6 +454,9 @@ static lb_err decode_frame(const uint8_t *buf, size_t len, struct lb_lla_frame *
 		break;
 	case LB_LLA_TRAILER:
 		e = decode_trailer(&rd, &fr->trailer, d);
+		break;
+	case LB_LLA_SUCCESSION:
+		e = read_bin(&rd, &fr->a, &fr->alen, 0, "succession", d);
 		break;
 	case LB_LLA_FORK_ENTRY: {
 		uint64_t br;

@@ -8,7 +8,12 @@
  *            many bytes holding one canonical msgpack array:
  *     [0, header]                 first frame: a map
  *                                 {"origin": bin32, "source": "node"|"aggregator",
- *                                  "v": 1, "village": str}
+ *                                  "v": 1, "village": str}, and for a
+ *                                 tail of a log (an aggregator serving a
+ *                                 village from seq k > 1) first the key
+ *                                 "from": k; the origin is the key that
+ *                                 signed the chain's first head (a
+ *                                 succession may change it later)
  *     [1, entry]                  a stored entry (bin), in seq order from 1
  *     [2, head]                   a stored signed head (bin), right after the
  *                                 entry it covers
@@ -24,6 +29,10 @@
  *                                 "heads": n, "receipts": n}; a file without
  *                                 it was cut short ("entries" counts kinds 1
  *                                 and 6)
+ *     [7, succession]             a succession statement (node/succession.h,
+ *                                 bin): right after the head of the seq it
+ *                                 names; heads after it are signed by the
+ *                                 statement's new key
  *     [6, branch, entry]          an entry of fork evidence (uint 0 or 1,
  *                                 bin): after its [4, ...] frame, the stored
  *                                 entries from the first differing seq up
@@ -67,16 +76,19 @@ enum lb_lla_kind {
 	LB_LLA_FORK = 4,
 	LB_LLA_TRAILER = 5,
 	LB_LLA_FORK_ENTRY = 6,
+	LB_LLA_SUCCESSION = 7,
 };
 
 struct lb_lla_header {
 	char village[LB_VILLAGE_LEN + 1];
 	uint8_t origin[LB_PK_BYTES];
 	char source[16]; /* "node" or "aggregator" */
+	uint64_t from;   /* the first entry's seq: 1 for a whole log (0 written as 1) */
 };
 
 struct lb_lla_trailer {
 	uint64_t entries, heads, receipts, forks;
+	uint64_t successions; /* frames of kind 7 written (not in the trailer frame) */
 };
 
 /* One frame as read; pointers borrow from the reader's buffer until the
@@ -129,6 +141,9 @@ lb_err lb_lla_write_receipt(struct lb_lla_writer *w, const uint8_t agg_key[LB_PK
                             const void *receipt, size_t len, struct lb_diag *d);
 lb_err lb_lla_write_fork(struct lb_lla_writer *w, const void *ours, size_t olen,
                          const void *theirs, size_t tlen, struct lb_diag *d);
+/* A succession statement (kind 7), right after the head of its seq. */
+lb_err lb_lla_write_succession(struct lb_lla_writer *w, const void *stmt, size_t len,
+                               struct lb_diag *d);
 /* An entry of the fork evidence just written (branch 0: the held history,
  * up to "ours"; 1: the rival one, up to "theirs"); LB_EINVAL for another
  * branch. */

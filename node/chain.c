@@ -2,6 +2,7 @@
  * chain.c — the rules of a signed history (see chain.h).
  */
 #include "chain.h"
+#include "succession.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -117,5 +118,21 @@ lb_err lb_chain_head(struct lb_chain *c, const struct lb_head *h, struct lb_diag
 	if (h->ts != c->ts)
 		return fault(c, LB_CHAIN_HEAD_TS, d, h->seq,
 		             "signed head's time is not the time of the entry it covers");
+	return LB_OK;
+}
+
+lb_err lb_chain_succeed(struct lb_chain *c, const struct lb_succession *s, struct lb_diag *d)
+{
+	c->fault = LB_CHAIN_OK;
+	if (strcmp(s->village, c->village) != 0)
+		return fault(c, LB_CHAIN_SUCCESSION, d, c->seq,
+		             "a succession for another village");
+	if (memcmp(s->old_key, c->origin, LB_PK_BYTES) != 0)
+		return fault(c, LB_CHAIN_SUCCESSION, d, c->seq,
+		             "a succession from another key than the one signing the chain");
+	if (s->seq != c->seq || memcmp(s->hash, c->hash, LB_HASH_BYTES) != 0)
+		return fault(c, LB_CHAIN_SUCCESSION, d, c->seq,
+		             "a succession naming another entry than the chain's last (seq and hash)");
+	memcpy(c->origin, s->new_key, LB_PK_BYTES);
 	return LB_OK;
 }

@@ -38,6 +38,7 @@ enum lb_chain_fault {
 	LB_CHAIN_HEAD_HASH,    /* it signs another hash */
 	LB_CHAIN_HEAD_ROOT,    /* it signs another Merkle root */
 	LB_CHAIN_HEAD_TS,      /* it signs another time than its entry's */
+	LB_CHAIN_SUCCESSION,   /* a succession that does not fit the chain */
 };
 
 struct lb_chain {
@@ -65,6 +66,15 @@ void lb_chain_resume(struct lb_chain *c, uint64_t seq, const uint8_t hash[LB_HAS
  * and c->fault when a rule breaks; the chain is then unchanged. */
 lb_err lb_chain_entry(struct lb_chain *c, const struct lb_entry *e,
                       const uint8_t hash[LB_HASH_BYTES], const uint8_t *leaf, struct lb_diag *d);
+
+/* Cross a succession (node/succession.h, opened and its signer judged by
+ * the caller): from now on heads must name s->new_key.  It must be for
+ * this chain's village and current origin, and name the last entry taken
+ * (seq and hash) — a succession vouches for exactly the history it names.
+ * LB_ECORRUPT "seq N: ..." otherwise (c->fault LB_CHAIN_SUCCESSION), the
+ * chain unchanged. */
+struct lb_succession;
+lb_err lb_chain_succeed(struct lb_chain *c, const struct lb_succession *s, struct lb_diag *d);
 
 /* Check an opened signed head against the entries taken.  LB_ECORRUPT
  * with "seq N: why" and c->fault when a rule breaks. */

@@ -50,15 +50,14 @@ fail:
 	return d ? d->code : LB_EIO;
 }
 
-lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB_PK_BYTES],
-                       struct lb_diag *d)
+lb_err lb_key_write(const char *sec_path, const char *pub_path, const struct lb_key *k,
+                    struct lb_diag *d)
 {
-	uint8_t seed[crypto_sign_SEEDBYTES], sk[LB_SK_BYTES];
+	uint8_t seed[crypto_sign_SEEDBYTES];
 	char line[sizeof SEC_TAG - 1 + 2 * crypto_sign_SEEDBYTES + 2]; /* tag, hex, \n, NUL */
 	lb_err e;
 
-	randombytes_buf(seed, sizeof seed);
-	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_sign_ed25519_sk_to_seed(seed, k->sk);
 	memcpy(line, SEC_TAG, sizeof SEC_TAG - 1);
 	sodium_bin2hex(line + sizeof SEC_TAG - 1, 2 * sizeof seed + 1, seed, sizeof seed);
 	line[sizeof line - 2] = '\n';
@@ -66,12 +65,11 @@ lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB
 	e = write_new(sec_path, line, sizeof line - 1, 0600, d);
 	sodium_memzero(line, sizeof line);
 	sodium_memzero(seed, sizeof seed);
-	sodium_memzero(sk, sizeof sk);
 	if (e)
 		return e;
 
 	memcpy(line, PUB_TAG, sizeof PUB_TAG - 1);
-	sodium_bin2hex(line + sizeof PUB_TAG - 1, 2 * LB_PK_BYTES + 1, pk, LB_PK_BYTES);
+	sodium_bin2hex(line + sizeof PUB_TAG - 1, 2 * LB_PK_BYTES + 1, k->pk, LB_PK_BYTES);
 	line[sizeof line - 2] = '\n';
 	line[sizeof line - 1] = '\0';
 	if ((e = write_new(pub_path, line, sizeof line - 1, 0644, d))) {
@@ -79,6 +77,19 @@ lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB
 		return e;
 	}
 	return LB_OK;
+}
+
+lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB_PK_BYTES],
+                       struct lb_diag *d)
+{
+	struct lb_key k;
+	lb_err e;
+
+	crypto_sign_keypair(k.pk, k.sk);
+	e = lb_key_write(sec_path, pub_path, &k, d);
+	memcpy(pk, k.pk, LB_PK_BYTES);
+	lb_key_wipe(&k);
+	return e;
 }
 
 static lb_err mode_ok(const char *path, mode_t mode, struct lb_diag *d)

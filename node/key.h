@@ -34,6 +34,12 @@ struct lb_key {
 lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB_PK_BYTES],
                        struct lb_diag *d);
 
+/* Write the key pair k to sec_path (O_EXCL, 0600) and pub_path, as
+ * lb_key_generate does for a new one (a key brought back from a backup,
+ * node/keybackup.h).  Errors as lb_key_generate. */
+lb_err lb_key_write(const char *sec_path, const char *pub_path, const struct lb_key *k,
+                    struct lb_diag *d);
+
 /* Load a secret key file into k.  LB_EPERM (with the chmod that fixes it)
  * when group/others have any access, LB_EKEY when missing or malformed.
  * Caller wipes k with lb_key_wipe when done. */

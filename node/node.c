@@ -253,6 +253,12 @@ void lb_node_close(struct lb_node *n)
 lb_err lb_node_init(const char *dir, const char *village, const char *name,
                     uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
 {
+	return lb_node_init_key(dir, village, name, NULL, origin, d);
+}
+
+lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
+                        const struct lb_key *key, uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
 	struct lb_node *n = NULL;
 	char *sec = NULL, *pub = NULL;
 	MDB_txn *txn = NULL;
@@ -282,8 +288,10 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = lb_key_generate(sec, pub, origin, d)))
+	if ((e = key ? lb_key_write(sec, pub, key, d) : lb_key_generate(sec, pub, origin, d)))
 		goto out;
+	if (key)
+		memcpy(origin, key->pk, LB_PK_BYTES);
 	made_key = true;
 	if ((e = open_env(n, 0, true, false, d)))
 		goto out;

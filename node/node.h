@@ -59,6 +59,13 @@ struct lb_node_opts {
 lb_err lb_node_init(const char *dir, const char *village, const char *name,
                     uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
 
+/* lb_node_init with a given key pair (key: NULL makes a new one, as
+ * lb_node_init): a key brought back from its backup (node/keybackup.h) or
+ * a new key a succession will tie to an old chain.  The node starts with
+ * an empty log; lb_node_adopt fills it from a verified archive. */
+lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
+                        const struct lb_key *key, uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
+
 /* Open an existing node.  opts may be NULL for defaults.  Unless read_only,
  * the secret key is loaded (and refused with LB_EPERM if others can read
  * it).  LB_ENOTFOUND when dir holds no node.  Close with lb_node_close. */
