@@ -28,6 +28,7 @@
 #include "hlc.h"
 #include "cli.h"
 #include "node.h"
+#include "repair.h"
 
 #define PROG LB_CLI_PROG
 #define EXIT_USAGE LB_CLI_EXIT_USAGE
@@ -83,11 +84,14 @@ static const struct lb_cli_cmd cmds[] = {
 	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
 	 "=\"...\" so Excel keeps all 16 digits.", cmd_export, false},
-	{"export-log", "export-log -d DIR > FILE.lla",
+	{"export-log", "export-log -d DIR [--forked [--round R]] > FILE.lla",
 	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
 	 "every entry, every signed head and the aggregators' receipts, exactly the\n"
 	 "signed bytes, for an auditor to check with lumbung-audit.  A consistent\n"
-	 "snapshot, also while others write.  Binary: redirect it to a file.", cmd_export_log,
+	 "snapshot, also while others write.  Binary: redirect it to a file.\n"
+	 "--forked: instead, the fork evidence `lumbung repair` kept (every round, or\n"
+	 "round R): the held history and our old one from the fork seq, each up to its\n"
+	 "signed head, which lumbung-audit verify proves to be a fork.", cmd_export_log,
 	 false},
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
@@ -201,6 +205,16 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->upstream_keys[a->nupstream]);
 			a->nupstream++;
 		}
+		else if (!strcmp(o, "--from"))
+			OPTARG_(a->from);
+		else if (!strcmp(o, "--agg-key"))
+			OPTARG_(a->agg_key);
+		else if (!strcmp(o, "--remote"))
+			OPTARG_(a->remote);
+		else if (!strcmp(o, "--round"))
+			OPTARG_(a->round);
+		else if (!strcmp(o, "--forked"))
+			a->forked = 1;
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
@@ -1394,15 +1408,34 @@ static int cmd_export_log(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
+	uint32_t round = 0;
 	lb_err e;
 
 	if (a->npos)
 		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
 	if (isatty(STDOUT_FILENO))
 		return lb_cli_usage_error(a->cmd, "a log archive is binary: redirect it to a file");
+	if (a->round && !a->forked)
+		return lb_cli_usage_error(a->cmd, "--round goes with --forked");
+	if (a->round) {
+		char *end;
+		unsigned long r;
+		errno = 0;
+		r = strtoul(a->round, &end, 10);
+		if (errno || *end || r < 1 || r > UINT32_MAX)
+			return lb_cli_usage_error(a->cmd, "--round takes a round number from 1");
+		round = (uint32_t)r;
+	}
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
-	e = lb_node_export_log(n, stdout, &d);
+	if (a->forked) {
+		size_t rounds = 0;
+		if (!(e = lb_repair_export(n, round, stdout, &rounds, &d)))
+			fprintf(stderr, PROG " %s: %zu fork round%s written\n", a->cmd, rounds,
+			        rounds == 1 ? "" : "s");
+	} else {
+		e = lb_node_export_log(n, stdout, &d);
+	}
 	lb_node_close(n);
 	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }

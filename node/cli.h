@@ -48,6 +48,11 @@ struct lb_cli_args {
 	int help;
 	int npos;
 	char **pos;          /* positional arguments (borrowed from argv) */
+	const char *from;    /* --from URL|FILE.lla (repair) */
+	const char *agg_key; /* --agg-key HEX (repair) */
+	const char *remote;  /* --remote NAME (repair) */
+	const char *round;   /* --round R (export-log --forked) */
+	int forked;          /* --forked (export-log) */
 };
 
 struct lb_cli_cmd {
