@@ -222,6 +222,14 @@ lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d);
 
+/* When the origin's proven fork was resolved (agg/resolved.c): the origin
+ * pushed entries past it that extend the history held here (the village
+ * adopted this branch, `lumbung repair`).  *seq: the first of those
+ * entries, 0 when there is no fork or the latest is not resolved.
+ * LB_EUNKNOWN_ORIGIN, LB_ESTORE. */
+lb_err lb_agg_fork_resolved(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
+                            uint64_t *seq, struct lb_diag *d);
+
 /*
  * The village directory (directory.c): names of villages and kecamatan.
  * A village's name is given by the office (lumbung-agg enroll --name) or

@@ -260,7 +260,8 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  *   blanks: the columns before it stay one token each)
  *   { "villages": [ { "village", "name" ("" for none), "origin" (64 hex), "seq", "entries",
  *                     "last_seen" (string or null), "last_seen_ms",
- *                     "forks", "revoked" }, ... ],
+ *                     "forks", "revoked", "fork_resolved_seq" (0: none or not
+ *                     resolved) }, ... ],
  *     "counts": { type: n, ... }, "total": n }
  */
 struct type_count {
@@ -275,6 +276,7 @@ struct status_ctx {
 	struct type_count *types;     /* summed over villages */
 	size_t ntypes;
 	char (*names)[LB_AGG_NAME_MAX + 1]; /* names[i]: the name of o[i]'s village, or "" */
+	uint64_t *resolved;           /* resolved[i]: o[i]'s fork resolved at seq (0: not) */
 	struct lb_agg *agg;           /* for the tree's part (cli_tree.c) */
 };
 
@@ -351,6 +353,9 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %-7s  %s\n", o->village, hx,
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
 		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active", s->names[i]);
+		if (s->resolved && s->resolved[i])
+			printf("%-13s  fork resolved at seq %llu\n", "",
+			       (unsigned long long)s->resolved[i]);
 	}
 	if (s->no)
 		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
@@ -383,13 +388,14 @@ static lb_err status_json(struct lb_agg *agg, const struct status_ctx *s, uint64
 		last_seen(seen, o->last_seen_ms);
 		if (json_array_append_new(
 		            villages,
-		            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b}", "village",
+		            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b, s:I}", "village",
 		                      o->village, "name", s->names[i],
 		                      "origin", hx, "hash", hh, "seq", (json_int_t)o->seq, "entries",
 		                      (json_int_t)o->entries, "last_seen",
 		                      o->last_seen_ms ? json_string(seen) : json_null(), "last_seen_ms",
 		                      (json_int_t)o->last_seen_ms, "forks", (json_int_t)o->forks,
-		                      "revoked", (int)o->revoked)))
+		                      "revoked", (int)o->revoked, "fork_resolved_seq",
+		                      (json_int_t)(s->resolved ? s->resolved[i] : 0))))
 			goto oom;
 	}
 	for (size_t i = 0; i < s->ntypes; i++)
@@ -439,6 +445,13 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 	for (size_t i = 0; i < s.no; i++)
 		if ((e = lb_agg_village_name(agg, s.o[i].village, s.names[i], NULL, &d)))
 			goto out;
+	if (!(s.resolved = calloc(s.no + 1, sizeof *s.resolved))) {
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s.no; i++)
+		if (s.o[i].forks && (e = lb_agg_fork_resolved(agg, s.o[i].origin, &s.resolved[i], &d)))
+			goto out;
 	if (s.ntypes)
 		qsort(s.types, s.ntypes, sizeof *s.types, by_type);
 	for (size_t i = 0; i < s.ntypes; i++)
@@ -456,6 +469,7 @@ out:
 	free(s.o);
 	free(s.types);
 	free(s.names);
+	free(s.resolved);
 	return rc;
 }
 /* report: options into o.  "Today" and "now" come from the wall clock;

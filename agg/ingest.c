@@ -496,6 +496,12 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 			e = lb_mdb_fail(d, rc, "storing the signed head");
 			goto out;
 		}
+		/* entries past a proven fork that extend what we hold: resolved */
+		if ((rc = agg_fork_extended(a, txn, &o, o.seq + 1))) {
+			*mdbrc = rc;
+			e = lb_mdb_fail(d, rc, "storing the fork state");
+			goto out;
+		}
 		o.seq = last;
 		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
 		/* "last seen" is the last time new entries arrived: a replayed

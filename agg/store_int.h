@@ -121,6 +121,12 @@ lb_err agg_read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_P
 int agg_write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
                      const struct lb_merkle *m);
 
+/* Inside the ingest txn that accepts entries from first_new on for an
+ * origin with forks (o before the update): mark its fork resolved
+ * (resolved.c).  Returns an LMDB code. */
+int agg_fork_extended(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
+                      uint64_t first_new);
+
 /* Is k a replica/heads key of origin? */
 bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
 
