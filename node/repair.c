@@ -44,8 +44,7 @@ lb_err lb_repair_pending(struct lb_node *n, bool *pending, struct lb_repair_stat
 
 /* Put (st != NULL) or remove the marker in its own write transaction,
  * growing the map when it is full. */
-static lb_err marker_write(struct lb_node *n, const struct lb_repair_state *st,
-                           struct lb_diag *d)
+lb_err lb_repair_mark(struct lb_node *n, const struct lb_repair_state *st, struct lb_diag *d)
 {
 	uint8_t buf[MARKER_LEN];
 	MDB_val k = {strlen(LB_REPAIR_MARKER), (void *)LB_REPAIR_MARKER}, v = {MARKER_LEN, buf};
@@ -89,7 +88,7 @@ lb_err lb_repair_begin(struct lb_node *n, uint32_t round, struct lb_diag *d)
 	if ((e = lb_node_info(n, &info, d)))
 		return e;
 	st.base = info.seq;
-	return marker_write(n, &st, d);
+	return lb_repair_mark(n, &st, d);
 }
 
 /* ---- the evidence, copied out of its read transaction ------------------- */
@@ -275,11 +274,11 @@ lb_err lb_repair_apply(struct lb_node *n, lb_repair_conflict_cb cb, void *ctx,
 			r->unchanged++;
 		}
 		st.next = x->seq + 1;
-		if ((e = marker_write(n, &st, d)))
+		if ((e = lb_repair_mark(n, &st, d)))
 			break;
 	}
 	if (!e)
-		e = marker_write(n, NULL, d);
+		e = lb_repair_mark(n, NULL, d);
 	items_free(&it);
 	return e;
 }

@@ -52,6 +52,12 @@ lb_err lb_repair_pending(struct lb_node *n, bool *pending, struct lb_repair_stat
  * read-only), LB_EFULL, LB_ESTORE. */
 lb_err lb_repair_begin(struct lb_node *n, uint32_t round, struct lb_diag *d);
 
+/* Write the marker as st says (st NULL: remove it), in its own write
+ * transaction: lb_repair_begin and lb_repair_apply use it; exposed for
+ * tests that stage an interrupted repair.  LB_EINVAL (read-only),
+ * LB_EFULL, LB_ESTORE. */
+lb_err lb_repair_mark(struct lb_node *n, const struct lb_repair_state *st, struct lb_diag *d);
+
 /* One change of the evidence that could not be applied.  Borrowed for the
  * call.  reason: why (the write's message, e.g. "already deleted"). */
 struct lb_repair_conflict {
