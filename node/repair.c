@@ -2,7 +2,6 @@
  * repair.c — re-apply the changes of a fork round after an adopt, and
  * export the round as fork evidence (repair.h).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
