@@ -377,8 +377,8 @@ lb_err lb_keybackup_open(const char *text, size_t len, const char *pass, size_t 
 	n = split(text, len, &in);
 	if (n == 0 || strncmp(in.l[0], TITLE, 18) != 0) /* "lumbung key backup" */
 		return lb_fail(d, LB_EMALFORMED,
-		               "not a lumbung key backup: its first line should read \"%s\" and a "
-		               "checksum",
+		               "line 1 (title) of the key backup does not start \"%s\": this is not "
+		               "a lumbung key backup, or that line is mistyped",
 		               TITLE);
 	if (n != NLINES) {
 		unsigned i = 0;
