@@ -135,14 +135,18 @@ static void text_sum(uint8_t sum[TEXT_SUM], const struct lines *L)
 	memcpy(sum, h, TEXT_SUM);
 }
 
-/* Every line of the text of f, each ending in its checksum. */
-static void render(struct lines *L, const struct backup *f)
+/* Every line of the text of f, each ending in its checksum.  The check
+ * line holds the whole text's checksum, or given (a text being read: its
+ * layout is compared first, its value after). */
+static void render(struct lines *L, const struct backup *f, const uint8_t *given)
 {
 	uint8_t sum[TEXT_SUM] = {0};
 
 	for (unsigned i = 0; i < NLINES; i++) {
 		char c[LINE_MAX_LEN - 2 - 2 * LINE_SUM], hex[2 * LINE_SUM + 1];
-		if (i == NLINES - 1)
+		if (i == NLINES - 1 && given)
+			memcpy(sum, given, TEXT_SUM);
+		else if (i == NLINES - 1)
 			text_sum(sum, L);
 		render_content(c, sizeof c, f, i, sum);
 		line_sum(hex, i + 1, c, strlen(c));
@@ -207,7 +211,7 @@ lb_err lb_keybackup_make(const struct lb_key *k, const char *village, const char
 	crypto_sign_ed25519_sk_to_seed(plain, k->sk);
 	memcpy(plain + SEED_BYTES, village, LB_VILLAGE_LEN);
 	crypto_secretbox_easy(f.box, plain, sizeof plain, f.nonce, key);
-	render(&L, &f);
+	render(&L, &f, NULL);
 	if (!(t = malloc(NLINES * LINE_MAX_LEN + 1))) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
@@ -407,7 +411,7 @@ lb_err lb_keybackup_open(const char *text, size_t len, const char *pass, size_t 
 		if (!read_line(i, in.l[i], &f, want))
 			return typo(d, i, "does not read as that line of a key backup");
 	}
-	render(&canon, &f);
+	render(&canon, &f, want);
 	for (unsigned i = 0; i < NLINES; i++)
 		if (strlen(canon.l[i]) - 2 - 2 * LINE_SUM != strlen(in.l[i]) ||
 		    memcmp(canon.l[i], in.l[i], strlen(in.l[i])) != 0)

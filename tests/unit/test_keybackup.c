@@ -386,6 +386,12 @@ static void huge_limits_are_refused(void **state)
 
 	(void)state;
 	split(t, &L);
+	strcpy(L.l[4], "kdf      argon2id13 ops 5 mem 67108864  xxxx");
+	f = resum(&L);
+	assert_int_equal(open_text(f, strlen(f), PASS, &k, v, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "line 5 (kdf)"));
+	free(f);
+	split(t, &L);
 	strcpy(L.l[4], "kdf      argon2id13 ops 2 mem 68719476736  xxxx");
 	f = resum(&L);
 	assert_int_equal(open_text(f, strlen(f), PASS, &k, v, &d), LB_EMALFORMED);
@@ -398,6 +404,32 @@ static void huge_limits_are_refused(void **state)
 	assert_int_equal(open_text(f, strlen(f), PASS, &k, v, &d), LB_EMALFORMED);
 	assert_non_null(strstr(d.msg, "line 5 (kdf)"));
 	free(f);
+	free(t);
+}
+
+/* A change made with its line's checksum put right but not the whole
+ * text's: the check line catches it (before any Argon2id). */
+static void whole_text_checksum_is_checked(void **state)
+{
+	char *t = make(), *m, v[LB_VILLAGE_LEN + 1], s[5];
+	struct lb_key k;
+	struct lb_diag d = {0};
+	struct lines L;
+	size_t o = 0;
+
+	(void)state;
+	split(t, &L);
+	L.l[5][9] = L.l[5][9] == '0' ? '1' : '0';
+	line_sum(s, 6, L.l[5], strlen(L.l[5]) - 6);
+	memcpy(L.l[5] + strlen(L.l[5]) - 4, s, 4);
+	m = calloc(1, strlen(t) + 1);
+	assert_non_null(m);
+	for (int i = 0; i < NL; i++)
+		o += (size_t)sprintf(m + o, "%s\n", L.l[i]);
+	assert_int_equal(open_text(m, o, PASS, &k, v, &d), LB_EMALFORMED);
+	if (!strstr(d.msg, "line 13, check"))
+		fail_msg("%s", d.msg);
+	free(m);
 	free(t);
 }
 
@@ -429,6 +461,7 @@ int main(void)
 		cmocka_unit_test(origin_of_another_key_is_refused),
 		cmocka_unit_test(village_of_another_desa_is_refused),
 		cmocka_unit_test(huge_limits_are_refused),
+		cmocka_unit_test(whole_text_checksum_is_checked),
 		cmocka_unit_test(not_a_backup),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
