@@ -16,7 +16,7 @@
 
 /* Read until a line break or the end into buf[0..cap-1); returns the bytes
  * read before the line break, or -1 (errno) / -2 (longer than cap - 1). */
-static ssize_t read_line(int fd, char *buf, size_t cap)
+static ssize_t pass_line(int fd, char *buf, size_t cap)
 {
 	size_t n = 0;
 
@@ -29,10 +29,8 @@ static ssize_t read_line(int fd, char *buf, size_t cap)
 			return -1;
 		if (r == 0 || c == '\n')
 			break;
-		if (n + 1 >= cap) {
-			c = 0;
+		if (n + 1 >= cap)
 			return -2;
-		}
 		buf[n++] = c;
 	}
 	if (n && buf[n - 1] == '\r')
@@ -42,7 +40,7 @@ static ssize_t read_line(int fd, char *buf, size_t cap)
 }
 
 /* Ask once on the terminal fd with echo off. */
-static ssize_t ask(int fd, const char *prompt, char *buf, size_t cap)
+static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 {
 	struct termios old, quiet;
 	int have = tcgetattr(fd, &old) == 0;
@@ -58,7 +56,7 @@ static ssize_t ask(int fd, const char *prompt, char *buf, size_t cap)
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		/* the answer can still be typed */
 	}
-	n = read_line(fd, buf, cap);
+	n = pass_line(fd, buf, cap);
 	err = errno;
 	if (have)
 		tcsetattr(fd, TCSAFLUSH, &old);
@@ -91,12 +89,14 @@ lb_err lb_cli_read_pass(const char *passfile, bool for_new, char *buf, size_t ca
 		return lb_fail(d, LB_EIO, "%s: %s", passfile, strerror(errno));
 	}
 	if (passfile)
-		n = read_line(fd, buf, max + 1);
+		n = pass_line(fd, buf, max + 1);
 	else
-		n = ask(fd, for_new ? "passphrase for the new key backup: " : "passphrase of the key backup: ",
-		        buf, max + 1);
+		n = ask_tty(fd,
+		            for_new ? "passphrase for the new key backup: "
+		                    : "passphrase of the key backup: ",
+		            buf, max + 1);
 	if (n >= 0 && !passfile && for_new && *buf)
-		m = ask(fd, "the same passphrase again: ", again, sizeof again);
+		m = ask_tty(fd, "the same passphrase again: ", again, sizeof again);
 	close(fd);
 	if (n == -1 || m == -1) {
 		sodium_memzero(buf, cap);
