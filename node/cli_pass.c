@@ -138,6 +138,7 @@ lb_err lb_cli_key_from_backup(const char *path, const char *passfile, struct lb_
 	lb_err e;
 
 	memset(k, 0, sizeof *k);
+	memset(village, 0, LB_VILLAGE_LEN + 1);
 	if (!(f = fopen(path, "rb")))
 		return lb_fail(d, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path,
 		               strerror(errno));

@@ -32,7 +32,9 @@ lb_err lb_cli_read_pass(const char *passfile, bool for_new, char *buf, size_t ca
 /* Read the key backup at path (at most LB_KEYBACKUP_TEXT_MAX bytes), the
  * passphrase (lb_cli_read_pass, not a new one) and open it into k and
  * village (lb_keybackup_open; its errors, the message starting with the
- * file's name).  The caller wipes k with lb_key_wipe.  lumbung init
+ * file's name; LB_ENOTFOUND/LB_EIO for the file, LB_ETOOBIG, and
+ * lb_cli_read_pass's).  On error k and village are zeroed.  The caller
+ * wipes k with lb_key_wipe.  lumbung init
  * --restore-key and lumbung restore --restore-key call this. */
 lb_err lb_cli_key_from_backup(const char *path, const char *passfile, struct lb_key *k,
                               char village[LB_VILLAGE_LEN + 1], struct lb_diag *d);
