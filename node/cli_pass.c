@@ -39,7 +39,8 @@ static ssize_t pass_line(int fd, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-/* Ask once on the terminal fd with echo off. */
+/* Ask once on the terminal fd with echo off.  TCSANOW, not TCSAFLUSH: a
+ * line typed ahead (or piped through a pseudo-terminal) is kept. */
 static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 {
 	struct termios old, quiet;
@@ -51,7 +52,7 @@ static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
+		tcsetattr(fd, TCSANOW, &quiet);
 	}
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		/* the answer can still be typed */
@@ -59,7 +60,7 @@ static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 	n = pass_line(fd, buf, cap);
 	err = errno;
 	if (have)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* only cosmetic */
 	}

@@ -107,6 +107,43 @@ fi
 expect_exit 7 "init --restore-key into a dir holding a node is refused" \
 	lb init -d "$D" --restore-key "$K" --passphrase-file "$T/pass"
 
+# ---- on a terminal (a pseudo-terminal from script(1), util-linux) --------
+if command -v script >/dev/null 2>&1; then
+	# type each answer only once its prompt is shown (echo is off by then)
+	mkfifo "$T/typing"
+	script -qec "\"$LUMBUNG\" key backup -d \"$D\" > \"$T/tty.txt\"" /dev/null <"$T/typing" \
+		>"$T/tty.out" 2>&1 &
+	pid=$!
+	exec 3>"$T/typing"
+	for prompt in "passphrase for the new key backup" "the same passphrase again"; do
+		i=0
+		while ! grep -q "$prompt" "$T/tty.out" && [ $i -lt 200 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		printf 'kunci lumbung desa\n' >&3
+	done
+	exec 3>&-
+	wait $pid
+	contains "$T/tty.out" "the same passphrase again" "key backup on a terminal asks twice"
+	if grep -q "kunci" "$T/tty.out"; then fail "the passphrase is not echoed"; else
+		ok "the passphrase is not echoed"
+	fi
+	rm -rf "$T/tty"
+	printf 'kunci lumbung desa\n' |
+		script -qec "\"$LUMBUNG\" init -d \"$T/tty\" --restore-key \"$T/tty.txt\"" /dev/null \
+			>"$T/tty.out" 2>&1
+	contains "$T/tty.out" "$origin" "init --restore-key asks the passphrase on the terminal"
+	printf 'kunci lumbung desa\nkunci lumbung kota\n' |
+		script -qec "\"$LUMBUNG\" key backup -d \"$D\" > \"$T/tty2.txt\"" /dev/null >"$T/tty.out" 2>&1
+	contains "$T/tty.out" "the two passphrases differ" "two different passphrases are refused"
+	if [ -s "$T/tty2.txt" ]; then fail "nothing is written when they differ"; else
+		ok "nothing is written when they differ"
+	fi
+else
+	fail "script (util-linux) is missing"
+fi
+
 expect_exit 2 "--passphrase-file without --restore-key is a usage error" \
 	lb init -d "$T/x" --village "$V" --passphrase-file "$T/pass"
 : >"$T/empty"
