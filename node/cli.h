@@ -36,6 +36,8 @@ struct lb_cli_args {
 	const char *max_bytes; /* --max-bytes N */
 	const char *stall;   /* --stall-timeout SECONDS */
 	const char *seal_to; /* --seal-to HEX (changeset) */
+	const char *restore_key; /* --restore-key FILE (init, restore) */
+	const char *passfile;    /* --passphrase-file FILE (key backup, --restore-key) */
 	int no_seal;         /* --no-seal (push, sync, changeset) */
 	int no_compress;     /* --no-compress (push, sync) */
 	int plain;           /* --plain (changeset) */
