@@ -98,7 +98,7 @@ static lb_err refusal(long status, const struct sink *s, const char *base, struc
 {
 	json_t *j = json_loadb(s->small, s->small_len, 0, NULL);
 	const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
-	char esc[LB_ESC_BUF];
+	char esc[4 * LB_DIAG_MAX];
 	lb_err e;
 
 	switch (status) {
@@ -108,9 +108,9 @@ static lb_err refusal(long status, const struct sink *s, const char *base, struc
 	default: e = LB_EREFUSED; break;
 	}
 	if (msg)
-		lb_escape(esc, msg, strlen(msg));
+		lb_escape_buf(esc, sizeof esc, msg, strlen(msg));
 	else
-		lb_escape(esc, s->small, s->small_len);
+		lb_escape_buf(esc, sizeof esc, s->small, s->small_len);
 	lb_fail(d, e, "%s answered %ld: %s", base, status, esc);
 	json_decref(j);
 	return e;
