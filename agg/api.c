@@ -1084,6 +1084,18 @@ static enum MHD_Result h_log(struct call *k)
 		return fail(k, e, &d);
 	if (!f.found)
 		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
+	{
+		struct lb_agg_origin o;
+		if ((e = lb_agg_origin(k->a, f.origin, &o, &d)))
+			return fail(k, e, &d);
+		if (from > o.seq + 1) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "this aggregator holds the village up to seq %llu; "
+			         "from=%llu is past it", (unsigned long long)o.seq,
+			         (unsigned long long)from);
+			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+		}
+	}
 	if (!take_stream())
 		return busy(k);
 	if ((e = record_read(k, &d)) ||

@@ -77,6 +77,24 @@ left() { # what a failed restore must not leave: NEWDIR, temporary files
 python3 "$HTTP" GET "$URL/v1/villages/$V1/log" >"$T/out"
 contains "$T/out" "401" "the log without proof or token: 401"
 contains "$T/out" "sign a challenge with the village key" "the 401 says how to get in"
+python3 "$HTTP" GET "$URL/v1/villages/$V1/log?from=$((P + 2))" >"$T/out"
+contains "$T/out" "401" "a log from past the held seq without access: 401 first"
+getauth() { # URL TOKEN: status, then the body's first bytes
+	python3 -c '
+import sys, urllib.request, urllib.error
+r = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+try:
+    with urllib.request.urlopen(r, timeout=30) as f:
+        print(f.status); print(f.read()[:64])
+except urllib.error.HTTPError as e:
+    print(e.code); print(e.read().decode())' "$1" "$2"
+}
+getauth "$URL/v1/villages/$V1/log?from=$((P + 2))" "$KAB" >"$T/out"
+contains "$T/out" "holds the village up to seq $P" "a log from past the held seq: 400, saying where it stands"
+getauth "$URL/v1/villages/$V1/log?from=0" "$KAB" >"$T/out"
+contains "$T/out" "400" "from=0 is refused"
+getauth "$URL/v1/villages/$V1/log?from=$P" "$KAB" >"$T/out"
+contains "$T/out" "LUMBUNG-LLA" "a tail of the log is an archive"
 python3 "$HTTP" GET "$URL/v1/challenge" >"$T/out"
 contains "$T/out" "\"aggregator\":\"$AK\"" "a challenge names the aggregator's key"
 LUMBUNG_TOKEN=lbt_0000000000000000000000000000000000000000000000000000000000000000 \
