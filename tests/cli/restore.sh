@@ -116,6 +116,17 @@ expect_exit 23 "a restore expecting another aggregator's key signs nothing for t
 	restore "$T/r0" --from "$URL" --agg-key "$(origin "$T/v2")"
 check "nothing left after the wrong aggregator" left "$T/r0"
 
+# a new key in NEWDIR (the succession case) that the office has not tied to
+# the old chain: the aggregator refuses it, and the node stays as it was
+lb init -d "$T/newkey" --village $V1 >/dev/null 2>&1
+expect_exit 25 "restore into a new node whose key the office did not succeed: 403" \
+	lb restore -d "$T/newkey" --village $V1 --from "$URL" --agg-key "$AK"
+expect_exit 0 "the new node is left as it was" lb verify -d "$T/newkey"
+mkdir "$T/full" && : >"$T/full/keep"
+expect_exit 17 "restore with a key backup into a directory that is not empty: refused" \
+	restore "$T/full" --from "$URL" --agg-key "$AK"
+check "what was in it is still there" test -e "$T/full/keep"
+
 # --- a lying aggregator ---------------------------------------------------------
 proxy() { # MODE
 	[ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
