@@ -123,7 +123,7 @@ expect_exit 25 "restore into a new node whose key the office did not succeed: 40
 	lb restore -d "$T/newkey" --village $V1 --from "$URL" --agg-key "$AK"
 expect_exit 0 "the new node is left as it was" lb verify -d "$T/newkey"
 mkdir "$T/full" && : >"$T/full/keep"
-expect_exit 17 "restore with a key backup into a directory that is not empty: refused" \
+expect_exit 7 "restore with a key backup into a directory that is not empty: refused" \
 	restore "$T/full" --from "$URL" --agg-key "$AK"
 check "what was in it is still there" test -e "$T/full/keep"
 
