@@ -85,7 +85,8 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
-	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/liblumbung.a
+	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/obj/sync/restore_cli.o \
+	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))

@@ -206,6 +206,20 @@ struct lb_agg_walk {
 lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
                        const struct lb_agg_walk *w, struct lb_diag *d);
 
+/* One village's log from seq `from` (>= 1; 0 is taken as 1) as an
+ * archive on out, for the village to restore its node from
+ * (GET /v1/villages/{code}/log, docs/FORMAT.md): header (source
+ * "aggregator", the village, origin the chain's key, "from" when > 1),
+ * the entries from..seq byte for byte with their stored heads, then one
+ * receipt frame signed now for the held seq (none when nothing is held),
+ * trailer.  One read transaction.  The village's active key is served
+ * (else its last revoked one).  Errors: LB_EINVAL (not a desa code, or
+ * from past the held seq + 1: the message says where it stands),
+ * LB_ENOTFOUND (no key enrolled for the village), LB_ECORRUPT, LB_ESTORE,
+ * the writer's.  On error out holds a partial archive without trailer. */
+lb_err lb_agg_export_village(struct lb_agg *a, const char *village, uint64_t from, FILE *out,
+                             struct lb_diag *d);
+
 /* The fork evidence held for one origin as an archive on out: header
  * (source "aggregator"), per proven fork in order of the first differing
  * seq one [4, ours, theirs] frame and the [6, branch, entry] frames of

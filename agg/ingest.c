@@ -215,10 +215,15 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
 }
 
-static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
-                           size_t *len, struct lb_diag *d)
+lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,
+                        uint64_t received_ms, uint8_t **out, size_t *len, struct lb_diag *d)
 {
-	return lb_receipt_sign(&a->key, rc, out, len, d);
+	struct lb_receipt rc = {.seq = o->seq, .received_ms = received_ms};
+
+	memcpy(rc.origin, o->origin, LB_PK_BYTES);
+	memcpy(rc.hash, o->hash, LB_HASH_BYTES);
+	lb_merkle_root(m, rc.root);
+	return lb_receipt_sign(&a->key, &rc, out, len, d);
 }
 
 
@@ -335,7 +340,7 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	struct lb_chain ch;
 	struct lb_mp_buf rival; /* a fork's rival entries, for the evidence */
 	uint32_t nrival = 0;
-	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
+	uint8_t hash[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
 	lb_err e;
@@ -522,7 +527,6 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	/* the tree root we sign is always the one of what we hold (m, at
 	 * o.seq), never one copied from the offer; a resend ending at o.seq
 	 * had its head's root checked against it by lb_chain_head */
-	lb_merkle_root(&m, root);
 	txn = NULL;
 	if (rc) {
 		*mdbrc = rc;
@@ -531,14 +535,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	}
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
-	{
-		struct lb_receipt rc2 = {.seq = o.seq,
-		                         .received_ms = r->accepted ? o.last_seen_ms : lb_hlc_wall_ms()};
-		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
-		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
-		memcpy(rc2.root, root, LB_HASH_BYTES);
-		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
-	}
+	e = agg_held_receipt(a, &o, &m, r->accepted ? o.last_seen_ms : lb_hlc_wall_ms(), &r->receipt,
+	                     &r->receipt_len, d);
 out:
 	if (txn)
 		agg_txn_abort(a, txn);

@@ -130,6 +130,20 @@ int agg_fork_extended(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin
 /* Is k a replica/heads key of origin? */
 bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
 
+/* The walk of lb_agg_walk_log inside the caller's read transaction txn,
+ * from entry `from` (>= 1) of the origin's replica to its held seq: the
+ * origin callback gets the state, then each entry and stored head as
+ * lb_agg_walk_log gives them.  Errors as lb_agg_walk_log. */
+lb_err agg_walk_txn(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                    uint64_t from, const struct lb_agg_walk *wk, struct lb_diag *d);
+
+/* A receipt signed now for what is held of o (its seq and hash) with the
+ * tree root of frontier m: the one receipt ingest returns for a change set
+ * (received_ms: when its entries were stored, or now for a resend) and an
+ * archive of the replica ends with.  *out malloc'd.  LB_ENOMEM. */
+lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,
+                        uint64_t received_ms, uint8_t **out, size_t *len, struct lb_diag *d);
+
 /* Open (or, on a writable store made before it existed, create) the
  * village directory's database.  LB_ESTORE when LMDB fails. */
 lb_err agg_dir_open(struct lb_agg *a, struct lb_diag *d);

@@ -217,6 +217,12 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			a->plain = 1;
 		else if (!strcmp(o, "--seal-to"))
 			OPTARG_(a->seal_to);
+		else if (!strcmp(o, "--from"))
+			OPTARG_(a->from);
+		else if (!strcmp(o, "--agg-key"))
+			OPTARG_(a->agg_key);
+		else if (!strcmp(o, "--remote"))
+			OPTARG_(a->remote);
 		else if (!strcmp(o, "--upstream-key")) {
 			if (a->nupstream == LB_CLI_UPSTREAM_KEYS)
 				return lb_cli_usage_error(a->cmd, "at most %d --upstream-key options",
@@ -224,12 +230,6 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->upstream_keys[a->nupstream]);
 			a->nupstream++;
 		}
-		else if (!strcmp(o, "--from"))
-			OPTARG_(a->from);
-		else if (!strcmp(o, "--agg-key"))
-			OPTARG_(a->agg_key);
-		else if (!strcmp(o, "--remote"))
-			OPTARG_(a->remote);
 		else if (!strcmp(o, "--round"))
 			OPTARG_(a->round);
 		else if (!strcmp(o, "--forked"))
