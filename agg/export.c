@@ -19,6 +19,7 @@ static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin
 
 	memcpy(h.village, o->village, sizeof h.village);
 	memcpy(h.origin, o->origin, LB_PK_BYTES);
+	h.from = o->base + 1; /* a successor's replica starts after its base */
 	return lb_lla_write_header(w, &h, d);
 }
 
@@ -83,9 +84,10 @@ lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
 		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
 		goto out;
 	}
-	if (entries != o.seq)
+	if (entries != (o.seq > o.base ? o.seq - o.base : 0))
 		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
-		            "says %llu", (unsigned long long)entries, (unsigned long long)o.seq);
+		            "says %llu", (unsigned long long)entries,
+		            (unsigned long long)(o.seq > o.base ? o.seq - o.base : 0));
 out:
 	if (heads)
 		mdb_cursor_close(heads);
