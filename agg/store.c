@@ -373,8 +373,9 @@ static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *villa
 		return LB_OK;
 	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "
 	               "active key at a time.  To change it, revoke that key first (lumbung-agg "
-	               "revoke --key %s); key succession signed by the old key is not built yet",
-	               village, hx, hx);
+	               "revoke --key %s), or, when its secret key is lost, continue its chain under the new "
+	               "key (lumbung-agg succeed --village %s --key NEW)",
+	               village, hx, hx, village);
 }
 
 lb_err agg_enroll_in(struct lb_agg *a, MDB_txn *txn, const char *village,
