@@ -373,8 +373,8 @@ static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *villa
 		return LB_OK;
 	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "
 	               "active key at a time.  To change it, revoke that key first (lumbung-agg "
-	               "revoke --key %s), or, when its secret key is lost, continue its chain under the new "
-	               "key (lumbung-agg succeed --village %s --key NEW)",
+	               "revoke --key %s), or, when its secret key is lost, continue its chain under the new key by a "
+	               "succession (lumbung-agg succeed --village %s --key NEW)",
 	               village, hx, hx, village);
 }
 
