@@ -61,7 +61,7 @@ static struct forge *continue_under(const struct forge_world *w, const struct lb
 		memcpy(f->origin, k->pk, LB_PK_BYTES);
 	}
 	for (int i = 0; i < n; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "B%d", i + 1);
 		s = forge_add(f, LB_OP_PUT, "aspirasi", id, FORGE_ASP(4), NULL, NULL);
 	}
