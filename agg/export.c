@@ -19,6 +19,7 @@ static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin
 
 	memcpy(h.village, o->village, sizeof h.village);
 	memcpy(h.origin, o->origin, LB_PK_BYTES);
+	h.from = o->base + 1; /* a successor's replica starts after its base */
 	return lb_lla_write_header(w, &h, d);
 }
 
@@ -96,10 +97,15 @@ lb_err agg_walk_txn(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_B
 		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
 		goto out;
 	}
-	if (entries != (o.seq >= from ? o.seq - from + 1 : 0))
-		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin from seq "
-		            "%llu, its state says %llu", (unsigned long long)entries,
-		            (unsigned long long)from, (unsigned long long)o.seq);
+	{
+		/* the replica holds base+1..seq (base: where a successor's starts) */
+		uint64_t first = from > o.base + 1 ? from : o.base + 1;
+		if (entries != (o.seq >= first ? o.seq - first + 1 : 0))
+			e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin from "
+			            "seq %llu, its state says %llu", (unsigned long long)entries,
+			            (unsigned long long)first,
+			            (unsigned long long)(o.seq >= first ? o.seq - first + 1 : 0));
+	}
 out:
 	if (heads)
 		mdb_cursor_close(heads);

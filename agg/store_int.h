@@ -39,6 +39,8 @@ struct lb_agg {
 	bool have_relay;        /* false: a read-only store made before it */
 	MDB_dbi stmts, aggs, routes, enrolby; /* tree.h: statements, aggregators, routes */
 	bool have_tree;         /* false: a read-only store made before them */
+	MDB_dbi succ;           /* successions (succeed.c): 'o'||OLD, 'n'||NEW -> statement */
+	bool have_succ;         /* false: a read-only store made before it */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
@@ -155,6 +157,40 @@ lb_err agg_token_open(struct lb_agg *a, struct lb_diag *d);
 /* Open (or, on a writable store, create) the relay's databases
  * (replica.c).  LB_ESTORE when LMDB fails. */
 lb_err agg_relay_open(struct lb_agg *a, struct lb_diag *d);
+
+/* Open (or, on a writable store, create) the successions database
+ * (succeed.c).  LB_ESTORE. */
+lb_err agg_succ_open(struct lb_agg *a, struct lb_diag *d);
+
+/* The succession stored under which ('o': key is its old key, 'n': its
+ * new key) inside txn: opened into s and its stored bytes into raw (each
+ * may be NULL; raw borrows from txn).  LB_ENOTFOUND when none is held,
+ * LB_ECORRUPT, LB_ESTORE. */
+lb_err agg_succ_get(struct lb_agg *a, MDB_txn *txn, char which, const uint8_t key[LB_PK_BYTES],
+                    struct lb_succession *s, MDB_val *raw, struct lb_diag *d);
+
+/* Apply a succession inside txn (see lb_agg_succeed): village's key old
+ * (NULL: its active key) is continued by new_key after seq with hash
+ * (NULL: after what is held of old, seq ignored); by as for enrolments.
+ * This aggregator signs its own succession as its next statement, into
+ * *out (may be NULL).  Refusals, nothing written: LB_ENOTFOUND (no active
+ * key), LB_EUNKNOWN_ORIGIN (old not enrolled or revoked),
+ * LB_EWRONG_VILLAGE, LB_EEXIST (new_key enrolled already), LB_EINVAL
+ * (nothing held, a seq/hash that disagrees with what is held, read-only);
+ * LB_ENOMEM, LB_ESTORE (then abort txn). */
+lb_err agg_succeed_in(struct lb_agg *a, MDB_txn *txn, const char *village,
+                      const uint8_t *old_key, const uint8_t new_key[LB_PK_BYTES], uint64_t seq,
+                      const uint8_t *hash, const uint8_t *by, struct lb_succession *out,
+                      struct lb_diag *d);
+
+/* Start s's new key's state at (s->seq, s->hash, frontier m) inside txn.
+ * An LMDB code. */
+int agg_seed_successor(struct lb_agg *a, MDB_txn *txn, const struct lb_succession *s,
+                       const struct lb_merkle *m);
+
+
+/* The last n in stmts inside txn (0: none).  An LMDB code. */
+int agg_stmt_last(struct lb_agg *a, MDB_txn *txn, uint64_t *n);
 
 /* The name held for code (desa or kecamatan) inside txn into out (""
  * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail
