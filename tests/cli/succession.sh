@@ -112,7 +112,7 @@ contains "$T/err" "retired at seq 3 by a succession" "naming the succession"
 [ "$(field "$KAB" "$OLD" seq)" = 3 ] && ok "the old key stays at seq 3" ||
 	fail "old key at $(field "$KAB" "$OLD" seq)"
 expect_exit 0 "export-log --from 4" sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 --from 4 >'$T/tail.lla'"
-expect_exit 1 "export-log past what is held is refused" \
+expect_exit 3 "export-log past what is held is refused" \
 	sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 --from 9 >'$T/none.lla'"
 
 # ---- part 2: kecamatan succeeds, forwards; kabupaten accepts -----------

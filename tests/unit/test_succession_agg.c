@@ -405,10 +405,10 @@ static void export_village_crosses_the_succession(void **state)
 		lb_lla_reader_close(&rd);
 		fclose(f);
 	}
-	/* nothing from past what is held; a village with no key */
+	/* nothing from past one after what is held; a village with no key */
 	{
 		FILE *f = tmpfile();
-		assert_int_equal(lb_agg_export_village(w->a, FORGE_VILLAGE, 6, f, &d), LB_ENOTFOUND);
+		assert_int_equal(lb_agg_export_village(w->a, FORGE_VILLAGE, 7, f, &d), LB_EINVAL);
 		assert_int_equal(lb_agg_export_village(w->a, "33.24.01.2009", 1, f, &d),
 		                 LB_ENOTFOUND);
 		fclose(f);
