@@ -245,4 +245,11 @@ if ! python3 "$(dirname "$0")/bench_envelope.py" "$BUILD" "$OUT"; then
 	echo "bench: bench_envelope.py failed; $OUT has no envelope section" >&2
 	exit 1
 fi
-echo "bench: wrote $OUT (envelope section included)"
+
+# Recovery (issue 10): restore from the aggregator against its baselines,
+# repair, and the key backup's cost.
+if ! python3 "$(dirname "$0")/bench_restore.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_restore.py failed; $OUT has no recovery section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (envelope and recovery sections included)"
