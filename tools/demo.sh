@@ -188,5 +188,21 @@ PYEOF
 echo "-- the access log: who read personal data"
 "$AG" access-log -d "$work/kabupaten" | tail -n 2
 
+step "the village PC dies: the key from its paper backup, the log from the kabupaten"
+printf 'kunci lumbung desa\n' >"$work/pass" # typed at the terminal in real use
+"$L" key backup -d "$S" --passphrase-file "$work/pass" >"$work/sukamaju.key.txt"
+echo "lumbung key backup: $(wc -l <"$work/sukamaju.key.txt") lines to print and keep in the kantor desa safe:"
+sed -n '1,3p' "$work/sukamaju.key.txt"
+echo "..."
+rm -rf "$S"
+echo "rm -rf $S (the PC is gone)"
+"$L" restore -d "$S" --village 33.24.01.2001 --from "$URL" --restore-key "$work/sukamaju.key.txt" \
+	--passphrase-file "$work/pass" --agg-key "$AK"
+"$L" verify -d "$S"
+pid=$("$L" ls -d "$S" penduduk | head -n 1)
+"$L" put -d "$S" --merge penduduk "$pid" dusun="Krajan" >/dev/null
+printf 'and it goes on writing and pushing: '
+"$L" push -d "$S"
+
 step "the aggregator's log (accepted and refused requests)"
 tail -n 8 "$work/agg.log"
