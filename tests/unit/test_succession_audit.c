@@ -108,6 +108,7 @@ struct arch {
 	bool twice;           /* the frame twice */
 	bool receipt;         /* the aggregator's receipt for OLD at N after it */
 	uint64_t from;        /* header "from" */
+	const struct lb_mp_buf *fork[2]; /* fork evidence (two heads) before the trailer */
 	const uint8_t *origin; /* header origin (NULL: OLD) */
 };
 
@@ -142,6 +143,10 @@ static void write_arch(struct sc *c, const struct arch *a, FILE *out)
 			assert_int_equal(lb_lla_write_receipt(&w, c->w->agg_key.pk, c->rc, c->rclen, NULL),
 			                 LB_OK);
 	}
+	if (a->fork[0])
+		assert_int_equal(lb_lla_write_fork(&w, a->fork[0]->sb.data, a->fork[0]->sb.size,
+		                                   a->fork[1]->sb.data, a->fork[1]->sb.size, NULL),
+		                 LB_OK);
 	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
 	lb_lla_writer_free(&w);
 }
@@ -338,6 +343,71 @@ static void a_tail_is_refused_plainly(void **state)
 	check(c, &(struct arch){.from = 2}, LB_EINVAL, "a tail of a log from seq 2");
 }
 
+static void other_hash(void *ctx, struct lb_head *h)
+{
+	(void)ctx;
+	h->hash[0] ^= 1;
+}
+
+/* A head for seq (true fields but another hash) naming origin, signed by k. */
+static void rival_head(struct sc *c, size_t seq, const uint8_t *origin, const struct lb_key *k,
+                       struct lb_mp_buf *out)
+{
+	struct forge *f = c->w->f;
+	struct lb_mp_buf keep;
+	uint8_t o[LB_PK_BYTES];
+
+	lb_mp_buf_init(&keep);
+	lb_mp_put_raw(&keep, f->head[seq].sb.data, f->head[seq].sb.size);
+	memcpy(o, f->origin, LB_PK_BYTES);
+	memcpy(f->origin, origin, LB_PK_BYTES);
+	forge_head(f, seq, other_hash, NULL, k);
+	lb_mp_buf_init(out);
+	lb_mp_put_raw(out, f->head[seq].sb.data, f->head[seq].sb.size);
+	memcpy(f->origin, o, LB_PK_BYTES);
+	lb_mp_buf_reset(&f->head[seq]);
+	lb_mp_put_raw(&f->head[seq], keep.sb.data, keep.sb.size);
+	lb_mp_buf_free(&keep);
+}
+
+static void forks_across_the_succession(void **state)
+{
+	struct sc *c = *state;
+	struct forge *f = c->w->f;
+	struct lb_mp_buf held, rival, s1, s2;
+	struct lb_audit_report r;
+
+	/* two heads of the new key for seq 5: a fork, proven */
+	lb_mp_buf_init(&held);
+	lb_mp_put_raw(&held, f->head[5].sb.data, f->head[5].sb.size);
+	rival_head(c, 5, c->nk.pk, &c->nk, &rival);
+	check_o(c, &(struct arch){.fork = {&held, &rival}}, NULL, LB_OK, NULL, &r);
+	assert_int_equal(r.forks, 1);
+	lb_mp_buf_free(&rival);
+	/* two heads of the old key for seq 2 (before it lost its PC): proven */
+	lb_mp_buf_reset(&held);
+	lb_mp_put_raw(&held, f->head[2].sb.data, f->head[2].sb.size);
+	rival_head(c, 2, c->old.pk, &c->old, &rival);
+	check_o(c, &(struct arch){.fork = {&held, &rival}}, NULL, LB_OK, NULL, &r);
+	assert_int_equal(r.forks, 1);
+	lb_mp_buf_free(&rival);
+	/* a stranger's own heads prove nothing about this village */
+	rival_head(c, 5, c->w->stranger.pk, &c->w->stranger, &s1);
+	rival_head(c, 5, c->w->stranger.pk, &c->w->stranger, &s2);
+	check(c, &(struct arch){.fork = {&s1, &s2}}, LB_ESIG, "first head");
+	/* a head of the new key against a stranger's own */
+	lb_mp_buf_reset(&held);
+	lb_mp_put_raw(&held, f->head[5].sb.data, f->head[5].sb.size);
+	check(c, &(struct arch){.fork = {&held, &s1}}, LB_ESIG, "second head");
+	/* heads of the old and the new key are not one key's two histories */
+	rival_head(c, 5, c->old.pk, &c->old, &rival);
+	check(c, &(struct arch){.fork = {&held, &rival}}, LB_ESIG, "second head");
+	lb_mp_buf_free(&rival);
+	lb_mp_buf_free(&s1);
+	lb_mp_buf_free(&s2);
+	lb_mp_buf_free(&held);
+}
+
 /* ---- the node ----------------------------------------------------------------- */
 
 /* Write entries 4..5 (by NEW) behind the node's back, the statement kept
@@ -465,6 +535,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(key_old_reports_and_key_new_is_reached, setup, teardown),
 		cmocka_unit_test_setup_teardown(agg_key_requires_the_signer, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_tail_is_refused_plainly, setup, teardown),
+		cmocka_unit_test_setup_teardown(forks_across_the_succession, setup, teardown),
 		cmocka_unit_test_setup_teardown(node_verify_and_export_cross_the_succession, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(node_verify_refuses_a_missing_or_forged_succession,
