@@ -51,7 +51,7 @@ all: deps
 	@$(MAKE) --no-print-directory binaries
 
 binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
-	$(BUILD)/evil-relay $(BUILD)/shapeproxy
+	$(BUILD)/evil-relay $(BUILD)/shapeproxy $(BUILD)/adopt-lla
 
 deps:
 	@sh tools/deps.sh
@@ -85,6 +85,7 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
+	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/obj/sync/restore_cli.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -115,6 +116,10 @@ $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblum
 
 # what a dishonest kecamatan could send, for the malicious-relay test
 $(BUILD)/evil-relay: $(BUILD)/obj/tests/tools/evil_relay.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# makes a node's log equal an aggregator's archive (lb_node_adopt), for the succession test
+$(BUILD)/adopt-lla: $(BUILD)/obj/tests/tools/adopt_lla.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # an NFQUEUE program that delays packets, for the lossy-link test

@@ -44,6 +44,7 @@
 
 #include "../node/head.h"
 #include "../node/key.h"
+#include "../node/succession.h"
 #include "../schema/err.h"
 #include "../sync/receipt.h"
 
@@ -89,9 +90,13 @@ lb_err lb_agg_revoke(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], struct
  * entries is read from the replica itself: the span of seqs held for the
  * origin (lowest to highest key), found with two cursor positionings, not
  * a scan.  The span is exact because an origin's replica is contiguous
- * from seq 1: ingest refuses gaps and stores new entries together with
- * the origin's state in one transaction.  So today entries == seq, and a
+ * from seq 1 (from base + 1 for a key that continues another's chain by
+ * a succession): ingest refuses gaps and stores new entries together with
+ * the origin's state in one transaction.  So entries == seq - base, and a
  * difference means the store was damaged or changed behind our back.
+ * A successor whose state is not seeded yet (this aggregator holds the
+ * old key's chain only below base: ingest seeds it when the old key's
+ * entries reach base) has seq 0 < base.
  */
 struct lb_agg_origin {
 	uint8_t origin[LB_PK_BYTES];
@@ -103,6 +108,9 @@ struct lb_agg_origin {
 	                                of what is held does not count), 0 for never */
 	uint64_t forks;              /* proven forks seen (evidence in the forks db) */
 	uint64_t entries;            /* replica entries held, see above */
+	uint64_t base;               /* a key continuing another's chain by a succession:
+	                                the seq the old key's chain ends at (its replica
+	                                holds base+1..seq); else 0 */
 };
 
 /* State of one origin into o.  LB_EUNKNOWN_ORIGIN when not enrolled,
@@ -206,6 +214,20 @@ struct lb_agg_walk {
 lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
                        const struct lb_agg_walk *w, struct lb_diag *d);
 
+/* One village's log from seq `from` (>= 1; 0 is taken as 1) as an
+ * archive on out, for the village to restore its node from
+ * (GET /v1/villages/{code}/log, docs/FORMAT.md): header (source
+ * "aggregator", the village, origin the chain's key, "from" when > 1),
+ * the entries from..seq byte for byte with their stored heads, then one
+ * receipt frame signed now for the held seq (none when nothing is held),
+ * trailer.  One read transaction.  The village's active key is served
+ * (else its last revoked one).  Errors: LB_EINVAL (not a desa code, or
+ * from past the held seq + 1: the message says where it stands),
+ * LB_ENOTFOUND (no key enrolled for the village), LB_ECORRUPT, LB_ESTORE,
+ * the writer's.  On error out holds a partial archive without trailer. */
+lb_err lb_agg_export_village(struct lb_agg *a, const char *village, uint64_t from, FILE *out,
+                             struct lb_diag *d);
+
 /* The fork evidence held for one origin as an archive on out: header
  * (source "aggregator"), per proven fork in order of the first differing
  * seq one [4, ours, theirs] frame and the [6, branch, entry] frames of
@@ -221,6 +243,58 @@ lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
  * LB_ECORRUPT for damaged evidence; LB_ESTORE. */
 lb_err lb_agg_export_forks(struct lb_agg *a, const uint8_t *origin, FILE *out, size_t *count,
                            struct lb_diag *d);
+
+/* When the origin's proven fork was resolved (agg/resolved.c): the origin
+ * pushed entries past it that extend the history held here (the village
+ * adopted this branch, `lumbung repair`).  *seq: the first of those
+ * entries, 0 when there is no fork or the latest is not resolved.
+ * LB_EUNKNOWN_ORIGIN, LB_ESTORE. */
+lb_err lb_agg_fork_resolved(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
+                            uint64_t *seq, struct lb_diag *d);
+
+/*
+ * Successions (succeed.c, docs/FORMAT.md "Succession"): a village whose
+ * key was lost continues its chain under a new key.  Database `succ`:
+ * 'o' || old key (32) -> the stored succession (node/succession.h, signed
+ * by this aggregator), 'n' || new key (32) -> the same bytes.
+ */
+
+/* The office at the aggregator where village is enrolled: in one
+ * transaction this aggregator signs a succession "new_key continues
+ * village after its active key OLD's seq N (hash H)" at the N it holds, as
+ * its next statement in `stmts` (it travels up with the enrolment
+ * statements), revokes OLD (its entries past N are refused from now on,
+ * naming the succession), enrols new_key for village and starts its state
+ * at (N, H, OLD's Merkle frontier).  *out (may be NULL) gets the
+ * succession.  LB_ENOTFOUND: village has no active key here; LB_EEXIST:
+ * new_key is enrolled already (for any village, revoked or not);
+ * LB_EINVAL: nothing held of OLD (N = 0: enrol the new key instead), a bad
+ * or outside village, a read-only handle; LB_ENOMEM, LB_ESTORE. */
+lb_err lb_agg_succeed(struct lb_agg *a, const char *village, const uint8_t new_key[LB_PK_BYTES],
+                      struct lb_succession *out, struct lb_diag *d);
+
+/* The succession held for key: as_new false, the one that retired key;
+ * true, the one key continues.  s (may be NULL) gets it opened; *raw (may
+ * be NULL) a malloc'd copy of its signed bytes (*len), the caller frees.
+ * LB_ENOTFOUND when none; LB_ECORRUPT; LB_ENOMEM; LB_ESTORE. */
+lb_err lb_agg_succession(struct lb_agg *a, const uint8_t key[LB_PK_BYTES], bool as_new,
+                         struct lb_succession *s, uint8_t **raw, size_t *len, struct lb_diag *d);
+
+/* A village's whole chain as the archive a restoring node adopts
+ * (agg/export_village.c, docs/FORMAT.md §9): header (source "aggregator",
+ * origin: the chain's FIRST key, walking the successions back from the
+ * village's active key; "from" when from > 1), the entries with seq >=
+ * from of each key in turn with their stored heads, a [7, succession]
+ * frame right after each head N that ends a key's chain, and at the end
+ * one receipt frame [3, our key, receipt] signed now for the held seq (as
+ * ingest signs them), then the trailer.  from 0 is taken as 1.  One read
+ * transaction; one frame in memory.  LB_ENOTFOUND: no key is enrolled for
+ * village (or from is past what is held); LB_EINVAL: not a desa code;
+ * LB_ECORRUPT; LB_ESTORE; the writer's LB_EIO / LB_EFULL / LB_ENOMEM (a
+ * partial archive without a trailer is then left on out).  The receipt
+ * needs this aggregator's key: on a read-only handle, LB_EINVAL. */
+lb_err lb_agg_export_village(struct lb_agg *a, const char *village, uint64_t from, FILE *out,
+                             struct lb_diag *d);
 
 /*
  * The village directory (directory.c): names of villages and kecamatan.

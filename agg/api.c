@@ -31,6 +31,8 @@
 #include "../node/hlc.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "../sync/logproof.h"
+#include "logauth.h"
 #include "report.h"
 #include "token.h"
 
@@ -46,6 +48,8 @@ enum need {
 	NEED_TOKEN,    /* any valid token */
 	NEED_PERSONAL, /* kabupaten or kecamatan: lists of people (not the auditor) */
 	NEED_HISTORY,  /* any role: histories and archives (personal data, logged) */
+	NEED_PROOF,    /* the village's key (X-Lumbung-Proof) or, as NEED_HISTORY, a token:
+	                  the handler checks which */
 };
 
 struct call {
@@ -77,6 +81,8 @@ static enum MHD_Result h_record(struct call *k);
 static enum MHD_Result h_export(struct call *k);
 static enum MHD_Result h_archive(struct call *k);
 static enum MHD_Result h_history(struct call *k);
+static enum MHD_Result h_challenge(struct call *k);
+static enum MHD_Result h_log(struct call *k);
 
 static const struct route routes[] = {
 	{"GET", "/v1/health", NEED_NONE, "", h_health},
@@ -87,6 +93,8 @@ static const struct route routes[] = {
 	{"GET", "/v1/export/{file}", NEED_PERSONAL, "village kecamatan", h_export},
 	{"GET", "/v1/archive/{file}", NEED_HISTORY, "", h_archive},
 	{"GET", "/v1/history/{village}/{type}/{id}", NEED_HISTORY, "", h_history},
+	{"GET", "/v1/challenge", NEED_NONE, "", h_challenge},
+	{"GET", "/v1/villages/{village}/log", NEED_PROOF, "from", h_log},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -742,6 +750,7 @@ struct stream {
 	lb_api_log_fn log;
 	void *log_ctx;
 	char what[128];
+	uint64_t from; /* h_log */
 };
 
 /* Streams in flight, from the slot taken before the access log is written
@@ -1000,6 +1009,106 @@ static enum MHD_Result h_archive(struct call *k)
 	return send_stream(k, s, "application/octet-stream", fname);
 }
 
+/* ---- a village's log for its restore ----------------------------------------- */
+
+static enum MHD_Result h_challenge(struct call *k)
+{
+	uint8_t c[LB_CHALLENGE_BYTES], pk[LB_PK_BYTES];
+	char hex[2 * LB_CHALLENGE_BYTES + 1], khex[2 * LB_PK_BYTES + 1];
+	uint64_t now = lb_hlc_wall_ms();
+
+	lb_agg_challenge_make(c, now);
+	lb_hex(hex, c, sizeof c);
+	lb_agg_public_key(k->a, pk);
+	lb_hex(khex, pk, LB_PK_BYTES);
+	return send_json(k, MHD_HTTP_OK,
+	                 json_pack("{s:s, s:I, s:s}", "challenge", hex, "expires_ms",
+	                           (json_int_t)(now + LB_CHALLENGE_TTL_MS), "aggregator", khex));
+}
+
+static lb_err export_village_log(struct stream *s, FILE *out, struct lb_diag *d)
+{
+	return lb_agg_export_village(s->a, s->village, s->from, out, d);
+}
+
+static enum MHD_Result h_log(struct call *k)
+{
+	const char *proof = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, LB_PROOF_HEADER);
+	const char *fs = arg(k, "from");
+	char esc[LB_ESC_BUF];
+	uint8_t origin[LB_PK_BYTES];
+	struct key_find f = {0};
+	struct lb_diag d = {0};
+	struct stream *s;
+	uint64_t from = 1;
+	lb_err e;
+
+	if (lb_region_level(k->p[0]) != LB_REGION_DESA)
+		return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, "the village is not a desa code "
+		             "(PP.KK.CC.DDDD)");
+	if (fs) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(fs, &end, 10);
+		if (*end || errno || v < 1 || fs[0] < '0' || fs[0] > '9') {
+			char msg[LB_ESC_BUF + 64];
+			snprintf(msg, sizeof msg, "from=%s is not a seq (1 or more)",
+			         lb_escape(esc, fs, strlen(fs)));
+			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+		}
+		from = v;
+	}
+	if (proof) {
+		if ((e = lb_agg_log_proof_check(k->a, k->p[0], proof, lb_hlc_wall_ms(), origin, &d)))
+			return fail_(k, e == LB_EMALFORMED ? MHD_HTTP_BAD_REQUEST : 0, e,
+			             lb_diag_msg(&d, e));
+		/* the access log names who read: the village's own key */
+		char h16[17];
+		lb_hex(h16, origin, 8);
+		snprintf(k->tok.name, sizeof k->tok.name, "village key %s...", h16);
+	} else {
+		const char *auth = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "Authorization");
+		const char *cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND, "lumbung_token");
+		if (!auth && !cookie)
+			return fail_(k, MHD_HTTP_UNAUTHORIZED, LB_EAUTH,
+			             "sign a challenge with the village key (lumbung restore does) or give "
+			             "an office token");
+		if ((e = authenticate(k, &d)))
+			return fail(k, e, &d);
+		if ((e = may_village(k, k->p[0], &d)))
+			return fail(k, e, &d);
+	}
+	/* what can be refused is refused before the first byte */
+	f.village = k->p[0];
+	if ((e = lb_agg_origins(k->a, key_cb, &f, &d)))
+		return fail(k, e, &d);
+	if (!f.found)
+		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
+	{
+		struct lb_agg_origin o;
+		if ((e = lb_agg_origin(k->a, f.origin, &o, &d)))
+			return fail(k, e, &d);
+		if (from > o.seq + 1) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "this aggregator holds the village up to seq %llu; "
+			         "from=%llu is past it", (unsigned long long)o.seq,
+			         (unsigned long long)from);
+			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+		}
+	}
+	if (!take_stream())
+		return busy(k);
+	if ((e = record_read(k, &d)) ||
+	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
+		atomic_fetch_sub(&streams, 1);
+		return fail(k, e, &d);
+	}
+	memcpy(s->village, k->p[0], LB_VILLAGE_LEN); /* a desa code: checked above */
+	s->from = from;
+	s->fn = export_village_log;
+	return send_stream(k, s, "application/x-lumbung-lla", "log.lla");
+}
+
 /* ---- the history of one record: the replica walk of lb_agg_export_log ---- */
 
 struct hist {
@@ -1214,7 +1323,7 @@ enum MHD_Result lb_api_answer(struct lb_agg *a, struct MHD_Connection *c, const 
 		snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", q.bad);
 		return fail_(&k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
 	}
-	if (r->need != NEED_NONE) {
+	if (r->need != NEED_NONE && r->need != NEED_PROOF) {
 		if ((e = authenticate(&k, &d)))
 			return fail(&k, e, &d);
 		if (r->need == NEED_PERSONAL && k.tok.role == LB_ROLE_AUDITOR)

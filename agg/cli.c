@@ -28,6 +28,7 @@
 #include "cli_usb.h"
 #include "token.h"
 #include "cli_relay.h"
+#include "cli_succ.h"
 #include "cli_tree.h"
 #include "forward.h"
 #include "../sync/wire.h"
@@ -46,6 +47,12 @@ static const char *usage_text =
 	"                                                    a kecamatan aggregator signs\n"
 	"  " PROG " revoke-aggregator -d DIR --key HEX      stop accepting them\n"
 	"  " PROG " send-statements -d DIR URL              send our enrolments to an upstream\n"
+	"  " PROG " succeed -d DIR --village CODE --key NEW_HEX\n"
+	"                                                    a village whose key was lost goes on\n"
+	"                                                    under a new key from the seq held here\n"
+	"  " PROG " export-log -d DIR --village CODE [--from K] > FILE.lla\n"
+	"                                                    the village's chain (across key\n"
+	"                                                    changes) with a fresh receipt\n"
 	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
 	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
@@ -260,7 +267,8 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
  *   blanks: the columns before it stay one token each)
  *   { "villages": [ { "village", "name" ("" for none), "origin" (64 hex), "seq", "entries",
  *                     "last_seen" (string or null), "last_seen_ms",
- *                     "forks", "revoked" }, ... ],
+ *                     "forks", "revoked", "fork_resolved_seq" (0: none or not
+ *                     resolved) }, ... ],
  *     "counts": { type: n, ... }, "total": n }
  */
 struct type_count {
@@ -275,6 +283,7 @@ struct status_ctx {
 	struct type_count *types;     /* summed over villages */
 	size_t ntypes;
 	char (*names)[LB_AGG_NAME_MAX + 1]; /* names[i]: the name of o[i]'s village, or "" */
+	uint64_t *resolved;           /* resolved[i]: o[i]'s fork resolved at seq (0: not) */
 	struct lb_agg *agg;           /* for the tree's part (cli_tree.c) */
 };
 
@@ -351,6 +360,9 @@ static void status_text(const struct status_ctx *s, uint64_t total)
 		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %-7s  %s\n", o->village, hx,
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
 		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active", s->names[i]);
+		if (s->resolved && s->resolved[i])
+			printf("%-13s  fork resolved at seq %llu\n", "",
+			       (unsigned long long)s->resolved[i]);
 	}
 	if (s->no)
 		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
@@ -383,13 +395,15 @@ static lb_err status_json(struct lb_agg *agg, const struct status_ctx *s, uint64
 		last_seen(seen, o->last_seen_ms);
 		if (json_array_append_new(
 		            villages,
-		            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b}", "village",
+		            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:b, s:I, s:I}", "village",
 		                      o->village, "name", s->names[i],
 		                      "origin", hx, "hash", hh, "seq", (json_int_t)o->seq, "entries",
 		                      (json_int_t)o->entries, "last_seen",
 		                      o->last_seen_ms ? json_string(seen) : json_null(), "last_seen_ms",
 		                      (json_int_t)o->last_seen_ms, "forks", (json_int_t)o->forks,
-		                      "revoked", (int)o->revoked)))
+		                      "revoked", (int)o->revoked, "fork_resolved_seq",
+		                      (json_int_t)(s->resolved ? s->resolved[i] : 0), "base",
+		                      (json_int_t)o->base)))
 			goto oom;
 	}
 	for (size_t i = 0; i < s->ntypes; i++)
@@ -439,6 +453,13 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 	for (size_t i = 0; i < s.no; i++)
 		if ((e = lb_agg_village_name(agg, s.o[i].village, s.names[i], NULL, &d)))
 			goto out;
+	if (!(s.resolved = calloc(s.no + 1, sizeof *s.resolved))) {
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s.no; i++)
+		if (s.o[i].forks && (e = lb_agg_fork_resolved(agg, s.o[i].origin, &s.resolved[i], &d)))
+			goto out;
 	if (s.ntypes)
 		qsort(s.types, s.ntypes, sizeof *s.types, by_type);
 	for (size_t i = 0; i < s.ntypes; i++)
@@ -447,7 +468,7 @@ static int cmd_status(struct args *a, struct lb_agg *agg)
 		e = status_json(agg, &s, total, &d);
 	else {
 		status_text(&s, total);
-		if (!(e = agg_cli_tree_status_text(agg, &d)))
+		if (!(e = agg_cli_tree_status_text(agg, &d)) && !(e = agg_cli_succ_status_text(agg, &d)))
 			rc = lb_agg_cli_relay_status(agg, NULL); /* a relay: what its upstreams hold */
 	}
 out:
@@ -456,6 +477,7 @@ out:
 	free(s.o);
 	free(s.types);
 	free(s.names);
+	free(s.resolved);
 	return rc;
 }
 /* report: options into o.  "Today" and "now" come from the wall clock;
@@ -885,6 +907,8 @@ int main(int argc, char **argv)
 	if (!strcmp(a.cmd, "-h") || !strcmp(a.cmd, "--help") || !strcmp(a.cmd, "help"))
 		return usage(stdout, 0);
 	if ((rc = agg_cli_tree(argc, argv)) >= 0) /* enroll-aggregator ... (cli_tree.c) */
+		return rc;
+	if ((rc = agg_cli_succ(argc, argv)) >= 0) /* succeed, export-log (cli_succ.c) */
 		return rc;
 	rc = 0;
 	if (!strcmp(a.cmd, "bundle") || !strcmp(a.cmd, "receipt"))

@@ -19,23 +19,37 @@ static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin
 
 	memcpy(h.village, o->village, sizeof h.village);
 	memcpy(h.origin, o->origin, LB_PK_BYTES);
+	h.from = o->base + 1; /* a successor's replica starts after its base */
 	return lb_lla_write_header(w, &h, d);
 }
 
 lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
                        const struct lb_agg_walk *wk, struct lb_diag *d)
 {
+	MDB_txn *txn;
+	lb_err e;
+	int rc;
+
+	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "reading");
+	e = agg_walk_txn(a, txn, origin, 1, wk, d);
+	agg_txn_abort(a, txn);
+	return e;
+}
+
+lb_err agg_walk_txn(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                    uint64_t from, const struct lb_agg_walk *wk, struct lb_diag *d)
+{
 	struct lb_agg_origin o;
 	uint8_t key[RKEY_LEN], hkey[RKEY_LEN];
-	MDB_txn *txn;
 	MDB_cursor *rep = NULL, *heads = NULL;
 	MDB_val k = {RKEY_LEN, key}, v, hk = {RKEY_LEN, hkey}, hv;
 	uint64_t seq = 0, hseq = 0, entries = 0;
 	lb_err e;
 	int rc, hrc;
 
-	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading");
+	if (from < 1)
+		from = 1;
 	/* a revoked origin's history is walked too: an auditor wants it most */
 	if ((e = agg_read_origin(a, txn, origin, &o, NULL, d)) ||
 	    (wk->origin && (e = wk->origin(wk->ctx, &o, d))))
@@ -45,8 +59,8 @@ lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
 		e = lb_mdb_fail(d, rc, "reading the replica");
 		goto out;
 	}
-	agg_rkey(key, origin, 1);
-	agg_rkey(hkey, origin, 1);
+	agg_rkey(key, origin, from);
+	agg_rkey(hkey, origin, from);
 	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
 	if (hrc == 0 && !agg_key_of(&hk, origin))
 		hrc = MDB_NOTFOUND;
@@ -83,15 +97,20 @@ lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
 		e = lb_mdb_fail(d, rc && rc != MDB_NOTFOUND ? rc : hrc, "reading the replica");
 		goto out;
 	}
-	if (entries != o.seq)
-		e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin, its state "
-		            "says %llu", (unsigned long long)entries, (unsigned long long)o.seq);
+	{
+		/* the replica holds base+1..seq (base: where a successor's starts) */
+		uint64_t first = from > o.base + 1 ? from : o.base + 1;
+		if (entries != (o.seq >= first ? o.seq - first + 1 : 0))
+			e = lb_fail(d, LB_ECORRUPT, "the replica holds %llu entries for this origin from "
+			            "seq %llu, its state says %llu", (unsigned long long)entries,
+			            (unsigned long long)first,
+			            (unsigned long long)(o.seq >= first ? o.seq - first + 1 : 0));
+	}
 out:
 	if (heads)
 		mdb_cursor_close(heads);
 	if (rep)
 		mdb_cursor_close(rep);
-	agg_txn_abort(a, txn);
 	return e;
 }
 

@@ -606,6 +606,15 @@ static lb_err forward_up(struct lb_agg_fwd *f, struct up *u, const struct origin
 	return LB_OK;
 }
 
+/* A key retired by a succession goes up before the key continuing it
+ * (the upstream starts the successor when the old chain reaches its base):
+ * by base, lowest first. */
+static int by_base(const void *x, const void *y)
+{
+	const struct lb_agg_origin *a = x, *b = y;
+	return (a->base > b->base) - (a->base < b->base);
+}
+
 lb_err lb_agg_forward(struct lb_agg_fwd *f, struct lb_agg_fwd_stats *st, struct lb_diag *d)
 {
 	struct origins os = {0};
@@ -625,6 +634,8 @@ lb_err lb_agg_forward(struct lb_agg_fwd *f, struct lb_agg_fwd_stats *st, struct 
 		free(os.o);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
+	if (os.n > 1)
+		qsort(os.o, os.n, sizeof *os.o, by_base);
 	for (size_t i = 0; i < f->nups && !stopping(f); i++) {
 		if ((e = forward_up(f, &f->ups[i], &os, st, &ud)) && !first) {
 			first = e;

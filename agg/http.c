@@ -309,7 +309,14 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 
 	if (lb_unhex(origin, LB_PK_BYTES, hex))
 		return error_reply(c, LB_EMALFORMED, "origin must be 64 hex digits", NULL);
-	if ((e = lb_agg_origin(s->a, origin, &o, &d))) {
+	if (!(e = lb_agg_origin(s->a, origin, &o, &d)) && o.base && o.seq < o.base)
+		/* a successor not started here yet: nothing to say where it
+		 * stands until the old key's chain reaches its base */
+		e = lb_fail(&d, LB_EGAP, "this key continues the village's chain after seq %llu by a "
+		            "succession, and this aggregator does not hold the old key's chain up to "
+		            "there yet: the old key's entries come first",
+		            (unsigned long long)o.base);
+	if (e) {
 		logf_(s, "GET origin %.16s: refused: %s", hex, lb_diag_msg(&d, e));
 		return error_reply(c, e, lb_diag_msg(&d, e), NULL);
 	}
@@ -592,8 +599,20 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 			              LB_WIRE_ORIGIN_HEADER " must be 64 hex digits");
 		if ((e = lb_agg_origin(s->a, q->origin, &o, &d)))
 			return refuse(s, c, q, 0, e, lb_diag_msg(&d, e));
-		if (o.revoked)
-			return refuse(s, c, q, 0, LB_EUNKNOWN_ORIGIN, "this origin key was revoked");
+		if (o.revoked) {
+			/* a key retired by a succession may still bring its chain up
+			 * to the seq the succession names (ingest checks the rest) */
+			struct lb_succession sc;
+			if (lb_agg_succession(s->a, q->origin, false, &sc, NULL, NULL, NULL))
+				return refuse(s, c, q, 0, LB_EUNKNOWN_ORIGIN, "this origin key was revoked");
+			if (o.seq >= sc.seq) {
+				char nhx[2 * LB_PK_BYTES + 1], msg[256];
+				lb_hex(nhx, sc.new_key, LB_PK_BYTES);
+				snprintf(msg, sizeof msg, "key retired at seq %llu by a succession; its new "
+				         "key is %s", (unsigned long long)sc.seq, nhx);
+				return refuse(s, c, q, 0, LB_EUNKNOWN_ORIGIN, msg);
+			}
+		}
 		q->has_origin = true;
 	}
 	q->anon = !oh;

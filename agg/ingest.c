@@ -215,10 +215,15 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
 }
 
-static lb_err sign_receipt(struct lb_agg *a, const struct lb_receipt *rc, uint8_t **out,
-                           size_t *len, struct lb_diag *d)
+lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,
+                        uint64_t received_ms, uint8_t **out, size_t *len, struct lb_diag *d)
 {
-	return lb_receipt_sign(&a->key, rc, out, len, d);
+	struct lb_receipt rc = {.seq = o->seq, .received_ms = received_ms};
+
+	memcpy(rc.origin, o->origin, LB_PK_BYTES);
+	memcpy(rc.hash, o->hash, LB_HASH_BYTES);
+	lb_merkle_root(m, rc.root);
+	return lb_receipt_sign(&a->key, &rc, out, len, d);
 }
 
 
@@ -333,9 +338,11 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	struct ingest in = {.a = a};
 	struct pending pv = {0};
 	struct lb_chain ch;
+	struct lb_succession retired, pred; /* the one retiring cs.origin / it continues */
+	bool has_retired = false;
 	struct lb_mp_buf rival; /* a fork's rival entries, for the evidence */
 	uint32_t nrival = 0;
-	uint8_t hash[LB_HASH_BYTES], root[LB_HASH_BYTES];
+	uint8_t hash[LB_HASH_BYTES];
 	uint64_t last, fork_seq = 0;
 	MDB_txn *txn = NULL;
 	lb_err e;
@@ -364,9 +371,48 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 		goto out;
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
-	if (o.revoked) {
+	if (o.revoked && a->have_succ) {
+		/* a key retired by a succession still delivers its chain up to
+		 * the seq the succession names (an upper tier may hold less) */
+		e = agg_succ_get(a, txn, 'o', cs.origin, &retired, NULL, d);
+		if (e && e != LB_ENOTFOUND)
+			goto out;
+		if (!e) {
+			char nhx[2 * LB_PK_BYTES + 1];
+			lb_hex(nhx, retired.new_key, LB_PK_BYTES);
+			if (last > retired.seq) {
+				e = lb_fail(d, LB_EUNKNOWN_ORIGIN, "key retired at seq %llu by a succession; "
+				            "its new key is %s (village %s continues under it)",
+				            (unsigned long long)retired.seq, nhx, o.village);
+				goto out;
+			}
+			has_retired = true;
+		}
+		e = LB_OK;
+	}
+	if (o.revoked && !has_retired) {
 		e = lb_fail(d, LB_EUNKNOWN_ORIGIN, "this origin key was revoked for %s", o.village);
 		goto out;
+	}
+	if (o.base) { /* this key continues another's chain after o.base */
+		if ((e = agg_succ_get(a, txn, 'n', cs.origin, &pred, NULL, d)))
+			goto out;
+		if (o.seq < o.base) {
+			char ohx[2 * LB_PK_BYTES + 1];
+			lb_hex(ohx, pred.old_key, LB_PK_BYTES);
+			e = lb_fail(d, LB_EGAP, "this key continues key %s after its seq %llu, and this "
+			            "aggregator does not hold that chain up to there yet: the old key's "
+			            "entries come first", ohx, (unsigned long long)o.base);
+			goto out;
+		}
+		if (cs.first_seq <= o.base) {
+			e = lb_fail(d, LB_EMALFORMED, "change set starts at seq %llu, but this key "
+			            "continues the village's chain after seq %llu by a succession: its "
+			            "entries start at seq %llu",
+			            (unsigned long long)cs.first_seq, (unsigned long long)o.base,
+			            (unsigned long long)o.base + 1);
+			goto out;
+		}
 	}
 	if (strcmp(o.village, cs.village) != 0) {
 		e = lb_fail(d, LB_EWRONG_VILLAGE, "this key is enrolled for %s, not %s", o.village,
@@ -388,7 +434,10 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 		uint8_t key[RKEY_LEN];
 		MDB_val k = {RKEY_LEN, key}, v;
 		struct lb_entry before;
-		agg_rkey(key, cs.origin, cs.first_seq - 1);
+		/* at a successor's first entry, the one before is its
+		 * predecessor's last */
+		agg_rkey(key, cs.first_seq - 1 <= o.base ? pred.old_key : cs.origin,
+		         cs.first_seq - 1);
 		if (mdb_get(txn, a->replica, &k, &v) != 0 ||
 		    lb_entry_decode(&before, v.mv_data, v.mv_size, NULL) != LB_OK) {
 			e = lb_fail(d, LB_ECORRUPT, "replica entry %llu is missing or damaged",
@@ -496,11 +545,34 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 			e = lb_mdb_fail(d, rc, "storing the signed head");
 			goto out;
 		}
+		/* entries past a proven fork that extend what we hold: resolved */
+		if ((rc = agg_fork_extended(a, txn, &o, o.seq + 1))) {
+			*mdbrc = rc;
+			e = lb_mdb_fail(d, rc, "storing the fork state");
+			goto out;
+		}
 		o.seq = last;
 		memcpy(o.hash, ch.hash, LB_HASH_BYTES);
 		/* "last seen" is the last time new entries arrived: a replayed
 		 * old change set must not make a silent village look active */
 		o.last_seen_ms = lb_hlc_wall_ms();
+		if (has_retired && o.seq == retired.seq) {
+			/* the retired key's chain is complete here: its successor
+			 * starts from it, in this transaction */
+			struct lb_agg_origin succ;
+			if (memcmp(o.hash, retired.hash, LB_HASH_BYTES)) {
+				e = lb_fail(d, LB_ESIG, "entry %llu of this retired key is not the one its "
+				            "succession names", (unsigned long long)o.seq);
+				goto out;
+			}
+			if ((e = agg_read_origin(a, txn, retired.new_key, &succ, NULL, d)))
+				goto out;
+			if (!succ.seq && (rc = agg_seed_successor(a, txn, &retired, &m))) {
+				*mdbrc = rc;
+				e = lb_mdb_fail(d, rc, "starting the successor's state");
+				goto out;
+			}
+		}
 		if ((rc = agg_write_origin(a, txn, &o, &m)) ||
 		    (rc = agg_route_put(a, txn, cs.origin, cs.village, relay, o.last_seen_ms,
 		                        lb_hlc_ms(h.ts)))) {
@@ -516,7 +588,6 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	/* the tree root we sign is always the one of what we hold (m, at
 	 * o.seq), never one copied from the offer; a resend ending at o.seq
 	 * had its head's root checked against it by lb_chain_head */
-	lb_merkle_root(&m, root);
 	txn = NULL;
 	if (rc) {
 		*mdbrc = rc;
@@ -525,14 +596,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	}
 	r->seq = o.seq;
 	memcpy(r->hash, o.hash, LB_HASH_BYTES);
-	{
-		struct lb_receipt rc2 = {.seq = o.seq,
-		                         .received_ms = r->accepted ? o.last_seen_ms : lb_hlc_wall_ms()};
-		memcpy(rc2.origin, cs.origin, LB_PK_BYTES);
-		memcpy(rc2.hash, o.hash, LB_HASH_BYTES);
-		memcpy(rc2.root, root, LB_HASH_BYTES);
-		e = sign_receipt(a, &rc2, &r->receipt, &r->receipt_len, d);
-	}
+	e = agg_held_receipt(a, &o, &m, r->accepted ? o.last_seen_ms : lb_hlc_wall_ms(), &r->receipt,
+	                     &r->receipt_len, d);
 out:
 	if (txn)
 		agg_txn_abort(a, txn);

@@ -17,6 +17,7 @@
 struct lb_agg_src {
 	struct lb_agg *a;
 	uint8_t origin[LB_PK_BYTES];
+	uint64_t base; /* a successor's: its replica starts at base + 1 */
 };
 
 lb_err agg_relay_open(struct lb_agg *a, struct lb_diag *d)
@@ -219,11 +220,23 @@ static lb_err src_head(void *ctx, uint64_t seq, uint8_t **head, size_t *len, str
 static lb_err src_entry_hash(void *ctx, uint64_t seq, uint8_t hash[LB_HASH_BYTES],
                              struct lb_diag *d)
 {
+	struct lb_agg_src *s = ctx;
 	uint8_t *raw;
 	size_t len;
 	lb_err e;
 
-	if ((e = get_copy(ctx, ((struct lb_agg_src *)ctx)->a->replica, seq, "entry", &raw, &len, d)))
+	if (seq && seq <= s->base) {
+		/* a successor's chain below its base is its predecessor's (the
+		 * upstream's position for it starts there) */
+		struct lb_agg_src pred = *s;
+		struct lb_succession sc;
+		if ((e = lb_agg_succession(s->a, s->origin, true, &sc, NULL, NULL, d)))
+			return e;
+		memcpy(pred.origin, sc.old_key, LB_PK_BYTES);
+		pred.base = 0;
+		return src_entry_hash(&pred, seq, hash, d);
+	}
+	if ((e = get_copy(ctx, s->a->replica, seq, "entry", &raw, &len, d)))
 		return e;
 	lb_hash(hash, raw, len);
 	free(raw);
@@ -322,6 +335,7 @@ lb_err lb_agg_replica_src(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
 	if (!(*out = calloc(1, sizeof **out)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	(*out)->a = a;
+	(*out)->base = o.base;
 	memcpy((*out)->origin, origin, LB_PK_BYTES);
 	return LB_OK;
 }

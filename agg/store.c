@@ -294,7 +294,7 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 	a->read_only = read_only;
 	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)) ||
 	    (e = agg_dir_open(a, d)) || (e = agg_token_open(a, d)) ||
-	    (e = agg_relay_open(a, d)) || (e = agg_tree_open(a, d)))
+	    (e = agg_relay_open(a, d)) || (e = agg_tree_open(a, d)) || (e = agg_succ_open(a, d)))
 		goto fail;
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");
@@ -373,8 +373,9 @@ static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *villa
 		return LB_OK;
 	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "
 	               "active key at a time.  To change it, revoke that key first (lumbung-agg "
-	               "revoke --key %s); key succession signed by the old key is not built yet",
-	               village, hx, hx);
+	               "revoke --key %s), or, when its secret key is lost, continue its chain under the new key by a "
+	               "succession (lumbung-agg succeed --village %s --key NEW)",
+	               village, hx, hx, village);
 }
 
 lb_err agg_enroll_in(struct lb_agg *a, MDB_txn *txn, const char *village,
@@ -512,6 +513,14 @@ lb_err agg_read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_P
 		o->forks = agg_be64_get(p + 16 + LB_HASH_BYTES);
 		if (m && lb_merkle_decode(m, p + STATE_FIXED, v.mv_size - STATE_FIXED))
 			return lb_fail(d, LB_ECORRUPT, "origin state: bad Merkle frontier");
+	}
+	if (a->have_succ) { /* a key that continues another's chain */
+		struct lb_succession s;
+		lb_err e = agg_succ_get(a, txn, 'n', origin, &s, NULL, d);
+		if (e && e != LB_ENOTFOUND)
+			return e;
+		if (!e)
+			o->base = s.seq;
 	}
 	return LB_OK;
 }

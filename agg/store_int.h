@@ -39,6 +39,8 @@ struct lb_agg {
 	bool have_relay;        /* false: a read-only store made before it */
 	MDB_dbi stmts, aggs, routes, enrolby; /* tree.h: statements, aggregators, routes */
 	bool have_tree;         /* false: a read-only store made before them */
+	MDB_dbi succ;           /* successions (succeed.c): 'o'||OLD, 'n'||NEW -> statement */
+	bool have_succ;         /* false: a read-only store made before it */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;
@@ -121,8 +123,28 @@ lb_err agg_read_origin(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_P
 int agg_write_origin(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
                      const struct lb_merkle *m);
 
+/* Inside the ingest txn that accepts entries from first_new on for an
+ * origin with forks (o before the update): mark its fork resolved
+ * (resolved.c).  Returns an LMDB code. */
+int agg_fork_extended(struct lb_agg *a, MDB_txn *txn, const struct lb_agg_origin *o,
+                      uint64_t first_new);
+
 /* Is k a replica/heads key of origin? */
 bool agg_key_of(const MDB_val *k, const uint8_t origin[LB_PK_BYTES]);
+
+/* The walk of lb_agg_walk_log inside the caller's read transaction txn,
+ * from entry `from` (>= 1) of the origin's replica to its held seq: the
+ * origin callback gets the state, then each entry and stored head as
+ * lb_agg_walk_log gives them.  Errors as lb_agg_walk_log. */
+lb_err agg_walk_txn(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                    uint64_t from, const struct lb_agg_walk *wk, struct lb_diag *d);
+
+/* A receipt signed now for what is held of o (its seq and hash) with the
+ * tree root of frontier m: the one receipt ingest returns for a change set
+ * (received_ms: when its entries were stored, or now for a resend) and an
+ * archive of the replica ends with.  *out malloc'd.  LB_ENOMEM. */
+lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,
+                        uint64_t received_ms, uint8_t **out, size_t *len, struct lb_diag *d);
 
 /* Open (or, on a writable store made before it existed, create) the
  * village directory's database.  LB_ESTORE when LMDB fails. */
@@ -135,6 +157,40 @@ lb_err agg_token_open(struct lb_agg *a, struct lb_diag *d);
 /* Open (or, on a writable store, create) the relay's databases
  * (replica.c).  LB_ESTORE when LMDB fails. */
 lb_err agg_relay_open(struct lb_agg *a, struct lb_diag *d);
+
+/* Open (or, on a writable store, create) the successions database
+ * (succeed.c).  LB_ESTORE. */
+lb_err agg_succ_open(struct lb_agg *a, struct lb_diag *d);
+
+/* The succession stored under which ('o': key is its old key, 'n': its
+ * new key) inside txn: opened into s and its stored bytes into raw (each
+ * may be NULL; raw borrows from txn).  LB_ENOTFOUND when none is held,
+ * LB_ECORRUPT, LB_ESTORE. */
+lb_err agg_succ_get(struct lb_agg *a, MDB_txn *txn, char which, const uint8_t key[LB_PK_BYTES],
+                    struct lb_succession *s, MDB_val *raw, struct lb_diag *d);
+
+/* Apply a succession inside txn (see lb_agg_succeed): village's key old
+ * (NULL: its active key) is continued by new_key after seq with hash
+ * (NULL: after what is held of old, seq ignored); by as for enrolments.
+ * This aggregator signs its own succession as its next statement, into
+ * *out (may be NULL).  Refusals, nothing written: LB_ENOTFOUND (no active
+ * key), LB_EUNKNOWN_ORIGIN (old not enrolled or revoked),
+ * LB_EWRONG_VILLAGE, LB_EEXIST (new_key enrolled already), LB_EINVAL
+ * (nothing held, a seq/hash that disagrees with what is held, read-only);
+ * LB_ENOMEM, LB_ESTORE (then abort txn). */
+lb_err agg_succeed_in(struct lb_agg *a, MDB_txn *txn, const char *village,
+                      const uint8_t *old_key, const uint8_t new_key[LB_PK_BYTES], uint64_t seq,
+                      const uint8_t *hash, const uint8_t *by, struct lb_succession *out,
+                      struct lb_diag *d);
+
+/* Start s's new key's state at (s->seq, s->hash, frontier m) inside txn.
+ * An LMDB code. */
+int agg_seed_successor(struct lb_agg *a, MDB_txn *txn, const struct lb_succession *s,
+                       const struct lb_merkle *m);
+
+
+/* The last n in stmts inside txn (0: none).  An LMDB code. */
+int agg_stmt_last(struct lb_agg *a, MDB_txn *txn, uint64_t *n);
 
 /* The name held for code (desa or kecamatan) inside txn into out (""
  * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail

@@ -44,7 +44,7 @@ lb_err agg_tree_open(struct lb_agg *a, struct lb_diag *d)
 }
 
 /* The last n in stmts inside txn (0: none); an LMDB code. */
-static int last_stmt(struct lb_agg *a, MDB_txn *txn, uint64_t *n)
+int agg_stmt_last(struct lb_agg *a, MDB_txn *txn, uint64_t *n)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -76,7 +76,7 @@ lb_err agg_tree_enrolled(struct lb_agg *a, MDB_txn *txn, enum lb_stmt_action act
 	memcpy(st.signer, a->key.pk, LB_PK_BYTES);
 	memcpy(st.village, village, LB_VILLAGE_LEN);
 	memcpy(st.origin, origin, LB_PK_BYTES);
-	if ((rc = last_stmt(a, txn, &st.n)))
+	if ((rc = agg_stmt_last(a, txn, &st.n)))
 		return lb_mdb_fail(d, rc, "reading the statements");
 	st.n++;
 	if ((e = lb_statement_sign(&a->key, &st, &sig, &len, d)))
@@ -503,6 +503,11 @@ static lb_err apply_fn(struct lb_agg *a, MDB_txn *txn, void *ctx, struct lb_diag
 			e = lb_fail(&sd, LB_EWRONG_VILLAGE, "village %s is outside kecamatan %s, the "
 			            "region of the aggregator that signed statement %llu",
 			            st->village, o.region, (unsigned long long)st->n);
+		else if (st->action == LB_STMT_SUCCEED)
+			/* applied as our own succession, continuing the old key where
+			 * the signer says its chain ends (agg/succeed.c) */
+			e = agg_succeed_in(a, txn, st->village, st->succ.old_key, st->succ.new_key,
+			                   st->succ.seq, st->succ.hash, st->signer, NULL, &sd);
 		else if (st->action == LB_STMT_ENROL)
 			e = agg_enroll_in(a, txn, st->village, st->origin, st->signer, &sd);
 		else

@@ -10,7 +10,8 @@
  *   stmts    n (8, BE)       -> this aggregator's own signed statement n
  *                               (sync/statement.h), one per enrolment or
  *                               revocation made here, in the same
- *                               transaction as the enrolment
+ *                               transaction as the enrolment, or a
+ *                               succession it signed (node/succession.h)
  *   aggs     key (32)        -> kecamatan code (8) || revoked (1) || last
  *                               statement n applied (8, BE)
  *   enrolby  origin (32)     -> the aggregator key (32) whose statement
@@ -138,7 +139,13 @@ struct lb_agg_stmt_result {
  * statement of its own for each change), or refused when its village is
  * outside the signer's kecamatan (LB_EWRONG_VILLAGE; a revocation also
  * when the key is enrolled for another village) or the enrolment
- * conflicts (LB_EEXIST, LB_EUNKNOWN_ORIGIN).  Errors (nothing applied):
+ * conflicts (LB_EEXIST, LB_EUNKNOWN_ORIGIN).  A succession in the batch
+ * (LB_STMT_SUCCEED) is applied as agg_succeed_in does (agg/succeed.c: this
+ * aggregator signs its own succession for it), or refused the same ways
+ * (LB_EWRONG_VILLAGE outside the signer's kecamatan, LB_EUNKNOWN_ORIGIN
+ * for an old key not active here for that village, LB_EEXIST for a new
+ * key enrolled already, LB_EINVAL for a seq/hash disagreeing with what is
+ * held).  Errors (nothing applied):
  * LB_EMALFORMED, LB_ETOOBIG (more than LB_STMT_BATCH_MAX), LB_ESIG,
  * LB_EUNKNOWN_ORIGIN (signer not enrolled or revoked), LB_EGAP (r->seq
  * says where the signer stands), LB_EINVAL (read-only), LB_ESTORE. */

@@ -28,8 +28,11 @@
 #include "csvio.h"
 #include "hlc.h"
 #include "cli.h"
+#include "cli_pass.h"
+#include "keybackup.h"
 #include "node.h"
 #include "succession.h"
+#include "repair.h"
 
 #define PROG LB_CLI_PROG
 #define EXIT_USAGE LB_CLI_EXIT_USAGE
@@ -55,10 +58,23 @@ static int cmd_import(struct lb_cli_args *a);
 static int cmd_export(struct lb_cli_args *a);
 static int cmd_schema(struct lb_cli_args *a);
 static int cmd_export_log(struct lb_cli_args *a);
+static int cmd_key(struct lb_cli_args *a);
 
 static const struct lb_cli_cmd cmds[] = {
-	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]",
-	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key.", cmd_init, false},
+	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]\n       " PROG
+	         " init -d DIR --restore-key FILE [--passphrase-file F] [--village CODE] [--name NAME]",
+	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key.\n"
+	 "With --restore-key the node gets the key of a key backup (lumbung key backup)\n"
+	 "instead: the passphrase is asked on the terminal, or read from the first line\n"
+	 "of F.  Then bring the village's log back with lumbung restore before writing.", cmd_init,
+	 false},
+	{"key", "key backup -d DIR [--passphrase-file F] > desa.key.txt",
+	 "Write the node's secret key, encrypted with a passphrase (Argon2id and\n"
+	 "XSalsa20-Poly1305), as one page of text with a checksum on every line: print\n"
+	 "it and keep it in the kantor desa safe, the passphrase apart from it.  The\n"
+	 "passphrase (at least 8 characters) is asked twice on the terminal, or read\n"
+	 "from the first line of F.  lumbung init --restore-key brings the key back.", cmd_key,
+	 false},
 	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash.", cmd_id, false},
 	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
@@ -85,11 +101,14 @@ static const struct lb_cli_cmd cmds[] = {
 	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
 	 "=\"...\" so Excel keeps all 16 digits.", cmd_export, false},
-	{"export-log", "export-log -d DIR > FILE.lla",
+	{"export-log", "export-log -d DIR [--forked [--round R]] > FILE.lla",
 	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
 	 "every entry, every signed head and the aggregators' receipts, exactly the\n"
 	 "signed bytes, for an auditor to check with lumbung-audit.  A consistent\n"
-	 "snapshot, also while others write.  Binary: redirect it to a file.", cmd_export_log,
+	 "snapshot, also while others write.  Binary: redirect it to a file.\n"
+	 "--forked: instead, the fork evidence `lumbung repair` kept (every round, or\n"
+	 "round R): the held history and our old one from the fork seq, each up to its\n"
+	 "signed head, which lumbung-audit verify proves to be a fork.", cmd_export_log,
 	 false},
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
@@ -188,6 +207,10 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->max_bytes);
 		else if (!strcmp(o, "--stall-timeout"))
 			OPTARG_(a->stall);
+		else if (!strcmp(o, "--restore-key"))
+			OPTARG_(a->restore_key);
+		else if (!strcmp(o, "--passphrase-file"))
+			OPTARG_(a->passfile);
 		else if (!strcmp(o, "--no-seal"))
 			a->no_seal = 1;
 		else if (!strcmp(o, "--no-compress"))
@@ -196,6 +219,12 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			a->plain = 1;
 		else if (!strcmp(o, "--seal-to"))
 			OPTARG_(a->seal_to);
+		else if (!strcmp(o, "--from"))
+			OPTARG_(a->from);
+		else if (!strcmp(o, "--agg-key"))
+			OPTARG_(a->agg_key);
+		else if (!strcmp(o, "--remote"))
+			OPTARG_(a->remote);
 		else if (!strcmp(o, "--upstream-key")) {
 			if (a->nupstream == LB_CLI_UPSTREAM_KEYS)
 				return lb_cli_usage_error(a->cmd, "at most %d --upstream-key options",
@@ -203,6 +232,10 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->upstream_keys[a->nupstream]);
 			a->nupstream++;
 		}
+		else if (!strcmp(o, "--round"))
+			OPTARG_(a->round);
+		else if (!strcmp(o, "--forked"))
+			a->forked = 1;
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))
@@ -366,6 +399,40 @@ static json_t *remotes_json(struct lb_node *n, struct lb_diag *d)
 
 /* ---- init, id ------------------------------------------------------------ */
 
+/* init --restore-key: the node gets the key of a key backup. */
+static int init_restored(struct lb_cli_args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_key k;
+	char village[LB_VILLAGE_LEN + 1], hex[2 * LB_PK_BYTES + 1];
+	uint8_t origin[LB_PK_BYTES];
+	lb_err e;
+
+	if ((e = lb_cli_key_from_backup(a->restore_key, a->passfile, &k, village, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	if (a->village && strcmp(a->village, village) != 0) {
+		lb_key_wipe(&k);
+		fprintf(stderr,
+		        PROG " init: %s is the key of village %s, not of --village %.40s; nothing "
+		        "was written\n",
+		        a->restore_key, village, a->village);
+		return lb_exit_status(LB_EINVAL);
+	}
+	e = lb_node_init_key(a->dir, village, a->name, &k, origin, &d);
+	lb_key_wipe(&k);
+	if (e)
+		return lb_cli_die(a->cmd, e, &d);
+	lb_hex(hex, origin, LB_PK_BYTES);
+	printf("%s\n", hex);
+	fprintf(stderr,
+	        "initialised village %s in %s with the key restored from %s\n"
+	        "warning: this key has history at the aggregator.  Bring the log back first:\n"
+	        "  " PROG " restore -d %s --from URL|FILE.lla --village %s\n"
+	        "and only then write records: writing first would fork the village's history.\n",
+	        village, a->dir, a->restore_key, a->dir, village);
+	return 0;
+}
+
 static int cmd_init(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
@@ -373,16 +440,73 @@ static int cmd_init(struct lb_cli_args *a)
 	char hex[2 * LB_PK_BYTES + 1];
 	lb_err e;
 
-	if (!a->village)
-		return lb_cli_usage_error(a->cmd, "--village CODE is required");
 	if (a->npos)
 		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
+	if (a->restore_key)
+		return init_restored(a);
+	if (a->passfile)
+		return lb_cli_usage_error(a->cmd, "--passphrase-file goes with --restore-key FILE");
+	if (!a->village)
+		return lb_cli_usage_error(a->cmd, "--village CODE is required");
 	if ((e = lb_node_init(a->dir, a->village, a->name, origin, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	lb_hex(hex, origin, LB_PK_BYTES);
 	printf("%s\n", hex);
 	fprintf(stderr, "initialised village %s in %s; secret key %s/node.key (keep it private)\n",
 	        a->village, a->dir, a->dir);
+	fprintf(stderr,
+	        "make a backup of the village key now: " PROG " key backup -d %s > desa.key.txt\n"
+	        "then print it and keep it in the kantor desa safe (the passphrase apart from it)\n",
+	        a->dir);
+	return 0;
+}
+
+/* ---- key backup ------------------------------------------------------------ */
+
+static int cmd_key(struct lb_cli_args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n = NULL;
+	struct lb_node_info info;
+	struct lb_key k;
+	char pass[LB_KEYBACKUP_PASS_MAX + 2], *path, *text = NULL, hex[2 * LB_PK_BYTES + 1];
+	size_t passlen;
+	lb_err e;
+
+	if (a->npos != 1 || strcmp(a->pos[0], "backup") != 0)
+		return lb_cli_usage_error(a->cmd, a->npos ? "unknown subcommand %s" : "%s",
+		                          a->npos ? a->pos[0] : "which? key backup");
+	if ((e = lb_cli_open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
+		lb_node_close(n);
+		return lb_cli_die(a->cmd, e, &d);
+	}
+	lb_node_close(n);
+	if (!(path = malloc(strlen(a->dir) + sizeof "/node.key")))
+		return lb_cli_die(a->cmd, LB_ENOMEM, NULL);
+	sprintf(path, "%s/node.key", a->dir);
+	e = lb_key_load(path, &k, &d);
+	free(path);
+	if (e)
+		return lb_cli_die(a->cmd, e, &d);
+	if (sodium_memcmp(k.pk, info.origin, LB_PK_BYTES) != 0) {
+		lb_key_wipe(&k);
+		fprintf(stderr, PROG " key: %s/node.key is not the key of this node's origin\n", a->dir);
+		return lb_exit_status(LB_EKEY);
+	}
+	if (!(e = lb_cli_read_pass(a->passfile, true, pass, sizeof pass, &passlen, &d)))
+		e = lb_keybackup_make(&k, info.village, pass, passlen, &text, &d);
+	sodium_memzero(pass, sizeof pass);
+	lb_key_wipe(&k);
+	if (e)
+		return lb_cli_die(a->cmd, e, &d);
+	fputs(text, stdout);
+	free(text);
+	lb_hex(hex, info.origin, LB_PK_BYTES);
+	fprintf(stderr,
+	        "key backup of village %s (origin %s) written.\n"
+	        "Print it and keep it in the kantor desa safe; keep the passphrase apart from it.\n"
+	        "It brings the key back with: " PROG " init -d DIR --restore-key FILE\n",
+	        info.village, hex);
 	return 0;
 }
 
@@ -1432,15 +1556,34 @@ static int cmd_export_log(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
 	struct lb_node *n;
+	uint32_t round = 0;
 	lb_err e;
 
 	if (a->npos)
 		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
 	if (isatty(STDOUT_FILENO))
 		return lb_cli_usage_error(a->cmd, "a log archive is binary: redirect it to a file");
+	if (a->round && !a->forked)
+		return lb_cli_usage_error(a->cmd, "--round goes with --forked");
+	if (a->round) {
+		char *end;
+		unsigned long r;
+		errno = 0;
+		r = strtoul(a->round, &end, 10);
+		if (errno || *end || r < 1 || r > UINT32_MAX)
+			return lb_cli_usage_error(a->cmd, "--round takes a round number from 1");
+		round = (uint32_t)r;
+	}
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
-	e = lb_node_export_log(n, stdout, &d);
+	if (a->forked) {
+		size_t rounds = 0;
+		if (!(e = lb_repair_export(n, round, stdout, &rounds, &d)))
+			fprintf(stderr, PROG " %s: %zu fork round%s written\n", a->cmd, rounds,
+			        rounds == 1 ? "" : "s");
+	} else {
+		e = lb_node_export_log(n, stdout, &d);
+	}
 	lb_node_close(n);
 	return e ? lb_cli_die(a->cmd, e, &d) : 0;
 }

@@ -36,6 +36,11 @@ struct lb_cli_args {
 	const char *max_bytes; /* --max-bytes N */
 	const char *stall;   /* --stall-timeout SECONDS */
 	const char *seal_to; /* --seal-to HEX (changeset) */
+	const char *from;    /* --from URL|FILE.lla (restore, repair) */
+	const char *restore_key; /* --restore-key FILE (the key backup) */
+	const char *passfile; /* --passphrase-file FILE */
+	const char *agg_key; /* --agg-key HEX (restore, repair) */
+	const char *remote;  /* --remote NAME (restore, repair) */
 	int no_seal;         /* --no-seal (push, sync, changeset) */
 	int no_compress;     /* --no-compress (push, sync) */
 	int plain;           /* --plain (changeset) */
@@ -48,6 +53,8 @@ struct lb_cli_args {
 	int help;
 	int npos;
 	char **pos;          /* positional arguments (borrowed from argv) */
+	const char *round;   /* --round R (export-log --forked) */
+	int forked;          /* --forked (export-log) */
 };
 
 struct lb_cli_cmd {

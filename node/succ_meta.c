@@ -1,6 +1,8 @@
 /*
- * succ_meta.c — the successions a node's chain crossed, as kept in meta
- * (lb_node_successions in adopt.h; the key layout is in node_int.h).
+ * succ_meta.c — the successions a node's chain crossed, as kept in meta,
+ * read inside a caller's transaction (lb_node_succ_walk in node_int.h, for
+ * verify.c and archive.c; adopt.c writes them and has lb_node_successions,
+ * which opens its own).
  */
 #include "adopt.h"
 #include "node_int.h"
@@ -31,17 +33,4 @@ lb_err lb_node_succ_walk(struct lb_node *n, MDB_txn *txn, lb_succ_cb cb, void *c
 	if (rc && rc != MDB_NOTFOUND)
 		return lb_mdb_fail(d, rc, "reading the successions");
 	return LB_OK;
-}
-
-lb_err lb_node_successions(struct lb_node *n, lb_succ_cb cb, void *ctx, struct lb_diag *d)
-{
-	MDB_txn *txn;
-	lb_err e;
-	int rc;
-
-	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
-		return lb_mdb_fail(d, rc, "reading the successions");
-	e = lb_node_succ_walk(n, txn, cb, ctx, d);
-	mdb_txn_abort(txn);
-	return e;
 }

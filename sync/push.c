@@ -156,17 +156,23 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	p->no_compress = o->no_compress;
 	p->no_seal = o->no_seal;
 
-	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, p->errbuf);
+	lb_push_curl_setup(p->curl, p->errbuf, o->connect_timeout_s, o->stall_s, o->stall_bytes);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 15L);
-	curl_easy_setopt(p->curl, CURLOPT_LOW_SPEED_TIME, o->stall_s ? o->stall_s : 30L);
-	curl_easy_setopt(p->curl, CURLOPT_LOW_SPEED_LIMIT, o->stall_bytes ? o->stall_bytes : 64L);
-	curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "lumbung/1");
-	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	*out = p;
 	return LB_OK;
+}
+
+void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long stall_s,
+                        long stall_bytes)
+{
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout_s ? connect_timeout_s : 15L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall_s ? stall_s : 30L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, stall_bytes ? stall_bytes : 64L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "lumbung/1");
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
 void lb_pusher_free(struct lb_pusher *p)

@@ -162,6 +162,14 @@ lb_err lb_changeset_build(const struct lb_src *s, uint64_t from, size_t max_byte
 lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES], uint64_t seq,
                             const void *receipt, size_t len, struct lb_diag *d);
 
+/* The libcurl options every request of ours gets, on the easy handle curl
+ * (a CURL *): no signals, errors into errbuf (CURL_ERROR_SIZE bytes), the
+ * connect timeout and the stall limit (0 takes the defaults of struct
+ * lb_push_opts), our user agent, http and https only.  The pusher and the
+ * log fetcher (fetch.h) use it.  Cannot fail. */
+void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long stall_s,
+                        long stall_bytes);
+
 /* True for errors where trying again later may succeed. */
 bool lb_push_retryable(lb_err e);
 

@@ -21,6 +21,8 @@
 #include "envelope.h"
 #include "push.h"
 #include "rcpt_cli.h"
+#include "restore_cli.h"
+#include "repair_cli.h"
 #include "wire.h"
 
 #define PROG LB_CLI_PROG
@@ -648,6 +650,31 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "each one must be signed by a remote's key and name this village's own entries.\n"
 	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept.",
 	 lb_sync_cmd_receipt, false},
+	{"restore", "restore -d NEWDIR --from URL|FILE.lla --village CODE [--restore-key FILE] "
+	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME]",
+	 "Bring a village node back after its PC died: fetch the village's log from the\n"
+	 "aggregator at URL (proving the village key on a challenge; or with the office\n"
+	 "token in $LUMBUNG_TOKEN), or read an archive from a stick (lumbung export-log,\n"
+	 "lumbung-agg export-log), check every entry, head and root against the village's\n"
+	 "key and rebuild the records; the node goes on from where the copy ends.  The key\n"
+	 "comes from the key backup (--restore-key, its passphrase asked or read from\n"
+	 "--passphrase-file), or from NEWDIR when it holds a new node with an empty log\n"
+	 "(after the office's succession).  With --agg-key the copy's receipts from that\n"
+	 "aggregator are kept and, for a URL, it is added as remote NAME (default\n"
+	 "kabupaten).  Says how far the copy goes; a copy that does not check, or any other\n"
+	 "failure, leaves nothing written.",
+	 lb_sync_cmd_restore, true},
+	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME]",
+	 "After an old backup was restored and written to (sync fails: \"histories have\n"
+	 "forked\"): take the aggregator's copy of this village's log (from its URL, or an\n"
+	 "archive from `lumbung-agg export-log`), verify it and make it this node's\n"
+	 "history; our entries from the fork seq are kept as evidence (`export-log\n"
+	 "--forked`) and their changes re-applied after it as new entries, in order, each\n"
+	 "checked against the schema and the current state.  A change that cannot be\n"
+	 "applied (a record deleted or missing now, a schema rule) is listed as a\n"
+	 "conflict and not applied.  Exit 0, or 10 when conflicts were listed.  If it is\n"
+	 "interrupted, `repair -d DIR` (no --from) finishes it.  Then run `sync`.",
+	 lb_sync_cmd_repair, false},
 };
 
 int main(int argc, char **argv)

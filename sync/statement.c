@@ -3,6 +3,7 @@
  */
 #include "statement.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,10 @@ static const struct lb_signed_kind stmt_kind = {LB_STMT_TAG, 1, 8, "enrolment st
 
 const char *lb_statement_action_str(enum lb_stmt_action a)
 {
-	return a == LB_STMT_ENROL ? "enrol" : a == LB_STMT_REVOKE ? "revoke" : "?";
+	return a == LB_STMT_ENROL    ? "enrol"
+	       : a == LB_STMT_REVOKE  ? "revoke"
+	       : a == LB_STMT_SUCCEED ? "succeed"
+	                              : "?";
 }
 
 lb_err lb_statement_sign(const struct lb_key *key, const struct lb_statement *st, uint8_t **out,
@@ -47,6 +51,37 @@ lb_err lb_statement_sign(const struct lb_key *key, const struct lb_statement *st
 	return LB_OK;
 }
 
+/* Is buf a signed message whose tag is LB_SUCC_TAG?  (Only a peek: the
+ * opener checks everything.) */
+static bool is_succession(const void *buf, size_t len)
+{
+	struct lb_mp_rd r;
+	struct lb_mp_obj o;
+
+	if (len <= 64)
+		return false;
+	lb_mp_rd_init(&r, (const uint8_t *)buf + 64, len - 64);
+	return !lb_mp_next(&r, &o, NULL) && o.kind == LB_MP_ARRAY && !lb_mp_next(&r, &o, NULL) &&
+	       o.kind == LB_MP_STR && o.len == sizeof LB_SUCC_TAG - 1 &&
+	       !memcmp(o.s, LB_SUCC_TAG, o.len);
+}
+
+static lb_err open_succession(struct lb_statement *st, const void *buf, size_t len,
+                              const uint8_t *expect, struct lb_diag *d)
+{
+	lb_err e;
+
+	if ((e = lb_succession_open(&st->succ, buf, len, expect, d)))
+		return e;
+	st->action = LB_STMT_SUCCEED;
+	memcpy(st->signer, st->succ.signer, LB_PK_BYTES);
+	st->n = st->succ.n;
+	memcpy(st->village, st->succ.village, sizeof st->village);
+	memcpy(st->origin, st->succ.new_key, LB_PK_BYTES);
+	st->time_ms = st->succ.time_ms;
+	return LB_OK;
+}
+
 lb_err lb_statement_open(struct lb_statement *st, const void *buf, size_t len,
                          const uint8_t *expect, struct lb_diag *d)
 {
@@ -58,6 +93,8 @@ lb_err lb_statement_open(struct lb_statement *st, const void *buf, size_t len,
 	lb_err e;
 
 	memset(st, 0, sizeof *st);
+	if (is_succession(buf, len))
+		return open_succession(st, buf, len, expect, d);
 	if (len > LB_STMT_MAX_BYTES)
 		return lb_fail(d, LB_EMALFORMED, "enrolment statement of %zu bytes (at most %d)", len,
 		               LB_STMT_MAX_BYTES);

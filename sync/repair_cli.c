@@ -1,0 +1,213 @@
+/*
+ * repair_cli.c — `lumbung repair -d DIR --from URL|FILE.lla [--agg-key HEX]
+ * [--remote NAME]`: close a fork (node/repair.h).
+ *
+ * The aggregator's copy of the village's log comes from a file (e.g. from
+ * `lumbung-agg export-log`) or from the aggregator's log endpoint
+ * (sync/fetch.h), is verified and adopted (node/adopt.h), then our changes
+ * of the forked round are re-applied as new entries.  Exit 0 when every
+ * change was applied or already held; lb_exit_status(LB_ESCHEMA) (10) when
+ * some were conflicts (listed, not applied); another status for an error,
+ * after which running `lumbung repair -d DIR` again resumes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../node/adopt.h"
+#include "../node/cli.h"
+#include "../node/remote.h"
+#include "../node/repair.h"
+#include "repair_cli.h"
+#if defined(__has_include)
+#if __has_include("fetch.h")
+#include "fetch.h"
+#define HAVE_FETCH 1
+#endif
+#endif
+
+#define PROG LB_CLI_PROG
+
+static int take_only(void *ctx, const struct lb_remote *r)
+{
+	*(struct lb_remote *)ctx = *r;
+	return 0;
+}
+
+/* The aggregator trusted for successions and asked for the log: --agg-key,
+ * else the key of --remote NAME or of the only remote (none: *have false). */
+static int trusted_key(struct lb_cli_args *a, struct lb_node *n, struct lb_remote *r,
+                       bool *have)
+{
+	struct lb_diag d = {0};
+	size_t count = 0;
+	lb_err e;
+
+	memset(r, 0, sizeof *r);
+	*have = false;
+	if (a->remote) {
+		if ((e = lb_remote_get(n, a->remote, r, &d)))
+			return lb_cli_die(a->cmd, e, &d);
+	} else if ((e = lb_remote_list(n, take_only, r, &count, &d))) {
+		return lb_cli_die(a->cmd, e, &d);
+	} else if (count != 1) {
+		memset(r, 0, sizeof *r);
+	}
+	if (a->agg_key) {
+		if (lb_unhex(r->key, LB_PK_BYTES, a->agg_key))
+			return lb_cli_usage_error(a->cmd,
+			                          "--agg-key takes the aggregator's 64-hex public key");
+		r->has_key = true;
+	}
+	*have = r->has_key;
+	return 0;
+}
+
+static void print_conflict(void *ctx, const struct lb_repair_conflict *c)
+{
+	(void)ctx;
+	/* the id is the village's own data, but quote it all the same */
+	printf("  conflict: %.*s \"", (int)c->type_len, c->type);
+	for (size_t i = 0; i < c->id_len; i++) {
+		unsigned char ch = (unsigned char)c->id[i];
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+			printf("\\x%02x", ch);
+		else
+			putchar(ch);
+	}
+	printf("\" (%s, seq %llu of ours): %s; not applied\n", c->op == LB_OP_DEL ? "del" : "put",
+	       (unsigned long long)c->seq, c->reason);
+}
+
+/* Get the copy into a temporary file (a URL) or open it (a file). */
+static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_remote *r,
+                     bool have_key, FILE **out)
+{
+	*out = NULL;
+	if (strstr(a->from, "://")) {
+#ifdef HAVE_FETCH
+		struct lb_diag d = {0};
+		struct lb_node_info info;
+		const char *token = getenv("LUMBUNG_TOKEN");
+		struct lb_key key;
+		char path[4096];
+		FILE *f = tmpfile();
+		lb_err e;
+		(void)r, (void)have_key;
+		if (!f) {
+			fprintf(stderr, PROG " %s: cannot create a temporary file\n", a->cmd);
+			return lb_exit_status(LB_EIO);
+		}
+		/* the log is given to the village's key: sign the challenge */
+		snprintf(path, sizeof path, "%s/node.key", a->dir);
+		if ((e = lb_node_info(n, &info, &d)) || (e = lb_key_load(path, &key, &d))) {
+			fclose(f);
+			return lb_cli_die(a->cmd, e, &d);
+		}
+		e = lb_fetch_log(a->from, info.village, 1, &key, token && *token ? token : NULL, f, &d);
+		lb_key_wipe(&key);
+		if (e) {
+			fclose(f);
+			return lb_cli_die(a->cmd, e, &d);
+		}
+		rewind(f);
+		*out = f;
+		return 0;
+#else
+		(void)n, (void)r, (void)have_key;
+		fprintf(stderr, PROG " %s: this build cannot fetch from an aggregator; give the "
+		                     "archive from `lumbung-agg export-log` as --from FILE.lla\n",
+		        a->cmd);
+		return lb_exit_status(LB_EINVAL);
+#endif
+	}
+	if (!(*out = fopen(a->from, "rb"))) {
+		fprintf(stderr, PROG " %s: %s: cannot open\n", a->cmd, a->from);
+		return lb_exit_status(LB_EIO);
+	}
+	return 0;
+}
+
+int lb_sync_cmd_repair(struct lb_cli_args *a)
+{
+	struct lb_diag d = {0};
+	struct lb_node *n;
+	struct lb_remote r;
+	struct lb_repair_state st;
+	struct lb_repair_report rr;
+	struct lb_adopt_report ar = {0};
+	bool pending, have_key;
+	FILE *f = NULL;
+	int rc;
+	lb_err e;
+
+	if (a->npos)
+		return lb_cli_usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
+	if ((e = lb_cli_open_node(a, 0, &n, &d)))
+		return lb_cli_die(a->cmd, e, &d);
+	if ((e = lb_repair_pending(n, &pending, &st, &d))) {
+		rc = lb_cli_die(a->cmd, e, &d);
+		goto out;
+	}
+	if (pending) {
+		printf("repair: resuming the re-apply of fork round %u (interrupted)%s\n", st.round,
+		       a->from ? "; --from is not needed for that and is not read" : "");
+	} else if (!a->from) {
+		rc = lb_cli_usage_error(a->cmd, "give --from URL|FILE.lla: the aggregator's copy of "
+		                                "this village's log (no repair is pending)");
+		goto out;
+	} else {
+		if ((rc = trusted_key(a, n, &r, &have_key)) || (rc = open_copy(a, n, &r, have_key, &f)))
+			goto out;
+		e = lb_node_adopt(n, f, have_key ? r.key : NULL, &ar, &d);
+		fclose(f);
+		if (e) {
+			rc = lb_cli_die(a->cmd, e, &d);
+			goto out;
+		}
+		if (!ar.round) {
+			if (ar.ahead)
+				printf("repair: no fork: the copy (up to seq %llu) agrees with this node, "
+				       "which is ahead of it; run " PROG " sync to send the rest\n",
+				       (unsigned long long)ar.last);
+			else
+				printf("repair: no fork: the copy agrees with this node; %llu entries taken "
+				       "from it, the log is now at seq %llu\n",
+				       (unsigned long long)ar.added, (unsigned long long)ar.tip);
+			rc = 0;
+			goto out;
+		}
+		printf("repair: fork at seq %llu: the aggregator's history (up to seq %llu) is now "
+		       "this node's; %llu entries of ours kept as evidence (round %u)\n",
+		       (unsigned long long)ar.fork_seq, (unsigned long long)ar.tip,
+		       (unsigned long long)ar.forked, ar.round);
+		if ((e = lb_repair_begin(n, ar.round, &d))) {
+			rc = lb_cli_die(a->cmd, e, &d);
+			goto out;
+		}
+	}
+	if ((e = lb_repair_apply(n, print_conflict, NULL, &rr, &d))) {
+		rc = lb_cli_die(a->cmd, e, &d);
+		fprintf(stderr, PROG " %s: run `" PROG " repair -d DIR` again to finish\n", a->cmd);
+		goto out;
+	}
+	printf("repair: fork at seq %llu, %llu entries of ours kept as evidence (round %u)\n",
+	       (unsigned long long)rr.fork_seq, (unsigned long long)rr.evidence, rr.round);
+	if (rr.applied)
+		printf("repair: %llu change%s re-applied as seq %llu..%llu", (unsigned long long)rr.applied,
+		       rr.applied == 1 ? "" : "s", (unsigned long long)rr.first_seq,
+		       (unsigned long long)rr.last_seq);
+	else
+		printf("repair: 0 changes re-applied");
+	printf(", %llu already held, %llu conflict%s%s\n", (unsigned long long)rr.unchanged,
+	       (unsigned long long)rr.conflicts, rr.conflicts == 1 ? "" : "s",
+	       rr.conflicts ? " (listed above, not applied)" : "");
+	printf("repair: done; run " PROG " sync to send them (the evidence: " PROG
+	       " export-log --forked --round %u)\n",
+	       rr.round);
+	rc = rr.conflicts ? lb_exit_status(LB_ESCHEMA) : 0;
+out:
+	lb_node_close(n);
+	return rc;
+}
