@@ -24,6 +24,7 @@
 
 #include "../schema/text.h"
 #include "node_int.h"
+#include "succession.h"
 
 #define LEN_BYTES 4
 #define READ_BUF_MIN 4096
@@ -616,12 +617,57 @@ static lb_err write_receipts(struct lb_node *n, MDB_txn *txn, const struct aggs 
 	return LB_OK;
 }
 
+/* The successions kept in meta (node_int.h), bytes borrowed from the
+ * export's read transaction. */
+struct xsucc {
+	struct {
+		uint64_t seq;
+		const uint8_t *stmt;
+		size_t len;
+	} *s;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int xsucc_add(void *ctx, uint64_t seq, const uint8_t *stmt, size_t len)
+{
+	struct xsucc *x = ctx;
+
+	if (x->n == x->cap) {
+		size_t nc = x->cap ? 2 * x->cap : 4;
+		void *p = realloc(x->s, nc * sizeof *x->s);
+		if (!p) {
+			x->nomem = true;
+			return 1;
+		}
+		x->s = p;
+		x->cap = nc;
+	}
+	x->s[x->n].seq = seq;
+	x->s[x->n].stmt = stmt;
+	x->s[x->n].len = len;
+	x->n++;
+	return 0;
+}
+
+/* The succession kept for seq, if any, right after its head. */
+static lb_err write_succ_at(struct lb_lla_writer *w, struct xsucc *xs, size_t *next, uint64_t seq,
+                            struct lb_diag *d)
+{
+	if (*next >= xs->n || xs->s[*next].seq != seq)
+		return LB_OK;
+	++*next;
+	return lb_lla_write_succession(w, xs->s[*next - 1].stmt, xs->s[*next - 1].len, d);
+}
+
 lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 {
 	struct lb_lla_writer w;
 	struct lb_lla_header h = {.source = "node"};
 	struct lb_node_info info;
 	struct aggs ag = {0};
+	struct xsucc xs = {0};
+	size_t next_succ = 0;
 	MDB_txn *txn;
 	MDB_cursor *log = NULL, *heads = NULL;
 	MDB_val k, v, hk, hv;
@@ -637,6 +683,23 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 		goto out;
 	memcpy(h.village, info.village, sizeof h.village);
 	memcpy(h.origin, info.origin, LB_PK_BYTES);
+	/* A chain that crossed successions starts under the first one's old
+	 * key: the header names the key of the first head. */
+	if ((e = lb_node_succ_walk(n, txn, xsucc_add, &xs, d)))
+		goto out;
+	if (xs.nomem) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (xs.n) {
+		struct lb_succession st;
+		if ((e = lb_succession_open(&st, xs.s[0].stmt, xs.s[0].len, NULL, d))) {
+			lb_diag_prefix(d, "the succession kept for seq %llu (run lumbung verify)",
+			               (unsigned long long)xs.s[0].seq);
+			goto out;
+		}
+		memcpy(h.origin, st.old_key, LB_PK_BYTES);
+	}
 	if ((e = lb_lla_write_header(&w, &h, d)))
 		goto out;
 	if ((rc = mdb_cursor_open(txn, n->log, &log)) ||
@@ -669,6 +732,7 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 		if (hrc != 0 || head_seq != seq)
 			continue;
 		if ((e = lb_lla_write_head(&w, hv.mv_data, hv.mv_size, d)) ||
+		    (e = write_succ_at(&w, &xs, &next_succ, seq, d)) ||
 		    (e = write_receipts(n, txn, &ag, seq, &w, d))) {
 			lb_diag_prefix(d, "seq %llu", (unsigned long long)seq);
 			goto out;
@@ -683,6 +747,12 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 		e = lb_fail(d, LB_ECORRUPT, "a signed head past the last entry (run lumbung verify)");
 		goto out;
 	}
+	if (next_succ < xs.n) {
+		e = lb_fail(d, LB_ECORRUPT, "the succession kept for seq %llu follows no signed head "
+		            "of the log (run lumbung verify)",
+		            (unsigned long long)xs.s[next_succ].seq);
+		goto out;
+	}
 	e = lb_lla_write_trailer(&w, d);
 out:
 	if (heads)
@@ -691,6 +761,7 @@ out:
 		mdb_cursor_close(log);
 	mdb_txn_abort(txn);
 	free(ag.key);
+	free(xs.s);
 	lb_lla_writer_free(&w);
 	return e;
 }

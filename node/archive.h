@@ -189,9 +189,12 @@ lb_err lb_lla_next(struct lb_lla_reader *r, struct lb_lla_frame *fr, struct lb_d
 void lb_lla_reader_close(struct lb_lla_reader *r); /* frees the buffer, not the FILE */
 
 /* A node's whole log as an archive on out: header (source "node", the
- * node's village and origin), every entry from seq 1, after each entry the
- * signed head stored at its seq if any, after each head the receipts this
- * node kept for that seq (in aggregator key order), trailer.  One read
+ * node's village, and as origin the chain's first key: the node's own, or
+ * when the chain crossed successions (adopt.h) the first one's old key),
+ * every entry from seq 1, after each entry the signed head stored at its
+ * seq if any, after a head the succession kept for its seq if any (kind
+ * 7), then the receipts this node kept for that seq (in aggregator key
+ * order), trailer.  One read
  * transaction: a consistent snapshot while others write.  The node may be
  * opened read-only.  Memory is bounded (one frame, plus one key per
  * aggregator the node holds receipts from), whatever the log's size.

@@ -22,6 +22,7 @@
 #include "../schema/err.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "adopt.h"
 #include "archive.h"
 #include "body.h"
 #include "csvio.h"
@@ -30,6 +31,7 @@
 #include "cli_pass.h"
 #include "keybackup.h"
 #include "node.h"
+#include "succession.h"
 #include "repair.h"
 
 #define PROG LB_CLI_PROG
@@ -1115,6 +1117,24 @@ static int cmd_log(struct lb_cli_args *a)
 
 /* ---- verify ----------------------------------------------------------------- */
 
+/* The successions the chain crossed, for verify's report: a JSON array of
+ * {seq, by, signer, old, new} (verify has already checked they fit). */
+static int succ_json(void *ctx, uint64_t seq, const uint8_t *stmt, size_t len)
+{
+	struct lb_succession st;
+	char who[32], signer[65], old[65], nw[65];
+
+	if (lb_succession_open(&st, stmt, len, NULL, NULL))
+		return 0;
+	lb_succession_who(&st, who);
+	lb_hex(signer, st.signer, LB_PK_BYTES);
+	lb_hex(old, st.old_key, LB_PK_BYTES);
+	lb_hex(nw, st.new_key, LB_PK_BYTES);
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq,
+	                                     "by", who, "signer", signer, "old", old, "new", nw));
+	return 0;
+}
+
 static int cmd_verify(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
@@ -1134,6 +1154,9 @@ static int cmd_verify(struct lb_cli_args *a)
 		return lb_cli_die(a->cmd, e, &d);
 	}
 	e = lb_node_verify(n, &r, &d);
+	json_t *succ = json_array();
+	if (!e && r.successions && succ)
+		lb_node_successions(n, succ_json, succ, NULL);
 	lb_node_close(n);
 	lb_hex(root, r.root, LB_HASH_BYTES);
 	lb_hex(origin, info.origin, LB_PK_BYTES);
@@ -1142,6 +1165,8 @@ static int cmd_verify(struct lb_cli_args *a)
 		                      info.village, "origin", origin, "entries", (json_int_t)r.entries,
 		                      "heads", (json_int_t)r.heads, "records", (json_int_t)r.records,
 		                      "root", root);
+		if (json_array_size(succ))
+			json_object_set(j, "successions", succ);
 		if (e) {
 			json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
 			json_object_set_new(j, "error", json_string(lb_errname(e)));
@@ -1163,16 +1188,29 @@ static int cmd_verify(struct lb_cli_args *a)
 			        (unsigned long long)r.bad_seq, msg);
 		} else
 			fprintf(stderr, PROG " verify: FAILED: %s\n", lb_diag_msg(&d, e));
+		json_decref(succ);
 		return lb_exit_status(e);
 	}
-	if (a->json)
+	if (a->json) {
+		json_decref(succ);
 		return 0;
+	}
 	lb_hlc_format(r.first_ts, t0);
 	lb_hlc_format(r.last_ts, t1);
 	printf("verify: OK (%.2f s)\n", now_s() - start);
 	printf("  village   %s%s%s%s\n", info.village, info.name[0] ? " (" : "", info.name,
 	       info.name[0] ? ")" : "");
 	printf("  signer    %s\n", origin);
+	for (size_t i = 0; i < json_array_size(succ); i++) {
+		json_t *x = json_array_get(succ, i);
+		printf("  key changed at seq %lld by a succession signed by %s (%s)\n"
+		       "            from key %s\n",
+		       (long long)json_integer_value(json_object_get(x, "seq")),
+		       json_string_value(json_object_get(x, "by")),
+		       json_string_value(json_object_get(x, "signer")),
+		       json_string_value(json_object_get(x, "old")));
+	}
+	json_decref(succ);
 	printf("  entries   %llu, chain and hashes intact\n", (unsigned long long)r.entries);
 	printf("  heads     %llu signed heads, all valid\n", (unsigned long long)r.heads);
 	if (r.entries)

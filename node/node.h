@@ -192,10 +192,13 @@ struct lb_verify_report {
 	uint64_t bad_seq;  /* first bad seq, 0 if the failure is not an entry's */
 	uint64_t first_ts, last_ts;
 	uint8_t root[LB_HASH_BYTES];
+	uint64_t successions; /* successions crossed (the key changed; adopt.h) */
 };
 
-/* Recompute every entry hash and the chain, every signed head (signature,
- * hash, Merkle root) and check the records db equals a replay of the log,
+/* Recompute every entry hash and the chain, every signed head (signature
+ * by the chain's key at its seq: after a succession kept in meta, the
+ * statement's new key; hash, Merkle root), that the chain ends under this
+ * node's own key, and check the records db equals a replay of the log,
  * all in one read transaction (a consistent snapshot even while another
  * process writes).  LB_OK when everything holds; otherwise LB_ECORRUPT or
  * LB_ESIG with the first bad seq in r->bad_seq and the reason in d. */

@@ -57,7 +57,27 @@ static inline void lb_receipt_key(uint8_t k[LB_RECEIPT_KEY_LEN], const uint8_t a
 	lb_be64_put(k + LB_RECEIPT_PREFIX_LEN + LB_PK_BYTES, seq);
 }
 
+/* Successions the chain crossed (adopt.c writes them; verify.c, archive.c
+ * and lb_node_successions read them; node/adopt.h):
+ *   "succ/" || seq (u64 BE)  -> stored succession statement */
+#define LB_SUCC_PREFIX "succ/"
+#define LB_SUCC_PREFIX_LEN (sizeof LB_SUCC_PREFIX - 1)
+#define LB_SUCC_KEY_LEN (LB_SUCC_PREFIX_LEN + 8)
+
+static inline void lb_succ_key(uint8_t k[LB_SUCC_KEY_LEN], uint64_t seq)
+{
+	memcpy(k, LB_SUCC_PREFIX, LB_SUCC_PREFIX_LEN);
+	lb_be64_put(k + LB_SUCC_PREFIX_LEN, seq);
+}
+
 #include "lmdb_err.h"
+
+/* Call cb for each succession in meta inside txn, in seq order (cb is an
+ * lb_succ_cb of adopt.h; non-zero stops).  LB_ESTORE. */
+lb_err lb_node_succ_walk(struct lb_node *n, MDB_txn *txn,
+                         int (*cb)(void *ctx, uint64_t seq, const uint8_t *stmt, size_t len),
+                         void *ctx, struct lb_diag *d);
+
 
 /* Records key "type\0id" into k (at least LB_TYPE_MAX + 1 + LB_ID_MAX
  * bytes); returns its length. */

@@ -8,8 +8,13 @@
  *     seq, its prev equals the hash of the entry before, timestamps rise;
  *     the Merkle tree is rebuilt; each signed head met on the way is checked
  *     (signature by the node's origin key, village, hash, tree root).
+ *     A succession kept in meta (adopt.h) at seq N is crossed right after
+ *     the head of N (lb_chain_succeed): heads up to N are signed by its old
+ *     key, after it by its new one.  Its signer is not judged here (the
+ *     node took it from the aggregator it trusts); the CLI names it.
  *  2. the end: the last entry is covered by a signed head, no head points
- *     past the log, and the tip and Merkle frontier in meta match.
+ *     past the log, no succession either, the chain ends under the node's
+ *     own key, and the tip and Merkle frontier in meta match.
  *  3. state = replay: (a) every entry's key has a records row pointing at
  *     that entry or a later one, and (b) every records row points at an
  *     entry for the same key with the matching operation.  (a) and (b)
@@ -29,6 +34,7 @@
 
 #include "../schema/schema.h"
 #include "chain.h"
+#include "succession.h"
 
 struct vstate {
 	struct lb_node *n;
@@ -36,6 +42,14 @@ struct vstate {
 	struct lb_verify_report *r;
 	struct lb_diag *d;
 	struct lb_node_info id;
+	/* the successions in meta, in seq order (bytes borrowed from txn) */
+	struct vsucc {
+		uint64_t seq;
+		const uint8_t *stmt;
+		size_t len;
+	} *succ;
+	size_t nsucc, capsucc;
+	bool succ_nomem;
 };
 
 static lb_err bad(struct vstate *s, uint64_t seq, lb_err code, const char *fmt, const char *why)
@@ -46,7 +60,8 @@ static lb_err bad(struct vstate *s, uint64_t seq, lb_err code, const char *fmt, 
 
 /* Does entry seq hash to what the next link (entry seq+1's prev, or the
  * signed head at seq) says?  Used only to assign blame after a break. */
-static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw)
+static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw,
+                           const uint8_t origin[LB_PK_BYTES])
 {
 	uint8_t k[8], h[LB_HASH_BYTES];
 	MDB_val key = {8, k}, v;
@@ -56,7 +71,7 @@ static bool chains_forward(struct vstate *s, uint64_t seq, const MDB_val *raw)
 	lb_hash(h, raw->mv_data, raw->mv_size);
 	lb_be64_put(k, seq);
 	if (mdb_get(s->txn, s->n->heads, &key, &v) == 0 &&
-	    lb_head_open(&hd, v.mv_data, v.mv_size, s->id.origin, NULL) == LB_OK)
+	    lb_head_open(&hd, v.mv_data, v.mv_size, origin, NULL) == LB_OK)
 		return memcmp(hd.hash, h, LB_HASH_BYTES) == 0;
 	lb_be64_put(k, seq + 1);
 	if (mdb_get(s->txn, s->n->log, &key, &v) == 0 &&
@@ -81,7 +96,7 @@ static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq, stru
 	struct lb_head h;
 	lb_err e;
 
-	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, s->id.origin, s->d)) ||
+	if ((e = lb_head_open(&h, hv->mv_data, hv->mv_size, c->origin, s->d)) ||
 	    (e = lb_chain_head(c, &h, s->d))) {
 		s->r->bad_seq = seq;
 		if (e != LB_ECORRUPT)
@@ -89,6 +104,81 @@ static lb_err check_head(struct vstate *s, const MDB_val *hv, uint64_t seq, stru
 		return e;
 	}
 	s->r->heads++;
+	return LB_OK;
+}
+
+static int collect_succ(void *ctx, uint64_t seq, const uint8_t *stmt, size_t len)
+{
+	struct vstate *s = ctx;
+
+	if (s->nsucc == s->capsucc) {
+		size_t nc = s->capsucc ? 2 * s->capsucc : 4;
+		struct vsucc *p = realloc(s->succ, nc * sizeof *p);
+		if (!p) {
+			s->succ_nomem = true;
+			return 1;
+		}
+		s->succ = p;
+		s->capsucc = nc;
+	}
+	s->succ[s->nsucc++] = (struct vsucc){seq, stmt, len};
+	return 0;
+}
+
+/* Open the succession kept at i (its signer is not judged: see the file
+ * comment). */
+static lb_err open_succ(struct vstate *s, size_t i, struct lb_succession *st)
+{
+	lb_err e = lb_succession_open(st, s->succ[i].stmt, s->succ[i].len, NULL, s->d);
+
+	if (e) {
+		s->r->bad_seq = s->succ[i].seq;
+		lb_diag_prefix(s->d, "seq %llu: the succession kept for this seq",
+		               (unsigned long long)s->succ[i].seq);
+	}
+	return e;
+}
+
+/* The chain's first key: the old key of the first succession, else the
+ * node's own. */
+static lb_err first_origin(struct vstate *s, uint8_t origin[LB_PK_BYTES])
+{
+	struct lb_succession st;
+	lb_err e;
+
+	memcpy(origin, s->id.origin, LB_PK_BYTES);
+	if ((e = lb_node_succ_walk(s->n, s->txn, collect_succ, s, s->d)))
+		return e;
+	if (s->succ_nomem)
+		return lb_fail(s->d, LB_ENOMEM, "out of memory");
+	if (!s->nsucc)
+		return LB_OK;
+	if ((e = open_succ(s, 0, &st)))
+		return e;
+	memcpy(origin, st.old_key, LB_PK_BYTES);
+	return LB_OK;
+}
+
+/* Cross the succession kept at seq, if any: *next indexes s->succ. */
+static lb_err cross(struct vstate *s, struct lb_chain *c, uint64_t seq, bool head, size_t *next)
+{
+	struct lb_succession st;
+	lb_err e;
+
+	if (*next >= s->nsucc || s->succ[*next].seq != seq)
+		return LB_OK;
+	if (!head)
+		return bad(s, seq, LB_ECORRUPT, "seq %llu: %s",
+		           "a succession kept for an entry without a signed head (a succession "
+		           "follows the old key's last head)");
+	if ((e = open_succ(s, *next, &st)))
+		return e;
+	if ((e = lb_chain_succeed(c, &st, s->d))) {
+		s->r->bad_seq = seq;
+		return e;
+	}
+	s->r->successions++;
+	++*next;
 	return LB_OK;
 }
 
@@ -103,10 +193,14 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 	uint64_t expect = 1, head_seq = 0, tip_seq, tip_ts;
 	uint8_t tip_hash[LB_HASH_BYTES];
 	struct lb_merkle stored;
+	uint8_t origin[LB_PK_BYTES];
+	size_t next_succ = 0;
 	lb_err err = LB_OK;
 	int rc, hrc;
 
-	lb_chain_init(&c, s->id.village, s->id.origin);
+	if ((err = first_origin(s, origin)))
+		return err;
+	lb_chain_init(&c, s->id.village, origin);
 	if ((rc = mdb_cursor_open(s->txn, s->n->log, &lc)) ||
 	    (rc = mdb_cursor_open(s->txn, s->n->heads, &hc))) {
 		err = lb_mdb_fail(s->d, rc, "reading the log");
@@ -140,7 +234,7 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 		}
 		lb_hash(hash, v.mv_data, v.mv_size);
 		if ((err = lb_chain_entry(&c, &e, hash, NULL, s->d))) {
-			if (c.fault == LB_CHAIN_PREV && seq > 1 && chains_forward(s, seq, &v))
+			if (c.fault == LB_CHAIN_PREV && seq > 1 && chains_forward(s, seq, &v, c.origin))
 				err = bad(s, seq - 1, LB_ECORRUPT, "seq %llu: %s",
 				          "entry was altered: its hash no longer matches the prev of the next "
 				          "entry");
@@ -159,11 +253,13 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 			goto out;
 		}
 		if (hrc == 0 && head_seq == seq) {
-			if ((err = check_head(s, &hv, seq, &c)))
+			if ((err = check_head(s, &hv, seq, &c)) ||
+			    (err = cross(s, &c, seq, true, &next_succ)))
 				goto out;
 			hrc = mdb_cursor_get(hc, &hk, &hv, MDB_NEXT);
 			head_seq = hrc == 0 && hk.mv_size == 8 ? lb_be64_get(hk.mv_data) : 0;
-		}
+		} else if ((err = cross(s, &c, seq, false, &next_succ)))
+			goto out;
 		s->r->entries++;
 	}
 	if (rc != MDB_NOTFOUND) {
@@ -178,6 +274,22 @@ static lb_err check_log(struct vstate *s, uint8_t last_hash[LB_HASH_BYTES], uint
 	if (hrc == 0) {
 		err = bad(s, head_seq, LB_ECORRUPT, "seq %llu: %s",
 		          "signed head points past the end of the log");
+		goto out;
+	}
+	if (next_succ < s->nsucc) {
+		err = bad(s, s->succ[next_succ].seq, LB_ECORRUPT, "seq %llu: %s",
+		          "a succession kept for a seq past the end of the log (or two for one seq)");
+		goto out;
+	}
+	if (memcmp(c.origin, s->id.origin, LB_PK_BYTES) != 0) {
+		char got[2 * LB_PK_BYTES + 1], own[2 * LB_PK_BYTES + 1];
+		lb_hex(got, c.origin, LB_PK_BYTES);
+		lb_hex(own, s->id.origin, LB_PK_BYTES);
+		s->r->bad_seq = *last_seq;
+		err = lb_fail(s->d, LB_ESIG,
+		              "the log is signed by key %.16s... up to its end (seq %llu), not by this "
+		              "node's key %.16s... (no succession to it is kept)",
+		              got, (unsigned long long)*last_seq, own);
 		goto out;
 	}
 	if (*last_seq && s->r->heads == 0) {
@@ -323,5 +435,6 @@ lb_err lb_node_verify(struct lb_node *n, struct lb_verify_report *r, struct lb_d
 	if (!e)
 		e = check_state(&s, last_seq);
 	mdb_txn_abort(s.txn);
+	free(s.succ);
 	return e;
 }

@@ -14,7 +14,8 @@
 #   (d) history of a record changed three times: old -> new per field and
 #       the head that covers each change;
 #   (e) fork evidence from an aggregator that saw a fork: "fork proven";
-#   (f) --help, usage errors.
+#   (f) --help, usage errors;
+#   (g) an archive of a log's tail (header "from" > 1) is refused plainly.
 # Archives are taken apart and tampered with by tests/tools/llatool.py.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
@@ -277,6 +278,16 @@ expect_exit 2 "verify with neither FILE nor -d" audit verify
 expect_exit 1 "verify of a missing file" audit verify "$T/nothing.lla"
 expect_exit 2 "a malformed --key" audit verify "$T/n1.lla" --key abc
 expect_exit 2 "history without an id" audit history "$T/n1.lla" aspirasi
+expect_exit 2 "a malformed --agg-key" audit verify "$T/n1.lla" --agg-key abc
+
+# ---- (g) a tail of a log ------------------------------------------------------------
+tampered tail "$T/n1.lla" "$T/t.lla" 5
+expect_exit 3 "an archive of a log's tail from seq 5 is refused" audit verify "$T/t.lla"
+contains "$T/err" "a tail of a log from seq 5: an auditor needs the whole log" \
+	"and the message says why"
+expect_exit 0 "an archive's successions: none in a plain log" audit verify "$T/n1.lla" --json
+! grep -q successions "$T/out" && ok "a log without successions names none" ||
+	fail "successions in $(cat "$T/out")"
 
 stop_agg
 done_testing

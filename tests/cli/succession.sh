@@ -115,6 +115,32 @@ expect_exit 0 "export-log --from 4" sh -c "'$AGG_BIN' export-log -d '$KAB' --vil
 expect_exit 3 "export-log past what is held is refused" \
 	sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 --from 9 >'$T/none.lla'"
 
+# the auditor and the new node's own verify follow the chain across the change
+AUDIT="$BUILD/lumbung-audit"
+OTHER=$(origin "$E")
+expect_exit 0 "export-log of the village with the new key's entry" \
+	sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 >'$T/a2.lla'"
+expect_exit 0 "lumbung-audit verify passes across the succession" "$AUDIT" verify "$T/a2.lla"
+contains "$T/out" "key changed at seq 3 by a succession signed by kabupaten 33.24 ($KABK)" \
+	"and names the succession and its signer"
+expect_exit 0 "--key OLD: the old key's history is verified and the change reported" \
+	"$AUDIT" verify "$T/a2.lla" --key "$OLD"
+contains "$T/out" "new key $NEW" "naming the new key"
+expect_exit 0 "--key NEW --agg-key KAB: the new key is reached through the kabupaten's succession" \
+	"$AUDIT" verify "$T/a2.lla" --key "$NEW" --agg-key "$KABK"
+expect_exit 13 "--agg-key of another key: the succession is refused" \
+	"$AUDIT" verify "$T/a2.lla" --agg-key "$OTHER"
+contains "$T/err" "not signed by the aggregator given with --agg-key" "saying so"
+expect_exit 13 "--key of another village's key is refused" "$AUDIT" verify "$T/a2.lla" --key "$OTHER"
+expect_exit 3 "an archive of the log's tail is refused" "$AUDIT" verify "$T/tail.lla"
+contains "$T/err" "a tail of a log from seq 4: an auditor needs the whole log" "plainly"
+expect_exit 0 "lumbung verify on the new node passes across the succession" lb verify -d "$B"
+contains "$T/out" "key changed at seq 3 by a succession signed by kabupaten 33.24 ($KABK)" \
+	"and names it"
+expect_exit 0 "lumbung export-log of the new node" sh -c "'$LUMBUNG' export-log -d '$B' >'$T/b.lla'"
+expect_exit 0 "the node's archive verifies from the old key, the kabupaten's succession required" \
+	"$AUDIT" verify "$T/b.lla" --key "$OLD" --agg-key "$KABK"
+
 # ---- part 2: kecamatan succeeds, forwards; kabupaten accepts -----------
 KAB2="$T/kab2" KEC="$T/kec"
 KAB2K=$(agg init -d "$KAB2" --region 33.24) || fail "kabupaten 2 init"

@@ -17,6 +17,9 @@ black-box tests (stdlib only; the format is node/archive.h, docs/FORMAT.md).
   llatool.py poke FILE OUT N BIN AT        flip one bit of byte AT (negative: from
                                            the end) of bin BIN (0 or 1) of frame N
   llatool.py set-origin FILE OUT HEX       rewrite the origin in the header
+  llatool.py tail FILE OUT K               the archive of the log's tail from seq
+                                           K: header "from": K, the entries, heads
+                                           and receipts of seqs before K left out
 
 Frames: the 13-byte magic, then per frame a u32 big-endian length and a
 msgpack array [kind, bin, (bin)]; the header and trailer hold maps.  Every
@@ -28,7 +31,7 @@ import sys
 
 MAGIC = b"LUMBUNG-LLA\n\x01"
 KINDS = {0: "header", 1: "entry", 2: "head", 3: "receipt", 4: "fork", 5: "trailer",
-         6: "fork-entry"}
+         6: "fork-entry", 7: "succession"}
 KIND_OF = {v: k for k, v in KINDS.items()}
 
 
@@ -245,6 +248,21 @@ def main():
             die("the first frame is not a header with an origin")
         h.raw[at + 9:at + 41] = bytes.fromhex(a[3])
         write(a[2], frames)
+    elif cmd == "tail":
+        k = int(a[3])
+        h = frames[0]
+        if h.kind != 0 or h.raw[6] != 0x84:
+            die("the first frame is not a header of a whole log")
+        kb = bytes([k]) if k < 128 else b"\xcd" + struct.pack(">H", k)
+        pay = bytes(h.raw[4:6]) + b"\x85\xa4from" + kb + bytes(h.raw[7:])
+        h.raw = bytearray(struct.pack(">I", len(pay)) + pay)
+        keep = [h]
+        for fr in frames[1:]:
+            sq = fr.seq()
+            if fr.kind in (1, 2, 3) and sq is not None and sq < k:
+                continue
+            keep.append(fr)
+        write(a[2], keep)
     else:
         die("unknown command " + cmd)
 

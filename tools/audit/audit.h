@@ -5,8 +5,9 @@
  *
  * What lb_audit_verify checks, frame by frame, in one pass:
  *
- *   header    first frame; a desa code; the signer is the origin it names,
- *             or the key the caller expects (then they must be equal)
+ *   header    first frame; a desa code; a whole log (a tail, "from" > 1,
+ *             is refused: an auditor needs every entry from seq 1); the
+ *             signer is the origin it names (the chain's first key)
  *   entries   each decodes canonically; seq is the previous one + 1 from
  *             1 (continuity); prev is the hash of the entry before
  *             (BLAKE2b-256 recomputed over the exact bytes); timestamps
@@ -14,14 +15,27 @@
  *             entry names (lb_schema_validate without references: whether
  *             a referenced record was live needs the replayed state, which
  *             a streaming auditor does not keep)
- *   heads     each right after the entry it covers; signed by the signer;
+ *   heads     each right after the entry it covers; signed by the chain's
+ *             key at that point (the signer, or a succession's new key);
  *             for the header's village; its hash, Merkle root (RFC 9162,
  *             rebuilt from every entry hash so far) and ts equal what the
  *             entries give; the last entry is covered by a head
  *   receipts  right after the head of the seq they acknowledge; signed by
  *             the aggregator key they carry (lb_receipt_open); for the
- *             signer, that seq, its hash and Merkle root
- *   forks     both heads signed by the signer, for the header's village;
+ *             chain's key (at a succession's seq: the old or the new one),
+ *             that seq, its hash and Merkle root
+ *   successions (kind 7, node/succession.h) after the head of the seq they
+ *             name (and its receipts), before the next entry, one per seq;
+ *             the statement's signature verifies (by opts.agg_key when
+ *             given); lb_chain_succeed: this village, the chain's current
+ *             key as the old key, the last entry's seq and hash; heads
+ *             after it must be signed by its new key.  The signer is
+ *             reported (r->succ) for the reader to judge
+ *   the key   when opts.key is given, it must be the header's origin or a
+ *             key the chain reached through a succession (else LB_ESIG at
+ *             frame 1, once the rest verified)
+ *   forks     both heads signed by one key of the chain (the signer or a
+ *             succession's new key met before), for the header's village;
  *             either of the same seq with different hashes, or with the
  *             entries that follow the fork frame: both histories from the
  *             same point (the prev of their first entries, of one seq),
@@ -65,12 +79,14 @@
 #include "../../node/archive.h"
 #include "../../node/entry.h"
 #include "../../node/head.h"
+#include "../../node/succession.h"
 #include "../../schema/err.h"
 #include "../../sync/receipt.h"
 
 #define LB_AUDIT_BATCH_FRAMES 4096
 #define LB_AUDIT_BATCH_BYTES (2u << 20)
 #define LB_AUDIT_THREADS_MAX 16
+#define LB_AUDIT_SUCC_SHOW 8 /* successions kept in the report (all are counted) */
 
 /* Called in file order once a frame passed its own checks (the entry
  * decodes, chains to the one before, has its schema; the head or receipt
@@ -91,7 +107,9 @@ struct lb_audit_hooks {
 };
 
 struct lb_audit_opts {
-	const uint8_t *key; /* the expected signer (LB_PK_BYTES), or NULL: the header's origin */
+	const uint8_t *key; /* the village's key (LB_PK_BYTES): the header's origin or one a
+	                     * succession leads to; NULL: the header's origin */
+	const uint8_t *agg_key; /* successions must be signed by it (NULL: any; named in r) */
 	unsigned threads;   /* worker threads (0: all work in the calling thread) */
 	struct lb_audit_hooks hooks;
 };
@@ -116,6 +134,10 @@ struct lb_audit_report {
 	uint64_t bad_seq;               /* first bad seq, 0 if the failure is not an entry's */
 	uint64_t bad_frame;             /* frame of the failure (from 1), 0 if none */
 	uint64_t fork_entries;          /* entries of fork evidence (kind 6 frames) */
+	uint64_t successions;           /* successions crossed (kind 7 frames) */
+	struct lb_succession succ[LB_AUDIT_SUCC_SHOW]; /* the first ones crossed */
+	uint8_t last_key[LB_PK_BYTES];  /* the chain's key at the end (= signer without
+	                                 * successions) */
 };
 
 /* Verify the archive read from in (from its first byte; need not be

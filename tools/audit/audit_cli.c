@@ -41,7 +41,7 @@
 #define INPUT_BUFFER (1u << 20)
 
 struct args {
-	const char *cmd, *dir, *origin, *key, *threads;
+	const char *cmd, *dir, *origin, *key, *threads, *agg_key;
 	bool json;
 	int npos;
 	char **pos; /* borrowed from argv */
@@ -64,7 +64,8 @@ static const struct cmd cmds[] = {
 	 "read-only) or an aggregator; an aggregator holding several villages needs\n"
 	 "--origin (the village's key) to say which.",
 	 cmd_export},
-	{"verify", "verify FILE|-d DIR [--origin HEX] [--key HEX|PUBFILE] [--json] [--threads N]",
+	{"verify", "verify FILE|-d DIR [--origin HEX] [--key HEX|PUBFILE] [--agg-key HEX]\n"
+	           "       [--json] [--threads N]",
 	 "Check an archive (FILE, - for stdin, or -d DIR exported on the fly) without\n"
 	 "trusting anyone: every entry hash and the chain, seq continuity, rising times,\n"
 	 "every entry against the schema version it was written under (references\n"
@@ -72,13 +73,19 @@ static const struct cmd cmds[] = {
 	 "head (signature, hash, Merkle root), that the last entry is signed, every\n"
 	 "receipt (against the aggregator key it carries, and what it acknowledges),\n"
 	 "and the trailer (a missing one means the file was cut short).  --key pins the\n"
-	 "village's key; without it the signer is taken from the file.  For a fork\n"
+	 "village's key; without it the signer is taken from the file.  When the\n"
+	 "village's key was lost and an aggregator vouched for a new one (a\n"
+	 "succession), the chain is followed across it and reported (\"key changed at\n"
+	 "seq N by a succession signed by kabupaten PP.KK (KEY)\"); --key may be the\n"
+	 "old key or the new one; --agg-key requires the successions' signer, else\n"
+	 "compare the key named with the aggregator's.  An archive of a log's tail\n"
+	 "(from a seq after 1) is refused: an auditor needs the whole log.  For a fork\n"
 	 "evidence file it checks that the village signed two heads for one seq.\n"
 	 "Exit 0 only when everything holds (for fork evidence: the fork is proven);\n"
 	 "otherwise the first bad seq and the reason, exit 8 (corrupt), 9 (malformed),\n"
 	 "10 (schema), 13 (signature) or 5 (I/O).",
 	 cmd_verify},
-	{"history", "history FILE TYPE ID [--key HEX|PUBFILE] [--json]",
+	{"history", "history FILE TYPE ID [--key HEX|PUBFILE] [--agg-key HEX] [--json]",
 	 "Every change of one record: seq, time, operation, each field that changed\n"
 	 "from what to what (values as JSON), and the signed head that covers it (the\n"
 	 "first head at or after the entry).  The whole archive is verified first, as\n"
@@ -167,6 +174,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			dst = &a->key;
 		else if (!strcmp(o, "--threads"))
 			dst = &a->threads;
+		else if (!strcmp(o, "--agg-key"))
+			dst = &a->agg_key;
 		else if (!strcmp(o, "--json"))
 			a->json = true;
 		else if (!strcmp(o, "--"))
@@ -339,8 +348,8 @@ static int export_to_stdout(struct args *a, bool forks)
 
 	if (a->npos)
 		return usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
-	if (a->key || a->json || a->threads)
-		return usage_error(a->cmd, "--key, --json and --threads are for verify");
+	if (a->key || a->json || a->threads || a->agg_key)
+		return usage_error(a->cmd, "--key, --agg-key, --json and --threads are for verify");
 	if (isatty(1)) {
 		fprintf(stderr, PROG " %s: the archive is binary; redirect it to a file (> %s)\n",
 		        a->cmd, forks ? "evidence.lla" : "village.lla");
@@ -565,6 +574,50 @@ static void print_receipt(const struct seen_receipt *r)
 	       (unsigned long long)r->rc.seq, h, agg, t);
 }
 
+/* The successions crossed: "key changed at seq N by a succession signed by
+ * kabupaten PP.KK (KEY)", the new key, and whether the signer was pinned. */
+static void print_successions(const struct lb_audit_report *r, bool agg_pinned,
+                              const uint8_t *key)
+{
+	for (uint64_t i = 0; i < r->successions && i < LB_AUDIT_SUCC_SHOW; i++) {
+		const struct lb_succession *st = &r->succ[i];
+		char who[32], signer[65], nk[65];
+		lb_succession_who(st, who);
+		lb_hex(signer, st->signer, LB_PK_BYTES);
+		lb_hex(nk, st->new_key, LB_PK_BYTES);
+		printf("  key changed at seq %llu by a succession signed by %s (%s)\n",
+		       (unsigned long long)st->seq, who, signer);
+		printf("            new key %s%s: heads after seq %llu are signed by it\n", nk,
+		       key && !memcmp(key, st->new_key, LB_PK_BYTES) ? " (pinned with --key)" : "",
+		       (unsigned long long)st->seq);
+		printf("            %s\n", agg_pinned
+		                             ? "the succession's signer is the one given with --agg-key"
+		                             : "compare the signer with the aggregator's key, or pass "
+		                               "--agg-key HEX to require it");
+	}
+	if (r->successions > LB_AUDIT_SUCC_SHOW)
+		printf("            ... %llu more successions\n",
+		       (unsigned long long)(r->successions - LB_AUDIT_SUCC_SHOW));
+}
+
+static json_t *successions_json(const struct lb_audit_report *r)
+{
+	json_t *a = json_array();
+
+	for (uint64_t i = 0; a && i < r->successions && i < LB_AUDIT_SUCC_SHOW; i++) {
+		const struct lb_succession *st = &r->succ[i];
+		char who[32], signer[65], ok[65], nk[65];
+		lb_succession_who(st, who);
+		lb_hex(signer, st->signer, LB_PK_BYTES);
+		lb_hex(ok, st->old_key, LB_PK_BYTES);
+		lb_hex(nk, st->new_key, LB_PK_BYTES);
+		json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s}", "seq",
+		                                   (json_int_t)st->seq, "by", who, "signer", signer,
+		                                   "n", (json_int_t)st->n, "old", ok, "new", nk));
+	}
+	return a;
+}
+
 static void print_json_report(const struct input *in, const struct lb_audit_report *r,
                               const struct seen *s, lb_err e, const struct lb_diag *d)
 {
@@ -601,6 +654,12 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 	              "forks_count", (json_int_t)r->forks, "forks", forks, "trailer", r->trailer);
 	if (j && r->forks && !e)
 		json_object_set_new(j, "fork_seq", json_integer((json_int_t)r->fork_seq));
+	if (j && r->successions) {
+		char lk[65];
+		lb_hex(lk, r->last_key, LB_PK_BYTES);
+		json_object_set_new(j, "successions", successions_json(r));
+		json_object_set_new(j, "last_key", json_string(lk));
+	}
 	if (j && e) {
 		json_object_set_new(j, "bad_seq", json_integer((json_int_t)r->bad_seq));
 		json_object_set_new(j, "bad_frame", json_integer((json_int_t)r->bad_frame));
@@ -615,7 +674,7 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 }
 
 static void print_text_report(const struct input *in, const struct lb_audit_report *r,
-                              const struct seen *s, double secs)
+                              const struct seen *s, double secs, const struct lb_audit_opts *o)
 {
 	char signer[65], root[65], t0[LB_HLC_STRLEN], t1[LB_HLC_STRLEN];
 
@@ -632,8 +691,12 @@ static void print_text_report(const struct input *in, const struct lb_audit_repo
 	       !strcmp(r->header.source, "aggregator") ? "an" : "a", r->header.source);
 	printf("  village   %s\n", r->header.village);
 	printf("  signer    %s (%s)\n", signer,
-	       r->key_given ? "pinned with --key"
-	                    : "taken from the file; pass --key HEX to check it is the village's key");
+	       r->key_given && !memcmp(o->key, r->signer, LB_PK_BYTES)
+	           ? "pinned with --key"
+	       : r->key_given
+	           ? "taken from the file; --key names a key a succession leads to"
+	           : "taken from the file; pass --key HEX to check it is the village's key");
+	print_successions(r, o->agg_key != NULL, o->key);
 	if (r->entries) {
 		printf("  entries   %llu, seq 1..%llu: hashes recomputed, chain intact, no seq missing\n",
 		       (unsigned long long)r->entries, (unsigned long long)r->last_seq);
@@ -708,7 +771,7 @@ static int cmd_verify(struct args *a)
 	struct lb_audit_report r;
 	struct seen *s;
 	struct input in;
-	uint8_t key[LB_PK_BYTES];
+	uint8_t key[LB_PK_BYTES], agg_key[LB_PK_BYTES];
 	struct lb_audit_opts o = {0};
 	double start = now_s();
 	lb_err e;
@@ -718,7 +781,10 @@ static int cmd_verify(struct args *a)
 		return usage_error(a->cmd, "unexpected argument %s", a->pos[1]);
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
+	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
+		return rc;
 	o.key = a->key ? key : NULL;
+	o.agg_key = a->agg_key ? agg_key : NULL;
 	o.threads = threads_arg(a, &rc);
 	if (rc)
 		return rc;
@@ -734,7 +800,7 @@ static int cmd_verify(struct args *a)
 	if (a->json)
 		print_json_report(&in, &r, s, e, &d);
 	else if (!e)
-		print_text_report(&in, &r, s, now_s() - start);
+		print_text_report(&in, &r, s, now_s() - start, &o);
 	else {
 		char signer[65];
 		lb_hex(signer, r.signer, LB_PK_BYTES);
@@ -784,7 +850,7 @@ static int cmd_history(struct args *a)
 	struct lb_audit_history h;
 	struct lb_audit_opts o = {0};
 	struct input in;
-	uint8_t key[LB_PK_BYTES];
+	uint8_t key[LB_PK_BYTES], agg_key[LB_PK_BYTES];
 	lb_err e;
 	int rc;
 
@@ -795,7 +861,10 @@ static int cmd_history(struct args *a)
 		                           " export)");
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
+	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
+		return rc;
 	o.key = a->key ? key : NULL;
+	o.agg_key = a->agg_key ? agg_key : NULL;
 	o.threads = threads_arg(a, &rc);
 	if (rc)
 		return rc;

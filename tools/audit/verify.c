@@ -82,6 +82,10 @@ struct verifier {
 
 	/* ordered state: the rules of the history are node/chain.h's */
 	struct lb_chain chain; /* entries 1..r->last_seq */
+	uint8_t head_key[LB_PK_BYTES]; /* the key that signed the last head */
+	uint64_t succ_seq;     /* seq of the last succession crossed (0: none) */
+	uint8_t (*keys)[LB_PK_BYTES]; /* the chain's keys so far: the signer, then */
+	size_t nkeys;                 /* each succession's new key */
 	bool trailer_seen;
 	bool blame;                  /* a prev link broke at blame_seq: decide on the next frame */
 	uint64_t blame_seq, blame_frame, last_entry_frame;
@@ -117,11 +121,11 @@ static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 {
 	struct slot *s = &b->s[i];
 	const uint8_t *a = b->buf + s->aoff, *bb = b->buf + s->boff;
-	const uint8_t *signer = v->r->signer;
 	struct lb_diag d = {0};
 	enum stage st = ST_OK;
 	lb_err e = LB_OK;
 
+	(void)v;
 	switch (s->kind) {
 	case LB_LLA_ENTRY:
 		lb_hash(s->u.ent.hash, a, s->alen);
@@ -132,7 +136,9 @@ static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 			st = ST_SCHEMA;
 		break;
 	case LB_LLA_HEAD:
-		if ((e = lb_head_open(&s->u.head, a, s->alen, signer, &d)))
+		/* the key the head names: which key the chain expects at this
+		 * point (a succession may change it) is the ordered half's */
+		if ((e = lb_head_open(&s->u.head, a, s->alen, NULL, &d)))
 			st = ST_DECODE;
 		break;
 	case LB_LLA_RECEIPT:
@@ -151,9 +157,9 @@ static void work_slot(const struct verifier *v, struct batch *b, size_t i)
 			st = ST_DECODE;
 		break;
 	case LB_LLA_FORK:
-		if ((e = lb_head_open(&s->u.fork.ours, a, s->alen, signer, &d)))
+		if ((e = lb_head_open(&s->u.fork.ours, a, s->alen, NULL, &d)))
 			lb_diag_prefix(&d, "first head");
-		else if ((e = lb_head_open(&s->u.fork.theirs, bb, s->blen, signer, &d)))
+		else if ((e = lb_head_open(&s->u.fork.theirs, bb, s->blen, NULL, &d)))
 			lb_diag_prefix(&d, "second head");
 		if (e)
 			st = ST_DECODE;
@@ -332,6 +338,15 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 
 	if (s->stage != ST_OK)
 		return worker_fail(v, b, s);
+	if (memcmp(h->origin, v->chain.origin, LB_PK_BYTES) != 0) {
+		struct lb_head tmp;
+		/* the same refusal the expected key gives ("signed by a different key") */
+		err = lb_head_open(&tmp, b->buf + s->aoff, s->alen, v->chain.origin, v->d);
+		r->bad_seq = r->last_seq;
+		r->bad_frame = s->frame;
+		lb_diag_prefix(v->d, "seq %llu: signed head", (unsigned long long)r->last_seq);
+		return err ? err : LB_ESIG;
+	}
 	if (h->seq > r->last_seq) {
 		r->bad_seq = r->last_seq + 1;
 		r->bad_frame = s->frame;
@@ -353,6 +368,7 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 	}
 	r->heads++;
 	r->last_head_seq = h->seq;
+	memcpy(v->head_key, h->origin, LB_PK_BYTES);
 	if (v->o->hooks.head && (err = v->o->hooks.head(v->o->hooks.ctx, h, v->d))) {
 		r->bad_frame = s->frame;
 		return err;
@@ -373,7 +389,8 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	lb_hex(ak, b->buf + s->aoff, LB_PK_BYTES);
 	r->bad_seq = rc->seq;
 	r->bad_frame = s->frame;
-	if (memcmp(rc->origin, r->signer, LB_PK_BYTES) != 0)
+	if (memcmp(rc->origin, v->chain.origin, LB_PK_BYTES) != 0 &&
+	    (r->last_head_seq != rc->seq || memcmp(rc->origin, v->head_key, LB_PK_BYTES) != 0))
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: the receipt of aggregator %.16s is for another village key",
 		               (unsigned long long)rc->seq, ak);
@@ -403,15 +420,98 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	return LB_OK;
 }
 
+/* Is k one of the chain's keys so far (the signer or a succession's new
+ * key)? */
+static bool chain_key(const struct verifier *v, const uint8_t k[LB_PK_BYTES])
+{
+	for (size_t i = 0; i < v->nkeys; i++)
+		if (!memcmp(v->keys[i], k, LB_PK_BYTES))
+			return true;
+	return false;
+}
+
+static lb_err add_key(struct verifier *v, const uint8_t k[LB_PK_BYTES])
+{
+	uint8_t(*p)[LB_PK_BYTES] = realloc(v->keys, (v->nkeys + 1) * sizeof *v->keys);
+
+	if (!p)
+		return lb_fail(v->d, LB_ENOMEM, "out of memory");
+	v->keys = p;
+	memcpy(v->keys[v->nkeys++], k, LB_PK_BYTES);
+	return LB_OK;
+}
+
+/* A succession (kind 7): after the head of the seq it names (and that
+ * head's receipts), before the next entry; one per seq; its signature
+ * verifies (by opts.agg_key when given); it fits the chain
+ * (lb_chain_succeed).  Opened here, not by a worker: successions are rare
+ * and the check needs the chain. */
+static lb_err take_succession(struct verifier *v, const struct batch *b, const struct slot *s)
+{
+	struct lb_audit_report *r = v->r;
+	struct lb_succession st;
+	lb_err err;
+
+	r->bad_seq = r->last_seq;
+	r->bad_frame = s->frame;
+	if (!r->last_seq || r->last_head_seq != r->last_seq)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: a succession out of place (it follows the signed head of the "
+		               "seq it names; the last head here is seq %llu)",
+		               (unsigned long long)r->last_seq, (unsigned long long)r->last_head_seq);
+	if (v->succ_seq == r->last_seq)
+		return lb_fail(v->d, LB_ECORRUPT, "seq %llu: a second succession for the same seq",
+		               (unsigned long long)r->last_seq);
+	if ((err = lb_succession_open(&st, b->buf + s->aoff, s->alen, v->o->agg_key, v->d))) {
+		if (err == LB_ESIG && v->o->agg_key)
+			lb_diag_prefix(v->d, "not signed by the aggregator given with --agg-key");
+		lb_diag_prefix(v->d, "seq %llu: succession", (unsigned long long)r->last_seq);
+		return err;
+	}
+	if ((err = lb_chain_succeed(&v->chain, &st, v->d)) || (err = add_key(v, st.new_key)))
+		return err;
+	if (r->successions < LB_AUDIT_SUCC_SHOW)
+		r->succ[r->successions] = st;
+	r->successions++;
+	v->succ_seq = r->last_seq;
+	r->bad_seq = 0;
+	r->bad_frame = 0;
+	return LB_OK;
+}
+
+/* A fork head must be signed by one of the chain's keys; else the refusal
+ * the signer's key gives. */
+static lb_err fork_key(struct verifier *v, const struct batch *b, const struct slot *s, int which)
+{
+	const struct lb_head *h = which ? &s->u.fork.theirs : &s->u.fork.ours;
+	struct lb_head tmp;
+	lb_err e;
+
+	if (chain_key(v, h->origin) &&
+	    (!which || !memcmp(h->origin, s->u.fork.ours.origin, LB_PK_BYTES)))
+		return LB_OK;
+	e = lb_head_open(&tmp, b->buf + (which ? s->boff : s->aoff), which ? s->blen : s->alen,
+	                 which ? s->u.fork.ours.origin : v->r->signer, v->d);
+	if (!e)
+		e = lb_fail(v->d, LB_ESIG, "signed by another key than the first head");
+	lb_diag_prefix(v->d, "%s head", which ? "second" : "first");
+	lb_diag_prefix(v->d, "frame %llu: fork evidence", (unsigned long long)s->frame);
+	v->r->bad_frame = s->frame;
+	return e;
+}
+
 /* A fork frame opens the evidence; the entries after it are taken by
  * take_fork_entry and the whole is judged by fork_close. */
 static lb_err take_fork(struct verifier *v, const struct batch *b, const struct slot *s)
 {
 	struct lb_audit_report *r = v->r;
 	const struct lb_head *a = &s->u.fork.ours, *t = &s->u.fork.theirs;
+	lb_err e;
 
 	if (s->stage != ST_OK)
 		return worker_fail(v, b, s);
+	if ((e = fork_key(v, b, s, 0)) || (e = fork_key(v, b, s, 1)))
+		return e;
 	if (strcmp(a->village, r->header.village) != 0 || strcmp(t->village, r->header.village) != 0) {
 		r->bad_frame = s->frame;
 		return lb_fail(v->d, LB_ECORRUPT,
@@ -456,7 +556,7 @@ static lb_err take_fork_entry(struct verifier *v, const struct batch *b, const s
 		if (e->seq == 0)
 			return fork_fail(v, s->frame, "frame %llu: fork evidence: an entry of seq %llu",
 			                 0);
-		lb_chain_init(c, v->r->header.village, v->r->signer);
+		lb_chain_init(c, v->r->header.village, v->fk.heads[br].origin);
 		lb_chain_resume(c, e->seq - 1, e->prev, 0, NULL);
 		v->fk.first[br] = e->seq;
 		memcpy(v->fk.first_prev[br], e->prev, LB_HASH_BYTES);
@@ -588,6 +688,8 @@ static lb_err take_slot(struct verifier *v, const struct batch *b, const struct 
 		return take_fork_entry(v, b, s);
 	case LB_LLA_TRAILER:
 		return take_trailer(v, s);
+	case LB_LLA_SUCCESSION:
+		return take_succession(v, b, s);
 	case LB_LLA_HEADER:
 		v->r->bad_frame = s->frame;
 		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: a second header (archives joined?)",
@@ -729,7 +831,7 @@ static void ring_free(struct verifier *v)
 static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 {
 	struct lb_audit_report *r = v->r;
-	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1], esc[LB_ESC_BUF];
+	char esc[LB_ESC_BUF];
 
 	r->bad_frame = 1;
 	if (fr->kind != LB_LLA_HEADER)
@@ -739,23 +841,37 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 	if (lb_region_level(fr->header.village) != LB_REGION_DESA)
 		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code",
 		               lb_escape(esc, fr->header.village, strlen(fr->header.village)));
+	if (fr->header.from > 1)
+		return lb_fail(v->d, LB_EINVAL,
+		               "frame 1: a tail of a log from seq %llu: an auditor needs the whole log "
+		               "(export it from seq 1)",
+		               (unsigned long long)fr->header.from);
 	r->header = fr->header;
 	r->have_header = true;
 	lb_chain_init(&v->chain, fr->header.village, fr->header.origin);
 	memcpy(r->signer, fr->header.origin, LB_PK_BYTES);
-	if (v->o->key) {
-		r->key_given = true;
-		if (memcmp(v->o->key, fr->header.origin, LB_PK_BYTES) != 0) {
-			lb_hex(want, v->o->key, LB_PK_BYTES);
-			lb_hex(got, fr->header.origin, LB_PK_BYTES);
-			return lb_fail(v->d, LB_ESIG,
-			               "frame 1: the archive is the history of key %s, not of the expected "
-			               "key %s",
-			               got, want);
-		}
-	}
+	if (add_key(v, fr->header.origin))
+		return LB_ENOMEM;
+	r->key_given = v->o->key != NULL;
 	r->bad_frame = 0;
 	return LB_OK;
+}
+
+/* opts.key, once the whole archive verified: the first key, or one the
+ * chain reached through a succession. */
+static lb_err check_key(struct verifier *v)
+{
+	char want[2 * LB_PK_BYTES + 1], got[2 * LB_PK_BYTES + 1];
+
+	if (!v->o->key || chain_key(v, v->o->key))
+		return LB_OK;
+	lb_hex(want, v->o->key, LB_PK_BYTES);
+	lb_hex(got, v->r->signer, LB_PK_BYTES);
+	v->r->bad_frame = 1;
+	return lb_fail(v->d, LB_ESIG,
+	               "frame 1: the archive is the history of key %s, not of the expected key %s%s",
+	               got, want,
+	               v->r->successions ? " (nor of a key its successions lead to)" : "");
 }
 
 lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_report *r,
@@ -831,13 +947,16 @@ lb_err lb_audit_verify(FILE *in, const struct lb_audit_opts *o, struct lb_audit_
 		            "frame %llu: the archive ends without its trailer after seq %llu (the file "
 		            "was cut short)",
 		            (unsigned long long)v.r->frames + 1, (unsigned long long)v.r->last_seq);
-	}
+	} else
+		e = check_key(&v);
 out:
 	/* Stop the workers before anything they may still read is freed. */
 	pool_stop(&v);
 	ring_free(&v);
 out_reader:
 	memcpy(v.r->last_hash, v.chain.hash, LB_HASH_BYTES);
+	memcpy(v.r->last_key, v.chain.origin, LB_PK_BYTES);
+	free(v.keys);
 	lb_merkle_root(&v.chain.m, v.r->root);
 	lb_lla_reader_close(&rd);
 	return e;
