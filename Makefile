@@ -51,7 +51,7 @@ all: deps
 	@$(MAKE) --no-print-directory binaries
 
 binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
-	$(BUILD)/evil-relay $(BUILD)/shapeproxy $(BUILD)/adopt-lla
+	$(BUILD)/evil-relay $(BUILD)/shapeproxy
 
 deps:
 	@sh tools/deps.sh
@@ -116,10 +116,6 @@ $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblum
 
 # what a dishonest kecamatan could send, for the malicious-relay test
 $(BUILD)/evil-relay: $(BUILD)/obj/tests/tools/evil_relay.o $(BUILD)/liblumbung.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
-
-# makes a node's log equal an aggregator's archive (lb_node_adopt), for the succession test
-$(BUILD)/adopt-lla: $(BUILD)/obj/tests/tools/adopt_lla.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # an NFQUEUE program that delays packets, for the lossy-link test

@@ -109,10 +109,15 @@ lb_err lb_src_keep_receipt(const struct lb_src *s, const uint8_t agg_key[LB_PK_B
 		                                   "held here; not kept",
 		                                   (unsigned long long)seq)
 		                         : e;
-	e = lb_head_open(&h, head, head_len, info.origin, d);
+	/* the head held at seq: the key it names signed it (a head before a
+	 * succession is the old key's; the log's own checks put it there) */
+	e = lb_head_open(&h, head, head_len, NULL, d);
 	free(head);
 	if (e)
 		return e;
+	if (h.seq != seq || sodium_memcmp(h.hash, hash, LB_HASH_BYTES))
+		return lb_fail(d, LB_ECORRUPT, "the signed head held for seq %llu does not cover its "
+		               "entry", (unsigned long long)seq);
 	if (sodium_memcmp(rc.hash, hash, LB_HASH_BYTES))
 		return lb_fail(d, LB_ESIG,
 		               "the receipt for seq %llu names another entry hash than this log's; "

@@ -2,9 +2,9 @@
 # succession.sh — a village whose key is lost goes on under a new key
 # (issue 10).  Part 1, one kabupaten: village A pushes, its PC dies with
 # the key; a new node gets a new key, the office runs `lumbung-agg
-# succeed`, the new node takes the kabupaten's archive of the village
-# (build/adopt-lla: lb_node_adopt, with the kabupaten's key trusted), writes
-# and pushes; the kabupaten takes the new key from N+1 and refuses the old
+# succeed`, the new node restores the village's chain from the kabupaten
+# (`lumbung restore --from URL --agg-key`: the succession trusted because
+# that key signed it), writes and pushes; the kabupaten takes the new key from N+1 and refuses the old
 # key past N.  Part 2, tiers: village C is enrolled at its kecamatan, which
 # forwarded only part of C's log before the succession; the kecamatan
 # succeeds C, and one forwarding pass brings the rest of the old chain, the
@@ -12,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR
-ADOPT="$BUILD/adopt-lla"
 lb() { "$LUMBUNG" "$@"; }
 PIDS=""
 cleanup() {
@@ -94,10 +93,11 @@ contains "$T/out" "village 33.24.01.2001: key changed at seq 3" "status shows th
 
 # the new node takes the village's chain from the kabupaten's archive
 expect_exit 0 "export-log of the village" sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 >'$T/a.lla'"
-expect_exit 0 "the new node adopts it (the kabupaten's succession trusted)" \
-	sh -c "'$ADOPT' '$B' '$KABK' <'$T/a.lla'"
+expect_exit 0 "the new node restores from the kabupaten (its succession trusted)" \
+	lb restore -d "$B" --from "$kab_URL" --village 33.24.01.2001 --agg-key "$KABK" --remote kab
+contains "$T/out" "crossed 1 succession" "restore says the chain crossed a succession"
+contains "$T/out" "1 receipt(s) kept" "and kept the kabupaten's receipt for seq 3"
 [ "$(seq_of "$B")" = 3 ] && ok "the new node is at seq 3" || fail "new node at $(seq_of "$B")"
-lb remote -d "$B" add kab "$kab_URL" --key "$KABK" >/dev/null 2>&1 || fail "B: remote"
 put "$B" B4
 expect_exit 0 "the new node pushes entry 4 under the new key" lb push -d "$B" --to kab
 [ "$(field "$KAB" "$NEW" seq)" = 4 ] && ok "the kabupaten holds the new key's seq 4" ||
@@ -168,7 +168,8 @@ NEW2=$(origin "$D")
 expect_exit 0 "the kecamatan succeeds C's key at seq 3" \
 	agg succeed -d "$KEC" --village 33.24.01.2003 --key "$NEW2"
 expect_exit 0 "export-log at the kecamatan" sh -c "'$AGG_BIN' export-log -d '$KEC' --village 33.24.01.2003 >'$T/c.lla'"
-expect_exit 0 "D adopts the kecamatan's archive" sh -c "'$ADOPT' '$D' '$KECK' <'$T/c.lla'"
+expect_exit 0 "D restores from the kecamatan's archive on a stick" \
+	lb restore -d "$D" --from "$T/c.lla" --village 33.24.01.2003 --agg-key "$KECK"
 lb remote -d "$D" add kec "$kec_URL" --key "$KECK" >/dev/null 2>&1 || fail "D: remote"
 put "$D" D4
 expect_exit 0 "D pushes entry 4 to the kecamatan" lb push -d "$D" --to kec
@@ -184,7 +185,9 @@ contains "$T/out" "village 33.24.01.2003: key changed at seq 3" "shows the key c
 expect_exit 0 "the kabupaten's archive of C" sh -c "'$AGG_BIN' export-log -d '$KAB2' --village 33.24.01.2003 >'$T/c2.lla'"
 E2="$T/e2"
 lb init -d "$E2" --village 33.24.01.2003 >/dev/null 2>&1 || fail "E2 init"
-expect_exit 1 "a node does not adopt it trusting another aggregator's successions" \
-	sh -c "'$ADOPT' '$E2' '$KECK' <'$T/c2.lla'"
+expect_exit 13 "a node does not restore it trusting another aggregator's successions" \
+	lb restore -d "$E2" --from "$T/c2.lla" --village 33.24.01.2003 --agg-key "$KECK"
+contains "$T/err" "not the aggregator trusted here" "the message names the untrusted signer"
+[ "$(seq_of "$E2")" = 0 ] && ok "the node it was given is left as it was" || fail "E2 at $(seq_of "$E2")"
 
 done_testing
