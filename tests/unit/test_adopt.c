@@ -317,8 +317,16 @@ static int tail_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
 	return 0;
 }
 
-/* An archive of a's entries from..tip with header "from". */
+/* An archive of a's entries from..tip with header "from"; a broken one
+ * without its trailer, or without the head of the last entry. */
+enum { WHOLE = 0, NO_TRAILER = 1, NO_LAST_HEAD = 2 };
+static FILE *tail_as(struct lb_node *n, uint64_t from, int broken);
 static FILE *tail(struct lb_node *n, uint64_t from)
+{
+	return tail_as(n, from, WHOLE);
+}
+
+static FILE *tail_as(struct lb_node *n, uint64_t from, int broken)
 {
 	FILE *x = tmpfile();
 	struct lb_lla_writer w;
@@ -336,11 +344,15 @@ static FILE *tail(struct lb_node *n, uint64_t from)
 		size_t hl;
 		assert_int_equal(lb_node_log_raw(n, seq, seq, tail_entry, &t, NULL), LB_OK);
 		if (lb_node_head(n, seq, &hd, &hl, NULL) == LB_OK) {
-			assert_int_equal(lb_lla_write_head(&w, hd, hl, NULL), LB_OK);
+			if (!(broken == NO_LAST_HEAD && seq == i.seq))
+				assert_int_equal(lb_lla_write_head(&w, hd, hl, NULL), LB_OK);
 			free(hd);
 		}
 	}
-	assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
+	if (broken != NO_TRAILER)
+		assert_int_equal(lb_lla_write_trailer(&w, NULL), LB_OK);
+	else
+		fflush(x);
 	lb_lla_writer_free(&w);
 	rewind(x);
 	return x;
@@ -370,6 +382,25 @@ static void tail_appended_or_gap(void **state)
 	fclose(x1);
 }
 
+/* Cut at a frame's edge (the trailer missing) or ending in entries no
+ * head covers: refused, nothing written. */
+static void refuse_no_trailer_or_unsigned_end(void **state)
+{
+	struct fx *f = *state;
+	struct lb_diag d = {0};
+	FILE *x = tail_as(f->a, 1, NO_TRAILER);
+
+	assert_int_equal(lb_node_adopt(f->b, x, NULL, NULL, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "cut short"));
+	assert_empty(f->b);
+	fclose(x);
+	x = tail_as(f->a, 1, NO_LAST_HEAD);
+	assert_int_equal(lb_node_adopt(f->b, x, NULL, NULL, &d), LB_EMALFORMED);
+	assert_non_null(strstr(d.msg, "not covered by a signed head"));
+	assert_empty(f->b);
+	fclose(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fork_evidence_readable, setup, teardown),
 		cmocka_unit_test_setup_teardown(ahead_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(tail_appended_or_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuse_no_trailer_or_unsigned_end, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
