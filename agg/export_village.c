@@ -24,39 +24,38 @@ struct link {
 	bool ends;             /* succ is set */
 };
 
+struct unretired {
+	struct lb_agg *a;
+	MDB_txn *txn;
+	uint8_t *key;
+	bool found;
+};
+
+static int unretired_cb(void *ctx, const uint8_t key[LB_PK_BYTES], bool revoked)
+{
+	struct unretired *x = ctx;
+	(void)revoked;
+	if (agg_succ_get(x->a, x->txn, 'o', key, NULL, NULL, NULL) != LB_ENOTFOUND)
+		return 0;
+	memcpy(x->key, key, LB_PK_BYTES);
+	x->found = true;
+	return 1;
+}
+
 /* The key that ends village's chain: its active key, else an enrolled key
  * of it that no succession retired.  LB_ENOTFOUND. */
 static lb_err chain_end(struct lb_agg *a, MDB_txn *txn, const char *village,
                         uint8_t key[LB_PK_BYTES], struct lb_diag *d)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	bool found = false;
-	int rc;
+	struct unretired x = {a, txn, key, false};
+	lb_err e = agg_active_key(a, txn, village, NULL, key, d);
 
-	if ((rc = mdb_cursor_open(txn, a->enroll, &c)))
-		return lb_mdb_fail(d, rc, "reading the enrolments");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		if (k.mv_size != LB_PK_BYTES || v.mv_size != ENROLL_LEN ||
-		    memcmp(p, village, LB_VILLAGE_LEN))
-			continue;
-		if (!p[LB_VILLAGE_LEN]) { /* the active key */
-			memcpy(key, k.mv_data, LB_PK_BYTES);
-			found = true;
-			break;
-		}
-		if (!found && agg_succ_get(a, txn, 'o', k.mv_data, NULL, NULL, NULL) == LB_ENOTFOUND) {
-			memcpy(key, k.mv_data, LB_PK_BYTES);
-			found = true;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return lb_mdb_fail(d, rc, "reading the enrolments");
-	return found ? LB_OK
-	             : lb_fail(d, LB_ENOTFOUND, "no key is enrolled here for village %s", village);
+	if (e != LB_ENOTFOUND)
+		return e;
+	if ((e = agg_village_keys(a, txn, village, unretired_cb, &x, d)))
+		return e;
+	return x.found ? LB_OK
+	               : lb_fail(d, LB_ENOTFOUND, "no key is enrolled here for village %s", village);
 }
 
 /* The chain's links, first key first, into l[0..*n). */

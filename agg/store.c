@@ -343,14 +343,9 @@ static void short_hex(char out[17], const uint8_t *pk)
 	lb_hex(out, pk, 8);
 }
 
-/* One active key per village: the consolidated view is the village's, and
- * two keys writing it would delete each other's records.  LB_EEXIST naming
- * the active key other than origin, if village has one.  A scan of the
- * enrolments: enrolling is rare and a region holds hundreds of villages. */
-static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *village,
-                               const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+lb_err agg_village_keys(struct lb_agg *a, MDB_txn *txn, const char *village,
+                        agg_village_key_cb cb, void *ctx, struct lb_diag *d)
 {
-	char hx[2 * LB_PK_BYTES + 1] = "";
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc;
@@ -360,15 +355,55 @@ static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *villa
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = v.mv_data;
-		if (k.mv_size == LB_PK_BYTES && v.mv_size == ENROLL_LEN && !p[LB_VILLAGE_LEN] &&
-		    !memcmp(p, village, LB_VILLAGE_LEN) && memcmp(k.mv_data, origin, LB_PK_BYTES)) {
-			lb_hex(hx, k.mv_data, LB_PK_BYTES);
+		if (k.mv_size == LB_PK_BYTES && v.mv_size == ENROLL_LEN &&
+		    !memcmp(p, village, LB_VILLAGE_LEN) && cb(ctx, k.mv_data, p[LB_VILLAGE_LEN] != 0))
 			break;
-		}
 	}
 	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return lb_mdb_fail(d, rc, "reading the enrolments");
+	return rc && rc != MDB_NOTFOUND ? lb_mdb_fail(d, rc, "reading the enrolments") : LB_OK;
+}
+
+struct active_ctx {
+	const uint8_t *except;
+	uint8_t *key;
+	bool found;
+};
+
+static int active_cb(void *ctx, const uint8_t key[LB_PK_BYTES], bool revoked)
+{
+	struct active_ctx *x = ctx;
+	if (revoked || (x->except && !memcmp(key, x->except, LB_PK_BYTES)))
+		return 0;
+	memcpy(x->key, key, LB_PK_BYTES);
+	x->found = true;
+	return 1;
+}
+
+lb_err agg_active_key(struct lb_agg *a, MDB_txn *txn, const char *village, const uint8_t *except,
+                      uint8_t key[LB_PK_BYTES], struct lb_diag *d)
+{
+	struct active_ctx x = {except, key, false};
+	lb_err e = agg_village_keys(a, txn, village, active_cb, &x, d);
+	if (e)
+		return e;
+	return x.found ? LB_OK : lb_fail(d, LB_ENOTFOUND, "village %s has no active key here", village);
+}
+
+/* One active key per village: the consolidated view is the village's, and
+ * two keys writing it would delete each other's records.  LB_EEXIST naming
+ * the active key other than origin, if village has one.  A scan of the
+ * enrolments: enrolling is rare and a region holds hundreds of villages. */
+static lb_err other_active_key(struct lb_agg *a, MDB_txn *txn, const char *village,
+                               const uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	char hx[2 * LB_PK_BYTES + 1] = "";
+	uint8_t key[LB_PK_BYTES];
+	lb_err e = agg_active_key(a, txn, village, origin, key, d);
+
+	if (e && e != LB_ENOTFOUND)
+		return e;
+	if (!e)
+		lb_hex(hx, key, LB_PK_BYTES);
 	if (!hx[0])
 		return LB_OK;
 	return lb_fail(d, LB_EEXIST, "village %s already has an active key, %s; a village has one "

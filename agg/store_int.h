@@ -99,6 +99,17 @@ void agg_txn_abort(struct lb_agg *a, MDB_txn *txn);
 lb_err agg_read_cursor(struct lb_agg *a, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c,
                        const char *what, struct lb_diag *d);
 
+/* Every key enrolled here for village, inside txn: cb gets each with
+ * whether it is revoked, and returns non-zero to stop.  LB_ESTORE. */
+typedef int (*agg_village_key_cb)(void *ctx, const uint8_t key[LB_PK_BYTES], bool revoked);
+lb_err agg_village_keys(struct lb_agg *a, MDB_txn *txn, const char *village,
+                        agg_village_key_cb cb, void *ctx, struct lb_diag *d);
+
+/* The active key of village other than except (NULL: any) into key.
+ * LB_ENOTFOUND when it has none; LB_ESTORE. */
+lb_err agg_active_key(struct lb_agg *a, MDB_txn *txn, const char *village, const uint8_t *except,
+                      uint8_t key[LB_PK_BYTES], struct lb_diag *d);
+
 /* The map's size now, read under the map lock (0 on error). */
 size_t agg_map_size(struct lb_agg *a);
 

@@ -68,31 +68,18 @@ lb_err agg_succ_get(struct lb_agg *a, MDB_txn *txn, char which, const uint8_t ke
 	return LB_OK;
 }
 
-/* The active key of village inside txn into key; LB_ENOTFOUND. */
+/* The active key of village inside txn into key; LB_ENOTFOUND saying
+ * what to do instead. */
 static lb_err active_key(struct lb_agg *a, MDB_txn *txn, const char *village,
                          uint8_t key[LB_PK_BYTES], struct lb_diag *d)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
+	lb_err e = agg_active_key(a, txn, village, NULL, key, d);
 
-	if ((rc = mdb_cursor_open(txn, a->enroll, &c)))
-		return lb_mdb_fail(d, rc, "reading the enrolments");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		if (k.mv_size == LB_PK_BYTES && v.mv_size == ENROLL_LEN && !p[LB_VILLAGE_LEN] &&
-		    !memcmp(p, village, LB_VILLAGE_LEN)) {
-			memcpy(key, k.mv_data, LB_PK_BYTES);
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
+	if (e == LB_ENOTFOUND)
 		return lb_fail(d, LB_ENOTFOUND, "village %s has no active key enrolled here (a "
 		               "succession continues the chain of an enrolled key; enrol a new "
 		               "village with lumbung-agg enroll)", village);
-	return rc ? lb_mdb_fail(d, rc, "reading the enrolments") : LB_OK;
+	return e;
 }
 
 static int put_enroll(struct lb_agg *a, MDB_txn *txn, const uint8_t key[LB_PK_BYTES],
