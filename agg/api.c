@@ -973,6 +973,19 @@ static int key_cb(void *ctx, const struct lb_agg_origin *o)
 	return 0;
 }
 
+/* The village's key into f (key_cb's choice).  LB_ENOTFOUND when none is
+ * enrolled; the store's errors. */
+static lb_err village_key(struct lb_agg *a, const char *village, struct key_find *f,
+                          struct lb_diag *d)
+{
+	lb_err e;
+
+	f->village = village;
+	if ((e = lb_agg_origins(a, key_cb, f, d)))
+		return e;
+	return f->found ? LB_OK : lb_fail(d, LB_ENOTFOUND, "no key is enrolled for that village");
+}
+
 static lb_err export_archive(struct stream *s, FILE *out, struct lb_diag *d)
 {
 	return lb_agg_export_log(s->a, s->origin, out, d);
@@ -992,11 +1005,8 @@ static enum MHD_Result h_archive(struct call *k)
 	*dot = '\0';
 	if ((e = may_village(k, k->p[0], &d)))
 		return fail(k, e, &d);
-	f.village = k->p[0];
-	if ((e = lb_agg_origins(k->a, key_cb, &f, &d)))
+	if ((e = village_key(k->a, k->p[0], &f, &d)))
 		return fail(k, e, &d);
-	if (!f.found)
-		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
 	if (!take_stream())
 		return busy(k);
 	if ((e = record_read(k, &d)) ||
@@ -1079,11 +1089,8 @@ static enum MHD_Result h_log(struct call *k)
 			return fail(k, e, &d);
 	}
 	/* what can be refused is refused before the first byte */
-	f.village = k->p[0];
-	if ((e = lb_agg_origins(k->a, key_cb, &f, &d)))
+	if ((e = village_key(k->a, k->p[0], &f, &d)))
 		return fail(k, e, &d);
-	if (!f.found)
-		return fail_(k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no key is enrolled for that village");
 	{
 		struct lb_agg_origin o;
 		if ((e = lb_agg_origin(k->a, f.origin, &o, &d)))

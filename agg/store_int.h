@@ -203,6 +203,11 @@ int agg_seed_successor(struct lb_agg *a, MDB_txn *txn, const struct lb_successio
 /* The last n in stmts inside txn (0: none).  An LMDB code. */
 int agg_stmt_last(struct lb_agg *a, MDB_txn *txn, uint64_t *n);
 
+/* Record inside txn that the aggregator key `by` enrolled origin (NULL:
+ * the office here did, and any record is removed).  An LMDB code. */
+int agg_enrolby_put(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                    const uint8_t *by);
+
 /* The name held for code (desa or kecamatan) inside txn into out (""
  * and LB_AGG_NAME_NONE when none); true when one is held.  Cannot fail
  * otherwise. */

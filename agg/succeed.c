@@ -186,14 +186,7 @@ lb_err agg_succeed_in(struct lb_agg *a, MDB_txn *txn, const char *village,
 	if ((rc = mdb_put(txn, a->succ, &k, &v, 0)) || (rc = put_enroll(a, txn, old, village, true)) ||
 	    (rc = put_enroll(a, txn, new_key, village, false)))
 		goto fail;
-	k = (MDB_val){LB_PK_BYTES, (void *)new_key};
-	if (by) {
-		v = (MDB_val){LB_PK_BYTES, (void *)by};
-		rc = mdb_put(txn, a->enrolby, &k, &v, 0);
-	} else if ((rc = mdb_del(txn, a->enrolby, &k, NULL)) == MDB_NOTFOUND) {
-		rc = 0;
-	}
-	if (rc)
+	if ((rc = agg_enrolby_put(a, txn, new_key, by)))
 		goto fail;
 	/* NEW's state starts where OLD's chain ends, when we hold it; else
 	 * ingest seeds it when OLD's entries reach seq */

@@ -44,6 +44,18 @@ lb_err agg_tree_open(struct lb_agg *a, struct lb_diag *d)
 }
 
 /* The last n in stmts inside txn (0: none); an LMDB code. */
+int agg_enrolby_put(struct lb_agg *a, MDB_txn *txn, const uint8_t origin[LB_PK_BYTES],
+                    const uint8_t *by)
+{
+	MDB_val k = {LB_PK_BYTES, (void *)origin}, v = {LB_PK_BYTES, (void *)by};
+	int rc;
+
+	if (by)
+		return mdb_put(txn, a->enrolby, &k, &v, 0);
+	rc = mdb_del(txn, a->enrolby, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int agg_stmt_last(struct lb_agg *a, MDB_txn *txn, uint64_t *n)
 {
 	MDB_cursor *c;
@@ -89,14 +101,7 @@ lb_err agg_tree_enrolled(struct lb_agg *a, MDB_txn *txn, enum lb_stmt_action act
 	if (rc)
 		return lb_mdb_fail(d, rc, "storing the statement");
 	if (act == LB_STMT_ENROL) {
-		k = (MDB_val){LB_PK_BYTES, (void *)origin};
-		if (by) {
-			v = (MDB_val){LB_PK_BYTES, (void *)by};
-			rc = mdb_put(txn, a->enrolby, &k, &v, 0);
-		} else if ((rc = mdb_del(txn, a->enrolby, &k, NULL)) == MDB_NOTFOUND) {
-			rc = 0;
-		}
-		if (rc)
+		if ((rc = agg_enrolby_put(a, txn, origin, by)))
 			return lb_mdb_fail(d, rc, "storing who enrolled the key");
 	}
 	return LB_OK;
