@@ -772,6 +772,28 @@ static enum MHD_Result busy(struct call *k)
 	             "too many exports and archives in flight; try again later");
 }
 
+/* A stream for the read k answers: a slot taken, the read recorded in
+ * the access log, the stream allocated (zeroed; send_stream frees it).
+ * NULL when one of them fails, with the answer saying so in *res. */
+static struct stream *stream_open(struct call *k, enum MHD_Result *res)
+{
+	struct lb_diag d = {0};
+	struct stream *s = NULL;
+	lb_err e;
+
+	if (!take_stream()) {
+		*res = busy(k);
+		return NULL;
+	}
+	if ((e = record_read(k, &d)) ||
+	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
+		atomic_fetch_sub(&streams, 1);
+		*res = fail(k, e, &d);
+		return NULL;
+	}
+	return s;
+}
+
 static void *stream_main(void *arg)
 {
 	struct stream *s = arg;
@@ -933,13 +955,9 @@ static enum MHD_Result h_export(struct call *k)
 		if ((e = lb_agg_page(k->a, k->p[0], village, NULL, 0, NULL, NULL, &more, &d)))
 			return fail(k, e, &d);
 	}
-	if (!take_stream())
-		return busy(k);
-	if ((e = record_read(k, &d)) ||
-	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
-		atomic_fetch_sub(&streams, 1);
-		return fail(k, e, &d);
-	}
+	enum MHD_Result res;
+	if (!(s = stream_open(k, &res)))
+		return res;
 	snprintf(s->type, sizeof s->type, "%s", k->p[0]);
 	if (village)
 		snprintf(s->village, sizeof s->village, "%s", village);
@@ -1007,13 +1025,9 @@ static enum MHD_Result h_archive(struct call *k)
 		return fail(k, e, &d);
 	if ((e = village_key(k->a, k->p[0], &f, &d)))
 		return fail(k, e, &d);
-	if (!take_stream())
-		return busy(k);
-	if ((e = record_read(k, &d)) ||
-	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
-		atomic_fetch_sub(&streams, 1);
-		return fail(k, e, &d);
-	}
+	enum MHD_Result res;
+	if (!(s = stream_open(k, &res)))
+		return res;
 	memcpy(s->origin, f.origin, LB_PK_BYTES);
 	s->fn = export_archive;
 	return send_stream(k, s, "application/octet-stream", fname);
@@ -1103,13 +1117,9 @@ static enum MHD_Result h_log(struct call *k)
 			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
 		}
 	}
-	if (!take_stream())
-		return busy(k);
-	if ((e = record_read(k, &d)) ||
-	    (!(s = calloc(1, sizeof *s)) && (e = lb_fail(&d, LB_ENOMEM, "out of memory")))) {
-		atomic_fetch_sub(&streams, 1);
-		return fail(k, e, &d);
-	}
+	enum MHD_Result res;
+	if (!(s = stream_open(k, &res)))
+		return res;
 	memcpy(s->village, k->p[0], LB_VILLAGE_LEN); /* a desa code: checked above */
 	s->from = from;
 	s->fn = export_village_log;
