@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "../../node/key.h"
 #include "../../schema/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,6 +60,15 @@ static inline const char *lb_fuzz_tmp(void)
 	if (t && *t)
 		return t;
 	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
+/* The fixed village key of the targets that need signatures to hold
+ * (changeset, adopt) and of their seeds (gencorpus.c). */
+#define LB_FUZZ_VILLAGE_SEED "lumbung fuzz village key, fixed"
+static inline void lb_fuzz_village_key(struct lb_key *k)
+{
+	static const uint8_t seed[crypto_sign_SEEDBYTES] = LB_FUZZ_VILLAGE_SEED;
+	crypto_sign_seed_keypair(k->pk, k->sk, seed);
 }
 
 #endif

@@ -128,8 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	lb_fuzz_init();
 	if (!agg) {
-		static const uint8_t seed[crypto_sign_SEEDBYTES] = "lumbung fuzz village key, fixed";
-		crypto_sign_seed_keypair(key.pk, key.sk, seed);
+		lb_fuzz_village_key(&key);
 		snprintf(dir, sizeof dir, "%s/lb-fuzz-cs.XXXXXX", lb_fuzz_tmp());
 		if (!mkdtemp(dir))
 			abort();

@@ -34,6 +34,7 @@
 #include "../../agg/agg.h"
 #include "../../sync/wire.h"
 #include "../../tools/audit/proof.h"
+#include "fuzz.h"
 
 #define VILLAGE "33.24.01.2001"
 
@@ -387,6 +388,60 @@ static void history(struct lb_node *n)
 	           "\"ringkasan\":\"Posyandu berjalan\\tbaik\"}");
 }
 
+/* adopt: archives of the fixed key's node (fuzz.h), whole (plus a cut
+ * and a flipped copy) and its tail from seq 4. */
+static int tail_cb(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
+{
+	(void)seq;
+	TRY("tail entry", lb_lla_write_entry(ctx, raw, len, &d_));
+	return 0;
+}
+
+static void adopt_seeds(void)
+{
+	char dir[96];
+	struct lb_key k;
+	uint8_t origin[LB_PK_BYTES], *buf, *hd;
+	size_t len, hl;
+	struct lb_node *n;
+	struct lb_lla_writer w;
+	struct lb_lla_header h = {.village = VILLAGE, .source = "aggregator", .from = 4};
+	FILE *f;
+
+	snprintf(dir, sizeof dir, "%s/fixed", tmp);
+	lb_fuzz_village_key(&k);
+	TRY("fixed node", lb_node_init_key(dir, VILLAGE, NULL, &k, origin, &d_));
+	lb_key_wipe(&k);
+	TRY("fixed node", lb_node_open(&n, dir, NULL, &d_));
+	history(n);
+	if (!(f = tmpfile()))
+		exit(1);
+	TRY("export", lb_node_export_log(n, f, &d_));
+	buf = slurp(f, &len);
+	fclose(f);
+	put_broken("adopt", "whole.lla", buf, len);
+	free(buf);
+	if (!(f = tmpfile()))
+		exit(1);
+	memcpy(h.origin, origin, LB_PK_BYTES);
+	lb_lla_writer_init(&w, f);
+	TRY("tail", lb_lla_write_header(&w, &h, &d_));
+	for (uint64_t seq = 4; seq <= 8; seq++) { /* one read transaction at a time */
+		TRY("tail", lb_node_log_raw(n, seq, seq, tail_cb, &w, &d_));
+		if (lb_node_head(n, seq, &hd, &hl, NULL) == LB_OK) {
+			TRY("tail head", lb_lla_write_head(&w, hd, hl, &d_));
+			free(hd);
+		}
+	}
+	TRY("tail", lb_lla_write_trailer(&w, &d_));
+	lb_lla_writer_free(&w);
+	buf = slurp(f, &len);
+	fclose(f);
+	put("adopt", "tail-4.lla", buf, len);
+	free(buf);
+	lb_node_close(n);
+}
+
 static void cleanup(void)
 {
 	char cmd[128];
@@ -531,6 +586,7 @@ int main(int argc, char **argv)
 	put("lla", "forks.lla", lla, lla_len);
 	free(lla);
 
+	adopt_seeds();
 	lb_mp_buf_free(&cs);
 	lb_node_close(n);
 	lb_node_close(n2);
