@@ -436,6 +436,13 @@ lb_err agg_enroll_in(struct lb_agg *a, MDB_txn *txn, const char *village,
 		return lb_fail(d, LB_EEXIST, "key %s... is already enrolled for village %.13s", hx,
 		               (const char *)v.mv_data);
 	same = rc == 0 && v.mv_size == ENROLL_LEN && !((uint8_t *)v.mv_data)[LB_VILLAGE_LEN];
+	/* a key a succession retired stays retired: enrolled again it could
+	 * sign past the seq its successor continues from (a second history) */
+	if (rc == 0 && !same && a->have_succ &&
+	    (e = agg_succ_get(a, txn, 'o', origin, NULL, NULL, d)) != LB_ENOTFOUND)
+		return e ? e : lb_fail(d, LB_EEXIST, "key %s... was retired by a succession: its "
+		                       "chain goes on under the new key, and it cannot be enrolled "
+		                       "again", hx);
 	if ((e = other_active_key(a, txn, village, origin, d)))
 		return e;
 	if (same) /* enrolling the active key again changes nothing */

@@ -111,6 +111,12 @@ expect_exit 18 "the old key's entries past seq 3 are refused" lb push -d "$A" --
 contains "$T/err" "retired at seq 3 by a succession" "naming the succession"
 [ "$(field "$KAB" "$OLD" seq)" = 3 ] && ok "the old key stays at seq 3" ||
 	fail "old key at $(field "$KAB" "$OLD" seq)"
+# the retired key cannot come back, even with the new key revoked
+expect_exit 0 "the office revokes the new key" agg revoke -d "$KAB" --key "$NEW"
+expect_exit 7 "the retired key cannot be enrolled again" \
+	agg enroll -d "$KAB" --village 33.24.01.2001 --key "$OLD"
+contains "$T/err" "retired by a succession" "the refusal says why"
+expect_exit 0 "the new key enrolled again" agg enroll -d "$KAB" --village 33.24.01.2001 --key "$NEW"
 expect_exit 0 "export-log --from 4" sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 --from 4 >'$T/tail.lla'"
 expect_exit 3 "export-log past what is held is refused" \
 	sh -c "'$AGG_BIN' export-log -d '$KAB' --village 33.24.01.2001 --from 9 >'$T/none.lla'"
