@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -39,6 +40,26 @@ static ssize_t pass_line(int fd, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
+/* The terminal's settings while echo is off, for a signal that ends the
+ * program at the prompt (Ctrl-C): it puts them back before dying, so the
+ * operator's shell does not go on without echo. */
+static struct termios saved_tty;
+static volatile sig_atomic_t saved_fd = -1;
+static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_END_SIGNALS (sizeof end_signals / sizeof end_signals[0])
+
+static void restore_and_end(int sig)
+{
+	if (saved_fd >= 0) {
+		tcsetattr(saved_fd, TCSANOW, &saved_tty);
+		if (write(saved_fd, "\n", 1) < 0) {
+			/* only cosmetic */
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Ask once on the terminal fd with echo off.  TCSANOW, not TCSAFLUSH: a
  * line typed ahead (or piped through a pseudo-terminal) is kept. */
 static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
@@ -48,7 +69,15 @@ static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 	ssize_t n;
 	int err;
 
+	struct sigaction sa = {0}, prev[N_END_SIGNALS];
+
 	if (have) {
+		saved_tty = old;
+		saved_fd = fd;
+		sa.sa_handler = restore_and_end;
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < N_END_SIGNALS; i++)
+			sigaction(end_signals[i], &sa, &prev[i]);
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
@@ -59,8 +88,12 @@ static ssize_t ask_tty(int fd, const char *prompt, char *buf, size_t cap)
 	}
 	n = pass_line(fd, buf, cap);
 	err = errno;
-	if (have)
+	if (have) {
 		tcsetattr(fd, TCSANOW, &old);
+		saved_fd = -1;
+		for (size_t i = 0; i < N_END_SIGNALS; i++)
+			sigaction(end_signals[i], &prev[i], NULL);
+	}
 	if (write(fd, "\n", 1) < 0) {
 		/* only cosmetic */
 	}

@@ -144,6 +144,33 @@ else
 	fail "script (util-linux) is missing"
 fi
 
+# Ctrl-C at the prompt: the terminal gets its echo back (a pseudo-terminal;
+# its settings are read from the master side, which shares them)
+python3 - "$LUMBUNG" "$D" >"$T/ctrlc.out" 2>&1 <<'PY'
+import os, pty, select, sys, termios, time
+lumbung, d = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(lumbung, [lumbung, "key", "backup", "-d", d])
+buf, t0 = b"", time.time()
+while b"passphrase" not in buf and time.time() - t0 < 10:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            buf += os.read(fd, 1024)
+        except OSError:
+            break
+off = not (termios.tcgetattr(fd)[3] & termios.ECHO)
+os.write(fd, b"\x03")  # Ctrl-C: SIGINT from the line discipline
+_, status = os.waitpid(pid, 0)
+on = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("echo off at the prompt:", off)
+print("killed by SIGINT:", os.WIFSIGNALED(status) and os.WTERMSIG(status) == 2)
+print("echo back after Ctrl-C:", on)
+PY
+contains "$T/ctrlc.out" "echo off at the prompt: True" "echo is off at the prompt"
+contains "$T/ctrlc.out" "killed by SIGINT: True" "Ctrl-C ends it"
+contains "$T/ctrlc.out" "echo back after Ctrl-C: True" "Ctrl-C at the prompt gives the terminal its echo back"
+
 expect_exit 2 "--passphrase-file without --restore-key is a usage error" \
 	lb init -d "$T/x" --village "$V" --passphrase-file "$T/pass"
 : >"$T/empty"
