@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,47 @@ struct made {
 	bool node;        /* a node made by us in NEWDIR */
 };
 
+/* What a signal (Ctrl-C, a shutdown) must remove before the program
+ * ends: paths made ready before anything is created, removed with
+ * async-signal-safe calls only.  A node this command makes holds exactly
+ * the files below; the adoption's transaction dies with the process. */
+static const char *const node_files[] = {"data.mdb", "lock.mdb", "node.key", "node.pub"};
+#define N_NODE_FILES (sizeof node_files / sizeof node_files[0])
+static struct {
+	char tmp[4096];
+	char files[N_NODE_FILES][4096];
+	char dir[4096];
+	volatile sig_atomic_t tmp_made, node_made, dir_made;
+} on_signal;
+static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define N_END_SIGNALS (sizeof end_signals / sizeof end_signals[0])
+
+static void end_cleanly(int sig)
+{
+	if (on_signal.tmp_made)
+		unlink(on_signal.tmp);
+	if (on_signal.node_made)
+		for (size_t i = 0; i < N_NODE_FILES; i++)
+			unlink(on_signal.files[i]);
+	if (on_signal.dir_made)
+		rmdir(on_signal.dir);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_signals(const char *dir)
+{
+	struct sigaction sa = {0};
+
+	for (size_t i = 0; i < N_NODE_FILES; i++)
+		snprintf(on_signal.files[i], sizeof on_signal.files[i], "%s/%s", dir, node_files[i]);
+	snprintf(on_signal.dir, sizeof on_signal.dir, "%s", dir);
+	sa.sa_handler = end_cleanly;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_END_SIGNALS; i++)
+		sigaction(end_signals[i], &sa, NULL);
+}
+
 static void undo(const char *dir, const struct made *m)
 {
 	if (m->tmp[0])
@@ -249,7 +291,13 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		int fd;
 		snprintf(parent, sizeof parent, "%s", a->dir);
 		snprintf(m.tmp, sizeof m.tmp, "%s/.lumbung-restore-XXXXXX", dirname(parent));
-		if ((fd = mkstemp(m.tmp)) < 0 || !(f = fdopen(fd, "w+b"))) {
+		catch_signals(a->dir);
+		fd = mkstemp(m.tmp);
+		if (fd >= 0) {
+			memcpy(on_signal.tmp, m.tmp, sizeof on_signal.tmp);
+			on_signal.tmp_made = 1;
+		}
+		if (fd < 0 || !(f = fdopen(fd, "w+b"))) {
 			e = lb_fail(&d, LB_EIO, "cannot make a temporary file next to %s: %s", a->dir,
 			            strerror(errno));
 			if (fd >= 0)
@@ -289,6 +337,9 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		uint8_t origin[LB_PK_BYTES];
 		m.dir = !exists;
 		m.node = true;
+		catch_signals(a->dir);
+		on_signal.dir_made = m.dir;
+		on_signal.node_made = 1;
 		if ((e = lb_node_init_key(a->dir, a->village, NULL, &key, origin, &d)) ||
 		    (e = lb_cli_open_node(a, 0, &n, &d)))
 			goto fail;
@@ -307,10 +358,12 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	}
 	if ((e = lb_node_info(n, &info, &d)))
 		goto fail;
+	on_signal.node_made = on_signal.dir_made = 0; /* restored: a signal now removes nothing */
 	fclose(f);
 	f = NULL;
 	if (m.tmp[0])
 		remove(m.tmp);
+	on_signal.tmp_made = 0;
 
 	lb_hex(hex, info.origin, LB_PK_BYTES);
 	printf("restored village %s in %s: seq %llu, %llu live records, origin %s\n", info.village,

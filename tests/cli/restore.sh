@@ -146,6 +146,27 @@ kill "$PROXY_PID" 2>/dev/null
 wait "$PROXY_PID" 2>/dev/null
 PROXY_PID=""
 
+# --- stopped half-way (a shutdown, Ctrl-C): nothing left behind ---------------------
+"$BUILD/shapeproxy" --down-rate 4000 --listen 127.0.0.1:0 --to "${URL#http://}" \
+	>"$T/shape.out" 2>"$T/shape.err" &
+PROXY_PID=$!
+wait_for 10 grep -q "listening on" "$T/shape.out" || fail "shaping proxy did not start"
+SURL="http://127.0.0.1:$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/shape.out")"
+"$LUMBUNG" restore -d "$T/r1" --village $V1 --restore-key "$T/v1.key.txt" \
+	--passphrase-file "$T/pass" --from "$SURL" --agg-key "$AK" >"$T/out" 2>"$T/err" &
+rpid=$!
+wait_for 20 sh -c "ls -A '$T' | grep -q '^\.lumbung-restore'" ||
+	fail "the slow restore made no temporary file"
+kill -TERM $rpid
+wait $rpid
+rc=$?
+[ $rc -ne 0 ] && ok "a restore stopped by SIGTERM during the fetch ends (exit $rc)" ||
+	fail "a restore stopped by SIGTERM ends with an error"
+check "nothing is left of a stopped restore" left "$T/r1"
+kill "$PROXY_PID" 2>/dev/null
+wait "$PROXY_PID" 2>/dev/null
+PROXY_PID=""
+
 # --- restore from the aggregator with the key backup ----------------------------
 expect_exit 0 "restore from the aggregator with the key backup" \
 	restore "$T/r1" --from "$URL" --agg-key "$AK"
