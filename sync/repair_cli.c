@@ -19,13 +19,9 @@
 #include "../node/cli.h"
 #include "../node/remote.h"
 #include "../node/repair.h"
-#include "repair_cli.h"
-#if defined(__has_include)
-#if __has_include("fetch.h")
 #include "fetch.h"
-#define HAVE_FETCH 1
-#endif
-#endif
+#include "repair_cli.h"
+#include "restore_cli.h"
 
 #define PROG LB_CLI_PROG
 
@@ -86,7 +82,6 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 {
 	*out = NULL;
 	if (strstr(a->from, "://")) {
-#ifdef HAVE_FETCH
 		struct lb_diag d = {0};
 		struct lb_node_info info;
 		const char *token = getenv("LUMBUNG_TOKEN");
@@ -94,18 +89,20 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 		char path[4096];
 		FILE *f = tmpfile();
 		lb_err e;
-		(void)r, (void)have_key;
+
 		if (!f) {
 			fprintf(stderr, PROG " %s: cannot create a temporary file\n", a->cmd);
 			return lb_exit_status(LB_EIO);
 		}
-		/* the log is given to the village's key: sign the challenge */
+		/* the log is given to the village's key: sign the challenge (for
+		 * the trusted aggregator only, when one is known) */
 		snprintf(path, sizeof path, "%s/node.key", a->dir);
 		if ((e = lb_node_info(n, &info, &d)) || (e = lb_key_load(path, &key, &d))) {
 			fclose(f);
 			return lb_cli_die(a->cmd, e, &d);
 		}
-		e = lb_fetch_log(a->from, info.village, 1, &key, token && *token ? token : NULL, f, &d);
+		e = lb_fetch_log_from(a->from, info.village, 1, &key, token && *token ? token : NULL,
+		                      have_key ? r->key : NULL, f, NULL, &d);
 		lb_key_wipe(&key);
 		if (e) {
 			fclose(f);
@@ -114,13 +111,6 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 		rewind(f);
 		*out = f;
 		return 0;
-#else
-		(void)n, (void)r, (void)have_key;
-		fprintf(stderr, PROG " %s: this build cannot fetch from an aggregator; give the "
-		                     "archive from `lumbung-agg export-log` as --from FILE.lla\n",
-		        a->cmd);
-		return lb_exit_status(LB_EINVAL);
-#endif
 	}
 	if (!(*out = fopen(a->from, "rb"))) {
 		fprintf(stderr, PROG " %s: %s: cannot open\n", a->cmd, a->from);
@@ -137,6 +127,7 @@ int lb_sync_cmd_repair(struct lb_cli_args *a)
 	struct lb_repair_state st;
 	struct lb_repair_report rr;
 	struct lb_adopt_report ar = {0};
+	uint64_t kept = 0;
 	bool pending, have_key;
 	FILE *f = NULL;
 	int rc;
@@ -161,11 +152,16 @@ int lb_sync_cmd_repair(struct lb_cli_args *a)
 		if ((rc = trusted_key(a, n, &r, &have_key)) || (rc = open_copy(a, n, &r, have_key, &f)))
 			goto out;
 		e = lb_node_adopt(n, f, have_key ? r.key : NULL, &ar, &d);
+		if (!e && have_key)
+			e = lb_sync_keep_copy_receipts(a->cmd, n, f, r.key, &kept, &d);
 		fclose(f);
 		if (e) {
 			rc = lb_cli_die(a->cmd, e, &d);
 			goto out;
 		}
+		if (kept)
+			printf("repair: %llu receipt(s) of the aggregator checked and kept\n",
+			       (unsigned long long)kept);
 		if (!ar.round) {
 			if (ar.ahead)
 				printf("repair: no fork: the copy (up to seq %llu) agrees with this node, "

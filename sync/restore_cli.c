@@ -112,40 +112,20 @@ static const char *wib(char out[32], uint64_t ts)
 	return out;
 }
 
-/* The receipt frames of the copy signed by agg: checked against the node
- * and kept.  *kept counts them; a receipt that does not check is named on
- * stderr and not kept (the log itself is already proven). */
-static lb_err keep_receipts(struct lb_node *n, FILE *f, const uint8_t agg[LB_PK_BYTES],
-                            uint64_t *kept, struct lb_diag *d)
+lb_err lb_sync_keep_copy_receipts(const char *cmd, struct lb_node *n, FILE *f,
+                                  const uint8_t agg[LB_PK_BYTES], uint64_t *kept,
+                                  struct lb_diag *d)
 {
-	struct lb_lla_reader rd;
-	struct lb_lla_frame fr;
 	struct lb_src src;
+	struct lb_diag why = {0};
+	uint64_t refused;
 	lb_err e;
 
-	*kept = 0;
 	lb_src_node(&src, n);
-	rewind(f);
-	if ((e = lb_lla_reader_open(&rd, f, d))) {
-		lb_lla_reader_close(&rd);
-		return e;
-	}
-	while (!(e = lb_lla_next(&rd, &fr, d))) {
-		struct lb_receipt rc;
-		struct lb_diag d2 = {0};
-		lb_err e2;
-		if (fr.kind != LB_LLA_RECEIPT || memcmp(fr.a, agg, LB_PK_BYTES))
-			continue;
-		if ((e2 = lb_receipt_open(&rc, fr.b, fr.blen, agg, &d2)) ||
-		    (e2 = lb_src_keep_receipt(&src, agg, rc.seq, fr.b, fr.blen, &d2))) {
-			fprintf(stderr, "lumbung restore: a receipt was not kept: %s\n",
-			        lb_diag_msg(&d2, e2));
-			continue;
-		}
-		(*kept)++;
-	}
-	lb_lla_reader_close(&rd);
-	return e == LB_ENOTFOUND ? LB_OK : e;
+	if (!(e = lb_src_keep_archive_receipts(&src, f, agg, kept, &refused, &why, d)) && refused)
+		fprintf(stderr, "lumbung %s: %llu receipt(s) in the copy not kept: %s\n", cmd,
+		        (unsigned long long)refused, why.msg);
+	return e;
 }
 
 struct made {
@@ -346,7 +326,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	}
 	if ((e = lb_node_adopt(n, f, have_agg ? agg : NULL, &r, &d)))
 		goto fail;
-	if (have_agg && (e = keep_receipts(n, f, agg, &kept, &d)))
+	if (have_agg && (e = lb_sync_keep_copy_receipts(a->cmd, n, f, agg, &kept, &d)))
 		goto fail;
 	if (have_agg && url) {
 		snprintf(rem.name, sizeof rem.name, "%s", rname);

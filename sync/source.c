@@ -4,6 +4,8 @@
  */
 #include "source.h"
 
+#include "../node/archive.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,4 +131,38 @@ lb_err lb_src_keep_receipt(const struct lb_src *s, const uint8_t agg_key[LB_PK_B
 		               "signed head; not kept",
 		               (unsigned long long)seq);
 	return s->ops->receipt_put(s->ctx, agg_key, seq, receipt, len, d);
+}
+
+lb_err lb_src_keep_archive_receipts(const struct lb_src *s, FILE *f,
+                                    const uint8_t agg_key[LB_PK_BYTES], uint64_t *kept,
+                                    uint64_t *refused, struct lb_diag *why, struct lb_diag *d)
+{
+	struct lb_lla_reader rd;
+	struct lb_lla_frame fr;
+	lb_err e;
+
+	*kept = *refused = 0;
+	rewind(f);
+	if ((e = lb_lla_reader_open(&rd, f, d))) {
+		lb_lla_reader_close(&rd);
+		return e;
+	}
+	while (!(e = lb_lla_next(&rd, &fr, d))) {
+		struct lb_receipt rc;
+		struct lb_diag d2 = {0};
+		lb_err e2;
+
+		if (fr.kind != LB_LLA_RECEIPT || memcmp(fr.a, agg_key, LB_PK_BYTES))
+			continue;
+		if ((e2 = lb_receipt_open(&rc, fr.b, fr.blen, agg_key, &d2)) ||
+		    (e2 = lb_src_keep_receipt(s, agg_key, rc.seq, fr.b, fr.blen, &d2))) {
+			if (!*refused && why)
+				lb_fail(why, e2, "%s", lb_diag_msg(&d2, e2));
+			(*refused)++;
+			continue;
+		}
+		(*kept)++;
+	}
+	lb_lla_reader_close(&rd);
+	return e == LB_ENOTFOUND ? LB_OK : e;
 }

@@ -68,4 +68,16 @@ void lb_src_node(struct lb_src *s, struct lb_node *n);
 lb_err lb_src_keep_receipt(const struct lb_src *s, const uint8_t agg_key[LB_PK_BYTES],
                            uint64_t seq, const void *receipt, size_t len, struct lb_diag *d);
 
+/* The receipt frames of a log archive (node/archive.h) read from f (from
+ * its start) that agg_key signed: each checked and kept as
+ * lb_src_keep_receipt does.  *kept counts those kept, *refused those that
+ * did not check (the first one's reason in why, which may be NULL): an
+ * archive's log is proven on its own, so a bad receipt is not an error of
+ * the whole.  Errors: the archive reader's (LB_EMALFORMED, LB_EIO), the
+ * source's. */
+#include <stdio.h>
+lb_err lb_src_keep_archive_receipts(const struct lb_src *s, FILE *f,
+                                    const uint8_t agg_key[LB_PK_BYTES], uint64_t *kept,
+                                    uint64_t *refused, struct lb_diag *why, struct lb_diag *d);
+
 #endif

@@ -123,25 +123,23 @@ expect_exit 1 "a node that never forked has no evidence" sh -c '"$1" export-log 
 # --from URL: the aggregator's log endpoint (sync/fetch.h), asked with a
 # challenge signed by the village key.  Another old copy of the village
 # (at seq 9) is written to and repaired straight from the aggregator.
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-if [ -f "$SRC/sync/fetch.h" ]; then
-	C="$T/backup2"
-	cp -a "$V" "$C"
-	asp "$C" URL-1 "Irigasi"
-	asp "$C" EDIT "Balai desa"
-	expect_exit 21 "a second old copy, written to, has forked too" lb push -d "$C"
-	expect_exit 0 "lumbung repair --from URL (no conflict: exit 0)" lb repair -d "$C" --from "$URL"
-	contains "$T/out" "fork at seq 10" "it forked at seq 10"
-	contains "$T/out" "2 changes re-applied" "and its 2 changes are re-applied"
-	expect_exit 0 "its push succeeds" lb push -d "$C"
-	same_as_agg "$C" "the aggregator holds its repaired log"
-	[ "$(agg_usulan URL-1)" = "Irigasi" ] && ok "URL-1 reached the aggregator" || fail "URL-1: $(agg_usulan URL-1)"
-	[ "$(agg_usulan EDIT)" = "Balai desa" ] && ok "its edit of EDIT is the latest" || fail "EDIT: $(agg_usulan EDIT)"
-	[ "$(changes URL-1)" = 1 ] && ok "URL-1 once" || fail "URL-1 changes: $(changes URL-1)"
-	expect_exit 0 "lumbung verify passes" lb verify -d "$C"
-	expect_exit 0 "its evidence proves the fork" sh -c '"$1" export-log -d "$2" --forked >"$3" && "$4" verify "$3" --key "$5"' - "$LUMBUNG" "$C" "$T/ev4.lla" "$AUDIT" "$KEY"
-	[ "$(agg_field 33.24.01.2001 forks)" = 1 ] && ok "(the push refused before sending: no new fork counted)" || fail "forks: $(agg_field 33.24.01.2001 forks)"
-fi
+C="$T/backup2"
+cp -a "$V" "$C"
+asp "$C" URL-1 "Irigasi"
+asp "$C" EDIT "Balai desa"
+expect_exit 21 "a second old copy, written to, has forked too" lb push -d "$C"
+expect_exit 0 "lumbung repair --from URL (no conflict: exit 0)" lb repair -d "$C" --from "$URL"
+contains "$T/out" "fork at seq 10" "it forked at seq 10"
+contains "$T/out" "2 changes re-applied" "and its 2 changes are re-applied"
+contains "$T/out" "receipt(s) of the aggregator checked and kept" "the copy's receipt is kept (the remote's key)"
+expect_exit 0 "its push succeeds" lb push -d "$C"
+same_as_agg "$C" "the aggregator holds its repaired log"
+[ "$(agg_usulan URL-1)" = "Irigasi" ] && ok "URL-1 reached the aggregator" || fail "URL-1: $(agg_usulan URL-1)"
+[ "$(agg_usulan EDIT)" = "Balai desa" ] && ok "its edit of EDIT is the latest" || fail "EDIT: $(agg_usulan EDIT)"
+[ "$(changes URL-1)" = 1 ] && ok "URL-1 once" || fail "URL-1 changes: $(changes URL-1)"
+expect_exit 0 "lumbung verify passes" lb verify -d "$C"
+expect_exit 0 "its evidence proves the fork" sh -c '"$1" export-log -d "$2" --forked >"$3" && "$4" verify "$3" --key "$5"' - "$LUMBUNG" "$C" "$T/ev4.lla" "$AUDIT" "$KEY"
+[ "$(agg_field 33.24.01.2001 forks)" = 1 ] && ok "(the push refused before sending: no new fork counted)" || fail "forks: $(agg_field 33.24.01.2001 forks)"
 
 stop_agg
 done_testing
