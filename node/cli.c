@@ -1596,7 +1596,8 @@ static const char *kind_name(enum lb_kind k)
 		[LB_K_STRING] = "string", [LB_K_TEXT] = "text",       [LB_K_INTEGER] = "integer",
 		[LB_K_RUPIAH] = "rupiah", [LB_K_DATE] = "date",       [LB_K_PERIOD] = "period",
 		[LB_K_ENUM] = "enum",     [LB_K_BOOLEAN] = "boolean", [LB_K_DIGITS] = "digits",
-		[LB_K_NIK] = "nik",       [LB_K_REF] = "ref",
+		[LB_K_NIK] = "nik",       [LB_K_REF] = "ref",         [LB_K_REGION] = "region",
+		[LB_K_HEX] = "hex",
 	};
 	return names[k];
 }
@@ -1612,7 +1613,7 @@ static json_t *type_json(const struct lb_type *t)
 		jf = json_pack("{s:s, s:s, s:b, s:s}", "name", f->name, "kind", kind_name(f->kind),
 		               "required", f->required, "rule", rule);
 		if (f->kind == LB_K_INTEGER || f->kind == LB_K_STRING || f->kind == LB_K_TEXT ||
-		    f->kind == LB_K_DIGITS) {
+		    f->kind == LB_K_DIGITS || f->kind == LB_K_HEX) {
 			json_object_set_new(jf, "min", json_integer(f->min));
 			json_object_set_new(jf, "max", json_integer(f->max));
 		}

@@ -99,7 +99,8 @@ static lb_err parse_kind(struct lb_field *f, const char *s, size_t n, struct lb_
 		{"string", LB_K_STRING, 1},  {"text", LB_K_TEXT, 1},     {"integer", LB_K_INTEGER, 2},
 		{"rupiah", LB_K_RUPIAH, 0},  {"date", LB_K_DATE, 0},     {"period", LB_K_PERIOD, 0},
 		{"enum", LB_K_ENUM, 3},      {"boolean", LB_K_BOOLEAN, 0}, {"digits", LB_K_DIGITS, 1},
-		{"nik", LB_K_NIK, 0},        {"ref", LB_K_REF, 4},
+		{"nik", LB_K_NIK, 0},        {"ref", LB_K_REF, 4},       {"region", LB_K_REGION, 0},
+		{"hex", LB_K_HEX, 1},
 	};
 	const char *open = memchr(s, '(', n), *arg = NULL;
 	size_t kn = open ? (size_t)(open - s) : n, an = 0;
@@ -122,7 +123,7 @@ static lb_err parse_kind(struct lb_field *f, const char *s, size_t n, struct lb_
 		case 1:
 			if (!parse_i64(arg, an, &f->max) || f->max < 1)
 				return lb_fail(d, LB_EMALFORMED, "%s needs a positive size", kinds[i].name);
-			f->min = f->kind == LB_K_DIGITS ? f->max : 0;
+			f->min = f->kind == LB_K_DIGITS || f->kind == LB_K_HEX ? f->max : 0;
 			return LB_OK;
 		case 2: {
 			const char *dots = NULL;
@@ -264,7 +265,8 @@ static lb_err check_schema(const struct lb_schema *s, struct lb_diag *d)
 		if (t->id_field) {
 			const struct lb_field *f = lb_type_field(t, t->id_field, strlen(t->id_field));
 			if (!f || !f->required ||
-			    !(f->kind == LB_K_STRING || f->kind == LB_K_DIGITS || f->kind == LB_K_NIK))
+			    !(f->kind == LB_K_STRING || f->kind == LB_K_DIGITS || f->kind == LB_K_NIK ||
+			      f->kind == LB_K_REGION))
 				return lb_fail(d, LB_EMALFORMED,
 				               "type %s: id=%s must name a required string, digits or nik field",
 				               t->name, t->id_field);
@@ -361,6 +363,12 @@ void lb_field_describe(const struct lb_field *f, char *out, size_t n)
 		return;
 	case LB_K_NIK:
 		snprintf(out, n, "NIK: 16 digits (region, birth date, serial)");
+		return;
+	case LB_K_REGION:
+		snprintf(out, n, "a region code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)");
+		return;
+	case LB_K_HEX:
+		snprintf(out, n, "exactly %lld lower-case hex digits", (long long)f->max);
 		return;
 	case LB_K_REF:
 		snprintf(out, n, "id of a %s record", f->ref);
@@ -542,6 +550,27 @@ static lb_err check_value(const struct lb_field *f, const struct lb_mp_obj *o,
 		if ((why = nik_problem(o->s, o->len)))
 			return lb_fail(d, LB_ESCHEMA, "%s \"%.*s\" %s", f->name, SHOW(o), why);
 		return LB_OK;
+	case LB_K_REGION: {
+		char code[LB_VILLAGE_LEN + 1];
+		if (o->len > LB_VILLAGE_LEN)
+			goto not_region;
+		memcpy(code, o->s, o->len);
+		code[o->len] = '\0';
+		if (lb_region_level(code) != LB_REGION_INVALID)
+			return LB_OK;
+	not_region:
+		lb_field_describe(f, rule, sizeof rule);
+		return lb_fail(d, LB_ESCHEMA, "%s \"%.*s\" is not %s", f->name, SHOW(o), rule);
+	}
+	case LB_K_HEX:
+		for (uint32_t i = 0; i < o->len; i++)
+			if (!((o->s[i] >= '0' && o->s[i] <= '9') || (o->s[i] >= 'a' && o->s[i] <= 'f')))
+				goto not_hex;
+		if ((int64_t)o->len == f->max)
+			return LB_OK;
+	not_hex:
+		lb_field_describe(f, rule, sizeof rule);
+		return lb_fail(d, LB_ESCHEMA, "%s \"%.*s\" is not %s", f->name, SHOW(o), rule);
 	case LB_K_REF:
 		if (lb_id_check((const char *)o->s, o->len, NULL))
 			return lb_fail(d, LB_ESCHEMA, "%s \"%.*s\" is not a valid record id", f->name,

@@ -34,6 +34,8 @@ enum lb_kind {
 	LB_K_DIGITS,  /* exactly N decimal digits, as a string                   */
 	LB_K_NIK,     /* 16 digits: region code, birth date (+40 for women), serial */
 	LB_K_REF,     /* the id of a live record of another type                 */
+	LB_K_REGION,  /* a region code: PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD (v2) */
+	LB_K_HEX,     /* hex(N): exactly N lower-case hex digits, e.g. a hash (v2) */
 };
 
 struct lb_field {

@@ -936,6 +936,8 @@ static char *render(const struct lb_schema *s)
 			case LB_K_DIGITS: ADD("digits(%lld)", (long long)f->max); break;
 			case LB_K_NIK: ADD("nik"); break;
 			case LB_K_REF: ADD("ref(%s)", f->ref); break;
+			case LB_K_REGION: ADD("region"); break;
+			case LB_K_HEX: ADD("hex(%lld)", (long long)f->max); break;
 			case LB_K_ENUM:
 				ADD("enum(");
 				for (size_t v = 0; v < f->nvalues; v++)
