@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../schema/schema.h"
+#include "catalogue.h"
 #include "hlc.h"
 
 #define MAX_GROWTHS 16
@@ -35,6 +36,8 @@ struct lb_write_sink {
 	size_t index; /* changes seen so far */
 	uint64_t cur_seq; /* entry of the live record being overwritten, or 0 */
 	uint64_t head_seq; /* seq of the last head signed in this transaction */
+	char cat_hit[LB_RKEY_MAX + 1]; /* type NUL id a catalogue was last found to hold */
+	size_t cat_hit_len;
 	int mdbrc;    /* the LMDB failure, so a full map can be retried */
 };
 
@@ -100,6 +103,9 @@ static bool had_reference(struct lb_write_sink *s, uint64_t seq, const char *id,
  * in the same batch counts.  A reference the record already had is not
  * re-checked: a beneficiary of a programme deleted since can still be
  * updated (say, to status dibatalkan). */
+static bool in_catalogue(struct lb_write_sink *s, const char *type, const char *id, size_t id_len,
+                         char region[LB_CATALOGUE_REGION_MAX + 1]);
+
 static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_len)
 {
 	struct lb_write_sink *s = ctx;
@@ -113,17 +119,41 @@ static bool ref_exists(void *ctx, const char *type, const char *id, size_t id_le
 	if (mdb_get(s->txn, s->n->records, &k, &v) == 0 && v.mv_size == LB_REC_VAL_LEN &&
 	    ((uint8_t *)v.mv_data)[8] == LB_REC_LIVE)
 		return true;
-	return s->cur_seq && had_reference(s, s->cur_seq, id, id_len);
+	return (s->cur_seq && had_reference(s, s->cur_seq, id, id_len)) ||
+	       in_catalogue(s, type, id, id_len, NULL);
+}
+
+/* Does a catalogue this village holds (catalogue.h) have (type, id) live?
+ * The last hit is remembered: a batch of beneficiaries names one
+ * programme again and again. */
+static bool in_catalogue(struct lb_write_sink *s, const char *type, const char *id, size_t id_len,
+                         char region[LB_CATALOGUE_REGION_MAX + 1])
+{
+	uint8_t rk[LB_RKEY_MAX];
+	size_t kl = lb_rkey(rk, type, strlen(type), id, id_len);
+	char r[LB_CATALOGUE_REGION_MAX + 1];
+
+	if (!region && kl == s->cat_hit_len && !memcmp(rk, s->cat_hit, kl))
+		return true;
+	if (lb_catalogue_find(s->n->dir, type, id, id_len, region ? region : r, NULL))
+		return false;
+	memcpy(s->cat_hit, rk, kl);
+	s->cat_hit_len = kl;
+	return true;
 }
 
 static lb_err validate_op(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
 {
 	struct lb_refs refs = {ref_exists, s};
+	char region[LB_CATALOGUE_REGION_MAX + 1];
 
 	if (op->op == LB_OP_DEL)
 		return lb_schema_type(s->schema, op->type)
 		               ? LB_OK
 		               : lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\"", op->type);
+	if (!strcmp(op->type, "program") && in_catalogue(s, op->type, op->id, op->id_len, region))
+		return lb_fail(d, LB_ESCHEMA, "this programme belongs to the catalogue of %s; use it, "
+		               "do not redefine it", region);
 	return lb_schema_validate(s->schema, op->type, op->id, op->id_len, op->body, op->body_len,
 	                          &refs, d);
 }

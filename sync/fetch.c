@@ -224,3 +224,51 @@ lb_err lb_fetch_log(const char *url, const char *village, uint64_t from, const s
 {
 	return lb_fetch_log_from(url, village, from, key, token, NULL, out, NULL, d);
 }
+
+lb_err lb_fetch_get(const char *url, const char *path, FILE *out, char **body, size_t *body_len,
+                    struct lb_diag *d)
+{
+	struct sink *s = NULL;
+	char *base = NULL;
+	size_t ulen;
+	long status;
+	CURL *c = NULL;
+	lb_err e;
+
+	if (body)
+		*body = NULL;
+	if (body_len)
+		*body_len = 0;
+	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+		return lb_fail(d, LB_EINVAL, "not an http:// or https:// URL");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return lb_fail(d, LB_ENOMEM, "libcurl failed to initialise");
+	ulen = strlen(url);
+	while (ulen && url[ulen - 1] == '/')
+		ulen--;
+	if (!(base = strndup(url, ulen)) || !(s = calloc(1, sizeof *s)) || !(c = curl_easy_init())) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	s->curl = c;
+	s->out = out;
+	if ((e = get(c, base, path, NULL, s, &status, d)))
+		goto out;
+	if (status != 200) {
+		e = refusal(status, s, base, d);
+		goto out;
+	}
+	if (out && fflush(out))
+		e = lb_fail(d, errno == ENOSPC ? LB_EFULL : LB_EIO, "writing the archive: %s",
+		            errno == ENOSPC ? "disk full" : strerror(errno));
+	else if (!out && body && !(*body = strndup(s->small, s->small_len)))
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	else if (!out && body_len)
+		*body_len = s->small_len;
+out:
+	if (c)
+		curl_easy_cleanup(c);
+	free(s);
+	free(base);
+	return e;
+}

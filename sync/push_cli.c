@@ -18,6 +18,7 @@
 
 #include "../node/cli.h"
 #include "../node/remote.h"
+#include "catalogue_cli.h"
 #include "envelope.h"
 #include "push.h"
 #include "rcpt_cli.h"
@@ -323,6 +324,8 @@ static int cmd_push(struct lb_cli_args *a)
 	if (total.entries || !e)
 		report("push", &total);
 	rc = e ? lb_cli_die("push", e, &d) : 0;
+	if (!e)
+		lb_sync_catalogue_after_push(n, a->dir, &t.r, "push");
 out:
 	lb_pusher_free(p);
 	lb_node_close(n);
@@ -383,7 +386,7 @@ static int cmd_sync(struct lb_cli_args *a)
 	long every = 60;
 	uint64_t acked = 0;
 	bool known = false;
-	unsigned failures = 0;
+	unsigned failures = 0, idle = 0;
 	char ts[32];
 	lb_err e;
 	int rc;
@@ -404,6 +407,8 @@ static int cmd_sync(struct lb_cli_args *a)
 			break;
 		}
 		if (known && info.seq == acked && !failures && !upstream_behind(n, &t.r, acked)) {
+			if (++idle % 10 == 0) /* quiet: the catalogues still come now and then */
+				lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
 			nap(every); /* nothing new: no request at all */
 			continue;
 		}
@@ -422,6 +427,8 @@ static int cmd_sync(struct lb_cli_args *a)
 				       (unsigned long long)st.seq);
 			else
 				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
+			fflush(stdout);
+			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
 		} else {
 			wait = lb_push_backoff(&failures, st.entries > 0);
 			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
@@ -675,6 +682,18 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "conflict and not applied.  Exit 0, or 10 when conflicts were listed.  If it is\n"
 	 "interrupted, `repair -d DIR` (no --from) finishes it.  Then run `sync`.",
 	 lb_sync_cmd_repair, false},
+	{"catalogue", "catalogue -d DIR ls [TYPE] | catalogue -d DIR get TYPE ID | "
+	 "catalogue -d DIR status | catalogue -d DIR import FILE.lla --key HEX",
+	 "The catalogues of the kabupaten and kecamatan above this village (their programmes\n"
+	 "and place names), kept read-only.  They come with every successful push or sync\n"
+	 "from the remote, signed by its key or an upstream key pinned for it, or from a\n"
+	 "stick (`lumbung-agg catalogue export`) with `import --key` naming the key that\n"
+	 "must have signed it.  A copy signed by another key, older than or forked from\n"
+	 "the one held, or with a gap, is refused and the last good one kept.  `ls` lists\n"
+	 "region, type, id and nama; `get` prints a record; `status` each catalogue's key,\n"
+	 "seq and when it was last checked.  A penerima may name a catalogue programme; a\n"
+	 "village program cannot take a code a catalogue holds.",
+	 lb_sync_cmd_catalogue, false},
 };
 
 int main(int argc, char **argv)
