@@ -32,6 +32,7 @@ struct adopt {
 	MDB_dbi forked;
 	bool have_forked;
 	const uint8_t *trusted;
+	unsigned flags;               /* LB_ADOPT_* */
 	struct lb_adopt_report *r;
 	struct lb_node_info id;
 	uint64_t tip;                 /* our tip before */
@@ -197,8 +198,17 @@ static lb_err take_entry(struct adopt *s, const struct lb_lla_frame *fr, struct 
 	if ((err = lb_entry_decode(&e, fr->a, fr->alen, d)))
 		return err;
 	lb_hash(hash, fr->a, fr->alen);
-	if ((err = lb_chain_entry(&s->c, &e, hash, NULL, d)) ||
-	    (err = lb_entry_check_schema(&e, NULL, d)))
+	if ((err = lb_chain_entry(&s->c, &e, hash, NULL, d))) {
+		/* a tail whose first entry does not follow the entry we hold
+		 * before it: the copy continues another history than ours */
+		if ((s->flags & LB_ADOPT_NO_FORK) && s->c.fault == LB_CHAIN_PREV &&
+		    e.seq == s->r->from && e.seq > 1)
+			return lb_fail(d, LB_EFORK, "a forked copy: its entry %llu does not follow the "
+			               "entry %llu we hold; nothing was changed",
+			               (unsigned long long)e.seq, (unsigned long long)e.seq - 1);
+		return err;
+	}
+	if ((err = lb_entry_check_schema(&e, NULL, d)))
 		return err;
 	s->r->last = e.seq;
 	s->r->last_ts = e.ts;
@@ -210,6 +220,9 @@ static lb_err take_entry(struct adopt *s, const struct lb_lla_frame *fr, struct 
 			s->r->kept++;
 			return LB_OK;
 		}
+		if (s->flags & LB_ADOPT_NO_FORK)
+			return lb_fail(d, LB_EFORK, "a forked copy: its entry %llu differs from the one "
+			               "we hold; nothing was changed", (unsigned long long)e.seq);
 		if ((err = move_to_evidence(s, e.seq, d)))
 			return err;
 	}
@@ -410,7 +423,7 @@ static lb_err adopt_once(struct adopt *s, FILE *f, struct lb_diag *d)
 		            "its trailer", (unsigned long long)s->c.seq);
 		goto out;
 	}
-	if (s->c.seq && s->last_head != s->c.seq) {
+	if (entries && s->last_head != s->c.seq) {
 		e = lb_fail(d, LB_EMALFORMED, "the copy's entries after seq %llu are not covered by a "
 		            "signed head", (unsigned long long)s->last_head);
 		goto out;
@@ -421,6 +434,11 @@ static lb_err adopt_once(struct adopt *s, FILE *f, struct lb_diag *d)
 		e = lb_fail(d, LB_ESIG, "the copy's chain is signed by %s but this node's key is %s "
 		            "(a new key continues a chain only through a succession the office signs: "
 		            "lumbung-agg succeed)", hx, hy);
+		goto out;
+	}
+	if ((s->flags & LB_ADOPT_NO_ROLLBACK) && s->c.seq < s->tip) {
+		e = lb_fail(d, LB_EREFUSED, "rollback: the copy ends at seq %llu, we hold %llu",
+		            (unsigned long long)s->c.seq, (unsigned long long)s->tip);
 		goto out;
 	}
 	s->r->ahead = !s->r->fork_seq && s->c.seq < s->tip;
@@ -437,16 +455,22 @@ out:
 lb_err lb_node_adopt(struct lb_node *n, FILE *f, const uint8_t *trusted_agg,
                      struct lb_adopt_report *r, struct lb_diag *d)
 {
+	return lb_node_adopt_ex(n, f, trusted_agg, 0, r, d);
+}
+
+lb_err lb_node_adopt_ex(struct lb_node *n, FILE *f, const uint8_t *trusted_agg, unsigned flags,
+                        struct lb_adopt_report *r, struct lb_diag *d)
+{
 	struct lb_adopt_report tmp;
 	lb_err e;
 	int rc;
 
 	if (!r)
 		r = &tmp;
-	if (!n->have_key)
+	if (!n->have_key && !n->replica)
 		return lb_fail(d, LB_EINVAL, "node was opened read-only");
 	for (int growths = 0;; growths++) {
-		struct adopt s = {.n = n, .trusted = trusted_agg, .r = r};
+		struct adopt s = {.n = n, .trusted = trusted_agg, .flags = flags, .r = r};
 
 		memset(r, 0, sizeof *r);
 		if (growths && fseek(f, 0, SEEK_SET) != 0)

@@ -69,6 +69,22 @@ struct lb_adopt_report {
 lb_err lb_node_adopt(struct lb_node *n, FILE *f, const uint8_t *trusted_agg,
                      struct lb_adopt_report *r, struct lb_diag *d);
 
+/* lb_node_adopt with flags (lb_node_adopt is flags 0).  For a replica of
+ * another party's log (a catalogue, node.h lb_node_init_replica), which has
+ * no evidence round and must never go back:
+ *   LB_ADOPT_NO_FORK      a copy that differs from what we hold (an entry
+ *                         of ours it replaces, or a tail not following our
+ *                         entry before it): LB_EFORK, nothing written;
+ *   LB_ADOPT_NO_ROLLBACK  a copy that ends before our tip: LB_EREFUSED
+ *                         "rollback: the copy ends at seq N, we hold M",
+ *                         nothing written.
+ * n may be a replica opened with opts.replica (no secret key); the copy's
+ * chain must end under the replica's key (its node.pub). */
+#define LB_ADOPT_NO_FORK 1u
+#define LB_ADOPT_NO_ROLLBACK 2u
+lb_err lb_node_adopt_ex(struct lb_node *n, FILE *f, const uint8_t *trusted_agg, unsigned flags,
+                        struct lb_adopt_report *r, struct lb_diag *d);
+
 /* The evidence of fork rounds: db "forked", key round (u32 BE) || kind
  * (1: 'e' entry, 'h' head) || seq (u64 BE) -> stored bytes.  cb gets every
  * item of round (0: every round) in key order; bytes borrowed for the call;

@@ -115,8 +115,9 @@ lb_err lb_lla_write_header(struct lb_lla_writer *w, const struct lb_lla_header *
 
 	if ((e = writer_ready(w, LB_LLA_HEADER, d)))
 		return e;
-	if (lb_region_level(h->village) != LB_REGION_DESA)
-		return lb_fail(d, LB_EINVAL, "archive header: \"%.20s\" is not a desa code",
+	if (!lb_log_owner_ok(h->village))
+		return lb_fail(d, LB_EINVAL, "archive header: \"%.20s\" is not a desa, kecamatan "
+		               "or kabupaten code",
 		               h->village);
 	if (strcmp(h->source, "node") && strcmp(h->source, "aggregator"))
 		return lb_fail(d, LB_EINVAL, "archive header: source must be \"node\" or "
@@ -139,7 +140,7 @@ lb_err lb_lla_write_header(struct lb_lla_writer *w, const struct lb_lla_header *
 	lb_mp_put_cstr(&w->buf, "v");
 	lb_mp_put_uint(&w->buf, LB_LLA_VERSION);
 	lb_mp_put_cstr(&w->buf, "village");
-	lb_mp_put_str(&w->buf, h->village, LB_VILLAGE_LEN);
+	lb_mp_put_cstr(&w->buf, h->village);
 	return frame_end(w, LB_LLA_HEADER, d);
 }
 
@@ -388,12 +389,13 @@ static lb_err decode_header(struct lb_mp_rd *rd, struct lb_lla_header *h, struct
 	if ((e = read_key(rd, "village", "header", d)) ||
 	    (e = lb_mp_read_str(rd, &s, &n, "header village", d)))
 		return e;
-	if (n == LB_VILLAGE_LEN) {
+	if (n <= LB_VILLAGE_LEN) {
 		memcpy(h->village, s, n);
 		h->village[n] = '\0';
 	}
-	if (n != LB_VILLAGE_LEN || lb_region_level(h->village) != LB_REGION_DESA)
-		return lb_fail(d, LB_EMALFORMED, "header village is not a desa code (PP.KK.CC.DDDD)");
+	if (n > LB_VILLAGE_LEN || !lb_log_owner_ok(h->village))
+		return lb_fail(d, LB_EMALFORMED, "header village is not a desa code (PP.KK.CC.DDDD) "
+		               "nor a kecamatan or kabupaten code");
 	return LB_OK;
 }
 
@@ -662,6 +664,11 @@ static lb_err write_succ_at(struct lb_lla_writer *w, struct xsucc *xs, size_t *n
 
 lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 {
+	return lb_node_export_log_from(n, 1, out, d);
+}
+
+lb_err lb_node_export_log_from(struct lb_node *n, uint64_t from, FILE *out, struct lb_diag *d)
+{
 	struct lb_lla_writer w;
 	struct lb_lla_header h = {.source = "node"};
 	struct lb_node_info info;
@@ -671,16 +678,30 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 	MDB_txn *txn;
 	MDB_cursor *log = NULL, *heads = NULL;
 	MDB_val k, v, hk, hv;
-	uint64_t head_seq = 0;
+	uint64_t head_seq = 0, tip = 0, tip_ts;
+	uint8_t tip_hash[LB_HASH_BYTES], fk[8];
+	struct lb_merkle m;
 	lb_err e;
 	int rc, hrc;
+
+	if (from < 1)
+		from = 1;
 
 	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading the log");
 	lb_lla_writer_init(&w, out);
 	memset(&info, 0, sizeof info);
-	if ((e = lb_node_read_identity(n, txn, &info, d)) || (e = collect_aggs(n, txn, &ag, d)))
+	if ((e = lb_node_read_identity(n, txn, &info, d)) ||
+	    (e = lb_node_read_tip(n, txn, &tip, tip_hash, &tip_ts, &m, d)) ||
+	    (e = collect_aggs(n, txn, &ag, d)))
 		goto out;
+	if (from > tip + 1) {
+		e = lb_fail(d, LB_EINVAL, "the log ends at seq %llu: a tail can start at most at "
+		            "seq %llu, not %llu", (unsigned long long)tip,
+		            (unsigned long long)tip + 1, (unsigned long long)from);
+		goto out;
+	}
+	h.from = from;
 	memcpy(h.village, info.village, sizeof h.village);
 	memcpy(h.origin, info.origin, LB_PK_BYTES);
 	/* A chain that crossed successions starts under the first one's old
@@ -691,11 +712,16 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (xs.n) {
+	/* a tail starts under the key signing at from: the old key of the
+	 * first succession at or after from, if any */
+	while (next_succ < xs.n && xs.s[next_succ].seq < from)
+		next_succ++;
+	if (next_succ < xs.n) {
 		struct lb_succession st;
-		if ((e = lb_succession_open(&st, xs.s[0].stmt, xs.s[0].len, NULL, d))) {
+		if ((e = lb_succession_open(&st, xs.s[next_succ].stmt, xs.s[next_succ].len, NULL,
+		                            d))) {
 			lb_diag_prefix(d, "the succession kept for seq %llu (run lumbung verify)",
-			               (unsigned long long)xs.s[0].seq);
+			               (unsigned long long)xs.s[next_succ].seq);
 			goto out;
 		}
 		memcpy(h.origin, st.old_key, LB_PK_BYTES);
@@ -708,8 +734,11 @@ lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d)
 		goto out;
 	}
 	/* Walk log and heads side by side: both are keyed by seq. */
-	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_FIRST);
-	for (rc = mdb_cursor_get(log, &k, &v, MDB_FIRST); rc == 0;
+	lb_be64_put(fk, from);
+	hk = (MDB_val){8, fk};
+	k = (MDB_val){8, fk};
+	hrc = mdb_cursor_get(heads, &hk, &hv, MDB_SET_RANGE);
+	for (rc = mdb_cursor_get(log, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
 		uint64_t seq;
 		if (k.mv_size != 8) {

@@ -13,7 +13,10 @@
  *                                 village from seq k > 1) first the key
  *                                 "from": k; the origin is the key that
  *                                 signed the chain's first head (a
- *                                 succession may change it later)
+ *                                 succession may change it later);
+ *                                 "village" is the log's owner code:
+ *                                 a desa, or the kabupaten/kecamatan of
+ *                                 a catalogue (lb_log_owner_ok)
  *     [1, entry]                  a stored entry (bin), in seq order from 1
  *     [2, head]                   a stored signed head (bin), right after the
  *                                 entry it covers
@@ -118,7 +121,7 @@ struct lb_lla_frame {
  *                to know the file is whole.
  *   LB_EINVAL    a frame before the header or after the trailer, a second
  *                header, an empty entry/head/receipt, a header whose
- *                village is not a desa code or whose source is not "node"
+ *                village is not an owner code (lb_log_owner_ok) or whose source is not "node"
  *                or "aggregator".  Nothing is written.
  *   LB_ETOOBIG   the frame would exceed LB_LLA_FRAME_MAX.  Nothing is
  *                written; the writer stays usable.
@@ -162,7 +165,7 @@ lb_err lb_lla_write_trailer(struct lb_lla_writer *w, struct lb_diag *d);
  *   LB_OK         a frame, decoded strictly for its kind: canonical array,
  *                 known kind, exact element count and types, header and
  *                 trailer maps with exactly their keys in sorted order, a
- *                 supported "v", a desa village code, no trailing bytes;
+ *                 supported "v", an owner code (lb_log_owner_ok), no trailing bytes;
  *   LB_ENOTFOUND  a clean end of file between two frames (also right after
  *                 the magic); whether a trailer came is the caller's check;
  *   LB_EMALFORMED a bad frame, a length of 0, or a file cut inside a length
@@ -202,5 +205,12 @@ void lb_lla_reader_close(struct lb_lla_reader *r); /* frees the buffer, not the 
  * (a head that covers no entry), LB_ENOMEM.  On error out holds a partial
  * archive without a trailer; the caller removes it. */
 lb_err lb_node_export_log(struct lb_node *n, FILE *out, struct lb_diag *d);
+
+/* The tail of the log from seq from on (from 1: the whole log, as
+ * lb_node_export_log): header "from" when from > 1, with as origin the key
+ * signing at from; entries >= from with their heads, successions and
+ * receipts.  from may be the tip + 1 (no entries); past it: LB_EINVAL.
+ * Otherwise as lb_node_export_log. */
+lb_err lb_node_export_log_from(struct lb_node *n, uint64_t from, FILE *out, struct lb_diag *d);
 
 #endif

@@ -36,13 +36,14 @@ lb_err lb_head_open(struct lb_head *h, const void *buf, size_t len,
 		return e;
 	if ((e = lb_mp_read_str(r, &s, &n, "signed head village", d)))
 		return e;
-	if (n != LB_VILLAGE_LEN)
+	if (n > LB_VILLAGE_LEN)
 		return lb_fail(d, LB_EMALFORMED, "signed head: village code has wrong length");
 	memcpy(h->village, s, n);
 	h->village[n] = '\0';
-	if (lb_region_level(h->village) != LB_REGION_DESA) {
+	if (!lb_log_owner_ok(h->village)) {
 		char esc[LB_ESC_BUF];
-		return lb_fail(d, LB_EMALFORMED, "signed head: \"%s\" is not a desa code",
+		return lb_fail(d, LB_EMALFORMED, "signed head: \"%s\" is not a desa, kecamatan or "
+		               "kabupaten code",
 		               lb_escape(esc, h->village, n));
 	}
 	if ((e = lb_mp_read_binn(r, &s, LB_PK_BYTES, "signed head origin", d)))

@@ -32,7 +32,7 @@
 #define LB_HEAD_VERSION 1
 
 struct lb_head {
-	char village[LB_VILLAGE_LEN + 1];
+	char village[LB_VILLAGE_LEN + 1]; /* the log's owner code (lb_log_owner_ok) */
 	uint8_t origin[LB_PK_BYTES];
 	uint64_t seq;
 	uint8_t hash[LB_HASH_BYTES];

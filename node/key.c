@@ -79,6 +79,17 @@ lb_err lb_key_write(const char *sec_path, const char *pub_path, const struct lb_
 	return LB_OK;
 }
 
+lb_err lb_key_write_public(const char *pub_path, const uint8_t pk[LB_PK_BYTES], struct lb_diag *d)
+{
+	char line[sizeof PUB_TAG - 1 + 2 * LB_PK_BYTES + 2];
+
+	memcpy(line, PUB_TAG, sizeof PUB_TAG - 1);
+	sodium_bin2hex(line + sizeof PUB_TAG - 1, 2 * LB_PK_BYTES + 1, pk, LB_PK_BYTES);
+	line[sizeof line - 2] = '\n';
+	line[sizeof line - 1] = '\0';
+	return write_new(pub_path, line, sizeof line - 1, 0644, d);
+}
+
 lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB_PK_BYTES],
                        struct lb_diag *d)
 {

@@ -40,6 +40,11 @@ lb_err lb_key_generate(const char *sec_path, const char *pub_path, uint8_t pk[LB
 lb_err lb_key_write(const char *sec_path, const char *pub_path, const struct lb_key *k,
                     struct lb_diag *d);
 
+/* Write only a public key file (O_EXCL, 0644): a replica's node.pub, the
+ * key of the log's owner (node.h lb_node_init_replica).  Errors as
+ * lb_key_generate. */
+lb_err lb_key_write_public(const char *pub_path, const uint8_t pk[LB_PK_BYTES], struct lb_diag *d);
+
 /* Load a secret key file into k.  LB_EPERM (with the chmod that fixes it)
  * when group/others have any access, LB_EKEY when missing or malformed.
  * Caller wipes k with lb_key_wipe when done. */

@@ -253,11 +253,38 @@ void lb_node_close(struct lb_node *n)
 lb_err lb_node_init(const char *dir, const char *village, const char *name,
                     uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
 {
+	if (lb_region_level(village) != LB_REGION_DESA)
+		return lb_fail(d, LB_EINVAL,
+		               "\"%.40s\" is not a desa code; expected PP.KK.CC.DDDD, e.g. 33.24.01.2001",
+		               village ? village : "");
 	return lb_node_init_key(dir, village, name, NULL, origin, d);
 }
 
+/* A new node in dir: with the key pair key (NULL: a new one), or with only
+ * the public key pk (a replica; key ignored). */
+static lb_err init_node(const char *dir, const char *village, const char *name,
+                        const struct lb_key *key, const uint8_t *pk, uint8_t origin[LB_PK_BYTES],
+                        struct lb_diag *d);
+
 lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
                         const struct lb_key *key, uint8_t origin[LB_PK_BYTES], struct lb_diag *d)
+{
+	return init_node(dir, village, name, key, NULL, origin, d);
+}
+
+lb_err lb_node_init_replica(const char *dir, const char *owner, const uint8_t pk[LB_PK_BYTES],
+                            struct lb_diag *d)
+{
+	uint8_t origin[LB_PK_BYTES];
+
+	if (!pk)
+		return lb_fail(d, LB_EINVAL, "a replica needs its owner's public key");
+	return init_node(dir, owner, NULL, NULL, pk, origin, d);
+}
+
+static lb_err init_node(const char *dir, const char *village, const char *name,
+                        const struct lb_key *key, const uint8_t *pk, uint8_t origin[LB_PK_BYTES],
+                        struct lb_diag *d)
 {
 	struct lb_node *n = NULL;
 	char *sec = NULL, *pub = NULL;
@@ -269,9 +296,10 @@ lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
 
 	if (!dir || !*dir)
 		return lb_fail(d, LB_EINVAL, "no node directory given (use -d DIR or set LUMBUNG_DIR)");
-	if (lb_region_level(village) != LB_REGION_DESA)
+	if (!lb_log_owner_ok(village))
 		return lb_fail(d, LB_EINVAL,
-		               "\"%.40s\" is not a desa code; expected PP.KK.CC.DDDD, e.g. 33.24.01.2001",
+		               "\"%.40s\" is not a desa code (PP.KK.CC.DDDD, e.g. 33.24.01.2001) nor a "
+		               "kecamatan or kabupaten code (PP.KK.CC, PP.KK)",
 		               village ? village : "");
 	if (name && (strlen(name) > LB_NODE_NAME_MAX || !lb_utf8_valid(name, strlen(name))))
 		return lb_fail(d, LB_EINVAL, "village name must be valid UTF-8 of at most %d bytes",
@@ -288,10 +316,16 @@ lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = key ? lb_key_write(sec, pub, key, d) : lb_key_generate(sec, pub, origin, d)))
-		goto out;
-	if (key)
-		memcpy(origin, key->pk, LB_PK_BYTES);
+	if (pk) {
+		if ((e = lb_key_write_public(pub, pk, d)))
+			goto out;
+		memcpy(origin, pk, LB_PK_BYTES);
+	} else {
+		if ((e = key ? lb_key_write(sec, pub, key, d) : lb_key_generate(sec, pub, origin, d)))
+			goto out;
+		if (key)
+			memcpy(origin, key->pk, LB_PK_BYTES);
+	}
 	made_key = true;
 	if ((e = open_env(n, 0, true, false, d)))
 		goto out;
@@ -339,11 +373,13 @@ lb_err lb_node_read_identity(struct lb_node *n, MDB_txn *txn, struct lb_node_inf
 	MDB_val v;
 	int rc;
 
-	if ((rc = lb_meta_get(n, txn, "village", &v)) || v.mv_size != LB_VILLAGE_LEN)
+	if ((rc = lb_meta_get(n, txn, "village", &v)) || v.mv_size > LB_VILLAGE_LEN)
 		return rc && rc != MDB_NOTFOUND ? lb_mdb_fail(d, rc, "reading meta")
 		                                : lb_fail(d, LB_ECORRUPT, "meta village is missing or invalid");
-	memcpy(info->village, v.mv_data, LB_VILLAGE_LEN);
-	info->village[LB_VILLAGE_LEN] = '\0';
+	memcpy(info->village, v.mv_data, v.mv_size);
+	info->village[v.mv_size] = '\0';
+	if (!lb_log_owner_ok(info->village))
+		return lb_fail(d, LB_ECORRUPT, "meta village is missing or invalid");
 	if ((rc = lb_meta_get(n, txn, "origin", &v)) || v.mv_size != LB_PK_BYTES)
 		return lb_fail(d, LB_ECORRUPT, "meta origin is missing or invalid");
 	memcpy(info->origin, v.mv_data, LB_PK_BYTES);
@@ -375,7 +411,22 @@ lb_err lb_node_open(struct lb_node **out, const char *dir, const struct lb_node_
 		goto fail;
 	if ((e = lb_node_info(n, &info, d)))
 		goto fail;
-	if (opts && opts->read_only) {
+	if (opts && opts->replica && !opts->read_only) {
+		/* A replica holds only its owner's public key: it is written
+		 * by adopting the owner's signed log, never by lb_node_write. */
+		char *pub = path_join(dir, "node.pub");
+		uint8_t pk[LB_PK_BYTES];
+		e = pub ? lb_key_load_public(pub, pk, d) : lb_fail(d, LB_ENOMEM, "out of memory");
+		free(pub);
+		if (e)
+			goto fail;
+		if (memcmp(pk, info.origin, LB_PK_BYTES) != 0) {
+			e = lb_fail(d, LB_EKEY, "%s/node.pub is not the key this replica was created with",
+			            dir);
+			goto fail;
+		}
+		n->replica = true;
+	} else if (opts && opts->read_only) {
 		/* Reading needs no key, but an exposed secret key is still
 		 * worth stopping for: tell the operator on every command. */
 		char *sec = path_join(dir, "node.key");

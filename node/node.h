@@ -50,6 +50,10 @@ struct lb_node_opts {
 	                     by doubling whenever it fills. */
 	bool read_only;   /* do not load the secret key (its mode is still checked);
 	                     writes fail LB_EINVAL */
+	bool replica;     /* a replica (lb_node_init_replica): open for writing
+	                     without a secret key; node.pub must be the node's
+	                     origin.  lb_node_write refuses (LB_EINVAL); only
+	                     lb_node_adopt(_ex) changes it */
 };
 
 /* Create a new node in dir (created 0700 if missing; must not already hold
@@ -62,9 +66,18 @@ lb_err lb_node_init(const char *dir, const char *village, const char *name,
 /* lb_node_init with a given key pair (key: NULL makes a new one, as
  * lb_node_init): a key brought back from its backup (node/keybackup.h) or
  * a new key a succession will tie to an old chain.  The node starts with
- * an empty log; lb_node_adopt fills it from a verified archive. */
+ * an empty log; lb_node_adopt fills it from a verified archive.  village
+ * is any log owner code (lb_log_owner_ok): a desa, or the kabupaten or
+ * kecamatan whose catalogue this node keeps (an aggregator's). */
 lb_err lb_node_init_key(const char *dir, const char *village, const char *name,
                         const struct lb_key *key, uint8_t origin[LB_PK_BYTES], struct lb_diag *d);
+
+/* A replica of another party's log in dir: node.pub = pk (the owner's
+ * key), no node.key; owner is any owner code (lb_log_owner_ok).  Open it
+ * with opts.replica to adopt the owner's signed log into it (adopt.h).
+ * Errors as lb_node_init_key. */
+lb_err lb_node_init_replica(const char *dir, const char *owner, const uint8_t pk[LB_PK_BYTES],
+                            struct lb_diag *d);
 
 /* Open an existing node.  opts may be NULL for defaults.  Unless read_only,
  * the secret key is loaded (and refused with LB_EPERM if others can read

@@ -15,6 +15,7 @@ struct lb_node {
 	MDB_dbi log, records, heads, meta;
 	char *dir;
 	bool have_key;
+	bool replica;          /* opened as a replica: writable by adoption only */
 	struct lb_key key;
 	struct lb_mp_buf buf;  /* scratch for entry encoding */
 	struct lb_mp_buf hbuf; /* scratch for head encoding  */

@@ -348,6 +348,8 @@ lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, u
 	if (!c)
 		c = &tmp;
 	memset(c, 0, sizeof *c);
+	if (n->replica)
+		return lb_fail(d, LB_EINVAL, "a replica is written only from its owner's signed log");
 	if (!n->have_key)
 		return lb_fail(d, LB_EINVAL, "node was opened read-only");
 	if (!schema)

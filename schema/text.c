@@ -184,3 +184,10 @@ bool lb_region_contains(const char *region, const char *village)
 	n = strlen(region);
 	return strncmp(region, village, n) == 0 && (village[n] == '.' || village[n] == '\0');
 }
+
+bool lb_log_owner_ok(const char *code)
+{
+	enum lb_region_level l = lb_region_level(code);
+
+	return l == LB_REGION_DESA || l == LB_REGION_KECAMATAN || l == LB_REGION_KABUPATEN;
+}

@@ -62,4 +62,9 @@ enum lb_region_level lb_region_level(const char *code);
  * region itself (a desa-level region contains only itself). */
 bool lb_region_contains(const char *region, const char *village);
 
+/* True when code may own a signed log: a desa code (a village's log) or a
+ * kabupaten or kecamatan code (the catalogue an aggregator of that region
+ * keeps).  Provinsi codes and anything else: false. */
+bool lb_log_owner_ok(const char *code);
+
 #endif

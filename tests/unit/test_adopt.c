@@ -5,6 +5,10 @@
  * node ahead of the copy left alone; and refusals that leave the node as
  * it was: an altered entry, a cut copy, another village's log, a chain
  * signed by another key, a tail that does not reach our log.
+ * Logs owned by a region (a catalogue) and their replicas: a replica
+ * follows its owner's log whole and by tails, is never written directly,
+ * and with LB_ADOPT_NO_FORK|LB_ADOPT_NO_ROLLBACK refuses a forked, a
+ * rolled-back or a foreign copy, keeping what it had.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -401,6 +405,249 @@ static void refuse_no_trailer_or_unsigned_end(void **state)
 	fclose(x);
 }
 
+/* ---- logs owned by a region, replicas, adopt flags, export tails ---- */
+
+#define REGION "33.24"
+#define STRICT (LB_ADOPT_NO_FORK | LB_ADOPT_NO_ROLLBACK)
+
+struct cat {
+	char dir[64];
+	char own[96], rep[96];
+	struct lb_node *o, *r;   /* the owner's catalogue, a replica of it */
+	struct lb_key key;       /* the owner's key */
+};
+
+static int cat_setup(void **state)
+{
+	struct cat *c = calloc(1, sizeof *c);
+	struct lb_node_opts ro = {.replica = true};
+	uint8_t origin[LB_PK_BYTES];
+	char path[160];
+
+	snprintf(c->dir, sizeof c->dir, "/tmp/lb-test-cat.XXXXXX");
+	assert_non_null(mkdtemp(c->dir));
+	snprintf(c->own, sizeof c->own, "%s/own", c->dir);
+	snprintf(c->rep, sizeof c->rep, "%s/rep", c->dir);
+	assert_int_equal(lb_node_init_key(c->own, REGION, "Kabupaten", NULL, origin, NULL), LB_OK);
+	snprintf(path, sizeof path, "%s/node.key", c->own);
+	assert_int_equal(lb_key_load(path, &c->key, NULL), LB_OK);
+	assert_int_equal(lb_node_init_replica(c->rep, REGION, c->key.pk, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&c->o, c->own, NULL, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&c->r, c->rep, &ro, NULL), LB_OK);
+	for (int i = 1; i <= 3; i++)
+		put_asp(c->o, i, "program");
+	*state = c;
+	return 0;
+}
+
+static int cat_teardown(void **state)
+{
+	struct cat *c = *state;
+	char cmd[128];
+
+	lb_node_close(c->o);
+	lb_node_close(c->r);
+	lb_key_wipe(&c->key);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->dir);
+	assert_int_equal(system(cmd), 0);
+	free(c);
+	return 0;
+}
+
+static FILE *export_from(struct lb_node *n, uint64_t from)
+{
+	FILE *f = tmpfile();
+	struct lb_diag d = {0};
+
+	assert_non_null(f);
+	if (lb_node_export_log_from(n, from, f, &d))
+		fail_msg("export from %llu: %s", (unsigned long long)from, d.msg);
+	rewind(f);
+	return f;
+}
+
+static uint64_t tip_of(struct lb_node *n)
+{
+	struct lb_node_info i;
+	assert_int_equal(lb_node_info(n, &i, NULL), LB_OK);
+	return i.seq;
+}
+
+static void owner_codes(void **state)
+{
+	char dir[128];
+	uint8_t o[LB_PK_BYTES];
+	struct lb_node *n;
+	struct lb_node_info i;
+	struct cat *c = *state;
+
+	assert_true(lb_log_owner_ok("33.24"));
+	assert_true(lb_log_owner_ok("33.24.01"));
+	assert_true(lb_log_owner_ok("33.24.01.2001"));
+	assert_false(lb_log_owner_ok("33"));
+	assert_false(lb_log_owner_ok("33.24.1"));
+	assert_false(lb_log_owner_ok(""));
+	assert_false(lb_log_owner_ok(NULL));
+	/* lumbung init stays desa-only; a kecamatan's catalogue node is fine */
+	snprintf(dir, sizeof dir, "%s/k1", c->dir);
+	assert_int_equal(lb_node_init(dir, "33.24", NULL, o, NULL), LB_EINVAL);
+	snprintf(dir, sizeof dir, "%s/k2", c->dir);
+	assert_int_equal(lb_node_init_key(dir, "33", NULL, NULL, o, NULL), LB_EINVAL);
+	snprintf(dir, sizeof dir, "%s/k3", c->dir);
+	assert_int_equal(lb_node_init_key(dir, "33.24.01", NULL, NULL, o, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&n, dir, NULL, NULL), LB_OK);
+	assert_int_equal(lb_node_info(n, &i, NULL), LB_OK);
+	assert_string_equal(i.village, "33.24.01");
+	lb_node_close(n);
+	/* the owner's log verifies, heads and archive name the region */
+	assert_int_equal(lb_node_info(c->o, &i, NULL), LB_OK);
+	assert_string_equal(i.village, REGION);
+	{
+		struct lb_verify_report r;
+		struct lb_diag d = {0};
+		if (lb_node_verify(c->o, &r, &d))
+			fail_msg("verify: %s", d.msg);
+		assert_int_equal(r.heads, 3);
+	}
+}
+
+static void replica_follows_owner(void **state)
+{
+	struct cat *c = *state;
+	struct lb_adopt_report r;
+	struct lb_diag d = {0};
+	FILE *x = export_from(c->o, 1), *t;
+	char path[160];
+
+	snprintf(path, sizeof path, "%s/node.key", c->rep);
+	assert_int_not_equal(access(path, F_OK), 0); /* no secret key */
+	if (lb_node_adopt_ex(c->r, x, NULL, STRICT, &r, &d))
+		fail_msg("replica adopt: %s", d.msg);
+	assert_int_equal(r.added, 3);
+	same_log(c->o, c->r);
+	/* never written directly */
+	{
+		struct lb_mp_buf b;
+		struct lb_change ch = {.op = LB_OP_DEL, .type = "aspirasi", .id = "ASP-0001",
+		                       .id_len = 8};
+		lb_mp_buf_init(&b);
+		assert_int_equal(lb_node_write(c->r, &ch, 1, 0, NULL, &d), LB_EINVAL);
+		assert_non_null(strstr(d.msg, "replica"));
+		lb_mp_buf_free(&b);
+	}
+	/* a tail from held+1 */
+	put_asp(c->o, 4, "baru");
+	put_asp(c->o, 5, "baru lagi");
+	t = export_from(c->o, 4);
+	if (lb_node_adopt_ex(c->r, t, NULL, STRICT, &r, &d))
+		fail_msg("replica adopt tail: %s", d.msg);
+	assert_int_equal(r.from, 4);
+	assert_int_equal(r.added, 2);
+	same_log(c->o, c->r);
+	fclose(t);
+	/* an empty tail (from tip+1) changes nothing */
+	t = export_from(c->o, 6);
+	assert_int_equal(lb_node_adopt_ex(c->r, t, NULL, STRICT, &r, &d), LB_OK);
+	assert_int_equal(tip_of(c->r), 5);
+	fclose(t);
+	/* past tip+1: no such tail */
+	t = tmpfile();
+	assert_int_equal(lb_node_export_log_from(c->o, 7, t, &d), LB_EINVAL);
+	fclose(t);
+	fclose(x);
+}
+
+static void replica_refuses_rollback(void **state)
+{
+	struct cat *c = *state;
+	struct lb_diag d = {0};
+	FILE *old = export_from(c->o, 1), *now;
+
+	put_asp(c->o, 4, "baru");
+	now = export_from(c->o, 1);
+	assert_int_equal(lb_node_adopt_ex(c->r, now, NULL, STRICT, NULL, &d), LB_OK);
+	assert_int_equal(lb_node_adopt_ex(c->r, old, NULL, STRICT, NULL, &d), LB_EREFUSED);
+	assert_non_null(strstr(d.msg, "rollback: the copy ends at seq 3, we hold 4"));
+	assert_int_equal(tip_of(c->r), 4);
+	same_log(c->o, c->r);
+	/* without the flag an older copy is just "ahead" (a village's case) */
+	rewind(old);
+	assert_int_equal(lb_node_adopt_ex(c->r, old, NULL, LB_ADOPT_NO_FORK, NULL, &d), LB_OK);
+	assert_int_equal(tip_of(c->r), 4);
+	fclose(old);
+	fclose(now);
+}
+
+static void replica_refuses_fork(void **state)
+{
+	struct cat *c = *state;
+	struct lb_diag d = {0};
+	struct lb_node *twin;
+	uint8_t o[LB_PK_BYTES];
+	char dir[128];
+	FILE *x = export_from(c->o, 1), *y, *t;
+
+	assert_int_equal(lb_node_adopt_ex(c->r, x, NULL, STRICT, NULL, &d), LB_OK);
+	/* the same key signs another history from seq 3 on */
+	snprintf(dir, sizeof dir, "%s/twin", c->dir);
+	assert_int_equal(lb_node_init_key(dir, REGION, NULL, &c->key, o, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&twin, dir, NULL, NULL), LB_OK);
+	rewind(x);
+	assert_int_equal(lb_node_adopt(twin, x, NULL, NULL, &d), LB_OK);
+	put_asp(twin, 7, "lain");
+	put_asp(twin, 8, "lain lagi");
+	put_asp(c->o, 4, "asli");
+	t = export_from(c->o, 4);
+	assert_int_equal(lb_node_adopt_ex(c->r, t, NULL, STRICT, NULL, &d), LB_OK);
+	fclose(t);
+	/* whole: the twin's entry 4 differs from ours */
+	y = export_from(twin, 1);
+	assert_int_equal(lb_node_adopt_ex(c->r, y, NULL, STRICT, NULL, &d), LB_EFORK);
+	assert_non_null(strstr(d.msg, "forked"));
+	assert_int_equal(tip_of(c->r), 4);
+	same_log(c->o, c->r);
+	/* a tail of the twin from held+1 does not follow our entry 4 */
+	t = export_from(twin, 5);
+	assert_int_equal(lb_node_adopt_ex(c->r, t, NULL, STRICT, NULL, &d), LB_EFORK);
+	assert_int_equal(tip_of(c->r), 4);
+	same_log(c->o, c->r);
+	fclose(t);
+	fclose(x);
+	fclose(y);
+	lb_node_close(twin);
+}
+
+static void replica_refuses_foreign(void **state)
+{
+	struct cat *c = *state;
+	struct lb_diag d = {0};
+	struct lb_node *other;
+	uint8_t o[LB_PK_BYTES];
+	char dir[128];
+	FILE *x;
+
+	/* the same region under another key */
+	snprintf(dir, sizeof dir, "%s/other", c->dir);
+	assert_int_equal(lb_node_init_key(dir, REGION, NULL, NULL, o, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&other, dir, NULL, NULL), LB_OK);
+	put_asp(other, 1, "palsu");
+	x = export_from(other, 1);
+	assert_int_equal(lb_node_adopt_ex(c->r, x, NULL, STRICT, NULL, &d), LB_ESIG);
+	assert_int_equal(tip_of(c->r), 0);
+	fclose(x);
+	lb_node_close(other);
+	/* another region's catalogue */
+	snprintf(dir, sizeof dir, "%s/other2", c->dir);
+	assert_int_equal(lb_node_init_key(dir, "33.25", NULL, &c->key, o, NULL), LB_OK);
+	assert_int_equal(lb_node_open(&other, dir, NULL, NULL), LB_OK);
+	put_asp(other, 1, "tetangga");
+	x = export_from(other, 1);
+	assert_int_equal(lb_node_adopt_ex(c->r, x, NULL, STRICT, NULL, &d), LB_EWRONG_VILLAGE);
+	assert_int_equal(tip_of(c->r), 0);
+	fclose(x);
+	lb_node_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +661,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ahead_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(tail_appended_or_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_no_trailer_or_unsigned_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(owner_codes, cat_setup, cat_teardown),
+		cmocka_unit_test_setup_teardown(replica_follows_owner, cat_setup, cat_teardown),
+		cmocka_unit_test_setup_teardown(replica_refuses_rollback, cat_setup, cat_teardown),
+		cmocka_unit_test_setup_teardown(replica_refuses_fork, cat_setup, cat_teardown),
+		cmocka_unit_test_setup_teardown(replica_refuses_foreign, cat_setup, cat_teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

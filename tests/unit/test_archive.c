@@ -423,7 +423,7 @@ static void the_writer_refuses_frames_out_of_place(void **state)
 	strcpy(h.source, "village");
 	assert_int_equal(lb_lla_write_header(&w, &h, &d), LB_EINVAL);
 	strcpy(h.source, "node");
-	strcpy(h.village, "33.24.01");
+	strcpy(h.village, "33"); /* a provinsi owns no log */
 	assert_int_equal(lb_lla_write_header(&w, &h, &d), LB_EINVAL);
 	strcpy(h.village, VILLAGE);
 	assert_int_equal(lb_lla_write_header(&w, &h, &d), LB_OK);
@@ -633,9 +633,12 @@ static void frames_are_decoded_strictly(void **state)
 	assert_non_null(strstr(d.msg, "\"source\" where \"origin\" belongs"));
 	header_frame(&b, twice, 4, VILLAGE, 1);
 	assert_int_equal(read_one_frame(b.sb.data, b.sb.size, &d), LB_EMALFORMED);
-	header_frame(&b, good, 4, "33.24.01", 1);
+	header_frame(&b, good, 4, "33", 1); /* a provinsi owns no log */
 	assert_int_equal(read_one_frame(b.sb.data, b.sb.size, &d), LB_EMALFORMED);
 	assert_non_null(strstr(d.msg, "desa code"));
+	header_frame(&b, good, 4, "33.24.01", 1); /* a kecamatan's catalogue */
+	if (read_one_frame(b.sb.data, b.sb.size, &d))
+		fail_msg("a kecamatan owner code was refused: %s", d.msg);
 	header_frame(&b, good, 4, "33.24.01.20x1", 1);
 	assert_int_equal(read_one_frame(b.sb.data, b.sb.size, &d), LB_EMALFORMED);
 	header_frame(&b, good, 4, VILLAGE, 2);

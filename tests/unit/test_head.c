@@ -576,8 +576,10 @@ static void open_refuses_validly_signed_messages_that_are_not_heads(void **state
 	sign_custom(&b, &k, LB_HEAD_TAG, 2, "33.24.01.2001", 8);
 	assert_int_equal(lb_head_open(&got, b.sb.data, b.sb.size, k.pk, &d), LB_EMALFORMED);
 	assert_non_null(strstr(d.msg, "version"));
-	sign_custom(&b, &k, LB_HEAD_TAG, 1, "33.24.01", 8);
+	sign_custom(&b, &k, LB_HEAD_TAG, 1, "33", 8); /* a provinsi owns no log */
 	assert_int_equal(lb_head_open(&got, b.sb.data, b.sb.size, k.pk, NULL), LB_EMALFORMED);
+	sign_custom(&b, &k, LB_HEAD_TAG, 1, "33.24", 8); /* a kabupaten's catalogue */
+	assert_int_equal(lb_head_open(&got, b.sb.data, b.sb.size, k.pk, NULL), LB_OK);
 	sign_custom(&b, &k, LB_HEAD_TAG, 1, "33.24.01.200x", 8);
 	assert_int_equal(lb_head_open(&got, b.sb.data, b.sb.size, k.pk, &d), LB_EMALFORMED);
 	assert_non_null(strstr(d.msg, "desa"));
