@@ -154,7 +154,9 @@ lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, u
                           struct lb_commit *c, struct lb_diag *d);
 lb_err lb_sink_put(struct lb_write_sink *sink, const struct lb_change *change, struct lb_diag *d);
 
-/* True when (type, id) is a live record (a fresh read transaction). */
+/* True when (type, id) is a live record (a fresh read transaction), or a
+ * live record of a catalogue the node holds (catalogue.h): whether a
+ * reference to it resolves. */
 bool lb_node_exists(struct lb_node *n, const char *type, const char *id, size_t id_len);
 
 /* The current body of (type, id): *body is a malloc'd copy the caller
