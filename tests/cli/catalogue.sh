@@ -168,4 +168,17 @@ expect_exit 0 "catalogue ls after the kecamatan" lb catalogue ls -d "$N" program
 contains "$T/out" "33.24.01	program	KEC-GOTONG" "ls: the kecamatan's programme"
 contains "$T/out" "33.24	program	KIS-2026" "ls: the kabupaten's newest programme"
 
+# ---- the sync daemon takes a new catalogue entry after a round
+catput "$KAB" PKT-2026 "Padat Karya Tunai"
+lb sync -d "$N" --to kab --every 1 >"$T/sync.out" 2>"$T/sync.err" &
+SYNC_PID=$!
+PIDS="$PIDS $SYNC_PID"
+lb put -d "$N" aspirasi A-3 pengusul="Warga" usulan="Jembatan" tanggal=2026-01-07 \
+	status=diusulkan >/dev/null || fail "put A-3"
+if wait_for 20 lb catalogue get -d "$N" program PKT-2026; then
+	ok "sync takes the new catalogue entry after its round"
+else fail "sync did not take the catalogue: $(tail -3 "$T/sync.out" "$T/sync.err")"; fi
+kill "$SYNC_PID" 2>/dev/null
+wait "$SYNC_PID" 2>/dev/null
+
 done_testing
