@@ -51,17 +51,19 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	uint8_t pk[LB_PK_BYTES];
 	const char *codes[3] = {A, B, C};
+	char base[64];
 
 	assert_int_equal(lb_schema_builtin_init(NULL), LB_OK);
 	snprintf(f->dir, sizeof f->dir, "/tmp/lb-test-moves.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
+	memcpy(base, f->dir, sizeof base); /* not f itself: snprintf may not read what it writes */
 	snprintf(f->agg_dir, sizeof f->agg_dir, "%s/kab", f->dir);
 	assert_int_equal(lb_agg_init(f->agg_dir, "33.24", pk, NULL), LB_OK);
 	assert_int_equal(lb_agg_open(&f->a, f->agg_dir, NULL), LB_OK);
 	for (int i = 0; i < 3; i++) {
 		struct village *v = &f->v[i];
 		v->code = codes[i];
-		snprintf(v->dir, sizeof v->dir, "%s/desa%d", f->dir, i);
+		snprintf(v->dir, sizeof v->dir, "%s/desa%d", base, i);
 		assert_int_equal(lb_node_init(v->dir, v->code, NULL, v->origin, NULL), LB_OK);
 		assert_int_equal(lb_node_open(&v->n, v->dir, NULL, NULL), LB_OK);
 		assert_int_equal(lb_agg_enroll(f->a, v->code, v->origin, NULL), LB_OK);
