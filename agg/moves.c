@@ -104,10 +104,10 @@ static bool move_fields(const struct lb_entry *e, struct move_fields *f)
 }
 
 /* The live entry (origin || seq) of the view, from the replica: decoded
- * into e (borrowing from the transaction), its hash into hash (may be
- * NULL).  0, MDB_NOTFOUND, MDB_CORRUPTED or an LMDB code. */
+ * into e, its stored bytes into raw (may be NULL), both borrowing from
+ * the transaction.  0, MDB_NOTFOUND, MDB_CORRUPTED or an LMDB code. */
 static int read_entry(struct lb_agg *a, MDB_txn *txn, const MDB_val *ref, struct lb_entry *e,
-                      uint8_t *hash)
+                      MDB_val *raw)
 {
 	MDB_val v;
 	int rc;
@@ -118,8 +118,8 @@ static int read_entry(struct lb_agg *a, MDB_txn *txn, const MDB_val *ref, struct
 		return rc;
 	if (lb_entry_decode(e, v.mv_data, v.mv_size, NULL))
 		return MDB_CORRUPTED;
-	if (hash)
-		lb_hash(hash, v.mv_data, v.mv_size);
+	if (raw)
+		*raw = v;
 	return 0;
 }
 
@@ -238,8 +238,7 @@ int agg_moves_change(struct lb_agg *a, MDB_txn *txn, const MDB_val *vkey, const 
 	struct move_fields was, now;
 	struct lb_agg_move m;
 	struct lb_entry e;
-	uint8_t hash[LB_HASH_BYTES];
-	MDB_val ref;
+	MDB_val ref, raw = {0, NULL};
 	int rc;
 
 	/* village NUL penduduk NUL NIK, and nothing else */
@@ -262,7 +261,7 @@ int agg_moves_change(struct lb_agg *a, MDB_txn *txn, const MDB_val *vkey, const 
 		return rc;
 	memset(&now, 0, sizeof now);
 	if (newval) {
-		if ((rc = read_entry(a, txn, newval, &e, hash)))
+		if ((rc = read_entry(a, txn, newval, &e, &raw)))
 			return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 		if (!move_fields(&e, &now))
 			return MDB_CORRUPTED;
@@ -295,7 +294,7 @@ int agg_moves_change(struct lb_agg *a, MDB_txn *txn, const MDB_val *vkey, const 
 		memcpy(m.from, village, sizeof m.from);
 		memcpy(m.origin, newval->mv_data, LB_PK_BYTES);
 		m.seq = agg_be64_get((const uint8_t *)newval->mv_data + LB_PK_BYTES);
-		memcpy(m.hash, hash, LB_HASH_BYTES);
+		lb_hash(m.hash, raw.mv_data, raw.mv_size); /* only now: most puts are no move */
 		if ((rc = live_fields(a, txn, now.to, nik, &there)))
 			return rc;
 		m.state = takes(&there, &m) ? LB_MOVE_TAKEN : LB_MOVE_OPEN;
