@@ -86,6 +86,7 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
 	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/obj/sync/restore_cli.o \
+	$(BUILD)/obj/sync/datang_cli.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
