@@ -50,7 +50,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/v1log $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
 	$(BUILD)/evil-relay $(BUILD)/shapeproxy
 
 deps:
@@ -113,6 +113,10 @@ $(BUILD)/shapeproxy: $(BUILD)/obj/tests/tools/shapeproxy.o
 
 # re-signs a receipt with one field changed, for the lying-aggregator test
 $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# a village log under schema version 1, for the mixed-version test
+$(BUILD)/v1log: $(BUILD)/obj/tests/tools/v1log.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # what a dishonest kecamatan could send, for the malicious-relay test
