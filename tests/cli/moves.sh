@@ -194,6 +194,23 @@ expect_exit 0 "push: no longer offered" L push -d "$T/b"
 contains "$T/out" "1 no longer offered" "push says an offer was withdrawn"
 expect_exit 0 "ls" L datang ls -d "$T/b"
 contains "$T/out" "no residents moving here" "an offer no longer listed is dropped"
+# sync asks after its rounds too
+python3 - "$T/a.lla" "$SEQ_Y" "$CA" "$CB" "$Y" >"$T/offers.json" <<'PY'
+import hashlib, json, os, sys
+sys.path.insert(0, os.environ["TOOLS"])
+import llatool
+fr = llatool.read(sys.argv[1])
+e = fr[llatool.entry_index(fr, int(sys.argv[2]))].data()
+print(json.dumps({sys.argv[4]: {"offers": [{"nik": sys.argv[5], "from": sys.argv[3],
+      "seq": int(sys.argv[2]), "hash": hashlib.blake2b(e, digest_size=32).hexdigest(),
+      "entry": e.hex()}]}}))
+PY
+L sync -d "$T/b" --every 1 >"$T/sync.out" 2>&1 &
+SYNC_PID=$!
+wait_for 20 sh -c '"$1" datang ls -d "$2" | grep -q "^$3 "' - "$LUMBUNG" "$T/b" $Y &&
+	ok "sync fetches the offers after its round" || fail "sync: $(tail -3 "$T/sync.out")"
+kill "$SYNC_PID" 2>/dev/null
+wait "$SYNC_PID" 2>/dev/null
 expect_exit 0 "B verifies" L verify -d "$T/b"
 kill "$STUB_PID" 2>/dev/null
 wait "$STUB_PID" 2>/dev/null
