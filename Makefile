@@ -50,7 +50,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/nfdelay \
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/v1log $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/sign-proof $(BUILD)/nfdelay \
 	$(BUILD)/evil-relay $(BUILD)/shapeproxy
 
 deps:
@@ -87,6 +87,7 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
 	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/obj/sync/restore_cli.o \
 	$(BUILD)/obj/sync/catalogue_cli.o \
+	$(BUILD)/obj/sync/datang_cli.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -113,6 +114,14 @@ $(BUILD)/shapeproxy: $(BUILD)/obj/tests/tools/shapeproxy.o
 
 # re-signs a receipt with one field changed, for the lying-aggregator test
 $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# a village's signed proof of its key for the HTTP API, for the moves test
+$(BUILD)/sign-proof: $(BUILD)/obj/tests/tools/sign_proof.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# a village log under schema version 1, for the mixed-version test
+$(BUILD)/v1log: $(BUILD)/obj/tests/tools/v1log.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # what a dishonest kecamatan could send, for the malicious-relay test

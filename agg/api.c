@@ -33,6 +33,7 @@
 #include "../schema/text.h"
 #include "../sync/logproof.h"
 #include "logauth.h"
+#include "moves.h"
 #include "report.h"
 #include "token.h"
 
@@ -83,6 +84,7 @@ static enum MHD_Result h_archive(struct call *k);
 static enum MHD_Result h_history(struct call *k);
 static enum MHD_Result h_challenge(struct call *k);
 static enum MHD_Result h_log(struct call *k);
+static enum MHD_Result h_datang(struct call *k);
 
 static const struct route routes[] = {
 	{"GET", "/v1/health", NEED_NONE, "", h_health},
@@ -95,6 +97,7 @@ static const struct route routes[] = {
 	{"GET", "/v1/history/{village}/{type}/{id}", NEED_HISTORY, "", h_history},
 	{"GET", "/v1/challenge", NEED_NONE, "", h_challenge},
 	{"GET", "/v1/villages/{village}/log", NEED_PROOF, "from", h_log},
+	{"GET", "/v1/villages/{village}/datang", NEED_PROOF, "", h_datang},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -1055,12 +1058,51 @@ static lb_err export_village_log(struct stream *s, FILE *out, struct lb_diag *d)
 	return lb_agg_export_village(s->a, s->village, s->from, out, d);
 }
 
-static enum MHD_Result h_log(struct call *k)
+/* Who reads a village's own data (its log for a restore, the residents
+ * offered to it): the village proving its key over a challenge
+ * (X-Lumbung-Proof, logauth.h) or an office token covering it.  false
+ * when refused, the refusal answered in *res; how names the village's
+ * command that signs ("lumbung restore does"). */
+static bool village_reader(struct call *k, const char *how, enum MHD_Result *res)
 {
 	const char *proof = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, LB_PROOF_HEADER);
+	uint8_t origin[LB_PK_BYTES];
+	struct lb_diag d = {0};
+	lb_err e;
+
+	if (proof) {
+		if ((e = lb_agg_log_proof_check(k->a, k->p[0], proof, lb_hlc_wall_ms(), origin, &d))) {
+			*res = fail_(k, e == LB_EMALFORMED ? MHD_HTTP_BAD_REQUEST : 0, e,
+			             lb_diag_msg(&d, e));
+			return false;
+		}
+		/* the access log names who read: the village's own key */
+		char h16[17];
+		lb_hex(h16, origin, 8);
+		snprintf(k->tok.name, sizeof k->tok.name, "village key %s...", h16);
+	} else {
+		const char *auth = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "Authorization");
+		const char *cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND, "lumbung_token");
+		char msg[160];
+		if (!auth && !cookie) {
+			snprintf(msg, sizeof msg, "sign a challenge with the village key (%s) or give "
+			         "an office token", how);
+			*res = fail_(k, MHD_HTTP_UNAUTHORIZED, LB_EAUTH, msg);
+			return false;
+		}
+		if ((e = authenticate(k, &d)) || (e = may_village(k, k->p[0], &d))) {
+			*res = fail(k, e, &d);
+			return false;
+		}
+	}
+	return true;
+}
+
+static enum MHD_Result h_log(struct call *k)
+{
 	const char *fs = arg(k, "from");
 	char esc[LB_ESC_BUF];
-	uint8_t origin[LB_PK_BYTES];
+	enum MHD_Result res;
 	struct key_find f = {0};
 	struct lb_diag d = {0};
 	struct stream *s;
@@ -1082,26 +1124,8 @@ static enum MHD_Result h_log(struct call *k)
 		}
 		from = v;
 	}
-	if (proof) {
-		if ((e = lb_agg_log_proof_check(k->a, k->p[0], proof, lb_hlc_wall_ms(), origin, &d)))
-			return fail_(k, e == LB_EMALFORMED ? MHD_HTTP_BAD_REQUEST : 0, e,
-			             lb_diag_msg(&d, e));
-		/* the access log names who read: the village's own key */
-		char h16[17];
-		lb_hex(h16, origin, 8);
-		snprintf(k->tok.name, sizeof k->tok.name, "village key %s...", h16);
-	} else {
-		const char *auth = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "Authorization");
-		const char *cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND, "lumbung_token");
-		if (!auth && !cookie)
-			return fail_(k, MHD_HTTP_UNAUTHORIZED, LB_EAUTH,
-			             "sign a challenge with the village key (lumbung restore does) or give "
-			             "an office token");
-		if ((e = authenticate(k, &d)))
-			return fail(k, e, &d);
-		if ((e = may_village(k, k->p[0], &d)))
-			return fail(k, e, &d);
-	}
+	if (!village_reader(k, "lumbung restore does", &res))
+		return res;
 	/* what can be refused is refused before the first byte */
 	if ((e = village_key(k->a, k->p[0], &f, &d)))
 		return fail(k, e, &d);
@@ -1117,13 +1141,60 @@ static enum MHD_Result h_log(struct call *k)
 			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
 		}
 	}
-	enum MHD_Result res;
 	if (!(s = stream_open(k, &res)))
 		return res;
 	memcpy(s->village, k->p[0], LB_VILLAGE_LEN); /* a desa code: checked above */
 	s->from = from;
 	s->fn = export_village_log;
 	return send_stream(k, s, "application/x-lumbung-lla", "log.lla");
+}
+
+/* ---- residents offered to a village (moves.h) ---------------------------- */
+
+struct offers {
+	json_t *arr;
+	bool oom;
+};
+
+static int datang_cb(void *ctx, const struct lb_agg_move *m, const uint8_t *entry, size_t len)
+{
+	struct offers *l = ctx;
+	char hash[2 * LB_HASH_BYTES + 1], *hex;
+	json_t *o;
+
+	if (!entry) /* the replica lacks it: nothing B could check */
+		return 0;
+	if (!(hex = malloc(2 * len + 1)))
+		return l->oom = true;
+	lb_hex(hash, m->hash, LB_HASH_BYTES);
+	lb_hex(hex, entry, len);
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "nik", m->nik, "from", m->from, "seq",
+	              (json_int_t)m->seq, "hash", hash, "entry", hex);
+	free(hex);
+	return l->oom = !o || json_array_append_new(l->arr, o);
+}
+
+static enum MHD_Result h_datang(struct call *k)
+{
+	struct lb_diag d = {0};
+	enum MHD_Result res;
+	struct offers l = {0};
+	lb_err e;
+
+	if (lb_region_level(k->p[0]) != LB_REGION_DESA)
+		return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, "the village is not a desa code "
+		             "(PP.KK.CC.DDDD)");
+	if (!village_reader(k, "lumbung push does", &res))
+		return res;
+	if (!(l.arr = json_array()))
+		return fail_(k, 0, LB_ENOMEM, "out of memory");
+	/* the read goes into the access log before anything is answered */
+	if ((e = lb_agg_moves(k->a, k->p[0], true, datang_cb, &l, &d)) ||
+	    (l.oom && (e = lb_fail(&d, LB_ENOMEM, "out of memory"))) || (e = record_read(k, &d))) {
+		json_decref(l.arr);
+		return fail(k, e, &d);
+	}
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:o}", "offers", l.arr));
 }
 
 /* ---- the history of one record: the replica walk of lb_agg_export_log ---- */

@@ -28,6 +28,7 @@
 #include "cli_usb.h"
 #include "token.h"
 #include "cli_relay.h"
+#include "cli_moves.h"
 #include "cli_succ.h"
 #include "cli_tree.h"
 #include "forward.h"
@@ -92,7 +93,10 @@ static const char *usage_text =
 	"                                                    an API token (printed once)\n"
 	"  " PROG " token ls -d DIR | token revoke -d DIR --name NAME | --id ID\n"
 	"  " PROG " access-log -d DIR [--since YYYY-MM-DD] [--json]\n"
-	"                                                    who read personal data over the API\n";
+	"                                                    who read personal data over the API\n"
+	"  " PROG " moves -d DIR [--village CODE] [--json]\n"
+	"                                                    residents moving between villages of\n"
+	"                                                    the region: offers open and taken\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
@@ -909,6 +913,8 @@ int main(int argc, char **argv)
 	if ((rc = agg_cli_tree(argc, argv)) >= 0) /* enroll-aggregator ... (cli_tree.c) */
 		return rc;
 	if ((rc = agg_cli_succ(argc, argv)) >= 0) /* succeed, export-log (cli_succ.c) */
+		return rc;
+	if ((rc = agg_cli_moves(argc, argv)) >= 0) /* moves (cli_moves.c) */
 		return rc;
 	rc = 0;
 	if (!strcmp(a.cmd, "bundle") || !strcmp(a.cmd, "receipt"))

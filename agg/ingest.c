@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "figures.h"
+#include "moves.h"
 #include "tree.h"
 #include "tree_int.h"
 
@@ -183,6 +184,8 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 			    (rc = lb_fig_change(fb, &k, had ? NULL : &old, p->it[i].put ? &ent : NULL)))
 				break;
 		}
+		if ((rc = agg_moves_change(a, txn, &k, p->it[i].put ? &v : NULL))) /* moves.h */
+			break;
 		rc = p->it[i].put ? mdb_put(txn, view, &k, &v, 0) : mdb_del(txn, view, &k, NULL);
 		if (rc == MDB_NOTFOUND)
 			rc = 0;

@@ -101,11 +101,11 @@ static struct lb_monthly_rec *rec_get(struct lb_monthly *w, char type, const cha
 	return &w->tab[at];
 }
 
-/* status, jenis_kelamin and tanggal_lahir of a penduduk body, in one pass
- * (absent: len 0). */
+/* status, jenis_kelamin, tanggal_lahir and datang_dari of a penduduk
+ * body, in one pass (absent: len 0). */
 struct pd_fields {
-	const uint8_t *status, *sex, *born;
-	uint32_t status_len, sex_len, born_len;
+	const uint8_t *status, *sex, *born, *from;
+	uint32_t status_len, sex_len, born_len, from_len;
 };
 
 static void pd_fields(const uint8_t *body, size_t len, struct pd_fields *f)
@@ -138,6 +138,7 @@ static void pd_fields(const uint8_t *body, size_t len, struct pd_fields *f)
 		FIELD("status", status, status_len)
 		FIELD("jenis_kelamin", sex, sex_len)
 		FIELD("tanggal_lahir", born, born_len)
+		FIELD("datang_dari", from, from_len)
 #undef FIELD
 	}
 }
@@ -226,7 +227,9 @@ lb_err lb_monthly_feed(struct lb_monthly *w, const struct lb_entry *e)
 		int s = (now & R_P) != 0;
 		w->cur[s]++;
 		if (in_month) {
-			if (!was && is_new && born_in(&f, w->y, w->m))
+			/* a resident who came from another village (datang_dari)
+			 * arrives, even a baby born this month */
+			if (!was && is_new && !f.from_len && born_in(&f, w->y, w->m))
 				w->c.lahir[s]++;
 			else
 				w->c.datang[s]++;

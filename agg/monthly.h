@@ -8,8 +8,9 @@
  * What counts as what is in docs/REPORTS.md ("perkembangan"); in short,
  * for a `penduduk` record whose state changes inside the month:
  *   not a resident -> resident: a birth (lahir) when the record is new
- *     (no earlier entry for its NIK) and its tanggal_lahir is in the
- *     month, else an arrival (datang);
+ *     (no earlier entry for its NIK), names no datang_dari (a resident
+ *     moving in from another village, schema v2) and its tanggal_lahir is
+ *     in the month, else an arrival (datang);
  *   resident -> not a resident: a death (mati) when status becomes
  *     meninggal, else a departure (pindah: status pindah, a delete);
  *   resident, sex changed: a departure under the old sex and an arrival

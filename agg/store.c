@@ -9,6 +9,7 @@
 
 #include "agg_int.h"
 #include "figures.h"
+#include "moves.h"
 #include "tree_int.h"
 
 #include <errno.h>
@@ -294,7 +295,8 @@ static lb_err agg_open(struct lb_agg **out, const char *dir, bool read_only, str
 	a->read_only = read_only;
 	if ((!read_only && (e = lb_key_load(sec, &a->key, d))) || (e = open_env(a, dir, false, d)) ||
 	    (e = agg_dir_open(a, d)) || (e = agg_token_open(a, d)) ||
-	    (e = agg_relay_open(a, d)) || (e = agg_tree_open(a, d)) || (e = agg_succ_open(a, d)))
+	    (e = agg_relay_open(a, d)) || (e = agg_tree_open(a, d)) || (e = agg_succ_open(a, d)) ||
+	    (e = agg_moves_open(a, d)))
 		goto fail;
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn))) {
 		e = lb_mdb_fail(d, rc, "reading");

@@ -41,6 +41,8 @@ struct lb_agg {
 	bool have_tree;         /* false: a read-only store made before them */
 	MDB_dbi succ;           /* successions (succeed.c): 'o'||OLD, 'n'||NEW -> statement */
 	bool have_succ;         /* false: a read-only store made before it */
+	MDB_dbi moves;          /* moves.h: offers of residents who move */
+	bool have_moves;        /* false: a read-only store made before it */
 	/* Held shared by every transaction and exclusively to resize the map,
 	 * which LMDB allows only while this process has no transaction open. */
 	pthread_rwlock_t map_lock;

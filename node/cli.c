@@ -645,6 +645,12 @@ static lb_err fields_to_json(const char *type, char **pos, int n, json_t **out,
 	return LB_OK;
 }
 
+lb_err lb_cli_fields_to_json(const char *type, char **pos, int n, json_t **out,
+                             struct lb_diag *d)
+{
+	return fields_to_json(type, pos, n, out, d);
+}
+
 /* --merge: fill obj with the current record's fields that obj does not set. */
 static lb_err merge_current(struct lb_node *n, const char *type, const char *id, json_t *obj,
                             struct lb_diag *d)

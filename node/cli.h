@@ -89,4 +89,13 @@ lb_err lb_cli_print_remotes(struct lb_node *n, const char *indent, size_t *count
 lb_err lb_cli_open_node(const struct lb_cli_args *a, int read_only, struct lb_node **n,
                         struct lb_diag *d);
 
+/* field=value / field:=JSON arguments pos[0..n) as a JSON object for a
+ * record of type, typed as `lumbung put` types them (numbers for integer
+ * and rupiah fields, booleans for boolean ones, strings otherwise).
+ * *out is the caller's (json_decref).  LB_EINVAL naming the argument,
+ * LB_ETOOBIG, LB_ENOMEM, or the field's parse error. */
+struct json_t;
+lb_err lb_cli_fields_to_json(const char *type, char **pos, int n, struct json_t **out,
+                             struct lb_diag *d);
+
 #endif

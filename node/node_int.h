@@ -107,6 +107,21 @@ int lb_meta_put(struct lb_node *n, MDB_txn *txn, const char *name, const void *p
  * Returns an LMDB code. */
 int lb_node_grow_map(struct lb_node *n);
 
+/* Run fn(ctx, n, txn) in one write transaction, committed when it returns
+ * 0; a full map is grown and fn run again.  fn returns an LMDB code (or a
+ * negative code of its own, passed back).  Returns EACCES when the node
+ * has no secret key loaded (read-only).  (remote.c) */
+int lb_meta_txn(struct lb_node *n, int (*fn)(void *ctx, struct lb_node *n, MDB_txn *txn),
+                void *ctx);
+
+/* Inside a producer (lb_node_write_with): the sink's write transaction, to
+ * change other rows in the same transaction; and an LMDB failure rc there
+ * as the sink's error (so a full map is grown and the producer re-run).
+ * (write.c) */
+struct lb_write_sink;
+MDB_txn *lb_sink_txn(struct lb_write_sink *s);
+lb_err lb_sink_fail(struct lb_write_sink *s, int rc, const char *what, struct lb_diag *d);
+
 /* Read a meta value inside txn; borrowed until the txn ends. */
 int lb_meta_get(struct lb_node *n, MDB_txn *txn, const char *name, MDB_val *v);
 

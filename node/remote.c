@@ -42,6 +42,12 @@ static int meta_txn(struct lb_node *n, txn_fn fn, void *ctx)
 	}
 }
 
+int lb_meta_txn(struct lb_node *n, int (*fn)(void *ctx, struct lb_node *n, MDB_txn *txn),
+                void *ctx)
+{
+	return meta_txn(n, fn, ctx);
+}
+
 struct one_write {
 	MDB_val *k, *v;
 };

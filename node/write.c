@@ -430,3 +430,13 @@ bool lb_node_exists(struct lb_node *n, const char *type, const char *id, size_t 
 	mdb_txn_abort(txn);
 	return r;
 }
+
+MDB_txn *lb_sink_txn(struct lb_write_sink *s)
+{
+	return s->txn;
+}
+
+lb_err lb_sink_fail(struct lb_write_sink *s, int rc, const char *what, struct lb_diag *d)
+{
+	return mdb_err(s, rc, what, d);
+}

@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "../node/archive.h"
+#include "../node/datang.h"
 #include "../node/entry.h"
 #include "../schema/text.h"
 #include "logproof.h"
@@ -29,6 +31,8 @@ struct sink {
 	bool decided;
 	int errnum;       /* a failed write to out */
 	bool too_big;
+	uint64_t limit;   /* most bytes written to out (0: no limit) */
+	uint64_t written;
 	char errbuf[CURL_ERROR_SIZE]; /* curl's words, kept as long as the handle */
 };
 
@@ -44,6 +48,10 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
 		s->decided = true;
 	}
 	if (s->to_file) {
+		if (s->limit && (s->written += n) > s->limit) {
+			s->too_big = true;
+			return 0;
+		}
 		if (fwrite(ptr, 1, n, s->out) != n) {
 			s->errnum = errno ? errno : EIO;
 			return 0;
@@ -73,6 +81,7 @@ static lb_err get(CURL *c, const char *base, const char *path, struct curl_slist
 	s->small[0] = '\0';
 	s->decided = s->to_file = s->too_big = false;
 	s->errnum = 0;
+	s->written = 0;
 	errbuf[0] = '\0';
 	lb_push_curl_setup(c, errbuf, 0, 0, 0);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -87,7 +96,8 @@ static lb_err get(CURL *c, const char *base, const char *path, struct curl_slist
 		return lb_fail(d, s->errnum == ENOSPC ? LB_EFULL : LB_EIO, "writing the archive: %s",
 		               s->errnum == ENOSPC ? "disk full" : strerror(s->errnum));
 	if (s->too_big)
-		return lb_fail(d, LB_EREFUSED, "%s: an answer larger than %d bytes", base, SMALL_MAX);
+		return lb_fail(d, LB_EREFUSED, "%s: an answer larger than %llu bytes", base,
+		               (unsigned long long)(s->to_file ? s->limit : SMALL_MAX));
 	if (cc != CURLE_OK)
 		return lb_fail(d, LB_ENET, "%s: %s", base, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	return LB_OK;
@@ -135,13 +145,13 @@ static lb_err read_challenge(const struct sink *s, const char *base, uint8_t ch[
 	return e;
 }
 
-lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
-                         const struct lb_key *key, const char *token, const uint8_t *agg_pk,
-                         FILE *out, uint8_t *served_by, struct lb_diag *d)
+lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
+                       const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                       FILE *out, uint64_t limit, uint8_t *served_by, struct lb_diag *d)
 {
 	struct sink *s = NULL;
 	struct curl_slist *h = NULL;
-	char *base = NULL, path[128], line[LB_PROOF_TEXT_MAX + 64];
+	char *base = NULL, line[LB_PROOF_TEXT_MAX + 64];
 	uint8_t ch[LB_CHALLENGE_MAX], agg[LB_PK_BYTES];
 	size_t clen, ulen;
 	long status;
@@ -153,6 +163,8 @@ lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
 	if (!village || strlen(village) != LB_VILLAGE_LEN ||
 	    lb_region_level(village) != LB_REGION_DESA)
 		return lb_fail(d, LB_EINVAL, "not a desa code (PP.KK.CC.DDDD)");
+	if (!path || path[0] != '/')
+		return lb_fail(d, LB_EINVAL, "the path must start with /");
 	if (!key && !token)
 		return lb_fail(d, LB_EINVAL, "reading a village's log needs its key or an office token");
 	if (token && (strchr(token, '\r') || strchr(token, '\n')))
@@ -197,9 +209,8 @@ lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(path, sizeof path, "/v1/villages/%s/log?from=%llu", village,
-	         (unsigned long long)(from ? from : 1));
 	s->out = out;
+	s->limit = limit;
 	if ((e = get(c, base, path, h, s, &status, d)))
 		goto out;
 	if (status != 200) {
@@ -219,10 +230,98 @@ out:
 	return e;
 }
 
+lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
+                         const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                         FILE *out, uint8_t *served_by, struct lb_diag *d)
+{
+	char path[128];
+
+	if (!village || strlen(village) != LB_VILLAGE_LEN)
+		return lb_fail(d, LB_EINVAL, "not a desa code (PP.KK.CC.DDDD)");
+	snprintf(path, sizeof path, "/v1/villages/%s/log?from=%llu", village,
+	         (unsigned long long)(from ? from : 1));
+	return lb_fetch_proved(url, village, path, key, token, agg_pk, out, 0, served_by, d);
+}
+
 lb_err lb_fetch_log(const char *url, const char *village, uint64_t from, const struct lb_key *key,
                     const char *token, FILE *out, struct lb_diag *d)
 {
 	return lb_fetch_log_from(url, village, from, key, token, NULL, out, NULL, d);
+}
+
+/* One offer of the JSON answer into o (entry malloc'd). */
+static lb_err read_offer(json_t *j, size_t i, struct lb_datang_offer *o, struct lb_diag *d)
+{
+	const char *nik = json_string_value(json_object_get(j, "nik"));
+	const char *from = json_string_value(json_object_get(j, "from"));
+	const char *hash = json_string_value(json_object_get(j, "hash"));
+	const char *entry = json_string_value(json_object_get(j, "entry"));
+	json_t *seq = json_object_get(j, "seq");
+	size_t elen = entry ? strlen(entry) : 0;
+
+	if (!json_is_object(j) || !nik || strlen(nik) != LB_NIK_DIGITS || !from ||
+	    strlen(from) != LB_VILLAGE_LEN || !json_is_integer(seq) || json_integer_value(seq) < 1 ||
+	    !hash || strlen(hash) != 2 * LB_HASH_BYTES || lb_unhex(o->hash, LB_HASH_BYTES, hash) ||
+	    !elen || elen % 2 || elen / 2 > LB_LLA_FRAME_MAX)
+		return lb_fail(d, LB_EMALFORMED, "offer %zu is not {\"nik\", \"from\", \"seq\", "
+		               "\"hash\", \"entry\"} of the right forms", i + 1);
+	memcpy(o->nik, nik, LB_NIK_DIGITS + 1);
+	memcpy(o->from, from, LB_VILLAGE_LEN + 1);
+	o->seq = (uint64_t)json_integer_value(seq);
+	if (!(o->entry = malloc(elen / 2)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	o->entry_len = elen / 2;
+	if (lb_unhex(o->entry, o->entry_len, entry))
+		return lb_fail(d, LB_EMALFORMED, "offer %zu: the entry is not hex", i + 1);
+	return LB_OK;
+}
+
+lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key *key,
+                       const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
+                       size_t *count, struct lb_diag *d)
+{
+	char path[128], *buf = NULL;
+	size_t len = 0, n = 0;
+	struct lb_datang_offer *o = NULL;
+	json_t *j = NULL, *list;
+	FILE *mem;
+	lb_err e;
+
+	*offers = NULL;
+	*count = 0;
+	if (!village || strlen(village) != LB_VILLAGE_LEN)
+		return lb_fail(d, LB_EINVAL, "not a desa code (PP.KK.CC.DDDD)");
+	if (!(mem = open_memstream(&buf, &len)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	snprintf(path, sizeof path, "/v1/villages/%s/datang", village);
+	e = lb_fetch_proved(url, village, path, key, token, agg_pk, mem, LB_FETCH_DATANG_MAX, NULL,
+	                    d);
+	fclose(mem);
+	if (e)
+		goto out;
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	list = json_object_get(j, "offers");
+	if (!json_is_array(list)) {
+		e = lb_fail(d, LB_EMALFORMED, "%s: the datang answer is not {\"offers\": [...]}", url);
+		goto out;
+	}
+	n = json_array_size(list);
+	if (n && !(o = calloc(n, sizeof *o))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !e; i++)
+		e = read_offer(json_array_get(list, i), i, &o[i], d);
+	if (e) {
+		lb_datang_offers_free(o, n);
+		goto out;
+	}
+	*offers = o;
+	*count = n;
+out:
+	json_decref(j);
+	free(buf);
+	return e;
 }
 
 lb_err lb_fetch_get(const char *url, const char *path, FILE *out, char **body, size_t *body_len,

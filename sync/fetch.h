@@ -40,6 +40,31 @@ lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
                          const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                          FILE *out, uint8_t *served_by, struct lb_diag *d);
 
+/* The one GET with access proved for village that the fetches here share:
+ * GET /v1/challenge and the signed proof of key (checked first against
+ * agg_pk, as lb_fetch_log_from), or else the office token; then GET path
+ * (starting with "/", after url) and its 200 answer written to out, at
+ * most limit bytes of it (0: no limit; more: LB_EREFUSED).  Errors as
+ * lb_fetch_log_from, LB_EINVAL for a path not starting with "/". */
+lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
+                       const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                       FILE *out, uint64_t limit, uint8_t *served_by, struct lb_diag *d);
+
+/* The offers of residents moving into village that the aggregator at url
+ * holds open (GET /v1/villages/{village}/datang, access as lb_fetch_log_from):
+ * *offers a malloc'd array of *count (free with lb_datang_offers_free;
+ * NULL when none).  Nothing in them is checked here beyond the form: each
+ * goes through lb_datang_check before it is kept.  Errors as
+ * lb_fetch_log_from; LB_EMALFORMED when the answer is not {"offers":
+ * [{"nik", "from", "seq", "hash", "entry"}...]} with a 16-digit nik, a
+ * 13-character from, a seq >= 1 and hex hash (64) and entry;
+ * LB_EREFUSED for an answer over LB_FETCH_DATANG_MAX bytes. */
+#define LB_FETCH_DATANG_MAX (64u << 20)
+struct lb_datang_offer;
+lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key *key,
+                       const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
+                       size_t *count, struct lb_diag *d);
+
 /* A GET of a public endpoint (no proof, no token) at the aggregator url
  * (its base) + path: a 200's body is streamed into out when out is not
  * NULL, else kept in *body (malloc'd, NUL-terminated, at most 8 KiB; the

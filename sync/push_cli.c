@@ -19,6 +19,7 @@
 #include "../node/cli.h"
 #include "../node/remote.h"
 #include "catalogue_cli.h"
+#include "datang_cli.h"
 #include "envelope.h"
 #include "push.h"
 #include "rcpt_cli.h"
@@ -324,13 +325,20 @@ static int cmd_push(struct lb_cli_args *a)
 	if (total.entries || !e)
 		report("push", &total);
 	rc = e ? lb_cli_die("push", e, &d) : 0;
-	if (!e)
+	if (!e) {
 		lb_sync_catalogue_after_push(n, a->dir, &t.r, "push");
+		/* residents moving here: never fails the push */
+		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.has_key ? t.r.key : NULL);
+	}
 out:
 	lb_pusher_free(p);
 	lb_node_close(n);
 	return rc;
 }
+
+/* An idle sync still asks for the offers of residents moving here this
+ * often (seconds). */
+#define DATANG_IDLE_S 600
 
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig)
@@ -386,7 +394,9 @@ static int cmd_sync(struct lb_cli_args *a)
 	long every = 60;
 	uint64_t acked = 0;
 	bool known = false;
-	unsigned failures = 0, idle = 0;
+	unsigned failures = 0;
+	time_t offers_at = 0; /* when the offers were last asked for */
+	time_t catalogues_at = 0; /* when the catalogues were last asked for */
 	char ts[32];
 	lb_err e;
 	int rc;
@@ -407,9 +417,18 @@ static int cmd_sync(struct lb_cli_args *a)
 			break;
 		}
 		if (known && info.seq == acked && !failures && !upstream_behind(n, &t.r, acked)) {
-			if (++idle % 10 == 0) /* quiet: the catalogues still come now and then */
+			/* nothing new: no request at all, but for the offers of
+			 * residents moving here and the catalogues every DATANG_IDLE_S */
+			if (time(NULL) - catalogues_at >= DATANG_IDLE_S) {
 				lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
-			nap(every); /* nothing new: no request at all */
+				catalogues_at = time(NULL);
+			}
+			if (time(NULL) - offers_at >= DATANG_IDLE_S &&
+			    lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			                           t.r.has_key ? t.r.key : NULL))
+				offers_at = time(NULL);
+			fflush(stdout);
+			nap(every);
 			continue;
 		}
 		e = push_node(p, n, &st, &d);
@@ -429,6 +448,10 @@ static int cmd_sync(struct lb_cli_args *a)
 				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
 			fflush(stdout);
 			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
+			catalogues_at = time(NULL);
+			if (lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			                           t.r.has_key ? t.r.key : NULL))
+				offers_at = time(NULL);
 		} else {
 			wait = lb_push_backoff(&failures, st.entries > 0);
 			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
@@ -651,6 +674,18 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "gives, or the remote --to names when its key is known (--no-seal: never sealed;\n"
 	 "a sealed file on a lost stick shows no names or NIKs).",
 	 cmd_changeset, false},
+	{"datang", "datang ls -d DIR [--json] | datang terima -d DIR NIK [field=value...] | "
+	 "datang tolak -d DIR NIK",
+	 "Residents moving here from another village of the region.  After every push or\n"
+	 "sync round the aggregator's open offers are fetched and kept (each entry checked:\n"
+	 "its hash, a valid penduduk record with status pindah and pindah_ke this village).\n"
+	 "`ls` lists them (NIK, nama, the village they leave, tanggal_pindah; --json with\n"
+	 "the whole record).  `terima NIK` writes the resident here: the offered record,\n"
+	 "status hidup, without pindah_ke/tanggal_pindah, with the field=value changes\n"
+	 "given (typed as by put: e.g. dusun=, rt=, rw=, no_kk=), and datang_dari,\n"
+	 "datang_seq, datang_hash naming the other village's signed entry; a NIK already\n"
+	 "living here is refused.  `tolak NIK` drops the offer here.",
+	 lb_sync_cmd_datang, false},
 	{"receipt", "receipt import -d DIR FILE",
 	 "Check and keep the receipts an aggregator wrote to FILE when it ingested this\n"
 	 "village's change set from a USB stick (lumbung-agg ingest writes FILE.receipts):\n"

@@ -197,7 +197,10 @@ for r in json.load(open(sys.argv[1]))["villages"]:
     if r["village"] == sys.argv[2]: print(r[sys.argv[3]])' "$T/ringkasan.json" "$code" "$t")
 		[ "$want" = "$got" ] || bad="$bad $code/$t:$got!=$want"
 	done
-	want=$(lb export -d "$T/$n" penduduk | tr -d '\r' | grep -c '"hidup"$')
+	want=$(lb export -d "$T/$n" penduduk | python3 -c '
+import csv, sys
+rows = csv.DictReader(sys.stdin.read().lstrip("\ufeff").splitlines())
+print(sum(1 for r in rows if r["status"] == "hidup"))')
 	got=$(python3 -c '
 import json, sys
 for r in json.load(open(sys.argv[1]))["villages"]:

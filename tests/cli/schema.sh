@@ -20,14 +20,14 @@ seq_of() { "$LUMBUNG" id -d "$1" --json 2>/dev/null | sed -n 's/.*"seq":\([0-9]*
 
 # ---- lumbung schema --------------------------------------------------------
 
-TYPES="penduduk keluarga program penerima kegiatan laporan aspirasi"
+TYPES="penduduk keluarga program penerima kegiatan laporan aspirasi wilayah"
 expect_exit 0 "schema lists the types" lb schema
-contains "$T/out" "schema version 1: 7 record types" "schema names its version and counts 7 types"
+contains "$T/out" "schema version 2: 8 record types" "schema names its version and counts 8 types"
 for t in $TYPES; do
 	if grep -Eq "^$t \(id" "$T/out"; then ok "schema lists type $t"; else fail "schema lists type $t"; fi
 done
 n=$(grep -Ec '^[a-z_]+ \(id' "$T/out")
-if [ "$n" -eq 7 ]; then ok "schema lists exactly 7 types"; else fail "schema lists exactly 7 types (got $n)"; fi
+if [ "$n" -eq 8 ]; then ok "schema lists exactly 8 types"; else fail "schema lists exactly 8 types (got $n)"; fi
 contains "$T/out" "penduduk (id = nik)" "schema says penduduk's id is its nik"
 contains "$T/out" "keluarga (id = no_kk)" "schema says keluarga's id is its no_kk"
 contains "$T/out" "program (id = kode)" "schema says program's id is its kode"
@@ -42,7 +42,7 @@ expect_exit 0 "schema penerima --json" lb schema penerima --json
 if "$PY" -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["version"] == 1, j
+assert j["version"] == 2, j
 assert [t["name"] for t in j["types"]] == ["penerima"], j
 t = j["types"][0]
 assert t["id_field"] is None, t
@@ -67,9 +67,9 @@ names = [t["name"] for t in j["types"]]
 assert names == sys.argv[2].split(), names
 ids = {t["name"]: t["id_field"] for t in j["types"]}
 assert ids["penduduk"] == "nik" and ids["keluarga"] == "no_kk" and ids["program"] == "kode", ids
-assert ids["aspirasi"] is None, ids
-' "$T/out" "$TYPES" 2>"$T/py"; then ok "schema --json has the 7 types and their id fields"; else
-	fail "schema --json has the 7 types and their id fields ($(cat "$T/py"))"
+assert ids["aspirasi"] is None and ids["wilayah"] == "kode", ids
+' "$T/out" "$TYPES" 2>"$T/py"; then ok "schema --json has the 8 types and their id fields"; else
+	fail "schema --json has the 8 types and their id fields ($(cat "$T/py"))"
 fi
 expect_exit 1 "schema of an unknown type exits 1" lb schema dokumen
 contains "$T/err" 'unknown record type "dokumen"' "the refusal names the unknown type"
@@ -270,21 +270,21 @@ import json, sys
 n = 0
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    assert e["schema"] == 1, e
+    assert e["schema"] == 2, e
     n += 1
 assert n == 5000, n
-' "$T/log.json" 2>"$T/py"; then ok "log --json shows \"schema\":1 on all 5,000 entries"; else
-	fail "log --json shows \"schema\":1 on all 5,000 entries ($(cat "$T/py"))"
+' "$T/log.json" 2>"$T/py"; then ok "log --json shows \"schema\":2 (the newest) on all 5,000 entries"; else
+	fail "log --json shows \"schema\":2 (the newest) on all 5,000 entries ($(cat "$T/py"))"
 fi
 lb log -d "$D" --json >"$T/log.json" 2>"$T/err"
 if "$PY" -c '
 import json, sys
 es = [json.loads(l) for l in open(sys.argv[1])]
-assert es and all(e["schema"] == 1 for e in es), es[:2]
+assert es and all(e["schema"] == 2 for e in es), es[:2]
 dels = [e for e in es if e["op"] == "del"]
-assert dels and all(e["schema"] == 1 for e in dels), dels
-' "$T/log.json" 2>"$T/py"; then ok "log --json shows \"schema\":1 on puts and dels"; else
-	fail "log --json shows \"schema\":1 on puts and dels ($(cat "$T/py"))"
+assert dels and all(e["schema"] == 2 for e in dels), dels
+' "$T/log.json" 2>"$T/py"; then ok "log --json shows \"schema\":2 on puts and dels"; else
+	fail "log --json shows \"schema\":2 on puts and dels ($(cat "$T/py"))"
 fi
 expect_exit 0 "final verify of the hand-written node" lb verify -d "$D"
 

@@ -85,7 +85,10 @@ def village(logs, y, m, t0, t1):
                 count["pindah"][was] += 1
         if now is not None:
             born = body.get("tanggal_lahir", "")
-            if was is None and is_new and born[:7] == "%04d-%02d" % (y, m):
+            # a resident moving in from another village (datang_dari, schema
+            # version 2) arrives, even a baby born this month
+            if (was is None and is_new and not body.get("datang_dari")
+                    and born[:7] == "%04d-%02d" % (y, m)):
                 count["lahir"][now] += 1
             else:
                 count["datang"][now] += 1

@@ -167,6 +167,42 @@ static void test_events(void **state)
 }
 
 /* Many records: the table grows and keeps every record apart. */
+/* A resident who moves in from another village of the region (schema
+ * version 2: datang_dari names it) is an arrival, even a baby born in the
+ * month; the same record without datang_dari is a birth. */
+static void test_a_baby_moving_in_is_an_arrival(void **state)
+{
+	struct hist h;
+	struct lb_monthly_counts c;
+	struct lb_entry e = {.type = "penduduk", .type_len = 8, .op = LB_OP_PUT};
+	(void)state;
+	start(&h);
+	person(&h, MAY + DAY, "1", "hidup", "P", "2026-05-01"); /* born here */
+	lb_mp_buf_reset(&h.b);
+	lb_mp_put_map(&h.b, 4);
+	lb_mp_put_cstr(&h.b, "datang_dari");
+	lb_mp_put_cstr(&h.b, "33.24.01.2001");
+	lb_mp_put_cstr(&h.b, "jenis_kelamin");
+	lb_mp_put_cstr(&h.b, "P");
+	lb_mp_put_cstr(&h.b, "status");
+	lb_mp_put_cstr(&h.b, "hidup");
+	lb_mp_put_cstr(&h.b, "tanggal_lahir");
+	lb_mp_put_cstr(&h.b, "2026-05-02");
+	h.last = lb_hlc_next(h.last, MAY + 3 * DAY);
+	e.ts = h.last;
+	e.id = "2";
+	e.id_len = 1;
+	e.body = (const uint8_t *)h.b.sb.data;
+	e.body_len = h.b.sb.size;
+	assert_int_equal(lb_monthly_feed(&h.w, &e), LB_OK);
+	lb_monthly_finish(&h.w, &c);
+	assert_int_equal(c.lahir[1], 1);
+	assert_int_equal(c.datang[1], 1);
+	assert_int_equal(c.akhir[1], 2);
+	identity(&c);
+	done(&h);
+}
+
 static void test_many(void **state)
 {
 	struct hist h;
@@ -198,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_before_and_after_the_month),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_a_baby_moving_in_is_an_arrival),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
