@@ -71,9 +71,6 @@ expect_exit 0 "catalogue status" lb catalogue status -d "$N"
 contains "$T/out" "33.24	key $KAB_KEY	seq 2	records 2	checked 20" "status: region, key, seq, when"
 
 # ---- the village uses it
-# shellcheck disable=SC2086
-expect_exit 0 "a penerima of the catalogue programme is accepted" \
-	lb put -d "$N" penerima P-1 program=BLT-DD-2026 $PEN
 expect_exit 10 "a village program with the catalogue's code is refused" \
 	lb put -d "$N" program BLT-DD-2026 kode=BLT-DD-2026 nama="Milik desa" bidang=sosial \
 	anggaran=1 tahun=2026
@@ -81,11 +78,6 @@ contains "$T/err" "program BLT-DD-2026: this programme belongs to the catalogue 
 	"the refusal names the catalogue"
 expect_exit 0 "a village program with its own code is accepted" \
 	lb put -d "$N" program DESA-1 kode=DESA-1 nama="Posyandu" bidang=kesehatan anggaran=5000000 tahun=2026
-expect_exit 0 "push with the penerima" lb push -d "$N"
-if agg report bantuan -d "$KAB" --json >"$T/bantuan" 2>"$T/bantuan.err" &&
-	grep -q "Bantuan Langsung Tunai Dana Desa" "$T/bantuan"; then
-	ok "the kabupaten's bantuan names the catalogue programme the village used"
-else fail "bantuan at the kabupaten: $(head -c 300 "$T/bantuan" "$T/bantuan.err")"; fi
 
 # ---- an older catalogue served after a newer one: the kabupaten restored
 # from an old backup
@@ -177,8 +169,27 @@ lb put -d "$N" aspirasi A-3 pengusul="Warga" usulan="Jembatan" tanggal=2026-01-0
 	status=diusulkan >/dev/null || fail "put A-3"
 if wait_for 20 lb catalogue get -d "$N" program PKT-2026; then
 	ok "sync takes the new catalogue entry after its round"
-else fail "sync did not take the catalogue: $(tail -3 "$T/sync.out" "$T/sync.err")"; fi
+else fail "sync did not take the catalogue: $(tail -n 3 "$T/sync.out" "$T/sync.err")"; fi
 kill "$SYNC_PID" 2>/dev/null
 wait "$SYNC_PID" 2>/dev/null
+
+# ---- a penerima of a catalogue programme: written in the village, sent,
+# and counted by the kabupaten's bantuan under the catalogue's name
+N3="$T/desa3"
+lb init -d "$N3" --village 33.24.02.2001 >/dev/null 2>&1 || fail "init desa3"
+agg enroll -d "$KAB" --village 33.24.02.2001 --key "$(origin "$N3")" >/dev/null || fail "enroll desa3"
+lb remote add -d "$N3" kab "$KAB_URL" --key "$KAB_KEY" >/dev/null || fail "remote add desa3"
+# shellcheck disable=SC2086
+expect_exit 10 "before the catalogue, a penerima of its programme is refused" \
+	lb put -d "$N3" penerima P-1 program=BLT-DD-2026 $PEN
+expect_exit 0 "push takes the catalogue (desa3)" lb push -d "$N3"
+# shellcheck disable=SC2086
+expect_exit 0 "a penerima of the catalogue programme is accepted" \
+	lb put -d "$N3" penerima P-1 program=BLT-DD-2026 $PEN
+expect_exit 0 "the penerima is sent to the kabupaten" lb push -d "$N3"
+if agg report bantuan -d "$KAB" --json >"$T/bantuan" 2>"$T/bantuan.err" &&
+	grep -q "Bantuan Langsung Tunai Dana Desa" "$T/bantuan"; then
+	ok "the kabupaten's bantuan names the catalogue programme the village used"
+else fail "bantuan at the kabupaten: $(head -c 300 "$T/bantuan" "$T/bantuan.err")"; fi
 
 done_testing
