@@ -387,3 +387,46 @@ out:
 	free(k);
 	return e;
 }
+
+struct scan {
+	lb_agg_catalogue_rec_cb cb;
+	void *ctx;
+	const char *region;
+	bool stop;
+};
+
+static int scan_cb(void *ctx, const char *id, size_t id_len, const uint8_t *body, size_t len)
+{
+	struct scan *sc = ctx;
+	return (sc->stop = sc->cb(sc->ctx, sc->region, id, id_len, body, len) != 0);
+}
+
+lb_err lb_agg_catalogue_scan(struct lb_agg *a, const char *type, lb_agg_catalogue_rec_cb cb,
+                             void *ctx, struct lb_diag *d)
+{
+	struct collect *k = calloc(1, sizeof *k);
+	struct scan sc = {cb, ctx, NULL, false};
+	lb_err e;
+
+	if (!k)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	if ((e = lb_agg_catalogues(a, collect_cb, k, d)))
+		goto out;
+	for (size_t i = 0; i < k->n && !e && !sc.stop; i++) {
+		struct lb_node *n;
+		char *dir;
+		if ((e = lb_agg_catalogue_dir(a, k->cs[i].own ? NULL : k->cs[i].region, &dir, d)))
+			break;
+		sc.region = k->cs[i].region;
+		pthread_mutex_lock(&cat_lock);
+		if (!(e = open_cat(dir, k->cs[i].region, false, &n, d))) {
+			e = lb_node_scan(n, type, scan_cb, &sc, d);
+			lb_node_close(n);
+		}
+		pthread_mutex_unlock(&cat_lock);
+		free(dir);
+	}
+out:
+	free(k);
+	return e;
+}

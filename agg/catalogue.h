@@ -94,4 +94,14 @@ lb_err lb_agg_catalogue_pull(struct lb_agg *a, const struct lb_remote *up,
 lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *type, const char *id, uint8_t **body,
                             size_t *len, char region[LB_VILLAGE_LEN + 1], struct lb_diag *d);
 
+/* Every live record of type in every catalogue held, the own one first,
+ * then the relayed ones in region order (a code two of them hold comes
+ * twice: the caller keeps the first).  cb gets the catalogue's region and
+ * the record, borrowed for the call, and returns non-zero to stop; it must
+ * not call these functions.  Errors: the node's. */
+typedef int (*lb_agg_catalogue_rec_cb)(void *ctx, const char *region, const char *id,
+                                       size_t id_len, const uint8_t *body, size_t len);
+lb_err lb_agg_catalogue_scan(struct lb_agg *a, const char *type, lb_agg_catalogue_rec_cb cb,
+                             void *ctx, struct lb_diag *d);
+
 #endif
