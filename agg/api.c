@@ -32,6 +32,7 @@
 #include "../schema/schema.h"
 #include "../schema/text.h"
 #include "../sync/logproof.h"
+#include "catalogue.h"
 #include "logauth.h"
 #include "moves.h"
 #include "report.h"
@@ -85,6 +86,8 @@ static enum MHD_Result h_history(struct call *k);
 static enum MHD_Result h_challenge(struct call *k);
 static enum MHD_Result h_log(struct call *k);
 static enum MHD_Result h_datang(struct call *k);
+static enum MHD_Result h_catalogues(struct call *k);
+static enum MHD_Result h_catalogue_log(struct call *k);
 
 static const struct route routes[] = {
 	{"GET", "/v1/health", NEED_NONE, "", h_health},
@@ -98,6 +101,8 @@ static const struct route routes[] = {
 	{"GET", "/v1/challenge", NEED_NONE, "", h_challenge},
 	{"GET", "/v1/villages/{village}/log", NEED_PROOF, "from", h_log},
 	{"GET", "/v1/villages/{village}/datang", NEED_PROOF, "", h_datang},
+	{"GET", "/v1/catalogues", NEED_NONE, "", h_catalogues},
+	{"GET", "/v1/catalogues/{region}/log", NEED_NONE, "from", h_catalogue_log},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -1420,4 +1425,74 @@ enum MHD_Result lb_api_answer(struct lb_agg *a, struct MHD_Connection *c, const 
 			             "of people");
 	}
 	return r->fn(&k);
+}
+
+/* ---- catalogues (catalogue.h): public, no personal data ---- */
+
+static int catalogue_json(void *ctx, const struct lb_agg_catalogue *c)
+{
+	char hex[2 * LB_PK_BYTES + 1];
+	lb_hex(hex, c->key, LB_PK_BYTES);
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "region", c->region, "key", hex,
+	                                     "seq", (json_int_t)c->seq));
+	return 0;
+}
+
+static enum MHD_Result h_catalogues(struct call *k)
+{
+	json_t *arr = json_array();
+	struct lb_diag d = {0};
+	lb_err e;
+
+	if (!arr)
+		return MHD_NO;
+	if ((e = lb_agg_catalogues(k->a, catalogue_json, arr, &d))) {
+		json_decref(arr);
+		return fail(k, e, &d);
+	}
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:o}", "catalogues", arr));
+}
+
+static enum MHD_Result h_catalogue_log(struct call *k)
+{
+	const char *fs = arg(k, "from");
+	char esc[LB_ESC_BUF], msg[LB_ESC_BUF + 64];
+	struct lb_diag d = {0};
+	uint64_t from = 1;
+	char *buf = NULL;
+	size_t len = 0;
+	enum MHD_Result ret;
+	FILE *f;
+	lb_err e;
+
+	if (strlen(k->p[0]) > LB_VILLAGE_LEN || !lb_log_owner_ok(k->p[0]) ||
+	    lb_region_level(k->p[0]) == LB_REGION_DESA) {
+		snprintf(msg, sizeof msg, "\"%s\" is not a kabupaten or kecamatan code",
+		         lb_escape(esc, k->p[0], strlen(k->p[0])));
+		return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+	}
+	if (fs) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(fs, &end, 10);
+		if (*end || errno || v < 1 || fs[0] < '0' || fs[0] > '9') {
+			snprintf(msg, sizeof msg, "from=%s is not a seq (1 or more)",
+			         lb_escape(esc, fs, strlen(fs)));
+			return fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+		}
+		from = v;
+	}
+	/* a catalogue is small: made whole in memory, then sent */
+	if (!(f = open_memstream(&buf, &len)))
+		return fail_(k, 0, LB_ENOMEM, "out of memory");
+	e = lb_agg_catalogue_export(k->a, k->p[0], from, f, &d);
+	if (fclose(f) && !e)
+		e = lb_fail(&d, LB_ENOMEM, "out of memory");
+	if (e) {
+		free(buf);
+		return fail(k, e, &d);
+	}
+	ret = send_buf(k, MHD_HTTP_OK, "application/x-lumbung-lla", buf, len);
+	free(buf);
+	return ret;
 }

@@ -31,6 +31,8 @@
 #include "cli_moves.h"
 #include "cli_succ.h"
 #include "cli_tree.h"
+#include "cli_catalogue.h"
+#include "catalogue.h"
 #include "forward.h"
 #include "../sync/wire.h"
 
@@ -71,6 +73,9 @@ static const char *usage_text =
 	"                                                    what the upstream aggregator lacks,\n"
 	"                                                    every village, for a USB stick\n"
 	"  " PROG " receipt import -d DIR FILE --key HEX   keep the upstream's receipts\n"
+	"  " PROG " catalogue put|rm|get|ls|import|export -d DIR ...\n"
+	"                                                    the region's programmes and names\n"
+	"                                                    for its villages (catalogue --help)\n"
 	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
 	"                                                    (when new entries last arrived),\n"
 	"                                                    forks, name; live records per type\n"
@@ -916,6 +921,8 @@ int main(int argc, char **argv)
 		return rc;
 	if ((rc = agg_cli_moves(argc, argv)) >= 0) /* moves (cli_moves.c) */
 		return rc;
+	if ((rc = agg_cli_catalogue(argc, argv)) >= 0) /* catalogue ... (cli_catalogue.c) */
+		return rc;
 	rc = 0;
 	if (!strcmp(a.cmd, "bundle") || !strcmp(a.cmd, "receipt"))
 		return lb_agg_cli_usb(argc, argv); /* agg/cli_usb.c */
@@ -1036,6 +1043,11 @@ int main(int argc, char **argv)
 		}
 		if ((e = lb_agg_init(a.dir, a.region, pk, &d)))
 			return die("init", e, &d);
+		if ((e = lb_agg_open(&agg, a.dir, &d)) || (e = lb_agg_catalogue_ensure(agg, &d))) {
+			lb_agg_close(agg);
+			return die("init", e, &d);
+		}
+		lb_agg_close(agg);
 		lb_hex(hex, pk, LB_PK_BYTES);
 		printf("%s\n", hex);
 		return 0;

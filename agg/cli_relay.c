@@ -138,6 +138,11 @@ static void summary(const char *ts, const struct lb_agg_fwd_stats *st)
 	       (unsigned long long)st->entries, (unsigned long long)st->accepted,
 	       (unsigned long long)st->receipts, (unsigned long long)st->forks,
 	       (unsigned long long)st->statements, (unsigned long long)st->refused);
+	if (st->catalogues || st->catalogues_refused)
+		printf("%sforward: %llu upstream catalogues updated (%llu entries), %llu refused\n",
+		       ts, (unsigned long long)st->catalogues,
+		       (unsigned long long)st->catalogue_entries,
+		       (unsigned long long)st->catalogues_refused);
 	fflush(stdout);
 }
 

@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "forward.h"
+#include "catalogue.h"
 #include "tree.h"
 
 #include <errno.h>
@@ -609,6 +610,24 @@ static lb_err forward_up(struct lb_agg_fwd *f, struct up *u, const struct origin
 /* A key retired by a succession goes up before the key continuing it
  * (the upstream starts the successor when the old chain reaches its base):
  * by base, lowest first. */
+/* The upstream's catalogues into our replicas (catalogue.h), to serve
+ * them to our villages: a refusal is reported and never fails the pass. */
+static void pull_catalogues(struct lb_agg_fwd *f, struct up *u, struct lb_agg_fwd_stats *st)
+{
+	struct lb_agg_catalogue_pull cp;
+	struct lb_diag cd = {0};
+	lb_err e = lb_agg_catalogue_pull(f->a, &u->r, &cp, &cd);
+
+	st->catalogues += cp.updated;
+	st->catalogue_entries += cp.entries;
+	st->catalogues_refused += cp.refused;
+	if (e && e != LB_ENOTFOUND) { /* 404: an upstream without catalogues */
+		struct lb_agg_origin none = {0};
+		snprintf(none.village, sizeof none.village, "catalogue");
+		event(f, u, &none, false, e, &cd, NULL);
+	}
+}
+
 static int by_base(const void *x, const void *y)
 {
 	const struct lb_agg_origin *a = x, *b = y;
@@ -641,6 +660,8 @@ lb_err lb_agg_forward(struct lb_agg_fwd *f, struct lb_agg_fwd_stats *st, struct 
 			first = e;
 			lb_fail(d, e, "upstream %s: %s", f->ups[i].r.name, lb_diag_msg(&ud, e));
 		}
+		if (!e)
+			pull_catalogues(f, &f->ups[i], st);
 		if (e && e != LB_ENET)
 			break; /* the store itself failing */
 	}

@@ -60,6 +60,9 @@ struct lb_agg_fwd_stats {
 	uint64_t refused;   /* villages refused (or failed) at an upstream */
 	uint64_t forks;     /* fork evidence delivered */
 	uint64_t statements;/* enrolment statements sent */
+	uint64_t catalogues;         /* upstream catalogues that took entries (catalogue.h) */
+	uint64_t catalogue_entries;  /* entries they took */
+	uint64_t catalogues_refused; /* refused: the last good one kept */
 };
 
 /* One village's outcome at one upstream (for the CLI's lines): e is LB_OK

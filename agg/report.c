@@ -20,6 +20,7 @@
 #include "agg.h"
 #include "agg_int.h"
 #include "store_int.h" /* agg_dir_get: names inside the report's transaction */
+#include "catalogue.h"
 #include "figures.h"
 #include "monthly.h"
 
@@ -75,6 +76,8 @@ struct ctx {
 	struct village *v;
 	size_t nv;
 	bool oom;
+	struct catprog *cat; /* bantuan: the catalogues' programmes, by kode */
+	size_t ncat;
 };
 
 typedef lb_err (*rows_fn)(struct ctx *c, const struct village *v, struct sheet *s,
@@ -386,6 +389,103 @@ static const struct col tanda_cols[] = {
 	{"jumlah", "Jumlah", K_INT, 0, 0},
 };
 
+/* A programme of a catalogue (agg/catalogue.h): its rows are grouped
+ * apart (ord 1 + its index) so the roll-ups add it up across villages,
+ * and its totals carry its code and name. */
+struct catprog {
+	char kode[LB_ID_MAX + 1];
+	char *nama;
+	int64_t tahun, anggaran, target;
+};
+
+static int64_t body_int(const uint8_t *b, size_t n, const char *f)
+{
+	struct lb_mp_obj o;
+	return body_field(b, n, f, &o) && o.kind == LB_MP_UINT ? (int64_t)o.v.u : 0;
+}
+
+static int catprog_add(void *ctx, const char *region, const char *id, size_t id_len,
+                       const uint8_t *body, size_t len)
+{
+	struct ctx *c = ctx;
+	struct catprog *p;
+	struct lb_mp_obj o;
+	(void)region;
+	if (id_len > LB_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < c->ncat; i++) /* the first catalogue naming it wins */
+		if (strlen(c->cat[i].kode) == id_len && !memcmp(c->cat[i].kode, id, id_len))
+			return 0;
+	if (!(p = realloc(c->cat, (c->ncat + 1) * sizeof *p))) {
+		c->oom = true;
+		return 1;
+	}
+	c->cat = p;
+	p = &c->cat[c->ncat++];
+	memset(p, 0, sizeof *p);
+	memcpy(p->kode, id, id_len);
+	if (body_field(body, len, "nama", &o) && o.kind == LB_MP_STR &&
+	    (p->nama = malloc(o.len + 1))) {
+		memcpy(p->nama, o.s, o.len);
+		p->nama[o.len] = '\0';
+	}
+	p->tahun = body_int(body, len, "tahun");
+	p->anggaran = body_int(body, len, "anggaran");
+	p->target = body_int(body, len, "target_penerima");
+	return 0;
+}
+
+static int catprog_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct catprog *)a)->kode, ((const struct catprog *)b)->kode);
+}
+
+static lb_err bantuan_prepare(struct ctx *c, struct sheet *s, struct lb_diag *d)
+{
+	lb_err e;
+	(void)s;
+	if ((e = lb_agg_catalogue_scan(c->a, "program", catprog_add, c, d)))
+		return e;
+	if (c->ncat > 1)
+		qsort(c->cat, c->ncat, sizeof *c->cat, catprog_cmp);
+	return LB_OK;
+}
+
+static const struct catprog *catprog_find(const struct ctx *c, const char *kode)
+{
+	struct catprog key;
+	snprintf(key.kode, sizeof key.kode, "%s", kode);
+	return c->ncat ? bsearch(&key, c->cat, c->ncat, sizeof *c->cat, catprog_cmp) : NULL;
+}
+
+static void catprog_fill(struct ctx *c, struct cell *r, const struct catprog *p)
+{
+	char y[24];
+	if (p->nama)
+		set_str(c, &r[1], p->nama, strlen(p->nama));
+	if (p->tahun) {
+		snprintf(y, sizeof y, "%lld", (long long)p->tahun);
+		set_str(c, &r[2], y, strlen(y));
+	}
+	r[3].i = p->anggaran;
+	r[4].i = p->target;
+}
+
+/* The roll-up rows of catalogue programmes: their code and name, and the
+ * programme's own budget and target (not the sum of the villages' rows). */
+static void bantuan_totals(struct ctx *c, struct sheet *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct catprog *p;
+		struct cell *r = s->r[i].c;
+		if (s->r[i].ord < 1 || (size_t)s->r[i].ord > c->ncat)
+			continue;
+		p = &c->cat[s->r[i].ord - 1];
+		set_str(c, &r[0], p->kode, strlen(p->kode));
+		catprog_fill(c, r, p);
+	}
+}
+
 /* Programme codes of a village: its program records and any code its
  * penerima name, merged in byte order. */
 struct kode {
@@ -502,20 +602,25 @@ static lb_err bantuan_rows(struct ctx *c, const struct village *v, struct sheet 
 		size_t kl = strlen(ks.k[i].s);
 		if (i && !strcmp(ks.k[i].s, ks.k[i - 1].s))
 			continue;
+		const struct catprog *cp = catprog_find(c, ks.k[i].s);
 		has = view_body(c, v->code, "program", ks.k[i].s, kl, &en);
 		lb_fig_get(c->rd.txn, c->rd.figures, pre,
 		           lb_fig_key(pre, 'P', v->code, ks.k[i].s, kl), p, LB_FIG_NPSLOT, NULL);
-		if (!(r = add_row(c, s, v->code, 0)))
+		if (!(r = add_row(c, s, v->code, cp ? (int)(cp - c->cat) + 1 : 0)))
 			break;
 		set_str(c, &r[0], ks.k[i].s, kl);
-		field_str(c, &r[1], has ? &en : NULL, "nama");
-		if (has && field_int(&en, "tahun")) {
-			char y[24];
-			snprintf(y, sizeof y, "%lld", (long long)field_int(&en, "tahun"));
-			set_str(c, &r[2], y, strlen(y));
+		if (!has && cp) { /* named by the catalogue */
+			catprog_fill(c, r, cp);
+		} else {
+			field_str(c, &r[1], has ? &en : NULL, "nama");
+			if (has && field_int(&en, "tahun")) {
+				char y[24];
+				snprintf(y, sizeof y, "%lld", (long long)field_int(&en, "tahun"));
+				set_str(c, &r[2], y, strlen(y));
+			}
+			r[3].i = has ? field_int(&en, "anggaran") : 0;
+			r[4].i = has ? field_int(&en, "target_penerima") : 0;
 		}
-		r[3].i = has ? field_int(&en, "anggaran") : 0;
-		r[4].i = has ? field_int(&en, "target_penerima") : 0;
 		r[5].i = p[LB_FP_RECORDS];
 		r[6].i = p[LB_FP_DISALUR];
 		r[7].i = p[LB_FP_NIKS];
@@ -738,7 +843,8 @@ static const struct report reports[] = {
 	 NULL, NULL, 0},
 	{"penduduk", "Statistik kependudukan", RP_COLS(penduduk_cols), 2, penduduk_rows, NULL, NULL,
 	 NULL, NULL, 0},
-	{"bantuan", "Bantuan per program", RP_COLS(bantuan_cols), 0, bantuan_rows, NULL, "tanda",
+	{"bantuan", "Bantuan per program", RP_COLS(bantuan_cols), 0, bantuan_rows, bantuan_prepare,
+	 "tanda",
 	 "Tanda: NIK ganda dan penerima beberapa program", RP_COLS(tanda_cols)},
 	{"nik-ganda", "NIK hidup di lebih dari satu desa", RP_COLS(nik_ganda_cols), 0, NULL,
 	 nik_ganda_all, NULL, NULL, NULL, 0},
@@ -923,7 +1029,7 @@ static const char *cell_text(const struct cell *r, const struct col *cols, size_
 {
 	switch (cols[j].kind) {
 	case K_STR:
-		if (rolled && j >= ndims)
+		if (rolled && j >= ndims && !r[j].s) /* text a total row carries: bantuan_totals */
 			return NULL;
 		return r[j].s ? r[j].s : "";
 	case K_INT: {
@@ -1047,7 +1153,7 @@ static json_t *json_row(const struct sheet *s, size_t i, enum level l, size_t nd
 	for (size_t j = 0; j < s->ncols; j++) {
 		const struct col *col = &s->cols[j];
 		if (col->kind == K_STR) {
-			if ((l == L_KEC || l == L_TOTAL) && j >= ndims)
+			if ((l == L_KEC || l == L_TOTAL) && j >= ndims && !r[j].s)
 				continue;
 			json_object_set_new(o, col->key, json_string(r[j].s ? r[j].s : ""));
 		} else if (col->kind == K_INT)
@@ -1092,7 +1198,7 @@ static int json_row_set(json_t *o, const struct sheet *s, size_t i, enum level l
 		return -1;
 	for (size_t j = 0; j < s->ncols; j++) {
 		const struct col *col = &s->cols[j];
-		if (col->kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims)
+		if (col->kind == K_STR && (l == L_KEC || l == L_TOTAL) && j >= ndims && !r[j].s)
 			continue;
 		if (!(v = json_next_value(o, &it)) ||
 		    (col->kind == K_STR   ? json_string_set(v, r[j].s ? r[j].s : "")
@@ -1429,6 +1535,10 @@ lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *opts, FILE *
 	}
 	rollup(&c, rp, &lv[0], &lv[1], 8, NULL);
 	rollup(&c, rp, &lv[0], &lv[2], 0, c.rd.region);
+	if (rp->prepare == bantuan_prepare) {
+		bantuan_totals(&c, &lv[1]);
+		bantuan_totals(&c, &lv[2]);
+	}
 	if (c.oom) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
@@ -1445,5 +1555,8 @@ out:
 		free(c.v[i].seqs);
 	}
 	free(c.v);
+	for (size_t i = 0; i < c.ncat; i++)
+		free(c.cat[i].nama);
+	free(c.cat);
 	return e;
 }

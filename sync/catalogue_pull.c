@@ -7,80 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "../schema/text.h"
-#include "fetch.h"
-
-static lb_err bad_index(const char *url, const char *what, struct lb_diag *d)
-{
-	return lb_fail(d, LB_EREFUSED, "%s/v1/catalogues: %s (want {\"catalogues\": [{\"region\": "
-	               "code, \"key\": hex, \"seq\": n}, ...]})", url, what);
-}
-
-lb_err lb_catalogue_index(const char *url, struct lb_catalogue_offer *offers, size_t max,
-                          size_t *count, struct lb_diag *d)
-{
-	char *body = NULL;
-	size_t len, i;
-	json_t *j = NULL, *list, *o;
-	lb_err e;
-
-	*count = 0;
-	if ((e = lb_fetch_get(url, "/v1/catalogues", NULL, &body, &len, d)))
-		return e;
-	j = json_loadb(body, len, 0, NULL);
-	free(body);
-	list = j ? json_object_get(j, "catalogues") : NULL;
-	if (!json_is_array(list)) {
-		e = bad_index(url, "not a list of catalogues", d);
-		goto out;
-	}
-	if (json_array_size(list) > max) {
-		e = bad_index(url, "more catalogues than this village keeps", d);
-		goto out;
-	}
-	json_array_foreach(list, i, o) {
-		struct lb_catalogue_offer *f = &offers[i];
-		const char *region = json_string_value(json_object_get(o, "region"));
-		const char *key = json_string_value(json_object_get(o, "key"));
-		json_t *seq = json_object_get(o, "seq");
-		char esc[64];
-
-		if (!region || !lb_catalogue_region_ok(region)) {
-			lb_escape_buf(esc, sizeof esc, region ? region : "(none)",
-			              region ? strlen(region) : 6);
-			e = lb_fail(d, LB_EREFUSED, "%s/v1/catalogues: catalogue %zu has region \"%s\", not "
-			            "a kabupaten or kecamatan code", url, i + 1, esc);
-			goto out;
-		}
-		if (!key || strlen(key) != 2 * LB_PK_BYTES || lb_unhex(f->key, LB_PK_BYTES, key) ||
-		    !json_is_integer(seq) || json_integer_value(seq) < 0) {
-			e = lb_fail(d, LB_EREFUSED, "%s/v1/catalogues: catalogue %s lacks a 64-hex key or "
-			            "a seq", url, region);
-			goto out;
-		}
-		snprintf(f->region, sizeof f->region, "%s", region);
-		f->seq = (uint64_t)json_integer_value(seq);
-	}
-	*count = json_array_size(list);
-out:
-	json_decref(j);
-	return e;
-}
-
-lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FILE *out,
-                          struct lb_diag *d)
-{
-	char path[96];
-
-	if (!lb_catalogue_region_ok(region))
-		return lb_fail(d, LB_EINVAL, "not a kabupaten or kecamatan code");
-	snprintf(path, sizeof path, "/v1/catalogues/%s/log?from=%llu", region,
-	         (unsigned long long)(from ? from : 1));
-	return lb_fetch_get(url, path, out, NULL, NULL, d);
-}
 
 static bool trusted(const uint8_t key[LB_PK_BYTES], const uint8_t (*keys)[LB_PK_BYTES], size_t n)
 {
@@ -94,7 +23,7 @@ static bool trusted(const uint8_t key[LB_PK_BYTES], const uint8_t (*keys)[LB_PK_
 static void take_one(const char *dir, const char *url, const uint8_t (*keys)[LB_PK_BYTES],
                      size_t nkeys, struct lb_catalogue_pulled *p, struct lb_diag *why)
 {
-	const struct lb_catalogue_offer *o = p->offer;
+	const struct lb_catalogue_ref *o = p->offer;
 	struct lb_catalogue_info ci;
 	struct lb_adopt_report r;
 	char hex[2 * LB_PK_BYTES + 1];
@@ -149,13 +78,11 @@ static void take_one(const char *dir, const char *url, const uint8_t (*keys)[LB_
 lb_err lb_catalogue_pull(const char *dir, const char *url, const uint8_t (*keys)[LB_PK_BYTES],
                          size_t nkeys, lb_catalogue_pull_cb cb, void *ctx, struct lb_diag *d)
 {
-	struct lb_catalogue_offer *offers = calloc(LB_CATALOGUE_OFFERS_MAX, sizeof *offers);
-	size_t count;
+	struct lb_catalogue_ref *offers = NULL;
+	size_t count = 0;
 	lb_err e;
 
-	if (!offers)
-		return lb_fail(d, LB_ENOMEM, "out of memory");
-	if (!(e = lb_catalogue_index(url, offers, LB_CATALOGUE_OFFERS_MAX, &count, d)))
+	if (!(e = lb_catalogues_list(url, &offers, &count, d)))
 		for (size_t i = 0; i < count; i++) {
 			struct lb_diag why = {0};
 			struct lb_catalogue_pulled p = {.offer = &offers[i], .why = &why};

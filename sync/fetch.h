@@ -65,14 +65,4 @@ lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key
                        const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
                        size_t *count, struct lb_diag *d);
 
-/* A GET of a public endpoint (no proof, no token) at the aggregator url
- * (its base) + path: a 200's body is streamed into out when out is not
- * NULL, else kept in *body (malloc'd, NUL-terminated, at most 8 KiB; the
- * caller frees it) and *body_len.  Errors as lb_fetch_log's: LB_EINVAL
- * (bad URL), LB_ENET, LB_ENOTFOUND (404), LB_EAUTH, LB_EFORBIDDEN,
- * LB_EREFUSED (any other answer, or a body larger than 8 KiB), LB_EIO /
- * LB_EFULL writing out; the aggregator's words in d (escaped). */
-lb_err lb_fetch_get(const char *url, const char *path, FILE *out, char **body, size_t *body_len,
-                    struct lb_diag *d);
-
 #endif

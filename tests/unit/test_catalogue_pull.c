@@ -7,7 +7,8 @@
  * from the seq held + 1.  Refused, the last good copy kept: a key not
  * trusted, a second catalogue of the region under another trusted key, an
  * offered seq below the one held (not even fetched), a tail that forks.
- * An aggregator without catalogues (404) is an error of the list only.
+ * An aggregator without catalogues (404) is an error of the list only; a
+ * village's log offered as a catalogue is refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -293,11 +294,27 @@ static void no_catalogues_there(void **state)
 	f->index[0] = '\0';
 	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, 0, NULL, NULL, &d),
 	                 LB_ENOTFOUND);
-	snprintf(f->index, sizeof f->index, "{\"catalogues\":[{\"region\":\"33.24.01.2001\","
+	snprintf(f->index, sizeof f->index, "{\"catalogues\":[{\"region\":\"xx\","
 	         "\"key\":\"00\",\"seq\":1}]}");
 	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, 0, NULL, NULL, &d),
 	                 LB_EREFUSED);
-	assert_non_null(strstr(d.msg, "not a kabupaten or kecamatan code"));
+}
+
+static void a_village_log_offered(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t(*keys)[LB_PK_BYTES] = (const uint8_t(*)[LB_PK_BYTES])f->key.pk;
+	char hex[2 * LB_PK_BYTES + 1];
+	struct seen s;
+
+	lb_hex(hex, f->key.pk, LB_PK_BYTES);
+	snprintf(f->index, sizeof f->index, "{\"catalogues\":[{\"region\":\"33.24.01.2001\","
+	         "\"key\":\"%s\",\"seq\":2}]}", hex);
+	s = pull(f, keys, 1);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.e, LB_EINVAL);
+	assert_non_null(strstr(s.why, "not a kabupaten or kecamatan code"));
+	assert_int_equal(f->log_gets, 0);
 }
 
 int main(void)
@@ -309,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_not_fetched, setup, teardown),
 		cmocka_unit_test_setup_teardown(forked_tail_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_catalogues_there, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_village_log_offered, setup, teardown),
 	};
 	if (lb_schema_builtin_init(NULL))
 		return 1;

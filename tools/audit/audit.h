@@ -5,7 +5,8 @@
  *
  * What lb_audit_verify checks, frame by frame, in one pass:
  *
- *   header    first frame; a desa code; a whole log (a tail, "from" > 1,
+ *   header    first frame; a desa code (or the kabupaten/kecamatan
+ *             code of an aggregator's catalogue); a whole log (a tail, "from" > 1,
  *             is refused: an auditor needs every entry from seq 1); the
  *             signer is the origin it names (the chain's first key)
  *   entries   each decodes canonically; seq is the previous one + 1 from

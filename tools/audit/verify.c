@@ -838,8 +838,9 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 		return lb_fail(v->d, LB_EMALFORMED,
 		               "frame 1: the archive does not start with its header (frame kind %u)",
 		               (unsigned)fr->kind);
-	if (lb_region_level(fr->header.village) != LB_REGION_DESA)
-		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code",
+	if (!lb_log_owner_ok(fr->header.village))
+		return lb_fail(v->d, LB_EMALFORMED, "frame 1: header: \"%s\" is not a desa code (nor "
+		               "the kabupaten or kecamatan of a catalogue)",
 		               lb_escape(esc, fr->header.village, strlen(fr->header.village)));
 	if (fr->header.from > 1)
 		return lb_fail(v->d, LB_EINVAL,
