@@ -9,6 +9,7 @@
 
 #include <errno.h>
 
+#include "catalogue.h"
 #include "figures.h"
 #include "moves.h"
 #include "tree.h"
@@ -198,7 +199,27 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 	return rc;
 }
 
-/* References resolve in the village's own part of the consolidated view. */
+/* A live record of a catalogue held here (catalogue.h): a village's
+ * penerima may name the region's programme, which the village does not
+ * define itself. */
+static bool in_catalogue(struct lb_agg *a, const char *type, const char *id, size_t id_len)
+{
+	char s[LB_ID_MAX + 1];
+	uint8_t *body = NULL;
+	size_t len;
+
+	if (!lb_agg_catalogue_type_ok(type) || id_len > LB_ID_MAX)
+		return false;
+	memcpy(s, id, id_len);
+	s[id_len] = '\0';
+	if (lb_agg_catalogue_get(a, type, s, &body, &len, NULL, NULL))
+		return false;
+	free(body);
+	return true;
+}
+
+/* References resolve in the village's own part of the consolidated view,
+ * else in a catalogue held here. */
 static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 {
 	struct ingest *in = ctx;
@@ -215,7 +236,8 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 		if (it)
 			return it->put;
 	}
-	return mdb_get(in->txn, in->a->view, &key, &v) == 0;
+	return mdb_get(in->txn, in->a->view, &key, &v) == 0 ||
+	       in_catalogue(in->a, type, id, id_len);
 }
 
 lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,
