@@ -2,14 +2,16 @@
 # catalogue.sh — the kabupaten's catalogue, the village side.  A real
 # kabupaten aggregator keeps a catalogue (lumbung-agg catalogue put); a
 # village pushing to it takes the catalogue after the push, keeps it
-# read-only (lumbung catalogue ls|get|status) and uses it: a penerima may
-# name a catalogue programme, a village program may not take a catalogue's
-# code.  Refused, with the last good copy kept and the push still
-# succeeding: a catalogue signed by another key (a second aggregator
-# claiming the region), an older catalogue served after a newer one (the
-# kabupaten restored from an old backup), and from a stick: a gap, an old
-# copy, a wrong key.  Through a kecamatan relaying its kabupaten's
-# catalogue, when the kecamatan relays (lumbung-agg with catalogues).
+# read-only (lumbung catalogue ls|get|status) and uses it: a village
+# program may not take a catalogue's code; a penerima may name a catalogue
+# programme, the kabupaten accepts it and its bantuan names the programme.
+# Refused, with the last good copy kept and the push still succeeding: a
+# catalogue signed by another key (a second aggregator claiming the
+# region), an older catalogue served after a newer one (the kabupaten
+# restored from an old backup); from a stick: another key, an old copy, a
+# gap, a village's log.  Through a kecamatan relaying its kabupaten's
+# catalogue (pinned with --upstream-key) besides its own; and by the sync
+# daemon after a round.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR
