@@ -252,4 +252,11 @@ if ! python3 "$(dirname "$0")/bench_restore.py" "$BUILD" "$OUT"; then
 	echo "bench: bench_restore.py failed; $OUT has no recovery section" >&2
 	exit 1
 fi
-echo "bench: wrote $OUT (envelope and recovery sections included)"
+
+# Data flowing down (issue 11): what the catalogue and the offers of moving
+# residents add to a village's push.
+if ! python3 "$(dirname "$0")/bench_down.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_down.py failed; $OUT has no section on data flowing down" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (envelope, recovery and data-flowing-down sections included)"
