@@ -63,6 +63,9 @@ struct call {
 	bool have_tok;
 	lb_api_log_fn log;
 	void *log_ctx;
+	const uint8_t *body; /* a POST's, read whole by http.c */
+	size_t len;
+	bool close;          /* answered before the body was read */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct call *k);
@@ -88,6 +91,8 @@ static enum MHD_Result h_log(struct call *k);
 static enum MHD_Result h_datang(struct call *k);
 static enum MHD_Result h_catalogues(struct call *k);
 static enum MHD_Result h_catalogue_log(struct call *k);
+static enum MHD_Result h_catalogue_one(struct call *k);
+static enum MHD_Result h_catalogue_post(struct call *k);
 
 static const struct route routes[] = {
 	{"GET", "/v1/health", NEED_NONE, "", h_health},
@@ -103,6 +108,8 @@ static const struct route routes[] = {
 	{"GET", "/v1/villages/{village}/datang", NEED_PROOF, "", h_datang},
 	{"GET", "/v1/catalogues", NEED_NONE, "", h_catalogues},
 	{"GET", "/v1/catalogues/{region}/log", NEED_NONE, "from", h_catalogue_log},
+	{"GET", "/v1/catalogues/{region}", NEED_NONE, "", h_catalogue_one},
+	{"POST", "/v1/catalogues/{region}/log", NEED_NONE, "", h_catalogue_post},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -227,6 +234,8 @@ static enum MHD_Result send_buf(struct call *k, unsigned status, const char *typ
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (k->close)
+		MHD_add_response_header(r, "Connection", "close");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"lumbung\"");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
@@ -1367,7 +1376,24 @@ static enum MHD_Result h_history(struct call *k)
 enum MHD_Result lb_api_answer(struct lb_agg *a, struct MHD_Connection *c, const char *method,
                               const char *path, lb_api_log_fn log, void *log_ctx)
 {
-	struct call k = {.a = a, .c = c, .method = method, .path = path, .log = log, .log_ctx = log_ctx};
+	return lb_api_answer_body(a, c, method, path, NULL, 0, log, log_ctx);
+}
+
+enum MHD_Result lb_api_refuse(struct MHD_Connection *c, const char *method, const char *path,
+                              unsigned status, lb_err e, const char *msg, lb_api_log_fn log,
+                              void *log_ctx)
+{
+	struct call k = {.c = c, .method = method, .path = path, .log = log, .log_ctx = log_ctx,
+	                 .close = true};
+	return fail_(&k, status, e, msg);
+}
+
+enum MHD_Result lb_api_answer_body(struct lb_agg *a, struct MHD_Connection *c, const char *method,
+                                   const char *path, const void *body, size_t len,
+                                   lb_api_log_fn log, void *log_ctx)
+{
+	struct call k = {.a = a, .c = c, .method = method, .path = path, .log = log, .log_ctx = log_ctx,
+	                 .body = body, .len = len};
 	struct lb_diag d = {0};
 	const char *allow;
 	struct qcheck q = {0};
@@ -1429,12 +1455,21 @@ enum MHD_Result lb_api_answer(struct lb_agg *a, struct MHD_Connection *c, const 
 
 /* ---- catalogues (catalogue.h): public, no personal data ---- */
 
-static int catalogue_json(void *ctx, const struct lb_agg_catalogue *c)
+static json_t *catalogue_obj(const struct lb_agg_catalogue *c)
 {
 	char hex[2 * LB_PK_BYTES + 1];
 	lb_hex(hex, c->key, LB_PK_BYTES);
-	json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "region", c->region, "key", hex,
-	                                     "seq", (json_int_t)c->seq));
+	return json_pack("{s:s, s:s, s:I}", "region", c->region, "key", hex, "seq",
+	                 (json_int_t)c->seq);
+}
+
+/* The list offered to villages: not the kecamatan catalogues sent up to
+ * us (a village trusts only its own aggregator's key and pinned upstream
+ * keys: another kecamatan's would be refused at every sync). */
+static int catalogue_json(void *ctx, const struct lb_agg_catalogue *c)
+{
+	if (!c->below)
+		json_array_append_new(ctx, catalogue_obj(c));
 	return 0;
 }
 
@@ -1495,4 +1530,87 @@ static enum MHD_Result h_catalogue_log(struct call *k)
 	ret = send_buf(k, MHD_HTTP_OK, "application/x-lumbung-lla", buf, len);
 	free(buf);
 	return ret;
+}
+
+/* The region parameter of a catalogue endpoint: a kabupaten or kecamatan
+ * code, else a 400 is queued (*ret). */
+static bool region_param(struct call *k, enum MHD_Result *ret)
+{
+	char esc[LB_ESC_BUF], msg[LB_ESC_BUF + 64];
+
+	if (strlen(k->p[0]) <= LB_VILLAGE_LEN && lb_log_owner_ok(k->p[0]) &&
+	    lb_region_level(k->p[0]) != LB_REGION_DESA)
+		return true;
+	snprintf(msg, sizeof msg, "\"%s\" is not a kabupaten or kecamatan code",
+	         lb_escape(esc, k->p[0], strlen(k->p[0])));
+	*ret = fail_(k, MHD_HTTP_BAD_REQUEST, LB_EINVAL, msg);
+	return false;
+}
+
+/* GET /v1/catalogues/{region}: what is held of one catalogue (also of one
+ * sent up by a kecamatan, which the list does not offer). */
+static enum MHD_Result h_catalogue_one(struct call *k)
+{
+	struct lb_agg_catalogue c;
+	struct lb_diag d = {0};
+	enum MHD_Result ret;
+	lb_err e;
+
+	if (!region_param(k, &ret))
+		return ret;
+	if ((e = lb_agg_catalogue_one(k->a, k->p[0], &c, &d)))
+		return fail(k, e, &d);
+	return send_json(k, MHD_HTTP_OK, catalogue_obj(&c));
+}
+
+/* POST /v1/catalogues/{region}/log: a kecamatan's catalogue sent up. */
+static enum MHD_Result h_catalogue_post(struct call *k)
+{
+	static const uint8_t none[1];
+	struct lb_adopt_report r;
+	struct lb_diag d = {0};
+	enum MHD_Result ret;
+	unsigned status;
+	FILE *f;
+	lb_err e;
+
+	if (!region_param(k, &ret))
+		return ret;
+	/* fmemopen takes no empty buffer: an empty body is read as one at
+	 * its end */
+	if (!(f = fmemopen((void *)(k->len ? k->body : none), k->len ? k->len : 1, "rb")))
+		return fail_(k, 0, LB_ENOMEM, "out of memory");
+	if (!k->len)
+		fseek(f, 0, SEEK_END);
+	e = lb_agg_catalogue_receive(k->a, k->p[0], f, &r, &d);
+	fclose(f);
+	if (e) {
+		switch (e) {
+		case LB_EFORBIDDEN:
+		case LB_ESIG:
+		case LB_EWRONG_VILLAGE: /* another catalogue than {region}'s */
+			status = MHD_HTTP_FORBIDDEN;
+			break;
+		case LB_EGAP:
+		case LB_EFORK:
+		case LB_EREFUSED:
+			status = MHD_HTTP_CONFLICT;
+			break;
+		case LB_EMALFORMED:
+		case LB_ECORRUPT:
+		case LB_ESCHEMA:
+		case LB_EINVAL:
+		case LB_ETOOBIG:
+			status = MHD_HTTP_BAD_REQUEST;
+			break;
+		default:
+			status = 0;
+		}
+		return fail_(k, status, e, lb_diag_msg(&d, e));
+	}
+	api_log(k, "API POST catalogue %s: %llu entries taken, now at seq %llu", k->p[0],
+	        (unsigned long long)r.added, (unsigned long long)r.tip);
+	return send_json(k, MHD_HTTP_OK,
+	                 json_pack("{s:s, s:I, s:I}", "region", k->p[0], "added",
+	                           (json_int_t)r.added, "seq", (json_int_t)r.tip));
 }

@@ -20,6 +20,7 @@
 
 #include <microhttpd.h>
 
+#include "../schema/err.h"
 #include "agg.h"
 
 /* Is path the API's (every path except those under /v1/changesets and
@@ -49,6 +50,20 @@ const char *lb_api_route_pattern(int i);
 typedef void (*lb_api_log_fn)(void *ctx, const char *line);
 enum MHD_Result lb_api_answer(struct lb_agg *a, struct MHD_Connection *c, const char *method,
                               const char *path, lb_api_log_fn log, void *log_ctx);
+
+/* lb_api_answer for a request with a body (a POST's, read whole by the
+ * caller: POST /v1/catalogues/{region}/log, at most
+ * LB_AGG_CATALOGUE_POST_MAX bytes); body borrowed for the call. */
+enum MHD_Result lb_api_answer_body(struct lb_agg *a, struct MHD_Connection *c, const char *method,
+                                   const char *path, const void *body, size_t len,
+                                   lb_api_log_fn log, void *log_ctx);
+
+/* Refuse a request of the API at its headers, before its body is read:
+ * the JSON error {"error", "message"} with status (0: e's), and
+ * Connection: close.  msg made with peer bytes escaped. */
+enum MHD_Result lb_api_refuse(struct MHD_Connection *c, const char *method, const char *path,
+                              unsigned status, lb_err e, const char *msg, lb_api_log_fn log,
+                              void *log_ctx);
 
 /* A date YYYY-MM-DD (1900..2100, a real day) into y, m, d.  false when
  * s is not one. */

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "../node/archive.h"
+#include "../node/catalogue.h"
 #include "../node/entry.h"
 #include "../sync/catfetch.h"
 #include "store_int.h"
+#include "tree.h"
 
 #define OWN_DIR "catalogue"
 #define RELAY_DIR "catalogues"
@@ -133,6 +135,13 @@ static lb_err held(const char *dir, const char *region, struct lb_agg_catalogue 
 	return e;
 }
 
+/* Is region strictly inside this aggregator's (a kecamatan's of ours)? */
+static bool inside(const struct lb_agg *a, const char *region)
+{
+	size_t n = strlen(a->region);
+	return !strncmp(region, a->region, n) && region[n] == '.';
+}
+
 static int by_region(const void *x, const void *y)
 {
 	return strcmp(((const struct lb_agg_catalogue *)x)->region,
@@ -172,7 +181,7 @@ lb_err lb_agg_catalogues(struct lb_agg *a, lb_agg_catalogue_cb cb, void *ctx, st
 				break;
 			}
 			if (has_node(p) && !(e = held(p, de->d_name, &cs[n], d)))
-				n++;
+				cs[n].below = inside(a, cs[n].region), n++;
 			free(p);
 			if (e)
 				break;
@@ -217,8 +226,14 @@ lb_err lb_agg_catalogue_adopt(struct lb_agg *a, const char *region, const uint8_
 {
 	struct lb_node *n = NULL;
 	struct lb_node_info i;
+	struct lb_adopt_report rep;
 	char *dir, *rdir = NULL, hx[2 * LB_PK_BYTES + 1], hy[2 * LB_PK_BYTES + 1];
+	bool fresh = false;
 	lb_err e;
+
+	if (!r)
+		r = &rep;
+	memset(r, 0, sizeof *r);
 
 	if (!region || !strcmp(region, a->region))
 		return lb_fail(d, LB_EINVAL, "the catalogue of %s is this aggregator's own: it is "
@@ -239,6 +254,7 @@ lb_err lb_agg_catalogue_adopt(struct lb_agg *a, const char *region, const uint8_
 		}
 		if ((e = lb_node_init_replica(dir, region, key, d)))
 			goto out;
+		fresh = true;
 	}
 	if ((e = open_cat(dir, region, true, &n, d)) || (e = lb_node_info(n, &i, d)))
 		goto out;
@@ -252,9 +268,35 @@ lb_err lb_agg_catalogue_adopt(struct lb_agg *a, const char *region, const uint8_
 	e = lb_node_adopt_ex(n, f, NULL, LB_ADOPT_NO_FORK | LB_ADOPT_NO_ROLLBACK, r, d);
 out:
 	lb_node_close(n);
+	if (fresh && (e || !r->tip)) /* nothing kept of a refused or empty first copy */
+		lb_catalogue_remove_copy(dir);
 	pthread_mutex_unlock(&cat_lock);
 	free(rdir);
 	free(dir);
+	return e;
+}
+
+lb_err lb_agg_catalogue_one(struct lb_agg *a, const char *region, struct lb_agg_catalogue *c,
+                            struct lb_diag *d)
+{
+	bool own = !region || !strcmp(region, a->region);
+	char *dir;
+	lb_err e;
+
+	memset(c, 0, sizeof *c);
+	if ((e = lb_agg_catalogue_dir(a, region, &dir, d)))
+		return e;
+	if (own)
+		region = a->region;
+	pthread_mutex_lock(&cat_lock);
+	e = has_node(dir) ? held(dir, region, c, d)
+	                  : lb_fail(d, LB_ENOTFOUND, "no catalogue of %s is held here", region);
+	pthread_mutex_unlock(&cat_lock);
+	free(dir);
+	if (!e) {
+		c->own = own;
+		c->below = !own && inside(a, c->region);
+	}
 	return e;
 }
 
@@ -428,5 +470,136 @@ lb_err lb_agg_catalogue_scan(struct lb_agg *a, const char *type, lb_agg_catalogu
 	}
 out:
 	free(k);
+	return e;
+}
+
+/* The aggregator enrolled here for one kecamatan: an active one if any. */
+struct enrolled {
+	const char *region;
+	struct lb_agg_aggregator o;
+	bool found;
+};
+
+static int find_enrolled(void *ctx, const struct lb_agg_aggregator *o)
+{
+	struct enrolled *k = ctx;
+
+	if (strcmp(o->region, k->region))
+		return 0;
+	if (!k->found || !o->revoked) {
+		k->o = *o;
+		k->found = true;
+	}
+	return !o->revoked;
+}
+
+/* The archive f names region and key in its header (the signatures are
+ * the adopt's to check): the signer is told apart from a gap or a fork
+ * before anything is compared.  f is rewound. */
+static lb_err signer_is(FILE *f, const char *region, const uint8_t key[LB_PK_BYTES],
+                        struct lb_diag *d)
+{
+	struct lb_lla_reader rd = {0};
+	struct lb_lla_frame fr;
+	char hx[2 * LB_PK_BYTES + 1], hy[2 * LB_PK_BYTES + 1];
+	lb_err e;
+
+	if (!(e = lb_lla_reader_open(&rd, f, d)) && !(e = lb_lla_next(&rd, &fr, d))) {
+		if (fr.kind != LB_LLA_HEADER)
+			e = lb_fail(d, LB_EMALFORMED, "the archive does not start with its header");
+		else if (strcmp(fr.header.village, region))
+			e = lb_fail(d, LB_EWRONG_VILLAGE, "the archive is the catalogue of %s, not of %s",
+			            fr.header.village, region);
+		else if (memcmp(fr.header.origin, key, LB_PK_BYTES)) {
+			lb_hex(hx, fr.header.origin, LB_PK_BYTES);
+			lb_hex(hy, key, LB_PK_BYTES);
+			e = lb_fail(d, LB_ESIG, "the archive is signed by %s, not by %s, the aggregator "
+			            "enrolled here for kecamatan %s", hx, hy, region);
+		}
+	} else if (e == LB_ENOTFOUND)
+		e = lb_fail(d, LB_EMALFORMED, "an empty archive");
+	lb_lla_reader_close(&rd);
+	if (!e && fseek(f, 0, SEEK_SET))
+		e = lb_fail(d, LB_EIO, "rereading the archive: %s", strerror(errno));
+	return e;
+}
+
+lb_err lb_agg_catalogue_receive(struct lb_agg *a, const char *region, FILE *f,
+                                struct lb_adopt_report *r, struct lb_diag *d)
+{
+	struct enrolled k = {.region = region};
+	char esc[LB_ESC_BUF], hx[2 * LB_PK_BYTES + 1];
+	lb_err e;
+
+	if (!region || strlen(region) != LB_KEC_LEN ||
+	    lb_region_level(region) != LB_REGION_KECAMATAN)
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not a kecamatan code (PP.KK.CC): only a "
+		               "kecamatan's catalogue is sent up",
+		               lb_escape(esc, region ? region : "", region ? strlen(region) : 0));
+	if (!inside(a, region))
+		return lb_fail(d, LB_EFORBIDDEN, "kecamatan %s is not inside %s: its catalogue is not "
+		               "taken here", region, a->region);
+	if ((e = lb_agg_aggregators(a, find_enrolled, &k, d)))
+		return e;
+	if (!k.found)
+		return lb_fail(d, LB_EFORBIDDEN, "no aggregator is enrolled here for kecamatan %s "
+		               "(lumbung-agg enroll-aggregator): its catalogue is not taken", region);
+	lb_hex(hx, k.o.key, LB_PK_BYTES);
+	if (k.o.revoked)
+		return lb_fail(d, LB_EFORBIDDEN, "the aggregator of kecamatan %s (key %s) was revoked "
+		               "here: its catalogue is not taken", region, hx);
+	if ((e = signer_is(f, region, k.o.key, d)))
+		return e;
+	return lb_agg_catalogue_adopt(a, region, k.o.key, f, r, d);
+}
+
+lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
+                             struct lb_diag *d)
+{
+	struct lb_agg_catalogue own;
+	struct lb_catalogue_ref up;
+	uint64_t from = 1;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	lb_err e;
+
+	*sent = 0;
+	if (lb_region_level(a->region) != LB_REGION_KECAMATAN)
+		return LB_OK;
+	if ((e = lb_agg_catalogue_one(a, NULL, &own, d)) == LB_ENOTFOUND)
+		return LB_OK;
+	if (e || !own.seq)
+		return e;
+	e = lb_catalogue_held(url, a->region, &up, d);
+	if (e && e != LB_ENOTFOUND)
+		return e;
+	if (!e) {
+		if (memcmp(up.key, own.key, LB_PK_BYTES)) {
+			char hx[2 * LB_PK_BYTES + 1];
+			lb_hex(hx, up.key, LB_PK_BYTES);
+			return lb_fail(d, LB_ESIG, "%s holds the catalogue of %s under key %s, not ours",
+			               url, a->region, hx);
+		}
+		if (up.seq > own.seq)
+			return lb_fail(d, LB_EREFUSED, "%s holds our catalogue up to seq %llu, we hold "
+			               "only %llu (was this store restored from an old backup?)", url,
+			               (unsigned long long)up.seq, (unsigned long long)own.seq);
+		if (up.seq == own.seq)
+			return LB_OK;
+		from = up.seq + 1;
+	}
+	/* a catalogue is small: made whole in memory, then sent */
+	if (!(f = open_memstream(&buf, &len)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	e = lb_agg_catalogue_export(a, NULL, from, f, d);
+	if (fclose(f) && !e)
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	if (!e && len > LB_AGG_CATALOGUE_POST_MAX)
+		e = lb_fail(d, LB_ETOOBIG, "the catalogue's tail from seq %llu is %zu bytes, more than "
+		            "an upstream takes in one request", (unsigned long long)from, len);
+	if (!e && !(e = lb_catalogue_post(url, a->region, buf, len, d)))
+		*sent = own.seq - from + 1;
+	free(buf);
 	return e;
 }

@@ -50,6 +50,8 @@ struct lb_agg_catalogue {
 	uint8_t key[LB_PK_BYTES];
 	uint64_t seq;
 	bool own; /* this aggregator's; else a relayed replica */
+	bool below; /* a kecamatan's of ours, sent up to us (lb_agg_catalogue_receive):
+	               kept for ingest and reports, not offered to villages */
 };
 typedef int (*lb_agg_catalogue_cb)(void *ctx, const struct lb_agg_catalogue *c);
 
@@ -63,13 +65,48 @@ lb_err lb_agg_catalogues(struct lb_agg *a, lb_agg_catalogue_cb cb, void *ctx, st
 lb_err lb_agg_catalogue_export(struct lb_agg *a, const char *region, uint64_t from, FILE *out,
                                struct lb_diag *d);
 
+/* The catalogue of region held here (this aggregator's own for NULL or
+ * its region) into *c.  LB_ENOTFOUND when none is held; LB_EINVAL for a
+ * region that is no owner code; the node's errors. */
+lb_err lb_agg_catalogue_one(struct lb_agg *a, const char *region, struct lb_agg_catalogue *c,
+                            struct lb_diag *d);
+
 /* Adopt the archive f into the replica of region (made with key when
  * absent) with LB_ADOPT_NO_FORK | LB_ADOPT_NO_ROLLBACK.  A replica held
  * under another key, the own region, a copy signed by another key, a
  * forked or rolled-back copy: refused (LB_ESIG, LB_EINVAL, LB_EFORK,
- * LB_EREFUSED...) and the replica is left as it was. */
+ * LB_EREFUSED...) and the replica is left as it was (one made by this
+ * call is removed again, as is one that took no entry).  r may be NULL. */
 lb_err lb_agg_catalogue_adopt(struct lb_agg *a, const char *region, const uint8_t key[LB_PK_BYTES],
                               FILE *f, struct lb_adopt_report *r, struct lb_diag *d);
+
+/* The largest catalogue archive a kecamatan may send up in one POST. */
+#define LB_AGG_CATALOGUE_POST_MAX (16u << 20)
+
+/* A kecamatan aggregator's catalogue sent up (POST
+ * /v1/catalogues/{region}/log): the archive f is adopted into the replica
+ * of region as lb_agg_catalogue_adopt does, under the key of the
+ * aggregator enrolled here for kecamatan region (tree.h), so that its
+ * villages' references to its programmes resolve here and `bantuan`
+ * names them.  Refusals, nothing kept: LB_EINVAL (region is no kecamatan
+ * code), LB_EFORBIDDEN (region is not a kecamatan inside ours, no
+ * aggregator is enrolled for it, or it is revoked), LB_ESIG (the archive
+ * is not signed by that aggregator's key, or the replica is held under
+ * another), LB_EWRONG_VILLAGE (the archive is another region's
+ * catalogue), LB_EGAP, LB_EFORK, LB_EREFUSED (a rollback), LB_EMALFORMED, LB_ECORRUPT, LB_ESCHEMA; the
+ * machine's errors. */
+lb_err lb_agg_catalogue_receive(struct lb_agg *a, const char *region, FILE *f,
+                                struct lb_adopt_report *r, struct lb_diag *d);
+
+/* Send our own catalogue up to the aggregator at url: ask GET
+ * url/v1/catalogues/{our region} what it holds of it (404: nothing) and
+ * POST the tail from there.  *sent gets the entries sent (0:
+ * it was current, or we have no catalogue yet).  Only a kecamatan sends
+ * (LB_OK, nothing sent, for another level).  Errors: LB_ENET; the
+ * upstream's refusal (LB_ESIG, LB_EFORBIDDEN: we are not enrolled there
+ * for our kecamatan; LB_EREFUSED ...) with its words; the node's. */
+lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
+                             struct lb_diag *d);
 
 /* What one pull from an upstream did. */
 struct lb_agg_catalogue_pull {

@@ -143,6 +143,9 @@ static void summary(const char *ts, const struct lb_agg_fwd_stats *st)
 		       ts, (unsigned long long)st->catalogues,
 		       (unsigned long long)st->catalogue_entries,
 		       (unsigned long long)st->catalogues_refused);
+	if (st->catalogue_up)
+		printf("%sforward: %llu entries of our own catalogue sent up\n", ts,
+		       (unsigned long long)st->catalogue_up);
 	fflush(stdout);
 }
 

@@ -554,6 +554,25 @@ static lb_err send_forks(struct lb_agg_fwd *f, struct up *u, const struct lb_agg
 	return e;
 }
 
+/* A kecamatan's own catalogue up to u (catalogue.h lb_agg_catalogue_push),
+ * so that u resolves its villages' references to it.  A refusal is
+ * reported and the pass goes on (a village naming a programme u lacks is
+ * then refused and retried next pass); LB_ENET is returned. */
+static lb_err push_catalogue(struct lb_agg_fwd *f, struct up *u, struct lb_agg_fwd_stats *st)
+{
+	struct lb_diag cd = {0};
+	uint64_t sent = 0;
+	lb_err e = lb_agg_catalogue_push(f->a, u->r.url, &sent, &cd);
+
+	st->catalogue_up += sent;
+	if (e) {
+		struct lb_agg_origin none = {0};
+		snprintf(none.village, sizeof none.village, "catalogue-up");
+		event(f, u, &none, false, e, &cd, NULL);
+	}
+	return e;
+}
+
 /* One upstream's pass.  LB_ENET when it could not be reached or the link
  * broke; store errors; refusals are reported and counted only. */
 static lb_err forward_up(struct lb_agg_fwd *f, struct up *u, const struct origins *os,
@@ -573,6 +592,9 @@ static lb_err forward_up(struct lb_agg_fwd *f, struct up *u, const struct origin
 		event(f, u, &none, false, e, d, NULL);
 	} else
 		reached = true;
+	/* our own catalogue before the villages that may name its programmes */
+	if ((e = push_catalogue(f, u, st)) == LB_ENET)
+		return e;
 	for (size_t i = 0; i < os->n && !stopping(f); i++) {
 		const struct lb_agg_origin *o = &os->o[i];
 		struct lb_agg_src *s;

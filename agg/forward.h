@@ -63,6 +63,7 @@ struct lb_agg_fwd_stats {
 	uint64_t catalogues;         /* upstream catalogues that took entries (catalogue.h) */
 	uint64_t catalogue_entries;  /* entries they took */
 	uint64_t catalogues_refused; /* refused: the last good one kept */
+	uint64_t catalogue_up;       /* entries of our own catalogue sent up */
 };
 
 /* One village's outcome at one upstream (for the CLI's lines): e is LB_OK

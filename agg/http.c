@@ -44,6 +44,7 @@
 #include "../sync/envelope.h"
 #include "../sync/wire.h"
 #include "api.h"
+#include "catalogue.h"
 #include "relay.h"
 #include "tree.h"
 #include "web.h"
@@ -54,6 +55,7 @@
 #define RETRY_AFTER "5"   /* seconds, when the body budget is spent */
 #define MSGPACK_TYPE "application/x-msgpack"
 #define SEALED_TYPE "application/x-lumbung-sealed"
+#define LLA_TYPE "application/x-lumbung-lla"
 
 /* One TCP connection (MHD socket context), in the server's list. */
 struct conn {
@@ -96,6 +98,7 @@ struct req {
 	uint8_t origin[LB_PK_BYTES];
 	bool refused;             /* an answer is already queued */
 	bool stmts;               /* POST /v1/statements (tree.h) */
+	bool api;                 /* a POST of the API (api.h): a kecamatan's catalogue */
 	enum lb_env_form form;    /* what the headers announce (envelope.h) */
 };
 
@@ -520,6 +523,79 @@ static enum MHD_Result refuse(struct lb_agg_server *s, struct MHD_Connection *c,
 	return error_reply_(c, status, e, msg, NULL, true);
 }
 
+/* Reserve len bytes of the in-flight budget for q's body (q->anon: from
+ * the quarter kept for requests without an origin).  false: no room. */
+static bool reserve(struct lb_agg_server *s, struct req *q, size_t len)
+{
+	bool room;
+
+	pthread_mutex_lock(&s->lock);
+	room = s->buffered + len <= s->lim.max_buffered &&
+	       (!q->anon || s->buffered_anon + len <= s->lim.max_buffered / 4);
+	if (room) {
+		s->buffered += len;
+		if (q->anon)
+			s->buffered_anon += len;
+		q->reserved = len;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return room;
+}
+
+static void api_log(void *ctx, const char *line);
+
+/* The headers of a POST of the API (POST /v1/catalogues/{region}/log: a
+ * log archive, at most LB_AGG_CATALOGUE_POST_MAX bytes): framing and size
+ * checked, room reserved, refusals in the API's JSON. */
+static enum MHD_Result api_post_headers(struct lb_agg_server *s, struct MHD_Connection *c,
+                                        struct req *q, const char *method, const char *url)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+	struct framing f = {0};
+	char msg[LB_ESC_BUF + 96], esc[LB_ESC_BUF];
+	unsigned long long len;
+	unsigned status = MHD_HTTP_BAD_REQUEST;
+	lb_err e = LB_EMALFORMED;
+	char *end;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &f);
+	errno = 0;
+	len = cl ? strtoull(cl, &end, 10) : 0;
+	if (f.content_length > 1)
+		snprintf(msg, sizeof msg, "more than one Content-Length header");
+	else if (f.transfer_encoding || !cl) {
+		status = MHD_HTTP_LENGTH_REQUIRED;
+		snprintf(msg, sizeof msg, "send the archive with a Content-Length (no "
+		         "Transfer-Encoding)");
+	} else if (*cl < '0' || *cl > '9' || *end || errno)
+		snprintf(msg, sizeof msg, "Content-Length is not a number");
+	else if (len > LB_AGG_CATALOGUE_POST_MAX) {
+		status = MHD_HTTP_CONTENT_TOO_LARGE;
+		e = LB_ETOOBIG;
+		snprintf(msg, sizeof msg, "a catalogue archive is at most %u bytes (Content-Length %s)",
+		         LB_AGG_CATALOGUE_POST_MAX, cl);
+	} else if (f.content_type != 1 || !media_type(ct, LLA_TYPE)) {
+		status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		snprintf(msg, sizeof msg, "Content-Type must be " LLA_TYPE ", not \"%s\"",
+		         lb_escape(esc, ct ? ct : "", ct ? strlen(ct) : 0));
+	} else if (f.content_encoding && !(f.content_encoding == 1 && ce && encoding_is(ce, "identity"))) {
+		status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		snprintf(msg, sizeof msg, "Content-Encoding \"%s\" is not accepted for a catalogue",
+		         lb_escape(esc, ce ? ce : "", ce ? strlen(ce) : 0));
+	} else {
+		q->anon = true;
+		if (reserve(s, q, (size_t)len))
+			return MHD_YES;
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		e = LB_EBUSY;
+		snprintf(msg, sizeof msg, "too many requests in flight; try again later");
+	}
+	q->refused = true;
+	return lb_api_refuse(c, method, url, status, e, msg, api_log, s);
+}
+
 /* A POST's headers are in: check everything that can be checked before
  * its body is read, and reserve room for the body. */
 static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connection *c,
@@ -534,7 +610,6 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 	char msg[LB_DIAG_MAX + 64];
 	unsigned long long len;
 	char *end;
-	bool room;
 	lb_err e;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &f);
@@ -616,17 +691,7 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 		q->has_origin = true;
 	}
 	q->anon = !oh;
-	pthread_mutex_lock(&s->lock);
-	room = s->buffered + len <= s->lim.max_buffered &&
-	       (!q->anon || s->buffered_anon + len <= s->lim.max_buffered / 4);
-	if (room) {
-		s->buffered += len;
-		if (q->anon)
-			s->buffered_anon += len;
-		q->reserved = (size_t)len;
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (!room)
+	if (!reserve(s, q, (size_t)len))
 		return refuse(s, c, q, 0, LB_EBUSY,
 		              q->anon ? "too many change sets without " LB_WIRE_ORIGIN_HEADER
 		                        " in flight; try again later"
@@ -663,7 +728,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	struct lb_agg_server *s = cls;
 	struct req *q = *con_cls;
 	bool stmts = !strcmp(method, "POST") && !strcmp(url, "/v1/statements");
-	bool post = stmts || (!strcmp(method, "POST") && !strcmp(url, "/v1/changesets"));
+	char params[LB_API_PARAMS][LB_API_PARAM_MAX];
+	const char *allow;
+	bool api = !strcmp(method, "POST") && lb_api_owns(url) &&
+	           lb_api_match(method, url, params, &allow) >= 0;
+	bool post = stmts || api || (!strcmp(method, "POST") && !strcmp(url, "/v1/changesets"));
 
 	(void)version;
 	/* Answer only once the request is complete (a second call with no
@@ -675,7 +744,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*con_cls = q;
 		q->conn = conn_of(c);
 		q->stmts = stmts;
+		q->api = api;
 		set_phase(s, q->conn, WAIT_BODY);
+		if (api)
+			return api_post_headers(s, c, q, method, url);
 		return post ? post_headers(s, c, q) : MHD_YES;
 	}
 	if (q->refused) { /* answered at the headers */
@@ -720,6 +792,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	set_phase(s, q->conn, ANSWERING);
+	if (q->api)
+		return lb_api_answer_body(s->a, c, method, url, q->body, q->len, api_log, s);
 	return q->stmts ? tree_answer(s, c, NULL, q) : post_changeset(s, c, q);
 }
 

@@ -241,8 +241,7 @@ lb_err lb_catalogue_find(const char *dir, const char *type, const char *id, size
 	return found ? LB_OK : lb_fail(d, LB_ENOTFOUND, "no catalogue holds %s", type);
 }
 
-/* Remove a copy made by a refused first adopt. */
-static void remove_copy(const char *path)
+void lb_catalogue_remove_copy(const char *path)
 {
 	static const char *const files[] = {"data.mdb", "lock.mdb", "node.pub", CHECKED_FILE};
 	size_t n = strlen(path) + 16;
@@ -307,7 +306,7 @@ lb_err lb_catalogue_adopt(const char *dir, const char *region, const uint8_t key
 		e = lb_catalogue_touch(dir, region, d);
 out:
 	if (e && fresh)
-		remove_copy(path);
+		lb_catalogue_remove_copy(path);
 	else if (!e && made)
 		*made = fresh;
 	free(top);

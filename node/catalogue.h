@@ -93,6 +93,11 @@ lb_err lb_catalogue_find(const char *dir, const char *type, const char *id, size
 lb_err lb_catalogue_adopt(const char *dir, const char *region, const uint8_t key[LB_PK_BYTES],
                           FILE *f, struct lb_adopt_report *r, bool *made, struct lb_diag *d);
 
+/* Remove the replica directory path (a copy made by a refused first
+ * adopt, holding nothing yet): its files and the directory itself.  The
+ * aggregator's replicas (agg/catalogue.c) use it too. */
+void lb_catalogue_remove_copy(const char *path);
+
 /* Note that region's copy under dir was found current now (an
  * aggregator offered nothing newer).  LB_ENOTFOUND when none is held;
  * LB_EIO. */

@@ -57,9 +57,12 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-/* GET base+path into s; *status.  The answer's refusal as our error. */
-static lb_err get(const char *base, const char *path, struct sink *s, struct lb_diag *d)
+/* GET base+path into s (or POST body when body is not NULL).  The
+ * answer's refusal as our error: on a POST, the error its JSON names. */
+static lb_err request(const char *base, const char *path, const void *body, size_t len,
+                      struct sink *s, struct lb_diag *d)
 {
+	struct curl_slist *hdr = NULL;
 	char url[LB_REMOTE_URL_MAX + 128], errbuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
 	size_t bl;
@@ -77,7 +80,16 @@ static lb_err get(const char *base, const char *path, struct sink *s, struct lb_
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	lb_push_curl_setup(s->curl, errbuf, 0, 0, 0);
 	curl_easy_setopt(s->curl, CURLOPT_URL, url);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPGET, 1L);
+	if (body) {
+		if (!(hdr = curl_slist_append(NULL, "Content-Type: application/x-lumbung-lla"))) {
+			curl_easy_cleanup(s->curl);
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		}
+		curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	} else
+		curl_easy_setopt(s->curl, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
 	cc = curl_easy_perform(s->curl);
@@ -93,7 +105,13 @@ static lb_err get(const char *base, const char *path, struct sink *s, struct lb_
 		json_t *j = json_loadb(s->small, s->small_len, 0, NULL);
 		const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
 		char esc[4 * LB_DIAG_MAX];
+		const char *name = j ? json_string_value(json_object_get(j, "error")) : NULL;
 		e = status == 404 ? LB_ENOTFOUND : LB_EREFUSED;
+		if (body && name && status >= 400 && status < 500) {
+			lb_err named = lb_err_from_name(name, strlen(name));
+			if (named != LB__ECOUNT && named != LB_OK && named != LB_ENET)
+				e = named;
+		}
 		if (msg)
 			lb_escape_buf(esc, sizeof esc, msg, strlen(msg));
 		else
@@ -102,8 +120,14 @@ static lb_err get(const char *base, const char *path, struct sink *s, struct lb_
 		json_decref(j);
 	}
 	curl_easy_cleanup(s->curl);
+	curl_slist_free_all(hdr);
 	s->curl = NULL;
 	return e;
+}
+
+static lb_err get(const char *base, const char *path, struct sink *s, struct lb_diag *d)
+{
+	return request(base, path, NULL, 0, s, d);
 }
 
 lb_err lb_catalogues_list(const char *url, struct lb_catalogue_ref **out, size_t *n,
@@ -173,4 +197,59 @@ lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FI
 	snprintf(path, sizeof path, "/v1/catalogues/%s/log?from=%llu", region,
 	         (unsigned long long)from);
 	return get(url, path, &s, d);
+}
+
+static lb_err region_arg(const char *region, struct lb_diag *d)
+{
+	char esc[LB_ESC_BUF];
+
+	if (!region || strlen(region) > LB_VILLAGE_LEN || !lb_log_owner_ok(region))
+		return lb_fail(d, LB_EINVAL, "\"%s\" is not a region code",
+		               lb_escape(esc, region ? region : "", region ? strlen(region) : 0));
+	return LB_OK;
+}
+
+lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogue_ref *out,
+                         struct lb_diag *d)
+{
+	char small[ERR_MAX + 1] = "", path[96];
+	struct sink s = {.small = small, .small_max = ERR_MAX};
+	const char *reg, *key;
+	json_t *j, *seq;
+	lb_err e;
+
+	memset(out, 0, sizeof *out);
+	if ((e = region_arg(region, d)))
+		return e;
+	snprintf(path, sizeof path, "/v1/catalogues/%s", region);
+	if ((e = get(url, path, &s, d)))
+		return e;
+	j = json_loadb(s.small, s.small_len, 0, NULL);
+	reg = j ? json_string_value(json_object_get(j, "region")) : NULL;
+	key = j ? json_string_value(json_object_get(j, "key")) : NULL;
+	seq = j ? json_object_get(j, "seq") : NULL;
+	if (!reg || strcmp(reg, region) || !key || strlen(key) != 2 * LB_PK_BYTES ||
+	    lb_unhex(out->key, LB_PK_BYTES, key) || !json_is_integer(seq) ||
+	    json_integer_value(seq) < 0)
+		e = lb_fail(d, LB_EREFUSED, "%s: the catalogue of %s is not described as "
+		            "{\"region\": \"%s\", \"key\": 64 hex, \"seq\": n}", url, region, region);
+	else {
+		strcpy(out->region, region);
+		out->seq = (uint64_t)json_integer_value(seq);
+	}
+	json_decref(j);
+	return e;
+}
+
+lb_err lb_catalogue_post(const char *url, const char *region, const void *body, size_t len,
+                         struct lb_diag *d)
+{
+	char small[ERR_MAX + 1] = "", path[96];
+	struct sink s = {.small = small, .small_max = ERR_MAX};
+	lb_err e;
+
+	if ((e = region_arg(region, d)))
+		return e;
+	snprintf(path, sizeof path, "/v1/catalogues/%s/log", region);
+	return request(url, path, body ? body : "", len, &s, d);
 }

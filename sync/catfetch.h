@@ -45,4 +45,19 @@ lb_err lb_catalogues_list(const char *url, struct lb_catalogue_ref **out, size_t
 lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FILE *out,
                           struct lb_diag *d);
 
+/* GET url/v1/catalogues/{region}: what the aggregator holds of region's
+ * catalogue into *out.  Errors as lb_catalogues_list (LB_ENOTFOUND: it
+ * holds none). */
+lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogue_ref *out,
+                         struct lb_diag *d);
+
+/* POST url/v1/catalogues/{region}/log with the archive body (a kecamatan
+ * aggregator sending its own catalogue up; application/x-lumbung-lla).
+ * LB_OK on 200; a refusal as its JSON "error" names it (LB_EFORBIDDEN,
+ * LB_ESIG, LB_EGAP, LB_EFORK, LB_EREFUSED, LB_ENOTFOUND ...; LB_EREFUSED
+ * for a name we do not know) with its escaped message; LB_EINVAL (bad URL
+ * or region), LB_ENET, LB_ENOMEM. */
+lb_err lb_catalogue_post(const char *url, const char *region, const void *body, size_t len,
+                         struct lb_diag *d);
+
 #endif
