@@ -542,6 +542,47 @@ static bool reserve(struct lb_agg_server *s, struct req *q, size_t len)
 	return room;
 }
 
+/* The framing of a POST's body: one Content-Length, a number, at most max
+ * bytes, no Transfer-Encoding.  On a refusal the error, *status (0: the
+ * error's own) and the message in msg; what names the body ("change
+ * set"). */
+static lb_err body_length(const struct framing *f, const char *cl, unsigned long long max,
+                          const char *what, unsigned *status, char *msg, size_t n,
+                          unsigned long long *len)
+{
+	char *end;
+
+	*status = MHD_HTTP_BAD_REQUEST;
+	if (f->content_length > 1) {
+		snprintf(msg, n, "more than one Content-Length header");
+		return LB_EMALFORMED;
+	}
+	if (f->transfer_encoding) {
+		*status = f->content_length ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_LENGTH_REQUIRED;
+		snprintf(msg, n, "Transfer-Encoding is not accepted: send the %s with a "
+		         "Content-Length", what);
+		return LB_EMALFORMED;
+	}
+	if (!cl) {
+		*status = MHD_HTTP_LENGTH_REQUIRED;
+		snprintf(msg, n, "a %s needs a Content-Length header", what);
+		return LB_EMALFORMED;
+	}
+	errno = 0;
+	*len = strtoull(cl, &end, 10);
+	if (*cl < '0' || *cl > '9' || *end || errno) {
+		snprintf(msg, n, "Content-Length is not a number");
+		return LB_EMALFORMED;
+	}
+	if (*len > max) {
+		*status = 0;
+		snprintf(msg, n, "%s larger than the limit of %llu bytes (Content-Length %.24s)", what,
+		         max, cl);
+		return LB_ETOOBIG;
+	}
+	return LB_OK;
+}
+
 static void api_log(void *ctx, const char *line);
 
 /* The headers of a POST of the API (POST /v1/catalogues/{region}/log: a
@@ -555,33 +596,23 @@ static enum MHD_Result api_post_headers(struct lb_agg_server *s, struct MHD_Conn
 	const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
 	struct framing f = {0};
 	char msg[LB_ESC_BUF + 96], esc[LB_ESC_BUF];
-	unsigned long long len;
+	unsigned long long len = 0;
 	unsigned status = MHD_HTTP_BAD_REQUEST;
-	lb_err e = LB_EMALFORMED;
-	char *end;
+	lb_err e;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &f);
-	errno = 0;
-	len = cl ? strtoull(cl, &end, 10) : 0;
-	if (f.content_length > 1)
-		snprintf(msg, sizeof msg, "more than one Content-Length header");
-	else if (f.transfer_encoding || !cl) {
-		status = MHD_HTTP_LENGTH_REQUIRED;
-		snprintf(msg, sizeof msg, "send the archive with a Content-Length (no "
-		         "Transfer-Encoding)");
-	} else if (*cl < '0' || *cl > '9' || *end || errno)
-		snprintf(msg, sizeof msg, "Content-Length is not a number");
-	else if (len > LB_AGG_CATALOGUE_POST_MAX) {
-		status = MHD_HTTP_CONTENT_TOO_LARGE;
-		e = LB_ETOOBIG;
-		snprintf(msg, sizeof msg, "a catalogue archive is at most %u bytes (Content-Length %s)",
-		         LB_AGG_CATALOGUE_POST_MAX, cl);
+	if ((e = body_length(&f, cl, LB_AGG_CATALOGUE_POST_MAX, "catalogue archive", &status, msg,
+	                     sizeof msg, &len))) {
+		if (!status)
+			status = MHD_HTTP_CONTENT_TOO_LARGE;
 	} else if (f.content_type != 1 || !media_type(ct, LLA_TYPE)) {
 		status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		e = LB_EMALFORMED;
 		snprintf(msg, sizeof msg, "Content-Type must be " LLA_TYPE ", not \"%s\"",
 		         lb_escape(esc, ct ? ct : "", ct ? strlen(ct) : 0));
 	} else if (f.content_encoding && !(f.content_encoding == 1 && ce && encoding_is(ce, "identity"))) {
 		status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		e = LB_EMALFORMED;
 		snprintf(msg, sizeof msg, "Content-Encoding \"%s\" is not accepted for a catalogue",
 		         lb_escape(esc, ce ? ce : "", ce ? strlen(ce) : 0));
 	} else {
@@ -608,31 +639,14 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 	struct lb_diag d = {0};
 	struct lb_agg_origin o;
 	char msg[LB_DIAG_MAX + 64];
-	unsigned long long len;
-	char *end;
+	unsigned long long len = 0;
+	unsigned status;
 	lb_err e;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &f);
-	if (f.content_length > 1)
-		return refuse(s, c, q, MHD_HTTP_BAD_REQUEST, LB_EMALFORMED,
-		              "more than one Content-Length header");
-	if (f.transfer_encoding)
-		return refuse(s, c, q, f.content_length ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_LENGTH_REQUIRED,
-		              LB_EMALFORMED,
-		              "Transfer-Encoding is not accepted: send the change set with a "
-		              "Content-Length");
-	if (!cl)
-		return refuse(s, c, q, MHD_HTTP_LENGTH_REQUIRED, LB_EMALFORMED,
-		              "a change set needs a Content-Length header");
-	errno = 0;
-	len = strtoull(cl, &end, 10);
-	if (*cl < '0' || *cl > '9' || *end || errno)
-		return refuse(s, c, q, MHD_HTTP_BAD_REQUEST, LB_EMALFORMED,
-		              "Content-Length is not a number");
-	if (len > LB_WIRE_MAX_BYTES) {
-		snprintf(msg, sizeof msg, "change set larger than the limit (Content-Length %s)", cl);
-		return refuse(s, c, q, 0, LB_ETOOBIG, msg);
-	}
+	if ((e = body_length(&f, cl, LB_WIRE_MAX_BYTES, "change set", &status, msg, sizeof msg,
+	                     &len)))
+		return refuse(s, c, q, status, e, msg);
 	/* a change set: plain or zstd msgpack, or sealed (sync/envelope.h);
 	 * statements: plain msgpack only */
 	q->form = LB_ENV_PLAIN;
