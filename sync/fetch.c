@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 
@@ -17,120 +16,18 @@
 #include "../node/datang.h"
 #include "../node/entry.h"
 #include "../schema/text.h"
+#include "httpc.h"
 #include "logproof.h"
 #include "push.h"
 
-#define SMALL_MAX 8192 /* a challenge or an error answer */
-
-struct sink {
-	CURL *curl;
-	FILE *out;        /* the archive, when the answer is a 200 */
-	char small[SMALL_MAX + 1];
-	size_t small_len;
-	bool to_file;     /* decided at the first byte */
-	bool decided;
-	int errnum;       /* a failed write to out */
-	bool too_big;
-	uint64_t limit;   /* most bytes written to out (0: no limit) */
-	uint64_t written;
-	char errbuf[CURL_ERROR_SIZE]; /* curl's words, kept as long as the handle */
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-	struct sink *s = ctx;
-	size_t n = size * nmemb;
-
-	if (!s->decided) {
-		long status = 0;
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-		s->to_file = s->out && status == 200;
-		s->decided = true;
-	}
-	if (s->to_file) {
-		if (s->limit && (s->written += n) > s->limit) {
-			s->too_big = true;
-			return 0;
-		}
-		if (fwrite(ptr, 1, n, s->out) != n) {
-			s->errnum = errno ? errno : EIO;
-			return 0;
-		}
-		return n;
-	}
-	if (s->small_len + n > SMALL_MAX) {
-		s->too_big = true;
-		return 0;
-	}
-	memcpy(s->small + s->small_len, ptr, n);
-	s->small_len += n;
-	s->small[s->small_len] = '\0';
-	return n;
-}
-
-/* One GET of base+path with headers; *status.  LB_ENET when the exchange
- * did not complete, LB_EIO/LB_EFULL when out could not be written. */
-static lb_err get(CURL *c, const char *base, const char *path, struct curl_slist *h,
-                  struct sink *s, long *status, struct lb_diag *d)
-{
-	char url[1024], *errbuf = s->errbuf;
-	CURLcode cc;
-
-	snprintf(url, sizeof url, "%s%s", base, path);
-	s->small_len = 0;
-	s->small[0] = '\0';
-	s->decided = s->to_file = s->too_big = false;
-	s->errnum = 0;
-	s->written = 0;
-	errbuf[0] = '\0';
-	lb_push_curl_setup(c, errbuf, 0, 0, 0);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	*status = 0;
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	if (s->errnum)
-		return lb_fail(d, s->errnum == ENOSPC ? LB_EFULL : LB_EIO, "writing the archive: %s",
-		               s->errnum == ENOSPC ? "disk full" : strerror(s->errnum));
-	if (s->too_big)
-		return lb_fail(d, LB_EREFUSED, "%s: an answer larger than %llu bytes", base,
-		               (unsigned long long)(s->to_file ? s->limit : SMALL_MAX));
-	if (cc != CURLE_OK)
-		return lb_fail(d, LB_ENET, "%s: %s", base, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	return LB_OK;
-}
-
-/* A refusal's {"error", "message"} as our error. */
-static lb_err refusal(long status, const struct sink *s, const char *base, struct lb_diag *d)
-{
-	json_t *j = json_loadb(s->small, s->small_len, 0, NULL);
-	const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
-	char esc[4 * LB_DIAG_MAX];
-	lb_err e;
-
-	switch (status) {
-	case 401: e = LB_EAUTH; break;
-	case 403: e = LB_EFORBIDDEN; break;
-	case 404: e = LB_ENOTFOUND; break;
-	default: e = LB_EREFUSED; break;
-	}
-	if (msg)
-		lb_escape_buf(esc, sizeof esc, msg, strlen(msg));
-	else
-		lb_escape_buf(esc, sizeof esc, s->small, s->small_len);
-	lb_fail(d, e, "%s answered %ld: %s", base, status, esc);
-	json_decref(j);
-	return e;
-}
+#define SMALL_MAX LB_HTTPC_SMALL_MAX /* a challenge answer */
 
 /* The challenge answer: challenge bytes and the aggregator's key. */
-static lb_err read_challenge(const struct sink *s, const char *base, uint8_t ch[LB_CHALLENGE_MAX],
-                             size_t *len, uint8_t agg[LB_PK_BYTES], struct lb_diag *d)
+static lb_err read_challenge(const struct lb_httpc_answer *s, const char *base,
+                             uint8_t ch[LB_CHALLENGE_MAX], size_t *len, uint8_t agg[LB_PK_BYTES],
+                             struct lb_diag *d)
 {
-	json_t *j = json_loadb(s->small, s->small_len, 0, NULL);
+	json_t *j = json_loadb(s->buf, s->len, 0, NULL);
 	const char *c = j ? json_string_value(json_object_get(j, "challenge")) : NULL;
 	const char *k = j ? json_string_value(json_object_get(j, "aggregator")) : NULL;
 	size_t n = c ? strlen(c) : 0;
@@ -149,13 +46,10 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
                        const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                        FILE *out, uint64_t limit, uint8_t *served_by, struct lb_diag *d)
 {
-	struct sink *s = NULL;
-	struct curl_slist *h = NULL;
-	char *base = NULL, line[LB_PROOF_TEXT_MAX + 64];
+	char small[SMALL_MAX + 1], *base = NULL, line[LB_PROOF_TEXT_MAX + 64];
+	struct lb_httpc_answer ca = {.buf = small, .cap = SMALL_MAX}, la = {.out = out, .limit = limit};
 	uint8_t ch[LB_CHALLENGE_MAX], agg[LB_PK_BYTES];
 	size_t clen, ulen;
-	long status;
-	CURL *c = NULL;
 	lb_err e;
 
 	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
@@ -169,24 +63,14 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
 		return lb_fail(d, LB_EINVAL, "reading a village's log needs its key or an office token");
 	if (token && (strchr(token, '\r') || strchr(token, '\n')))
 		return lb_fail(d, LB_EINVAL, "the token holds a line break");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return lb_fail(d, LB_ENOMEM, "libcurl failed to initialise");
 	ulen = strlen(url);
 	while (ulen && url[ulen - 1] == '/')
 		ulen--;
-	if (!(base = strndup(url, ulen)) || !(s = calloc(1, sizeof *s)) || !(c = curl_easy_init())) {
-		e = lb_fail(d, LB_ENOMEM, "out of memory");
-		goto out;
-	}
-	s->curl = c;
+	if (!(base = strndup(url, ulen)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
 	if (key) {
-		if ((e = get(c, base, "/v1/challenge", NULL, s, &status, d)))
-			goto out;
-		if (status != 200) {
-			e = refusal(status, s, base, d);
-			goto out;
-		}
-		if ((e = read_challenge(s, base, ch, &clen, agg, d)))
+		if ((e = lb_httpc_request(base, "/v1/challenge", NULL, NULL, 0, NULL, &ca, d)) ||
+		    (e = read_challenge(&ca, base, ch, &clen, agg, d)))
 			goto out;
 		if (agg_pk && sodium_memcmp(agg, agg_pk, LB_PK_BYTES)) {
 			char got[2 * LB_PK_BYTES + 1], want[2 * LB_PK_BYTES + 1];
@@ -205,27 +89,9 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
 	} else {
 		snprintf(line, sizeof line, "Authorization: Bearer %s", token);
 	}
-	if (!(h = curl_slist_append(NULL, line))) {
-		e = lb_fail(d, LB_ENOMEM, "out of memory");
-		goto out;
-	}
-	s->out = out;
-	s->limit = limit;
-	if ((e = get(c, base, path, h, s, &status, d)))
-		goto out;
-	if (status != 200) {
-		e = refusal(status, s, base, d);
-		goto out;
-	}
-	if (fflush(out))
-		e = lb_fail(d, errno == ENOSPC ? LB_EFULL : LB_EIO, "writing the archive: %s",
-		            errno == ENOSPC ? "disk full" : strerror(errno));
+	e = lb_httpc_request(base, path, line, NULL, 0, NULL, &la, d);
 out:
 	sodium_memzero(line, sizeof line);
-	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
-	free(s);
 	free(base);
 	return e;
 }
