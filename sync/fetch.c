@@ -18,7 +18,6 @@
 #include "../schema/text.h"
 #include "httpc.h"
 #include "logproof.h"
-#include "push.h"
 
 #define SMALL_MAX LB_HTTPC_SMALL_MAX /* a challenge answer */
 

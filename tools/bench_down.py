@@ -33,13 +33,9 @@ import sys
 import tempfile
 import time
 
+from benchlib import run, serve
 
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit("bench: %s failed (exit %d): %s" % (" ".join(args[:3]), r.returncode,
-                                                     r.stderr.strip()[:400]))
-    return r.stdout
+
 
 
 def timed(args):
@@ -66,13 +62,7 @@ def main():
     try:
         ad = os.path.join(d, "agg")
         aggkey = run([agg, "init", "-d", ad, "--region", "33.24"]).strip()
-        srv = subprocess.Popen([agg, "serve", "-d", ad, "--listen", "127.0.0.1:0"],
-                               stdout=subprocess.PIPE, stderr=open(os.path.join(d, "agg.log"), "w"),
-                               text=True)
-        mm = re.search(r"(\d+)\s*$", srv.stdout.readline().strip())
-        if not mm:
-            sys.exit("bench: lumbung-agg serve did not say its port")
-        url = "http://127.0.0.1:" + mm.group(1)
+        srv, url = serve(agg, ad, os.path.join(d, "agg.log"))
 
         def village(name, code, count, seed):
             v = os.path.join(d, name)

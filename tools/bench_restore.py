@@ -38,13 +38,9 @@ import tempfile
 import time
 import urllib.request
 
+from benchlib import run, serve
 
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit("bench: %s failed (exit %d): %s" % (" ".join(args[:2]), r.returncode,
-                                                     r.stderr.strip()[:400]))
-    return r.stdout
+
 
 
 def timed(args, env=None):
@@ -89,13 +85,7 @@ def main():
         aggkey = run([agg, "init", "-d", ad, "--region", "33.24"]).strip()
         token = run([agg, "token", "add", "-d", ad, "--name", "bench",
                      "--role", "kabupaten"]).strip()
-        srv = subprocess.Popen([agg, "serve", "-d", ad, "--listen", "127.0.0.1:0"],
-                               stdout=subprocess.PIPE, stderr=open(os.path.join(d, "agg.log"), "w"),
-                               text=True)
-        m = re.search(r"(\d+)\s*$", srv.stdout.readline().strip())
-        if not m:
-            sys.exit("bench: lumbung-agg serve did not say its port")
-        url = "http://127.0.0.1:" + m.group(1)
+        srv, url = serve(agg, ad, os.path.join(d, "agg.log"))
 
         v = os.path.join(d, "desa")
         run([lb, "init", "-d", v, "--village", code, "--name", "Sukamaju"])
