@@ -4,8 +4,9 @@
 # push; then they change records offline (a death, a new beneficiary, a
 # refused record), one village syncs in a loop, the others push again, one
 # sends a USB change set; an auditor verifies a village's history from the
-# aggregator's copy; and the aggregator shows each village and the
-# consolidated counts per type.
+# aggregator's copy; the aggregator shows each village and the
+# consolidated counts per type; the kabupaten's catalogue flows down, a
+# resident moves between villages, and a village PC dies and is restored.
 # Everything runs in a temporary directory and is stopped at the end.
 set -eu
 BUILD=${1:-build}
@@ -187,6 +188,38 @@ print("without a token: HTTP %d %s" % (status, d["error"]))
 PYEOF
 echo "-- the access log: who read personal data"
 "$AG" access-log -d "$work/kabupaten" | tail -n 2
+
+step "the kabupaten's catalogue flows down: one programme code for every village"
+"$AG" catalogue put -d "$work/kabupaten" program BLT-DD-2026 kode=BLT-DD-2026 nama="BLT Dana Desa 2026" \
+	bidang=sosial sumber_dana=dana_desa anggaran=300000000 tahun=2026 >/dev/null
+printf 'Sukamaju  '
+"$L" push -d "$S"
+"$L" catalogue ls -d "$S" program
+nik=$("$L" ls -d "$S" penduduk | sed -n 5p)
+"$L" put -d "$S" penerima PNR-BLT-0001 program=BLT-DD-2026 nik="$nik" tanggal=2026-11-30 \
+	bentuk=uang nilai=300000 status=disalurkan >/dev/null
+if "$L" put -d "$S" program BLT-DD-2026 kode=BLT-DD-2026 nama="BLT versi desa" bidang=sosial anggaran=1 tahun=2026 \
+	>/dev/null 2>"$work/own.err"; then
+	echo "demo: a village redefined a catalogue programme" >&2
+	exit 1
+fi
+echo "a village's own programme with that code: refused ($(cut -c1-90 "$work/own.err"))"
+printf 'Sukamaju  '
+"$L" push -d "$S" 2>/dev/null
+"$AG" report bantuan -d "$work/kabupaten" --csv | grep -m 3 "BLT-DD-2026" || true
+
+step "a resident moves from Sukamaju to Mekarsari: offered at Mekarsari's next sync, accepted once"
+mover=$("$L" ls -d "$S" penduduk | sed -n 7p)
+"$L" put -d "$S" --merge penduduk "$mover" status=pindah pindah_ke=33.24.01.2002 \
+	tanggal_pindah=2026-11-30 >/dev/null
+printf 'Sukamaju  '
+"$L" push -d "$S" 2>/dev/null
+printf 'Mekarsari '
+"$L" push -d "$M" 2>/dev/null
+"$L" datang ls -d "$M"
+"$L" datang terima -d "$M" "$mover" dusun=Krajan rt=001 rw=002
+printf 'Mekarsari '
+"$L" push -d "$M" 2>/dev/null
 
 step "the village PC dies: the key from its paper backup, the log from the kabupaten"
 printf 'kunci lumbung desa\n' >"$work/pass" # typed at the terminal in real use
