@@ -395,8 +395,9 @@ static int collect_cb(void *ctx, const struct lb_agg_catalogue *c)
 	return 0;
 }
 
-lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *type, const char *id, uint8_t **body,
-                            size_t *len, char region[LB_VILLAGE_LEN + 1], struct lb_diag *d)
+lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *village, const char *type,
+                            const char *id, uint8_t **body, size_t *len,
+                            char region[LB_VILLAGE_LEN + 1], struct lb_diag *d)
 {
 	struct collect *k = calloc(1, sizeof *k);
 	lb_err e;
@@ -411,6 +412,8 @@ lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *type, const char *id, 
 	for (size_t i = 0; i < k->n && e == LB_ENOTFOUND; i++) {
 		struct lb_node *n;
 		char *dir;
+		if (village && !lb_region_contains(k->cs[i].region, village))
+			continue; /* another kecamatan's catalogue */
 		if ((e = lb_agg_catalogue_dir(a, k->cs[i].own ? NULL : k->cs[i].region, &dir, d)))
 			break;
 		pthread_mutex_lock(&cat_lock);

@@ -126,9 +126,12 @@ lb_err lb_agg_catalogue_pull(struct lb_agg *a, const struct lb_remote *up,
                              struct lb_agg_catalogue_pull *st, struct lb_diag *d);
 
 /* The current body of a catalogue record (type, id) in the own catalogue,
- * else in a relayed one: *body malloc'd (caller frees), *region (may be
- * NULL) the catalogue's owner.  LB_ENOTFOUND when none holds it. */
-lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *type, const char *id, uint8_t **body,
+ * else in a relayed one, among the catalogues whose region contains
+ * village (NULL: any catalogue held): a kecamatan's programme is for its
+ * own villages only.  *body malloc'd (caller frees), *region (may be NULL)
+ * the catalogue's owner.  LB_ENOTFOUND when none holds it. */
+lb_err lb_agg_catalogue_get(struct lb_agg *a, const char *village, const char *type,
+                            const char *id, uint8_t **body,
                             size_t *len, char region[LB_VILLAGE_LEN + 1], struct lb_diag *d);
 
 /* Every live record of type in every catalogue held, the own one first,

@@ -199,10 +199,11 @@ static int pv_apply(struct pending *p, MDB_txn *txn, MDB_dbi view, struct lb_agg
 	return rc;
 }
 
-/* A live record of a catalogue held here (catalogue.h): a village's
- * penerima may name the region's programme, which the village does not
- * define itself. */
-static bool in_catalogue(struct lb_agg *a, const char *type, const char *id, size_t id_len)
+/* A live record of a catalogue held here whose region contains village
+ * (catalogue.h): a village's penerima may name its kabupaten's or its own
+ * kecamatan's programme, which it does not define itself. */
+static bool in_catalogue(struct lb_agg *a, const char *village, const char *type, const char *id,
+                         size_t id_len)
 {
 	char s[LB_ID_MAX + 1];
 	uint8_t *body = NULL;
@@ -212,7 +213,7 @@ static bool in_catalogue(struct lb_agg *a, const char *type, const char *id, siz
 		return false;
 	memcpy(s, id, id_len);
 	s[id_len] = '\0';
-	if (lb_agg_catalogue_get(a, type, s, &body, &len, NULL, NULL))
+	if (lb_agg_catalogue_get(a, village, type, s, &body, &len, NULL, NULL))
 		return false;
 	free(body);
 	return true;
@@ -237,7 +238,7 @@ static bool view_has(void *ctx, const char *type, const char *id, size_t id_len)
 			return it->put;
 	}
 	return mdb_get(in->txn, in->a->view, &key, &v) == 0 ||
-	       in_catalogue(in->a, type, id, id_len);
+	       in_catalogue(in->a, in->village, type, id, id_len);
 }
 
 lb_err agg_held_receipt(struct lb_agg *a, const struct lb_agg_origin *o, const struct lb_merkle *m,

@@ -204,4 +204,16 @@ agg revoke-aggregator -d "$KAB" --key "$KEC2_KEY" >/dev/null || fail "revoke kec
 	ok "a revoked kecamatan's catalogue is refused (403)" || fail "revoked: $(cat "$T/post")"
 check "nothing is kept for the revoked one" test ! -e "$KAB/catalogues/33.24.02"
 
+# ---- a kecamatan's programme is for its own villages only: a village of
+# another kecamatan that took that catalogue in itself cannot use it
+expect_exit 0 "a village of kecamatan 33.24.02 imports 33.24.01's catalogue itself" \
+	lb catalogue import -d "$N2" "$T/kec1.lla" --key "$KEC_KEY"
+expect_exit 0 "its node then accepts a penerima of that kecamatan's programme" \
+	lb put -d "$N2" penerima P-9 program=KEC-GOTONG nik=3324024501900001 tanggal=2026-02-01 \
+	bentuk=uang nilai:=600000 status=disalurkan
+lb push -d "$N2" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -ne 0 ] && ok "the kabupaten refuses it (exit $rc)" || fail "the kabupaten took another kecamatan's programme"
+contains "$T/err" "KEC-GOTONG" "the refusal names the programme"
+
 done_testing
