@@ -44,13 +44,13 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
 	$(BUILD)/lumbung-bench-audit
 
-.PHONY: all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt \
+.PHONY: pot FORCE all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt \
 	lint fuzz fuzz-bins fuzz-corpus
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(UNIT_BIN) $(BUILD)/v1log $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/sign-proof $(BUILD)/nfdelay \
+binaries: $(BINS) $(UNIT_BIN) $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(BUILD)/v1log $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/sign-proof $(BUILD)/nfdelay \
 	$(BUILD)/evil-relay $(BUILD)/shapeproxy
 
 deps:
@@ -80,6 +80,41 @@ $(BUILD)/obj/agg/web.o: agg/web.c $(BUILD)/gen/web_data.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
+# Messages in Indonesian (schema/i18n.h): po/id.po (and po/part-*.po while
+# a piece of work is being translated) compiled next to the binaries, where
+# lb_i18n_init looks first.  msgfmt -c checks every translation keeps its
+# format's conversions, so a translation can never mismatch printf's args.
+PO_FILES := $(sort $(wildcard po/id.po po/part-*.po))
+$(BUILD)/locale/id/LC_MESSAGES/lumbung.mo: $(PO_FILES)
+	@mkdir -p $(dir $@) $(BUILD)/gen
+	msgcat --force-po --use-first -o $(BUILD)/gen/id.po $(PO_FILES)
+	msgfmt -c -o $@ $(BUILD)/gen/id.po
+
+# The catalogue template: every lb_fail/lb_diag_prefix format and every _()/N_() string.
+XGETTEXT_FLAGS := --from-code=UTF-8 --add-comments=TRANSLATORS: --no-wrap --sort-by-file \
+	-k_ -kN_ -klb_fail:3 -klb_diag_prefix:2 -klb_cli_usage_error:2 --flag=lb_fail:3:c-format \
+	--flag=lb_cli_usage_error:2:c-format \
+	--flag=lb_diag_prefix:2:c-format --flag=_:1:pass-c-format --flag=N_:1:pass-c-format \
+	--package-name=lumbung --msgid-bugs-address=none
+POT_SRC = $(sort $(wildcard schema/*.c node/*.c sync/*.c agg/*.c tools/audit/*.c tools/*.c))
+POT ?= po/lumbung.pot
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o $(POT) $(POT_SRC)
+
+# One version for every program (--version): git describe at build time.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/gen/version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define LB_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/schema/version.o: schema/version.c $(BUILD)/gen/version_gen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+$(BUILD)/obj/schema/i18n.o: schema/i18n.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DLB_LOCALEDIR='"$(PREFIX)/share/locale"' -MMD -MP -c $< -o $@
+FORCE:
+
 $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -93,6 +128,7 @@ $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt
 
 AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
 $(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(BUILD)/obj/node/cli.o $(BUILD)/obj/node/cli_pass.o \
+	$(BUILD)/obj/node/cli_config.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -214,6 +250,8 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(wildcard $(BUILD)/lumbung-audit) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES
+	install -m 644 $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES/
 
 fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)

@@ -20,14 +20,17 @@
 #include <sodium.h>
 
 #include "../schema/err.h"
+#include "../schema/i18n.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "../schema/version.h"
 #include "adopt.h"
 #include "archive.h"
 #include "body.h"
 #include "csvio.h"
 #include "hlc.h"
 #include "cli.h"
+#include "cli_config.h"
 #include "cli_pass.h"
 #include "keybackup.h"
 #include "node.h"
@@ -56,9 +59,20 @@ static int cmd_log(struct lb_cli_args *a);
 static int cmd_verify(struct lb_cli_args *a);
 static int cmd_import(struct lb_cli_args *a);
 static int cmd_export(struct lb_cli_args *a);
+static int cmd_config(struct lb_cli_args *a)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof path, "%s/lumbung.conf", a->dir) >= (int)sizeof path)
+		return lb_cli_usage_error(a->cmd, "directory name too long");
+	return lb_cli_config(PROG, path, a->pos, a->npos, lb_cli_settings,
+	                     lb_cli_nsettings);
+}
+
 static int cmd_schema(struct lb_cli_args *a);
 static int cmd_export_log(struct lb_cli_args *a);
 static int cmd_key(struct lb_cli_args *a);
+static int cmd_config(struct lb_cli_args *a);
 
 static const struct lb_cli_cmd cmds[] = {
 	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]\n       " PROG
@@ -110,6 +124,10 @@ static const struct lb_cli_cmd cmds[] = {
 	 "round R): the held history and our old one from the fork seq, each up to its\n"
 	 "signed head, which lumbung-audit verify proves to be a fork.", cmd_export_log,
 	 false},
+	{"config", "config -d DIR [ls | get KEY | set KEY VALUE | unset KEY]",
+	 "Show or change the node's settings (DIR/lumbung.conf, key = value lines).\n"
+	 "bahasa: id or en, the language of messages (LUMBUNG_BAHASA in the\n"
+	 "environment wins; unset: follow the locale, e.g. LANG=id_ID.UTF-8).", cmd_config, false},
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
@@ -150,7 +168,7 @@ int lb_cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, PROG " %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
 	return usage_cmd(cmd, stderr, EXIT_USAGE);
@@ -1703,6 +1721,11 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 
 	cmds_extra = extra;
 	ncmds_extra = n;
+	lb_i18n_init();
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf(PROG " %s\n", lb_version());
+		return 0;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, PROG ": libsodium failed to initialise\n");
 		return 1;
@@ -1719,6 +1742,11 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 	if ((rc = parse_args(argc, argv, &a))) {
 		free(a.pos);
 		return rc;
+	}
+	if (a.dir && *a.dir) {
+		char conf[4096];
+		snprintf(conf, sizeof conf, "%s/lumbung.conf", a.dir);
+		lb_cli_apply_bahasa(PROG, conf);
 	}
 	if (!(c = find_cmd(a.cmd))) {
 		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);

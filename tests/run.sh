@@ -80,6 +80,11 @@ fi
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$(pwd)/$BUILD" ;; esac
 export BUILD
+# Tests read English messages unless they ask for Indonesian themselves
+# (LUMBUNG_BAHASA=id or LC_ALL=id_ID.UTF-8 on one command).
+unset LANGUAGE LUMBUNG_BAHASA
+export LC_MESSAGES=C
+case "${LC_ALL:-}" in "" | C | POSIX | C.UTF-8 | C.utf8) ;; *) export LC_ALL=C.UTF-8 ;; esac
 pattern=${1:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-tests.XXXXXX")

@@ -41,6 +41,12 @@ need_file() { # file, Debian package
 need_file /usr/share/javascript/chart.js/chart.min.js libjs-chart.js
 need_cmd chromium chromium
 
+# messages in Indonesian (po/id.po, schema/i18n.h): msgfmt at build time, and
+# the id_ID.UTF-8 locale so the tests can run in it (generated below)
+need_cmd msgfmt gettext
+need_cmd localedef locales
+[ -f /usr/share/i18n/locales/id_ID ] || missing="$missing locales"
+
 # tests/cli/lossy.sh: network namespaces, packet loss, a delaying queue
 need_cmd ip iproute2
 need_cmd iptables iptables
@@ -54,7 +60,20 @@ if [ "${1:-}" = fuzz ]; then
 		missing="$missing libclang-rt-dev"
 fi
 
-[ -z "$missing" ] && exit 0
+have_id_locale() { locale -a 2>/dev/null | grep -qi '^id_ID\.utf-\?8$'; }
+make_id_locale() {
+	have_id_locale && return 0
+	echo "deps: generating the id_ID.UTF-8 locale" >&2
+	$SUDO localedef -i id_ID -f UTF-8 id_ID.UTF-8 >&2 ||
+		echo "deps: could not generate id_ID.UTF-8 (run as root: localedef -i id_ID -f UTF-8 id_ID.UTF-8)" >&2
+}
+SUDO=""
+if [ -z "$missing" ]; then
+	have_id_locale && exit 0
+	[ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && SUDO=sudo; }
+	make_id_locale
+	exit 0
+fi
 
 echo "deps: installing$missing" >&2
 SUDO=""
@@ -68,3 +87,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >&2
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+make_id_locale
