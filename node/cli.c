@@ -254,6 +254,14 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->round);
 		else if (!strcmp(o, "--forked"))
 			a->forked = 1;
+		else if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
+			a->quiet = 1;
+		else if (!strcmp(o, "--cascade"))
+			a->cascade = 1;
+		else if (!strcmp(o, "--xlsx"))
+			OPTARG_(a->xlsx);
+		else if (!strcmp(o, "--encoding"))
+			OPTARG_(a->encoding);
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))

@@ -55,6 +55,10 @@ struct lb_cli_args {
 	char **pos;          /* positional arguments (borrowed from argv) */
 	const char *round;   /* --round R (export-log --forked) */
 	int forked;          /* --forked (export-log) */
+	int quiet;           /* --quiet: no progress line, no chatter (errors still print) */
+	int cascade;         /* --cascade (rm: delete the records that reference it too) */
+	const char *xlsx;    /* --xlsx FILE (export) */
+	const char *encoding; /* --encoding utf-8|cp1252|latin1 (import) */
 };
 
 struct lb_cli_cmd {
