@@ -46,6 +46,8 @@ need_cmd chromium chromium
 need_cmd msgfmt gettext
 need_cmd localedef locales
 [ -f /usr/share/i18n/locales/id_ID ] || missing="$missing locales"
+# human times in WIB/WITA/WIT (TZ=Asia/Jakarta ...)
+[ -f /usr/share/zoneinfo/Asia/Jakarta ] || missing="$missing tzdata"
 
 # tests/cli/lossy.sh: network namespaces, packet loss, a delaying queue
 need_cmd ip iproute2
