@@ -201,10 +201,14 @@
   }
   function statusOf(k) {
     if (!k) return 'belum_pernah';
+    if (!k.status) return null; /* a total row */
     if (k.cabang > 0 && k.status !== 'dicabut') return 'cabang';
     return k.status;
   }
-  function badge(st) { return el('span', { class: 'st st-' + st, data: { status: st }, text: t(STATUS[st] || st) }); }
+  function badge(st) {
+    if (!st) return '';
+    return el('span', { class: 'st st-' + st, data: { status: st }, text: t(STATUS[st] || st) });
+  }
   function card(label, n, key) {
     return el('div', { class: 'card', data: { k: key } }, el('div', { class: 'n', text: fmt(n) }), el('div', { class: 'l', text: label }));
   }
