@@ -191,13 +191,13 @@
       var tr = el('tr', opts.rowAttrs ? opts.rowAttrs(r) : {});
       cols.forEach(function (c) {
         var v = c.get ? c.get(r) : r[c.key];
-        var td = el('td', { class: c.num ? 'num' : '', data: { k: c.key || '' } });
+        var td = el('td', { class: (c.num ? 'num' : '') + (c.nowrap ? ' nowrap' : ''), data: { k: c.key || '' } });
         if (v && typeof v === 'object' && v.nodeType) td.appendChild(v); else td.textContent = fmt(v);
         tr.appendChild(td);
       });
       body.appendChild(tr);
     });
-    return el('table', {}, el('thead', {}, head), body);
+    return el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, head), body));
   }
   function statusOf(k) {
     if (!k) return 'belum_pernah';
@@ -296,7 +296,7 @@
       api('/v1/history/' + q(code) + '/' + type + '/' + q(id)).then(function (j) {
         var box = el('div', { class: 'history', id: 'history' }, el('h2', { text: t('History') + ': ' + id }));
         box.appendChild(table([
-          { key: 'time', label: t('Time'), get: function (c) { return when(c.time); } },
+          { key: 'time', label: t('Time'), nowrap: true, get: function (c) { return when(c.time); } },
           { key: 'op', label: t('Change'), get: function (c) { return el('span', { data: { op: c.op }, text: OPS[c.op] ? t(OPS[c.op]) : c.op }); } },
           { key: 'seq', label: t('No.'), num: true },
           { key: 'body', label: '', get: function (c) { return el('pre', { text: c.body ? JSON.stringify(c.body, null, 1) : '—' }); } }
@@ -404,7 +404,7 @@
           if (k === 'status') get = function (x) { return badge(statusOf(x)); };
           else if (k === 'terakhir_terlihat') get = function (x) { return x.waktu_terakhir_terlihat || x.terakhir_terlihat ? lastSeen(x) : ''; };
           else if (k === 'waktu_terakhir_terlihat' || k === 'entri_terbaru') get = function (x) { return when(x[k]); };
-          return { key: k, label: column(k), num: typeof all[0][k] === 'number', get: get };
+          return { key: k, label: column(k), num: typeof all[0][k] === 'number', get: get, nowrap: k === 'waktu_terakhir_terlihat' || k === 'entri_terbaru' };
         }), all));
       }
     }];

@@ -352,6 +352,8 @@ try:
     cdp.js("location.hash = '#/laporan/kelengkapan'; true")
     ok(cdp.wait("document.querySelector('h1[data-report=kelengkapan]') && document.querySelector('canvas')"),
        'the kelengkapan report shows a chart')
+    time.sleep(0.5)
+    cdp.shot('dashboard-kelengkapan.png')
     bantuan = cli_report('bantuan')
     rp = [r['anggaran'] for r in bantuan['villages'] if r.get('anggaran', 0) >= 1000]
     ok(rp, 'the villages have programmes with a budget of a thousand rupiah or more')
