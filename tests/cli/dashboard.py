@@ -428,6 +428,7 @@ try:
                 "document.getElementById('signin-title').textContent === 'Sign in' && "
                 "document.documentElement.lang === 'en'"),
        'an aggregator with bahasa en shows its sign-in form in English to an Indonesian browser')
+    cdp.shot('dashboard-signin-en.png')
     cdp.call('Page.navigate', url=URL_EN.rstrip('/') + '/?lang=id')
     ok(cdp.wait("document.getElementById('signin-title').textContent === 'Masuk'"), '... and ?lang=id still wins')
     cdp.call('Page.navigate', url=ORIGIN + '/#/')
