@@ -38,7 +38,7 @@
     var nav = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
     for (var i = 0; i < nav.length; i++) {
       var l = String(nav[i]).toLowerCase();
-      if (l.indexOf('id') === 0 || l.indexOf('in') === 0) return 'id';
+      if (/^(id|in)(-|$)/.test(l)) return 'id';
       if (l.indexOf('en') === 0) return 'en';
     }
     return 'id';
@@ -98,13 +98,12 @@
     return n;
   }
   function fmt(n) { return typeof n === 'number' ? n.toLocaleString(locale()) : n; }
-  /* the name people use for the browser's time zone at d: WIB, WITA, WIT
-   * in Indonesia, else what Intl calls it */
+  /* the name people use for the browser's time zone: WIB, WITA, WIT in
+   * Indonesia, else what Intl calls it at d */
+  var ZONES = { 'Asia/Jakarta': 'WIB', 'Asia/Pontianak': 'WIB', 'Asia/Makassar': 'WITA', 'Asia/Jayapura': 'WIT' };
   function zone(d) {
-    var h = -d.getTimezoneOffset() / 60;
-    if (h === 7) return 'WIB';
-    if (h === 8) return 'WITA';
-    if (h === 9) return 'WIT';
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (ZONES[tz]) return ZONES[tz];
     var p = new Intl.DateTimeFormat(locale(), { timeZoneName: 'short' }).formatToParts(d)
       .filter(function (x) { return x.type === 'timeZoneName'; });
     return p.length ? p[0].value : '';
