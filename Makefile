@@ -72,7 +72,17 @@ $(BUILD)/obj/schema/builtin.o: schema/builtin.c $(BUILD)/gen/schema_data.h
 # The dashboard's pages and Chart.js (libjs-chart.js) are compiled in (agg/web.c).
 CHARTJS ?= /usr/share/javascript/chart.js/chart.min.js
 WEB_FILES := /index.html=agg/web/index.html /assets/app.js=agg/web/app.js \
-	/assets/app.css=agg/web/app.css /assets/icon.svg=agg/web/icon.svg /assets/chart.min.js=$(CHARTJS)
+	/assets/app.css=agg/web/app.css /assets/icon.svg=agg/web/icon.svg /assets/chart.min.js=$(CHARTJS) \
+	/assets/messages.js=$(BUILD)/gen/messages.js
+# The dashboard's strings are t("English") in app.js; their Indonesian comes
+# from the same catalogue as the programs' (po/), compiled into messages.js.
+XGETTEXT_JS_FLAGS := -L JavaScript --from-code=UTF-8 --add-comments=TRANSLATORS: --no-wrap \
+	--sort-by-file -kt -ktn --package-name=lumbung --msgid-bugs-address=none
+$(BUILD)/gen/messages.js: agg/web/app.js $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo tools/po2json.py
+	xgettext $(XGETTEXT_JS_FLAGS) --force-po -o $(BUILD)/gen/web.pot agg/web/app.js
+	msgmerge -q --no-fuzzy-matching -o $(BUILD)/gen/web-id.po $(BUILD)/gen/id.po $(BUILD)/gen/web.pot
+	msgfmt -c -o $(BUILD)/gen/web-id.mo $(BUILD)/gen/web-id.po
+	python3 tools/po2json.py id=$(BUILD)/gen/web-id.mo > $@.tmp && mv $@.tmp $@
 $(BUILD)/gen/web_data.h: $(foreach f,$(WEB_FILES),$(lastword $(subst =, ,$(f)))) tools/embed_files.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed_files.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
@@ -96,10 +106,12 @@ XGETTEXT_FLAGS := --from-code=UTF-8 --add-comments=TRANSLATORS: --no-wrap --sort
 	--flag=lb_cli_usage_error:2:c-format \
 	--flag=lb_diag_prefix:2:c-format --flag=_:1:pass-c-format --flag=N_:1:pass-c-format \
 	--package-name=lumbung --msgid-bugs-address=none
-POT_SRC = $(sort $(wildcard schema/*.c node/*.c sync/*.c agg/*.c tools/audit/*.c tools/*.c))
+POT_SRC = $(sort $(wildcard schema/*.c node/*.c sync/*.c agg/*.c tools/audit/*.c tools/*.c)) agg/web/app.js
 POT ?= po/lumbung.pot
 pot:
-	xgettext $(XGETTEXT_FLAGS) -o $(POT) $(POT_SRC)
+	rm -f $(POT)
+	$(if $(filter-out %.js,$(POT_SRC)),xgettext $(XGETTEXT_FLAGS) -o $(POT) $(filter-out %.js,$(POT_SRC)))
+	$(if $(filter %.js,$(POT_SRC)),xgettext $(XGETTEXT_JS_FLAGS) $$(test -f $(POT) && echo -j) -o $(POT) $(filter %.js,$(POT_SRC)))
 
 # One version for every program (--version): git describe at build time.
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../schema/i18n.h"
 #include "../schema/text.h"
 #include "token.h"
 
@@ -152,12 +153,35 @@ static const char *token_of(struct MHD_Connection *c)
 	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "lumbung_token");
 }
 
-static json_t *who(const struct lb_token_info *t)
+/* The aggregator's language for the dashboard's default: "id" or "en" when
+ * it was chosen (LUMBUNG_BAHASA, the aggregator's bahasa setting, or an
+ * id_ID locale), NULL when messages are English only because nothing chose
+ * (then the page follows the browser's language). */
+static const char *bahasa(void)
 {
+	const char *env = getenv("LUMBUNG_BAHASA");
+
+	if (env && (!strcmp(env, "id") || !strcmp(env, "en")))
+		return env;
+	return !strcmp(lb_i18n_lang(), "id") ? "id" : NULL;
+}
+
+/* The answer of GET /v1/session: who is signed in (or signed_in false),
+ * and the aggregator's bahasa (null when none was chosen). */
+static json_t *session(const struct lb_token_info *t)
+{
+	const char *b = bahasa();
+	json_t *j = json_pack("{s:b}", "signed_in", t != NULL);
 	char role[LB_ROLE_MAX];
 
-	lb_role_str(t, role);
-	return json_pack("{s:b, s:s, s:s}", "signed_in", 1, "name", t->name, "role", role);
+	if (j && t) {
+		lb_role_str(t, role);
+		json_object_set_new(j, "name", json_string(t->name));
+		json_object_set_new(j, "role", json_string(role));
+	}
+	if (j)
+		json_object_set_new(j, "bahasa", b ? json_string(b) : json_null());
+	return j;
 }
 
 static enum MHD_Result sign_in(struct lb_agg *a, struct MHD_Connection *c, const char *body,
@@ -197,7 +221,7 @@ static enum MHD_Result sign_in(struct lb_agg *a, struct MHD_Connection *c, const
 	snprintf(cookie, sizeof cookie, "lumbung_token=%s" COOKIE_ATTRS, tok);
 	json_decref(j);
 	web_log(log, ctx, "WEB signed in: token \"%s\"", lb_escape(esc, t.name, strlen(t.name)));
-	return send_json(c, MHD_HTTP_OK, who(&t), cookie);
+	return send_json(c, MHD_HTTP_OK, session(&t), cookie);
 }
 
 enum MHD_Result lb_web_answer(struct lb_agg *a, struct MHD_Connection *c, const char *method,
@@ -224,8 +248,8 @@ enum MHD_Result lb_web_answer(struct lb_agg *a, struct MHD_Connection *c, const 
 			            method, path, log, log_ctx);
 		tok = token_of(c);
 		if (tok && *tok && !lb_agg_token_check(a, tok, strlen(tok), &t, &d))
-			return send_json(c, MHD_HTTP_OK, who(&t), NULL);
-		return send_json(c, MHD_HTTP_OK, json_pack("{s:b}", "signed_in", 0), NULL);
+			return send_json(c, MHD_HTTP_OK, session(&t), NULL);
+		return send_json(c, MHD_HTTP_OK, session(NULL), NULL);
 	}
 	if (!strcmp(path, "/v1/session/end")) {
 		if (strcmp(method, "POST"))

@@ -6,55 +6,79 @@
 (function () {
   var POLL_MS = 5000;
   var TYPES = ['penduduk', 'keluarga', 'program', 'penerima', 'kegiatan', 'laporan', 'aspirasi'];
-  var T = {
-    id: {
-      overview: 'Ringkasan', r_penduduk: 'Penduduk', r_bantuan: 'Bantuan', r_kelengkapan: 'Kelengkapan',
-      downloads: 'Unduh', signout: 'Keluar', signin_title: 'Masuk', signin: 'Masuk', token: 'Token',
-      signin_help: 'Tempel token akses kantor Anda.', bad_token: 'Token tidak berlaku.',
-      region: 'Wilayah', village: 'Desa', kecamatan: 'Kecamatan', status: 'Status', last_seen: 'Terakhir terlihat',
-      penduduk: 'Penduduk', penduduk_l: 'Laki-laki', penduduk_p: 'Perempuan', keluarga: 'Keluarga',
-      program: 'Program', penerima: 'Penerima', kegiatan: 'Kegiatan', laporan: 'Laporan',
-      aspirasi_terbuka: 'Aspirasi terbuka', aspirasi_selesai: 'Aspirasi selesai',
-      st_aktif: 'tepat waktu', st_terlambat: 'terlambat', st_belum_pernah: 'belum pernah',
-      st_cabang: 'cabang (fork)', st_dicabut: 'dicabut', villages: 'Desa',
-      records: 'Data', search: 'Cari NIK atau nama', more: 'Muat lebih', loaded: 'dimuat',
-      history: 'Riwayat', no_records: 'Tidak ada data.', auditor_no_records: 'Token auditor tidak membaca daftar orang.',
-      all_villages: 'Semua desa', updated: 'Diperbarui', per: 'per', error: 'Gagal memuat',
-      age_by_sex: 'Penduduk menurut umur dan jenis kelamin', per_village: 'Penduduk per desa',
-      status_chart: 'Status pelaporan desa', recipients_chart: 'Penerima per program',
-      downloads_help: 'Ekspor data seluruh wilayah (atau desa Anda) sebagai CSV atau XLSX.',
-      this_village_dl: 'Unduh data desa ini', time: 'Waktu', op: 'Operasi', back: 'Kembali',
-      language: 'English', category: 'Kategori', value: 'Nilai'
-    },
-    en: {
-      overview: 'Overview', r_penduduk: 'Population', r_bantuan: 'Assistance', r_kelengkapan: 'Reporting',
-      downloads: 'Downloads', signout: 'Sign out', signin_title: 'Sign in', signin: 'Sign in', token: 'Token',
-      signin_help: 'Paste your office access token.', bad_token: 'That token is not valid.',
-      region: 'Region', village: 'Village', kecamatan: 'Sub-district', status: 'Status', last_seen: 'Last seen',
-      penduduk: 'Residents', penduduk_l: 'Male', penduduk_p: 'Female', keluarga: 'Households',
-      program: 'Programmes', penerima: 'Beneficiaries', kegiatan: 'Activities', laporan: 'Reports',
-      aspirasi_terbuka: 'Open aspirations', aspirasi_selesai: 'Handled aspirations',
-      st_aktif: 'on time', st_terlambat: 'late', st_belum_pernah: 'never', st_cabang: 'fork',
-      st_dicabut: 'revoked', villages: 'Villages',
-      records: 'Records', search: 'Search NIK or name', more: 'Load more', loaded: 'loaded',
-      history: 'History', no_records: 'No records.', auditor_no_records: 'An auditor token does not read lists of people.',
-      all_villages: 'All villages', updated: 'Updated', per: 'as of', error: 'Could not load',
-      age_by_sex: 'Residents by age and sex', per_village: 'Residents per village',
-      status_chart: 'Villages by reporting status', recipients_chart: 'Beneficiaries per programme',
-      downloads_help: 'Export the data of the whole region (or your villages) as CSV or XLSX.',
-      this_village_dl: 'Download this village\'s data', time: 'Time', op: 'Operation', back: 'Back',
-      language: 'Bahasa Indonesia', category: 'Category', value: 'Value'
-    }
-  };
-  var lang = localStorage.getItem('lumbung_lang') === 'en' ? 'en' : 'id';
+  /* Every string a person reads is t('English') (or tn('English') in a
+   * table, translated where shown): xgettext -kt -ktn extracts them into the
+   * catalogue (po/), and the build compiles the translations into
+   * /assets/messages.js (tools/po2json.py). */
+  var MESSAGES = window.LUMBUNG_MESSAGES || {};
+  var LANGS = ['id', 'en'];
+  var lang = 'id';
   var session = null;
   var charts = [];
   var current = null; /* {key, parts: [{load, draw, node, last}]} */
 
-  function t(k) {
-    if (T[lang][k] !== undefined) return T[lang][k];
-    return T.id[k] !== undefined ? T.id[k] : k;
+  function t(s) {
+    var m = MESSAGES[lang];
+    if (m && m[s]) return m[s];
+    if (lang !== 'en') (window.lumbungUntranslated = window.lumbungUntranslated || {})[s] = 1;
+    return s;
   }
+  function tn(s) { return s; }
+  function locale() { return lang === 'en' ? 'en-GB' : 'id-ID'; }
+
+  /* The language: ?lang=id|en, else the one chosen with the ID | EN switch
+   * (localStorage), else the aggregator's bahasa, else the browser's. */
+  function pickLang(bahasa) {
+    var q = new URLSearchParams(location.search).get('lang');
+    if (LANGS.indexOf(q) >= 0) return q;
+    var s = null;
+    try { s = localStorage.getItem('lumbung_lang'); } catch (e) { s = null; }
+    if (LANGS.indexOf(s) >= 0) return s;
+    if (LANGS.indexOf(bahasa) >= 0) return bahasa;
+    var nav = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
+    for (var i = 0; i < nav.length; i++) {
+      var l = String(nav[i]).toLowerCase();
+      if (/^(id|in)(-|$)/.test(l)) return 'id';
+      if (l.indexOf('en') === 0) return 'en';
+    }
+    return 'id';
+  }
+
+  /* the texts of index.html, by element id */
+  var STATIC = {
+    'nav-overview': tn('Overview'), 'nav-penduduk': tn('Population'), 'nav-bantuan': tn('Assistance'),
+    'nav-kelengkapan': tn('Reporting'), 'nav-unduh': tn('Downloads'), signout: tn('Sign out'),
+    'signin-title': tn('Sign in'), 'signin-help': tn('Paste your office access token.'),
+    'token-label': tn('Token'), 'signin-submit': tn('Sign in')
+  };
+  /* the figures of ringkasan, as cards and columns */
+  var FIGURES = {
+    penduduk: tn('Residents'), penduduk_l: tn('Male'), penduduk_p: tn('Female'), keluarga: tn('Households'),
+    program: tn('Programmes'), penerima: tn('Beneficiaries'), kegiatan: tn('Activities'), laporan: tn('Reports'),
+    aspirasi_terbuka: tn('Open aspirations'), aspirasi_selesai: tn('Handled aspirations')
+  };
+  /* the columns of the reports (agg/report.c), by JSON key */
+  var COLUMNS = {
+    kategori: tn('Category'), nilai: tn('Value'), l: tn('Male'), p: tn('Female'), jumlah: tn('Total'),
+    program: tn('Programme code'), nama_program: tn('Programme name'), tahun: tn('Year'),
+    anggaran: tn('Budget (Rp)'), target: tn('Target beneficiaries'), disalurkan: tn('Distributed'),
+    nik: tn('NIK'), keluarga: tn('Households'), nik_ganda: tn('Duplicate NIKs'), penerima: tn('Beneficiaries'),
+    status: tn('Status'), terakhir_terlihat: tn('Last seen'), waktu_terakhir_terlihat: tn('Time last seen'),
+    entri_terbaru: tn('Newest entry'), kunci: tn('Keys'), entri: tn('Entries'), cabang: tn('Forks'),
+    dicabut: tn('Revoked keys'), diharapkan: tn('Villages expected'), melapor: tn('Villages reporting'),
+    terlambat: tn('Late'), belum_pernah: tn('Never'), tingkat_pelaporan: tn('Reporting rate'),
+    village: tn('Village code'), name: tn('Village'), kecamatan: tn('Sub-district'), level: tn('Level')
+  };
+  var REPORTS = {
+    ringkasan: tn('Summary per village'), penduduk: tn('Population statistics'),
+    bantuan: tn('Assistance per programme'), kelengkapan: tn('Reporting completeness')
+  };
+  var STATUS = {
+    aktif: tn('on time'), terlambat: tn('late'), belum_pernah: tn('never'), cabang: tn('fork'), dicabut: tn('revoked')
+  };
+  var OPS = { put: tn('saved'), del: tn('deleted') };
+  function column(k) { return COLUMNS[k] ? t(COLUMNS[k]) : (FIGURES[k] ? t(FIGURES[k]) : k); }
+
   function $(id) { return document.getElementById(id); }
   /* el('tr', {class: 'x', data: {village: c}, on: fn}, kids...): text is always a text node */
   function el(tag, attrs) {
@@ -73,12 +97,52 @@
     }
     return n;
   }
-  function fmt(n) { return typeof n === 'number' ? n.toLocaleString(lang === 'en' ? 'en-GB' : 'id-ID') : n; }
-  function ago(s) {
-    if (lang === 'id' || !s) return s;
-    return s.replace('baru saja', 'just now').replace('belum pernah', 'never')
-      .replace(/(\d+) menit lalu/, '$1 minutes ago').replace(/(\d+) jam lalu/, '$1 hours ago')
-      .replace(/(\d+) hari lalu/, '$1 days ago');
+  function fmt(n) { return typeof n === 'number' ? n.toLocaleString(locale()) : n; }
+  /* the name people use for the browser's time zone: WIB, WITA, WIT in
+   * Indonesia, else what Intl calls it at d */
+  var ZONES = { 'Asia/Jakarta': 'WIB', 'Asia/Pontianak': 'WIB', 'Asia/Makassar': 'WITA', 'Asia/Jayapura': 'WIT' };
+  function zone(d) {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (ZONES[tz]) return ZONES[tz];
+    var p = new Intl.DateTimeFormat(locale(), { timeZoneName: 'short' }).formatToParts(d)
+      .filter(function (x) { return x.type === 'timeZoneName'; });
+    return p.length ? p[0].value : '';
+  }
+  /* an HLC time of the API ("2026-11-28T02:12:00.123Z", maybe "+N") as a Date, or null */
+  function parseTime(s) {
+    var m = typeof s === 'string' ? s.match(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)(\+\d+)?$/) : null;
+    var d = m ? new Date(m[1]) : null;
+    return d && !isNaN(d.getTime()) ? d : null;
+  }
+  function part(f, d, type) {
+    var p = f.formatToParts(d).filter(function (x) { return x.type === type; });
+    return p.length ? p[0].value : '';
+  }
+  /* a time for people, in the browser's zone: "28 Nov 2026 09:12 WIB" */
+  function when(s) {
+    var d = s instanceof Date ? s : parseTime(s);
+    if (!d) return s || '';
+    var f = new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    return part(f, d, 'day') + ' ' + part(f, d, 'month') + ' ' + part(f, d, 'year') + ' ' +
+      part(f, d, 'hour') + ':' + part(f, d, 'minute') + ' ' + zone(d);
+  }
+  /* a day "2026-11-30" as "30 November 2026" / "30 November 2026" */
+  function day(s) {
+    var m = typeof s === 'string' ? s.match(/^(\d{4})-(\d\d)-(\d\d)$/) : null;
+    if (!m) return s || '';
+    var d = new Date(+m[1], +m[2] - 1, +m[3]);
+    return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(d);
+  }
+  /* how long ago a village was last seen (kelengkapan's row k) */
+  function lastSeen(k) {
+    var d = k ? parseTime(k.waktu_terakhir_terlihat) : null;
+    if (!d) return k && k.terakhir_terlihat && k.terakhir_terlihat !== 'belum pernah' ? k.terakhir_terlihat : t(STATUS.belum_pernah);
+    var s = Math.max(0, (Date.now() - d.getTime()) / 1000);
+    var rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+    if (s < 60) return t('just now');
+    if (s < 3600) return rtf.format(-Math.floor(s / 60), 'minute');
+    if (s < 86400) return rtf.format(-Math.floor(s / 3600), 'hour');
+    return rtf.format(-Math.floor(s / 86400), 'day');
   }
 
   function Unauthorized() { this.message = 'unauthorized'; }
@@ -126,26 +190,30 @@
       var tr = el('tr', opts.rowAttrs ? opts.rowAttrs(r) : {});
       cols.forEach(function (c) {
         var v = c.get ? c.get(r) : r[c.key];
-        var td = el('td', { class: c.num ? 'num' : '', data: { k: c.key || '' } });
+        var td = el('td', { class: (c.num ? 'num' : '') + (c.nowrap ? ' nowrap' : ''), data: { k: c.key || '' } });
         if (v && typeof v === 'object' && v.nodeType) td.appendChild(v); else td.textContent = fmt(v);
         tr.appendChild(td);
       });
       body.appendChild(tr);
     });
-    return el('table', {}, el('thead', {}, head), body);
+    return el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, head), body));
   }
   function statusOf(k) {
     if (!k) return 'belum_pernah';
+    if (!k.status) return null; /* a total row */
     if (k.cabang > 0 && k.status !== 'dicabut') return 'cabang';
     return k.status;
   }
-  function badge(st) { return el('span', { class: 'st st-' + st, data: { status: st }, text: t('st_' + st) }); }
+  function badge(st) {
+    if (!st) return '';
+    return el('span', { class: 'st st-' + st, data: { status: st }, text: t(STATUS[st] || st) });
+  }
   function card(label, n, key) {
     return el('div', { class: 'card', data: { k: key } }, el('div', { class: 'n', text: fmt(n) }), el('div', { class: 'l', text: label }));
   }
   function cards(row, keys) {
     var d = el('div', { class: 'cards' });
-    keys.forEach(function (k) { d.appendChild(card(t(k), row ? row[k] : 0, k)); });
+    keys.forEach(function (k) { d.appendChild(card(t(FIGURES[k]), row ? row[k] : 0, k)); });
     return d;
   }
   /* the columns a list of records shows besides id and nama (else its first three) */
@@ -160,27 +228,27 @@
       draw: function (d, root) {
         var rk = d[0], kel = {};
         d[1].villages.forEach(function (v) { kel[v.village] = v; });
-        root.appendChild(el('h1', { text: t('region') + ' ' + rk.region, data: { region: rk.region } }));
-        root.appendChild(el('p', { class: 'muted', text: t('per') + ' ' + rk.per }));
+        root.appendChild(el('h1', { text: t('Region') + ' ' + rk.region, data: { region: rk.region } }));
+        root.appendChild(el('p', { class: 'muted', text: t('As of') + ' ' + day(rk.per) }));
         root.appendChild(cards(rk.total[0], SUMMARY));
-        root.appendChild(el('h2', { text: t('villages') }));
+        root.appendChild(el('h2', { text: t('Villages') }));
         root.appendChild(table([
-          { key: 'name', label: t('village'), get: function (r) { return el('a', { href: '#/desa/' + r.village, text: r.name }); } },
-          { key: 'village', label: 'Kode' },
-          { key: 'status', label: t('status'), get: function (r) { return badge(statusOf(kel[r.village])); } },
-          { key: 'terakhir_terlihat', label: t('last_seen'), get: function (r) { var k = kel[r.village]; return ago(k ? k.terakhir_terlihat : ''); } },
-          { key: 'penduduk', label: t('penduduk'), num: true },
-          { key: 'keluarga', label: t('keluarga'), num: true },
-          { key: 'penerima', label: t('penerima'), num: true },
-          { key: 'aspirasi_terbuka', label: t('aspirasi_terbuka'), num: true }
+          { key: 'name', label: t('Village'), get: function (r) { return el('a', { href: '#/desa/' + r.village, text: r.name }); } },
+          { key: 'village', label: t('Code') },
+          { key: 'status', label: t('Status'), get: function (r) { return badge(statusOf(kel[r.village])); } },
+          { key: 'terakhir_terlihat', label: t('Last seen'), get: function (r) { return lastSeen(kel[r.village]); } },
+          { key: 'penduduk', label: t('Residents'), num: true },
+          { key: 'keluarga', label: t('Households'), num: true },
+          { key: 'penerima', label: t('Beneficiaries'), num: true },
+          { key: 'aspirasi_terbuka', label: t('Open aspirations'), num: true }
         ], rk.villages, { rowAttrs: function (r) { return { data: { village: r.village } }; } }));
-        chart(root, t('per_village'), {
+        chart(root, t('Residents per village'), {
           type: 'bar',
           data: {
             labels: rk.villages.map(function (v) { return v.name; }),
             datasets: [
-              { label: t('penduduk_l'), data: rk.villages.map(function (v) { return v.penduduk_l; }), backgroundColor: '#2f6f9f' },
-              { label: t('penduduk_p'), data: rk.villages.map(function (v) { return v.penduduk_p; }), backgroundColor: '#c0504d' }
+              { label: t('Male'), data: rk.villages.map(function (v) { return v.penduduk_l; }), backgroundColor: '#2f6f9f' },
+              { label: t('Female'), data: rk.villages.map(function (v) { return v.penduduk_p; }), backgroundColor: '#c0504d' }
             ]
           },
           options: { scales: { x: { stacked: true }, y: { stacked: true } } }
@@ -203,11 +271,11 @@
         return r.id.toLowerCase().indexOf(f) >= 0 || nama.indexOf(f) >= 0 ||
           (r.record && r.record.nik && String(r.record.nik).indexOf(f) >= 0);
       });
-      list.appendChild(el('p', { class: 'muted', text: shown.length + ' / ' + recs.length + ' ' + t('loaded') }));
-      if (!shown.length) { list.appendChild(el('p', { text: t('no_records') })); }
+      list.appendChild(el('p', { class: 'muted', text: fmt(shown.length) + ' / ' + fmt(recs.length) + ' ' + t('loaded') }));
+      if (!shown.length) { list.appendChild(el('p', { text: t('No records.') })); }
       else {
         var extra = COLS[type] || Object.keys(shown[0].record || {}).filter(function (k) { return k !== 'nama' && k !== 'nik'; }).slice(0, 3);
-        var cols = [{ key: 'id', label: 'ID' }, { key: 'nama', label: 'Nama', get: function (r) { return r.record.nama || ''; } }];
+        var cols = [{ key: 'id', label: 'ID' }, { key: 'nama', label: t('Name'), get: function (r) { return r.record.nama || ''; } }];
         extra.forEach(function (k) { cols.push({ key: k, label: k, get: function (r) { var v = r.record[k]; return v && typeof v === 'object' ? JSON.stringify(v) : v; } }); });
         list.appendChild(table(cols, shown, {
           rowAttrs: function (r) { return { class: 'click', data: { id: r.id }, tabindex: '0' }; }
@@ -216,7 +284,7 @@
           tr.addEventListener('click', function () { showHistory(tr.dataset.id); });
         });
       }
-      if (next) list.appendChild(el('button', { type: 'button', id: 'more', on: loadMore, text: t('more') }));
+      if (next) list.appendChild(el('button', { type: 'button', id: 'more', on: loadMore, text: t('Load more') }));
     }
     function loadMore() {
       var p = '/v1/records/' + type + '?village=' + q(code) + '&limit=200' + (next ? '&after=' + q(next) : '');
@@ -225,9 +293,11 @@
     function showHistory(id) {
       hist.textContent = '';
       api('/v1/history/' + q(code) + '/' + type + '/' + q(id)).then(function (j) {
-        var box = el('div', { class: 'history', id: 'history' }, el('h2', { text: t('history') + ': ' + id }));
+        var box = el('div', { class: 'history', id: 'history' }, el('h2', { text: t('History') + ': ' + id }));
         box.appendChild(table([
-          { key: 'time', label: t('time') }, { key: 'op', label: t('op') }, { key: 'seq', label: 'seq', num: true },
+          { key: 'time', label: t('Time'), nowrap: true, get: function (c) { return when(c.time); } },
+          { key: 'op', label: t('Change'), get: function (c) { return el('span', { data: { op: c.op }, text: OPS[c.op] ? t(OPS[c.op]) : c.op }); } },
+          { key: 'seq', label: t('No.'), num: true },
           { key: 'body', label: '', get: function (c) { return el('pre', { text: c.body ? JSON.stringify(c.body, null, 1) : '—' }); } }
         ], j.changes));
         hist.appendChild(box);
@@ -239,15 +309,15 @@
       load: function () { return api('/v1/reports/ringkasan?village=' + q(code)); },
       draw: function (rk, root) {
         var v = rk.villages[0] || { name: code };
-        root.appendChild(el('p', {}, el('a', { href: '#/', text: '← ' + t('back') })));
-        root.appendChild(el('h1', { text: t('village') + ' ' + v.name + (v.name === code ? '' : ' (' + code + ')'), data: { village: code } }));
+        root.appendChild(el('p', {}, el('a', { href: '#/', text: '← ' + t('Back') })));
+        root.appendChild(el('h1', { text: t('Village') + ' ' + v.name + (v.name === code ? '' : ' (' + code + ')'), data: { village: code } }));
         root.appendChild(cards(v, SUMMARY));
       }
     }, {
       once: function (root) {
-        var dl = el('p', {}, t('this_village_dl') + ': ');
+        var dl = el('p', {}, t('Download this village\'s data') + ': ');
         if (session && session.role === 'auditor') {
-          root.appendChild(el('p', { text: t('auditor_no_records') }));
+          root.appendChild(el('p', { text: t('An auditor token does not read lists of people.') }));
           return;
         }
         TYPES.forEach(function (ty) {
@@ -259,9 +329,9 @@
         var sel = el('select', { id: 'type' });
         TYPES.forEach(function (ty) { sel.appendChild(el('option', { value: ty, text: ty })); });
         sel.addEventListener('change', function () { type = sel.value; restart(); });
-        var search = el('input', { id: 'search', type: 'search', placeholder: t('search') });
+        var search = el('input', { id: 'search', type: 'search', placeholder: t('Search NIK or name') });
         search.addEventListener('input', function () { filter = search.value.trim(); drawList(); });
-        root.appendChild(el('h2', { text: t('records') }));
+        root.appendChild(el('h2', { text: t('Records') }));
         root.appendChild(el('div', { class: 'toolbar' }, sel, search));
         root.appendChild(list);
         root.appendChild(hist);
@@ -280,30 +350,31 @@
       },
       draw: function (d, root) {
         var r = d[0];
-        root.appendChild(el('h1', { text: r.title, data: { report: name } }));
-        var sel = el('select', { id: 'scope' }, el('option', { value: '', text: t('all_villages') }));
+        root.appendChild(el('h1', { text: REPORTS[name] ? t(REPORTS[name]) : r.title, data: { report: name } }));
+        var sel = el('select', { id: 'scope' }, el('option', { value: '', text: t('All villages') }));
         d[1].villages.forEach(function (v) {
           var o = el('option', { value: v.code, text: (v.name || v.code) + ' (' + v.code + ')' });
           if (v.code === scope) o.selected = true;
           sel.appendChild(o);
         });
         sel.addEventListener('change', function () { scope = sel.value; refresh(true); });
-        root.appendChild(el('div', { class: 'toolbar' }, sel, el('span', { class: 'muted', text: t('per') + ' ' + r.per })));
+        root.appendChild(el('div', { class: 'toolbar' }, sel, el('span', { class: 'muted', text: t('As of') + ' ' + day(r.per) })));
         if (name === 'penduduk') {
           var rows = scope ? r.villages : r.total;
           var umur = rows.filter(function (x) { return x.kategori === 'umur'; });
-          chart(root, t('age_by_sex'), {
+          chart(root, t('Residents by age and sex'), {
             type: 'bar',
             data: {
               labels: umur.map(function (x) { return x.nilai; }),
               datasets: [
-                { label: t('penduduk_l'), data: umur.map(function (x) { return x.l; }), backgroundColor: '#2f6f9f' },
-                { label: t('penduduk_p'), data: umur.map(function (x) { return x.p; }), backgroundColor: '#c0504d' }
+                { label: t('Male'), data: umur.map(function (x) { return x.l; }), backgroundColor: '#2f6f9f' },
+                { label: t('Female'), data: umur.map(function (x) { return x.p; }), backgroundColor: '#c0504d' }
               ]
             }
           });
-          root.appendChild(table([{ key: 'kategori', label: t('category') }, { key: 'nilai', label: t('value') },
-            { key: 'l', label: 'L', num: true }, { key: 'p', label: 'P', num: true }, { key: 'jumlah', label: 'Jumlah', num: true }], rows));
+          root.appendChild(table(['kategori', 'nilai', 'l', 'p', 'jumlah'].map(function (k) {
+            return { key: k, label: column(k), num: k === 'l' || k === 'p' || k === 'jumlah' };
+          }), rows));
           return;
         }
         if (name === 'kelengkapan') {
@@ -311,24 +382,28 @@
           r.villages.forEach(function (v) { var s = statusOf(v); counts[s] = (counts[s] || 0) + 1; });
           var sts = Object.keys(counts);
           var colours = { aktif: '#2e7d32', terlambat: '#e08a00', belum_pernah: '#7a7f83', cabang: '#b71c1c', dicabut: '#37474f' };
-          chart(root, t('status_chart'), {
+          chart(root, t('Villages by reporting status'), {
             type: 'doughnut',
-            data: { labels: sts.map(function (s) { return t('st_' + s); }), datasets: [{ data: sts.map(function (s) { return counts[s]; }), backgroundColor: sts.map(function (s) { return colours[s]; }) }] }
+            data: { labels: sts.map(function (s) { return t(STATUS[s] || s); }), datasets: [{ data: sts.map(function (s) { return counts[s]; }), backgroundColor: sts.map(function (s) { return colours[s]; }) }] }
           });
         }
         if (name === 'bantuan') {
           var per = {};
           r.villages.forEach(function (v) { var k = v.nama_program || v.program; per[k] = (per[k] || 0) + (v.penerima || 0); });
           var ks = Object.keys(per);
-          chart(root, t('recipients_chart'), {
+          chart(root, t('Beneficiaries per programme'), {
             type: 'bar',
-            data: { labels: ks, datasets: [{ label: t('penerima'), data: ks.map(function (k) { return per[k]; }), backgroundColor: '#1f5f4a' }] }
+            data: { labels: ks, datasets: [{ label: t('Beneficiaries'), data: ks.map(function (k) { return per[k]; }), backgroundColor: '#1f5f4a' }] }
           });
         }
         var all = r.villages.concat(scope ? [] : r.total);
         var keys = all.length ? Object.keys(all[0]) : [];
         root.appendChild(table(keys.map(function (k) {
-          return { key: k, label: k, num: typeof all[0][k] === 'number', get: k === 'status' ? function (x) { return badge(statusOf(x)); } : (k === 'terakhir_terlihat' ? function (x) { return ago(x[k]); } : undefined) };
+          var get;
+          if (k === 'status') get = function (x) { return badge(statusOf(x)); };
+          else if (k === 'terakhir_terlihat') get = function (x) { return x.waktu_terakhir_terlihat || x.terakhir_terlihat ? lastSeen(x) : ''; };
+          else if (k === 'waktu_terakhir_terlihat' || k === 'entri_terbaru') get = function (x) { return when(x[k]); };
+          return { key: k, label: column(k), num: typeof all[0][k] === 'number', get: get, nowrap: k === 'waktu_terakhir_terlihat' || k === 'entri_terbaru' };
         }), all));
       }
     }];
@@ -337,8 +412,8 @@
   function downloads() {
     return [{
       once: function (root) {
-        root.appendChild(el('h1', { text: t('downloads') }));
-        root.appendChild(el('p', { text: t('downloads_help') }));
+        root.appendChild(el('h1', { text: t('Downloads') }));
+        root.appendChild(el('p', { text: t('Export the data of the whole region (or your villages) as CSV or XLSX.') }));
         var ul = el('ul', { class: 'dl' });
         TYPES.forEach(function (ty) {
           ul.appendChild(el('li', {}, ty + ': ',
@@ -355,7 +430,7 @@
     return function (e) {
       if (e instanceof Unauthorized) { signedOut(); return; }
       node.textContent = '';
-      node.appendChild(el('p', { class: 'error', text: t('error') + ': ' + e.message }));
+      node.appendChild(el('p', { class: 'error', text: t('Could not load') + ': ' + e.message }));
     };
   }
   function route() {
@@ -395,15 +470,36 @@
         dropCharts(p.node);
         p.node.textContent = '';
         p.draw(d, p.node);
-        $('updated').textContent = t('updated') + ' ' + new Date().toLocaleTimeString(lang === 'en' ? 'en-GB' : 'id-ID');
+        $('updated').textContent = t('Updated') + ' ' + when(new Date());
       }, showError(p.node));
     });
   }
   function translate() {
     document.documentElement.lang = lang;
-    document.querySelectorAll('[data-t]').forEach(function (n) { n.textContent = t(n.dataset.t); });
-    $('lang').textContent = t('language');
+    document.title = 'lumbung';
+    Object.keys(STATIC).forEach(function (id) { $(id).textContent = t(STATIC[id]); });
+    $('lang').setAttribute('aria-label', t('Language'));
+    LANGS.forEach(function (l) {
+      var b = $('lang-' + l);
+      b.setAttribute('aria-pressed', String(l === lang));
+      b.classList.toggle('on', l === lang);
+    });
     $('token').placeholder = 'lbt_…';
+    $('signin-error').hidden = true;
+  }
+  /* the ID | EN switch: remembered in this browser; a ?lang= in the address
+   * follows it so a reload keeps what was chosen */
+  function choose(l) {
+    if (l === lang) return;
+    lang = l;
+    try { localStorage.setItem('lumbung_lang', l); } catch (e) { /* private mode: this page only */ }
+    var u = new URL(location.href);
+    if (u.searchParams.has('lang')) {
+      u.searchParams.set('lang', l);
+      history.replaceState(null, '', u.toString());
+    }
+    translate();
+    draw();
   }
   function signedIn(s) {
     session = s;
@@ -425,12 +521,10 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    lang = pickLang(null);
     translate();
-    $('lang').addEventListener('click', function () {
-      lang = lang === 'id' ? 'en' : 'id';
-      localStorage.setItem('lumbung_lang', lang);
-      translate();
-      draw();
+    LANGS.forEach(function (l) {
+      $('lang-' + l).addEventListener('click', function () { choose(l); });
     });
     $('signin').addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -438,12 +532,17 @@
       post('/v1/session', { token: tok }).then(function (j) {
         $('token').value = '';
         if (j._ok && j.signed_in) { $('signin-error').hidden = true; signedIn(j); }
-        else { $('signin-error').textContent = t('bad_token'); $('signin-error').hidden = false; }
+        else { $('signin-error').textContent = t('That token is not valid.'); $('signin-error').hidden = false; }
       });
     });
     $('signout').addEventListener('click', function () { post('/v1/session/end').then(signedOut); });
     window.addEventListener('hashchange', draw);
-    api('/v1/session').then(function (s) { if (s.signed_in) signedIn(s); else signedOut(); }, signedOut);
+    api('/v1/session').then(function (s) {
+      /* the aggregator's bahasa is known now: it beats the browser's */
+      var l = pickLang(s.bahasa);
+      if (l !== lang) { lang = l; translate(); }
+      if (s.signed_in) signedIn(s); else signedOut();
+    }, signedOut);
     setInterval(function () { refresh(false); }, POLL_MS);
   });
 })();

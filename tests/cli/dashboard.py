@@ -6,8 +6,12 @@ Standard library only: the websocket (RFC 6455, client side, text frames)
 is spoken by hand.  Prints TAP-ish lines "ok - ..." / "not ok - ..." that
 the shell test counts.
 
-  dashboard.py URL TOKEN AGG_BIN AGG_DIR PUSH_SCRIPT SHOT_DIR CHROMIUM WORK
+  dashboard.py URL TOKEN AGG_BIN AGG_DIR PUSH_SCRIPT SHOT_DIR CHROMIUM WORK URL_EN
+
+The browser runs in Indonesian (--lang=id) in Asia/Jakarta; URL serves an
+aggregator without a bahasa, URL_EN one whose bahasa is English.
 """
+import datetime
 import base64
 import json
 import os
@@ -19,8 +23,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zoneinfo
 
-URL, TOKEN, AGG, ADIR, PUSH, SHOTS, CHROME, WORK = sys.argv[1:9]
+URL, TOKEN, AGG, ADIR, PUSH, SHOTS, CHROME, WORK, URL_EN = sys.argv[1:10]
 ORIGIN = URL.rstrip('/')
 failed = 0
 
@@ -141,6 +146,44 @@ def cli_ringkasan():
     return json.loads(out)
 
 
+def cli_report(name):
+    out = subprocess.run([AGG, 'report', name, '-d', ADIR, '--json'], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def grouped(n, sep):
+    """n with thousands grouped by sep, computed here, not by the page."""
+    return '{:,}'.format(n).replace(',', sep)
+
+
+def texts(sel):
+    return cdp.js("Array.from(document.querySelectorAll(%s)).map(function (n) { return n.textContent; })"
+                  % json.dumps(sel))
+
+
+# Indonesian and English month abbreviations (the page's times) and names (its days)
+MON_ID = ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des']
+MON_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec']
+MONTH_ID = ['Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni', 'Juli', 'Agustus', 'September',
+            'Oktober', 'November', 'Desember']
+MONTH_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+            'October', 'November', 'December']
+
+
+def time_ok(text, prefix, months):
+    """text is PREFIX + "D Mon YYYY HH:MM WIB" of about now in Jakarta."""
+    m = re.match(re.escape(prefix) + r' (\d{1,2}) (\S+) (\d{4}) (\d\d):(\d\d) WIB$', text or '')
+    if not m:
+        return False
+    now = datetime.datetime.now(zoneinfo.ZoneInfo('Asia/Jakarta'))
+    for d in (now, now - datetime.timedelta(minutes=1), now - datetime.timedelta(minutes=2)):
+        if (int(m.group(1)), m.group(2).rstrip('.'), int(m.group(3)), int(m.group(4)), int(m.group(5))) == \
+                (d.day, months[d.month - 1], d.year, d.hour, d.minute):
+            return True
+    return False
+
+
 def digits(s):
     return int(re.sub(r'[^0-9]', '', s or '') or -1)
 
@@ -173,7 +216,9 @@ chrome = subprocess.Popen([CHROME, '--headless', '--no-sandbox', '--disable-gpu'
                            '--disable-component-update', '--disable-sync', '--disable-default-apps',
                            '--metrics-recording-only', '--no-default-browser-check',
                            '--window-size=1280,900', '--remote-debugging-port=0',
+                           '--lang=id', '--accept-lang=id-ID,id',
                            '--user-data-dir=' + prof, 'about:blank'],
+                          env=dict(os.environ, TZ='Asia/Jakarta', LANGUAGE='id', LANG='id_ID.UTF-8'),
                           stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, 'chromium.log'), 'w'))
 try:
     port_file = os.path.join(prof, 'DevToolsActivePort')
@@ -196,8 +241,11 @@ try:
     ok(cdp.wait("document.getElementById('signin') && !document.getElementById('signin').hidden && "
                 "document.querySelectorAll('tr[data-village]').length === 0"),
        'without a cookie the page shows the sign-in form and no village')
-    ok(cdp.js("document.getElementById('signin').textContent.indexOf('Masuk') >= 0"),
-       'the sign-in form is in Indonesian first')
+    ok(cdp.js("navigator.language").lower().startswith('id'), 'the browser speaks Indonesian')
+    ok(cdp.wait("document.getElementById('signin-title').textContent === 'Masuk' && "
+                "document.getElementById('signin-submit').textContent === 'Masuk' && "
+                "document.documentElement.lang === 'id'"),
+       'an aggregator without a bahasa: the sign-in form follows the browser, Indonesian')
     cdp.shot('dashboard-signin.png')
 
     # --- a wrong token is refused, a right one signs in -------------------------
@@ -228,6 +276,24 @@ try:
     time.sleep(0.5)
     cdp.shot('dashboard-overview.png')
 
+    # --- in Indonesian: the key labels, numbers and times ------------------------
+    ok(texts('#nav a') == ['Ringkasan', 'Penduduk', 'Bantuan', 'Kelengkapan', 'Unduh'],
+       'the menu is in Indonesian: %s' % texts('#nav a'))
+    heads = texts('#page th')
+    ok(all(h in heads for h in ['Desa', 'Kode', 'Status', 'Terakhir terlihat', 'Penduduk', 'Keluarga', 'Penerima']),
+       'the villages\' table is headed in Indonesian: %s' % heads)
+    ok(cdp.js("document.querySelector('.card[data-k=penduduk] .l').textContent") == 'Penduduk' and
+       cdp.js("document.querySelector('.card[data-k=penduduk_p] .l').textContent") == 'Perempuan',
+       'the cards are labelled in Indonesian')
+    ok(texts('[data-status=aktif]')[:1] == ['tepat waktu'] and texts('[data-status=dicabut]') == ['dicabut'],
+       'statuses read "tepat waktu", "dicabut"')
+    ok(cdp.js("document.getElementById('signout').textContent") == 'Keluar', 'the sign-out button reads "Keluar"')
+    upd = cdp.js("document.getElementById('updated').textContent")
+    ok(time_ok(upd, 'Diperbarui', MON_ID), 'the update time is "Diperbarui D Mon YYYY HH:MM WIB", Jakarta\'s now: %r' % upd)
+    per = cdp.js("document.querySelector('#page p.muted').textContent")
+    y, mo, d = (int(x) for x in want['per'].split('-'))
+    ok(per == 'Per %d %s %d' % (d, MONTH_ID[mo - 1], y), 'the day of the figures in Indonesian: %r (per %s)' % (per, want['per']))
+
     # --- a push while the page is open shows up without a reload ---------------
     cdp.js("window.__same_page = 1; true")
     subprocess.run(['sh', PUSH], check=True)
@@ -245,6 +311,8 @@ try:
     v = want2['villages'][0]
     ok('<b>' in v['name'], 'the first village has the name with markup: %r' % v['name'])
     cdp.js("location.hash = '#/desa/%s'; true" % v['village'])
+    ok(cdp.wait("document.getElementById('search') && document.getElementById('search').placeholder === 'Cari NIK atau nama'"),
+       'the village page\'s search reads "Cari NIK atau nama"')
     ok(cdp.wait("document.querySelectorAll('tr[data-id]').length > 0"), 'the village page lists its records')
     got = cdp.js("document.querySelector('.card[data-k=penduduk] .n').textContent")
     ok(digits(got) == v['penduduk'], 'the village page shows its residents (%s vs %d)' % (got, v['penduduk']))
@@ -265,6 +333,9 @@ try:
     cdp.js("document.querySelector('tr[data-id]').click(); true")
     ok(cdp.wait("document.getElementById('history') && "
                 "document.querySelectorAll('#history tbody tr').length >= 1"), 'a record\'s history is shown')
+    ht = cdp.js("document.querySelector('#history td[data-k=time]').textContent")
+    ok(re.match(r'\d{1,2} (%s) \d{4} \d\d:\d\d WIB$' % '|'.join(MON_ID), ht or ''), 'a change\'s time reads like "28 Nov 2026 09:12 WIB": %r' % ht)
+    ok(texts('#history [data-op=put]')[:1] == ['disimpan'], 'a change is "disimpan"')
     cdp.js("window.scrollTo(0, 0); true")
     time.sleep(0.3)
     cdp.shot('dashboard-village.png')
@@ -276,20 +347,92 @@ try:
        'the penduduk report shows its table (age bands) and a chart')
     time.sleep(0.5)
     cdp.shot('dashboard-penduduk.png')
+    ok(cdp.js("document.querySelector('h1[data-report=penduduk]').textContent") == 'Statistik kependudukan',
+       'the penduduk report is titled in Indonesian')
     cdp.js("location.hash = '#/laporan/kelengkapan'; true")
     ok(cdp.wait("document.querySelector('h1[data-report=kelengkapan]') && document.querySelector('canvas')"),
        'the kelengkapan report shows a chart')
+    time.sleep(0.5)
+    cdp.shot('dashboard-kelengkapan.png')
+    bantuan = cli_report('bantuan')
+    rp = [r['anggaran'] for r in bantuan['villages'] if r.get('anggaran', 0) >= 1000]
+    ok(rp, 'the villages have programmes with a budget of a thousand rupiah or more')
+    cdp.js("location.hash = '#/laporan/bantuan'; true")
+    ok(cdp.wait("document.querySelector('h1[data-report=bantuan]') && document.querySelectorAll('td[data-k=anggaran]').length > 0"),
+       'the bantuan report shows its table')
+    cells = texts('td[data-k=anggaran]')
+    ok(rp and grouped(rp[0], '.') in cells, 'a budget reads the Indonesian way (%s) among %s' % (grouped(rp[0], '.') if rp else '', cells[:3]))
+    heads = texts('#page th')
+    ok('Anggaran (Rp)' in heads and 'Kode program' in heads, 'the bantuan report is headed in Indonesian: %s' % heads)
     cdp.js("location.hash = '#/unduh'; true")
     hrefs = "Array.from(document.querySelectorAll('#page a')).map(function (a) { return a.getAttribute('href'); })"
     ok(cdp.wait(hrefs + ".indexOf('/v1/export/penduduk.csv') >= 0 && " + hrefs + ".indexOf('/v1/export/penduduk.xlsx') >= 0"),
        'the downloads page links the exports')
-    cdp.js("document.getElementById('lang').click(); location.hash = '#/'; true")
+    miss = cdp.js("JSON.stringify(Object.keys(window.lumbungUntranslated || {}))")
+    ok(miss == '[]', 'every string the pages showed has an Indonesian translation; missing: %s' % miss)
+
+    # --- English: ?lang=en, then the ID | EN switch ------------------------------------
+    cdp.call('Page.navigate', url=ORIGIN + '/?lang=en#/')
     ok(cdp.wait("document.querySelector('#nav a').textContent === 'Overview' && "
-                "document.querySelectorAll('tr[data-village]').length > 0"), 'the English switch translates the pages')
+                "document.querySelectorAll('tr[data-village]').length > 0"), '?lang=en shows the pages in English')
+    ok(texts('#nav a') == ['Overview', 'Population', 'Assistance', 'Reporting', 'Downloads'],
+       'the menu is in English: %s' % texts('#nav a'))
+    heads = texts('#page th')
+    ok(all(h in heads for h in ['Village', 'Code', 'Status', 'Last seen', 'Residents', 'Households', 'Beneficiaries']),
+       'the villages\' table is headed in English: %s' % heads)
+    ok(cdp.js("document.querySelector('.card[data-k=penduduk] .l').textContent") == 'Residents' and
+       cdp.js("document.documentElement.lang") == 'en', 'the cards are labelled in English, the page is lang=en')
+    ok(texts('[data-status=aktif]')[:1] == ['on time'] and texts('[data-status=belum_pernah]') == ['never'],
+       'statuses read "on time", "never"')
+    ok(cdp.wait("/^Updated /.test(document.getElementById('updated').textContent)"), 'the footer says "Updated"')
+    upd = cdp.js("document.getElementById('updated').textContent")
+    ok(time_ok(upd, 'Updated', MON_EN) or time_ok(upd, 'Updated', [m[:3] for m in MON_EN]),
+       'the update time is "Updated D Mon YYYY HH:MM WIB", Jakarta\'s now: %r' % upd)
+    ok(cdp.js("document.getElementById('lang-en').getAttribute('aria-pressed')") == 'true' and
+       cdp.js("document.getElementById('lang-id').getAttribute('aria-pressed')") == 'false',
+       'the switch shows EN chosen')
+    time.sleep(0.5)
+    cdp.shot('dashboard-overview-en.png')
+    cdp.js("location.hash = '#/laporan/bantuan'; true")
+    ok(cdp.wait("document.querySelector('h1[data-report=bantuan]') && "
+                "document.querySelector('h1[data-report=bantuan]').textContent === 'Assistance per programme' && "
+                "document.querySelectorAll('td[data-k=anggaran]').length > 0"), 'the bantuan report in English')
+    cells = texts('td[data-k=anggaran]')
+    ok(rp and grouped(rp[0], ',') in cells, 'a budget reads the English way (%s) among %s' % (grouped(rp[0], ',') if rp else '', cells[:3]))
+    cdp.js("location.hash = '#/laporan/penduduk'; true")
+    ok(cdp.wait("document.querySelector('h1[data-report=penduduk]') && "
+                "document.querySelector('h1[data-report=penduduk]').textContent === 'Population statistics' && "
+                "document.querySelector('canvas')"), 'the penduduk report in English')
+    time.sleep(0.5)
+    cdp.shot('dashboard-penduduk-en.png')
+    cdp.js("document.getElementById('lang-id').click(); location.hash = '#/'; true")
+    ok(cdp.wait("document.querySelector('#nav a').textContent === 'Ringkasan' && "
+                "document.querySelectorAll('tr[data-village]').length > 0 && "
+                "location.search === '?lang=id'"), 'the ID switch translates the pages back and the address follows')
+    time.sleep(0.5)
+    cdp.shot('dashboard-overview-id.png')
+    cdp.call('Page.navigate', url=ORIGIN + '/#/')
+    ok(cdp.wait("document.querySelector('#nav a').textContent === 'Ringkasan' && "
+                "document.querySelectorAll('tr[data-village]').length > 0"), 'without ?lang the choice is remembered')
+    cdp.js("document.getElementById('lang-en').click(); true")
+    ok(cdp.wait("document.querySelector('#nav a').textContent === 'Overview' && "
+                "document.querySelectorAll('tr[data-village]').length > 0"), 'the EN switch translates the pages')
     cdp.call('Page.reload')
     ok(cdp.wait("document.querySelector('#nav a').textContent === 'Overview' && "
                 "document.querySelectorAll('tr[data-village]').length > 0"),
        'the language choice and the session survive a reload')
+
+    # --- an aggregator whose bahasa is English beats the browser's Indonesian ---------
+    cdp.call('Page.navigate', url=URL_EN.rstrip('/') + '/')
+    ok(cdp.wait("document.getElementById('signin') && !document.getElementById('signin').hidden && "
+                "document.getElementById('signin-title').textContent === 'Sign in' && "
+                "document.documentElement.lang === 'en'"),
+       'an aggregator with bahasa en shows its sign-in form in English to an Indonesian browser')
+    cdp.shot('dashboard-signin-en.png')
+    cdp.call('Page.navigate', url=URL_EN.rstrip('/') + '/?lang=id')
+    ok(cdp.wait("document.getElementById('signin-title').textContent === 'Masuk'"), '... and ?lang=id still wins')
+    cdp.call('Page.navigate', url=ORIGIN + '/#/')
+    ok(cdp.wait("document.querySelectorAll('tr[data-village]').length > 0"), 'back on the first aggregator')
 
     # --- what the browser saw ------------------------------------------------------
     time.sleep(0.5)
@@ -301,7 +444,8 @@ try:
              and '/v1/session' not in e['params']['entry'].get('url', ''))]
     ok(not errs, 'no console errors or exceptions: %s' % json.dumps(errs)[:600])
     reqs = [e['params']['request']['url'] for e in cdp.events if e['method'] == 'Network.requestWillBeSent']
-    away = [u for u in reqs if not u.startswith(ORIGIN + '/') and not u.startswith('data:')]
+    away = [u for u in reqs if not u.startswith(ORIGIN + '/') and not u.startswith(URL_EN.rstrip('/') + '/')
+            and not u.startswith('data:')]
     ok(len(reqs) > 10 and not away, 'every request (%d) went to the server\'s origin; elsewhere: %s' % (len(reqs), away))
 
     # --- sign out ----------------------------------------------------------------

@@ -6,7 +6,10 @@
 # names and counts equal to `lumbung-agg report ringkasan --json`, a village
 # page with search and a record's history, report pages with charts, a push
 # showing up on the open page without a reload, no console errors, and no
-# request leaving the server's origin.  Screenshots go to $BUILD/dashboard-*.png.
+# request leaving the server's origin.  In Indonesian and English: the
+# browser's language, ?lang=, the ID | EN switch and an aggregator's bahasa
+# choose; labels, numbers and times (WIB) per language; every string of the
+# pages translated.  Screenshots go to $BUILD/dashboard-*.png (-en, -id).
 # Fails (does not skip) when chromium is missing: tools/deps.sh installs it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agglib.sh"
@@ -70,6 +73,21 @@ cmp -s "$T/body" /usr/share/javascript/chart.js/chart.min.js && ok "Chart.js is 
 [ "$(hdr "$URL/v1/villages")" = 401 ] && ok "without a cookie the API answers 401" || fail "no cookie: $(cat "$T/h")"
 [ "$(hdr "$URL/v1/session")" = 200 ] && grep -q '"signed_in":false' "$T/body" &&
 	ok "GET /v1/session without a cookie: not signed in" || fail "session: $(cat "$T/body")"
+grep -q '"bahasa":null' "$T/body" && ok "an aggregator without a bahasa says bahasa null" ||
+	fail "bahasa: $(cat "$T/body")"
+
+# A second aggregator whose bahasa is English (LUMBUNG_BAHASA): its pages
+# default to English whatever the browser speaks.
+A2="$T/agg-en"
+agg init -d "$A2" --region 33.25 >/dev/null || fail "agg init (English)"
+LUMBUNG_BAHASA=en "$AGG_BIN" serve -d "$A2" --listen 127.0.0.1:0 >"$T/agg-en.out" 2>"$T/agg-en.log" &
+AGG_EN_PID=$!
+trap 'kill -KILL "$AGG_EN_PID" 2>/dev/null; _agg_cleanup' EXIT
+i=0
+while ! grep -q ":[0-9][0-9]*$" "$T/agg-en.out" 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+URL_EN="http://127.0.0.1:$(sed -n 's/^.*:\([0-9][0-9]*\)$/\1/p' "$T/agg-en.out" | head -1)"
+[ "$(hdr "$URL_EN/v1/session")" = 200 ] && grep -q '"bahasa":"en"' "$T/body" &&
+	ok "an aggregator with bahasa en says so in GET /v1/session" || fail "bahasa en: $(cat "$T/body" "$T/agg-en.log")"
 post() { hdr -X POST -H "Content-Type: application/json" "$@"; }
 [ "$(post --data "{\"token\":\"lbt_$(printf '%064d' 0)\"}" "$URL/v1/session")" = 401 ] &&
 	! grep -qi "^Set-Cookie" "$T/h" && ok "a sign-in with an unknown token is 401, no cookie" || fail "bad token: $(cat "$T/h")"
@@ -92,7 +110,7 @@ head -c 5000 /dev/zero | tr '\0' a >"$T/big"
 # --- the browser --------------------------------------------------------------
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-"$PY" "$(dirname "$0")/dashboard.py" "$URL" "$KAB" "$AGG_BIN" "$A" "$T/push.sh" "$BUILD" "$CHROME" "$T" >"$T/py.out" 2>"$T/py.err"
+"$PY" "$(dirname "$0")/dashboard.py" "$URL" "$KAB" "$AGG_BIN" "$A" "$T/push.sh" "$BUILD" "$CHROME" "$T" "$URL_EN" >"$T/py.out" 2>"$T/py.err"
 rc=$?
 while IFS= read -r l; do
 	case $l in "ok - "*) ok "${l#ok - }" ;; "not ok - "*) fail "${l#not ok - }" ;; esac
@@ -101,4 +119,9 @@ done <"$T/py.out"
 grep -q "WEB signed in: token \"Bu Sari\"" "$T/agg.log" && ok "the server logs who signed in" ||
 	fail "no sign-in in the log: $(tail -3 "$T/agg.log")"
 ! grep -q "$KAB" "$T/agg.log" && ok "the token itself is never logged" || fail "token in the log"
+kill "$AGG_EN_PID" 2>/dev/null && wait "$AGG_EN_PID" 2>/dev/null
+
+# every string of the pages (t()/tn() in app.js) has its Indonesian in po/
+out=$(cd "$(dirname "$0")/../.." && sh tools/i18n_check.sh agg/web/app.js 2>&1) &&
+	ok "every string of the dashboard is translated (tools/i18n_check.sh)" || fail "untranslated: $out"
 done_testing
