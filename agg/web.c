@@ -159,11 +159,7 @@ static const char *token_of(struct MHD_Connection *c)
  * (then the page follows the browser's language). */
 static const char *bahasa(void)
 {
-	const char *env = getenv("LUMBUNG_BAHASA");
-
-	if (env && (!strcmp(env, "id") || !strcmp(env, "en")))
-		return env;
-	return !strcmp(lb_i18n_lang(), "id") ? "id" : NULL;
+	return lb_i18n_chosen();
 }
 
 /* The answer of GET /v1/session: who is signed in (or signed_in false),

@@ -19,6 +19,7 @@
 #define DOMAIN "lumbung"
 
 static const char *lang = "en";
+static int chosen; /* set by LUMBUNG_BAHASA or lb_i18n_set, or an id locale */
 
 /* Is the LC_MESSAGES category, as set now, asking for Indonesian? */
 static const char *lang_of_locale(void)
@@ -66,6 +67,7 @@ static void force(const char *l)
 		setenv("LANGUAGE", "en", 1);
 	}
 	lang = !strcmp(l, "id") ? "id" : "en";
+	chosen = 1;
 }
 
 void lb_i18n_init(void)
@@ -80,6 +82,7 @@ void lb_i18n_init(void)
 		force(env);
 	else
 		lang = lang_of_locale();
+	chosen = chosen || !strcmp(lang, "id");
 }
 
 int lb_i18n_set(const char *bahasa)
@@ -98,6 +101,11 @@ int lb_i18n_set(const char *bahasa)
 const char *lb_i18n_lang(void)
 {
 	return lang;
+}
+
+const char *lb_i18n_chosen(void)
+{
+	return chosen ? lang : NULL;
 }
 
 const char *lb_tr(const char *msgid)

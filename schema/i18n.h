@@ -45,6 +45,11 @@ int lb_i18n_set(const char *bahasa);
 /* "id" or "en": the language messages are printed in now. */
 const char *lb_i18n_lang(void);
 
+/* "id" or "en" when the language was chosen (LUMBUNG_BAHASA, a bahasa
+ * setting or an id_ID locale), NULL when it is English only because
+ * nothing chose (a dashboard then follows the browser). */
+const char *lb_i18n_chosen(void);
+
 /* A time for people: local time zone (TZ), minutes, the zone's
  * abbreviation, month names in the current language, e.g.
  * "28 Nov 2026 09:12 WIB" or "5 Agu 2026 14:03 WITA".  ms is Unix
