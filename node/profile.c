@@ -332,6 +332,7 @@ struct kind {
 	const struct column *cols;
 	const char *what;         /* the export, for messages */
 	const char *const *needs; /* OpenSID columns that must be there */
+	const struct column *rest; /* the export's other columns: ignored */
 };
 
 static const char *const penduduk_needs[] = {"nik", "nama", "no_kk", "tanggallahir", "sex",
@@ -340,9 +341,9 @@ static const char *const keluarga_needs[] = {"no_kk", "nik", "kk_level", NULL};
 static const char *const penerima_needs[] = {"NIK", NULL};
 
 static const struct kind kinds[] = {
-	{"penduduk", penduduk_cols, "penduduk export", penduduk_needs},
-	{"keluarga", keluarga_cols, "penduduk export", keluarga_needs},
-	{"penerima", penerima_cols, "programme's Peserta sheet", penerima_needs},
+	{"penduduk", penduduk_cols, "penduduk export", penduduk_needs, NULL},
+	{"keluarga", keluarga_cols, "penduduk export", keluarga_needs, penduduk_cols},
+	{"penerima", penerima_cols, "programme's Peserta sheet", penerima_needs, NULL},
 };
 
 #define MAX_COLS 1000 /* csvio's limit on cells in a row */
@@ -426,9 +427,14 @@ lb_err lb_profile_header(struct lb_profile *p, char **cells, size_t n, struct lb
 		for (const struct column *k = p->k->cols; k->opensid && !c; k++)
 			if (same_loose(cells[i], k->opensid))
 				c = k;
+		bool rest = false;
+		for (const struct column *k = p->k->rest; !c && k && k->opensid && !rest; k++)
+			rest = same_loose(cells[i], k->opensid);
 		if (c) {
 			p->col[i] = c;
 			cells[i] = (char *)c->ours; /* NULL: ignored */
+		} else if (rest) {
+			cells[i] = NULL;
 		} else if (p->t && lb_type_field(p->t, cells[i], strlen(cells[i]))) {
 			/* one of our fields, added by hand: read as it is */
 		} else if (!strcmp(cells[i], "id") || !strcmp(cells[i], LB_CSV_REASON_COLUMN)) {
