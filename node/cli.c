@@ -102,12 +102,12 @@ static const struct lb_cli_cmd cmds[] = {
 	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept).", cmd_rm, false},
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
 	{"find", "find -d DIR TYPE [field=value | field~text ...] [--json | --csv [--sep ,|;] [--excel]]",
-	 "List the live records of a type that match every term: field=value compares\n"
+	 N_("List the live records of a type that match every term: field=value compares\n"
 	 "the value as put and import read it (rt=1 finds 001, agama=ISLAM finds islam;\n"
 	 "field= finds records without the field), field~text finds text inside the\n"
 	 "field, ignoring case; id names the record id.  One record per line (id, then\n"
 	 "the record as JSON), --json one JSON object per line, --csv as export writes\n"
-	 "it.  Exit 1 when nothing matches.", lb_cli_find, false},
+	 "it.  Exit 1 when nothing matches."), lb_cli_find, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
 	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
@@ -121,10 +121,10 @@ static const struct lb_cli_cmd cmds[] = {
 	 "same import again is harmless.", cmd_import, false},
 	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv\n       " PROG
 	 " export -d DIR TYPE --xlsx FILE.xlsx",
-	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
+	 N_("Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
 	 "=\"...\" so Excel keeps all 16 digits.  --xlsx writes an Excel workbook\n"
-	 "instead: NIK, KK and RT/RW as text, amounts as numbers, dates as dates.", cmd_export, false},
+	 "instead: NIK, KK and RT/RW as text, amounts as numbers, dates as dates."), cmd_export, false},
 	{"export-log", "export-log -d DIR [--forked [--round R]] > FILE.lla",
 	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
 	 "every entry, every signed head and the aggregators' receipts, exactly the\n"

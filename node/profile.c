@@ -341,9 +341,9 @@ static const char *const keluarga_needs[] = {"no_kk", "nik", "kk_level", NULL};
 static const char *const penerima_needs[] = {"NIK", NULL};
 
 static const struct kind kinds[] = {
-	{"penduduk", penduduk_cols, "penduduk export", penduduk_needs, NULL},
-	{"keluarga", keluarga_cols, "penduduk export", keluarga_needs, penduduk_cols},
-	{"penerima", penerima_cols, "programme's Peserta sheet", penerima_needs, NULL},
+	{"penduduk", penduduk_cols, N_("penduduk export"), penduduk_needs, NULL},
+	{"keluarga", keluarga_cols, N_("penduduk export"), keluarga_needs, penduduk_cols},
+	{"penerima", penerima_cols, N_("programme's Peserta sheet"), penerima_needs, NULL},
 };
 
 #define MAX_COLS 1000 /* csvio's limit on cells in a row */
@@ -418,7 +418,7 @@ lb_err lb_profile_header(struct lb_profile *p, char **cells, size_t n, struct lb
 		if (!have)
 			return lb_fail(d, LB_ESCHEMA,
 			               "column \"%s\" of OpenSID's %s is missing: is this an OpenSID file?",
-			               *need, p->k->what);
+			               *need, _(p->k->what));
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct column *c = NULL;
@@ -443,7 +443,7 @@ lb_err lb_profile_header(struct lb_profile *p, char **cells, size_t n, struct lb
 			return lb_fail(d, LB_ESCHEMA,
 			               "column %zu \"%s\" is neither a column of OpenSID's %s nor a "
 			               "field of %s",
-			               i + 1, lb_escape(esc, cells[i], strlen(cells[i])), p->k->what,
+			               i + 1, lb_escape(esc, cells[i], strlen(cells[i])), _(p->k->what),
 			               p->k->type);
 		}
 	}

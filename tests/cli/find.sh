@@ -40,6 +40,10 @@ expect_exit 0 "disabilitas=ya is read as put reads it" lb find -d "$N" penduduk 
 is_eq "disabilitas=ya" "$(cut -d' ' -f1 "$T/out")" "3324012512750004"
 expect_exit 1 "nothing found exits 1" lb find -d "$N" penduduk nama~joko
 contains "$T/err" "0 records found" "and says so"
+expect_exit 1 "in Indonesian too" env LUMBUNG_BAHASA=id "$LUMBUNG" find -d "$N" penduduk nama~joko
+contains "$T/err" "0 catatan ditemukan" "the count in Indonesian"
+expect_exit 2 "a bad term in Indonesian" env LUMBUNG_BAHASA=id "$LUMBUNG" find -d "$N" penduduk nama
+contains "$T/err" "bukan kata pencarian" "names the term in Indonesian"
 expect_exit 0 "--quiet drops the count" lb find -d "$N" penduduk nama~budi --quiet
 is_eq "--quiet: stderr empty" "$(cat "$T/err")" ""
 
