@@ -31,6 +31,7 @@
 #include "hlc.h"
 #include "cli.h"
 #include "cli_config.h"
+#include "cli_find.h"
 #include "cli_pass.h"
 #include "keybackup.h"
 #include "node.h"
@@ -100,6 +101,13 @@ static const struct lb_cli_cmd cmds[] = {
 	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent).", cmd_get, false},
 	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept).", cmd_rm, false},
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
+	{"find", "find -d DIR TYPE [field=value | field~text ...] [--json | --csv [--sep ,|;] [--excel]]",
+	 N_("List the live records of a type that match every term: field=value compares\n"
+	 "the value as put and import read it (rt=1 finds 001, agama=ISLAM finds islam;\n"
+	 "field= finds records without the field), field~text finds text inside the\n"
+	 "field, ignoring case; id names the record id.  One record per line (id, then\n"
+	 "the record as JSON), --json one JSON object per line, --csv as export writes\n"
+	 "it.  Exit 1 when nothing matches."), lb_cli_find, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
 	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
@@ -111,10 +119,12 @@ static const struct lb_cli_cmd cmds[] = {
 	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
 	 "import changes nothing); unchanged records write no new entry, so running the\n"
 	 "same import again is harmless.", cmd_import, false},
-	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv",
-	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
+	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv\n       " PROG
+	 " export -d DIR TYPE --xlsx FILE.xlsx",
+	 N_("Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
-	 "=\"...\" so Excel keeps all 16 digits.", cmd_export, false},
+	 "=\"...\" so Excel keeps all 16 digits.  --xlsx writes an Excel workbook\n"
+	 "instead: NIK, KK and RT/RW as text, amounts as numbers, dates as dates."), cmd_export, false},
 	{"export-log", "export-log -d DIR [--forked [--round R]] > FILE.lla",
 	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
 	 "every entry, every signed head and the aggregators' receipts, exactly the\n"
@@ -207,6 +217,8 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			                   : "-";
 		else if (!strcmp(o, "--json"))
 			a->json = 1;
+		else if (!strcmp(o, "--csv"))
+			a->csv = 1;
 		else if (!strcmp(o, "--merge"))
 			a->merge = 1;
 		else if (!strcmp(o, "--excel"))
@@ -1024,9 +1036,12 @@ static int cmd_get(struct lb_cli_args *a)
 	uint8_t *body = NULL;
 	size_t len;
 	lb_err e;
+	int rc;
 
 	if (a->npos != 2)
 		return lb_cli_usage_error(a->cmd, "TYPE and ID are required");
+	if ((rc = lb_cli_type(a->cmd, a->pos[0], NULL)))
+		return rc;
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	e = lb_node_get(n, a->pos[0], a->pos[1], strlen(a->pos[1]), &body, &len, NULL, &d);
@@ -1045,9 +1060,12 @@ static int cmd_rm(struct lb_cli_args *a)
 	struct lb_node *n;
 	struct lb_commit c;
 	lb_err e;
+	int rc;
 
 	if (a->npos != 2)
 		return lb_cli_usage_error(a->cmd, "TYPE and ID are required");
+	if ((rc = lb_cli_type(a->cmd, a->pos[0], NULL)))
+		return rc;
 	if ((e = lb_cli_open_node(a, 0, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	struct lb_change ch = {.op = LB_OP_DEL, .type = a->pos[0], .id = a->pos[1],
@@ -1073,9 +1091,12 @@ static int cmd_ls(struct lb_cli_args *a)
 	struct lb_diag d = {0};
 	struct lb_node *n;
 	lb_err e;
+	int rc;
 
 	if (a->npos != 1)
 		return lb_cli_usage_error(a->cmd, "TYPE is required");
+	if ((rc = lb_cli_type(a->cmd, a->pos[0], NULL)))
+		return rc;
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	e = lb_node_ls(n, a->pos[0], ls_cb, NULL, &d);
@@ -1556,7 +1577,6 @@ static int export_cb(void *ctx, const char *id, size_t id_len, const uint8_t *bo
 static int cmd_export(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
-	const struct lb_schema *s = lb_schema_get(lb_schema_latest());
 	struct export x = {.excel = a->excel, .d = &d};
 	struct lb_node *n;
 	lb_err e;
@@ -1564,14 +1584,14 @@ static int cmd_export(struct lb_cli_args *a)
 
 	if (a->npos != 1)
 		return lb_cli_usage_error(a->cmd, "TYPE is required");
+	if ((rc = lb_cli_type(a->cmd, a->pos[0], &x.t)))
+		return rc;
+	if (a->xlsx)
+		return lb_cli_export_xlsx(a, x.t);
 	if ((rc = parse_sep(a, &x.sep)))
 		return rc;
 	if (!x.sep)
 		x.sep = ',';
-	if (!(x.t = lb_schema_type(s, a->pos[0]))) {
-		lb_schema_validate(s, a->pos[0], "", 0, NULL, 0, NULL, &d);
-		return lb_cli_die(a->cmd, LB_ESCHEMA, &d);
-	}
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	if (!(e = lb_csv_write_header(stdout, x.t, x.sep, &d)))

@@ -49,6 +49,7 @@ struct lb_cli_args {
 	int nupstream;
 	int excel;
 	int json;
+	int csv;             /* --csv (find) */
 	int merge;
 	int help;
 	int npos;

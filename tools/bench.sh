@@ -260,3 +260,12 @@ if ! python3 "$(dirname "$0")/bench_down.py" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (envelope, recovery and data-flowing-down sections included)"
+
+# Finding records (issue 12): `lumbung find` on a village of 20,000
+# residents against `lumbung ls` and `lumbung get` in the same run.
+# LUMBUNG_BENCH_FIND_N (default 20000), LUMBUNG_BENCH_FIND_RUNS (default 21).
+if ! python3 "$(dirname "$0")/bench_find.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_find.py failed; $OUT has no find section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (find section included)"

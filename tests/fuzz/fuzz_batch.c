@@ -10,6 +10,7 @@
 #include "../../node/cli.c"
 #include "../../node/cli_pass.c"
 #include "../../node/cli_config.c"
+#include "../../node/cli_find.c"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
