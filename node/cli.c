@@ -89,14 +89,17 @@ static const struct lb_cli_cmd cmds[] = {
 	 "passphrase (at least 8 characters) is asked twice on the terminal, or read\n"
 	 "from the first line of F.  lumbung init --restore-key brings the key back."), cmd_key,
 	 false},
-	{"id", "id -d DIR", N_("Show the village code, name, origin key, last seq and head hash."), cmd_id, false},
+	{"id", "id -d DIR [--json]", N_("Show the village code, name, origin key, last seq and head hash."), cmd_id, false},
 	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
-	 N_("Write one record in one transaction (field:=123 gives a number, field:=true a\n"
-	 "boolean).  The record is replaced as a whole; with --merge only the given\n"
-	 "fields change and the others keep their current values.  Or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
-	 "in large transactions.  A bad line is named by its line number and nothing of\n"
-	 "its transaction is written."), cmd_put, false},
+	 N_("Write one record in one transaction.  field=value is read as the field's kind\n"
+	 "wants (a number for integer and rupiah fields, e.g. 1.500.000; true/false or\n"
+	 "ya/tidak for boolean ones; text otherwise); field:=JSON takes a JSON value as\n"
+	 "it is (field:=123, field:=true).  The record is replaced as a whole; with\n"
+	 "--merge only the given fields change and the others keep their current values.\n"
+	 "--batch imports JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\"\n"
+	 "deletes) in large transactions.  A bad line is named by its line number and\n"
+	 "nothing of its transaction is written."), cmd_put, false},
 	{"get", "get -d DIR TYPE ID", N_("Print the current body of a record as JSON (exit 1 if absent)."), cmd_get, false},
 	{"rm", "rm -d DIR TYPE ID", N_("Delete a record (appends a del entry; history is kept)."), cmd_rm, false},
 	{"ls", "ls -d DIR TYPE", N_("List the live ids of a type."), cmd_ls, false},
