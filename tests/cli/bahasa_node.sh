@@ -111,6 +111,37 @@ else
 	fail "verify's span in local time ($(grep span "$T/out"))"
 fi
 
+# ---- the man pages --------------------------------------------------------------
+
+# the Indonesian page renders without warnings, names every command and
+# translates the operator parts; no page names a manual that is not shipped
+if command -v groff >/dev/null 2>&1; then
+	LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$top/docs/id/lumbung.1" >"$T/groff" 2>&1
+	[ ! -s "$T/groff" ] && ok "docs/id/lumbung.1 renders without warnings" ||
+		fail "docs/id/lumbung.1 renders without warnings ($(head -n 3 "$T/groff"))"
+else
+	fail "groff is needed to render the man pages (make deps)"
+fi
+missing=""
+for c in $cmds; do
+	grep -q "^\.B lumbung $c" "$top/docs/id/lumbung.1" || missing="$missing $c"
+	grep -qE "^\.(B|BR) \"?$(echo "$c" | sed 's/-/\\\\-/g')" "$top/docs/id/lumbung.1" || missing="$missing $c(desc)"
+done
+[ -z "$missing" ] && ok "the Indonesian page covers every command" ||
+	fail "the Indonesian page covers every command (missing:$missing)"
+for sh in NAMA RINGKASAN DESKRIPSI PERINTAH OPSI CONTOH; do
+	grep -q "^\.SH $sh" "$top/docs/id/lumbung.1" || missing="$missing $sh"
+done
+[ -z "$missing" ] && ok "the Indonesian page has its sections in Indonesian" ||
+	fail "the Indonesian page has its sections in Indonesian (missing:$missing)"
+bad=""
+for page in "$top"/docs/*.1 "$top"/docs/id/*.1; do
+	for ref in $(sed -n 's/^\.BR \(lumbung[-a-z]*\) (1).*/\1/p' "$page"); do
+		[ -f "$top/docs/$ref.1" ] || bad="$bad $(basename "$page"):$ref"
+	done
+done
+[ -z "$bad" ] && ok "every manual a page names exists" || fail "every manual a page names exists:$bad"
+
 # ---- every message of schema/ and node/ has a translation ------------------------
 
 # SKIP: files other work rewrites and translates (values, import, rules, find)
