@@ -1238,9 +1238,9 @@ static int cmd_verify(struct lb_cli_args *a)
 	lb_human_time((int64_t)lb_hlc_ms(r.first_ts), t0, sizeof t0);
 	lb_human_time((int64_t)lb_hlc_ms(r.last_ts), t1, sizeof t1);
 	printf(_("verify: OK (%.2f s)\n"), now_s() - start);
-	printf("  village   %s%s%s%s\n", info.village, info.name[0] ? " (" : "", info.name,
+	printf(_("  village   %s%s%s%s\n"), info.village, info.name[0] ? " (" : "", info.name,
 	       info.name[0] ? ")" : "");
-	printf("  signer    %s\n", origin);
+	printf(_("  signer    %s\n"), origin);
 	for (size_t i = 0; i < json_array_size(succ); i++) {
 		json_t *x = json_array_get(succ, i);
 		printf(_("  key changed at seq %lld by a succession signed by %s (%s)\n"
@@ -1254,8 +1254,8 @@ static int cmd_verify(struct lb_cli_args *a)
 	printf(_("  entries   %llu, chain and hashes intact\n"), (unsigned long long)r.entries);
 	printf(_("  heads     %llu signed heads, all valid\n"), (unsigned long long)r.heads);
 	if (r.entries)
-		printf("  span      %s .. %s\n", t0, t1);
-	printf("  root      %s\n", root);
+		printf(_("  span      %s .. %s\n"), t0, t1);
+	printf(_("  root      %s\n"), root);
 	printf(_("  state     %llu records equal a replay of the log\n"), (unsigned long long)r.records);
 	return 0;
 }
