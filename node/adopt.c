@@ -373,8 +373,9 @@ static lb_err adopt_once(struct adopt *s, FILE *f, struct lb_diag *d)
 	s->r->from = fr.header.from;
 	while (!(e = lb_lla_next(&rd, &fr, d))) {
 		if (trailer) {
-			e = lb_fail(d, LB_EMALFORMED, "a %s frame after the trailer",
-			            fr.kind == LB_LLA_HEADER ? "header" : "further");
+			e = fr.kind == LB_LLA_HEADER
+			            ? lb_fail(d, LB_EMALFORMED, "a header frame after the trailer")
+			            : lb_fail(d, LB_EMALFORMED, "a further frame after the trailer");
 			goto out;
 		}
 		switch (fr.kind) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/i18n.h"
 #include "../schema/text.h"
 #include "node_int.h"
 #include "succession.h"
@@ -63,7 +64,7 @@ static lb_err writer_ready(struct lb_lla_writer *w, enum lb_lla_kind kind, struc
 {
 	if (w->err)
 		return lb_fail(d, w->err, "writing the archive: an earlier write failed (%s)",
-		               w->errnum == ENOSPC ? "disk full" : strerror(w->errnum));
+		               w->errnum == ENOSPC ? _("disk full") : strerror(w->errnum));
 	if (kind == LB_LLA_HEADER ? w->started : !w->started)
 		return lb_fail(d, LB_EINVAL, "archive: the header must be the first frame, and only "
 		               "the first");

@@ -78,29 +78,32 @@ static int cmd_config(struct lb_cli_args *a);
 static const struct lb_cli_cmd cmds[] = {
 	{"init", "init -d DIR --village PP.KK.CC.DDDD [--name NAME]\n       " PROG
 	         " init -d DIR --restore-key FILE [--passphrase-file F] [--village CODE] [--name NAME]",
-	 "Create a village node in DIR with a new Ed25519 key pair; prints the origin key.\n"
+	 N_("Create a village node in DIR with a new Ed25519 key pair; prints the origin key.\n"
 	 "With --restore-key the node gets the key of a key backup (lumbung key backup)\n"
 	 "instead: the passphrase is asked on the terminal, or read from the first line\n"
-	 "of F.  Then bring the village's log back with lumbung restore before writing.", cmd_init,
+	 "of F.  Then bring the village's log back with lumbung restore before writing."), cmd_init,
 	 false},
 	{"key", "key backup -d DIR [--passphrase-file F] > desa.key.txt",
-	 "Write the node's secret key, encrypted with a passphrase (Argon2id and\n"
+	 N_("Write the node's secret key, encrypted with a passphrase (Argon2id and\n"
 	 "XSalsa20-Poly1305), as one page of text with a checksum on every line: print\n"
 	 "it and keep it in the kantor desa safe, the passphrase apart from it.  The\n"
 	 "passphrase (at least 8 characters) is asked twice on the terminal, or read\n"
-	 "from the first line of F.  lumbung init --restore-key brings the key back.", cmd_key,
+	 "from the first line of F.  lumbung init --restore-key brings the key back."), cmd_key,
 	 false},
-	{"id", "id -d DIR", "Show the village code, name, origin key, last seq and head hash.", cmd_id, false},
+	{"id", "id -d DIR [--json]", N_("Show the village code, name, origin key, last seq and head hash."), cmd_id, false},
 	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
-	 "Write one record in one transaction (field:=123 gives a number, field:=true a\n"
-	 "boolean).  The record is replaced as a whole; with --merge only the given\n"
-	 "fields change and the others keep their current values.  Or import JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\" deletes)\n"
-	 "in large transactions.  A bad line is named by its line number and nothing of\n"
-	 "its transaction is written.", cmd_put, false},
-	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent).", cmd_get, false},
-	{"rm", "rm -d DIR TYPE ID", "Delete a record (appends a del entry; history is kept).", cmd_rm, false},
-	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
+	 N_("Write one record in one transaction.  field=value is read as the field's kind\n"
+	 "wants (a number for integer and rupiah fields, e.g. 1.500.000; true/false or\n"
+	 "ya/tidak for boolean ones; text otherwise); field:=JSON takes a JSON value as\n"
+	 "it is (field:=123, field:=true).  The record is replaced as a whole; with\n"
+	 "--merge only the given fields change and the others keep their current values.\n"
+	 "--batch imports JSON lines {\"type\":..,\"id\":..,\"body\":{..}} (\"op\":\"del\"\n"
+	 "deletes) in large transactions.  A bad line is named by its line number and\n"
+	 "nothing of its transaction is written."), cmd_put, false},
+	{"get", "get -d DIR TYPE ID", N_("Print the current body of a record as JSON (exit 1 if absent)."), cmd_get, false},
+	{"rm", "rm -d DIR TYPE ID", N_("Delete a record (appends a del entry; history is kept)."), cmd_rm, false},
+	{"ls", "ls -d DIR TYPE", N_("List the live ids of a type."), cmd_ls, false},
 	{"find", "find -d DIR TYPE [field=value | field~text ...] [--json | --csv [--sep ,|;] [--excel]]",
 	 N_("List the live records of a type that match every term: field=value compares\n"
 	 "the value as put and import read it (rt=1 finds 001, agama=ISLAM finds islam;\n"
@@ -109,16 +112,16 @@ static const struct lb_cli_cmd cmds[] = {
 	 "the record as JSON), --json one JSON object per line, --csv as export writes\n"
 	 "it.  Exit 1 when nothing matches."), lb_cli_find, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
-	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
+	 N_("Print the change log, one entry per line (--json: one JSON object per line)."), cmd_log, false},
 	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
-	 "Import a spreadsheet: a header row of field names (plus id for types whose id\n"
+	 N_("Import a spreadsheet: a header row of field names (plus id for types whose id\n"
 	 "is not a field), then one record per row; , or ; separators (detected), quotes,\n"
 	 "CRLF and a UTF-8 BOM are fine.  Every row is checked first: if any is invalid,\n"
 	 "each is listed with its row number and reason and nothing is imported.  With\n"
 	 "--skip-invalid the valid rows are imported and the others written, with a\n"
 	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
 	 "import changes nothing); unchanged records write no new entry, so running the\n"
-	 "same import again is harmless.", cmd_import, false},
+	 "same import again is harmless."), cmd_import, false},
 	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv\n       " PROG
 	 " export -d DIR TYPE --xlsx FILE.xlsx",
 	 N_("Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
@@ -126,33 +129,33 @@ static const struct lb_cli_cmd cmds[] = {
 	 "=\"...\" so Excel keeps all 16 digits.  --xlsx writes an Excel workbook\n"
 	 "instead: NIK, KK and RT/RW as text, amounts as numbers, dates as dates."), cmd_export, false},
 	{"export-log", "export-log -d DIR [--forked [--round R]] > FILE.lla",
-	 "Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
+	 N_("Write the whole signed history as a log archive (docs/FORMAT.md section 9):\n"
 	 "every entry, every signed head and the aggregators' receipts, exactly the\n"
 	 "signed bytes, for an auditor to check with lumbung-audit.  A consistent\n"
 	 "snapshot, also while others write.  Binary: redirect it to a file.\n"
 	 "--forked: instead, the fork evidence `lumbung repair` kept (every round, or\n"
 	 "round R): the held history and our old one from the fork seq, each up to its\n"
-	 "signed head, which lumbung-audit verify proves to be a fork.", cmd_export_log,
+	 "signed head, which lumbung-audit verify proves to be a fork."), cmd_export_log,
 	 false},
 	{"config", "config -d DIR [ls | get KEY | set KEY VALUE | unset KEY]",
-	 "Show or change the node's settings (DIR/lumbung.conf, key = value lines).\n"
+	 N_("Show or change the node's settings (DIR/lumbung.conf, key = value lines).\n"
 	 "bahasa: id or en, the language of messages (LUMBUNG_BAHASA in the\n"
-	 "environment wins; unset: follow the locale, e.g. LANG=id_ID.UTF-8).", cmd_config, false},
+	 "environment wins; unset: follow the locale, e.g. LANG=id_ID.UTF-8)."), cmd_config, false},
 	{"schema", "schema [TYPE] [--json]",
-	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
+	 N_("List the record types and their fields, kinds and rules (no node needed)."), cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
-	 "Check every hash, the chain, every signed head, the Merkle root and that the\n"
-	 "current state equals a replay of the log.  Exit 0 only if all of it holds.", cmd_verify, false},
+	 N_("Check every hash, the chain, every signed head, the Merkle root and that the\n"
+	 "current state equals a replay of the log.  Exit 0 only if all of it holds."), cmd_verify, false},
 };
 
 static void usage_all(FILE *f)
 {
-	fprintf(f, "usage: " PROG " COMMAND [options]   (-d DIR defaults to $LUMBUNG_DIR)\n\n");
+	fprintf(f, _("usage: %s COMMAND [options]   (-d DIR defaults to $LUMBUNG_DIR)\n\n"), PROG);
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
 	for (size_t i = 0; i < ncmds_extra; i++)
 		fprintf(f, "  " PROG " %s\n", cmds_extra[i].usage);
-	fprintf(f, "\n" PROG " COMMAND --help shows what a command does.\n");
+	fprintf(f, _("\n%s COMMAND --help shows what a command does.\n"), PROG);
 }
 
 static int usage_cmd(const char *cmd, FILE *f, int status)
@@ -160,7 +163,7 @@ static int usage_cmd(const char *cmd, FILE *f, int status)
 	const struct lb_cli_cmd *c = find_cmd(cmd);
 
 	if (c) {
-		fprintf(f, "usage: " PROG " %s\n\n%s\n", c->usage, c->help);
+		fprintf(f, _("usage: %s %s\n\n%s\n"), PROG, c->usage, _(c->help));
 		return status;
 	}
 	usage_all(f);
@@ -378,24 +381,24 @@ lb_err lb_cli_print_remotes(struct lb_node *n, const char *indent, size_t *count
 		if (t->r.has_key)
 			lb_hex(hex, t->r.key, LB_PK_BYTES);
 		else
-			strcpy(hex, "(key unknown)");
+			snprintf(hex, sizeof hex, "%s", _("(key unknown)"));
 		printf("%s%-12s %s  %s", indent, t->r.name, t->r.url, hex);
 		if (t->count)
-			printf("  receipts up to seq %llu (%llu kept)", (unsigned long long)t->seq,
+			printf(_("  receipts up to seq %llu (%llu kept)"), (unsigned long long)t->seq,
 			       (unsigned long long)t->count);
 		printf("\n");
 		for (size_t j = 0; j < t->nup; j++) {
 			lb_hex(hex, t->up[j].key, LB_PK_BYTES);
 			if (!t->up[j].pinned)
-				printf("%s  above %s: %s learnt from %s, NOT trusted: if the office confirms "
-				       "it, run: " PROG " remote confirm %s %s\n",
-				       indent, t->r.name, hex, t->r.name, t->r.name, hex);
+				printf(_("%s  above %s: %s learnt from %s, NOT trusted: if the office confirms "
+				         "it, run: %s remote confirm %s %s\n"),
+				       indent, t->r.name, hex, t->r.name, PROG, t->r.name, hex);
 			else if (t->up_seq[j])
-				printf("%s  above %s: %s pinned, holds this village's log up to seq %llu "
-				       "(its receipt checked)\n",
+				printf(_("%s  above %s: %s pinned, holds this village's log up to seq %llu "
+				         "(its receipt checked)\n"),
 				       indent, t->r.name, hex, (unsigned long long)t->up_seq[j]);
 			else
-				printf("%s  above %s: %s pinned, no receipt from it yet\n", indent, t->r.name,
+				printf(_("%s  above %s: %s pinned, no receipt from it yet\n"), indent, t->r.name,
 				       hex);
 		}
 	}
@@ -451,9 +454,9 @@ static int init_restored(struct lb_cli_args *a)
 	if (a->village && strcmp(a->village, village) != 0) {
 		lb_key_wipe(&k);
 		fprintf(stderr,
-		        PROG " init: %s is the key of village %s, not of --village %.40s; nothing "
-		        "was written\n",
-		        a->restore_key, village, a->village);
+		        _("%s init: %s is the key of village %s, not of --village %.40s; nothing "
+		          "was written\n"),
+		        PROG, a->restore_key, village, a->village);
 		return lb_exit_status(LB_EINVAL);
 	}
 	e = lb_node_init_key(a->dir, village, a->name, &k, origin, &d);
@@ -463,11 +466,11 @@ static int init_restored(struct lb_cli_args *a)
 	lb_hex(hex, origin, LB_PK_BYTES);
 	printf("%s\n", hex);
 	fprintf(stderr,
-	        "initialised village %s in %s with the key restored from %s\n"
-	        "warning: this key has history at the aggregator.  Bring the log back first:\n"
-	        "  " PROG " restore -d %s --from URL|FILE.lla --village %s\n"
-	        "and only then write records: writing first would fork the village's history.\n",
-	        village, a->dir, a->restore_key, a->dir, village);
+	        _("initialised village %s in %s with the key restored from %s\n"
+	          "warning: this key has history at the aggregator.  Bring the log back first:\n"
+	          "  %s restore -d %s --from URL|FILE.lla --village %s\n"
+	          "and only then write records: writing first would fork the village's history.\n"),
+	        village, a->dir, a->restore_key, PROG, a->dir, village);
 	return 0;
 }
 
@@ -490,12 +493,12 @@ static int cmd_init(struct lb_cli_args *a)
 		return lb_cli_die(a->cmd, e, &d);
 	lb_hex(hex, origin, LB_PK_BYTES);
 	printf("%s\n", hex);
-	fprintf(stderr, "initialised village %s in %s; secret key %s/node.key (keep it private)\n",
+	fprintf(stderr, _("initialised village %s in %s; secret key %s/node.key (keep it private)\n"),
 	        a->village, a->dir, a->dir);
 	fprintf(stderr,
-	        "make a backup of the village key now: " PROG " key backup -d %s > desa.key.txt\n"
-	        "then print it and keep it in the kantor desa safe (the passphrase apart from it)\n",
-	        a->dir);
+	        _("make a backup of the village key now: %s key backup -d %s > desa.key.txt\n"
+	          "then print it and keep it in the kantor desa safe (the passphrase apart from it)\n"),
+	        PROG, a->dir);
 	return 0;
 }
 
@@ -512,8 +515,8 @@ static int cmd_key(struct lb_cli_args *a)
 	lb_err e;
 
 	if (a->npos != 1 || strcmp(a->pos[0], "backup") != 0)
-		return lb_cli_usage_error(a->cmd, a->npos ? "unknown subcommand %s" : "%s",
-		                          a->npos ? a->pos[0] : "which? key backup");
+		return a->npos ? lb_cli_usage_error(a->cmd, "unknown subcommand %s", a->pos[0])
+		               : lb_cli_usage_error(a->cmd, "which? key backup");
 	if ((e = lb_cli_open_node(a, 1, &n, &d)) || (e = lb_node_info(n, &info, &d))) {
 		lb_node_close(n);
 		return lb_cli_die(a->cmd, e, &d);
@@ -528,7 +531,8 @@ static int cmd_key(struct lb_cli_args *a)
 		return lb_cli_die(a->cmd, e, &d);
 	if (sodium_memcmp(k.pk, info.origin, LB_PK_BYTES) != 0) {
 		lb_key_wipe(&k);
-		fprintf(stderr, PROG " key: %s/node.key is not the key of this node's origin\n", a->dir);
+		fprintf(stderr, _("%s key: %s/node.key is not the key of this node's origin\n"), PROG,
+		        a->dir);
 		return lb_exit_status(LB_EKEY);
 	}
 	if (!(e = lb_cli_read_pass(a->passfile, true, pass, sizeof pass, &passlen, &d)))
@@ -541,10 +545,10 @@ static int cmd_key(struct lb_cli_args *a)
 	free(text);
 	lb_hex(hex, info.origin, LB_PK_BYTES);
 	fprintf(stderr,
-	        "key backup of village %s (origin %s) written.\n"
-	        "Print it and keep it in the kantor desa safe; keep the passphrase apart from it.\n"
-	        "It brings the key back with: " PROG " init -d DIR --restore-key FILE\n",
-	        info.village, hex);
+	        _("key backup of village %s (origin %s) written.\n"
+	          "Print it and keep it in the kantor desa safe; keep the passphrase apart from it.\n"
+	          "It brings the key back with: %s init -d DIR --restore-key FILE\n"),
+	        info.village, hex, PROG);
 	return 0;
 }
 
@@ -587,13 +591,13 @@ static int cmd_id(struct lb_cli_args *a)
 	if (info.seq)
 		print_hex_line("head", info.hash, LB_HASH_BYTES);
 	else
-		printf("%-9s (empty log)\n", "head");
+		printf("%-9s %s\n", "head", _("(empty log)"));
 	print_hex_line("root", info.root, LB_HASH_BYTES);
 	printf("%-9s %llu\n", "records", (unsigned long long)info.records);
 	/* who holds this log how far, each proven by a receipt checked here */
 	e = lb_remote_list(n, NULL, NULL, &count, &d);
 	if (!e && count) {
-		printf("remotes:\n");
+		printf(_("remotes:\n"));
 		e = lb_cli_print_remotes(n, "  ", &count, &d);
 	}
 	lb_node_close(n);
@@ -744,7 +748,7 @@ static int put_one(struct lb_cli_args *a, struct lb_node *n)
 	lb_mp_buf_free(&body);
 	if (e)
 		return lb_cli_die(a->cmd, e, &d);
-	printf("%s %s: written as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
+	printf(_("%s %s: written as seq %llu\n"), a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
 	return 0;
 }
 
@@ -953,9 +957,11 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 			if (!first)
 				first = c.first_seq;
 			last = c.last_seq;
-			if (tty)
-				fprintf(stderr, "\r%llu records, %.0f/s ", (unsigned long long)total,
+			if (tty) {
+				fputc('\r', stderr);
+				fprintf(stderr, _("%llu records, %.0f/s "), (unsigned long long)total,
 				        (double)total / (now_s() - t0 + 1e-9));
+			}
 		}
 		if (len < 0)
 			break;
@@ -963,29 +969,29 @@ static int put_batch(struct lb_cli_args *a, struct lb_node *n)
 	if (tty && total)
 		fputc('\n', stderr);
 	if (!e && ferror(in)) {
-		fprintf(stderr, PROG " put: reading %s: %s\n", a->batch, strerror(errno));
+		fprintf(stderr, _("%s put: reading %s: %s\n"), PROG, a->batch, strerror(errno));
 		rc = lb_exit_status(LB_EIO);
 	} else if (e) {
 		if (bad_line)
-			fprintf(stderr, PROG " put: line %lu: %s\n", bad_line, lb_diag_msg(&d, e));
+			fprintf(stderr, _("%s put: line %lu: %s\n"), PROG, bad_line, lb_diag_msg(&d, e));
 		else if (e == LB_EFULL)
-			fprintf(stderr, PROG " put: lines %lu-%lu not written: disk full; nothing of this "
-			        "batch was stored\n", span[0], span[1]);
+			fprintf(stderr, _("%s put: lines %lu-%lu not written: disk full; nothing of this "
+			          "batch was stored\n"), PROG, span[0], span[1]);
 		else
-			fprintf(stderr, PROG " put: lines %lu-%lu not written: %s; nothing of this batch "
-			        "was stored\n", span[0], span[1], lb_diag_msg(&d, e));
+			fprintf(stderr, _("%s put: lines %lu-%lu not written: %s; nothing of this batch "
+			          "was stored\n"), PROG, span[0], span[1], lb_diag_msg(&d, e));
 		if (committed_line)
 			fprintf(stderr,
-			        PROG " put: lines 1-%lu were committed (seq %llu-%llu); nothing from line "
-			        "%lu on was written\n",
-			        committed_line, (unsigned long long)first, (unsigned long long)last,
+			        _("%s put: lines 1-%lu were committed (seq %llu-%llu); nothing from line "
+			          "%lu on was written\n"),
+			        PROG, committed_line, (unsigned long long)first, (unsigned long long)last,
 			        committed_line + 1);
 		else
-			fprintf(stderr, PROG " put: nothing was written\n");
+			fprintf(stderr, _("%s put: nothing was written\n"), PROG);
 		rc = lb_exit_status(e);
 	} else {
 		double dt = now_s() - t0;
-		printf("imported %llu records in %.2f s (%.0f/s)", (unsigned long long)total, dt,
+		printf(_("imported %llu records in %.2f s (%.0f/s)"), (unsigned long long)total, dt,
 		       (double)total / (dt > 0 ? dt : 1e-9));
 		if (total)
 			printf(", seq %llu-%llu", (unsigned long long)first, (unsigned long long)last);
@@ -1074,7 +1080,7 @@ static int cmd_rm(struct lb_cli_args *a)
 	lb_node_close(n);
 	if (e)
 		return lb_cli_die(a->cmd, e, &d);
-	printf("%s %s: deleted as seq %llu\n", a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
+	printf(_("%s %s: deleted as seq %llu\n"), a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
 	return 0;
 }
 
@@ -1132,6 +1138,8 @@ static int log_cb(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HAS
 		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(j);
 	} else {
+		/* people read the wall time (local zone); the HLC counter is --json's */
+		lb_human_time((int64_t)lb_hlc_ms(e->ts), ts, sizeof ts);
 		printf("%llu  %s  %s  %.*s  %.*s", (unsigned long long)e->seq, ts,
 		       e->op == LB_OP_PUT ? "put" : "del", (int)e->type_len, e->type, (int)e->id_len,
 		       e->id);
@@ -1237,10 +1245,10 @@ static int cmd_verify(struct lb_cli_args *a)
 			int np = snprintf(pre, sizeof pre, "seq %llu: ", (unsigned long long)r.bad_seq);
 			if (np > 0 && strncmp(msg, pre, (size_t)np) == 0)
 				msg += np;
-			fprintf(stderr, PROG " verify: FAILED at seq %llu: %s\n",
+			fprintf(stderr, _("%s verify: FAILED at seq %llu: %s\n"), PROG,
 			        (unsigned long long)r.bad_seq, msg);
 		} else
-			fprintf(stderr, PROG " verify: FAILED: %s\n", lb_diag_msg(&d, e));
+			fprintf(stderr, _("%s verify: FAILED: %s\n"), PROG, lb_diag_msg(&d, e));
 		json_decref(succ);
 		return lb_exit_status(e);
 	}
@@ -1248,28 +1256,28 @@ static int cmd_verify(struct lb_cli_args *a)
 		json_decref(succ);
 		return 0;
 	}
-	lb_hlc_format(r.first_ts, t0);
-	lb_hlc_format(r.last_ts, t1);
-	printf("verify: OK (%.2f s)\n", now_s() - start);
-	printf("  village   %s%s%s%s\n", info.village, info.name[0] ? " (" : "", info.name,
+	lb_human_time((int64_t)lb_hlc_ms(r.first_ts), t0, sizeof t0);
+	lb_human_time((int64_t)lb_hlc_ms(r.last_ts), t1, sizeof t1);
+	printf(_("verify: OK (%.2f s)\n"), now_s() - start);
+	printf(_("  village   %s%s%s%s\n"), info.village, info.name[0] ? " (" : "", info.name,
 	       info.name[0] ? ")" : "");
-	printf("  signer    %s\n", origin);
+	printf(_("  signer    %s\n"), origin);
 	for (size_t i = 0; i < json_array_size(succ); i++) {
 		json_t *x = json_array_get(succ, i);
-		printf("  key changed at seq %lld by a succession signed by %s (%s)\n"
-		       "            from key %s\n",
+		printf(_("  key changed at seq %lld by a succession signed by %s (%s)\n"
+		         "            from key %s\n"),
 		       (long long)json_integer_value(json_object_get(x, "seq")),
 		       json_string_value(json_object_get(x, "by")),
 		       json_string_value(json_object_get(x, "signer")),
 		       json_string_value(json_object_get(x, "old")));
 	}
 	json_decref(succ);
-	printf("  entries   %llu, chain and hashes intact\n", (unsigned long long)r.entries);
-	printf("  heads     %llu signed heads, all valid\n", (unsigned long long)r.heads);
+	printf(_("  entries   %llu, chain and hashes intact\n"), (unsigned long long)r.entries);
+	printf(_("  heads     %llu signed heads, all valid\n"), (unsigned long long)r.heads);
 	if (r.entries)
-		printf("  span      %s .. %s\n", t0, t1);
-	printf("  root      %s\n", root);
-	printf("  state     %llu records equal a replay of the log\n", (unsigned long long)r.records);
+		printf(_("  span      %s .. %s\n"), t0, t1);
+	printf(_("  root      %s\n"), root);
+	printf(_("  state     %llu records equal a replay of the log\n"), (unsigned long long)r.records);
 	return 0;
 }
 
@@ -1631,8 +1639,10 @@ static int cmd_export_log(struct lb_cli_args *a)
 	if (a->forked) {
 		size_t rounds = 0;
 		if (!(e = lb_repair_export(n, round, stdout, &rounds, &d)))
-			fprintf(stderr, PROG " %s: %zu fork round%s written\n", a->cmd, rounds,
-			        rounds == 1 ? "" : "s");
+			fprintf(stderr,
+			        rounds == 1 ? _("%s %s: %zu fork round written\n")
+			                    : _("%s %s: %zu fork rounds written\n"),
+			        PROG, a->cmd, rounds);
 	} else {
 		e = lb_node_export_log(n, stdout, &d);
 	}
@@ -1689,7 +1699,7 @@ static int cmd_schema(struct lb_cli_args *a)
 	const struct lb_type *only = NULL;
 
 	if (!s) {
-		fprintf(stderr, PROG " schema: the built-in schema failed to load\n");
+		fprintf(stderr, _("%s schema: the built-in schema failed to load\n"), PROG);
 		return lb_exit_status(LB_ESCHEMA);
 	}
 	if (a->npos > 1)
@@ -1712,18 +1722,20 @@ static int cmd_schema(struct lb_cli_args *a)
 		return 0;
 	}
 	if (!only)
-		printf("schema version %u: %zu record types\n", s->version, s->ntypes);
+		printf(_("schema version %u: %zu record types\n"), s->version, s->ntypes);
 	for (size_t i = 0; i < s->ntypes; i++) {
 		const struct lb_type *t = &s->types[i];
 		if (only && only != t)
 			continue;
-		printf("\n%s%s%s%s\n", t->name, t->id_field ? " (id = " : " (id given separately",
-		       t->id_field ? t->id_field : "", ")");
+		if (t->id_field)
+			printf(_("\n%s (id = %s)\n"), t->name, t->id_field);
+		else
+			printf(_("\n%s (id given separately)\n"), t->name);
 		for (size_t k = 0; k < t->nfields; k++) {
 			char rule[512];
 			lb_field_describe(&t->fields[k], rule, sizeof rule);
 			printf("  %-20s %-9s %s\n", t->fields[k].name,
-			       t->fields[k].required ? "required" : "", rule);
+			       t->fields[k].required ? _("required") : "", rule);
 		}
 	}
 	return 0;
@@ -1755,11 +1767,11 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 		return 0;
 	}
 	if (sodium_init() < 0) {
-		fprintf(stderr, PROG ": libsodium failed to initialise\n");
+		fprintf(stderr, _("%s: libsodium failed to initialise\n"), PROG);
 		return 1;
 	}
 	if (lb_schema_builtin_init(&d)) {
-		fprintf(stderr, PROG ": built-in schema: %s\n", d.msg);
+		fprintf(stderr, _("%s: built-in schema: %s\n"), PROG, d.msg);
 		return 1;
 	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -1777,7 +1789,7 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 		lb_cli_apply_bahasa(PROG, conf);
 	}
 	if (!(c = find_cmd(a.cmd))) {
-		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
+		fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, a.cmd);
 		usage_all(stderr);
 		rc = EXIT_USAGE;
 	} else if (a.help) {
@@ -1790,8 +1802,8 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 	free(a.pos);
 	if (fflush(stdout) != 0 && rc == 0) {
 		int err = errno;
-		fprintf(stderr, PROG ": writing output: %s\n",
-		        err == ENOSPC ? "disk full" : strerror(err));
+		fprintf(stderr, _("%s: writing output: %s\n"), PROG,
+		        err == ENOSPC ? _("disk full") : strerror(err));
 		rc = lb_exit_status(err == ENOSPC ? LB_EFULL : LB_EIO);
 	}
 	return rc;

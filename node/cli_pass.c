@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include "../schema/i18n.h"
+
 /* Read until a line break or the end into buf[0..cap-1); returns the bytes
  * read before the line break, or -1 (errno) / -2 (longer than cap - 1). */
 static ssize_t pass_line(int fd, char *buf, size_t cap)
@@ -126,11 +128,11 @@ lb_err lb_cli_read_pass(const char *passfile, bool for_new, char *buf, size_t ca
 		n = pass_line(fd, buf, max + 1);
 	else
 		n = ask_tty(fd,
-		            for_new ? "passphrase for the new key backup: "
-		                    : "passphrase of the key backup: ",
+		            for_new ? _("passphrase for the new key backup: ")
+		                    : _("passphrase of the key backup: "),
 		            buf, max + 1);
 	if (n >= 0 && !passfile && for_new && *buf)
-		m = ask_tty(fd, "the same passphrase again: ", again, sizeof again);
+		m = ask_tty(fd, _("the same passphrase again: "), again, sizeof again);
 	close(fd);
 	if (n == -1 || m == -1) {
 		sodium_memzero(buf, cap);
@@ -148,8 +150,8 @@ lb_err lb_cli_read_pass(const char *passfile, bool for_new, char *buf, size_t ca
 	}
 	sodium_memzero(again, sizeof again);
 	if (n == 0)
-		return lb_fail(d, LB_EINVAL, "%s%sempty passphrase", passfile ? passfile : "",
-		               passfile ? ": " : "");
+		return passfile ? lb_fail(d, LB_EINVAL, "%s: empty passphrase", passfile)
+		                : lb_fail(d, LB_EINVAL, "empty passphrase");
 	for (ssize_t i = 0; i < n; i++)
 		chars += ((unsigned char)buf[i] & 0xc0) != 0x80;
 	if (for_new && chars < LB_KEYBACKUP_PASS_MIN) {

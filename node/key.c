@@ -150,8 +150,8 @@ static lb_err read_keyline(const char *path, const char *tag, uint8_t out[32], i
 	buf[n] = '\0';
 	if ((size_t)n != taglen + 65 || strncmp(buf, tag, taglen) != 0 || buf[n - 1] != '\n' ||
 	    sodium_hex2bin(out, 32, buf + taglen, 64, NULL, &got, NULL) != 0 || got != 32) {
-		e = lb_fail(d, LB_EKEY, "%s: not a lumbung %s key file", path,
-		            check_mode ? "secret" : "public");
+		e = check_mode ? lb_fail(d, LB_EKEY, "%s: not a lumbung secret key file", path)
+		               : lb_fail(d, LB_EKEY, "%s: not a lumbung public key file", path);
 	}
 out:
 	sodium_memzero(buf, sizeof buf);

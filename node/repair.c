@@ -316,8 +316,10 @@ static lb_err export_round(struct lb_node *n, struct lb_lla_writer *w, const str
 			theirs = &v[i];
 	}
 	if (!k || !theirs)
-		return lb_fail(d, LB_ECORRUPT, "fork round %u: the evidence holds no %s", v[a].round,
-		               k ? "signed head" : "entry");
+		return k ? lb_fail(d, LB_ECORRUPT, "fork round %u: the evidence holds no signed head",
+		                   v[a].round)
+		         : lb_fail(d, LB_ECORRUPT, "fork round %u: the evidence holds no entry",
+		                   v[a].round);
 	if ((e = lb_node_info(n, &info, d)))
 		return e;
 	tip = info.seq;

@@ -209,7 +209,8 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 			s->c->unchanged++;
 			return LB_OK;
 		}
-		return lb_fail(d, LB_ENOTFOUND, "%s", exists ? "already deleted" : "no such record to delete");
+		return exists ? lb_fail(d, LB_ENOTFOUND, "already deleted")
+		              : lb_fail(d, LB_ENOTFOUND, "no such record to delete");
 	}
 	if (op->op == LB_OP_PUT && was_live && (s->flags & LB_WRITE_SKIP_UNCHANGED) &&
 	    same_body(n, s->txn, lb_be64_get(v.mv_data), op->body, op->body_len)) {

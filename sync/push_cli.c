@@ -640,10 +640,11 @@ static int cmd_changeset(struct lb_cli_args *a)
 static const struct lb_cli_cmd sync_cmds[] = {
 	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S] "
 	 "[--no-compress] [--no-seal]",
-	 "Send every entry the aggregator does not hold yet, in signed change sets of at most\n"
-	 "--max-bytes on the wire (default 256k, growing while requests succeed), and keep\n"
-	 "the receipts.  Change sets go zstd-compressed and sealed to the aggregator's key\n"
-	 "when it accepts that and the key is known (--no-compress, --no-seal: not).\n"
+	 "Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
+	 "on the wire at first, growing while requests succeed up to --max-bytes (default\n"
+	 "16m; 8k..16m), and keep the receipts.  Change sets go zstd-compressed and sealed\n"
+	 "to the aggregator's key when it accepts that and the key is known (--no-compress,\n"
+	 "--no-seal: not).\n"
 	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
 	 "cannot be reached or refuses.  --to defaults to the only remote.",
 	 cmd_push, false},
