@@ -264,6 +264,9 @@ install: all
 	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(wildcard $(BUILD)/lumbung-audit) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES
 	install -m 644 $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/id/man1
+	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard docs/id/*.1) $(DESTDIR)$(PREFIX)/share/man/id/man1/
 
 fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)
