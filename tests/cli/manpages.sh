@@ -111,6 +111,8 @@ if command -v man >/dev/null 2>&1; then
 	got=$(MANPATH="$T/root/usr/share/man" man -L id -w lumbung-agg 2>&1)
 	[ "$got" = "$T/root/usr/share/man/id/man1/lumbung-agg.1" ] && ok "man -L id finds the Indonesian lumbung-agg(1)" ||
 		fail "man -L id finds the Indonesian lumbung-agg(1) (got: $got)"
+else
+	fail "man is needed to look the installed pages up (make deps installs man-db)"
 fi
 
 done_testing
