@@ -45,6 +45,9 @@ need_cmd chromium chromium
 # the id_ID.UTF-8 locale so the tests can run in it (generated below)
 need_cmd msgfmt gettext
 need_cmd localedef locales
+# tests/cli/manpages.sh: the man pages render without warnings
+need_cmd groff groff-base
+need_cmd man man-db
 [ -f /usr/share/i18n/locales/id_ID ] || missing="$missing locales"
 # human times in WIB/WITA/WIT (TZ=Asia/Jakarta ...)
 [ -f /usr/share/zoneinfo/Asia/Jakarta ] || missing="$missing tzdata"
