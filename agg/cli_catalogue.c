@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/i18n.h"
 #include "../node/cli.h"
 #include "../node/csvio.h"
 #include "../schema/schema.h"
@@ -32,13 +33,13 @@ static const char *usage_text =
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " catalogue %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s catalogue %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
 static int usage_err(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG " catalogue: ");
+	fprintf(stderr, _("%s catalogue: "), PROG);
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n%s", usage_text);
 	return EXIT_USAGE;
@@ -68,7 +69,7 @@ static lb_err wilayah_row(void *ctx, char **cells, size_t n, unsigned long row, 
 		return LB_OK; /* the import itself names it */
 	snprintf(kode, sizeof kode, "%.*s", (int)(id_len < 63 ? id_len : 63), id);
 	if (lb_agg_catalogue_wilayah_ok(w->a, kode, &rd)) {
-		fprintf(stderr, PROG " catalogue import: row %lu: %s\n", row, rd.msg);
+		fprintf(stderr, _("%s catalogue import: row %lu: %s\n"), PROG, row, rd.msg);
 		w->bad++;
 	}
 	return LB_OK;
@@ -87,8 +88,8 @@ static int check_wilayah_csv(struct lb_agg *a, const char *path, const char *sep
 	if (e)
 		return die("import", e, &d);
 	if (w.bad) {
-		fprintf(stderr, PROG " catalogue import: %lu row(s) name a wilayah outside the "
-		                "region; nothing was imported\n", w.bad);
+		fprintf(stderr, _("%s catalogue import: %lu row(s) name a wilayah outside the "
+		                "region; nothing was imported\n"), PROG, w.bad);
 		return lb_exit_status(LB_EINVAL);
 	}
 	return 0;
@@ -225,7 +226,7 @@ int agg_cli_catalogue(int argc, char **argv)
 			if (!t) { /* no catalogue made yet: nothing to list */
 				if (!strcmp(sub, "ls"))
 					goto out;
-				fprintf(stderr, PROG " catalogue %s: no catalogue%s%s held here\n", sub,
+				fprintf(stderr, _("%s catalogue %s: no catalogue%s%s held here\n"), PROG, sub,
 				        region ? " of " : "", region ? region : "");
 				rc = 1;
 				goto out;

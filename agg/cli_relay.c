@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../schema/i18n.h"
 #include "../node/hlc.h"
 #include "../schema/text.h"
 #include "../sync/receipt.h"
@@ -23,13 +24,13 @@
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
 static int usage_error(const char *cmd, const char *msg)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, msg);
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, msg);
 	return 2;
 }
 
@@ -157,7 +158,7 @@ int lb_agg_cli_parse_every(const char *cmd, const char *v, long *out)
 	errno = 0;
 	x = strtol(v, &end, 10);
 	if (errno || *end || x < 1 || x > 86400) {
-		fprintf(stderr, PROG " %s: --every takes a number of seconds (1..86400)\n", cmd);
+		fprintf(stderr, _("%s %s: --every takes a number of seconds (1..86400)\n"), PROG, cmd);
 		return 2;
 	}
 	*out = x;
@@ -176,7 +177,7 @@ int lb_agg_cli_parse_bytes(const char *cmd, const char *v, size_t *out)
 	else if (*end == 'm' || *end == 'M')
 		x <<= 20, end++;
 	if (errno || *v < '0' || *v > '9' || *end || x < LB_PUSH_MIN_BYTES || x > LB_PUSH_MAX_BYTES) {
-		fprintf(stderr, PROG " %s: --max-bytes takes %uk..%um (e.g. 64k)\n", cmd,
+		fprintf(stderr, _("%s %s: --max-bytes takes %uk..%um (e.g. 64k)\n"), PROG, cmd,
 		        LB_PUSH_MIN_BYTES >> 10, LB_PUSH_MAX_BYTES >> 20);
 		return 2;
 	}
