@@ -410,28 +410,31 @@ static void last_seen(char out[LB_HLC_STRLEN], uint64_t ms)
 
 static void status_text(const struct status_ctx *s, uint64_t total)
 {
-	char hx[17], seen[LB_HLC_STRLEN];
+	char hx[17], seen[48];
 	int w = (int)strlen("total");
 
 	if (!s->no)
-		printf("no villages enrolled\n");
+		printf(_("no villages enrolled\n"));
 	else
 		printf("%-13s  %-16s  %10s  %10s  %-24s  %5s  %-7s  %s\n", "VILLAGE", "ORIGIN", "SEQ",
 		       "ENTRIES", "LAST_SEEN", "FORKS", "STATE", "NAME");
 	for (size_t i = 0; i < s->no; i++) {
 		const struct lb_agg_origin *o = &s->o[i];
 		lb_hex(hx, o->origin, 8);
-		last_seen(seen, o->last_seen_ms);
+		if (o->last_seen_ms) /* for people: local time, minutes (--json has the HLC form) */
+			lb_human_time((int64_t)o->last_seen_ms, seen, sizeof seen);
+		else
+			snprintf(seen, sizeof seen, "%s", _("never"));
 		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %-7s  %s\n", o->village, hx,
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
 		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active", s->names[i]);
 		if (s->resolved && s->resolved[i])
-			printf("%-13s  fork resolved at seq %llu\n", "",
+			printf(_("%-13s  fork resolved at seq %llu\n"), "",
 			       (unsigned long long)s->resolved[i]);
 	}
 	if (s->no)
-		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
-		       "count)\n");
+		printf(_("(LAST_SEEN: when new entries from that key last arrived; resends do not "
+		       "count)\n"));
 	for (size_t i = 0; i < s->ntypes; i++)
 		if ((int)strlen(s->types[i].type) > w)
 			w = (int)strlen(s->types[i].type);
@@ -596,8 +599,8 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 	}
 	if (!strcmp(a->report, "perkembangan") != !!a->month) {
 		fprintf(stderr, _("%s report: %s\n"), PROG,
-		        a->month ? "--month is for the perkembangan report only"
-		                 : "perkembangan needs --month YYYY-MM");
+		        a->month ? _("--month is for the perkembangan report only")
+		                 : _("perkembangan needs --month YYYY-MM"));
 		return EXIT_USAGE;
 	}
 	if (a->month) {
@@ -724,7 +727,7 @@ static int cmd_region_ls(struct lb_agg *agg)
 	if (r.no)
 		qsort(r.o, r.no, sizeof *r.o, by_village);
 	if (!nk)
-		printf("no kecamatan: no village enrolled or named yet\n");
+		printf(_("no kecamatan: no village enrolled or named yet\n"));
 	for (size_t k = 0; k < nk; k++) {
 		const struct named *kn = named(&r, kec[k]);
 		printf("%s  %s\n", kec[k], kn ? kn->name : "-");
@@ -756,7 +759,7 @@ static int cmd_region(struct args *a, struct lb_agg *agg)
 		return cmd_region_ls(agg);
 	if ((e = lb_agg_set_name(agg, a->pos[1], a->pos[2], &d)))
 		return die("region name", e, &d);
-	printf("named %s \"%s\"\n", a->pos[1], a->pos[2]);
+	printf(_("named %s \"%s\"\n"), a->pos[1], a->pos[2]);
 	return 0;
 }
 
@@ -788,7 +791,7 @@ static int cmd_export(struct args *a, struct lb_agg *agg)
 		return die("export", e, &d);
 	}
 	if (a->format == LB_AGG_XLSX)
-		fprintf(stderr, "%s: %llu records\n", a->xlsx, (unsigned long long)rows);
+		fprintf(stderr, _("%s: %llu records\n"), a->xlsx, (unsigned long long)rows);
 	return 0;
 }
 
@@ -844,10 +847,10 @@ static void ms_str(char out[40], uint64_t ms)
 
 static int token_row(void *ctx, const struct lb_token_info *t)
 {
-	char role[LB_ROLE_MAX], when[40], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
+	char role[LB_ROLE_MAX], when[48], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
 	(void)ctx;
 	lb_role_str(t, role);
-	ms_str(when, t->created_ms);
+	lb_human_time((int64_t)t->created_ms, when, sizeof when);
 	lb_hex(id, t->hash, LB_TOKEN_ID_BYTES);
 	printf("%s  %-24s  %-20s  %s  %s\n", id, lb_escape(esc, t->name, strlen(t->name)), role,
 	       when, t->revoked ? "REVOKED" : "active");
@@ -872,7 +875,7 @@ static int cmd_token(struct args *a, struct lb_agg *agg)
 		if ((e = a->key ? lb_agg_token_revoke_id(agg, a->key, &d)
 		                : lb_agg_token_revoke(agg, a->name, &d)))
 			return die("token revoke", e, &d);
-		printf("revoked the token %s%s%s\n", a->key ? "" : "\"", a->key ? a->key : a->name,
+		printf(_("revoked the token %s%s%s\n"), a->key ? "" : "\"", a->key ? a->key : a->name,
 		       a->key ? "" : "\"");
 		return 0;
 	}
@@ -886,9 +889,12 @@ static int access_row(void *ctx, uint64_t ms, const char *name, const char *meth
                       const char *path)
 {
 	json_t *arr = ctx;
-	char when[40], esc[LB_ESC_BUF];
+	char when[48], esc[LB_ESC_BUF];
 
-	ms_str(when, ms);
+	if (arr)
+		ms_str(when, ms);
+	else /* for people: local time */
+		lb_human_time((int64_t)ms, when, sizeof when);
 	if (arr)
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s}", "time", when, "ms",
 		                                     (json_int_t)ms, "token", name, "method", method,
@@ -1195,9 +1201,9 @@ int main(int argc, char **argv)
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {
 		fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, a.cmd);
 		if (!strcmp(a.cmd, "relay"))
-			fprintf(stderr, PROG ": a kecamatan relays to its kabupaten with \"" PROG
-			                " upstream add\", then \"" PROG " forward\" or \"" PROG
-			                " serve --forward\"\n");
+			fprintf(stderr, _("%s: a kecamatan relays to its kabupaten with \"%s upstream add\", "
+			                  "then \"%s forward\" or \"%s serve --forward\"\n"),
+			        PROG, PROG, PROG, PROG);
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (want_pos(&a) >= 0 && a.npos != want_pos(&a)) {
@@ -1207,7 +1213,7 @@ int main(int argc, char **argv)
 			"token", "token add --name NAME --role ROLE, token ls or token revoke --name NAME"};
 		for (size_t i = 0; i < sizeof need / sizeof *need; i += 2)
 			if (!strcmp(a.cmd, need[i]))
-				fprintf(stderr, PROG " %s: usage: " PROG " %s -d DIR\n", a.cmd, need[i + 1]);
+				fprintf(stderr, "%s %s: usage: %s %s -d DIR\n", PROG, a.cmd, PROG, need[i + 1]);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "region") && strcmp(a.pos[0], "ls") && strcmp(a.pos[0], "name")) {
@@ -1261,13 +1267,13 @@ int main(int argc, char **argv)
 		    (a.name && (e = lb_agg_set_name(agg, a.village, a.name, &d))))
 			rc = die("enroll", e, &d);
 		else
-			printf("enrolled %s for village %s%s%s%s\n", a.key, a.village, a.name ? " (\"" : "",
+			printf(_("enrolled %s for village %s%s%s%s\n"), a.key, a.village, a.name ? " (\"" : "",
 			       a.name ? a.name : "", a.name ? "\")" : "");
 	} else if (!strcmp(a.cmd, "revoke")) {
 		if ((e = lb_agg_revoke(agg, pk, &d)))
 			rc = die("revoke", e, &d);
 		else
-			printf("revoked %s\n", a.key);
+			printf(_("revoked %s\n"), a.key);
 	} else if (!strcmp(a.cmd, "serve")) {
 		rc = cmd_serve(&a, agg);
 	} else if (!strcmp(a.cmd, "ingest")) {
@@ -1294,7 +1300,7 @@ int main(int argc, char **argv)
 		if ((e = lb_agg_verify_figures(agg, &keys, &d)))
 			rc = die("verify-figures", e, &d);
 		else
-			printf("figures agree with the records: %llu figures checked\n",
+			printf(_("figures agree with the records: %llu figures checked\n"),
 			       (unsigned long long)keys);
 	} else
 		rc = cmd_status(&a, agg);

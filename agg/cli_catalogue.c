@@ -117,7 +117,7 @@ int agg_cli_catalogue(int argc, char **argv)
 	write = !strcmp(sub, "put") || !strcmp(sub, "rm") || !strcmp(sub, "import");
 	is_export = !strcmp(sub, "export");
 	if (!write && !is_export && strcmp(sub, "get") && strcmp(sub, "ls"))
-		return usage_err("\"%s\" is not put, rm, get, ls, import or export", sub);
+		return usage_err(_("\"%s\" is not put, rm, get, ls, import or export"), sub);
 	if (!(nargv = calloc((size_t)argc + 4, sizeof *nargv)))
 		return die(sub, lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
 	nargv[nargc++] = PROG " catalogue";
@@ -133,7 +133,7 @@ int agg_cli_catalogue(int argc, char **argv)
 			goto out;
 		}
 		if (val && i + 1 >= argc) {
-			rc = usage_err("%s needs a value", o);
+			rc = usage_err(_("%s needs a value"), o);
 			goto out;
 		}
 		if (!strcmp(o, "-d") || !strcmp(o, "--dir")) {
@@ -143,7 +143,7 @@ int agg_cli_catalogue(int argc, char **argv)
 		} else if (!strcmp(o, "--from") && is_export) {
 			from = argv[++i];
 		} else if (!strcmp(o, "--batch")) {
-			rc = usage_err("%s: write a catalogue with put or import", o);
+			rc = usage_err(_("%s: write a catalogue with put or import"), o);
 			goto out;
 		} else if (val && strcmp(o, "--from")) {
 			if (!strcmp(o, "--sep"))
@@ -152,7 +152,7 @@ int agg_cli_catalogue(int argc, char **argv)
 			nargv[nargc++] = argv[++i];
 		} else if (o[0] == '-' && o[1]) {
 			if (is_export) {
-				rc = usage_err("unknown option %s", o);
+				rc = usage_err(_("unknown option %s"), o);
 				goto out;
 			}
 			nargv[nargc++] = argv[i]; /* the node's own option (--merge, --json...) */
@@ -164,19 +164,19 @@ int agg_cli_catalogue(int argc, char **argv)
 		}
 	}
 	if (!dir || !*dir) {
-		rc = usage_err("%s", "no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR");
+		rc = usage_err("%s", _("no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR"));
 		goto out;
 	}
 	if (region && write) {
-		rc = usage_err("--region %s: a relayed catalogue is read-only here", region);
+		rc = usage_err(_("--region %s: a relayed catalogue is read-only here"), region);
 		goto out;
 	}
 	if (is_export && npos) {
-		rc = usage_err("export takes no %s", pos[0]);
+		rc = usage_err(_("export takes no %s"), pos[0]);
 		goto out;
 	}
 	if (!is_export && (!npos || !lb_agg_catalogue_type_ok(pos[0]))) {
-		rc = usage_err("a catalogue holds the types program and wilayah, not \"%s\"",
+		rc = usage_err(_("a catalogue holds the types program and wilayah, not \"%s\""),
 		               npos ? pos[0] : "");
 		goto out;
 	}
@@ -185,7 +185,7 @@ int agg_cli_catalogue(int argc, char **argv)
 		errno = 0;
 		unsigned long long v = strtoull(from, &end, 10);
 		if (*end || errno || v < 1 || from[0] < '0' || from[0] > '9') {
-			rc = usage_err("--from %s is not a seq (1 or more)", from);
+			rc = usage_err(_("--from %s is not a seq (1 or more)"), from);
 			goto out;
 		}
 		from_seq = v;
@@ -227,7 +227,7 @@ int agg_cli_catalogue(int argc, char **argv)
 				if (!strcmp(sub, "ls"))
 					goto out;
 				fprintf(stderr, _("%s catalogue %s: no catalogue%s%s held here\n"), PROG, sub,
-				        region ? " of " : "", region ? region : "");
+				        region ? _(" of ") : "", region ? region : "");
 				rc = 1;
 				goto out;
 			}

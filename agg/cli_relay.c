@@ -77,13 +77,13 @@ int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
 		}
 		r.has_key = true;
 		if (!(e = lb_agg_upstream_set(a, &r, &d)))
-			printf("upstream %s: %s, receipts checked against its key\n", r.name, r.url);
+			printf(_("upstream %s: %s, receipts checked against its key\n"), r.name, r.url);
 	} else if (want == 2) {
 		if (!(e = lb_agg_upstream_del(a, pos[1], &d)))
-			printf("removed upstream %s\n", pos[1]);
+			printf(_("removed upstream %s\n"), pos[1]);
 	} else if (!(e = lb_agg_upstreams(a, print_up, NULL, &count, &d)) && !count) {
-		printf("no upstreams (add the kabupaten with: " PROG " upstream add -d DIR NAME URL "
-		       "--key HEX)\n");
+		printf(_("no upstreams (add the kabupaten with: %s upstream add -d DIR NAME URL "
+		         "--key HEX)\n"), PROG);
 	}
 	lb_agg_close(a);
 	return e ? die("upstream", e, &d) : 0;
@@ -114,38 +114,38 @@ static void print_event(void *ctx, const struct lb_agg_fwd_event *ev)
 	/* msg is ours, with the upstream's words already escaped (push.c) */
 	if (ev->e)
 		printf("%s %s%s: %s%s: %s\n", ev->upstream, ev->village, ev->fork ? " fork" : "",
-		       lb_errname(ev->e), lb_push_retryable(ev->e) ? "" : " (needs attention)",
+		       lb_errname(ev->e), lb_push_retryable(ev->e) ? "" : _(" (needs attention)"),
 		       ev->msg);
 	else if (ev->fork)
-		printf("%s %s: fork evidence from seq %llu delivered\n", ev->upstream, ev->village,
+		printf(_("%s %s: fork evidence from seq %llu delivered\n"), ev->upstream, ev->village,
 		       (unsigned long long)ev->st->seq);
 	else if (ev->st && ev->st->entries)
-		printf("%s %s: sent %llu entries (%llu new there), upstream at seq %llu, %llu "
-		       "receipts kept\n",
+		printf(_("%s %s: sent %llu entries (%llu new there), upstream at seq %llu, %llu "
+		       "receipts kept\n"),
 		       ev->upstream, ev->village, (unsigned long long)ev->st->entries,
 		       (unsigned long long)ev->st->accepted, (unsigned long long)ev->st->seq,
 		       (unsigned long long)ev->st->receipts);
 	else if (ev->st)
-		printf("%s %s: up to date at seq %llu\n", ev->upstream, ev->village,
+		printf(_("%s %s: up to date at seq %llu\n"), ev->upstream, ev->village,
 		       (unsigned long long)ev->st->seq);
 	fflush(stdout);
 }
 
 static void summary(const char *ts, const struct lb_agg_fwd_stats *st)
 {
-	printf("%sforward: %u of %u upstreams reached; %llu villages, %llu entries sent (%llu new), "
-	       "%llu receipts kept, %llu fork evidence delivered, %llu statements, %llu refused\n",
+	printf(_("%sforward: %u of %u upstreams reached; %llu villages, %llu entries sent (%llu new), "
+	       "%llu receipts kept, %llu fork evidence delivered, %llu statements, %llu refused\n"),
 	       ts, st->reached, st->upstreams, (unsigned long long)st->villages,
 	       (unsigned long long)st->entries, (unsigned long long)st->accepted,
 	       (unsigned long long)st->receipts, (unsigned long long)st->forks,
 	       (unsigned long long)st->statements, (unsigned long long)st->refused);
 	if (st->catalogues || st->catalogues_refused)
-		printf("%sforward: %llu upstream catalogues updated (%llu entries), %llu refused\n",
+		printf(_("%sforward: %llu upstream catalogues updated (%llu entries), %llu refused\n"),
 		       ts, (unsigned long long)st->catalogues,
 		       (unsigned long long)st->catalogue_entries,
 		       (unsigned long long)st->catalogues_refused);
 	if (st->catalogue_up)
-		printf("%sforward: %llu entries of our own catalogue sent up\n", ts,
+		printf(_("%sforward: %llu entries of our own catalogue sent up\n"), ts,
 		       (unsigned long long)st->catalogue_up);
 	fflush(stdout);
 }
@@ -229,7 +229,7 @@ int lb_agg_cli_forward(const char *dir, const char *every_s, const char *max_byt
 		summary(ts, &st);
 		if (e == LB_ENET) {
 			wait = lb_push_backoff(&failures, st.entries > 0);
-			printf("%sforward: %s; next pass in %ld s\n", ts, lb_diag_msg(&d, e), wait);
+			printf(_("%sforward: %s; next pass in %ld s\n"), ts, lb_diag_msg(&d, e), wait);
 		} else if (e) {
 			rc = die("forward", e, &d);
 			break;
@@ -330,11 +330,15 @@ int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root)
 			goto oom;
 		for (size_t i = 0; i < vl.n; i++) {
 			const struct lb_agg_origin *o = &vl.o[i];
-			char hx[2 * LB_PK_BYTES + 1], since[LB_HLC_STRLEN] = "never";
+			char hx[2 * LB_PK_BYTES + 1], since[48];
 			uint64_t seq, ms;
 			up_held(a, &ul.r[u], o, &seq, &ms);
-			if (ms)
+			if (root && ms) /* machine output: the HLC form */
 				lb_hlc_format(ms << LB_HLC_COUNTER_BITS, since);
+			else if (ms) /* for people: local time */
+				lb_human_time((int64_t)ms, since, sizeof since);
+			else
+				snprintf(since, sizeof since, "%s", _("never"));
 			lb_hex(hx, o->origin, root ? LB_PK_BYTES : 8);
 			if (!root)
 				printf("%-12s  %-13s  %-16s  %10llu  %10llu  %s\n", ul.r[u].name, o->village,
@@ -349,8 +353,8 @@ int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root)
 		}
 	}
 	if (!root)
-		printf("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: "
-		       "when it received them)\n");
+		printf(_("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: "
+		       "when it received them)\n"));
 	free(vl.o);
 	return 0;
 oom:

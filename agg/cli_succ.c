@@ -96,8 +96,8 @@ int agg_cli_succ(int argc, char **argv)
 		} else {
 			lb_hex(ohx, s.old_key, LB_PK_BYTES);
 			lb_hex(hh, s.hash, LB_HASH_BYTES);
-			printf("origin %s continues %s after %s's seq %llu (hash %s); %s is revoked "
-			       "(succession statement %llu)\n",
+			printf(_("origin %s continues %s after %s's seq %llu (hash %s); %s is revoked "
+			       "(succession statement %llu)\n"),
 			       key, s.village, ohx, (unsigned long long)s.seq, hh, ohx,
 			       (unsigned long long)s.n);
 		}
@@ -152,10 +152,10 @@ lb_err agg_cli_succ_status_text(struct lb_agg *agg, struct lb_diag *d)
 		lb_hex(ohx, s.old_key, 8);
 		lb_hex(nhx, s.new_key, 8);
 		lb_succession_who(&s, who);
-		printf("village %s: key changed at seq %llu (%s... -> %s...), succession %llu signed "
-		       "by %s%s\n",
+		printf(_("village %s: key changed at seq %llu (%s... -> %s...), succession %llu signed "
+		       "by %s%s\n"),
 		       s.village, (unsigned long long)s.seq, ohx, nhx, (unsigned long long)s.n, who,
-		       r.o[i].seq < r.o[i].base ? "; waiting for the old key's entries up to there"
+		       r.o[i].seq < r.o[i].base ? _("; waiting for the old key's entries up to there")
 		                                : "");
 	}
 out:

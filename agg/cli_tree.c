@@ -69,8 +69,8 @@ int agg_cli_tree(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (send && !url) {
-		fprintf(stderr, PROG " send-statements: usage: " PROG " send-statements -d DIR URL "
-		                "[--key UPSTREAM_KEY]\n");
+		fprintf(stderr, "%s send-statements: usage: %s send-statements -d DIR URL "
+		                "[--key UPSTREAM_KEY]\n", PROG, PROG);
 		return EXIT_USAGE;
 	}
 	if ((!send || key) && (!key || lb_unhex(pk, LB_PK_BYTES, key))) {
@@ -84,12 +84,12 @@ int agg_cli_tree(int argc, char **argv)
 		if ((e = lb_agg_enroll_aggregator(agg, region, pk, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("enrolled aggregator %s for kecamatan %s\n", key, region);
+			printf(_("enrolled aggregator %s for kecamatan %s\n"), key, region);
 	} else if (revoke) {
 		if ((e = lb_agg_revoke_aggregator(agg, pk, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("revoked aggregator %s\n", key);
+			printf(_("revoked aggregator %s\n"), key);
 	} else {
 		struct lb_push_opts o = {.url = url, .agg_key = key ? pk : NULL};
 		struct lb_pusher *p = NULL;
@@ -97,7 +97,7 @@ int agg_cli_tree(int argc, char **argv)
 		if ((e = lb_pusher_new(&p, &o, &d)) || (e = lb_agg_send_statements(agg, p, &sent, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("sent %llu statements\n", (unsigned long long)sent);
+			printf(_("sent %llu statements\n"), (unsigned long long)sent);
 		lb_pusher_free(p);
 	}
 	lb_agg_close(agg);

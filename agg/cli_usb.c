@@ -105,7 +105,10 @@ static int rcpts_write(struct rcpts *c, const char *path, const uint8_t agg[LB_P
 		        lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
-	printf("wrote %zu receipt%s to %s\n", c->n, c->n == 1 ? "" : "s", path);
+	if (c->n == 1)
+		printf(_("wrote %zu receipt to %s\n"), c->n, path);
+	else
+		printf(_("wrote %zu receipts to %s\n"), c->n, path);
 	return 0;
 }
 
@@ -215,7 +218,7 @@ static int ingest_changeset(struct lb_agg *agg, const char *label, const uint8_t
 		        lb_errname(e), lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
-	printf("%s: accepted %llu new entries; that village is now at seq %llu\n", label,
+	printf(_("%s: accepted %llu new entries; that village is now at seq %llu\n"), label,
 	       (unsigned long long)r.accepted, (unsigned long long)r.seq);
 	*accepted += r.accepted;
 	if (r.receipt && (e = rcpts_add(out, r.receipt, r.receipt_len, &d)))
@@ -243,7 +246,7 @@ static int ingest_statements(struct lb_agg *agg, const char *label, const uint8_
 		fprintf(stderr, _("%s ingest: %s: enrolment statement %llu refused (%s): %s\n"), PROG, label,
 		        (unsigned long long)r.refused[i].n, lb_errname(r.refused[i].code),
 		        r.refused[i].message);
-	printf("%s: %zu enrolment statements applied, %zu already held, %zu refused\n", label,
+	printf(_("%s: %zu enrolment statements applied, %zu already held, %zu refused\n"), label,
 	       r.applied, r.old, r.nrefused);
 	free(r.refused);
 	return 0;
@@ -287,13 +290,13 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 	if (e != LB_ENOTFOUND || !br.ended) {
 		fprintf(stderr, _("%s ingest: %s: %s"), PROG, path, lb_diag_msg(&d, e));
 		if (br.frames)
-			fprintf(stderr, "; the %llu frames before it were each checked on their own",
+			fprintf(stderr, _("; the %llu frames before it were each checked on their own"),
 			        (unsigned long long)br.frames);
 		fputc('\n', stderr);
 		if (!rc)
 			rc = lb_exit_status(e);
 	}
-	printf("%s: bundle of %llu frames: %llu taken (%llu new entries), %llu refused%s\n", path,
+	printf(_("%s: bundle of %llu frames: %llu taken (%llu new entries), %llu refused%s\n"), path,
 	       (unsigned long long)br.frames, (unsigned long long)taken,
 	       (unsigned long long)accepted, (unsigned long long)refused,
 	       br.ended ? "" : ", the bundle is incomplete");
@@ -603,11 +606,11 @@ static int cmd_bundle(struct usb_args *a)
 	        _("%s bundle: %llu change sets, %llu entries of %llu villages; %llu villages the "
 	             "upstream already holds%s"), PROG,
 	        (unsigned long long)sets, (unsigned long long)entries, (unsigned long long)villages,
-	        (unsigned long long)current, a->all ? " (--all: none assumed)" : "");
+	        (unsigned long long)current, a->all ? _(" (--all: none assumed)") : "");
 	if (statements)
-		fprintf(stderr, "; %llu enrolment statements", (unsigned long long)statements);
+		fprintf(stderr, _("; %llu enrolment statements"), (unsigned long long)statements);
 	if (revoked)
-		fprintf(stderr, "; %llu revoked keys left out", (unsigned long long)revoked);
+		fprintf(stderr, _("; %llu revoked keys left out"), (unsigned long long)revoked);
 	fprintf(stderr, "\n");
 out:
 	if (e)
@@ -695,8 +698,8 @@ static int cmd_receipt_import(struct usb_args *a)
 		fprintf(stderr, _("%s receipt import: %s: receipt %zu refused (%s): %s\n"), PROG, a->pos[1],
 		        i + 1, lb_errname(e), lb_diag_msg(&d, e));
 	}
-	printf("%s: kept %llu receipts from upstream %s; %llu for villages not held here "
-	       "skipped; %llu refused\n",
+	printf(_("%s: kept %llu receipts from upstream %s; %llu for villages not held here "
+	       "skipped; %llu refused\n"),
 	       a->pos[1], (unsigned long long)kept, hex, (unsigned long long)skipped,
 	       (unsigned long long)bad);
 	if (!kept) {
