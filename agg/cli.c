@@ -311,15 +311,16 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 }
 
 /*
- * status.  The text form is for people and grep; its columns are stable,
- * one token each, so `awk '$1 == "33.24.01.2001" { print $3 }'` is the
- * seq of that village's key.  One row per enrolled key (a village that
+ * status.  The text form is for people and grep; its columns up to
+ * ENTRIES are stable, one token each, so `awk '$1 == "33.24.01.2001"
+ * { print $3 }'` is the seq of that village's key; LAST_SEEN is a time
+ * for people (lb_human_time: local zone, minutes, several words).  One row per enrolled key (a village that
  * changed keys has several, at most one of them active), sorted by
  * village; a line saying what LAST_SEEN means; then the live records of
  * the consolidated view per type, summed over all villages, and a total:
  *
  *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE    NAME
- *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active   Desa Sukamaju
+ *   33.24.01.2001  ab12cd34ef567890         120         120  1 Mar 2026 15:15 WIB         0  active   Desa Sukamaju
  *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
  *   (LAST_SEEN: when new entries from that key last arrived; resends do not count)
  *
