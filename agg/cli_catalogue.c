@@ -26,10 +26,18 @@ static const char *usage_text =
 	"       " PROG " catalogue ls -d DIR [--region CODE] program|wilayah\n"
 	"       " PROG " catalogue import -d DIR program|wilayah FILE.csv [--sep ,|;]\n"
 	"                                     [--skip-invalid REJECTS.csv]\n"
-	"       " PROG " catalogue export -d DIR [--region CODE] [--from K] > catalogue.lla\n"
-	"The region's catalogue: its programmes and the names of its kecamatan and\n"
-	"villages, signed with this aggregator's key; villages fetch it when they sync.\n"
-	"--region reads a catalogue relayed from an upstream aggregator.\n";
+	"       " PROG " catalogue export -d DIR [--region CODE] [--from K] > catalogue.lla\n";
+/* what the usage says after the syntax (translated when printed) */
+static const char *usage_help =
+	N_("The region's catalogue: its programmes and the names of its kecamatan and\n"
+	   "villages, signed with this aggregator's key; villages fetch it when they sync.\n"
+	   "--region reads a catalogue relayed from an upstream aggregator.\n");
+
+static void usage_print(FILE *f)
+{
+	fputs(usage_text, f);
+	fputs(_(usage_help), f);
+}
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
@@ -41,7 +49,8 @@ static int usage_err(const char *fmt, const char *arg)
 {
 	fprintf(stderr, _("%s catalogue: "), PROG);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fputc('\n', stderr);
+	usage_print(stderr);
 	return EXIT_USAGE;
 }
 
@@ -110,7 +119,7 @@ int agg_cli_catalogue(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "catalogue"))
 		return -1;
 	if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
-		fputs(usage_text, argc < 3 ? stderr : stdout);
+		usage_print(argc < 3 ? stderr : stdout);
 		return argc < 3 ? EXIT_USAGE : 0;
 	}
 	sub = argv[2];
@@ -129,7 +138,7 @@ int agg_cli_catalogue(int argc, char **argv)
 		bool val = !strcmp(o, "-d") || !strcmp(o, "--dir") || !strcmp(o, "--region") ||
 		           !strcmp(o, "--from") || !strcmp(o, "--sep") || !strcmp(o, "--skip-invalid");
 		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			fputs(usage_text, stdout);
+			usage_print(stdout);
 			goto out;
 		}
 		if (val && i + 1 >= argc) {

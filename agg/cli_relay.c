@@ -53,27 +53,27 @@ int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
 	int want = !strcmp(sub, "add") ? 3 : !strcmp(sub, "rm") ? 2 : !strcmp(sub, "ls") ? 1 : -1;
 
 	if (want < 0)
-		return usage_error("upstream", "\"add\", \"ls\" or \"rm\"");
+		return usage_error("upstream", _("\"add\", \"ls\" or \"rm\""));
 	if (npos != want && !(want == 1 && npos == 0))
 		return usage_error("upstream", "usage: upstream add NAME URL --key HEX | upstream ls | "
 		                               "upstream rm NAME");
 	if (want == 3 && !key)
-		return usage_error("upstream", "--key HEX is required: the upstream aggregator's public "
-		                               "key (its agg.pub), against which its receipts are checked");
+		return usage_error("upstream", _("--key HEX is required: the upstream aggregator's public "
+		                               "key (its agg.pub), against which its receipts are checked"));
 	if ((e = want == 1 ? lb_agg_open_ro(&a, dir, &d) : lb_agg_open(&a, dir, &d)))
 		return die("upstream", e, &d);
 	if (want == 3) {
 		struct lb_remote r = {0};
 		if (strlen(pos[1]) > LB_REMOTE_NAME_MAX || strlen(pos[2]) > LB_REMOTE_URL_MAX) {
 			lb_agg_close(a);
-			return usage_error("upstream", "name or URL too long");
+			return usage_error("upstream", _("name or URL too long"));
 		}
 		strcpy(r.name, pos[1]);
 		strcpy(r.url, pos[2]);
 		if (lb_unhex(r.key, LB_PK_BYTES, key)) {
 			lb_agg_close(a);
-			return usage_error("upstream", "--key takes the upstream aggregator's 64-hex public "
-			                               "key (lumbung-agg init printed it; also in its agg.pub)");
+			return usage_error("upstream", _("--key takes the upstream aggregator's 64-hex public "
+			                               "key (lumbung-agg init printed it; also in its agg.pub)"));
 		}
 		r.has_key = true;
 		if (!(e = lb_agg_upstream_set(a, &r, &d)))

@@ -534,11 +534,11 @@ static int cmd_bundle(struct usb_args *a)
 	int rc = 0;
 
 	if (!a->upstream)
-		return usb_usage("bundle", "--for UPSTREAM is required (the kabupaten it is for)");
+		return usb_usage("bundle", _("--for UPSTREAM is required (the kabupaten it is for)"));
 	if (a->npos)
-		return usb_usage("bundle", "unexpected argument");
+		return usb_usage("bundle", _("unexpected argument"));
 	if (isatty(STDOUT_FILENO))
-		return usb_usage("bundle", "a bundle is binary: redirect it to a file");
+		return usb_usage("bundle", _("a bundle is binary: redirect it to a file"));
 	if ((e = lb_agg_open_ro(&agg, a->dir, &d)))
 		return die("bundle", e, &d);
 	lb_mp_buf_init(&buf);
@@ -636,7 +636,7 @@ static int cmd_receipt_import(struct usb_args *a)
 	if (a->npos != 2 || strcmp(a->pos[0], "import"))
 		return usb_usage("receipt", "usage: receipt import -d DIR FILE");
 	if (a->key && lb_unhex(key, LB_PK_BYTES, a->key))
-		return usb_usage("receipt", "--key takes the upstream aggregator's 64-hex key");
+		return usb_usage("receipt", _("--key takes the upstream aggregator's 64-hex key"));
 	if ((e = lb_rcptfile_read(a->pos[1], &f, &d)))
 		return die("receipt import", e, &d);
 	lb_hex(hex, f.agg, LB_PK_BYTES);
@@ -728,7 +728,7 @@ int lb_agg_cli_usb(int argc, char **argv)
 		}
 		if (o[0] != '-') {
 			if (a.npos == 2)
-				return usb_usage(a.cmd, "too many arguments");
+				return usb_usage(a.cmd, _("too many arguments"));
 			a.pos[a.npos++] = o;
 			continue;
 		}
@@ -740,7 +740,7 @@ int lb_agg_cli_usb(int argc, char **argv)
 			dst = &a.key;
 		else {
 			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, a.cmd, o);
-			return usb_usage(a.cmd, "see the usage below");
+			return usb_usage(a.cmd, _("see the usage below"));
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, a.cmd, o);
