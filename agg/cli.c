@@ -23,6 +23,9 @@
 #include "../node/hlc.h"
 #include "../schema/schema.h"
 #include "agg.h"
+#include "../schema/i18n.h"
+#include "../schema/version.h"
+#include "../node/cli_config.h"
 #include "http.h"
 #include "api.h"
 #include "cli_usb.h"
@@ -38,70 +41,6 @@
 
 #define PROG "lumbung-agg"
 #define EXIT_USAGE 2
-
-static const char *usage_text =
-	"usage: " PROG " COMMAND -d DIR [options]   (-d defaults to $LUMBUNG_AGG_DIR)\n\n"
-	"  " PROG " init -d DIR --region PP.KK[.CC]        create an aggregator; prints its key\n"
-	"  " PROG " enroll -d DIR --village CODE --key HEX [--name NAME]\n"
-	"                                                    let a village key push\n"
-	"  " PROG " revoke -d DIR --key HEX                 stop accepting a key\n"
-	"  " PROG " enroll-aggregator -d DIR --region PP.KK.CC --key HEX\n"
-	"                                                    at a kabupaten: accept the enrolments\n"
-	"                                                    a kecamatan aggregator signs\n"
-	"  " PROG " revoke-aggregator -d DIR --key HEX      stop accepting them\n"
-	"  " PROG " send-statements -d DIR URL              send our enrolments to an upstream\n"
-	"  " PROG " succeed -d DIR --village CODE --key NEW_HEX\n"
-	"                                                    a village whose key was lost goes on\n"
-	"                                                    under a new key from the seq held here\n"
-	"  " PROG " export-log -d DIR --village CODE [--from K] > FILE.lla\n"
-	"                                                    the village's chain (across key\n"
-	"                                                    changes) with a fresh receipt\n"
-	"  " PROG " serve -d DIR [--listen 127.0.0.1:8080] [--threads N]\n"
-	"        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
-	"        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	"        [--forward [--every S] [--max-bytes N]]  also forward to the upstreams\n"
-	"  " PROG " upstream add -d DIR NAME URL --key HEX  the kabupaten a kecamatan relays to\n"
-	"  " PROG " upstream ls -d DIR | upstream rm -d DIR NAME\n"
-	"  " PROG " forward -d DIR [--every S] [--max-bytes N]\n"
-	"                                                    send the villages' logs upstream\n"
-	"                                                    (one pass, or every S seconds)\n"
-	"  " PROG " ingest -d DIR FILE... [--receipts RFILE]\n"
-	"                                                    change sets or bundles carried on a\n"
-	"                                                    USB stick; the receipts are written\n"
-	"                                                    to RFILE (default FILE.receipts)\n"
-	"  " PROG " bundle -d DIR --for UPSTREAM [--all] > FILE\n"
-	"                                                    what the upstream aggregator lacks,\n"
-	"                                                    every village, for a USB stick\n"
-	"  " PROG " receipt import -d DIR FILE --key HEX   keep the upstream's receipts\n"
-	"  " PROG " catalogue put|rm|get|ls|import|export -d DIR ...\n"
-	"                                                    the region's programmes and names\n"
-	"                                                    for its villages (catalogue --help)\n"
-	"  " PROG " status -d DIR [--json]                  per village: seq, entries, last seen\n"
-	"                                                    (when new entries last arrived),\n"
-	"                                                    forks, name; live records per type\n"
-	"  " PROG " region name -d DIR PP.KK.CC NAME       name a kecamatan (or a desa)\n"
-	"  " PROG " region ls -d DIR                       kecamatan, their names and villages\n"
-	"  " PROG " export TYPE -d DIR [--village CODE | --kecamatan CODE]\n"
-	"        [--csv | --jsonl | --xlsx FILE] [--sep ,|;] [--excel]\n"
-	"                                                    every live record of TYPE, with\n"
-	"                                                    desa and nama_desa first\n"
-	"  " PROG " ls TYPE -d DIR --village CODE          live ids of a village\n"
-	"  " PROG " get TYPE ID -d DIR --village CODE      a record as JSON\n"
-	"  " PROG " report NAME -d DIR [--village CODE | --kecamatan CODE] [--per YYYY-MM-DD]\n"
-	"         [--late-days N] [--month YYYY-MM] [--json | --csv | --xlsx FILE]\n"
-	"                                                    NAME: ringkasan penduduk bantuan\n"
-	"                                                    nik-ganda kelengkapan perkembangan\n"
-	"                                                    (perkembangan needs --month)\n"
-	"  " PROG " verify-figures -d DIR                   recompute the report figures from the\n"
-	"                                                    records and compare\n"
-	"  " PROG " token add -d DIR --name NAME --role kabupaten|kecamatan:PP.KK.CC|auditor\n"
-	"                                                    an API token (printed once)\n"
-	"  " PROG " token ls -d DIR | token revoke -d DIR --name NAME | --id ID\n"
-	"  " PROG " access-log -d DIR [--since YYYY-MM-DD] [--json]\n"
-	"                                                    who read personal data over the API\n"
-	"  " PROG " moves -d DIR [--village CODE] [--json]\n"
-	"                                                    residents moving between villages of\n"
-	"                                                    the region: offers open and taken\n";
 
 struct args {
 	const char *cmd, *dir, *region, *village, *key, *listen;
@@ -125,15 +64,132 @@ struct args {
 	const char *receipts; /* ingest --receipts RFILE */
 };
 
+/* One line (or a few) of the usage per command: the syntax after PROG
+ * (never translated; continuation lines start with blanks) and what it
+ * does (translated when printed).  `PROG --help` prints them all,
+ * `PROG CMD --help` (or `PROG help CMD`) the entries of CMD. */
+static const struct agg_help {
+	const char *cmd, *syntax, *help;
+} helps[] = {
+	{"init", "init -d DIR --region PP.KK[.CC]",
+	 N_("create an aggregator for a kecamatan (PP.KK.CC) or a kabupaten (PP.KK);\n"
+	    "prints its public key (also in DIR/agg.pub)")},
+	{"enroll", "enroll -d DIR --village CODE --key HEX [--name NAME]",
+	 N_("let a village key push (HEX: the village's `lumbung id`); NAME: the village's name")},
+	{"revoke", "revoke -d DIR --key HEX", N_("stop accepting a village key")},
+	{"enroll-aggregator", "enroll-aggregator -d DIR --region PP.KK.CC --key HEX",
+	 N_("at a kabupaten: accept the enrolments a kecamatan aggregator signs\n"
+	    "(HEX: its agg.pub)")},
+	{"revoke-aggregator", "revoke-aggregator -d DIR --key HEX",
+	 N_("stop accepting a kecamatan aggregator's enrolments")},
+	{"send-statements", "send-statements -d DIR URL",
+	 N_("send our enrolments and revocations to an upstream aggregator")},
+	{"succeed", "succeed -d DIR --village CODE --key NEW_HEX",
+	 N_("a village whose key was lost goes on under a new key from the seq held here")},
+	{"export-log", "export-log -d DIR --village CODE [--from K] > FILE.lla",
+	 N_("the village's chain (across key changes) with a fresh receipt")},
+	{"serve",
+	 "serve -d DIR [--listen ADDR:PORT] [--threads N]\n"
+	 "        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
+	 "        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
+	 "        [--forward [--every S] [--max-bytes N]]",
+	 N_("answer villages, aggregators and the dashboard over HTTP.\n"
+	    "Defaults: --listen 127.0.0.1:8080, --threads 4, --max-connections 4096,\n"
+	    "--max-per-address 64, --header-timeout 10, --request-timeout 120,\n"
+	    "--idle-timeout 60 (seconds), --max-buffered 256m.\n"
+	    "--forward also sends the villages' logs to the upstreams every S seconds\n"
+	    "(default 5), as forward does")},
+	{"upstream", "upstream add -d DIR NAME URL --key HEX",
+	 N_("the kabupaten a kecamatan relays to (HEX: its agg.pub)")},
+	{"upstream", "upstream ls -d DIR | upstream rm -d DIR NAME",
+	 N_("list or remove the upstreams")},
+	{"forward", "forward -d DIR [--every S] [--max-bytes N]",
+	 N_("send the villages' logs upstream: one pass, or every S seconds;\n"
+	    "change sets start at 256k and adapt up to --max-bytes (8k..16m, default 16m)")},
+	{"ingest", "ingest -d DIR FILE... [--receipts RFILE]",
+	 N_("change sets or bundles carried on a USB stick; the receipts are\n"
+	    "written to RFILE (default FILE.receipts)")},
+	{"bundle", "bundle -d DIR --for UPSTREAM [--all] > FILE",
+	 N_("what the upstream aggregator lacks, every village, for a USB stick")},
+	{"receipt", "receipt import -d DIR FILE --key HEX", N_("keep the upstream's receipts")},
+	{"catalogue", "catalogue put|rm|get|ls|import|export -d DIR ...",
+	 N_("the region's programmes and names for its villages (catalogue --help)")},
+	{"status", "status -d DIR [--json]",
+	 N_("per village: seq, entries, last seen (when new entries last arrived),\n"
+	    "forks, name; live records per type")},
+	{"region", "region name -d DIR PP.KK.CC NAME", N_("name a kecamatan (or a desa)")},
+	{"region", "region ls -d DIR", N_("kecamatan, their names and villages")},
+	{"export",
+	 "export TYPE -d DIR [--village CODE | --kecamatan CODE]\n"
+	 "        [--csv | --jsonl | --xlsx FILE] [--sep ,|;] [--excel]",
+	 N_("every live record of TYPE, with desa and nama_desa first (default --csv, --sep ,)")},
+	{"ls", "ls TYPE -d DIR --village CODE", N_("live ids of a village")},
+	{"get", "get TYPE ID -d DIR --village CODE", N_("a record as JSON")},
+	{"report",
+	 "report NAME -d DIR [--village CODE | --kecamatan CODE] [--per YYYY-MM-DD]\n"
+	 "        [--late-days N] [--month YYYY-MM] [--json | --csv | --xlsx FILE]",
+	 N_("NAME: ringkasan penduduk bantuan nik-ganda kelengkapan perkembangan\n"
+	    "(perkembangan needs --month); --per defaults to today, --late-days to 7")},
+	{"verify-figures", "verify-figures -d DIR",
+	 N_("recompute the report figures from the records and compare")},
+	{"token", "token add -d DIR --name NAME --role kabupaten|kecamatan:PP.KK.CC|auditor",
+	 N_("an API token (printed once)")},
+	{"token", "token ls -d DIR | token revoke -d DIR --name NAME | --id ID",
+	 N_("list or revoke the API tokens")},
+	{"access-log", "access-log -d DIR [--since YYYY-MM-DD] [--json]",
+	 N_("who read personal data over the API")},
+	{"moves", "moves -d DIR [--village CODE] [--json]",
+	 N_("residents moving between villages of the region: offers open and taken")},
+	{"config", "config -d DIR [ls | get KEY | set KEY VALUE | unset KEY]",
+	 N_("the aggregator's settings (DIR/agg.conf): bahasa id|en, the language of\n"
+	    "messages (LUMBUNG_BAHASA in the environment wins; unset: follow the locale)")},
+	{"version", "--version", N_("the version of lumbung-agg")},
+};
+
+/* entry h's lines: the syntax, then its help indented */
+static void help_entry(FILE *f, const struct agg_help *h)
+{
+	const char *t = _(h->help);
+
+	fprintf(f, "  " PROG " %s\n", h->syntax);
+	while (*t) {
+		size_t n = strcspn(t, "\n");
+		fprintf(f, "        %.*s\n", (int)n, t);
+		t += n + (t[n] == '\n');
+	}
+}
+
 static int usage(FILE *f, int rc)
 {
-	fputs(usage_text, f);
+	fprintf(f, "usage: " PROG " COMMAND -d DIR [options]   %s\n\n",
+	        _("(-d defaults to $LUMBUNG_AGG_DIR)"));
+	for (size_t i = 0; i < sizeof helps / sizeof *helps; i++)
+		help_entry(f, &helps[i]);
 	return rc;
+}
+
+/* PROG CMD --help: CMD's entries on stdout (0), or the whole usage on
+ * stderr for a command we do not know (EXIT_USAGE). */
+static int usage_cmd(const char *cmd)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof helps / sizeof *helps; i++)
+		if (!strcmp(helps[i].cmd, cmd)) {
+			if (!found)
+				printf("usage:\n");
+			found = true;
+			help_entry(stdout, &helps[i]);
+		}
+	if (found)
+		return 0;
+	fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, cmd);
+	return usage(stderr, EXIT_USAGE);
 }
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
@@ -169,15 +225,15 @@ static int set_limit(struct lb_agg_limits *l, const char *o, const char *v)
 		end += sh != 0;
 		if (*v < '0' || *v > '9' || *end || errno || n == 0 || n > (1ull << 40) >> sh ||
 		    (n << sh) < LB_WIRE_MAX_BYTES) {
-			fprintf(stderr, PROG " serve: --max-buffered takes a size of at least %um "
-			                "(e.g. 256m, 1g)\n", LB_WIRE_MAX_BYTES >> 20);
+			fprintf(stderr, _("%s serve: --max-buffered takes a size of at least %um "
+			                "(e.g. 256m, 1g)\n"), PROG, LB_WIRE_MAX_BYTES >> 20);
 			return 1;
 		}
 		l->max_buffered = (size_t)(n << sh);
 		return 0;
 	}
 	if (*v < '0' || *v > '9' || *end || errno || n == 0 || n > 1000000) {
-		fprintf(stderr, PROG " serve: %s takes a whole number from 1 to 1000000\n", o);
+		fprintf(stderr, _("%s serve: %s takes a whole number from 1 to 1000000\n"), PROG, o);
 		return 1;
 	}
 	*serve_limit(l, o) = (unsigned)n;
@@ -204,14 +260,14 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 		const char *colon = strrchr(a->listen, ':');
 		char *end;
 		if (!colon || (size_t)(colon - a->listen) >= sizeof host) {
-			fprintf(stderr, PROG " serve: --listen takes ADDR:PORT\n");
+			fprintf(stderr, _("%s serve: --listen takes ADDR:PORT\n"), PROG);
 			return EXIT_USAGE;
 		}
 		memcpy(host, a->listen, (size_t)(colon - a->listen));
 		host[colon - a->listen] = '\0';
 		port = (unsigned)strtoul(colon + 1, &end, 10);
 		if (*end || port > 65535) {
-			fprintf(stderr, PROG " serve: bad port in --listen\n");
+			fprintf(stderr, _("%s serve: bad port in --listen\n"), PROG);
 			return EXIT_USAGE;
 		}
 	}
@@ -225,7 +281,7 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	size_t max_bytes = 0;
 	struct lb_agg_forwarder *fwd = NULL;
 	if ((a->every || a->max_bytes) && !a->forward) {
-		fprintf(stderr, PROG " serve: --every and --max-bytes are for --forward\n");
+		fprintf(stderr, _("%s serve: --every and --max-bytes are for --forward\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if ((a->every && lb_agg_cli_parse_every("serve", a->every, &every)) ||
@@ -248,22 +304,23 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	fflush(stdout);
 	while (!stop)
 		pause();
-	fprintf(stderr, PROG " serve: stopping; requests in flight finish first\n");
+	fprintf(stderr, _("%s serve: stopping; requests in flight finish first\n"), PROG);
 	lb_agg_server_stop(srv);
 	lb_agg_forwarder_stop(fwd);
 	return 0;
 }
 
 /*
- * status.  The text form is for people and grep; its columns are stable,
- * one token each, so `awk '$1 == "33.24.01.2001" { print $3 }'` is the
- * seq of that village's key.  One row per enrolled key (a village that
+ * status.  The text form is for people and grep; its columns up to
+ * ENTRIES are stable, one token each, so `awk '$1 == "33.24.01.2001"
+ * { print $3 }'` is the seq of that village's key; LAST_SEEN is a time
+ * for people (lb_human_time: local zone, minutes, several words).  One row per enrolled key (a village that
  * changed keys has several, at most one of them active), sorted by
  * village; a line saying what LAST_SEEN means; then the live records of
  * the consolidated view per type, summed over all villages, and a total:
  *
  *   VILLAGE        ORIGIN                   SEQ     ENTRIES  LAST_SEEN                 FORKS  STATE    NAME
- *   33.24.01.2001  ab12cd34ef567890         120         120  2026-03-01T08:15:00.000Z      0  active   Desa Sukamaju
+ *   33.24.01.2001  ab12cd34ef567890         120         120  1 Mar 2026 15:15 WIB         0  active   Desa Sukamaju
  *   33.24.01.2002  9cb02074672b4031           0           0  never                         0  REVOKED
  *   (LAST_SEEN: when new entries from that key last arrived; resends do not count)
  *
@@ -354,28 +411,31 @@ static void last_seen(char out[LB_HLC_STRLEN], uint64_t ms)
 
 static void status_text(const struct status_ctx *s, uint64_t total)
 {
-	char hx[17], seen[LB_HLC_STRLEN];
+	char hx[17], seen[48];
 	int w = (int)strlen("total");
 
 	if (!s->no)
-		printf("no villages enrolled\n");
+		printf(_("no villages enrolled\n"));
 	else
 		printf("%-13s  %-16s  %10s  %10s  %-24s  %5s  %-7s  %s\n", "VILLAGE", "ORIGIN", "SEQ",
 		       "ENTRIES", "LAST_SEEN", "FORKS", "STATE", "NAME");
 	for (size_t i = 0; i < s->no; i++) {
 		const struct lb_agg_origin *o = &s->o[i];
 		lb_hex(hx, o->origin, 8);
-		last_seen(seen, o->last_seen_ms);
+		if (o->last_seen_ms) /* for people: local time, minutes (--json has the HLC form) */
+			lb_human_time((int64_t)o->last_seen_ms, seen, sizeof seen);
+		else
+			snprintf(seen, sizeof seen, "%s", _("never"));
 		printf("%-13s  %-16s  %10llu  %10llu  %-24s  %5llu  %-7s  %s\n", o->village, hx,
 		       (unsigned long long)o->seq, (unsigned long long)o->entries, seen,
 		       (unsigned long long)o->forks, o->revoked ? "REVOKED" : "active", s->names[i]);
 		if (s->resolved && s->resolved[i])
-			printf("%-13s  fork resolved at seq %llu\n", "",
+			printf(_("%-13s  fork resolved at seq %llu\n"), "",
 			       (unsigned long long)s->resolved[i]);
 	}
 	if (s->no)
-		printf("(LAST_SEEN: when new entries from that key last arrived; resends do not "
-		       "count)\n");
+		printf(_("(LAST_SEEN: when new entries from that key last arrived; resends do not "
+		       "count)\n"));
 	for (size_t i = 0; i < s->ntypes; i++)
 		if ((int)strlen(s->types[i].type) > w)
 			w = (int)strlen(s->types[i].type);
@@ -508,7 +568,7 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 	                                                                         : LB_REPORT_TABLE;
 	o->xlsx_path = a->xlsx;
 	if (!a->report) {
-		fprintf(stderr, PROG " report: name a report: %s\n", lb_report_names());
+		fprintf(stderr, _("%s report: name a report: %s\n"), PROG, lb_report_names());
 		return EXIT_USAGE;
 	}
 	{
@@ -517,37 +577,37 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 		while (p && !((p == n || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0')))
 			p = strstr(p + 1, a->report);
 		if (!p || !l) {
-			fprintf(stderr, PROG " report: no report \"%.40s\"; the reports are: %s\n",
+			fprintf(stderr, _("%s report: no report \"%.40s\"; the reports are: %s\n"), PROG,
 			        a->report, n);
 			return EXIT_USAGE;
 		}
 	}
 	if ((a->json + a->csv + (a->xlsx != NULL)) > 1) {
-		fprintf(stderr, PROG " report: give one of --json, --csv, --xlsx FILE\n");
+		fprintf(stderr, _("%s report: give one of --json, --csv, --xlsx FILE\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (a->village && a->kecamatan) {
-		fprintf(stderr, PROG " report: give --village or --kecamatan, not both\n");
+		fprintf(stderr, _("%s report: give --village or --kecamatan, not both\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (a->late_days) {
 		unsigned long v = strtoul(a->late_days, &end, 10);
 		if (!*a->late_days || *end || a->late_days[0] == '-' || v > 36500) {
-			fprintf(stderr, PROG " report: --late-days takes a number of days (0..36500)\n");
+			fprintf(stderr, _("%s report: --late-days takes a number of days (0..36500)\n"), PROG);
 			return EXIT_USAGE;
 		}
 		o->late_days = (unsigned)v;
 	}
 	if (!strcmp(a->report, "perkembangan") != !!a->month) {
-		fprintf(stderr, PROG " report: %s\n",
-		        a->month ? "--month is for the perkembangan report only"
-		                 : "perkembangan needs --month YYYY-MM");
+		fprintf(stderr, _("%s report: %s\n"), PROG,
+		        a->month ? _("--month is for the perkembangan report only")
+		                 : _("perkembangan needs --month YYYY-MM"));
 		return EXIT_USAGE;
 	}
 	if (a->month) {
 		int y, m;
 		if (!lb_api_parse_month(a->month, &y, &m)) { /* the API's check, one rule */
-			fprintf(stderr, PROG " report: --month \"%.20s\" is not a month YYYY-MM\n",
+			fprintf(stderr, _("%s report: --month \"%.20s\" is not a month YYYY-MM\n"), PROG,
 			        a->month);
 			return EXIT_USAGE;
 		}
@@ -556,7 +616,7 @@ static int report_args(const struct args *a, struct lb_report_opts *o)
 	if (a->per) {
 		int y, m, dd;
 		if (!lb_api_parse_date(a->per, &y, &m, &dd)) { /* the API's check, one rule */
-			fprintf(stderr, PROG " report: --per \"%.20s\" is not a date YYYY-MM-DD\n",
+			fprintf(stderr, _("%s report: --per \"%.20s\" is not a date YYYY-MM-DD\n"), PROG,
 			        a->per);
 			return EXIT_USAGE;
 		}
@@ -668,7 +728,7 @@ static int cmd_region_ls(struct lb_agg *agg)
 	if (r.no)
 		qsort(r.o, r.no, sizeof *r.o, by_village);
 	if (!nk)
-		printf("no kecamatan: no village enrolled or named yet\n");
+		printf(_("no kecamatan: no village enrolled or named yet\n"));
 	for (size_t k = 0; k < nk; k++) {
 		const struct named *kn = named(&r, kec[k]);
 		printf("%s  %s\n", kec[k], kn ? kn->name : "-");
@@ -700,7 +760,7 @@ static int cmd_region(struct args *a, struct lb_agg *agg)
 		return cmd_region_ls(agg);
 	if ((e = lb_agg_set_name(agg, a->pos[1], a->pos[2], &d)))
 		return die("region name", e, &d);
-	printf("named %s \"%s\"\n", a->pos[1], a->pos[2]);
+	printf(_("named %s \"%s\"\n"), a->pos[1], a->pos[2]);
 	return 0;
 }
 
@@ -717,7 +777,7 @@ static int cmd_export(struct args *a, struct lb_agg *agg)
 
 	if (a->sep) {
 		if ((strcmp(a->sep, ",") && strcmp(a->sep, ";")) || a->format != LB_AGG_CSV) {
-			fprintf(stderr, PROG " export: --sep takes , or ; (CSV only)\n");
+			fprintf(stderr, _("%s export: --sep takes , or ; (CSV only)\n"), PROG);
 			return EXIT_USAGE;
 		}
 		o.sep = a->sep[0];
@@ -732,7 +792,7 @@ static int cmd_export(struct args *a, struct lb_agg *agg)
 		return die("export", e, &d);
 	}
 	if (a->format == LB_AGG_XLSX)
-		fprintf(stderr, "%s: %llu records\n", a->xlsx, (unsigned long long)rows);
+		fprintf(stderr, _("%s: %llu records\n"), a->xlsx, (unsigned long long)rows);
 	return 0;
 }
 
@@ -788,10 +848,10 @@ static void ms_str(char out[40], uint64_t ms)
 
 static int token_row(void *ctx, const struct lb_token_info *t)
 {
-	char role[LB_ROLE_MAX], when[40], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
+	char role[LB_ROLE_MAX], when[48], esc[LB_ESC_BUF], id[2 * LB_TOKEN_ID_BYTES + 1];
 	(void)ctx;
 	lb_role_str(t, role);
-	ms_str(when, t->created_ms);
+	lb_human_time((int64_t)t->created_ms, when, sizeof when);
 	lb_hex(id, t->hash, LB_TOKEN_ID_BYTES);
 	printf("%s  %-24s  %-20s  %s  %s\n", id, lb_escape(esc, t->name, strlen(t->name)), role,
 	       when, t->revoked ? "REVOKED" : "active");
@@ -816,7 +876,7 @@ static int cmd_token(struct args *a, struct lb_agg *agg)
 		if ((e = a->key ? lb_agg_token_revoke_id(agg, a->key, &d)
 		                : lb_agg_token_revoke(agg, a->name, &d)))
 			return die("token revoke", e, &d);
-		printf("revoked the token %s%s%s\n", a->key ? "" : "\"", a->key ? a->key : a->name,
+		printf(_("revoked the token %s%s%s\n"), a->key ? "" : "\"", a->key ? a->key : a->name,
 		       a->key ? "" : "\"");
 		return 0;
 	}
@@ -830,9 +890,12 @@ static int access_row(void *ctx, uint64_t ms, const char *name, const char *meth
                       const char *path)
 {
 	json_t *arr = ctx;
-	char when[40], esc[LB_ESC_BUF];
+	char when[48], esc[LB_ESC_BUF];
 
-	ms_str(when, ms);
+	if (arr)
+		ms_str(when, ms);
+	else /* for people: local time */
+		lb_human_time((int64_t)ms, when, sizeof when);
 	if (arr)
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s}", "time", when, "ms",
 		                                     (json_int_t)ms, "token", name, "method", method,
@@ -853,7 +916,7 @@ static int cmd_access_log(struct args *a, struct lb_agg *agg)
 		int y, m, dd;
 		struct tm tm = {0};
 		if (!lb_api_parse_date(a->since, &y, &m, &dd)) {
-			fprintf(stderr, PROG " access-log: --since \"%.20s\" is not a date YYYY-MM-DD\n",
+			fprintf(stderr, _("%s access-log: --since \"%.20s\" is not a date YYYY-MM-DD\n"), PROG,
 			        a->since);
 			return EXIT_USAGE;
 		}
@@ -895,6 +958,68 @@ static bool reads_only(const char *cmd)
 	       !strcmp(cmd, "access-log");
 }
 
+/* The aggregator's settings file, DIR/agg.conf; NULL (and a message)
+ * when DIR is too long. */
+static char *conf_path(const char *dir, char *buf, size_t n)
+{
+	if ((size_t)snprintf(buf, n, "%s/agg.conf", dir) >= n) {
+		fprintf(stderr, _("%s: directory name too long\n"), PROG);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The language set in DIR/agg.conf (config set bahasa id), DIR from the
+ * first -d/--dir of the command line or $LUMBUNG_AGG_DIR.  Every command
+ * (also those of cli_tree.c, cli_usb.c, ...) speaks it from here on. */
+static void apply_bahasa(int argc, char **argv, const char *dir)
+{
+	char path[4096];
+
+	for (int i = 2; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) {
+			dir = argv[i + 1];
+			break;
+		}
+	if (dir && *dir && strlen(dir) + sizeof "/agg.conf" <= sizeof path) {
+		snprintf(path, sizeof path, "%s/agg.conf", dir);
+		lb_cli_apply_bahasa(PROG, path);
+	}
+}
+
+/* config -d DIR [ls | get KEY | set KEY VALUE | unset KEY] (cli_config.h) */
+static int cmd_config(int argc, char **argv, const char *dir)
+{
+	char *pos[3], path[4096];
+	int npos = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, "config", argv[i]);
+				return EXIT_USAGE;
+			}
+			dir = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, "config", argv[i]);
+			return EXIT_USAGE;
+		} else if (npos == 3) {
+			fprintf(stderr, _("%s %s: too many arguments\n"), PROG, "config");
+			return EXIT_USAGE;
+		} else
+			pos[npos++] = argv[i];
+	}
+	if (!dir || !*dir) {
+		fprintf(stderr,
+		        _("%s %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n"),
+		        PROG, "config");
+		return EXIT_USAGE;
+	}
+	if (!conf_path(dir, path, sizeof path))
+		return EXIT_USAGE;
+	return lb_cli_config(PROG, path, pos, npos, lb_cli_settings, lb_cli_nsettings);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {.dir = getenv("LUMBUNG_AGG_DIR")};
@@ -906,15 +1031,31 @@ int main(int argc, char **argv)
 	lb_err e;
 	int rc = 0;
 
+	lb_i18n_init();
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf(PROG " %s\n", lb_version());
+		return 0;
+	}
 	if (sodium_init() < 0 || lb_schema_builtin_init(&d)) {
-		fprintf(stderr, PROG ": cannot initialise: %s\n", d.msg);
+		fprintf(stderr, _("%s: cannot initialise: %s\n"), PROG, d.msg);
 		return 1;
 	}
+	apply_bahasa(argc, argv, a.dir);
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
 	a.cmd = argv[1];
-	if (!strcmp(a.cmd, "-h") || !strcmp(a.cmd, "--help") || !strcmp(a.cmd, "help"))
+	if (!strcmp(a.cmd, "-h") || !strcmp(a.cmd, "--help") ||
+	    (!strcmp(a.cmd, "help") && argc < 3))
 		return usage(stdout, 0);
+	if (!strcmp(a.cmd, "help")) /* help CMD */
+		return !strcmp(argv[2], "catalogue") ? agg_cli_catalogue(3, (char *[]){argv[0], "catalogue", "--help", NULL})
+		                                     : usage_cmd(argv[2]);
+	/* CMD --help: that command's usage (catalogue has its own, longer) */
+	for (int i = 2; i < argc && strcmp(a.cmd, "catalogue"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return usage_cmd(a.cmd);
+	if (!strcmp(a.cmd, "config"))
+		return cmd_config(argc, argv, a.dir);
 	if ((rc = agg_cli_tree(argc, argv)) >= 0) /* enroll-aggregator ... (cli_tree.c) */
 		return rc;
 	if ((rc = agg_cli_succ(argc, argv)) >= 0) /* succeed, export-log (cli_succ.c) */
@@ -957,7 +1098,7 @@ int main(int argc, char **argv)
 		}
 		if (o[0] != '-' && want_pos(&a) >= 0) {
 			if (a.npos == 4) {
-				fprintf(stderr, PROG " %s: too many arguments\n", a.cmd);
+				fprintf(stderr, _("%s %s: too many arguments\n"), PROG, a.cmd);
 				return EXIT_USAGE;
 			}
 			a.pos[a.npos++] = argv[i];
@@ -967,7 +1108,7 @@ int main(int argc, char **argv)
 			if (!a.files)
 				a.files = &argv[i];
 			if (&argv[i] != a.files + a.nfiles) {
-				fprintf(stderr, PROG " ingest: give the files together, after the options\n");
+				fprintf(stderr, _("%s ingest: give the files together, after the options\n"), PROG);
 				return EXIT_USAGE;
 			}
 			a.nfiles++;
@@ -1022,23 +1163,23 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			continue;
 		} else {
-			fprintf(stderr, PROG " %s: unknown argument %s\n", a.cmd, o);
+			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, a.cmd, o);
 			return usage(stderr, EXIT_USAGE);
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, PROG " %s: %s needs a value\n", a.cmd, o);
+			fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, a.cmd, o);
 			return EXIT_USAGE;
 		}
 		*dst = argv[++i];
 	}
 	if (!a.dir || !*a.dir) {
-		fprintf(stderr, PROG " %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n",
+		fprintf(stderr, _("%s %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n"), PROG,
 		        a.cmd);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "init")) {
 		if (!a.region) {
-			fprintf(stderr, PROG " init: --region CODE is required\n");
+			fprintf(stderr, _("%s init: --region CODE is required\n"), PROG);
 			return EXIT_USAGE;
 		}
 		if ((e = lb_agg_init(a.dir, a.region, pk, &d)))
@@ -1059,11 +1200,11 @@ int main(int argc, char **argv)
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&
 	    strcmp(a.cmd, "status") && strcmp(a.cmd, "ingest") && strcmp(a.cmd, "report") &&
 	    strcmp(a.cmd, "verify-figures") && strcmp(a.cmd, "access-log") && want_pos(&a) < 0) {
-		fprintf(stderr, PROG ": unknown command \"%s\"\n", a.cmd);
+		fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, a.cmd);
 		if (!strcmp(a.cmd, "relay"))
-			fprintf(stderr, PROG ": a kecamatan relays to its kabupaten with \"" PROG
-			                " upstream add\", then \"" PROG " forward\" or \"" PROG
-			                " serve --forward\"\n");
+			fprintf(stderr, _("%s: a kecamatan relays to its kabupaten with \"%s upstream add\", "
+			                  "then \"%s forward\" or \"%s serve --forward\"\n"),
+			        PROG, PROG, PROG, PROG);
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (want_pos(&a) >= 0 && a.npos != want_pos(&a)) {
@@ -1073,44 +1214,44 @@ int main(int argc, char **argv)
 			"token", "token add --name NAME --role ROLE, token ls or token revoke --name NAME"};
 		for (size_t i = 0; i < sizeof need / sizeof *need; i += 2)
 			if (!strcmp(a.cmd, need[i]))
-				fprintf(stderr, PROG " %s: usage: " PROG " %s -d DIR\n", a.cmd, need[i + 1]);
+				fprintf(stderr, "%s %s: usage: %s %s -d DIR\n", PROG, a.cmd, PROG, need[i + 1]);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "region") && strcmp(a.pos[0], "ls") && strcmp(a.pos[0], "name")) {
-		fprintf(stderr, PROG " region: \"ls\" or \"name\", not \"%s\"\n", a.pos[0]);
+		fprintf(stderr, _("%s region: \"ls\" or \"name\", not \"%s\"\n"), PROG, a.pos[0]);
 		return EXIT_USAGE;
 	}
 	if ((!strcmp(a.cmd, "ls") || !strcmp(a.cmd, "get")) && !a.village) {
-		fprintf(stderr, PROG " %s: --village CODE is required\n", a.cmd);
+		fprintf(stderr, _("%s %s: --village CODE is required\n"), PROG, a.cmd);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "token") && strcmp(a.pos[0], "add") && strcmp(a.pos[0], "ls") &&
 	    strcmp(a.pos[0], "revoke")) {
-		fprintf(stderr, PROG " token: \"add\", \"ls\" or \"revoke\", not \"%.40s\"\n", a.pos[0]);
+		fprintf(stderr, _("%s token: \"add\", \"ls\" or \"revoke\", not \"%.40s\"\n"), PROG, a.pos[0]);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "revoke") && !a.name == !a.key) {
-		fprintf(stderr, PROG " token revoke: give --name NAME or --id ID\n");
+		fprintf(stderr, _("%s token revoke: give --name NAME or --id ID\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "token") && !strcmp(a.pos[0], "add") && (!a.name || !a.role)) {
-		fprintf(stderr, PROG " token add: --name NAME and --role ROLE are required\n");
+		fprintf(stderr, _("%s token add: --name NAME and --role ROLE are required\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (a.name && (e = lb_agg_name_check(a.name, &d)))
 		return die(a.cmd, e, &d);
 	if ((!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "revoke")) &&
 	    (!a.key || lb_unhex(pk, LB_PK_BYTES, a.key))) {
-		fprintf(stderr, PROG " %s: --key takes the village's 64-hex origin key (lumbung id)\n",
+		fprintf(stderr, _("%s %s: --key takes the village's 64-hex origin key (lumbung id)\n"), PROG,
 		        a.cmd);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "ingest") && !a.nfiles) {
-		fprintf(stderr, PROG " ingest: name the change-set files to ingest\n");
+		fprintf(stderr, _("%s ingest: name the change-set files to ingest\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "enroll") && !a.village) {
-		fprintf(stderr, PROG " enroll: --village CODE is required\n");
+		fprintf(stderr, _("%s enroll: --village CODE is required\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "report") && (rc = report_args(&a, &ropts)))
@@ -1127,13 +1268,13 @@ int main(int argc, char **argv)
 		    (a.name && (e = lb_agg_set_name(agg, a.village, a.name, &d))))
 			rc = die("enroll", e, &d);
 		else
-			printf("enrolled %s for village %s%s%s%s\n", a.key, a.village, a.name ? " (\"" : "",
+			printf(_("enrolled %s for village %s%s%s%s\n"), a.key, a.village, a.name ? " (\"" : "",
 			       a.name ? a.name : "", a.name ? "\")" : "");
 	} else if (!strcmp(a.cmd, "revoke")) {
 		if ((e = lb_agg_revoke(agg, pk, &d)))
 			rc = die("revoke", e, &d);
 		else
-			printf("revoked %s\n", a.key);
+			printf(_("revoked %s\n"), a.key);
 	} else if (!strcmp(a.cmd, "serve")) {
 		rc = cmd_serve(&a, agg);
 	} else if (!strcmp(a.cmd, "ingest")) {
@@ -1160,7 +1301,7 @@ int main(int argc, char **argv)
 		if ((e = lb_agg_verify_figures(agg, &keys, &d)))
 			rc = die("verify-figures", e, &d);
 		else
-			printf("figures agree with the records: %llu figures checked\n",
+			printf(_("figures agree with the records: %llu figures checked\n"),
 			       (unsigned long long)keys);
 	} else
 		rc = cmd_status(&a, agg);

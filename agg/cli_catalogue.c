@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/i18n.h"
 #include "../node/cli.h"
 #include "../node/csvio.h"
 #include "../schema/schema.h"
@@ -25,22 +26,31 @@ static const char *usage_text =
 	"       " PROG " catalogue ls -d DIR [--region CODE] program|wilayah\n"
 	"       " PROG " catalogue import -d DIR program|wilayah FILE.csv [--sep ,|;]\n"
 	"                                     [--skip-invalid REJECTS.csv]\n"
-	"       " PROG " catalogue export -d DIR [--region CODE] [--from K] > catalogue.lla\n"
-	"The region's catalogue: its programmes and the names of its kecamatan and\n"
-	"villages, signed with this aggregator's key; villages fetch it when they sync.\n"
-	"--region reads a catalogue relayed from an upstream aggregator.\n";
+	"       " PROG " catalogue export -d DIR [--region CODE] [--from K] > catalogue.lla\n";
+/* what the usage says after the syntax (translated when printed) */
+static const char *usage_help =
+	N_("The region's catalogue: its programmes and the names of its kecamatan and\n"
+	   "villages, signed with this aggregator's key; villages fetch it when they sync.\n"
+	   "--region reads a catalogue relayed from an upstream aggregator.\n");
+
+static void usage_print(FILE *f)
+{
+	fputs(usage_text, f);
+	fputs(_(usage_help), f);
+}
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " catalogue %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s catalogue %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
 static int usage_err(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG " catalogue: ");
+	fprintf(stderr, _("%s catalogue: "), PROG);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fputc('\n', stderr);
+	usage_print(stderr);
 	return EXIT_USAGE;
 }
 
@@ -68,7 +78,7 @@ static lb_err wilayah_row(void *ctx, char **cells, size_t n, unsigned long row, 
 		return LB_OK; /* the import itself names it */
 	snprintf(kode, sizeof kode, "%.*s", (int)(id_len < 63 ? id_len : 63), id);
 	if (lb_agg_catalogue_wilayah_ok(w->a, kode, &rd)) {
-		fprintf(stderr, PROG " catalogue import: row %lu: %s\n", row, rd.msg);
+		fprintf(stderr, _("%s catalogue import: row %lu: %s\n"), PROG, row, rd.msg);
 		w->bad++;
 	}
 	return LB_OK;
@@ -87,8 +97,8 @@ static int check_wilayah_csv(struct lb_agg *a, const char *path, const char *sep
 	if (e)
 		return die("import", e, &d);
 	if (w.bad) {
-		fprintf(stderr, PROG " catalogue import: %lu row(s) name a wilayah outside the "
-		                "region; nothing was imported\n", w.bad);
+		fprintf(stderr, _("%s catalogue import: %lu row(s) name a wilayah outside the "
+		                "region; nothing was imported\n"), PROG, w.bad);
 		return lb_exit_status(LB_EINVAL);
 	}
 	return 0;
@@ -109,14 +119,14 @@ int agg_cli_catalogue(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "catalogue"))
 		return -1;
 	if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
-		fputs(usage_text, argc < 3 ? stderr : stdout);
+		usage_print(argc < 3 ? stderr : stdout);
 		return argc < 3 ? EXIT_USAGE : 0;
 	}
 	sub = argv[2];
 	write = !strcmp(sub, "put") || !strcmp(sub, "rm") || !strcmp(sub, "import");
 	is_export = !strcmp(sub, "export");
 	if (!write && !is_export && strcmp(sub, "get") && strcmp(sub, "ls"))
-		return usage_err("\"%s\" is not put, rm, get, ls, import or export", sub);
+		return usage_err(_("\"%s\" is not put, rm, get, ls, import or export"), sub);
 	if (!(nargv = calloc((size_t)argc + 4, sizeof *nargv)))
 		return die(sub, lb_fail(&d, LB_ENOMEM, "out of memory"), &d);
 	nargv[nargc++] = PROG " catalogue";
@@ -128,11 +138,11 @@ int agg_cli_catalogue(int argc, char **argv)
 		bool val = !strcmp(o, "-d") || !strcmp(o, "--dir") || !strcmp(o, "--region") ||
 		           !strcmp(o, "--from") || !strcmp(o, "--sep") || !strcmp(o, "--skip-invalid");
 		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			fputs(usage_text, stdout);
+			usage_print(stdout);
 			goto out;
 		}
 		if (val && i + 1 >= argc) {
-			rc = usage_err("%s needs a value", o);
+			rc = usage_err(_("%s needs a value"), o);
 			goto out;
 		}
 		if (!strcmp(o, "-d") || !strcmp(o, "--dir")) {
@@ -142,7 +152,7 @@ int agg_cli_catalogue(int argc, char **argv)
 		} else if (!strcmp(o, "--from") && is_export) {
 			from = argv[++i];
 		} else if (!strcmp(o, "--batch")) {
-			rc = usage_err("%s: write a catalogue with put or import", o);
+			rc = usage_err(_("%s: write a catalogue with put or import"), o);
 			goto out;
 		} else if (val && strcmp(o, "--from")) {
 			if (!strcmp(o, "--sep"))
@@ -151,7 +161,7 @@ int agg_cli_catalogue(int argc, char **argv)
 			nargv[nargc++] = argv[++i];
 		} else if (o[0] == '-' && o[1]) {
 			if (is_export) {
-				rc = usage_err("unknown option %s", o);
+				rc = usage_err(_("unknown option %s"), o);
 				goto out;
 			}
 			nargv[nargc++] = argv[i]; /* the node's own option (--merge, --json...) */
@@ -163,19 +173,19 @@ int agg_cli_catalogue(int argc, char **argv)
 		}
 	}
 	if (!dir || !*dir) {
-		rc = usage_err("%s", "no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR");
+		rc = usage_err("%s", _("no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR"));
 		goto out;
 	}
 	if (region && write) {
-		rc = usage_err("--region %s: a relayed catalogue is read-only here", region);
+		rc = usage_err(_("--region %s: a relayed catalogue is read-only here"), region);
 		goto out;
 	}
 	if (is_export && npos) {
-		rc = usage_err("export takes no %s", pos[0]);
+		rc = usage_err(_("export takes no %s"), pos[0]);
 		goto out;
 	}
 	if (!is_export && (!npos || !lb_agg_catalogue_type_ok(pos[0]))) {
-		rc = usage_err("a catalogue holds the types program and wilayah, not \"%s\"",
+		rc = usage_err(_("a catalogue holds the types program and wilayah, not \"%s\""),
 		               npos ? pos[0] : "");
 		goto out;
 	}
@@ -184,7 +194,7 @@ int agg_cli_catalogue(int argc, char **argv)
 		errno = 0;
 		unsigned long long v = strtoull(from, &end, 10);
 		if (*end || errno || v < 1 || from[0] < '0' || from[0] > '9') {
-			rc = usage_err("--from %s is not a seq (1 or more)", from);
+			rc = usage_err(_("--from %s is not a seq (1 or more)"), from);
 			goto out;
 		}
 		from_seq = v;
@@ -225,8 +235,8 @@ int agg_cli_catalogue(int argc, char **argv)
 			if (!t) { /* no catalogue made yet: nothing to list */
 				if (!strcmp(sub, "ls"))
 					goto out;
-				fprintf(stderr, PROG " catalogue %s: no catalogue%s%s held here\n", sub,
-				        region ? " of " : "", region ? region : "");
+				fprintf(stderr, _("%s catalogue %s: no catalogue%s%s held here\n"), PROG, sub,
+				        region ? _(" of ") : "", region ? region : "");
 				rc = 1;
 				goto out;
 			}

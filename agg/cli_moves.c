@@ -15,6 +15,7 @@
 #include "../node/entry.h"
 #include "../schema/text.h"
 #include "agg.h"
+#include "../schema/i18n.h"
 #include "moves.h"
 
 #define PROG "lumbung-agg"
@@ -67,30 +68,30 @@ int agg_cli_moves(int argc, char **argv)
 		else if (!strcmp(o, "--village"))
 			dst = &village;
 		else {
-			fprintf(stderr, PROG " moves: unknown argument %s\n", o);
+			fprintf(stderr, _("%s moves: unknown argument %s\n"), PROG, o);
 			fprintf(stderr, "usage: " PROG " moves -d DIR [--village CODE] [--json]\n");
 			return EXIT_USAGE;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, PROG " moves: %s needs a value\n", o);
+			fprintf(stderr, _("%s moves: %s needs a value\n"), PROG, o);
 			return EXIT_USAGE;
 		}
 		*dst = argv[++i];
 	}
 	if (!dir || !*dir) {
-		fprintf(stderr, PROG " moves: no aggregator directory: give -d DIR or set "
-		                "LUMBUNG_AGG_DIR\n");
+		fprintf(stderr, _("%s moves: no aggregator directory: give -d DIR or set "
+		                "LUMBUNG_AGG_DIR\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (village && lb_region_level(village) != LB_REGION_DESA) {
 		char esc[LB_ESC_BUF];
-		fprintf(stderr, PROG " moves: --village \"%s\" is not a desa code (PP.KK.CC.DDDD)\n",
+		fprintf(stderr, _("%s moves: --village \"%s\" is not a desa code (PP.KK.CC.DDDD)\n"), PROG,
 		        lb_escape(esc, village, strlen(village)));
 		return EXIT_USAGE;
 	}
 	/* a reading command: no key needed, works while serve ingests */
 	if ((e = lb_agg_open_ro(&agg, dir, &d))) {
-		fprintf(stderr, PROG " moves: %s\n", lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s moves: %s\n"), PROG, lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
 	if (json && !(r.arr = json_array()))
@@ -103,21 +104,21 @@ int agg_cli_moves(int argc, char **argv)
 	lb_agg_close(agg);
 	if (e) {
 		json_decref(r.arr);
-		fprintf(stderr, PROG " moves: %s\n", lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s moves: %s\n"), PROG, lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
 	if (r.arr) {
 		json_t *top = json_pack("{s:o}", "moves", r.arr);
 		if (!top || json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) {
 			json_decref(top);
-			fprintf(stderr, PROG " moves: out of memory\n");
+			fprintf(stderr, _("%s moves: out of memory\n"), PROG);
 			return 1;
 		}
 		putchar('\n');
 		json_decref(top);
 	}
 	if (fflush(stdout) == EOF) {
-		fprintf(stderr, PROG " moves: writing the list failed\n");
+		fprintf(stderr, _("%s moves: writing the list failed\n"), PROG);
 		return 1;
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../schema/i18n.h"
 #include "../node/hlc.h"
 #include "../schema/text.h"
 #include "../sync/receipt.h"
@@ -23,13 +24,13 @@
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
 static int usage_error(const char *cmd, const char *msg)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, msg);
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, msg);
 	return 2;
 }
 
@@ -52,37 +53,37 @@ int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
 	int want = !strcmp(sub, "add") ? 3 : !strcmp(sub, "rm") ? 2 : !strcmp(sub, "ls") ? 1 : -1;
 
 	if (want < 0)
-		return usage_error("upstream", "\"add\", \"ls\" or \"rm\"");
+		return usage_error("upstream", _("\"add\", \"ls\" or \"rm\""));
 	if (npos != want && !(want == 1 && npos == 0))
 		return usage_error("upstream", "usage: upstream add NAME URL --key HEX | upstream ls | "
 		                               "upstream rm NAME");
 	if (want == 3 && !key)
-		return usage_error("upstream", "--key HEX is required: the upstream aggregator's public "
-		                               "key (its agg.pub), against which its receipts are checked");
+		return usage_error("upstream", _("--key HEX is required: the upstream aggregator's public "
+		                               "key (its agg.pub), against which its receipts are checked"));
 	if ((e = want == 1 ? lb_agg_open_ro(&a, dir, &d) : lb_agg_open(&a, dir, &d)))
 		return die("upstream", e, &d);
 	if (want == 3) {
 		struct lb_remote r = {0};
 		if (strlen(pos[1]) > LB_REMOTE_NAME_MAX || strlen(pos[2]) > LB_REMOTE_URL_MAX) {
 			lb_agg_close(a);
-			return usage_error("upstream", "name or URL too long");
+			return usage_error("upstream", _("name or URL too long"));
 		}
 		strcpy(r.name, pos[1]);
 		strcpy(r.url, pos[2]);
 		if (lb_unhex(r.key, LB_PK_BYTES, key)) {
 			lb_agg_close(a);
-			return usage_error("upstream", "--key takes the upstream aggregator's 64-hex public "
-			                               "key (lumbung-agg init printed it; also in its agg.pub)");
+			return usage_error("upstream", _("--key takes the upstream aggregator's 64-hex public "
+			                               "key (lumbung-agg init printed it; also in its agg.pub)"));
 		}
 		r.has_key = true;
 		if (!(e = lb_agg_upstream_set(a, &r, &d)))
-			printf("upstream %s: %s, receipts checked against its key\n", r.name, r.url);
+			printf(_("upstream %s: %s, receipts checked against its key\n"), r.name, r.url);
 	} else if (want == 2) {
 		if (!(e = lb_agg_upstream_del(a, pos[1], &d)))
-			printf("removed upstream %s\n", pos[1]);
+			printf(_("removed upstream %s\n"), pos[1]);
 	} else if (!(e = lb_agg_upstreams(a, print_up, NULL, &count, &d)) && !count) {
-		printf("no upstreams (add the kabupaten with: " PROG " upstream add -d DIR NAME URL "
-		       "--key HEX)\n");
+		printf(_("no upstreams (add the kabupaten with: %s upstream add -d DIR NAME URL "
+		         "--key HEX)\n"), PROG);
 	}
 	lb_agg_close(a);
 	return e ? die("upstream", e, &d) : 0;
@@ -113,38 +114,38 @@ static void print_event(void *ctx, const struct lb_agg_fwd_event *ev)
 	/* msg is ours, with the upstream's words already escaped (push.c) */
 	if (ev->e)
 		printf("%s %s%s: %s%s: %s\n", ev->upstream, ev->village, ev->fork ? " fork" : "",
-		       lb_errname(ev->e), lb_push_retryable(ev->e) ? "" : " (needs attention)",
+		       lb_errname(ev->e), lb_push_retryable(ev->e) ? "" : _(" (needs attention)"),
 		       ev->msg);
 	else if (ev->fork)
-		printf("%s %s: fork evidence from seq %llu delivered\n", ev->upstream, ev->village,
+		printf(_("%s %s: fork evidence from seq %llu delivered\n"), ev->upstream, ev->village,
 		       (unsigned long long)ev->st->seq);
 	else if (ev->st && ev->st->entries)
-		printf("%s %s: sent %llu entries (%llu new there), upstream at seq %llu, %llu "
-		       "receipts kept\n",
+		printf(_("%s %s: sent %llu entries (%llu new there), upstream at seq %llu, %llu "
+		       "receipts kept\n"),
 		       ev->upstream, ev->village, (unsigned long long)ev->st->entries,
 		       (unsigned long long)ev->st->accepted, (unsigned long long)ev->st->seq,
 		       (unsigned long long)ev->st->receipts);
 	else if (ev->st)
-		printf("%s %s: up to date at seq %llu\n", ev->upstream, ev->village,
+		printf(_("%s %s: up to date at seq %llu\n"), ev->upstream, ev->village,
 		       (unsigned long long)ev->st->seq);
 	fflush(stdout);
 }
 
 static void summary(const char *ts, const struct lb_agg_fwd_stats *st)
 {
-	printf("%sforward: %u of %u upstreams reached; %llu villages, %llu entries sent (%llu new), "
-	       "%llu receipts kept, %llu fork evidence delivered, %llu statements, %llu refused\n",
+	printf(_("%sforward: %u of %u upstreams reached; %llu villages, %llu entries sent (%llu new), "
+	       "%llu receipts kept, %llu fork evidence delivered, %llu statements, %llu refused\n"),
 	       ts, st->reached, st->upstreams, (unsigned long long)st->villages,
 	       (unsigned long long)st->entries, (unsigned long long)st->accepted,
 	       (unsigned long long)st->receipts, (unsigned long long)st->forks,
 	       (unsigned long long)st->statements, (unsigned long long)st->refused);
 	if (st->catalogues || st->catalogues_refused)
-		printf("%sforward: %llu upstream catalogues updated (%llu entries), %llu refused\n",
+		printf(_("%sforward: %llu upstream catalogues updated (%llu entries), %llu refused\n"),
 		       ts, (unsigned long long)st->catalogues,
 		       (unsigned long long)st->catalogue_entries,
 		       (unsigned long long)st->catalogues_refused);
 	if (st->catalogue_up)
-		printf("%sforward: %llu entries of our own catalogue sent up\n", ts,
+		printf(_("%sforward: %llu entries of our own catalogue sent up\n"), ts,
 		       (unsigned long long)st->catalogue_up);
 	fflush(stdout);
 }
@@ -157,7 +158,7 @@ int lb_agg_cli_parse_every(const char *cmd, const char *v, long *out)
 	errno = 0;
 	x = strtol(v, &end, 10);
 	if (errno || *end || x < 1 || x > 86400) {
-		fprintf(stderr, PROG " %s: --every takes a number of seconds (1..86400)\n", cmd);
+		fprintf(stderr, _("%s %s: --every takes a number of seconds (1..86400)\n"), PROG, cmd);
 		return 2;
 	}
 	*out = x;
@@ -176,7 +177,7 @@ int lb_agg_cli_parse_bytes(const char *cmd, const char *v, size_t *out)
 	else if (*end == 'm' || *end == 'M')
 		x <<= 20, end++;
 	if (errno || *v < '0' || *v > '9' || *end || x < LB_PUSH_MIN_BYTES || x > LB_PUSH_MAX_BYTES) {
-		fprintf(stderr, PROG " %s: --max-bytes takes %uk..%um (e.g. 64k)\n", cmd,
+		fprintf(stderr, _("%s %s: --max-bytes takes %uk..%um (e.g. 64k)\n"), PROG, cmd,
 		        LB_PUSH_MIN_BYTES >> 10, LB_PUSH_MAX_BYTES >> 20);
 		return 2;
 	}
@@ -228,7 +229,7 @@ int lb_agg_cli_forward(const char *dir, const char *every_s, const char *max_byt
 		summary(ts, &st);
 		if (e == LB_ENET) {
 			wait = lb_push_backoff(&failures, st.entries > 0);
-			printf("%sforward: %s; next pass in %ld s\n", ts, lb_diag_msg(&d, e), wait);
+			printf(_("%sforward: %s; next pass in %ld s\n"), ts, lb_diag_msg(&d, e), wait);
 		} else if (e) {
 			rc = die("forward", e, &d);
 			break;
@@ -329,11 +330,15 @@ int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root)
 			goto oom;
 		for (size_t i = 0; i < vl.n; i++) {
 			const struct lb_agg_origin *o = &vl.o[i];
-			char hx[2 * LB_PK_BYTES + 1], since[LB_HLC_STRLEN] = "never";
+			char hx[2 * LB_PK_BYTES + 1], since[48];
 			uint64_t seq, ms;
 			up_held(a, &ul.r[u], o, &seq, &ms);
-			if (ms)
+			if (root && ms) /* machine output: the HLC form */
 				lb_hlc_format(ms << LB_HLC_COUNTER_BITS, since);
+			else if (ms) /* for people: local time */
+				lb_human_time((int64_t)ms, since, sizeof since);
+			else
+				snprintf(since, sizeof since, "%s", _("never"));
 			lb_hex(hx, o->origin, root ? LB_PK_BYTES : 8);
 			if (!root)
 				printf("%-12s  %-13s  %-16s  %10llu  %10llu  %s\n", ul.r[u].name, o->village,
@@ -348,8 +353,8 @@ int lb_agg_cli_relay_status(struct lb_agg *a, json_t *root)
 		}
 	}
 	if (!root)
-		printf("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: "
-		       "when it received them)\n");
+		printf(_("(UP_SEQ: the newest seq the upstream's signed receipt says it holds; SINCE: "
+		       "when it received them)\n"));
 	free(vl.o);
 	return 0;
 oom:

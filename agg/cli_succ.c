@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../schema/i18n.h"
 #include "../node/entry.h"
 #include "../schema/text.h"
 
@@ -19,7 +20,7 @@
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
@@ -48,27 +49,27 @@ int agg_cli_succ(int argc, char **argv)
 		else if (!strcmp(o, "--from") && export)
 			dst = &from;
 		else {
-			fprintf(stderr, PROG " %s: unknown argument %s\n", cmd, o);
+			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, cmd, o);
 			return EXIT_USAGE;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, PROG " %s: %s needs a value\n", cmd, o);
+			fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, cmd, o);
 			return EXIT_USAGE;
 		}
 		*dst = argv[++i];
 	}
 	if (!dir || !*dir) {
-		fprintf(stderr, PROG " %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n",
+		fprintf(stderr, _("%s %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n"), PROG,
 		        cmd);
 		return EXIT_USAGE;
 	}
 	if (!village) {
-		fprintf(stderr, PROG " %s: --village CODE is required\n", cmd);
+		fprintf(stderr, _("%s %s: --village CODE is required\n"), PROG, cmd);
 		return EXIT_USAGE;
 	}
 	if (succeed && (!key || lb_unhex(pk, LB_PK_BYTES, key))) {
-		fprintf(stderr, PROG " succeed: --key takes the village's NEW 64-hex key (lumbung id "
-		                "on the new PC)\n");
+		fprintf(stderr, _("%s succeed: --key takes the village's NEW 64-hex key (lumbung id "
+		                "on the new PC)\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (from) {
@@ -76,13 +77,13 @@ int agg_cli_succ(int argc, char **argv)
 		errno = 0;
 		from_seq = strtoull(from, &end, 10);
 		if (errno || end == from || *end || !from_seq || from[0] == '-') {
-			fprintf(stderr, PROG " export-log: --from takes a seq, 1 or more\n");
+			fprintf(stderr, _("%s export-log: --from takes a seq, 1 or more\n"), PROG);
 			return EXIT_USAGE;
 		}
 	}
 	if (export && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, PROG " export-log: the archive is binary: redirect it to a file "
-		                "(> desa.lla)\n");
+		fprintf(stderr, _("%s export-log: the archive is binary: redirect it to a file "
+		                "(> desa.lla)\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if ((e = lb_agg_open(&agg, dir, &d)))
@@ -95,8 +96,8 @@ int agg_cli_succ(int argc, char **argv)
 		} else {
 			lb_hex(ohx, s.old_key, LB_PK_BYTES);
 			lb_hex(hh, s.hash, LB_HASH_BYTES);
-			printf("origin %s continues %s after %s's seq %llu (hash %s); %s is revoked "
-			       "(succession statement %llu)\n",
+			printf(_("origin %s continues %s after %s's seq %llu (hash %s); %s is revoked "
+			       "(succession statement %llu)\n"),
 			       key, s.village, ohx, (unsigned long long)s.seq, hh, ohx,
 			       (unsigned long long)s.n);
 		}
@@ -151,10 +152,10 @@ lb_err agg_cli_succ_status_text(struct lb_agg *agg, struct lb_diag *d)
 		lb_hex(ohx, s.old_key, 8);
 		lb_hex(nhx, s.new_key, 8);
 		lb_succession_who(&s, who);
-		printf("village %s: key changed at seq %llu (%s... -> %s...), succession %llu signed "
-		       "by %s%s\n",
+		printf(_("village %s: key changed at seq %llu (%s... -> %s...), succession %llu signed "
+		       "by %s%s\n"),
 		       s.village, (unsigned long long)s.seq, ohx, nhx, (unsigned long long)s.n, who,
-		       r.o[i].seq < r.o[i].base ? "; waiting for the old key's entries up to there"
+		       r.o[i].seq < r.o[i].base ? _("; waiting for the old key's entries up to there")
 		                                : "");
 	}
 out:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/i18n.h"
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/text.h"
@@ -19,7 +20,7 @@
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
@@ -49,31 +50,31 @@ int agg_cli_tree(int argc, char **argv)
 			url = o;
 			continue;
 		} else {
-			fprintf(stderr, PROG " %s: unknown argument %s\n", cmd, o);
+			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, cmd, o);
 			return EXIT_USAGE;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, PROG " %s: %s needs a value\n", cmd, o);
+			fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, cmd, o);
 			return EXIT_USAGE;
 		}
 		*dst = argv[++i];
 	}
 	if (!dir || !*dir) {
-		fprintf(stderr, PROG " %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n",
+		fprintf(stderr, _("%s %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n"), PROG,
 		        cmd);
 		return EXIT_USAGE;
 	}
 	if (enroll && !region) {
-		fprintf(stderr, PROG " enroll-aggregator: --region PP.KK.CC (its kecamatan) is required\n");
+		fprintf(stderr, _("%s enroll-aggregator: --region PP.KK.CC (its kecamatan) is required\n"), PROG);
 		return EXIT_USAGE;
 	}
 	if (send && !url) {
-		fprintf(stderr, PROG " send-statements: usage: " PROG " send-statements -d DIR URL "
-		                "[--key UPSTREAM_KEY]\n");
+		fprintf(stderr, "%s send-statements: usage: %s send-statements -d DIR URL "
+		                "[--key UPSTREAM_KEY]\n", PROG, PROG);
 		return EXIT_USAGE;
 	}
 	if ((!send || key) && (!key || lb_unhex(pk, LB_PK_BYTES, key))) {
-		fprintf(stderr, PROG " %s: --key takes the %s aggregator's 64-hex key (its agg.pub)\n",
+		fprintf(stderr, _("%s %s: --key takes the %s aggregator's 64-hex key (its agg.pub)\n"), PROG,
 		        cmd, send ? "upstream" : "kecamatan");
 		return EXIT_USAGE;
 	}
@@ -83,12 +84,12 @@ int agg_cli_tree(int argc, char **argv)
 		if ((e = lb_agg_enroll_aggregator(agg, region, pk, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("enrolled aggregator %s for kecamatan %s\n", key, region);
+			printf(_("enrolled aggregator %s for kecamatan %s\n"), key, region);
 	} else if (revoke) {
 		if ((e = lb_agg_revoke_aggregator(agg, pk, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("revoked aggregator %s\n", key);
+			printf(_("revoked aggregator %s\n"), key);
 	} else {
 		struct lb_push_opts o = {.url = url, .agg_key = key ? pk : NULL};
 		struct lb_pusher *p = NULL;
@@ -96,7 +97,7 @@ int agg_cli_tree(int argc, char **argv)
 		if ((e = lb_pusher_new(&p, &o, &d)) || (e = lb_agg_send_statements(agg, p, &sent, &d)))
 			rc = die(cmd, e, &d);
 		else
-			printf("sent %llu statements\n", (unsigned long long)sent);
+			printf(_("sent %llu statements\n"), (unsigned long long)sent);
 		lb_pusher_free(p);
 	}
 	lb_agg_close(agg);

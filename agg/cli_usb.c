@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../schema/i18n.h"
 #include "../node/entry.h"
 #include "../sync/bundle.h"
 #include "../sync/envelope.h"
@@ -32,7 +33,7 @@
 
 static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
-	fprintf(stderr, PROG " %s: %s\n", cmd, lb_diag_msg(d, e));
+	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
 }
 
@@ -99,12 +100,15 @@ static int rcpts_write(struct rcpts *c, const char *path, const uint8_t agg[LB_P
 		return 0;
 	if ((e = lb_rcptfile_write(path, agg, (const uint8_t *const *)c->r, c->len, c->n, &d))) {
 		fprintf(stderr,
-		        PROG " ingest: cannot write the receipts: %s (what was ingested stays "
-		             "ingested; ingesting the same files again gives them again)\n",
+		        _("%s ingest: cannot write the receipts: %s (what was ingested stays "
+		             "ingested; ingesting the same files again gives them again)\n"), PROG,
 		        lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
-	printf("wrote %zu receipt%s to %s\n", c->n, c->n == 1 ? "" : "s", path);
+	if (c->n == 1)
+		printf(_("wrote %zu receipt to %s\n"), c->n, path);
+	else
+		printf(_("wrote %zu receipts to %s\n"), c->n, path);
 	return 0;
 }
 
@@ -210,11 +214,11 @@ static int ingest_changeset(struct lb_agg *agg, const char *label, const uint8_t
 			snprintf(village, sizeof village, " (village %s)", cs.village);
 			lb_changeset_free(&cs);
 		}
-		fprintf(stderr, PROG " ingest: %s%s: refused (%s): %s\n", label, village,
+		fprintf(stderr, _("%s ingest: %s%s: refused (%s): %s\n"), PROG, label, village,
 		        lb_errname(e), lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
-	printf("%s: accepted %llu new entries; that village is now at seq %llu\n", label,
+	printf(_("%s: accepted %llu new entries; that village is now at seq %llu\n"), label,
 	       (unsigned long long)r.accepted, (unsigned long long)r.seq);
 	*accepted += r.accepted;
 	if (r.receipt && (e = rcpts_add(out, r.receipt, r.receipt_len, &d)))
@@ -233,16 +237,16 @@ static int ingest_statements(struct lb_agg *agg, const char *label, const uint8_
 	lb_err e;
 
 	if ((e = lb_agg_apply_statements(agg, NULL, frame, len, &r, &d))) {
-		fprintf(stderr, PROG " ingest: %s: enrolment statements refused (%s): %s\n", label,
+		fprintf(stderr, _("%s ingest: %s: enrolment statements refused (%s): %s\n"), PROG, label,
 		        lb_errname(e), lb_diag_msg(&d, e));
 		free(r.refused);
 		return lb_exit_status(e);
 	}
 	for (size_t i = 0; i < r.nrefused; i++)
-		fprintf(stderr, PROG " ingest: %s: enrolment statement %llu refused (%s): %s\n", label,
+		fprintf(stderr, _("%s ingest: %s: enrolment statement %llu refused (%s): %s\n"), PROG, label,
 		        (unsigned long long)r.refused[i].n, lb_errname(r.refused[i].code),
 		        r.refused[i].message);
-	printf("%s: %zu enrolment statements applied, %zu already held, %zu refused\n", label,
+	printf(_("%s: %zu enrolment statements applied, %zu already held, %zu refused\n"), label,
 	       r.applied, r.old, r.nrefused);
 	free(r.refused);
 	return 0;
@@ -262,7 +266,7 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 	int rc = 0, r;
 
 	if ((e = lb_bundle_open(&br, f, &d))) {
-		fprintf(stderr, PROG " ingest: %s: %s\n", path, lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s ingest: %s: %s\n"), PROG, path, lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
 	while (!(e = lb_bundle_next(&br, &kind, &frame, &len, &d))) {
@@ -272,8 +276,8 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 		} else if (kind == LB_BUNDLE_STATEMENTS) {
 			r = ingest_statements(agg, label, frame, len);
 		} else {
-			fprintf(stderr, PROG " ingest: %s: refused (malformed): neither a change set "
-			                "nor a statements batch\n", label);
+			fprintf(stderr, _("%s ingest: %s: refused (malformed): neither a change set "
+			                "nor a statements batch\n"), PROG, label);
 			r = lb_exit_status(LB_EMALFORMED);
 		}
 		if (r) {
@@ -284,15 +288,15 @@ static int ingest_bundle(struct lb_agg *agg, const char *path, FILE *f, struct r
 			taken++;
 	}
 	if (e != LB_ENOTFOUND || !br.ended) {
-		fprintf(stderr, PROG " ingest: %s: %s", path, lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s ingest: %s: %s"), PROG, path, lb_diag_msg(&d, e));
 		if (br.frames)
-			fprintf(stderr, "; the %llu frames before it were each checked on their own",
+			fprintf(stderr, _("; the %llu frames before it were each checked on their own"),
 			        (unsigned long long)br.frames);
 		fputc('\n', stderr);
 		if (!rc)
 			rc = lb_exit_status(e);
 	}
-	printf("%s: bundle of %llu frames: %llu taken (%llu new entries), %llu refused%s\n", path,
+	printf(_("%s: bundle of %llu frames: %llu taken (%llu new entries), %llu refused%s\n"), path,
 	       (unsigned long long)br.frames, (unsigned long long)taken,
 	       (unsigned long long)accepted, (unsigned long long)refused,
 	       br.ended ? "" : ", the bundle is incomplete");
@@ -339,8 +343,8 @@ static int ingest_file(struct lb_agg *agg, const char *path, struct rcpts *out)
 		if (n > LB_WIRE_MAX_BYTES) {
 			free(b);
 			fclose(f);
-			fprintf(stderr, PROG " ingest: %s: refused (too_big): larger than a change set "
-			                "can be (%u MiB)\n", path, LB_WIRE_MAX_BYTES >> 20);
+			fprintf(stderr, _("%s ingest: %s: refused (too_big): larger than a change set "
+			                "can be (%u MiB)\n"), PROG, path, LB_WIRE_MAX_BYTES >> 20);
 			return lb_exit_status(LB_ETOOBIG);
 		}
 		if (n < cap)
@@ -412,7 +416,7 @@ struct usb_args {
 static int usb_usage(const char *cmd, const char *msg)
 {
 	if (msg)
-		fprintf(stderr, PROG " %s: %s\n", cmd, msg);
+		fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, msg);
 	fprintf(msg ? stderr : stdout,
 	        "usage: " PROG " bundle -d DIR --for UPSTREAM [--all] > FILE\n"
 	        "       " PROG " receipt import -d DIR FILE [--key HEX]\n");
@@ -530,11 +534,11 @@ static int cmd_bundle(struct usb_args *a)
 	int rc = 0;
 
 	if (!a->upstream)
-		return usb_usage("bundle", "--for UPSTREAM is required (the kabupaten it is for)");
+		return usb_usage("bundle", _("--for UPSTREAM is required (the kabupaten it is for)"));
 	if (a->npos)
-		return usb_usage("bundle", "unexpected argument");
+		return usb_usage("bundle", _("unexpected argument"));
 	if (isatty(STDOUT_FILENO))
-		return usb_usage("bundle", "a bundle is binary: redirect it to a file");
+		return usb_usage("bundle", _("a bundle is binary: redirect it to a file"));
 	if ((e = lb_agg_open_ro(&agg, a->dir, &d)))
 		return die("bundle", e, &d);
 	lb_mp_buf_init(&buf);
@@ -599,14 +603,14 @@ static int cmd_bundle(struct usb_args *a)
 	if ((e = lb_bundle_end(&w, &d)))
 		goto out;
 	fprintf(stderr,
-	        PROG " bundle: %llu change sets, %llu entries of %llu villages; %llu villages the "
-	             "upstream already holds%s",
+	        _("%s bundle: %llu change sets, %llu entries of %llu villages; %llu villages the "
+	             "upstream already holds%s"), PROG,
 	        (unsigned long long)sets, (unsigned long long)entries, (unsigned long long)villages,
-	        (unsigned long long)current, a->all ? " (--all: none assumed)" : "");
+	        (unsigned long long)current, a->all ? _(" (--all: none assumed)") : "");
 	if (statements)
-		fprintf(stderr, "; %llu enrolment statements", (unsigned long long)statements);
+		fprintf(stderr, _("; %llu enrolment statements"), (unsigned long long)statements);
 	if (revoked)
-		fprintf(stderr, "; %llu revoked keys left out", (unsigned long long)revoked);
+		fprintf(stderr, _("; %llu revoked keys left out"), (unsigned long long)revoked);
 	fprintf(stderr, "\n");
 out:
 	if (e)
@@ -632,7 +636,7 @@ static int cmd_receipt_import(struct usb_args *a)
 	if (a->npos != 2 || strcmp(a->pos[0], "import"))
 		return usb_usage("receipt", "usage: receipt import -d DIR FILE");
 	if (a->key && lb_unhex(key, LB_PK_BYTES, a->key))
-		return usb_usage("receipt", "--key takes the upstream aggregator's 64-hex key");
+		return usb_usage("receipt", _("--key takes the upstream aggregator's 64-hex key"));
 	if ((e = lb_rcptfile_read(a->pos[1], &f, &d)))
 		return die("receipt import", e, &d);
 	lb_hex(hex, f.agg, LB_PK_BYTES);
@@ -651,17 +655,17 @@ static int cmd_receipt_import(struct usb_args *a)
 		agg = NULL;
 		if (!fu.found) {
 			lb_rcptfile_free(&f);
-			fprintf(stderr, PROG " receipt import: %s: refused: the receipts are signed by %s, "
+			fprintf(stderr, _("%s receipt import: %s: refused: the receipts are signed by %s, "
 			                "which is no upstream of this aggregator (lumbung-agg upstream add, "
-			                "or --key)\n", a->pos[1], hex);
+			                "or --key)\n"), PROG, a->pos[1], hex);
 			return lb_exit_status(LB_EREFUSED);
 		}
 		memcpy(key, f.agg, LB_PK_BYTES);
 	}
 	if (memcmp(key, f.agg, LB_PK_BYTES)) {
 		lb_rcptfile_free(&f);
-		fprintf(stderr, PROG " receipt import: %s: refused: the file says its receipts are "
-		                "signed by %s, not by the upstream key given\n", a->pos[1], hex);
+		fprintf(stderr, _("%s receipt import: %s: refused: the file says its receipts are "
+		                "signed by %s, not by the upstream key given\n"), PROG, a->pos[1], hex);
 		return lb_exit_status(LB_ESIG);
 	}
 	if ((e = own_key(a->dir, own, &d)) || (e = lb_agg_open(&agg, a->dir, &d))) {
@@ -670,8 +674,8 @@ static int cmd_receipt_import(struct usb_args *a)
 	}
 	if (!memcmp(own, key, LB_PK_BYTES)) {
 		/* its own receipts (as handed to villages) prove nothing upward */
-		fprintf(stderr, PROG " receipt import: %s: refused: these receipts are signed by this "
-		                "aggregator's own key, not by an upstream's\n", a->pos[1]);
+		fprintf(stderr, _("%s receipt import: %s: refused: these receipts are signed by this "
+		                "aggregator's own key, not by an upstream's\n"), PROG, a->pos[1]);
 		rc = lb_exit_status(LB_EREFUSED);
 		goto out;
 	}
@@ -691,15 +695,15 @@ static int cmd_receipt_import(struct usb_args *a)
 		bad++;
 		if (!first)
 			first = e;
-		fprintf(stderr, PROG " receipt import: %s: receipt %zu refused (%s): %s\n", a->pos[1],
+		fprintf(stderr, _("%s receipt import: %s: receipt %zu refused (%s): %s\n"), PROG, a->pos[1],
 		        i + 1, lb_errname(e), lb_diag_msg(&d, e));
 	}
-	printf("%s: kept %llu receipts from upstream %s; %llu for villages not held here "
-	       "skipped; %llu refused\n",
+	printf(_("%s: kept %llu receipts from upstream %s; %llu for villages not held here "
+	       "skipped; %llu refused\n"),
 	       a->pos[1], (unsigned long long)kept, hex, (unsigned long long)skipped,
 	       (unsigned long long)bad);
 	if (!kept) {
-		fprintf(stderr, PROG " receipt import: %s: no receipt could be kept\n", a->pos[1]);
+		fprintf(stderr, _("%s receipt import: %s: no receipt could be kept\n"), PROG, a->pos[1]);
 		rc = lb_exit_status(first ? first : LB_ENOTFOUND);
 	}
 out:
@@ -724,7 +728,7 @@ int lb_agg_cli_usb(int argc, char **argv)
 		}
 		if (o[0] != '-') {
 			if (a.npos == 2)
-				return usb_usage(a.cmd, "too many arguments");
+				return usb_usage(a.cmd, _("too many arguments"));
 			a.pos[a.npos++] = o;
 			continue;
 		}
@@ -735,17 +739,17 @@ int lb_agg_cli_usb(int argc, char **argv)
 		else if (!strcmp(o, "--key") && !strcmp(a.cmd, "receipt"))
 			dst = &a.key;
 		else {
-			fprintf(stderr, PROG " %s: unknown argument %s\n", a.cmd, o);
-			return usb_usage(a.cmd, "see the usage below");
+			fprintf(stderr, _("%s %s: unknown argument %s\n"), PROG, a.cmd, o);
+			return usb_usage(a.cmd, _("see the usage below"));
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, PROG " %s: %s needs a value\n", a.cmd, o);
+			fprintf(stderr, _("%s %s: %s needs a value\n"), PROG, a.cmd, o);
 			return EXIT_USAGE;
 		}
 		*dst = argv[++i];
 	}
 	if (!a.dir || !*a.dir) {
-		fprintf(stderr, PROG " %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n",
+		fprintf(stderr, _("%s %s: no aggregator directory: give -d DIR or set LUMBUNG_AGG_DIR\n"), PROG,
 		        a.cmd);
 		return EXIT_USAGE;
 	}

@@ -383,7 +383,8 @@ static lb_err ingest_once(struct lb_agg *a, const void *body, size_t len, const 
 	if (expect_origin && memcmp(cs.origin, expect_origin, LB_PK_BYTES)) {
 		lb_changeset_free(&cs);
 		return lb_fail(d, LB_EMALFORMED,
-		               "the change set's origin is not the one named in " LB_WIRE_ORIGIN_HEADER);
+		               "the change set's origin is not the one named in %s",
+		               LB_WIRE_ORIGIN_HEADER);
 	}
 	lb_mp_buf_init(&rival);
 	lb_mp_buf_init(&eb);

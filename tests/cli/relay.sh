@@ -147,7 +147,7 @@ python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv
 	fail "the kabupaten hands down receipts it never got"
 agg status -d "$KEC" >"$T/st"
 s1=$(seq_of "$T/v1")
-awk -v s="$s1" '$1 == "kab" && $2 == "33.24.01.2001" && $4 == s && $5 == s && $6 ~ /^20/' "$T/st" | grep -q . &&
+awk -v s="$s1" '$1 == "kab" && $2 == "33.24.01.2001" && $4 == s && $5 == s && $6 ~ /^[0-9]+$/ && $8 ~ /^20[0-9][0-9]$/' "$T/st" | grep -q . &&
 	ok "status at the kecamatan: the kabupaten holds village 1 up to seq $s1, and since when" ||
 	fail "status at the kecamatan: $(cat "$T/st")"
 
