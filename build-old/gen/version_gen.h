@@ -1,0 +1,1 @@
+#define LB_VERSION "be6c0bc-dirty"
