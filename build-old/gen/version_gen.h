@@ -1,1 +1,0 @@
-#define LB_VERSION "be6c0bc-dirty"
