@@ -128,7 +128,7 @@ $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt
 
 AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
 $(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(BUILD)/obj/node/cli.o $(BUILD)/obj/node/cli_pass.o \
-	$(BUILD)/obj/node/cli_config.o \
+	$(BUILD)/obj/node/cli_config.o $(BUILD)/obj/node/cli_import.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
