@@ -17,6 +17,7 @@
 
 #include "mp.h"
 #include "text.h"
+#include "value.h"
 
 #define RUPIAH_MAX 1000000000000000LL /* 10^15: more than any village budget */
 
@@ -29,6 +30,10 @@ static void free_type(struct lb_type *t)
 		for (size_t k = 0; k < f->nvalues; k++)
 			free(f->values[k]);
 		free(f->values);
+		for (size_t k = 0; k < f->naliases; k++)
+			free(f->alias[k]);
+		free(f->alias);
+		free(f->alias_to);
 		free(f->name);
 		free(f->ref);
 	}
@@ -186,6 +191,93 @@ static size_t tokens(const char *line, size_t len, const char **tok, size_t *tle
 	return n;
 }
 
+/* Does spelling (n bytes) read as a value other than to?  The spellings of
+ * an enum field (its values and aliases) must stay apart once case, blanks
+ * and punctuation are ignored (value.h), or reading text would be a guess.
+ * Returns the conflicting spelling, or NULL. */
+static const char *spelling_clash(const struct lb_field *f, const char *spelling, size_t n,
+                                  size_t to)
+{
+	char k1[LB_KEY_MAX], k2[LB_KEY_MAX];
+	size_t n1 = lb_value_key(spelling, n, k1, sizeof k1);
+
+	for (size_t i = 0; i < f->nvalues + f->naliases; i++) {
+		const char *o = i < f->nvalues ? f->values[i] : f->alias[i - f->nvalues];
+		size_t ot = i < f->nvalues ? i : f->alias_to[i - f->nvalues];
+		if (ot != to && lb_value_key(o, strlen(o), k2, sizeof k2) == n1 && !memcmp(k1, k2, n1))
+			return o;
+	}
+	return NULL;
+}
+
+/* "alias VALUE: SPELLING | SPELLING ..." under an enum field line: other
+ * ways people write VALUE, accepted from text input (value.h). */
+static lb_err parse_alias(struct lb_type *t, const char *line, size_t len, struct lb_diag *d)
+{
+	struct lb_field *f = t && t->nfields ? &t->fields[t->nfields - 1] : NULL;
+	const char *p = line, *end = line + len, *colon;
+	size_t to;
+
+	if (!f || f->kind != LB_K_ENUM)
+		return lb_fail(d, LB_EMALFORMED, "an alias line must follow an enum field");
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	p += 5; /* "alias" */
+	colon = memchr(p, ':', (size_t)(end - p));
+	while (p < colon && isspace((unsigned char)*p))
+		p++;
+	for (to = 0; to < f->nvalues; to++)
+		if (strlen(f->values[to]) == (size_t)(colon - p) && !memcmp(f->values[to], p, (size_t)(colon - p)))
+			break;
+	if (to == f->nvalues)
+		return lb_fail(d, LB_EMALFORMED, "alias: \"%.*s\" is not a value of %s", (int)(colon - p),
+		               p, f->name);
+	for (p = colon + 1; p <= end;) {
+		const char *bar = memchr(p, '|', (size_t)(end - p)), *st = p, *q;
+		const char *clash;
+		char **na;
+		size_t *nt;
+		char key[LB_KEY_MAX];
+
+		q = bar ? bar : end;
+		p = q + 1;
+		while (st < q && isspace((unsigned char)*st))
+			st++;
+		while (q > st && isspace((unsigned char)q[-1]))
+			q--;
+		if (q == st || lb_value_key(st, (size_t)(q - st), key, sizeof key) == 0)
+			return lb_fail(d, LB_EMALFORMED, "alias of %s: an empty spelling", f->values[to]);
+		if (lb_value_key(st, (size_t)(q - st), key, sizeof key) >= sizeof key)
+			return lb_fail(d, LB_EMALFORMED, "alias of %s: spelling too long", f->values[to]);
+		if ((clash = spelling_clash(f, st, (size_t)(q - st), to)))
+			return lb_fail(d, LB_EMALFORMED,
+			               "alias \"%.*s\" of %s reads the same as \"%s\" of another value",
+			               (int)(q - st), st, f->values[to], clash);
+		if (!(na = realloc(f->alias, (f->naliases + 1) * sizeof *na)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		f->alias = na;
+		if (!(nt = realloc(f->alias_to, (f->naliases + 1) * sizeof *nt)))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		f->alias_to = nt;
+		if (!(f->alias[f->naliases] = dupn(st, (size_t)(q - st))))
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		f->alias_to[f->naliases++] = to;
+		if (!bar)
+			break;
+	}
+	return LB_OK;
+}
+
+static bool is_alias_line(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)line[i]))
+		i++;
+	return i > 0 && len - i > 5 && !memcmp(line + i, "alias", 5) &&
+	       isspace((unsigned char)line[i + 5]) && memchr(line, ':', len);
+}
+
 static lb_err parse_line(struct lb_schema *s, const char *line, size_t len, bool *have_version,
                          struct lb_diag *d)
 {
@@ -229,11 +321,22 @@ static lb_err parse_line(struct lb_schema *s, const char *line, size_t len, bool
 		}
 		return LB_OK;
 	}
-	/* an indented field line */
+	/* an indented field line, or an alias line under one */
 	if (!t)
 		return lb_fail(d, LB_EMALFORMED, "a field line before any \"type\" line");
-	if (nt < 2 || nt > 3 || (nt == 3 && (tl[2] != 8 || memcmp(tok[2], "required", 8) != 0)))
-		return lb_fail(d, LB_EMALFORMED, "expected \"FIELD KIND [required]\"");
+	if (is_alias_line(line, len))
+		return parse_alias(t, line, len, d);
+	bool required = false, pad = false;
+	for (size_t k = 2; k < nt && k < 4; k++) {
+		if (tl[k] == 8 && !memcmp(tok[k], "required", 8) && !required)
+			required = true;
+		else if (tl[k] == 3 && !memcmp(tok[k], "pad", 3) && !pad)
+			pad = true;
+		else
+			nt = 5; /* refused below */
+	}
+	if (nt < 2 || nt > 4)
+		return lb_fail(d, LB_EMALFORMED, "expected \"FIELD KIND [required] [pad]\"");
 	if (!field_name_ok(tok[0], tl[0]))
 		return lb_fail(d, LB_EMALFORMED, "bad field name \"%.*s\"", (int)tl[0], tok[0]);
 	if (lb_type_field(t, tok[0], tl[0]))
@@ -248,8 +351,20 @@ static lb_err parse_line(struct lb_schema *s, const char *line, size_t len, bool
 		if (!(f->name = dupn(tok[0], tl[0])))
 			return lb_fail(d, LB_ENOMEM, "out of memory");
 		f->name_len = tl[0];
-		f->required = nt == 3;
-		return parse_kind(f, tok[1], tl[1], d);
+		f->required = required;
+		f->pad = pad;
+		if ((e = parse_kind(f, tok[1], tl[1], d)))
+			return e;
+		if (pad && f->kind != LB_K_DIGITS)
+			return lb_fail(d, LB_EMALFORMED, "pad is only for digits(N) fields");
+		for (size_t k = 0; k < f->nvalues; k++) {
+			const char *clash = spelling_clash(f, f->values[k], strlen(f->values[k]), k);
+			if (clash)
+				return lb_fail(d, LB_EMALFORMED,
+				               "enum values %s and %s read the same when typed", clash,
+				               f->values[k]);
+		}
+		return LB_OK;
 	}
 }
 
@@ -651,6 +766,134 @@ lb_err lb_schema_validate(const struct lb_schema *s, const char *type, const cha
 		if (t->fields[fi].required && !(seen[fi / 64] & (1ULL << (fi % 64))))
 			return lb_fail(d, LB_ESCHEMA, "%s is required", t->fields[fi].name);
 	return LB_OK;
+}
+
+/* Every problem, joined: the message so far in out (n bytes), one more
+ * appended with "; ", "…" at the end once something did not fit. */
+struct problems {
+	char msg[LB_DIAG_MAX];
+	size_t len;
+	bool cut;
+	lb_err first;
+};
+
+static void add_problem(struct problems *p, lb_err e, const struct lb_diag *one)
+{
+	static const char more[] = "\xe2\x80\xa6"; /* … */
+	const char *m = one->msg[0] ? one->msg : lb_strerror(e);
+	size_t ml = strlen(m), room = sizeof p->msg - sizeof more; /* keep room for … */
+
+	if (!p->first)
+		p->first = e;
+	if (p->cut)
+		return;
+	if (p->len + (p->len ? 2 : 0) + ml > room) {
+		memcpy(p->msg + p->len, more, sizeof more);
+		p->len += sizeof more - 1;
+		p->cut = true;
+		return;
+	}
+	if (p->len) {
+		memcpy(p->msg + p->len, "; ", 2);
+		p->len += 2;
+	}
+	memcpy(p->msg + p->len, m, ml);
+	p->len += ml;
+	p->msg[p->len] = '\0';
+}
+
+lb_err lb_schema_validate_all(const struct lb_schema *s, const char *type, const char *id,
+                              size_t id_len, const uint8_t *body, size_t body_len,
+                              const struct lb_refs *refs, struct lb_diag *d)
+{
+	const struct lb_type *t = lb_schema_type(s, type);
+	struct lb_mp_rd r;
+	struct lb_mp_obj o, *vals;
+	uint8_t *state; /* per field: 0 absent, 1 a value, 2 a list or object */
+	struct problems p = {.len = 0};
+	struct lb_diag one;
+	char esc[LB_ESC_BUF];
+	lb_err e;
+
+	if (!t)
+		return unknown_type(s, type, d);
+	lb_mp_rd_init(&r, body, body_len);
+	if ((e = lb_mp_next(&r, &o, d)) || o.kind != LB_MP_MAP)
+		return lb_fail(d, LB_EMALFORMED, "record body is not a map");
+	vals = calloc(t->nfields, sizeof *vals);
+	state = calloc(t->nfields, 1);
+	if (!vals || !state) {
+		free(vals);
+		free(state);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	/* the body's keys: unknown fields and lists now, values kept for below */
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct lb_mp_obj k, v;
+		const struct lb_field *f;
+
+		if ((e = lb_mp_next(&r, &k, d)))
+			goto out;
+		if (k.kind != LB_MP_STR) {
+			e = lb_fail(d, LB_EMALFORMED, "a field name is not a string");
+			goto out;
+		}
+		{
+			struct lb_mp_rd at = r;
+			if ((e = lb_mp_next(&at, &v, d)))
+				goto out;
+			if (v.kind == LB_MP_ARRAY || v.kind == LB_MP_MAP) {
+				if ((e = lb_mp_skip(&r, false, d)))
+					goto out;
+			} else {
+				r = at;
+			}
+		}
+		if (!(f = lb_type_field(t, (const char *)k.s, k.len))) {
+			add_problem(&p, lb_fail(&one, LB_ESCHEMA, "field \"%.*s\" is not part of %s (schema %u)",
+			                        SHOW(&k), type, s->version), &one);
+			continue;
+		}
+		state[f - t->fields] = v.kind == LB_MP_ARRAY || v.kind == LB_MP_MAP ? 2 : 1;
+		vals[f - t->fields] = v;
+	}
+	if (lb_mp_rd_left(&r)) {
+		e = lb_fail(d, LB_EMALFORMED, "trailing bytes after the record body");
+		goto out;
+	}
+	for (size_t fi = 0; fi < t->nfields; fi++) {
+		const struct lb_field *f = &t->fields[fi];
+		const struct lb_mp_obj *v = &vals[fi];
+
+		if (!state[fi]) {
+			if (f->required)
+				add_problem(&p, lb_fail(&one, LB_ESCHEMA, "%s is required", f->name), &one);
+			continue;
+		}
+		if (state[fi] == 2) {
+			add_problem(&p, lb_fail(&one, LB_ESCHEMA,
+			                        "%s must be a single value, not a list or object", f->name),
+			            &one);
+			continue;
+		}
+		if ((e = check_value(f, v, refs, &one))) {
+			add_problem(&p, e, &one);
+			continue;
+		}
+		if (t->id_field && !strcmp(f->name, t->id_field) &&
+		    (v->len != id_len || memcmp(v->s, id, id_len) != 0))
+			add_problem(&p, lb_fail(&one, LB_ESCHEMA, "the record id must equal its %s (\"%.*s\")",
+			                        f->name, SHOW(v)), &one);
+	}
+	e = p.first;
+	if (e && d) {
+		d->code = e;
+		memcpy(d->msg, p.msg, p.len + 1);
+	}
+out:
+	free(vals);
+	free(state);
+	return e;
 }
 
 /* A whole number as spreadsheets write it: digits, optionally grouped by

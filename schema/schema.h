@@ -47,6 +47,13 @@ struct lb_field {
 	char **values;     /* ENUM values */
 	size_t nvalues;
 	char *ref;         /* REF: the referenced type */
+	/* How text input is read (schema/value.h); never used by validation
+	 * or lb_schema_compatible. */
+	bool pad;          /* DIGITS: fewer digits typed are left-padded with
+	                      zeros (rt 1 -> 001); field option "pad" */
+	char **alias;      /* ENUM: other spellings of values ("alias" lines) */
+	size_t *alias_to;  /* ENUM: index into values of each alias */
+	size_t naliases;
 };
 
 struct lb_type {
@@ -104,11 +111,22 @@ lb_err lb_schema_validate(const struct lb_schema *s, const char *type, const cha
                           size_t id_len, const uint8_t *body, size_t body_len,
                           const struct lb_refs *refs, struct lb_diag *d);
 
+/* Like lb_schema_validate, but goes on after a bad field: every problem
+ * of the record, joined by "; " into d (the unknown fields first, then
+ * the type's fields in schema order), cut with "…" when it does not fit
+ * LB_DIAG_MAX.  Returns the first problem's code (LB_ESCHEMA), or
+ * LB_EMALFORMED at once when the body is not a readable map. */
+lb_err lb_schema_validate_all(const struct lb_schema *s, const char *type, const char *id,
+                              size_t id_len, const uint8_t *body, size_t body_len,
+                              const struct lb_refs *refs, struct lb_diag *d);
+
 /* Rule text of a field, e.g. "integer 1..10", "enum L|P", "date
  * YYYY-MM-DD", into out (size n).  Cannot fail (truncates). */
 void lb_field_describe(const struct lb_field *f, char *out, size_t n);
 
-/* Check text s as a value of field f (for CSV cells and field=value
+/* (Older, strict reader: prefer lb_field_read of schema/value.h, which
+ * also reads enum spellings, dates and rupiah as people type them.)
+ * Check text s as a value of field f (for CSV cells and field=value
  * arguments) and say how to encode it: for INTEGER/RUPIAH the parsed
  * number in *num and *is_num = true (1500000, 1.500.000, 1,500,000; no
  * decimals); for BOOLEAN *is_bool and *b (accepts true/false, ya/tidak,

@@ -51,12 +51,57 @@ struct lb_value {
 	char buf[LB_VALUE_BUF];
 };
 
-/* Read s (NUL-terminated) as a value of field f.  Blanks around s are
- * removed first.  LB_ESCHEMA naming the field and what was typed (and
- * v->hint for a known trap) when the text cannot be read with certainty.
- * The body still goes through lb_schema_validate. */
+/* Read s (NUL-terminated) as a value of field f.  Blanks around s
+ * (space, tab, CR, LF, no-break space) are removed first.  LB_ESCHEMA
+ * naming the field and what was typed (and v->hint for a known trap) when
+ * the text cannot be read with certainty.  The body still goes through
+ * lb_schema_validate.  By kind:
+ *   enum      exact value; else compared as lb_value_key, with the field's
+ *             alias spellings (schema file): "BELUM KAWIN" -> belum_kawin,
+ *             "Katholik" -> katolik
+ *   date      YYYY-MM-DD (also YYYY/MM/DD), DD/MM/YYYY, DD-MM-YYYY,
+ *             DD.MM.YYYY (day and month 1 or 2 digits), "23 Agustus 2000",
+ *             "23 Agu 2000", "23 August 2000", "23-Aug-2000", "August 23,
+ *             2000"; a time of 00:00[:00] after it is dropped.  Always day
+ *             first; two-digit years refused; 12/31/1995 refused with
+ *             LB_HINT_MONTH_FIRST
+ *   integer,  1500000, 1.500.000, 1,500,000, 1 500 000, with a zero
+ *   rupiah    fraction (",00", ".00", ",-"); rupiah also after "Rp", "Rp.",
+ *             "IDR"; a fraction other than zero is refused
+ *   digits,   3,32401E+15 refused with LB_HINT_SCIENTIFIC; a digits field
+ *   nik       marked pad gets zeros in front (rt 1 -> 001)
+ *   hex       upper case is lowered
+ *   boolean   as lb_field_parse_text (true/false, ya/tidak, y/n, 1/0)
+ *   others    the trimmed text
+ * Text that is not UTF-8 is refused with LB_HINT_ENCODING. */
 lb_err lb_field_read(const struct lb_field *f, const char *s, struct lb_value *v,
                      struct lb_diag *d);
+
+/* Flags of lb_field_read_ex. */
+#define LB_READ_KEEP_BLANKS 1u /* string and text fields: s is the exact text (a
+                                  CSV cell already trimmed, or guarded with a '
+                                  to keep its blanks); other kinds still trim */
+
+/* lb_field_read with flags (LB_READ_...). */
+lb_err lb_field_read_ex(const struct lb_field *f, const char *s, unsigned flags,
+                        struct lb_value *v, struct lb_diag *d);
+
+/* One sentence explaining a hint to a person, in the current language
+ * (static or catalogue memory), e.g. for LB_HINT_SCIENTIFIC "a spreadsheet
+ * showed the NIK/KK numbers as 3.32401E+15 ...".  "" for LB_HINT_NONE. */
+const char *lb_hint_text(enum lb_hint h);
+
+/* The key text is compared by, for enum spellings and column headers: the
+ * runs of ASCII letters and digits of s[0..n), lower-cased, joined by one
+ * blank; everything else (case, blanks, punctuation, a letter-digit
+ * boundary) only separates.  "Belum Kawin", "BELUM_KAWIN" and
+ * "belum-kawin" are "belum kawin"; "No. KK" is "no kk"; "S1" and "S-1" are
+ * "s 1".  (Punctuation separates rather than vanishes so that
+ * "DIPLOMA I/II" and "DIPLOMA III" stay apart.)  Writes at most cap bytes
+ * (NUL-terminated) and returns the key's length; a return >= cap means it
+ * did not fit. */
+#define LB_KEY_MAX 128
+size_t lb_value_key(const char *s, size_t n, char *out, size_t cap);
 
 /* The field of t a column header names: exact name first, then compared
  * without regard to case, blanks and punctuation ("Tanggal Lahir",
