@@ -282,22 +282,12 @@ static void print_rewrites(struct import *im)
 	free(list);
 }
 
+/* One explanation per known trap met, after the list of refusals. */
 static void print_hints(unsigned hints)
 {
-	static const char *const text[LB_HINT__COUNT] = {
-		[LB_HINT_SCIENTIFIC] = N_("hint: a NIK or KK number shown as 3,32401E+15 was turned into "
-		                          "a number by the spreadsheet, which loses its last digits: "
-		                          "format the column as Text before pasting the numbers"),
-		[LB_HINT_ENCODING] = N_("hint: the file is not UTF-8, probably saved by Excel as "
-		                        "Windows-1252: import it with --encoding cp1252, or convert it "
-		                        "(iconv -f cp1252 -t utf-8), or save it as \"CSV UTF-8\""),
-		[LB_HINT_MONTH_FIRST] = N_("hint: dates are read day first (DD/MM/YYYY, as in "
-		                           "Indonesia); a date such as 12/31/1995 is month first: write "
-		                           "31/12/1995 or 1995-12-31"),
-	};
 	for (int h = 1; h < LB_HINT__COUNT; h++)
-		if ((hints & (1u << h)) && text[h])
-			fprintf(stderr, "%s %s\n", PROG, _(text[h]));
+		if (hints & (1u << h))
+			fprintf(stderr, _("%s import: hint: %s\n"), PROG, lb_hint_text((enum lb_hint)h));
 }
 
 static bool node_has(void *ctx, const char *type, const char *id, size_t id_len)
@@ -483,15 +473,6 @@ static void drop_repeats(char *msg, const struct lb_type *t, const struct lb_csv
 	memcpy(msg, out, o + 1);
 }
 
-/* Every problem of a body: lb_schema_validate_all (schema.h) when the
- * schema layer has it, so a row lists all its bad fields. */
-static lb_err validate_all(const struct lb_schema *s, const char *type, const char *id,
-                           size_t id_len, const uint8_t *body, size_t body_len,
-                           const struct lb_refs *refs, struct lb_diag *d)
-{
-	return lb_schema_validate(s, type, id, id_len, body, body_len, refs, d);
-}
-
 static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, struct lb_diag *d)
 {
 	struct import *im = ctx;
@@ -550,8 +531,9 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 		struct lb_refs refs = {node_has, im->n};
 		struct lb_diag vd = {0};
 		char all[LB_DIAG_MAX];
-		lb_err ve = validate_all(im->schema, im->a->pos[0], id, id_len,
-		                         (const uint8_t *)im->body.sb.data, im->body.sb.size, &refs, &vd);
+		lb_err ve = lb_schema_validate_all(im->schema, im->a->pos[0], id, id_len,
+		                                   (const uint8_t *)im->body.sb.data, im->body.sb.size,
+		                                   &refs, &vd);
 		if (ve) {
 			snprintf(all, sizeof all, "%s", lb_diag_msg(&vd, ve));
 			drop_repeats(all, lb_schema_type(im->schema, im->a->pos[0]), &notes);

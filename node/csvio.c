@@ -483,7 +483,7 @@ lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n,
 
 		if (c >= n || !cells[c][0])
 			continue;
-		if ((e = lb_field_read(f, cells[c], &vals[k], &cd))) {
+		if ((e = lb_field_read_ex(f, cells[c], LB_READ_KEEP_BLANKS, &vals[k], &cd))) {
 			if (!first)
 				first = e;
 			join(acc, lb_diag_msg(&cd, e));

@@ -267,7 +267,7 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 h = rows[0]
 rows[3][h.index("jenis_kelamin")] = "X"
 rows[7][h.index("tanggal_lahir")] = "1990-02-30"
-rows[11][h.index("rt")] = "7"
+rows[11][h.index("rt")] = "7a"
 csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\r\n").writerows(rows)
 open(sys.argv[3], "w").write(" ".join(rows[i][0] for i in (3, 7, 11)))
 EOF
@@ -275,7 +275,7 @@ read -r b4 b8 b12 <"$T/bad.ids"
 expect_exit 10 "a file with 3 bad rows among 10 good ones is refused" lb import -d "$A" penduduk "$T/bad.csv"
 contains "$T/err" "row 4: penduduk $b4: jenis_kelamin \"X\" is not one of L, P" "row 4 listed: field and rule"
 contains "$T/err" "row 8: penduduk $b8: tanggal_lahir \"1990-02-30\" is not a date" "row 8 listed: field and rule"
-contains "$T/err" "row 12: penduduk $b12: rt \"7\" is not exactly 3 digits" "row 12 listed: field and rule"
+contains "$T/err" "row 12: penduduk $b12: rt \"7a\" is not exactly 3 digits" "row 12 listed: field and rule"
 contains "$T/err" "3 invalid rows in $T/bad.csv; nothing was imported" "the summary says 3 invalid rows, nothing imported"
 is_eq "exactly the 3 bad rows are listed" "$(grep -c ': row [0-9]*: ' "$T/err")" 3
 unchanged "all or nothing: seq still 0" "$A" 0
