@@ -446,6 +446,8 @@ lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n,
 {
 	struct lb_value *vals;
 	bool *ok;
+	char **msgs;       /* per field of the type: why its cell could not be read */
+	size_t nmsgs = 0;
 	char acc[LB_DIAG_MAX] = "";
 	uint32_t present = 0;
 	lb_err first = LB_OK;
@@ -466,6 +468,10 @@ lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n,
 	if (!(vals = calloc(m->nfields ? m->nfields : 1, sizeof *vals + sizeof *ok)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	ok = (bool *)(vals + (m->nfields ? m->nfields : 1));
+	if (!(msgs = calloc(m->type->nfields + 1, sizeof *msgs))) {
+		free(vals);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
 	if (m->id_col >= n || !cells[m->id_col][0]) {
 		first = lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
 		                m->type->id_field ? m->type->id_field : "id");
@@ -486,7 +492,10 @@ lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n,
 		if ((e = lb_field_read_ex(f, cells[c], LB_READ_KEEP_BLANKS, &vals[k], &cd))) {
 			if (!first)
 				first = e;
-			join(acc, lb_diag_msg(&cd, e));
+			if ((msgs[f - m->type->fields] = strdup(lb_diag_msg(&cd, e))))
+				nmsgs++;
+			else
+				join(acc, lb_diag_msg(&cd, e)); /* out of memory: out of order */
 			if (notes) {
 				size_t fi = (size_t)(f - m->type->fields);
 				if (vals[k].hint)
@@ -510,6 +519,14 @@ lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n,
 			}
 		}
 	}
+	/* the problems in the type's field order, as the schema lists them */
+	for (size_t fi = 0; fi < m->type->nfields && nmsgs; fi++)
+		if (msgs[fi]) {
+			join(acc, msgs[fi]);
+			free(msgs[fi]);
+			nmsgs--;
+		}
+	free(msgs);
 	/* The cells that could be read make the body even when some could not:
 	 * the caller may still validate it to find the remaining problems. */
 	lb_mp_put_map(out, present);
