@@ -23,6 +23,7 @@
 #include "../schema/i18n.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
+#include "../schema/value.h"
 #include "../schema/version.h"
 #include "adopt.h"
 #include "archive.h"
@@ -590,22 +591,30 @@ static int cmd_id(struct lb_cli_args *a)
 /* ---- put ----------------------------------------------------------------- */
 
 /* Build a body object from field=value / field:=JSON arguments. */
-/* field=value text as the JSON value the schema wants: numbers for integer
- * and rupiah fields, booleans for boolean fields, strings otherwise (and
- * for fields the schema does not know, which validation then refuses). */
+/* field=value text as the JSON value the schema wants, read the way
+ * import reads a cell (schema/value.h: trimmed, enum spellings, day-first
+ * dates, rupiah): numbers for integer and rupiah fields, booleans for
+ * boolean fields, strings otherwise (and, as typed, for fields the schema
+ * does not know, which validation then refuses). */
 static lb_err text_value(const char *type, const char *field, size_t flen, const char *text,
                          json_t **v, struct lb_diag *d)
 {
 	const struct lb_schema *sch = lb_schema_get(lb_schema_latest());
 	const struct lb_type *t = sch ? lb_schema_type(sch, type) : NULL;
 	const struct lb_field *f = t ? lb_type_field(t, field, flen) : NULL;
-	bool is_num, is_bool, b;
-	int64_t num;
+	struct lb_value val;
 	lb_err e;
 
-	if (f && (e = lb_field_parse_text(f, text, &is_num, &num, &is_bool, &b, d)))
+	if (!f)
+		*v = json_string(text);
+	else if ((e = lb_field_read(f, text, &val, d)))
 		return e;
-	*v = f && is_num ? json_integer(num) : f && is_bool ? json_boolean(b) : json_string(text);
+	else if (val.kind == LB_V_NUM)
+		*v = json_integer(val.num);
+	else if (val.kind == LB_V_BOOL)
+		*v = json_boolean(val.b);
+	else
+		*v = json_stringn(val.str, val.len);
 	return *v ? LB_OK : lb_fail(d, LB_ENOMEM, "out of memory");
 }
 

@@ -11,9 +11,10 @@
  * and the summary says which typed values were stored in another form
  * ("agama: ISLAM → islam, 312 rows").
  *
- * Columns ignored on import: those a profile (--from, node/profile.h) does
- * not keep, and the reason column of a rejects file, so a rejects file
- * fixed in a spreadsheet imports as it is.
+ * Columns ignored on import (lb_csv_map_new): those a profile (--from,
+ * node/profile.h) does not keep, and the reason column of a rejects file
+ * (LB_CSV_REASON_COLUMN), so a rejects file fixed in a spreadsheet imports
+ * as it is.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -34,9 +35,6 @@
 #include "progress.h"
 
 #define PROG LB_CLI_PROG
-#ifndef LB_CSV_REASON_COLUMN
-#define LB_CSV_REASON_COLUMN "alasan_penolakan" /* csvio.h: the rejects file's reason */
-#endif
 #define REWRITES_SHOWN 20
 
 struct seen_id {
@@ -67,7 +65,6 @@ struct import {
 	FILE *rejects;
 	char **header;           /* copy of the header as in the file, for the rejects file */
 	size_t nheader;
-	bool *ignore;            /* per header column: not read (profile, reason column) */
 	char **mapped;           /* the header cells the map was made from (owned) */
 	size_t nmapped;
 	char **work;             /* one row's cells as read (pointers into arena) */
@@ -380,23 +377,11 @@ static lb_err own_replacements(struct import *im, size_t n, struct lb_diag *d)
 	return LB_OK;
 }
 
-/* Drop the ignored columns from im->work[0..n): returns how many stay. */
-static size_t compact(struct import *im, size_t n)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (i >= im->nheader || !im->ignore[i])
-			im->work[k++] = im->work[i];
-	return k;
-}
-
 static lb_err read_header(struct import *im, char **cells, size_t n, struct lb_diag *d)
 {
 	lb_err e;
-	size_t k;
 
-	if (!(im->header = calloc(n + 1, sizeof *im->header)) ||
-	    !(im->ignore = calloc(n + 1, sizeof *im->ignore)))
+	if (!(im->header = calloc(n + 1, sizeof *im->header)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		if (!(im->header[i] = strdup(cells[i])))
@@ -407,25 +392,16 @@ static lb_err read_header(struct import *im, char **cells, size_t n, struct lb_d
 	if (im->profile && ((e = lb_profile_header(im->profile, im->work, n, d)) ||
 	                    (e = own_replacements(im, n, d))))
 		return e;
-	for (size_t i = 0; i < n; i++) {
-		char *c = im->work[i];
-		if (!c) {
-			im->ignore[i] = true;
-			continue;
-		}
-		c += strspn(c, " \t");
-		im->ignore[i] = !strncasecmp(c, LB_CSV_REASON_COLUMN, strlen(LB_CSV_REASON_COLUMN)) &&
-		                !c[strspn(c + strlen(LB_CSV_REASON_COLUMN), " \t") +
-		                   strlen(LB_CSV_REASON_COLUMN)];
-	}
-	k = compact(im, n);
-	if (!(im->mapped = calloc(k + 1, sizeof *im->mapped)))
+	/* lb_csv_map_new trims and lowers its cells in place: give it copies
+	 * (the profile's names may be static).  NULL cells stay NULL: the map
+	 * leaves them out, and the reason column of a rejects file. */
+	if (!(im->mapped = calloc(n + 1, sizeof *im->mapped)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
-	for (size_t i = 0; i < k; i++)
-		if (!(im->mapped[i] = strdup(im->work[i])))
+	im->nmapped = n;
+	for (size_t i = 0; i < n; i++)
+		if (im->work[i] && !(im->mapped[i] = strdup(im->work[i])))
 			return lb_fail(d, LB_ENOMEM, "out of memory");
-	im->nmapped = k;
-	if ((e = lb_csv_map_new(&im->map, im->schema, im->a->pos[0], im->mapped, k, d)))
+	if ((e = lb_csv_map_new(&im->map, im->schema, im->a->pos[0], im->mapped, n, d)))
 		return e;
 	if (im->rejects) {
 		/* the same columns, plus why each row was refused (import ignores
@@ -478,7 +454,7 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 	struct import *im = ctx;
 	struct lb_csv_notes notes = {.rewritten = im->pass == 2 ? on_rewritten : NULL, .ctx = im};
 	const char *id = NULL;
-	size_t id_len = 0, k;
+	size_t id_len = 0;
 	lb_err e;
 
 	if (im->pass == 2 && row == im->header_row)
@@ -510,9 +486,8 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 	for (size_t i = 0; i < n; i++)
 		if (!im->work[i])
 			im->work[i] = "";
-	k = compact(im, n);
 	lb_mp_buf_reset(&im->body);
-	e = lb_csv_row_record_all(im->map, im->work, k, &id, &id_len, &im->body, &notes, d);
+	e = lb_csv_row_record_all(im->map, im->work, n, &id, &id_len, &im->body, &notes, d);
 	if (im->rw_err)
 		return lb_fail(d, im->rw_err, "out of memory");
 	if (im->pass == 2) {
@@ -599,7 +574,6 @@ static void import_free(struct import *im)
 	for (size_t i = 0; i < im->nmapped; i++)
 		free(im->mapped[i]);
 	free(im->mapped);
-	free(im->ignore);
 	free(im->work);
 	free(im->arena);
 	free(im->rejected);

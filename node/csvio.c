@@ -17,6 +17,9 @@
 
 #include <csv.h>
 
+#include "../schema/text.h"
+#include "../schema/value.h"
+
 #define CELL_MAX (64 * 1024)
 #define CELLS_MAX 1000
 
@@ -307,12 +310,24 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name); /* ASCII names: strcmp is memcmp order */
 }
 
+/* "the fields of t" for a message: "nik, no_kk, nama, ..." into out. */
+static const char *field_list(const struct lb_type *t, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < t->nfields && used < n; i++)
+		used += (size_t)snprintf(out + used, n - used, "%s%s", i ? ", " : "", t->fields[i].name);
+	return out;
+}
+
 lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const char *type,
                       char **header, size_t n, struct lb_diag *d)
 {
 	const struct lb_type *t = lb_schema_type(s, type);
 	struct lb_csv_map *m;
 	bool have_id = false;
+	char esc[LB_ESC_BUF], fields[320];
 
 	*out = NULL;
 	if (!t)
@@ -324,40 +339,53 @@ lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const 
 	}
 	/* Spreadsheets often write empty cells after the last real column
 	 * (a column someone once touched): they are not columns. */
-	while (n > 0 && !*trim(header[n - 1]))
+	while (n > 0 && header[n - 1] && !*trim(header[n - 1]))
 		n--;
 	m->type = t;
 	m->ncols = n;
 	for (size_t i = 0; i < n; i++) {
-		char *name = trim(header[i]);
-		for (char *c = name; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		if (!strcmp(name, "id") && !t->id_field) {
+		char *name;
+		char key[LB_KEY_MAX], rkey[LB_KEY_MAX];
+
+		/* columns to leave out: NULL (an import profile drops it) and the
+		 * reason column of a rejects file */
+		if (!header[i])
+			continue;
+		name = trim(header[i]);
+		if (lb_value_key(name, strlen(name), key, sizeof key) ==
+		        lb_value_key(LB_CSV_REASON_COLUMN, strlen(LB_CSV_REASON_COLUMN), rkey, sizeof rkey) &&
+		    !strcmp(key, rkey))
+			continue;
+		if (!t->id_field && !strcmp(key, "id")) {
 			if (have_id)
 				goto dup;
 			have_id = true;
 			m->id_col = i;
 			continue;
 		}
-		if (!(m->col[i] = lb_type_field(t, name, strlen(name)))) {
+		if (!(m->col[i] = lb_type_field_loose(t, name))) {
 			lb_csv_map_free(m);
-			return lb_fail(d, LB_ESCHEMA,
-			               "column %zu \"%.40s\" is not a field of %s (see: lumbung schema %s)",
-			               i + 1, name, type, type);
+			return lb_fail(d, LB_ESCHEMA, "column %zu \"%s\" is not a field of %s; fields: %s",
+			               i + 1, lb_escape(esc, name, strlen(name)), type,
+			               field_list(t, fields, sizeof fields));
 		}
 		for (size_t k = 0; k < i; k++)
 			if (m->col[k] == m->col[i])
 				goto dup;
-		if (t->id_field && !strcmp(name, t->id_field)) {
+		if (t->id_field && !strcmp(m->col[i]->name, t->id_field)) {
 			have_id = true;
 			m->id_col = i;
 		}
 		m->order[m->nfields++] = i;
 		continue;
-	dup:
+	dup: {
+		lb_err e = lb_fail(d, LB_ESCHEMA,
+		                   "field \"%s\" appears twice in the header (column %zu \"%s\")",
+		                   m->col[i] ? m->col[i]->name : "id", i + 1,
+		                   lb_escape(esc, name, strlen(name)));
 		lb_csv_map_free(m);
-		return lb_fail(d, LB_ESCHEMA, "column \"%.40s\" appears twice in the header", name);
+		return e;
+	}
 	}
 	if (!have_id) {
 		lb_csv_map_free(m);

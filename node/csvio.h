@@ -63,8 +63,15 @@ bool lb_csv_encoding_known(const char *name);
  * lb_csv_map_free. */
 struct lb_csv_map;
 
-/* LB_ESCHEMA naming the column when a header cell is not a field of the
- * type (or repeated), or when the id column is missing. */
+/* The reason column a rejects file adds (lumbung import --skip-invalid);
+ * lb_csv_map_new leaves it out, so a fixed rejects file imports as it is. */
+#define LB_CSV_REASON_COLUMN "alasan_penolakan"
+
+/* Header cells name fields as lb_type_field_loose reads them ("Tanggal
+ * Lahir", "NO. KK"); a NULL cell (an import profile drops the column) and
+ * the LB_CSV_REASON_COLUMN are left out.  LB_ESCHEMA naming the column and
+ * listing the fields when a header cell is not a field of the type, naming
+ * it when two cells name one field, or when the id column is missing. */
 lb_err lb_csv_map_new(struct lb_csv_map **out, const struct lb_schema *s, const char *type,
                       char **header, size_t n, struct lb_diag *d);
 void lb_csv_map_free(struct lb_csv_map *m);

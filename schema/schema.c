@@ -361,8 +361,8 @@ static lb_err parse_line(struct lb_schema *s, const char *line, size_t len, bool
 			const char *clash = spelling_clash(f, f->values[k], strlen(f->values[k]), k);
 			if (clash)
 				return lb_fail(d, LB_EMALFORMED,
-				               "enum values %s and %s read the same when typed", clash,
-				               f->values[k]);
+				               "enum values %s and %s read the same when typed",
+				               f->values[k], clash);
 		}
 		return LB_OK;
 	}

@@ -440,7 +440,7 @@ lb_err lb_field_read_ex(const struct lb_field *f, const char *s, unsigned flags,
 			v->rewritten = strlen(v->buf) != n || memcmp(v->buf, t, n) != 0;
 			return LB_OK;
 		case N_FRACTION:
-			return lb_fail(d, LB_ESCHEMA, "%s \"%s\" has a fraction: only whole numbers",
+			return lb_fail(d, LB_ESCHEMA, "%s \"%s\" is not a whole number (it has a fraction other than zero)",
 			               f->name, SHOWN(t, n));
 		default:
 			return lb_fail(d, LB_ESCHEMA,

@@ -267,7 +267,7 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 h = rows[0]
 rows[3][h.index("jenis_kelamin")] = "X"
 rows[7][h.index("tanggal_lahir")] = "1990-02-30"
-rows[11][h.index("rt")] = "7a"
+rows[11][h.index("rt")] = "7a"  # "7" alone is read as 007
 csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\r\n").writerows(rows)
 open(sys.argv[3], "w").write(" ".join(rows[i][0] for i in (3, 7, 11)))
 EOF

@@ -108,7 +108,7 @@ refused() {
 		penduduk $NIK nik=$NIK no_kk=$KK nama=Siti tanggal_lahir=1990-02-30 jenis_kelamin=P status=hidup
 	refused "enum value" "penduduk $NIK: jenis_kelamin \"W\" is not one of L, P" \
 		penduduk $NIK nik=$NIK no_kk=$KK nama=Siti tanggal_lahir=1990-01-05 jenis_kelamin=W status=hidup
-	refused "digits length" "penduduk $NIK: rt \"01\" is not exactly 3 digits" penduduk $NIK $PEN rt=01
+	refused "digits length" "penduduk $NIK: rt \"0001\" is not exactly 3 digits" penduduk $NIK $PEN rt=0001
 	refused "string length in characters" "penduduk $NIK: nama is longer than 100 characters" \
 		penduduk $NIK nik=$NIK no_kk=$KK tanggal_lahir=1990-01-05 jenis_kelamin=P status=hidup \
 		nama="$(printf '%0101d' 0 | sed 's/0/é/g')"
@@ -175,6 +175,44 @@ contains "$T/out" '"disabilitas":true' "disabilitas=ya is stored as true"
 expect_exit 0 "boolean tidak" lb put -d "$D" penduduk $NIK $PEN disabilitas=tidak
 expect_exit 0 "get after tidak" lb get -d "$D" penduduk $NIK
 contains "$T/out" '"disabilitas":false' "disabilitas=tidak is stored as false"
+
+# ---- field=value is read as a clerk types it (the same reader as import) -------
+
+# shellcheck disable=SC2086
+expect_exit 0 "office spellings, a day-first date, RT 1, blanks" lb put -d "$D" penduduk $NIK \
+	nik=$NIK no_kk=$KK nama="  Siti Aminah  " tanggal_lahir=05/01/1990 jenis_kelamin=Perempuan \
+	status=HIDUP agama=ISLAM status_perkawinan="BELUM KAWIN" pendidikan="SLTA/SEDERAJAT" rt=1 rw=02
+expect_exit 0 "get the rewritten penduduk" lb get -d "$D" penduduk $NIK
+if "$PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+want = {"nama": "Siti Aminah", "tanggal_lahir": "1990-01-05", "jenis_kelamin": "P",
+        "status": "hidup", "agama": "islam", "status_perkawinan": "belum_kawin",
+        "pendidikan": "slta", "rt": "001", "rw": "002"}
+for k, v in want.items():
+    assert j[k] == v, (k, j[k], v)
+' "$T/out" 2>"$T/py"; then ok "put stores the canonical values (islam, belum_kawin, slta, 1990-01-05, 001)"; else
+	fail "put stores the canonical values ($(cat "$T/py" "$T/out"))"
+fi
+expect_exit 0 "rupiah as written: Rp 1.500.000,00" lb put -d "$D" keluarga $KK no_kk=$KK \
+	kepala_keluarga=$NIK penghasilan_bulanan="Rp 1.500.000,00"
+expect_exit 0 "get the keluarga" lb get -d "$D" keluarga $KK
+contains "$T/out" '"penghasilan_bulanan":1500000' "Rp 1.500.000,00 is stored as 1500000"
+before=$(seq_of "$D")
+# shellcheck disable=SC2086
+expect_exit 10 "a month-first date is refused" lb put -d "$D" penduduk $NIK $PEN tanggal_lahir=12/31/1990
+contains "$T/err" 'tanggal_lahir "12/31/1990" is not a date read day first (DD/MM/YYYY)' \
+	"the refusal says dates are read day first"
+# shellcheck disable=SC2086
+expect_exit 10 "a two-digit year is refused" lb put -d "$D" penduduk $NIK $PEN tanggal_lahir=05/01/90
+contains "$T/err" 'tanggal_lahir "05/01/90" has a two-digit year' "the refusal names the two-digit year"
+expect_exit 10 "a NIK in scientific notation is refused" lb put -d "$D" penerima PNR-X program=X \
+	nik=3,32401E+15 tanggal=2026-03-01 bentuk=uang status=diusulkan
+contains "$T/err" 'nik "3,32401E+15" is a rounded number' "the refusal says the digits were lost"
+got=$(seq_of "$D")
+if [ "$got" = "$before" ]; then ok "the refused puts wrote nothing"; else
+	fail "the refused puts wrote nothing (seq $got, was $before)"
+fi
 
 # ---- references: penerima.program and kegiatan.program ---------------------
 
