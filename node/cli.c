@@ -102,15 +102,21 @@ static const struct lb_cli_cmd cmds[] = {
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
-	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
-	 "Import a spreadsheet: a header row of field names (plus id for types whose id\n"
-	 "is not a field), then one record per row; , or ; separators (detected), quotes,\n"
-	 "CRLF and a UTF-8 BOM are fine.  Every row is checked first: if any is invalid,\n"
-	 "each is listed with its row number and reason and nothing is imported.  With\n"
-	 "--skip-invalid the valid rows are imported and the others written, with a\n"
-	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
-	 "import changes nothing); unchanged records write no new entry, so running the\n"
-	 "same import again is harmless.", lb_cli_import, false},
+	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]\n"
+	           "       [--encoding utf-8|cp1252|latin1] [--from opensid] [--quiet]",
+	 "Import a spreadsheet: a header row naming the fields (case, blanks and\n"
+	 "punctuation do not matter), then one record per row; , or ; separators\n"
+	 "(detected), quotes, CRLF and a UTF-8 BOM are fine.  Values are read as people\n"
+	 "type them (ISLAM, BELUM KAWIN, 01/01/1995, 23 Agustus 2000, RT 1, Rp 1.500.000)\n"
+	 "and the summary says what was stored in the standard form.  Every row is\n"
+	 "checked first: if any is invalid, each is listed with its row number and all\n"
+	 "its problems, and nothing is imported.  With --skip-invalid the valid rows are\n"
+	 "imported and the others written to REJECTS.csv with a reason column that\n"
+	 "import ignores, so the corrected file imports as it is.  --encoding cp1252\n"
+	 "reads a file Excel saved as Windows-1252; --from opensid reads OpenSID's\n"
+	 "export.  All rows go in one transaction (an interrupted import changes\n"
+	 "nothing); unchanged records write no new entry, so running the same import\n"
+	 "again is harmless.", lb_cli_import, false},
 	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv",
 	 "Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
 	 "spreadsheets set to Indonesian locale; --excel writes NIK and KK numbers as\n"
