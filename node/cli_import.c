@@ -330,12 +330,12 @@ static lb_err copy_row(struct import *im, char **cells, size_t n, struct lb_diag
 
 	for (size_t i = 0; i < n; i++)
 		total += strlen(cells[i]) + 1;
-	if (n > im->work_cap) {
-		char **w = realloc(im->work, n * sizeof *w);
+	if (n + 1 > im->work_cap) { /* + 1: the rejects file's header adds a column */
+		char **w = realloc(im->work, (n + 1) * sizeof *w);
 		if (!w)
 			return lb_fail(d, LB_ENOMEM, "out of memory");
 		im->work = w;
-		im->work_cap = n;
+		im->work_cap = n + 1;
 	}
 	if (total > im->arena_cap) {
 		char *a = realloc(im->arena, total);
