@@ -213,6 +213,11 @@ fi
 is_eq "names with non-ASCII letters stored as UTF-8" \
 	"$(grep -c -e 'Sêtiawan' -e 'Muhammad Ra’uf' -e 'Dédi Kurniawan' "$T/b.csv")" 3
 
+# ---- --from ----------------------------------------------------------------
+expect_exit 3 "--from with a profile that does not exist is refused" \
+	lb import -d "$B" penduduk "$KANTOR" --from nosuch
+contains "$T/err" '"nosuch"' "the refusal names the profile"
+
 # ---- progress ------------------------------------------------------------------
 C=$T/c
 newnode "$C"
