@@ -200,11 +200,13 @@ expect_exit 0 "get the keluarga" lb get -d "$D" keluarga $KK
 contains "$T/out" '"penghasilan_bulanan":1500000' "Rp 1.500.000,00 is stored as 1500000"
 before=$(seq_of "$D")
 # shellcheck disable=SC2086
-expect_exit 10 "a month-first date is refused" lb put -d "$D" penduduk $NIK $PEN tanggal_lahir=12/31/1990
+expect_exit 10 "a month-first date is refused" lb put -d "$D" penduduk $NIK \
+	nik=$NIK no_kk=$KK nama=Siti jenis_kelamin=P status=hidup tanggal_lahir=12/31/1990
 contains "$T/err" 'tanggal_lahir "12/31/1990" is not a date read day first (DD/MM/YYYY)' \
 	"the refusal says dates are read day first"
 # shellcheck disable=SC2086
-expect_exit 10 "a two-digit year is refused" lb put -d "$D" penduduk $NIK $PEN tanggal_lahir=05/01/90
+expect_exit 10 "a two-digit year is refused" lb put -d "$D" penduduk $NIK \
+	nik=$NIK no_kk=$KK nama=Siti jenis_kelamin=P status=hidup tanggal_lahir=05/01/90
 contains "$T/err" 'tanggal_lahir "05/01/90" has a two-digit year' "the refusal names the two-digit year"
 expect_exit 10 "a NIK in scientific notation is refused" lb put -d "$D" penerima PNR-X program=X \
 	nik=3,32401E+15 tanggal=2026-03-01 bentuk=uang status=diusulkan

@@ -179,6 +179,22 @@ static void sex_and_status(void **state)
 	READS("program", "sumber_dana", "Dana Desa", "dana_desa", true);
 }
 
+/* The office row of the issue, Islam;Kawin;SLTA/Sederajat;01/01/1995;1;2;Hidup:
+ * every cell's meaning is certain, so every cell is read. */
+static void the_office_row_of_the_issue(void **state)
+{
+	(void)state;
+	READS("penduduk", "agama", "Islam", "islam", true);
+	READS("penduduk", "status_perkawinan", "Kawin", "kawin", true);
+	READS("penduduk", "pendidikan", "SLTA/Sederajat", "slta", true);
+	READS("penduduk", "tanggal_lahir", "01/01/1995", "1995-01-01", true);
+	READS("penduduk", "rt", "1", "001", true);
+	READS("penduduk", "rw", "2", "002", true);
+	READS("penduduk", "status", "Hidup", "hidup", true);
+	READS("penduduk", "jenis_kelamin", "Laki-laki", "L", true);
+	READS("penduduk", "tanggal_lahir", "23 Agustus 2000", "2000-08-23", true);
+}
+
 /* ---- dates ---------------------------------------------------------------- */
 
 #define DATE(text, want, rw) READS("penduduk", "tanggal_lahir", text, want, rw)
@@ -686,6 +702,7 @@ static void validate_all_cuts_with_an_ellipsis(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_office_row_of_the_issue),
 		cmocka_unit_test(religions),
 		cmocka_unit_test(marital_status),
 		cmocka_unit_test(education_dukcapil_list),
