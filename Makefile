@@ -139,10 +139,8 @@ $(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
-$(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(BUILD)/obj/node/cli.o $(BUILD)/obj/node/cli_pass.o \
-	$(BUILD)/obj/node/cli_config.o \
-	$(BUILD)/obj/node/cli_find.o \
-	$(BUILD)/liblumbung.a
+# the node's command line (node/cli*.c) is linked in for the commands they share
+$(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/lumbung-audit: $(AUDIT_CLI_OBJ) $(BUILD)/liblumbung.a

@@ -59,7 +59,6 @@ static int cmd_rm(struct lb_cli_args *a);
 static int cmd_ls(struct lb_cli_args *a);
 static int cmd_log(struct lb_cli_args *a);
 static int cmd_verify(struct lb_cli_args *a);
-static int cmd_import(struct lb_cli_args *a);
 static int cmd_export(struct lb_cli_args *a);
 static int cmd_config(struct lb_cli_args *a)
 {
@@ -114,15 +113,21 @@ static const struct lb_cli_cmd cmds[] = {
 	 "it.  Exit 1 when nothing matches."), lb_cli_find, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 N_("Print the change log, one entry per line (--json: one JSON object per line)."), cmd_log, false},
-	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]",
-	 N_("Import a spreadsheet: a header row of field names (plus id for types whose id\n"
-	 "is not a field), then one record per row; , or ; separators (detected), quotes,\n"
-	 "CRLF and a UTF-8 BOM are fine.  Every row is checked first: if any is invalid,\n"
-	 "each is listed with its row number and reason and nothing is imported.  With\n"
-	 "--skip-invalid the valid rows are imported and the others written, with a\n"
-	 "reason column, to REJECTS.csv.  All rows go in one transaction (an interrupted\n"
-	 "import changes nothing); unchanged records write no new entry, so running the\n"
-	 "same import again is harmless."), cmd_import, false},
+	{"import", "import -d DIR TYPE FILE.csv [--sep ,|;] [--skip-invalid REJECTS.csv]\n"
+	           "       [--encoding utf-8|cp1252|latin1] [--from opensid] [--quiet]",
+	 N_("Import a spreadsheet: a header row naming the fields (case, blanks and\n"
+	 "punctuation do not matter), then one record per row; , or ; separators\n"
+	 "(detected), quotes, CRLF and a UTF-8 BOM are fine.  Values are read as people\n"
+	 "type them (ISLAM, BELUM KAWIN, 01/01/1995, 23 Agustus 2000, RT 1, Rp 1.500.000)\n"
+	 "and the summary says what was stored in the standard form.  Every row is\n"
+	 "checked first: if any is invalid, each is listed with its row number and all\n"
+	 "its problems, and nothing is imported.  With --skip-invalid the valid rows are\n"
+	 "imported and the others written to REJECTS.csv with a reason column that\n"
+	 "import ignores, so the corrected file imports as it is.  --encoding cp1252\n"
+	 "reads a file Excel saved as Windows-1252; --from opensid reads OpenSID's\n"
+	 "export.  All rows go in one transaction (an interrupted import changes\n"
+	 "nothing); unchanged records write no new entry, so running the same import\n"
+	 "again is harmless."), lb_cli_import, false},
 	{"export", "export -d DIR TYPE [--sep ,|;] [--excel] > FILE.csv\n       " PROG
 	 " export -d DIR TYPE --xlsx FILE.xlsx",
 	 N_("Write the live records of a type as CSV (UTF-8 with BOM, CRLF).  --sep ; for\n"
@@ -1290,216 +1295,9 @@ static int cmd_verify(struct lb_cli_args *a)
 	return 0;
 }
 
-/* ---- import, export ------------------------------------------------------------ */
+/* ---- export ------------------------------------------------------------------- */
 
-struct seen_id {
-	char *id;
-	unsigned long row;
-};
-
-struct import {
-	struct lb_cli_args *a;
-	struct lb_node *n;
-	const struct lb_schema *schema;
-	struct lb_csv_map *map;
-	struct lb_mp_buf body;
-	char sep;
-	int pass;               /* 1: check every row, 2: write */
-	unsigned long rows, bad;
-	unsigned char *rejected; /* bitmap by row number */
-	size_t rej_bytes;
-	FILE *rejects;
-	char **header;           /* copy of the header, for the rejects file */
-	size_t nheader;
-	struct seen_id *ids;     /* set of ids seen in pass 1 (cap slots) */
-	size_t nids, cap;
-	struct lb_write_sink *sink;
-	unsigned long first_row; /* first row handed to the sink */
-	unsigned long fail_row;
-	unsigned long header_row; /* 0 until the header is read */
-};
-
-static bool is_rejected(const struct import *im, unsigned long row)
-{
-	return row / 8 < im->rej_bytes && (im->rejected[row / 8] >> (row % 8)) & 1;
-}
-
-static void reject(struct import *im, unsigned long row, char **cells, size_t n, const char *why)
-{
-	im->bad++;
-	fprintf(stderr, PROG " import: row %lu: %s\n", row, why);
-	if (row / 8 >= im->rej_bytes) {
-		size_t nb = (row / 8 + 1) * 2;
-		unsigned char *p = realloc(im->rejected, nb);
-		if (!p)
-			return;
-		memset(p + im->rej_bytes, 0, nb - im->rej_bytes);
-		im->rejected = p;
-		im->rej_bytes = nb;
-	}
-	im->rejected[row / 8] |= (unsigned char)(1u << (row % 8));
-	if (im->rejects) {
-		char **row_cells = malloc((im->nheader + 2) * sizeof *row_cells);
-		char rowno[24];
-		if (row_cells) {
-			snprintf(rowno, sizeof rowno, "%lu", row);
-			for (size_t i = 0; i < im->nheader; i++)
-				row_cells[i] = i < n ? cells[i] : "";
-			row_cells[im->nheader] = rowno;
-			row_cells[im->nheader + 1] = (char *)why;
-			lb_csv_write_cells(im->rejects, im->sep, row_cells, im->nheader + 2, NULL);
-			free(row_cells);
-		}
-	}
-}
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-/* Remember id (first seen on row); *first is set to the earlier row when
- * the id was already seen.  An open-addressing set, grown at half full. */
-static lb_err seen_add(struct import *im, const char *id, unsigned long row, unsigned long *first,
-                       struct lb_diag *d)
-{
-	size_t i;
-
-	if (2 * (im->nids + 1) > im->cap) {
-		size_t nc = im->cap ? 2 * im->cap : 4096;
-		struct seen_id *t = calloc(nc, sizeof *t);
-		if (!t)
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		for (size_t k = 0; k < im->cap; k++)
-			if (im->ids[k].id) {
-				for (i = fnv1a(im->ids[k].id) & (nc - 1); t[i].id; i = (i + 1) & (nc - 1))
-					;
-				t[i] = im->ids[k];
-			}
-		free(im->ids);
-		im->ids = t;
-		im->cap = nc;
-	}
-	for (i = fnv1a(id) & (im->cap - 1); im->ids[i].id; i = (i + 1) & (im->cap - 1))
-		if (!strcmp(im->ids[i].id, id)) {
-			*first = im->ids[i].row;
-			return LB_OK;
-		}
-	if (!(im->ids[i].id = strdup(id)))
-		return lb_fail(d, LB_ENOMEM, "out of memory");
-	im->ids[i].row = row;
-	im->nids++;
-	return LB_OK;
-}
-
-static bool node_has(void *ctx, const char *type, const char *id, size_t id_len)
-{
-	return lb_node_exists(ctx, type, id, id_len);
-}
-
-static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, struct lb_diag *d)
-{
-	struct import *im = ctx;
-	const char *id = NULL;
-	size_t id_len = 0;
-	lb_err e;
-
-	if (im->pass == 2 && row == im->header_row)
-		return LB_OK;
-	if (!im->header_row) {
-		im->header_row = row;
-		if ((e = lb_csv_map_new(&im->map, im->schema, im->a->pos[0], cells, n, d)))
-			return e;
-		if (!(im->header = calloc(n + 2, sizeof *im->header)))
-			return lb_fail(d, LB_ENOMEM, "out of memory");
-		for (size_t i = 0; i < n; i++)
-			if (!(im->header[i] = strdup(cells[i])))
-				return lb_fail(d, LB_ENOMEM, "out of memory");
-		im->nheader = n;
-		if (im->rejects) {
-			/* the same columns, plus where each row was and why it failed */
-			fputs("\xEF\xBB\xBF", im->rejects); /* UTF-8 mark: spreadsheets read it right */
-			im->header[n] = "row";
-			im->header[n + 1] = "reason";
-			if ((e = lb_csv_write_cells(im->rejects, im->sep, im->header, n + 2, d)))
-				return e;
-			im->header[n] = im->header[n + 1] = NULL;
-		}
-		return LB_OK;
-	}
-	if (im->pass == 2 && is_rejected(im, row))
-		return LB_OK;
-	lb_mp_buf_reset(&im->body);
-	e = lb_csv_row_record(im->map, cells, n, &id, &id_len, &im->body, d);
-	if (!e && im->pass == 1) {
-		struct lb_refs refs = {node_has, im->n};
-		e = lb_schema_validate(im->schema, im->a->pos[0], id, id_len,
-		                       (const uint8_t *)im->body.sb.data, im->body.sb.size, &refs, d);
-	}
-	if (im->pass == 1) {
-		if (e) {
-			char why[LB_DIAG_MAX + 200];
-			snprintf(why, sizeof why, "%s%s%.128s: %s", im->a->pos[0], id ? " " : "", id ? id : "",
-			         lb_diag_msg(d, e));
-			reject(im, row, cells, n, why);
-			return LB_OK;
-		}
-		/* The same id on two rows is almost always a typing error in the
-		 * sheet (a resident registered twice): refuse the later row. */
-		{
-			unsigned long first = 0;
-			if ((e = seen_add(im, id, row, &first, d)))
-				return e;
-			if (first) {
-				char why[300];
-				snprintf(why, sizeof why, "%s %.128s: the same id as row %lu", im->a->pos[0], id,
-				         first);
-				reject(im, row, cells, n, why);
-				return LB_OK;
-			}
-		}
-		im->rows++;
-		return LB_OK;
-	}
-	if (e) /* pass 1 accepted this row: only a changed store can make it fail */
-		return e;
-	{
-		struct lb_change ch = {.op = LB_OP_PUT, .type = im->a->pos[0], .id = id,
-		                       .id_len = id_len, .body = (const uint8_t *)im->body.sb.data,
-		                       .body_len = im->body.sb.size};
-		if (!im->first_row)
-			im->first_row = row;
-		im->fail_row = row;
-		return lb_sink_put(im->sink, &ch, d);
-	}
-}
-
-static lb_err produce_csv(void *ctx, struct lb_write_sink *sink, struct lb_diag *d)
-{
-	struct import *im = ctx;
-	im->sink = sink;
-	return lb_csv_read(im->a->pos[1], im->sep, import_row, im, NULL, d);
-}
-
-static void import_free(struct import *im)
-{
-	lb_csv_map_free(im->map);
-	lb_mp_buf_free(&im->body);
-	for (size_t i = 0; i < im->cap; i++)
-		free(im->ids[i].id);
-	free(im->ids);
-	for (size_t i = 0; i < im->nheader; i++)
-		free(im->header[i]);
-	free(im->header);
-	free(im->rejected);
-	if (im->rejects)
-		fclose(im->rejects);
-}
-
-static int parse_sep(struct lb_cli_args *a, char *sep)
+int lb_cli_parse_sep(struct lb_cli_args *a, char *sep)
 {
 	*sep = 0;
 	if (!a->sep)
@@ -1511,69 +1309,6 @@ static int parse_sep(struct lb_cli_args *a, char *sep)
 	else
 		return lb_cli_usage_error(a->cmd, "--sep takes , or ; (or tab)");
 	return 0;
-}
-
-static int cmd_import(struct lb_cli_args *a)
-{
-	struct lb_diag d = {0};
-	struct import im = {.a = a, .schema = lb_schema_get(lb_schema_latest()), .pass = 1};
-	struct lb_commit c;
-	lb_err e;
-	int rc;
-
-	if (a->npos != 2)
-		return lb_cli_usage_error(a->cmd, "TYPE and FILE.csv are required");
-	if ((rc = parse_sep(a, &im.sep)))
-		return rc;
-	if ((e = lb_cli_open_node(a, 0, &im.n, &d)))
-		return lb_cli_die(a->cmd, e, &d);
-	lb_mp_buf_init(&im.body);
-	if (a->rejects && !(im.rejects = fopen(a->rejects, "w"))) {
-		fprintf(stderr, PROG " import: %s: %s\n", a->rejects, strerror(errno));
-		rc = lb_exit_status(LB_EIO);
-		goto out;
-	}
-	/* Pass 1: check every row, list every problem, write nothing. */
-	if ((e = lb_csv_read(a->pos[1], im.sep, import_row, &im, &im.sep, &d))) {
-		rc = lb_cli_die(a->cmd, e, &d);
-		goto out;
-	}
-	if (im.bad && !a->rejects) {
-		fprintf(stderr, PROG " import: %lu invalid row%s in %s; nothing was imported "
-		        "(fix them, or use --skip-invalid REJECTS.csv)\n",
-		        im.bad, im.bad == 1 ? "" : "s", a->pos[1]);
-		rc = lb_exit_status(LB_ESCHEMA);
-		goto out;
-	}
-	/* Pass 2: the valid rows, in one transaction. */
-	im.pass = 2;
-	e = lb_node_write_with(im.n, produce_csv, &im, LB_WRITE_SKIP_UNCHANGED, &c, &d);
-	if (e == LB_EFULL || (e && c.failed_op == LB_FAILED_TXN)) {
-		/* the transaction failed as a whole: no one row is to blame */
-		fprintf(stderr, PROG " import: rows %lu-%lu not written: %s; nothing was imported\n",
-		        im.first_row, im.fail_row, e == LB_EFULL ? "disk full" : lb_diag_msg(&d, e));
-		rc = lb_exit_status(e);
-		goto out;
-	}
-	if (e) {
-		fprintf(stderr, PROG " import: row %lu: %s\n" PROG " import: nothing was imported\n",
-		        im.fail_row, lb_diag_msg(&d, e));
-		rc = lb_exit_status(e);
-		goto out;
-	}
-	printf("imported %s from %s: %zu written, %zu unchanged, %lu rejected", a->pos[0], a->pos[1],
-	       c.written, c.unchanged, im.bad);
-	if (c.written)
-		printf(" (seq %llu-%llu)", (unsigned long long)c.first_seq,
-		       (unsigned long long)c.last_seq);
-	if (a->rejects)
-		printf("; rejected rows in %s", a->rejects);
-	printf("\n");
-	rc = 0;
-out:
-	import_free(&im);
-	lb_node_close(im.n);
-	return rc;
 }
 
 struct export {
@@ -1605,7 +1340,7 @@ static int cmd_export(struct lb_cli_args *a)
 		return rc;
 	if (a->xlsx)
 		return lb_cli_export_xlsx(a, x.t);
-	if ((rc = parse_sep(a, &x.sep)))
+	if ((rc = lb_cli_parse_sep(a, &x.sep)))
 		return rc;
 	if (!x.sep)
 		x.sep = ',';

@@ -99,6 +99,13 @@ lb_err lb_cli_open_node(const struct lb_cli_args *a, int read_only, struct lb_no
  * and rupiah fields, booleans for boolean ones, strings otherwise).
  * *out is the caller's (json_decref).  LB_EINVAL naming the argument,
  * LB_ETOOBIG, LB_ENOMEM, or the field's parse error. */
+/* --sep of a->sep into *sep (0: detect); prints the usage error and
+ * returns 2 for anything but , ; tab. */
+int lb_cli_parse_sep(struct lb_cli_args *a, char *sep);
+
+/* `lumbung import` (node/cli_import.c). */
+int lb_cli_import(struct lb_cli_args *a);
+
 struct json_t;
 lb_err lb_cli_fields_to_json(const char *type, char **pos, int n, struct json_t **out,
                              struct lb_diag *d);

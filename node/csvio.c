@@ -9,9 +9,11 @@
 #include "csvio.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <csv.h>
 
@@ -129,58 +131,141 @@ static char detect_sep(const char *buf, size_t len)
 	return ',';
 }
 
+/* The iconv name of an encoding a clerk may name, NULL for UTF-8 (read as
+ * it is), "" for a name we do not know. */
+static const char *iconv_name(const char *enc)
+{
+	static const struct {
+		const char *name, *iconv;
+	} known[] = {
+		{"utf-8", NULL},         {"utf8", NULL},          {"cp1252", "CP1252"},
+		{"windows-1252", "CP1252"}, {"latin1", "ISO-8859-1"}, {"iso-8859-1", "ISO-8859-1"},
+	};
+
+	if (!enc)
+		return NULL;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcasecmp(enc, known[i].name))
+			return known[i].iconv;
+	return "";
+}
+
+bool lb_csv_encoding_known(const char *name)
+{
+	const char *c = iconv_name(name);
+	return !c || *c;
+}
+
+struct feeder {
+	struct csv_parser p;
+	struct reader r;
+	bool first;
+	char sep;
+	char *sep_used;
+};
+
+/* Hand UTF-8 text to libcsv; the first call sees the start of the file
+ * (byte-order mark, separator detection). */
+static void feed(struct feeder *fd, const char *at, size_t len)
+{
+	if (!len || fd->r.err)
+		return;
+	if (fd->first) {
+		fd->first = false;
+		if (len >= 3 && !memcmp(at, "\xEF\xBB\xBF", 3)) { /* UTF-8 byte-order mark */
+			at += 3;
+			len -= 3;
+		}
+		if (!fd->sep)
+			fd->sep = detect_sep(at, len);
+		csv_set_delim(&fd->p, (unsigned char)fd->sep);
+		if (fd->sep_used) /* before any row callback, which may write CSV too */
+			*fd->sep_used = fd->sep;
+	}
+	if (csv_parse(&fd->p, at, len, on_cell, on_row, &fd->r) != len && !fd->r.err)
+		fd->r.err = lb_fail(fd->r.d, LB_EMALFORMED, "row %lu: %s", fd->r.row + 1,
+		                    csv_strerror(csv_error(&fd->p)));
+}
+
 lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, char *sep_used,
                    struct lb_diag *d)
 {
-	struct csv_parser p;
-	struct reader r = {.fn = row, .ctx = ctx, .d = d};
-	char buf[64 * 1024];
-	FILE *f = fopen(path, "rb");
-	size_t len;
-	bool first = true;
+	return lb_csv_read_enc(path, sep, NULL, row, ctx, sep_used, d);
+}
 
-	if (!f)
-		return lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
-	if (csv_init(&p, CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
+lb_err lb_csv_read_enc(const char *path, char sep, const char *encoding, lb_csv_row_fn row,
+                       void *ctx, char *sep_used, struct lb_diag *d)
+{
+	struct feeder fd = {.r = {.fn = row, .ctx = ctx, .d = d}, .first = true, .sep = sep,
+	                    .sep_used = sep_used};
+	struct reader *r = &fd.r;
+	const char *from = iconv_name(encoding);
+	iconv_t cd = (iconv_t)-1;
+	char buf[64 * 1024], out[4 * 64 * 1024];
+	size_t len, carry = 0;
+	unsigned long long offset = 0; /* file offset of buf[0] */
+	FILE *f;
+
+	if (from && !*from)
+		return lb_fail(d, LB_EINVAL, "unknown encoding \"%.40s\" (known: utf-8, cp1252, latin1)",
+		               encoding);
+	if (from && (cd = iconv_open("UTF-8", from)) == (iconv_t)-1)
+		return lb_fail(d, LB_EIO, "cannot convert from %s: %s", from, strerror(errno));
+	if (!(f = fopen(path, "rb"))) {
+		lb_err e = lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
+		if (cd != (iconv_t)-1)
+			iconv_close(cd);
+		return e;
+	}
+	if (csv_init(&fd.p, CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
 		fclose(f);
+		if (cd != (iconv_t)-1)
+			iconv_close(cd);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
-	while (!r.err && (len = fread(buf, 1, sizeof buf, f)) > 0) {
-		const char *at = buf;
-		if (first) {
-			first = false;
-			if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { /* UTF-8 byte-order mark */
-				at += 3;
-				len -= 3;
-			}
-			if (!sep)
-				sep = detect_sep(at, len);
-			csv_set_delim(&p, (unsigned char)sep);
-			if (sep_used) /* before any row callback, which may write CSV too */
-				*sep_used = sep;
+	while (!r->err && (len = fread(buf + carry, 1, sizeof buf - carry, f)) > 0) {
+		char *in = buf, *o = out;
+		size_t inleft = carry + len, oleft = sizeof out;
+
+		if (cd == (iconv_t)-1) {
+			feed(&fd, buf, len);
+			continue;
 		}
-		if (csv_parse(&p, at, len, on_cell, on_row, &r) != len && !r.err)
-			r.err = lb_fail(d, LB_EMALFORMED, "row %lu: %s", r.row + 1,
-			                csv_strerror(csv_error(&p)));
+		/* out has room for 4 bytes per input byte: iconv stops only at
+		 * a bad byte or at a character cut by the end of buf. */
+		if (iconv(cd, &in, &inleft, &o, &oleft) == (size_t)-1 && errno != EINVAL) {
+			r->err = lb_fail(d, LB_EMALFORMED, "%s: byte %llu (0x%02X) is not %s text", path,
+			                 offset + (unsigned long long)(in - buf) + 1, (unsigned char)*in,
+			                 encoding);
+			break;
+		}
+		feed(&fd, out, sizeof out - oleft);
+		offset += (unsigned long long)(in - buf);
+		memmove(buf, in, inleft);
+		carry = inleft;
 	}
-	if (!r.err && ferror(f))
-		r.err = lb_fail(d, LB_EIO, "%s: read error", path);
+	if (!r->err && carry)
+		r->err = lb_fail(d, LB_EMALFORMED, "%s: the file ends inside a character", path);
+	if (!r->err && ferror(f))
+		r->err = lb_fail(d, LB_EIO, "%s: read error", path);
 	/* Not CSV_STRICT: it refuses Excel's unquoted ="0123" cells.  But an
 	 * unclosed quote would silently swallow the rest of the file into one
 	 * cell, so catch it: libcsv 3's state 2 (FIELD_BEGUN) inside a quoted
 	 * field at end of input means the closing quote never came. */
-	if (!r.err && p.quoted && p.pstate == 2)
-		r.err = lb_fail(d, LB_EMALFORMED, "row %lu: a quoted cell is never closed", r.row + 1);
-	if (!r.err && csv_fini(&p, on_cell, on_row, &r) != 0 && !r.err)
-		r.err = lb_fail(d, LB_EMALFORMED, "row %lu: %s (an unclosed quote?)", r.row + 1,
-		                csv_strerror(csv_error(&p)));
-	if (!r.err && r.calls == 0)
-		r.err = lb_fail(d, LB_EMALFORMED, "%s is empty: expected a header row", path);
-	clear_cells(&r);
-	free(r.cells);
-	csv_free(&p);
+	if (!r->err && fd.p.quoted && fd.p.pstate == 2)
+		r->err = lb_fail(d, LB_EMALFORMED, "row %lu: a quoted cell is never closed", r->row + 1);
+	if (!r->err && csv_fini(&fd.p, on_cell, on_row, r) != 0 && !r->err)
+		r->err = lb_fail(d, LB_EMALFORMED, "row %lu: %s (an unclosed quote?)", r->row + 1,
+		                 csv_strerror(csv_error(&fd.p)));
+	if (!r->err && r->calls == 0)
+		r->err = lb_fail(d, LB_EMALFORMED, "%s is empty: expected a header row", path);
+	clear_cells(r);
+	free(r->cells);
+	csv_free(&fd.p);
 	fclose(f);
-	return r.err;
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	return r->err;
 }
 
 /* ---- header mapping and rows ---------------------------------------------- */
@@ -356,12 +441,51 @@ static void cell_value(char *c)
 	}
 }
 
+/* Append "; part" (or part, first) to acc (LB_DIAG_MAX bytes); once it is
+ * full, end it with "…" and keep it so. */
+static void join(char *acc, const char *part)
+{
+	static const char more[] = "\xE2\x80\xA6"; /* … */
+	size_t n = strlen(acc), pn = strlen(part);
+	size_t room = LB_DIAG_MAX - 1 - n;
+
+	if (n >= sizeof more - 1 && !strcmp(acc + n - (sizeof more - 1), more))
+		return; /* already cut */
+	if ((n ? 2 : 0) + pn + sizeof more - 1 <= room) {
+		if (n)
+			memcpy(acc + n, "; ", 2), n += 2;
+		memcpy(acc + n, part, pn + 1);
+		return;
+	}
+	if (room < sizeof more + 2)
+		n = LB_DIAG_MAX - sizeof more - 3;
+	snprintf(acc + n, LB_DIAG_MAX - n, "%s%s", n ? "; " : "", more);
+}
+
 lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
                          size_t *id_len, struct lb_mp_buf *out, struct lb_diag *d)
 {
-	uint32_t present = 0;
-	lb_err e;
+	return lb_csv_row_record_all(m, cells, n, id, id_len, out, NULL, d);
+}
 
+lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
+                             size_t *id_len, struct lb_mp_buf *out, struct lb_csv_notes *notes,
+                             struct lb_diag *d)
+{
+	struct lb_value *vals;
+	bool *ok;
+	char **msgs;       /* per field of the type: why its cell could not be read */
+	size_t nmsgs = 0;
+	char acc[LB_DIAG_MAX] = "";
+	uint32_t present = 0;
+	lb_err first = LB_OK;
+
+	*id = NULL;
+	*id_len = 0;
+	if (notes) {
+		notes->hints = 0;
+		memset(notes->bad, 0, sizeof notes->bad);
+	}
 	for (size_t i = 0; i < n; i++)
 		cell_value(cells[i]);
 	while (n > m->ncols && !cells[n - 1][0]) /* empty trailing cells */
@@ -369,33 +493,92 @@ lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, con
 	if (n > m->ncols)
 		return lb_fail(d, LB_ESCHEMA, "the row has %zu cells but the header only %zu", n,
 		               m->ncols);
-	if (m->id_col >= n || !cells[m->id_col][0])
-		return lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
-		               m->type->id_field ? m->type->id_field : "id");
-	*id = cells[m->id_col];
-	*id_len = strlen(*id);
-	for (size_t k = 0; k < m->nfields; k++)
-		present += m->order[k] < n && cells[m->order[k]][0];
+	if (!(vals = calloc(m->nfields ? m->nfields : 1, sizeof *vals + sizeof *ok)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	ok = (bool *)(vals + (m->nfields ? m->nfields : 1));
+	if (!(msgs = calloc(m->type->nfields + 1, sizeof *msgs))) {
+		free(vals);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	if (m->id_col >= n || !cells[m->id_col][0]) {
+		first = lb_fail(d, LB_ESCHEMA, "no record id (column %s is empty)",
+		                m->type->id_field ? m->type->id_field : "id");
+		join(acc, lb_diag_msg(d, first));
+	} else {
+		*id = cells[m->id_col];
+		*id_len = strlen(*id);
+	}
+	/* Every cell is read, so a row with three mistakes names all three. */
+	for (size_t k = 0; k < m->nfields; k++) {
+		size_t c = m->order[k];
+		const struct lb_field *f = m->col[c];
+		struct lb_diag cd = {0};
+		lb_err e;
+
+		if (c >= n || !cells[c][0])
+			continue;
+		if ((e = lb_field_read_ex(f, cells[c], LB_READ_KEEP_BLANKS, &vals[k], &cd))) {
+			if (!first)
+				first = e;
+			if ((msgs[f - m->type->fields] = strdup(lb_diag_msg(&cd, e))))
+				nmsgs++;
+			else
+				join(acc, lb_diag_msg(&cd, e)); /* out of memory: out of order */
+			if (notes) {
+				size_t fi = (size_t)(f - m->type->fields);
+				if (vals[k].hint)
+					notes->hints |= 1u << vals[k].hint;
+				if (fi < 256)
+					notes->bad[fi / 64] |= 1ull << (fi % 64);
+			}
+			continue;
+		}
+		ok[k] = true;
+		present++;
+		if (c == m->id_col && vals[k].kind == LB_V_STR &&
+		    (vals[k].len != *id_len || memcmp(vals[k].str, *id, *id_len))) {
+			/* the id is what is stored in its field; it only gets shorter
+			 * (blanks, spellings), so it fits in the cell */
+			if (vals[k].len <= strlen(cells[c])) {
+				memmove(cells[c], vals[k].str, vals[k].len);
+				cells[c][vals[k].len] = '\0';
+				vals[k].str = cells[c];
+				*id_len = vals[k].len;
+			}
+		}
+	}
+	/* the problems in the type's field order, as the schema lists them */
+	for (size_t fi = 0; fi < m->type->nfields && nmsgs; fi++)
+		if (msgs[fi]) {
+			join(acc, msgs[fi]);
+			free(msgs[fi]);
+			nmsgs--;
+		}
+	free(msgs);
+	/* The cells that could be read make the body even when some could not:
+	 * the caller may still validate it to find the remaining problems. */
 	lb_mp_put_map(out, present);
 	for (size_t k = 0; k < m->nfields; k++) {
 		size_t c = m->order[k];
 		const struct lb_field *f = m->col[c];
-		struct lb_value v;
+		const struct lb_value *v = &vals[k];
 
-		if (c >= n || !cells[c][0])
-			continue;
-		/* the cell is trimmed already, or guarded to keep its blanks */
-		if ((e = lb_field_read_ex(f, cells[c], LB_READ_KEEP_BLANKS, &v, d)))
-			return e;
+		if (c >= n || !cells[c][0] || !ok[k])
+			continue; /* empty, or not read */
+		if (notes && notes->rewritten && v->rewritten && !first)
+			notes->rewritten(notes->ctx, f, cells[c], v);
 		lb_mp_put_str(out, f->name, f->name_len);
-		if (v.kind == LB_V_NUM)
-			lb_mp_put_int(out, v.num);
-		else if (v.kind == LB_V_BOOL)
-			lb_mp_put_bool(out, v.b);
+		if (v->kind == LB_V_NUM)
+			lb_mp_put_int(out, v->num);
+		else if (v->kind == LB_V_BOOL)
+			lb_mp_put_bool(out, v->b);
 		else
-			lb_mp_put_str(out, v.str, v.len);
+			lb_mp_put_str(out, v->str, v->len);
 	}
-	return out->oom ? lb_fail(d, LB_ENOMEM, "out of memory") : LB_OK;
+	free(vals);
+	if (out->oom)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	return first ? lb_fail(d, first, "%s", acc) : LB_OK;
 }
 
 /* ---- writing --------------------------------------------------------------- */

@@ -24,11 +24,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../schema/err.h"
 #include "../schema/mp.h"
 #include "../schema/schema.h"
+#include "../schema/value.h"
 
 /* Called for each non-empty row (the first one is the header).  cells[i]
  * are NUL-terminated and borrowed for the call; row counts spreadsheet rows
@@ -44,6 +46,18 @@ typedef lb_err (*lb_csv_row_fn)(void *ctx, char **cells, size_t n, unsigned long
  * cell over 64 KiB or a row over 1,000 cells. */
 lb_err lb_csv_read(const char *path, char sep, lb_csv_row_fn row, void *ctx, char *sep_used,
                    struct lb_diag *d);
+
+/* lb_csv_read for a file in another encoding: NULL, "utf-8" or "utf8"
+ * read it as it is; "cp1252" ("windows-1252") and "latin1" ("iso-8859-1")
+ * are converted to UTF-8 (iconv) before libcsv sees them, so cells are
+ * UTF-8 either way.  LB_EINVAL for an unknown name; LB_EMALFORMED naming
+ * the byte offset of a byte that is not text in that encoding; otherwise
+ * as lb_csv_read. */
+lb_err lb_csv_read_enc(const char *path, char sep, const char *encoding, lb_csv_row_fn row,
+                       void *ctx, char *sep_used, struct lb_diag *d);
+
+/* True when lb_csv_read_enc knows the encoding name (case-insensitive). */
+bool lb_csv_encoding_known(const char *name);
 
 /* How the columns of one header map onto a type.  Free with
  * lb_csv_map_free. */
@@ -69,6 +83,28 @@ void lb_csv_map_free(struct lb_csv_map *m);
  * or no id. */
 lb_err lb_csv_row_record(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
                          size_t *id_len, struct lb_mp_buf *out, struct lb_diag *d);
+
+/* What lb_csv_row_record_all noticed in one row, for a caller that
+ * reports a whole file. */
+struct lb_csv_notes {
+	unsigned hints;   /* out: 1u << h for each enum lb_hint among the refused cells */
+	uint64_t bad[4];  /* out: bitmap by field index in the type: cells not read */
+	/* in (may be NULL): called for each cell stored other than typed
+	 * (lb_value.rewritten), only when the whole row could be read */
+	void (*rewritten)(void *ctx, const struct lb_field *f, const char *typed,
+	                  const struct lb_value *v);
+	void *ctx;
+};
+
+/* lb_csv_row_record reading every cell (schema/value.h: lb_field_read)
+ * instead of stopping at the first that cannot be read: LB_ESCHEMA with
+ * every problem of the row in d, joined by "; " in field order (ending
+ * with "…" when they do not fit).  Even then out holds the body of the
+ * cells that could be read and *id the id cell (NULL when empty), so the
+ * caller can validate the rest too.  notes may be NULL. */
+lb_err lb_csv_row_record_all(const struct lb_csv_map *m, char **cells, size_t n, const char **id,
+                             size_t *id_len, struct lb_mp_buf *out, struct lb_csv_notes *notes,
+                             struct lb_diag *d);
 
 /* Write the byte-order mark and header row for type t.  LB_EIO on a write
  * error. */

@@ -292,26 +292,26 @@ expect_exit 0 "--skip-invalid imports the valid rows and exits 0" \
 contains "$T/out" "10 written, 0 unchanged, 3 rejected (seq 1-10); rejected rows in $T/rej.csv" \
 	"--skip-invalid reports 10 written, 3 rejected and the rejects file"
 is_eq "--skip-invalid: seq 10 and 10 records" "$(seq_of "$A") $(count_of "$A" penduduk)" "10 10"
-if "$PY" - "$T/rej.csv" "$T/bad.csv" "$T/fixed.csv" <<'EOF' 2>"$T/py"; then ok "REJECTS.csv: BOM, header + row + reason, the 3 rows with their cells, rows and reasons"; else
+if "$PY" - "$T/rej.csv" "$T/bad.csv" "$T/fixed.csv" <<'EOF' 2>"$T/py"; then ok "REJECTS.csv: BOM, header + alasan_penolakan, the 3 rows with their cells, rows and reasons"; else
 import csv, sys
 raw = open(sys.argv[1], "rb").read()
 assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
 rej = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
 src = list(csv.reader(open(sys.argv[2], newline="")))
-assert rej[0] == src[0] + ["row", "reason"], rej[0]
+assert rej[0] == src[0] + ["alasan_penolakan"], rej[0]
 assert len(rej) == 4, rej
 for r, n, field in zip(rej[1:], (4, 8, 12), ("jenis_kelamin", "tanggal_lahir", "rt")):
-    assert r[-2] == str(n), r
-    assert r[:-2] == src[n - 1], (r, src[n - 1])
+    assert r[-1].startswith("row %d: " % n), r
+    assert r[:-1] == src[n - 1], (r, src[n - 1])
     assert field in r[-1] and src[n - 1][0] in r[-1], r
-# fix the three cells and drop the row/reason columns: ready to import again
-h = src[0]
-out = [h] + [r[:-2] for r in rej[1:]]
+# fix the three cells and keep the reason column: import ignores it
+h = rej[0]
+out = [h] + rej[1:]
 for r, (k, v) in zip(out[1:], (("jenis_kelamin", "L"), ("tanggal_lahir", "1990-02-28"), ("rt", "007"))):
     r[h.index(k)] = v
 csv.writer(open(sys.argv[3], "w", newline="")).writerows(out)
 EOF
-	fail "REJECTS.csv: BOM, header + row + reason, the 3 rows with their cells, rows and reasons ($(tail -n 3 "$T/py"))"
+	fail "REJECTS.csv: BOM, header + alasan_penolakan, the 3 rows with their cells, rows and reasons ($(tail -n 3 "$T/py"))"
 fi
 expect_exit 0 "the corrected rejects import" lb import -d "$A" penduduk "$T/fixed.csv"
 contains "$T/out" "3 written, 0 unchanged" "the corrected rejects: 3 written"
@@ -346,8 +346,8 @@ if "$PY" - "$T/rejd.csv" "$dupid" <<'EOF' 2>"$T/py"; then ok "REJECTS.csv keeps 
 import csv, sys
 rej = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
 assert len(rej) == 3, rej
-got = sorted((r[-2], r[0], r[2]) for r in rej[1:])
-assert got == [("4", sys.argv[2], "Kembar Satu"), ("6", sys.argv[2], "Kembar Dua")], got
+got = sorted((r[-1].split(":")[0], r[0], r[2]) for r in rej[1:])
+assert got == [("row 4", sys.argv[2], "Kembar Satu"), ("row 6", sys.argv[2], "Kembar Dua")], got
 assert all("the same id as row 2" in r[-1] for r in rej[1:]), rej
 EOF
 	fail "REJECTS.csv keeps the cells of the duplicate rows ($(tail -n 1 "$T/py"))"

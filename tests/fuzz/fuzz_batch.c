@@ -4,13 +4,14 @@
  * and the body encoder), then every parsed record through the schema
  * validator the node's write applies (not written: the store is not what
  * is fuzzed here).  The parser is static in cli.c, so cli.c is compiled
- * into this target (with node/cli_pass.c and cli_config.c, which it calls).  Lines are split and trimmed as put --batch does.
+ * into this target (with node/cli_pass.c, cli_config.c and cli_import.c, which it calls).  Lines are split and trimmed as put --batch does.
  * Seeds: real batch files and a few broken lines.
  */
 #include "../../node/cli.c"
 #include "../../node/cli_pass.c"
 #include "../../node/cli_config.c"
 #include "../../node/cli_find.c"
+#include "../../node/cli_import.c"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
