@@ -1415,7 +1415,7 @@ static json_t *type_json(const struct lb_type *t)
 		const struct lb_field *f = &t->fields[i];
 		char rule[512];
 		json_t *jf;
-		lb_field_describe(f, rule, sizeof rule);
+		lb_field_describe_c(f, rule, sizeof rule);
 		jf = json_pack("{s:s, s:s, s:b, s:s}", "name", f->name, "kind", kind_name(f->kind),
 		               "required", f->required, "rule", rule);
 		if (f->kind == LB_K_INTEGER || f->kind == LB_K_STRING || f->kind == LB_K_TEXT ||

@@ -8,6 +8,7 @@
  * in place without allocating.
  */
 #include "schema.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -447,54 +448,68 @@ const struct lb_field *lb_type_field(const struct lb_type *t, const char *name, 
 	return NULL;
 }
 
-void lb_field_describe(const struct lb_field *f, char *out, size_t n)
+/* The rule text, in the language of messages (tr) or always in English
+ * (machine output: `lumbung schema --json`). */
+static void describe(const struct lb_field *f, char *out, size_t n, bool tr)
 {
+#define T(s) (tr ? lb_tr(s) : (s))
 	size_t used;
 
 	switch (f->kind) {
 	case LB_K_STRING:
-		snprintf(out, n, "text of at most %lld characters", (long long)f->max);
+		snprintf(out, n, T(N_("text of at most %lld characters")), (long long)f->max);
 		return;
 	case LB_K_TEXT:
-		snprintf(out, n, "text of at most %lld characters, may span lines", (long long)f->max);
+		snprintf(out, n, T(N_("text of at most %lld characters, may span lines")), (long long)f->max);
 		return;
 	case LB_K_INTEGER:
-		snprintf(out, n, "integer %lld..%lld", (long long)f->min, (long long)f->max);
+		snprintf(out, n, T(N_("integer %lld..%lld")), (long long)f->min, (long long)f->max);
 		return;
 	case LB_K_RUPIAH:
-		snprintf(out, n, "rupiah (whole number, 0 or more)");
+		snprintf(out, n, "%s", T(N_("rupiah (whole number, 0 or more)")));
 		return;
 	case LB_K_DATE:
-		snprintf(out, n, "date YYYY-MM-DD");
+		snprintf(out, n, "%s", T(N_("date YYYY-MM-DD")));
 		return;
 	case LB_K_PERIOD:
-		snprintf(out, n, "period YYYY-MM or YYYY-Qn");
+		snprintf(out, n, "%s", T(N_("period YYYY-MM or YYYY-Qn")));
 		return;
 	case LB_K_BOOLEAN:
-		snprintf(out, n, "true or false");
+		snprintf(out, n, "%s", T(N_("true or false")));
 		return;
 	case LB_K_DIGITS:
-		snprintf(out, n, "exactly %lld digits", (long long)f->max);
+		snprintf(out, n, T(N_("exactly %lld digits")), (long long)f->max);
 		return;
 	case LB_K_NIK:
-		snprintf(out, n, "NIK: 16 digits (region, birth date, serial)");
+		snprintf(out, n, "%s", T(N_("NIK: 16 digits (region, birth date, serial)")));
 		return;
 	case LB_K_REGION:
-		snprintf(out, n, "a region code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)");
+		snprintf(out, n, "%s", T(N_("a region code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)")));
 		return;
 	case LB_K_HEX:
-		snprintf(out, n, "exactly %lld lower-case hex digits", (long long)f->max);
+		snprintf(out, n, T(N_("exactly %lld lower-case hex digits")), (long long)f->max);
 		return;
 	case LB_K_REF:
-		snprintf(out, n, "id of a %s record", f->ref);
+		snprintf(out, n, T(N_("id of a %s record")), f->ref);
 		return;
 	case LB_K_ENUM:
-		used = (size_t)snprintf(out, n, "one of ");
+		used = (size_t)snprintf(out, n, "%s", T(N_("one of ")));
 		for (size_t i = 0; i < f->nvalues && used < n; i++)
 			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? ", " : "", f->values[i]);
 		return;
 	}
 	snprintf(out, n, "?");
+#undef T
+}
+
+void lb_field_describe(const struct lb_field *f, char *out, size_t n)
+{
+	describe(f, out, n, true);
+}
+
+void lb_field_describe_c(const struct lb_field *f, char *out, size_t n)
+{
+	describe(f, out, n, false);
 }
 
 /* ---- value rules -------------------------------------------------------- */

@@ -120,9 +120,13 @@ lb_err lb_schema_validate_all(const struct lb_schema *s, const char *type, const
                               size_t id_len, const uint8_t *body, size_t body_len,
                               const struct lb_refs *refs, struct lb_diag *d);
 
-/* Rule text of a field, e.g. "integer 1..10", "enum L|P", "date
- * YYYY-MM-DD", into out (size n).  Cannot fail (truncates). */
+/* Rule text of a field, e.g. "integer 1..10", "one of L, P", "date
+ * YYYY-MM-DD", into out (size n), in the language of messages (i18n.h).
+ * Cannot fail (truncates). */
 void lb_field_describe(const struct lb_field *f, char *out, size_t n);
+
+/* The same always in English, for machine output (`schema --json`). */
+void lb_field_describe_c(const struct lb_field *f, char *out, size_t n);
 
 /* (Older, strict reader: prefer lb_field_read of schema/value.h, which
  * also reads enum spellings, dates and rupiah as people type them.)
