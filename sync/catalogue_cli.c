@@ -18,20 +18,21 @@
 #include "../node/body.h"
 #include "../node/catalogue.h"
 #include "catalogue_pull.h"
+#include "keyarg.h"
+#include "../schema/i18n.h"
 
 #define PROG LB_CLI_PROG
 #define CMD "catalogue"
 
 static const char *const catalogue_types[] = {"program", "wilayah"};
 
+/* t for people: "28 Nov 2026 09:12 WIB" (local zone, TZ), or "never". */
 static void when(time_t t, char *out, size_t n)
 {
-	struct tm tm;
-
-	if (!t || !gmtime_r(&t, &tm))
-		snprintf(out, n, "never");
+	if (!t)
+		snprintf(out, n, "%s", _("never"));
 	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		lb_human_time((int64_t)t * 1000, out, n);
 }
 
 /* ---- after a push --------------------------------------------------------- */
@@ -192,7 +193,7 @@ static int cmd_get(struct lb_cli_args *a)
 
 static int status_one(void *ctx, const struct lb_catalogue_info *ci)
 {
-	char hex[2 * LB_PK_BYTES + 1], at[32];
+	char hex[2 * LB_PK_BYTES + 1], at[48];
 
 	(void)ctx;
 	lb_hex(hex, ci->key, LB_PK_BYTES);
@@ -256,9 +257,13 @@ static int cmd_import(struct lb_cli_args *a)
 
 	if (a->npos != 2)
 		return lb_cli_usage_error(a->cmd, "catalogue import takes FILE.lla");
-	if (!a->key || lb_unhex(key, LB_PK_BYTES, a->key))
-		return lb_cli_usage_error(a->cmd, "--key takes the 64-hex key of the aggregator whose "
-		                          "catalogue it is");
+	if (!a->key)
+		return lb_cli_usage_error(a->cmd, "--key takes the key of the aggregator whose "
+		                          "catalogue it is, 64 hex digits or its agg.pub file");
+	if ((e = lb_key_arg(a->key, key, &d)))
+		return lb_cli_usage_error(a->cmd, "--key takes the key of the aggregator whose "
+		                          "catalogue it is, 64 hex digits or its agg.pub file: %s",
+		                          lb_diag_msg(&d, e));
 	if (!(f = fopen(a->pos[1], "rb")))
 		return lb_cli_die(a->cmd, lb_fail(&d, errno == ENOENT ? LB_ENOTFOUND : LB_EIO,
 		                                  "%s: %s", a->pos[1], strerror(errno)), &d);

@@ -17,10 +17,13 @@
 #include <sodium.h>
 
 #include "../node/cli.h"
+#include "../node/progress.h"
 #include "../node/remote.h"
+#include "../schema/i18n.h"
 #include "catalogue_cli.h"
 #include "datang_cli.h"
 #include "envelope.h"
+#include "keyarg.h"
 #include "push.h"
 #include "rcpt_cli.h"
 #include "restore_cli.h"
@@ -175,8 +178,11 @@ static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct targe
 		t->label = t->r.name;
 	}
 	if (a->key) {
-		if (lb_unhex(t->r.key, LB_PK_BYTES, a->key))
-			return lb_cli_usage_error(a->cmd, "--key takes the aggregator's 64-hex public key");
+		if ((e = lb_key_arg(a->key, t->r.key, &d)))
+			return lb_cli_usage_error(a->cmd,
+			                          "--key takes the aggregator's public key, 64 hex digits "
+			                          "or its agg.pub file: %s",
+			                          lb_diag_msg(&d, e));
 		t->r.has_key = true;
 	}
 	if (!t->r.has_key)
@@ -213,6 +219,37 @@ static lb_err push_node(struct lb_pusher *p, struct lb_node *n, struct lb_push_s
 	return lb_push_run(p, &src, st, d);
 }
 
+/* The progress line of push and sync (node/progress.h): entries sent in
+ * this run, across the passes of a retrying push. */
+struct push_progress {
+	struct lb_progress pg;
+	uint64_t before; /* entries the aggregator took in earlier passes */
+	bool quiet, started;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct push_progress *pp = ctx;
+
+	if (!pp->started) {
+		if (!total)
+			return; /* up to date: nothing to show */
+		lb_progress_start(&pp->pg, 0, _("entries"), pp->quiet);
+		pp->started = true;
+	}
+	pp->pg.total = pp->before + total;
+	lb_progress_set(&pp->pg, pp->before + done);
+}
+
+/* End the progress line of a pass (before anything else is printed). */
+static void progress_pass_end(struct push_progress *pp, const struct lb_push_stats *st)
+{
+	pp->before += st->seq > st->remote_seq ? st->seq - st->remote_seq : 0;
+	if (pp->started)
+		lb_progress_end(&pp->pg);
+	pp->started = false;
+}
+
 static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_push_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -241,7 +278,8 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 }
 
 static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct target *t,
-                         struct upstream_policy *u, struct lb_pusher **p)
+                         struct upstream_policy *u, struct push_progress *pp,
+                         struct lb_pusher **p)
 {
 	struct lb_push_opts o;
 	struct lb_diag d = {0};
@@ -257,6 +295,9 @@ static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct targe
 	*u = (struct upstream_policy){.n = *n, .t = t, .cmd = a->cmd};
 	o.on_upstream = on_upstream;
 	o.upstream_ctx = u;
+	*pp = (struct push_progress){.quiet = a->quiet};
+	o.on_progress = on_progress;
+	o.progress_ctx = pp;
 	if ((e = lb_pusher_new(p, &o, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	return 0;
@@ -289,17 +330,19 @@ static int cmd_push(struct lb_cli_args *a)
 	struct lb_push_stats st, total = {0};
 	struct target t;
 	struct upstream_policy u;
+	struct push_progress pp;
 	struct lb_diag d = {0};
 	lb_err e;
 	int rc, tries = 0;
 
-	if ((rc = open_for_push(a, &n, &t, &u, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &pp, &p)))
 		goto out;
 	/* Keep going while the link delivers; give up when an attempt that
 	 * reached the aggregator got nothing through three times in a row,
 	 * or at once when it cannot be reached at all. */
 	for (;;) {
 		e = push_node(p, n, &st, &d);
+		progress_pass_end(&pp, &st);
 		if (!total.changesets)
 			total.remote_seq = st.remote_seq;
 		total.entries += st.entries;
@@ -322,7 +365,7 @@ static int cmd_push(struct lb_cli_args *a)
 		        lb_diag_msg(&d, e), lb_pusher_bytes(p));
 		sleep(1);
 	}
-	if (total.entries || !e)
+	if ((total.entries || !e) && !a->quiet)
 		report("push", &total);
 	rc = e ? lb_cli_die("push", e, &d) : 0;
 	if (!e) {
@@ -347,12 +390,10 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
+/* Now, for people: "28 Nov 2026 09:12 WIB" (local zone, TZ). */
 static void stamp(char *buf, size_t len)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	lb_human_time((int64_t)time(NULL) * 1000, buf, len);
 }
 
 /* Sleep up to s seconds; returns early when asked to stop. */
@@ -389,6 +430,7 @@ static int cmd_sync(struct lb_cli_args *a)
 	struct lb_node_info info;
 	struct target t;
 	struct upstream_policy u;
+	struct push_progress pp;
 	struct lb_diag d = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	long every = 60;
@@ -397,13 +439,13 @@ static int cmd_sync(struct lb_cli_args *a)
 	unsigned failures = 0;
 	time_t offers_at = 0; /* when the offers were last asked for */
 	time_t catalogues_at = 0; /* when the catalogues were last asked for */
-	char ts[32];
+	char ts[48];
 	lb_err e;
 	int rc;
 
 	if (a->every && (rc = parse_seconds(a, "--every", a->every, &every)))
 		return rc;
-	if ((rc = open_for_push(a, &n, &t, &u, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &pp, &p)))
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -432,6 +474,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			continue;
 		}
 		e = push_node(p, n, &st, &d);
+		progress_pass_end(&pp, &st);
 		stamp(ts, sizeof ts);
 		if (st.seq) {
 			acked = st.seq;
@@ -444,7 +487,7 @@ static int cmd_sync(struct lb_cli_args *a)
 				printf("%s sync: sent %llu entries in %llu change sets; aggregator at seq %llu\n",
 				       ts, (unsigned long long)st.entries, (unsigned long long)st.changesets,
 				       (unsigned long long)st.seq);
-			else
+			else if (!a->quiet)
 				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
 			fflush(stdout);
 			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
@@ -492,10 +535,12 @@ static int cmd_remote(struct lb_cli_args *a)
 	if (a->nupstream && strcmp(sub, "add"))
 		return lb_cli_usage_error("remote", "--upstream-key goes with remote add");
 	for (int i = 0; i < a->nupstream; i++)
-		if (lb_unhex(up[i], LB_PK_BYTES, a->upstream_keys[i]))
+		if ((e = lb_key_arg(a->upstream_keys[i], up[i], &d)))
 			return lb_cli_usage_error("remote",
-			                          "--upstream-key takes the 64-hex public key of the "
-			                          "aggregator above the remote (the kabupaten's agg.pub)");
+			                          "--upstream-key takes the public key of the aggregator "
+			                          "above the remote, 64 hex digits or its agg.pub file "
+			                          "(the kabupaten's): %s",
+			                          lb_diag_msg(&d, e));
 	if ((e = lb_cli_open_node(a, !strcmp(sub, "ls"), &n, &d)))
 		return lb_cli_die("remote", e, &d);
 	if (!strcmp(sub, "add")) {
@@ -506,10 +551,12 @@ static int cmd_remote(struct lb_cli_args *a)
 		}
 		strcpy(r.name, a->pos[1]);
 		strcpy(r.url, a->pos[2]);
-		if (a->key && lb_unhex(r.key, LB_PK_BYTES, a->key)) {
+		if (a->key && (e = lb_key_arg(a->key, r.key, &d))) {
 			lb_node_close(n);
-			return lb_cli_usage_error("remote", "--key takes the aggregator's 64-hex public key "
-			                                    "(lumbung-agg init prints it)");
+			return lb_cli_usage_error("remote",
+			                          "--key takes the aggregator's public key, 64 hex digits "
+			                          "(lumbung-agg init prints it) or its agg.pub file: %s",
+			                          lb_diag_msg(&d, e));
 		}
 		r.has_key = a->key != NULL;
 		if (!(e = lb_remote_add(n, &r, (const uint8_t(*)[LB_PK_BYTES])up,
@@ -577,9 +624,12 @@ static int cmd_changeset(struct lb_cli_args *a)
 	if (a->seal_to && a->no_seal)
 		return lb_cli_usage_error(a->cmd, "--seal-to and --no-seal contradict each other");
 	if (a->seal_to) {
-		if (lb_unhex(seal_key, LB_PK_BYTES, a->seal_to))
-			return lb_cli_usage_error(a->cmd, "--seal-to takes the aggregator's 64-hex public "
-			                                  "key (lumbung-agg init prints it)");
+		if ((e = lb_key_arg(a->seal_to, seal_key, &d)))
+			return lb_cli_usage_error(a->cmd,
+			                          "--seal-to takes the aggregator's public key, 64 hex "
+			                          "digits (lumbung-agg init prints it) or its agg.pub "
+			                          "file: %s",
+			                          lb_diag_msg(&d, e));
 		seal = true;
 		snprintf(seal_label, sizeof seal_label, "the key given with --seal-to");
 	}

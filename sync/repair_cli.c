@@ -22,6 +22,7 @@
 #include "fetch.h"
 #include "repair_cli.h"
 #include "restore_cli.h"
+#include "keyarg.h"
 
 #define PROG LB_CLI_PROG
 
@@ -51,9 +52,12 @@ static int trusted_key(struct lb_cli_args *a, struct lb_node *n, struct lb_remot
 		memset(r, 0, sizeof *r);
 	}
 	if (a->agg_key) {
-		if (lb_unhex(r->key, LB_PK_BYTES, a->agg_key))
+		lb_err ke = lb_key_arg(a->agg_key, r->key, &d);
+		if (ke)
 			return lb_cli_usage_error(a->cmd,
-			                          "--agg-key takes the aggregator's 64-hex public key");
+			                          "--agg-key takes the aggregator's public key, 64 hex "
+			                          "digits or its agg.pub file: %s",
+			                          lb_diag_msg(&d, ke));
 		r->has_key = true;
 	}
 	*have = r->has_key;
