@@ -29,7 +29,9 @@
 #include "../../node/hlc.h"
 #include "../../node/key.h"
 #include "../../node/node.h"
+#include "../../schema/i18n.h"
 #include "../../schema/schema.h"
+#include "../../schema/version.h"
 #include "../../agg/agg.h"
 #include "audit.h"
 #include "proof.h"
@@ -120,7 +122,9 @@ static void usage_all(FILE *f)
 	fprintf(f, "usage: " PROG " COMMAND [options]\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
-	fprintf(f, "\n" PROG " COMMAND --help shows what a command does.\n");
+	fprintf(f, "  " PROG " --version\n");
+	fprintf(f, "\n");
+	fprintf(f, _("%s COMMAND --help shows what a command does.\n"), PROG);
 }
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -952,6 +956,11 @@ int main(int argc, char **argv)
 	}
 	/* a reader that goes away (| head, a verifier that stopped) is EPIPE, not death */
 	signal(SIGPIPE, SIG_IGN);
+	lb_i18n_init();
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf(PROG " %s\n", lb_version());
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		usage_all(argc < 2 ? stderr : stdout);
