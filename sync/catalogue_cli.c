@@ -48,16 +48,16 @@ static void on_pulled(void *ctx, const struct lb_catalogue_pulled *p)
 
 	if (!p->e) {
 		if (p->added)
-			printf("%s: catalogue %s: took %llu entries, now at seq %llu\n", c->cmd,
+			printf(_("%s: catalogue %s: took %llu entries, now at seq %llu\n"), c->cmd,
 			       p->offer->region, (unsigned long long)p->added, (unsigned long long)p->seq);
 		return;
 	}
 	if (p->held)
-		fprintf(stderr, PROG " %s: catalogue %s refused: %s; the last good one (seq %llu) is "
-		        "kept\n", c->cmd, p->offer->region, lb_diag_msg(p->why, p->e),
+		fprintf(stderr, _("%s %s: catalogue %s refused: %s; the last good one (seq %llu) is "
+		        "kept\n"), PROG, c->cmd, p->offer->region, lb_diag_msg(p->why, p->e),
 		        (unsigned long long)p->held);
 	else
-		fprintf(stderr, PROG " %s: catalogue %s refused: %s; none is held\n", c->cmd,
+		fprintf(stderr, _("%s %s: catalogue %s refused: %s; none is held\n"), PROG, c->cmd,
 		        p->offer->region, lb_diag_msg(p->why, p->e));
 }
 
@@ -81,8 +81,8 @@ void lb_sync_catalogue_after_push(struct lb_node *n, const char *dir, const stru
 		return; /* nothing to check a catalogue against */
 	if ((e = lb_catalogue_pull(dir, r->url, (const uint8_t(*)[LB_PK_BYTES])keys, nkeys, on_pulled,
 	                           &c, &d)) && e != LB_ENOTFOUND)
-		fprintf(stderr, PROG " %s: the catalogues could not be read: %s; the ones held are "
-		        "kept\n", cmd, lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s %s: the catalogues could not be read: %s; the ones held are "
+		        "kept\n"), PROG, cmd, lb_diag_msg(&d, e));
 	fflush(stdout);
 }
 
@@ -145,8 +145,8 @@ static int cmd_ls(struct lb_cli_args *a)
 	if ((e = lb_catalogue_list(a->dir, ls_catalogue, &c, &count, &d)) || (e = c.e))
 		return lb_cli_die(a->cmd, e, &d);
 	if (!count)
-		fprintf(stderr, PROG " catalogue: no catalogue is held yet (it comes with `lumbung "
-		        "sync` or `lumbung catalogue import`)\n");
+		fprintf(stderr, _("%s catalogue: no catalogue is held yet (it comes with `lumbung "
+		        "sync` or `lumbung catalogue import`)\n"), PROG);
 	return 0;
 }
 
@@ -198,7 +198,7 @@ static int status_one(void *ctx, const struct lb_catalogue_info *ci)
 	(void)ctx;
 	lb_hex(hex, ci->key, LB_PK_BYTES);
 	when(ci->checked, at, sizeof at);
-	printf("%s\tkey %s\tseq %llu\trecords %llu\tchecked %s\n", ci->region, hex,
+	printf(_("%s\tkey %s\tseq %llu\trecords %llu\tchecked %s\n"), ci->region, hex,
 	       (unsigned long long)ci->seq, (unsigned long long)ci->records, at);
 	return 0;
 }
@@ -214,8 +214,8 @@ static int cmd_status(struct lb_cli_args *a)
 	if ((e = lb_catalogue_list(a->dir, status_one, NULL, &count, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	if (!count)
-		printf("no catalogue is held yet (it comes with `lumbung sync` or `lumbung catalogue "
-		       "import`)\n");
+		printf(_("no catalogue is held yet (it comes with `lumbung sync` or `lumbung catalogue "
+		       "import`)\n"));
 	return 0;
 }
 
@@ -275,12 +275,12 @@ static int cmd_import(struct lb_cli_args *a)
 	}
 	fclose(f);
 	if (e && held)
-		fprintf(stderr, PROG " catalogue: catalogue %s refused: %s; the last good one (seq %llu) "
-		        "is kept\n", region, lb_diag_msg(&d, e), (unsigned long long)held);
+		fprintf(stderr, _("%s catalogue: catalogue %s refused: %s; the last good one (seq %llu) "
+		        "is kept\n"), PROG, region, lb_diag_msg(&d, e), (unsigned long long)held);
 	if (e)
 		return held ? lb_exit_status(e) : lb_cli_die(a->cmd, e, &d);
-	printf("catalogue %s: %s; took %llu entries, now at seq %llu\n", region,
-	       made ? "new" : "updated", (unsigned long long)r.added, (unsigned long long)r.tip);
+	printf(_("catalogue %s: %s; took %llu entries, now at seq %llu\n"), region,
+	       made ? _("new") : _("updated"), (unsigned long long)r.added, (unsigned long long)r.tip);
 	return 0;
 }
 

@@ -120,7 +120,7 @@ lb_err lb_sync_keep_copy_receipts(const char *cmd, struct lb_node *n, FILE *f,
 
 	lb_src_node(&src, n);
 	if (!(e = lb_src_keep_archive_receipts(&src, f, agg, kept, &refused, &why, d)) && refused)
-		fprintf(stderr, "lumbung %s: %llu receipt(s) in the copy not kept: %s\n", cmd,
+		fprintf(stderr, _("lumbung %s: %llu receipt(s) in the copy not kept: %s\n"), cmd,
 		        (unsigned long long)refused, why.msg);
 	return e;
 }
@@ -226,8 +226,8 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	exists = dir_state(a->dir, &empty);
 	if (a->restore_key) {
 		if (exists && !empty) {
-			fprintf(stderr, "lumbung restore: %s exists and is not empty: restore into a new "
-			        "directory\n", a->dir);
+			fprintf(stderr, _("lumbung restore: %s exists and is not empty: restore into a new "
+			        "directory\n"), a->dir);
 			return lb_exit_status(LB_EEXIST);
 		}
 		if ((e = lb_cli_key_from_backup(a->restore_key, a->passfile, &key, bvillage, &d)))
@@ -235,7 +235,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		have_key = true;
 		if (bvillage[0] && strcmp(bvillage, a->village)) {
 			lb_key_wipe(&key);
-			fprintf(stderr, "lumbung restore: the key backup is of village %s, not %s\n",
+			fprintf(stderr, _("lumbung restore: the key backup is of village %s, not %s\n"),
 			        bvillage, a->village);
 			return lb_exit_status(LB_EWRONG_VILLAGE);
 		}
@@ -346,22 +346,22 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	on_signal.tmp_made = 0;
 
 	lb_hex(hex, info.origin, LB_PK_BYTES);
-	printf("restored village %s in %s: seq %llu, %llu live records, origin %s\n", info.village,
+	printf(_("restored village %s in %s: seq %llu, %llu live records, origin %s\n"), info.village,
 	       a->dir, (unsigned long long)info.seq, (unsigned long long)info.records, hex);
 	if (r.successions)
-		printf("the chain crossed %llu succession(s) signed by the aggregator\n",
+		printf(_("the chain crossed %llu succession(s) signed by the aggregator\n"),
 		       (unsigned long long)r.successions);
 	if (r.last)
-		printf("the %s holds up to seq %s of %s; entries written after that on the lost PC "
-		       "are not in it\n", url ? rname : "archive", grouped(num, r.last), human(when, r.last_ts));
+		printf(_("the %s holds up to seq %s of %s; entries written after that on the lost PC "
+		       "are not in it\n"), url ? rname : _("archive"), grouped(num, r.last), human(when, r.last_ts));
 	else
-		printf("the %s holds no entries of this village: nothing came back\n",
-		       url ? rname : "archive");
+		printf(_("the %s holds no entries of this village: nothing came back\n"),
+		       url ? rname : _("archive"));
 	if (have_agg)
-		printf("%llu receipt(s) kept%s\n", (unsigned long long)kept,
-		       url ? "; remote added: lumbung sync can go on at once" : "");
+		printf(_("%llu receipt(s) kept%s\n"), (unsigned long long)kept,
+		       url ? _("; remote added: lumbung sync can go on at once") : "");
 	else
-		printf("receipts not kept: give --agg-key HEX to check and keep them\n");
+		printf(_("receipts not kept: give --agg-key HEX to check and keep them\n"));
 	goto done;
 fail:
 	rc = lb_cli_die(a->cmd, e, &d);
@@ -372,8 +372,8 @@ fail:
 	n = NULL;
 	undo(a->dir, &m);
 	if (m.node || m.dir)
-		fprintf(stderr, "lumbung restore: nothing was written (%s removed)\n",
-		        m.dir ? a->dir : "the node made");
+		fprintf(stderr, _("lumbung restore: nothing was written (%s removed)\n"),
+		        m.dir ? a->dir : _("the node made"));
 done:
 	if (have_key)
 		lb_key_wipe(&key);

@@ -1149,12 +1149,12 @@ int main(int argc, char **argv)
 			village = v;
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--count"))) {
 			if (!parse_u64(v, &count)) {
-				fprintf(stderr, PROG ": --count: '%s' is not a non-negative integer\n", v);
+				fprintf(stderr, _("%s: --count: '%s' is not a non-negative integer\n"), PROG, v);
 				return 2;
 			}
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &seed)) {
-				fprintf(stderr, PROG ": --seed: '%s' is not a non-negative integer\n", v);
+				fprintf(stderr, _("%s: --seed: '%s' is not a non-negative integer\n"), PROG, v);
 				return 2;
 			}
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--only"))) {
@@ -1164,25 +1164,25 @@ int main(int argc, char **argv)
 					break;
 			if (t == NELEM(TYPE_NAME)) {
 				fprintf(stderr,
-				        PROG ": --only: unknown type '%s' (penduduk, keluarga, program, "
-				             "penerima, kegiatan, aspirasi)\n",
-				        v);
+				        _("%s: --only: unknown type '%s' (penduduk, keluarga, program, "
+				             "penerima, kegiatan, aspirasi)\n"),
+				        PROG, v);
 				return 2;
 			}
 			only = (enum rtype)t;
 		} else {
-			fprintf(stderr, PROG ": unknown argument '%s'\n", argv[i]);
+			fprintf(stderr, _("%s: unknown argument '%s'\n"), PROG, argv[i]);
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (!village) {
-		fprintf(stderr, PROG ": --village is required\n");
+		fprintf(stderr, _("%s: --village is required\n"), PROG);
 		usage(stderr);
 		return 2;
 	}
 	if (lb_region_level(village) != LB_REGION_DESA) {
-		fprintf(stderr, PROG ": --village: '%s' is not a desa code PP.KK.CC.DDDD\n", village);
+		fprintf(stderr, _("%s: --village: '%s' is not a desa code PP.KK.CC.DDDD\n"), PROG, village);
 		return 2;
 	}
 
