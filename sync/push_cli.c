@@ -689,23 +689,27 @@ static int cmd_changeset(struct lb_cli_args *a)
 }
 
 static const struct lb_cli_cmd sync_cmds[] = {
-	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S] "
-	 "[--no-compress] [--no-seal]",
+	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX|PUBFILE] [--max-bytes N] "
+	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
 	 N_("Send every entry the aggregator does not hold yet, in signed change sets of at most\n"
 	 "--max-bytes on the wire (default 256k, growing while requests succeed), and keep\n"
 	 "the receipts.  Change sets go zstd-compressed and sealed to the aggregator's key\n"
 	 "when it accepts that and the key is known (--no-compress, --no-seal: not).\n"
 	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
-	 "cannot be reached or refuses.  --to defaults to the only remote."),
+	 "cannot be reached or refuses.  --to defaults to the only remote.  --key takes\n"
+	 "64 hex digits or the aggregator's agg.pub file.  On a terminal a progress line\n"
+	 "shows the entries sent, the percentage and the rate; --quiet turns it off, and\n"
+	 "the summary of a push that succeeded."),
 	 cmd_push, false},
-	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N] "
-	 "[--stall-timeout S] [--no-compress] [--no-seal]",
+	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX|PUBFILE] "
+	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
 	 N_("Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
-	 "2 s.  One line per attempt; SIGINT/SIGTERM stop it."),
+	 "2 s.  One line per attempt, stamped with the local time (TZ); SIGINT/SIGTERM\n"
+	 "stop it.  --quiet: no progress line and no \"up to date\" lines."),
 	 cmd_sync, false},
-	{"remote", "remote -d DIR add NAME URL [--key HEX] [--upstream-key HEX]... | "
+	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... | "
 	 "remote -d DIR ls | remote -d DIR rm NAME | remote -d DIR confirm NAME HEX",
 	 N_("Remember an aggregator's URL and public key; every receipt it returns is then\n"
 	 "checked against that key before it is kept.  --upstream-key pins the key of an\n"
@@ -714,7 +718,8 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "remote names that is not pinned is learnt but not trusted until `remote confirm`.\n"
 	 "`remote add` replaces a remote of that name with its upstream keys.  `remote ls`\n"
 	 "shows how far each remote and each upstream holds this village's log, each\n"
-	 "proven by a checked receipt."),
+	 "proven by a checked receipt.  --key and --upstream-key take 64 hex digits or\n"
+	 "the aggregator's agg.pub file (or its directory)."),
 	 cmd_remote, false},
 	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] [--plain] "
 	 "[--seal-to HEX | --to REMOTE] [--no-seal] > FILE",
