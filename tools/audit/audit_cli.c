@@ -122,7 +122,7 @@ static void usage_all(FILE *f)
 	fprintf(f, "usage: " PROG " COMMAND [options]\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
-	fprintf(f, _("  %s --version\n"), PROG);
+	fprintf(f, "  " PROG " --version\n");
 	fprintf(f, "\n");
 	fprintf(f, _("%s COMMAND --help shows what a command does.\n"), PROG);
 }
