@@ -23,6 +23,7 @@
 #include "receipt.h"
 #include "source.h"
 #include "wire.h"
+#include "../schema/i18n.h"
 
 #define REPLY_MAX (1u << 20)
 #define MAX_GAP_ROUNDS 3
@@ -250,7 +251,7 @@ static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
 				if (v.kind != LB_MP_BIN || (is_key && v.len != LB_PK_BYTES) || !v.len)
 					return lb_fail(d, LB_EMALFORMED, "reply up[%u].%s is not %s", i,
 					               is_key ? "key" : "receipt",
-					               is_key ? "a 32-byte bin" : "a non-empty bin");
+					               is_key ? _("a 32-byte bin") : _("a non-empty bin"));
 				if (is_key)
 					u->key = v.s;
 				else {

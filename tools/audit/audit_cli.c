@@ -570,10 +570,10 @@ static json_t *receipt_json(const struct seen_receipt *r)
 
 static void print_receipt(const struct seen_receipt *r)
 {
-	char agg[65], h[65], t[LB_HLC_STRLEN];
+	char agg[65], h[65], t[48];
 	lb_hex(agg, r->agg, LB_PK_BYTES);
 	lb_hex(h, r->rc.hash, LB_HASH_BYTES);
-	lb_hlc_format(r->rc.received_ms << LB_HLC_COUNTER_BITS, t);
+	lb_human_time((int64_t)r->rc.received_ms, t, sizeof t); /* for people: local time */
 	printf(_("            seq %llu hash %.16s acknowledged by aggregator %.16s at %s\n"),
 	       (unsigned long long)r->rc.seq, h, agg, t);
 }
@@ -680,12 +680,12 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 static void print_text_report(const struct input *in, const struct lb_audit_report *r,
                               const struct seen *s, double secs, const struct lb_audit_opts *o)
 {
-	char signer[65], root[65], t0[LB_HLC_STRLEN], t1[LB_HLC_STRLEN];
+	char signer[65], root[65], t0[48], t1[48];
 
 	lb_hex(signer, r->signer, LB_PK_BYTES);
 	lb_hex(root, r->root, LB_HASH_BYTES);
-	lb_hlc_format(r->first_ts, t0);
-	lb_hlc_format(r->last_ts, t1);
+	lb_human_time((int64_t)lb_hlc_ms(r->first_ts), t0, sizeof t0); /* --json has the HLCs */
+	lb_human_time((int64_t)lb_hlc_ms(r->last_ts), t1, sizeof t1);
 	if (r->forks)
 		printf(_("verify: OK: fork proven: the village signed two histories at seq %llu (%.2f s)\n"),
 		       (unsigned long long)r->fork_seq, secs);
@@ -913,10 +913,10 @@ static int cmd_history(struct args *a)
 		       (unsigned long long)r.entries, (unsigned long long)r.heads);
 		for (size_t i = 0; i < h.n; i++) {
 			const struct lb_audit_change *c = &h.c[i];
-			char t[LB_HLC_STRLEN], ch[65];
+			char t[48], ch[65];
 			const char *k;
 			json_t *v;
-			lb_hlc_format(c->ts, t);
+			lb_human_time((int64_t)lb_hlc_ms(c->ts), t, sizeof t); /* --json: the HLC */
 			lb_hex(ch, c->head_hash, LB_HASH_BYTES);
 			printf(_("seq %llu  %s  %s  signed by head seq %llu %.8s\n"), (unsigned long long)c->seq,
 			       t, c->op == LB_OP_PUT ? "put" : "del", (unsigned long long)c->head_seq, ch);
