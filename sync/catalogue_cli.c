@@ -18,20 +18,21 @@
 #include "../node/body.h"
 #include "../node/catalogue.h"
 #include "catalogue_pull.h"
+#include "keyarg.h"
+#include "../schema/i18n.h"
 
 #define PROG LB_CLI_PROG
 #define CMD "catalogue"
 
 static const char *const catalogue_types[] = {"program", "wilayah"};
 
+/* t for people: "28 Nov 2026 09:12 WIB" (local zone, TZ), or "never". */
 static void when(time_t t, char *out, size_t n)
 {
-	struct tm tm;
-
-	if (!t || !gmtime_r(&t, &tm))
-		snprintf(out, n, "never");
+	if (!t)
+		snprintf(out, n, "%s", _("never"));
 	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		lb_human_time((int64_t)t * 1000, out, n);
 }
 
 /* ---- after a push --------------------------------------------------------- */
@@ -47,16 +48,16 @@ static void on_pulled(void *ctx, const struct lb_catalogue_pulled *p)
 
 	if (!p->e) {
 		if (p->added)
-			printf("%s: catalogue %s: took %llu entries, now at seq %llu\n", c->cmd,
+			printf(_("%s: catalogue %s: took %llu entries, now at seq %llu\n"), c->cmd,
 			       p->offer->region, (unsigned long long)p->added, (unsigned long long)p->seq);
 		return;
 	}
 	if (p->held)
-		fprintf(stderr, PROG " %s: catalogue %s refused: %s; the last good one (seq %llu) is "
-		        "kept\n", c->cmd, p->offer->region, lb_diag_msg(p->why, p->e),
+		fprintf(stderr, _("%s %s: catalogue %s refused: %s; the last good one (seq %llu) is "
+		        "kept\n"), PROG, c->cmd, p->offer->region, lb_diag_msg(p->why, p->e),
 		        (unsigned long long)p->held);
 	else
-		fprintf(stderr, PROG " %s: catalogue %s refused: %s; none is held\n", c->cmd,
+		fprintf(stderr, _("%s %s: catalogue %s refused: %s; none is held\n"), PROG, c->cmd,
 		        p->offer->region, lb_diag_msg(p->why, p->e));
 }
 
@@ -80,8 +81,8 @@ void lb_sync_catalogue_after_push(struct lb_node *n, const char *dir, const stru
 		return; /* nothing to check a catalogue against */
 	if ((e = lb_catalogue_pull(dir, r->url, (const uint8_t(*)[LB_PK_BYTES])keys, nkeys, on_pulled,
 	                           &c, &d)) && e != LB_ENOTFOUND)
-		fprintf(stderr, PROG " %s: the catalogues could not be read: %s; the ones held are "
-		        "kept\n", cmd, lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s %s: the catalogues could not be read: %s; the ones held are "
+		        "kept\n"), PROG, cmd, lb_diag_msg(&d, e));
 	fflush(stdout);
 }
 
@@ -144,8 +145,8 @@ static int cmd_ls(struct lb_cli_args *a)
 	if ((e = lb_catalogue_list(a->dir, ls_catalogue, &c, &count, &d)) || (e = c.e))
 		return lb_cli_die(a->cmd, e, &d);
 	if (!count)
-		fprintf(stderr, PROG " catalogue: no catalogue is held yet (it comes with `lumbung "
-		        "sync` or `lumbung catalogue import`)\n");
+		fprintf(stderr, _("%s catalogue: no catalogue is held yet (it comes with `lumbung "
+		        "sync` or `lumbung catalogue import`)\n"), PROG);
 	return 0;
 }
 
@@ -192,12 +193,12 @@ static int cmd_get(struct lb_cli_args *a)
 
 static int status_one(void *ctx, const struct lb_catalogue_info *ci)
 {
-	char hex[2 * LB_PK_BYTES + 1], at[32];
+	char hex[2 * LB_PK_BYTES + 1], at[48];
 
 	(void)ctx;
 	lb_hex(hex, ci->key, LB_PK_BYTES);
 	when(ci->checked, at, sizeof at);
-	printf("%s\tkey %s\tseq %llu\trecords %llu\tchecked %s\n", ci->region, hex,
+	printf(_("%s\tkey %s\tseq %llu\trecords %llu\tchecked %s\n"), ci->region, hex,
 	       (unsigned long long)ci->seq, (unsigned long long)ci->records, at);
 	return 0;
 }
@@ -213,8 +214,8 @@ static int cmd_status(struct lb_cli_args *a)
 	if ((e = lb_catalogue_list(a->dir, status_one, NULL, &count, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	if (!count)
-		printf("no catalogue is held yet (it comes with `lumbung sync` or `lumbung catalogue "
-		       "import`)\n");
+		printf(_("no catalogue is held yet (it comes with `lumbung sync` or `lumbung catalogue "
+		       "import`)\n"));
 	return 0;
 }
 
@@ -256,9 +257,13 @@ static int cmd_import(struct lb_cli_args *a)
 
 	if (a->npos != 2)
 		return lb_cli_usage_error(a->cmd, "catalogue import takes FILE.lla");
-	if (!a->key || lb_unhex(key, LB_PK_BYTES, a->key))
-		return lb_cli_usage_error(a->cmd, "--key takes the 64-hex key of the aggregator whose "
-		                          "catalogue it is");
+	if (!a->key)
+		return lb_cli_usage_error(a->cmd, "--key takes the key of the aggregator whose "
+		                          "catalogue it is, 64 hex digits or its agg.pub file");
+	if ((e = lb_key_arg(a->key, key, &d)))
+		return lb_cli_usage_error(a->cmd, "--key takes the key of the aggregator whose "
+		                          "catalogue it is, 64 hex digits or its agg.pub file: %s",
+		                          lb_diag_msg(&d, e));
 	if (!(f = fopen(a->pos[1], "rb")))
 		return lb_cli_die(a->cmd, lb_fail(&d, errno == ENOENT ? LB_ENOTFOUND : LB_EIO,
 		                                  "%s: %s", a->pos[1], strerror(errno)), &d);
@@ -270,12 +275,12 @@ static int cmd_import(struct lb_cli_args *a)
 	}
 	fclose(f);
 	if (e && held)
-		fprintf(stderr, PROG " catalogue: catalogue %s refused: %s; the last good one (seq %llu) "
-		        "is kept\n", region, lb_diag_msg(&d, e), (unsigned long long)held);
+		fprintf(stderr, _("%s catalogue: catalogue %s refused: %s; the last good one (seq %llu) "
+		        "is kept\n"), PROG, region, lb_diag_msg(&d, e), (unsigned long long)held);
 	if (e)
 		return held ? lb_exit_status(e) : lb_cli_die(a->cmd, e, &d);
-	printf("catalogue %s: %s; took %llu entries, now at seq %llu\n", region,
-	       made ? "new" : "updated", (unsigned long long)r.added, (unsigned long long)r.tip);
+	printf(_("catalogue %s: %s; took %llu entries, now at seq %llu\n"), region,
+	       made ? _("new") : _("updated"), (unsigned long long)r.added, (unsigned long long)r.tip);
 	return 0;
 }
 

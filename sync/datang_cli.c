@@ -16,6 +16,7 @@
 #include "../node/datang.h"
 #include "../node/key.h"
 #include "fetch.h"
+#include "../schema/i18n.h"
 
 #define PROG LB_CLI_PROG
 
@@ -32,20 +33,20 @@ bool lb_sync_datang_refresh(const char *cmd, struct lb_node *n, const char *dir,
 	lb_err e;
 
 	if ((e = lb_node_info(n, &info, &d))) {
-		fprintf(stderr, PROG " %s: residents moving here not asked for: %s\n", cmd,
+		fprintf(stderr, _("%s %s: residents moving here not asked for: %s\n"), PROG, cmd,
 		        lb_diag_msg(&d, e));
 		return false;
 	}
 	snprintf(path, sizeof path, "%s/node.key", dir ? dir : ".");
 	if ((e = lb_key_load(path, &key, &d))) {
-		fprintf(stderr, PROG " %s: residents moving here not asked for: %s\n", cmd,
+		fprintf(stderr, _("%s %s: residents moving here not asked for: %s\n"), PROG, cmd,
 		        lb_diag_msg(&d, e));
 		return false;
 	}
 	e = lb_fetch_datang(url, info.village, &key, NULL, agg_key, &o, &count, &d);
 	lb_key_wipe(&key);
 	if (e) {
-		fprintf(stderr, PROG " %s: residents moving here not fetched (%s): %s\n", cmd,
+		fprintf(stderr, _("%s %s: residents moving here not fetched (%s): %s\n"), PROG, cmd,
 		        lb_errname(e), lb_diag_msg(&d, e));
 		return false;
 	}
@@ -53,16 +54,16 @@ bool lb_sync_datang_refresh(const char *cmd, struct lb_node *n, const char *dir,
 		struct lb_diag why = {0};
 		lb_err ce = lb_datang_check(&o[i], info.village, &why);
 		if (ce)
-			fprintf(stderr, PROG " %s: warning: an offer of a resident moving here is refused "
-			                "(%s): %s\n",
-			        cmd, lb_errname(ce), lb_diag_msg(&why, ce));
+			fprintf(stderr, _("%s %s: warning: an offer of a resident moving here is refused "
+			                "(%s): %s\n"),
+			        PROG, cmd, lb_errname(ce), lb_diag_msg(&why, ce));
 	}
 	if ((e = lb_datang_replace(n, o, count, &st, &d)))
-		fprintf(stderr, PROG " %s: the offers of residents moving here not kept: %s\n", cmd,
+		fprintf(stderr, _("%s %s: the offers of residents moving here not kept: %s\n"), PROG, cmd,
 		        lb_diag_msg(&d, e));
 	else if (st.added || st.dropped)
-		printf("%s: residents moving here: %zu offered (%zu new, %zu no longer offered); "
-		       "see `lumbung datang ls`\n",
+		printf(_("%s: residents moving here: %zu offered (%zu new, %zu no longer offered); "
+		       "see `lumbung datang ls`\n"),
 		       cmd, st.kept, st.added, st.dropped);
 	lb_datang_offers_free(o, count);
 	return !e;
@@ -140,10 +141,10 @@ static int datang_ls(struct lb_cli_args *a, struct lb_node *n, struct lb_diag *d
 		}
 		json_decref(top);
 	} else if (!l.n) {
-		printf("no residents moving here are offered (push or sync asks the aggregator)\n");
+		printf(_("no residents moving here are offered (push or sync asks the aggregator)\n"));
 	} else {
-		printf("%zu resident%s moving here: accept with `lumbung datang terima NIK "
-		       "[field=value...]`, refuse with `lumbung datang tolak NIK`\n",
+		printf(_("%zu resident%s moving here: accept with `lumbung datang terima NIK "
+		       "[field=value...]`, refuse with `lumbung datang tolak NIK`\n"),
 		       l.n, l.n > 1 ? "s" : "");
 	}
 	return 0;
@@ -182,13 +183,13 @@ int lb_sync_cmd_datang(struct lb_cli_args *a)
 		if ((e = lb_datang_accept(n, a->pos[1], changes, &c, &d)))
 			rc = lb_cli_die(a->cmd, e, &d);
 		else
-			printf("penduduk %s: accepted as a resident of this village, written as seq %llu "
-			       "(it goes to the aggregator with the next push)\n",
+			printf(_("penduduk %s: accepted as a resident of this village, written as seq %llu "
+			       "(it goes to the aggregator with the next push)\n"),
 			       a->pos[1], (unsigned long long)c.last_seq);
 	} else if ((e = lb_datang_drop(n, a->pos[1], &d))) {
 		rc = lb_cli_die(a->cmd, e, &d);
 	} else {
-		printf("penduduk %s: the offer is refused here and dropped\n", a->pos[1]);
+		printf(_("penduduk %s: the offer is refused here and dropped\n"), a->pos[1]);
 	}
 	json_decref(changes);
 	lb_node_close(n);

@@ -13,6 +13,7 @@
 
 #include "../node/remote.h"
 #include "push.h"
+#include "../schema/i18n.h"
 
 struct sink {
 	CURL *curl;
@@ -139,7 +140,7 @@ lb_err lb_httpc_request(const char *base, const char *path, const char *header, 
 	curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &a->status);
 	if (s.errnum)
 		e = lb_fail(d, s.errnum == ENOSPC ? LB_EFULL : LB_EIO, "writing the answer: %s",
-		            s.errnum == ENOSPC ? "disk full" : strerror(s.errnum));
+		            s.errnum == ENOSPC ? _("disk full") : strerror(s.errnum));
 	else if (s.too_big)
 		e = lb_fail(d, LB_EREFUSED, "%.*s: an answer larger than %llu bytes", (int)bl, base,
 		            (unsigned long long)(s.to_file ? a->limit : s.cap));
@@ -148,7 +149,7 @@ lb_err lb_httpc_request(const char *base, const char *path, const char *header, 
 		            errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	else if (s.to_file && fflush(a->out))
 		e = lb_fail(d, errno == ENOSPC ? LB_EFULL : LB_EIO, "writing the answer: %s",
-		            errno == ENOSPC ? "disk full" : strerror(errno));
+		            errno == ENOSPC ? _("disk full") : strerror(errno));
 	if (!e && a->status != 200)
 		e = refusal(a->status, s.buf, a->len, base, body != NULL, d);
 out:

@@ -23,6 +23,7 @@
 #include "receipt.h"
 #include "source.h"
 #include "wire.h"
+#include "../schema/i18n.h"
 
 #define REPLY_MAX (1u << 20)
 #define MAX_GAP_ROUNDS 3
@@ -44,6 +45,8 @@ struct lb_pusher {
 	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
 	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
 	void *upstream_ctx;
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
 	bool no_compress, no_seal;
 	bool acc_zstd, acc_sealed; /* what the aggregator's last position answer accepts */
 	struct lb_mp_buf body;  /* request: the plain change set */
@@ -153,6 +156,8 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	p->log = o->log;
 	p->on_upstream = o->on_upstream;
 	p->upstream_ctx = o->upstream_ctx;
+	p->on_progress = o->on_progress;
+	p->progress_ctx = o->progress_ctx;
 	p->no_compress = o->no_compress;
 	p->no_seal = o->no_seal;
 
@@ -246,7 +251,7 @@ static lb_err parse_up(struct reply *r, struct lb_mp_rd *rd, struct lb_diag *d)
 				if (v.kind != LB_MP_BIN || (is_key && v.len != LB_PK_BYTES) || !v.len)
 					return lb_fail(d, LB_EMALFORMED, "reply up[%u].%s is not %s", i,
 					               is_key ? "key" : "receipt",
-					               is_key ? "a 32-byte bin" : "a non-empty bin");
+					               is_key ? _("a 32-byte bin") : _("a non-empty bin"));
 				if (is_key)
 					u->key = v.s;
 				else {
@@ -776,6 +781,9 @@ lb_err lb_push_run(struct lb_pusher *p, const struct lb_src *n, struct lb_push_s
 		/* entries written while we push go out in this pass too */
 		if ((e = n->ops->info(n->ctx, &info, d)))
 			return e;
+		if (p->on_progress)
+			p->on_progress(p->progress_ctx, st->seq > st->remote_seq ? st->seq - st->remote_seq : 0,
+			               info.seq > st->remote_seq ? info.seq - st->remote_seq : 0);
 		if (from > info.seq)
 			return confirm_tip(p, n, st, d);
 		if ((e = build_wire(p, n, from, p->bytes, &to, hash, &body, &headers, st, d)))

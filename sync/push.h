@@ -69,6 +69,13 @@ struct lb_push_opts {
 	lb_err (*on_upstream)(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t seq,
 	                      const uint8_t *receipt, size_t len, struct lb_diag *d);
 	void *upstream_ctx;
+	/* How far a pass is, for a progress display: called once the
+	 * aggregator's position is known and after every change set it
+	 * accepted, with done = entries it now holds beyond where it stood at
+	 * the start of the pass and total = our tip minus that (the tip as last
+	 * read: entries written during the pass raise it).  NULL: not called. */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
 	bool no_compress;           /* send plain change sets even when zstd is accepted */
 	bool no_seal;               /* do not seal even when the key is known (debugging) */
 };

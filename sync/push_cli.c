@@ -17,10 +17,13 @@
 #include <sodium.h>
 
 #include "../node/cli.h"
+#include "../node/progress.h"
 #include "../node/remote.h"
+#include "../schema/i18n.h"
 #include "catalogue_cli.h"
 #include "datang_cli.h"
 #include "envelope.h"
+#include "keyarg.h"
 #include "push.h"
 #include "rcpt_cli.h"
 #include "restore_cli.h"
@@ -76,18 +79,18 @@ static lb_err on_upstream(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t se
 	if (!name[0]) {
 		if (!u->told_no_remote)
 			fprintf(stderr,
-			        PROG " %s: the aggregator hands down receipts from the aggregator above "
-			             "it (key %s); they are kept only for a remote (lumbung remote add)\n",
-			        u->cmd, hex);
+			        _("%s %s: the aggregator hands down receipts from the aggregator above "
+			             "it (key %s); they are kept only for a remote (lumbung remote add)\n"),
+			        PROG, u->cmd, hex);
 		u->told_no_remote = true;
 		return LB_OK;
 	}
 	if (u->t->r.has_key && !memcmp(key, u->t->r.key, LB_PK_BYTES)) {
 		if (!u->told_own)
 			fprintf(stderr,
-			        PROG " %s: warning: remote %s names its own key as the aggregator above "
-			             "it; ignored\n",
-			        u->cmd, name);
+			        _("%s %s: warning: remote %s names its own key as the aggregator above "
+			             "it; ignored\n"),
+			        PROG, u->cmd, name);
 		u->told_own = true;
 		return LB_OK;
 	}
@@ -98,17 +101,17 @@ static lb_err on_upstream(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t se
 			return LB_OK; /* learnt before and said so then: not trusted */
 		e = lb_remote_learn(u->n, name, key, &added, &why);
 		if (e == LB_ETOOBIG || e == LB_EINVAL) {
-			fprintf(stderr, PROG " %s: warning: %s\n", u->cmd, lb_diag_msg(&why, e));
+			fprintf(stderr, _("%s %s: warning: %s\n"), PROG, u->cmd, lb_diag_msg(&why, e));
 			return LB_OK;
 		}
 		if (e)
 			return lb_fail(d, e, "%s", lb_diag_msg(&why, e));
 		if (added)
 			fprintf(stderr,
-			        PROG " %s: remote %s says the aggregator above it has key %s.  It is NOT "
+			        _("%s %s: remote %s says the aggregator above it has key %s.  It is NOT "
 			             "trusted and its receipts are not kept until you confirm it: check "
-			             "the key with the office, then run: " PROG " remote confirm %s %s\n",
-			        u->cmd, name, hex, name, hex);
+			             "the key with the office, then run: %s remote confirm %s %s\n"),
+			        PROG, u->cmd, name, hex, PROG, name, hex);
 		return LB_OK;
 	}
 	if ((e = lb_node_receipt_last(u->n, key, &before, NULL, d)))
@@ -119,12 +122,12 @@ static lb_err on_upstream(void *ctx, const uint8_t key[LB_PK_BYTES], uint64_t se
 		               lb_diag_msg(&why, e));
 	if (e)
 		fprintf(stderr,
-		        PROG " %s: warning: remote %s handed down a receipt from the aggregator above "
-		             "it (key %s) that does not hold (%s): %s; nothing kept\n",
-		        u->cmd, name, hex, lb_errname(e), lb_diag_msg(&why, e));
+		        _("%s %s: warning: remote %s handed down a receipt from the aggregator above "
+		             "it (key %s) that does not hold (%s): %s; nothing kept\n"),
+		        PROG, u->cmd, name, hex, lb_errname(e), lb_diag_msg(&why, e));
 	else if (seq > before)
-		printf("%s: the aggregator above %s (key %s) holds this village's log up to seq "
-		       "%llu: its receipt was checked and kept\n",
+		printf(_("%s: the aggregator above %s (key %s) holds this village's log up to seq "
+		       "%llu: its receipt was checked and kept\n"),
 		       u->cmd, name, hex, (unsigned long long)seq);
 	return LB_OK;
 }
@@ -168,24 +171,27 @@ static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct targe
 			return lb_cli_die(a->cmd, e, &d);
 		if (count != 1)
 			return lb_cli_usage_error(
-				a->cmd, count ? "this node has %zu remotes: say which with --to NAME"
-				              : "no aggregator: give --to URL or add one with "
-				                "`lumbung remote add NAME URL --key HEX`",
+				a->cmd, count ? _("this node has %zu remotes: say which with --to NAME")
+				              : _("no aggregator: give --to URL or add one with "
+				                "`lumbung remote add NAME URL --key HEX`"),
 				count);
 		t->label = t->r.name;
 	}
 	if (a->key) {
-		if (lb_unhex(t->r.key, LB_PK_BYTES, a->key))
-			return lb_cli_usage_error(a->cmd, "--key takes the aggregator's 64-hex public key");
+		if ((e = lb_key_arg(a->key, t->r.key, &d)))
+			return lb_cli_usage_error(a->cmd,
+			                          "--key takes the aggregator's public key, 64 hex digits "
+			                          "or its agg.pub file: %s",
+			                          lb_diag_msg(&d, e));
 		t->r.has_key = true;
 	}
 	if (!t->r.has_key)
 		fprintf(stderr,
-		        PROG " %s: warning: the aggregator's key is unknown, so its receipts are "
+		        _("%s %s: warning: the aggregator's key is unknown, so its receipts are "
 		             "neither checked nor kept and change sets are not sealed (add it with "
 		             "--key HEX or "
-		             "`lumbung remote add NAME URL --key HEX`)\n",
-		        a->cmd);
+		             "`lumbung remote add NAME URL --key HEX`)\n"),
+		        PROG, a->cmd);
 	return 0;
 }
 
@@ -211,6 +217,37 @@ static lb_err push_node(struct lb_pusher *p, struct lb_node *n, struct lb_push_s
 
 	lb_src_node(&src, n);
 	return lb_push_run(p, &src, st, d);
+}
+
+/* The progress line of push and sync (node/progress.h): entries sent in
+ * this run, across the passes of a retrying push. */
+struct push_progress {
+	struct lb_progress pg;
+	uint64_t before; /* entries the aggregator took in earlier passes */
+	bool quiet, started;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct push_progress *pp = ctx;
+
+	if (!pp->started) {
+		if (!total)
+			return; /* up to date: nothing to show */
+		lb_progress_start(&pp->pg, 0, _("entries"), pp->quiet);
+		pp->started = true;
+	}
+	pp->pg.total = pp->before + total;
+	lb_progress_set(&pp->pg, pp->before + done);
+}
+
+/* End the progress line of a pass (before anything else is printed). */
+static void progress_pass_end(struct push_progress *pp, const struct lb_push_stats *st)
+{
+	pp->before += st->seq > st->remote_seq ? st->seq - st->remote_seq : 0;
+	if (pp->started)
+		lb_progress_end(&pp->pg);
+	pp->started = false;
 }
 
 static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_push_opts *o)
@@ -241,7 +278,8 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 }
 
 static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct target *t,
-                         struct upstream_policy *u, struct lb_pusher **p)
+                         struct upstream_policy *u, struct push_progress *pp,
+                         struct lb_pusher **p)
 {
 	struct lb_push_opts o;
 	struct lb_diag d = {0};
@@ -257,6 +295,9 @@ static int open_for_push(struct lb_cli_args *a, struct lb_node **n, struct targe
 	*u = (struct upstream_policy){.n = *n, .t = t, .cmd = a->cmd};
 	o.on_upstream = on_upstream;
 	o.upstream_ctx = u;
+	*pp = (struct push_progress){.quiet = a->quiet};
+	o.on_progress = on_progress;
+	o.progress_ctx = pp;
 	if ((e = lb_pusher_new(p, &o, &d)))
 		return lb_cli_die(a->cmd, e, &d);
 	return 0;
@@ -267,15 +308,16 @@ static void report(const char *cmd, const struct lb_push_stats *st)
 	char form[96] = "";
 
 	if (st->sealed || st->compressed)
-		snprintf(form, sizeof form, " (%s, %llu bytes plain)",
-		         st->sealed ? (st->compressed ? "compressed and sealed" : "sealed") : "compressed",
+		snprintf(form, sizeof form, _(" (%s, %llu bytes plain)"),
+		         st->sealed ? (st->compressed ? _("compressed and sealed") : _("sealed"))
+		                    : _("compressed"),
 		         (unsigned long long)st->plain_bytes);
 	if (!st->entries)
-		printf("%s: up to date: the aggregator holds seq %llu\n", cmd,
+		printf(_("%s: up to date: the aggregator holds seq %llu\n"), cmd,
 		       (unsigned long long)st->seq);
 	else
-		printf("%s: sent %llu entries (%llu new to the aggregator, seq %llu..%llu) in %llu "
-		       "change sets, %llu bytes%s; %llu receipts checked and kept\n",
+		printf(_("%s: sent %llu entries (%llu new to the aggregator, seq %llu..%llu) in %llu "
+		       "change sets, %llu bytes%s; %llu receipts checked and kept\n"),
 		       cmd, (unsigned long long)st->entries, (unsigned long long)st->accepted,
 		       (unsigned long long)st->remote_seq + 1,
 		       (unsigned long long)st->seq, (unsigned long long)st->changesets,
@@ -289,17 +331,19 @@ static int cmd_push(struct lb_cli_args *a)
 	struct lb_push_stats st, total = {0};
 	struct target t;
 	struct upstream_policy u;
+	struct push_progress pp;
 	struct lb_diag d = {0};
 	lb_err e;
 	int rc, tries = 0;
 
-	if ((rc = open_for_push(a, &n, &t, &u, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &pp, &p)))
 		goto out;
 	/* Keep going while the link delivers; give up when an attempt that
 	 * reached the aggregator got nothing through three times in a row,
 	 * or at once when it cannot be reached at all. */
 	for (;;) {
 		e = push_node(p, n, &st, &d);
+		progress_pass_end(&pp, &st);
 		if (!total.changesets)
 			total.remote_seq = st.remote_seq;
 		total.entries += st.entries;
@@ -318,11 +362,11 @@ static int cmd_push(struct lb_cli_args *a)
 			tries = 0;
 		else if (!st.reached || ++tries >= 3)
 			break;
-		fprintf(stderr, PROG " push: %s; retrying with change sets of %zu bytes\n",
-		        lb_diag_msg(&d, e), lb_pusher_bytes(p));
+		fprintf(stderr, _("%s push: %s; retrying with change sets of %zu bytes\n"),
+		        PROG, lb_diag_msg(&d, e), lb_pusher_bytes(p));
 		sleep(1);
 	}
-	if (total.entries || !e)
+	if ((total.entries || !e) && !a->quiet)
 		report("push", &total);
 	rc = e ? lb_cli_die("push", e, &d) : 0;
 	if (!e) {
@@ -347,12 +391,10 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
+/* Now, for people: "28 Nov 2026 09:12 WIB" (local zone, TZ). */
 static void stamp(char *buf, size_t len)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	lb_human_time((int64_t)time(NULL) * 1000, buf, len);
 }
 
 /* Sleep up to s seconds; returns early when asked to stop. */
@@ -389,6 +431,7 @@ static int cmd_sync(struct lb_cli_args *a)
 	struct lb_node_info info;
 	struct target t;
 	struct upstream_policy u;
+	struct push_progress pp;
 	struct lb_diag d = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	long every = 60;
@@ -397,18 +440,18 @@ static int cmd_sync(struct lb_cli_args *a)
 	unsigned failures = 0;
 	time_t offers_at = 0; /* when the offers were last asked for */
 	time_t catalogues_at = 0; /* when the catalogues were last asked for */
-	char ts[32];
+	char ts[48];
 	lb_err e;
 	int rc;
 
 	if (a->every && (rc = parse_seconds(a, "--every", a->every, &every)))
 		return rc;
-	if ((rc = open_for_push(a, &n, &t, &u, &p)))
+	if ((rc = open_for_push(a, &n, &t, &u, &pp, &p)))
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	stamp(ts, sizeof ts);
-	printf("%s sync: pushing to %s every %ld s (Ctrl-C stops)\n", ts, t.label, every);
+	printf(_("%s sync: pushing to %s every %ld s (Ctrl-C stops)\n"), ts, t.label, every);
 	fflush(stdout);
 	while (!stopping) {
 		long wait;
@@ -432,6 +475,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			continue;
 		}
 		e = push_node(p, n, &st, &d);
+		progress_pass_end(&pp, &st);
 		stamp(ts, sizeof ts);
 		if (st.seq) {
 			acked = st.seq;
@@ -441,11 +485,11 @@ static int cmd_sync(struct lb_cli_args *a)
 			failures = 0;
 			wait = every;
 			if (st.entries)
-				printf("%s sync: sent %llu entries in %llu change sets; aggregator at seq %llu\n",
+				printf(_("%s sync: sent %llu entries in %llu change sets; aggregator at seq %llu\n"),
 				       ts, (unsigned long long)st.entries, (unsigned long long)st.changesets,
 				       (unsigned long long)st.seq);
-			else
-				printf("%s sync: up to date at seq %llu\n", ts, (unsigned long long)st.seq);
+			else if (!a->quiet)
+				printf(_("%s sync: up to date at seq %llu\n"), ts, (unsigned long long)st.seq);
 			fflush(stdout);
 			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
 			catalogues_at = time(NULL);
@@ -454,9 +498,9 @@ static int cmd_sync(struct lb_cli_args *a)
 				offers_at = time(NULL);
 		} else {
 			wait = lb_push_backoff(&failures, st.entries > 0);
-			printf("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
-			       "sets of %zu bytes\n",
-			       ts, lb_errname(e), lb_push_retryable(e) ? "" : " (needs attention)",
+			printf(_("%s sync: %s%s: %s; sent %llu entries first; next try in %ld s with change "
+			       "sets of %zu bytes\n"),
+			       ts, lb_errname(e), lb_push_retryable(e) ? "" : _(" (needs attention)"),
 			       lb_diag_msg(&d, e), (unsigned long long)st.entries, wait,
 			       lb_pusher_bytes(p));
 		}
@@ -464,7 +508,7 @@ static int cmd_sync(struct lb_cli_args *a)
 		nap(wait);
 	}
 	stamp(ts, sizeof ts);
-	printf("%s sync: stopped\n", ts);
+	printf(_("%s sync: stopped\n"), ts);
 out:
 	lb_pusher_free(p);
 	lb_node_close(n);
@@ -492,10 +536,12 @@ static int cmd_remote(struct lb_cli_args *a)
 	if (a->nupstream && strcmp(sub, "add"))
 		return lb_cli_usage_error("remote", "--upstream-key goes with remote add");
 	for (int i = 0; i < a->nupstream; i++)
-		if (lb_unhex(up[i], LB_PK_BYTES, a->upstream_keys[i]))
+		if ((e = lb_key_arg(a->upstream_keys[i], up[i], &d)))
 			return lb_cli_usage_error("remote",
-			                          "--upstream-key takes the 64-hex public key of the "
-			                          "aggregator above the remote (the kabupaten's agg.pub)");
+			                          "--upstream-key takes the public key of the aggregator "
+			                          "above the remote, 64 hex digits or its agg.pub file "
+			                          "(the kabupaten's): %s",
+			                          lb_diag_msg(&d, e));
 	if ((e = lb_cli_open_node(a, !strcmp(sub, "ls"), &n, &d)))
 		return lb_cli_die("remote", e, &d);
 	if (!strcmp(sub, "add")) {
@@ -506,19 +552,21 @@ static int cmd_remote(struct lb_cli_args *a)
 		}
 		strcpy(r.name, a->pos[1]);
 		strcpy(r.url, a->pos[2]);
-		if (a->key && lb_unhex(r.key, LB_PK_BYTES, a->key)) {
+		if (a->key && (e = lb_key_arg(a->key, r.key, &d))) {
 			lb_node_close(n);
-			return lb_cli_usage_error("remote", "--key takes the aggregator's 64-hex public key "
-			                                    "(lumbung-agg init prints it)");
+			return lb_cli_usage_error("remote",
+			                          "--key takes the aggregator's public key, 64 hex digits "
+			                          "(lumbung-agg init prints it) or its agg.pub file: %s",
+			                          lb_diag_msg(&d, e));
 		}
 		r.has_key = a->key != NULL;
 		if (!(e = lb_remote_add(n, &r, (const uint8_t(*)[LB_PK_BYTES])up,
 		                        (size_t)a->nupstream, &d))) {
-			printf("remote %s: %s%s", r.name, r.url,
-			       r.has_key ? ", receipts checked against its key" : ", key unknown");
+			printf(_("remote %s: %s%s"), r.name, r.url,
+			       r.has_key ? _(", receipts checked against its key") : _(", key unknown"));
 			if (a->nupstream)
-				printf("; %d upstream key%s pinned: receipts handed down from above are "
-				       "checked and kept",
+				printf(_("; %d upstream key%s pinned: receipts handed down from above are "
+				       "checked and kept"),
 				       a->nupstream, a->nupstream > 1 ? "s" : "");
 			printf("\n");
 		}
@@ -530,14 +578,14 @@ static int cmd_remote(struct lb_cli_args *a)
 			                                    "`remote ls` shows as learnt");
 		}
 		if (!(e = lb_remote_confirm(n, a->pos[1], key, &d)))
-			printf("remote %s: upstream key %s confirmed: its receipts handed down are now "
-			       "checked and kept\n",
+			printf(_("remote %s: upstream key %s confirmed: its receipts handed down are now "
+			       "checked and kept\n"),
 			       a->pos[1], a->pos[2]);
 	} else if (!strcmp(sub, "rm")) {
 		if (!(e = lb_remote_del(n, a->pos[1], &d)))
-			printf("removed remote %s\n", a->pos[1]);
+			printf(_("removed remote %s\n"), a->pos[1]);
 	} else if (!(e = lb_cli_print_remotes(n, "", &count, &d)) && !count) {
-		printf("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n");
+		printf(_("no remotes (add one with: lumbung remote add NAME URL --key HEX)\n"));
 	}
 	lb_node_close(n);
 	return e ? lb_cli_die("remote", e, &d) : 0;
@@ -577,11 +625,14 @@ static int cmd_changeset(struct lb_cli_args *a)
 	if (a->seal_to && a->no_seal)
 		return lb_cli_usage_error(a->cmd, "--seal-to and --no-seal contradict each other");
 	if (a->seal_to) {
-		if (lb_unhex(seal_key, LB_PK_BYTES, a->seal_to))
-			return lb_cli_usage_error(a->cmd, "--seal-to takes the aggregator's 64-hex public "
-			                                  "key (lumbung-agg init prints it)");
+		if ((e = lb_key_arg(a->seal_to, seal_key, &d)))
+			return lb_cli_usage_error(a->cmd,
+			                          "--seal-to takes the aggregator's public key, 64 hex "
+			                          "digits (lumbung-agg init prints it) or its agg.pub "
+			                          "file: %s",
+			                          lb_diag_msg(&d, e));
 		seal = true;
-		snprintf(seal_label, sizeof seal_label, "the key given with --seal-to");
+		snprintf(seal_label, sizeof seal_label, "%s", _("the key given with --seal-to"));
 	}
 	if (isatty(STDOUT_FILENO))
 		return lb_cli_usage_error(a->cmd, "a change set is binary: redirect it to a file");
@@ -604,13 +655,13 @@ static int cmd_changeset(struct lb_cli_args *a)
 		if (t.r.has_key) {
 			memcpy(seal_key, t.r.key, LB_PK_BYTES);
 			seal = true;
-			snprintf(seal_label, sizeof seal_label, "the key of remote %s", t.r.name);
+			snprintf(seal_label, sizeof seal_label, _("the key of remote %s"), t.r.name);
 		} else {
 			fprintf(stderr,
-			        PROG " changeset: warning: the key of %s is unknown, so the change set is "
+			        _("%s changeset: warning: the key of %s is unknown, so the change set is "
 			             "not sealed (add it with `lumbung remote add NAME URL --key HEX`, or "
-			             "give --seal-to HEX)\n",
-			        a->to);
+			             "give --seal-to HEX)\n"),
+			        PROG, a->to);
 		}
 	}
 	lb_mp_buf_init(&out);
@@ -623,11 +674,11 @@ static int cmd_changeset(struct lb_cli_args *a)
 	else if (fwrite(wire.sb.data, 1, wire.sb.size, stdout) != wire.sb.size || fflush(stdout))
 		rc = lb_cli_die(a->cmd, lb_fail(&d, LB_EIO, "writing: %s", strerror(errno)), &d);
 	else {
-		fprintf(stderr, PROG " changeset: entries %llu..%llu, %zu bytes", (unsigned long long)from,
+		fprintf(stderr, _("%s changeset: entries %llu..%llu, %zu bytes"), PROG, (unsigned long long)from,
 		        (unsigned long long)to, wire.sb.size);
 		if (seal || !a->plain)
-			fprintf(stderr, " (%s%s%s%s; %zu bytes plain)", a->plain ? "" : "compressed",
-			        seal && !a->plain ? ", " : "", seal ? "sealed to " : "",
+			fprintf(stderr, _(" (%s%s%s%s; %zu bytes plain)"), a->plain ? "" : _("compressed"),
+			        seal && !a->plain ? ", " : "", seal ? _("sealed to ") : "",
 			        seal_label, out.sb.size);
 		fputc('\n', stderr);
 	}
@@ -638,46 +689,51 @@ static int cmd_changeset(struct lb_cli_args *a)
 }
 
 static const struct lb_cli_cmd sync_cmds[] = {
-	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX] [--max-bytes N] [--stall-timeout S] "
-	 "[--no-compress] [--no-seal]",
-	 "Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
+	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX|PUBFILE] [--max-bytes N] "
+	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 N_("Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
 	 "on the wire at first, growing while requests succeed up to --max-bytes (default\n"
 	 "16m; 8k..16m), and keep the receipts.  Change sets go zstd-compressed and sealed\n"
 	 "to the aggregator's key when it accepts that and the key is known (--no-compress,\n"
 	 "--no-seal: not).\n"
 	 "Exit 0 when the aggregator holds this node's tip; non-zero with the reason when it\n"
-	 "cannot be reached or refuses.  --to defaults to the only remote.",
+	 "cannot be reached or refuses.  --to defaults to the only remote.  --key takes\n"
+	 "64 hex digits or the aggregator's agg.pub file.  On a terminal a progress line\n"
+	 "shows the entries sent, the percentage and the rate; --quiet turns it off, and\n"
+	 "the summary of a push that succeeded."),
 	 cmd_push, false},
-	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX] [--max-bytes N] "
-	 "[--stall-timeout S] [--no-compress] [--no-seal]",
-	 "Keep pushing: every --every seconds (default 60) when there is something new;\n"
+	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX|PUBFILE] "
+	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 N_("Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
-	 "2 s.  One line per attempt; SIGINT/SIGTERM stop it.",
+	 "2 s.  One line per attempt, stamped with the local time (TZ); SIGINT/SIGTERM\n"
+	 "stop it.  --quiet: no progress line and no \"up to date\" lines."),
 	 cmd_sync, false},
-	{"remote", "remote -d DIR add NAME URL [--key HEX] [--upstream-key HEX]... | "
+	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... | "
 	 "remote -d DIR ls | remote -d DIR rm NAME | remote -d DIR confirm NAME HEX",
-	 "Remember an aggregator's URL and public key; every receipt it returns is then\n"
+	 N_("Remember an aggregator's URL and public key; every receipt it returns is then\n"
 	 "checked against that key before it is kept.  --upstream-key pins the key of an\n"
 	 "aggregator above it (a kabupaten above a kecamatan; repeatable): the receipts the\n"
 	 "remote hands down from it are checked against this node's log and kept.  A key the\n"
 	 "remote names that is not pinned is learnt but not trusted until `remote confirm`.\n"
 	 "`remote add` replaces a remote of that name with its upstream keys.  `remote ls`\n"
 	 "shows how far each remote and each upstream holds this village's log, each\n"
-	 "proven by a checked receipt.",
+	 "proven by a checked receipt.  --key and --upstream-key take 64 hex digits or\n"
+	 "the aggregator's agg.pub file (or its directory)."),
 	 cmd_remote, false},
 	{"changeset", "changeset -d DIR [--since SEQ] [--max-bytes N] [--plain] "
 	 "[--seal-to HEX | --to REMOTE] [--no-seal] > FILE",
-	 "Write the signed change set of the entries from SEQ (default 1) up to the last\n"
+	 N_("Write the signed change set of the entries from SEQ (default 1) up to the last\n"
 	 "signed head that fits in --max-bytes (default 32m) to stdout: what push sends,\n"
 	 "for carrying on a USB stick or inspecting.  It is zstd-compressed (--plain: not),\n"
 	 "and sealed so that only one aggregator can open it: the one whose key --seal-to\n"
 	 "gives, or the remote --to names when its key is known (--no-seal: never sealed;\n"
-	 "a sealed file on a lost stick shows no names or NIKs).",
+	 "a sealed file on a lost stick shows no names or NIKs)."),
 	 cmd_changeset, false},
 	{"datang", "datang ls -d DIR [--json] | datang terima -d DIR NIK [field=value...] | "
 	 "datang tolak -d DIR NIK",
-	 "Residents moving here from another village of the region.  After every push or\n"
+	 N_("Residents moving here from another village of the region.  After every push or\n"
 	 "sync round the aggregator's open offers are fetched and kept (each entry checked:\n"
 	 "its hash, a valid penduduk record with status pindah and pindah_ke this village).\n"
 	 "`ls` lists them (NIK, nama, the village they leave, tanggal_pindah; --json with\n"
@@ -685,17 +741,17 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "status hidup, without pindah_ke/tanggal_pindah, with the field=value changes\n"
 	 "given (typed as by put: e.g. dusun=, rt=, rw=, no_kk=), and datang_dari,\n"
 	 "datang_seq, datang_hash naming the other village's signed entry; a NIK already\n"
-	 "living here is refused.  `tolak NIK` drops the offer here.",
+	 "living here is refused.  `tolak NIK` drops the offer here."),
 	 lb_sync_cmd_datang, false},
 	{"receipt", "receipt import -d DIR FILE",
-	 "Check and keep the receipts an aggregator wrote to FILE when it ingested this\n"
+	 N_("Check and keep the receipts an aggregator wrote to FILE when it ingested this\n"
 	 "village's change set from a USB stick (lumbung-agg ingest writes FILE.receipts):\n"
 	 "each one must be signed by a remote's key and name this village's own entries.\n"
-	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept.",
+	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept."),
 	 lb_sync_cmd_receipt, false},
 	{"restore", "restore -d NEWDIR --from URL|FILE.lla --village CODE [--restore-key FILE] "
 	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME]",
-	 "Bring a village node back after its PC died: fetch the village's log from the\n"
+	 N_("Bring a village node back after its PC died: fetch the village's log from the\n"
 	 "aggregator at URL (proving the village key on a challenge; or with the office\n"
 	 "token in $LUMBUNG_TOKEN), or read an archive from a stick (lumbung export-log,\n"
 	 "lumbung-agg export-log), check every entry, head and root against the village's\n"
@@ -705,10 +761,10 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "(after the office's succession).  With --agg-key the copy's receipts from that\n"
 	 "aggregator are kept and, for a URL, it is added as remote NAME (default\n"
 	 "kabupaten).  Says how far the copy goes; a copy that does not check, or any other\n"
-	 "failure, leaves nothing written.",
+	 "failure, leaves nothing written."),
 	 lb_sync_cmd_restore, true},
 	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME]",
-	 "After an old backup was restored and written to (sync fails: \"histories have\n"
+	 N_("After an old backup was restored and written to (sync fails: \"histories have\n"
 	 "forked\"): take the aggregator's copy of this village's log (from its URL, or an\n"
 	 "archive from `lumbung-agg export-log`), verify it and make it this node's\n"
 	 "history; our entries from the fork seq are kept as evidence (`export-log\n"
@@ -716,11 +772,11 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "checked against the schema and the current state.  A change that cannot be\n"
 	 "applied (a record deleted or missing now, a schema rule) is listed as a\n"
 	 "conflict and not applied.  Exit 0, or 10 when conflicts were listed.  If it is\n"
-	 "interrupted, `repair -d DIR` (no --from) finishes it.  Then run `sync`.",
+	 "interrupted, `repair -d DIR` (no --from) finishes it.  Then run `sync`."),
 	 lb_sync_cmd_repair, false},
 	{"catalogue", "catalogue -d DIR ls [TYPE] | catalogue -d DIR get TYPE ID | "
 	 "catalogue -d DIR status | catalogue -d DIR import FILE.lla --key HEX",
-	 "The catalogues of the kabupaten and kecamatan above this village (their programmes\n"
+	 N_("The catalogues of the kabupaten and kecamatan above this village (their programmes\n"
 	 "and place names), kept read-only.  They come with every successful push or sync\n"
 	 "from the remote, signed by its key or an upstream key pinned for it, or from a\n"
 	 "stick (`lumbung-agg catalogue export`) with `import --key` naming the key that\n"
@@ -728,7 +784,7 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "the one held, or with a gap, is refused and the last good one kept.  `ls` lists\n"
 	 "region, type, id and nama; `get` prints a record; `status` each catalogue's key,\n"
 	 "seq and when it was last checked.  A penerima may name a catalogue programme; a\n"
-	 "village program cannot take a code a catalogue holds.",
+	 "village program cannot take a code a catalogue holds."),
 	 lb_sync_cmd_catalogue, false},
 };
 

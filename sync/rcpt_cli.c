@@ -16,6 +16,7 @@
 #include "push.h"
 #include "rcptfile.h"
 #include "receipt.h"
+#include "../schema/i18n.h"
 
 #define PROG LB_CLI_PROG
 
@@ -54,7 +55,7 @@ static lb_err find_upstream(struct lb_node *n, struct remotes *s, struct lb_diag
 			return e;
 		for (size_t j = 0; j < count; j++)
 			if (up[j].pinned && !memcmp(up[j].key, s->key, LB_PK_BYTES)) {
-				snprintf(s->name, sizeof s->name, "above %.*s",
+				snprintf(s->name, sizeof s->name, _("above %.*s"),
 				         (int)(sizeof s->name - 7), s->names[i]);
 				return LB_OK;
 			}
@@ -120,17 +121,17 @@ int lb_sync_cmd_receipt(struct lb_cli_args *a)
 			bad++;
 		if (!first)
 			first = e;
-		fprintf(stderr, PROG " receipt import: %s: receipt %zu refused (%s): %s\n", a->pos[1],
+		fprintf(stderr, _("%s receipt import: %s: receipt %zu refused (%s): %s\n"), PROG, a->pos[1],
 		        i + 1, lb_errname(e), lb_diag_msg(&d, e));
 	}
-	printf("%s: kept %llu receipts from %s", a->pos[1], (unsigned long long)kept, s.name);
+	printf(_("%s: kept %llu receipts from %s"), a->pos[1], (unsigned long long)kept, s.name);
 	if (kept)
-		printf(" (it holds this village's log up to seq %llu)", (unsigned long long)top);
-	printf("; %llu for other villages skipped; %llu refused\n", (unsigned long long)other,
+		printf(_(" (it holds this village's log up to seq %llu)"), (unsigned long long)top);
+	printf(_("; %llu for other villages skipped; %llu refused\n"), (unsigned long long)other,
 	       (unsigned long long)bad);
 	if (!kept) {
-		fprintf(stderr, PROG " receipt import: %s: no receipt for this village could be kept\n",
-		        a->pos[1]);
+		fprintf(stderr, _("%s receipt import: %s: no receipt for this village could be kept\n"),
+		        PROG, a->pos[1]);
 		rc = lb_exit_status(first ? first : LB_ENOTFOUND);
 	}
 out:

@@ -22,6 +22,8 @@
 #include "fetch.h"
 #include "repair_cli.h"
 #include "restore_cli.h"
+#include "keyarg.h"
+#include "../schema/i18n.h"
 
 #define PROG LB_CLI_PROG
 
@@ -51,9 +53,12 @@ static int trusted_key(struct lb_cli_args *a, struct lb_node *n, struct lb_remot
 		memset(r, 0, sizeof *r);
 	}
 	if (a->agg_key) {
-		if (lb_unhex(r->key, LB_PK_BYTES, a->agg_key))
+		lb_err ke = lb_key_arg(a->agg_key, r->key, &d);
+		if (ke)
 			return lb_cli_usage_error(a->cmd,
-			                          "--agg-key takes the aggregator's 64-hex public key");
+			                          "--agg-key takes the aggregator's public key, 64 hex "
+			                          "digits or its agg.pub file: %s",
+			                          lb_diag_msg(&d, ke));
 		r->has_key = true;
 	}
 	*have = r->has_key;
@@ -64,7 +69,7 @@ static void print_conflict(void *ctx, const struct lb_repair_conflict *c)
 {
 	(void)ctx;
 	/* the id is the village's own data, but quote it all the same */
-	printf("  conflict: %.*s \"", (int)c->type_len, c->type);
+	printf(_("  conflict: %.*s \""), (int)c->type_len, c->type);
 	for (size_t i = 0; i < c->id_len; i++) {
 		unsigned char ch = (unsigned char)c->id[i];
 		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
@@ -72,7 +77,7 @@ static void print_conflict(void *ctx, const struct lb_repair_conflict *c)
 		else
 			putchar(ch);
 	}
-	printf("\" (%s, seq %llu of ours): %s; not applied\n", c->op == LB_OP_DEL ? "del" : "put",
+	printf(_("\" (%s, seq %llu of ours): %s; not applied\n"), c->op == LB_OP_DEL ? "del" : "put",
 	       (unsigned long long)c->seq, c->reason);
 }
 
@@ -91,7 +96,7 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 		lb_err e;
 
 		if (!f) {
-			fprintf(stderr, PROG " %s: cannot create a temporary file\n", a->cmd);
+			fprintf(stderr, _("%s %s: cannot create a temporary file\n"), PROG, a->cmd);
 			return lb_exit_status(LB_EIO);
 		}
 		/* the log is given to the village's key: sign the challenge (for
@@ -113,7 +118,7 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 		return 0;
 	}
 	if (!(*out = fopen(a->from, "rb"))) {
-		fprintf(stderr, PROG " %s: %s: cannot open\n", a->cmd, a->from);
+		fprintf(stderr, _("%s %s: %s: cannot open\n"), PROG, a->cmd, a->from);
 		return lb_exit_status(LB_EIO);
 	}
 	return 0;
@@ -142,8 +147,8 @@ int lb_sync_cmd_repair(struct lb_cli_args *a)
 		goto out;
 	}
 	if (pending) {
-		printf("repair: resuming the re-apply of fork round %u (interrupted)%s\n", st.round,
-		       a->from ? "; --from is not needed for that and is not read" : "");
+		printf(_("repair: resuming the re-apply of fork round %u (interrupted)%s\n"), st.round,
+		       a->from ? _("; --from is not needed for that and is not read") : "");
 	} else if (!a->from) {
 		rc = lb_cli_usage_error(a->cmd, "give --from URL|FILE.lla: the aggregator's copy of "
 		                                "this village's log (no repair is pending)");
@@ -160,22 +165,22 @@ int lb_sync_cmd_repair(struct lb_cli_args *a)
 			goto out;
 		}
 		if (kept)
-			printf("repair: %llu receipt(s) of the aggregator checked and kept\n",
+			printf(_("repair: %llu receipt(s) of the aggregator checked and kept\n"),
 			       (unsigned long long)kept);
 		if (!ar.round) {
 			if (ar.ahead)
-				printf("repair: no fork: the copy (up to seq %llu) agrees with this node, "
-				       "which is ahead of it; run " PROG " sync to send the rest\n",
-				       (unsigned long long)ar.last);
+				printf(_("repair: no fork: the copy (up to seq %llu) agrees with this node, "
+				       "which is ahead of it; run %s sync to send the rest\n"),
+				       (unsigned long long)ar.last, PROG);
 			else
-				printf("repair: no fork: the copy agrees with this node; %llu entries taken "
-				       "from it, the log is now at seq %llu\n",
+				printf(_("repair: no fork: the copy agrees with this node; %llu entries taken "
+				       "from it, the log is now at seq %llu\n"),
 				       (unsigned long long)ar.added, (unsigned long long)ar.tip);
 			rc = 0;
 			goto out;
 		}
-		printf("repair: fork at seq %llu: the aggregator's history (up to seq %llu) is now "
-		       "this node's; %llu entries of ours kept as evidence (round %u)\n",
+		printf(_("repair: fork at seq %llu: the aggregator's history (up to seq %llu) is now "
+		       "this node's; %llu entries of ours kept as evidence (round %u)\n"),
 		       (unsigned long long)ar.fork_seq, (unsigned long long)ar.tip,
 		       (unsigned long long)ar.forked, ar.round);
 		if ((e = lb_repair_begin(n, ar.round, &d))) {
@@ -185,23 +190,22 @@ int lb_sync_cmd_repair(struct lb_cli_args *a)
 	}
 	if ((e = lb_repair_apply(n, print_conflict, NULL, &rr, &d))) {
 		rc = lb_cli_die(a->cmd, e, &d);
-		fprintf(stderr, PROG " %s: run `" PROG " repair -d DIR` again to finish\n", a->cmd);
+		fprintf(stderr, _("%s %s: run `%s repair -d DIR` again to finish\n"), PROG, a->cmd, PROG);
 		goto out;
 	}
-	printf("repair: fork at seq %llu, %llu entries of ours kept as evidence (round %u)\n",
+	printf(_("repair: fork at seq %llu, %llu entries of ours kept as evidence (round %u)\n"),
 	       (unsigned long long)rr.fork_seq, (unsigned long long)rr.evidence, rr.round);
 	if (rr.applied)
-		printf("repair: %llu change%s re-applied as seq %llu..%llu", (unsigned long long)rr.applied,
+		printf(_("repair: %llu change%s re-applied as seq %llu..%llu"), (unsigned long long)rr.applied,
 		       rr.applied == 1 ? "" : "s", (unsigned long long)rr.first_seq,
 		       (unsigned long long)rr.last_seq);
 	else
-		printf("repair: 0 changes re-applied");
-	printf(", %llu already held, %llu conflict%s%s\n", (unsigned long long)rr.unchanged,
+		printf(_("repair: 0 changes re-applied"));
+	printf(_(", %llu already held, %llu conflict%s%s\n"), (unsigned long long)rr.unchanged,
 	       (unsigned long long)rr.conflicts, rr.conflicts == 1 ? "" : "s",
-	       rr.conflicts ? " (listed above, not applied)" : "");
-	printf("repair: done; run " PROG " sync to send them (the evidence: " PROG
-	       " export-log --forked --round %u)\n",
-	       rr.round);
+	       rr.conflicts ? _(" (listed above, not applied)") : "");
+	printf(_("repair: done; run %s sync to send them (the evidence: %s export-log --forked --round %u)\n"),
+	       PROG, PROG, rr.round);
 	rc = rr.conflicts ? lb_exit_status(LB_ESCHEMA) : 0;
 out:
 	lb_node_close(n);

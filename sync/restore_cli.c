@@ -40,6 +40,8 @@
 #include "fetch.h"
 #include "receipt.h"
 #include "source.h"
+#include "keyarg.h"
+#include "../schema/i18n.h"
 
 #define DEFAULT_REMOTE "kabupaten"
 
@@ -101,15 +103,10 @@ static const char *grouped(char out[32], uint64_t v)
 	return out;
 }
 
-/* An HLC as local time of western Indonesia (WIB, UTC+7). */
-static const char *wib(char out[32], uint64_t ts)
+/* An HLC for people: local time (TZ), e.g. "28 Nov 2026 09:12 WIB". */
+static const char *human(char out[48], uint64_t ts)
 {
-	time_t t = (time_t)(lb_hlc_ms(ts) / 1000) + 7 * 3600;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M WIB", &tm);
-	return out;
+	return lb_human_time((int64_t)lb_hlc_ms(ts), out, 48);
 }
 
 lb_err lb_sync_keep_copy_receipts(const char *cmd, struct lb_node *n, FILE *f,
@@ -123,7 +120,7 @@ lb_err lb_sync_keep_copy_receipts(const char *cmd, struct lb_node *n, FILE *f,
 
 	lb_src_node(&src, n);
 	if (!(e = lb_src_keep_archive_receipts(&src, f, agg, kept, &refused, &why, d)) && refused)
-		fprintf(stderr, "lumbung %s: %llu receipt(s) in the copy not kept: %s\n", cmd,
+		fprintf(stderr, _("lumbung %s: %llu receipt(s) in the copy not kept: %s\n"), cmd,
 		        (unsigned long long)refused, why.msg);
 	return e;
 }
@@ -194,7 +191,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	struct lb_remote rem = {0};
 	const char *token = getenv("LUMBUNG_TOKEN");
 	const char *rname = a->remote ? a->remote : DEFAULT_REMOTE;
-	char bvillage[LB_VILLAGE_LEN + 1] = "", num[32], when[32], hex[2 * LB_PK_BYTES + 1];
+	char bvillage[LB_VILLAGE_LEN + 1] = "", num[32], when[48], hex[2 * LB_PK_BYTES + 1];
 	uint8_t agg[LB_PK_BYTES], served[LB_PK_BYTES];
 	bool have_agg = false, url, exists, empty, have_key = false, existing = false;
 	uint64_t kept = 0;
@@ -214,8 +211,11 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		return lb_cli_usage_error(a->cmd, "--village %s is not a desa code (PP.KK.CC.DDDD)",
 		                          a->village);
 	if (a->agg_key) {
-		if (lb_unhex(agg, LB_PK_BYTES, a->agg_key))
-			return lb_cli_usage_error(a->cmd, "--agg-key must be 64 hex digits");
+		lb_err ke = lb_key_arg(a->agg_key, agg, &d);
+		if (ke)
+			return lb_cli_usage_error(a->cmd, "--agg-key must be 64 hex digits or the "
+			                                  "aggregator's agg.pub file: %s",
+			                          lb_diag_msg(&d, ke));
 		have_agg = true;
 	}
 	url = !strncmp(a->from, "http://", 7) || !strncmp(a->from, "https://", 8);
@@ -226,8 +226,8 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	exists = dir_state(a->dir, &empty);
 	if (a->restore_key) {
 		if (exists && !empty) {
-			fprintf(stderr, "lumbung restore: %s exists and is not empty: restore into a new "
-			        "directory\n", a->dir);
+			fprintf(stderr, _("lumbung restore: %s exists and is not empty: restore into a new "
+			        "directory\n"), a->dir);
 			return lb_exit_status(LB_EEXIST);
 		}
 		if ((e = lb_cli_key_from_backup(a->restore_key, a->passfile, &key, bvillage, &d)))
@@ -235,7 +235,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		have_key = true;
 		if (bvillage[0] && strcmp(bvillage, a->village)) {
 			lb_key_wipe(&key);
-			fprintf(stderr, "lumbung restore: the key backup is of village %s, not %s\n",
+			fprintf(stderr, _("lumbung restore: the key backup is of village %s, not %s\n"),
 			        bvillage, a->village);
 			return lb_exit_status(LB_EWRONG_VILLAGE);
 		}
@@ -346,22 +346,22 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	on_signal.tmp_made = 0;
 
 	lb_hex(hex, info.origin, LB_PK_BYTES);
-	printf("restored village %s in %s: seq %llu, %llu live records, origin %s\n", info.village,
+	printf(_("restored village %s in %s: seq %llu, %llu live records, origin %s\n"), info.village,
 	       a->dir, (unsigned long long)info.seq, (unsigned long long)info.records, hex);
 	if (r.successions)
-		printf("the chain crossed %llu succession(s) signed by the aggregator\n",
+		printf(_("the chain crossed %llu succession(s) signed by the aggregator\n"),
 		       (unsigned long long)r.successions);
 	if (r.last)
-		printf("the %s holds up to seq %s of %s; entries written after that on the lost PC "
-		       "are not in it\n", url ? rname : "archive", grouped(num, r.last), wib(when, r.last_ts));
+		printf(_("the %s holds up to seq %s of %s; entries written after that on the lost PC "
+		       "are not in it\n"), url ? rname : _("archive"), grouped(num, r.last), human(when, r.last_ts));
 	else
-		printf("the %s holds no entries of this village: nothing came back\n",
-		       url ? rname : "archive");
+		printf(_("the %s holds no entries of this village: nothing came back\n"),
+		       url ? rname : _("archive"));
 	if (have_agg)
-		printf("%llu receipt(s) kept%s\n", (unsigned long long)kept,
-		       url ? "; remote added: lumbung sync can go on at once" : "");
+		printf(_("%llu receipt(s) kept%s\n"), (unsigned long long)kept,
+		       url ? _("; remote added: lumbung sync can go on at once") : "");
 	else
-		printf("receipts not kept: give --agg-key HEX to check and keep them\n");
+		printf(_("receipts not kept: give --agg-key HEX to check and keep them\n"));
 	goto done;
 fail:
 	rc = lb_cli_die(a->cmd, e, &d);
@@ -372,8 +372,8 @@ fail:
 	n = NULL;
 	undo(a->dir, &m);
 	if (m.node || m.dir)
-		fprintf(stderr, "lumbung restore: nothing was written (%s removed)\n",
-		        m.dir ? a->dir : "the node made");
+		fprintf(stderr, _("lumbung restore: nothing was written (%s removed)\n"),
+		        m.dir ? a->dir : _("the node made"));
 done:
 	if (have_key)
 		lb_key_wipe(&key);

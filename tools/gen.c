@@ -37,7 +37,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../schema/i18n.h"
 #include "../schema/text.h"
+#include "../schema/version.h"
 
 #include "opt.h"
 
@@ -1090,10 +1092,9 @@ static void gen_run(struct gen *g)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: " PROG " --village PP.KK.CC.DDDD [--count N] [--seed S] [--only TYPE]\n"
-	        "\n"
-	        "Write N synthetic village welfare records (default 1000) as JSON lines,\n"
+	fprintf(f, "usage: " PROG " --village PP.KK.CC.DDDD [--count N] [--seed S] [--only TYPE]\n"
+	           "\n");
+	fputs(_("Write N synthetic village welfare records (default 1000) as JSON lines,\n"
 	        "one {\"type\",\"id\",\"body\"} object per line, ready for `lumbung put --batch`.\n"
 	        "The same arguments always give byte-identical output.  All names and\n"
 	        "numbers are invented.\n"
@@ -1104,10 +1105,12 @@ static void usage(FILE *f)
 	        "  --only TYPE     only records of TYPE (N of them): penduduk, keluarga,\n"
 	        "                  program, penerima, kegiatan, aspirasi\n"
 	        "  --help          this text\n"
+	        "  --version       the version of lumbung-gen\n"
 	        "\n"
 	        "A full run writes a few programmes, then households: a keluarga and its\n"
 	        "penduduk (~2.7 per household), with penerima, kegiatan and aspirasi\n"
-	        "records interleaved.  Exit status: 0 ok, 1 write error, 2 usage.\n");
+	        "records interleaved.  Exit status: 0 ok, 1 write error, 2 usage.\n"),
+	      f);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -1134,20 +1137,24 @@ int main(int argc, char **argv)
 	uint64_t count = 1000, seed = 1;
 	enum rtype only = T_ALL;
 
+	lb_i18n_init();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf(PROG " %s\n", lb_version());
 			return 0;
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--village"))) {
 			village = v;
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--count"))) {
 			if (!parse_u64(v, &count)) {
-				fprintf(stderr, PROG ": --count: '%s' is not a non-negative integer\n", v);
+				fprintf(stderr, _("%s: --count: '%s' is not a non-negative integer\n"), PROG, v);
 				return 2;
 			}
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &seed)) {
-				fprintf(stderr, PROG ": --seed: '%s' is not a non-negative integer\n", v);
+				fprintf(stderr, _("%s: --seed: '%s' is not a non-negative integer\n"), PROG, v);
 				return 2;
 			}
 		} else if ((v = tool_opt_value(PROG, argc, argv, &i, "--only"))) {
@@ -1157,25 +1164,25 @@ int main(int argc, char **argv)
 					break;
 			if (t == NELEM(TYPE_NAME)) {
 				fprintf(stderr,
-				        PROG ": --only: unknown type '%s' (penduduk, keluarga, program, "
-				             "penerima, kegiatan, aspirasi)\n",
-				        v);
+				        _("%s: --only: unknown type '%s' (penduduk, keluarga, program, "
+				             "penerima, kegiatan, aspirasi)\n"),
+				        PROG, v);
 				return 2;
 			}
 			only = (enum rtype)t;
 		} else {
-			fprintf(stderr, PROG ": unknown argument '%s'\n", argv[i]);
+			fprintf(stderr, _("%s: unknown argument '%s'\n"), PROG, argv[i]);
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (!village) {
-		fprintf(stderr, PROG ": --village is required\n");
+		fprintf(stderr, _("%s: --village is required\n"), PROG);
 		usage(stderr);
 		return 2;
 	}
 	if (lb_region_level(village) != LB_REGION_DESA) {
-		fprintf(stderr, PROG ": --village: '%s' is not a desa code PP.KK.CC.DDDD\n", village);
+		fprintf(stderr, _("%s: --village: '%s' is not a desa code PP.KK.CC.DDDD\n"), PROG, village);
 		return 2;
 	}
 

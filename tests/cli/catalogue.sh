@@ -70,7 +70,9 @@ expect_exit 0 "catalogue get" lb catalogue get -d "$N" program BLT-DD-2026
 contains "$T/out" '"anggaran":900000000' "get: the record's body"
 expect_exit 1 "catalogue get of a missing id" lb catalogue get -d "$N" program NOPE
 expect_exit 0 "catalogue status" lb catalogue status -d "$N"
-contains "$T/out" "33.24	key $KAB_KEY	seq 2	records 2	checked 20" "status: region, key, seq, when"
+contains "$T/out" "33.24	key $KAB_KEY	seq 2	records 2	checked " "status: region, key, seq, when"
+grep -Eq "checked [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}( [A-Z+0-9-]+)?$" "$T/out" &&
+	ok "status: when, as a time for people (28 Nov 2026 09:12 WIB)" || fail "status time: $(cat "$T/out")"
 
 # ---- the village uses it
 expect_exit 10 "a village program with the catalogue's code is refused" \

@@ -168,8 +168,11 @@ wait "$PROXY_PID" 2>/dev/null
 PROXY_PID=""
 
 # --- restore from the aggregator with the key backup ----------------------------
+TZ=Asia/Jakarta
+export TZ # times for people are local: WIB here
 expect_exit 0 "restore from the aggregator with the key backup" \
 	restore "$T/r1" --from "$URL" --agg-key "$AK"
+unset TZ
 cp "$T/out" "$T/restore.out"
 contains "$T/restore.out" "the kabupaten holds up to seq $P of" "it says how far the copy goes"
 contains "$T/restore.out" "WIB; entries written after that on the lost PC are not in it" \

@@ -29,7 +29,9 @@
 #include "../../node/hlc.h"
 #include "../../node/key.h"
 #include "../../node/node.h"
+#include "../../schema/i18n.h"
 #include "../../schema/schema.h"
+#include "../../schema/version.h"
 #include "../../agg/agg.h"
 #include "audit.h"
 #include "proof.h"
@@ -59,14 +61,14 @@ static int cmd_forks(struct args *a);
 
 static const struct cmd cmds[] = {
 	{"export", "export -d NODE_OR_AGG_DIR [--origin HEX] > village.lla",
-	 "Write a village's whole signed history as a log archive: every entry, signed\n"
+	 N_("Write a village's whole signed history as a log archive: every entry, signed\n"
 	 "head and receipt, exactly the signed bytes.  DIR is a village node (opened\n"
 	 "read-only) or an aggregator; an aggregator holding several villages needs\n"
-	 "--origin (the village's key) to say which.",
+	 "--origin (the village's key) to say which."),
 	 cmd_export},
 	{"verify", "verify FILE|-d DIR [--origin HEX] [--key HEX|PUBFILE] [--agg-key HEX]\n"
 	           "       [--json] [--threads N]",
-	 "Check an archive (FILE, - for stdin, or -d DIR exported on the fly) without\n"
+	 N_("Check an archive (FILE, - for stdin, or -d DIR exported on the fly) without\n"
 	 "trusting anyone: every entry hash and the chain, seq continuity, rising times,\n"
 	 "every entry against the schema version it was written under (references\n"
 	 "between records need the replayed state and are not checked), every signed\n"
@@ -83,26 +85,26 @@ static const struct cmd cmds[] = {
 	 "evidence file it checks that the village signed two heads for one seq.\n"
 	 "Exit 0 only when everything holds (for fork evidence: the fork is proven);\n"
 	 "otherwise the first bad seq and the reason, exit 8 (corrupt), 9 (malformed),\n"
-	 "10 (schema), 13 (signature) or 5 (I/O).",
+	 "10 (schema), 13 (signature) or 5 (I/O)."),
 	 cmd_verify},
 	{"history", "history FILE TYPE ID [--key HEX|PUBFILE] [--agg-key HEX] [--json]",
-	 "Every change of one record: seq, time, operation, each field that changed\n"
+	 N_("Every change of one record: seq, time, operation, each field that changed\n"
 	 "from what to what (values as JSON), and the signed head that covers it (the\n"
 	 "first head at or after the entry).  The whole archive is verified first, as\n"
 	 "by verify; nothing is shown from an archive that fails.  Exit 1 when the\n"
-	 "record never appears.",
+	 "record never appears."),
 	 cmd_history},
 	{"fork-evidence", "fork-evidence -d AGG_DIR [--origin HEX] > evidence.lla",
-	 "Write the proof an aggregator kept when a village signed two histories: both\n"
-	 "signed heads, as an archive `" PROG " verify` checks.  --origin is needed when\n"
-	 "more than one village forked.",
+	 N_("Write the proof an aggregator kept when a village signed two histories: both\n"
+	 "signed heads, as an archive `lumbung-audit verify` checks.  --origin is needed when\n"
+	 "more than one village forked."),
 	 cmd_forks},
 	{"prove", "prove FILE.lla --seq N [--head SEQ] > PROOF\n       " PROG
 	          " prove FILE.lla --from SEQ1 [--to SEQ2] > PROOF",
-	 "Make a Merkle inclusion or consistency proof (" PROG " prove --help).", NULL},
+	 N_("Make a Merkle inclusion or consistency proof (lumbung-audit prove --help)."), NULL},
 	{"check-proof", "check-proof PROOF [--key HEX|PUBFILE] [--json]",
-	 "Check a proof with nothing but the proof and the key (" PROG
-	 " check-proof --help).",
+	 N_("Check a proof with nothing but the proof and the key (lumbung-audit "
+	    "check-proof --help)."),
 	 NULL},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -120,7 +122,9 @@ static void usage_all(FILE *f)
 	fprintf(f, "usage: " PROG " COMMAND [options]\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  " PROG " %s\n", cmds[i].usage);
-	fprintf(f, "\n" PROG " COMMAND --help shows what a command does.\n");
+	fprintf(f, "  " PROG " --version\n");
+	fprintf(f, "\n");
+	fprintf(f, _("%s COMMAND --help shows what a command does.\n"), PROG);
 }
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -157,14 +161,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof *a);
 	a->cmd = argv[1];
 	if (!(a->pos = calloc((size_t)argc, sizeof *a->pos))) {
-		fprintf(stderr, PROG ": out of memory\n");
+		fprintf(stderr, _("%s: out of memory\n"), PROG);
 		return EXIT_USAGE;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i], **dst = NULL;
 		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
 			const struct cmd *c = find_cmd(a->cmd);
-			printf("usage: " PROG " %s\n\n%s\n", c->usage, c->help);
+			printf("usage: " PROG " %s\n\n%s\n", c->usage, _(c->help));
 			return -1;
 		} else if (!strcmp(o, "-d") || !strcmp(o, "--dir"))
 			dst = &a->dir;
@@ -182,12 +186,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			while (++i < argc)
 				a->pos[a->npos++] = argv[i];
 		else if (o[0] == '-' && o[1])
-			return usage_error(a->cmd, "unknown option %s", o);
+			return usage_error(a->cmd, _("unknown option %s"), o);
 		else
 			a->pos[a->npos++] = argv[i];
 		if (dst) {
 			if (i + 1 >= argc)
-				return usage_error(a->cmd, "option %s needs a value", o);
+				return usage_error(a->cmd, _("option %s needs a value"), o);
 			*dst = argv[++i];
 		}
 	}
@@ -208,8 +212,8 @@ static int parse_key(const struct args *a, const char *opt, const char *arg,
 			return die(a->cmd, e, &d);
 		return 0;
 	}
-	return usage_error(a->cmd, "%s needs a public key: 64 hex digits%s", opt,
-	                   !strcmp(opt, "--key") ? " or a public key file" : "");
+	return usage_error(a->cmd, _("%s needs a public key: 64 hex digits%s"), opt,
+	                   !strcmp(opt, "--key") ? _(" or a public key file") : "");
 }
 
 /* ---- sources: a node or an aggregator directory ----------------------------- */
@@ -269,20 +273,20 @@ static int source_pick(struct args *a, struct source *s)
 		return 0;
 	}
 	if (p.n == 0) {
-		fprintf(stderr, PROG " %s: %s holds %s\n", a->cmd, a->dir,
-		        s->forks ? "no fork evidence" : "no village's log yet");
+		fprintf(stderr, _("%s %s: %s holds %s\n"), PROG, a->cmd, a->dir,
+		        s->forks ? _("no fork evidence") : _("no village's log yet"));
 		return lb_exit_status(LB_ENOTFOUND);
 	}
-	fprintf(stderr, PROG " %s: %s holds %zu villages%s; say which with --origin HEX:\n", a->cmd,
-	        a->dir, p.n, s->forks ? " with fork evidence" : "");
+	fprintf(stderr, _("%s %s: %s holds %zu villages%s; say which with --origin HEX:\n"), PROG, a->cmd,
+	        a->dir, p.n, s->forks ? _(" with fork evidence") : "");
 	for (size_t i = 0; i < p.nlist; i++) {
 		char hex[2 * LB_PK_BYTES + 1];
 		lb_hex(hex, p.list[i].origin, LB_PK_BYTES);
-		fprintf(stderr, "  %s  --origin %s  (seq %llu%s)\n", p.list[i].village, hex,
-		        (unsigned long long)p.list[i].seq, s->forks ? ", forked" : "");
+		fprintf(stderr, _("  %s  --origin %s  (seq %llu%s)\n"), p.list[i].village, hex,
+		        (unsigned long long)p.list[i].seq, s->forks ? _(", forked") : "");
 	}
 	if (p.n > p.nlist)
-		fprintf(stderr, "  ... and %zu more\n", p.n - p.nlist);
+		fprintf(stderr, _("  ... and %zu more\n"), p.n - p.nlist);
 	return EXIT_USAGE;
 }
 
@@ -297,15 +301,15 @@ static int source_open(struct args *a, bool forks, struct source *s)
 	memset(s, 0, sizeof *s);
 	s->forks = forks;
 	if (!a->dir || !*a->dir)
-		return usage_error(a->cmd, "which directory? give -d DIR");
+		return usage_error(a->cmd, _("which directory? give -d DIR"));
 	if (!file_in(a->dir, "agg.key") && !file_in(a->dir, "agg.pub")) {
 		struct lb_node_opts o = {.read_only = true};
 		if (forks)
-			return usage_error(a->cmd, "%s is not an aggregator: fork evidence is kept by "
-			                           "aggregators", a->dir);
+			return usage_error(a->cmd, _("%s is not an aggregator: fork evidence is kept by "
+			                           "aggregators"), a->dir);
 		if (a->origin)
-			return usage_error(a->cmd, "--origin is for aggregator directories; %s is a "
-			                           "village node", a->dir);
+			return usage_error(a->cmd, _("--origin is for aggregator directories; %s is a "
+			                           "village node"), a->dir);
 		if ((e = lb_node_open(&s->node, a->dir, &o, &d)))
 			return die(a->cmd, e, &d);
 		return 0;
@@ -347,12 +351,12 @@ static int export_to_stdout(struct args *a, bool forks)
 	int rc;
 
 	if (a->npos)
-		return usage_error(a->cmd, "unexpected argument %s", a->pos[0]);
+		return usage_error(a->cmd, _("unexpected argument %s"), a->pos[0]);
 	if (a->key || a->json || a->threads || a->agg_key)
-		return usage_error(a->cmd, "--key, --agg-key, --json and --threads are for verify");
+		return usage_error(a->cmd, _("--key, --agg-key, --json and --threads are for verify"));
 	if (isatty(1)) {
-		fprintf(stderr, PROG " %s: the archive is binary; redirect it to a file (> %s)\n",
-		        a->cmd, forks ? "evidence.lla" : "village.lla");
+		fprintf(stderr, _("%s %s: the archive is binary; redirect it to a file (> %s)\n"),
+		        PROG, a->cmd, forks ? "evidence.lla" : "village.lla");
 		return EXIT_USAGE;
 	}
 	if ((rc = source_open(a, forks, &s)))
@@ -365,7 +369,7 @@ static int export_to_stdout(struct args *a, bool forks)
 		return die(a->cmd, e, &d);
 	lb_hex(hex, s.origin, LB_PK_BYTES);
 	if (forks)
-		fprintf(stderr, PROG " %s: %zu fork%s of origin %.16s written\n", a->cmd, forks_n,
+		fprintf(stderr, _("%s %s: %zu fork%s of origin %.16s written\n"), PROG, a->cmd, forks_n,
 		        forks_n == 1 ? "" : "s", hex);
 	return 0;
 }
@@ -418,10 +422,10 @@ static int input_open(struct args *a, const char *file, struct input *in)
 
 	memset(in, 0, sizeof *in);
 	if (file && a->dir)
-		return usage_error(a->cmd, "give FILE or -d DIR, not both");
+		return usage_error(a->cmd, _("give FILE or -d DIR, not both"));
 	if (file) {
 		if (a->origin)
-			return usage_error(a->cmd, "--origin is for -d AGG_DIR");
+			return usage_error(a->cmd, _("--origin is for -d AGG_DIR"));
 		in->name = file;
 		if (!strcmp(file, "-")) {
 			in->f = stdin;
@@ -434,17 +438,17 @@ static int input_open(struct args *a, const char *file, struct input *in)
 		return 0;
 	}
 	if (!a->dir)
-		return usage_error(a->cmd, "which archive? give FILE (- for stdin) or -d DIR");
+		return usage_error(a->cmd, _("which archive? give FILE (- for stdin) or -d DIR"));
 	if ((rc = source_open(a, false, &in->x.src)))
 		return rc;
 	in->name = a->dir;
 	if (pipe(fds) != 0) {
-		fprintf(stderr, PROG " %s: pipe: %s\n", a->cmd, strerror(errno));
+		fprintf(stderr, _("%s %s: pipe: %s\n"), PROG, a->cmd, strerror(errno));
 		source_close(&in->x.src);
 		return lb_exit_status(LB_EIO);
 	}
 	if (!(in->f = fdopen(fds[0], "rb")) || !(in->x.w = fdopen(fds[1], "wb"))) {
-		fprintf(stderr, PROG " %s: pipe: %s\n", a->cmd, strerror(errno));
+		fprintf(stderr, _("%s %s: pipe: %s\n"), PROG, a->cmd, strerror(errno));
 		if (in->f)
 			fclose(in->f);
 		else
@@ -456,7 +460,7 @@ static int input_open(struct args *a, const char *file, struct input *in)
 	setvbuf(in->f, NULL, _IOFBF, INPUT_BUFFER);
 	setvbuf(in->x.w, NULL, _IOFBF, INPUT_BUFFER);
 	if (pthread_create(&in->x.th, NULL, export_main, &in->x) != 0) {
-		fprintf(stderr, PROG " %s: cannot start the exporting thread\n", a->cmd);
+		fprintf(stderr, _("%s %s: cannot start the exporting thread\n"), PROG, a->cmd);
 		fclose(in->x.w);
 		fclose(in->f);
 		source_close(&in->x.src);
@@ -496,7 +500,7 @@ static unsigned threads_arg(struct args *a, int *rc)
 		errno = 0;
 		n = strtol(a->threads, &end, 10);
 		if (errno || *end || n < 0 || n > LB_AUDIT_THREADS_MAX) {
-			*rc = usage_error(a->cmd, "--threads takes 0..%d", LB_AUDIT_THREADS_MAX);
+			*rc = usage_error(a->cmd, _("--threads takes 0..%d"), LB_AUDIT_THREADS_MAX);
 			return 0;
 		}
 		return (unsigned)n;
@@ -566,11 +570,11 @@ static json_t *receipt_json(const struct seen_receipt *r)
 
 static void print_receipt(const struct seen_receipt *r)
 {
-	char agg[65], h[65], t[LB_HLC_STRLEN];
+	char agg[65], h[65], t[48];
 	lb_hex(agg, r->agg, LB_PK_BYTES);
 	lb_hex(h, r->rc.hash, LB_HASH_BYTES);
-	lb_hlc_format(r->rc.received_ms << LB_HLC_COUNTER_BITS, t);
-	printf("            seq %llu hash %.16s acknowledged by aggregator %.16s at %s\n",
+	lb_human_time((int64_t)r->rc.received_ms, t, sizeof t); /* for people: local time */
+	printf(_("            seq %llu hash %.16s acknowledged by aggregator %.16s at %s\n"),
 	       (unsigned long long)r->rc.seq, h, agg, t);
 }
 
@@ -585,18 +589,18 @@ static void print_successions(const struct lb_audit_report *r, bool agg_pinned,
 		lb_succession_who(st, who);
 		lb_hex(signer, st->signer, LB_PK_BYTES);
 		lb_hex(nk, st->new_key, LB_PK_BYTES);
-		printf("  key changed at seq %llu by a succession signed by %s (%s)\n",
+		printf(_("  key changed at seq %llu by a succession signed by %s (%s)\n"),
 		       (unsigned long long)st->seq, who, signer);
-		printf("            new key %s%s: heads after seq %llu are signed by it\n", nk,
-		       key && !memcmp(key, st->new_key, LB_PK_BYTES) ? " (pinned with --key)" : "",
+		printf(_("            new key %s%s: heads after seq %llu are signed by it\n"), nk,
+		       key && !memcmp(key, st->new_key, LB_PK_BYTES) ? _(" (pinned with --key)") : "",
 		       (unsigned long long)st->seq);
 		printf("            %s\n", agg_pinned
-		                             ? "the succession's signer is the one given with --agg-key"
-		                             : "compare the signer with the aggregator's key, or pass "
-		                               "--agg-key HEX to require it");
+		                             ? _("the succession's signer is the one given with --agg-key")
+		                             : _("compare the signer with the aggregator's key, or pass "
+		                                 "--agg-key HEX to require it"));
 	}
 	if (r->successions > LB_AUDIT_SUCC_SHOW)
-		printf("            ... %llu more successions\n",
+		printf(_("            ... %llu more successions\n"),
 		       (unsigned long long)(r->successions - LB_AUDIT_SUCC_SHOW));
 }
 
@@ -676,68 +680,68 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 static void print_text_report(const struct input *in, const struct lb_audit_report *r,
                               const struct seen *s, double secs, const struct lb_audit_opts *o)
 {
-	char signer[65], root[65], t0[LB_HLC_STRLEN], t1[LB_HLC_STRLEN];
+	char signer[65], root[65], t0[48], t1[48];
 
 	lb_hex(signer, r->signer, LB_PK_BYTES);
 	lb_hex(root, r->root, LB_HASH_BYTES);
-	lb_hlc_format(r->first_ts, t0);
-	lb_hlc_format(r->last_ts, t1);
+	lb_human_time((int64_t)lb_hlc_ms(r->first_ts), t0, sizeof t0); /* --json has the HLCs */
+	lb_human_time((int64_t)lb_hlc_ms(r->last_ts), t1, sizeof t1);
 	if (r->forks)
-		printf("verify: OK: fork proven: the village signed two histories at seq %llu (%.2f s)\n",
+		printf(_("verify: OK: fork proven: the village signed two histories at seq %llu (%.2f s)\n"),
 		       (unsigned long long)r->fork_seq, secs);
 	else
-		printf("verify: OK (%.2f s)\n", secs);
-	printf("  archive   %s (exported by %s %s)\n", in->name,
+		printf(_("verify: OK (%.2f s)\n"), secs);
+	printf(_("  archive   %s (exported by %s %s)\n"), in->name,
 	       !strcmp(r->header.source, "aggregator") ? "an" : "a", r->header.source);
-	printf("  village   %s\n", r->header.village);
-	printf("  signer    %s (%s)\n", signer,
+	printf(_("  village   %s\n"), r->header.village);
+	printf(_("  signer    %s (%s)\n"), signer,
 	       r->key_given && !memcmp(o->key, r->signer, LB_PK_BYTES)
-	           ? "pinned with --key"
+	           ? _("pinned with --key")
 	       : r->key_given
-	           ? "taken from the file; --key names a key a succession leads to"
-	           : "taken from the file; pass --key HEX to check it is the village's key");
+	           ? _("taken from the file; --key names a key a succession leads to")
+	           : _("taken from the file; pass --key HEX to check it is the village's key"));
 	print_successions(r, o->agg_key != NULL, o->key);
 	if (r->entries) {
-		printf("  entries   %llu, seq 1..%llu: hashes recomputed, chain intact, no seq missing\n",
+		printf(_("  entries   %llu, seq 1..%llu: hashes recomputed, chain intact, no seq missing\n"),
 		       (unsigned long long)r->entries, (unsigned long long)r->last_seq);
-		printf("  time      %s .. %s, strictly increasing\n", t0, t1);
+		printf(_("  time      %s .. %s, strictly increasing\n"), t0, t1);
 		if (r->schema_min == r->schema_max)
-			printf("  schema    every entry valid under schema version %u, the one it names\n",
+			printf(_("  schema    every entry valid under schema version %u, the one it names\n"),
 			       r->schema_min);
 		else
-			printf("  schema    every entry valid under the schema version it names (%u..%u)\n",
+			printf(_("  schema    every entry valid under the schema version it names (%u..%u)\n"),
 			       r->schema_min, r->schema_max);
-		printf("            (references between records need the replayed state: not checked)\n");
-		printf("  heads     %llu signed heads, all valid (signature, entry hash, Merkle root,\n"
-		       "            time); the last entry, seq %llu, is covered\n",
+		printf(_("            (references between records need the replayed state: not checked)\n"));
+		printf(_("  heads     %llu signed heads, all valid (signature, entry hash, Merkle root,\n"
+		       "            time); the last entry, seq %llu, is covered\n"),
 		       (unsigned long long)r->heads, (unsigned long long)r->last_seq);
-		printf("  root      %s (Merkle, seq 1..%llu)\n", root, (unsigned long long)r->last_seq);
+		printf(_("  root      %s (Merkle, seq 1..%llu)\n"), root, (unsigned long long)r->last_seq);
 	} else if (!r->forks)
-		printf("  entries   none: an empty log%s\n",
-		       !strcmp(r->header.source, "aggregator") ? ", and no fork evidence" : "");
+		printf(_("  entries   none: an empty log%s\n"),
+		       !strcmp(r->header.source, "aggregator") ? _(", and no fork evidence") : "");
 	if (r->receipts) {
-		printf("  receipts  %llu, all valid (aggregator signature, village key, seq, hash, root):\n",
+		printf(_("  receipts  %llu, all valid (aggregator signature, village key, seq, hash, root):\n"),
 		       (unsigned long long)r->receipts);
 		for (uint64_t i = 0; i < s->receipts && i < SHOW_RECEIPTS; i++)
 			print_receipt(&s->shown[i]);
 		if (s->receipts > SHOW_RECEIPTS) {
-			printf("            ... %llu more; the last:\n",
+			printf(_("            ... %llu more; the last:\n"),
 			       (unsigned long long)(s->receipts - SHOW_RECEIPTS));
 			print_receipt(&s->last);
 		}
 	} else if (r->entries)
-		printf("  receipts  none in the archive\n");
+		printf(_("  receipts  none in the archive\n"));
 	for (uint64_t i = 0; i < s->forks_n && i < SHOW_FORKS; i++) {
 		char a[65], b[65];
 		lb_hex(a, s->forks[i].ours.hash, LB_HASH_BYTES);
 		lb_hex(b, s->forks[i].theirs.hash, LB_HASH_BYTES);
-		printf("  fork      seq %llu: two validly signed heads, hash %.16s and %.16s\n",
+		printf(_("  fork      seq %llu: two validly signed heads, hash %.16s and %.16s\n"),
 		       (unsigned long long)s->forks[i].ours.seq, a, b);
 	}
 	if (s->forks_n > SHOW_FORKS)
-		printf("            ... %llu more forks\n", (unsigned long long)(s->forks_n - SHOW_FORKS));
-	printf("  trailer   present; counts match (%llu entries, %llu heads, %llu receipts, %llu "
-	       "forks)\n",
+		printf(_("            ... %llu more forks\n"), (unsigned long long)(s->forks_n - SHOW_FORKS));
+	printf(_("  trailer   present; counts match (%llu entries, %llu heads, %llu receipts, %llu "
+	       "forks)\n"),
 	       (unsigned long long)r->entries, (unsigned long long)r->heads,
 	       (unsigned long long)r->receipts, (unsigned long long)r->forks);
 }
@@ -756,13 +760,13 @@ static void print_failure(const char *cmd, const struct lb_audit_report *r, lb_e
 		if (np > 0 && !strncmp(msg, pre, (size_t)np))
 			msg += np;
 		if (r->bad_frame)
-			fprintf(stderr, PROG " %s: FAILED at seq %llu (frame %llu): %s\n", cmd,
+			fprintf(stderr, _("%s %s: FAILED at seq %llu (frame %llu): %s\n"), PROG, cmd,
 			        (unsigned long long)r->bad_seq, (unsigned long long)r->bad_frame, msg);
 		else
-			fprintf(stderr, PROG " %s: FAILED at seq %llu: %s\n", cmd,
+			fprintf(stderr, _("%s %s: FAILED at seq %llu: %s\n"), PROG, cmd,
 			        (unsigned long long)r->bad_seq, msg);
 	} else
-		fprintf(stderr, PROG " %s: FAILED: %s\n", cmd, msg);
+		fprintf(stderr, _("%s %s: FAILED: %s\n"), PROG, cmd, msg);
 }
 
 static int cmd_verify(struct args *a)
@@ -778,7 +782,7 @@ static int cmd_verify(struct args *a)
 	int rc;
 
 	if (a->npos > 1)
-		return usage_error(a->cmd, "unexpected argument %s", a->pos[1]);
+		return usage_error(a->cmd, _("unexpected argument %s"), a->pos[1]);
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
 	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
@@ -804,19 +808,19 @@ static int cmd_verify(struct args *a)
 	else {
 		char signer[65];
 		lb_hex(signer, r.signer, LB_PK_BYTES);
-		printf("verify: FAILED");
+		printf(_("verify: FAILED"));
 		if (r.bad_seq)
-			printf(" at seq %llu", (unsigned long long)r.bad_seq);
+			printf(_(" at seq %llu"), (unsigned long long)r.bad_seq);
 		if (r.bad_frame)
-			printf(" (frame %llu)", (unsigned long long)r.bad_frame);
+			printf(_(" (frame %llu)"), (unsigned long long)r.bad_frame);
 		printf("\n");
-		printf("  archive   %s\n", in.name);
+		printf(_("  archive   %s\n"), in.name);
 		if (r.have_header) {
-			printf("  village   %s\n", r.header.village);
-			printf("  signer    %s (%s)\n", signer,
-			       r.key_given ? "pinned with --key" : "taken from the file");
+			printf(_("  village   %s\n"), r.header.village);
+			printf(_("  signer    %s (%s)\n"), signer,
+			       r.key_given ? _("pinned with --key") : _("taken from the file"));
 		}
-		printf("  checked   %llu entries, %llu heads, %llu receipts before the failure\n",
+		printf(_("  checked   %llu entries, %llu heads, %llu receipts before the failure\n"),
 		       (unsigned long long)(r.bad_seq && r.bad_seq <= r.entries ? r.bad_seq - 1
 		                                                               : r.entries),
 		       (unsigned long long)r.heads,
@@ -855,10 +859,9 @@ static int cmd_history(struct args *a)
 	int rc;
 
 	if (a->npos != 3)
-		return usage_error(a->cmd, "FILE, TYPE and ID are required");
+		return usage_error(a->cmd, _("FILE, TYPE and ID are required"));
 	if (a->dir || a->origin)
-		return usage_error(a->cmd, "history reads an archive FILE (make one with " PROG
-		                           " export)");
+		return usage_error(a->cmd, _("history reads an archive FILE (make one with %s export)"), PROG);
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
 	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
@@ -874,13 +877,13 @@ static int cmd_history(struct args *a)
 	input_close(&in, &e, &d);
 	if (e) {
 		print_failure(a->cmd, &r, e, &d);
-		fprintf(stderr, PROG " %s: the archive does not verify, so it shows no history\n",
-		        a->cmd);
+		fprintf(stderr, _("%s %s: the archive does not verify, so it shows no history\n"),
+		        PROG, a->cmd);
 		return lb_exit_status(e);
 	}
 	if (!h.n) {
-		fprintf(stderr, PROG " %s: %s %s: no entry in the archive (%llu entries, village %s)\n",
-		        a->cmd, a->pos[1], a->pos[2], (unsigned long long)r.entries, r.header.village);
+		fprintf(stderr, _("%s %s: %s %s: no entry in the archive (%llu entries, village %s)\n"),
+		        PROG, a->cmd, a->pos[1], a->pos[2], (unsigned long long)r.entries, r.header.village);
 		lb_audit_history_free(&h);
 		return lb_exit_status(LB_ENOTFOUND);
 	}
@@ -905,20 +908,20 @@ static int cmd_history(struct args *a)
 		putchar('\n');
 		json_decref(j);
 	} else {
-		printf("%s %s: %zu change%s (village %s; archive verified: %llu entries, %llu heads)\n",
+		printf(_("%s %s: %zu change%s (village %s; archive verified: %llu entries, %llu heads)\n"),
 		       a->pos[1], a->pos[2], h.n, h.n == 1 ? "" : "s", r.header.village,
 		       (unsigned long long)r.entries, (unsigned long long)r.heads);
 		for (size_t i = 0; i < h.n; i++) {
 			const struct lb_audit_change *c = &h.c[i];
-			char t[LB_HLC_STRLEN], ch[65];
+			char t[48], ch[65];
 			const char *k;
 			json_t *v;
-			lb_hlc_format(c->ts, t);
+			lb_human_time((int64_t)lb_hlc_ms(c->ts), t, sizeof t); /* --json: the HLC */
 			lb_hex(ch, c->head_hash, LB_HASH_BYTES);
-			printf("seq %llu  %s  %s  signed by head seq %llu %.8s\n", (unsigned long long)c->seq,
+			printf(_("seq %llu  %s  %s  signed by head seq %llu %.8s\n"), (unsigned long long)c->seq,
 			       t, c->op == LB_OP_PUT ? "put" : "del", (unsigned long long)c->head_seq, ch);
 			if (!json_object_size(c->changes))
-				printf("    (no field changed)\n");
+				printf(_("    (no field changed)\n"));
 			json_object_foreach(c->changes, k, v)
 			{
 				printf("    %s: ", k);
@@ -943,22 +946,27 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (sodium_init() < 0) {
-		fprintf(stderr, PROG ": libsodium failed to initialise\n");
+		fprintf(stderr, _("%s: libsodium failed to initialise\n"), PROG);
 		return 1;
 	}
 	if (lb_schema_builtin_init(&d)) {
-		fprintf(stderr, PROG ": built-in schema: %s\n", d.msg);
+		fprintf(stderr, _("%s: built-in schema: %s\n"), PROG, d.msg);
 		return 1;
 	}
 	/* a reader that goes away (| head, a verifier that stopped) is EPIPE, not death */
 	signal(SIGPIPE, SIG_IGN);
+	lb_i18n_init();
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf(PROG " %s\n", lb_version());
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		usage_all(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	if (!(c = find_cmd(argv[1]))) {
-		fprintf(stderr, PROG ": unknown command \"%s\"\n", argv[1]);
+		fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, argv[1]);
 		usage_all(stderr);
 		return EXIT_USAGE;
 	}
@@ -973,7 +981,7 @@ int main(int argc, char **argv)
 		rc = 0; /* --help */
 	free(a.pos);
 	if (fflush(stdout) != 0 && rc == 0) {
-		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		fprintf(stderr, _("%s: writing output: %s\n"), PROG, strerror(errno));
 		rc = lb_exit_status(LB_EIO);
 	}
 	return rc;

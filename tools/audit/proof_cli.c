@@ -13,35 +13,45 @@
 #include <jansson.h>
 
 #include "../../node/key.h"
+#include "../../schema/i18n.h"
 
 #define PROG "lumbung-audit"
 #define EXIT_USAGE 2
 
-static const char prove_usage[] =
+/* The synopsis (not translated) and the help (translated where printed). */
+static const char *const prove_usage[2] = {
         "usage: " PROG " prove FILE.lla --seq N [--head SEQ] > PROOF\n"
         "       " PROG " prove FILE.lla --from SEQ1 [--to SEQ2] > PROOF\n"
-        "\n"
-        "Write an RFC 9162 proof, made from the log archive FILE.lla (which must be\n"
-        "a file: it is read twice), for `" PROG " check-proof`:\n"
-        "  --seq N      inclusion: entry N is in the log signed at --head SEQ\n"
-        "               (default: the last signed head in the archive)\n"
-        "  --from SEQ1  consistency: the log signed at --to SEQ2 (default: the last\n"
-        "               signed head) extends the one signed at SEQ1; both must be\n"
-        "               signed heads in the archive\n";
+        "\n",
+        N_("Write an RFC 9162 proof, made from the log archive FILE.lla (which must be\n"
+           "a file: it is read twice), for `lumbung-audit check-proof`:\n"
+           "  --seq N      inclusion: entry N is in the log signed at --head SEQ\n"
+           "               (default: the last signed head in the archive)\n"
+           "  --from SEQ1  consistency: the log signed at --to SEQ2 (default: the last\n"
+           "               signed head) extends the one signed at SEQ1; both must be\n"
+           "               signed heads in the archive\n")};
 
-static const char check_usage[] =
+static const char *const check_usage[2] = {
         "usage: " PROG " check-proof PROOF [--key HEX|PUBFILE] [--json]\n"
-        "\n"
-        "Check a proof made by `" PROG " prove` using nothing but the proof and the\n"
-        "signer's public key (--key: 64 hex digits or a public key file; without it\n"
-        "the proof is checked against the key it names, which proves nothing about\n"
-        "who signed).  PROOF \"-\" reads stdin.  Exit 0 when the proof holds.\n";
+        "\n",
+        N_("Check a proof made by `lumbung-audit prove` using nothing but the proof and the\n"
+           "signer's public key (--key: 64 hex digits or a public key file; without it\n"
+           "the proof is checked against the key it names, which proves nothing about\n"
+           "who signed).  PROOF \"-\" reads stdin.  Exit 0 when the proof holds.\n")};
 
-static int usage(const char *cmd, const char *text, const char *fmt, const char *arg)
+static void show_usage(const char *const text[2], FILE *f)
+{
+	fputs(text[0], f);
+	fputs(_(text[1]), f);
+}
+
+/* fmt: translated by the caller (_()). */
+static int usage(const char *cmd, const char *const text[2], const char *fmt, const char *arg)
 {
 	fprintf(stderr, PROG " %s: ", cmd);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", text);
+	fprintf(stderr, "\n");
+	show_usage(text, stderr);
 	return EXIT_USAGE;
 }
 
@@ -89,7 +99,7 @@ int lb_audit_cmd_prove(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int o = -1;
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(prove_usage, stdout);
+			show_usage(prove_usage, stdout);
 			return 0;
 		}
 		for (int k = 0; k < 4; k++)
@@ -97,38 +107,34 @@ int lb_audit_cmd_prove(int argc, char **argv)
 				o = k;
 		if (o >= 0) {
 			if (i + 1 == argc)
-				return usage(cmd, prove_usage, "%s needs a sequence number",
+				return usage(cmd, prove_usage, _("%s needs a sequence number"),
 				             argv[i]);
 			if (!parse_seq(argv[++i], &val[o]))
 				return usage(cmd, prove_usage,
-				             "%s: not a sequence number (1 or more)", argv[i]);
+				             _("%s: not a sequence number (1 or more)"), argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1])
-			return usage(cmd, prove_usage, "unknown option %s", argv[i]);
+			return usage(cmd, prove_usage, _("unknown option %s"), argv[i]);
 		else if (file)
-			return usage(cmd, prove_usage, "unexpected argument %s", argv[i]);
+			return usage(cmd, prove_usage, _("unexpected argument %s"), argv[i]);
 		else
 			file = argv[i];
 	}
 	if (!file)
-		return usage(cmd, prove_usage, "%s", "which archive? (FILE.lla)");
+		return usage(cmd, prove_usage, "%s", _("which archive? (FILE.lla)"));
 	if (!val[0] == !val[2])
-		return usage(cmd, prove_usage, "%s",
-		             "say --seq N (inclusion) or --from SEQ1 (consistency)");
+		return usage(cmd, prove_usage, "%s", _("say --seq N (inclusion) or --from SEQ1 (consistency)"));
 	if (val[0] && val[3])
-		return usage(cmd, prove_usage, "%s",
-		             "--to goes with --from; with --seq say --head");
+		return usage(cmd, prove_usage, "%s", _("--to goes with --from; with --seq say --head"));
 	if (val[2] && val[1])
-		return usage(cmd, prove_usage, "%s",
-		             "--head goes with --seq; with --from say --to");
+		return usage(cmd, prove_usage, "%s", _("--head goes with --seq; with --from say --to"));
 	if (isatty(STDOUT_FILENO))
-		return usage(cmd, prove_usage, "%s",
-		             "refusing to write a binary proof to a terminal: redirect it (> "
-		             "PROOF)");
+		return usage(cmd, prove_usage, "%s", _("refusing to write a binary proof to a terminal: redirect it (> "
+		             "PROOF)"));
 	if (!strcmp(file, "-")) {
 		fprintf(stderr,
-		        PROG " %s: the archive must be a file, not stdin: a proof reads it "
-		             "twice\n",
-		        cmd);
+		        _("%s %s: the archive must be a file, not stdin: a proof reads it "
+		             "twice\n"),
+		        PROG, cmd);
 		return lb_exit_status(LB_EINVAL);
 	}
 	if (!(f = fopen(file, "rb"))) {
@@ -146,7 +152,7 @@ int lb_audit_cmd_prove(int argc, char **argv)
 		goto out;
 	}
 	if (fwrite(out.sb.data, 1, out.sb.size, stdout) != out.sb.size || fflush(stdout) != 0) {
-		fprintf(stderr, PROG " %s: writing the proof: %s\n", cmd, strerror(errno));
+		fprintf(stderr, _("%s %s: writing the proof: %s\n"), PROG, cmd, strerror(errno));
 		rc = lb_exit_status(LB_EIO);
 		goto out;
 	}
@@ -154,16 +160,15 @@ int lb_audit_cmd_prove(int argc, char **argv)
 	if (lb_proof_check(&v, out.sb.data, out.sb.size, NULL, NULL) == LB_OK) {
 		if (v.kind == LB_PROOF_INCLUSION)
 			fprintf(stderr,
-			        PROG " %s: inclusion of seq %llu (%s %s \"%s\") in the log of %s "
-			             "signed at seq %llu, %zu bytes\n",
-			        cmd, (unsigned long long)v.seq, op_name(v.op), v.type, v.id,
+			        _("%s %s: inclusion of seq %llu (%s %s \"%s\") in the log of %s "
+			             "signed at seq %llu, %zu bytes\n"),
+			        PROG, cmd, (unsigned long long)v.seq, op_name(v.op), v.type, v.id,
 			        v.head.village, (unsigned long long)v.head.seq, out.sb.size);
 		else
 			fprintf(stderr,
-			        PROG
-			        " %s: consistency of the log of %s signed at seq %llu with the "
-			        "one signed at seq %llu, %zu bytes\n",
-			        cmd, v.head.village, (unsigned long long)v.old.seq,
+			        _("%s %s: consistency of the log of %s signed at seq %llu with the "
+			        "one signed at seq %llu, %zu bytes\n"),
+			        PROG, cmd, v.head.village, (unsigned long long)v.old.seq,
 			        (unsigned long long)v.head.seq, out.sb.size);
 	}
 out:
@@ -245,28 +250,28 @@ static void print_text(const struct lb_proof_verdict *v)
 	char h[65];
 
 	if (v->kind == LB_PROOF_INCLUSION) {
-		printf("inclusion proof OK: entry seq %llu is in the log of village %s signed at "
-		       "seq %llu\n",
+		printf(_("inclusion proof OK: entry seq %llu is in the log of village %s signed at "
+		       "seq %llu\n"),
 		       (unsigned long long)v->seq, v->head.village,
 		       (unsigned long long)v->head.seq);
-		printf("  entry       seq %llu: %s %s \"%s\"\n", (unsigned long long)v->seq,
+		printf(_("  entry       seq %llu: %s %s \"%s\"\n"), (unsigned long long)v->seq,
 		       op_name(v->op), v->type, v->id);
 		hex32(h, v->entry_hash);
-		printf("  entry hash  %s\n", h);
+		printf(_("  entry hash  %s\n"), h);
 	} else {
-		printf("consistency proof OK: the log of village %s signed at seq %llu extends the "
-		       "one signed at seq %llu\n",
+		printf(_("consistency proof OK: the log of village %s signed at seq %llu extends the "
+		       "one signed at seq %llu\n"),
 		       v->head.village, (unsigned long long)v->head.seq,
 		       (unsigned long long)v->old.seq);
 		hex32(h, v->old.root);
-		printf("  old tree    size %llu, root %s\n", (unsigned long long)v->old.seq, h);
+		printf(_("  old tree    size %llu, root %s\n"), (unsigned long long)v->old.seq, h);
 	}
 	hex32(h, v->head.root);
-	printf("  tree        size %llu, root %s\n", (unsigned long long)v->head.seq, h);
+	printf(_("  tree        size %llu, root %s\n"), (unsigned long long)v->head.seq, h);
 	hex32(h, v->head.origin);
-	printf("  signer      %s (%s)\n", h,
-	       v->pinned ? "pinned with --key"
-	                 : "NOT pinned: checked against the key named inside the proof");
+	printf(_("  signer      %s (%s)\n"), h,
+	       v->pinned ? _("pinned with --key")
+	                 : _("NOT pinned: checked against the key named inside the proof"));
 }
 
 int lb_audit_cmd_check_proof(int argc, char **argv)
@@ -283,27 +288,27 @@ int lb_audit_cmd_check_proof(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(check_usage, stdout);
+			show_usage(check_usage, stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--key")) {
 			if (i + 1 == argc)
-				return usage(cmd, check_usage, "%s", "--key needs a public key");
+				return usage(cmd, check_usage, "%s", _("--key needs a public key"));
 			keyarg = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1])
-			return usage(cmd, check_usage, "unknown option %s", argv[i]);
+			return usage(cmd, check_usage, _("unknown option %s"), argv[i]);
 		else if (file)
-			return usage(cmd, check_usage, "unexpected argument %s", argv[i]);
+			return usage(cmd, check_usage, _("unexpected argument %s"), argv[i]);
 		else
 			file = argv[i];
 	}
 	if (!file)
-		return usage(cmd, check_usage, "%s", "which proof? (PROOF, or - for stdin)");
+		return usage(cmd, check_usage, "%s", _("which proof? (PROOF, or - for stdin)"));
 	if (keyarg && (strlen(keyarg) != 2 * LB_PK_BYTES || lb_unhex(key, LB_PK_BYTES, keyarg))) {
 		/* Not hex: a public key file (lumbung-public-key-v1 ...). */
 		if ((e = lb_key_load_public(keyarg, key, &d))) {
-			fprintf(stderr, PROG " %s: --key %s: not 64 hex digits, and %s\n", cmd,
+			fprintf(stderr, _("%s %s: --key %s: not 64 hex digits, and %s\n"), PROG, cmd,
 			        keyarg, lb_diag_msg(&d, e));
 			return lb_exit_status(e);
 		}
@@ -323,15 +328,15 @@ int lb_audit_cmd_check_proof(int argc, char **argv)
 	}
 	if (!keyarg)
 		fprintf(stderr,
-		        PROG " %s: warning: signer not pinned: checked against the key named "
-		             "inside the proof (pass --key to pin it)\n",
-		        cmd);
+		        _("%s %s: warning: signer not pinned: checked against the key named "
+		             "inside the proof (pass --key to pin it)\n"),
+		        PROG, cmd);
 	e = lb_proof_check(&v, buf, len, keyarg ? key : NULL, &d);
 	free(buf);
 	if (json)
 		print_json(e, &v, &d);
 	if (e) {
-		fprintf(stderr, PROG " %s: FAILED: %s\n", cmd, lb_diag_msg(&d, e));
+		fprintf(stderr, _("%s %s: FAILED: %s\n"), PROG, cmd, lb_diag_msg(&d, e));
 		return lb_exit_status(e);
 	}
 	if (!json)

@@ -40,6 +40,7 @@
 #include "../../node/merkle.h"
 #include "../../schema/schema.h"
 #include "../../schema/text.h"
+#include "../../schema/i18n.h"
 
 enum stage { ST_OK = 0, ST_DECODE, ST_SCHEMA };
 
@@ -494,7 +495,10 @@ static lb_err fork_key(struct verifier *v, const struct batch *b, const struct s
 	                 which ? s->u.fork.ours.origin : v->r->signer, v->d);
 	if (!e)
 		e = lb_fail(v->d, LB_ESIG, "signed by another key than the first head");
-	lb_diag_prefix(v->d, "%s head", which ? "second" : "first");
+	if (which)
+		lb_diag_prefix(v->d, "second head");
+	else
+		lb_diag_prefix(v->d, "first head");
 	lb_diag_prefix(v->d, "frame %llu: fork evidence", (unsigned long long)s->frame);
 	v->r->bad_frame = s->frame;
 	return e;
@@ -566,7 +570,7 @@ static lb_err take_fork_entry(struct verifier *v, const struct batch *b, const s
 	if ((err = lb_chain_entry(c, e, s->u.ent.hash, s->u.ent.leaf, v->d))) {
 		v->r->bad_frame = s->frame;
 		lb_diag_prefix(v->d, "frame %llu: fork evidence (%s history)",
-		               (unsigned long long)s->frame, br ? "rival" : "held");
+		               (unsigned long long)s->frame, br ? _("rival") : _("held"));
 		return err;
 	}
 	v->r->fork_entries++;
@@ -622,7 +626,7 @@ static lb_err fork_close(struct verifier *v)
 			if ((err = lb_chain_head(&v->fk.chain[i], &v->fk.heads[i], v->d))) {
 				r->bad_frame = v->fk.frame;
 				lb_diag_prefix(v->d, "frame %llu: fork evidence (%s history)",
-				               (unsigned long long)v->fk.frame, i ? "rival" : "held");
+				               (unsigned long long)v->fk.frame, i ? _("rival") : _("held"));
 				return err;
 			}
 	}
