@@ -100,10 +100,10 @@ static const struct lb_cli_cmd cmds[] = {
 	 "its transaction is written.", cmd_put, false},
 	{"get", "get -d DIR TYPE ID", "Print the current body of a record as JSON (exit 1 if absent).", cmd_get, false},
 	{"rm", "rm -d DIR TYPE ID [--cascade]",
-	 "Delete a record (appends a del entry; history is kept).  A record that live\n"
-	 "records refer to (a programme's penerima and kegiatan, a resident who heads a\n"
-	 "keluarga) is not deleted: they are listed.  With --cascade they are deleted\n"
-	 "too, in the same transaction.", cmd_rm, false},
+	 N_("Delete a record (appends a del entry; history is kept).  A record that live\n"
+	    "records refer to (a programme's penerima and kegiatan, a resident who heads a\n"
+	    "keluarga) is not deleted: they are listed.  With --cascade they are deleted\n"
+	    "too, in the same transaction."), cmd_rm, false},
 	{"ls", "ls -d DIR TYPE", "List the live ids of a type.", cmd_ls, false},
 	{"log", "log -d DIR [--since SEQ] [--json]",
 	 "Print the change log, one entry per line (--json: one JSON object per line).", cmd_log, false},
@@ -136,10 +136,10 @@ static const struct lb_cli_cmd cmds[] = {
 	{"schema", "schema [TYPE] [--json]",
 	 "List the record types and their fields, kinds and rules (no node needed).", cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
-	 "Check every hash, the chain, every signed head, the Merkle root and that the\n"
-	 "current state equals a replay of the log, and that no live record refers to\n"
-	 "a record that does not exist or was deleted (each such reference is listed).\n"
-	 "Exit 0 only if all of it holds.", cmd_verify, false},
+	 N_("Check every hash, the chain, every signed head, the Merkle root and that the\n"
+	    "current state equals a replay of the log, and that no live record refers to\n"
+	    "a record that does not exist or was deleted (each such reference is listed).\n"
+	    "Exit 0 only if all of it holds."), cmd_verify, false},
 };
 
 static void usage_all(FILE *f)
