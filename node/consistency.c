@@ -564,6 +564,7 @@ lb_err lb_node_dangling(struct lb_node *n, lb_dangling_cb cb, void *ctx, uint64_
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint64_t found = 0;
+	char cat_hit[LB_TYPE_MAX + 1 + LB_ID_MAX + 1] = ""; /* type:id last found in a catalogue */
 	lb_err e = LB_OK;
 	int rc, stop = 0;
 
@@ -624,10 +625,19 @@ lb_err lb_node_dangling(struct lb_node *n, lb_dangling_cb cb, void *ctx, uint64_
 				stop = 1;
 				break;
 			}
-			if (ts == REC_LIVE ||
-			    (t->fields[i].kind == LB_K_REF &&
-			     lb_catalogue_find(n->dir, tt, target, sl, region, NULL) == LB_OK))
+			if (ts == REC_LIVE)
 				continue;
+			if (t->fields[i].kind == LB_K_REF) {
+				/* a catalogue's programme (a batch of beneficiaries names
+				 * one again and again: the last hit is remembered) */
+				char key[sizeof cat_hit];
+				snprintf(key, sizeof key, "%s:%s", tt, target);
+				if (!strcmp(cat_hit, key) ||
+				    lb_catalogue_find(n->dir, tt, target, sl, region, NULL) == LB_OK) {
+					memcpy(cat_hit, key, sizeof key);
+					continue;
+				}
+			}
 			found++;
 			if (cb) {
 				struct lb_dangling x = {.type = tname, .id = idz, .id_len = il,
