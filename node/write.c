@@ -171,8 +171,8 @@ static lb_err check_del(struct lb_write_sink *s, const struct lb_change *op, str
 		struct lb_change del = {.op = LB_OP_DEL, .type = refs[i].type, .id = refs[i].id,
 		                        .id_len = refs[i].id_len};
 		if ((e = apply(s, &del, d)))
-			lb_diag_prefix(d, "%s %.*s", refs[i].type, (int)(refs[i].id_len > 64 ? 64 : refs[i].id_len),
-			               refs[i].id);
+			lb_diag_prefix(d, "%s %.*s", refs[i].type,
+			               (int)(refs[i].id_len > 64 ? 64 : refs[i].id_len), refs[i].id);
 		else
 			s->c->cascaded++;
 	}
