@@ -554,6 +554,43 @@ lb_err lb_cons_refuse_del(const struct lb_cons_ref *refs, size_t n, struct lb_di
 	               n, list);
 }
 
+/* ---- before a write ------------------------------------------------------------ */
+
+lb_err lb_node_check_put(struct lb_node *n, const char *type, const char *id, size_t id_len,
+                         const uint8_t *body, size_t body_len, struct lb_diag *d)
+{
+	const struct lb_schema *schema = lb_schema_get(lb_schema_latest());
+	struct lb_cons c;
+	uint64_t seq;
+	uint8_t hash[LB_HASH_BYTES];
+	struct lb_merkle m;
+	MDB_txn *txn;
+	MDB_val v;
+	lb_err e;
+	int rc;
+
+	if (!schema)
+		return lb_fail(d, LB_ESCHEMA, "the built-in schema failed to load");
+	if ((rc = lb_node_txn_begin(n, MDB_RDONLY, &txn)))
+		return lb_mdb_fail(d, rc, "starting a read");
+	c = (struct lb_cons){.n = n, .txn = txn, .schema = schema};
+	lb_cons_today(c.today);
+	if ((e = lb_node_read_tip(n, txn, &seq, hash, &(uint64_t){0}, &m, d))) {
+		mdb_txn_abort(txn);
+		return e;
+	}
+	if (!strcmp(type, "penerima") &&
+	    (mdb_dbi_open(txn, IDX_DB, MDB_DUPSORT, &c.idx) ||
+	     lb_meta_get(n, txn, IDX_META, &v) || v.mv_size != IDX_MARK_LEN ||
+	     lb_be64_get(v.mv_data) != seq || memcmp((uint8_t *)v.mv_data + 8, hash, LB_HASH_BYTES))) {
+		mdb_txn_abort(txn); /* the index is behind the log: the write will tell */
+		return LB_OK;
+	}
+	e = lb_cons_check_put(&c, type, id, id_len, body, body_len, d);
+	mdb_txn_abort(txn);
+	return e;
+}
+
 /* ---- verify: dangling references ------------------------------------------- */
 
 lb_err lb_node_dangling(struct lb_node *n, lb_dangling_cb cb, void *ctx, uint64_t *count,

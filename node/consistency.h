@@ -111,6 +111,19 @@ lb_err lb_cons_refuse_del(const struct lb_cons_ref *refs, size_t n, struct lb_di
 lb_err lb_cons_mark(struct lb_cons *c, uint64_t seq, const uint8_t hash[LB_HASH_BYTES],
                     struct lb_diag *d);
 
+/* ---- before a write (import's first pass) --------------------------------- */
+
+/* Rules 1-4 for one put against the node's committed state (a read
+ * transaction), without writing: what lb_node_write would refuse, so an
+ * import can name every refused row before writing anything (and skip
+ * them with --skip-invalid).  Rule 4 is checked only when the index is up
+ * to date with the log (otherwise the write still refuses).  Records put
+ * earlier in the same import are not seen: a family card whose head is in
+ * the same file, or a NIK twice in one file, is found by the write.
+ * LB_ESCHEMA naming the rule (the caller prefixes "TYPE ID: "); LB_ESTORE. */
+lb_err lb_node_check_put(struct lb_node *n, const char *type, const char *id, size_t id_len,
+                         const uint8_t *body, size_t body_len, struct lb_diag *d);
+
 /* ---- verify ----------------------------------------------------------------- */
 
 /* A reference of a live record that points at nothing. */

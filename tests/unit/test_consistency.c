@@ -386,6 +386,47 @@ static void a_referenced_record_is_not_deleted_but_cascades(void **state)
 	}
 }
 
+/* An import's first pass asks before writing: the same answers, nothing
+ * written. */
+static void a_put_can_be_checked_without_writing(void **state)
+{
+	struct fx *f = *state;
+	struct lb_diag d = {0};
+	json_t *j;
+
+	ok(programme(f, "P1"));
+	ok(beneficiary(f, &d, "A1", "P1", "3324011205870001"));
+	ok(resident(f, &d, "3324011205870001", "1987-05-12", "L", "meninggal"));
+#define CHECK(type, id, json)                                                            \
+	(j = json_loads(json, 0, NULL), lb_mp_buf_reset(&f->body),                       \
+	 lb_body_from_json(&f->body, j, NULL), json_decref(j),                           \
+	 memset(&d, 0, sizeof d),                                                        \
+	 lb_node_check_put(f->n, type, id, strlen(id), (const uint8_t *)f->body.sb.data,  \
+	                   f->body.sb.size, &d))
+	assert_int_equal(CHECK("penduduk", "3324014101900001",
+	                       "{\"nik\":\"3324014101900001\",\"no_kk\":\"3324010101150001\","
+	                       "\"nama\":\"A\",\"tanggal_lahir\":\"1990-01-01\","
+	                       "\"jenis_kelamin\":\"L\",\"status\":\"hidup\"}"),
+	                 LB_ESCHEMA);
+	has(d, "woman's");
+	assert_int_equal(CHECK("keluarga", "3324010101150001",
+	                       "{\"no_kk\":\"3324010101150001\","
+	                       "\"kepala_keluarga\":\"3324011205870001\"}"),
+	                 LB_ESCHEMA);
+	has(d, "status meninggal");
+	assert_int_equal(CHECK("penerima", "A2",
+	                       "{\"program\":\"P1\",\"nik\":\"3324011205870001\","
+	                       "\"tanggal\":\"2026-03-01\",\"bentuk\":\"uang\","
+	                       "\"status\":\"diusulkan\"}"),
+	                 LB_ESCHEMA);
+	has(d, "(penerima A1)");
+	ok(CHECK("penerima", "A1",
+	         "{\"program\":\"P1\",\"nik\":\"3324011205870001\",\"tanggal\":\"2026-03-01\","
+	         "\"bentuk\":\"uang\",\"status\":\"disalurkan\"}"));
+#undef CHECK
+	assert_int_equal(seq_of(f), 3);
+}
+
 /* ---- the index behind the node's back ----------------------------------------- */
 
 /* Entries appended by someone who does not keep the index (an older
@@ -565,6 +606,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(a_referenced_record_is_not_deleted_but_cascades, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(a_put_can_be_checked_without_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_index_catches_up_with_entries_it_did_not_write,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(the_index_is_rebuilt_when_the_history_was_replaced,
