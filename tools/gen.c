@@ -22,7 +22,10 @@
  * programme), a `kegiatan` of a
  * programme, or an `aspirasi`.  Ids are unique within one run: NIK and KK
  * numbers take their 4-digit serial from a counter per birth (issue) date,
- * as Dukcapil assigns them, so no two residents share a NIK.
+ * as Dukcapil assigns them, so no two residents share a NIK.  With
+ * --only keluarga (or penerima, kegiatan) the records name residents (or
+ * programmes) that run does not write: a node takes them only after the
+ * records they refer to.
  *
  * Memory does not grow with N: a household (at most 8 people) is the
  * largest thing kept, plus fixed serial tables (~220 KB), so a run of
