@@ -34,6 +34,7 @@
 #include "cli_config.h"
 #include "cli_find.h"
 #include "cli_pass.h"
+#include "consistency.h"
 #include "keybackup.h"
 #include "node.h"
 #include "succession.h"
@@ -60,16 +61,6 @@ static int cmd_ls(struct lb_cli_args *a);
 static int cmd_log(struct lb_cli_args *a);
 static int cmd_verify(struct lb_cli_args *a);
 static int cmd_export(struct lb_cli_args *a);
-static int cmd_config(struct lb_cli_args *a)
-{
-	char path[4096];
-
-	if (snprintf(path, sizeof path, "%s/lumbung.conf", a->dir) >= (int)sizeof path)
-		return lb_cli_usage_error(a->cmd, "directory name too long");
-	return lb_cli_config(PROG, path, a->pos, a->npos, lb_cli_settings,
-	                     lb_cli_nsettings);
-}
-
 static int cmd_schema(struct lb_cli_args *a);
 static int cmd_export_log(struct lb_cli_args *a);
 static int cmd_key(struct lb_cli_args *a);
@@ -102,7 +93,11 @@ static const struct lb_cli_cmd cmds[] = {
 	 "deletes) in large transactions.  A bad line is named by its line number and\n"
 	 "nothing of its transaction is written."), cmd_put, false},
 	{"get", "get -d DIR TYPE ID", N_("Print the current body of a record as JSON (exit 1 if absent)."), cmd_get, false},
-	{"rm", "rm -d DIR TYPE ID", N_("Delete a record (appends a del entry; history is kept)."), cmd_rm, false},
+	{"rm", "rm -d DIR TYPE ID [--cascade]",
+	 N_("Delete a record (appends a del entry; history is kept).  A record that live\n"
+	    "records refer to (a programme's penerima and kegiatan, a resident who heads a\n"
+	    "keluarga) is not deleted: they are listed.  With --cascade they are deleted\n"
+	    "too, in the same transaction."), cmd_rm, false},
 	{"ls", "ls -d DIR TYPE", N_("List the live ids of a type."), cmd_ls, false},
 	{"find", "find -d DIR TYPE [field=value | field~text ...] [--json | --csv [--sep ,|;] [--excel]]",
 	 N_("List the live records of a type that match every term: field=value compares\n"
@@ -151,7 +146,9 @@ static const struct lb_cli_cmd cmds[] = {
 	 N_("List the record types and their fields, kinds and rules (no node needed)."), cmd_schema, true},
 	{"verify", "verify -d DIR [--json]",
 	 N_("Check every hash, the chain, every signed head, the Merkle root and that the\n"
-	 "current state equals a replay of the log.  Exit 0 only if all of it holds."), cmd_verify, false},
+	    "current state equals a replay of the log, and that no live record refers to\n"
+	    "a record that does not exist or was deleted (each such reference is listed).\n"
+	    "Exit 0 only if all of it holds."), cmd_verify, false},
 };
 
 static void usage_all(FILE *f)
@@ -756,12 +753,18 @@ static int put_one(struct lb_cli_args *a, struct lb_node *n)
 		                       .id_len = strlen(a->pos[1]),
 		                       .body = (const uint8_t *)body.sb.data,
 		                       .body_len = body.sb.size};
-		e = lb_node_write(n, &ch, 1, 0, &c, &d);
+		/* a put that changes nothing writes nothing */
+		e = lb_node_write(n, &ch, 1, LB_WRITE_SKIP_UNCHANGED, &c, &d);
 	}
 	json_decref(obj);
 	lb_mp_buf_free(&body);
 	if (e)
 		return lb_cli_die(a->cmd, e, &d);
+	if (!c.written) {
+		printf(_("%s %s: unchanged (the record already holds these values; nothing written)\n"),
+		       a->pos[0], a->pos[1]);
+		return 0;
+	}
 	printf(_("%s %s: written as seq %llu\n"), a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
 	return 0;
 }
@@ -1090,11 +1093,17 @@ static int cmd_rm(struct lb_cli_args *a)
 		return lb_cli_die(a->cmd, e, &d);
 	struct lb_change ch = {.op = LB_OP_DEL, .type = a->pos[0], .id = a->pos[1],
 	                       .id_len = strlen(a->pos[1])};
-	e = lb_node_write(n, &ch, 1, 0, &c, &d);
+	e = lb_node_write(n, &ch, 1, a->cascade ? LB_WRITE_CASCADE : 0, &c, &d);
 	lb_node_close(n);
 	if (e)
 		return lb_cli_die(a->cmd, e, &d);
 	printf(_("%s %s: deleted as seq %llu\n"), a->pos[0], a->pos[1], (unsigned long long)c.last_seq);
+	if (c.cascaded == 1)
+		printf(_("  with the record that referred to it (seq %llu)\n"),
+		       (unsigned long long)c.first_seq);
+	else if (c.cascaded)
+		printf(_("  with the %zu records that referred to it (seq %llu-%llu)\n"), c.cascaded,
+		       (unsigned long long)c.first_seq, (unsigned long long)(c.last_seq - 1));
 	return 0;
 }
 
@@ -1210,6 +1219,33 @@ static int succ_json(void *ctx, uint64_t seq, const uint8_t *stmt, size_t len)
 	return 0;
 }
 
+/* verify: a reference of a live record that points at nothing, kept as
+ * {"type","id","field","target_type","target_id","target":"deleted"|"absent"} */
+static int dangling_json(void *ctx, const struct lb_dangling *x)
+{
+	json_array_append_new(ctx, json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s}", "type", x->type,
+	                                     "id", x->id, x->id_len, "field", x->field,
+	                                     "target_type", x->target_type, "target_id",
+	                                     x->target_id, "target",
+	                                     x->deleted ? "deleted" : "absent"));
+	return 0;
+}
+
+static void print_dangling(json_t *list)
+{
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *x = json_array_get(list, i);
+		bool del = !strcmp(json_string_value(json_object_get(x, "target")), "deleted");
+		fprintf(stderr, del ? _("  %s %s: %s -> %s %s, which was deleted\n")
+		                    : _("  %s %s: %s -> %s %s, which does not exist\n"),
+		        json_string_value(json_object_get(x, "type")),
+		        json_string_value(json_object_get(x, "id")),
+		        json_string_value(json_object_get(x, "field")),
+		        json_string_value(json_object_get(x, "target_type")),
+		        json_string_value(json_object_get(x, "target_id")));
+	}
+}
+
 static int cmd_verify(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
@@ -1229,6 +1265,11 @@ static int cmd_verify(struct lb_cli_args *a)
 		return lb_cli_die(a->cmd, e, &d);
 	}
 	e = lb_node_verify(n, &r, &d);
+	json_t *dangling = json_array();
+	uint64_t ndangling = 0;
+	if (!e && !(e = lb_node_dangling(n, dangling_json, dangling, &ndangling, &d)) && ndangling)
+		e = lb_fail(&d, LB_ESCHEMA, "%llu reference(s) of live records point at nothing",
+		            (unsigned long long)ndangling);
 	json_t *succ = json_array();
 	if (!e && r.successions && succ)
 		lb_node_successions(n, succ_json, succ, NULL);
@@ -1242,6 +1283,8 @@ static int cmd_verify(struct lb_cli_args *a)
 		                      "root", root);
 		if (json_array_size(succ))
 			json_object_set(j, "successions", succ);
+		if (ndangling)
+			json_object_set(j, "dangling", dangling);
 		if (e) {
 			json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
 			json_object_set_new(j, "error", json_string(lb_errname(e)));
@@ -1263,9 +1306,12 @@ static int cmd_verify(struct lb_cli_args *a)
 			        (unsigned long long)r.bad_seq, msg);
 		} else
 			fprintf(stderr, _("%s verify: FAILED: %s\n"), PROG, lb_diag_msg(&d, e));
+		print_dangling(dangling);
+		json_decref(dangling);
 		json_decref(succ);
 		return lb_exit_status(e);
 	}
+	json_decref(dangling);
 	if (a->json) {
 		json_decref(succ);
 		return 0;
@@ -1435,6 +1481,16 @@ static json_t *type_json(const struct lb_type *t)
 	}
 	return json_pack("{s:s, s:s?, s:o}", "name", t->name, "id_field", t->id_field, "fields",
 	                 fields);
+}
+
+static int cmd_config(struct lb_cli_args *a)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof path, "%s/lumbung.conf", a->dir) >= (int)sizeof path)
+		return lb_cli_usage_error(a->cmd, "directory name too long");
+	return lb_cli_config(PROG, path, a->pos, a->npos, lb_cli_settings,
+	                     lb_cli_nsettings);
 }
 
 static int cmd_schema(struct lb_cli_args *a)

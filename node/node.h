@@ -118,6 +118,7 @@ struct lb_commit {
 	uint64_t last_seq;     /* last entry written / the signed head  */
 	size_t written;        /* entries appended                      */
 	size_t unchanged;      /* ops skipped by LB_WRITE_SKIP_UNCHANGED */
+	size_t cascaded;       /* dels added by LB_WRITE_CASCADE        */
 	size_t failed_op;      /* on error: index of the op at fault, or
 	                          LB_FAILED_TXN when no op is (the commit
 	                          failed: disk full, I/O error)          */
@@ -127,10 +128,18 @@ struct lb_commit {
 /* Skip puts whose body equals the current body, and dels of records that
  * are absent or deleted, instead of writing (or refusing) them. */
 #define LB_WRITE_SKIP_UNCHANGED 1u
+/* A del of a record that live records refer to (a programme's penerima
+ * and kegiatan, a resident heading a keluarga) deletes them too, in the
+ * same transaction, instead of being refused (node/consistency.h). */
+#define LB_WRITE_CASCADE 2u
 
 /* Apply ops in one transaction: append one entry per op, update records,
  * sign one head for the last entry.  Every put is validated against the
- * newest built-in schema (references resolved inside the transaction).
+ * newest built-in schema (references resolved inside the transaction)
+ * and the consistency rules (node/consistency.h: NIK against birth date
+ * and sex, no birth date in the future, a keluarga's head a live
+ * resident, one NIK once per programme); a del of a record live records
+ * refer to is refused (LB_ESCHEMA) unless LB_WRITE_CASCADE.
  * All or nothing: on any error nothing is written and c->failed_op names
  * the op at fault.  A full map is grown and the transaction retried; a
  * full disk gives LB_EFULL (also when LMDB reports the short write as an

@@ -13,13 +13,16 @@
  */
 #include "node_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../schema/schema.h"
 #include "catalogue.h"
+#include "consistency.h"
 #include "hlc.h"
 
 #define MAX_GROWTHS 16
+#define MAX_CASCADE 4 /* program -> penerima; penduduk -> keluarga: two suffice */
 
 struct lb_write_sink {
 	struct lb_node *n;
@@ -39,9 +42,12 @@ struct lb_write_sink {
 	char cat_hit[LB_RKEY_MAX + 1]; /* type NUL id a catalogue was last found to hold */
 	size_t cat_hit_len;
 	int mdbrc;    /* the LMDB failure, so a full map can be retried */
+	struct lb_cons cons; /* the rules between records and their index */
+	unsigned depth;      /* nesting of cascaded deletes */
 };
 
 static lb_err sign_head(struct lb_write_sink *s, struct lb_diag *d);
+static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d);
 
 static lb_err check_op(const struct lb_change *op, struct lb_diag *d)
 {
@@ -142,20 +148,56 @@ static bool in_catalogue(struct lb_write_sink *s, const char *type, const char *
 	return true;
 }
 
+/* A del of a record live records refer to (consistency.h, rule 5) is
+ * refused, or with LB_WRITE_CASCADE they are deleted first, in this
+ * transaction. */
+static lb_err check_del(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
+{
+	struct lb_cons_ref *refs;
+	size_t nrefs;
+	lb_err e;
+
+	if ((e = lb_cons_referrers(&s->cons, op->type, op->id, op->id_len, &refs, &nrefs, d)))
+		return e;
+	if (!nrefs)
+		return LB_OK;
+	if (!(s->flags & LB_WRITE_CASCADE) || s->depth >= MAX_CASCADE) {
+		e = lb_cons_refuse_del(refs, nrefs, d);
+		free(refs);
+		return e;
+	}
+	s->depth++;
+	for (size_t i = 0; i < nrefs && !e; i++) {
+		struct lb_change del = {.op = LB_OP_DEL, .type = refs[i].type, .id = refs[i].id,
+		                        .id_len = refs[i].id_len};
+		if ((e = apply(s, &del, d)))
+			lb_diag_prefix(d, "%s %.*s", refs[i].type,
+			               (int)(refs[i].id_len > 64 ? 64 : refs[i].id_len), refs[i].id);
+		else
+			s->c->cascaded++;
+	}
+	s->depth--;
+	free(refs);
+	return e;
+}
+
 static lb_err validate_op(struct lb_write_sink *s, const struct lb_change *op, struct lb_diag *d)
 {
 	struct lb_refs refs = {ref_exists, s};
 	char region[LB_CATALOGUE_REGION_MAX + 1];
+	lb_err e;
 
 	if (op->op == LB_OP_DEL)
 		return lb_schema_type(s->schema, op->type)
-		               ? LB_OK
+		               ? check_del(s, op, d)
 		               : lb_fail(d, LB_ESCHEMA, "unknown record type \"%s\"", op->type);
 	if (!strcmp(op->type, "program") && in_catalogue(s, op->type, op->id, op->id_len, region))
 		return lb_fail(d, LB_ESCHEMA, "this programme belongs to the catalogue of %s; use it, "
 		               "do not redefine it", region);
-	return lb_schema_validate(s->schema, op->type, op->id, op->id_len, op->body, op->body_len,
-	                          &refs, d);
+	if ((e = lb_schema_validate(s->schema, op->type, op->id, op->id_len, op->body, op->body_len,
+	                            &refs, d)))
+		return e;
+	return lb_cons_check_put(&s->cons, op->type, op->id, op->id_len, op->body, op->body_len, d);
 }
 
 static lb_err mdb_err(struct lb_write_sink *s, int rc, const char *what, struct lb_diag *d)
@@ -220,6 +262,7 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 	s->cur_seq = was_live ? old_seq : 0;
 	if ((e = validate_op(s, op, d)))
 		return e;
+	lb_be64_put(rval, s->seq + 1); /* a cascade may have written entries before this one */
 
 	s->seq++;
 	s->ts = lb_hlc_next(s->ts, s->wall);
@@ -249,6 +292,10 @@ static lb_err apply(struct lb_write_sink *s, const struct lb_change *op, struct 
 	if (!stored && (rc = mdb_put(s->txn, n->records, &rkey, &v, 0)))
 		return mdb_err(s, rc, "updating records", d);
 	s->dlive += (op->op == LB_OP_PUT) - was_live;
+	if (op->op == LB_OP_PUT &&
+	    (e = lb_cons_index_put(&s->cons, op->type, tl, op->id, op->id_len, op->body,
+	                           op->body_len, d)))
+		return e;
 	if (!s->c->written++)
 		s->c->first_seq = s->seq;
 	s->c->last_seq = s->seq;
@@ -282,6 +329,8 @@ static lb_err sink_begin(struct lb_write_sink *s, struct lb_diag *d)
 		return e;
 	if (lb_meta_get(s->n, s->txn, "live", &v) == 0 && v.mv_size == 8)
 		s->live = lb_be64_get(v.mv_data);
+	if ((e = lb_cons_begin(&s->cons, s->n, s->txn, s->schema, s->seq, s->hash, &s->mdbrc, d)))
+		return e;
 	/* Freed with the transaction (write-txn cursors need no close). */
 	if ((rc = mdb_cursor_open(s->txn, s->n->records, &s->rcur)))
 		return mdb_err(s, rc, "reading records", d);
@@ -335,7 +384,7 @@ static lb_err sink_finish(struct lb_write_sink *s, struct lb_diag *d)
 	    (rc = lb_meta_put(n, s->txn, "merkle", menc, lb_merkle_encode(&s->m, menc))) ||
 	    (rc = lb_meta_put(n, s->txn, "live", live, 8)))
 		return mdb_err(s, rc, "updating the log tip", d);
-	return LB_OK;
+	return lb_cons_mark(&s->cons, s->seq, s->hash, d);
 }
 
 lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, unsigned flags,
@@ -368,6 +417,13 @@ lb_err lb_node_write_with(struct lb_node *n, lb_produce_fn produce, void *ctx, u
 			e = produce(ctx, &s, d);
 		if (!e && c->written)
 			e = sink_finish(&s, d);
+		/* Nothing written, but the index caught up with the log: keep
+		 * that work (a failure here only means it is redone next time). */
+		if (!e && !c->written && s.cons.dirty && !lb_cons_mark(&s.cons, s.seq, s.hash, NULL)) {
+			mdb_txn_commit(s.txn);
+			c->failed_op = 0;
+			return LB_OK;
+		}
 		if (e || !c->written) {
 			mdb_txn_abort(s.txn);
 			if (e && s.mdbrc == MDB_MAP_FULL && growths < MAX_GROWTHS) {

@@ -14,12 +14,18 @@
  * real person is described.
  *
  * Shape of a full run (no --only): first a handful of programmes, then
- * households, each a `keluarga` followed by its `penduduk` (about 2.7 per
- * household), now and then followed by `penerima` rows naming a programme
- * already written and a member of that household, a `kegiatan` of a
+ * households, each its `penduduk` (about 2.7 per household) followed by
+ * its `keluarga` (whose head, the first member, is alive: the node refuses
+ * a family card headed by someone who is not a live resident), now and
+ * then followed by `penerima` rows naming a programme already written and
+ * a member of that household (never the same person twice for one
+ * programme), a `kegiatan` of a
  * programme, or an `aspirasi`.  Ids are unique within one run: NIK and KK
  * numbers take their 4-digit serial from a counter per birth (issue) date,
- * as Dukcapil assigns them, so no two residents share a NIK.
+ * as Dukcapil assigns them, so no two residents share a NIK.  With
+ * --only keluarga (or penerima, kegiatan) the records name residents (or
+ * programmes) that run does not write: a node takes them only after the
+ * records they refer to.
  *
  * Memory does not grow with N: a household (at most 8 people) is the
  * largest thing kept, plus fixed serial tables (~220 KB), so a run of
@@ -709,6 +715,9 @@ static void make_household(struct gen *g, struct household *h, unsigned size)
 		}
 	}
 	h->n = i;
+	/* the head of a household on the family card is alive and here (the
+	 * node refuses a keluarga whose kepala_keluarga is not) */
+	h->p[0].status = "hidup";
 
 	issued = days_from_civil(2008, 1, 1) +
 	         rng_below(r, (uint32_t)(g->ref - days_from_civil(2008, 1, 1)));
@@ -832,7 +841,9 @@ static int64_t day_in_year(struct gen *g, unsigned y)
 	return a + rng_below(&g->rng, (uint32_t)(b - a + 1));
 }
 
-static void emit_penerima(struct gen *g, const struct household *h, const struct person *p)
+/* A penerima row of programme k (1..nprog) for p. */
+static void emit_penerima(struct gen *g, const struct household *h, const struct person *p,
+                          unsigned k)
 {
 	uint64_t *r = &g->rng;
 	struct program pr;
@@ -841,7 +852,7 @@ static void emit_penerima(struct gen *g, const struct household *h, const struct
 	const char *bentuk, *status;
 	int64_t nilai, day;
 
-	make_program(g, 1 + rng_below(r, g->nprog), &pr);
+	make_program(g, k, &pr);
 	day = day_in_year(g, pr.tahun);
 	date_str(tgl, day);
 	switch (pr.bidang) {
@@ -987,11 +998,12 @@ static void household_round(struct gen *g)
 			size = (unsigned)(left - 1);
 	}
 	make_household(g, &h, size);
-	if (wanted(g, T_KELUARGA))
-		emit_keluarga(g, &h);
+	/* the members first: a keluarga's head must be a resident already */
 	for (unsigned i = 0; i < h.n && !done(g); i++)
 		if (wanted(g, T_PENDUDUK))
 			emit_penduduk(g, &h, &h.p[i]);
+	if (wanted(g, T_KELUARGA) && !done(g))
+		emit_keluarga(g, &h);
 
 	/* Poorer households are more often beneficiaries: ~0.35 rows per
 	 * household in a full run; at least one with --only penerima. */
@@ -1001,11 +1013,23 @@ static void household_round(struct gen *g)
 		else if (rng_chance(r, h.desil <= 4 ? 480 : 160))
 			npen = 1 + rng_chance(r, 150);
 	}
+	/* one NIK once per programme (the node refuses a second row): a
+	 * second row for the same person names another programme, or none */
+	const struct person *prev = NULL;
+	unsigned prev_k = 0;
 	for (unsigned i = 0; i < npen && !done(g); i++) {
 		const struct person *p = &h.p[rng_below(r, h.n)];
+		unsigned k = 1 + rng_below(r, g->nprog);
 		if (strcmp(p->status, "hidup") != 0)
 			p = &h.p[0];
-		emit_penerima(g, &h, p);
+		if (p == prev && k == prev_k) {
+			if (g->nprog < 2)
+				break;
+			k = k % g->nprog + 1;
+		}
+		emit_penerima(g, &h, p, k);
+		prev = p;
+		prev_k = k;
 	}
 	if (g->only == T_ALL && g->nprog && !done(g) && rng_chance(r, 40))
 		emit_kegiatan(g);
@@ -1107,8 +1131,8 @@ static void usage(FILE *f)
 	        "  --help          this text\n"
 	        "  --version       the version of lumbung-gen\n"
 	        "\n"
-	        "A full run writes a few programmes, then households: a keluarga and its\n"
-	        "penduduk (~2.7 per household), with penerima, kegiatan and aspirasi\n"
+	        "A full run writes a few programmes, then households: the penduduk\n"
+	        "(~2.7 per household), then their keluarga, with penerima, kegiatan and aspirasi\n"
 	        "records interleaved.  Exit status: 0 ok, 1 write error, 2 usage.\n"),
 	      f);
 }

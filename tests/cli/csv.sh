@@ -193,10 +193,10 @@ record "a row with fewer cells than the header" "$D" penduduk 3324011301900001 \
 
 # ---- Excel's ="..." cells, blanks in quoted cells, rupiah ----------------------
 
-printf '%s\n' "$H6,rt" '="3324011501900001",="3324010101150001",Mira,1990-01-15,P,hidup,="007"' >"$T/excel.csv"
+printf '%s\n' "$H6,rt" '="3324015501900001",="3324010101150001",Mira,1990-01-15,P,hidup,="007"' >"$T/excel.csv"
 expect_exit 0 "import Excel's =\"...\" text cells (nik, no_kk, rt)" lb import -d "$D" penduduk "$T/excel.csv"
-record "=\"...\" cells are unwrapped to their digits" "$D" penduduk 3324011501900001 \
-	'{"jenis_kelamin":"P","nama":"Mira","nik":"3324011501900001","no_kk":"3324010101150001","rt":"007","status":"hidup","tanggal_lahir":"1990-01-15"}'
+record "=\"...\" cells are unwrapped to their digits" "$D" penduduk 3324015501900001 \
+	'{"jenis_kelamin":"P","nama":"Mira","nik":"3324015501900001","no_kk":"3324010101150001","rt":"007","status":"hidup","tanggal_lahir":"1990-01-15"}'
 printf '%s\n' "$H6" '3324011601900001,3324010101150001,"  Nana  ",1990-01-16,L,hidup' >"$T/blank.csv"
 expect_exit 0 "import a quoted cell with blanks around the value" lb import -d "$D" penduduk "$T/blank.csv"
 record "the blanks around a quoted value are trimmed" "$D" penduduk 3324011601900001 \
@@ -292,7 +292,7 @@ expect_exit 0 "--skip-invalid imports the valid rows and exits 0" \
 contains "$T/out" "10 written, 0 unchanged, 3 rejected (seq 1-10); rejected rows in $T/rej.csv" \
 	"--skip-invalid reports 10 written, 3 rejected and the rejects file"
 is_eq "--skip-invalid: seq 10 and 10 records" "$(seq_of "$A") $(count_of "$A" penduduk)" "10 10"
-if "$PY" - "$T/rej.csv" "$T/bad.csv" "$T/fixed.csv" <<'EOF' 2>"$T/py"; then ok "REJECTS.csv: BOM, header + alasan_penolakan, the 3 rows with their cells, rows and reasons"; else
+if "$PY" - "$T/rej.csv" "$T/bad.csv" "$T/fixed.csv" "$T/g13.csv" <<'EOF' 2>"$T/py"; then ok "REJECTS.csv: BOM, header + alasan_penolakan, the 3 rows with their cells, rows and reasons"; else
 import csv, sys
 raw = open(sys.argv[1], "rb").read()
 assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
@@ -304,11 +304,14 @@ for r, n, field in zip(rej[1:], (4, 8, 12), ("jenis_kelamin", "tanggal_lahir", "
     assert r[-1].startswith("row %d: " % n), r
     assert r[:-1] == src[n - 1], (r, src[n - 1])
     assert field in r[-1] and src[n - 1][0] in r[-1], r
-# fix the three cells and keep the reason column: import ignores it
+# fix the three cells and keep the reason column: import ignores it (the
+# values the generator wrote: the sex and birth date must agree with the
+# NIK, which the node checks)
 h = rej[0]
+good = list(csv.reader(open(sys.argv[4], newline="")))
 out = [h] + rej[1:]
-for r, (k, v) in zip(out[1:], (("jenis_kelamin", "L"), ("tanggal_lahir", "1990-02-28"), ("rt", "007"))):
-    r[h.index(k)] = v
+for r, n, k in zip(out[1:], (4, 8, 12), ("jenis_kelamin", "tanggal_lahir", "rt")):
+    r[h.index(k)] = good[n - 1][src[0].index(k)]
 csv.writer(open(sys.argv[3], "w", newline="")).writerows(out)
 EOF
 	fail "REJECTS.csv: BOM, header + alasan_penolakan, the 3 rows with their cells, rows and reasons ($(tail -n 3 "$T/py"))"
@@ -518,10 +521,12 @@ lb put -d "$E" aspirasi ASP-X tanggal=2025-05-01 pengusul='Bu "Sri", RT 02; RW 0
 	usulan="$(printf 'Baris satu\nBaris "dua"; tiga, empat')" status=diusulkan >/dev/null 2>&1 &&
 	lb put -d "$E" laporan LAP-1 periode=2025-Q1 bidang=sosial ringkasan="$(printf 'Ringkasan\r\ndua baris')" \
 		capaian='Ñoño 日本 ✓' >/dev/null 2>&1 &&
-	lb put -d "$E" keluarga 3324019999990001 no_kk=3324019999990001 kepala_keluarga=3324010101900001 \
+	lb put -d "$E" penduduk 3324010101909999 nik=3324010101909999 no_kk=3324019999990001 nama=Kepala \
+		tanggal_lahir=1990-01-01 jenis_kelamin=L status=hidup >/dev/null 2>&1 &&
+	lb put -d "$E" keluarga 3324019999990001 no_kk=3324019999990001 kepala_keluarga=3324010101909999 \
 		penghasilan_bulanan:=1500000 desil:=3 alamat="Jl. \"Kenanga\", Gg. 2; No. 5" >/dev/null 2>&1 ||
 	fail "put the export node's tricky records"
-TYPES="program keluarga penduduk penerima kegiatan laporan aspirasi" # references first
+TYPES="program penduduk keluarga penerima kegiatan laporan aspirasi" # references first (a keluarga names its head)
 for t in $TYPES; do
 	lb export -d "$E" "$t" >"$T/e1.$t.csv" 2>"$T/err" || fail "export $t ($(cat "$T/err"))"
 	count_of "$E" "$t" >"$T/n.$t"

@@ -44,7 +44,30 @@ $spec
 EOF
 	lb init -d "$T/$n" --village "$code" >/dev/null 2>&1
 	"$GEN" --village "$code" --count "$count" --seed "$seed" >"$T/gen.jsonl"
-	lb put -d "$T/$n" --batch "$T/gen.jsonl" >/dev/null 2>&1
+	case $n in
+	v2 | v4) # histories written before the node checked consistency (an
+		# older lumbung, kept as it was): v2 holds a NIK twice in one
+		# programme, v4 a change of sex and of birth date that the
+		# NIK does not bear out.  tests/tools/v1log signs them.
+		python3 - "$n" "$T/gen.jsonl" >>"$T/gen.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[2])]
+if sys.argv[1] == "v2":
+    pen = sorted((r for r in recs if r["type"] == "penerima"), key=lambda r: r["id"])[0]
+    print(json.dumps({"type": "penerima", "id": "DUP-1", "body": pen["body"]}))
+else:
+    sx = next(r for r in recs if r["type"] == "penduduk" and r["body"]["jenis_kelamin"] == "L")
+    print(json.dumps(dict(sx, body=dict(sx["body"], jenis_kelamin="P"))))
+    bd = next(r for r in recs if r["type"] == "penduduk" and r["body"]["status"] == "hidup"
+              and r["id"] != sx["id"])
+    print(json.dumps(dict(bd, body=dict(bd["body"], tanggal_lahir="2009-06-16"))))
+PY
+		"$BUILD/v1log" "$T/$n" <"$T/gen.jsonl" >"$T/$n.lla" &&
+			lb restore -d "$T/$n" --from "$T/$n.lla" --village "$code" >/dev/null 2>&1 ||
+			fail "$n: the older history taken in"
+		;;
+	*) lb put -d "$T/$n" --batch "$T/gen.jsonl" >/dev/null 2>&1 ;;
+	esac
 	agg enroll -d "$A" --village "$code" --key "$(origin "$T/$n")" >/dev/null
 	lb remote add -d "$T/$n" kab "$URL" --key "$AK" >/dev/null 2>&1
 	check "$n ($code, $count records) pushes to the aggregator" pushq "$T/$n" --max-bytes 16k
@@ -75,7 +98,7 @@ p2=$(lb ls -d "$T/v2" program | grep -v "^$(python3 -c 'import json,sys; print(j
 python3 - "$T/pen.json" "$p2" >"$T/dup.jsonl" <<'EOF'
 import json, sys
 b = json.load(open(sys.argv[1]))
-print(json.dumps({"type": "penerima", "id": "DUP-1", "body": b}))
+# (DUP-1, the same NIK twice in its programme, is in v2's older history)
 b2 = dict(b, program=sys.argv[2])
 print(json.dumps({"type": "penerima", "id": "DUP-2", "body": b2}))
 EOF
@@ -83,11 +106,8 @@ lb put -d "$T/v2" --batch "$T/dup.jsonl" >/dev/null 2>&1 || fail "duplicate bene
 # v3: a death
 dead=$(first_where "$T/v3" penduduk status hidup)
 lb put -d "$T/v3" --merge penduduk "$dead" status=meninggal >/dev/null 2>&1 || fail "death"
-# v4: sex and birth date change; a v1 resident registered here too (nik-ganda)
-sx=$(first_where "$T/v4" penduduk jenis_kelamin L)
-lb put -d "$T/v4" --merge penduduk "$sx" jenis_kelamin=P >/dev/null 2>&1 || fail "sex change"
-bd=$(first_where "$T/v4" penduduk status hidup)
-lb put -d "$T/v4" --merge penduduk "$bd" tanggal_lahir=2009-06-16 >/dev/null 2>&1 || fail "birth date change"
+# v4: (sex and birth date changes are in its older history); a v1 resident
+# registered here too (nik-ganda)
 twice=$(first_where "$T/v1" penduduk status hidup)
 lb get -d "$T/v1" penduduk "$twice" | python3 -c '
 import json, sys

@@ -23,11 +23,11 @@ CB=33.24.01.2002
 X=3324014101900001 # moves A -> B
 Y=3324014101900002 # lives in B already
 L() { "$LUMBUNG" "$@"; }
-person() { # DIR NIK NAMA [field=value...]
+person() { # DIR NIK NAMA [field=value...]  (the NIKs here are women's born 01-01-1990)
 	d=$1 nik=$2 nama=$3
 	shift 3
 	L put -d "$d" penduduk "$nik" nik="$nik" no_kk=3324010000000001 nama="$nama" \
-		tanggal_lahir=1990-01-01 jenis_kelamin=L status=hidup "$@" >/dev/null
+		tanggal_lahir=1990-01-01 jenis_kelamin=P status=hidup "$@" >/dev/null
 }
 
 A="$T/agg"

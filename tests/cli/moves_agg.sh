@@ -19,9 +19,9 @@ SIGN="$BUILD/sign-proof"
 VA=33.24.01.2001
 VB=33.24.02.2002
 OUT=35.01.01.2001 # a village of another kabupaten
-NIK=3324010101900001  # moves A -> B
+NIK=3324014101900001  # moves A -> B (a woman: 40 added to her birth day)
 NIK2=3324010202910002 # moves out of the region
-NIK3=3324010303920003 # lives in both A and B: a real double
+NIK3=3324014303920003 # lives in both A and B: a real double
 
 ms() { echo "$(($(date -u -d "$1" +%s) * 1000))"; }
 # at TIME lumbung ARGS... — a node command whose entries are dated TIME (UTC)
@@ -33,8 +33,11 @@ at() {
 person() { # DIR TIME NIK NAMA SEX [field=value...]
 	p_dir=$1 p_at=$2 p_nik=$3 p_nama=$4 p_sex=$5
 	shift 5
+	# the birth date the NIK holds (digits 7-12 DDMMYY, 40 added to a woman's day)
+	p_dd=$(echo "$p_nik" | cut -c7-8) p_mm=$(echo "$p_nik" | cut -c9-10) p_yy=$(echo "$p_nik" | cut -c11-12)
+	[ "${p_dd#0}" -gt 40 ] && p_dd=$(printf '%02d' $((${p_dd#0} - 40)))
 	at "$p_at" put -d "$p_dir" penduduk "$p_nik" nik="$p_nik" no_kk=3324010101900099 \
-		nama="$p_nama" tanggal_lahir=1990-01-01 jenis_kelamin="$p_sex" status=hidup "$@" ||
+		nama="$p_nama" tanggal_lahir="19$p_yy-$p_mm-$p_dd" jenis_kelamin="$p_sex" status=hidup "$@" ||
 		fail "put $p_nik in $p_dir: $(tail -2 "$T/node.log")"
 }
 push() { "$LUMBUNG" push -d "$1" >>"$T/node.log" 2>&1; }

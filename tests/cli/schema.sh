@@ -239,12 +239,15 @@ expect_exit 0 "a kegiatan without a program is fine (optional)" lb put -d "$D" k
 	nama="Kerja bakti" tanggal_mulai=2026-03-03 keterangan="$(printf 'baris 1\nbaris 2')"
 expect_exit 0 "get the penerima" lb get -d "$D" penerima PNR-1
 contains "$T/out" '"nilai":300000' "penerima.nilai 300.000 is stored as 300000"
-expect_exit 0 "rm the program" lb rm -d "$D" program PKH-2026
+expect_exit 10 "rm of a program its penerima and kegiatan name is refused" lb rm -d "$D" program PKH-2026
+contains "$T/err" "2 live record(s) refer to it: kegiatan KGT-1 (program), penerima PNR-1 (program)" \
+	"the refusal lists them"
+expect_exit 0 "rm --cascade deletes the program with them" lb rm -d "$D" program PKH-2026 --cascade
 before=$(seq_of "$D")
 # shellcheck disable=SC2086
 refused "penerima of a deleted program" 'penerima PNR-2: program "PKH-2026": no such program record' \
 	penerima PNR-2 program=PKH-2026 $PNR
-expect_exit 0 "the older penerima of the deleted program is still readable" lb get -d "$D" penerima PNR-1
+expect_exit 1 "the penerima went with the program" lb get -d "$D" penerima PNR-1
 
 # in one --batch transaction: the program first, then its penerima
 B="$T/batch"
@@ -265,13 +268,14 @@ lb verify -d "$B" --json >"$T/out" 2>&1
 if grep -q '"ok":true,.*"entries":2,"heads":1,' "$T/out"; then ok "one transaction (one signed head) holds both"; else
 	fail "one transaction (one signed head) holds both ($(cat "$T/out"))"
 fi
-# a program deleted earlier in the same batch no longer counts
+# a program deleted earlier in the same batch (its penerima first) no longer counts
 {
+	echo '{"op":"del","type":"penerima","id":"BLT-1"}'
 	echo '{"op":"del","type":"program","id":"BLT-DD"}'
 	echo '{"type":"penerima","id":"BLT-2","body":{"program":"BLT-DD","nik":"3324014501900001","tanggal":"2026-02-01","bentuk":"uang","status":"diusulkan"}}'
 } >"$T/del-then-ref.jsonl"
 expect_exit 10 "a penerima after its program's del in the same batch is refused" lb put -d "$B" --batch "$T/del-then-ref.jsonl"
-contains "$T/err" "line 2:" "the refusal names line 2"
+contains "$T/err" "line 3:" "the refusal names line 3"
 expect_exit 0 "the program is still there (the batch wrote nothing)" lb get -d "$B" program BLT-DD
 # a bad line in the middle of a batch is named with its type, id, field and rule
 {

@@ -100,8 +100,14 @@ if [ "$new" -eq 300 ]; then ok "the 300 new entries were stored exactly once bet
 	fail "the 4 pushes report $new entries new to the aggregator, wanted 300: $(cat "$T"/same*)"; fi
 
 # --- offline changes, then sync again ----------------------------------------
-first=$(lb ls -d "$T/v2" penduduk | head -1)
-lb rm -d "$T/v2" penduduk "$first" >/dev/null 2>&1
+# (the first resident who heads no family card: a head is not deleted while
+# the keluarga names them)
+lb export -d "$T/v2" keluarga >"$T/kk.csv"
+first=$(lb ls -d "$T/v2" penduduk | python3 -c '
+import csv, sys
+heads = {r["kepala_keluarga"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"))}
+print(next(l.strip() for l in sys.stdin if l.strip() not in heads))' "$T/kk.csv")
+lb rm -d "$T/v2" penduduk "$first" >/dev/null 2>&1 || fail "offline delete"
 lb put -d "$T/v2" --merge penduduk "$(lb ls -d "$T/v2" penduduk | sed -n 2p)" pekerjaan=nelayan >/dev/null 2>&1 ||
 	fail "offline update"
 expect_exit 0 "push after offline changes" lb push -d "$T/v2"

@@ -211,6 +211,8 @@ static void writes_use_the_catalogue(void **state)
 	char js[256];
 	const char *pen = "{\"program\":\"KAB-1\",\"nik\":\"3324014501900001\","
 	                  "\"tanggal\":\"2026-02-01\",\"bentuk\":\"uang\",\"status\":\"diusulkan\"}";
+	const char *pen2 = "{\"program\":\"KAB-1\",\"nik\":\"3324014501900002\","
+	                   "\"tanggal\":\"2026-02-01\",\"bentuk\":\"uang\",\"status\":\"diusulkan\"}";
 	const char *pen_x = "{\"program\":\"KAB-9\",\"nik\":\"3324014501900001\","
 	                    "\"tanggal\":\"2026-02-01\",\"bentuk\":\"uang\",\"status\":\"diusulkan\"}";
 
@@ -218,7 +220,7 @@ static void writes_use_the_catalogue(void **state)
 	assert_int_equal(try_put(f->v, "penerima", "P-1", pen, &d), LB_ESCHEMA);
 	assert_int_equal(adopt(f, f->key.pk, export_from(f->k, 1), NULL), LB_OK);
 	write_one(f->v, LB_OP_PUT, "penerima", "P-1", pen);
-	write_one(f->v, LB_OP_PUT, "penerima", "P-2", pen);
+	write_one(f->v, LB_OP_PUT, "penerima", "P-2", pen2); /* one NIK once per programme */
 	assert_int_equal(try_put(f->v, "penerima", "P-3", pen_x, &d), LB_ESCHEMA);
 	memset(&d, 0, sizeof d);
 	assert_int_equal(try_put(f->v, "program", "KAB-1", prog_js(1, js, sizeof js), &d),

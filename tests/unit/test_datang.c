@@ -66,7 +66,7 @@ static int keep_raw(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
 
 #define PERSON(nik, extra)                                                                     \
 	"{\"nik\":\"" nik "\",\"no_kk\":\"3324010000000001\",\"nama\":\"Budi\","              \
-	"\"tanggal_lahir\":\"1990-01-01\",\"jenis_kelamin\":\"L\",\"dusun\":\"Krajan\"," extra "}"
+	"\"tanggal_lahir\":\"1990-01-01\",\"jenis_kelamin\":\"P\",\"dusun\":\"Krajan\"," extra "}"
 
 static int setup(void **state)
 {

@@ -30,7 +30,7 @@
 #define A "33.24.01.2001"
 #define B "33.24.02.2002"
 #define C "33.24.02.2003"
-#define NIK "3324010101900001"
+#define NIK "3324014101900001" /* a woman born 01-01-1990, as the record says */
 
 struct village {
 	const char *code;
