@@ -29,6 +29,7 @@
 #include "../schema/text.h"
 #include "../schema/value.h"
 #include "cli.h"
+#include "consistency.h"
 #include "csvio.h"
 #include "node.h"
 #include "profile.h"
@@ -522,6 +523,13 @@ static lb_err import_row(void *ctx, char **cells, size_t n, unsigned long row, s
 			}
 		}
 	}
+	/* The node's rules between fields and records (consistency.h: a NIK
+	 * against sex and birth date, a live head, one NIK per programme),
+	 * against what the node holds, so a row they refuse is listed with the
+	 * others instead of stopping the write. */
+	if (!e && id)
+		e = lb_node_check_put(im->n, im->a->pos[0], id, id_len,
+		                      (const uint8_t *)im->body.sb.data, im->body.sb.size, d);
 	if (e) {
 		char why[LB_DIAG_MAX + 200];
 		if (e != LB_ESCHEMA && e != LB_EINVAL && e != LB_ETOOBIG)

@@ -90,4 +90,20 @@ expect_exit 1 "the penerima went with it" lb get -d "$D" penerima PNR-1
 expect_exit 0 "verify holds afterwards" lb verify -d "$D"
 expect_exit 0 "verify --json says ok and lists nothing dangling" lb verify -d "$D" --json
 contains "$T/out" '"ok":true' "ok true"
+# ---- import: rows the rules refuse are listed like any other bad row ---------------
+printf '%s\n' 'nik;no_kk;nama;tanggal_lahir;jenis_kelamin;status' \
+	'3324014101900041;3324010101150041;Siti Impor;1990-01-01;L;hidup' \
+	'3324010101900042;3324010101150041;Budi Impor;1990-01-01;L;hidup' \
+	'3324010101300043;3324010101150041;Anak Impor;2030-01-01;L;hidup' \
+	'3324015505900044;3324010101150041;Ani Impor;1990-05-05;L;hidup' >"$T/rules.csv"
+s=$(seq_of "$D")
+expect_exit 10 "an import with rows the rules refuse imports nothing" lb import -d "$D" penduduk "$T/rules.csv"
+contains "$T/err" "row 2: penduduk 3324014101900041: nik 3324014101900041 is a woman's" "row 2 (a woman's NIK, L) is named"
+contains "$T/err" "row 4: penduduk 3324010101300043: tanggal_lahir 2030-01-01 is in the future" "row 4 (born in 2030) is named"
+contains "$T/err" "row 5: penduduk 3324015505900044" "row 5 is named too, in the same run"
+[ "$(seq_of "$D")" = "$s" ] && ok "nothing of it was written" || fail "seq moved"
+expect_exit 0 "with --skip-invalid the good row goes in" lb import -d "$D" penduduk "$T/rules.csv" \
+	--skip-invalid "$T/rules-rej.csv"
+contains "$T/out" "1 written, 0 unchanged, 3 rejected" "one written, three rejected"
+contains "$T/rules-rej.csv" "is in the future" "the rejects file says why"
 done_testing
