@@ -36,7 +36,8 @@ static lb_err malformed(struct lb_diag *d, const char *field)
 	return LB_EMALFORMED;
 }
 
-lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct lb_diag *d)
+static lb_err decode(struct lb_entry *e, const void *buf, size_t len, bool canonical_body,
+                     struct lb_diag *d)
 {
 	struct lb_mp_rd r;
 	uint64_t op, schema;
@@ -81,7 +82,7 @@ lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct l
 		struct lb_mp_obj o;
 		if (lb_mp_next(&peek, &o, d) || o.kind != LB_MP_MAP)
 			return lb_fail(d, LB_EMALFORMED, "entry body: a put entry's body must be a map");
-		if ((err = lb_mp_skip(&r, true, d)))
+		if ((err = lb_mp_skip(&r, canonical_body, d)))
 			return malformed(d, "entry body");
 		e->body = start;
 		e->body_len = (size_t)(r.p - start);
@@ -103,6 +104,17 @@ lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct l
 	if (lb_mp_rd_left(&r))
 		return lb_fail(d, LB_EMALFORMED, "entry: %zu trailing bytes", lb_mp_rd_left(&r));
 	return LB_OK;
+}
+
+lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct lb_diag *d)
+{
+	return decode(e, buf, len, true, d);
+}
+
+lb_err lb_entry_decode_stored(struct lb_entry *e, const void *buf, size_t len,
+                              struct lb_diag *d)
+{
+	return decode(e, buf, len, false, d);
 }
 
 void lb_hash(uint8_t out[LB_HASH_BYTES], const void *buf, size_t len)

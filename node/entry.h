@@ -59,6 +59,14 @@ lb_err lb_entry_encode(struct lb_mp_buf *out, const struct lb_entry *e);
  * body map; LB_EMALFORMED naming the field otherwise. */
 lb_err lb_entry_decode(struct lb_entry *e, const void *buf, size_t len, struct lb_diag *d);
 
+/* lb_entry_decode for an entry read back from this node's own store (every
+ * body was fully checked when it was written, and `lumbung verify` checks
+ * them all again): the body's bytes are bounded and framed but not
+ * re-checked for canonical form, which makes scans of many records (find)
+ * about a third faster.  Never for bytes from anyone else. */
+lb_err lb_entry_decode_stored(struct lb_entry *e, const void *buf, size_t len,
+                              struct lb_diag *d);
+
 /* BLAKE2b-256 of buf[0..len).  Cannot fail. */
 void lb_hash(uint8_t out[LB_HASH_BYTES], const void *buf, size_t len);
 

@@ -580,7 +580,8 @@ static lb_err scan(struct lb_node *n, const char *type, lb_id_cb icb, lb_record_
 			continue;
 		memcpy(kseq, v.mv_data, 8);
 		lk = (MDB_val){8, kseq};
-		if (mdb_get(txn, n->log, &lk, &lv) || lb_entry_decode(&e, lv.mv_data, lv.mv_size, d)) {
+		if (mdb_get(txn, n->log, &lk, &lv) ||
+		    lb_entry_decode_stored(&e, lv.mv_data, lv.mv_size, d)) {
 			err = lb_fail(d, LB_ECORRUPT, "%s %.*s: its log entry is missing or unreadable "
 			              "(run lumbung verify)", type, (int)id_len, id);
 			break;
