@@ -1233,6 +1233,8 @@ static int dangling_json(void *ctx, const struct lb_dangling *x)
 
 static void print_dangling(json_t *list)
 {
+	bool programme = false;
+
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		json_t *x = json_array_get(list, i);
 		bool del = !strcmp(json_string_value(json_object_get(x, "target")), "deleted");
@@ -1243,7 +1245,12 @@ static void print_dangling(json_t *list)
 		        json_string_value(json_object_get(x, "field")),
 		        json_string_value(json_object_get(x, "target_type")),
 		        json_string_value(json_object_get(x, "target_id")));
+		programme = programme || (!del && !strcmp(json_string_value(json_object_get(x, "target_type")),
+		                                          "program"));
 	}
+	if (programme)
+		fprintf(stderr, _("  (a programme of the kabupaten's catalogue is found once the node holds "
+		                  "the catalogue: `lumbung sync`, or `lumbung catalogue import`)\n"));
 }
 
 static int cmd_verify(struct lb_cli_args *a)

@@ -37,6 +37,7 @@
 #include "../node/hlc.h"
 #include "../node/remote.h"
 #include "../schema/text.h"
+#include "catalogue_cli.h"
 #include "fetch.h"
 #include "receipt.h"
 #include "source.h"
@@ -362,6 +363,10 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		       url ? _("; remote added: lumbung sync can go on at once") : "");
 	else
 		printf(_("receipts not kept: give --agg-key HEX to check and keep them\n"));
+	/* the catalogues above the village, which its penerima may name, come
+	 * back now too, as after a push (a failure is reported, not fatal) */
+	if (have_agg && url)
+		lb_sync_catalogue_after_push(n, a->dir, &rem, a->cmd);
 	goto done;
 fail:
 	rc = lb_cli_die(a->cmd, e, &d);

@@ -5,7 +5,8 @@
 # refused record), one village syncs in a loop, the others push again, one
 # sends a USB change set; an auditor verifies a village's history from the
 # aggregator's copy; the aggregator shows each village and the
-# consolidated counts per type; the kabupaten's catalogue flows down, a
+# consolidated counts per type; a clerk imports an office spreadsheet in
+# Indonesian; the kabupaten's catalogue flows down, a
 # resident moves between villages, and a village PC dies and is restored.
 # Everything runs in a temporary directory and is stopped at the end.
 set -eu
@@ -86,6 +87,16 @@ M="$work/Mekarsari"
 "$L" rm -d "$M" aspirasi "$("$L" ls -d "$M" aspirasi | head -n 1)"
 "$L" put -d "$M" aspirasi ASP-DEMO-1 pengusul="Ibu Siti" usulan="Perbaikan jalan dusun" \
 	tanggal=2026-11-20 status=diusulkan
+
+step "the clerk's own spreadsheet, in Indonesian: spellings read, bad rows named, hints given"
+LUMBUNG_BAHASA=id "$L" import -d "$S" penduduk "$(dirname "$0")/../tests/data/kantor.csv" \
+	--skip-invalid "$work/ditolak.csv" >"$work/import.out" 2>"$work/import.err" || true
+head -n 6 "$work/import.out"
+echo "  ..."
+tail -n 1 "$work/import.out"
+grep -m 3 'baris 18\|petunjuk' "$work/import.err" | cut -c1-200
+echo "-- lumbung find penduduk nama~sri dusun~krajan:"
+"$L" find -d "$S" penduduk nama~sri dusun~krajan --quiet | cut -c1-110 | head -n 3
 
 step "lumbung sync: Mekarsari keeps syncing in the background (one line per attempt)"
 "$L" sync -d "$M" --every 1 >"$work/sync.out" 2>&1 &
