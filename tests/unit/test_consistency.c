@@ -357,7 +357,7 @@ static void a_referenced_record_is_not_deleted_but_cascades(void **state)
 	/* more than ten: ten named, then how many more */
 	for (int i = 0; i < 12; i++) {
 		snprintf(id, sizeof id, "M%02d", i);
-		snprintf(nik, sizeof nik, "33240112058700%02d", i + 10);
+		snprintf(nik, sizeof nik, "33240112058700%02u", (unsigned)(i + 10) % 100);
 		ok(beneficiary(f, &d, id, "P2", nik));
 	}
 	assert_int_equal(del_f(f, 0, NULL, &d, "program", "P2"), LB_ESCHEMA);
