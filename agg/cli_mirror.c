@@ -166,7 +166,8 @@ int agg_cli_mirror(int argc, char **argv)
 				rc = die(e, &d);
 				break;
 			}
-			wait = backoff(failures);
+			/* one pass: 2, 4, 8, 16 s (about 30 s in all); --every: from 1 s */
+			wait = backoff(every ? failures : failures + 1);
 			if (st.entries)
 				summary(ts, &st, false);
 			fprintf(stderr, _("%s%s mirror: %s; trying again in %.0f s\n"), ts, PROG,

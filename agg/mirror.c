@@ -137,9 +137,12 @@ static void buf_time(struct buf *b, uint64_t ms)
 struct mtype {
 	const struct lb_type *t;
 	struct buf rows;    /* COPY text for the staging table */
-	uint64_t nrows;
+	uint64_t nrows, ndel;
+	bool dup;           /* an id more than once in the batch */
 	char *copy_sql;     /* COPY stg (...) FROM STDIN */
-	char *apply_sql;    /* delete + upsert from the staging table */
+	char *del_sql;      /* the dels: DELETE, the last op per (desa, id) */
+	char *put_sql;      /* the puts: upsert, the last op per (desa, id) */
+	char *put1_sql;     /* the puts when no id is twice in the batch */
 };
 
 struct lb_agg_mirror {
@@ -151,6 +154,8 @@ struct lb_agg_mirror {
 	struct mtype *types;
 	size_t ntypes;
 	struct buf log; /* COPY text for perubahan */
+	uint64_t *seen; /* the batch's (type, id) hashes: open addressing, 0 = free */
+	size_t nseen;   /* slots, a power of two >= 2 x batch */
 };
 
 lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const char *conninfo,
@@ -176,6 +181,12 @@ lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const cha
 	}
 	for (size_t i = 0; i < m->ntypes; i++)
 		m->types[i].t = &m->s->types[i];
+	for (m->nseen = 1024; m->nseen < 2 * m->o.batch; m->nseen *= 2)
+		;
+	if (!(m->seen = calloc(m->nseen, sizeof *m->seen))) {
+		lb_agg_mirror_free(m);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
 	*out = m;
 	return LB_OK;
 }
@@ -195,9 +206,12 @@ void lb_agg_mirror_free(struct lb_agg_mirror *m)
 	for (size_t i = 0; i < m->ntypes && m->types; i++) {
 		free(m->types[i].rows.p);
 		free(m->types[i].copy_sql);
-		free(m->types[i].apply_sql);
+		free(m->types[i].del_sql);
+		free(m->types[i].put_sql);
+		free(m->types[i].put1_sql);
 	}
 	free(m->types);
+	free(m->seen);
 	free(m->log.p);
 	free(m->conninfo);
 	free(m);
@@ -322,7 +336,7 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 {
 	const struct lb_type *t = mt->t;
 	char *tn = ident(m, t->name), *stg = NULL;
-	struct buf cols = {0}, stgdef = {0}, set = {0}, copy = {0}, apply = {0};
+	struct buf cols = {0}, stgdef = {0}, set = {0}, copy = {0}, del = {0}, put = {0}, put1 = {0};
 	char sname[80];
 	lb_err e = LB_OK;
 
@@ -333,9 +347,9 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	}
 	buf_str(ddl, "CREATE TABLE IF NOT EXISTS ");
 	buf_str(ddl, tn);
-	buf_str(ddl, " (desa text NOT NULL, id text NOT NULL");
+	buf_str(ddl, " (desa text COLLATE \"C\" NOT NULL, id text COLLATE \"C\" NOT NULL");
 	buf_str(&cols, "desa, id");
-	buf_str(&stgdef, "desa text, id text");
+	buf_str(&stgdef, "desa text COLLATE \"C\", id text COLLATE \"C\"");
 	for (size_t i = 0; i < t->nfields; i++) {
 		char *fn;
 		if (fixed_name(t->fields[i].name))
@@ -360,8 +374,8 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 		buf_str(&set, fn);
 		PQfreemem(fn);
 	}
-	buf_str(ddl, ", origin text NOT NULL, seq bigint NOT NULL, diubah timestamptz NOT NULL, "
-	             "PRIMARY KEY (desa, id));\n");
+	buf_str(ddl, ", origin text COLLATE \"C\" NOT NULL, seq bigint NOT NULL, diubah timestamptz "
+	             "NOT NULL, PRIMARY KEY (desa, id));\n");
 	/* fields added to the schema since the table was made */
 	for (size_t i = 0; i < t->nfields; i++) {
 		char *fn;
@@ -388,7 +402,7 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	buf_str(ddl, stg);
 	buf_str(ddl, " (");
 	buf_put(ddl, stgdef.p, stgdef.len);
-	buf_str(ddl, ", origin text, seq bigint, diubah timestamptz, del boolean) "
+	buf_str(ddl, ", origin text COLLATE \"C\", seq bigint, diubah timestamptz, del boolean) "
 	             "ON COMMIT DELETE ROWS;\n");
 
 	buf_str(&copy, "COPY ");
@@ -399,32 +413,47 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	buf_ch(&copy, 0);
 
 	/* the last op per (desa, id) of the batch wins */
-	buf_str(&apply, "DELETE FROM ");
-	buf_str(&apply, tn);
-	buf_str(&apply, " t USING (SELECT DISTINCT ON (desa, id) desa, id, del FROM ");
-	buf_str(&apply, stg);
-	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE s.del AND t.desa = s.desa AND "
-	                "t.id = s.id;\nINSERT INTO ");
-	buf_str(&apply, tn);
-	buf_str(&apply, " (");
-	buf_put(&apply, cols.p, cols.len);
-	buf_str(&apply, ") SELECT ");
-	buf_put(&apply, cols.p, cols.len);
-	buf_str(&apply, " FROM (SELECT DISTINCT ON (desa, id) * FROM ");
-	buf_str(&apply, stg);
-	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE NOT s.del ON CONFLICT (desa, id) DO "
-	                "UPDATE SET ");
-	buf_put(&apply, set.p, set.len);
-	buf_ch(&apply, 0);
-	if (ddl->oom || cols.oom || stgdef.oom || set.oom || copy.oom || apply.oom) {
+	buf_str(&del, "DELETE FROM ");
+	buf_str(&del, tn);
+	buf_str(&del, " t USING (SELECT DISTINCT ON (desa, id) desa, id, del FROM ");
+	buf_str(&del, stg);
+	buf_str(&del, " ORDER BY desa, id, seq DESC) s WHERE s.del AND t.desa = s.desa AND "
+	              "t.id = s.id");
+	buf_ch(&del, 0);
+	for (int one = 0; one < 2; one++) {
+		struct buf *w = one ? &put1 : &put;
+		buf_str(w, "INSERT INTO ");
+		buf_str(w, tn);
+		buf_str(w, " (");
+		buf_put(w, cols.p, cols.len);
+		buf_str(w, ") SELECT ");
+		buf_put(w, cols.p, cols.len);
+		if (one) {
+			buf_str(w, " FROM ");
+			buf_str(w, stg);
+		} else {
+			buf_str(w, " FROM (SELECT DISTINCT ON (desa, id) * FROM ");
+			buf_str(w, stg);
+			buf_str(w, " ORDER BY desa, id, seq DESC) s");
+		}
+		buf_str(w, " WHERE NOT del ON CONFLICT (desa, id) DO UPDATE SET ");
+		buf_put(w, set.p, set.len);
+		buf_ch(w, 0);
+	}
+	if (ddl->oom || cols.oom || stgdef.oom || set.oom || copy.oom || del.oom || put.oom ||
+	    put1.oom) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
 	free(mt->copy_sql);
-	free(mt->apply_sql);
+	free(mt->del_sql);
+	free(mt->put_sql);
+	free(mt->put1_sql);
 	mt->copy_sql = copy.p;
-	mt->apply_sql = apply.p;
-	copy.p = apply.p = NULL;
+	mt->del_sql = del.p;
+	mt->put_sql = put.p;
+	mt->put1_sql = put1.p;
+	copy.p = del.p = put.p = put1.p = NULL;
 out:
 	PQfreemem(tn);
 	PQfreemem(stg);
@@ -432,7 +461,9 @@ out:
 	free(stgdef.p);
 	free(set.p);
 	free(copy.p);
-	free(apply.p);
+	free(del.p);
+	free(put.p);
+	free(put1.p);
 	return e;
 }
 
@@ -449,15 +480,15 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 	        "SELECT pg_advisory_xact_lock(7510468453241046);\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_meta (kunci text PRIMARY KEY, nilai text);\n"
 	        "INSERT INTO lumbung_meta VALUES ('layout', '" LAYOUT "') ON CONFLICT DO NOTHING;\n"
-	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text PRIMARY KEY, desa text NOT "
-	        "NULL, kabupaten text NOT NULL, seq bigint NOT NULL, hash text NOT NULL, diubah "
+	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text COLLATE \"C\" PRIMARY KEY, desa "
+	        "text COLLATE \"C\" NOT NULL, kabupaten text NOT NULL, seq bigint NOT NULL, hash text NOT NULL, diubah "
 	        "timestamptz NOT NULL);\n"
-	        "CREATE TABLE IF NOT EXISTS desa (kode text PRIMARY KEY, nama text, kecamatan text "
+	        "CREATE TABLE IF NOT EXISTS desa (kode text COLLATE \"C\" PRIMARY KEY, nama text, kecamatan text "
 	        "NOT NULL, kabupaten text NOT NULL, terakhir_terlihat timestamptz, seq bigint NOT "
 	        "NULL, origin text);\n"
-	        "CREATE TABLE IF NOT EXISTS perubahan (origin text, seq bigint, desa text NOT NULL, "
-	        "waktu timestamptz NOT NULL, op text NOT NULL, tipe text NOT NULL, id text NOT NULL, "
-	        "isi jsonb, PRIMARY KEY (origin, seq));\n"
+	        "CREATE TABLE IF NOT EXISTS perubahan (origin text COLLATE \"C\", seq bigint, desa text "
+	        "COLLATE \"C\" NOT NULL, waktu timestamptz NOT NULL, op text NOT NULL, tipe text COLLATE "
+	        "\"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, isi jsonb, PRIMARY KEY (origin, seq));\n"
 	        "CREATE INDEX IF NOT EXISTS perubahan_desa_tipe_id ON perubahan (desa, tipe, id);\n");
 	for (size_t i = 0; i < m->ntypes; i++)
 		if ((e = type_sql(m, &m->types[i], &ddl, d))) {
@@ -629,6 +660,23 @@ static lb_err put_fields(struct mtype *mt, const struct lb_entry *en, struct lb_
 	return LB_OK;
 }
 
+/* Was (type, id) in the batch already?  Records it.  A 64-bit hash: two
+ * ids sharing one only make the batch take the slower, sorting path. */
+static bool seen_before(struct lb_agg_mirror *m, size_t type, const char *id, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ type;
+	size_t i;
+
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ (uint8_t)id[k]) * 1099511628211ull;
+	h |= 1; /* 0 marks a free slot */
+	for (i = (size_t)(h ^ h >> 29) & (m->nseen - 1); m->seen[i]; i = (i + 1) & (m->nseen - 1))
+		if (m->seen[i] == h)
+			return true;
+	m->seen[i] = h;
+	return false;
+}
+
 static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d)
 {
 	struct batch *b = ctx;
@@ -713,6 +761,9 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 		buf_time(w, lb_hlc_ms(en.ts));
 		buf_str(w, en.op == LB_OP_PUT ? "\tf\n" : "\tt\n");
 		mt->nrows++;
+		mt->ndel += en.op == LB_OP_DEL;
+		if (!mt->dup)
+			mt->dup = seen_before(m, (size_t)(mt - m->types), en.id, en.id_len);
 	}
 	if (m->log.oom || (mt && mt->rows.oom))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
@@ -725,12 +776,14 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 
 static void batch_reset(struct lb_agg_mirror *m)
 {
+	memset(m->seen, 0, m->nseen * sizeof *m->seen);
 	m->log.len = 0;
 	m->log.oom = false;
 	for (size_t i = 0; i < m->ntypes; i++) {
 		m->types[i].rows.len = 0;
 		m->types[i].rows.oom = false;
-		m->types[i].nrows = 0;
+		m->types[i].nrows = m->types[i].ndel = 0;
+		m->types[i].dup = false;
 	}
 }
 
@@ -799,7 +852,9 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 		if (!mt->nrows)
 			continue;
 		if ((e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, "sending records", d)) ||
-		    (e = pg_exec(m, mt->apply_sql, "applying records", d)))
+		    (mt->ndel && (e = pg_exec(m, mt->del_sql, "deleting records", d))) ||
+		    (mt->ndel < mt->nrows &&
+		     (e = pg_exec(m, mt->dup ? mt->put_sql : mt->put1_sql, "writing records", d))))
 			goto rollback;
 	}
 	{
