@@ -34,6 +34,7 @@
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/mp.h"
+#include "../schema/i18n.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
 
@@ -283,7 +284,7 @@ static lb_err pg_fail(struct lb_agg_mirror *m, PGresult *r, const char *what, st
 	lb_err e;
 
 	pg_msg(m->pg, r, msg, sizeof msg);
-	e = lb_fail(d, transient ? LB_ENET : LB_EREFUSED, "PostgreSQL, %s: %s", what, msg);
+	e = lb_fail(d, transient ? LB_ENET : LB_EREFUSED, "PostgreSQL, %s: %s", lb_tr(what), msg);
 	PQclear(r);
 	if (transient)
 		disconnect(m);
@@ -302,6 +303,9 @@ static lb_err pg_exec(struct lb_agg_mirror *m, const char *sql, const char *what
 	PQclear(r);
 	return LB_OK;
 }
+
+/* (what, in these functions: an N_() string, translated when it goes into
+ * a message) */
 
 /* COPY in three steps: start with the statement sql, data in any number of
  * pieces, end (abort: a message, and the server throws the rows away). */
@@ -583,13 +587,13 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		free(ddl.p);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
-	e = pg_exec(m, ddl.p, "creating the tables", d);
+	e = pg_exec(m, ddl.p, N_("creating the tables"), d);
 	free(ddl.p);
 	if (e)
 		return e;
 	r = PQexec(m->pg, "SELECT nilai FROM lumbung_meta WHERE kunci = 'layout'");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		return pg_fail(m, r, "reading the layout", d);
+		return pg_fail(m, r, N_("reading the layout"), d);
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), LAYOUT)) {
 		char esc[LB_ESC_BUF];
 		const char *v = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
@@ -597,14 +601,14 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		            "this lumbung-agg writes layout %s",
 		            lb_escape(esc, v, strlen(v)), LAYOUT);
 		PQclear(r);
-		pg_exec(m, "ROLLBACK", "rolling back", NULL);
+		pg_exec(m, "ROLLBACK", N_("rolling back"), NULL);
 		return e;
 	}
 	PQclear(r);
 	if (*lb_agg_mirror_views_sql() &&
-	    (e = pg_exec(m, lb_agg_mirror_views_sql(), "creating the report views", d)))
+	    (e = pg_exec(m, lb_agg_mirror_views_sql(), N_("creating the report views"), d)))
 		return e;
-	return pg_exec(m, "COMMIT", "creating the tables", d);
+	return pg_exec(m, "COMMIT", N_("creating the tables"), d);
 }
 
 /* the server's notices ("relation already exists, skipping") are not ours
@@ -633,7 +637,7 @@ static lb_err connect_pg(struct lb_agg_mirror *m, struct lb_diag *d)
 		return e;
 	}
 	if ((e = pg_exec(m, "SET client_encoding = 'UTF8'; SET synchronous_commit = on",
-	                 "setting up the session", d)) ||
+	                 N_("setting up the session"), d)) ||
 	    (e = layout(m, d))) {
 		if (m->pg && e != LB_ENET)
 			disconnect(m);
@@ -824,7 +828,7 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 		buf_put(&m->log, "\\N", 2);
 	buf_ch(&m->log, '\n');
 	if (m->log.len >= (1u << 18)) { /* the server parses while we read on */
-		if ((e = copy_data(m, m->log.p, m->log.len, "sending the change log", d)))
+		if ((e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d)))
 			return e;
 		m->log.len = 0;
 	}
@@ -901,13 +905,13 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	lb_hex(b.origin_hex, o->origin, LB_PK_BYTES);
 	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('%s', 0))",
 	         b.origin_hex);
-	if ((e = pg_exec(m, sql, "starting a transaction", d)))
+	if ((e = pg_exec(m, sql, N_("starting a transaction"), d)))
 		return e;
 	params[0] = b.origin_hex;
 	r = PQexecParams(m->pg, "SELECT seq, hash, desa FROM lumbung_posisi WHERE origin = $1", 1,
 	                 NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		return pg_fail(m, r, "reading the position", d);
+		return pg_fail(m, r, N_("reading the position"), d);
 	if (PQntuples(r) == 1) {
 		const char *desa = PQgetvalue(r, 0, 2);
 		b.pos = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -936,7 +940,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 		r = PQexecParams(m->pg, "SELECT count(*) FROM lumbung_posisi WHERE desa = $1", 1, NULL,
 		                 params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
-			return pg_fail(m, r, "reading the positions", d);
+			return pg_fail(m, r, N_("reading the positions"), d);
 		fresh = !strcmp(PQgetvalue(r, 0, 0), "0");
 		PQclear(r);
 	}
@@ -944,7 +948,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	batch_reset(m);
 	/* the change log streams while the replica is read */
 	if ((e = copy_start(m, "COPY perubahan (origin, seq, desa, waktu, op, tipe, id, isi) FROM "
-	                       "STDIN", "sending the change log", d)))
+	                       "STDIN", N_("sending the change log"), d)))
 		goto rollback;
 	e = lb_agg_walk_log_from(m->a, o->origin, from, &wk, d);
 	if (e == STOP)
@@ -953,9 +957,9 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 		e = lb_fail(d, LB_ECORRUPT, "village %s: the replica lacks entry %" PRIu64, o->village,
 		            b.pos);
 	if (!e && b.n)
-		e = copy_data(m, m->log.p, m->log.len, "sending the change log", d);
+		e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d);
 	if (m->pg) {
-		lb_err ce = copy_end(m, e || !b.n ? "nothing to send" : NULL, "sending the change log",
+		lb_err ce = copy_end(m, e || !b.n ? "nothing to send" : NULL, N_("sending the change log"),
 		                     e ? NULL : d);
 		if (!e)
 			e = ce;
@@ -966,17 +970,17 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 		struct mtype *mt = &m->types[i];
 		if (fresh && !mt->dup && !mt->ndel) { /* nothing to replace: straight in */
 			if (mt->nrows && (e = pg_copy(m, mt->direct_sql, mt->rows.p, mt->rows.len,
-			                              "sending records", d)))
+			                              N_("sending records"), d)))
 				goto rollback;
 			continue;
 		}
 		if ((mt->nrows &&
-		     (e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, "sending records", d))) ||
+		     (e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, N_("sending records"), d))) ||
 		    (mt->ndel &&
-		     (e = pg_copy(m, mt->copyd_sql, mt->dels.p, mt->dels.len, "sending records", d))) ||
-		    (mt->ndel && (e = pg_exec(m, mt->del_sql, "deleting records", d))) ||
+		     (e = pg_copy(m, mt->copyd_sql, mt->dels.p, mt->dels.len, N_("sending records"), d))) ||
+		    (mt->ndel && (e = pg_exec(m, mt->del_sql, N_("deleting records"), d))) ||
 		    (mt->nrows &&
-		     (e = pg_exec(m, mt->dup ? mt->put_sql : mt->put1_sql, "writing records", d))))
+		     (e = pg_exec(m, mt->dup ? mt->put_sql : mt->put1_sql, N_("writing records"), d))))
 			goto rollback;
 	}
 	{
@@ -1037,7 +1041,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto rollback;
 		}
-		e = pg_exec(m, tail.p, "committing", d);
+		e = pg_exec(m, tail.p, N_("committing"), d);
 		free(tail.p);
 		tail.p = NULL;
 		if (e)
@@ -1213,7 +1217,7 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 	/* every position at once: an origin already up to date costs nothing */
 	r = PQexec(m->pg, "SELECT origin, seq, hash FROM lumbung_posisi");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		e = pg_fail(m, r, "reading the positions", d);
+		e = pg_fail(m, r, N_("reading the positions"), d);
 		r = NULL;
 		goto out;
 	}
