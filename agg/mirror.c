@@ -401,8 +401,18 @@ static bool fixed_name(const char *n)
 /* The record tables' DDL, the staging tables of this connection and the
  * statements of a batch for each type, into sql (the layout transaction)
  * and m->types. */
+/* Does have (relname, attname rows) hold table t, and (col non-NULL) its
+ * column col? */
+static bool have_col(const PGresult *have, const char *t, const char *col)
+{
+	for (int i = 0; i < PQntuples(have); i++)
+		if (!strcmp(PQgetvalue(have, i, 0), t) && (!col || !strcmp(PQgetvalue(have, i, 1), col)))
+			return true;
+	return false;
+}
+
 static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *ddl,
-                       struct lb_diag *d)
+                       const PGresult *have, struct lb_diag *d)
 {
 	const struct lb_type *t = mt->t;
 	char *tn = ident(m, t->name), *stg = NULL;
@@ -447,10 +457,12 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	}
 	buf_str(ddl, ", origin text COLLATE \"C\" NOT NULL, seq bigint NOT NULL, diubah timestamptz "
 	             "NOT NULL, PRIMARY KEY (desa, id));\n");
-	/* fields added to the schema since the table was made */
+	/* fields added to the schema since the table was made (only those
+	 * missing: ALTER TABLE locks out the table's readers, if briefly) */
 	for (size_t i = 0; i < t->nfields; i++) {
 		char *fn;
-		if (fixed_name(t->fields[i].name))
+		if (fixed_name(t->fields[i].name) || !have_col(have, t->name, NULL) ||
+		    have_col(have, t->name, t->fields[i].name))
 			continue;
 		if (!(fn = ident(m, t->fields[i].name))) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
@@ -562,9 +574,18 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 	PGresult *r;
 	lb_err e;
 
+	PGresult *have;
+
+	if ((e = pg_exec(m, "BEGIN; SELECT pg_advisory_xact_lock(7510468453241046)",
+	                 N_("creating the tables"), d)))
+		return e;
+	/* the columns there are */
+	have = PQexec(m->pg, "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON "
+	                     "c.oid = a.attrelid WHERE c.relnamespace = current_schema()::regnamespace "
+	                     "AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped");
+	if (PQresultStatus(have) != PGRES_TUPLES_OK)
+		return pg_fail(m, have, N_("creating the tables"), d);
 	buf_str(&ddl,
-	        "BEGIN;\n"
-	        "SELECT pg_advisory_xact_lock(7510468453241046);\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_meta (kunci text PRIMARY KEY, nilai text);\n"
 	        "INSERT INTO lumbung_meta VALUES ('layout', '" LAYOUT "') ON CONFLICT DO NOTHING;\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text COLLATE \"C\" PRIMARY KEY, desa "
@@ -578,10 +599,12 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 	        "\"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, isi jsonb, PRIMARY KEY (origin, seq));\n"
 	        "CREATE INDEX IF NOT EXISTS perubahan_desa_tipe_id ON perubahan (desa, tipe, id);\n");
 	for (size_t i = 0; i < m->ntypes; i++)
-		if ((e = type_sql(m, &m->types[i], &ddl, d))) {
+		if ((e = type_sql(m, &m->types[i], &ddl, have, d))) {
 			free(ddl.p);
+			PQclear(have);
 			return e;
 		}
+	PQclear(have);
 	buf_ch(&ddl, 0);
 	if (ddl.oom) {
 		free(ddl.p);
