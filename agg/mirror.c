@@ -678,6 +678,7 @@ struct batch {
 	uint64_t pos;                    /* position in the database */
 	uint8_t pos_hash[LB_HASH_BYTES]; /* its hash (when pos > base) */
 	bool check_pos;
+	bool in_db;                      /* the position is a row of lumbung_posisi */
 	struct lb_agg_origin o;          /* the origin's state in the walk's snapshot */
 	uint64_t n, last;                /* entries encoded, the last one's seq */
 	uint8_t last_hash[LB_HASH_BYTES];
@@ -689,6 +690,8 @@ static lb_err b_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag 
 	struct batch *b = ctx;
 
 	b->o = *o;
+	if (!b->in_db && b->pos >= o->seq)
+		return STOP; /* a successor of which nothing past its base is held yet */
 	if (b->pos > o->seq)
 		return lb_fail(d, LB_EGAP, "village %s (key %.16s…): the database's copy is at seq "
 		               "%" PRIu64 ", ahead of the %" PRIu64 " this aggregator holds; it is "
@@ -953,6 +956,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 			goto rollback;
 		}
 		b.check_pos = b.pos > o->base;
+		b.in_db = true;
 	} else
 		b.pos = o->base;
 	PQclear(r);
@@ -1140,6 +1144,8 @@ struct pass {
 	struct lb_agg_mirror_stats s;
 	lb_err e;          /* the first error */
 	struct lb_diag d;
+	lb_err refused;    /* the first village refused */
+	struct lb_diag refused_d;
 };
 
 /* One village: its origins in order, each batch by batch. */
@@ -1166,7 +1172,22 @@ static lb_err village(struct lb_agg_mirror *w, struct pass *p, size_t j0, size_t
 			pthread_mutex_unlock(&p->mu);
 			if (stop)
 				return LB_OK;
-			if ((e = one_batch(w, o, name, &sent, &more, d)))
+			e = one_batch(w, o, name, &sent, &more, d);
+			if (e == LB_EGAP || e == LB_EFORK) {
+				/* this village is refused (its later keys too: never out
+				 * of order); the others go on */
+				pthread_mutex_lock(&p->mu);
+				p->s.refused++;
+				if (!p->refused) {
+					p->refused = e;
+					p->refused_d = *d;
+				}
+				if (w->o.refused)
+					w->o.refused(w->o.ctx, o->village, e, lb_diag_msg(d, e));
+				pthread_mutex_unlock(&p->mu);
+				return LB_OK;
+			}
+			if (e)
 				return e;
 			pthread_mutex_lock(&p->mu);
 			if (sent && !counted)
@@ -1265,8 +1286,8 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 	PQclear(r);
 	r = NULL;
 	for (size_t j = 0; j < l.n; j++) {
-		if (!p.pos[j])
-			p.pos[j] = l.o[j].base;
+		if (!p.pos[j]) /* a successor starts past its base */
+			p.pos[j] = l.o[j].seq < l.o[j].base ? l.o[j].seq : l.o[j].base;
 		if (p.pos[j] < l.o[j].seq)
 			p.s.behind += l.o[j].seq - p.pos[j];
 		if (p.pos[j] != l.o[j].seq && (!j || strcmp(l.o[j].village, l.o[j - 1].village)))
@@ -1301,6 +1322,11 @@ out:
 		e = p.e;
 		if (d)
 			*d = p.d;
+	}
+	if (!e && p.refused) {
+		e = p.refused;
+		if (d)
+			*d = p.refused_d;
 	}
 	PQclear(r);
 	free(p.pos);
