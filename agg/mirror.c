@@ -566,15 +566,43 @@ out:
 	return e;
 }
 
+/* The report views, (re)made only when their SQL is not the one the
+ * database last got (its hash in lumbung_meta 'views'): replacing a view
+ * waits for the queries reading it, and holds up the ones after. */
+static lb_err views(struct lb_agg_mirror *m, struct lb_diag *d)
+{
+	const char *sql = lb_agg_mirror_views_sql();
+	uint8_t h[LB_HASH_BYTES];
+	char hx[2 * LB_HASH_BYTES + 1], upd[256];
+	PGresult *r;
+	bool same;
+	lb_err e;
+
+	if (!*sql)
+		return LB_OK;
+	lb_hash(h, sql, strlen(sql));
+	lb_hex(hx, h, LB_HASH_BYTES);
+	r = PQexec(m->pg, "SELECT nilai FROM lumbung_meta WHERE kunci = 'views'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(m, r, N_("creating the report views"), d);
+	same = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), hx);
+	PQclear(r);
+	if (same)
+		return LB_OK;
+	snprintf(upd, sizeof upd, "INSERT INTO lumbung_meta VALUES ('views', '%s') ON CONFLICT "
+	         "(kunci) DO UPDATE SET nilai = EXCLUDED.nilai", hx);
+	if ((e = pg_exec(m, sql, N_("creating the report views"), d)))
+		return e;
+	return pg_exec(m, upd, N_("creating the report views"), d);
+}
+
 /* Tables, indexes, views: created or migrated in one transaction, under an
  * advisory lock so that two mirrors starting at once do not race. */
 static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 {
 	struct buf ddl = {0};
-	PGresult *r;
+	PGresult *r, *have;
 	lb_err e;
-
-	PGresult *have;
 
 	if ((e = pg_exec(m, "BEGIN; SELECT pg_advisory_xact_lock(7510468453241046)",
 	                 N_("creating the tables"), d)))
@@ -628,8 +656,7 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		return e;
 	}
 	PQclear(r);
-	if (*lb_agg_mirror_views_sql() &&
-	    (e = pg_exec(m, lb_agg_mirror_views_sql(), N_("creating the report views"), d)))
+	if ((e = views(m, d)))
 		return e;
 	return pg_exec(m, "COMMIT", N_("creating the tables"), d);
 }
@@ -682,7 +709,6 @@ struct batch {
 	struct lb_agg_origin o;          /* the origin's state in the walk's snapshot */
 	uint64_t n, last;                /* entries encoded, the last one's seq */
 	uint8_t last_hash[LB_HASH_BYTES];
-	uint64_t last_ms;
 };
 
 static lb_err b_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d)
@@ -891,7 +917,6 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	b->n++;
 	b->last = seq;
-	b->last_ms = lb_hlc_ms(en.ts);
 	lb_hash(b->last_hash, raw, len);
 	return LB_OK;
 }
