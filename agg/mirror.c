@@ -117,21 +117,36 @@ static void buf_copy_text(struct buf *b, const char *s, size_t n)
 
 static void buf_u64(struct buf *b, uint64_t v)
 {
-	char t[24];
-	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%" PRIu64, v));
+	char t[24], *p = t + sizeof t;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_put(b, p, (size_t)(t + sizeof t - p));
 }
 
-/* An HLC time as a timestamptz literal (UTC, milliseconds). */
+/* An HLC time as a timestamptz literal (UTC, milliseconds).  The date and
+ * time of the last second asked for are kept per thread: a batch's entries
+ * mostly share their seconds. */
 static void buf_time(struct buf *b, uint64_t ms)
 {
-	char t[48];
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
+	static _Thread_local uint64_t last_s = UINT64_MAX;
+	static _Thread_local char day[32];
+	static _Thread_local size_t day_len;
+	char frac[8] = {'.', (char)('0' + ms % 1000 / 100), (char)('0' + ms % 100 / 10),
+	                (char)('0' + ms % 10), '+', '0', '0'};
 
-	gmtime_r(&s, &tm);
-	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%04d-%02d-%02d %02d:%02d:%02d.%03u+00",
-	                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	                               tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000)));
+	if (ms / 1000 != last_s) {
+		time_t s = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&s, &tm);
+		day_len = (size_t)snprintf(day, sizeof day, "%04d-%02d-%02d %02d:%02d:%02d",
+		                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		                           tm.tm_min, tm.tm_sec);
+		last_s = ms / 1000;
+	}
+	buf_put(b, day, day_len);
+	buf_put(b, frac, 7);
 }
 
 /* ---- the handle ------------------------------------------------------------ */
