@@ -70,6 +70,8 @@ static void buf_grow(struct buf *b, size_t n)
 
 static void buf_put(struct buf *b, const void *s, size_t n)
 {
+	if (!n)
+		return; /* (memcpy to a buffer not allocated yet is undefined even for 0) */
 	if (b->cap - b->len < n)
 		buf_grow(b, n);
 	if (b->oom)
