@@ -124,6 +124,82 @@ pg_cleanup() {
 	PGROOT=""
 }
 
+# ---- the region the mirror tests share (needs agglib.sh) --------------------
+# pg_region — an aggregator $A for kabupaten 33.24 serving at $URL (key $AK)
+# and three villages pushed to it for real: $T/v1 (33.24.01.2001, named),
+# $T/v2 (33.24.01.2002), $T/v3 (33.24.02.2001, unnamed), generated with
+# fixed seeds (every type lumbung-gen writes), then edited and pushed again
+# (pg_region_edits): updates, deletes, a record deleted and put back, one
+# put and deleted in the same batch, and values that are awkward in SQL
+# and CSV (quotes, ; and a line break, a formula, blanks at the ends,
+# non-ASCII, true booleans, a laporan with a period).
+pg_region() {
+	A="$T/agg"
+	AK=$("$AGG_BIN" init -d "$A" --region 33.24) || { fail "lumbung-agg init"; return 1; }
+	start_agg "$A" || return 1
+	_pg_village "$T/v1" 33.24.01.2001 300 1 "Desa Sukamaju" &&
+		_pg_village "$T/v2" 33.24.01.2002 200 2 &&
+		_pg_village "$T/v3" 33.24.02.2001 150 3 || { fail "villages not made"; return 1; }
+	for _v in v1 v2 v3; do
+		"$LUMBUNG" push -d "$T/$_v" >"$T/push.out" 2>&1 || { fail "push $_v: $(tail -2 "$T/push.out")"; return 1; }
+	done
+	ok "three villages pushed to the aggregator"
+}
+
+# _pg_village DIR CODE COUNT SEED [NAME] — a village enrolled at $A, remote kab
+_pg_village() {
+	"$LUMBUNG" init -d "$1" --village "$2" ${5:+--name "$5"} >/dev/null 2>&1 &&
+		"$GEN" --village "$2" --count "$3" --seed "$4" >"$1.jsonl" &&
+		"$LUMBUNG" put -d "$1" --batch "$1.jsonl" >/dev/null 2>&1 &&
+		"$AGG_BIN" enroll -d "$A" --village "$2" --key "$(origin "$1")" >/dev/null &&
+		"$LUMBUNG" remote add -d "$1" kab "$URL" --key "$AK" >/dev/null
+}
+
+# pg_edits DIR SEED — a batch of updates and deletes of the village's own
+# generated records (DIR.jsonl), put and pushed
+pg_edits() {
+	python3 - "$1.jsonl" "$2" >"$1.edits" <<'PY' || return 1
+import json, random, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+rnd = random.Random(int(sys.argv[2]))
+def of(t): return [r for r in recs if r["type"] == t]
+out = []
+def put(r): out.append({"type": r["type"], "id": r["id"], "body": r["body"]})
+def rm(r): out.append({"op": "del", "type": r["type"], "id": r["id"]})
+heads = {r["body"]["kepala_keluarga"] for r in of("keluarga")}
+named = {r["body"]["nik"] for r in of("penerima")}
+pend = [r for r in of("penduduk") if r["id"] not in heads and r["id"] not in named]
+rnd.shuffle(pend)
+odd = ['O\'Brien "Sari"; Dewi', "Ñyoman Śantika", " Spasi di depan", "=SUM(A1)", "Wayan\\Putu"]
+for i, r in enumerate(pend[:5]):          # updates, some of them twice (the last wins)
+    r = json.loads(json.dumps(r))
+    r["body"]["nama"] = odd[i]
+    r["body"]["disabilitas"] = True
+    put(r)
+    if i % 2:
+        r["body"]["pekerjaan"] = "guru"
+        put(r)
+for r in pend[5:9]:                        # deletes
+    rm(r)
+r = pend[9]; rm(r); put(r)                 # deleted and put back: live
+r = json.loads(json.dumps(pend[10])); r["body"]["nama"] = "Sementara"; put(r); rm(r)  # gone
+for r in of("keluarga")[:3]:              # a large rupiah, updated
+    r = json.loads(json.dumps(r)); r["body"]["penghasilan_bulanan"] = 123456789012; put(r)
+for r in of("aspirasi")[:1]:
+    rm(r)
+out.append({"type": "aspirasi", "id": "ASP-X-" + sys.argv[2], "body": {"tanggal": "2026-01-05",
+            "pengusul": "+62 812", "usulan": "Jalan; \"rusak\"\nberat", "status": "diusulkan"}})
+out.append({"type": "laporan", "id": "LAP-" + sys.argv[2], "body": {"periode": "2026-01",
+            "bidang": "kesehatan", "ringkasan": "Posyandu  -  rutin\t ", "capaian": "100%"}})
+out.append({"type": "kegiatan", "id": "KEG-X-" + sys.argv[2], "body": {"nama": "Kerja bakti",
+            "tanggal_mulai": "2026-02-01", "jumlah_peserta": 0, "realisasi_anggaran": 0}})
+for o in out:
+    print(json.dumps(o, ensure_ascii=False))
+PY
+	"$LUMBUNG" put -d "$1" --batch "$1.edits" >"$T/put.out" 2>&1 || { fail "edits of $1: $(tail -3 "$T/put.out")"; return 1; }
+	"$LUMBUNG" push -d "$1" >"$T/push.out" 2>&1 || { fail "push of $1's edits: $(tail -2 "$T/push.out")"; return 1; }
+}
+
 trap 'pg_cleanup; [ -n "${AGG_PID:-}" ] && kill -KILL "$AGG_PID" 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM HUP
 
