@@ -155,12 +155,21 @@ _pg_village() {
 		"$LUMBUNG" remote add -d "$1" kab "$URL" --key "$AK" >/dev/null
 }
 
-# pg_edits DIR SEED — a batch of updates and deletes of the village's own
-# generated records (DIR.jsonl), put and pushed
+# pg_edits DIR SEED — a batch of updates and deletes of the village's live
+# records (DIR.jsonl and the earlier DIR.edits.*), put and pushed
 pg_edits() {
-	python3 - "$1.jsonl" "$2" >"$1.edits" <<'PY' || return 1
+	python3 - "$1.jsonl" "$2" "$1".edits.* >"$1.edits.$2" <<'PY' || return 1
 import json, random, sys
-recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+# the village's live records: its generated ones with the earlier edits applied
+live = {}
+for f in [sys.argv[1]] + [f for f in sys.argv[3:] if not f.endswith("*")]:
+    for l in open(f, encoding="utf-8"):
+        o = json.loads(l)
+        if o.get("op") == "del":
+            live.pop((o["type"], o["id"]), None)
+        else:
+            live[(o["type"], o["id"])] = o
+recs = list(live.values())
 rnd = random.Random(int(sys.argv[2]))
 def of(t): return [r for r in recs if r["type"] == t]
 out = []
@@ -196,7 +205,7 @@ out.append({"type": "kegiatan", "id": "KEG-X-" + sys.argv[2], "body": {"nama": "
 for o in out:
     print(json.dumps(o, ensure_ascii=False))
 PY
-	"$LUMBUNG" put -d "$1" --batch "$1.edits" >"$T/put.out" 2>&1 || { fail "edits of $1: $(tail -3 "$T/put.out")"; return 1; }
+	"$LUMBUNG" put -d "$1" --batch "$1.edits.$2" >"$T/put.out" 2>&1 || { fail "edits of $1: $(tail -3 "$T/put.out")"; return 1; }
 	"$LUMBUNG" push -d "$1" >"$T/push.out" 2>&1 || { fail "push of $1's edits: $(tail -2 "$T/push.out")"; return 1; }
 }
 
