@@ -362,23 +362,36 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	}
 	buf_str(ddl, ", origin text NOT NULL, seq bigint NOT NULL, diubah timestamptz NOT NULL, "
 	             "PRIMARY KEY (desa, id));\n");
-	/* fields added to the schema since the table was made */
+	/* fields added to the schema since the table was made; ALTER TABLE
+	 * only for a column that is missing, as it takes an ACCESS EXCLUSIVE
+	 * lock even when IF NOT EXISTS finds the column: it would wait for
+	 * every open transaction that has read the table (an analyst's long
+	 * query) and make every later reader wait behind it */
 	for (size_t i = 0; i < t->nfields; i++) {
-		char *fn;
+		char *fn, *ltn, *lfn;
 		if (fixed_name(t->fields[i].name))
 			continue;
-		if (!(fn = ident(m, t->fields[i].name))) {
+		fn = ident(m, t->fields[i].name);
+		ltn = PQescapeLiteral(m->pg, tn, strlen(tn));
+		lfn = PQescapeLiteral(m->pg, t->fields[i].name, strlen(t->fields[i].name));
+		if (!fn || !ltn || !lfn) {
+			PQfreemem(fn), PQfreemem(ltn), PQfreemem(lfn);
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
-		buf_str(ddl, "ALTER TABLE ");
+		buf_str(ddl, "DO $lumbung$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE "
+		             "attrelid = ");
+		buf_str(ddl, ltn);
+		buf_str(ddl, "::regclass AND attname = ");
+		buf_str(ddl, lfn);
+		buf_str(ddl, " AND NOT attisdropped) THEN ALTER TABLE ");
 		buf_str(ddl, tn);
 		buf_str(ddl, " ADD COLUMN IF NOT EXISTS ");
 		buf_str(ddl, fn);
 		buf_ch(ddl, ' ');
 		buf_str(ddl, sql_type(t->fields[i].kind));
-		buf_str(ddl, ";\n");
-		PQfreemem(fn);
+		buf_str(ddl, "; END IF; END $lumbung$;\n");
+		PQfreemem(fn), PQfreemem(ltn), PQfreemem(lfn);
 	}
 	buf_str(&cols, ", origin, seq, diubah");
 	buf_str(&set, set.len ? ", " : "");
