@@ -247,8 +247,9 @@ expect_exit 0 "with the position put back, the mirror runs" mirror
 [ "$(sent)" = 0 ] && ok "and sends nothing" || fail "sent '$(sent)'"
 
 # ---- SIGKILL mid-COPY ------------------------------------------------------------
-# a village with a batch larger than one transaction (50,000 entries)
-BIG=60000
+# a village of several transactions (LUMBUNG_MIRROR_BATCH entries each)
+export LUMBUNG_MIRROR_BATCH=5000
+BIG=16000
 "$LUMBUNG" init -d "$T/v4" --village 33.24.02.2002 >/dev/null 2>&1 &&
 	"$GEN" --village 33.24.02.2002 --count $BIG --only penduduk --seed 4 >"$T/v4.jsonl" &&
 	"$LUMBUNG" put -d "$T/v4" --batch "$T/v4.jsonl" >/dev/null 2>&1 &&
