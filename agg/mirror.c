@@ -1105,12 +1105,20 @@ static int by_base(const void *x, const void *y)
 	return memcmp(a->origin, b->origin, LB_PK_BYTES);
 }
 
-/* a village's keys together, successors after the keys they continue */
+/* a village's keys together, successors after the keys they continue;
+ * among keys of one base (a key enrolled after the old one was revoked
+ * starts at 0 too) the revoked ones first: the new key's puts and deletes
+ * apply over what the old key wrote (agg.h), and the old key's entries
+ * all came before the new key was enrolled */
 static int by_village(const void *x, const void *y)
 {
 	const struct lb_agg_origin *a = x, *b = y;
 	int c = strcmp(a->village, b->village);
-	return c ? c : by_base(x, y);
+	if (c)
+		return c;
+	if (a->base == b->base && a->revoked != b->revoked)
+		return a->revoked ? -1 : 1;
+	return by_base(x, y);
 }
 
 static double now_s(void)

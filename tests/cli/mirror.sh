@@ -131,6 +131,7 @@ for t in schema["types"]:
 names = {v["village"]: v.get("name") or "" for v in json.loads(subprocess.run(
     [agg, "status", "-d", adir, "--json"], capture_output=True, check=True).stdout)["villages"]}
 entries = 0
+desa_want = {}
 for vd in vdirs:
     ident = dict(l.split(None, 1) for l in subprocess.run(
         [lumbung, "id", "-d", vd], capture_output=True, text=True, check=True).stdout.splitlines()
@@ -150,16 +151,18 @@ for vd in vdirs:
             bad.append("%s seq %d: perubahan %s, the village's log %s" % (code, e["seq"], p, we))
             break
     entries += len(pr)
-    d = rows("select kode, coalesce(nama, '') as nama, kecamatan, kabupaten, seq, origin, "
-             "terakhir_terlihat is not null as seen from desa where kode = '%s'" % code)
-    wd = [{"kode": code, "nama": names.get(code, ""), "kecamatan": code[:8],
-           "kabupaten": code[:5], "seq": seq, "origin": org, "seen": True}]
-    if d != wd:
-        bad.append("desa row %s, wanted %s" % (d, wd))
+    # the desa row names the village's active key: the last directory given
+    desa_want[code] = [{"kode": code, "nama": names.get(code, ""), "kecamatan": code[:8],
+                        "kabupaten": code[:5], "seq": seq, "origin": org, "seen": True}]
     po = rows("select desa, kabupaten, seq, hash from lumbung_posisi where origin = '%s'" % org)
     wp = [{"desa": code, "kabupaten": code[:5], "seq": seq, "hash": head}]
     if po != wp:
         bad.append("lumbung_posisi %s, wanted %s" % (po, wp))
+for code, wd in desa_want.items():
+    d = rows("select kode, coalesce(nama, '') as nama, kecamatan, kabupaten, seq, origin, "
+             "terakhir_terlihat is not null as seen from desa where kode = '%s'" % code)
+    if d != wd:
+        bad.append("desa row %s, wanted %s" % (d, wd))
 n = int(psql("select count(*) from perubahan where desa like '%s%%'" % prefix))
 if n != entries:
     bad.append("perubahan holds %d entries of %s, the villages %d" % (n, prefix, entries))
@@ -324,6 +327,46 @@ rc=$?
 MPID=""
 [ $rc = 0 ] && ok "SIGTERM stops mirror --every cleanly (exit 0)" || fail "exit $rc after SIGTERM"
 same "after PostgreSQL's restart, every table equals the aggregator's"
+
+# ---- a village's new key after its old key was revoked ----------------------------
+# The view belongs to the village: the new key's puts apply over what the
+# old key wrote (agg.h), so its entries must be applied after the old
+# key's even when both arrive between two runs, whatever the keys' order.
+"$GEN" --village 33.24.03.2001 --count 40 --only penduduk --seed 7 >"$T/k.jsonl"
+# kbatch NAMA — the first two residents, the first one named NAMA
+kbatch() { python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])][:2]
+rs[0]["body"]["nama"] = sys.argv[2]
+for r in rs: print(json.dumps(r))' "$T/k.jsonl" "$1" >"$T/kb.jsonl"; }
+kbatch Lama
+"$LUMBUNG" init -d "$T/k1" --village 33.24.03.2001 >/dev/null 2>&1 &&
+	"$LUMBUNG" put -d "$T/k1" --batch "$T/kb.jsonl" >/dev/null 2>&1 &&
+	agg enroll -d "$A" --village 33.24.03.2001 --key "$(origin "$T/k1")" >/dev/null &&
+	"$LUMBUNG" push -d "$T/k1" --to "$URL" --key "$AK" >/dev/null 2>&1 &&
+	agg revoke -d "$A" --key "$(origin "$T/k1")" >/dev/null
+check "the old key pushed, then was revoked" [ "$(agg_count penduduk)" -gt 0 ]
+# a new key that sorts before the old one (a coin toss each try)
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	rm -rf "$T/k2"
+	"$LUMBUNG" init -d "$T/k2" --village 33.24.03.2001 >/dev/null 2>&1
+	[ "$(printf '%s\n%s\n' "$(origin "$T/k1")" "$(origin "$T/k2")" | LC_ALL=C sort | head -n 1)" = "$(origin "$T/k2")" ] && break
+done
+kbatch Baru
+"$LUMBUNG" put -d "$T/k2" --batch "$T/kb.jsonl" >/dev/null 2>&1 &&
+	agg enroll -d "$A" --village 33.24.03.2001 --key "$(origin "$T/k2")" >/dev/null
+check "the new key pushes the same residents, one renamed" "$LUMBUNG" push -d "$T/k2" --to "$URL" --key "$AK" --quiet
+R1=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["id"])' "$T/k.jsonl")
+agg get penduduk "$R1" -d "$A" --village 33.24.03.2001 >"$T/kget" 2>&1
+contains "$T/kget" '"Baru"' "the aggregator's view has the new key's name"
+expect_exit 0 "a run with both keys' entries new" mirror
+got=$(pg_sql db "select nama from penduduk where desa = '33.24.03.2001' and id = '$R1'")
+[ "$got" = Baru ] && ok "the mirror applies the new key's entries after the old key's" ||
+	fail "the resident is named '$got' in PostgreSQL, 'Baru' in the aggregator"
+[ "$(pg_sql db "select origin from desa where kode = '33.24.03.2001'")" = "$(origin "$T/k2")" ] &&
+	ok "the desa row names the active key" || fail "desa row: $(pg_sql db "select * from desa where kode = '33.24.03.2001'")"
+VILLAGES="$VILLAGES $T/k1 $T/k2"
+same "with both keys, every table still equals the aggregator's"
 
 # ---- two aggregators (two kabupaten) into one database --------------------------
 A2="$T/agg2"
