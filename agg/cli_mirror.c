@@ -80,6 +80,8 @@ static void stamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ ", &tm);
 }
 
+static struct lb_progress prog;
+
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct lb_progress *p = ctx;
@@ -88,12 +90,26 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 	lb_progress_set(p, done);
 }
 
+static void on_refused(void *ctx, const char *village, lb_err e, const char *msg)
+{
+	(void)ctx, (void)village, (void)e;
+	lb_progress_end(&prog);
+	fprintf(stderr, _("%s %s: %s\n"), PROG, "mirror", msg);
+}
+
 static void summary(const char *ts, const struct lb_agg_mirror_stats *st, bool all)
 {
 	double rate = st->seconds > 0 ? (double)st->entries / st->seconds : 0;
+	char tail[128];
+
+	if (st->refused)
+		snprintf(tail, sizeof tail, _("%llu villages refused"),
+		         (unsigned long long)st->refused);
+	else
+		snprintf(tail, sizeof tail, "%s", all ? _("all mirrored") : _("stopped before the end"));
 	printf(_("%smirror: %llu villages, %llu entries sent in %.1f s (%.0f/s); %s\n"), ts,
 	       (unsigned long long)st->villages, (unsigned long long)st->entries, st->seconds, rate,
-	       all ? _("all mirrored") : _("stopped before the end"));
+	       tail);
 	fflush(stdout);
 }
 
@@ -101,11 +117,11 @@ int agg_cli_mirror(int argc, char **argv)
 {
 	const char *dir = getenv("LUMBUNG_AGG_DIR"), *pg = NULL, *every_s = NULL, *jobs_s = NULL;
 	const char *batch_s = getenv("LUMBUNG_MIRROR_BATCH");
-	struct lb_agg_mirror_opts mo = {.stop = &stopping, .progress = on_progress};
+	struct lb_agg_mirror_opts mo = {.stop = &stopping, .progress = on_progress,
+	                                .refused = on_refused};
 	struct lb_agg_mirror_stats st;
 	struct lb_agg_mirror *m = NULL;
 	struct lb_agg *a = NULL;
-	struct lb_progress prog;
 	struct lb_diag d = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	bool quiet = false;
@@ -185,9 +201,17 @@ int agg_cli_mirror(int argc, char **argv)
 		lb_progress_end(&prog);
 		if (every)
 			stamp(ts, sizeof ts);
-		if (!e && (st.entries || !every || !quiet))
-			summary(ts, &st, !stopping);
-		if (e == LB_ENET) {
+		if ((!e || st.refused) && (st.entries || !every || !quiet))
+			summary(ts, &st, !stopping && !st.refused);
+		if (st.refused && (e == LB_EGAP || e == LB_EFORK)) {
+			/* refused villages were named as they came; the others are
+			 * mirrored.  One pass: their status; --every: go on */
+			if (!every) {
+				rc = lb_exit_status(e);
+				break;
+			}
+			failures = 0;
+		} else if (e == LB_ENET) {
 			failures++;
 			if (!every && failures >= TRIES) {
 				rc = die(e, &d);

@@ -117,21 +117,36 @@ static void buf_copy_text(struct buf *b, const char *s, size_t n)
 
 static void buf_u64(struct buf *b, uint64_t v)
 {
-	char t[24];
-	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%" PRIu64, v));
+	char t[24], *p = t + sizeof t;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_put(b, p, (size_t)(t + sizeof t - p));
 }
 
-/* An HLC time as a timestamptz literal (UTC, milliseconds). */
+/* An HLC time as a timestamptz literal (UTC, milliseconds).  The date and
+ * time of the last second asked for are kept per thread: a batch's entries
+ * mostly share their seconds. */
 static void buf_time(struct buf *b, uint64_t ms)
 {
-	char t[48];
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
+	static _Thread_local uint64_t last_s = UINT64_MAX;
+	static _Thread_local char day[32];
+	static _Thread_local size_t day_len;
+	char frac[8] = {'.', (char)('0' + ms % 1000 / 100), (char)('0' + ms % 100 / 10),
+	                (char)('0' + ms % 10), '+', '0', '0'};
 
-	gmtime_r(&s, &tm);
-	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%04d-%02d-%02d %02d:%02d:%02d.%03u+00",
-	                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	                               tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000)));
+	if (ms / 1000 != last_s) {
+		time_t s = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&s, &tm);
+		day_len = (size_t)snprintf(day, sizeof day, "%04d-%02d-%02d %02d:%02d:%02d",
+		                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		                           tm.tm_min, tm.tm_sec);
+		last_s = ms / 1000;
+	}
+	buf_put(b, day, day_len);
+	buf_put(b, frac, 7);
 }
 
 /* ---- the handle ------------------------------------------------------------ */
@@ -401,8 +416,18 @@ static bool fixed_name(const char *n)
 /* The record tables' DDL, the staging tables of this connection and the
  * statements of a batch for each type, into sql (the layout transaction)
  * and m->types. */
+/* Does have (relname, attname rows) hold table t, and (col non-NULL) its
+ * column col? */
+static bool have_col(const PGresult *have, const char *t, const char *col)
+{
+	for (int i = 0; i < PQntuples(have); i++)
+		if (!strcmp(PQgetvalue(have, i, 0), t) && (!col || !strcmp(PQgetvalue(have, i, 1), col)))
+			return true;
+	return false;
+}
+
 static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *ddl,
-                       struct lb_diag *d)
+                       const PGresult *have, struct lb_diag *d)
 {
 	const struct lb_type *t = mt->t;
 	char *tn = ident(m, t->name), *stg = NULL;
@@ -447,36 +472,25 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	}
 	buf_str(ddl, ", origin text COLLATE \"C\" NOT NULL, seq bigint NOT NULL, diubah timestamptz "
 	             "NOT NULL, PRIMARY KEY (desa, id));\n");
-	/* fields added to the schema since the table was made; ALTER TABLE
-	 * only for a column that is missing, as it takes an ACCESS EXCLUSIVE
-	 * lock even when IF NOT EXISTS finds the column: it would wait for
-	 * every open transaction that has read the table (an analyst's long
-	 * query) and make every later reader wait behind it */
+	/* fields added to the schema since the table was made (only those
+	 * missing: ALTER TABLE locks out the table's readers, if briefly) */
 	for (size_t i = 0; i < t->nfields; i++) {
-		char *fn, *ltn, *lfn;
-		if (fixed_name(t->fields[i].name))
+		char *fn;
+		if (fixed_name(t->fields[i].name) || !have_col(have, t->name, NULL) ||
+		    have_col(have, t->name, t->fields[i].name))
 			continue;
-		fn = ident(m, t->fields[i].name);
-		ltn = PQescapeLiteral(m->pg, tn, strlen(tn));
-		lfn = PQescapeLiteral(m->pg, t->fields[i].name, strlen(t->fields[i].name));
-		if (!fn || !ltn || !lfn) {
-			PQfreemem(fn), PQfreemem(ltn), PQfreemem(lfn);
+		if (!(fn = ident(m, t->fields[i].name))) {
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto out;
 		}
-		buf_str(ddl, "DO $lumbung$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE "
-		             "attrelid = ");
-		buf_str(ddl, ltn);
-		buf_str(ddl, "::regclass AND attname = ");
-		buf_str(ddl, lfn);
-		buf_str(ddl, " AND NOT attisdropped) THEN ALTER TABLE ");
+		buf_str(ddl, "ALTER TABLE ");
 		buf_str(ddl, tn);
 		buf_str(ddl, " ADD COLUMN IF NOT EXISTS ");
 		buf_str(ddl, fn);
 		buf_ch(ddl, ' ');
 		buf_str(ddl, sql_type(t->fields[i].kind));
-		buf_str(ddl, "; END IF; END $lumbung$;\n");
-		PQfreemem(fn), PQfreemem(ltn), PQfreemem(lfn);
+		buf_str(ddl, ";\n");
+		PQfreemem(fn);
 	}
 	buf_str(&cols, ", origin, seq, diubah");
 	buf_str(&set, set.len ? ", " : "");
@@ -567,17 +581,54 @@ out:
 	return e;
 }
 
+/* The report views, (re)made only when their SQL is not the one the
+ * database last got (its hash in lumbung_meta 'views'): replacing a view
+ * waits for the queries reading it, and holds up the ones after. */
+static lb_err views(struct lb_agg_mirror *m, struct lb_diag *d)
+{
+	const char *sql = lb_agg_mirror_views_sql();
+	uint8_t h[LB_HASH_BYTES];
+	char hx[2 * LB_HASH_BYTES + 1], upd[256];
+	PGresult *r;
+	bool same;
+	lb_err e;
+
+	if (!*sql)
+		return LB_OK;
+	lb_hash(h, sql, strlen(sql));
+	lb_hex(hx, h, LB_HASH_BYTES);
+	r = PQexec(m->pg, "SELECT nilai FROM lumbung_meta WHERE kunci = 'views'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(m, r, N_("creating the report views"), d);
+	same = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), hx);
+	PQclear(r);
+	if (same)
+		return LB_OK;
+	snprintf(upd, sizeof upd, "INSERT INTO lumbung_meta VALUES ('views', '%s') ON CONFLICT "
+	         "(kunci) DO UPDATE SET nilai = EXCLUDED.nilai", hx);
+	if ((e = pg_exec(m, sql, N_("creating the report views"), d)))
+		return e;
+	return pg_exec(m, upd, N_("creating the report views"), d);
+}
+
 /* Tables, indexes, views: created or migrated in one transaction, under an
  * advisory lock so that two mirrors starting at once do not race. */
 static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 {
 	struct buf ddl = {0};
-	PGresult *r;
+	PGresult *r, *have;
 	lb_err e;
 
+	if ((e = pg_exec(m, "BEGIN; SELECT pg_advisory_xact_lock(7510468453241046)",
+	                 N_("creating the tables"), d)))
+		return e;
+	/* the columns there are */
+	have = PQexec(m->pg, "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON "
+	                     "c.oid = a.attrelid WHERE c.relnamespace = current_schema()::regnamespace "
+	                     "AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped");
+	if (PQresultStatus(have) != PGRES_TUPLES_OK)
+		return pg_fail(m, have, N_("creating the tables"), d);
 	buf_str(&ddl,
-	        "BEGIN;\n"
-	        "SELECT pg_advisory_xact_lock(7510468453241046);\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_meta (kunci text PRIMARY KEY, nilai text);\n"
 	        "INSERT INTO lumbung_meta VALUES ('layout', '" LAYOUT "') ON CONFLICT DO NOTHING;\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text COLLATE \"C\" PRIMARY KEY, desa "
@@ -591,10 +642,12 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 	        "\"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, isi jsonb, PRIMARY KEY (origin, seq));\n"
 	        "CREATE INDEX IF NOT EXISTS perubahan_desa_tipe_id ON perubahan (desa, tipe, id);\n");
 	for (size_t i = 0; i < m->ntypes; i++)
-		if ((e = type_sql(m, &m->types[i], &ddl, d))) {
+		if ((e = type_sql(m, &m->types[i], &ddl, have, d))) {
 			free(ddl.p);
+			PQclear(have);
 			return e;
 		}
+	PQclear(have);
 	buf_ch(&ddl, 0);
 	if (ddl.oom) {
 		free(ddl.p);
@@ -618,8 +671,7 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		return e;
 	}
 	PQclear(r);
-	if (*lb_agg_mirror_views_sql() &&
-	    (e = pg_exec(m, lb_agg_mirror_views_sql(), N_("creating the report views"), d)))
+	if ((e = views(m, d)))
 		return e;
 	return pg_exec(m, "COMMIT", N_("creating the tables"), d);
 }
@@ -668,10 +720,10 @@ struct batch {
 	uint64_t pos;                    /* position in the database */
 	uint8_t pos_hash[LB_HASH_BYTES]; /* its hash (when pos > base) */
 	bool check_pos;
+	bool in_db;                      /* the position is a row of lumbung_posisi */
 	struct lb_agg_origin o;          /* the origin's state in the walk's snapshot */
 	uint64_t n, last;                /* entries encoded, the last one's seq */
 	uint8_t last_hash[LB_HASH_BYTES];
-	uint64_t last_ms;
 };
 
 static lb_err b_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d)
@@ -679,6 +731,8 @@ static lb_err b_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag 
 	struct batch *b = ctx;
 
 	b->o = *o;
+	if (!b->in_db && b->pos >= o->seq)
+		return STOP; /* a successor of which nothing past its base is held yet */
 	if (b->pos > o->seq)
 		return lb_fail(d, LB_EGAP, "village %s (key %.16s…): the database's copy is at seq "
 		               "%" PRIu64 ", ahead of the %" PRIu64 " this aggregator holds; it is "
@@ -878,7 +932,6 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	b->n++;
 	b->last = seq;
-	b->last_ms = lb_hlc_ms(en.ts);
 	lb_hash(b->last_hash, raw, len);
 	return LB_OK;
 }
@@ -943,6 +996,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 			goto rollback;
 		}
 		b.check_pos = b.pos > o->base;
+		b.in_db = true;
 	} else
 		b.pos = o->base;
 	PQclear(r);
@@ -1138,6 +1192,8 @@ struct pass {
 	struct lb_agg_mirror_stats s;
 	lb_err e;          /* the first error */
 	struct lb_diag d;
+	lb_err refused;    /* the first village refused */
+	struct lb_diag refused_d;
 };
 
 /* One village: its origins in order, each batch by batch. */
@@ -1164,7 +1220,22 @@ static lb_err village(struct lb_agg_mirror *w, struct pass *p, size_t j0, size_t
 			pthread_mutex_unlock(&p->mu);
 			if (stop)
 				return LB_OK;
-			if ((e = one_batch(w, o, name, &sent, &more, d)))
+			e = one_batch(w, o, name, &sent, &more, d);
+			if (e == LB_EGAP || e == LB_EFORK) {
+				/* this village is refused (its later keys too: never out
+				 * of order); the others go on */
+				pthread_mutex_lock(&p->mu);
+				p->s.refused++;
+				if (!p->refused) {
+					p->refused = e;
+					p->refused_d = *d;
+				}
+				if (w->o.refused)
+					w->o.refused(w->o.ctx, o->village, e, lb_diag_msg(d, e));
+				pthread_mutex_unlock(&p->mu);
+				return LB_OK;
+			}
+			if (e)
 				return e;
 			pthread_mutex_lock(&p->mu);
 			if (sent && !counted)
@@ -1263,8 +1334,8 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 	PQclear(r);
 	r = NULL;
 	for (size_t j = 0; j < l.n; j++) {
-		if (!p.pos[j])
-			p.pos[j] = l.o[j].base;
+		if (!p.pos[j]) /* a successor starts past its base */
+			p.pos[j] = l.o[j].seq < l.o[j].base ? l.o[j].seq : l.o[j].base;
 		if (p.pos[j] < l.o[j].seq)
 			p.s.behind += l.o[j].seq - p.pos[j];
 		if (p.pos[j] != l.o[j].seq && (!j || strcmp(l.o[j].village, l.o[j - 1].village)))
@@ -1299,6 +1370,11 @@ out:
 		e = p.e;
 		if (d)
 			*d = p.d;
+	}
+	if (!e && p.refused) {
+		e = p.refused;
+		if (d)
+			*d = p.refused_d;
 	}
 	PQclear(r);
 	free(p.pos);

@@ -48,6 +48,7 @@ struct lb_agg_mirror_stats {
 	uint64_t origins;      /* origins that had something to send this pass */
 	uint64_t entries;      /* entries sent (committed) this pass */
 	uint64_t behind;       /* entries still to send when the pass started */
+	uint64_t refused;      /* villages refused (LB_EGAP, LB_EFORK below) */
 	double seconds;        /* the pass's wall time */
 };
 
@@ -59,7 +60,10 @@ struct lb_agg_mirror_opts {
 	 * pass and the total behind at its start (for a progress display); may
 	 * be NULL */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
-	void *ctx;
+	/* called for each village refused (its message, in the reader's
+	 * language) as it happens; may be NULL */
+	void (*refused)(void *ctx, const char *village, lb_err e, const char *msg);
+	void *ctx; /* for both */
 	size_t batch; /* entries per transaction; 0: LB_AGG_MIRROR_BATCH */
 	/* connections (and threads) sending villages side by side, each
 	 * village's keys by one of them in order; 0: LB_AGG_MIRROR_JOBS */
@@ -86,7 +90,11 @@ void lb_agg_mirror_free(struct lb_agg_mirror *m);
  *   LB_EGAP      a village's position in the database is ahead of what
  *                this aggregator holds (the message names the village);
  *   LB_EFORK     a village's position names a hash that is not the hash of
- *                our entry at that seq (the message names the village);
+ *                our entry at that seq, or another village (the message
+ *                names the village);
+ *                these two refuse that village only: the pass goes on with
+ *                the others and returns the first refusal at its end (each
+ *                one went to o->refused);
  *   LB_EREFUSED  PostgreSQL refused a statement (its message, e.g. the
  *                layout version of another lumbung, a permission);
  *   LB_ECORRUPT, LB_ESTORE from the aggregator; LB_ENOMEM. */

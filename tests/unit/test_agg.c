@@ -345,6 +345,67 @@ static void ingest_all(struct fx *f, struct lb_node *n, const char *village)
 	lb_mp_buf_free(&cs);
 }
 
+/* lb_agg_walk_log_from: the entries from a seq, as stored (the mirror's reader). */
+struct walked {
+	uint64_t seqs[32];
+	uint8_t hash[32][LB_HASH_BYTES];
+	size_t n, stop_after;
+};
+
+static lb_err walked_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                           struct lb_diag *d)
+{
+	struct walked *w = ctx;
+	(void)d;
+	if (w->stop_after && w->n == w->stop_after)
+		return LB_EIO; /* a reader's own error ends the walk */
+	assert_true(w->n < 32);
+	w->seqs[w->n] = seq;
+	lb_hash(w->hash[w->n++], raw, len);
+	return LB_OK;
+}
+
+static lb_err walked_head(void *ctx, uint64_t seq, const uint8_t *raw, size_t len,
+                          struct lb_diag *d)
+{
+	(void)ctx, (void)seq, (void)raw, (void)len, (void)d;
+	return LB_OK;
+}
+
+static void a_replica_is_walked_from_any_seq(void **state)
+{
+	struct fx *f = *state;
+	struct walked all = {0}, from5 = {0}, past = {0}, stopped = {.stop_after = 2};
+	struct lb_agg_walk wk = {NULL, walked_entry, walked_head, &all};
+	struct lb_agg_origin o;
+
+	for (int i = 1; i <= 3; i++)
+		put_program(f->n, i);
+	ingest_all(f, f->n, VILLAGE); /* seq 1..13 */
+	assert_int_equal(lb_agg_origin(f->a, f->origin, &o, NULL), LB_OK);
+	assert_int_equal(o.seq, 13);
+	assert_int_equal(lb_agg_walk_log_from(f->a, f->origin, 0, &wk, NULL), LB_OK);
+	assert_int_equal(all.n, 13);
+	for (size_t i = 0; i < all.n; i++)
+		assert_int_equal(all.seqs[i], i + 1);
+	/* the last entry walked is the one the origin's state names */
+	assert_memory_equal(all.hash[12], o.hash, LB_HASH_BYTES);
+	wk.ctx = &from5;
+	assert_int_equal(lb_agg_walk_log_from(f->a, f->origin, 5, &wk, NULL), LB_OK);
+	assert_int_equal(from5.n, 9);
+	for (size_t i = 0; i < from5.n; i++) {
+		assert_int_equal(from5.seqs[i], i + 5);
+		assert_memory_equal(from5.hash[i], all.hash[i + 4], LB_HASH_BYTES);
+	}
+	wk.ctx = &past;
+	assert_int_equal(lb_agg_walk_log_from(f->a, f->origin, 14, &wk, NULL), LB_OK);
+	assert_int_equal(past.n, 0);
+	wk.ctx = &stopped;
+	assert_int_equal(lb_agg_walk_log_from(f->a, f->origin, 3, &wk, NULL), LB_EIO);
+	assert_int_equal(stopped.n, 2);
+	assert_int_equal(stopped.seqs[1], 4);
+}
+
 static void counts_per_type_follow_puts_and_deletes(void **state)
 {
 	struct fx *f = *state;
@@ -1331,6 +1392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_http_api_ingests_and_answers_with_stable_codes, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(counts_per_type_follow_puts_and_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_replica_is_walked_from_any_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_signed_entry_that_breaks_the_schema_is_refused, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(a_garbled_resend_is_refused_but_is_no_fork, setup,
