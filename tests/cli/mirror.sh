@@ -238,10 +238,13 @@ same "after the incremental run, still equal"
 O3=$(origin "$T/v3")
 H3=$(pg_sql db "select hash from lumbung_posisi where origin = '$O3'")
 pg_sql db "update lumbung_posisi set hash = repeat('ab', 32) where origin = '$O3'"
+check "v2 has something new meanwhile" pg_edits "$T/v2" 5
 x=$(txid)
 expect_exit 21 "a position whose hash is not ours is refused (fork)" mirror
 contains "$T/m.err" "33.24.02.2001" "the refusal names the village"
-[ "$(written_since "$x" perubahan)" = 0 ] && ok "and nothing was re-sent" || fail "re-sent after a refused position"
+[ "$(written_since "$x" perubahan "origin = '$O3'")" = 0 ] && ok "and nothing of it was re-sent" || fail "re-sent after a refused position"
+[ "$(pg_sql db "select seq from lumbung_posisi where origin = '$(origin "$T/v2")'")" = "$(seq_of "$T/v2")" ] &&
+	ok "the other villages are still mirrored" || fail "v2 not mirrored past a refused village"
 pg_sql db "update lumbung_posisi set hash = '$H3', seq = seq + 5 where origin = '$O3'"
 expect_exit 20 "a position ahead of the aggregator is refused (gap)" mirror
 contains "$T/m.err" "33.24.02.2001" "that refusal names the village too"
