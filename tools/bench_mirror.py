@@ -223,6 +223,8 @@ try:
             format(int(nexp / exp), ","), format(nexp, ","), exp),
         "| baseline: psql `\\copy` of that CSV, keyed (desa, nik) | %s rows/s (%.1f s) | |" % (
             format(int(nexp / raw), ","), raw),
+        "| bytes stored per second: mirror (whole database) / raw `\\copy` (its table) | "
+        "%.1f MiB/s / %.1f MiB/s | |" % (dbsize / full / mib, rawsize / raw / mib),
         "", "Sizes after the full mirror (`pg_total_relation_size`, tables with their indexes and "
         "TOAST):", "",
         "| table | rows | size | per row |", "|---|---|---|---|",
