@@ -212,7 +212,7 @@ int agg_cli_mirror(int argc, char **argv)
 			}
 			failures = 0;
 		} else if (e == LB_ENET) {
-			failures++;
+			failures = st.entries ? 1 : failures + 1; /* it was reached: start over */
 			if (!every && failures >= TRIES) {
 				rc = die(e, &d);
 				break;

@@ -70,6 +70,8 @@ static void buf_grow(struct buf *b, size_t n)
 
 static void buf_put(struct buf *b, const void *s, size_t n)
 {
+	if (!n)
+		return; /* (memcpy to a buffer not allocated yet is undefined even for 0) */
 	if (b->cap - b->len < n)
 		buf_grow(b, n);
 	if (b->oom)
@@ -113,6 +115,41 @@ static void buf_copy_text(struct buf *b, const char *s, size_t n)
 		run = i + 1;
 	}
 	buf_put(b, s + run, n - run);
+}
+
+/* COPY's binary format: big-endian integers, fields as length || bytes. */
+static void bin_u16(struct buf *b, uint16_t v)
+{
+	uint8_t t[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	buf_put(b, t, 2);
+}
+
+static void bin_u32(struct buf *b, uint32_t v)
+{
+	uint8_t t[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	buf_put(b, t, 4);
+}
+
+static void bin_u32_at(struct buf *b, size_t at, uint32_t v)
+{
+	if (b->oom)
+		return;
+	b->p[at] = (char)(v >> 24);
+	b->p[at + 1] = (char)(v >> 16);
+	b->p[at + 2] = (char)(v >> 8);
+	b->p[at + 3] = (char)v;
+}
+
+static void bin_u64(struct buf *b, uint64_t v)
+{
+	bin_u32(b, (uint32_t)(v >> 32));
+	bin_u32(b, (uint32_t)v);
+}
+
+static void bin_text(struct buf *b, const char *s, size_t n)
+{
+	bin_u32(b, (uint32_t)n);
+	buf_put(b, s, n);
 }
 
 static void buf_u64(struct buf *b, uint64_t v)
@@ -867,34 +904,41 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 			mt = &m->types[i];
 			break;
 		}
-	/* perubahan: origin, seq, desa, waktu, op, tipe, id, isi */
-	buf_str(&m->log, b->origin_hex);
-	buf_ch(&m->log, '\t');
-	buf_u64(&m->log, seq);
-	buf_ch(&m->log, '\t');
-	buf_str(&m->log, b->village);
-	buf_ch(&m->log, '\t');
-	buf_time(&m->log, lb_hlc_ms(en.ts));
-	buf_str(&m->log, en.op == LB_OP_PUT ? "\tput\t" : "\tdel\t");
-	buf_copy_text(&m->log, en.type, en.type_len);
-	buf_ch(&m->log, '\t');
-	buf_copy_text(&m->log, en.id, en.id_len);
-	buf_ch(&m->log, '\t');
+	/* perubahan in COPY's binary format (nothing to escape or for the server
+	 * to parse but the JSON): origin, seq, desa, waktu, op, tipe, id, isi */
+	bin_u16(&m->log, 8);
+	bin_text(&m->log, b->origin_hex, 2 * LB_PK_BYTES);
+	bin_u32(&m->log, 8);
+	bin_u64(&m->log, seq);
+	bin_text(&m->log, b->village, LB_VILLAGE_LEN);
+	bin_u32(&m->log, 8); /* timestamptz: microseconds since 2000-01-01 UTC */
+	bin_u64(&m->log, (uint64_t)(((int64_t)lb_hlc_ms(en.ts) - 946684800000LL) * 1000));
+	bin_text(&m->log, en.op == LB_OP_PUT ? "put" : "del", 3);
+	bin_text(&m->log, en.type, en.type_len);
+	bin_text(&m->log, en.id, en.id_len);
 	if (en.op == LB_OP_PUT) {
 		json_t *j = lb_body_to_json(en.body, en.body_len, d);
-		char *s;
+		size_t at = m->log.len, n;
 		if (!j)
 			return LB_ECORRUPT;
-		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+		bin_u32(&m->log, 0); /* the length, known below */
+		buf_ch(&m->log, 1);  /* jsonb's version, then the JSON text */
+		for (;;) {
+			size_t room = m->log.cap - m->log.len;
+			n = m->log.oom ? 0 : json_dumpb(j, m->log.p + m->log.len, room, JSON_COMPACT |
+			                                JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+			if (m->log.oom || !n || n <= room)
+				break;
+			buf_grow(&m->log, n);
+		}
 		json_decref(j);
-		if (!s)
+		if (m->log.oom || !n)
 			return lb_fail(d, LB_ENOMEM, "out of memory");
-		buf_copy_text(&m->log, s, strlen(s));
-		free(s);
+		m->log.len += n;
+		bin_u32_at(&m->log, at, (uint32_t)(n + 1));
 	} else
-		buf_put(&m->log, "\\N", 2);
-	buf_ch(&m->log, '\n');
-	if (m->log.len >= (1u << 18)) { /* the server parses while we read on */
+		bin_u32(&m->log, UINT32_MAX); /* -1: NULL */
+	if (!m->log.oom && m->log.len >= (1u << 18)) { /* the server parses while we read on */
 		if ((e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d)))
 			return e;
 		m->log.len = 0;
@@ -1015,16 +1059,20 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	batch_reset(m);
 	/* the change log streams while the replica is read */
 	if ((e = copy_start(m, "COPY perubahan (origin, seq, desa, waktu, op, tipe, id, isi) FROM "
-	                       "STDIN", N_("sending the change log"), d)))
+	                       "STDIN (FORMAT binary)", N_("sending the change log"), d)))
 		goto rollback;
+	buf_put(&m->log, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19); /* signature, flags, no extension */
 	e = lb_agg_walk_log_from(m->a, o->origin, from, &wk, d);
 	if (e == STOP)
 		e = LB_OK;
 	if (!e && b.check_pos)
 		e = lb_fail(d, LB_ECORRUPT, "village %s: the replica lacks entry %" PRIu64, o->village,
 		            b.pos);
-	if (!e && b.n)
-		e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d);
+	if (!e && b.n) {
+		bin_u16(&m->log, UINT16_MAX); /* the trailer: -1 */
+		e = m->log.oom ? lb_fail(d, LB_ENOMEM, "out of memory")
+		               : copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d);
+	}
 	if (m->pg) {
 		lb_err ce = copy_end(m, e || !b.n ? "nothing to send" : NULL, N_("sending the change log"),
 		                     e ? NULL : d);
