@@ -269,3 +269,13 @@ if ! python3 "$(dirname "$0")/bench_find.py" "$BUILD" "$OUT"; then
 	exit 1
 fi
 echo "bench: wrote $OUT (find section included)"
+
+# Mirror into PostgreSQL (issue 13): issue 06's region (400 villages x 10,000
+# entries; LUMBUNG_BENCH_MIRROR_N, default 4000000) into a fresh PostgreSQL,
+# then an incremental run of 10,000 new entries; the export and a raw COPY of
+# the same rows as baselines.  Needs PostgreSQL (tools/deps.sh).
+if ! python3 "$(dirname "$0")/bench_mirror.py" "$BUILD" "$OUT"; then
+	echo "bench: bench_mirror.py failed; $OUT has no mirror section" >&2
+	exit 1
+fi
+echo "bench: wrote $OUT (mirror section included)"
