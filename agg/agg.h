@@ -214,6 +214,14 @@ struct lb_agg_walk {
 lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
                        const struct lb_agg_walk *w, struct lb_diag *d);
 
+/* lb_agg_walk_log from seq `from` (0 is taken as 1) instead of 1: the
+ * entries from..seq with their heads, for a reader that already has the
+ * rest (the PostgreSQL mirror, mirror.h).  A callback's error ends the
+ * walk and is returned as it is (a reader may stop early that way).
+ * Errors as lb_agg_walk_log. */
+lb_err lb_agg_walk_log_from(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t from,
+                            const struct lb_agg_walk *w, struct lb_diag *d);
+
 /* One village's log from seq `from` (>= 1; 0 is taken as 1) as an
  * archive on out, for the village to restore its node from
  * (GET /v1/villages/{code}/log, docs/FORMAT.md): header (source

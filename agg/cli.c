@@ -32,6 +32,7 @@
 #include "token.h"
 #include "cli_relay.h"
 #include "cli_moves.h"
+#include "cli_mirror.h"
 #include "cli_succ.h"
 #include "cli_tree.h"
 #include "cli_catalogue.h"
@@ -143,6 +144,8 @@ static const struct agg_help {
 	{"config", "config -d DIR [ls | get KEY | set KEY VALUE | unset KEY]",
 	 N_("the aggregator's settings (DIR/agg.conf): bahasa id|en, the language of\n"
 	    "messages (LUMBUNG_BAHASA in the environment wins; unset: follow the locale)")},
+	{"mirror", "mirror -d DIR --pg CONNINFO [--every S] [--quiet]",
+	 N_("mirror the consolidated view into PostgreSQL, exactly once")},
 	{"version", "--version", N_("the version of lumbung-agg")},
 };
 
@@ -1061,6 +1064,8 @@ int main(int argc, char **argv)
 	if ((rc = agg_cli_succ(argc, argv)) >= 0) /* succeed, export-log (cli_succ.c) */
 		return rc;
 	if ((rc = agg_cli_moves(argc, argv)) >= 0) /* moves (cli_moves.c) */
+		return rc;
+	if ((rc = agg_cli_mirror(argc, argv)) >= 0) /* mirror (cli_mirror.c) */
 		return rc;
 	if ((rc = agg_cli_catalogue(argc, argv)) >= 0) /* catalogue ... (cli_catalogue.c) */
 		return rc;

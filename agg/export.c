@@ -26,13 +26,19 @@ static lb_err archive_header(struct lb_lla_writer *w, const struct lb_agg_origin
 lb_err lb_agg_walk_log(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES],
                        const struct lb_agg_walk *wk, struct lb_diag *d)
 {
+	return lb_agg_walk_log_from(a, origin, 1, wk, d);
+}
+
+lb_err lb_agg_walk_log_from(struct lb_agg *a, const uint8_t origin[LB_PK_BYTES], uint64_t from,
+                            const struct lb_agg_walk *wk, struct lb_diag *d)
+{
 	MDB_txn *txn;
 	lb_err e;
 	int rc;
 
 	if ((rc = agg_txn_begin(a, MDB_RDONLY, &txn)))
 		return lb_mdb_fail(d, rc, "reading");
-	e = agg_walk_txn(a, txn, origin, 1, wk, d);
+	e = agg_walk_txn(a, txn, origin, from, wk, d);
 	agg_txn_abort(a, txn);
 	return e;
 }

@@ -1,7 +1,14 @@
 /*
- * mirror_views.c — the report views' SQL, built in (see mirror_views.h).
+ * mirror_views.c — the report views of the PostgreSQL mirror (mirror.h):
+ * agg/mirror_views.sql, built into the binary by tools/embed_files.sh.
+ * Every statement in it is CREATE OR REPLACE, so the mirror runs the
+ * whole text (several statements: one PQexec) in its layout transaction
+ * after the tables exist, on every run; a newer lumbung-agg replaces the
+ * views it finds.
  */
-#include "mirror_views.h"
+#include "mirror.h"
+
+#include <stddef.h>
 
 struct lb_embed_file {
 	const char *name;
@@ -11,9 +18,7 @@ struct lb_embed_file {
 
 #include "mirror_views_data.h" /* generated from agg/mirror_views.sql */
 
-const char *lb_mirror_views_sql(size_t *len)
+const char *lb_agg_mirror_views_sql(void)
 {
-	if (len)
-		*len = lb_embed_files[0].len;
 	return (const char *)lb_embed_files[0].data;
 }

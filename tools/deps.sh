@@ -29,6 +29,9 @@ need_pc libmicrohttpd libmicrohttpd-dev
 need_hdr csv.h libcsv-dev
 need_pc xlsxwriter libxlsxwriter-dev # lumbung-agg export --xlsx
 need_pc libzstd libzstd-dev # change sets compressed on the wire and on sticks
+need_pc libpq libpq-dev # lumbung-agg mirror
+# the mirror's tests start a real PostgreSQL (initdb, pg_ctl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov

@@ -1,0 +1,1015 @@
+/*
+ * mirror.c — the consolidated view mirrored into PostgreSQL (mirror.h).
+ *
+ * A pass reads every origin's state (lb_agg_origins) and every position
+ * (lumbung_posisi), and for each origin behind sends batches:
+ *
+ *   BEGIN; advisory lock on the origin (two mirrors of one aggregator wait
+ *   for each other); its position read again and checked against ours;
+ *   entries pos+1.. walked from the replica in one LMDB read transaction
+ *   and encoded as COPY text into memory: one stream for `perubahan`, one
+ *   per record type for a temporary staging table typed like the record
+ *   table (plus a `del` flag); COPY each; per type, the last op per
+ *   (desa, id) of the batch applied set-based (DELETE the dels, INSERT ...
+ *   ON CONFLICT DO UPDATE the puts); lumbung_posisi and desa; COMMIT.
+ *
+ * Successors (a key continuing another's chain) are sent after the keys
+ * they continue: origins go in order of base, so a village's records are
+ * always applied in the order the chain wrote them.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mirror.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "../node/body.h"
+#include "../node/entry.h"
+#include "../node/hlc.h"
+#include "../schema/mp.h"
+#include "../schema/schema.h"
+#include "../schema/text.h"
+
+#define LAYOUT "1"
+#define STOP ((lb_err)-1) /* a walk ended by the batch's size */
+
+/* ---- a growable byte buffer ---------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_grow(struct buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 1 << 16;
+	char *p;
+
+	if (b->oom)
+		return;
+	while (cap - b->len < n)
+		cap *= 2;
+	if (cap == b->cap)
+		return;
+	if (!(p = realloc(b->p, cap))) {
+		b->oom = true;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+static void buf_put(struct buf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len < n)
+		buf_grow(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+static void buf_ch(struct buf *b, char c)
+{
+	if (b->len == b->cap)
+		buf_grow(b, 1);
+	if (!b->oom)
+		b->p[b->len++] = c;
+}
+
+/* s as one COPY text field: backslash, tab, newline and CR escaped. */
+static void buf_copy_text(struct buf *b, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	if (b->cap - b->len < n + 16)
+		buf_grow(b, n + 16);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i], e;
+		switch (c) {
+		case '\\': e = '\\'; break;
+		case '\t': e = 't'; break;
+		case '\n': e = 'n'; break;
+		case '\r': e = 'r'; break;
+		default: continue;
+		}
+		buf_put(b, s + run, i - run);
+		buf_ch(b, '\\');
+		buf_ch(b, e);
+		run = i + 1;
+	}
+	buf_put(b, s + run, n - run);
+}
+
+static void buf_u64(struct buf *b, uint64_t v)
+{
+	char t[24];
+	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%" PRIu64, v));
+}
+
+/* An HLC time as a timestamptz literal (UTC, milliseconds). */
+static void buf_time(struct buf *b, uint64_t ms)
+{
+	char t[48];
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	buf_put(b, t, (size_t)snprintf(t, sizeof t, "%04d-%02d-%02d %02d:%02d:%02d.%03u+00",
+	                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	                               tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000)));
+}
+
+/* ---- the handle ------------------------------------------------------------ */
+
+struct mtype {
+	const struct lb_type *t;
+	struct buf rows;    /* COPY text for the staging table */
+	uint64_t nrows;
+	char *copy_sql;     /* COPY stg (...) FROM STDIN */
+	char *apply_sql;    /* delete + upsert from the staging table */
+};
+
+struct lb_agg_mirror {
+	struct lb_agg *a;
+	char *conninfo;
+	struct lb_agg_mirror_opts o;
+	PGconn *pg;
+	const struct lb_schema *s;
+	struct mtype *types;
+	size_t ntypes;
+	struct buf log; /* COPY text for perubahan */
+};
+
+lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const char *conninfo,
+                         const struct lb_agg_mirror_opts *o, struct lb_diag *d)
+{
+	struct lb_agg_mirror *m = calloc(1, sizeof *m);
+
+	*out = NULL;
+	if (!m || !(m->conninfo = strdup(conninfo))) {
+		free(m);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	m->a = a;
+	if (o)
+		m->o = *o;
+	if (!m->o.batch)
+		m->o.batch = LB_AGG_MIRROR_BATCH;
+	m->s = lb_schema_get(lb_schema_latest());
+	m->ntypes = m->s->ntypes;
+	if (!(m->types = calloc(m->ntypes ? m->ntypes : 1, sizeof *m->types))) {
+		lb_agg_mirror_free(m);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < m->ntypes; i++)
+		m->types[i].t = &m->s->types[i];
+	*out = m;
+	return LB_OK;
+}
+
+static void disconnect(struct lb_agg_mirror *m)
+{
+	if (m->pg)
+		PQfinish(m->pg);
+	m->pg = NULL;
+}
+
+void lb_agg_mirror_free(struct lb_agg_mirror *m)
+{
+	if (!m)
+		return;
+	disconnect(m);
+	for (size_t i = 0; i < m->ntypes && m->types; i++) {
+		free(m->types[i].rows.p);
+		free(m->types[i].copy_sql);
+		free(m->types[i].apply_sql);
+	}
+	free(m->types);
+	free(m->log.p);
+	free(m->conninfo);
+	free(m);
+}
+
+/* ---- talking to PostgreSQL ------------------------------------------------- */
+
+/* The server's message, on one line, without its trailing newline. */
+static const char *pg_msg(PGconn *pg, const PGresult *r, char *out, size_t n)
+{
+	const char *msg = r ? PQresultErrorMessage(r) : "";
+	size_t len;
+
+	if (!msg || !*msg)
+		msg = PQerrorMessage(pg);
+	if (!msg || !*msg)
+		msg = "no message";
+	len = strcspn(msg, "\n");
+	lb_escape_buf(out, n, msg, len);
+	return out;
+}
+
+/* A failed statement as an error: LB_ENET when the connection is gone or
+ * the failure is one a retry may cure (connection exceptions, the server
+ * shutting down, too many connections, serialisation), the connection
+ * then dropped; LB_EREFUSED otherwise.  what says what we were doing. */
+static lb_err pg_fail(struct lb_agg_mirror *m, PGresult *r, const char *what, struct lb_diag *d)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char msg[LB_DIAG_MAX / 2];
+	bool transient = !m->pg || PQstatus(m->pg) != CONNECTION_OK || !state ||
+	                 !strncmp(state, "08", 2) || !strncmp(state, "57P", 3) ||
+	                 !strncmp(state, "53", 2) || !strcmp(state, "40001") ||
+	                 !strcmp(state, "40P01");
+	lb_err e;
+
+	pg_msg(m->pg, r, msg, sizeof msg);
+	e = lb_fail(d, transient ? LB_ENET : LB_EREFUSED, "PostgreSQL, %s: %s", what, msg);
+	PQclear(r);
+	if (transient)
+		disconnect(m);
+	return e;
+}
+
+/* Run sql (one or more statements, no parameters); the result is dropped. */
+static lb_err pg_exec(struct lb_agg_mirror *m, const char *sql, const char *what,
+                      struct lb_diag *d)
+{
+	PGresult *r = PQexec(m->pg, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return pg_fail(m, r, what, d);
+	PQclear(r);
+	return LB_OK;
+}
+
+/* COPY data[0..len) with the statement sql. */
+static lb_err pg_copy(struct lb_agg_mirror *m, const char *sql, const char *data, size_t len,
+                      const char *what, struct lb_diag *d)
+{
+	PGresult *r = PQexec(m->pg, sql);
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return pg_fail(m, r, what, d);
+	PQclear(r);
+	/* in pieces: libpq buffers what it is given */
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
+		if (PQputCopyData(m->pg, data + off, (int)n) != 1)
+			return pg_fail(m, NULL, what, d);
+		off += n;
+	}
+	if (PQputCopyEnd(m->pg, NULL) != 1)
+		return pg_fail(m, NULL, what, d);
+	r = PQgetResult(m->pg);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		lb_err e = pg_fail(m, r, what, d);
+		while (m->pg && (r = PQgetResult(m->pg)))
+			PQclear(r);
+		return e;
+	}
+	PQclear(r);
+	while ((r = PQgetResult(m->pg)))
+		PQclear(r);
+	return LB_OK;
+}
+
+static char *ident(struct lb_agg_mirror *m, const char *s)
+{
+	return PQescapeIdentifier(m->pg, s, strlen(s));
+}
+
+/* The SQL type of a field. */
+static const char *sql_type(enum lb_kind k)
+{
+	switch (k) {
+	case LB_K_DATE: return "date";
+	case LB_K_INTEGER: return "bigint";
+	case LB_K_RUPIAH: return "numeric";
+	case LB_K_BOOLEAN: return "boolean";
+	default: return "text";
+	}
+}
+
+/* A field named like one of the fixed columns is not mirrored as a column
+ * (its value stays in perubahan.isi). */
+static bool fixed_name(const char *n)
+{
+	static const char *const fixed[] = {"desa", "id", "origin", "seq", "diubah", "del"};
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		if (!strcmp(n, fixed[i]))
+			return true;
+	return false;
+}
+
+/* The record tables' DDL, the staging tables of this connection and the
+ * statements of a batch for each type, into sql (the layout transaction)
+ * and m->types. */
+static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *ddl,
+                       struct lb_diag *d)
+{
+	const struct lb_type *t = mt->t;
+	char *tn = ident(m, t->name), *stg = NULL;
+	struct buf cols = {0}, stgdef = {0}, set = {0}, copy = {0}, apply = {0};
+	char sname[80];
+	lb_err e = LB_OK;
+
+	snprintf(sname, sizeof sname, "lumbung_stg_%s", t->name);
+	if (!tn || !(stg = ident(m, sname))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	buf_str(ddl, "CREATE TABLE IF NOT EXISTS ");
+	buf_str(ddl, tn);
+	buf_str(ddl, " (desa text NOT NULL, id text NOT NULL");
+	buf_str(&cols, "desa, id");
+	buf_str(&stgdef, "desa text, id text");
+	for (size_t i = 0; i < t->nfields; i++) {
+		char *fn;
+		if (fixed_name(t->fields[i].name))
+			continue;
+		if (!(fn = ident(m, t->fields[i].name))) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		buf_str(ddl, ", ");
+		buf_str(ddl, fn);
+		buf_ch(ddl, ' ');
+		buf_str(ddl, sql_type(t->fields[i].kind));
+		buf_str(&cols, ", ");
+		buf_str(&cols, fn);
+		buf_str(&stgdef, ", ");
+		buf_str(&stgdef, fn);
+		buf_ch(&stgdef, ' ');
+		buf_str(&stgdef, sql_type(t->fields[i].kind));
+		buf_str(&set, set.len ? ", " : "");
+		buf_str(&set, fn);
+		buf_str(&set, " = EXCLUDED.");
+		buf_str(&set, fn);
+		PQfreemem(fn);
+	}
+	buf_str(ddl, ", origin text NOT NULL, seq bigint NOT NULL, diubah timestamptz NOT NULL, "
+	             "PRIMARY KEY (desa, id));\n");
+	/* fields added to the schema since the table was made */
+	for (size_t i = 0; i < t->nfields; i++) {
+		char *fn;
+		if (fixed_name(t->fields[i].name))
+			continue;
+		if (!(fn = ident(m, t->fields[i].name))) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+		buf_str(ddl, "ALTER TABLE ");
+		buf_str(ddl, tn);
+		buf_str(ddl, " ADD COLUMN IF NOT EXISTS ");
+		buf_str(ddl, fn);
+		buf_ch(ddl, ' ');
+		buf_str(ddl, sql_type(t->fields[i].kind));
+		buf_str(ddl, ";\n");
+		PQfreemem(fn);
+	}
+	buf_str(&cols, ", origin, seq, diubah");
+	buf_str(&set, set.len ? ", " : "");
+	buf_str(&set, "origin = EXCLUDED.origin, seq = EXCLUDED.seq, diubah = EXCLUDED.diubah");
+	/* the staging table lives as long as the connection */
+	buf_str(ddl, "CREATE TEMPORARY TABLE IF NOT EXISTS ");
+	buf_str(ddl, stg);
+	buf_str(ddl, " (");
+	buf_put(ddl, stgdef.p, stgdef.len);
+	buf_str(ddl, ", origin text, seq bigint, diubah timestamptz, del boolean) "
+	             "ON COMMIT DELETE ROWS;\n");
+
+	buf_str(&copy, "COPY ");
+	buf_str(&copy, stg);
+	buf_str(&copy, " (");
+	buf_put(&copy, cols.p, cols.len);
+	buf_str(&copy, ", del) FROM STDIN");
+	buf_ch(&copy, 0);
+
+	/* the last op per (desa, id) of the batch wins */
+	buf_str(&apply, "DELETE FROM ");
+	buf_str(&apply, tn);
+	buf_str(&apply, " t USING (SELECT DISTINCT ON (desa, id) desa, id, del FROM ");
+	buf_str(&apply, stg);
+	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE s.del AND t.desa = s.desa AND "
+	                "t.id = s.id;\nINSERT INTO ");
+	buf_str(&apply, tn);
+	buf_str(&apply, " (");
+	buf_put(&apply, cols.p, cols.len);
+	buf_str(&apply, ") SELECT ");
+	buf_put(&apply, cols.p, cols.len);
+	buf_str(&apply, " FROM (SELECT DISTINCT ON (desa, id) * FROM ");
+	buf_str(&apply, stg);
+	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE NOT s.del ON CONFLICT (desa, id) DO "
+	                "UPDATE SET ");
+	buf_put(&apply, set.p, set.len);
+	buf_ch(&apply, 0);
+	if (ddl->oom || cols.oom || stgdef.oom || set.oom || copy.oom || apply.oom) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	free(mt->copy_sql);
+	free(mt->apply_sql);
+	mt->copy_sql = copy.p;
+	mt->apply_sql = apply.p;
+	copy.p = apply.p = NULL;
+out:
+	PQfreemem(tn);
+	PQfreemem(stg);
+	free(cols.p);
+	free(stgdef.p);
+	free(set.p);
+	free(copy.p);
+	free(apply.p);
+	return e;
+}
+
+/* Tables, indexes, views: created or migrated in one transaction, under an
+ * advisory lock so that two mirrors starting at once do not race. */
+static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
+{
+	struct buf ddl = {0};
+	PGresult *r;
+	lb_err e;
+
+	buf_str(&ddl,
+	        "BEGIN;\n"
+	        "SELECT pg_advisory_xact_lock(7510468453241046);\n"
+	        "CREATE TABLE IF NOT EXISTS lumbung_meta (kunci text PRIMARY KEY, nilai text);\n"
+	        "INSERT INTO lumbung_meta VALUES ('layout', '" LAYOUT "') ON CONFLICT DO NOTHING;\n"
+	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text PRIMARY KEY, desa text NOT "
+	        "NULL, kabupaten text NOT NULL, seq bigint NOT NULL, hash text NOT NULL, diubah "
+	        "timestamptz NOT NULL);\n"
+	        "CREATE TABLE IF NOT EXISTS desa (kode text PRIMARY KEY, nama text, kecamatan text "
+	        "NOT NULL, kabupaten text NOT NULL, terakhir_terlihat timestamptz, seq bigint NOT "
+	        "NULL, origin text);\n"
+	        "CREATE TABLE IF NOT EXISTS perubahan (origin text, seq bigint, desa text NOT NULL, "
+	        "waktu timestamptz NOT NULL, op text NOT NULL, tipe text NOT NULL, id text NOT NULL, "
+	        "isi jsonb, PRIMARY KEY (origin, seq));\n"
+	        "CREATE INDEX IF NOT EXISTS perubahan_desa_tipe_id ON perubahan (desa, tipe, id);\n");
+	for (size_t i = 0; i < m->ntypes; i++)
+		if ((e = type_sql(m, &m->types[i], &ddl, d))) {
+			free(ddl.p);
+			return e;
+		}
+	buf_ch(&ddl, 0);
+	if (ddl.oom) {
+		free(ddl.p);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	e = pg_exec(m, ddl.p, "creating the tables", d);
+	free(ddl.p);
+	if (e)
+		return e;
+	r = PQexec(m->pg, "SELECT nilai FROM lumbung_meta WHERE kunci = 'layout'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(m, r, "reading the layout", d);
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), LAYOUT)) {
+		char esc[LB_ESC_BUF];
+		const char *v = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
+		e = lb_fail(d, LB_EREFUSED, "the database holds layout \"%s\" of the lumbung tables; "
+		            "this lumbung-agg writes layout %s",
+		            lb_escape(esc, v, strlen(v)), LAYOUT);
+		PQclear(r);
+		pg_exec(m, "ROLLBACK", "rolling back", NULL);
+		return e;
+	}
+	PQclear(r);
+	if (*lb_agg_mirror_views_sql() &&
+	    (e = pg_exec(m, lb_agg_mirror_views_sql(), "creating the report views", d)))
+		return e;
+	return pg_exec(m, "COMMIT", "creating the tables", d);
+}
+
+/* the server's notices ("relation already exists, skipping") are not ours
+ * to print */
+static void no_notice(void *ctx, const char *msg)
+{
+	(void)ctx, (void)msg;
+}
+
+static lb_err connect_pg(struct lb_agg_mirror *m, struct lb_diag *d)
+{
+	/* later keywords win: the caller's conninfo overrides our defaults */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *const vals[] = {"10", "lumbung-agg mirror", m->conninfo, NULL};
+	char msg[LB_DIAG_MAX / 2];
+	lb_err e;
+
+	m->pg = PQconnectdbParams(keys, vals, 1);
+	if (!m->pg)
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	PQsetNoticeProcessor(m->pg, no_notice, NULL);
+	if (PQstatus(m->pg) != CONNECTION_OK) {
+		e = lb_fail(d, LB_ENET, "cannot connect to PostgreSQL: %s",
+		            pg_msg(m->pg, NULL, msg, sizeof msg));
+		disconnect(m);
+		return e;
+	}
+	if ((e = pg_exec(m, "SET client_encoding = 'UTF8'; SET synchronous_commit = on",
+	                 "setting up the session", d)) ||
+	    (e = layout(m, d))) {
+		if (m->pg && e != LB_ENET)
+			disconnect(m);
+		return e;
+	}
+	return LB_OK;
+}
+
+/* ---- one batch ------------------------------------------------------------- */
+
+struct batch {
+	struct lb_agg_mirror *m;
+	const char *village;
+	char origin_hex[2 * LB_PK_BYTES + 1];
+	uint64_t pos;                    /* position in the database */
+	uint8_t pos_hash[LB_HASH_BYTES]; /* its hash (when pos > base) */
+	bool check_pos;
+	struct lb_agg_origin o;          /* the origin's state in the walk's snapshot */
+	uint64_t n, last;                /* entries encoded, the last one's seq */
+	uint8_t last_hash[LB_HASH_BYTES];
+	uint64_t last_ms;
+};
+
+static lb_err b_origin(void *ctx, const struct lb_agg_origin *o, struct lb_diag *d)
+{
+	struct batch *b = ctx;
+
+	b->o = *o;
+	if (b->pos > o->seq)
+		return lb_fail(d, LB_EGAP, "village %s (key %.16s…): the database's copy is at seq "
+		               "%" PRIu64 ", ahead of the %" PRIu64 " this aggregator holds; it is "
+		               "another aggregator's copy or a database restored from elsewhere, and "
+		               "nothing is sent for this key", b->village, b->origin_hex, b->pos, o->seq);
+	return LB_OK;
+}
+
+static lb_err b_head(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d)
+{
+	(void)ctx, (void)seq, (void)raw, (void)len, (void)d;
+	return LB_OK;
+}
+
+/* One put's fields as the staging table's columns. */
+static lb_err put_fields(struct mtype *mt, const struct lb_entry *en, struct lb_diag *d)
+{
+	const struct lb_type *t = mt->t;
+	struct lb_mp_obj vals[256];
+	bool have[256] = {false};
+	struct lb_mp_rd rd;
+	struct lb_mp_obj o;
+	struct buf *w = &mt->rows;
+
+	if (t->nfields > 256)
+		return lb_fail(d, LB_EINVAL, "type %s has too many fields to mirror", t->name);
+	lb_mp_rd_init(&rd, en->body, en->body_len);
+	if (lb_mp_next(&rd, &o, d) || o.kind != LB_MP_MAP)
+		return lb_fail(d, LB_ECORRUPT, "%s %.*s: stored body is not a map", t->name,
+		               (int)en->id_len, en->id);
+	for (uint32_t i = 0; i < o.len; i++) {
+		struct lb_mp_obj k, v;
+		const struct lb_field *f;
+		if (lb_mp_next(&rd, &k, d) || k.kind != LB_MP_STR || lb_mp_next(&rd, &v, d))
+			return lb_fail(d, LB_ECORRUPT, "%s %.*s: unreadable body", t->name,
+			               (int)en->id_len, en->id);
+		if (v.kind == LB_MP_ARRAY || v.kind == LB_MP_MAP) {
+			if (lb_mp_skip(&rd, false, d))
+				return lb_fail(d, LB_ECORRUPT, "%s %.*s: unreadable body", t->name,
+				               (int)en->id_len, en->id);
+			continue; /* no field of ours is nested */
+		}
+		if ((f = lb_type_field(t, (const char *)k.s, k.len))) {
+			vals[f - t->fields] = v;
+			have[f - t->fields] = true;
+		}
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct lb_mp_obj *v = &vals[i];
+		char num[48];
+		if (fixed_name(t->fields[i].name))
+			continue;
+		buf_ch(w, '\t');
+		if (!have[i]) {
+			buf_put(w, "\\N", 2);
+			continue;
+		}
+		switch (v->kind) {
+		case LB_MP_STR:
+			buf_copy_text(w, (const char *)v->s, v->len);
+			break;
+		case LB_MP_UINT:
+			buf_put(w, num, (size_t)snprintf(num, sizeof num, "%" PRIu64, v->v.u));
+			break;
+		case LB_MP_INT:
+			buf_put(w, num, (size_t)snprintf(num, sizeof num, "%" PRId64, v->v.i));
+			break;
+		case LB_MP_BOOL:
+			buf_ch(w, v->v.b ? 't' : 'f');
+			break;
+		case LB_MP_FLOAT:
+			buf_put(w, num, (size_t)snprintf(num, sizeof num, "%.17g", v->v.f));
+			break;
+		default:
+			buf_put(w, "\\N", 2);
+			break;
+		}
+	}
+	return LB_OK;
+}
+
+static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d)
+{
+	struct batch *b = ctx;
+	struct lb_agg_mirror *m = b->m;
+	struct lb_entry en;
+	struct mtype *mt = NULL;
+	lb_err e;
+
+	if (b->check_pos && seq == b->pos) { /* the entry the position names */
+		uint8_t h[LB_HASH_BYTES];
+		char want[2 * LB_HASH_BYTES + 1], have[2 * LB_HASH_BYTES + 1];
+		lb_hash(h, raw, len);
+		if (memcmp(h, b->pos_hash, LB_HASH_BYTES)) {
+			lb_hex(have, h, LB_HASH_BYTES);
+			lb_hex(want, b->pos_hash, LB_HASH_BYTES);
+			return lb_fail(d, LB_EFORK, "village %s (key %.16s…): the database's copy ends at "
+			               "seq %" PRIu64 " with hash %.16s…, but this aggregator's entry %" PRIu64
+			               " has hash %.16s…; it is another history (another aggregator's "
+			               "copy, a database restored from elsewhere), and nothing is sent "
+			               "for this key", b->village, b->origin_hex, seq, want, seq, have);
+		}
+		b->check_pos = false;
+		return LB_OK;
+	}
+	if (b->n >= m->o.batch)
+		return STOP;
+	if (lb_entry_decode_stored(&en, raw, len, d)) {
+		lb_diag_prefix(d, "the replica of %s is damaged", b->village);
+		return LB_ECORRUPT;
+	}
+	for (size_t i = 0; i < m->ntypes; i++)
+		if (strlen(m->types[i].t->name) == en.type_len &&
+		    !memcmp(m->types[i].t->name, en.type, en.type_len)) {
+			mt = &m->types[i];
+			break;
+		}
+	/* perubahan: origin, seq, desa, waktu, op, tipe, id, isi */
+	buf_str(&m->log, b->origin_hex);
+	buf_ch(&m->log, '\t');
+	buf_u64(&m->log, seq);
+	buf_ch(&m->log, '\t');
+	buf_str(&m->log, b->village);
+	buf_ch(&m->log, '\t');
+	buf_time(&m->log, lb_hlc_ms(en.ts));
+	buf_str(&m->log, en.op == LB_OP_PUT ? "\tput\t" : "\tdel\t");
+	buf_copy_text(&m->log, en.type, en.type_len);
+	buf_ch(&m->log, '\t');
+	buf_copy_text(&m->log, en.id, en.id_len);
+	buf_ch(&m->log, '\t');
+	if (en.op == LB_OP_PUT) {
+		json_t *j = lb_body_to_json(en.body, en.body_len, d);
+		char *s;
+		if (!j)
+			return LB_ECORRUPT;
+		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+		json_decref(j);
+		if (!s)
+			return lb_fail(d, LB_ENOMEM, "out of memory");
+		buf_copy_text(&m->log, s, strlen(s));
+		free(s);
+	} else
+		buf_put(&m->log, "\\N", 2);
+	buf_ch(&m->log, '\n');
+	/* the record table's staging: desa, id, fields, origin, seq, diubah, del */
+	if (mt) {
+		struct buf *w = &mt->rows;
+		buf_str(w, b->village);
+		buf_ch(w, '\t');
+		buf_copy_text(w, en.id, en.id_len);
+		if (en.op == LB_OP_PUT) {
+			if ((e = put_fields(mt, &en, d)))
+				return e;
+		} else
+			for (size_t i = 0; i < mt->t->nfields; i++)
+				if (!fixed_name(mt->t->fields[i].name))
+					buf_put(w, "\t\\N", 3);
+		buf_ch(w, '\t');
+		buf_str(w, b->origin_hex);
+		buf_ch(w, '\t');
+		buf_u64(w, seq);
+		buf_ch(w, '\t');
+		buf_time(w, lb_hlc_ms(en.ts));
+		buf_str(w, en.op == LB_OP_PUT ? "\tf\n" : "\tt\n");
+		mt->nrows++;
+	}
+	if (m->log.oom || (mt && mt->rows.oom))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	b->n++;
+	b->last = seq;
+	b->last_ms = lb_hlc_ms(en.ts);
+	lb_hash(b->last_hash, raw, len);
+	return LB_OK;
+}
+
+static void batch_reset(struct lb_agg_mirror *m)
+{
+	m->log.len = 0;
+	m->log.oom = false;
+	for (size_t i = 0; i < m->ntypes; i++) {
+		m->types[i].rows.len = 0;
+		m->types[i].rows.oom = false;
+		m->types[i].nrows = 0;
+	}
+}
+
+/* One transaction for origin o: up to a batch of its entries.  *sent gets
+ * how many (0: nothing was missing). */
+static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
+                        const char *name, uint64_t *sent, bool *more, struct lb_diag *d)
+{
+	struct batch b = {.m = m, .village = o->village};
+	struct lb_agg_walk wk = {b_origin, b_entry, b_head, &b};
+	char sql[512], hash[2 * LB_HASH_BYTES + 1];
+	const char *params[1];
+	PGresult *r;
+	struct buf tail = {0};
+	uint64_t from;
+	lb_err e;
+
+	*sent = 0;
+	*more = false;
+	lb_hex(b.origin_hex, o->origin, LB_PK_BYTES);
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('%s', 0))",
+	         b.origin_hex);
+	if ((e = pg_exec(m, sql, "starting a transaction", d)))
+		return e;
+	params[0] = b.origin_hex;
+	r = PQexecParams(m->pg, "SELECT seq, hash, desa FROM lumbung_posisi WHERE origin = $1", 1,
+	                 NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(m, r, "reading the position", d);
+	if (PQntuples(r) == 1) {
+		const char *desa = PQgetvalue(r, 0, 2);
+		b.pos = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		if (strcmp(desa, o->village)) {
+			char esc[LB_ESC_BUF];
+			e = lb_fail(d, LB_EFORK, "village %s (key %.16s…): the database holds this key's "
+			            "position for village %s; nothing is sent for this key", o->village,
+			            b.origin_hex, lb_escape(esc, desa, strlen(desa)));
+			PQclear(r);
+			goto rollback;
+		}
+		if (b.pos > o->base && lb_unhex(b.pos_hash, LB_HASH_BYTES, PQgetvalue(r, 0, 1))) {
+			e = lb_fail(d, LB_EFORK, "village %s (key %.16s…): the database's position holds "
+			            "no valid hash; nothing is sent for this key", o->village, b.origin_hex);
+			PQclear(r);
+			goto rollback;
+		}
+		b.check_pos = b.pos > o->base;
+	} else
+		b.pos = o->base;
+	PQclear(r);
+	from = b.check_pos ? b.pos : b.pos + 1;
+	batch_reset(m);
+	e = lb_agg_walk_log_from(m->a, o->origin, from, &wk, d);
+	if (e == STOP)
+		e = LB_OK;
+	if (!e && b.check_pos)
+		e = lb_fail(d, LB_ECORRUPT, "village %s: the replica lacks entry %" PRIu64, o->village,
+		            b.pos);
+	if (e || b.n == 0)
+		goto rollback;
+	if ((e = pg_copy(m, "COPY perubahan (origin, seq, desa, waktu, op, tipe, id, isi) FROM STDIN",
+	                 m->log.p, m->log.len, "sending the change log", d)))
+		goto rollback;
+	for (size_t i = 0; i < m->ntypes; i++) {
+		struct mtype *mt = &m->types[i];
+		if (!mt->nrows)
+			continue;
+		if ((e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, "sending records", d)) ||
+		    (e = pg_exec(m, mt->apply_sql, "applying records", d)))
+			goto rollback;
+	}
+	{
+		char *lorigin, *lvillage, *lname = NULL, *lhash;
+		lb_hex(hash, b.last_hash, LB_HASH_BYTES);
+		lorigin = PQescapeLiteral(m->pg, b.origin_hex, strlen(b.origin_hex));
+		lvillage = PQescapeLiteral(m->pg, o->village, strlen(o->village));
+		lhash = PQescapeLiteral(m->pg, hash, strlen(hash));
+		if (*name)
+			lname = PQescapeLiteral(m->pg, name, strlen(name));
+		if (!lorigin || !lvillage || !lhash || (*name && !lname)) {
+			PQfreemem(lorigin), PQfreemem(lvillage), PQfreemem(lhash), PQfreemem(lname);
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto rollback;
+		}
+		buf_str(&tail, "INSERT INTO lumbung_posisi VALUES (");
+		buf_str(&tail, lorigin);
+		buf_str(&tail, ", ");
+		buf_str(&tail, lvillage);
+		buf_str(&tail, ", substr(");
+		buf_str(&tail, lvillage);
+		buf_str(&tail, ", 1, 5), ");
+		buf_u64(&tail, b.last);
+		buf_str(&tail, ", ");
+		buf_str(&tail, lhash);
+		buf_str(&tail, ", now()) ON CONFLICT (origin) DO UPDATE SET seq = EXCLUDED.seq, hash = "
+		               "EXCLUDED.hash, diubah = now();\n");
+		/* the village's row: the active key's (a revoked key's only until
+		 * there is one) */
+		buf_str(&tail, "INSERT INTO desa VALUES (");
+		buf_str(&tail, lvillage);
+		buf_str(&tail, ", ");
+		buf_str(&tail, lname ? lname : "NULL");
+		buf_str(&tail, ", substr(");
+		buf_str(&tail, lvillage);
+		buf_str(&tail, ", 1, 8), substr(");
+		buf_str(&tail, lvillage);
+		buf_str(&tail, ", 1, 5), ");
+		if (b.o.last_seen_ms) {
+			buf_ch(&tail, '\'');
+			buf_time(&tail, b.o.last_seen_ms);
+			buf_ch(&tail, '\'');
+		} else
+			buf_str(&tail, "NULL");
+		buf_str(&tail, ", ");
+		buf_u64(&tail, b.last);
+		buf_str(&tail, ", ");
+		buf_str(&tail, lorigin);
+		buf_str(&tail, o->revoked ? ") ON CONFLICT (kode) DO NOTHING;\n"
+		                          : ") ON CONFLICT (kode) DO UPDATE SET nama = "
+		                            "COALESCE(EXCLUDED.nama, desa.nama), terakhir_terlihat = "
+		                            "EXCLUDED.terakhir_terlihat, seq = EXCLUDED.seq, origin = "
+		                            "EXCLUDED.origin;\n");
+		buf_str(&tail, "COMMIT");
+		buf_ch(&tail, 0);
+		PQfreemem(lorigin), PQfreemem(lvillage), PQfreemem(lhash), PQfreemem(lname);
+		if (tail.oom) {
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+			goto rollback;
+		}
+		e = pg_exec(m, tail.p, "committing", d);
+		free(tail.p);
+		tail.p = NULL;
+		if (e)
+			goto rollback;
+	}
+	*sent = b.n;
+	*more = b.last < b.o.seq;
+	return LB_OK;
+rollback:
+	free(tail.p);
+	if (m->pg && PQstatus(m->pg) == CONNECTION_OK) {
+		PGresult *rr = PQexec(m->pg, "ROLLBACK");
+		PQclear(rr);
+	}
+	return e;
+}
+
+/* ---- a pass ---------------------------------------------------------------- */
+
+struct olist {
+	struct lb_agg_origin *o;
+	size_t n, cap;
+	bool oom;
+};
+
+static int take_origin(void *ctx, const struct lb_agg_origin *o)
+{
+	struct olist *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct lb_agg_origin *p = realloc(l->o, cap * sizeof *p);
+		if (!p)
+			return l->oom = true;
+		l->o = p;
+		l->cap = cap;
+	}
+	l->o[l->n++] = *o;
+	return 0;
+}
+
+/* successors after the keys they continue: by base, then key */
+static int by_base(const void *x, const void *y)
+{
+	const struct lb_agg_origin *a = x, *b = y;
+	if (a->base != b->base)
+		return a->base < b->base ? -1 : 1;
+	return memcmp(a->origin, b->origin, LB_PK_BYTES);
+}
+
+static int by_village(const void *x, const void *y)
+{
+	return strcmp(((const struct lb_agg_origin *)x)->village,
+	              ((const struct lb_agg_origin *)y)->village);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *st,
+                          struct lb_diag *d)
+{
+	struct lb_agg_mirror_stats s = {0};
+	struct olist l = {0};
+	uint64_t *pos = NULL;
+	double t0 = now_s();
+	PGresult *r = NULL;
+	lb_err e = LB_OK;
+
+	if (!m->pg && (e = connect_pg(m, d)))
+		goto out;
+	if ((e = lb_agg_origins(m->a, take_origin, &l, d)))
+		goto out;
+	if (l.oom || (l.n && !(pos = calloc(l.n, sizeof *pos)))) {
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* villages, counted once */
+	qsort(l.o, l.n, sizeof *l.o, by_village);
+	for (size_t i = 0; i < l.n; i++)
+		if (!i || strcmp(l.o[i].village, l.o[i - 1].village))
+			s.villages++;
+	qsort(l.o, l.n, sizeof *l.o, by_base);
+	/* every position at once: an origin already up to date costs nothing */
+	r = PQexec(m->pg, "SELECT origin, seq, hash FROM lumbung_posisi");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		e = pg_fail(m, r, "reading the positions", d);
+		r = NULL;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint8_t k[LB_PK_BYTES];
+		const char *hx = PQgetvalue(r, i, 0);
+		if (strlen(hx) != 2 * LB_PK_BYTES || lb_unhex(k, LB_PK_BYTES, hx))
+			continue;
+		for (size_t j = 0; j < l.n; j++)
+			if (!memcmp(l.o[j].origin, k, LB_PK_BYTES)) {
+				uint8_t h[LB_HASH_BYTES];
+				pos[j] = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+				/* up to date only when the hash agrees too; else the
+				 * batch's checks say what is wrong */
+				if (pos[j] == l.o[j].seq &&
+				    (lb_unhex(h, LB_HASH_BYTES, PQgetvalue(r, i, 2)) ||
+				     memcmp(h, l.o[j].hash, LB_HASH_BYTES)))
+					pos[j] = UINT64_MAX;
+				break;
+			}
+	}
+	PQclear(r);
+	r = NULL;
+	for (size_t j = 0; j < l.n; j++) {
+		if (!pos[j])
+			pos[j] = l.o[j].base;
+		if (pos[j] < l.o[j].seq)
+			s.behind += l.o[j].seq - pos[j];
+	}
+	for (size_t j = 0; j < l.n; j++) {
+		char name[LB_AGG_NAME_MAX + 1] = "";
+		bool counted = false;
+		if (pos[j] == l.o[j].seq)
+			continue;
+		if ((e = lb_agg_village_name(m->a, l.o[j].village, name, NULL, d)))
+			goto out;
+		for (;;) {
+			uint64_t sent;
+			bool more;
+			if (m->o.stop && *m->o.stop)
+				goto out;
+			if ((e = one_batch(m, &l.o[j], name, &sent, &more, d)))
+				goto out;
+			if (sent && !counted)
+				s.origins++, counted = true;
+			s.entries += sent;
+			if (m->o.progress)
+				m->o.progress(m->o.ctx, s.entries, s.behind);
+			if (!more)
+				break;
+		}
+	}
+out:
+	PQclear(r);
+	free(pos);
+	free(l.o);
+	s.seconds = now_s() - t0;
+	if (st)
+		*st = s;
+	return e;
+}
