@@ -86,8 +86,11 @@ if kind == "a":   # a death, a move away, a delete, two births (L, P), a new fam
     b = body(free[0]); b["status"] = "meninggal"; put(b)
     b = body(free[1]); b["status"] = "pindah"; put(b)
     out.append({"op": "del", "type": "penduduk", "id": free[2]["nik"]})
-    put(born(free[3], "03", "L", "9001"))
-    put(born(free[3], "05", "P", "9002"))
+    put(born(free[3], "01", "L", "9001"))
+    b = born(free[3], "01", "P", "9002"); put(b)
+    out.append({"op": "del", "type": "penduduk", "id": b["nik"]}); put(b)  # back: an arrival
+    young = [r for r in free[4:] if r["tanggal_lahir"] > "%d%s" % (int(month[:4]) - 16, month[4:])]
+    b = body(young[0]); b["status_perkawinan"] = "kawin"; put(b)  # married at 15: KTP-wajib
 else:             # a death of a woman, a baby born last month registered now (an arrival)
     w = [r for r in free if r["jenis_kelamin"] == "P"]
     b = body(w[-1]); b["status"] = "meninggal"; put(b)
@@ -95,7 +98,7 @@ else:             # a death of a woman, a baby born last month registered now (a
     prev = "%04d-%02d" % ((int(y), int(m) - 1) if int(m) > 1 else (int(y) - 1, 12))
     sys.argv[2] = prev
     month = prev
-    put(born(free[-1], "20", "L", "9003"))
+    put(born(free[-1], "01", "L", "9003"))
 for o in out:
     print(json.dumps(o, ensure_ascii=False))
 ' "$1" "$2" "$3" "$T/kk.csv" "$T/pen.csv"
@@ -123,6 +126,15 @@ import json, sys
 b = json.load(sys.stdin)
 print(json.dumps({"type": "penduduk", "id": b["nik"], "body": b}))' >"$T/twice.jsonl"
 at "${M1}-05T08:00:00Z" put -d "$T/v3" --batch "$T/twice.jsonl" || fail "v3: a v1 resident registered again"
+# v2: the resident who moved away from v1 this month arrives (a completed
+# move: not a NIK alive in two villages)
+moved=$(python3 -c 'import json,sys
+print(next(json.loads(l)["id"] for l in open(sys.argv[1]) if json.loads(l).get("body", {}).get("status") == "pindah"))' "$T/c1.jsonl")
+"$LUMBUNG" get -d "$T/v1" penduduk "$moved" | python3 -c '
+import json, sys
+b = json.load(sys.stdin); b["status"] = "hidup"
+print(json.dumps({"type": "penduduk", "id": b["nik"], "body": b}))' >"$T/moved.jsonl"
+at "${M1}-06T08:00:00Z" put -d "$T/v2" --batch "$T/moved.jsonl" || fail "v2: a resident who moved from v1"
 for v in v1 v2 v3; do check "$v pushes its later changes" pushq "$T/$v"; done
 
 # --- one mirror run ------------------------------------------------------------
@@ -173,6 +185,6 @@ done
 r=$(pg_sql db "select sum(lahir) >= 4, sum(mati) >= 2, sum(pindah) >= 4, sum(awal) from laporan_perkembangan_bulan('$M0-01')")
 [ "$r" = "t|t|t|0" ] && ok "  $M0: births, deaths and departures counted" || fail "  $M0: lahir, mati, pindah, awal = $r"
 r=$(pg_sql db "select sum(lahir), sum(mati), sum(datang), sum(pindah), sum(awal) > 0 from laporan_perkembangan_bulan('$M1-01')")
-[ "$r" = "0|1|2|0|t" ] && ok "  $M1: a death; a late registration and a second registration are arrivals" ||
+[ "$r" = "0|1|3|0|t" ] && ok "  $M1: a death; a late registration, a second registration and a move in are arrivals" ||
 	fail "  $M1: lahir|mati|datang|pindah = $r"
 done_testing
