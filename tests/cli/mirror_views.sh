@@ -15,7 +15,6 @@
 . "$(dirname "$0")/pglib.sh"
 unset LUMBUNG_DIR LUMBUNG_AGG_DIR LUMBUNG_AGG_NOW_MS LUMBUNG_AGG_NO_FIGURES LUMBUNG_NOW_MS
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
-SCHEMA="$(cd "$(dirname "$0")/../.." && pwd)/schema"
 export TZ=UTC PGTZ=UTC
 
 ms() { echo "$(($(date -u -d "$1" +%s) * 1000))"; }
