@@ -144,7 +144,7 @@ static const struct agg_help {
 	{"config", "config -d DIR [ls | get KEY | set KEY VALUE | unset KEY]",
 	 N_("the aggregator's settings (DIR/agg.conf): bahasa id|en, the language of\n"
 	    "messages (LUMBUNG_BAHASA in the environment wins; unset: follow the locale)")},
-	{"mirror", "mirror -d DIR --pg CONNINFO [--every S] [--quiet]",
+	{"mirror", "mirror -d DIR --pg CONNINFO [--every S] [--jobs N] [--quiet]",
 	 N_("mirror the consolidated view into PostgreSQL, exactly once")},
 	{"version", "--version", N_("the version of lumbung-agg")},
 };

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli_mirror.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +61,17 @@ static void nap(double s)
 	}
 }
 
+/* A whole number 1..max, or 0. */
+static size_t count_arg(const char *v, long max)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	return errno || end == v || *end || x < 1 || x > max ? 0 : (size_t)x;
+}
+
 static void stamp(char *buf, size_t len)
 {
 	time_t now = time(NULL);
@@ -87,7 +99,8 @@ static void summary(const char *ts, const struct lb_agg_mirror_stats *st, bool a
 
 int agg_cli_mirror(int argc, char **argv)
 {
-	const char *dir = getenv("LUMBUNG_AGG_DIR"), *pg = NULL, *every_s = NULL;
+	const char *dir = getenv("LUMBUNG_AGG_DIR"), *pg = NULL, *every_s = NULL, *jobs_s = NULL;
+	const char *batch_s = getenv("LUMBUNG_MIRROR_BATCH");
 	struct lb_agg_mirror_opts mo = {.stop = &stopping, .progress = on_progress};
 	struct lb_agg_mirror_stats st;
 	struct lb_agg_mirror *m = NULL;
@@ -116,9 +129,12 @@ int agg_cli_mirror(int argc, char **argv)
 			dst = &pg;
 		else if (!strcmp(o, "--every"))
 			dst = &every_s;
+		else if (!strcmp(o, "--jobs"))
+			dst = &jobs_s;
 		else {
 			fprintf(stderr, _("%s mirror: unknown argument %s\n"), PROG, o);
-			fprintf(stderr, "usage: " PROG " mirror -d DIR --pg CONNINFO [--every S] [--quiet]\n");
+			fprintf(stderr, "usage: " PROG " mirror -d DIR --pg CONNINFO [--every S] [--jobs N] "
+			                "[--quiet]\n");
 			return EXIT_USAGE;
 		}
 		if (i + 1 >= argc) {
@@ -140,6 +156,17 @@ int agg_cli_mirror(int argc, char **argv)
 	}
 	if (every_s && (rc = lb_agg_cli_parse_every("mirror", every_s, &every)))
 		return rc;
+	if (jobs_s && !(mo.jobs = count_arg(jobs_s, LB_AGG_MIRROR_JOBS_MAX))) {
+		fprintf(stderr, _("%s mirror: --jobs takes a number of connections (1..%d)\n"), PROG,
+		        LB_AGG_MIRROR_JOBS_MAX);
+		return EXIT_USAGE;
+	}
+	/* entries per transaction: for tests that want many with little data */
+	if (batch_s && *batch_s && !(mo.batch = count_arg(batch_s, 1000000))) {
+		fprintf(stderr, _("%s mirror: LUMBUNG_MIRROR_BATCH takes a number of entries "
+		                  "(1..%d)\n"), PROG, 1000000);
+		return EXIT_USAGE;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, _("%s: cannot initialise: %s\n"), PROG, "libsodium");
 		return 1;
@@ -166,7 +193,8 @@ int agg_cli_mirror(int argc, char **argv)
 				rc = die(e, &d);
 				break;
 			}
-			wait = backoff(failures);
+			/* one pass: 2, 4, 8, 16 s (about 30 s in all); --every: from 1 s */
+			wait = backoff(every ? failures : failures + 1);
 			if (st.entries)
 				summary(ts, &st, false);
 			fprintf(stderr, _("%s%s mirror: %s; trying again in %.0f s\n"), ts, PROG,

@@ -21,6 +21,7 @@
 #include "mirror.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/mp.h"
+#include "../schema/i18n.h"
 #include "../schema/schema.h"
 #include "../schema/text.h"
 
@@ -136,10 +138,16 @@ static void buf_time(struct buf *b, uint64_t ms)
 
 struct mtype {
 	const struct lb_type *t;
-	struct buf rows;    /* COPY text for the staging table */
-	uint64_t nrows;
-	char *copy_sql;     /* COPY stg (...) FROM STDIN */
-	char *apply_sql;    /* delete + upsert from the staging table */
+	struct buf rows;    /* COPY text of the puts: the record table's columns */
+	struct buf dels;    /* COPY text of the dels: desa, id, seq */
+	uint64_t nrows, ndel;
+	bool dup;           /* an id more than once in the batch */
+	char *copy_sql;     /* COPY stg (...) FROM STDIN: the puts */
+	char *copyd_sql;    /* COPY stg (desa, id, seq, del) FROM STDIN: the dels */
+	char *direct_sql;   /* COPY the table (...) FROM STDIN: puts of a fresh village */
+	char *del_sql;      /* the dels: DELETE, the last op per (desa, id) */
+	char *put_sql;      /* the puts: upsert, the last op per (desa, id) */
+	char *put1_sql;     /* the puts when no id is twice in the batch */
 };
 
 struct lb_agg_mirror {
@@ -151,9 +159,15 @@ struct lb_agg_mirror {
 	struct mtype *types;
 	size_t ntypes;
 	struct buf log; /* COPY text for perubahan */
+	uint64_t *seen; /* the batch's (type, id) hashes: open addressing, 0 = free */
+	size_t nseen;   /* slots, a power of two >= 2 x batch */
+	/* the top handle's workers, each a handle with its own connection and
+	 * buffers (w[0] is the top handle itself); a worker's nw is 0 */
+	struct lb_agg_mirror *w[LB_AGG_MIRROR_JOBS_MAX];
+	size_t nw;
 };
 
-lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const char *conninfo,
+static lb_err mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const char *conninfo,
                          const struct lb_agg_mirror_opts *o, struct lb_diag *d)
 {
 	struct lb_agg_mirror *m = calloc(1, sizeof *m);
@@ -176,6 +190,33 @@ lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const cha
 	}
 	for (size_t i = 0; i < m->ntypes; i++)
 		m->types[i].t = &m->s->types[i];
+	for (m->nseen = 1024; m->nseen < 2 * m->o.batch; m->nseen *= 2)
+		;
+	if (!(m->seen = calloc(m->nseen, sizeof *m->seen))) {
+		lb_agg_mirror_free(m);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	*out = m;
+	return LB_OK;
+}
+
+lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const char *conninfo,
+                         const struct lb_agg_mirror_opts *o, struct lb_diag *d)
+{
+	struct lb_agg_mirror *m;
+	size_t jobs = o && o->jobs ? o->jobs : LB_AGG_MIRROR_JOBS;
+	lb_err e;
+
+	if (jobs > LB_AGG_MIRROR_JOBS_MAX)
+		jobs = LB_AGG_MIRROR_JOBS_MAX;
+	if ((e = mirror_new(&m, a, conninfo, o, d)))
+		return e;
+	m->w[0] = m;
+	for (m->nw = 1; m->nw < jobs; m->nw++)
+		if ((e = mirror_new(&m->w[m->nw], a, conninfo, o, d))) {
+			lb_agg_mirror_free(m);
+			return e;
+		}
 	*out = m;
 	return LB_OK;
 }
@@ -191,13 +232,21 @@ void lb_agg_mirror_free(struct lb_agg_mirror *m)
 {
 	if (!m)
 		return;
+	for (size_t i = 1; i < m->nw; i++)
+		lb_agg_mirror_free(m->w[i]);
 	disconnect(m);
 	for (size_t i = 0; i < m->ntypes && m->types; i++) {
 		free(m->types[i].rows.p);
+		free(m->types[i].dels.p);
 		free(m->types[i].copy_sql);
-		free(m->types[i].apply_sql);
+		free(m->types[i].copyd_sql);
+		free(m->types[i].direct_sql);
+		free(m->types[i].del_sql);
+		free(m->types[i].put_sql);
+		free(m->types[i].put1_sql);
 	}
 	free(m->types);
+	free(m->seen);
 	free(m->log.p);
 	free(m->conninfo);
 	free(m);
@@ -235,7 +284,7 @@ static lb_err pg_fail(struct lb_agg_mirror *m, PGresult *r, const char *what, st
 	lb_err e;
 
 	pg_msg(m->pg, r, msg, sizeof msg);
-	e = lb_fail(d, transient ? LB_ENET : LB_EREFUSED, "PostgreSQL, %s: %s", what, msg);
+	e = lb_fail(d, transient ? LB_ENET : LB_EREFUSED, "PostgreSQL, %s: %s", lb_tr(what), msg);
 	PQclear(r);
 	if (transient)
 		disconnect(m);
@@ -255,15 +304,25 @@ static lb_err pg_exec(struct lb_agg_mirror *m, const char *sql, const char *what
 	return LB_OK;
 }
 
-/* COPY data[0..len) with the statement sql. */
-static lb_err pg_copy(struct lb_agg_mirror *m, const char *sql, const char *data, size_t len,
-                      const char *what, struct lb_diag *d)
+/* (what, in these functions: an N_() string, translated when it goes into
+ * a message) */
+
+/* COPY in three steps: start with the statement sql, data in any number of
+ * pieces, end (abort: a message, and the server throws the rows away). */
+static lb_err copy_start(struct lb_agg_mirror *m, const char *sql, const char *what,
+                         struct lb_diag *d)
 {
 	PGresult *r = PQexec(m->pg, sql);
 
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		return pg_fail(m, r, what, d);
 	PQclear(r);
+	return LB_OK;
+}
+
+static lb_err copy_data(struct lb_agg_mirror *m, const char *data, size_t len, const char *what,
+                        struct lb_diag *d)
+{
 	/* in pieces: libpq buffers what it is given */
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
@@ -271,19 +330,44 @@ static lb_err pg_copy(struct lb_agg_mirror *m, const char *sql, const char *data
 			return pg_fail(m, NULL, what, d);
 		off += n;
 	}
-	if (PQputCopyEnd(m->pg, NULL) != 1)
+	return LB_OK;
+}
+
+static lb_err copy_end(struct lb_agg_mirror *m, const char *abort, const char *what,
+                       struct lb_diag *d)
+{
+	PGresult *r;
+	lb_err e = LB_OK;
+
+	if (PQputCopyEnd(m->pg, abort) != 1)
 		return pg_fail(m, NULL, what, d);
 	r = PQgetResult(m->pg);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		lb_err e = pg_fail(m, r, what, d);
-		while (m->pg && (r = PQgetResult(m->pg)))
+		if (abort) /* the failure we asked for */
 			PQclear(r);
+		else
+			e = pg_fail(m, r, what, d);
+	} else
+		PQclear(r);
+	while (m->pg && (r = PQgetResult(m->pg)))
+		PQclear(r);
+	return e;
+}
+
+/* COPY data[0..len) with the statement sql. */
+static lb_err pg_copy(struct lb_agg_mirror *m, const char *sql, const char *data, size_t len,
+                      const char *what, struct lb_diag *d)
+{
+	lb_err e;
+
+	if ((e = copy_start(m, sql, what, d)))
+		return e;
+	if ((e = copy_data(m, data, len, what, d))) {
+		if (m->pg)
+			copy_end(m, "failed", what, NULL);
 		return e;
 	}
-	PQclear(r);
-	while ((r = PQgetResult(m->pg)))
-		PQclear(r);
-	return LB_OK;
+	return copy_end(m, NULL, what, d);
 }
 
 static char *ident(struct lb_agg_mirror *m, const char *s)
@@ -322,7 +406,8 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 {
 	const struct lb_type *t = mt->t;
 	char *tn = ident(m, t->name), *stg = NULL;
-	struct buf cols = {0}, stgdef = {0}, set = {0}, copy = {0}, apply = {0};
+	struct buf cols = {0}, stgdef = {0}, set = {0}, copy = {0}, del = {0}, put = {0}, put1 = {0},
+	           copyd = {0}, direct = {0};
 	char sname[80];
 	lb_err e = LB_OK;
 
@@ -333,9 +418,9 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	}
 	buf_str(ddl, "CREATE TABLE IF NOT EXISTS ");
 	buf_str(ddl, tn);
-	buf_str(ddl, " (desa text NOT NULL, id text NOT NULL");
+	buf_str(ddl, " (desa text COLLATE \"C\" NOT NULL, id text COLLATE \"C\" NOT NULL");
 	buf_str(&cols, "desa, id");
-	buf_str(&stgdef, "desa text, id text");
+	buf_str(&stgdef, "desa text COLLATE \"C\", id text COLLATE \"C\"");
 	for (size_t i = 0; i < t->nfields; i++) {
 		char *fn;
 		if (fixed_name(t->fields[i].name))
@@ -360,8 +445,8 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 		buf_str(&set, fn);
 		PQfreemem(fn);
 	}
-	buf_str(ddl, ", origin text NOT NULL, seq bigint NOT NULL, diubah timestamptz NOT NULL, "
-	             "PRIMARY KEY (desa, id));\n");
+	buf_str(ddl, ", origin text COLLATE \"C\" NOT NULL, seq bigint NOT NULL, diubah timestamptz "
+	             "NOT NULL, PRIMARY KEY (desa, id));\n");
 	/* fields added to the schema since the table was made */
 	for (size_t i = 0; i < t->nfields; i++) {
 		char *fn;
@@ -388,43 +473,72 @@ static lb_err type_sql(struct lb_agg_mirror *m, struct mtype *mt, struct buf *dd
 	buf_str(ddl, stg);
 	buf_str(ddl, " (");
 	buf_put(ddl, stgdef.p, stgdef.len);
-	buf_str(ddl, ", origin text, seq bigint, diubah timestamptz, del boolean) "
-	             "ON COMMIT DELETE ROWS;\n");
+	buf_str(ddl, ", origin text COLLATE \"C\", seq bigint, diubah timestamptz, del boolean NOT "
+	             "NULL DEFAULT false) ON COMMIT DELETE ROWS;\n");
 
 	buf_str(&copy, "COPY ");
 	buf_str(&copy, stg);
 	buf_str(&copy, " (");
 	buf_put(&copy, cols.p, cols.len);
-	buf_str(&copy, ", del) FROM STDIN");
+	buf_str(&copy, ") FROM STDIN");
 	buf_ch(&copy, 0);
+	buf_str(&copyd, "COPY ");
+	buf_str(&copyd, stg);
+	buf_str(&copyd, " (desa, id, seq, del) FROM STDIN");
+	buf_ch(&copyd, 0);
+	buf_str(&direct, "COPY ");
+	buf_str(&direct, tn);
+	buf_str(&direct, " (");
+	buf_put(&direct, cols.p, cols.len);
+	buf_str(&direct, ") FROM STDIN");
+	buf_ch(&direct, 0);
 
 	/* the last op per (desa, id) of the batch wins */
-	buf_str(&apply, "DELETE FROM ");
-	buf_str(&apply, tn);
-	buf_str(&apply, " t USING (SELECT DISTINCT ON (desa, id) desa, id, del FROM ");
-	buf_str(&apply, stg);
-	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE s.del AND t.desa = s.desa AND "
-	                "t.id = s.id;\nINSERT INTO ");
-	buf_str(&apply, tn);
-	buf_str(&apply, " (");
-	buf_put(&apply, cols.p, cols.len);
-	buf_str(&apply, ") SELECT ");
-	buf_put(&apply, cols.p, cols.len);
-	buf_str(&apply, " FROM (SELECT DISTINCT ON (desa, id) * FROM ");
-	buf_str(&apply, stg);
-	buf_str(&apply, " ORDER BY desa, id, seq DESC) s WHERE NOT s.del ON CONFLICT (desa, id) DO "
-	                "UPDATE SET ");
-	buf_put(&apply, set.p, set.len);
-	buf_ch(&apply, 0);
-	if (ddl->oom || cols.oom || stgdef.oom || set.oom || copy.oom || apply.oom) {
+	buf_str(&del, "DELETE FROM ");
+	buf_str(&del, tn);
+	buf_str(&del, " t USING (SELECT DISTINCT ON (desa, id) desa, id, del FROM ");
+	buf_str(&del, stg);
+	buf_str(&del, " ORDER BY desa, id, seq DESC) s WHERE s.del AND t.desa = s.desa AND "
+	              "t.id = s.id");
+	buf_ch(&del, 0);
+	for (int one = 0; one < 2; one++) {
+		struct buf *w = one ? &put1 : &put;
+		buf_str(w, "INSERT INTO ");
+		buf_str(w, tn);
+		buf_str(w, " (");
+		buf_put(w, cols.p, cols.len);
+		buf_str(w, ") SELECT ");
+		buf_put(w, cols.p, cols.len);
+		if (one) {
+			buf_str(w, " FROM ");
+			buf_str(w, stg);
+		} else {
+			buf_str(w, " FROM (SELECT DISTINCT ON (desa, id) * FROM ");
+			buf_str(w, stg);
+			buf_str(w, " ORDER BY desa, id, seq DESC) s");
+		}
+		buf_str(w, " WHERE NOT del ON CONFLICT (desa, id) DO UPDATE SET ");
+		buf_put(w, set.p, set.len);
+		buf_ch(w, 0);
+	}
+	if (ddl->oom || cols.oom || stgdef.oom || set.oom || copy.oom || del.oom || put.oom ||
+	    put1.oom || copyd.oom || direct.oom) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
 	free(mt->copy_sql);
-	free(mt->apply_sql);
+	free(mt->copyd_sql);
+	free(mt->direct_sql);
+	free(mt->del_sql);
+	free(mt->put_sql);
+	free(mt->put1_sql);
 	mt->copy_sql = copy.p;
-	mt->apply_sql = apply.p;
-	copy.p = apply.p = NULL;
+	mt->copyd_sql = copyd.p;
+	mt->direct_sql = direct.p;
+	mt->del_sql = del.p;
+	mt->put_sql = put.p;
+	mt->put1_sql = put1.p;
+	copy.p = del.p = put.p = put1.p = copyd.p = direct.p = NULL;
 out:
 	PQfreemem(tn);
 	PQfreemem(stg);
@@ -432,7 +546,11 @@ out:
 	free(stgdef.p);
 	free(set.p);
 	free(copy.p);
-	free(apply.p);
+	free(copyd.p);
+	free(direct.p);
+	free(del.p);
+	free(put.p);
+	free(put1.p);
 	return e;
 }
 
@@ -449,15 +567,15 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 	        "SELECT pg_advisory_xact_lock(7510468453241046);\n"
 	        "CREATE TABLE IF NOT EXISTS lumbung_meta (kunci text PRIMARY KEY, nilai text);\n"
 	        "INSERT INTO lumbung_meta VALUES ('layout', '" LAYOUT "') ON CONFLICT DO NOTHING;\n"
-	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text PRIMARY KEY, desa text NOT "
-	        "NULL, kabupaten text NOT NULL, seq bigint NOT NULL, hash text NOT NULL, diubah "
+	        "CREATE TABLE IF NOT EXISTS lumbung_posisi (origin text COLLATE \"C\" PRIMARY KEY, desa "
+	        "text COLLATE \"C\" NOT NULL, kabupaten text NOT NULL, seq bigint NOT NULL, hash text NOT NULL, diubah "
 	        "timestamptz NOT NULL);\n"
-	        "CREATE TABLE IF NOT EXISTS desa (kode text PRIMARY KEY, nama text, kecamatan text "
+	        "CREATE TABLE IF NOT EXISTS desa (kode text COLLATE \"C\" PRIMARY KEY, nama text, kecamatan text "
 	        "NOT NULL, kabupaten text NOT NULL, terakhir_terlihat timestamptz, seq bigint NOT "
 	        "NULL, origin text);\n"
-	        "CREATE TABLE IF NOT EXISTS perubahan (origin text, seq bigint, desa text NOT NULL, "
-	        "waktu timestamptz NOT NULL, op text NOT NULL, tipe text NOT NULL, id text NOT NULL, "
-	        "isi jsonb, PRIMARY KEY (origin, seq));\n"
+	        "CREATE TABLE IF NOT EXISTS perubahan (origin text COLLATE \"C\", seq bigint, desa text "
+	        "COLLATE \"C\" NOT NULL, waktu timestamptz NOT NULL, op text NOT NULL, tipe text COLLATE "
+	        "\"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, isi jsonb, PRIMARY KEY (origin, seq));\n"
 	        "CREATE INDEX IF NOT EXISTS perubahan_desa_tipe_id ON perubahan (desa, tipe, id);\n");
 	for (size_t i = 0; i < m->ntypes; i++)
 		if ((e = type_sql(m, &m->types[i], &ddl, d))) {
@@ -469,13 +587,13 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		free(ddl.p);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
-	e = pg_exec(m, ddl.p, "creating the tables", d);
+	e = pg_exec(m, ddl.p, N_("creating the tables"), d);
 	free(ddl.p);
 	if (e)
 		return e;
 	r = PQexec(m->pg, "SELECT nilai FROM lumbung_meta WHERE kunci = 'layout'");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		return pg_fail(m, r, "reading the layout", d);
+		return pg_fail(m, r, N_("reading the layout"), d);
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), LAYOUT)) {
 		char esc[LB_ESC_BUF];
 		const char *v = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
@@ -483,14 +601,14 @@ static lb_err layout(struct lb_agg_mirror *m, struct lb_diag *d)
 		            "this lumbung-agg writes layout %s",
 		            lb_escape(esc, v, strlen(v)), LAYOUT);
 		PQclear(r);
-		pg_exec(m, "ROLLBACK", "rolling back", NULL);
+		pg_exec(m, "ROLLBACK", N_("rolling back"), NULL);
 		return e;
 	}
 	PQclear(r);
 	if (*lb_agg_mirror_views_sql() &&
-	    (e = pg_exec(m, lb_agg_mirror_views_sql(), "creating the report views", d)))
+	    (e = pg_exec(m, lb_agg_mirror_views_sql(), N_("creating the report views"), d)))
 		return e;
-	return pg_exec(m, "COMMIT", "creating the tables", d);
+	return pg_exec(m, "COMMIT", N_("creating the tables"), d);
 }
 
 /* the server's notices ("relation already exists, skipping") are not ours
@@ -519,7 +637,7 @@ static lb_err connect_pg(struct lb_agg_mirror *m, struct lb_diag *d)
 		return e;
 	}
 	if ((e = pg_exec(m, "SET client_encoding = 'UTF8'; SET synchronous_commit = on",
-	                 "setting up the session", d)) ||
+	                 N_("setting up the session"), d)) ||
 	    (e = layout(m, d))) {
 		if (m->pg && e != LB_ENET)
 			disconnect(m);
@@ -629,6 +747,23 @@ static lb_err put_fields(struct mtype *mt, const struct lb_entry *en, struct lb_
 	return LB_OK;
 }
 
+/* Was (type, id) in the batch already?  Records it.  A 64-bit hash: two
+ * ids sharing one only make the batch take the slower, sorting path. */
+static bool seen_before(struct lb_agg_mirror *m, size_t type, const char *id, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ type;
+	size_t i;
+
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ (uint8_t)id[k]) * 1099511628211ull;
+	h |= 1; /* 0 marks a free slot */
+	for (i = (size_t)(h ^ h >> 29) & (m->nseen - 1); m->seen[i]; i = (i + 1) & (m->nseen - 1))
+		if (m->seen[i] == h)
+			return true;
+	m->seen[i] = h;
+	return false;
+}
+
 static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, struct lb_diag *d)
 {
 	struct batch *b = ctx;
@@ -692,29 +827,41 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 	} else
 		buf_put(&m->log, "\\N", 2);
 	buf_ch(&m->log, '\n');
-	/* the record table's staging: desa, id, fields, origin, seq, diubah, del */
-	if (mt) {
+	if (m->log.len >= (1u << 18)) { /* the server parses while we read on */
+		if ((e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d)))
+			return e;
+		m->log.len = 0;
+	}
+	/* the record table's rows: puts as desa, id, fields, origin, seq, diubah;
+	 * dels as desa, id, seq, t */
+	if (mt && en.op == LB_OP_PUT) {
 		struct buf *w = &mt->rows;
 		buf_str(w, b->village);
 		buf_ch(w, '\t');
 		buf_copy_text(w, en.id, en.id_len);
-		if (en.op == LB_OP_PUT) {
-			if ((e = put_fields(mt, &en, d)))
-				return e;
-		} else
-			for (size_t i = 0; i < mt->t->nfields; i++)
-				if (!fixed_name(mt->t->fields[i].name))
-					buf_put(w, "\t\\N", 3);
+		if ((e = put_fields(mt, &en, d)))
+			return e;
 		buf_ch(w, '\t');
 		buf_str(w, b->origin_hex);
 		buf_ch(w, '\t');
 		buf_u64(w, seq);
 		buf_ch(w, '\t');
 		buf_time(w, lb_hlc_ms(en.ts));
-		buf_str(w, en.op == LB_OP_PUT ? "\tf\n" : "\tt\n");
+		buf_ch(w, '\n');
 		mt->nrows++;
+	} else if (mt) {
+		struct buf *w = &mt->dels;
+		buf_str(w, b->village);
+		buf_ch(w, '\t');
+		buf_copy_text(w, en.id, en.id_len);
+		buf_ch(w, '\t');
+		buf_u64(w, seq);
+		buf_str(w, "\tt\n");
+		mt->ndel++;
 	}
-	if (m->log.oom || (mt && mt->rows.oom))
+	if (mt && !mt->dup)
+		mt->dup = seen_before(m, (size_t)(mt - m->types), en.id, en.id_len);
+	if (m->log.oom || (mt && (mt->rows.oom || mt->dels.oom)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	b->n++;
 	b->last = seq;
@@ -725,12 +872,16 @@ static lb_err b_entry(void *ctx, uint64_t seq, const uint8_t *raw, size_t len, s
 
 static void batch_reset(struct lb_agg_mirror *m)
 {
+	memset(m->seen, 0, m->nseen * sizeof *m->seen);
 	m->log.len = 0;
 	m->log.oom = false;
 	for (size_t i = 0; i < m->ntypes; i++) {
 		m->types[i].rows.len = 0;
 		m->types[i].rows.oom = false;
-		m->types[i].nrows = 0;
+		m->types[i].dels.len = 0;
+		m->types[i].dels.oom = false;
+		m->types[i].nrows = m->types[i].ndel = 0;
+		m->types[i].dup = false;
 	}
 }
 
@@ -746,6 +897,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	PGresult *r;
 	struct buf tail = {0};
 	uint64_t from;
+	bool fresh = false;
 	lb_err e;
 
 	*sent = 0;
@@ -753,13 +905,13 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	lb_hex(b.origin_hex, o->origin, LB_PK_BYTES);
 	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('%s', 0))",
 	         b.origin_hex);
-	if ((e = pg_exec(m, sql, "starting a transaction", d)))
+	if ((e = pg_exec(m, sql, N_("starting a transaction"), d)))
 		return e;
 	params[0] = b.origin_hex;
 	r = PQexecParams(m->pg, "SELECT seq, hash, desa FROM lumbung_posisi WHERE origin = $1", 1,
 	                 NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		return pg_fail(m, r, "reading the position", d);
+		return pg_fail(m, r, N_("reading the position"), d);
 	if (PQntuples(r) == 1) {
 		const char *desa = PQgetvalue(r, 0, 2);
 		b.pos = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -781,25 +933,54 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 	} else
 		b.pos = o->base;
 	PQclear(r);
+	/* a village seen for the first time (no key of it mirrored yet) has no
+	 * rows to replace: its records are copied straight into the tables */
+	if (!b.pos) {
+		params[0] = o->village;
+		r = PQexecParams(m->pg, "SELECT count(*) FROM lumbung_posisi WHERE desa = $1", 1, NULL,
+		                 params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			return pg_fail(m, r, N_("reading the positions"), d);
+		fresh = !strcmp(PQgetvalue(r, 0, 0), "0");
+		PQclear(r);
+	}
 	from = b.check_pos ? b.pos : b.pos + 1;
 	batch_reset(m);
+	/* the change log streams while the replica is read */
+	if ((e = copy_start(m, "COPY perubahan (origin, seq, desa, waktu, op, tipe, id, isi) FROM "
+	                       "STDIN", N_("sending the change log"), d)))
+		goto rollback;
 	e = lb_agg_walk_log_from(m->a, o->origin, from, &wk, d);
 	if (e == STOP)
 		e = LB_OK;
 	if (!e && b.check_pos)
 		e = lb_fail(d, LB_ECORRUPT, "village %s: the replica lacks entry %" PRIu64, o->village,
 		            b.pos);
+	if (!e && b.n)
+		e = copy_data(m, m->log.p, m->log.len, N_("sending the change log"), d);
+	if (m->pg) {
+		lb_err ce = copy_end(m, e || !b.n ? "nothing to send" : NULL, N_("sending the change log"),
+		                     e ? NULL : d);
+		if (!e)
+			e = ce;
+	}
 	if (e || b.n == 0)
-		goto rollback;
-	if ((e = pg_copy(m, "COPY perubahan (origin, seq, desa, waktu, op, tipe, id, isi) FROM STDIN",
-	                 m->log.p, m->log.len, "sending the change log", d)))
 		goto rollback;
 	for (size_t i = 0; i < m->ntypes; i++) {
 		struct mtype *mt = &m->types[i];
-		if (!mt->nrows)
+		if (fresh && !mt->dup && !mt->ndel) { /* nothing to replace: straight in */
+			if (mt->nrows && (e = pg_copy(m, mt->direct_sql, mt->rows.p, mt->rows.len,
+			                              N_("sending records"), d)))
+				goto rollback;
 			continue;
-		if ((e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, "sending records", d)) ||
-		    (e = pg_exec(m, mt->apply_sql, "applying records", d)))
+		}
+		if ((mt->nrows &&
+		     (e = pg_copy(m, mt->copy_sql, mt->rows.p, mt->rows.len, N_("sending records"), d))) ||
+		    (mt->ndel &&
+		     (e = pg_copy(m, mt->copyd_sql, mt->dels.p, mt->dels.len, N_("sending records"), d))) ||
+		    (mt->ndel && (e = pg_exec(m, mt->del_sql, N_("deleting records"), d))) ||
+		    (mt->nrows &&
+		     (e = pg_exec(m, mt->dup ? mt->put_sql : mt->put1_sql, N_("writing records"), d))))
 			goto rollback;
 	}
 	{
@@ -860,7 +1041,7 @@ static lb_err one_batch(struct lb_agg_mirror *m, const struct lb_agg_origin *o,
 			e = lb_fail(d, LB_ENOMEM, "out of memory");
 			goto rollback;
 		}
-		e = pg_exec(m, tail.p, "committing", d);
+		e = pg_exec(m, tail.p, N_("committing"), d);
 		free(tail.p);
 		tail.p = NULL;
 		if (e)
@@ -911,10 +1092,12 @@ static int by_base(const void *x, const void *y)
 	return memcmp(a->origin, b->origin, LB_PK_BYTES);
 }
 
+/* a village's keys together, successors after the keys they continue */
 static int by_village(const void *x, const void *y)
 {
-	return strcmp(((const struct lb_agg_origin *)x)->village,
-	              ((const struct lb_agg_origin *)y)->village);
+	const struct lb_agg_origin *a = x, *b = y;
+	int c = strcmp(a->village, b->village);
+	return c ? c : by_base(x, y);
 }
 
 static double now_s(void)
@@ -924,12 +1107,97 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* What the workers of a pass share. */
+struct pass {
+	struct lb_agg_mirror *m;
+	struct olist *l;
+	uint64_t *pos;
+	size_t next;       /* the next origin to take (the first of a village) */
+	pthread_mutex_t mu;
+	struct lb_agg_mirror_stats s;
+	lb_err e;          /* the first error */
+	struct lb_diag d;
+};
+
+/* One village: its origins in order, each batch by batch. */
+static lb_err village(struct lb_agg_mirror *w, struct pass *p, size_t j0, size_t j1,
+                      struct lb_diag *d)
+{
+	char name[LB_AGG_NAME_MAX + 1] = "";
+	bool named = false;
+	lb_err e;
+
+	for (size_t j = j0; j < j1; j++) {
+		const struct lb_agg_origin *o = &p->l->o[j];
+		bool counted = false;
+		if (p->pos[j] == o->seq)
+			continue;
+		if (!named && (e = lb_agg_village_name(w->a, o->village, name, NULL, d)))
+			return e;
+		named = true;
+		for (;;) {
+			uint64_t sent;
+			bool more, stop;
+			pthread_mutex_lock(&p->mu);
+			stop = p->e || (w->o.stop && *w->o.stop);
+			pthread_mutex_unlock(&p->mu);
+			if (stop)
+				return LB_OK;
+			if ((e = one_batch(w, o, name, &sent, &more, d)))
+				return e;
+			pthread_mutex_lock(&p->mu);
+			if (sent && !counted)
+				p->s.origins++, counted = true;
+			p->s.entries += sent;
+			if (w->o.progress)
+				w->o.progress(w->o.ctx, p->s.entries, p->s.behind);
+			pthread_mutex_unlock(&p->mu);
+			if (!more)
+				break;
+		}
+	}
+	return LB_OK;
+}
+
+static void *worker(void *arg)
+{
+	struct lb_agg_mirror *w = ((void **)arg)[0];
+	struct pass *p = ((void **)arg)[1];
+	struct lb_diag d = {0};
+	lb_err e = LB_OK;
+
+	for (;;) {
+		size_t j0, j1;
+		pthread_mutex_lock(&p->mu);
+		j0 = p->next;
+		for (j1 = j0 + 1; j1 < p->l->n && !strcmp(p->l->o[j1].village, p->l->o[j0].village); j1++)
+			;
+		p->next = j1 > p->l->n ? p->l->n : j1;
+		if (p->e)
+			j0 = p->l->n;
+		pthread_mutex_unlock(&p->mu);
+		if (j0 >= p->l->n)
+			break;
+		if ((e = village(w, p, j0, j1, &d)))
+			break;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (e && !p->e) {
+		p->e = e;
+		p->d = d;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
 lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *st,
                           struct lb_diag *d)
 {
-	struct lb_agg_mirror_stats s = {0};
 	struct olist l = {0};
-	uint64_t *pos = NULL;
+	struct pass p = {.m = m, .l = &l, .mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t th[LB_AGG_MIRROR_JOBS_MAX];
+	void *args[LB_AGG_MIRROR_JOBS_MAX][2];
+	size_t started = 0, busy = 0;
 	double t0 = now_s();
 	PGresult *r = NULL;
 	lb_err e = LB_OK;
@@ -938,20 +1206,18 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 		goto out;
 	if ((e = lb_agg_origins(m->a, take_origin, &l, d)))
 		goto out;
-	if (l.oom || (l.n && !(pos = calloc(l.n, sizeof *pos)))) {
+	if (l.oom || (l.n && !(p.pos = calloc(l.n, sizeof *p.pos)))) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* villages, counted once */
 	qsort(l.o, l.n, sizeof *l.o, by_village);
 	for (size_t i = 0; i < l.n; i++)
 		if (!i || strcmp(l.o[i].village, l.o[i - 1].village))
-			s.villages++;
-	qsort(l.o, l.n, sizeof *l.o, by_base);
+			p.s.villages++;
 	/* every position at once: an origin already up to date costs nothing */
 	r = PQexec(m->pg, "SELECT origin, seq, hash FROM lumbung_posisi");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		e = pg_fail(m, r, "reading the positions", d);
+		e = pg_fail(m, r, N_("reading the positions"), d);
 		r = NULL;
 		goto out;
 	}
@@ -963,53 +1229,61 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 		for (size_t j = 0; j < l.n; j++)
 			if (!memcmp(l.o[j].origin, k, LB_PK_BYTES)) {
 				uint8_t h[LB_HASH_BYTES];
-				pos[j] = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+				p.pos[j] = strtoull(PQgetvalue(r, i, 1), NULL, 10);
 				/* up to date only when the hash agrees too; else the
 				 * batch's checks say what is wrong */
-				if (pos[j] == l.o[j].seq &&
+				if (p.pos[j] == l.o[j].seq &&
 				    (lb_unhex(h, LB_HASH_BYTES, PQgetvalue(r, i, 2)) ||
 				     memcmp(h, l.o[j].hash, LB_HASH_BYTES)))
-					pos[j] = UINT64_MAX;
+					p.pos[j] = UINT64_MAX;
 				break;
 			}
 	}
 	PQclear(r);
 	r = NULL;
 	for (size_t j = 0; j < l.n; j++) {
-		if (!pos[j])
-			pos[j] = l.o[j].base;
-		if (pos[j] < l.o[j].seq)
-			s.behind += l.o[j].seq - pos[j];
+		if (!p.pos[j])
+			p.pos[j] = l.o[j].base;
+		if (p.pos[j] < l.o[j].seq)
+			p.s.behind += l.o[j].seq - p.pos[j];
+		if (p.pos[j] != l.o[j].seq && (!j || strcmp(l.o[j].village, l.o[j - 1].village)))
+			busy++; /* villages with something to send */
 	}
-	for (size_t j = 0; j < l.n; j++) {
-		char name[LB_AGG_NAME_MAX + 1] = "";
-		bool counted = false;
-		if (pos[j] == l.o[j].seq)
-			continue;
-		if ((e = lb_agg_village_name(m->a, l.o[j].village, name, NULL, d)))
+	/* the workers: as many as there are villages to send, each with its
+	 * own connection (w[0] runs on this thread) */
+	for (size_t i = 1; i < m->nw && i < busy; i++) {
+		if (!m->w[i]->pg && (e = connect_pg(m->w[i], d)))
 			goto out;
-		for (;;) {
-			uint64_t sent;
-			bool more;
-			if (m->o.stop && *m->o.stop)
-				goto out;
-			if ((e = one_batch(m, &l.o[j], name, &sent, &more, d)))
-				goto out;
-			if (sent && !counted)
-				s.origins++, counted = true;
-			s.entries += sent;
-			if (m->o.progress)
-				m->o.progress(m->o.ctx, s.entries, s.behind);
-			if (!more)
-				break;
+		args[i][0] = m->w[i];
+		args[i][1] = &p;
+		if (pthread_create(&th[i], NULL, worker, args[i])) {
+			e = lb_fail(d, LB_ENOMEM, "cannot start a thread");
+			goto out;
 		}
+		started = i;
 	}
+	args[0][0] = m;
+	args[0][1] = &p;
+	worker(args[0]);
 out:
+	if (e) { /* the started workers stop after their transaction */
+		pthread_mutex_lock(&p.mu);
+		if (!p.e)
+			p.e = e;
+		pthread_mutex_unlock(&p.mu);
+	}
+	for (size_t i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	if (!e && p.e) {
+		e = p.e;
+		if (d)
+			*d = p.d;
+	}
 	PQclear(r);
-	free(pos);
+	free(p.pos);
 	free(l.o);
-	s.seconds = now_s() - t0;
+	p.s.seconds = now_s() - t0;
 	if (st)
-		*st = s;
+		*st = p.s;
 	return e;
 }

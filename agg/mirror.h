@@ -38,6 +38,8 @@
 #include "agg.h"
 
 #define LB_AGG_MIRROR_BATCH 50000 /* entries per PostgreSQL transaction */
+#define LB_AGG_MIRROR_JOBS 2      /* connections sending villages side by side */
+#define LB_AGG_MIRROR_JOBS_MAX 16
 
 struct lb_agg_mirror;
 
@@ -59,6 +61,9 @@ struct lb_agg_mirror_opts {
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *ctx;
 	size_t batch; /* entries per transaction; 0: LB_AGG_MIRROR_BATCH */
+	/* connections (and threads) sending villages side by side, each
+	 * village's keys by one of them in order; 0: LB_AGG_MIRROR_JOBS */
+	size_t jobs;
 };
 
 /* A mirror of a (read-only or not) aggregator handle a into the database
@@ -69,7 +74,7 @@ lb_err lb_agg_mirror_new(struct lb_agg_mirror **out, struct lb_agg *a, const cha
                          const struct lb_agg_mirror_opts *o, struct lb_diag *d);
 void lb_agg_mirror_free(struct lb_agg_mirror *m);
 
-/* One pass: connect when not connected (creating or migrating the layout
+/* One pass: connect when not connected (one connection per job) (creating or migrating the layout
  * in one transaction, once per connection), then for every enrolled
  * origin send what the database lacks.  st (may be NULL) gets what was
  * done, also on error.
