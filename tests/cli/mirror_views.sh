@@ -89,7 +89,7 @@ if kind == "a":   # a death, a move away, a delete, two births (L, P), a new fam
     b = born(free[3], "01", "P", "9002"); put(b)
     out.append({"op": "del", "type": "penduduk", "id": b["nik"]}); put(b)  # back: an arrival
     young = [r for r in free[4:] if r["tanggal_lahir"] > "%d%s" % (int(month[:4]) - 16, month[4:])]
-    b = body(young[0]); b["status_perkawinan"] = "kawin"; put(b)  # married at 15: KTP-wajib
+    b = body(young[0]); b["status_perkawinan"] = "kawin"; put(b)  # married under 17: KTP-wajib
 else:             # a death of a woman, a baby born last month registered now (an arrival)
     w = [r for r in free if r["jenis_kelamin"] == "P"]
     b = body(w[-1]); b["status"] = "meninggal"; put(b)
