@@ -90,6 +90,14 @@ $(BUILD)/obj/agg/web.o: agg/web.c $(BUILD)/gen/web_data.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
+# The mirror's report views (agg/mirror_views.c) are compiled in.
+$(BUILD)/gen/mirror_views_data.h: agg/mirror_views.sql tools/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_files.sh mirror_views.sql=agg/mirror_views.sql > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/agg/mirror_views.o: agg/mirror_views.c $(BUILD)/gen/mirror_views_data.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
 # Messages in Indonesian (schema/i18n.h): po/id.po (and po/part-*.po while
 # a piece of work is being translated) compiled next to the binaries, where
 # lb_i18n_init looks first.  msgfmt -c checks every translation keeps its
