@@ -977,17 +977,12 @@ static char *conf_path(const char *dir, char *buf, size_t n)
  * (also those of cli_tree.c, cli_usb.c, ...) speaks it from here on. */
 static void apply_bahasa(int argc, char **argv, const char *dir)
 {
-	char path[4096];
-
 	for (int i = 2; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) {
 			dir = argv[i + 1];
 			break;
 		}
-	if (dir && *dir && strlen(dir) + sizeof "/agg.conf" <= sizeof path) {
-		snprintf(path, sizeof path, "%s/agg.conf", dir);
-		lb_cli_apply_bahasa(PROG, path);
-	}
+	lb_cli_apply_bahasa(PROG, dir, "agg.conf");
 }
 
 /* config -d DIR [ls | get KEY | set KEY VALUE | unset KEY] (cli_config.h) */

@@ -16,6 +16,7 @@
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/mp.h"
+#include "../schema/schema.h"
 #include "../schema/text.h"
 #include "agg.h"
 #include "agg_int.h"
@@ -178,41 +179,17 @@ static bool view_body(struct ctx *c, const char *village, const char *type, cons
 	return !lb_entry_decode(e, ent.mv_data, ent.mv_size, NULL) && e->op == LB_OP_PUT && e->body;
 }
 
-/* One field of a body; false when absent. */
-static bool body_field(const uint8_t *body, size_t len, const char *name, struct lb_mp_obj *out)
-{
-	struct lb_mp_rd r;
-	struct lb_mp_obj o, k;
-	size_t nl = strlen(name);
-
-	lb_mp_rd_init(&r, body, len);
-	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
-		return false;
-	for (uint32_t i = 0; i < o.len; i++) {
-		struct lb_mp_rd save;
-		if (lb_mp_next(&r, &k, NULL) || k.kind != LB_MP_STR)
-			return false;
-		save = r;
-		if (k.len == nl && !memcmp(k.s, name, nl))
-			return !lb_mp_next(&r, out, NULL);
-		r = save;
-		if (lb_mp_skip(&r, false, NULL))
-			return false;
-	}
-	return false;
-}
-
 static void field_str(struct ctx *c, struct cell *cell, const struct lb_entry *e, const char *f)
 {
 	struct lb_mp_obj o;
-	if (e && body_field(e->body, e->body_len, f, &o) && o.kind == LB_MP_STR)
+	if (e && lb_mp_map_get(e->body, e->body_len, f, &o) && o.kind == LB_MP_STR)
 		set_str(c, cell, (const char *)o.s, o.len);
 }
 
 static int64_t field_int(const struct lb_entry *e, const char *f)
 {
 	struct lb_mp_obj o;
-	if (e && body_field(e->body, e->body_len, f, &o) && o.kind == LB_MP_UINT)
+	if (e && lb_mp_map_get(e->body, e->body_len, f, &o) && o.kind == LB_MP_UINT)
 		return (int64_t)o.v.u;
 	return 0;
 }
@@ -401,7 +378,7 @@ struct catprog {
 static int64_t body_int(const uint8_t *b, size_t n, const char *f)
 {
 	struct lb_mp_obj o;
-	return body_field(b, n, f, &o) && o.kind == LB_MP_UINT ? (int64_t)o.v.u : 0;
+	return lb_mp_map_get(b, n, f, &o) && o.kind == LB_MP_UINT ? (int64_t)o.v.u : 0;
 }
 
 static int catprog_add(void *ctx, const char *region, const char *id, size_t id_len,
@@ -424,7 +401,7 @@ static int catprog_add(void *ctx, const char *region, const char *id, size_t id_
 	p = &c->cat[c->ncat++];
 	memset(p, 0, sizeof *p);
 	memcpy(p->kode, id, id_len);
-	if (body_field(body, len, "nama", &o) && o.kind == LB_MP_STR &&
+	if (lb_mp_map_get(body, len, "nama", &o) && o.kind == LB_MP_STR &&
 	    (p->nama = malloc(o.len + 1))) {
 		memcpy(p->nama, o.s, o.len);
 		p->nama[o.len] = '\0';
@@ -1467,11 +1444,10 @@ lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *opts, FILE *
 	lb_err e;
 
 	if (opts->month_y) { /* a month's report is "per" its last day, whoever asks */
-		static const int ml[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 		int y = opts->month_y, m = opts->month_m;
 		month_end = *opts;
 		month_end.per_y = y, month_end.per_m = m;
-		month_end.per_d = ml[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+		month_end.per_d = lb_days_in_month(y, m);
 		c.o = o = &month_end;
 	}
 	for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++)

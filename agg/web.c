@@ -153,20 +153,13 @@ static const char *token_of(struct MHD_Connection *c)
 	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "lumbung_token");
 }
 
-/* The aggregator's language for the dashboard's default: "id" or "en" when
- * it was chosen (LUMBUNG_BAHASA, the aggregator's bahasa setting, or an
- * id_ID locale), NULL when messages are English only because nothing chose
- * (then the page follows the browser's language). */
-static const char *bahasa(void)
-{
-	return lb_i18n_chosen();
-}
-
 /* The answer of GET /v1/session: who is signed in (or signed_in false),
- * and the aggregator's bahasa (null when none was chosen). */
+ * and the aggregator's bahasa for the dashboard's default: "id" or "en"
+ * when it was chosen (LUMBUNG_BAHASA, the bahasa setting, an id_ID
+ * locale), null when nothing chose (the page follows the browser). */
 static json_t *session(const struct lb_token_info *t)
 {
-	const char *b = bahasa();
+	const char *b = lb_i18n_chosen();
 	json_t *j = json_pack("{s:b}", "signed_in", t != NULL);
 	char role[LB_ROLE_MAX];
 

@@ -1590,11 +1590,7 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 		free(a.pos);
 		return rc;
 	}
-	if (a.dir && *a.dir) {
-		char conf[4096];
-		snprintf(conf, sizeof conf, "%s/lumbung.conf", a.dir);
-		lb_cli_apply_bahasa(PROG, conf);
-	}
+	lb_cli_apply_bahasa(PROG, a.dir, "lumbung.conf");
 	if (!(c = find_cmd(a.cmd))) {
 		fprintf(stderr, _("%s: unknown command \"%s\"\n"), PROG, a.cmd);
 		usage_all(stderr);

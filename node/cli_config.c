@@ -98,13 +98,15 @@ int lb_cli_config(const char *prog, const char *path, char **pos, int npos,
 	return 0;
 }
 
-void lb_cli_apply_bahasa(const char *prog, const char *path)
+void lb_cli_apply_bahasa(const char *prog, const char *dir, const char *file)
 {
 	struct lb_diag d = {0};
-	char value[16];
-	lb_err e = lb_conf_get(path, "bahasa", value, sizeof value, &d);
+	char value[16], path[4096];
+	lb_err e;
 
-	if (e == LB_ENOTFOUND)
+	if (!dir || !*dir || (size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+		return;
+	if ((e = lb_conf_get(path, "bahasa", value, sizeof value, &d)) == LB_ENOTFOUND)
 		return;
 	if (e || lb_i18n_set(value)) {
 		fprintf(stderr, _("%s: warning: %s\n"), prog,

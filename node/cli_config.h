@@ -27,9 +27,10 @@ extern const size_t lb_cli_nsettings;
 int lb_cli_config(const char *prog, const char *path, char **pos, int npos,
                   const struct lb_cli_setting *settings, size_t n);
 
-/* Apply the language set in the file at path (if any) with lb_i18n_set.
- * A missing file or setting is fine; a malformed file is reported on
- * stderr once (the command goes on in the locale's language). */
-void lb_cli_apply_bahasa(const char *prog, const char *path);
+/* Apply the language set in the settings file DIR/FILE (if any) with
+ * lb_i18n_set.  A missing file or setting, or a DIR too long to name the
+ * file, is fine; a malformed file is reported on stderr once (the command
+ * goes on in the locale's language). */
+void lb_cli_apply_bahasa(const char *prog, const char *dir, const char *file);
 
 #endif

@@ -39,27 +39,13 @@ static bool all_digits(const char *p, size_t n)
 static bool body_str(const uint8_t *body, size_t len, const char *name, const char **s,
                      size_t *slen)
 {
-	struct lb_mp_rd r;
-	struct lb_mp_obj o, k, v;
-	size_t nl = strlen(name);
+	struct lb_mp_obj v;
 
-	lb_mp_rd_init(&r, body, len);
-	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
+	if (!lb_mp_map_get(body, len, name, &v) || v.kind != LB_MP_STR)
 		return false;
-	for (uint32_t i = 0; i < o.len; i++) {
-		if (lb_mp_next(&r, &k, NULL) || k.kind != LB_MP_STR)
-			return false;
-		if (k.len == nl && !memcmp(k.s, name, nl)) {
-			if (lb_mp_next(&r, &v, NULL) || v.kind != LB_MP_STR)
-				return false;
-			*s = (const char *)v.s;
-			*slen = v.len;
-			return true;
-		}
-		if (lb_mp_skip(&r, false, NULL))
-			return false;
-	}
-	return false;
+	*s = (const char *)v.s;
+	*slen = v.len;
+	return true;
 }
 
 static bool body_is(const uint8_t *body, size_t len, const char *name, const char *val,

@@ -18,23 +18,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* n with thousands grouped: 12.400 (id) or 12,400 (en). */
-static const char *group(uint64_t n, char *buf, size_t cap)
-{
-	char digits[24];
-	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
-	char sep = !strcmp(lb_i18n_lang(), "id") ? '.' : ',';
-	size_t o = 0;
-
-	for (int i = 0; i < len && o + 2 < cap; i++) {
-		if (i && (len - i) % 3 == 0)
-			buf[o++] = sep;
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static void draw(struct lb_progress *p, double t)
 {
 	char a[32], b[32], r[32];
@@ -42,13 +25,13 @@ static void draw(struct lb_progress *p, double t)
 	uint64_t rate = secs > 0.05 ? (uint64_t)((double)p->done / secs) : 0;
 
 	if (p->total)
-		fprintf(stderr, "\r  %s / %s %s  %3u%%  %s/s ", group(p->done, a, sizeof a),
-		        group(p->total, b, sizeof b), p->unit,
+		fprintf(stderr, "\r  %s / %s %s  %3u%%  %s/s ", lb_group_digits(p->done, 0, a, sizeof a),
+		        lb_group_digits(p->total, 0, b, sizeof b), p->unit,
 		        (unsigned)(p->done >= p->total ? 100 : p->done * 100 / p->total),
-		        group(rate, r, sizeof r));
+		        lb_group_digits(rate, 0, r, sizeof r));
 	else
-		fprintf(stderr, "\r  %s %s  %s/s ", group(p->done, a, sizeof a), p->unit,
-		        group(rate, r, sizeof r));
+		fprintf(stderr, "\r  %s %s  %s/s ", lb_group_digits(p->done, 0, a, sizeof a), p->unit,
+		        lb_group_digits(rate, 0, r, sizeof r));
 	fflush(stderr);
 	p->last = t;
 }

@@ -115,6 +115,25 @@ const char *lb_tr(const char *msgid)
 	return dgettext(DOMAIN, msgid);
 }
 
+char *lb_group_digits(uint64_t n, char sep, char *out, size_t cap)
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	if (!out || !cap)
+		return out;
+	if (!sep)
+		sep = !strcmp(lang, "id") ? '.' : ',';
+	for (int i = 0; i < len && o + 2 < cap; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = sep;
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 char *lb_human_time(int64_t ms, char *out, size_t n)
 {
 	static const char *const en[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -50,6 +50,11 @@ const char *lb_i18n_lang(void);
  * nothing chose (a dashboard then follows the browser). */
 const char *lb_i18n_chosen(void);
 
+/* n with its thousands grouped by sep ("1,234,567"); sep 0: the mark of
+ * the current language ('.' in Indonesian, ',' in English).  Writes at
+ * most cap bytes (32 is always enough), NUL-terminated; returns out. */
+char *lb_group_digits(uint64_t n, char sep, char *out, size_t cap);
+
 /* A time for people: local time zone (TZ), minutes, the zone's
  * abbreviation, month names in the current language, e.g.
  * "28 Nov 2026 09:12 WIB" or "5 Agu 2026 14:03 WITA".  ms is Unix

@@ -318,6 +318,26 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, struct lb_diag *d)
 	}
 }
 
+bool lb_mp_map_get(const void *buf, size_t len, const char *name, struct lb_mp_obj *out)
+{
+	struct lb_mp_rd r;
+	struct lb_mp_obj o, k;
+	size_t nl = strlen(name);
+
+	lb_mp_rd_init(&r, buf, len);
+	if (lb_mp_next(&r, &o, NULL) || o.kind != LB_MP_MAP)
+		return false;
+	for (uint32_t i = 0; i < o.len; i++) {
+		if (lb_mp_next(&r, &k, NULL) || k.kind != LB_MP_STR)
+			return false;
+		if (k.len == nl && !memcmp(k.s, name, nl))
+			return !lb_mp_next(&r, out, NULL);
+		if (lb_mp_skip(&r, false, NULL))
+			return false;
+	}
+	return false;
+}
+
 lb_err lb_mp_skip(struct lb_mp_rd *r, bool canonical, struct lb_diag *d)
 {
 	struct lb_mp_rd save = *r;

@@ -94,6 +94,13 @@ lb_err lb_mp_read_array(struct lb_mp_rd *r, uint32_t n, const char *what, struct
  * not in canonical form (see above).  LB_EMALFORMED with a message. */
 lb_err lb_mp_skip(struct lb_mp_rd *r, bool canonical, struct lb_diag *d);
 
+/* The value of key name (NUL-terminated) in the map buf[0..len) (a record
+ * body) into *out: its kind and scalar value, or for a string its bytes
+ * (borrowed from buf).  false when buf is not a map, the key is absent,
+ * or the bytes before it do not read.  Never reports: a caller that must
+ * say why checks the body first (lb_mp_check_body). */
+bool lb_mp_map_get(const void *buf, size_t len, const char *name, struct lb_mp_obj *out);
+
 /* Check that buf[0..len) is exactly one canonical msgpack map (a record
  * body).  LB_EMALFORMED naming what is wrong. */
 lb_err lb_mp_check_body(const void *buf, size_t len, struct lb_diag *d);

@@ -514,12 +514,11 @@ void lb_field_describe_c(const struct lb_field *f, char *out, size_t n)
 
 /* ---- value rules -------------------------------------------------------- */
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static int days_in(int y, int m)
+int lb_days_in_month(int y, int m)
 {
 	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : dm[m - 1];
 }
 
 static bool all_digits(const uint8_t *s, size_t n)
@@ -547,7 +546,7 @@ static bool date_ok(const uint8_t *s, size_t n)
 	y = num(s, 4);
 	m = num(s + 5, 2);
 	dd = num(s + 8, 2);
-	return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && dd >= 1 && dd <= days_in(y, m);
+	return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && dd >= 1 && dd <= lb_days_in_month(y, m);
 }
 
 static bool period_ok(const uint8_t *s, size_t n)
@@ -573,7 +572,7 @@ static const char *nik_problem(const uint8_t *s, size_t n)
 	if (day > 40)
 		day -= 40;
 	/* the year has two digits, so 29 February is always allowed */
-	if (month < 1 || month > 12 || day < 1 || day > days_in(2000, month))
+	if (month < 1 || month > 12 || day < 1 || day > lb_days_in_month(2000, month))
 		return "does not hold a birth date (DDMMYY, +40 on the day for women)";
 	if (num(s + 12, 4) == 0)
 		return "has serial number 0000";

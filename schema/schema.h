@@ -120,6 +120,9 @@ lb_err lb_schema_validate_all(const struct lb_schema *s, const char *type, const
                               size_t id_len, const uint8_t *body, size_t body_len,
                               const struct lb_refs *refs, struct lb_diag *d);
 
+/* Days in month m (1..12) of year y, Gregorian (29 in a leap February). */
+int lb_days_in_month(int y, int m);
+
 /* Rule text of a field, e.g. "integer 1..10", "one of L, P", "date
  * YYYY-MM-DD", into out (size n), in the language of messages (i18n.h).
  * Cannot fail (truncates). */

@@ -115,14 +115,6 @@ static void set_str(struct lb_value *v, const char *s, size_t n, const char *typ
 
 /* ---- dates ----------------------------------------------------------------- */
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static int days_in(int y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && is_leap(y) ? 29 : dm[m - 1];
-}
-
 /* Month names people write, Indonesian and English, full and short, with
  * the older Indonesian spellings (Pebruari, Nopember). */
 static const struct {
@@ -211,7 +203,7 @@ static enum date_res read_date(const char *s, size_t n, char out[LB_VALUE_BUF])
 			dd = num_of(tok[0], tl[0]);
 			m = num_of(tok[1], tl[1]);
 			y = num_of(tok[2], 4);
-			if (m > 12 && dd >= 1 && dd <= 12 && m <= days_in(y, dd))
+			if (m > 12 && dd >= 1 && dd <= 12 && m <= lb_days_in_month(y, dd))
 				return D_MONTH_FIRST;
 		} else {
 			return D_NOT;
@@ -235,7 +227,7 @@ static enum date_res read_date(const char *s, size_t n, char out[LB_VALUE_BUF])
 	} else {
 		return D_NOT;
 	}
-	if (m < 1 || m > 12 || dd < 1 || dd > days_in(y, m))
+	if (m < 1 || m > 12 || dd < 1 || dd > lb_days_in_month(y, m))
 		return D_IMPOSSIBLE;
 	if (y < 1900 || y > 2100)
 		return D_RANGE;

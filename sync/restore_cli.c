@@ -89,21 +89,6 @@ static bool dir_state(const char *dir, bool *empty)
 	return true;
 }
 
-/* 1234567 -> "1,234,567" */
-static const char *grouped(char out[32], uint64_t v)
-{
-	char raw[24];
-	int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), j = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			out[j++] = ',';
-		out[j++] = raw[i];
-	}
-	out[j] = '\0';
-	return out;
-}
-
 /* An HLC for people: local time (TZ), e.g. "28 Nov 2026 09:12 WIB". */
 static const char *human(char out[48], uint64_t ts)
 {
@@ -354,7 +339,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		       (unsigned long long)r.successions);
 	if (r.last)
 		printf(_("the %s holds up to seq %s of %s; entries written after that on the lost PC "
-		       "are not in it\n"), url ? rname : _("archive"), grouped(num, r.last), human(when, r.last_ts));
+		       "are not in it\n"), url ? rname : _("archive"), lb_group_digits(r.last, ',', num, sizeof num), human(when, r.last_ts));
 	else
 		printf(_("the %s holds no entries of this village: nothing came back\n"),
 		       url ? rname : _("archive"));
