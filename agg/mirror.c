@@ -733,8 +733,15 @@ static lb_err connect_pg(struct lb_agg_mirror *m, struct lb_diag *d)
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	PQsetNoticeProcessor(m->pg, no_notice, NULL);
 	if (PQstatus(m->pg) != CONNECTION_OK) {
-		e = lb_fail(d, LB_ENET, "cannot connect to PostgreSQL: %s",
-		            pg_msg(m->pg, NULL, msg, sizeof msg));
+		/* a server that asks for a password we do not have will not
+		 * change its mind: not worth trying again */
+		if (PQconnectionNeedsPassword(m->pg))
+			e = lb_fail(d, LB_EAUTH, "PostgreSQL asks for a password: give it in --pg "
+			            "(password=...) or in ~/.pgpass: %s",
+			            pg_msg(m->pg, NULL, msg, sizeof msg));
+		else
+			e = lb_fail(d, LB_ENET, "cannot connect to PostgreSQL: %s",
+			            pg_msg(m->pg, NULL, msg, sizeof msg));
 		disconnect(m);
 		return e;
 	}
@@ -1198,29 +1205,105 @@ static int take_origin(void *ctx, const struct lb_agg_origin *o)
 	return 0;
 }
 
-/* successors after the keys they continue: by base, then key */
-static int by_base(const void *x, const void *y)
-{
-	const struct lb_agg_origin *a = x, *b = y;
-	if (a->base != b->base)
-		return a->base < b->base ? -1 : 1;
-	return memcmp(a->origin, b->origin, LB_PK_BYTES);
-}
-
 /* a village's keys together, successors after the keys they continue;
  * among keys of one base (a key enrolled after the old one was revoked
- * starts at 0 too) the revoked ones first: the new key's puts and deletes
- * apply over what the old key wrote (agg.h), and the old key's entries
- * all came before the new key was enrolled */
+ * starts at 0 too) the revoked ones first, the one that last wrote
+ * latest: each key's puts and deletes apply over what the keys before it
+ * wrote (agg.h), and a revoked key wrote nothing after the next was
+ * enrolled.  (A revoked key enrolled again after another one wrote mixes
+ * the two in time; the mirror then takes it whole after the other.) */
 static int by_village(const void *x, const void *y)
 {
 	const struct lb_agg_origin *a = x, *b = y;
 	int c = strcmp(a->village, b->village);
 	if (c)
 		return c;
-	if (a->base == b->base && a->revoked != b->revoked)
+	if (a->base != b->base)
+		return a->base < b->base ? -1 : 1;
+	if (a->revoked != b->revoked)
 		return a->revoked ? -1 : 1;
-	return by_base(x, y);
+	if (a->last_seen_ms != b->last_seen_ms)
+		return a->last_seen_ms < b->last_seen_ms ? -1 : 1;
+	return memcmp(a->origin, b->origin, LB_PK_BYTES);
+}
+
+/* a pass's origins by key, to find a position's origin */
+static int by_key(const void *x, const void *y)
+{
+	const struct lb_agg_origin *const *a = x, *const *b = y;
+	return memcmp((*a)->origin, (*b)->origin, LB_PK_BYTES);
+}
+
+/* The desa row of every enrolled village, once per pass: a village
+ * enrolled that never sent an entry has one (seq 0), and a name given or
+ * changed on the aggregator, or a village heard from again without new
+ * entries, is brought up to date.  The batches keep seq and origin (what
+ * is mirrored); a row already right is not written.  l is sorted by
+ * village. */
+static lb_err refresh_desa(struct lb_agg_mirror *m, const struct olist *l, struct lb_diag *d)
+{
+	struct buf q = {0};
+	lb_err e = LB_OK;
+	size_t rows = 0;
+
+	buf_str(&q, "INSERT INTO desa AS t (kode, nama, kecamatan, kabupaten, terakhir_terlihat, seq, "
+	            "origin) VALUES ");
+	for (size_t i = 0; i < l->n && !e;) {
+		const struct lb_agg_origin *act = NULL;
+		char name[LB_AGG_NAME_MAX + 1], hex[2 * LB_PK_BYTES + 1];
+		uint64_t seen = 0;
+		size_t j = i;
+		char *lv = NULL, *ln = NULL;
+		for (; j < l->n && !strcmp(l->o[j].village, l->o[i].village); j++) {
+			if (!l->o[j].revoked)
+				act = &l->o[j];
+			if (l->o[j].last_seen_ms > seen)
+				seen = l->o[j].last_seen_ms;
+		}
+		if (!act) /* every key revoked: the row the batches wrote stays */
+			act = &l->o[j - 1];
+		if ((e = lb_agg_village_name(m->a, l->o[i].village, name, NULL, d)))
+			break;
+		lv = PQescapeLiteral(m->pg, l->o[i].village, strlen(l->o[i].village));
+		ln = *name ? PQescapeLiteral(m->pg, name, strlen(name)) : NULL;
+		if (!lv || (*name && !ln))
+			e = lb_fail(d, LB_ENOMEM, "out of memory");
+		else {
+			lb_hex(hex, act->origin, LB_PK_BYTES);
+			buf_str(&q, rows++ ? ", (" : "(");
+			buf_str(&q, lv);
+			buf_str(&q, ", ");
+			buf_str(&q, ln ? ln : "NULL");
+			buf_str(&q, ", substr(");
+			buf_str(&q, lv);
+			buf_str(&q, ", 1, 8), substr(");
+			buf_str(&q, lv);
+			buf_str(&q, ", 1, 5), ");
+			if (seen) {
+				buf_ch(&q, '\'');
+				buf_time(&q, seen);
+				buf_str(&q, "'::timestamptz");
+			} else
+				buf_str(&q, "NULL::timestamptz");
+			buf_str(&q, ", 0, '");
+			buf_str(&q, hex);
+			buf_str(&q, "')");
+		}
+		PQfreemem(lv), PQfreemem(ln);
+		i = j;
+	}
+	buf_str(&q, " ON CONFLICT (kode) DO UPDATE SET nama = COALESCE(EXCLUDED.nama, t.nama), "
+	            "terakhir_terlihat = GREATEST(t.terakhir_terlihat, EXCLUDED.terakhir_terlihat) "
+	            "WHERE t.nama IS DISTINCT FROM COALESCE(EXCLUDED.nama, t.nama) OR "
+	            "t.terakhir_terlihat IS DISTINCT FROM GREATEST(t.terakhir_terlihat, "
+	            "EXCLUDED.terakhir_terlihat)");
+	buf_ch(&q, 0);
+	if (!e && q.oom)
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	if (!e && rows)
+		e = pg_exec(m, q.p, N_("writing the villages"), d);
+	free(q.p);
+	return e;
 }
 
 static double now_s(void)
@@ -1338,6 +1421,7 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 	pthread_t th[LB_AGG_MIRROR_JOBS_MAX];
 	void *args[LB_AGG_MIRROR_JOBS_MAX][2];
 	size_t started = 0, busy = 0;
+	const struct lb_agg_origin **ix = NULL;
 	double t0 = now_s();
 	PGresult *r = NULL;
 	lb_err e = LB_OK;
@@ -1346,7 +1430,8 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 		goto out;
 	if ((e = lb_agg_origins(m->a, take_origin, &l, d)))
 		goto out;
-	if (l.oom || (l.n && !(p.pos = calloc(l.n, sizeof *p.pos)))) {
+	if (l.oom || (l.n && (!(p.pos = calloc(l.n, sizeof *p.pos)) ||
+	                      !(ix = malloc(l.n * sizeof *ix))))) {
 		e = lb_fail(d, LB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1361,13 +1446,22 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 		r = NULL;
 		goto out;
 	}
+	/* (a database may hold the positions of many aggregators: each is
+	 * looked up among ours by key) */
+	for (size_t j = 0; j < l.n; j++)
+		ix[j] = &l.o[j];
+	qsort(ix, l.n, sizeof *ix, by_key);
 	for (int i = 0; i < PQntuples(r); i++) {
+		size_t lo = 0, hi = l.n;
 		uint8_t k[LB_PK_BYTES];
 		const char *hx = PQgetvalue(r, i, 0);
 		if (strlen(hx) != 2 * LB_PK_BYTES || lb_unhex(k, LB_PK_BYTES, hx))
 			continue;
-		for (size_t j = 0; j < l.n; j++)
-			if (!memcmp(l.o[j].origin, k, LB_PK_BYTES)) {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(ix[mid]->origin, k, LB_PK_BYTES);
+			if (!c) {
+				size_t j = (size_t)(ix[mid] - l.o);
 				uint8_t h[LB_HASH_BYTES];
 				p.pos[j] = strtoull(PQgetvalue(r, i, 1), NULL, 10);
 				/* up to date only when the hash agrees too; else the
@@ -1378,6 +1472,11 @@ lb_err lb_agg_mirror_pass(struct lb_agg_mirror *m, struct lb_agg_mirror_stats *s
 					p.pos[j] = UINT64_MAX;
 				break;
 			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	PQclear(r);
 	r = NULL;
@@ -1419,12 +1518,15 @@ out:
 		if (d)
 			*d = p.d;
 	}
+	if (!e && m->pg)
+		e = refresh_desa(m, &l, d);
 	if (!e && p.refused) {
 		e = p.refused;
 		if (d)
 			*d = p.refused_d;
 	}
 	PQclear(r);
+	free(ix);
 	free(p.pos);
 	free(l.o);
 	p.s.seconds = now_s() - t0;

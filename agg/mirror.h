@@ -83,6 +83,8 @@ void lb_agg_mirror_free(struct lb_agg_mirror *m);
  * origin send what the database lacks.  st (may be NULL) gets what was
  * done, also on error.
  * Errors:
+ *   LB_EAUTH     PostgreSQL asks for a password the conninfo does not give
+ *                (not worth trying again);
  *   LB_ENET      PostgreSQL cannot be reached, or the connection was lost
  *                or the server shut down mid-pass (the open transaction is
  *                rolled back; the connection is dropped and the next pass

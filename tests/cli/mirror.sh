@@ -391,12 +391,45 @@ same "kabupaten 33.24's rows still equal its aggregator's"
 [ "$(pg_sql db "select string_agg(distinct kabupaten, ',' order by kabupaten) from desa")" = "33.24,33.25" ] &&
 	ok "desa rows carry their kabupaten" || fail "kabupaten: $(pg_sql db "select kode, kabupaten from desa")"
 
+# ---- every enrolled village has a desa row; a name given later comes through --
+"$LUMBUNG" init -d "$T/quiet" --village 33.24.03.2002 >/dev/null 2>&1 &&
+	agg enroll -d "$A" --village 33.24.03.2002 --key "$(origin "$T/quiet")" >/dev/null
+agg region name -d "$A" 33.24.01.2002 "Desa Berganti" >/dev/null 2>&1
+x=$(txid)
+expect_exit 0 "a run after a village was enrolled and another renamed" mirror
+[ "$(pg_sql db "select kode || ' ' || seq || ' ' || origin || ' ' || kabupaten from desa where kode = '33.24.03.2002'")" = "33.24.03.2002 0 $(origin "$T/quiet") 33.24" ] &&
+	ok "a village enrolled that never pushed has its desa row, seq 0" ||
+	fail "desa row: '$(pg_sql db "select * from desa where kode = '33.24.03.2002'")'"
+[ "$(pg_sql db "select nama from desa where kode = '33.24.01.2002'")" = "Desa Berganti" ] &&
+	ok "a name given on the aggregator after the village's entries reaches its row" ||
+	fail "name: $(pg_sql db "select * from desa where kode = '33.24.01.2002'")"
+[ "$(written_since "$x" desa)" = 2 ] && ok "only those two desa rows were written" ||
+	fail "$(written_since "$x" desa) desa rows written"
+[ "$(pg_sql db "select count(*) from lumbung_posisi where desa = '33.24.03.2002'")" = 0 ] &&
+	ok "and no position is made up for it" || fail "a position for a village with no entries"
+expect_exit 0 "the report views list it" pg_sql db "select 1 from laporan_ringkasan where desa = '33.24.03.2002' and penduduk = 0"
+[ "$(pg_sql db "select count(*) from laporan_ringkasan where desa = '33.24.03.2002' and penduduk = 0")" = 1 ] &&
+	ok "laporan_ringkasan has a row of zeros for it, as report ringkasan does" || fail "no ringkasan row"
+agg report ringkasan -d "$A" --village 33.24.03.2002 --json >"$T/r0.json" 2>&1
+contains "$T/r0.json" '"33.24.03.2002"' "  (report ringkasan lists it too)"
+
 # ---- a column the schema has and the table lacks is added (as a field a
 # later schema adds would be): dropped here by hand
 pg_sql db "alter table penduduk drop column datang_hash; alter table \"program\" drop column target_penerima"
 expect_exit 0 "a run after two columns went missing" mirror
 [ "$(pg_sql db "select string_agg(column_name || ' ' || data_type, ',' order by column_name) from information_schema.columns where (table_name, column_name) in (('penduduk', 'datang_hash'), ('program', 'target_penerima'))")" = "datang_hash text,target_penerima bigint" ] &&
 	ok "adds them back, typed" || fail "columns: $(pg_sql db "select table_name, column_name from information_schema.columns where column_name in ('datang_hash', 'target_penerima')")"
+
+# ---- a server asking for a password: said at once, not tried again ----------------
+pg_sql db "create role pwuser login password 'rahasia'" >/dev/null
+{ printf 'local all pwuser scram-sha-256\n'; cat "$PGROOT/db/data/pg_hba.conf"; } >"$T/hba" &&
+	cat "$T/hba" >"$PGROOT/db/data/pg_hba.conf" &&
+	pg_sql db "select pg_reload_conf()" >/dev/null
+t0=$(date +%s)
+expect_exit 24 "a conninfo without the password the server asks for: unauthorized" \
+	"$AGG_BIN" mirror -d "$A" --pg "$(pg_conn db | sed 's/user=lumbung/user=pwuser/')"
+[ $(($(date +%s) - t0)) -lt 8 ] && ok "at once, without the network error's retries" || fail "took $(($(date +%s) - t0)) s"
+contains "$T/err" "password" "the error says it is a password"
 
 # ---- a conninfo to nothing ------------------------------------------------------------
 wait "$NOPID"

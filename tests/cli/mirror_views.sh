@@ -136,6 +136,11 @@ print(json.dumps({"type": "penduduk", "id": b["nik"], "body": b}))' >"$T/moved.j
 at "${M1}-06T08:00:00Z" put -d "$T/v2" --batch "$T/moved.jsonl" || fail "v2: a resident who moved from v1"
 for v in v1 v2 v3; do check "$v pushes its later changes" pushq "$T/$v"; done
 
+# v5: enrolled, never pushed: a row of zeros in the report and in the views
+"$LUMBUNG" init -d "$T/v5" --village 33.24.02.2003 >/dev/null 2>&1 &&
+	agg enroll -d "$A" --village 33.24.02.2003 --key "$(origin "$T/v5")" >/dev/null ||
+	fail "v5 enrolled"
+
 # --- one mirror run ------------------------------------------------------------
 expect_exit 0 "lumbung-agg mirror runs once" agg mirror -d "$A" --pg "$PG_CONN" --quiet
 n=$(pg_sql db "select count(*) from pg_views where viewname like 'laporan\\_%'")
