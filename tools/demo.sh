@@ -7,7 +7,8 @@
 # aggregator's copy; the aggregator shows each village and the
 # consolidated counts per type; a clerk imports an office spreadsheet in
 # Indonesian; the kabupaten's catalogue flows down, a
-# resident moves between villages, and a village PC dies and is restored.
+# resident moves between villages, and a village PC dies and is restored;
+# the kabupaten mirrors its view into a PostgreSQL started for the demo.
 # Everything runs in a temporary directory and is stopped at the end.
 set -eu
 BUILD=${1:-build}
@@ -19,7 +20,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-demo.XXXXXX")
 agg_pid=""
 sync_pid=""
 kec_pid=""
+pg_dir=""
+# as_pg CMD... — initdb and pg_ctl refuse root: as nobody then
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u nobody -- "$@"); else "$@"; fi; }
 cleanup() {
+	[ -n "$pg_dir" ] && as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1
+	[ -n "$pg_dir" ] && rm -rf "$pg_dir"
 	[ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null
 	[ -n "$kec_pid" ] && kill "$kec_pid" 2>/dev/null && wait "$kec_pid" 2>/dev/null
 	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null
@@ -199,6 +205,25 @@ print("without a token: HTTP %d %s" % (status, d["error"]))
 PYEOF
 echo "-- the access log: who read personal data"
 "$AG" access-log -d "$work/kabupaten" | tail -n 2
+
+step "the province's database: lumbung-agg mirror into PostgreSQL (a server started for the demo)"
+pg_bin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/lumbung-demo-pg.XXXXXX")
+chmod 755 "$pg_dir"
+mkdir -m 700 "$pg_dir/data" "$pg_dir/sock"
+[ "$(id -u)" = 0 ] && chown nobody: "$pg_dir/data" "$pg_dir/sock"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" --auth=trust -U lumbung -E UTF8 --locale=C.UTF-8 -N >"$pg_dir/initdb.log" 2>&1 ||
+	{ cat "$pg_dir/initdb.log" >&2; exit 1; }
+as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/data/server.log" -w -o \
+	"-c listen_addresses='' -c unix_socket_directories='$pg_dir/sock' -p 5433" start >/dev/null ||
+	{ cat "$pg_dir/data/server.log" >&2; exit 1; }
+pg="host=$pg_dir/sock port=5433 user=lumbung dbname=postgres"
+"$AG" mirror -d "$work/kabupaten" --pg "$pg"
+"$AG" mirror -d "$work/kabupaten" --pg "$pg"
+echo "-- an analyst's SQL on the mirrored tables and report views:"
+psql "$pg" -Xq -c "SELECT d.kecamatan, count(*) AS desa, sum(r.penduduk) AS penduduk, sum(r.keluarga) AS keluarga, sum(r.penerima) AS penerima
+FROM laporan_ringkasan r JOIN desa d ON d.kode = r.desa GROUP BY d.kecamatan ORDER BY 1"
+psql "$pg" -Xq -c "SELECT tipe, op, count(*) FROM perubahan GROUP BY 1, 2 ORDER BY 1, 2"
 
 step "the kabupaten's catalogue flows down: one programme code for every village"
 "$AG" catalogue put -d "$work/kabupaten" program BLT-DD-2026 kode=BLT-DD-2026 nama="BLT Dana Desa 2026" \
