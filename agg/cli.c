@@ -26,6 +26,7 @@
 #include "../schema/i18n.h"
 #include "../schema/version.h"
 #include "../node/cli_config.h"
+#include "../node/cliconf.h"
 #include "http.h"
 #include "api.h"
 #include "cli_usb.h"
@@ -1018,8 +1019,19 @@ static int cmd_config(int argc, char **argv, const char *dir)
 	return lb_cli_config(PROG, path, pos, npos, lb_cli_settings, lb_cli_nsettings);
 }
 
+/* cliconf.h: the i-th usage syntax of cmd */
+static const char *cmd_syntax(const char *cmd, size_t i)
+{
+	for (size_t k = 0; k < sizeof helps / sizeof *helps; k++)
+		if (!strcmp(helps[k].cmd, cmd) && !i--)
+			return helps[k].syntax;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct lb_cliconf conf = {PROG, "/etc/lumbung/agg.conf", "LUMBUNG_AGG_CONFIG",
+	                                       "LUMBUNG_AGG_DIR", cmd_syntax};
 	struct args a = {.dir = getenv("LUMBUNG_AGG_DIR")};
 	struct lb_diag d = {0};
 	struct lb_agg *agg = NULL;
@@ -1038,6 +1050,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, _("%s: cannot initialise: %s\n"), PROG, d.msg);
 		return 1;
 	}
+	if ((e = lb_cliconf_apply(&conf, &argc, &argv, &d))) { /* the /etc file (cliconf.h) */
+		fprintf(stderr, "%s: %s\n", PROG, lb_diag_msg(&d, e));
+		return lb_exit_status(e);
+	}
+	a.dir = getenv("LUMBUNG_AGG_DIR");
 	apply_bahasa(argc, argv, a.dir);
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);

@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "cli_config.h"
 #include "cli_find.h"
+#include "cliconf.h"
 #include "cli_pass.h"
 #include "consistency.h"
 #include "keybackup.h"
@@ -1559,8 +1560,17 @@ static const struct lb_cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
+/* cliconf.h: the one usage syntax of cmd */
+static const char *cmd_syntax(const char *cmd, size_t i)
+{
+	const struct lb_cli_cmd *c = find_cmd(cmd);
+	return c && !i ? c->usage : NULL;
+}
+
 int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 {
+	static const struct lb_cliconf conf = {PROG, "/etc/lumbung/lumbung.conf", "LUMBUNG_CONFIG",
+	                                       "LUMBUNG_DIR", cmd_syntax};
 	const struct lb_cli_cmd *c;
 	struct lb_cli_args a;
 	struct lb_diag d = {0};
@@ -1580,6 +1590,10 @@ int lb_cli_main(int argc, char **argv, const struct lb_cli_cmd *extra, size_t n)
 	if (lb_schema_builtin_init(&d)) {
 		fprintf(stderr, _("%s: built-in schema: %s\n"), PROG, d.msg);
 		return 1;
+	}
+	if ((rc = lb_cliconf_apply(&conf, &argc, &argv, &d))) {
+		fprintf(stderr, "%s: %s\n", PROG, lb_diag_msg(&d, rc));
+		return lb_exit_status(rc);
 	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {

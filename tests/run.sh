@@ -84,6 +84,9 @@ export BUILD
 # (LUMBUNG_BAHASA=id or LC_ALL=id_ID.UTF-8 on one command).
 unset LANGUAGE LUMBUNG_BAHASA
 export LC_MESSAGES=C
+# Never the machine's /etc/lumbung files: a test that wants a configuration
+# file names it on its command (tests/cli/config.sh).
+export LUMBUNG_CONFIG=none LUMBUNG_AGG_CONFIG=none
 case "${LC_ALL:-}" in "" | C | POSIX | C.UTF-8 | C.utf8) ;; *) export LC_ALL=C.UTF-8 ;; esac
 pattern=${1:-}
 top=$(cd "$(dirname "$0")/.." && pwd)

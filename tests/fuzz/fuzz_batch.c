@@ -10,6 +10,7 @@
 #include "../../node/cli.c"
 #include "../../node/cli_pass.c"
 #include "../../node/cli_config.c"
+#include "../../node/cliconf.c"
 #include "../../node/cli_find.c"
 #include "../../node/cli_import.c"
 #include "fuzz.h"
