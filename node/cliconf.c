@@ -16,6 +16,7 @@
  * the process ends. */
 static char **new_argv;
 static char **opts; /* the options taken from the file, in file order */
+static unsigned char *flag; /* opts[i] is a flag (not an option's name or value) */
 static size_t nopts, capopts;
 
 struct ctx {
@@ -46,20 +47,39 @@ int lb_cliconf_option(const char *syntax, const char *opt)
 	return 0;
 }
 
-static lb_err push_opt(const char *s, struct lb_diag *d)
+static lb_err push_opt(const char *s, int is_flag, struct lb_diag *d)
 {
 	if (nopts == capopts) {
 		size_t cap = capopts ? 2 * capopts : 16;
 		char **o = realloc(opts, cap * sizeof *o);
-		if (!o)
+		unsigned char *f;
+		if (o)
+			opts = o;
+		if (!o || !(f = realloc(flag, cap)))
 			return lb_fail(d, LB_ENOMEM, "out of memory");
-		opts = o;
+		flag = f;
 		capopts = cap;
 	}
 	if (!(opts[nopts] = strdup(s)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
-	nopts++;
+	flag[nopts++] = (unsigned char)is_flag;
 	return LB_OK;
+}
+
+/* A later `no` takes back the flag s given by earlier lines. */
+static void drop_flag(const char *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nopts; i++) {
+		if (flag[i] && !strcmp(opts[i], s)) {
+			free(opts[i]);
+			continue;
+		}
+		opts[k] = opts[i];
+		flag[k++] = flag[i];
+	}
+	nopts = k;
 }
 
 /* How cmd takes --opt: 0 not, 1 a flag, 2 with a value. */
@@ -117,18 +137,17 @@ static lb_err setting(void *vctx, const char *key, const char *value, unsigned l
 		               cmd, opt, c->prog, cmd);
 	snprintf(dashed, sizeof dashed, "--%s", opt);
 	if (k == 1) {
-		if (!strcmp(value, "no"))
-			return LB_OK;
-		if (strcmp(value, "yes"))
+		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return lb_fail(d, LB_EINVAL, "%s is a flag: its value is yes or no, not \"%.64s\"",
 			               dashed, value);
-		return push_opt(dashed, d);
+		drop_flag(dashed);
+		return strcmp(value, "yes") ? LB_OK : push_opt(dashed, 1, d);
 	}
 	if (!*value)
 		return lb_fail(d, LB_EINVAL, "%s needs a value", dashed);
-	if ((e = push_opt(dashed, d)))
+	if ((e = push_opt(dashed, 0, d)))
 		return e;
-	return push_opt(value, d);
+	return push_opt(value, 0, d);
 }
 
 lb_err lb_cliconf_apply(const struct lb_cliconf *c, int *argc, char ***argv, struct lb_diag *d)
