@@ -157,11 +157,14 @@ lb_err lb_cliconf_apply(const struct lb_cliconf *c, int *argc, char ***argv, str
 	int named = path != NULL;
 	lb_err e;
 
+	while (nopts) /* a call before (tests): its vector goes */
+		free(opts[--nopts]);
+	free(new_argv);
+	new_argv = NULL;
 	if (!path)
 		path = c->path;
 	if (!*path || !strcmp(path, "none"))
 		return LB_OK;
-	nopts = 0;
 	if ((e = lb_conf_read(path, setting, &x, d)))
 		return e == LB_ENOTFOUND && !named ? LB_OK : e;
 	if (!nopts)

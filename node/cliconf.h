@@ -50,7 +50,8 @@ struct lb_cliconf {
  * c->path; a missing c->path is no file), apply dir and bahasa, and give
  * the command (*argv)[1] the options the file sets for it: *argc and *argv
  * then hold argv[0], argv[1], the file's options, argv[2...].  The new
- * vector and its strings live until the process ends (never free them);
+ * vector and its strings live until the process ends or the next call
+ * (never free them);
  * with nothing to add *argv is left as it was.
  * Errors, each naming the file (and the line, for a line's fault):
  * LB_ENOTFOUND for a file named by c->env that does not exist; LB_EIO;
