@@ -142,10 +142,14 @@ LUMBUNG_BAHASA=id "$R/usr/bin/lumbung" frob >"$T/out" 2>"$T/err"
 contains "$T/err" 'perintah "frob" tidak dikenal' "the packaged program finds its catalogue in /usr/share/locale"
 ls "$R/etc/systemd/system" >/dev/null 2>&1 && fail "installing enabled a unit" || ok "installing enabled no unit"
 
-# the administrator enabled the mirror timer and changed a config
+# the administrator enabled the mirror timer and changed a config; a
+# reinstall (an upgrade's path) keeps the change
 mkdir -p "$R/etc/systemd/system/timers.target.wants"
 ln -s /lib/systemd/system/lumbung-agg-mirror.timer "$R/etc/systemd/system/timers.target.wants/"
 echo "mirror.pg = dbname=lumbung" >>"$R/etc/lumbung/agg.conf"
+cp "$R/etc/lumbung/agg.conf" "$T/agg.changed"
+if pkgdo -i "$deb"; then ok "dpkg -i over the installed package"; else fail "dpkg -i again: $(tail -c 600 "$T/dpkg.out")"; fi
+check "the changed /etc/lumbung/agg.conf survives it" cmp -s "$T/agg.changed" "$R/etc/lumbung/agg.conf"
 if pkgdo -r lumbung; then ok "dpkg -r"; else fail "dpkg -r: $(tail -c 600 "$T/dpkg.out")"; fi
 left=$(cd "$R" && find . ! -type d ! -path './var/lib/dpkg/*' | sort | tr '\n' ' ')
 want="./etc/.pwd.lock ./etc/group ./etc/gshadow ./etc/lumbung/agg.conf ./etc/lumbung/lumbung.conf ./etc/passwd ./etc/shadow ./etc/systemd/system/timers.target.wants/lumbung-agg-mirror.timer "
