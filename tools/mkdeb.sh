@@ -10,9 +10,11 @@
 # files in /etc/lumbung), md5sums and the maintainer scripts in
 # dist/debian/.  The version comes from `git describe`: a tag v1.2 gives
 # 1.2 (1.2+3.gHASH after it), no tag 0~gitYYYYMMDD.HASH; "+dirty" when the
-# tree has uncommitted changes.  Prints the .deb's path.
+# tree has uncommitted changes; outside git, 0~unknown.  Prints the .deb's
+# path.
 #
-# Environment: DEB_MAINTAINER ("Name <address>") for the Maintainer field.
+# Environment: DEB_MAINTAINER ("Name <address>") for the Maintainer field,
+# DEB_VERSION to set the version.
 set -eu
 
 build=${1:?usage: mkdeb.sh BUILD [OUTDIR]}
@@ -28,15 +30,20 @@ for c in dpkg-deb dpkg-shlibdeps fakeroot; do
 done
 
 # ---- version
-git -C "$top" rev-parse --git-dir >/dev/null 2>&1 || die "not a git checkout: no version"
 dirty=""
-[ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] || dirty="+dirty"
-if desc=$(git -C "$top" describe --tags 2>/dev/null); then
-	# v1.2 -> 1.2, v1.2-3-gabc -> 1.2+3.gabc (no '-': a native package)
-	version=$(echo "${desc#v}" | sed 's/-\([0-9]*\)-g/+\1.g/; s/-/./g')
+if [ -n "${DEB_VERSION:-}" ]; then
+	version=$DEB_VERSION
+elif ! git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	version="0~unknown" # not a git checkout: say DEB_VERSION=...
 else
-	day=$(git -C "$top" log -1 --format=%cd --date=format:%Y%m%d)
-	version="0~git$day.$(git -C "$top" rev-parse --short HEAD)"
+	[ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] || dirty="+dirty"
+	if desc=$(git -C "$top" describe --tags 2>/dev/null); then
+		# v1.2 -> 1.2, v1.2-3-gabc -> 1.2+3.gabc (no '-': a native package)
+		version=$(echo "${desc#v}" | sed 's/-\([0-9]*\)-g/+\1.g/; s/-/./g')
+	else
+		day=$(git -C "$top" log -1 --format=%cd --date=format:%Y%m%d)
+		version="0~git$day.$(git -C "$top" rev-parse --short HEAD)"
+	fi
 fi
 version="$version$dirty"
 arch=$(dpkg --print-architecture)
@@ -53,15 +60,16 @@ done
 find "$root/usr/share/man" -type f -name '*.1' -exec gzip -9n {} +
 doc="$root/usr/share/doc/lumbung"
 install -d "$doc"
-day=$(git -C "$top" log -1 --format=%cd --date=rfc2822)
+day=$(git -C "$top" log -1 --format=%cd --date=rfc2822 2>/dev/null) || day=$(date -R)
+from=$(git -C "$top" describe --always --dirty 2>/dev/null) || from="a tree outside git"
 {
 	echo "lumbung ($version) unstable; urgency=medium"
 	echo
-	echo "  * Built from git $(git -C "$top" describe --always --dirty)."
+	echo "  * Built from $from."
 	echo
 	echo " -- $maint  $day"
 } | gzip -9n >"$doc/changelog.gz"
-year=$(git -C "$top" log -1 --format=%cd --date=format:%Y)
+year=$(git -C "$top" log -1 --format=%cd --date=format:%Y 2>/dev/null) || year=$(date +%Y)
 cat >"$doc/copyright" <<TXT
 lumbung — welfare records for village offices, signed, synced and audited.
 
