@@ -9,7 +9,7 @@
 # programs' shared libraries, not a hand-kept list), conffiles (the two
 # files in /etc/lumbung), md5sums and the maintainer scripts in
 # dist/debian/.  The version comes from `git describe`: a tag v1.2 gives
-# 1.2 (1.2+3.gHASH after it), no tag 0~gitYYYYMMDD.HASH; "+dirty" when the
+# 1.2 (1.2+3.gHASH after it, v1.3-rc1 1.3~rc1), no tag 0~gitYYYYMMDD.HASH; "+dirty" when the
 # tree has uncommitted changes; outside git, 0~unknown.  Prints the .deb's
 # path.
 #
@@ -39,7 +39,7 @@ else
 	[ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] || dirty="+dirty"
 	if desc=$(git -C "$top" describe --tags 2>/dev/null); then
 		# v1.2 -> 1.2, v1.2-3-gabc -> 1.2+3.gabc (no '-': a native package)
-		version=$(echo "${desc#v}" | sed 's/-\([0-9]*\)-g/+\1.g/; s/-/./g')
+		version=$(echo "${desc#v}" | sed 's/-\([0-9]*\)-g/+\1.g/; s/-\(rc\|alpha\|beta\|pre\)/~\1/; s/-/./g')
 	else
 		day=$(git -C "$top" log -1 --format=%cd --date=format:%Y%m%d)
 		version="0~git$day.$(git -C "$top" rev-parse --short HEAD)"
