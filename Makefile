@@ -8,7 +8,9 @@
 #   make bench      benchmarks; writes docs/PERFORMANCE.md
 #   make coverage   line and branch coverage of the test suite; writes docs/COVERAGE.md
 #   make mutate     disables each check in tests/mutations.txt; every one must be caught
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local [DESTDIR=...]   binaries, man pages, units, /etc/lumbung
+#   make uninstall  removes what install put (a changed configuration file stays)
+#   make deb        a Debian package (tools/mkdeb.sh)
 #
 # Every target first runs `make deps`, which installs missing Debian
 # packages, so a fresh machine needs nothing done by hand.
@@ -44,7 +46,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
 	$(BUILD)/lumbung-bench-audit
 
-.PHONY: pot FORCE all deps demo test test-unit test-cli test-asan bench coverage mutate install clean fmt \
+.PHONY: pot FORCE all deps demo test test-unit test-cli test-asan bench coverage mutate install install-files uninstall deb clean fmt \
 	lint fuzz fuzz-bins fuzz-corpus
 
 all: deps
@@ -266,14 +268,64 @@ mutate: all
 bench: all
 	@sh tools/bench.sh $(BUILD)
 
+# Install paths (make install PREFIX=... DESTDIR=...; make deb uses PREFIX=/usr).
+SYSCONFDIR ?= /etc
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+LOCALEDIR ?= $(PREFIX)/share/locale
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL_BINS := lumbung lumbung-agg lumbung-audit lumbung-gen
+UNITS := $(notdir $(wildcard dist/systemd/*.service dist/systemd/*.timer))
+MAN_EN := $(notdir $(wildcard docs/*.1))
+MAN_ID := $(notdir $(wildcard docs/id/*.1))
+ETC_CONFS := lumbung.conf agg.conf
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/lumbung $(BUILD)/lumbung-agg $(wildcard $(BUILD)/lumbung-audit) $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES
-	install -m 644 $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(DESTDIR)$(PREFIX)/share/locale/id/LC_MESSAGES/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/id/man1
-	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(wildcard docs/id/*.1) $(DESTDIR)$(PREFIX)/share/man/id/man1/
+	@$(MAKE) --no-print-directory install-files
+
+# What install copies, from binaries already built in $(BUILD).  The units
+# name the programs where they are installed ($(BINDIR)); the configuration
+# files are examples with every key explained, never written over.
+install-files:
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(INSTALL_BINS:%=$(BUILD)/%) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LOCALEDIR)/id/LC_MESSAGES
+	install -m 644 $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(DESTDIR)$(LOCALEDIR)/id/LC_MESSAGES/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/id/man1
+	install -m 644 $(MAN_EN:%=docs/%) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN_ID:%=docs/id/%) $(DESTDIR)$(MANDIR)/id/man1/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	for u in $(UNITS); do \
+		sed 's|@bindir@|$(BINDIR)|g' dist/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 644 dist/sysusers.d/lumbung.conf $(DESTDIR)$(SYSUSERSDIR)/lumbung.conf
+	install -m 644 dist/tmpfiles.d/lumbung.conf $(DESTDIR)$(TMPFILESDIR)/lumbung.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/lumbung
+	for f in $(ETC_CONFS); do \
+		if [ -e $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f"; \
+		else install -m 644 dist/$$f.example $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f || exit 1; fi; \
+	done
+
+# Removes what install put; a configuration file that was changed stays.
+uninstall:
+	rm -f $(INSTALL_BINS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(DESTDIR)$(LOCALEDIR)/id/LC_MESSAGES/lumbung.mo
+	rm -f $(MAN_EN:%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN_ID:%=$(DESTDIR)$(MANDIR)/id/man1/%)
+	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%)
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/lumbung.conf $(DESTDIR)$(TMPFILESDIR)/lumbung.conf
+	for f in $(ETC_CONFS); do \
+		if cmp -s dist/$$f.example $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f; then rm -f $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f; \
+		elif [ -e $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/lumbung/$$f (changed)"; fi; \
+	done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/lumbung 2>/dev/null || true
+
+# A Debian package of the programs built in $(BUILD) (tools/mkdeb.sh): into DEBDIR.
+DEBDIR ?= $(BUILD)
+deb: all
+	@sh tools/mkdeb.sh $(BUILD) $(DEBDIR)
 
 fmt:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard */*.h tools/*.c tests/unit/*.c)

@@ -34,7 +34,7 @@ static const char *lang_of_locale(void)
 
 static void bind_catalogue(void)
 {
-	char exe[PATH_MAX], dir[PATH_MAX + 16];
+	char exe[PATH_MAX], dir[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	struct stat st;
 
@@ -45,6 +45,14 @@ static void bind_catalogue(void)
 			*slash = '\0';
 			snprintf(dir, sizeof dir, "%s/locale", exe);
 			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+				bindtextdomain(DOMAIN, dir);
+				return;
+			}
+			/* an installed tree: PREFIX/bin/lumbung and
+			 * PREFIX/share/locale, whatever PREFIX it was built with */
+			snprintf(dir, sizeof dir, "%s/../share/locale/id/LC_MESSAGES/" DOMAIN ".mo", exe);
+			if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+				snprintf(dir, sizeof dir, "%s/../share/locale", exe);
 				bindtextdomain(DOMAIN, dir);
 				return;
 			}

@@ -33,7 +33,8 @@ const char *lb_tr(const char *msgid) __attribute__((format_arg(1)));
 
 /* Bind the catalogue and take the language from the environment.  The
  * catalogue is looked for next to the program (DIR/locale when the binary
- * is DIR/lumbung: the build tree) and then in the install's LOCALEDIR.
+ * is DIR/lumbung: the build tree), then in DIR/../share/locale (an
+ * installed tree, wherever it was installed) and then in LOCALEDIR.
  * Cannot fail: without a catalogue everything is English. */
 void lb_i18n_init(void);
 

@@ -60,6 +60,13 @@ need_cmd ip iproute2
 need_cmd iptables iptables
 need_pc libnetfilter_queue libnetfilter-queue-dev
 
+# tests/cli/install.sh: the units (systemd-analyze verify), make deb
+# (dpkg-shlibdeps, fakeroot) and lintian on the package
+need_cmd systemd-analyze systemd
+need_cmd dpkg-shlibdeps dpkg-dev
+need_cmd fakeroot fakeroot
+need_cmd lintian lintian
+
 # `deps.sh fuzz` (make fuzz): clang and its libFuzzer runtime as well
 if [ "${1:-}" = fuzz ]; then
 	need_cmd clang clang
