@@ -63,6 +63,7 @@ struct args {
 	const char *every;  /* serve --forward / forward: seconds */
 	const char *max_bytes; /* serve --forward / forward: change-set bound */
 	const char *receipts; /* ingest --receipts RFILE */
+	const char *cacert;   /* upstream add --cacert FILE */
 };
 
 /* One line (or a few) of the usage per command: the syntax after PROG
@@ -303,6 +304,9 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* the port line is what scripts wait for */
+	if (a->lim.tls_cert)
+		fprintf(stderr, _("%s serve: HTTPS only, with the certificate %s\n"), PROG,
+		        a->lim.tls_cert);
 	printf("listening on %s:%u\n", host, lb_agg_server_port(srv));
 	fflush(stdout);
 	while (!stop)
@@ -1126,6 +1130,12 @@ int main(int argc, char **argv)
 			dst = &a.listen;
 		else if (!strcmp(o, "--receipts") && !strcmp(a.cmd, "ingest"))
 			dst = &a.receipts;
+		else if (!strcmp(o, "--tls-cert") && !strcmp(a.cmd, "serve"))
+			dst = &a.lim.tls_cert;
+		else if (!strcmp(o, "--tls-key") && !strcmp(a.cmd, "serve"))
+			dst = &a.lim.tls_key;
+		else if (!strcmp(o, "--cacert") && !strcmp(a.cmd, "upstream"))
+			dst = &a.cacert;
 		else if (!strcmp(o, "--name") && (!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "token")))
 			dst = &a.name;
 		else if (!strcmp(o, "--role") && !strcmp(a.cmd, "token"))
@@ -1194,7 +1204,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(a.cmd, "upstream")) /* the relay's commands: cli_relay.c */
-		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key);
+		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key, a.cacert);
 	if (!strcmp(a.cmd, "forward"))
 		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every, a.max_bytes);
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&

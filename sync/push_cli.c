@@ -185,6 +185,8 @@ static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct targe
 			                          lb_diag_msg(&d, e));
 		t->r.has_key = true;
 	}
+	if (a->cacert && (e = lb_remote_read_ca(&t->r, a->cacert, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	if (!t->r.has_key)
 		fprintf(stderr,
 		        _("%s %s: warning: the aggregator's key is unknown, so its receipts are "
@@ -254,6 +256,7 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 {
 	memset(o, 0, sizeof *o);
 	o->url = t->r.url;
+	o->cacert = t->r.cacert;
 	o->agg_key = t->r.has_key ? t->r.key : NULL;
 	if (a->max_bytes) {
 		char *end;
@@ -372,7 +375,7 @@ static int cmd_push(struct lb_cli_args *a)
 	if (!e) {
 		lb_sync_catalogue_after_push(n, a->dir, &t.r, "push");
 		/* residents moving here: never fails the push */
-		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.has_key ? t.r.key : NULL);
+		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.cacert, t.r.has_key ? t.r.key : NULL);
 	}
 out:
 	lb_pusher_free(p);
@@ -467,7 +470,7 @@ static int cmd_sync(struct lb_cli_args *a)
 				catalogues_at = time(NULL);
 			}
 			if (time(NULL) - offers_at >= DATANG_IDLE_S &&
-			    lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			    lb_sync_datang_refresh("sync", n, a->dir, t.r.url, t.r.cacert,
 			                           t.r.has_key ? t.r.key : NULL))
 				offers_at = time(NULL);
 			fflush(stdout);
@@ -493,7 +496,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			fflush(stdout);
 			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
 			catalogues_at = time(NULL);
-			if (lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			if (lb_sync_datang_refresh("sync", n, a->dir, t.r.url, t.r.cacert,
 			                           t.r.has_key ? t.r.key : NULL))
 				offers_at = time(NULL);
 		} else {
@@ -535,6 +538,8 @@ static int cmd_remote(struct lb_cli_args *a)
 		return lb_cli_usage_error("remote", "wrong number of arguments for remote %s", sub);
 	if (a->nupstream && strcmp(sub, "add"))
 		return lb_cli_usage_error("remote", "--upstream-key goes with remote add");
+	if (a->cacert && strcmp(sub, "add"))
+		return lb_cli_usage_error("remote", "--cacert goes with remote add");
 	for (int i = 0; i < a->nupstream; i++)
 		if ((e = lb_key_arg(a->upstream_keys[i], up[i], &d)))
 			return lb_cli_usage_error("remote",
@@ -560,10 +565,16 @@ static int cmd_remote(struct lb_cli_args *a)
 			                          lb_diag_msg(&d, e));
 		}
 		r.has_key = a->key != NULL;
+		if (a->cacert && (e = lb_remote_read_ca(&r, a->cacert, &d))) {
+			lb_node_close(n);
+			return lb_cli_die("remote", e, &d);
+		}
 		if (!(e = lb_remote_add(n, &r, (const uint8_t(*)[LB_PK_BYTES])up,
 		                        (size_t)a->nupstream, &d))) {
 			printf(_("remote %s: %s%s"), r.name, r.url,
 			       r.has_key ? _(", receipts checked against its key") : _(", key unknown"));
+			if (r.cacert[0])
+				printf(_("; https trusts only the CA certificate of %s"), a->cacert);
 			if (a->nupstream)
 				printf(_("; %d upstream key%s pinned: receipts handed down from above are "
 				       "checked and kept"),
