@@ -94,14 +94,14 @@ static const struct agg_help {
 	 "serve -d DIR [--listen ADDR:PORT] [--threads N]\n"
 	 "        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	 "        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	 "        [--forward [--every S] [--max-bytes N]]",
+	 "        [--forward [--every S] [--max-bytes N]] [--tls-cert FILE --tls-key FILE]",
 	 N_("answer villages, aggregators and the dashboard over HTTP.\n"
 	    "Defaults: --listen 127.0.0.1:8080, --threads 4, --max-connections 4096,\n"
 	    "--max-per-address 64, --header-timeout 10, --request-timeout 120,\n"
 	    "--idle-timeout 60 (seconds), --max-buffered 256m.\n"
 	    "--forward also sends the villages' logs to the upstreams every S seconds\n"
 	    "(default 5), as forward does")},
-	{"upstream", "upstream add -d DIR NAME URL --key HEX",
+	{"upstream", "upstream add -d DIR NAME URL --key HEX [--cacert FILE]",
 	 N_("the kabupaten a kecamatan relays to (HEX: its agg.pub)")},
 	{"upstream", "upstream ls -d DIR | upstream rm -d DIR NAME",
 	 N_("list or remove the upstreams")},

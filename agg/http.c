@@ -991,9 +991,10 @@ static void server_free(struct lb_agg_server *s)
 
 #define PEM_MAX (1u << 20)
 
-/* Read the PEM file path (what: "certificate" / "key") into *out
- * (malloc'd, NUL-terminated); it must hold marker.  Errors name path. */
-static lb_err read_pem(const char *path, const char *what, const char *marker, char **out,
+/* Read the PEM file path (the key when is_key, else the certificate)
+ * into *out (malloc'd, NUL-terminated); it must hold marker.  Errors name
+ * path. */
+static lb_err read_pem(const char *path, bool is_key, const char *marker, char **out,
                        struct lb_diag *d)
 {
 	FILE *f = fopen(path, "rb");
@@ -1002,8 +1003,10 @@ static lb_err read_pem(const char *path, const char *what, const char *marker, c
 	int err = 0;
 
 	*out = NULL;
-	if (!f)
-		return lb_fail(d, LB_EIO, "cannot read the TLS %s %s: %s", what, path, strerror(errno));
+	if (!f) {
+		err = errno;
+		goto unreadable;
+	}
 	if (!(b = malloc(PEM_MAX + 1))) {
 		fclose(f);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
@@ -1017,13 +1020,19 @@ static lb_err read_pem(const char *path, const char *what, const char *marker, c
 		sodium_memzero(b, PEM_MAX + 1);
 		free(b);
 		if (err)
-			return lb_fail(d, LB_EIO, "cannot read the TLS %s %s: %s", what, path,
-			               strerror(err));
-		return lb_fail(d, LB_EINVAL, "the TLS %s %s is not in PEM form (no \"%s\")", what,
-		               path, marker);
+			goto unreadable;
+		return is_key ? lb_fail(d, LB_EINVAL, "the TLS key %s is not in PEM form (no \"%s\")",
+		                        path, marker)
+		              : lb_fail(d, LB_EINVAL,
+		                        "the TLS certificate %s is not in PEM form (no \"%s\")", path,
+		                        marker);
 	}
 	*out = b;
 	return LB_OK;
+unreadable:
+	return is_key ? lb_fail(d, LB_EIO, "cannot read the TLS key %s: %s", path, strerror(err))
+	              : lb_fail(d, LB_EIO, "cannot read the TLS certificate %s: %s", path,
+	                        strerror(err));
 }
 
 /* --tls-cert / --tls-key: both read into s, or an error naming the file. */
@@ -1038,10 +1047,9 @@ static lb_err tls_load(struct lb_agg_server *s, const struct lb_agg_limits *l, s
 		return lb_fail(d, LB_EINVAL, "this libmicrohttpd was built without TLS, so it cannot "
 		                             "serve HTTPS: install one with TLS (Debian's has it) or put "
 		                             "a reverse proxy with the certificate in front");
-	if ((e = read_pem(l->tls_cert, "certificate", "-----BEGIN CERTIFICATE-----", &s->tls_cert,
-	                  d)))
+	if ((e = read_pem(l->tls_cert, false, "-----BEGIN CERTIFICATE-----", &s->tls_cert, d)))
 		return e;
-	return read_pem(l->tls_key, "key", "PRIVATE KEY-----", &s->tls_key, d);
+	return read_pem(l->tls_key, true, "PRIVATE KEY-----", &s->tls_key, d);
 }
 
 lb_err lb_agg_serve(struct lb_agg_server **out, struct lb_agg *a, const char *addr, uint16_t port,

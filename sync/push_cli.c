@@ -701,7 +701,7 @@ static int cmd_changeset(struct lb_cli_args *a)
 
 static const struct lb_cli_cmd sync_cmds[] = {
 	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX|PUBFILE] [--max-bytes N] "
-	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet] [--cacert FILE]",
 	 N_("Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
 	 "on the wire at first, growing while requests succeed up to --max-bytes (default\n"
 	 "16m; 8k..16m), and keep the receipts.  Change sets go zstd-compressed and sealed\n"
@@ -714,14 +714,16 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "the summary of a push that succeeded."),
 	 cmd_push, false},
 	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX|PUBFILE] "
-	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet] "
+	 "[--cacert FILE]",
 	 N_("Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
 	 "2 s.  One line per attempt, stamped with the local time (TZ); SIGINT/SIGTERM\n"
 	 "stop it.  --quiet: no progress line and no \"up to date\" lines."),
 	 cmd_sync, false},
-	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... | "
+	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... "
+	 "[--cacert FILE] | "
 	 "remote -d DIR ls | remote -d DIR rm NAME | remote -d DIR confirm NAME HEX",
 	 N_("Remember an aggregator's URL and public key; every receipt it returns is then\n"
 	 "checked against that key before it is kept.  --upstream-key pins the key of an\n"
@@ -761,7 +763,7 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept."),
 	 lb_sync_cmd_receipt, false},
 	{"restore", "restore -d NEWDIR --from URL|FILE.lla --village CODE [--restore-key FILE] "
-	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME]",
+	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME] [--cacert FILE]",
 	 N_("Bring a village node back after its PC died: fetch the village's log from the\n"
 	 "aggregator at URL (proving the village key on a challenge; or with the office\n"
 	 "token in $LUMBUNG_TOKEN), or read an archive from a stick (lumbung export-log,\n"
@@ -774,7 +776,8 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "kabupaten).  Says how far the copy goes; a copy that does not check, or any other\n"
 	 "failure, leaves nothing written."),
 	 lb_sync_cmd_restore, true},
-	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME]",
+	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME] "
+	 "[--cacert FILE]",
 	 N_("After an old backup was restored and written to (sync fails: \"histories have\n"
 	 "forked\"): take the aggregator's copy of this village's log (from its URL, or an\n"
 	 "archive from `lumbung-agg export-log`), verify it and make it this node's\n"
