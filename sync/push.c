@@ -214,6 +214,13 @@ lb_err lb_push_curl_fail(int cc, const char *errbuf, const char *base, int base_
 		               "%.*s: the TLS handshake failed, nothing was sent: does the server "
 		               "speak https on that port (serve --tls-cert)? (%s)",
 		               base_len, base, detail);
+	case CURLE_GOT_NOTHING:
+		if (!strncmp(base, "http://", 7))
+			return lb_fail(d, LB_ENET,
+			               "%.*s: no answer (%s): if the server speaks HTTPS on that port, "
+			               "the URL starts with https://",
+			               base_len, base, detail);
+		/* fall through */
 	default:
 		return lb_fail(d, LB_ENET, "%.*s: %s", base_len, base, detail);
 	}

@@ -186,7 +186,8 @@ void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long s
  * words in errbuf) as our error: a certificate the client does not trust,
  * or a TLS handshake that failed, is LB_EREFUSED, said in our words with
  * what to do (pin the CA with --cacert), curl's detail after them;
- * anything else LB_ENET with curl's words.  Returns the code. */
+ * anything else LB_ENET with curl's words (an http:// URL that got no
+ * answer at all also says to try https://).  Returns the code. */
 lb_err lb_push_curl_fail(int cc, const char *errbuf, const char *base, int base_len,
                          struct lb_diag *d);
 

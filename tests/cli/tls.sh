@@ -131,6 +131,7 @@ lb remote ls -d "$T/v3" >"$T/ls"
 # --- plain HTTP to the TLS port: nothing stored --------------------------------
 expect_exit 22 "a plain-HTTP push to the HTTPS port fails" \
 	lb push -d "$T/v3" --to "http://127.0.0.1:$PORT" --key "$AK" --quiet
+contains "$T/err" "the URL starts with https://" "the failure suggests https://"
 check "nothing of village 3 stored after the plain-HTTP attempt" nothing_of 33.24.01.2003
 kill -0 "$AGG_PID" 2>/dev/null && ok "the aggregator still runs" || fail "the aggregator died"
 
