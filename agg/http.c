@@ -1138,10 +1138,11 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 		MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
 	if (!s->mhd) {
 		struct MHD_Daemon *plain = NULL;
+		unsigned pflags = flags & ~(unsigned)(MHD_USE_TLS | MHD_USE_ERROR_LOG);
 		/* bound without TLS: then it was the certificate and key */
-		if (s->tls_cert && (plain = MHD_start_daemon(
-			flags & ~(unsigned)MHD_USE_TLS & ~(unsigned)MHD_USE_ERROR_LOG, port, NULL, NULL,
-			handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END)))
+		if (s->tls_cert &&
+		    (plain = MHD_start_daemon(pflags, port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR,
+		                              (struct sockaddr *)&sa, MHD_OPTION_END)))
 			MHD_stop_daemon(plain);
 		server_free(s);
 		if (plain)

@@ -30,8 +30,8 @@
  * malformed challenge), LB_EIO / LB_EFULL writing out.  The aggregator's
  * words are in d (escaped).  On error out may hold part of an archive: the
  * caller removes it. */
-lb_err lb_fetch_log(const char *url, const char *cacert, const char *village, uint64_t from, const struct lb_key *key,
-                    const char *token, FILE *out, struct lb_diag *d);
+lb_err lb_fetch_log(const char *url, const char *cacert, const char *village, uint64_t from,
+                    const struct lb_key *key, const char *token, FILE *out, struct lb_diag *d);
 
 /* lb_fetch_log that also checks the aggregator's key: agg_pk (32 bytes,
  * or NULL: not checked) must be the key its challenge answer names, the
@@ -62,8 +62,8 @@ lb_err lb_fetch_proved(const char *url, const char *cacert, const char *village,
  * LB_EREFUSED for an answer over LB_FETCH_DATANG_MAX bytes. */
 #define LB_FETCH_DATANG_MAX (64u << 20)
 struct lb_datang_offer;
-lb_err lb_fetch_datang(const char *url, const char *cacert, const char *village, const struct lb_key *key,
-                       const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
-                       size_t *count, struct lb_diag *d);
+lb_err lb_fetch_datang(const char *url, const char *cacert, const char *village,
+                       const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                       struct lb_datang_offer **offers, size_t *count, struct lb_diag *d);
 
 #endif

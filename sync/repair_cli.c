@@ -108,8 +108,9 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 			fclose(f);
 			return lb_cli_die(a->cmd, e, &d);
 		}
-		e = lb_fetch_log_from(a->from, r->cacert, info.village, 1, &key, token && *token ? token : NULL,
-		                      have_key ? r->key : NULL, f, NULL, &d);
+		e = lb_fetch_log_from(a->from, r->cacert, info.village, 1, &key,
+		                      token && *token ? token : NULL, have_key ? r->key : NULL, f, NULL,
+		                      &d);
 		lb_key_wipe(&key);
 		if (e) {
 			fclose(f);

@@ -303,8 +303,8 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 					kp = &key;
 				}
 			}
-			e = lb_fetch_log_from(a->from, pin.cacert, a->village, 1, kp, token, have_agg ? agg : NULL,
-			                      f, served, &d);
+			e = lb_fetch_log_from(a->from, pin.cacert, a->village, 1, kp, token,
+			                      have_agg ? agg : NULL, f, served, &d);
 			if (kp == &nk)
 				lb_key_wipe(&nk);
 			if (e)
