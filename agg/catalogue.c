@@ -328,7 +328,7 @@ lb_err lb_agg_catalogue_pull(struct lb_agg *a, const struct lb_remote *up,
 	memset(st, 0, sizeof *st);
 	if (!up->has_key)
 		return lb_fail(d, LB_EINVAL, "upstream %s has no key pinned", up->name);
-	if ((e = lb_catalogues_list(up->url, &refs, &nrefs, d)))
+	if ((e = lb_catalogues_list(up->url, up->cacert, &refs, &nrefs, d)))
 		return e;
 	for (size_t i = 0; i < nrefs; i++) {
 		struct lb_catalogue_ref *c = &refs[i];
@@ -353,7 +353,7 @@ lb_err lb_agg_catalogue_pull(struct lb_agg *a, const struct lb_remote *up,
 			e = lb_fail(&cd, LB_EIO, "a temporary file: %s", strerror(errno));
 			goto refused;
 		}
-		if (!(e = lb_catalogue_fetch(up->url, c->region, have + 1, f, &cd))) {
+		if (!(e = lb_catalogue_fetch(up->url, up->cacert, c->region, have + 1, f, &cd))) {
 			if (fflush(f) || fseek(f, 0, SEEK_SET))
 				e = lb_fail(&cd, LB_EIO, "a temporary file: %s", strerror(errno));
 			else
@@ -556,7 +556,8 @@ lb_err lb_agg_catalogue_receive(struct lb_agg *a, const char *region, FILE *f,
 	return lb_agg_catalogue_adopt(a, region, k.o.key, f, r, d);
 }
 
-lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
+lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, const char *cacert,
+                             uint64_t *sent,
                              struct lb_diag *d)
 {
 	struct lb_agg_catalogue own;
@@ -574,7 +575,7 @@ lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
 		return LB_OK;
 	if (e || !own.seq)
 		return e;
-	e = lb_catalogue_held(url, a->region, &up, d);
+	e = lb_catalogue_held(url, cacert, a->region, &up, d);
 	if (e && e != LB_ENOTFOUND)
 		return e;
 	if (!e) {
@@ -601,7 +602,7 @@ lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
 	if (!e && len > LB_AGG_CATALOGUE_POST_MAX)
 		e = lb_fail(d, LB_ETOOBIG, "the catalogue's tail from seq %llu is %zu bytes, more than "
 		            "an upstream takes in one request", (unsigned long long)from, len);
-	if (!e && !(e = lb_catalogue_post(url, a->region, buf, len, d)))
+	if (!e && !(e = lb_catalogue_post(url, cacert, a->region, buf, len, d)))
 		*sent = own.seq - from + 1;
 	free(buf);
 	return e;

@@ -98,15 +98,16 @@ lb_err lb_agg_catalogue_adopt(struct lb_agg *a, const char *region, const uint8_
 lb_err lb_agg_catalogue_receive(struct lb_agg *a, const char *region, FILE *f,
                                 struct lb_adopt_report *r, struct lb_diag *d);
 
-/* Send our own catalogue up to the aggregator at url: ask GET
+/* Send our own catalogue up to the aggregator at url (https trusting
+ * cacert, the upstream's pinned CA, or the system's when NULL or ""): ask GET
  * url/v1/catalogues/{our region} what it holds of it (404: nothing) and
  * POST the tail from there.  *sent gets the entries sent (0:
  * it was current, or we have no catalogue yet).  Only a kecamatan sends
  * (LB_OK, nothing sent, for another level).  Errors: LB_ENET; the
  * upstream's refusal (LB_ESIG, LB_EFORBIDDEN: we are not enrolled there
  * for our kecamatan; LB_EREFUSED ...) with its words; the node's. */
-lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, uint64_t *sent,
-                             struct lb_diag *d);
+lb_err lb_agg_catalogue_push(struct lb_agg *a, const char *url, const char *cacert,
+                             uint64_t *sent, struct lb_diag *d);
 
 /* What one pull from an upstream did. */
 struct lb_agg_catalogue_pull {

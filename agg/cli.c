@@ -64,6 +64,7 @@ struct args {
 	const char *every;  /* serve --forward / forward: seconds */
 	const char *max_bytes; /* serve --forward / forward: change-set bound */
 	const char *receipts; /* ingest --receipts RFILE */
+	const char *cacert;   /* upstream add --cacert FILE */
 };
 
 /* One line (or a few) of the usage per command: the syntax after PROG
@@ -94,14 +95,14 @@ static const struct agg_help {
 	 "serve -d DIR [--listen ADDR:PORT] [--threads N]\n"
 	 "        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	 "        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	 "        [--forward [--every S] [--max-bytes N]]",
+	 "        [--forward [--every S] [--max-bytes N]] [--tls-cert FILE --tls-key FILE]",
 	 N_("answer villages, aggregators and the dashboard over HTTP.\n"
 	    "Defaults: --listen 127.0.0.1:8080, --threads 4, --max-connections 4096,\n"
 	    "--max-per-address 64, --header-timeout 10, --request-timeout 120,\n"
 	    "--idle-timeout 60 (seconds), --max-buffered 256m.\n"
 	    "--forward also sends the villages' logs to the upstreams every S seconds\n"
 	    "(default 5), as forward does")},
-	{"upstream", "upstream add -d DIR NAME URL --key HEX",
+	{"upstream", "upstream add -d DIR NAME URL --key HEX [--cacert FILE]",
 	 N_("the kabupaten a kecamatan relays to (HEX: its agg.pub)")},
 	{"upstream", "upstream ls -d DIR | upstream rm -d DIR NAME",
 	 N_("list or remove the upstreams")},
@@ -304,6 +305,9 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* the port line is what scripts wait for */
+	if (a->lim.tls_cert)
+		fprintf(stderr, _("%s serve: HTTPS only, with the certificate %s\n"), PROG,
+		        a->lim.tls_cert);
 	printf("listening on %s:%u\n", host, lb_agg_server_port(srv));
 	fflush(stdout);
 	while (!stop)
@@ -1143,6 +1147,12 @@ int main(int argc, char **argv)
 			dst = &a.listen;
 		else if (!strcmp(o, "--receipts") && !strcmp(a.cmd, "ingest"))
 			dst = &a.receipts;
+		else if (!strcmp(o, "--tls-cert") && !strcmp(a.cmd, "serve"))
+			dst = &a.lim.tls_cert;
+		else if (!strcmp(o, "--tls-key") && !strcmp(a.cmd, "serve"))
+			dst = &a.lim.tls_key;
+		else if (!strcmp(o, "--cacert") && !strcmp(a.cmd, "upstream"))
+			dst = &a.cacert;
 		else if (!strcmp(o, "--name") && (!strcmp(a.cmd, "enroll") || !strcmp(a.cmd, "token")))
 			dst = &a.name;
 		else if (!strcmp(o, "--role") && !strcmp(a.cmd, "token"))
@@ -1211,7 +1221,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(a.cmd, "upstream")) /* the relay's commands: cli_relay.c */
-		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key);
+		return lb_agg_cli_upstream(a.dir, a.npos, a.pos, a.key, a.cacert);
 	if (!strcmp(a.cmd, "forward"))
 		return a.npos ? usage(stderr, EXIT_USAGE) : lb_agg_cli_forward(a.dir, a.every, a.max_bytes);
 	if (strcmp(a.cmd, "enroll") && strcmp(a.cmd, "revoke") && strcmp(a.cmd, "serve") &&

@@ -39,11 +39,12 @@ static int print_up(void *ctx, const struct lb_remote *r)
 	char hex[2 * LB_PK_BYTES + 1];
 	(void)ctx;
 	lb_hex(hex, r->key, LB_PK_BYTES);
-	printf("%-12s %s  %s\n", r->name, r->url, hex);
+	printf("%-12s %s  %s%s\n", r->name, r->url, hex, r->cacert[0] ? _("  (CA pinned)") : "");
 	return 0;
 }
 
-int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
+int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key,
+                        const char *cacert)
 {
 	struct lb_agg *a = NULL;
 	struct lb_diag d = {0};
@@ -57,6 +58,8 @@ int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
 	if (npos != want && !(want == 1 && npos == 0))
 		return usage_error("upstream", "usage: upstream add NAME URL --key HEX | upstream ls | "
 		                               "upstream rm NAME");
+	if (cacert && want != 3)
+		return usage_error("upstream", _("--cacert goes with upstream add"));
 	if (want == 3 && !key)
 		return usage_error("upstream", _("--key HEX is required: the upstream aggregator's public "
 		                               "key (its agg.pub), against which its receipts are checked"));
@@ -76,8 +79,16 @@ int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key)
 			                               "key (lumbung-agg init printed it; also in its agg.pub)"));
 		}
 		r.has_key = true;
-		if (!(e = lb_agg_upstream_set(a, &r, &d)))
-			printf(_("upstream %s: %s, receipts checked against its key\n"), r.name, r.url);
+		if (cacert && (e = lb_remote_read_ca(&r, cacert, &d))) {
+			lb_agg_close(a);
+			return die("upstream", e, &d);
+		}
+		if (!(e = lb_agg_upstream_set(a, &r, &d))) {
+			printf(_("upstream %s: %s, receipts checked against its key"), r.name, r.url);
+			if (r.cacert[0])
+				printf(_("; https trusts only the CA certificate of %s"), cacert);
+			printf("\n");
+		}
 	} else if (want == 2) {
 		if (!(e = lb_agg_upstream_del(a, pos[1], &d)))
 			printf(_("removed upstream %s\n"), pos[1]);

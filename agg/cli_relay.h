@@ -11,8 +11,9 @@
 
 #include "agg.h"
 
-/* upstream add NAME URL --key HEX | upstream ls | upstream rm NAME */
-int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key);
+/* upstream add NAME URL --key HEX [--cacert FILE] | upstream ls | upstream rm NAME */
+int lb_agg_cli_upstream(const char *dir, int npos, char **pos, const char *key,
+                        const char *cacert);
 /* forward [--every S] [--max-bytes N]: one pass, or a pass every S
  * seconds with backoff */
 int lb_agg_cli_forward(const char *dir, const char *every, const char *max_bytes);

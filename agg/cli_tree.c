@@ -13,6 +13,7 @@
 #include "../node/entry.h"
 #include "../node/hlc.h"
 #include "../schema/text.h"
+#include "forward.h"
 #include "tree.h"
 
 #define PROG "lumbung-agg"
@@ -22,6 +23,17 @@ static int die(const char *cmd, lb_err e, const struct lb_diag *d)
 {
 	fprintf(stderr, _("%s %s: %s\n"), PROG, cmd, lb_diag_msg(d, e));
 	return lb_exit_status(e);
+}
+
+/* lb_agg_upstreams: the upstream whose URL is ctx's (a struct lb_remote). */
+static int same_url(void *ctx, const struct lb_remote *r)
+{
+	struct lb_remote *want = ctx;
+
+	if (strcmp(r->url, want->url))
+		return 0;
+	*want = *r;
+	return 1;
 }
 
 int agg_cli_tree(int argc, char **argv)
@@ -93,12 +105,19 @@ int agg_cli_tree(int argc, char **argv)
 	} else {
 		struct lb_push_opts o = {.url = url, .agg_key = key ? pk : NULL};
 		struct lb_pusher *p = NULL;
+		struct lb_remote *up = calloc(1, sizeof *up);
 		uint64_t sent = 0;
+		if (up && strlen(url) <= LB_REMOTE_URL_MAX) { /* an upstream's URL: its pinned CA */
+			strcpy(up->url, url);
+			if (!lb_agg_upstreams(agg, same_url, up, NULL, &d) && up->name[0])
+				o.cacert = up->cacert;
+		}
 		if ((e = lb_pusher_new(&p, &o, &d)) || (e = lb_agg_send_statements(agg, p, &sent, &d)))
 			rc = die(cmd, e, &d);
 		else
 			printf(_("sent %llu statements\n"), (unsigned long long)sent);
 		lb_pusher_free(p);
+		free(up);
 	}
 	lb_agg_close(agg);
 	return rc;

@@ -68,9 +68,8 @@ static size_t up_key(uint8_t *k, const char *name)
 
 lb_err lb_agg_upstream_set(struct lb_agg *a, const struct lb_remote *r, struct lb_diag *d)
 {
-	uint8_t kb[UP_KEY_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
+	uint8_t kb[UP_KEY_MAX], vb[LB_REMOTE_VAL_MAX];
 	MDB_val k, v;
-	size_t ulen;
 	lb_err e;
 
 	if ((e = lb_remote_check(r, d)))
@@ -81,11 +80,8 @@ lb_err lb_agg_upstream_set(struct lb_agg *a, const struct lb_remote *r, struct l
 	if (!a->read_only && !memcmp(r->key, a->key.pk, LB_PK_BYTES))
 		return lb_fail(d, LB_EINVAL, "that key is this aggregator's own: an upstream is another "
 		                             "aggregator (the kabupaten's)");
-	ulen = strlen(r->url);
-	memcpy(vb, r->key, LB_PK_BYTES);
-	memcpy(vb + LB_PK_BYTES, r->url, ulen);
 	k = (MDB_val){up_key(kb, r->name), kb};
-	v = (MDB_val){LB_PK_BYTES + ulen, vb};
+	v = (MDB_val){lb_remote_encode(r, vb), vb};
 	return meta_write(a, &k, &v, "saving the upstream", d);
 }
 
@@ -125,16 +121,14 @@ lb_err lb_agg_upstreams(struct lb_agg *a, lb_agg_upstream_cb cb, void *ctx, size
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct lb_remote r = {0};
-		size_t nlen = k.mv_size - PLEN(UP_PREFIX), ulen;
+		size_t nlen = k.mv_size - PLEN(UP_PREFIX);
 		if (k.mv_size < PLEN(UP_PREFIX) || memcmp(k.mv_data, UP_PREFIX, PLEN(UP_PREFIX)))
 			break;
 		if (!nlen || nlen > LB_REMOTE_NAME_MAX || v.mv_size <= LB_PK_BYTES ||
-		    (ulen = v.mv_size - LB_PK_BYTES) > LB_REMOTE_URL_MAX)
+		    !lb_remote_decode(&r, v.mv_data, v.mv_size) || !r.url[0])
 			continue; /* not one of ours */
 		memcpy(r.name, (const char *)k.mv_data + PLEN(UP_PREFIX), nlen);
-		memcpy(r.key, v.mv_data, LB_PK_BYTES);
 		r.has_key = true;
-		memcpy(r.url, (const char *)v.mv_data + LB_PK_BYTES, ulen);
 		n++;
 		if (cb && cb(ctx, &r))
 			break;
@@ -319,7 +313,7 @@ static int collect_up(void *ctx, const struct lb_remote *r)
 static bool same_remote(const struct lb_remote *x, const struct lb_remote *y)
 {
 	return !strcmp(x->name, y->name) && !strcmp(x->url, y->url) &&
-	       !memcmp(x->key, y->key, LB_PK_BYTES);
+	       !memcmp(x->key, y->key, LB_PK_BYTES) && !strcmp(x->cacert, y->cacert);
 }
 
 /* Bring f->ups in line with the configured upstreams: keep the pushers of
@@ -350,6 +344,7 @@ static lb_err sync_ups(struct lb_agg_fwd *f, struct lb_diag *d)
 			}
 		if (!nu[i].p) {
 			struct lb_push_opts po = {.url = nu[i].r.url,
+			                          .cacert = nu[i].r.cacert,
 			                          .agg_key = nu[i].r.key,
 			                          .relay_key = f->a->key.pk,
 			                          .stall_s = f->o.stall_s,
@@ -562,7 +557,7 @@ static lb_err push_catalogue(struct lb_agg_fwd *f, struct up *u, struct lb_agg_f
 {
 	struct lb_diag cd = {0};
 	uint64_t sent = 0;
-	lb_err e = lb_agg_catalogue_push(f->a, u->r.url, &sent, &cd);
+	lb_err e = lb_agg_catalogue_push(f->a, u->r.url, u->r.cacert, &sent, &cd);
 
 	st->catalogue_up += sent;
 	if (e) {

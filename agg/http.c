@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "../node/entry.h"
 #include "../schema/mp.h"
@@ -86,6 +87,7 @@ struct lb_agg_server {
 	pthread_t sweeper;
 	void (*on_accept)(void *ctx); /* lb_agg_server_on_accept */
 	void *on_accept_ctx;
+	char *tls_cert, *tls_key;       /* PEM text given to MHD (HTTPS), or NULL */
 };
 
 struct req {
@@ -979,7 +981,75 @@ static void server_free(struct lb_agg_server *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->log_lock);
+	free(s->tls_cert);
+	if (s->tls_key) {
+		sodium_memzero(s->tls_key, strlen(s->tls_key));
+		free(s->tls_key);
+	}
 	free(s);
+}
+
+#define PEM_MAX (1u << 20)
+
+/* Read the PEM file path (the key when is_key, else the certificate)
+ * into *out (malloc'd, NUL-terminated); it must hold marker.  Errors name
+ * path. */
+static lb_err read_pem(const char *path, bool is_key, const char *marker, char **out,
+                       struct lb_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!f) {
+		err = errno;
+		goto unreadable;
+	}
+	if (!(b = malloc(PEM_MAX + 1))) {
+		fclose(f);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
+	n = fread(b, 1, PEM_MAX + 1, f);
+	if (ferror(f))
+		err = errno ? errno : EIO;
+	fclose(f);
+	b[n > PEM_MAX ? PEM_MAX : n] = '\0';
+	if (err || n > PEM_MAX || strlen(b) != n || !strstr(b, marker)) {
+		sodium_memzero(b, PEM_MAX + 1);
+		free(b);
+		if (err)
+			goto unreadable;
+		return is_key ? lb_fail(d, LB_EINVAL, "the TLS key %s is not in PEM form (no \"%s\")",
+		                        path, marker)
+		              : lb_fail(d, LB_EINVAL,
+		                        "the TLS certificate %s is not in PEM form (no \"%s\")", path,
+		                        marker);
+	}
+	*out = b;
+	return LB_OK;
+unreadable:
+	return is_key ? lb_fail(d, LB_EIO, "cannot read the TLS key %s: %s", path, strerror(err))
+	              : lb_fail(d, LB_EIO, "cannot read the TLS certificate %s: %s", path,
+	                        strerror(err));
+}
+
+/* --tls-cert / --tls-key: both read into s, or an error naming the file. */
+static lb_err tls_load(struct lb_agg_server *s, const struct lb_agg_limits *l, struct lb_diag *d)
+{
+	lb_err e;
+
+	if (!l->tls_cert != !l->tls_key)
+		return lb_fail(d, LB_EINVAL, "HTTPS needs both the certificate and its private key "
+		                             "(--tls-cert FILE --tls-key FILE)");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return lb_fail(d, LB_EINVAL, "this libmicrohttpd was built without TLS, so it cannot "
+		                             "serve HTTPS: install one with TLS (Debian's has it) or put "
+		                             "a reverse proxy with the certificate in front");
+	if ((e = read_pem(l->tls_cert, false, "-----BEGIN CERTIFICATE-----", &s->tls_cert, d)))
+		return e;
+	return read_pem(l->tls_key, true, "PRIVATE KEY-----", &s->tls_key, d);
 }
 
 lb_err lb_agg_serve(struct lb_agg_server **out, struct lb_agg *a, const char *addr, uint16_t port,
@@ -998,6 +1068,7 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	struct lb_agg_limits l = lim ? *lim : (struct lb_agg_limits){0};
 	struct rlimit rl;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	lb_err e;
 
 	*out = NULL;
 	if (!threads)
@@ -1020,6 +1091,12 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		free(s);
 		return lb_fail(d, LB_EINVAL, "\"%s\" is not an IPv4 address", addr);
+	}
+	if ((l.tls_cert || l.tls_key) && (e = tls_load(s, &l, d))) {
+		free(s->tls_cert);
+		free(s->tls_key);
+		free(s);
+		return e;
 	}
 	s->a = a;
 	s->log = log;
@@ -1046,6 +1123,8 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	s->sweeper_up = true;
 	/* epoll (else poll): no FD_SETSIZE ceiling on connections */
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+	if (s->tls_cert)
+		flags |= MHD_USE_TLS;
 	s->mhd = MHD_start_daemon(
 		flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -1053,9 +1132,23 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 		l.max_connections + CONN_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		l.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		/* HTTPS: the options end the list early when there is no TLS */
+		s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
+		MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
 	if (!s->mhd) {
+		struct MHD_Daemon *plain = NULL;
+		unsigned pflags = flags & ~(unsigned)(MHD_USE_TLS | MHD_USE_ERROR_LOG);
+		/* bound without TLS: then it was the certificate and key */
+		if (s->tls_cert &&
+		    (plain = MHD_start_daemon(pflags, port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR,
+		                              (struct sockaddr *)&sa, MHD_OPTION_END)))
+			MHD_stop_daemon(plain);
 		server_free(s);
+		if (plain)
+			return lb_fail(d, LB_EINVAL, "the TLS certificate %s and key %s cannot be used "
+			               "together (is the key the certificate's own, unencrypted?)",
+			               l.tls_cert, l.tls_key);
 		return lb_fail(d, LB_EIO, "cannot listen on %s:%u (in use?)", addr, port);
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -47,7 +47,7 @@ struct lb_agg_server;
 lb_err lb_agg_serve(struct lb_agg_server **out, struct lb_agg *a, const char *addr, uint16_t port,
                     unsigned threads, FILE *log, struct lb_diag *d);
 
-/* Limits for lb_agg_serve_with; a zero field takes its default. */
+/* Limits for lb_agg_serve_with, and HTTPS; a zero field takes its default. */
 struct lb_agg_limits {
 	unsigned max_connections;   /* in all (default 4096; lowered to fit RLIMIT_NOFILE) */
 	unsigned max_per_address;   /* from one client address (default 64) */
@@ -56,6 +56,9 @@ struct lb_agg_limits {
 	unsigned idle_timeout_s;    /* no byte at all for (default 60) */
 	size_t max_buffered;        /* bytes of bodies in flight (default 256 MiB,
 	                               at least LB_WIRE_MAX_BYTES) */
+	const char *tls_cert;       /* PEM file of the server's certificate (chain first
+	                               the server's): serve HTTPS only; NULL: plain HTTP */
+	const char *tls_key;        /* PEM file of its private key (given with tls_cert) */
 };
 #define LB_AGG_DEF_MAX_CONNECTIONS 4096u
 #define LB_AGG_DEF_MAX_PER_ADDRESS 64u
@@ -65,7 +68,11 @@ struct lb_agg_limits {
 #define LB_AGG_DEF_MAX_BUFFERED ((size_t)256 << 20)
 
 /* lb_agg_serve with limits (NULL: all defaults).  LB_EINVAL for a limit
- * out of range (max_buffered below LB_WIRE_MAX_BYTES), LB_EIO as above. */
+ * out of range (max_buffered below LB_WIRE_MAX_BYTES), LB_EIO as above.
+ * With tls_cert and tls_key, HTTPS (libmicrohttpd's TLS): LB_EINVAL when
+ * only one is given, when this libmicrohttpd has no TLS, or when a file
+ * is not a PEM certificate / private key or the two do not belong
+ * together; LB_EIO when one cannot be read (each naming the file). */
 lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const char *addr,
                          uint16_t port, unsigned threads, const struct lb_agg_limits *lim,
                          FILE *log, struct lb_diag *d);

@@ -262,6 +262,8 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->agg_key);
 		else if (!strcmp(o, "--remote"))
 			OPTARG_(a->remote);
+		else if (!strcmp(o, "--cacert"))
+			OPTARG_(a->cacert);
 		else if (!strcmp(o, "--upstream-key")) {
 			if (a->nupstream == LB_CLI_UPSTREAM_KEYS)
 				return lb_cli_usage_error(a->cmd, "at most %d --upstream-key options",
@@ -387,6 +389,8 @@ lb_err lb_cli_print_remotes(struct lb_node *n, const char *indent, size_t *count
 		else
 			snprintf(hex, sizeof hex, "%s", _("(key unknown)"));
 		printf("%s%-12s %s  %s", indent, t->r.name, t->r.url, hex);
+		if (t->r.cacert[0])
+			printf("%s", _("  (CA pinned)"));
 		if (t->count)
 			printf(_("  receipts up to seq %llu (%llu kept)"), (unsigned long long)t->seq,
 			       (unsigned long long)t->count);
@@ -433,10 +437,11 @@ static json_t *remotes_json(struct lb_node *n, struct lb_diag *d)
 		}
 		lb_hex(hex, t->r.key, LB_PK_BYTES);
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", t->r.name, "url",
+			arr, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o, s:b}", "name", t->r.name, "url",
 		                       t->r.url, "key", t->r.has_key ? json_string(hex) : json_null(),
 		                       "seq", (json_int_t)t->seq, "receipts", (json_int_t)t->count,
-		                       "upstream", up ? up : json_array()));
+		                       "upstream", up ? up : json_array(), "ca_pinned",
+		                       (int)(t->r.cacert[0] != '\0')));
 	}
 	free(rs);
 	return arr;

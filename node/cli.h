@@ -41,6 +41,8 @@ struct lb_cli_args {
 	const char *passfile; /* --passphrase-file FILE */
 	const char *agg_key; /* --agg-key HEX (restore, repair) */
 	const char *remote;  /* --remote NAME (restore, repair) */
+	const char *cacert;  /* --cacert FILE: PEM CA trusted for https (remote add, push,
+	                        sync, restore, repair) */
 	int no_seal;         /* --no-seal (push, sync, changeset) */
 	int no_compress;     /* --no-compress (push, sync) */
 	int plain;           /* --plain (changeset) */

@@ -7,6 +7,7 @@
 #include "span.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,8 @@ lb_err lb_remote_check(const struct lb_remote *r, struct lb_diag *d)
 			return lb_fail(d, LB_EINVAL, "URL contains a space or control character");
 	if (r->has_key && !memcmp(r->key, zero_key, LB_PK_BYTES))
 		return lb_fail(d, LB_EINVAL, "an all-zero aggregator key is not a key");
+	if (strnlen(r->cacert, LB_REMOTE_CA_MAX + 1) > LB_REMOTE_CA_MAX)
+		return lb_fail(d, LB_EINVAL, "a CA certificate longer than %d bytes", LB_REMOTE_CA_MAX);
 	return LB_OK;
 }
 
@@ -185,8 +188,7 @@ lb_err lb_remote_set(struct lb_node *n, const struct lb_remote *r, struct lb_dia
 lb_err lb_remote_add(struct lb_node *n, const struct lb_remote *r,
                      const uint8_t (*up)[LB_PK_BYTES], size_t nup, struct lb_diag *d)
 {
-	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_PK_BYTES + LB_REMOTE_URL_MAX];
-	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX + 1);
+	uint8_t kb[PLEN(REMOTE_PREFIX) + LB_REMOTE_NAME_MAX], vb[LB_REMOTE_VAL_MAX];
 	struct add_ctx a = {.r = r, .up = up, .nup = nup};
 	lb_err e;
 	int rc;
@@ -205,29 +207,96 @@ lb_err lb_remote_add(struct lb_node *n, const struct lb_remote *r,
 			               "the aggregator above it",
 			               i + 1);
 	}
-	memcpy(vb, r->has_key ? r->key : zero_key, LB_PK_BYTES);
-	memcpy(vb + LB_PK_BYTES, r->url, ulen);
 	a.k = (MDB_val){remote_key(kb, r->name), kb};
-	a.v = (MDB_val){LB_PK_BYTES + ulen, vb};
+	a.v = (MDB_val){lb_remote_encode(r, vb), vb};
 	if ((rc = meta_txn(n, add_txn, &a)))
 		return lb_mdb_fail_env(d, n->env, rc, "saving the remote");
+	return LB_OK;
+}
+
+size_t lb_remote_encode(const struct lb_remote *r, uint8_t *v)
+{
+	size_t ulen = strnlen(r->url, LB_REMOTE_URL_MAX), clen = strnlen(r->cacert, LB_REMOTE_CA_MAX);
+
+	memcpy(v, r->has_key ? r->key : zero_key, LB_PK_BYTES);
+	memcpy(v + LB_PK_BYTES, r->url, ulen);
+	if (!clen)
+		return LB_PK_BYTES + ulen; /* the layout from before CAs: older builds read it */
+	v[LB_PK_BYTES + ulen] = '\0';
+	memcpy(v + LB_PK_BYTES + ulen + 1, r->cacert, clen);
+	return LB_PK_BYTES + ulen + 1 + clen;
+}
+
+bool lb_remote_decode(struct lb_remote *r, const void *v, size_t len)
+{
+	const uint8_t *b = v, *nul;
+	size_t ulen, clen = 0;
+
+	if (len < LB_PK_BYTES)
+		return false;
+	ulen = len - LB_PK_BYTES;
+	if ((nul = memchr(b + LB_PK_BYTES, '\0', ulen))) {
+		clen = ulen - (size_t)(nul - (b + LB_PK_BYTES)) - 1;
+		ulen = (size_t)(nul - (b + LB_PK_BYTES));
+		if (clen > LB_REMOTE_CA_MAX || memchr(nul + 1, '\0', clen))
+			return false;
+	}
+	if (ulen > LB_REMOTE_URL_MAX)
+		return false;
+	memcpy(r->key, b, LB_PK_BYTES);
+	r->has_key = memcmp(r->key, zero_key, LB_PK_BYTES) != 0;
+	memcpy(r->url, b + LB_PK_BYTES, ulen);
+	r->url[ulen] = '\0';
+	if (nul)
+		memcpy(r->cacert, nul + 1, clen);
+	r->cacert[clen] = '\0';
+	return true;
+}
+
+lb_err lb_remote_read_ca(struct lb_remote *r, const char *path, struct lb_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int err;
+
+	if (!f)
+		return lb_fail(d, LB_EIO, "cannot read the CA certificate %s: %s", path,
+		               strerror(errno));
+	n = fread(r->cacert, 1, LB_REMOTE_CA_MAX, f);
+	err = ferror(f) ? errno : 0;
+	if (!err && n == LB_REMOTE_CA_MAX && fgetc(f) != EOF) {
+		fclose(f);
+		r->cacert[0] = '\0';
+		return lb_fail(d, LB_ETOOBIG, "the CA certificate %s is larger than %d bytes", path,
+		               LB_REMOTE_CA_MAX);
+	}
+	fclose(f);
+	r->cacert[err ? 0 : n] = '\0';
+	if (err)
+		return lb_fail(d, LB_EIO, "cannot read the CA certificate %s: %s", path,
+		               strerror(err));
+	if (strlen(r->cacert) != n || !strstr(r->cacert, "-----BEGIN CERTIFICATE-----")) {
+		r->cacert[0] = '\0';
+		return lb_fail(d, LB_EINVAL,
+		               "%s is not a PEM certificate (-----BEGIN CERTIFICATE-----): give the "
+		               "CA's certificate, or the server's own, in PEM form",
+		               path);
+	}
 	return LB_OK;
 }
 
 /* Decode a remote row; false when it is not one. */
 static bool remote_decode(struct lb_remote *r, const MDB_val *k, const MDB_val *v)
 {
-	size_t nlen = k->mv_size - PLEN(REMOTE_PREFIX), ulen;
+	size_t nlen = k->mv_size - PLEN(REMOTE_PREFIX);
 
 	if (k->mv_size <= PLEN(REMOTE_PREFIX) || nlen > LB_REMOTE_NAME_MAX ||
-	    memcmp(k->mv_data, REMOTE_PREFIX, PLEN(REMOTE_PREFIX)) || v->mv_size < LB_PK_BYTES ||
-	    (ulen = v->mv_size - LB_PK_BYTES) > LB_REMOTE_URL_MAX)
+	    memcmp(k->mv_data, REMOTE_PREFIX, PLEN(REMOTE_PREFIX)))
 		return false;
 	memset(r, 0, sizeof *r);
+	if (!lb_remote_decode(r, v->mv_data, v->mv_size))
+		return false;
 	memcpy(r->name, (const char *)k->mv_data + PLEN(REMOTE_PREFIX), nlen);
-	memcpy(r->key, v->mv_data, LB_PK_BYTES);
-	r->has_key = memcmp(r->key, zero_key, LB_PK_BYTES) != 0;
-	memcpy(r->url, (const uint8_t *)v->mv_data + LB_PK_BYTES, ulen);
 	return true;
 }
 

@@ -8,6 +8,9 @@
  *
  *   "remote/" NAME                      -> key (32) || URL        (key all
  *                                          zeros: not known yet)
+ *                                          [ || NUL || CA PEM ]  (pinned
+ *                                          for https; rows stored before
+ *                                          CAs existed have none)
  *   "receipt/" agg key (32) || seq (8)  -> signed receipt bytes, as the
  *                                          aggregator returned them (a
  *                                          remote's, or an upstream's that
@@ -36,13 +39,34 @@
 
 #define LB_REMOTE_NAME_MAX 32
 #define LB_REMOTE_URL_MAX 512
+#define LB_REMOTE_CA_MAX 8192 /* bytes of a pinned CA's PEM text */
 
 struct lb_remote {
 	char name[LB_REMOTE_NAME_MAX + 1];
 	char url[LB_REMOTE_URL_MAX + 1];
 	bool has_key;                /* key is the aggregator's public key */
 	uint8_t key[LB_PK_BYTES];
+	char cacert[LB_REMOTE_CA_MAX + 1]; /* PEM certificate(s) trusted for its https URL
+	                                      (a private CA, or the server's own
+	                                      certificate) instead of the system's;
+	                                      "": the system's */
 };
+
+/* Read the PEM file path into r->cacert (--cacert FILE).  Errors, each
+ * naming the file: LB_EIO (cannot be read), LB_ETOOBIG (over
+ * LB_REMOTE_CA_MAX bytes), LB_EINVAL (no "-----BEGIN CERTIFICATE-----" in
+ * it, or a NUL byte). */
+lb_err lb_remote_read_ca(struct lb_remote *r, const char *path, struct lb_diag *d);
+
+/* A remote's stored value (the row layout above, shared by a node's
+ * remotes and an aggregator's upstreams, agg/forward.h): encode into
+ * v (LB_REMOTE_VAL_MAX bytes), returning its length; decode v[0..len)
+ * into r's url, key, has_key and cacert (r->name untouched), false when it
+ * is not a remote's value.  A value without the NUL (stored before CAs
+ * existed) has no CA. */
+#define LB_REMOTE_VAL_MAX (LB_PK_BYTES + LB_REMOTE_URL_MAX + 1 + LB_REMOTE_CA_MAX)
+size_t lb_remote_encode(const struct lb_remote *r, uint8_t *v);
+bool lb_remote_decode(struct lb_remote *r, const void *v, size_t len);
 
 /* Is r a valid remote (the rules of lb_remote_set below)?  The one check,
  * also for an aggregator's upstreams (agg/forward.h).  LB_EINVAL naming

@@ -79,8 +79,8 @@ void lb_sync_catalogue_after_push(struct lb_node *n, const char *dir, const stru
 				memcpy(keys[nkeys++], up[i].key, LB_PK_BYTES);
 	if (!nkeys)
 		return; /* nothing to check a catalogue against */
-	if ((e = lb_catalogue_pull(dir, r->url, (const uint8_t(*)[LB_PK_BYTES])keys, nkeys, on_pulled,
-	                           &c, &d)) && e != LB_ENOTFOUND)
+	if ((e = lb_catalogue_pull(dir, r->url, r->cacert, (const uint8_t(*)[LB_PK_BYTES])keys,
+	                           nkeys, on_pulled, &c, &d)) && e != LB_ENOTFOUND)
 		fprintf(stderr, _("%s %s: the catalogues could not be read: %s; the ones held are "
 		        "kept\n"), PROG, cmd, lb_diag_msg(&d, e));
 	fflush(stdout);

@@ -20,7 +20,8 @@ static bool trusted(const uint8_t key[LB_PK_BYTES], const uint8_t (*keys)[LB_PK_
 }
 
 /* One offered catalogue: p->e and p->why say how it went. */
-static void take_one(const char *dir, const char *url, const uint8_t (*keys)[LB_PK_BYTES],
+static void take_one(const char *dir, const char *url, const char *cacert,
+                     const uint8_t (*keys)[LB_PK_BYTES],
                      size_t nkeys, struct lb_catalogue_pulled *p, struct lb_diag *why)
 {
 	const struct lb_catalogue_ref *o = p->offer;
@@ -64,7 +65,7 @@ static void take_one(const char *dir, const char *url, const uint8_t (*keys)[LB_
 		p->e = lb_fail(why, LB_EIO, "no temporary file for the catalogue");
 		return;
 	}
-	if (!(e = lb_catalogue_fetch(url, o->region, p->held + 1, f, why))) {
+	if (!(e = lb_catalogue_fetch(url, cacert, o->region, p->held + 1, f, why))) {
 		rewind(f);
 		if (!(e = lb_catalogue_adopt(dir, o->region, o->key, f, &r, NULL, why))) {
 			p->seq = r.tip;
@@ -75,18 +76,19 @@ static void take_one(const char *dir, const char *url, const uint8_t (*keys)[LB_
 	p->e = e;
 }
 
-lb_err lb_catalogue_pull(const char *dir, const char *url, const uint8_t (*keys)[LB_PK_BYTES],
+lb_err lb_catalogue_pull(const char *dir, const char *url, const char *cacert,
+                         const uint8_t (*keys)[LB_PK_BYTES],
                          size_t nkeys, lb_catalogue_pull_cb cb, void *ctx, struct lb_diag *d)
 {
 	struct lb_catalogue_ref *offers = NULL;
 	size_t count = 0;
 	lb_err e;
 
-	if (!(e = lb_catalogues_list(url, &offers, &count, d)))
+	if (!(e = lb_catalogues_list(url, cacert, &offers, &count, d)))
 		for (size_t i = 0; i < count; i++) {
 			struct lb_diag why = {0};
 			struct lb_catalogue_pulled p = {.offer = &offers[i], .why = &why};
-			take_one(dir, url, keys, nkeys, &p, &why);
+			take_one(dir, url, cacert, keys, nkeys, &p, &why);
 			if (cb)
 				cb(ctx, &p);
 		}

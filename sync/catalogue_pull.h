@@ -34,7 +34,8 @@ struct lb_catalogue_pulled {
 };
 typedef void (*lb_catalogue_pull_cb)(void *ctx, const struct lb_catalogue_pulled *p);
 
-/* Take what the aggregator at url offers into the copies under dir (a
+/* Take what the aggregator at url (https trusting cacert, PEM, or the
+ * system's CAs when NULL or "") offers into the copies under dir (a
  * village node directory).  keys[0..nkeys): the keys trusted to sign a
  * catalogue.  cb (may be NULL) hears of every offered catalogue, in the
  * aggregator's order.  A catalogue offered at a seq below the one held is
@@ -42,7 +43,8 @@ typedef void (*lb_catalogue_pull_cb)(void *ctx, const struct lb_catalogue_pulled
  * marked checked.  Returns an error only when the list could not be read
  * (catfetch.h lb_catalogues_list's); refusals of single catalogues go to
  * cb. */
-lb_err lb_catalogue_pull(const char *dir, const char *url, const uint8_t (*keys)[LB_PK_BYTES],
+lb_err lb_catalogue_pull(const char *dir, const char *url, const char *cacert,
+                         const uint8_t (*keys)[LB_PK_BYTES],
                          size_t nkeys, lb_catalogue_pull_cb cb, void *ctx, struct lb_diag *d);
 
 #endif

@@ -19,8 +19,8 @@
 #define LIST_MAX (1u << 20) /* bytes of a catalogue list */
 #define ERR_MAX 8192        /* bytes of a refusal kept */
 
-lb_err lb_catalogues_list(const char *url, struct lb_catalogue_ref **out, size_t *n,
-                          struct lb_diag *d)
+lb_err lb_catalogues_list(const char *url, const char *cacert, struct lb_catalogue_ref **out,
+                          size_t *n, struct lb_diag *d)
 {
 	struct lb_httpc_answer s = {.cap = LIST_MAX};
 	json_t *j = NULL, *arr;
@@ -32,7 +32,7 @@ lb_err lb_catalogues_list(const char *url, struct lb_catalogue_ref **out, size_t
 	*n = 0;
 	if (!(s.buf = malloc(LIST_MAX + 1)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
-	if ((e = lb_httpc_request(url, "/v1/catalogues", NULL, NULL, 0, NULL, &s, d)))
+	if ((e = lb_httpc_request(url, cacert, "/v1/catalogues", NULL, NULL, 0, NULL, &s, d)))
 		goto out;
 	j = json_loadb(s.buf, s.len, 0, NULL);
 	arr = j ? json_object_get(j, "catalogues") : NULL;
@@ -70,8 +70,8 @@ out:
 	return e;
 }
 
-lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FILE *out,
-                          struct lb_diag *d)
+lb_err lb_catalogue_fetch(const char *url, const char *cacert, const char *region, uint64_t from,
+                          FILE *out, struct lb_diag *d)
 {
 	char path[96];
 	struct lb_httpc_answer s = {.out = out};
@@ -84,7 +84,7 @@ lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FI
 		from = 1;
 	snprintf(path, sizeof path, "/v1/catalogues/%s/log?from=%llu", region,
 	         (unsigned long long)from);
-	return lb_httpc_request(url, path, NULL, NULL, 0, NULL, &s, d);
+	return lb_httpc_request(url, cacert, path, NULL, NULL, 0, NULL, &s, d);
 }
 
 static lb_err region_arg(const char *region, struct lb_diag *d)
@@ -97,8 +97,8 @@ static lb_err region_arg(const char *region, struct lb_diag *d)
 	return LB_OK;
 }
 
-lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogue_ref *out,
-                         struct lb_diag *d)
+lb_err lb_catalogue_held(const char *url, const char *cacert, const char *region,
+                         struct lb_catalogue_ref *out, struct lb_diag *d)
 {
 	char small[ERR_MAX + 1] = "", path[96];
 	struct lb_httpc_answer s = {.buf = small, .cap = ERR_MAX};
@@ -110,7 +110,7 @@ lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogu
 	if ((e = region_arg(region, d)))
 		return e;
 	snprintf(path, sizeof path, "/v1/catalogues/%s", region);
-	if ((e = lb_httpc_request(url, path, NULL, NULL, 0, NULL, &s, d)))
+	if ((e = lb_httpc_request(url, cacert, path, NULL, NULL, 0, NULL, &s, d)))
 		return e;
 	j = json_loadb(s.buf, s.len, 0, NULL);
 	reg = j ? json_string_value(json_object_get(j, "region")) : NULL;
@@ -129,8 +129,8 @@ lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogu
 	return e;
 }
 
-lb_err lb_catalogue_post(const char *url, const char *region, const void *body, size_t len,
-                         struct lb_diag *d)
+lb_err lb_catalogue_post(const char *url, const char *cacert, const char *region, const void *body,
+                         size_t len, struct lb_diag *d)
 {
 	char path[96];
 	struct lb_httpc_answer s = {0};
@@ -139,6 +139,6 @@ lb_err lb_catalogue_post(const char *url, const char *region, const void *body, 
 	if ((e = region_arg(region, d)))
 		return e;
 	snprintf(path, sizeof path, "/v1/catalogues/%s/log", region);
-	return lb_httpc_request(url, path, NULL, body ? body : "", len, "application/x-lumbung-lla",
-	                        &s, d);
+	return lb_httpc_request(url, cacert, path, NULL, body ? body : "", len,
+	                        "application/x-lumbung-lla", &s, d);
 }

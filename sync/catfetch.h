@@ -29,27 +29,30 @@ struct lb_catalogue_ref {
 	uint64_t seq;
 };
 
+/* Every function here trusts cacert (PEM text: the pinned CA of the
+ * remote or upstream) for an https url; NULL or "": the system's CAs. */
+
 /* GET url/v1/catalogues: *out (malloc'd, the caller frees it) gets *n
  * refs.  Entries that are not {"region": owner code, "key": 64 hex,
  * "seq": n >= 0} make the whole answer refused.  Errors: LB_EINVAL (bad
  * URL), LB_ENET (unreachable, cut, stalled), LB_ENOTFOUND (404: an
  * aggregator without catalogues), LB_EREFUSED (another answer, a
  * malformed list: the message says what), LB_ENOMEM. */
-lb_err lb_catalogues_list(const char *url, struct lb_catalogue_ref **out, size_t *n,
-                          struct lb_diag *d);
+lb_err lb_catalogues_list(const char *url, const char *cacert, struct lb_catalogue_ref **out,
+                          size_t *n, struct lb_diag *d);
 
 /* GET url/v1/catalogues/{region}/log?from=K (K >= 1) into out.  Errors as
  * lb_catalogues_list (LB_ENOTFOUND: the region is not served there), and
  * LB_EIO/LB_EFULL writing out.  On error out may hold part of an archive:
  * the caller drops it. */
-lb_err lb_catalogue_fetch(const char *url, const char *region, uint64_t from, FILE *out,
-                          struct lb_diag *d);
+lb_err lb_catalogue_fetch(const char *url, const char *cacert, const char *region, uint64_t from,
+                          FILE *out, struct lb_diag *d);
 
 /* GET url/v1/catalogues/{region}: what the aggregator holds of region's
  * catalogue into *out.  Errors as lb_catalogues_list (LB_ENOTFOUND: it
  * holds none). */
-lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogue_ref *out,
-                         struct lb_diag *d);
+lb_err lb_catalogue_held(const char *url, const char *cacert, const char *region,
+                         struct lb_catalogue_ref *out, struct lb_diag *d);
 
 /* POST url/v1/catalogues/{region}/log with the archive body (a kecamatan
  * aggregator sending its own catalogue up; application/x-lumbung-lla).
@@ -57,7 +60,7 @@ lb_err lb_catalogue_held(const char *url, const char *region, struct lb_catalogu
  * LB_ESIG, LB_EGAP, LB_EFORK, LB_EREFUSED, LB_ENOTFOUND ...; LB_EREFUSED
  * for a name we do not know) with its escaped message; LB_EINVAL (bad URL
  * or region), LB_ENET, LB_ENOMEM. */
-lb_err lb_catalogue_post(const char *url, const char *region, const void *body, size_t len,
-                         struct lb_diag *d);
+lb_err lb_catalogue_post(const char *url, const char *cacert, const char *region, const void *body,
+                         size_t len, struct lb_diag *d);
 
 #endif

@@ -21,6 +21,7 @@
 #define PROG LB_CLI_PROG
 
 bool lb_sync_datang_refresh(const char *cmd, struct lb_node *n, const char *dir, const char *url,
+                            const char *cacert,
                             const uint8_t *agg_key)
 {
 	struct lb_node_info info;
@@ -43,7 +44,7 @@ bool lb_sync_datang_refresh(const char *cmd, struct lb_node *n, const char *dir,
 		        lb_diag_msg(&d, e));
 		return false;
 	}
-	e = lb_fetch_datang(url, info.village, &key, NULL, agg_key, &o, &count, &d);
+	e = lb_fetch_datang(url, cacert, info.village, &key, NULL, agg_key, &o, &count, &d);
 	lb_key_wipe(&key);
 	if (e) {
 		fprintf(stderr, _("%s %s: residents moving here not fetched (%s): %s\n"), PROG, cmd,

@@ -14,13 +14,14 @@
  * | tolak -d DIR NIK`. */
 int lb_sync_cmd_datang(struct lb_cli_args *a);
 
-/* After a successful push round to url: fetch the open offers for this
+/* After a successful push round to url (https trusting cacert, the
+ * remote's pinned CA, or the system's when NULL or ""): fetch the open offers for this
  * village (proving its key, node.key in dir; the aggregator's key checked
  * against agg_key when not NULL), check each and keep the good ones in the
  * node (lb_datang_replace).  Never fails: problems are printed to stderr
  * as "lumbung CMD: ...", news (offers added or dropped) to stdout.
  * Returns true when the offers were fetched. */
 bool lb_sync_datang_refresh(const char *cmd, struct lb_node *n, const char *dir, const char *url,
-                            const uint8_t *agg_key);
+                            const char *cacert, const uint8_t *agg_key);
 
 #endif

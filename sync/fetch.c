@@ -41,7 +41,7 @@ static lb_err read_challenge(const struct lb_httpc_answer *s, const char *base,
 	return e;
 }
 
-lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
+lb_err lb_fetch_proved(const char *url, const char *cacert, const char *village, const char *path,
                        const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                        FILE *out, uint64_t limit, uint8_t *served_by, struct lb_diag *d)
 {
@@ -68,7 +68,8 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
 	if (!(base = strndup(url, ulen)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	if (key) {
-		if ((e = lb_httpc_request(base, "/v1/challenge", NULL, NULL, 0, NULL, &ca, d)) ||
+		if ((e = lb_httpc_request(base, cacert, "/v1/challenge", NULL, NULL, 0, NULL, &ca,
+		                          d)) ||
 		    (e = read_challenge(&ca, base, ch, &clen, agg, d)))
 			goto out;
 		if (agg_pk && sodium_memcmp(agg, agg_pk, LB_PK_BYTES)) {
@@ -88,14 +89,14 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
 	} else {
 		snprintf(line, sizeof line, "Authorization: Bearer %s", token);
 	}
-	e = lb_httpc_request(base, path, line, NULL, 0, NULL, &la, d);
+	e = lb_httpc_request(base, cacert, path, line, NULL, 0, NULL, &la, d);
 out:
 	sodium_memzero(line, sizeof line);
 	free(base);
 	return e;
 }
 
-lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
+lb_err lb_fetch_log_from(const char *url, const char *cacert, const char *village, uint64_t from,
                          const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                          FILE *out, uint8_t *served_by, struct lb_diag *d)
 {
@@ -105,13 +106,13 @@ lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
 		return lb_fail(d, LB_EINVAL, "not a desa code (PP.KK.CC.DDDD)");
 	snprintf(path, sizeof path, "/v1/villages/%s/log?from=%llu", village,
 	         (unsigned long long)(from ? from : 1));
-	return lb_fetch_proved(url, village, path, key, token, agg_pk, out, 0, served_by, d);
+	return lb_fetch_proved(url, cacert, village, path, key, token, agg_pk, out, 0, served_by, d);
 }
 
-lb_err lb_fetch_log(const char *url, const char *village, uint64_t from, const struct lb_key *key,
-                    const char *token, FILE *out, struct lb_diag *d)
+lb_err lb_fetch_log(const char *url, const char *cacert, const char *village, uint64_t from,
+                    const struct lb_key *key, const char *token, FILE *out, struct lb_diag *d)
 {
-	return lb_fetch_log_from(url, village, from, key, token, NULL, out, NULL, d);
+	return lb_fetch_log_from(url, cacert, village, from, key, token, NULL, out, NULL, d);
 }
 
 /* One offer of the JSON answer into o (entry malloc'd). */
@@ -141,9 +142,9 @@ static lb_err read_offer(json_t *j, size_t i, struct lb_datang_offer *o, struct 
 	return LB_OK;
 }
 
-lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key *key,
-                       const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
-                       size_t *count, struct lb_diag *d)
+lb_err lb_fetch_datang(const char *url, const char *cacert, const char *village,
+                       const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                       struct lb_datang_offer **offers, size_t *count, struct lb_diag *d)
 {
 	char path[128], *buf = NULL;
 	size_t len = 0, n = 0;
@@ -159,8 +160,8 @@ lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key
 	if (!(mem = open_memstream(&buf, &len)))
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	snprintf(path, sizeof path, "/v1/villages/%s/datang", village);
-	e = lb_fetch_proved(url, village, path, key, token, agg_pk, mem, LB_FETCH_DATANG_MAX, NULL,
-	                    d);
+	e = lb_fetch_proved(url, cacert, village, path, key, token, agg_pk, mem, LB_FETCH_DATANG_MAX,
+	                    NULL, d);
 	fclose(mem);
 	if (e)
 		goto out;

@@ -19,7 +19,8 @@
 #include "../schema/err.h"
 
 /* Fetch village's log from seq `from` (>= 1) from the aggregator at url
- * (http:// or https://, its base) into out, proving access with key (the
+ * (http:// or https://, its base; for https trusting cacert, PEM text: the
+ * remote's pinned CA, or the system's CAs when NULL or "") into out, proving access with key (the
  * village's key pair, or NULL) or else token (an office token, or NULL).
  * Errors: LB_EINVAL (bad URL or village, neither key nor token), LB_ENET
  * (unreachable, cut or stalled), LB_EAUTH (401: no proof or token),
@@ -29,14 +30,14 @@
  * malformed challenge), LB_EIO / LB_EFULL writing out.  The aggregator's
  * words are in d (escaped).  On error out may hold part of an archive: the
  * caller removes it. */
-lb_err lb_fetch_log(const char *url, const char *village, uint64_t from, const struct lb_key *key,
-                    const char *token, FILE *out, struct lb_diag *d);
+lb_err lb_fetch_log(const char *url, const char *cacert, const char *village, uint64_t from,
+                    const struct lb_key *key, const char *token, FILE *out, struct lb_diag *d);
 
 /* lb_fetch_log that also checks the aggregator's key: agg_pk (32 bytes,
  * or NULL: not checked) must be the key its challenge answer names, the
  * one the proof signs (LB_EREFUSED otherwise, before the village signs
  * anything for it).  *served_by (may be NULL) gets the key named. */
-lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
+lb_err lb_fetch_log_from(const char *url, const char *cacert, const char *village, uint64_t from,
                          const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                          FILE *out, uint8_t *served_by, struct lb_diag *d);
 
@@ -46,7 +47,7 @@ lb_err lb_fetch_log_from(const char *url, const char *village, uint64_t from,
  * (starting with "/", after url) and its 200 answer written to out, at
  * most limit bytes of it (0: no limit; more: LB_EREFUSED).  Errors as
  * lb_fetch_log_from, LB_EINVAL for a path not starting with "/". */
-lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
+lb_err lb_fetch_proved(const char *url, const char *cacert, const char *village, const char *path,
                        const struct lb_key *key, const char *token, const uint8_t *agg_pk,
                        FILE *out, uint64_t limit, uint8_t *served_by, struct lb_diag *d);
 
@@ -61,8 +62,8 @@ lb_err lb_fetch_proved(const char *url, const char *village, const char *path,
  * LB_EREFUSED for an answer over LB_FETCH_DATANG_MAX bytes. */
 #define LB_FETCH_DATANG_MAX (64u << 20)
 struct lb_datang_offer;
-lb_err lb_fetch_datang(const char *url, const char *village, const struct lb_key *key,
-                       const char *token, const uint8_t *agg_pk, struct lb_datang_offer **offers,
-                       size_t *count, struct lb_diag *d);
+lb_err lb_fetch_datang(const char *url, const char *cacert, const char *village,
+                       const struct lb_key *key, const char *token, const uint8_t *agg_pk,
+                       struct lb_datang_offer **offers, size_t *count, struct lb_diag *d);
 
 #endif

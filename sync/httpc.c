@@ -89,9 +89,9 @@ static lb_err refusal(long status, const char *buf, size_t len, const char *base
 	return e;
 }
 
-lb_err lb_httpc_request(const char *base, const char *path, const char *header, const void *body,
-                        size_t len, const char *body_type, struct lb_httpc_answer *a,
-                        struct lb_diag *d)
+lb_err lb_httpc_request(const char *base, const char *cacert, const char *path,
+                        const char *header, const void *body, size_t len, const char *body_type,
+                        struct lb_httpc_answer *a, struct lb_diag *d)
 {
 	char own[LB_HTTPC_SMALL_MAX + 1], url[LB_REMOTE_URL_MAX + 256], ctype[128];
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -124,7 +124,7 @@ lb_err lb_httpc_request(const char *base, const char *path, const char *header, 
 	}
 	if (e)
 		goto out;
-	lb_push_curl_setup(s.curl, errbuf, 0, 0, 0);
+	lb_push_curl_setup(s.curl, errbuf, 0, 0, 0, cacert);
 	curl_easy_setopt(s.curl, CURLOPT_URL, url);
 	if (h)
 		curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, h);
@@ -145,8 +145,7 @@ lb_err lb_httpc_request(const char *base, const char *path, const char *header, 
 		e = lb_fail(d, LB_EREFUSED, "%.*s: an answer larger than %llu bytes", (int)bl, base,
 		            (unsigned long long)(s.to_file ? a->limit : s.cap));
 	else if (cc != CURLE_OK)
-		e = lb_fail(d, LB_ENET, "%.*s: %s", (int)bl, base,
-		            errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		e = lb_push_curl_fail(cc, errbuf, base, (int)bl, d);
 	else if (s.to_file && fflush(a->out))
 		e = lb_fail(d, errno == ENOSPC ? LB_EFULL : LB_EIO, "writing the answer: %s",
 		            errno == ENOSPC ? _("disk full") : strerror(errno));

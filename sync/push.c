@@ -36,6 +36,7 @@ struct lb_pusher {
 	bool origin_set;       /* headers name origin (set_origin_header) */
 	uint8_t origin[LB_PK_BYTES];
 	char *base;            /* URL without trailing '/' */
+	char *cacert;          /* PEM trusted for https, or NULL: the system's */
 	bool have_key;
 	uint8_t key[LB_PK_BYTES];
 	bool relay;               /* name relay_key in LB_WIRE_RELAY_HEADER */
@@ -132,12 +133,13 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	while (ulen && o->url[ulen - 1] == '/')
 		ulen--;
 	p->base = strndup(o->url, ulen);
+	p->cacert = o->cacert && *o->cacert ? strdup(o->cacert) : NULL;
 	p->curl = curl_easy_init();
 	/* no "Expect: 100-continue": it costs a round trip per POST */
 	p->headers = curl_slist_append(NULL, "Content-Type: application/x-msgpack");
 	if (p->headers)
 		p->headers = curl_slist_append(p->headers, "Expect:");
-	if (!p->base || !p->curl || !p->headers) {
+	if (!p->base || !p->curl || !p->headers || (o->cacert && *o->cacert && !p->cacert)) {
 		lb_pusher_free(p);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
@@ -161,7 +163,8 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 	p->no_compress = o->no_compress;
 	p->no_seal = o->no_seal;
 
-	lb_push_curl_setup(p->curl, p->errbuf, o->connect_timeout_s, o->stall_s, o->stall_bytes);
+	lb_push_curl_setup(p->curl, p->errbuf, o->connect_timeout_s, o->stall_s, o->stall_bytes,
+	                   p->cacert);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
 	*out = p;
@@ -169,7 +172,7 @@ lb_err lb_pusher_new(struct lb_pusher **out, const struct lb_push_opts *o, struc
 }
 
 void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long stall_s,
-                        long stall_bytes)
+                        long stall_bytes, const char *cacert)
 {
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
@@ -178,6 +181,49 @@ void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long s
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, stall_bytes ? stall_bytes : 64L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "lumbung/1");
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (cacert && *cacert) {
+		/* the pinned PEM replaces the system's CAs; the name is still checked */
+		struct curl_blob b = {(void *)cacert, strlen(cacert), CURL_BLOB_COPY};
+		curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &b);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	}
+}
+
+lb_err lb_push_curl_fail(int cc, const char *errbuf, const char *base, int base_len,
+                         struct lb_diag *d)
+{
+	const char *detail = errbuf && errbuf[0] ? errbuf : curl_easy_strerror((CURLcode)cc);
+
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return lb_fail(d, LB_EREFUSED,
+		               "%.*s: the server's certificate is not trusted, nothing was sent: pin "
+		               "the CA that signed it with --cacert FILE (remote add, upstream add), "
+		               "or check the URL (%s)",
+		               base_len, base, detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return lb_fail(d, LB_EREFUSED,
+		               "%.*s: the CA certificate pinned for it cannot be used: add it again "
+		               "with --cacert FILE, the CA's PEM certificate (%s)",
+		               base_len, base, detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		return lb_fail(d, LB_EREFUSED,
+		               "%.*s: the TLS handshake failed, nothing was sent: does the server "
+		               "speak https on that port (serve --tls-cert)? (%s)",
+		               base_len, base, detail);
+	case CURLE_GOT_NOTHING:
+		if (!strncmp(base, "http://", 7))
+			return lb_fail(d, LB_ENET,
+			               "%.*s: no answer (%s): if the server speaks HTTPS on that port, "
+			               "the URL starts with https://",
+			               base_len, base, detail);
+		/* fall through */
+	default:
+		return lb_fail(d, LB_ENET, "%.*s: %s", base_len, base, detail);
+	}
 }
 
 void lb_pusher_free(struct lb_pusher *p)
@@ -193,6 +239,7 @@ void lb_pusher_free(struct lb_pusher *p)
 	lb_mp_buf_free(&p->wire);
 	lb_mp_buf_free(&p->reply);
 	free(p->base);
+	free(p->cacert);
 	sodium_memzero(p->key, sizeof p->key);
 	free(p);
 }
@@ -390,8 +437,7 @@ static lb_err exchange(struct lb_pusher *p, const char *path, const void *body, 
 		if (cc == CURLE_WRITE_ERROR)
 			return lb_fail(d, LB_EREFUSED, "%s: reply larger than %u bytes", p->base,
 			               REPLY_MAX);
-		return lb_fail(d, LB_ENET, "%s: %s", p->base,
-		               p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc));
+		return lb_push_curl_fail(cc, p->errbuf, p->base, (int)strlen(p->base), d);
 	}
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, status);
 	return LB_OK;

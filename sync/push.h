@@ -49,6 +49,9 @@
 
 struct lb_push_opts {
 	const char *url;            /* base URL of the aggregator, e.g. http://10.0.0.5:8080 */
+	const char *cacert;         /* PEM trusted for an https url instead of the system's
+	                               CAs (the remote's pinned CA, node/remote.h), or
+	                               NULL / "": the system's */
 	const uint8_t *agg_key;     /* its public key (32 bytes) or NULL: receipts unchecked */
 	size_t start_bytes;         /* first change-set bound; 0: LB_PUSH_DEFAULT_BYTES */
 	size_t max_bytes;           /* largest bound; 0: LB_PUSH_MAX_BYTES */
@@ -172,10 +175,21 @@ lb_err lb_push_keep_receipt(struct lb_node *n, const uint8_t agg_key[LB_PK_BYTES
 /* The libcurl options every request of ours gets, on the easy handle curl
  * (a CURL *): no signals, errors into errbuf (CURL_ERROR_SIZE bytes), the
  * connect timeout and the stall limit (0 takes the defaults of struct
- * lb_push_opts), our user agent, http and https only.  The pusher and the
- * log fetcher (fetch.h) use it.  Cannot fail. */
+ * lb_push_opts), our user agent, http and https only, and for https the
+ * certificates trusted: cacert (PEM text, copied; the remote's pinned CA)
+ * or, when NULL or "", the system's.  The pusher and the other requests
+ * (httpc.h) use it.  Cannot fail. */
 void lb_push_curl_setup(void *curl, char *errbuf, long connect_timeout_s, long stall_s,
-                        long stall_bytes);
+                        long stall_bytes, const char *cacert);
+
+/* A request to base that libcurl could not complete (cc, a CURLcode; its
+ * words in errbuf) as our error: a certificate the client does not trust,
+ * or a TLS handshake that failed, is LB_EREFUSED, said in our words with
+ * what to do (pin the CA with --cacert), curl's detail after them;
+ * anything else LB_ENET with curl's words (an http:// URL that got no
+ * answer at all also says to try https://).  Returns the code. */
+lb_err lb_push_curl_fail(int cc, const char *errbuf, const char *base, int base_len,
+                         struct lb_diag *d);
 
 /* True for errors where trying again later may succeed. */
 bool lb_push_retryable(lb_err e);

@@ -185,6 +185,8 @@ static int resolve_target(struct lb_cli_args *a, struct lb_node *n, struct targe
 			                          lb_diag_msg(&d, e));
 		t->r.has_key = true;
 	}
+	if (a->cacert && (e = lb_remote_read_ca(&t->r, a->cacert, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	if (!t->r.has_key)
 		fprintf(stderr,
 		        _("%s %s: warning: the aggregator's key is unknown, so its receipts are "
@@ -254,6 +256,7 @@ static int push_opts(struct lb_cli_args *a, const struct target *t, struct lb_pu
 {
 	memset(o, 0, sizeof *o);
 	o->url = t->r.url;
+	o->cacert = t->r.cacert;
 	o->agg_key = t->r.has_key ? t->r.key : NULL;
 	if (a->max_bytes) {
 		char *end;
@@ -372,7 +375,8 @@ static int cmd_push(struct lb_cli_args *a)
 	if (!e) {
 		lb_sync_catalogue_after_push(n, a->dir, &t.r, "push");
 		/* residents moving here: never fails the push */
-		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.has_key ? t.r.key : NULL);
+		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.cacert,
+		                       t.r.has_key ? t.r.key : NULL);
 	}
 out:
 	lb_pusher_free(p);
@@ -467,7 +471,7 @@ static int cmd_sync(struct lb_cli_args *a)
 				catalogues_at = time(NULL);
 			}
 			if (time(NULL) - offers_at >= DATANG_IDLE_S &&
-			    lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			    lb_sync_datang_refresh("sync", n, a->dir, t.r.url, t.r.cacert,
 			                           t.r.has_key ? t.r.key : NULL))
 				offers_at = time(NULL);
 			fflush(stdout);
@@ -493,7 +497,7 @@ static int cmd_sync(struct lb_cli_args *a)
 			fflush(stdout);
 			lb_sync_catalogue_after_push(n, a->dir, &t.r, "sync");
 			catalogues_at = time(NULL);
-			if (lb_sync_datang_refresh("sync", n, a->dir, t.r.url,
+			if (lb_sync_datang_refresh("sync", n, a->dir, t.r.url, t.r.cacert,
 			                           t.r.has_key ? t.r.key : NULL))
 				offers_at = time(NULL);
 		} else {
@@ -535,6 +539,8 @@ static int cmd_remote(struct lb_cli_args *a)
 		return lb_cli_usage_error("remote", "wrong number of arguments for remote %s", sub);
 	if (a->nupstream && strcmp(sub, "add"))
 		return lb_cli_usage_error("remote", "--upstream-key goes with remote add");
+	if (a->cacert && strcmp(sub, "add"))
+		return lb_cli_usage_error("remote", "--cacert goes with remote add");
 	for (int i = 0; i < a->nupstream; i++)
 		if ((e = lb_key_arg(a->upstream_keys[i], up[i], &d)))
 			return lb_cli_usage_error("remote",
@@ -560,10 +566,16 @@ static int cmd_remote(struct lb_cli_args *a)
 			                          lb_diag_msg(&d, e));
 		}
 		r.has_key = a->key != NULL;
+		if (a->cacert && (e = lb_remote_read_ca(&r, a->cacert, &d))) {
+			lb_node_close(n);
+			return lb_cli_die("remote", e, &d);
+		}
 		if (!(e = lb_remote_add(n, &r, (const uint8_t(*)[LB_PK_BYTES])up,
 		                        (size_t)a->nupstream, &d))) {
 			printf(_("remote %s: %s%s"), r.name, r.url,
 			       r.has_key ? _(", receipts checked against its key") : _(", key unknown"));
+			if (r.cacert[0])
+				printf(_("; https trusts only the CA certificate of %s"), a->cacert);
 			if (a->nupstream)
 				printf(_("; %d upstream key%s pinned: receipts handed down from above are "
 				       "checked and kept"),
@@ -690,7 +702,7 @@ static int cmd_changeset(struct lb_cli_args *a)
 
 static const struct lb_cli_cmd sync_cmds[] = {
 	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX|PUBFILE] [--max-bytes N] "
-	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet] [--cacert FILE]",
 	 N_("Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
 	 "on the wire at first, growing while requests succeed up to --max-bytes (default\n"
 	 "16m; 8k..16m), and keep the receipts.  Change sets go zstd-compressed and sealed\n"
@@ -703,14 +715,16 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "the summary of a push that succeeded."),
 	 cmd_push, false},
 	{"sync", "sync -d DIR [--to URL|REMOTE] [--every SECONDS] [--key HEX|PUBFILE] "
-	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet]",
+	 "[--max-bytes N] [--stall-timeout S] [--no-compress] [--no-seal] [--quiet] "
+	 "[--cacert FILE]",
 	 N_("Keep pushing: every --every seconds (default 60) when there is something new;\n"
 	 "while the link is down, retry with exponential backoff and jitter (up to 15 min)\n"
 	 "and smaller change sets; after an attempt that got entries through, retry within\n"
 	 "2 s.  One line per attempt, stamped with the local time (TZ); SIGINT/SIGTERM\n"
 	 "stop it.  --quiet: no progress line and no \"up to date\" lines."),
 	 cmd_sync, false},
-	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... | "
+	{"remote", "remote -d DIR add NAME URL [--key HEX|PUBFILE] [--upstream-key HEX|PUBFILE]... "
+	 "[--cacert FILE] | "
 	 "remote -d DIR ls | remote -d DIR rm NAME | remote -d DIR confirm NAME HEX",
 	 N_("Remember an aggregator's URL and public key; every receipt it returns is then\n"
 	 "checked against that key before it is kept.  --upstream-key pins the key of an\n"
@@ -750,7 +764,7 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "Receipts for other villages are skipped.  Exit 0 when at least one was kept."),
 	 lb_sync_cmd_receipt, false},
 	{"restore", "restore -d NEWDIR --from URL|FILE.lla --village CODE [--restore-key FILE] "
-	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME]",
+	 "[--passphrase-file F] [--agg-key HEX] [--remote NAME] [--cacert FILE]",
 	 N_("Bring a village node back after its PC died: fetch the village's log from the\n"
 	 "aggregator at URL (proving the village key on a challenge; or with the office\n"
 	 "token in $LUMBUNG_TOKEN), or read an archive from a stick (lumbung export-log,\n"
@@ -763,7 +777,8 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 "kabupaten).  Says how far the copy goes; a copy that does not check, or any other\n"
 	 "failure, leaves nothing written."),
 	 lb_sync_cmd_restore, true},
-	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME]",
+	{"repair", "repair -d DIR [--from URL|FILE.lla] [--agg-key HEX] [--remote NAME] "
+	 "[--cacert FILE]",
 	 N_("After an old backup was restored and written to (sync fails: \"histories have\n"
 	 "forked\"): take the aggregator's copy of this village's log (from its URL, or an\n"
 	 "archive from `lumbung-agg export-log`), verify it and make it this node's\n"

@@ -61,6 +61,8 @@ static int trusted_key(struct lb_cli_args *a, struct lb_node *n, struct lb_remot
 			                          lb_diag_msg(&d, ke));
 		r->has_key = true;
 	}
+	if (a->cacert && (e = lb_remote_read_ca(r, a->cacert, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	*have = r->has_key;
 	return 0;
 }
@@ -106,8 +108,9 @@ static int open_copy(struct lb_cli_args *a, struct lb_node *n, const struct lb_r
 			fclose(f);
 			return lb_cli_die(a->cmd, e, &d);
 		}
-		e = lb_fetch_log_from(a->from, info.village, 1, &key, token && *token ? token : NULL,
-		                      have_key ? r->key : NULL, f, NULL, &d);
+		e = lb_fetch_log_from(a->from, r->cacert, info.village, 1, &key,
+		                      token && *token ? token : NULL, have_key ? r->key : NULL, f, NULL,
+		                      &d);
 		lb_key_wipe(&key);
 		if (e) {
 			fclose(f);

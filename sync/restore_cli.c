@@ -166,6 +166,18 @@ static void undo(const char *dir, const struct made *m)
 		rm_tree(dir, m->dir);
 }
 
+/* x and y name the same base URL (trailing slashes aside). */
+static bool same_url(const char *x, const char *y)
+{
+	size_t xl = strlen(x), yl = strlen(y);
+
+	while (xl && x[xl - 1] == '/')
+		xl--;
+	while (yl && y[yl - 1] == '/')
+		yl--;
+	return xl == yl && !memcmp(x, y, xl);
+}
+
 int lb_sync_cmd_restore(struct lb_cli_args *a)
 {
 	struct lb_diag d = {0};
@@ -174,7 +186,7 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 	struct lb_node *n = NULL;
 	struct lb_node_info info;
 	struct lb_adopt_report r = {0};
-	struct lb_remote rem = {0};
+	struct lb_remote rem = {0}, pin = {0}; /* pin: the CA trusted for https */
 	const char *token = getenv("LUMBUNG_TOKEN");
 	const char *rname = a->remote ? a->remote : DEFAULT_REMOTE;
 	char bvillage[LB_VILLAGE_LEN + 1] = "", num[32], when[48], hex[2 * LB_PK_BYTES + 1];
@@ -205,6 +217,8 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 		have_agg = true;
 	}
 	url = !strncmp(a->from, "http://", 7) || !strncmp(a->from, "https://", 8);
+	if (a->cacert && (e = lb_remote_read_ca(&pin, a->cacert, &d)))
+		return lb_cli_die(a->cmd, e, &d);
 	if (token && !*token)
 		token = NULL;
 
@@ -242,9 +256,13 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 			            (unsigned long long)info.seq);
 			goto fail;
 		}
-		if (!have_agg && !lb_remote_get(n, rname, &rem, &d) && rem.has_key) {
-			memcpy(agg, rem.key, LB_PK_BYTES);
-			have_agg = true;
+		if (!lb_remote_get(n, rname, &rem, &d)) {
+			if (!have_agg && rem.has_key) {
+				memcpy(agg, rem.key, LB_PK_BYTES);
+				have_agg = true;
+			}
+			if (!a->cacert && same_url(rem.url, a->from)) /* its pinned CA */
+				memcpy(pin.cacert, rem.cacert, sizeof pin.cacert);
 		}
 	} else {
 		return lb_cli_usage_error(a->cmd, "give --restore-key FILE (the key backup), or -d a "
@@ -285,8 +303,8 @@ int lb_sync_cmd_restore(struct lb_cli_args *a)
 					kp = &key;
 				}
 			}
-			e = lb_fetch_log_from(a->from, a->village, 1, kp, token, have_agg ? agg : NULL,
-			                      f, served, &d);
+			e = lb_fetch_log_from(a->from, pin.cacert, a->village, 1, kp, token,
+			                      have_agg ? agg : NULL, f, served, &d);
 			if (kp == &nk)
 				lb_key_wipe(&nk);
 			if (e)

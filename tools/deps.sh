@@ -36,6 +36,8 @@ need_cmd python3 python3
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
 need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
+need_cmd openssl openssl # tests/cli/tls.sh makes a CA and server certificates
+need_cmd curl curl       # tests/cli/tls.sh: an independent HTTPS client
 
 # the dashboard: Chart.js compiled into lumbung-agg; tests/cli/dashboard.sh drives chromium
 need_file() { # file, Debian package

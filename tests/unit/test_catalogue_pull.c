@@ -169,7 +169,7 @@ static struct seen pull(struct fx *f, const uint8_t (*keys)[LB_PK_BYTES], size_t
 	struct seen s = {0};
 	struct lb_diag d = {0};
 
-	if (lb_catalogue_pull(f->v_dir, f->url, keys, nkeys, on_pulled, &s, &d))
+	if (lb_catalogue_pull(f->v_dir, f->url, NULL, keys, nkeys, on_pulled, &s, &d))
 		fail_msg("pull: %s", d.msg);
 	return s;
 }
@@ -292,11 +292,11 @@ static void no_catalogues_there(void **state)
 	struct lb_diag d = {0};
 
 	f->index[0] = '\0';
-	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, 0, NULL, NULL, &d),
+	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, NULL, 0, NULL, NULL, &d),
 	                 LB_ENOTFOUND);
 	snprintf(f->index, sizeof f->index, "{\"catalogues\":[{\"region\":\"xx\","
 	         "\"key\":\"00\",\"seq\":1}]}");
-	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, 0, NULL, NULL, &d),
+	assert_int_equal(lb_catalogue_pull(f->v_dir, f->url, NULL, NULL, 0, NULL, NULL, &d),
 	                 LB_EREFUSED);
 }
 

@@ -3,6 +3,8 @@
  * (node/remote.h): pinned at `remote add`, learnt from the remote's answer
  * and never trusted until confirmed, bounded, replaced by a new add and
  * forgotten with the remote, each remote's keys apart from the others'.
+ * The stored value: a remote stored before pinned CAs existed (key || URL)
+ * still reads, with no CA; one with a CA keeps it byte for byte.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -214,6 +216,60 @@ static void each_remote_has_its_own_keys_and_loses_them_with_it(void **state)
 	assert_int_equal(seq, 3);
 }
 
+/* The row layout from before --cacert, written by hand: key || URL. */
+static void a_value_without_a_ca_reads_as_before(void **state)
+{
+	static const char url[] = "https://kab.example:8443";
+	uint8_t v[LB_PK_BYTES + sizeof url - 1];
+	struct lb_remote r;
+	(void)state;
+
+	memcpy(v, key(3), LB_PK_BYTES);
+	memcpy(v + LB_PK_BYTES, url, sizeof url - 1);
+	memset(&r, 0x55, sizeof r);
+	assert_true(lb_remote_decode(&r, v, sizeof v));
+	assert_string_equal(r.url, url);
+	assert_memory_equal(r.key, key(3), LB_PK_BYTES);
+	assert_true(r.has_key);
+	assert_string_equal(r.cacert, "");
+	/* a CA-less remote is still written in that layout (older builds read it) */
+	memset(&r, 0, sizeof r);
+	strcpy(r.url, url);
+	memcpy(r.key, key(3), LB_PK_BYTES);
+	r.has_key = true;
+	{
+		uint8_t w[LB_REMOTE_VAL_MAX];
+		assert_int_equal(lb_remote_encode(&r, w), sizeof v);
+		assert_memory_equal(w, v, sizeof v);
+	}
+	/* too short for a key; a CA with a NUL inside */
+	assert_false(lb_remote_decode(&r, v, LB_PK_BYTES - 1));
+	{
+		uint8_t bad[LB_PK_BYTES + 8] = {0};
+		memcpy(bad + LB_PK_BYTES, "h\0ab\0cd", 7);
+		assert_false(lb_remote_decode(&r, bad, LB_PK_BYTES + 7));
+	}
+}
+
+static void a_pinned_ca_is_kept_with_the_remote(void **state)
+{
+	struct fx *f = *state;
+	struct lb_remote r = remote("kab", 1), got;
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+	strcpy(r.cacert, pem);
+	assert_int_equal(lb_remote_add(f->n, &r, NULL, 0, NULL), LB_OK);
+	assert_int_equal(lb_remote_get(f->n, "kab", &got, NULL), LB_OK);
+	assert_string_equal(got.url, r.url);
+	assert_string_equal(got.cacert, pem);
+	assert_memory_equal(got.key, r.key, LB_PK_BYTES);
+	/* added again without one: the CA is gone */
+	r.cacert[0] = '\0';
+	assert_int_equal(lb_remote_add(f->n, &r, NULL, 0, NULL), LB_OK);
+	assert_int_equal(lb_remote_get(f->n, "kab", &got, NULL), LB_OK);
+	assert_string_equal(got.cacert, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +279,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(learning_is_bounded_and_refuses_nonsense, setup, teardown),
 		cmocka_unit_test_setup_teardown(each_remote_has_its_own_keys_and_loses_them_with_it, setup,
 		                                teardown),
+		cmocka_unit_test(a_value_without_a_ca_reads_as_before),
+		cmocka_unit_test_setup_teardown(a_pinned_ca_is_kept_with_the_remote, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
