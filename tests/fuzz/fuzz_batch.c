@@ -12,6 +12,7 @@
 #include "../../node/cli_config.c"
 #include "../../node/cli_find.c"
 #include "../../node/cli_import.c"
+#include "../../node/cli_backup.c"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
