@@ -63,6 +63,11 @@ for f in data.mdb node.pub lumbung.conf catalogue/33.24/data.mdb catalogue/33.24
 		fail "the node's backup lacks $f: $(awk '{ print $NF }' "$T/list" | tr '\n' ' ')"; fi
 done
 if grep -q 'lock\.mdb' "$T/list"; then fail "the backup holds lock.mdb"; else ok "no lock.mdb"; fi
+# compacted: the copy leaves out the pages earlier transactions freed
+csize=$(awk '$NF == "data.mdb" { print $3 }' "$T/list")
+osize=$(stat -c %s "$N/data.mdb")
+[ -n "$csize" ] && [ "$csize" -lt "$osize" ] && ok "the copy is compacted ($csize of $osize bytes)" ||
+	fail "the copy is not smaller than data.mdb ($csize of $osize bytes)"
 tar -tvf "$T/aidle.tar" >"$T/alist" 2>&1 || fail "tar cannot list the aggregator's backup"
 if grep -q '^-rw------- .* agg\.key$' "$T/alist"; then ok "the aggregator's backup holds agg.key, mode 0600"; else
 	fail "agg.key not in the aggregator's backup as 0600: $(cat "$T/alist")"; fi
