@@ -208,6 +208,12 @@ if mount -t tmpfs -o size=64k tmpfs "$SMALL"; then
 	agg backup -d "$RA" >"$SMALL/full.tar" 2>"$T/err"
 	rc=$?
 	[ $rc -eq 16 ] && ok "a full disk ends lumbung-agg backup with exit 16" || fail "full disk: exit $rc"
+	rm -f "$SMALL/full.tar"
+	TMPDIR="$SMALL" lb backup -d "$N" >"$T/tmpfull.tar" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 16 ] && ok "a full disk for the temporary copy: exit 16" || fail "full TMPDIR: exit $rc"
+	contains "$T/err" "set TMPDIR" "and says to set TMPDIR elsewhere"
+	[ -z "$(ls -A "$SMALL")" ] && ok "no temporary file is left behind" || fail "left in TMPDIR: $(ls -A "$SMALL")"
 	umount "$SMALL"
 else
 	fail "cannot mount a small tmpfs for the full-disk case (needs root)"
