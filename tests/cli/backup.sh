@@ -174,18 +174,27 @@ same_as_agg "$R" "the restored aggregator holds the restored node's tip"
 expect_exit 0 "the restored node still verifies" lb verify -d "$R"
 
 # --- refusals and errors --------------------------------------------------------
-python3 -c '
+# on_tty COMMAND... — run it with a terminal (a pty) as standard output,
+# reading what it writes there; its exit status
+on_tty() {
+	python3 -c '
 import os, pty, subprocess, sys
 m, s = pty.openpty()
-sys.exit(subprocess.call(sys.argv[1:], stdout=s))
-' "$LUMBUNG" backup -d "$N" 2>/dev/null
+p = subprocess.Popen(sys.argv[1:], stdout=s)
+os.close(s)
+while True:
+    try:
+        if not os.read(m, 65536):
+            break
+    except OSError:
+        break
+sys.exit(p.wait(timeout=60))
+' "$@"
+}
+on_tty "$LUMBUNG" backup -d "$N" 2>/dev/null
 rc=$?
 [ $rc -eq 2 ] && ok "lumbung backup refuses a terminal as output" || fail "terminal: exit $rc"
-python3 -c '
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-sys.exit(subprocess.call(sys.argv[1:], stdout=s))
-' "$AGG_BIN" backup -d "$RA" 2>"$T/err"
+on_tty "$AGG_BIN" backup -d "$RA" 2>"$T/err"
 rc=$?
 [ $rc -eq 2 ] && ok "lumbung-agg backup refuses a terminal as output" || fail "terminal: exit $rc"
 contains "$T/err" "> FILE" "and says to send it to a file"
