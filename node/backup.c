@@ -24,8 +24,20 @@
 #define COPY_BUF (64 * 1024)
 #define MAX_DEPTH 4 /* DIR/catalogues/REGION/data.mdb is the deepest there is */
 
+/* The output, written by our own callback rather than libarchive's fd
+ * writer: a write error is kept here and every later write is dropped, so
+ * libarchive never enters its fatal state (in which libarchive 3.6 leaks
+ * its output buffer) and no end marker reaches the output after a
+ * failure. */
+struct out {
+	int fd;
+	int err;   /* errno of the first failed write, 0 */
+	bool stop; /* drop everything from now on */
+};
+
 struct bk {
 	struct archive *ar;
+	struct out out;
 	const char *tmpdir;
 	const char *const *skip;
 	struct lb_backup_stats *st;
@@ -33,10 +45,30 @@ struct bk {
 	char *buf;
 };
 
+static la_ssize_t out_write(struct archive *ar, void *client, const void *buf, size_t len)
+{
+	struct out *o = client;
+	size_t off = 0;
+
+	(void)ar;
+	while (!o->stop && off < len) {
+		ssize_t w = write(o->fd, (const char *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o->err = w < 0 ? errno : EIO;
+			o->stop = true;
+			break;
+		}
+		off += (size_t)w;
+	}
+	return (la_ssize_t)len;
+}
+
 /* A write to the archive failed: why, in the user's words. */
 static lb_err out_fail(struct bk *b, const char *what)
 {
-	int en = archive_errno(b->ar);
+	int en = b->out.err ? b->out.err : archive_errno(b->ar);
 
 	if (en == EPIPE)
 		return lb_fail(b->d, LB_EIO,
@@ -67,7 +99,7 @@ static lb_err put_header(struct bk *b, const char *name, const struct stat *st, 
 	archive_entry_set_gid(e, st->st_gid);
 	archive_entry_set_mtime(e, st->st_mtime, 0);
 	archive_entry_set_size(e, size);
-	if (archive_write_header(b->ar, e) != ARCHIVE_OK)
+	if (archive_write_header(b->ar, e) != ARCHIVE_OK || b->out.err)
 		r = out_fail(b, name);
 	archive_entry_free(e);
 	return r;
@@ -87,11 +119,11 @@ static lb_err put_contents(struct bk *b, int fd, int64_t size, const char *name,
 			return lb_fail(b->d, LB_EIO, "%s: %s", src, strerror(errno));
 		if (n == 0) /* the file shrank as we read it: pad, as tar must */
 			memset(b->buf, 0, (size_t)(n = left < COPY_BUF ? left : COPY_BUF));
-		if (archive_write_data(b->ar, b->buf, (size_t)n) != n)
+		if (archive_write_data(b->ar, b->buf, (size_t)n) != n || b->out.err)
 			return out_fail(b, name);
 		left -= n;
 	}
-	if (archive_write_finish_entry(b->ar) != ARCHIVE_OK)
+	if (archive_write_finish_entry(b->ar) != ARCHIVE_OK || b->out.err)
 		return out_fail(b, name);
 	b->st->bytes += (uint64_t)size;
 	return LB_OK;
@@ -244,7 +276,7 @@ lb_err lb_backup_write(const char *dir, int fd, const char *tmpdir, const char *
                        struct lb_backup_stats *st, struct lb_diag *d)
 {
 	struct lb_backup_stats dummy;
-	struct bk b = {.skip = skip, .st = st ? st : &dummy, .d = d};
+	struct bk b = {.out = {.fd = fd}, .skip = skip, .st = st ? st : &dummy, .d = d};
 	struct stat fst;
 	char path[4096];
 	lb_err e;
@@ -262,13 +294,13 @@ lb_err lb_backup_write(const char *dir, int fd, const char *tmpdir, const char *
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
 	if (archive_write_set_format_pax_restricted(b.ar) != ARCHIVE_OK ||
-	    archive_write_open_fd(b.ar, fd) != ARCHIVE_OK) {
+	    archive_write_open(b.ar, &b.out, NULL, out_write, NULL) != ARCHIVE_OK) {
 		e = out_fail(&b, "opening the output");
 		goto out;
 	}
 	if ((e = walk(&b, dir, "", 0)))
 		goto out;
-	if (archive_write_close(b.ar) != ARCHIVE_OK) {
+	if (archive_write_close(b.ar) != ARCHIVE_OK || b.out.err) {
 		e = out_fail(&b, "the end of the archive");
 		goto out;
 	}
@@ -277,8 +309,7 @@ lb_err lb_backup_write(const char *dir, int fd, const char *tmpdir, const char *
 		e = lb_fail(d, errno == ENOSPC || errno == EDQUOT ? LB_EFULL : LB_EIO,
 		            "writing the backup: %s; what was written is no backup", strerror(errno));
 out:
-	if (e) /* no end marker after a failure: a cut archive must not look whole */
-		archive_write_fail(b.ar);
+	b.out.stop = true; /* no end marker after a failure: a cut archive must not look whole */
 	archive_write_free(b.ar);
 	free(b.buf);
 	return e;
