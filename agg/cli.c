@@ -34,6 +34,7 @@
 #include "cli_relay.h"
 #include "cli_moves.h"
 #include "cli_mirror.h"
+#include "cli_backup.h"
 #include "cli_succ.h"
 #include "cli_tree.h"
 #include "cli_catalogue.h"
@@ -148,6 +149,10 @@ static const struct agg_help {
 	    "messages (LUMBUNG_BAHASA in the environment wins; unset: follow the locale)")},
 	{"mirror", "mirror -d DIR --pg CONNINFO [--every S] [--jobs N] [--quiet]",
 	 N_("mirror the consolidated view into PostgreSQL, exactly once")},
+	{"backup", "backup -d DIR [--quiet] > FILE",
+	 N_("a consistent, compacted copy of the aggregator as a tar archive while it\n"
+	    "serves: the store, the catalogues and the other files, agg.key included;\n"
+	    "restore with mkdir -m 700 NEWDIR && tar -xf FILE -C NEWDIR")},
 	{"version", "--version", N_("the version of lumbung-agg")},
 };
 
@@ -1082,6 +1087,8 @@ int main(int argc, char **argv)
 	if ((rc = agg_cli_moves(argc, argv)) >= 0) /* moves (cli_moves.c) */
 		return rc;
 	if ((rc = agg_cli_mirror(argc, argv)) >= 0) /* mirror (cli_mirror.c) */
+		return rc;
+	if ((rc = agg_cli_backup(argc, argv)) >= 0) /* backup (cli_backup.c) */
 		return rc;
 	if ((rc = agg_cli_catalogue(argc, argv)) >= 0) /* catalogue ... (cli_catalogue.c) */
 		return rc;

@@ -31,6 +31,7 @@
 #include "csvio.h"
 #include "hlc.h"
 #include "cli.h"
+#include "cli_backup.h"
 #include "cli_config.h"
 #include "cli_find.h"
 #include "cliconf.h"
@@ -75,13 +76,23 @@ static const struct lb_cli_cmd cmds[] = {
 	 "instead: the passphrase is asked on the terminal, or read from the first line\n"
 	 "of F.  Then bring the village's log back with lumbung restore before writing."), cmd_init,
 	 false},
-	{"key", "key backup -d DIR [--passphrase-file F] > desa.key.txt",
+	{"key", "key backup -d DIR [--passphrase-file F] > desa.key.txt\n       " PROG
+	        " key restore -d DIR FILE [--passphrase-file F]",
 	 N_("Write the node's secret key, encrypted with a passphrase (Argon2id and\n"
 	 "XSalsa20-Poly1305), as one page of text with a checksum on every line: print\n"
 	 "it and keep it in the kantor desa safe, the passphrase apart from it.  The\n"
 	 "passphrase (at least 8 characters) is asked twice on the terminal, or read\n"
-	 "from the first line of F.  lumbung init --restore-key brings the key back."), cmd_key,
+	 "from the first line of F.  lumbung init --restore-key brings the key back.\n"
+	 "key restore puts it back into a node restored from lumbung backup (which\n"
+	 "leaves the key out), when it is that node's key."), cmd_key,
 	 false},
+	{"backup", "backup -d DIR [--quiet] > FILE",
+	 N_("Write a consistent, compacted copy of the node as a tar archive while it\n"
+	 "keeps running (LMDB's copy, one snapshot): the database, its catalogues and\n"
+	 "the other files, without the secret key (node.key).  Restore with\n"
+	 "mkdir -m 700 NEWDIR && tar -xf FILE -C NEWDIR, then lumbung key restore.\n"
+	 "Refuses a terminal as output; a full disk or a closed pipe is an error."),
+	 lb_cli_backup, false},
 	{"id", "id -d DIR [--json]", N_("Show the village code, name, origin key, last seq and head hash."), cmd_id, false},
 	{"put", "put -d DIR [--merge] TYPE ID field=value field:=JSON ...\n       " PROG
 	        " put -d DIR --batch [FILE|-]",
@@ -523,6 +534,8 @@ static int cmd_key(struct lb_cli_args *a)
 	size_t passlen;
 	lb_err e;
 
+	if (a->npos >= 1 && !strcmp(a->pos[0], "restore")) /* cli_backup.c */
+		return lb_cli_key_restore(a);
 	if (a->npos != 1 || strcmp(a->pos[0], "backup") != 0)
 		return a->npos ? lb_cli_usage_error(a->cmd, "unknown subcommand %s", a->pos[0])
 		               : lb_cli_usage_error(a->cmd, "which? key backup");

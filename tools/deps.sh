@@ -30,6 +30,7 @@ need_hdr csv.h libcsv-dev
 need_pc xlsxwriter libxlsxwriter-dev # lumbung-agg export --xlsx
 need_pc libzstd libzstd-dev # change sets compressed on the wire and on sticks
 need_pc libpq libpq-dev # lumbung-agg mirror
+need_pc libarchive libarchive-dev # lumbung backup, lumbung-agg backup: the tar
 # the mirror's tests start a real PostgreSQL (initdb, pg_ctl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 need_cmd python3 python3

@@ -13,6 +13,7 @@
 #include "../../node/cliconf.c"
 #include "../../node/cli_find.c"
 #include "../../node/cli_import.c"
+#include "../../node/cli_backup.c"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
