@@ -93,7 +93,7 @@ static const struct agg_help {
 	 "serve -d DIR [--listen ADDR:PORT] [--threads N]\n"
 	 "        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	 "        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	 "        [--forward [--every S] [--max-bytes N]]",
+	 "        [--forward [--every S] [--max-bytes N]] [--log-json]",
 	 N_("answer villages, aggregators and the dashboard over HTTP.\n"
 	    "Defaults: --listen 127.0.0.1:8080, --threads 4, --max-connections 4096,\n"
 	    "--max-per-address 64, --header-timeout 10, --request-timeout 120,\n"
@@ -1090,6 +1090,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--forward")) {
 			a.forward = true;
+			continue;
+		}
+		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--log-json")) {
+			a.lim.log_json = true; /* one JSON object per log line (http.h) */
 			continue;
 		}
 		if (!strcmp(a.cmd, "export") && !strcmp(o, "--excel")) {
