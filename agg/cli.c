@@ -307,7 +307,29 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	fflush(stdout);
 	while (!stop)
 		pause();
-	fprintf(stderr, _("%s serve: stopping; requests in flight finish first\n"), PROG);
+	if (a->lim.log_json) { /* the log stays one JSON object per line */
+		char when[64], msg[256];
+		struct timespec ts;
+		struct tm tm;
+		json_t *j;
+		char *t;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof when - strlen(when), ".%03dZ",
+		         (int)(ts.tv_nsec / 1000000));
+		snprintf(msg, sizeof msg, _("%s serve: stopping; requests in flight finish first\n"),
+		         PROG);
+		msg[strcspn(msg, "\n")] = '\0';
+		j = json_pack("{s:s, s:s}", "time", when, "message", msg);
+		if (j && (t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+			fprintf(stderr, "%s\n", t);
+			free(t);
+		}
+		json_decref(j);
+	} else {
+		fprintf(stderr, _("%s serve: stopping; requests in flight finish first\n"), PROG);
+	}
 	lb_agg_server_stop(srv);
 	lb_agg_forwarder_stop(fwd);
 	return 0;
