@@ -283,6 +283,7 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	long every = 5;
 	size_t max_bytes = 0;
 	struct lb_agg_forwarder *fwd = NULL;
+	FILE *fwd_log = stderr;
 	if ((a->every || a->max_bytes) && !a->forward) {
 		fprintf(stderr, _("%s serve: --every and --max-bytes are for --forward\n"), PROG);
 		return EXIT_USAGE;
@@ -294,8 +295,13 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	                           &d)))
 		return die("serve", e, &d);
 	if (a->forward) {
-		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, stderr, &d))) {
+		/* under --log-json the forwarder's lines are JSON objects too */
+		if (a->lim.log_json && !(fwd_log = lb_agg_log_stream(stderr, true)))
+			fwd_log = stderr;
+		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, fwd_log, &d))) {
 			lb_agg_server_stop(srv);
+			if (fwd_log != stderr)
+				fclose(fwd_log);
 			return die("serve", e, &d);
 		}
 		lb_agg_server_on_accept(srv, lb_agg_forwarder_kick, fwd);
@@ -332,6 +338,8 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	}
 	lb_agg_server_stop(srv);
 	lb_agg_forwarder_stop(fwd);
+	if (fwd_log != stderr)
+		fclose(fwd_log);
 	return 0;
 }
 

@@ -21,7 +21,7 @@
  * closed comes before MHD closes the descriptor and takes the same lock,
  * so the sweeper never touches a reused descriptor.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* fopencookie (lb_agg_log_stream) */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -202,6 +202,77 @@ static void put_json(struct lb_agg_server *s, json_t *j)
 	if (t)
 		put_line(s, t);
 	free(t);
+}
+
+/* lb_agg_log_stream: whole lines, each escaped and, with json, wrapped. */
+struct log_stream {
+	FILE *log;
+	bool json;
+	size_t n;
+	char buf[1024];
+};
+
+static void stream_line(struct log_stream *ls)
+{
+	char esc[4 * sizeof ls->buf + 1], when[64];
+	json_t *j;
+	char *t;
+
+	ls->buf[ls->n] = '\0';
+	ls->n = 0;
+	escape(esc, sizeof esc, ls->buf);
+	if (!ls->json) {
+		fprintf(ls->log, "%s\n", esc);
+	} else {
+		iso_now(when);
+		j = json_pack("{s:s, s:s}", "time", when, "message", esc);
+		if (j && (t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+			fprintf(ls->log, "%s\n", t);
+			free(t);
+		}
+		json_decref(j);
+	}
+	fflush(ls->log);
+}
+
+static ssize_t stream_write(void *cookie, const char *b, size_t len)
+{
+	struct log_stream *ls = cookie;
+
+	for (size_t i = 0; i < len; i++) {
+		if (b[i] == '\n') {
+			stream_line(ls);
+			continue;
+		}
+		if (ls->n == sizeof ls->buf - 1) /* a long line: cut in pieces */
+			stream_line(ls);
+		ls->buf[ls->n++] = b[i];
+	}
+	return (ssize_t)len;
+}
+
+static int stream_close(void *cookie)
+{
+	struct log_stream *ls = cookie;
+	if (ls->n)
+		stream_line(ls);
+	free(ls);
+	return 0;
+}
+
+FILE *lb_agg_log_stream(FILE *log, bool json)
+{
+	cookie_io_functions_t io = {.write = stream_write, .close = stream_close};
+	struct log_stream *ls = calloc(1, sizeof *ls);
+	FILE *f;
+
+	if (!ls)
+		return NULL;
+	ls->log = log;
+	ls->json = json;
+	if (!(f = fopencookie(ls, "w", io)))
+		free(ls);
+	return f;
 }
 
 /* One log line, escaped as a whole: the arguments may carry peer bytes

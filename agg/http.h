@@ -117,6 +117,12 @@ void lb_agg_note_origin(struct lb_agg_note *n, const uint8_t origin[LB_PK_BYTES]
 /* Set a note's village (cut to fit; escaped when written). */
 void lb_agg_note_village(struct lb_agg_note *n, const char *village);
 
+/* A stream for other parts' log lines (the forwarder's) that writes each
+ * whole line to log as the server does: escaped, and with json as
+ * {"time", "message"}.  NULL when out of memory.  fclose it after its
+ * last writer has stopped. */
+FILE *lb_agg_log_stream(FILE *log, bool json);
+
 /* The port actually bound. */
 uint16_t lb_agg_server_port(const struct lb_agg_server *s);
 

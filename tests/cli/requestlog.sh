@@ -267,4 +267,22 @@ EOF
 [ $? -eq 0 ] && ok "--log-json: every line one JSON object; the push, the refusal and an odd path as fields ($(cat "$T/json.out"))" ||
 	fail "--log-json: $(tail -5 "$T/json.out")"
 
+# the forwarder's lines (serve --forward) are JSON objects as well
+K="$T/kec"
+agg init -d "$K" --region 33.24.01 >/dev/null || fail "kec init"
+agg upstream add -d "$K" kab "http://127.0.0.1:1" --key "$AK" >/dev/null || fail "upstream add"
+"$AGG_BIN" serve -d "$K" --listen 127.0.0.1:0 --log-json --forward --every 1 >"$T/kec.out" 2>"$T/kec.log" &
+KPID=$!
+wait_for 10 grep -q "forward:" "$T/kec.log"
+kill "$KPID"
+wait "$KPID"
+$PY - "$T/kec.log" <<'EOF' && ok "--log-json --forward: the forwarder's lines are JSON objects too" ||
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+sys.exit(0 if objs and all(list(o) == ["time", "message"] for o in objs) and
+         any("forward:" in o["message"] for o in objs) else 1)
+EOF
+	fail "forwarder lines: $(head -3 "$T/kec.log")"
+
 done_testing
