@@ -4,12 +4,16 @@
  *   GET  /v1/origins/{origin hex}  -> 200 {seq, hash}          (msgpack)
  *   POST /v1/changesets            -> 200 {seq, hash, receipt}
  *                                      4xx {code, message[, seq, hash]}
- *   every other path                -> the read API in JSON (api.h)
+ *   GET  /metrics                   -> counters in the Prometheus text
+ *                                      format (metrics.h), no token
+ *   every other path                -> the read API in JSON (api.h),
+ *                                      /v1/health among it
  *
  * Errors carry the stable lb_errname() code: unknown_origin (403),
  * wrong_village (403), bad_signature (403), gap (409, with where the
  * aggregator stands), fork (409), schema (422), too_large (413),
- * malformed (400).  Every refusal is also logged, one line, with its reason.
+ * malformed (400).  Every request is logged, one line (below), a refusal
+ * with its reason.
  * Request bodies are bounded (LB_WIRE_MAX_BYTES) before they are read;
  * connections time out.
  *
