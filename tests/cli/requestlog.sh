@@ -86,7 +86,7 @@ for o in out:
 sys.exit(1 if errs else 0)
 EOF
 # value FILE SAMPLE — the value of one sample in parsed output (empty if absent)
-value() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+value() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
 
 scrape() { # scrape NAME — GET /metrics into $T/NAME.txt, parsed into $T/NAME
 	if $PY - "$URL/metrics" "$T/$1.txt" >"$T/$1.raw" 2>&1 <<'EOF'
@@ -111,8 +111,10 @@ EOF
 scrape before
 [ "$(value "$T/before" lumbung_villages_enrolled)" = 1 ] && ok "one village enrolled" ||
 	fail "villages enrolled: $(value "$T/before" lumbung_villages_enrolled)"
-[ -z "$(value "$T/before" 'lumbung_village_lag_seconds{village="33.24.01.2001"}')" ] &&
-	ok "no lag for a village never heard from" || fail "a lag for a village never heard from"
+[ "$(value "$T/before" 'lumbung_village_seq{village="33.24.01.2001"}')" = 0 ] &&
+	[ -z "$(value "$T/before" 'lumbung_village_lag_seconds{village="33.24.01.2001"}')" ] &&
+	ok "a village never heard from: seq 0 and no lag" ||
+	fail "never heard from: $(grep 'village=' "$T/before")"
 VERSION=$(agg --version | awk '{ print $2 }')
 [ "$(value "$T/before" "lumbung_build_info{version=\"$VERSION\"}")" = 1 ] &&
 	ok "the build version is in lumbung_build_info" || fail "build_info: $(grep build_info "$T/before")"
@@ -216,8 +218,8 @@ $PY -c 'import sys; sys.exit(0 if 0 <= float(sys.argv[1]) < 120 else 1)' "${LAG:
 [ "$(value "$T/after" lumbung_villages_reporting)" = 1 ] && ok "one village reporting" ||
 	fail "reporting: $(value "$T/after" lumbung_villages_reporting)"
 # nothing personal: no NIK (16 digits), no name, no key
-if grep -Eq '[0-9]{16}' "$T/after.txt" || grep -q "$O16" "$T/after.txt"; then
-	fail "/metrics holds a NIK or a key"
+if [ ! -s "$T/after.txt" ] || grep -Eq '[0-9]{16}' "$T/after.txt" || grep -q "$O16" "$T/after.txt"; then
+	fail "/metrics is missing or holds a NIK or a key"
 else
 	ok "/metrics holds no NIK and no key"
 fi
