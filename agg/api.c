@@ -1465,8 +1465,17 @@ enum MHD_Result lb_api_answer_body(struct lb_agg *a, struct MHD_Connection *c, c
 	{ /* the village the request is about, for its log line */
 		struct lb_agg_note *n = lb_agg_request_note(c);
 		const char *v = strstr(r->pattern, "{village}") ? k.p[0] : arg(&k, "village");
-		if (v)
+		if (!strcmp(r->pattern, "/v1/archive/{file}")) { /* CODE.lla */
+			char code[LB_VILLAGE_LEN + 1];
+			size_t len = strcspn(k.p[0], "/");
+			if (len > 4 && len - 4 <= LB_VILLAGE_LEN && !strcmp(k.p[0] + len - 4, ".lla")) {
+				memcpy(code, k.p[0], len - 4);
+				code[len - 4] = '\0';
+				lb_agg_note_village(n, code);
+			}
+		} else if (v) {
 			lb_agg_note_village(n, v);
+		}
 	}
 	q.allowed = r->query;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, &q);

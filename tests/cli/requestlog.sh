@@ -179,6 +179,13 @@ grep -q "^$TIME" "$T/three" 2>/dev/null # (BRE: only for the next check's sake)
 grep -Eq " GET /v1/origins/$ORIGIN 200 ok village=33\.24\.01\.2001 origin=$O16 entries=0 seq=$SEQ " "$T/three" &&
 	ok "GET origin: the village and where the aggregator stands" || fail "GET origin: $(cat "$T/three")"
 
+# the read API: the village a request is about, and its error name
+get /v1/archive/33.24.01.2001.lla "$T/h5"
+sleep 0.2
+grep -Eq "^$TIME 127\.0\.0\.1 GET /v1/archive/33\.24\.01\.2001\.lla 401 unauthorized village=33\.24\.01\.2001 origin=- .*: an access token is needed" "$T/agg.log" &&
+	ok "an API request without a token: 401 unauthorized, its village" ||
+	fail "API line: $(grep archive "$T/agg.log")"
+
 # ---- health ---------------------------------------------------------------------
 [ "$(head -1 "$T/h1")" = 200 ] && tail -n +2 "$T/h1" | $PY -c '
 import json, sys
