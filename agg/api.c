@@ -32,7 +32,9 @@
 #include "../schema/schema.h"
 #include "../schema/text.h"
 #include "../sync/logproof.h"
+#include "../schema/version.h"
 #include "catalogue.h"
+#include "http.h"
 #include "logauth.h"
 #include "moves.h"
 #include "report.h"
@@ -228,10 +230,15 @@ static enum MHD_Result send_buf(struct call *k, unsigned status, const char *typ
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
+	struct lb_agg_note *n = lb_agg_request_note(k->c);
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
+	if (n) {
+		n->out = len;
+		n->out_known = true;
+	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (k->close)
@@ -290,9 +297,14 @@ static enum MHD_Result fail_(struct call *k, unsigned status, lb_err e, const ch
 
 	/* the message's own bytes stay printable whatever made them */
 	lb_escape_buf(esc, sizeof esc, msg, strlen(msg));
+	struct lb_agg_note *n = lb_agg_request_note(k->c);
+
 	if (!status)
 		status = status_of(e);
-	api_log(k, "API %s %s: %u %s: %s", k->method, k->path, status, lb_errname(e), esc);
+	if (n) /* the request's own line says it (http.h) */
+		lb_agg_note_result(n, e, esc);
+	else
+		api_log(k, "API %s %s: %u %s: %s", k->method, k->path, status, lb_errname(e), esc);
 	j = json_pack("{s:s, s:s}", "error", lb_errname(e), "message", esc);
 	return send_json(k, status, j);
 }
@@ -450,9 +462,28 @@ static lb_err record_read(struct call *k, struct lb_diag *d)
 
 /* ---- handlers ------------------------------------------------------------ */
 
+static int health_cb(void *ctx, const struct lb_agg_origin *o)
+{
+	(void)ctx;
+	(void)o;
+	return 1; /* one row read is enough */
+}
+
+/* 200 when the store answers a read transaction, else 503. */
 static enum MHD_Result h_health(struct call *k)
 {
-	return send_json(k, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	struct lb_diag d = {0};
+	lb_err e = lb_agg_origins(k->a, health_cb, NULL, &d);
+
+	if (e) {
+		lb_agg_note_result(lb_agg_request_note(k->c), e, lb_diag_msg(&d, e));
+		return send_json(k, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                 json_pack("{s:s, s:s, s:s, s:s}", "status", "unavailable", "version",
+		                           lb_version(), "error", lb_errname(e), "message",
+		                           "the store cannot be read"));
+	}
+	return send_json(k, MHD_HTTP_OK,
+	                 json_pack("{s:s, s:s}", "status", "ok", "version", lb_version()));
 }
 
 struct vrow {
@@ -768,6 +799,7 @@ struct stream {
 	void *log_ctx;
 	char what[128];
 	uint64_t from; /* h_log */
+	struct lb_agg_note *note; /* the request's, counting bytes sent (NULL: none) */
 };
 
 /* Streams in flight, from the slot taken before the access log is written
@@ -847,6 +879,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n < 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (s->note) /* read only while the request lasts */
+		s->note->out += (uint64_t)n;
 	return n;
 }
 
@@ -870,6 +904,8 @@ static enum MHD_Result send_stream(struct call *k, struct stream *s, const char 
 	s->a = k->a;
 	s->log = k->log;
 	s->log_ctx = k->log_ctx;
+	if ((s->note = lb_agg_request_note(k->c)))
+		s->note->out_known = true;
 	snprintf(s->what, sizeof s->what, "%s", k->path);
 	if (pipe(fds)) {
 		free(s);
@@ -1416,6 +1452,7 @@ enum MHD_Result lb_api_answer_body(struct lb_agg *a, struct MHD_Connection *c, c
 			free(s);
 			return MHD_NO;
 		}
+		lb_agg_note_result(lb_agg_request_note(c), LB_EINVAL, "method not allowed here");
 		MHD_add_response_header(resp, "Content-Type", JSON_TYPE);
 		MHD_add_response_header(resp, "Allow", allow);
 		ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
@@ -1425,6 +1462,21 @@ enum MHD_Result lb_api_answer_body(struct lb_agg *a, struct MHD_Connection *c, c
 	if (i < 0)
 		return fail_(&k, MHD_HTTP_NOT_FOUND, LB_ENOTFOUND, "no such endpoint");
 	r = &routes[i];
+	{ /* the village the request is about, for its log line */
+		struct lb_agg_note *n = lb_agg_request_note(c);
+		const char *v = strstr(r->pattern, "{village}") ? k.p[0] : arg(&k, "village");
+		if (!strcmp(r->pattern, "/v1/archive/{file}")) { /* CODE.lla */
+			char code[LB_VILLAGE_LEN + 1];
+			size_t len = strcspn(k.p[0], "/");
+			if (len > 4 && len - 4 <= LB_VILLAGE_LEN && !strcmp(k.p[0] + len - 4, ".lla")) {
+				memcpy(code, k.p[0], len - 4);
+				code[len - 4] = '\0';
+				lb_agg_note_village(n, code);
+			}
+		} else if (v) {
+			lb_agg_note_village(n, v);
+		}
+	}
 	q.allowed = r->query;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, &q);
 	if (q.token)

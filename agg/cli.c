@@ -96,7 +96,8 @@ static const struct agg_help {
 	 "serve -d DIR [--listen ADDR:PORT] [--threads N]\n"
 	 "        [--max-connections N] [--max-per-address N] [--header-timeout S]\n"
 	 "        [--request-timeout S] [--idle-timeout S] [--max-buffered SIZE]\n"
-	 "        [--forward [--every S] [--max-bytes N]] [--tls-cert FILE --tls-key FILE]",
+	 "        [--forward [--every S] [--max-bytes N]] [--tls-cert FILE --tls-key FILE]\n"
+	 "        [--log-json]",
 	 N_("answer villages, aggregators and the dashboard over HTTP.\n"
 	    "Defaults: --listen 127.0.0.1:8080, --threads 4, --max-connections 4096,\n"
 	    "--max-per-address 64, --header-timeout 10, --request-timeout 120,\n"
@@ -290,6 +291,7 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	long every = 5;
 	size_t max_bytes = 0;
 	struct lb_agg_forwarder *fwd = NULL;
+	FILE *fwd_log = stderr;
 	if ((a->every || a->max_bytes) && !a->forward) {
 		fprintf(stderr, _("%s serve: --every and --max-bytes are for --forward\n"), PROG);
 		return EXIT_USAGE;
@@ -301,8 +303,13 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	                           &d)))
 		return die("serve", e, &d);
 	if (a->forward) {
-		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, stderr, &d))) {
+		/* under --log-json the forwarder's lines are JSON objects too */
+		if (a->lim.log_json && !(fwd_log = lb_agg_log_stream(stderr, true)))
+			fwd_log = stderr;
+		if ((e = lb_agg_forwarder_start(&fwd, agg, every, max_bytes, fwd_log, &d))) {
 			lb_agg_server_stop(srv);
+			if (fwd_log != stderr)
+				fclose(fwd_log);
 			return die("serve", e, &d);
 		}
 		lb_agg_server_on_accept(srv, lb_agg_forwarder_kick, fwd);
@@ -317,9 +324,33 @@ static int cmd_serve(struct args *a, struct lb_agg *agg)
 	fflush(stdout);
 	while (!stop)
 		pause();
-	fprintf(stderr, _("%s serve: stopping; requests in flight finish first\n"), PROG);
+	if (a->lim.log_json) { /* the log stays one JSON object per line */
+		char when[64], msg[256];
+		struct timespec ts;
+		struct tm tm;
+		json_t *j;
+		char *t;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof when - strlen(when), ".%03dZ",
+		         (int)(ts.tv_nsec / 1000000));
+		snprintf(msg, sizeof msg, _("%s serve: stopping; requests in flight finish first\n"),
+		         PROG);
+		msg[strcspn(msg, "\n")] = '\0';
+		j = json_pack("{s:s, s:s}", "time", when, "message", msg);
+		if (j && (t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+			fprintf(stderr, "%s\n", t);
+			free(t);
+		}
+		json_decref(j);
+	} else {
+		fprintf(stderr, _("%s serve: stopping; requests in flight finish first\n"), PROG);
+	}
 	lb_agg_server_stop(srv);
 	lb_agg_forwarder_stop(fwd);
+	if (fwd_log != stderr)
+		fclose(fwd_log);
 	return 0;
 }
 
@@ -1118,6 +1149,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--forward")) {
 			a.forward = true;
+			continue;
+		}
+		if (!strcmp(a.cmd, "serve") && !strcmp(o, "--log-json")) {
+			a.lim.log_json = true; /* one JSON object per log line (http.h) */
 			continue;
 		}
 		if (!strcmp(a.cmd, "export") && !strcmp(o, "--excel")) {

@@ -21,7 +21,7 @@
  * closed comes before MHD closes the descriptor and takes the same lock,
  * so the sweeper never touches a reused descriptor.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* fopencookie (lb_agg_log_stream) */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <sodium.h>
 
@@ -46,6 +47,7 @@
 #include "../sync/wire.h"
 #include "api.h"
 #include "catalogue.h"
+#include "metrics.h"
 #include "relay.h"
 #include "tree.h"
 #include "web.h"
@@ -57,6 +59,7 @@
 #define MSGPACK_TYPE "application/x-msgpack"
 #define SEALED_TYPE "application/x-lumbung-sealed"
 #define LLA_TYPE "application/x-lumbung-lla"
+#define LOG_PATH 400      /* bytes of a path kept for its log line */
 
 /* One TCP connection (MHD socket context), in the server's list. */
 struct conn {
@@ -66,12 +69,15 @@ struct conn {
 	int64_t since_ms; /* began waiting for its current request */
 	enum { WAIT_HEADERS, WAIT_BODY, ANSWERING } phase;
 	bool cut;         /* shut down by the sweeper */
+	struct req *cur;  /* the request being answered (its note), NULL between */
 };
 
 struct lb_agg_server {
 	struct MHD_Daemon *mhd;
 	struct lb_agg *a;
 	FILE *log;
+	bool log_json;            /* lb_agg_limits.log_json */
+	struct lb_agg_metrics *metrics;
 	pthread_mutex_t log_lock;
 	uint16_t port;
 	struct lb_agg_limits lim;
@@ -102,6 +108,14 @@ struct req {
 	bool stmts;               /* POST /v1/statements (tree.h) */
 	bool api;                 /* a POST of the API (api.h): a kecamatan's catalogue */
 	enum lb_env_form form;    /* what the headers announce (envelope.h) */
+	/* its line in the request log (http.h) */
+	struct lb_agg_note note;
+	enum lb_agg_kind kind;
+	int64_t t0;               /* monotonic ms when its headers were in */
+	char when[64];            /* the same, ISO 8601 UTC */
+	char client[48];
+	char method[3 * 16 + 1];  /* escaped, cut */
+	char path[LOG_PATH + 8];  /* escaped, cut */
 };
 
 static int64_t now_ms(void)
@@ -135,8 +149,137 @@ static void escape(char *out, size_t cap, const char *in)
 	out[o] = '\0';
 }
 
+/* Raw peer bytes (a path, a method) for a log line: everything outside
+ * printable ASCII, the blank and the backslash become \xHH, so the text
+ * is one token and an escape in it is always ours.  Long input is cut
+ * ("..." at the end). */
+static void escape_raw(char *out, size_t cap, const char *in)
+{
+	static const char hx[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	for (; *p && o + 8 < cap; p++) {
+		if (*p > 0x20 && *p < 0x7f && *p != '\\') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[*p >> 4];
+			out[o++] = hx[*p & 15];
+		}
+	}
+	if (*p)
+		out[o++] = '.', out[o++] = '.', out[o++] = '.';
+	out[o] = '\0';
+}
+
+/* Now, ISO 8601 UTC with milliseconds. */
+static void iso_now(char out[64])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+}
+
+/* One finished line (printable ASCII) to the log, whole. */
+static void put_line(struct lb_agg_server *s, const char *line)
+{
+	pthread_mutex_lock(&s->log_lock);
+	fprintf(s->log, "%s\n", line);
+	fflush(s->log);
+	pthread_mutex_unlock(&s->log_lock);
+}
+
+/* A JSON object as one line; NULL j (out of memory) writes nothing. */
+static void put_json(struct lb_agg_server *s, json_t *j)
+{
+	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(j);
+	if (t)
+		put_line(s, t);
+	free(t);
+}
+
+/* lb_agg_log_stream: whole lines, each escaped and, with json, wrapped. */
+struct log_stream {
+	FILE *log;
+	bool json;
+	size_t n;
+	char buf[1024];
+};
+
+static void stream_line(struct log_stream *ls)
+{
+	char esc[4 * sizeof ls->buf + 1], when[64];
+	json_t *j;
+	char *t;
+
+	ls->buf[ls->n] = '\0';
+	ls->n = 0;
+	escape(esc, sizeof esc, ls->buf);
+	if (!ls->json) {
+		fprintf(ls->log, "%s\n", esc);
+	} else {
+		iso_now(when);
+		j = json_pack("{s:s, s:s}", "time", when, "message", esc);
+		if (j && (t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+			fprintf(ls->log, "%s\n", t);
+			free(t);
+		}
+		json_decref(j);
+	}
+	fflush(ls->log);
+}
+
+static ssize_t stream_write(void *cookie, const char *b, size_t len)
+{
+	struct log_stream *ls = cookie;
+
+	for (size_t i = 0; i < len; i++) {
+		if (b[i] == '\n') {
+			stream_line(ls);
+			continue;
+		}
+		if (ls->n == sizeof ls->buf - 1) /* a long line: cut in pieces */
+			stream_line(ls);
+		ls->buf[ls->n++] = b[i];
+	}
+	return (ssize_t)len;
+}
+
+static int stream_close(void *cookie)
+{
+	struct log_stream *ls = cookie;
+	if (ls->n)
+		stream_line(ls);
+	free(ls);
+	return 0;
+}
+
+FILE *lb_agg_log_stream(FILE *log, bool json)
+{
+	cookie_io_functions_t io = {.write = stream_write, .close = stream_close};
+	struct log_stream *ls = calloc(1, sizeof *ls);
+	FILE *f;
+
+	if (!ls)
+		return NULL;
+	ls->log = log;
+	ls->json = json;
+	if (!(f = fopencookie(ls, "w", io)))
+		free(ls);
+	return f;
+}
+
 /* One log line, escaped as a whole: the arguments may carry peer bytes
- * (header values, details from a change set). */
+ * (header values, details from a change set).  With --log-json, the line
+ * is the message of {"time", "message"}. */
 static void vlogf_(struct lb_agg_server *s, const char *fmt, va_list ap)
 {
 	char raw[1024], esc[4 * sizeof raw];
@@ -149,10 +292,13 @@ static void vlogf_(struct lb_agg_server *s, const char *fmt, va_list ap)
 	while (n && raw[n - 1] == '\n') /* MHD's own messages end in one */
 		raw[--n] = '\0';
 	escape(esc, sizeof esc, raw);
-	pthread_mutex_lock(&s->log_lock);
-	fprintf(s->log, "%s\n", esc);
-	fflush(s->log);
-	pthread_mutex_unlock(&s->log_lock);
+	if (s->log_json) {
+		char when[64];
+		iso_now(when);
+		put_json(s, json_pack("{s:s, s:s}", "time", when, "message", esc));
+		return;
+	}
+	put_line(s, esc);
 }
 
 static void logf_(struct lb_agg_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -201,8 +347,14 @@ static enum MHD_Result reply_(struct MHD_Connection *c, unsigned status, struct 
 		MHD_create_response_from_buffer(b->sb.size, b->sb.data, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
+	struct lb_agg_note *n = lb_agg_request_note(c);
+
 	if (!r)
 		return MHD_NO;
+	if (n) {
+		n->out = b->sb.size;
+		n->out_known = true;
+	}
 	MHD_add_response_header(r, "Content-Type", MSGPACK_TYPE);
 	if (close)
 		MHD_add_response_header(r, "Connection", "close");
@@ -254,6 +406,14 @@ static enum MHD_Result error_reply_(struct MHD_Connection *c, unsigned status, l
 	enum MHD_Result ret;
 
 	escape(msg, sizeof msg, raw);
+	lb_agg_note_result(lb_agg_request_note(c), e, msg);
+	if (where) {
+		struct lb_agg_note *n = lb_agg_request_note(c);
+		if (n) {
+			n->seq = where->seq;
+			n->has_seq = true;
+		}
+	}
 	lb_mp_buf_init(&b);
 	lb_mp_put_map(&b, where ? 4 : 2);
 	lb_mp_put_cstr(&b, "code");
@@ -312,19 +472,22 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 	enum MHD_Result ret;
 	lb_err e;
 
+	struct lb_agg_note *n = lb_agg_request_note(c);
+
 	if (lb_unhex(origin, LB_PK_BYTES, hex))
 		return error_reply(c, LB_EMALFORMED, "origin must be 64 hex digits", NULL);
-	if (!(e = lb_agg_origin(s->a, origin, &o, &d)) && o.base && o.seq < o.base)
+	lb_agg_note_origin(n, origin);
+	if (!(e = lb_agg_origin(s->a, origin, &o, &d)))
+		lb_agg_note_village(n, o.village);
+	if (!e && o.base && o.seq < o.base)
 		/* a successor not started here yet: nothing to say where it
 		 * stands until the old key's chain reaches its base */
 		e = lb_fail(&d, LB_EGAP, "this key continues the village's chain after seq %llu by a "
 		            "succession, and this aggregator does not hold the old key's chain up to "
 		            "there yet: the old key's entries come first",
 		            (unsigned long long)o.base);
-	if (e) {
-		logf_(s, "GET origin %.16s: refused: %s", hex, lb_diag_msg(&d, e));
+	if (e) /* the request's line says why */
 		return error_reply(c, e, lb_diag_msg(&d, e), NULL);
-	}
 	lb_mp_buf_init(&b);
 	lb_mp_buf_init(&up.items);
 	/* at a relay: the newest receipts its upstreams signed for o */
@@ -333,6 +496,10 @@ static enum MHD_Result get_origin(struct lb_agg_server *s, struct MHD_Connection
 		logf_(s, "GET origin %.16s: %s", hex, e ? lb_diag_msg(&d, e) : "out of memory");
 		return error_reply(c, e ? e : LB_ENOMEM, e ? lb_diag_msg(&d, e) : "out of memory",
 		                   NULL);
+	}
+	if (n) {
+		n->seq = o.seq;
+		n->has_seq = true;
 	}
 	lb_mp_put_map(&b, up.n ? 4 : 3);
 	/* the envelope forms a change set may come in (sync/envelope.h) */
@@ -416,13 +583,11 @@ static enum MHD_Result post_changeset(struct lb_agg_server *s, struct MHD_Connec
 	      * was read */
 		e = lb_agg_ingest_from(s->a, q->body, q->len, via ? relay : NULL,
 		                       q->has_origin ? q->origin : NULL, &r, &d);
-	if (e) {
-		logf_(s, "POST changeset (%zu bytes): refused (%s): %s", q->len, lb_errname(e),
-		      lb_diag_msg(&d, e));
+	if (e) /* the request's line says why */
 		return error_reply(c, e, lb_diag_msg(&d, e), e == LB_EGAP ? &r : NULL);
-	}
-	logf_(s, "POST changeset (%zu bytes): accepted %llu entries, now at seq %llu", q->len,
-	      (unsigned long long)r.accepted, (unsigned long long)r.seq);
+	q->note.entries = r.accepted;
+	q->note.seq = r.seq;
+	q->note.has_seq = true;
 	learn_name(s, c, q);
 	if (r.accepted && s->on_accept)
 		s->on_accept(s->on_accept_ctx);
@@ -520,8 +685,8 @@ static bool encoding_is(const char *ce, const char *token)
 static enum MHD_Result refuse(struct lb_agg_server *s, struct MHD_Connection *c, struct req *q,
                               unsigned status, lb_err e, const char *msg)
 {
+	(void)s; /* the request's line says why (error_reply_ notes it) */
 	q->refused = true;
-	logf_(s, "POST changeset: refused (%s) at the headers: %s", lb_errname(e), msg);
 	return error_reply_(c, status, e, msg, NULL, true);
 }
 
@@ -688,8 +853,10 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 		if (lb_unhex(q->origin, LB_PK_BYTES, oh))
 			return refuse(s, c, q, 0, LB_EMALFORMED,
 			              LB_WIRE_ORIGIN_HEADER " must be 64 hex digits");
+		lb_agg_note_origin(&q->note, q->origin);
 		if ((e = lb_agg_origin(s->a, q->origin, &o, &d)))
 			return refuse(s, c, q, 0, e, lb_diag_msg(&d, e));
+		lb_agg_note_village(&q->note, o.village);
 		if (o.revoked) {
 			/* a key retired by a succession may still bring its chain up
 			 * to the seq the succession names (ingest checks the rest) */
@@ -718,6 +885,173 @@ static enum MHD_Result post_headers(struct lb_agg_server *s, struct MHD_Connecti
 static void api_log(void *ctx, const char *line)
 {
 	logf_(ctx, "%s", line);
+}
+
+/* GET /metrics (metrics.h): no token, nothing personal. */
+static enum MHD_Result get_metrics(struct lb_agg_server *s, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	struct lb_agg_note *n = lb_agg_request_note(c);
+	enum MHD_Result ret;
+	char *text;
+	size_t len;
+
+	if (lb_agg_metrics_render(s->metrics, s->a, &text, &len))
+		return MHD_NO;
+	if (!(r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE))) {
+		free(text);
+		return MHD_NO;
+	}
+	if (n) {
+		n->out = len;
+		n->out_known = true;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+struct lb_agg_note *lb_agg_request_note(struct MHD_Connection *c)
+{
+	struct conn *k = c ? conn_of(c) : NULL;
+	return k && k->cur ? &k->cur->note : NULL;
+}
+
+static void copy_cut(char *out, size_t cap, const char *in)
+{
+	size_t len = in ? strlen(in) : 0;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, in ? in : "", len);
+	out[len] = '\0';
+}
+
+void lb_agg_note_result(struct lb_agg_note *n, lb_err e, const char *msg)
+{
+	if (!n)
+		return;
+	n->result = e;
+	n->result_set = true;
+	copy_cut(n->why, sizeof n->why, msg);
+}
+
+void lb_agg_note_village(struct lb_agg_note *n, const char *village)
+{
+	if (n)
+		copy_cut(n->village, sizeof n->village, village);
+}
+
+void lb_agg_note_origin(struct lb_agg_note *n, const uint8_t origin[LB_PK_BYTES])
+{
+	if (n)
+		lb_hex(n->origin, origin, 8);
+}
+
+/* A request's headers are in: what its line will say of it. */
+static void note_start(struct lb_agg_server *s, struct MHD_Connection *c, struct req *q,
+                       const char *method, const char *url)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	(void)s;
+	q->t0 = now_ms();
+	iso_now(q->when);
+	q->kind = lb_agg_kind_of(method, url);
+	escape_raw(q->method, sizeof q->method, method);
+	escape_raw(q->path, sizeof q->path, url);
+	snprintf(q->client, sizeof q->client, "-");
+	if (i && i->client_addr) {
+		const struct sockaddr *sa = i->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			          q->client, sizeof q->client);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			          q->client, sizeof q->client);
+	}
+	if (q->conn)
+		q->conn->cur = q;
+}
+
+/* An HTTP status as a result, for answers that did not note theirs (the
+ * dashboard's, the tree's). */
+static lb_err result_of_status(unsigned status)
+{
+	switch (status) {
+	case 0:
+	case MHD_HTTP_OK:
+		return LB_OK;
+	case MHD_HTTP_UNAUTHORIZED:
+		return LB_EAUTH;
+	case MHD_HTTP_FORBIDDEN:
+		return LB_EFORBIDDEN;
+	case MHD_HTTP_NOT_FOUND:
+		return LB_ENOTFOUND;
+	case MHD_HTTP_CONFLICT:
+		return LB_EGAP;
+	case MHD_HTTP_CONTENT_TOO_LARGE:
+		return LB_ETOOBIG;
+	case MHD_HTTP_SERVICE_UNAVAILABLE:
+		return LB_EBUSY;
+	default:
+		return status < 300 ? LB_OK : status < 500 ? LB_EINVAL : LB_EIO;
+	}
+}
+
+/* The request's line (http.h) and its count in the metrics. */
+static void note_end(struct lb_agg_server *s, struct MHD_Connection *c, struct req *q,
+                     enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+	unsigned status = i ? i->http_status : 0;
+	struct lb_agg_note *n = &q->note;
+	long long ms = (long long)(now_ms() - q->t0);
+	char why[4 * LB_DIAG_MAX], village[4 * sizeof n->village];
+	const char *origin = n->origin[0] ? n->origin : "-";
+	lb_err result = n->result_set ? n->result : result_of_status(status);
+
+	if (!result && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		result = LB_ENET;
+		snprintf(n->why, sizeof n->why, "%s",
+		         toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "the connection timed out"
+		         : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "the client went away"
+		         : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "the server stopped"
+		                                                        : "the connection failed");
+	}
+	lb_agg_metrics_request(s->metrics, q->kind, result, n->entries, q->len);
+	if (!s->log)
+		return;
+	escape(why, sizeof why, n->why);
+	escape_raw(village, sizeof village, n->village[0] ? n->village : "-");
+	if (s->log_json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:I, s:o, s:I, s:o, "
+		                      "s:I, s:s?}",
+		                      "time", q->when, "client", q->client, "method", q->method, "path",
+		                      q->path, "status", (json_int_t)status, "result", lb_errname(result),
+		                      "village", n->village[0] ? village : NULL, "origin",
+		                      n->origin[0] ? n->origin : NULL, "entries", (json_int_t)n->entries,
+		                      "seq", n->has_seq ? json_integer((json_int_t)n->seq) : json_null(),
+		                      "in", (json_int_t)q->len, "out",
+		                      n->out_known ? json_integer((json_int_t)n->out) : json_null(), "ms",
+		                      (json_int_t)ms, "message", why[0] ? why : NULL);
+		put_json(s, j);
+		return;
+	}
+	char line[sizeof why + 1024], seq[24] = "-", out[24] = "-", st[16] = "-";
+	if (n->has_seq)
+		snprintf(seq, sizeof seq, "%llu", (unsigned long long)n->seq);
+	if (n->out_known)
+		snprintf(out, sizeof out, "%llu", (unsigned long long)n->out);
+	if (status)
+		snprintf(st, sizeof st, "%u", status);
+	snprintf(line, sizeof line,
+	         "%s %s %s %s %s %s village=%s origin=%s entries=%llu seq=%s in=%zu out=%s ms=%lld%s%s",
+	         q->when, q->client, q->method, q->path, st, lb_errname(result), village, origin,
+	         (unsigned long long)n->entries, seq, q->len, out, ms, why[0] ? ": " : "", why);
+	put_line(s, line);
 }
 
 /* GET /v1/aggregators/{hex} (hex) or POST /v1/statements (q): tree.c. */
@@ -759,6 +1093,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return MHD_NO;
 		*con_cls = q;
 		q->conn = conn_of(c);
+		note_start(s, c, q, method, url);
 		q->stmts = stmts;
 		q->api = api;
 		set_phase(s, q->conn, WAIT_BODY);
@@ -788,6 +1123,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return get_origin(s, c, url + 12);
 		if (!strcmp(method, "GET") && !strncmp(url, "/v1/aggregators/", 16))
 			return tree_answer(s, c, url + 16, NULL);
+		if (!strcmp(method, "GET") && !strcmp(url, "/metrics"))
+			return get_metrics(s, c);
 		if (lb_web_owns(url)) /* the dashboard and its session (web.c) */
 			return lb_web_answer(s->a, c, method, url, (const char *)q->body, q->len, api_log, s);
 		if (lb_api_owns(url)) /* the read API (api.c), JSON */
@@ -818,8 +1155,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct lb_agg_server *s = cls;
 	struct req *q = *con_cls;
-	(void)toe;
 	if (q) {
+		note_end(s, c, q, toe);
+		if (q->conn && q->conn->cur == q)
+			q->conn->cur = NULL;
 		if (q->reserved) {
 			pthread_mutex_lock(&s->lock);
 			s->buffered -= q->reserved;
@@ -986,6 +1325,7 @@ static void server_free(struct lb_agg_server *s)
 		sodium_memzero(s->tls_key, strlen(s->tls_key));
 		free(s->tls_key);
 	}
+	lb_agg_metrics_free(s->metrics);
 	free(s);
 }
 
@@ -1100,6 +1440,13 @@ lb_err lb_agg_serve_with(struct lb_agg_server **out, struct lb_agg *a, const cha
 	}
 	s->a = a;
 	s->log = log;
+	s->log_json = l.log_json;
+	if (!(s->metrics = lb_agg_metrics_new())) {
+		free(s->tls_cert);
+		free(s->tls_key);
+		free(s);
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&s->log_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);

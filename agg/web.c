@@ -18,6 +18,7 @@
 
 #include "../schema/i18n.h"
 #include "../schema/text.h"
+#include "http.h"
 #include "token.h"
 
 struct lb_embed_file {
@@ -64,10 +65,15 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
                             const char *cookie)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)buf, mode);
+	struct lb_agg_note *n = lb_agg_request_note(c);
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
+	if (n) { /* for the request's log line (http.h) */
+		n->out = len;
+		n->out_known = true;
+	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Content-Security-Policy", CSP);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
