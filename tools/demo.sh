@@ -273,5 +273,24 @@ pid=$("$L" ls -d "$S" penduduk | head -n 1)
 printf 'and it goes on writing and pushing: '
 "$L" push -d "$S"
 
-step "the aggregator's log (accepted and refused requests)"
+step "operations: a backup while serving, health and metrics for monitoring"
+"$AG" backup -d "$work/kabupaten" --quiet >"$work/kabupaten-backup.tar"
+echo "lumbung-agg backup: $(wc -c <"$work/kabupaten-backup.tar") bytes: $(tar -tf "$work/kabupaten-backup.tar" | grep -v '/$' | tr '\n' ' ')"
+mkdir -m 700 "$work/kabupaten-restored" && tar -xf "$work/kabupaten-backup.tar" -C "$work/kabupaten-restored"
+echo "-- restored into a new directory (tar -xf), it answers as the original does:"
+"$AG" status -d "$work/kabupaten-restored" | sed -n '1,5p'
+"$AG" verify-figures -d "$work/kabupaten-restored"
+python3 - "$URL" <<'PYEOF'
+import sys, urllib.request
+url = sys.argv[1]
+print("GET /v1/health:", urllib.request.urlopen(url + "/v1/health").read().decode().strip())
+lines = urllib.request.urlopen(url + "/metrics").read().decode().splitlines()
+print("GET /metrics: %d lines for Prometheus, e.g." % len(lines))
+for l in lines:
+    if l.startswith(("lumbung_entries_accepted_total", "lumbung_villages_enrolled", "lumbung_villages_reporting")) or \
+            (l.startswith("lumbung_refusals_total") and not l.endswith(" 0")):
+        print("  " + l)
+PYEOF
+
+step "the aggregator's log: one line per request (accepted and refused)"
 tail -n 8 "$work/agg.log"
