@@ -316,7 +316,7 @@ static lb_err run_in(struct tmpdir *t, const struct lb_src *s, const struct cats
 	if ((e = s->ops->info(s->ctx, &info, d)))
 		return e;
 	if (lb_region_level(info.village) != LB_REGION_DESA)
-		return lb_fail(d, LB_EINVAL, "\"%s\" is not a desa code", info.village);
+		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code", info.village);
 	if (!seq)
 		seq = info.seq;
 	if (seq > info.seq)
