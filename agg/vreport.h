@@ -9,6 +9,14 @@
  * village, and the directory removed.  So a village's report equals
  * `lumbung-agg report NAME --village CODE` by construction, and a checker
  * recomputes it at any seq from an archive or an aggregator the same way.
+ *
+ * Nothing is printed.  The directory ($TMPDIR, default /tmp) is removed on
+ * every path: on success, on any error, and on SIGINT, SIGTERM, SIGHUP or
+ * SIGQUIT (blocked on the calling thread while the directory exists; the
+ * computation then stops, the directory goes, the caller's signal mask is
+ * restored and the signal acts).  The report is made in memory and
+ * written to out after that.  Only the calling thread's mask changes: a
+ * multi-threaded caller should block these signals in its other threads.
  */
 #ifndef LB_VREPORT_H
 #define LB_VREPORT_H
