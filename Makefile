@@ -33,7 +33,7 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -g $(OPT) $(SAN) -D_DEFAULT_SOURCE $
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(wildcard schema/*.c) $(filter-out node/cli%.c,$(wildcard node/*.c)) \
-	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) $(filter-out agg/cli%.c,$(wildcard agg/*.c)) \
+	$(filter-out sync/%_cli.c,$(wildcard sync/*.c)) $(filter-out agg/cli%.c agg/lumbung_main.c,$(wildcard agg/*.c)) \
 	$(filter-out tools/audit/%_cli.c,$(wildcard tools/audit/*.c))
 AUDIT_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/audit/*_cli.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -141,14 +141,16 @@ $(BUILD)/liblumbung.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
+# main() is agg/lumbung_main.c: `report` needs the aggregator's report engine
+$(BUILD)/lumbung: $(CLI_OBJ) $(BUILD)/obj/agg/lumbung_main.o $(BUILD)/obj/agg/cli_vreport.o \
+	$(BUILD)/obj/sync/push_cli.o $(BUILD)/obj/sync/rcpt_cli.o \
 	$(BUILD)/obj/sync/repair_cli.o $(BUILD)/obj/sync/restore_cli.o \
 	$(BUILD)/obj/sync/catalogue_cli.o \
 	$(BUILD)/obj/sync/datang_cli.o \
 	$(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard agg/cli*.c))
+AGG_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out agg/cli_vreport.c,$(wildcard agg/cli*.c)))
 # the node's command line (node/cli*.c) is linked in for the commands they share
 $(BUILD)/lumbung-agg: $(AGG_CLI_OBJ) $(CLI_OBJ) $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)

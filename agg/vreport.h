@@ -41,6 +41,21 @@ struct lb_vreport_at {
 lb_err lb_vreport_run(const struct lb_src *s, const struct lb_report_opts *o, uint64_t seq,
                       FILE *out, struct lb_vreport_at *at, struct lb_diag *d);
 
+/* lb_vreport_run with the catalogue copies the village node directory dir
+ * holds (DIR/catalogue/<region>/, node/catalogue.h) placed in the
+ * temporary aggregator before the log is ingested, as the kabupaten keeps
+ * them: so a beneficiary of a kabupaten's or kecamatan's programme
+ * resolves and `bantuan` names the programme as the aggregator does.
+ * (lb_vreport_run has no catalogues: a log naming a catalogue programme
+ * fails there with LB_ESCHEMA.)  s is normally lb_src_node of the node in
+ * dir.  `lumbung report` calls this.  lb_vreport_run_agg takes the
+ * aggregator's own catalogues (those whose region contains the village)
+ * the same way; lb_vreport_run_archive has none (an archive carries no
+ * catalogue), nor the village's name (the report shows its code). */
+lb_err lb_vreport_run_node(const struct lb_src *s, const char *dir,
+                           const struct lb_report_opts *o, uint64_t seq, FILE *out,
+                           struct lb_vreport_at *at, struct lb_diag *d);
+
 /* The same from an archive file (.lla: a village's own export, or
  * `lumbung-agg export-log`) and from an aggregator directory (its replica
  * of the village, read-only). */

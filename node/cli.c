@@ -294,6 +294,12 @@ static int parse_args(int argc, char **argv, struct lb_cli_args *a)
 			OPTARG_(a->xlsx);
 		else if (!strcmp(o, "--encoding"))
 			OPTARG_(a->encoding);
+		else if (!strcmp(o, "--per"))
+			OPTARG_(a->per);
+		else if (!strcmp(o, "--month"))
+			OPTARG_(a->month);
+		else if (!strcmp(o, "--pdf"))
+			OPTARG_(a->pdf);
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			a->help = 1;
 		else if (!strcmp(o, "--"))

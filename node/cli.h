@@ -62,6 +62,9 @@ struct lb_cli_args {
 	int cascade;         /* --cascade (rm: delete the records that reference it too) */
 	const char *xlsx;    /* --xlsx FILE (export) */
 	const char *encoding; /* --encoding utf-8|cp1252|latin1 (import) */
+	const char *per;     /* --per YYYY-MM-DD (report) */
+	const char *month;   /* --month YYYY-MM (report) */
+	const char *pdf;     /* --pdf FILE (report) */
 };
 
 struct lb_cli_cmd {

@@ -1,6 +1,7 @@
 /*
- * push_cli.c — main() of `lumbung`: the node's commands (node/cli.c) plus
- * the sync commands that live above the node: push, sync and remote.
+ * push_cli.c — the sync commands of `lumbung` that live above the node:
+ * push, sync, remote and the others of lb_sync_cmds (push_cli.h); main()
+ * is agg/lumbung_main.c.
  *
  * Only the CLI prints.  Exit statuses follow lb_exit_status: 0 done,
  * 2 usage, 2 + code otherwise (22 network, 21 fork, 18 unknown origin...).
@@ -25,6 +26,7 @@
 #include "envelope.h"
 #include "keyarg.h"
 #include "push.h"
+#include "push_cli.h"
 #include "rcpt_cli.h"
 #include "restore_cli.h"
 #include "repair_cli.h"
@@ -700,7 +702,7 @@ static int cmd_changeset(struct lb_cli_args *a)
 	return rc;
 }
 
-static const struct lb_cli_cmd sync_cmds[] = {
+const struct lb_cli_cmd lb_sync_cmds[] = {
 	{"push", "push -d DIR [--to URL|REMOTE] [--key HEX|PUBFILE] [--max-bytes N] "
 	 "[--stall-timeout S] [--no-compress] [--no-seal] [--quiet] [--cacert FILE]",
 	 N_("Send every entry the aggregator does not hold yet, in signed change sets of 256k\n"
@@ -803,7 +805,4 @@ static const struct lb_cli_cmd sync_cmds[] = {
 	 lb_sync_cmd_catalogue, false},
 };
 
-int main(int argc, char **argv)
-{
-	return lb_cli_main(argc, argv, sync_cmds, sizeof sync_cmds / sizeof sync_cmds[0]);
-}
+const size_t lb_sync_ncmds = sizeof lb_sync_cmds / sizeof lb_sync_cmds[0];
