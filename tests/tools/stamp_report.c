@@ -99,8 +99,13 @@ int main(int argc, char **argv)
 		if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
 			return 2;
 	}
-	if (forge_fig)
-		buf = realloc(buf, len + 1), buf[len++] = ' ';
+	if (forge_fig) {
+		char *b = realloc(buf, len + 1);
+		if (!b)
+			return 2;
+		buf = b;
+		buf[len++] = ' ';
+	}
 	lb_rstamp_digest(st.digest, buf, len);
 	free(buf);
 	memcpy(st.village, at.village, sizeof st.village);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../agg/relay.h"
 #include "../../node/entry.h"
@@ -242,28 +243,33 @@ lb_err lb_crep_pdf_stamp(const char *path, char out[LB_RSTAMP_MAX], struct lb_di
 	static const char key[] = "/Keywords";
 	const size_t kl = sizeof key - 1;
 	FILE *f = fopen(path, "rb");
+	struct stat sb;
 	char *buf;
 	size_t n = 0, at = 0, k = 0;
 	bool found = false;
 
 	if (!f)
 		return lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
-	if (!(buf = malloc(PDF_MAX + 1))) {
+	if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return lb_fail(d, LB_EIO, "%s: not a file", path);
+	}
+	if ((uint64_t)sb.st_size > PDF_MAX) {
+		fclose(f);
+		return lb_fail(d, LB_ETOOBIG, "%s: larger than %u MiB: not a report's PDF", path,
+		               PDF_MAX >> 20);
+	}
+	if (!(buf = malloc((size_t)sb.st_size + 1))) {
 		fclose(f);
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	}
-	n = fread(buf, 1, PDF_MAX + 1, f);
+	n = fread(buf, 1, (size_t)sb.st_size, f);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);
 		return lb_fail(d, LB_EIO, "%s: reading failed", path);
 	}
 	fclose(f);
-	if (n > PDF_MAX) {
-		free(buf);
-		return lb_fail(d, LB_ETOOBIG, "%s: larger than %u MiB: not a report's PDF", path,
-		               PDF_MAX >> 20);
-	}
 	/* the last "/Keywords (" ... ")" */
 	for (size_t i = n >= kl ? n - kl + 1 : 0; i-- > 0;) {
 		size_t j = i + kl;

@@ -84,7 +84,7 @@ lb_err lb_crep_check(const struct lb_rstamp *st, const struct lb_crep_opts *o,
  * plain PDF string): into out, NUL-terminated, not yet parsed.  The last
  * one in the file counts (a PDF updated in place appends).  LB_ENOTFOUND
  * when the PDF has none, LB_EIO when path cannot be read, LB_ETOOBIG for a
- * file over 64 MiB. */
+ * file over 64 MiB, LB_EMALFORMED for Keywords too long to be a stamp. */
 lb_err lb_crep_pdf_stamp(const char *path, char out[LB_RSTAMP_MAX], struct lb_diag *d);
 
 /* `lumbung-audit check-report ...` (check_report_cli.c): argv[0] is
