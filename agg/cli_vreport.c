@@ -49,8 +49,9 @@ static int report_opts(const struct lb_cli_args *a, struct lb_report_opts *o)
 		return lb_cli_usage_error(CMD, "--month is for the perkembangan report only");
 	if (!a->month && !strcmp(name, "perkembangan"))
 		return lb_cli_usage_error(CMD, "perkembangan needs --month YYYY-MM");
-	if (a->per && strcmp(name, "penduduk"))
-		return lb_cli_usage_error(CMD, "--per is for the penduduk report only");
+	if (a->per && !strcmp(name, "perkembangan"))
+		return lb_cli_usage_error(CMD, "--per is not for perkembangan: it is per the last "
+		                          "day of --month");
 	o->name = name;
 	o->late_days = 7;
 	o->format = a->json ? LB_REPORT_JSON : a->csv ? LB_REPORT_CSV : a->xlsx ? LB_REPORT_XLSX
@@ -105,9 +106,10 @@ const struct lb_cli_cmd lb_vreport_cmd = {
 	N_("This village's reports, computed from its own signed log and catalogues by the\n"
 	   "aggregator's report code, so they equal `lumbung-agg report NAME --village CODE`\n"
 	   "at the kabupaten once the log is pushed: ringkasan (summary), penduduk\n"
-	   "(population statistics; ages on --per, default today), bantuan (beneficiaries\n"
-	   "per programme, catalogue programmes named), perkembangan (Lampiran A-9 for\n"
-	   "--month).  A table, or --json, --csv, or an XLSX workbook (--xlsx FILE).\n"
+	   "(population statistics, ages on the --per date), bantuan (beneficiaries per\n"
+	   "programme, catalogue programmes named), perkembangan (Lampiran A-9 for\n"
+	   "--month).  --per (default today) is the date the report is \"per\".  A table,\n"
+	   "or --json, --csv, or an XLSX workbook (--xlsx FILE).\n"
 	   "Nothing is written to the node; the temporary files it uses are removed."),
 	cmd_report,
 	false,

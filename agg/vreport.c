@@ -7,7 +7,8 @@
  * on the calling thread; a signal arriving meanwhile stops the ingest
  * between change sets, the directory is removed, and the old mask is
  * restored, so the signal then takes its usual effect with nothing left
- * behind.  Its store is opened without fsync (MDB_NOSYNC): it is thrown
+ * behind.  Nothing that can block on someone else happens meanwhile: the
+ * report is made in memory and written to out afterwards.  Its store is opened without fsync (MDB_NOSYNC): it is thrown
  * away.
  */
 #define _XOPEN_SOURCE 700
@@ -315,7 +316,7 @@ static lb_err run_in(struct tmpdir *t, const struct lb_src *s, const struct cats
 	if ((e = s->ops->info(s->ctx, &info, d)))
 		return e;
 	if (lb_region_level(info.village) != LB_REGION_DESA)
-		return lb_fail(d, LB_EINVAL, "\"%s\" is not a desa code", info.village);
+		return lb_fail(d, LB_EINVAL, "\"%.20s\" is not a desa code", info.village);
 	if (!seq)
 		seq = info.seq;
 	if (seq > info.seq)
@@ -391,17 +392,46 @@ out:
 	return e;
 }
 
+/* The report goes to memory first and to out only once the temporary
+ * directory is gone and the signals act again: a reader that stops
+ * reading can never hold the directory (or an interrupt) up. */
+static lb_err mem_open(char **buf, size_t *len, FILE **mf, struct lb_diag *d)
+{
+	*buf = NULL;
+	*len = 0;
+	if (!(*mf = open_memstream(buf, len)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	return LB_OK;
+}
+
+/* Close mf (opened on *buf, *len) and write what it holds to out (not on
+ * error e). */
+static lb_err mem_out(char **buf, size_t *len, FILE *mf, FILE *out, lb_err e, struct lb_diag *d)
+{
+	if (fclose(mf) && !e)
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	if (!e && *len && fwrite(*buf, 1, *len, out) != *len)
+		e = lb_fail(d, LB_EIO, "writing the report: %s", strerror(errno));
+	free(*buf);
+	return e;
+}
+
 static lb_err run(const struct lb_src *s, const struct catsrc *cs, const struct lb_report_opts *o,
                   uint64_t seq, FILE *out, struct lb_vreport_at *at, struct lb_diag *d)
 {
 	struct tmpdir t = {0};
+	FILE *mf;
+	char *buf;
+	size_t len;
 	lb_err e;
 
-	if ((e = tmp_make(&t, d)))
+	if ((e = mem_open(&buf, &len, &mf, d)))
 		return e;
-	e = run_in(&t, s, cs, o, seq, out, at, d);
-	tmp_remove(&t);
-	return e;
+	if (!(e = tmp_make(&t, d))) {
+		e = run_in(&t, s, cs, o, seq, mf, at, d);
+		tmp_remove(&t);
+	}
+	return mem_out(&buf, &len, mf, out, e, d);
 }
 
 lb_err lb_vreport_run(const struct lb_src *s, const struct lb_report_opts *o, uint64_t seq,
@@ -436,8 +466,9 @@ lb_err lb_vreport_run_archive(const char *path, const struct lb_report_opts *o, 
 	struct lb_node_opts no = {.replica = true};
 	struct lb_node *n = NULL;
 	struct lb_src s;
-	char *logdir = NULL;
-	FILE *f;
+	char *logdir = NULL, *buf;
+	size_t len;
+	FILE *f, *mf;
 	lb_err e;
 
 	if (!(f = fopen(path, "rb")))
@@ -460,9 +491,13 @@ lb_err lb_vreport_run_archive(const char *path, const struct lb_report_opts *o, 
 		fclose(f);
 		return lb_fail(d, LB_EIO, "%s: %s", path, strerror(errno));
 	}
-	if ((e = tmp_make(&t, d))) {
+	if ((e = mem_open(&buf, &len, &mf, d))) {
 		fclose(f);
 		return e;
+	}
+	if ((e = tmp_make(&t, d))) {
+		fclose(f);
+		return mem_out(&buf, &len, mf, out, e, d);
 	}
 	/* verified into a replica of the village's log, then read from there */
 	if (!(logdir = tmp_join(&t, "log")))
@@ -471,13 +506,13 @@ lb_err lb_vreport_run_archive(const char *path, const struct lb_report_opts *o, 
 	         !(e = lb_node_open(&n, logdir, &no, d)) &&
 	         !(e = adopt_named(n, f, path, d))) {
 		lb_src_node(&s, n);
-		e = run_in(&t, &s, NULL, o, seq, out, at, d);
+		e = run_in(&t, &s, NULL, o, seq, mf, at, d);
 	}
 	lb_node_close(n);
 	fclose(f);
 	free(logdir);
 	tmp_remove(&t);
-	return e;
+	return mem_out(&buf, &len, mf, out, e, d);
 }
 
 struct active {
