@@ -188,6 +188,11 @@ $(BUILD)/v1log: $(BUILD)/obj/tests/tools/v1log.o $(BUILD)/liblumbung.a
 $(BUILD)/evil-relay: $(BUILD)/obj/tests/tools/evil_relay.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+# a stamped village report, for the check-report test
+binaries: $(BUILD)/stamp-report
+$(BUILD)/stamp-report: $(BUILD)/obj/tests/tools/stamp_report.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 # an NFQUEUE program that delays packets, for the lossy-link test
 $(BUILD)/nfdelay: $(BUILD)/obj/tests/tools/nfdelay.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || echo -lnetfilter_queue -lnfnetlink)

@@ -58,4 +58,18 @@ lb_err lb_rstamp_parse(struct lb_rstamp *st, const char *line, struct lb_diag *d
 lb_err lb_rstamp_verify(const struct lb_rstamp *st, const uint8_t pk[LB_PK_BYTES],
                         struct lb_diag *d);
 
+/* PARAMS from the dates a report was run with (struct lb_report_opts):
+ * "month=YYYY-MM" when month_y is set (perkembangan: the month also fixes
+ * its per, the month's last day), else "per=YYYY-MM-DD" when per_y is set
+ * (the date every report's JSON names as "per"), else "-".  The one rule
+ * for whoever makes a stamp and for the checker (lb_rstamp_get_params).
+ * LB_EINVAL for a date that is not one (years 1900..2100). */
+lb_err lb_rstamp_set_params(struct lb_rstamp *st, int per_y, int per_m, int per_d, int month_y,
+                            int month_m, struct lb_diag *d);
+
+/* The dates st->params names (a parsed or set stamp); 0 for those it
+ * does not name.  Cannot fail. */
+void lb_rstamp_get_params(const struct lb_rstamp *st, int *per_y, int *per_m, int *per_d,
+                          int *month_y, int *month_m);
+
 #endif

@@ -34,6 +34,7 @@
 #include "../../schema/version.h"
 #include "../../agg/agg.h"
 #include "audit.h"
+#include "check_report.h"
 #include "proof.h"
 
 #define PROG "lumbung-audit"
@@ -105,6 +106,11 @@ static const struct cmd cmds[] = {
 	{"check-proof", "check-proof PROOF [--key HEX|PUBFILE] [--json]",
 	 N_("Check a proof with nothing but the proof and the key (lumbung-audit "
 	    "check-proof --help)."),
+	 NULL},
+	{"check-report", "check-report STAMP|-|--pdf FILE (--archive FILE.lla | --agg DIR)\n"
+	                 "       [--key HEX|PUBFILE] [--show]",
+	 N_("Check a printed village report's stamp against the village's signed log\n"
+	    "(lumbung-audit check-report --help)."),
 	 NULL},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -974,6 +980,8 @@ int main(int argc, char **argv)
 		return lb_audit_cmd_prove(argc - 1, argv + 1);
 	if (!strcmp(c->name, "check-proof"))
 		return lb_audit_cmd_check_proof(argc - 1, argv + 1);
+	if (!strcmp(c->name, "check-report"))
+		return lb_audit_cmd_check_report(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &a);
 	if (rc == 0)
 		rc = c->fn(&a);
