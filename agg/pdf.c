@@ -175,7 +175,7 @@ static char *cell_text(const json_t *v)
 static char *pretty(const char *s)
 {
 	static const char *const acr[] = {"ktp", "sd", "sltp", "slta", "s1", "s2", "s3", "nik",
-	                                  "ii", "iii", "iv", "kk", NULL};
+	                                  "ii", "iii", "iv", "kk", "pns", "tni", "polri", "bumn", NULL};
 	size_t n = strlen(s), o = 0;
 	char *out = malloc(n + 1);
 	if (!out)
