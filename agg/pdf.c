@@ -413,7 +413,7 @@ static double longest_word(struct pdf *p, const char *s)
 /* Column widths and font size so the table fits the text width. */
 static void layout(struct pdf *p, struct table *t)
 {
-	for (t->fs = 9; ; t->fs -= 0.5) {
+	for (t->fs = 9;; t->fs -= 0.5) {
 		double sum = 0;
 		for (size_t j = 0; j < t->nc; j++) {
 			double w, m;
@@ -433,23 +433,42 @@ static void layout(struct pdf *p, struct table *t)
 			t->c[j].min = m + 2 * PAD;
 			sum += t->c[j].w;
 		}
-		if (sum <= TEXT_W || t->fs <= 7) {
+		/* from 7.5 pt down, text wraps (down to its longest word) before
+		 * the font shrinks further; below 4.5 pt cells are cut */
+		while (sum > TEXT_W && t->fs <= 7.5) { /* narrow the widest text column */
+			size_t wj = t->nc;
+			for (size_t j = 0; j < t->nc; j++)
+				if (!t->c[j].num && t->c[j].w > t->c[j].min + 0.01 &&
+				    (wj == t->nc || t->c[j].w > t->c[wj].w))
+					wj = j;
+			if (wj == t->nc)
+				break;
+			double nw = t->c[wj].w - (sum - TEXT_W);
+			nw = nw < t->c[wj].min ? t->c[wj].min : nw;
+			sum -= t->c[wj].w - nw;
+			t->c[wj].w = nw;
+		}
+		if (sum > TEXT_W && t->fs <= 4.5) { /* still too wide: text columns cut first */
+			double tw = 0, f;
+			for (size_t j = 0; j < t->nc; j++)
+				tw += t->c[j].num ? 0 : t->c[j].w;
+			f = tw > sum - TEXT_W ? (tw - (sum - TEXT_W)) / tw : 0;
+			for (size_t j = 0; j < t->nc; j++)
+				if (!t->c[j].num) {
+					double nw = t->c[j].w * f < 8 * MM ? 8 * MM : t->c[j].w * f;
+					nw = nw < t->c[j].w ? nw : t->c[j].w;
+					sum -= t->c[j].w - nw;
+					t->c[j].w = nw;
+				}
+			f = sum > TEXT_W ? TEXT_W / sum : 1;
+			for (size_t j = 0; j < t->nc; j++)
+				t->c[j].w *= f;
+			sum = TEXT_W;
+		}
+		if (sum <= TEXT_W + 0.01) {
 			size_t ntext = 0;
 			for (size_t j = 0; j < t->nc; j++)
 				ntext += !t->c[j].num;
-			while (sum > TEXT_W) { /* still too wide: narrow the widest text column */
-				size_t wj = t->nc;
-				for (size_t j = 0; j < t->nc; j++)
-					if (!t->c[j].num && t->c[j].w > t->c[j].min + 0.01 &&
-					    (wj == t->nc || t->c[j].w > t->c[wj].w))
-						wj = j;
-				if (wj == t->nc)
-					break; /* the words themselves do not fit: cut with an ellipsis */
-				double nw = t->c[wj].w - (sum - TEXT_W);
-				nw = nw < t->c[wj].min ? t->c[wj].min : nw;
-				sum -= t->c[wj].w - nw;
-				t->c[wj].w = nw;
-			}
 			/* room left: number columns (but No.) at least 16 mm first */
 			for (size_t j = 1; j < t->nc && sum < TEXT_W; j++)
 				if (t->c[j].num && ntext && t->c[j].w < 16 * MM) {
@@ -497,8 +516,11 @@ static void draw_head(struct pdf *p, const struct table *t)
 		int n = wrap(p, t->c[j].head, t->c[j].w - 2 * PAD, lines, 4);
 		double y0 = p->y + (h - n * lh) / 2 + t->fs * 0.95;
 		cell_box(p, x, p->y, t->c[j].w, h, 0.82);
-		for (int k = 0; k < n; k++)
-			show(p, x + t->c[j].w / 2, y0 + k * lh, lines[k], 1);
+		for (int k = 0; k < n; k++) {
+			char b[160];
+			fit(p, b, sizeof b, lines[k], t->c[j].w - 2 * PAD);
+			show(p, x + t->c[j].w / 2, y0 + k * lh, b, 1);
+		}
 		x += t->c[j].w;
 	}
 	p->y += h;
