@@ -798,10 +798,8 @@ static void closing(struct pdf *p)
 	y = p->y + 4 * MM;
 	cx = x + (M_LEFT + TEXT_W - x) / 2;
 	font(p, 10, false);
-	if (*nz(k->place))
-		snprintf(b, sizeof b, "%s, %s", k->place, nz(k->date));
-	else
-		snprintf(b, sizeof b, "............................, %s", nz(k->date));
+	snprintf(b, sizeof b, "%s, %s", *nz(k->place) ? k->place : "............................",
+	         *nz(k->date) ? k->date : "............................");
 	show(p, cx, y, b, 1);
 	y += 5.5 * MM;
 	upper(u, sizeof u, des);
