@@ -18,11 +18,11 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS := lmdb msgpack libsodium libcurl jansson libmicrohttpd xlsxwriter libzstd libpq libarchive
+PKGS := lmdb msgpack libsodium libcurl jansson libmicrohttpd xlsxwriter libzstd libpq libarchive cairo libqrencode
 
 # pkg-config is only asked once deps has run (it may be installed by deps).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson -lmicrohttpd -lxlsxwriter -lzstd -lpq -larchive)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson -lmicrohttpd -lxlsxwriter -lzstd -lpq -larchive -lcairo -lqrencode)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # libcsv ships no pkg-config file
 PKG_LIBS += -lcsv
@@ -53,7 +53,7 @@ all: deps
 	@$(MAKE) --no-print-directory binaries
 
 binaries: $(BINS) $(UNIT_BIN) $(BUILD)/locale/id/LC_MESSAGES/lumbung.mo $(BUILD)/v1log $(BUILD)/cutproxy $(BUILD)/forge-receipt $(BUILD)/sign-proof $(BUILD)/nfdelay \
-	$(BUILD)/evil-relay $(BUILD)/shapeproxy
+	$(BUILD)/evil-relay $(BUILD)/shapeproxy $(BUILD)/pdf-report
 
 deps:
 	@sh tools/deps.sh
@@ -178,6 +178,10 @@ $(BUILD)/forge-receipt: $(BUILD)/obj/tests/tools/forge_receipt.o $(BUILD)/liblum
 
 # a village's signed proof of its key for the HTTP API, for the moves test
 $(BUILD)/sign-proof: $(BUILD)/obj/tests/tools/sign_proof.o $(BUILD)/liblumbung.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# renders a report's JSON as the printed PDF (agg/pdf.h), for the PDF test
+$(BUILD)/pdf-report: $(BUILD)/obj/tests/tools/pdf_report.o $(BUILD)/liblumbung.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # a village log under schema version 1, for the mixed-version test

@@ -836,6 +836,24 @@ const char *lb_report_names(void)
 	return "ringkasan penduduk bantuan nik-ganda kelengkapan perkembangan";
 }
 
+const char *lb_report_head(const char *report, const char *key)
+{
+	for (size_t i = 0; report && key && i < sizeof reports / sizeof reports[0]; i++) {
+		const struct report *rp = &reports[i];
+		if (strcmp(rp->name, report))
+			continue;
+		for (size_t j = 0; j < rp->ncols; j++)
+			if (!strcmp(rp->cols[j].key, key))
+				return rp->cols[j].head;
+		for (size_t j = 0; j < rp->necols; j++)
+			if (!strcmp(rp->ecols[j].key, key))
+				return rp->ecols[j].head;
+		if (rp->extra_key && !strcmp(rp->extra_key, key))
+			return rp->extra_title;
+	}
+	return NULL;
+}
+
 /* ---- villages in scope --------------------------------------------------- */
 
 static bool in_scope(const struct ctx *c, const char *village)

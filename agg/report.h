@@ -49,4 +49,10 @@ lb_err lb_report_run(struct lb_agg *a, const struct lb_report_opts *o, FILE *out
 /* The report names, space-separated (static string). */
 const char *lb_report_names(void);
 
+/* The Indonesian header of column key of report (as the CSV and XLSX
+ * print it), or, for key the name of the report's extra sheet ("tanda"),
+ * that sheet's title; NULL when the report or the key is unknown.  Static
+ * string. */
+const char *lb_report_head(const char *report, const char *key);
+
 #endif

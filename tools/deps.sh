@@ -31,6 +31,11 @@ need_pc xlsxwriter libxlsxwriter-dev # lumbung-agg export --xlsx
 need_pc libzstd libzstd-dev # change sets compressed on the wire and on sticks
 need_pc libpq libpq-dev # lumbung-agg mirror
 need_pc libarchive libarchive-dev # lumbung backup, lumbung-agg backup: the tar
+need_pc cairo libcairo2-dev         # lumbung report --pdf: the printed report
+need_pc libqrencode libqrencode-dev # the report stamp's QR code
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
+need_cmd pdftotext poppler-utils # tests/cli/pdf.sh reads the PDF back (pdftotext, pdftoppm)
+need_cmd zbarimg zbar-tools      # tests/cli/pdf.sh decodes the QR code
 # the mirror's tests start a real PostgreSQL (initdb, pg_ctl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 need_cmd python3 python3
