@@ -12,9 +12,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "../schema/i18n.h"
 #include "../sync/source.h"
+#include "../node/key.h"
+#include "../node/node.h"
+#include "../node/rstamp.h"
 #include "api.h"
+#include "pdf.h"
 #include "report.h"
 #include "vreport.h"
 
@@ -42,9 +49,6 @@ static int report_opts(const struct lb_cli_args *a, struct lb_report_opts *o)
 		                          a->pos[1]);
 	if (a->json + a->csv + (a->xlsx != NULL) + (a->pdf != NULL) > 1)
 		return lb_cli_usage_error(CMD, "give one of --json, --csv, --xlsx FILE, --pdf FILE");
-	if (a->pdf)
-		return lb_cli_usage_error(CMD, "--pdf is not yet available in this build; "
-		                          "use --json, --csv or --xlsx FILE");
 	if (a->month && strcmp(name, "perkembangan"))
 		return lb_cli_usage_error(CMD, "--month is for the perkembangan report only");
 	if (!a->month && !strcmp(name, "perkembangan"))
@@ -78,6 +82,57 @@ static int report_opts(const struct lb_cli_args *a, struct lb_report_opts *o)
 	return 0;
 }
 
+/* --pdf FILE: the report drawn on A4 with its stamp, signed with the
+ * village's key (node/rstamp.h), as its QR code. */
+static lb_err write_pdf(struct lb_cli_args *a, struct lb_node *n, const struct lb_src *s,
+                        const struct lb_report_opts *o, char *stamp, struct lb_vreport_at *at,
+                        struct lb_diag *d)
+{
+	struct lb_node_info info;
+	struct lb_rstamp st;
+	struct lb_key k;
+	struct lb_pdf_kop kop;
+	json_error_t je;
+	json_t *rep = NULL;
+	char path[4096], kec[LB_VILLAGE_LEN + 1], kab[LB_VILLAGE_LEN + 1], today[11], date[64];
+	char *json = NULL;
+	size_t len;
+	time_t t = time(NULL);
+	struct tm tm;
+	lb_err e;
+
+	if ((e = lb_node_info(n, &info, d)))
+		return e;
+	if ((size_t)snprintf(path, sizeof path, "%s/node.key", a->dir) >= sizeof path)
+		return lb_fail(d, LB_EINVAL, "%s: path too long", a->dir);
+	if ((e = lb_key_load(path, &k, d)))
+		return e;
+	e = lb_vreport_stamped(s, a->dir, o, 0, &k, &json, &len, &st, at, d);
+	lb_key_wipe(&k);
+	if (e)
+		return e;
+	if ((e = lb_rstamp_format(&st, stamp, d)))
+		goto out;
+	if (!(rep = json_loadb(json, len, 0, &je))) {
+		e = lb_fail(d, LB_ECORRUPT, "the report's JSON does not read back: %s", je.text);
+		goto out;
+	}
+	snprintf(kec, sizeof kec, "%.8s", info.village);
+	snprintf(kab, sizeof kab, "%.5s", info.village);
+	localtime_r(&t, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	lb_pdf_tanggal(date, sizeof date, today);
+	kop = (struct lb_pdf_kop){.village = info.village, .village_name = info.name,
+	                          .kecamatan = kec, .kecamatan_name = "",
+	                          .kabupaten = kab, .kabupaten_name = "",
+	                          .place = info.name, .date = date};
+	e = lb_pdf_report(a->pdf, rep, &kop, stamp, d);
+out:
+	json_decref(rep);
+	free(json);
+	return e;
+}
+
 static int cmd_report(struct lb_cli_args *a)
 {
 	struct lb_report_opts o;
@@ -92,6 +147,19 @@ static int cmd_report(struct lb_cli_args *a)
 	if ((e = lb_cli_open_node(a, 1, &n, &d)))
 		return lb_cli_die(CMD, e, &d);
 	lb_src_node(&s, n);
+	if (a->pdf) {
+		char stamp[LB_RSTAMP_MAX];
+		struct lb_vreport_at at;
+		e = write_pdf(a, n, &s, &o, stamp, &at, &d);
+		lb_node_close(n);
+		if (e)
+			return lb_cli_die(CMD, e, &d);
+		printf(_("%s: the %s report of village %s at seq %llu, stamped and signed with the "
+		         "village's key\nstamp (its QR code; check it with lumbung-audit "
+		         "check-report): %s\n"),
+		       a->pdf, o.name, at.village, (unsigned long long)at.seq, stamp);
+		return 0;
+	}
 	e = lb_vreport_run_node(&s, a->dir, &o, 0, stdout, NULL, &d);
 	lb_node_close(n);
 	if (!e && (fflush(stdout) || ferror(stdout)))

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cairo-pdf.h>
@@ -113,8 +114,7 @@ static const char *const bulan[] = {"Januari", "Februari", "Maret",     "April",
                                     "Mei",     "Juni",     "Juli",      "Agustus",
                                     "September", "Oktober", "November", "Desember"};
 
-/* "2026-06-30" as "30 Juni 2026", "2026-05" as "Mei 2026"; else as given. */
-static void tanggal(char *out, size_t cap, const char *iso)
+void lb_pdf_tanggal(char *out, size_t cap, const char *iso)
 {
 	int y, m, d;
 	char c;
@@ -124,6 +124,19 @@ static void tanggal(char *out, size_t cap, const char *iso)
 		snprintf(out, cap, "%s %d", bulan[m - 1], y);
 	else
 		cpy(out, cap, iso);
+}
+
+/* The village's name without a leading "Desa " (villages often give it so:
+ * "Desa Sukamaju"), since the kop prints "DESA" itself; its code when it
+ * has no name. */
+static const char *bare_name(const struct lb_pdf_kop *k)
+{
+	const char *n = nz(k->village_name);
+	if (!*n)
+		return nz(k->village);
+	if (!strncasecmp(n, "desa ", 5) && n[5])
+		n += 5;
+	return n;
 }
 
 /* An integer with Indonesian digit grouping: 1.234.567. */
@@ -231,7 +244,7 @@ static void kop(struct pdf *p)
 	double cx = M_LEFT + TEXT_W / 2, y = M_TOP + 5 * MM;
 	const char *kab = *nz(k->kabupaten_name) ? k->kabupaten_name : nz(k->kabupaten);
 	const char *kec = *nz(k->kecamatan_name) ? k->kecamatan_name : nz(k->kecamatan);
-	const char *des = *nz(k->village_name) ? k->village_name : nz(k->village);
+	const char *des = bare_name(k);
 
 	font(p, 13, true);
 	upper(u, sizeof u, kab);
@@ -793,7 +806,7 @@ static void closing(struct pdf *p)
 	const struct lb_pdf_kop *k = p->kop;
 	double qr_h = p->qr ? 37 * MM : 0, x = M_LEFT + TEXT_W * 0.58, y, cx;
 	char b[400], u[200];
-	const char *des = *nz(k->village_name) ? k->village_name : nz(k->village);
+	const char *des = bare_name(k);
 	room(p, 52 * MM + qr_h);
 	y = p->y + 4 * MM;
 	cx = x + (M_LEFT + TEXT_W - x) / 2;
@@ -999,15 +1012,14 @@ lb_err lb_pdf_report(const char *path, const json_t *report, const struct lb_pdf
 	bul = json_string_value(json_object_get(report, "bulan"));
 	if (bul) {
 		char t[64];
-		tanggal(t, sizeof t, bul);
+		lb_pdf_tanggal(t, sizeof t, bul);
 		snprintf(p.period, sizeof p.period, "Bulan %s", t);
 	} else if (per) {
 		char t[64];
-		tanggal(t, sizeof t, per);
+		lb_pdf_tanggal(t, sizeof t, per);
 		snprintf(p.period, sizeof p.period, "Keadaan per tanggal %s", t);
 	}
-	snprintf(p.vname, sizeof p.vname, "Desa %s",
-	         *nz(kop->village_name) ? kop->village_name : nz(kop->village));
+	snprintf(p.vname, sizeof p.vname, "Desa %s", bare_name(kop));
 	if (stamp) {
 		if (!(p.qr = QRcode_encodeString(stamp, 0, QR_ECLEVEL_M, QR_MODE_8, 1)))
 			return errno == ENOMEM ? lb_fail(d, LB_ENOMEM, "out of memory making the QR code")

@@ -541,7 +541,8 @@ lb_err lb_vreport_run_agg(const char *aggdir, const char *village,
 	struct lb_agg_src *as = NULL;
 	struct active k = {.village = village};
 	struct catsrc cs = {0};
-	struct lb_src s;
+	struct lb_vreport_noname w;
+	struct lb_src s, nn;
 	lb_err e;
 
 	if (!village || lb_region_level(village) != LB_REGION_DESA)
@@ -562,10 +563,117 @@ lb_err lb_vreport_run_agg(const char *aggdir, const char *village,
 	if ((e = lb_agg_replica_src(src, k.o.origin, &as, d)))
 		goto out;
 	lb_agg_src_get(as, &s);
+	lb_vreport_src_noname(&w, &s, &nn); /* the signed log alone, as from an archive */
 	cs.agg = src;
-	e = run(&s, &cs, o, seq, out, at, d);
+	e = run(&nn, &cs, o, seq, out, at, d);
 out:
 	lb_agg_src_free(as);
 	lb_agg_close(src);
+	return e;
+}
+
+/* ---- the log without the village's name ---------------------------------- */
+
+static lb_err nn_info(void *ctx, struct lb_src_info *i, struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	lb_err e = in->ops->info(in->ctx, i, d);
+	i->name[0] = '\0';
+	return e;
+}
+
+static lb_err nn_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to, size_t *bytes,
+                      bool *over, struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->span(in->ctx, from, max_bytes, to, bytes, over, d);
+}
+
+static lb_err nn_entries(void *ctx, uint64_t from, uint64_t to, lb_raw_cb cb, void *cbctx,
+                         struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->entries(in->ctx, from, to, cb, cbctx, d);
+}
+
+static lb_err nn_head(void *ctx, uint64_t seq, uint8_t **head, size_t *len, struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->head(in->ctx, seq, head, len, d);
+}
+
+static lb_err nn_entry_hash(void *ctx, uint64_t seq, uint8_t hash[LB_HASH_BYTES],
+                            struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->entry_hash(in->ctx, seq, hash, d);
+}
+
+static lb_err nn_receipt_last(void *ctx, const uint8_t agg[LB_PK_BYTES], uint64_t *seq,
+                              struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->receipt_last(in->ctx, agg, seq, d);
+}
+
+static lb_err nn_receipt_put(void *ctx, const uint8_t agg[LB_PK_BYTES], uint64_t seq,
+                             const void *receipt, size_t len, struct lb_diag *d)
+{
+	const struct lb_src *in = &((struct lb_vreport_noname *)ctx)->in;
+	return in->ops->receipt_put(in->ctx, agg, seq, receipt, len, d);
+}
+
+static const struct lb_src_ops noname_ops = {nn_info,       nn_span,         nn_entries, nn_head,
+                                             nn_entry_hash, nn_receipt_last, nn_receipt_put};
+
+void lb_vreport_src_noname(struct lb_vreport_noname *w, const struct lb_src *in, struct lb_src *out)
+{
+	w->in = *in;
+	out->ops = &noname_ops;
+	out->ctx = w;
+}
+
+/* ---- a stamped report ---------------------------------------------------- */
+
+lb_err lb_vreport_stamped(const struct lb_src *s, const char *dir, const struct lb_report_opts *o,
+                          uint64_t seq, const struct lb_key *k, char **json, size_t *len,
+                          struct lb_rstamp *st, struct lb_vreport_at *at, struct lb_diag *d)
+{
+	struct lb_report_opts jo = *o;
+	struct lb_vreport_noname w;
+	struct lb_vreport_at here;
+	struct lb_src nn;
+	FILE *m;
+	lb_err e;
+
+	*json = NULL;
+	*len = 0;
+	if (!at)
+		at = &here;
+	jo.format = LB_REPORT_JSON;
+	if (!(m = open_memstream(json, len)))
+		return lb_fail(d, LB_ENOMEM, "out of memory");
+	lb_vreport_src_noname(&w, s, &nn); /* the name is not in the signed log */
+	e = lb_vreport_run_node(&nn, dir, &jo, seq, m, at, d);
+	if (fclose(m) && !e)
+		e = lb_fail(d, LB_ENOMEM, "out of memory");
+	if (e) {
+		free(*json);
+		*json = NULL;
+		*len = 0;
+		return e;
+	}
+	memset(st, 0, sizeof *st);
+	lb_rstamp_digest(st->digest, *json, *len);
+	memcpy(st->village, at->village, sizeof st->village);
+	snprintf(st->name, sizeof st->name, "%s", o->name);
+	st->seq = at->seq;
+	memcpy(st->hash, at->hash, sizeof st->hash);
+	if ((e = lb_rstamp_set_params(st, o->per_y, o->per_m, o->per_d, o->month_y, o->month_m, d)) ||
+	    (e = lb_rstamp_sign(st, k, d))) {
+		free(*json);
+		*json = NULL;
+		*len = 0;
+	}
 	return e;
 }

@@ -26,6 +26,7 @@
 
 #include "../node/key.h"
 #include "../node/merkle.h"
+#include "../node/rstamp.h"
 #include "../schema/err.h"
 #include "../schema/text.h"
 #include "../sync/source.h"
@@ -66,11 +67,38 @@ lb_err lb_vreport_run_node(const struct lb_src *s, const char *dir,
 
 /* The same from an archive file (.lla: a village's own export, or
  * `lumbung-agg export-log`) and from an aggregator directory (its replica
- * of the village, read-only). */
+ * of the village and its catalogues, read-only).  Both compute from the
+ * signed log alone: the village's name is not in it (an archive does not
+ * carry it, an office may give another), so the village row is labelled
+ * with its code, as in a stamped report (lb_vreport_stamped). */
 lb_err lb_vreport_run_archive(const char *path, const struct lb_report_opts *o, uint64_t seq,
                               FILE *out, struct lb_vreport_at *at, struct lb_diag *d);
 lb_err lb_vreport_run_agg(const char *aggdir, const char *village,
                           const struct lb_report_opts *o, uint64_t seq, FILE *out,
                           struct lb_vreport_at *at, struct lb_diag *d);
+
+/* The stamp's DIGEST is over the report computed from the signed log
+ * alone.  The village's name is not part of the log (a village sends it
+ * beside its pushes; an office may give another): the report is computed
+ * without it, so its village row is labelled with the code, whoever
+ * computes it (the village, an archive, an aggregator).  A source that
+ * passes everything of in through but the name: whoever makes a stamp
+ * computes its report through this (lb_vreport_run_node(&out, dir, ...)).
+ * w holds the state and must outlive out. */
+struct lb_vreport_noname {
+	struct lb_src in;
+};
+void lb_vreport_src_noname(struct lb_vreport_noname *w, const struct lb_src *in, struct lb_src *out);
+
+/* The stamped report of a village node (`lumbung report --pdf`): report o
+ * computed as lb_vreport_run_node does through lb_vreport_src_noname (the
+ * JSON whose digest a stamp carries), into *json (malloc'd, *len bytes,
+ * the caller frees; NULL on error), and its stamp st filled and signed
+ * with the village key k.  at (may be NULL) as lb_vreport_run.  Errors:
+ * those of lb_vreport_run_node, of lb_rstamp_set_params / lb_rstamp_sign,
+ * LB_ENOMEM. */
+lb_err lb_vreport_stamped(const struct lb_src *s, const char *dir, const struct lb_report_opts *o,
+                          uint64_t seq, const struct lb_key *k, char **json, size_t *len,
+                          struct lb_rstamp *st, struct lb_vreport_at *at, struct lb_diag *d);
 
 #endif

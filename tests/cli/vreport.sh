@@ -8,7 +8,7 @@
 # byte for byte the aggregator's `report NAME --village CODE --json`, and
 # --csv the same; a few figures against answers computed here from the
 # village's own export; the XLSX workbook read back.  Report names that
-# make no sense for one village, --pdf (not yet in this build), misplaced
+# make no sense for one village, --pdf stamped and checked by the kabupaten, misplaced
 # --month / --per refused.  The temporary aggregator prints nothing and
 # leaves nothing in $TMPDIR: after a report, after a failed one, and when
 # killed (SIGTERM) while it computes.
@@ -149,9 +149,20 @@ for name in nik-ganda kelengkapan nonsense; do
 	expect_exit 2 "report $name is refused" rep "$name" -d "$N" --json
 	contains "$T/err" "ringkasan penduduk bantuan perkembangan" "report $name: the names listed"
 done
-expect_exit 2 "--pdf is refused for now" rep ringkasan -d "$N" --pdf "$T/r.pdf"
-contains "$T/err" "--pdf" "--pdf: says so"
-[ ! -e "$T/r.pdf" ] && ok "--pdf: no file" || fail "--pdf wrote a file"
+# ---- --pdf: the printed report, stamped, checked by the kabupaten
+expect_exit 0 "report bantuan --pdf" rep bantuan -d "$N" --per 2026-06-30 --pdf "$T/r.pdf"
+stamp=$(sed -n 's/^stamp ([^)]*): //p' "$T/out")
+case "$stamp" in "LBR1 33.24.01.2001 bantuan per=2026-06-30 "*) ok "it prints the stamp" ;;
+*) fail "stamp: '$stamp'" ;; esac
+pdftotext "$T/r.pdf" "$T/r.txt" && contains "$T/r.txt" "DESA SUKAMAJU" "the PDF's kop names the village" &&
+	contains "$T/r.txt" "Sejahtera" "  and the catalogue programme"
+check "the village pushes what it wrote since" sh -c '"$0" push -d "$1" --quiet >/dev/null' "$LUMBUNG" "$N"
+expect_exit 0 "the kabupaten's check-report takes the PDF as genuine" \
+	"$BUILD/lumbung-audit" check-report --pdf "$T/r.pdf" --agg "$KAB"
+contains "$T/out" "GENUINE" "  it says so"
+expect_exit 2 "--pdf with --json" rep ringkasan -d "$N" --json --pdf "$T/r2.pdf"
+[ ! -e "$T/r2.pdf" ] && ok "  no file" || fail "--pdf with --json wrote a file"
+empty_tmp "after the PDF"
 expect_exit 2 "perkembangan without --month" rep perkembangan -d "$N" --json
 contains "$T/err" "needs --month" "perkembangan without --month: says so"
 expect_exit 2 "--month on ringkasan" rep ringkasan -d "$N" --month 2026-05

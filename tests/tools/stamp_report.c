@@ -6,7 +6,7 @@
  *                [--json FILE] [--forge-figures] [--forge-hash]
  *
  * Opens the node read-only and its secret key, computes the report with
- * lb_vreport_run_node (without the village's name: lb_crep_src_noname) at seq N (default the tip) to a buffer, digests it
+ * lb_vreport_run_node (without the village's name: lb_vreport_src_noname) at seq N (default the tip) to a buffer, digests it
  * (lb_rstamp_digest), signs (lb_rstamp_sign) and prints the stamp line.
  * --json FILE also writes the report's JSON bytes (so the test can digest
  * them independently).  --forge-figures signs the digest of the JSON with
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	struct lb_diag d = {0};
 	struct lb_node *n;
 	struct lb_src s, nn;
-	struct lb_crep_noname w;
+	struct lb_vreport_noname w;
 	struct lb_key k;
 	const char *jsonpath = NULL;
 	bool forge_fig = false, forge_hash = false;
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	if (lb_node_open(&n, argv[1], &no, &d))
 		return fail(&d);
 	lb_src_node(&s, n);
-	lb_crep_src_noname(&w, &s, &nn); /* the report without the village's name */
+	lb_vreport_src_noname(&w, &s, &nn); /* the report without the village's name */
 	if (!(m = open_memstream(&buf, &len)))
 		return 2;
 	e = lb_vreport_run_node(&nn, argv[1], &o, seq, m, &at, &d);

@@ -23,123 +23,7 @@
 static const char *const village_reports[] = {"ringkasan", "penduduk", "bantuan",
                                               "perkembangan"};
 
-/* ---- the log without the village's name ---------------------------------- */
-
-static lb_err nn_info(void *ctx, struct lb_src_info *i, struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	lb_err e = in->ops->info(in->ctx, i, d);
-	i->name[0] = '\0';
-	return e;
-}
-
-static lb_err nn_span(void *ctx, uint64_t from, size_t max_bytes, uint64_t *to, size_t *bytes,
-                      bool *over, struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->span(in->ctx, from, max_bytes, to, bytes, over, d);
-}
-
-static lb_err nn_entries(void *ctx, uint64_t from, uint64_t to, lb_raw_cb cb, void *cbctx,
-                         struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->entries(in->ctx, from, to, cb, cbctx, d);
-}
-
-static lb_err nn_head(void *ctx, uint64_t seq, uint8_t **head, size_t *len, struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->head(in->ctx, seq, head, len, d);
-}
-
-static lb_err nn_entry_hash(void *ctx, uint64_t seq, uint8_t hash[LB_HASH_BYTES],
-                            struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->entry_hash(in->ctx, seq, hash, d);
-}
-
-static lb_err nn_receipt_last(void *ctx, const uint8_t agg[LB_PK_BYTES], uint64_t *seq,
-                              struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->receipt_last(in->ctx, agg, seq, d);
-}
-
-static lb_err nn_receipt_put(void *ctx, const uint8_t agg[LB_PK_BYTES], uint64_t seq,
-                             const void *receipt, size_t len, struct lb_diag *d)
-{
-	const struct lb_src *in = &((struct lb_crep_noname *)ctx)->in;
-	return in->ops->receipt_put(in->ctx, agg, seq, receipt, len, d);
-}
-
-static const struct lb_src_ops noname_ops = {nn_info,       nn_span,         nn_entries, nn_head,
-                                             nn_entry_hash, nn_receipt_last, nn_receipt_put};
-
-void lb_crep_src_noname(struct lb_crep_noname *w, const struct lb_src *in, struct lb_src *out)
-{
-	w->in = *in;
-	out->ops = &noname_ops;
-	out->ctx = w;
-}
-
 /* ---- recomputing ------------------------------------------------------------ */
-
-struct active {
-	const char *village;
-	bool found;
-	struct lb_agg_origin o;
-};
-
-/* the village's active key, else the last revoked one seen (as vreport.c) */
-static int active_cb(void *ctx, const struct lb_agg_origin *o)
-{
-	struct active *k = ctx;
-	if (strcmp(o->village, k->village) || (k->found && !k->o.revoked))
-		return 0;
-	if (!k->found || !o->revoked) {
-		k->o = *o;
-		k->found = true;
-	}
-	return 0;
-}
-
-/* lb_vreport_run over an aggregator's replica of the village, without the
- * name the aggregator's directory gives it. */
-static lb_err run_agg(const char *aggdir, const char *village, const struct lb_report_opts *ro,
-                      uint64_t seq, FILE *out, struct lb_vreport_at *at, struct lb_diag *d)
-{
-	struct lb_agg *a = NULL;
-	struct lb_agg_src *as = NULL;
-	struct active k = {.village = village};
-	struct lb_crep_noname w;
-	struct lb_src s, nn;
-	lb_err e;
-
-	if ((e = lb_agg_open_ro(&a, aggdir, d)))
-		return e;
-	if ((e = lb_agg_origins(a, active_cb, &k, d)))
-		goto out;
-	if (!k.found) {
-		e = lb_fail(d, LB_ENOTFOUND, "no key of %s is enrolled at %s", village, aggdir);
-		goto out;
-	}
-	if (k.o.base) {
-		e = lb_fail(d, LB_EINVAL, "the key of %s continues another key's log (a succession): "
-		            "check the report against the village's own archive", village);
-		goto out;
-	}
-	if ((e = lb_agg_replica_src(a, k.o.origin, &as, d)))
-		goto out;
-	lb_agg_src_get(as, &s);
-	lb_crep_src_noname(&w, &s, &nn);
-	e = lb_vreport_run(&nn, ro, seq, out, at, d);
-out:
-	lb_agg_src_free(as);
-	lb_agg_close(a);
-	return e;
-}
 
 static lb_err run(const struct lb_rstamp *st, const struct lb_crep_opts *o,
                   enum lb_report_format f, FILE *out, struct lb_vreport_at *at, struct lb_diag *d)
@@ -149,7 +33,7 @@ static lb_err run(const struct lb_rstamp *st, const struct lb_crep_opts *o,
 	lb_rstamp_get_params(st, &ro.per_y, &ro.per_m, &ro.per_d, &ro.month_y, &ro.month_m);
 	if (o->archive)
 		return lb_vreport_run_archive(o->archive, &ro, st->seq, out, at, d);
-	return run_agg(o->aggdir, st->village, &ro, st->seq, out, at, d);
+	return lb_vreport_run_agg(o->aggdir, st->village, &ro, st->seq, out, at, d);
 }
 
 /* A stamp that names a report a village makes, with the dates it needs. */

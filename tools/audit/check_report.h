@@ -7,7 +7,7 @@
  * the stamp's seq by the same code that made it (agg/vreport.h) and five
  * checks are made, each reported on its own (the village's name, not
  * being in the signed log, is left out of the computation: see
- * lb_crep_src_noname):
+ * lb_vreport_src_noname):
  *
  *   village    the log is the village the stamp names
  *   key        the key that signed the log's head at SEQ is the one the
@@ -53,18 +53,6 @@ struct lb_crep_result {
 	lb_err check[LB_CREP_NCHECKS];  /* LB_OK: held; else the failure's code */
 };
 
-/* The stamp's DIGEST is over the report computed from the signed log
- * alone.  The village's name is not part of the log (a village sends it
- * beside its pushes; an office may give another): the report is computed
- * without it, so its village row is labelled with the code, whoever
- * computes it (the village, an archive, an aggregator).  A source that
- * passes everything of in through but the name: whoever makes a stamp
- * computes its report through this (lb_vreport_run_node(&out, dir, ...)).
- * w holds the state and must outlive out. */
-struct lb_crep_noname {
-	struct lb_src in;
-};
-void lb_crep_src_noname(struct lb_crep_noname *w, const struct lb_src *in, struct lb_src *out);
 
 /* Recompute st's report from o's log at st->seq and make the checks.
  * LB_OK when every check held; else the code of the first that failed
