@@ -377,8 +377,8 @@ static int cmd_push(struct lb_cli_args *a)
 	if (!e) {
 		lb_sync_catalogue_after_push(n, a->dir, &t.r, "push");
 		/* residents moving here: never fails the push */
-		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.cacert,
-		                       t.r.has_key ? t.r.key : NULL);
+		const uint8_t *ak = t.r.has_key ? t.r.key : NULL;
+		lb_sync_datang_refresh("push", n, a->dir, t.r.url, t.r.cacert, ak);
 	}
 out:
 	lb_pusher_free(p);
