@@ -8,7 +8,8 @@
 # consolidated counts per type; a clerk imports an office spreadsheet in
 # Indonesian; the kabupaten's catalogue flows down, a
 # resident moves between villages, and a village PC dies and is restored;
-# the kabupaten mirrors its view into a PostgreSQL started for the demo.
+# the kabupaten mirrors its view into a PostgreSQL started for the demo; a
+# village prints its signed monthly report and the kabupaten checks it.
 # Everything runs in a temporary directory and is stopped at the end.
 set -eu
 BUILD=${1:-build}
@@ -272,6 +273,19 @@ pid=$("$L" ls -d "$S" penduduk | head -n 1)
 "$L" put -d "$S" --merge penduduk "$pid" dusun="Krajan" >/dev/null
 printf 'and it goes on writing and pushing: '
 "$L" push -d "$S"
+
+step "the village's own report: printed with a signed stamp, checked at the kabupaten"
+month=$(date +%Y-%m)
+printf 'Mekarsari '
+"$L" push -d "$M" 2>/dev/null
+"$L" report perkembangan -d "$M" --month "$month" --pdf "$work/laporan-a9.pdf" | tee "$work/laporan.out"
+pdftotext -layout "$work/laporan-a9.pdf" - | sed -n '1,12p'
+echo "..."
+"$AU" check-report --pdf "$work/laporan-a9.pdf" --agg "$work/kabupaten"
+stamp=$(sed -n 's/^stamp ([^)]*): //p' "$work/laporan.out")
+forged=$(echo "$stamp" | awk '{ $7 = "0" substr($7, 2); print }')
+echo "-- the same paper with its figures edited (the digest no longer theirs):"
+"$AU" check-report "$forged" --agg "$work/kabupaten" | tail -n 2 || true
 
 step "operations: a backup while serving, health and metrics for monitoring"
 "$AG" backup -d "$work/kabupaten" --quiet >"$work/kabupaten-backup.tar"
