@@ -612,6 +612,28 @@ static bool skip_key(const char *k, bool one_village)
 	                       !strcmp(k, "kecamatan") || !strcmp(k, "region"));
 }
 
+/* The line's words in the list of the monthly report, as Lampiran A-9
+ * words them (the report's own headers are short column titles, shared
+ * with the CSV); else its header. */
+static char *list_label(struct pdf *p, const char *key)
+{
+	static const char *const a9[][2] = {
+	    {"awal", "Jumlah penduduk awal bulan"},
+	    {"lahir", "Lahir"},
+	    {"mati", "Meninggal"},
+	    {"datang", "Datang (pindah masuk)"},
+	    {"pindah", "Pindah (keluar)"},
+	    {"akhir", "Jumlah penduduk akhir bulan"},
+	    {"keluarga_awal", "Jumlah keluarga (KK) awal bulan"},
+	    {"keluarga_akhir", "Jumlah keluarga (KK) akhir bulan"},
+	};
+	if (!strcmp(p->name, "perkembangan"))
+		for (size_t i = 0; i < sizeof a9 / sizeof a9[0]; i++)
+			if (!strcmp(key, a9[i][0]))
+				return strdup(a9[i][1]);
+	return head_of(p, key);
+}
+
 /* One row of numbers as a list: "No | Uraian | L | P | Jumlah", a key K
  * with K_l and K_p making one line. */
 static lb_err list_table(struct pdf *p, const json_t *row, bool one_village, struct table *t)
@@ -658,7 +680,7 @@ static lb_err list_table(struct pdf *p, const json_t *row, bool one_village, str
 		}
 		snprintf(no, sizeof no, "%zu", r + 1);
 		c[0] = strdup(no);
-		c[1] = head_of(p, k);
+		c[1] = list_label(p, k);
 		c[t->nc - 1] = cell_text(v);
 		if (lp) {
 			snprintf(key, sizeof key, "%s_l", k);
