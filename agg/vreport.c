@@ -215,6 +215,44 @@ static int node_cat_cb(void *ctx, const struct lb_catalogue_info *ci)
 	return 0;
 }
 
+/* Each catalogue of k whose region contains village into a: its log
+ * exported by put (catalogue i to f) through a temporary file. */
+typedef lb_err (*cat_export)(void *ctx, const struct cats *k, size_t i, FILE *f,
+                             struct lb_diag *d);
+
+static lb_err cats_put(struct lb_agg *a, const struct cats *k, const char *village,
+                       cat_export put, void *ctx, struct lb_diag *d)
+{
+	lb_err e = LB_OK;
+
+	for (size_t i = 0; !e && i < k->n; i++) {
+		FILE *f;
+		if (!lb_region_contains(k->c[i].region, village))
+			continue;
+		if (!(f = tmpfile()))
+			return lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
+		e = put(ctx, k, i, f, d);
+		if (!e && (fflush(f) || fseek(f, 0, SEEK_SET)))
+			e = lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
+		if (!e && (e = put_catalogue(a, k->c[i].region, k->c[i].key, f, d)))
+			lb_diag_prefix(d, "the catalogue of %s", k->c[i].region);
+		fclose(f);
+	}
+	return e;
+}
+
+static lb_err node_cat_export(void *ctx, const struct cats *k, size_t i, FILE *f,
+                              struct lb_diag *d)
+{
+	struct lb_node *n;
+	lb_err e = lb_catalogue_open(ctx, k->c[i].region, &n, d);
+	if (!e) {
+		e = lb_node_export_log_from(n, 1, f, d);
+		lb_node_close(n);
+	}
+	return e;
+}
+
 /* The catalogue copies a village node directory holds, into a. */
 static lb_err cats_from_node(struct lb_agg *a, const char *dir, const char *village,
                              struct lb_diag *d)
@@ -225,25 +263,8 @@ static lb_err cats_from_node(struct lb_agg *a, const char *dir, const char *vill
 	if (!k)
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	e = lb_catalogue_list(dir, node_cat_cb, k, NULL, d);
-	for (size_t i = 0; !e && i < k->n; i++) {
-		struct lb_node *n;
-		FILE *f;
-		if (!lb_region_contains(k->c[i].region, village))
-			continue;
-		if (!(f = tmpfile())) {
-			e = lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
-			break;
-		}
-		if (!(e = lb_catalogue_open(dir, k->c[i].region, &n, d))) {
-			e = lb_node_export_log_from(n, 1, f, d);
-			lb_node_close(n);
-		}
-		if (!e && (fflush(f) || fseek(f, 0, SEEK_SET)))
-			e = lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
-		if (!e && (e = put_catalogue(a, k->c[i].region, k->c[i].key, f, d)))
-			lb_diag_prefix(d, "the catalogue of %s", k->c[i].region);
-		fclose(f);
-	}
+	if (!e)
+		e = cats_put(a, k, village, node_cat_export, (void *)dir, d);
 	free(k);
 	return e;
 }
@@ -260,6 +281,12 @@ static int agg_cat_cb(void *ctx, const struct lb_agg_catalogue *c)
 	return 0;
 }
 
+static lb_err agg_cat_export(void *ctx, const struct cats *k, size_t i, FILE *f,
+                             struct lb_diag *d)
+{
+	return lb_agg_catalogue_export(ctx, k->c[i].own ? NULL : k->c[i].region, 1, f, d);
+}
+
 /* The catalogues an aggregator holds whose region contains village, into a. */
 static lb_err cats_from_agg(struct lb_agg *a, struct lb_agg *src, const char *village,
                             struct lb_diag *d)
@@ -270,21 +297,8 @@ static lb_err cats_from_agg(struct lb_agg *a, struct lb_agg *src, const char *vi
 	if (!k)
 		return lb_fail(d, LB_ENOMEM, "out of memory");
 	e = lb_agg_catalogues(src, agg_cat_cb, k, d);
-	for (size_t i = 0; !e && i < k->n; i++) {
-		FILE *f;
-		if (!lb_region_contains(k->c[i].region, village))
-			continue;
-		if (!(f = tmpfile())) {
-			e = lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
-			break;
-		}
-		e = lb_agg_catalogue_export(src, k->c[i].own ? NULL : k->c[i].region, 1, f, d);
-		if (!e && (fflush(f) || fseek(f, 0, SEEK_SET)))
-			e = lb_fail(d, LB_EIO, "a temporary file: %s", strerror(errno));
-		if (!e && (e = put_catalogue(a, k->c[i].region, k->c[i].key, f, d)))
-			lb_diag_prefix(d, "the catalogue of %s", k->c[i].region);
-		fclose(f);
-	}
+	if (!e)
+		e = cats_put(a, k, village, agg_cat_export, src, d);
 	free(k);
 	return e;
 }
