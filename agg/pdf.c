@@ -347,6 +347,18 @@ static int table_alloc(struct table *t, size_t nc, size_t nr)
 	return t->c && t->cell && t->group ? 0 : -1;
 }
 
+/* LB_OK when every header and cell of t was allocated. */
+static lb_err table_filled(const struct table *t)
+{
+	for (size_t i = 0; i < t->nc; i++)
+		if (!t->c[i].head)
+			return LB_ENOMEM;
+	for (size_t i = 0; i < t->nr * t->nc; i++)
+		if (!t->cell[i])
+			return LB_ENOMEM;
+	return LB_OK;
+}
+
 /* The Indonesian header of key (malloc'd). */
 static char *head_of(struct pdf *p, const char *key)
 {
@@ -690,13 +702,7 @@ static lb_err list_table(struct pdf *p, const json_t *row, bool one_village, str
 		}
 		r++;
 	}
-	for (size_t i = 0; i < t->nc; i++)
-		if (!t->c[i].head)
-			return LB_ENOMEM;
-	for (size_t i = 0; i < t->nr * t->nc; i++)
-		if (!t->cell[i])
-			return LB_ENOMEM;
-	return LB_OK;
+	return table_filled(t);
 }
 
 /* Rows as a table, columns from the first row's members. */
@@ -774,13 +780,7 @@ static lb_err rows_table(struct pdf *p, const json_t *rows, bool one_village, st
 		}
 		r++;
 	}
-	for (size_t i = 0; i < t->nc; i++)
-		if (!t->c[i].head)
-			return LB_ENOMEM;
-	for (size_t i = 0; i < t->nr * t->nc; i++)
-		if (!t->cell[i])
-			return LB_ENOMEM;
-	return LB_OK;
+	return table_filled(t);
 }
 
 static lb_err print_rows(struct pdf *p, const char *title, const json_t *rows, bool one_village,
