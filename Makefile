@@ -18,11 +18,11 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS := lmdb msgpack libsodium libcurl jansson libmicrohttpd xlsxwriter libzstd libpq libarchive cairo libqrencode
+PKGS := lmdb msgpack libsodium libcurl jansson libmicrohttpd xlsxwriter libzstd libpq libarchive cairo fontconfig libqrencode
 
 # pkg-config is only asked once deps has run (it may be installed by deps).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson -lmicrohttpd -lxlsxwriter -lzstd -lpq -larchive -lcairo -lqrencode)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lmsgpackc -lsodium -lcurl -ljansson -lmicrohttpd -lxlsxwriter -lzstd -lpq -larchive -lcairo -lfontconfig -lqrencode)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # libcsv ships no pkg-config file
 PKG_LIBS += -lcsv

@@ -127,6 +127,7 @@ static lb_err write_pdf(struct lb_cli_args *a, struct lb_node *n, const struct l
 	                          .kabupaten = kab, .kabupaten_name = "",
 	                          .place = info.name, .date = date};
 	e = lb_pdf_report(a->pdf, rep, &kop, stamp, d);
+	lb_pdf_shutdown(); /* one PDF per run */
 out:
 	json_decref(rep);
 	free(json);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <cairo.h>
 #include <qrencode.h>
 
@@ -113,6 +114,12 @@ static void upper(char *out, size_t cap, const char *s)
 static const char *const bulan[] = {"Januari", "Februari", "Maret",     "April",
                                     "Mei",     "Juni",     "Juli",      "Agustus",
                                     "September", "Oktober", "November", "Desember"};
+
+void lb_pdf_shutdown(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
+}
 
 void lb_pdf_tanggal(char *out, size_t cap, const char *iso)
 {

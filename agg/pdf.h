@@ -30,6 +30,12 @@ struct lb_pdf_kop {
 lb_err lb_pdf_report(const char *path, const json_t *report, const struct lb_pdf_kop *kop,
                      const char *stamp, struct lb_diag *d);
 
+/* Free cairo's and fontconfig's process-wide caches (fonts found, faces
+ * loaded).  Call once when the process draws no more PDFs (before it
+ * exits), so that a leak checker sees none of theirs; drawing again
+ * afterwards is not allowed. */
+void lb_pdf_shutdown(void);
+
 /* A date as printed: "2026-06-30" as "30 Juni 2026", "2026-05" as "Mei
  * 2026"; anything else copied as given (cut to cap). */
 void lb_pdf_tanggal(char *out, size_t cap, const char *iso);

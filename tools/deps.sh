@@ -32,6 +32,7 @@ need_pc libzstd libzstd-dev # change sets compressed on the wire and on sticks
 need_pc libpq libpq-dev # lumbung-agg mirror
 need_pc libarchive libarchive-dev # lumbung backup, lumbung-agg backup: the tar
 need_pc cairo libcairo2-dev         # lumbung report --pdf: the printed report
+need_pc fontconfig libfontconfig-dev # its fonts (and their caches freed at exit)
 need_pc libqrencode libqrencode-dev # the report stamp's QR code
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
 need_cmd pdftotext poppler-utils # tests/cli/pdf.sh reads the PDF back (pdftotext, pdftoppm)

@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	k = (struct lb_pdf_kop){village, name ? name : "", kec, kecn, kab, kabn,
 	                        place ? place : (name ? name : ""), date};
 	e = lb_pdf_report(argv[2], rep, &k, stamp, &d);
+	lb_pdf_shutdown();
 	json_decref(rep);
 	if (e) {
 		fprintf(stderr, "pdf-report: %s\n", lb_diag_msg(&d, e));
