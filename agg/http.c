@@ -125,6 +125,31 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Every byte outside printable ASCII as \xHH into out (always ending with
+ * NUL).  token: the blank and the backslash too, so the text is one token
+ * and an escape in it is always ours, and input cut for room ends with
+ * "...".  The one escaping loop of escape and escape_raw below. */
+static void hex_escape(char *out, size_t cap, const char *in, bool token)
+{
+	static const char hx[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	for (; *p && o + (token ? 8 : 5) < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7f && !(token && (*p == ' ' || *p == '\\'))) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[*p >> 4];
+			out[o++] = hx[*p & 15];
+		}
+	}
+	if (token && *p)
+		out[o++] = '.', out[o++] = '.', out[o++] = '.';
+	out[o] = '\0';
+}
+
 /* The last guard of a log line or reply message: every byte outside
  * printable ASCII becomes \xHH, so nothing can end a line or forge one.
  * Peer bytes were already escaped with lb_escape where each message was
@@ -133,20 +158,7 @@ static int64_t now_ms(void)
  * twice.  out always ends with NUL; long input is cut. */
 static void escape(char *out, size_t cap, const char *in)
 {
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
-		if (*p >= 0x20 && *p < 0x7f) {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hx[*p >> 4];
-			out[o++] = hx[*p & 15];
-		}
-	}
-	out[o] = '\0';
+	hex_escape(out, cap, in, false);
 }
 
 /* Raw peer bytes (a path, a method) for a log line: everything outside
@@ -155,23 +167,7 @@ static void escape(char *out, size_t cap, const char *in)
  * ("..." at the end). */
 static void escape_raw(char *out, size_t cap, const char *in)
 {
-	static const char hx[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)in;
-	size_t o = 0;
-
-	for (; *p && o + 8 < cap; p++) {
-		if (*p > 0x20 && *p < 0x7f && *p != '\\') {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hx[*p >> 4];
-			out[o++] = hx[*p & 15];
-		}
-	}
-	if (*p)
-		out[o++] = '.', out[o++] = '.', out[o++] = '.';
-	out[o] = '\0';
+	hex_escape(out, cap, in, true);
 }
 
 /* Now, ISO 8601 UTC with milliseconds. */
