@@ -79,9 +79,9 @@ static lb_err put_json(struct lb_mp_buf *out, const json_t *v, int depth, struct
 	case JSON_INTEGER:
 		lb_mp_put_int(out, (int64_t)json_integer_value(v));
 		break;
-	case JSON_REAL:
-		lb_mp_put_double(out, json_real_value(v));
-		break;
+	case JSON_REAL: /* no record field is a fraction, and floats are not canonical (§1) */
+		return lb_fail(d, LB_EINVAL, "the number %g has a fraction or an exponent: write a "
+		               "whole number (or text)", json_real_value(v));
 	case JSON_TRUE:
 		lb_mp_put_bool(out, true);
 		break;

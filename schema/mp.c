@@ -103,7 +103,7 @@ lb_err lb_mp_next(struct lb_mp_rd *r, struct lb_mp_obj *o, struct lb_diag *d)
 			memcpy(&f, &bits, sizeof f);
 			o->kind = LB_MP_FLOAT;
 			o->v.f = f;
-			o->canonical = false; /* canonical floats are float64 */
+			o->canonical = false; /* no float is canonical (mp.h) */
 		}
 		r->p += 5;
 		return LB_OK;
@@ -113,6 +113,7 @@ lb_err lb_mp_next(struct lb_mp_rd *r, struct lb_mp_obj *o, struct lb_diag *d)
 			uint64_t bits = be(p + 1, 8);
 			memcpy(&o->v.f, &bits, sizeof o->v.f);
 			o->kind = LB_MP_FLOAT;
+			o->canonical = false; /* no float is canonical (mp.h) */
 		}
 		r->p += 9;
 		return LB_OK;
@@ -264,16 +265,19 @@ static int keycmp(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)
 	return an < bn ? -1 : an > bn;
 }
 
-static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, struct lb_diag *d)
+static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, int max, struct lb_diag *d)
 {
 	struct lb_mp_obj o;
 	lb_err e;
 
-	if (depth > LB_MP_MAX_DEPTH)
+	if (depth > max)
 		return lb_fail(d, LB_EMALFORMED, "msgpack: nested deeper than %d levels",
 		               LB_MP_MAX_DEPTH);
 	if ((e = lb_mp_next(r, &o, d)))
 		return e;
+	if (canon && o.kind == LB_MP_FLOAT)
+		return lb_fail(d, LB_EMALFORMED, "msgpack: a float (no lumbung value is a float: a "
+		               "whole number or text is)");
 	if (canon && !o.canonical)
 		return lb_fail(d, LB_EMALFORMED, "msgpack: value not in canonical (smallest) form");
 	switch (o.kind) {
@@ -283,7 +287,7 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, struct lb_diag *d)
 		return LB_OK;
 	case LB_MP_ARRAY:
 		for (uint32_t i = 0; i < o.len; i++)
-			if ((e = skip(r, canon, depth + 1, d)))
+			if ((e = skip(r, canon, depth + 1, max, d)))
 				return e;
 		return LB_OK;
 	case LB_MP_MAP: {
@@ -306,9 +310,9 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, struct lb_diag *d)
 				}
 				pk = k.s;
 				pn = k.len;
-			} else if ((e = skip(r, canon, depth + 1, d)))
+			} else if ((e = skip(r, canon, depth + 1, max, d)))
 				return e;
-			if ((e = skip(r, canon, depth + 1, d)))
+			if ((e = skip(r, canon, depth + 1, max, d)))
 				return e;
 		}
 		return LB_OK;
@@ -338,13 +342,18 @@ bool lb_mp_map_get(const void *buf, size_t len, const char *name, struct lb_mp_o
 	return false;
 }
 
-lb_err lb_mp_skip(struct lb_mp_rd *r, bool canonical, struct lb_diag *d)
+lb_err lb_mp_skip_within(struct lb_mp_rd *r, bool canonical, int outer, struct lb_diag *d)
 {
 	struct lb_mp_rd save = *r;
-	lb_err e = skip(r, canonical, 1, d);
+	lb_err e = skip(r, canonical, 1, LB_MP_MAX_DEPTH + outer, d);
 	if (e)
 		*r = save;
 	return e;
+}
+
+lb_err lb_mp_skip(struct lb_mp_rd *r, bool canonical, struct lb_diag *d)
+{
+	return lb_mp_skip_within(r, canonical, 0, d);
 }
 
 lb_err lb_mp_check_body(const void *buf, size_t len, struct lb_diag *d)
@@ -397,7 +406,6 @@ void lb_mp_buf_free(struct lb_mp_buf *b)
 
 void lb_mp_put_uint(struct lb_mp_buf *b, uint64_t v) { CHK(msgpack_pack_uint64(&b->pk, v)); }
 void lb_mp_put_int(struct lb_mp_buf *b, int64_t v) { CHK(msgpack_pack_int64(&b->pk, v)); }
-void lb_mp_put_double(struct lb_mp_buf *b, double v) { CHK(msgpack_pack_double(&b->pk, v)); }
 void lb_mp_put_nil(struct lb_mp_buf *b) { CHK(msgpack_pack_nil(&b->pk)); }
 void lb_mp_put_array(struct lb_mp_buf *b, uint32_t n) { CHK(msgpack_pack_array(&b->pk, n)); }
 void lb_mp_put_map(struct lb_mp_buf *b, uint32_t n) { CHK(msgpack_pack_map(&b->pk, n)); }

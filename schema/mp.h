@@ -11,11 +11,16 @@
  * integer, string and bin header.  lb_mp_buf wraps msgpack_sbuffer so callers
  * can reuse one buffer across many encodings.
  *
- * Canonical form (docs/FORMAT.md): integers in their smallest form
- * (non-negative values always as positive fixint/uint*), floats as float64,
- * str/bin/array/map headers in their smallest form, map keys are strings,
- * unique, sorted bytewise (memcmp, a shorter key before its extensions),
- * strings valid UTF-8, no ext types, nesting depth <= LB_MP_MAX_DEPTH.
+ * Canonical form (docs/FORMAT.md §1): integers in their smallest form
+ * (non-negative values always as positive fixint/uint*), no floats (no
+ * lumbung value is one, and a float has several encodings of one number:
+ * -0.0, NaN payloads), str/bin/array/map headers in their smallest form, map
+ * keys are strings, unique, sorted bytewise (memcmp, a shorter key before
+ * its extensions), strings valid UTF-8 without NUL, no ext types, nesting
+ * depth <= LB_MP_MAX_DEPTH: the value skipped is at depth 1, a value inside
+ * an array or map of depth d at depth d + 1, scalars counted too.  The
+ * reader still decodes a float (kind LB_MP_FLOAT, never canonical) so a
+ * lenient walk can step over one.
  */
 #ifndef LB_MP_H
 #define LB_MP_H
@@ -93,6 +98,10 @@ lb_err lb_mp_read_array(struct lb_mp_rd *r, uint32_t n, const char *what, struct
  * LB_MP_MAX_DEPTH.  When `canonical` is true also refuse any value that is
  * not in canonical form (see above).  LB_EMALFORMED with a message. */
 lb_err lb_mp_skip(struct lb_mp_rd *r, bool canonical, struct lb_diag *d);
+/* lb_mp_skip of a value that holds record bodies `outer` levels down (a
+ * change set: map, entries array, wire entry = 3), so each body is allowed
+ * LB_MP_MAX_DEPTH levels of its own, as when it is checked alone. */
+lb_err lb_mp_skip_within(struct lb_mp_rd *r, bool canonical, int outer, struct lb_diag *d);
 
 /* The value of key name (NUL-terminated) in the map buf[0..len) (a record
  * body) into *out: its kind and scalar value, or for a string its bytes
@@ -124,7 +133,6 @@ void lb_mp_buf_free(struct lb_mp_buf *b);
 /* Append primitives in canonical form.  On allocation failure set b->oom. */
 void lb_mp_put_uint(struct lb_mp_buf *b, uint64_t v);
 void lb_mp_put_int(struct lb_mp_buf *b, int64_t v);
-void lb_mp_put_double(struct lb_mp_buf *b, double v);
 void lb_mp_put_bool(struct lb_mp_buf *b, bool v);
 void lb_mp_put_nil(struct lb_mp_buf *b);
 void lb_mp_put_str(struct lb_mp_buf *b, const void *s, size_t len);

@@ -80,8 +80,10 @@ lb_err lb_wire_decode(struct lb_changeset *cs, const void *buf, size_t len, stru
 		               LB_WIRE_MAX_BYTES);
 	lb_mp_rd_init(&r, buf, len);
 	/* Walk the whole value first: declared counts against bytes, depth,
-	 * canonical form.  Only then look inside. */
-	if ((e = lb_mp_skip(&r, true, d))) {
+	 * canonical form.  Only then look inside.  Each body sits under the
+	 * map, the entries array and its wire entry, and gets the depth it has
+	 * in a stored entry (§1). */
+	if ((e = lb_mp_skip_within(&r, true, 3, d))) {
 		lb_diag_prefix(d, "change set");
 		return e;
 	}

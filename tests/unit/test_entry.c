@@ -292,7 +292,7 @@ static void entry_with_extreme_values_round_trips(void **state)
 		if (i == 7) {
 			lb_mp_put_array(&body, 3);
 			lb_mp_put_int(&body, INT64_MIN);
-			lb_mp_put_double(&body, -2.5);
+			lb_mp_put_bool(&body, false);
 			lb_mp_put_cstr(&body, "\xea\xa6\x8f");
 		} else
 			lb_mp_put_uint(&body, (uint64_t)i * 1000003u);

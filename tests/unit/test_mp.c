@@ -285,7 +285,7 @@ static void next_marks_signed_ints_canonical_only_in_smallest_form(void **state)
 	assert_int_equal(o.v.i, -1);
 }
 
-static void next_marks_float32_non_canonical_and_float64_canonical(void **state)
+static void next_decodes_floats_but_never_as_canonical(void **state)
 {
 	struct lb_mp_obj o;
 	(void)state;
@@ -293,10 +293,35 @@ static void next_marks_float32_non_canonical_and_float64_canonical(void **state)
 	assert_true(o.v.f == 1.5);
 	assert_next_ok("cabf800000", LB_MP_FLOAT, false, 5);
 	assert_true(o.v.f == -1.0);
-	assert_next_ok("cb3ff8000000000000", LB_MP_FLOAT, true, 9);
+	/* float64 too (FORMAT §1): -0.0, NaN payloads and 1.0 vs 1 would give
+	 * one value several encodings */
+	assert_next_ok("cb3ff8000000000000", LB_MP_FLOAT, false, 9);
 	assert_true(o.v.f == 1.5);
-	assert_next_ok("cbc00921fb54442d18", LB_MP_FLOAT, true, 9);
+	assert_next_ok("cbc00921fb54442d18", LB_MP_FLOAT, false, 9);
 	assert_true(o.v.f == -3.141592653589793);
+	assert_next_ok("cb8000000000000000", LB_MP_FLOAT, false, 9);
+}
+
+static void canonical_skip_refuses_a_float_and_says_so(void **state)
+{
+	static const char *const bodies[] = {
+		"81a161cb3ff0000000000000", /* {"a": 1.0} */
+		"81a161ca3f800000",         /* {"a": 1.0f} */
+		"81a16191cb7ff8000000000001", /* {"a": [NaN with a payload]} */
+	};
+	struct lb_diag d = {0};
+	(void)state;
+	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+		size_t n;
+		uint8_t *b = unhex(bodies[i], &n);
+		struct lb_mp_rd r;
+		assert_int_equal(lb_mp_check_body(b, n, &d), LB_EMALFORMED);
+		assert_non_null(strstr(d.msg, "a float"));
+		lb_mp_rd_init(&r, b, n); /* a lenient walk steps over it */
+		assert_int_equal(lb_mp_skip(&r, false, NULL), LB_OK);
+		assert_int_equal(lb_mp_rd_left(&r), 0);
+		free(b);
+	}
 }
 
 static void next_reads_strings_and_marks_oversized_headers(void **state)
@@ -706,6 +731,24 @@ static void skip_accepts_16_nested_arrays_and_refuses_17(void **state)
 	free(b);
 }
 
+static void skip_within_gives_inner_values_their_own_16_levels(void **state)
+{
+	/* [[[ body ]]]: three outer levels around a value of 16 levels */
+	size_t len;
+	uint8_t *b = nested_arrays(LB_MP_MAX_DEPTH + 3, &len);
+	struct lb_mp_rd r;
+	(void)state;
+	lb_mp_rd_init(&r, b, len);
+	assert_int_equal(lb_mp_skip(&r, true, NULL), LB_EMALFORMED);
+	assert_int_equal(lb_mp_skip_within(&r, true, 3, NULL), LB_OK);
+	assert_int_equal(lb_mp_rd_left(&r), 0);
+	free(b);
+	b = nested_arrays(LB_MP_MAX_DEPTH + 4, &len);
+	lb_mp_rd_init(&r, b, len);
+	assert_int_equal(lb_mp_skip_within(&r, true, 3, NULL), LB_EMALFORMED);
+	free(b);
+}
+
 static void skip_refuses_a_megabyte_of_nesting_at_the_depth_limit(void **state)
 {
 	/* 1 MB of 0x91: an unbounded recursive walker would overflow the stack. */
@@ -995,20 +1038,11 @@ static void put_int_writes_the_smallest_form_and_unsigned_for_non_negative(void 
 	lb_mp_buf_free(&b);
 }
 
-static void put_double_bool_nil_write_fixed_forms(void **state)
+static void put_bool_nil_write_fixed_forms(void **state)
 {
 	struct lb_mp_buf b;
 	(void)state;
 	lb_mp_buf_init(&b);
-	lb_mp_put_double(&b, 1.5);
-	assert_wrote(&b, "cb3ff8000000000000");
-	lb_mp_buf_reset(&b);
-	lb_mp_put_double(&b, 1.0); /* integral reals stay float64 */
-	assert_wrote(&b, "cb3ff0000000000000");
-	lb_mp_buf_reset(&b);
-	lb_mp_put_double(&b, -0.0);
-	assert_wrote(&b, "cb8000000000000000");
-	lb_mp_buf_reset(&b);
 	lb_mp_put_bool(&b, true);
 	lb_mp_put_bool(&b, false);
 	lb_mp_put_nil(&b);
@@ -1134,7 +1168,7 @@ static void writer_output_reads_back_as_canonical(void **state)
 	lb_mp_put_cstr(&b, "kesehatan");
 	lb_mp_put_cstr(&b, "target");
 	lb_mp_put_array(&b, 2);
-	lb_mp_put_double(&b, 0.25);
+	lb_mp_put_bool(&b, true);
 	lb_mp_put_int(&b, -7);
 	assert_false(b.oom);
 	assert_int_equal(lb_mp_check_body(b.sb.data, b.sb.size, NULL), LB_OK);
@@ -1148,7 +1182,9 @@ int main(void)
 		cmocka_unit_test(next_decodes_fixint_nil_and_bool_values),
 		cmocka_unit_test(next_marks_unsigned_ints_canonical_only_in_smallest_form),
 		cmocka_unit_test(next_marks_signed_ints_canonical_only_in_smallest_form),
-		cmocka_unit_test(next_marks_float32_non_canonical_and_float64_canonical),
+		cmocka_unit_test(next_decodes_floats_but_never_as_canonical),
+		cmocka_unit_test(canonical_skip_refuses_a_float_and_says_so),
+		cmocka_unit_test(skip_within_gives_inner_values_their_own_16_levels),
 		cmocka_unit_test(next_reads_strings_and_marks_oversized_headers),
 		cmocka_unit_test(next_reads_bins_and_marks_oversized_headers),
 		cmocka_unit_test(next_reads_container_headers_and_marks_oversized_ones),
@@ -1181,7 +1217,7 @@ int main(void)
 		cmocka_unit_test(check_body_depth_limit_matches_skip),
 		cmocka_unit_test(put_uint_writes_the_smallest_form),
 		cmocka_unit_test(put_int_writes_the_smallest_form_and_unsigned_for_non_negative),
-		cmocka_unit_test(put_double_bool_nil_write_fixed_forms),
+		cmocka_unit_test(put_bool_nil_write_fixed_forms),
 		cmocka_unit_test(put_str_and_bin_write_the_smallest_header),
 		cmocka_unit_test(put_array_and_map_write_the_smallest_header),
 		cmocka_unit_test(put_raw_appends_verbatim_and_reset_empties_the_buffer),
