@@ -120,11 +120,30 @@ contains "$T/err" "--origin" "and says to pass --origin"
 nrc=$(lla list "$T/n1.lla" | awk '$2 == "receipt"' | wc -l)
 [ "$nrc" -ge 2 ] && ok "the node's export holds its $nrc receipts" || fail "receipts in export: $nrc"
 audit verify "$T/n1.lla" >"$T/out" 2>&1
-contains "$T/out" "receipts  $nrc, all valid" "verify checks every receipt"
+contains "$T/out" "receipts  $nrc, each signed by the aggregator key it carries" "verify checks every receipt"
+contains "$T/out" "$nrc UNVERIFIED" "and without --agg-key calls none of them proof"
+contains "$T/out" "(unverified: key not pinned)" "per receipt too"
 last_rc=$(lla list "$T/n1.lla" | awk '$2 == "receipt" { s = $5 } END { print s }')
 contains "$T/out" "seq $last_rc hash $(lb log -d "$N1" --since "$last_rc" --json | head -1 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["hash"][:16])') acknowledged by aggregator $(echo "$AK" | cut -c1-16)" \
 	"a receipt names the seq and hash it acknowledges and the aggregator"
+audit verify "$T/n1.lla" --agg-key "$AK" >"$T/out" 2>&1
+contains "$T/out" "all under aggregator keys given with --agg-key" "with the aggregator's key pinned they are proof"
+contains "$T/out" "(pinned)" "and each says so"
+audit verify "$T/n1.lla" --agg-key "$A/agg.pub" --agg-key "$(echo "$K1")" --json >"$T/out" 2>&1
+python3 - "$T/out" "$nrc" <<'PY' && ok "--agg-key takes agg.pub and repeats; --json counts pinned receipts" || fail "--json receipts_pinned"
+import json, sys
+j = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+assert j["ok"] and j["receipts_count"] == n and j["receipts_pinned"] == n, j
+assert j["receipts_unverified"] == 0 and all(r["pinned"] for r in j["receipts"]), j
+PY
+audit verify "$T/n1.lla" --agg-key "$K1" --json >"$T/out" 2>&1
+python3 - "$T/out" "$nrc" <<'PY' && ok "a key that signed no receipt pins none" || fail "--json receipts_unverified"
+import json, sys
+j = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+assert j["ok"] and j["receipts_pinned"] == 0 and j["receipts_unverified"] == n, j
+assert not any(r["pinned"] for r in j["receipts"]), j
+PY
 
 # ---- (c) tampering ------------------------------------------------------------
 # caught FILE SEQ|frame:N EXIT "what" — verify fails with that status and

@@ -136,7 +136,7 @@ expect_exit 0 "--key NEW --agg-key KAB: the new key is reached through the kabup
 	"$AUDIT" verify "$T/a2.lla" --key "$NEW" --agg-key "$KABK"
 expect_exit 13 "--agg-key of another key: the succession is refused" \
 	"$AUDIT" verify "$T/a2.lla" --agg-key "$OTHER"
-contains "$T/err" "not signed by the aggregator given with --agg-key" "saying so"
+contains "$T/err" "not signed by an aggregator given with --agg-key" "saying so"
 expect_exit 13 "--key of another village's key is refused" "$AUDIT" verify "$T/a2.lla" --key "$OTHER"
 expect_exit 3 "an archive of the log's tail is refused" "$AUDIT" verify "$T/tail.lla"
 contains "$T/err" "a tail of a log from seq 4: an auditor needs the whole log" "plainly"

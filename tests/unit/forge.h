@@ -401,6 +401,7 @@ struct forge_arch {
 	/* called after each seq's entry, head and receipts: write more frames */
 	void (*more)(void *ctx, struct lb_lla_writer *w, size_t seq);
 	void *ctx;
+	const char *source;            /* the header's source (NULL: "node") */
 };
 
 /* f as a log archive on out: header (source "node"), entries 1..n each
@@ -417,6 +418,8 @@ FORGE_UNUSED static void forge_archive(const struct forge *f, FILE *out,
 		o = &none;
 	memcpy(h.village, f->village, sizeof h.village);
 	memcpy(h.origin, f->origin, LB_PK_BYTES);
+	if (o->source)
+		snprintf(h.source, sizeof h.source, "%s", o->source);
 	lb_lla_writer_init(&w, out);
 	assert_int_equal(lb_lla_write_header(&w, &h, NULL), LB_OK);
 	for (size_t s = 1; s <= f->n; s++) {

@@ -344,6 +344,103 @@ static void receipt_before_any_head(void **state)
 	expect(x, &o, LB_ECORRUPT, "out of place", 0);
 }
 
+/* Receipts of seq 4 from the aggregator and a stranger, framed each with
+ * its own key, in the order `first` (0: the smaller key first), the first
+ * one twice when `twice`; in an archive of `source`. */
+static void two_receipts(struct forge_world *x, int first, bool twice, const char *source,
+                         lb_err want, const char *why)
+{
+	const struct lb_key *k[2] = {&x->agg_key, &x->stranger};
+	uint8_t *r[2];
+	size_t len[2];
+	struct forge_rframe rf[2];
+	struct forge_arch o = {.rf = rf, .nr = 2, .source = source};
+	int lo = memcmp(k[0]->pk, k[1]->pk, LB_PK_BYTES) < 0 ? 0 : 1;
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	for (int i = 0; i < 2; i++)
+		forge_receipt(x->f, k[i], 4, NULL, NULL, &r[i], &len[i]);
+	for (int i = 0; i < 2; i++) {
+		int w = twice ? (first ? 1 - lo : lo) : (i ^ lo ^ first);
+		rf[i] = (struct forge_rframe){4, k[w]->pk, r[w], len[w]};
+	}
+	expect(x, &o, want, why, 0);
+	free(r[0]);
+	free(r[1]);
+}
+
+static void receipts_of_one_seq_in_key_order(void **state)
+{
+	two_receipts(*state, 0, false, NULL, LB_OK, NULL);
+}
+
+static void receipts_of_one_seq_in_reverse_key_order(void **state)
+{
+	two_receipts(*state, 1, false, NULL, LB_ECORRUPT, "out of order (the receipts of a seq are");
+}
+
+static void a_receipt_twice(void **state)
+{
+	two_receipts(*state, 0, true, NULL, LB_ECORRUPT, "a second receipt of aggregator");
+}
+
+static void two_receipts_in_an_aggregators_archive(void **state)
+{
+	two_receipts(*state, 0, false, "aggregator", LB_ECORRUPT,
+	             "a second receipt in an aggregator's archive");
+}
+
+static void an_aggregators_receipt_before_its_last_head(void **state)
+{
+	struct forge_world *x = *state;
+	size_t len;
+	struct forge_rframe rf;
+	struct forge_arch o = {.rf = &rf, .nr = 1, .source = "aggregator"};
+
+	forge_receipt(x->f, &x->agg_key, 3, NULL, NULL, &x->r, &len);
+	rf = (struct forge_rframe){3, x->agg_key.pk, x->r, len};
+	expect(x, &o, LB_OK, NULL, 0); /* after the last head: the exporter's own */
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, LB_ECORRUPT, "an entry after the receipt of an aggregator's archive", 4);
+}
+
+/* Receipts count as pinned only under a key given in opts.agg_keys. */
+static void receipts_under_unpinned_keys_verify_but_are_not_pinned(void **state)
+{
+	struct forge_world *x = *state;
+	uint8_t *r[2];
+	size_t len[2];
+	struct forge_rframe rf[2];
+	struct forge_arch o = {.rf = rf, .nr = 2};
+	const struct lb_key *k[2] = {&x->agg_key, &x->stranger};
+	int lo = memcmp(k[0]->pk, k[1]->pk, LB_PK_BYTES) < 0 ? 0 : 1;
+	struct lb_audit_opts ao = {0};
+	struct lb_audit_report rep;
+	FILE *t;
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	for (int i = 0; i < 2; i++) {
+		forge_receipt(x->f, k[i], 4, NULL, NULL, &r[i], &len[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		rf[i] = (struct forge_rframe){4, k[i ^ lo]->pk, r[i ^ lo], len[i ^ lo]};
+	for (size_t n = 0; n <= 2; n++) {
+		const uint8_t(*keys)[LB_PK_BYTES] = n == 2 ? NULL : &k[n]->pk;
+		assert_non_null(t = tmpfile());
+		forge_archive(x->f, t, &o);
+		rewind(t);
+		ao.agg_keys = keys;
+		ao.n_agg_keys = keys ? 1 : 0;
+		assert_int_equal(lb_audit_verify(t, &ao, &rep, NULL), LB_OK);
+		fclose(t);
+		assert_int_equal(rep.receipts, 2);
+		assert_int_equal(rep.receipts_pinned, keys ? 1 : 0);
+	}
+	assert_true(lb_audit_pinned(&ao, x->agg_key.pk) == false);
+	free(r[0]);
+	free(r[1]);
+}
+
 /* Fork evidence: two heads of the village, written after entry 4. */
 struct forkx {
 	struct lb_mp_buf a, b;
@@ -399,6 +496,51 @@ static void forked(struct forge_world *x, forge_head_hook hh, bool same, lb_err 
                    const char *why)
 {
 	forked_by(x, hh, same, NULL, NULL, want, why);
+}
+
+static void more_fork_twice(void *ctx, struct lb_lla_writer *w, size_t seq)
+{
+	more_fork(ctx, w, seq);
+	more_fork(ctx, w, seq);
+}
+
+static void more_fork_early(void *ctx, struct lb_lla_writer *w, size_t seq)
+{
+	if (seq == 3)
+		more_fork(ctx, w, 4);
+}
+
+/* The fork of forked_by (two heads of seq 4), written by `more`. */
+static void forked_with(struct forge_world *x, void (*more)(void *, struct lb_lla_writer *, size_t),
+                        lb_err want, const char *why)
+{
+	struct forkx k;
+	struct forge_arch o = {.more = more, .ctx = &k};
+	struct forge *f = x->f;
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	lb_mp_buf_init(&k.a);
+	lb_mp_buf_init(&k.b);
+	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
+	forge_head(f, 4, NULL, NULL, NULL);
+	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
+	f->n = 3;
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	expect(x, &o, want, why, 0);
+	lb_mp_buf_free(&k.a);
+	lb_mp_buf_free(&k.b);
+}
+
+static void fork_evidence_twice_for_one_seq(void **state)
+{
+	forked_with(*state, more_fork_twice, LB_ECORRUPT, "fork evidence out of order: at seq 4");
+}
+
+static void a_log_frame_after_fork_evidence(void **state)
+{
+	forked_with(*state, more_fork_early, LB_ECORRUPT, "a log frame after fork evidence");
 }
 
 static void fork_control_two_signed_histories(void **state)
@@ -684,6 +826,14 @@ int main(void)
 		T(receipt_for_another_root),
 		T(receipt_signed_by_another_aggregator),
 		T(receipt_before_any_head),
+		T(receipts_of_one_seq_in_key_order),
+		T(receipts_of_one_seq_in_reverse_key_order),
+		T(a_receipt_twice),
+		T(two_receipts_in_an_aggregators_archive),
+		T(an_aggregators_receipt_before_its_last_head),
+		T(receipts_under_unpinned_keys_verify_but_are_not_pinned),
+		T(fork_evidence_twice_for_one_seq),
+		T(a_log_frame_after_fork_evidence),
 		T(fork_control_two_signed_histories),
 		T(fork_of_heads_for_different_seqs),
 		T(fork_of_a_head_for_another_village),

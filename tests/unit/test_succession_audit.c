@@ -329,10 +329,10 @@ static void key_old_reports_and_key_new_is_reached(void **state)
 static void agg_key_requires_the_signer(void **state)
 {
 	struct sc *c = *state;
-	struct lb_audit_opts o = {.agg_key = c->w->agg_key.pk};
+	struct lb_audit_opts o = {.agg_keys = &c->w->agg_key.pk, .n_agg_keys = 1};
 
 	check_o(c, NULL, &o, LB_OK, NULL, NULL);
-	o.agg_key = c->w->stranger.pk;
+	o.agg_keys = &c->w->stranger.pk;
 	check_o(c, NULL, &o, LB_ESIG, "--agg-key", NULL);
 }
 
@@ -451,7 +451,7 @@ static void node_verify_and_export_cross_the_succession(void **state)
 	struct lb_node *n;
 	struct lb_verify_report vr;
 	struct lb_audit_report r;
-	struct lb_audit_opts o = {.agg_key = c->w->agg_key.pk};
+	struct lb_audit_opts o = {.agg_keys = &c->w->agg_key.pk, .n_agg_keys = 1};
 	struct lb_diag d = {0};
 	FILE *t = tmpfile();
 	int count = 0;

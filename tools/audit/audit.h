@@ -21,14 +21,19 @@
  *             for the header's village; its hash, Merkle root (RFC 9162,
  *             rebuilt from every entry hash so far) and ts equal what the
  *             entries give; the last entry is covered by a head
- *   receipts  right after the head of the seq they acknowledge; signed by
- *             the aggregator key they carry (lb_receipt_open); for the
- *             chain's key (at a succession's seq: the old or the new one),
- *             that seq, its hash and Merkle root
+ *   receipts  right after the head of the seq they acknowledge, in
+ *             strictly rising byte order of their aggregator key (so no
+ *             duplicate); signed by the aggregator key they carry
+ *             (lb_receipt_open: libsodium's rules, docs/FORMAT.md §0); for
+ *             the chain's key (at a succession's seq: the old or the new
+ *             one), that seq, its hash and Merkle root.  Whether that key
+ *             is trusted is opts.agg_keys' (pinned or unverified).  An
+ *             aggregator's archive carries at most one, after its last
+ *             head (the exporter's own, FORMAT.md §17)
  *   successions (kind 7, node/succession.h) after the head of the seq they
  *             name (and its receipts), before the next entry, one per seq;
- *             the statement's signature verifies (by opts.agg_key when
- *             given); lb_chain_succeed: this village, the chain's current
+ *             the statement's signature verifies (by one of
+ *             opts.agg_keys when given); lb_chain_succeed: this village, the chain's current
  *             key as the old key, the last entry's seq and hash; heads
  *             after it must be signed by its new key.  The signer is
  *             reported (r->succ) for the reader to judge
@@ -44,7 +49,10 @@
  *             node/chain.h to its signed head (hash, time).  That proves the
  *             village signed two histories at that seq.  Two signed heads of
  *             different seqs without entries prove nothing (the shorter
- *             history may be a prefix of the longer one): such evidence fails
+ *             history may be a prefix of the longer one): such evidence fails.
+ *             Evidence comes in strictly rising order of that seq (one per
+ *             seq), after the log's frames if there are any (no entry,
+ *             head, receipt or succession after a fork frame)
  *   trailer   present (else the file was cut short), last, and its counts
  *             equal what was read
  *
@@ -110,7 +118,15 @@ struct lb_audit_hooks {
 struct lb_audit_opts {
 	const uint8_t *key; /* the village's key (LB_PK_BYTES): the header's origin or one a
 	                     * succession leads to; NULL: the header's origin */
-	const uint8_t *agg_key; /* successions must be signed by it (NULL: any; named in r) */
+	/* The aggregator keys the reader trusts (--agg-key), n_agg_keys of them.
+	 * A receipt under one of them is proof that aggregator held the log
+	 * (counted in r->receipts_pinned); a receipt under another key still
+	 * has its signature and what it acknowledges checked, but proves only
+	 * that someone holding that key signed it: it is reported unverified.
+	 * Successions must be signed by one of them (none given: any signer,
+	 * named in r). */
+	const uint8_t (*agg_keys)[LB_PK_BYTES];
+	size_t n_agg_keys;
 	unsigned threads;   /* worker threads (0: all work in the calling thread) */
 	struct lb_audit_hooks hooks;
 };
@@ -124,6 +140,7 @@ struct lb_audit_report {
 	uint8_t signer[LB_PK_BYTES];    /* valid when have_header */
 	uint64_t frames;                /* frames read, the header and trailer included */
 	uint64_t entries, heads, receipts, forks;
+	uint64_t receipts_pinned;       /* receipts under a key of opts.agg_keys */
 	uint64_t last_seq;              /* seq of the last entry, 0 for none */
 	uint8_t last_hash[LB_HASH_BYTES];
 	uint8_t root[LB_HASH_BYTES];    /* Merkle root over entries 1..last_seq */
@@ -140,6 +157,9 @@ struct lb_audit_report {
 	uint8_t last_key[LB_PK_BYTES];  /* the chain's key at the end (= signer without
 	                                 * successions) */
 };
+
+/* Is k one of o->agg_keys (a receipt under it is pinned)?  o may be NULL. */
+bool lb_audit_pinned(const struct lb_audit_opts *o, const uint8_t k[LB_PK_BYTES]);
 
 /* Verify the archive read from in (from its first byte; need not be
  * seekable: a pipe is fine).  LB_OK when every check above holds.  Errors:

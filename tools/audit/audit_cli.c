@@ -41,13 +41,15 @@
 #define EXIT_USAGE 2
 #define SHOW_RECEIPTS 10 /* receipts listed in the report; the rest are counted */
 #define SHOW_FORKS 10
+#define AGG_KEYS_MAX 16 /* --agg-key given at most this often */
 #define INPUT_BUFFER (1u << 20)
 
 struct args {
-	const char *cmd, *dir, *origin, *key, *threads, *agg_key;
+	const char *cmd, *dir, *origin, *key, *threads;
 	bool json;
-	int npos;
-	char **pos; /* borrowed from argv */
+	int npos, nagg;
+	char **pos;  /* borrowed from argv */
+	char **aggs; /* each --agg-key, borrowed from argv */
 };
 
 struct cmd {
@@ -166,7 +168,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof *a);
 	a->cmd = argv[1];
-	if (!(a->pos = calloc((size_t)argc, sizeof *a->pos))) {
+	if (!(a->pos = calloc((size_t)argc, sizeof *a->pos)) ||
+	    !(a->aggs = calloc((size_t)argc, sizeof *a->aggs))) {
 		fprintf(stderr, _("%s: out of memory\n"), PROG);
 		return EXIT_USAGE;
 	}
@@ -184,8 +187,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			dst = &a->key;
 		else if (!strcmp(o, "--threads"))
 			dst = &a->threads;
-		else if (!strcmp(o, "--agg-key"))
-			dst = &a->agg_key;
+		else if (!strcmp(o, "--agg-key")) {
+			if (i + 1 >= argc)
+				return usage_error(a->cmd, _("option %s needs a value"), o);
+			if (a->nagg == AGG_KEYS_MAX)
+				return usage_error(a->cmd, _("--agg-key given more than %d times"),
+				                   AGG_KEYS_MAX);
+			a->aggs[a->nagg++] = argv[++i];
+		}
 		else if (!strcmp(o, "--json"))
 			a->json = true;
 		else if (!strcmp(o, "--"))
@@ -213,13 +222,27 @@ static int parse_key(const struct args *a, const char *opt, const char *arg,
 
 	if (strlen(arg) == 2 * LB_PK_BYTES && lb_unhex(key, LB_PK_BYTES, arg) == LB_OK)
 		return 0;
-	if (!strcmp(opt, "--key") && access(arg, F_OK) == 0) {
+	if (access(arg, F_OK) == 0) { /* node.pub, agg.pub: FORMAT.md §6 */
 		if ((e = lb_key_load_public(arg, key, &d)))
 			return die(a->cmd, e, &d);
 		return 0;
 	}
-	return usage_error(a->cmd, _("%s needs a public key: 64 hex digits%s"), opt,
-	                   !strcmp(opt, "--key") ? _(" or a public key file") : "");
+	return usage_error(a->cmd, _("%s needs a public key: 64 hex digits or a public key file"),
+	                   opt);
+}
+
+/* Every --agg-key into o (keys: AGG_KEYS_MAX of them, borrowed by o). */
+static int parse_agg_keys(const struct args *a, uint8_t (*keys)[LB_PK_BYTES],
+                          struct lb_audit_opts *o)
+{
+	int rc;
+
+	for (int i = 0; i < a->nagg; i++)
+		if ((rc = parse_key(a, "--agg-key", a->aggs[i], keys[i])))
+			return rc;
+	o->agg_keys = (const uint8_t(*)[LB_PK_BYTES])keys;
+	o->n_agg_keys = (size_t)a->nagg;
+	return 0;
 }
 
 /* ---- sources: a node or an aggregator directory ----------------------------- */
@@ -358,7 +381,7 @@ static int export_to_stdout(struct args *a, bool forks)
 
 	if (a->npos)
 		return usage_error(a->cmd, _("unexpected argument %s"), a->pos[0]);
-	if (a->key || a->json || a->threads || a->agg_key)
+	if (a->key || a->json || a->threads || a->nagg)
 		return usage_error(a->cmd, _("--key, --agg-key, --json and --threads are for verify"));
 	if (isatty(1)) {
 		fprintf(stderr, _("%s %s: the archive is binary; redirect it to a file (> %s)\n"),
@@ -522,6 +545,7 @@ static unsigned threads_arg(struct args *a, int *rc)
 
 struct seen_receipt {
 	uint8_t agg[LB_PK_BYTES];
+	bool pinned; /* agg is one of the --agg-key keys */
 	struct lb_receipt rc;
 };
 
@@ -531,6 +555,7 @@ struct seen {
 		struct lb_head ours, theirs;
 	} forks[SHOW_FORKS];
 	uint64_t receipts, forks_n;
+	const struct lb_audit_opts *o; /* the keys pinned */
 };
 
 static lb_err seen_receipt(void *ctx, const uint8_t agg[LB_PK_BYTES], const struct lb_receipt *rc,
@@ -542,9 +567,11 @@ static lb_err seen_receipt(void *ctx, const uint8_t agg[LB_PK_BYTES], const stru
 	if (s->receipts < SHOW_RECEIPTS) {
 		memcpy(s->shown[s->receipts].agg, agg, LB_PK_BYTES);
 		s->shown[s->receipts].rc = *rc;
+		s->shown[s->receipts].pinned = lb_audit_pinned(s->o, agg);
 	}
 	memcpy(s->last.agg, agg, LB_PK_BYTES);
 	s->last.rc = *rc;
+	s->last.pinned = lb_audit_pinned(s->o, agg);
 	s->receipts++;
 	return LB_OK;
 }
@@ -570,8 +597,8 @@ static json_t *receipt_json(const struct seen_receipt *r)
 	lb_hex(h, r->rc.hash, LB_HASH_BYTES);
 	lb_hex(root, r->rc.root, LB_HASH_BYTES);
 	lb_hlc_format(r->rc.received_ms << LB_HLC_COUNTER_BITS, t);
-	return json_pack("{s:s, s:I, s:s, s:s, s:s}", "aggregator", agg, "seq",
-	                 (json_int_t)r->rc.seq, "hash", h, "root", root, "received", t);
+	return json_pack("{s:s, s:b, s:I, s:s, s:s, s:s}", "aggregator", agg, "pinned", r->pinned,
+	                 "seq", (json_int_t)r->rc.seq, "hash", h, "root", root, "received", t);
 }
 
 static void print_receipt(const struct seen_receipt *r)
@@ -580,8 +607,9 @@ static void print_receipt(const struct seen_receipt *r)
 	lb_hex(agg, r->agg, LB_PK_BYTES);
 	lb_hex(h, r->rc.hash, LB_HASH_BYTES);
 	lb_human_time((int64_t)r->rc.received_ms, t, sizeof t); /* for people: local time */
-	printf(_("            seq %llu hash %.16s acknowledged by aggregator %.16s at %s\n"),
-	       (unsigned long long)r->rc.seq, h, agg, t);
+	printf(_("            seq %llu hash %.16s acknowledged by aggregator %.16s at %s%s\n"),
+	       (unsigned long long)r->rc.seq, h, agg, t,
+	       r->pinned ? _(" (pinned)") : _(" (unverified: key not pinned)"));
 }
 
 /* The successions crossed: "key changed at seq N by a succession signed by
@@ -662,6 +690,11 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 	              (json_int_t)r->first_ts, "last_ts", (json_int_t)r->last_ts, "first_time", t0,
 	              "last_time", t1, "receipts_count", (json_int_t)r->receipts, "receipts", rcs,
 	              "forks_count", (json_int_t)r->forks, "forks", forks, "trailer", r->trailer);
+	if (j) {
+		json_object_set_new(j, "receipts_pinned", json_integer((json_int_t)r->receipts_pinned));
+		json_object_set_new(j, "receipts_unverified",
+		                    json_integer((json_int_t)(r->receipts - r->receipts_pinned)));
+	}
 	if (j && r->forks && !e)
 		json_object_set_new(j, "fork_seq", json_integer((json_int_t)r->fork_seq));
 	if (j && r->successions) {
@@ -706,7 +739,7 @@ static void print_text_report(const struct input *in, const struct lb_audit_repo
 	       : r->key_given
 	           ? _("taken from the file; --key names a key a succession leads to")
 	           : _("taken from the file; pass --key HEX to check it is the village's key"));
-	print_successions(r, o->agg_key != NULL, o->key);
+	print_successions(r, o->n_agg_keys > 0, o->key);
 	if (r->entries) {
 		printf(_("  entries   %llu, seq 1..%llu: hashes recomputed, chain intact, no seq missing\n"),
 		       (unsigned long long)r->entries, (unsigned long long)r->last_seq);
@@ -726,8 +759,18 @@ static void print_text_report(const struct input *in, const struct lb_audit_repo
 		printf(_("  entries   none: an empty log%s\n"),
 		       !strcmp(r->header.source, "aggregator") ? _(", and no fork evidence") : "");
 	if (r->receipts) {
-		printf(_("  receipts  %llu, all valid (aggregator signature, village key, seq, hash, root):\n"),
+		printf(_("  receipts  %llu, each signed by the aggregator key it carries and for this\n"
+		         "            village key, seq, hash and root\n"),
 		       (unsigned long long)r->receipts);
+		if (r->receipts_pinned == r->receipts)
+			printf(_("            all under aggregator keys given with --agg-key: proof those "
+			         "aggregators held the log\n"));
+		else
+			printf(_("            %llu under keys given with --agg-key; %llu UNVERIFIED: anyone "
+			         "can sign a receipt\n            with a key of their own (pin the "
+			         "aggregators' keys with --agg-key)\n"),
+			       (unsigned long long)r->receipts_pinned,
+			       (unsigned long long)(r->receipts - r->receipts_pinned));
 		for (uint64_t i = 0; i < s->receipts && i < SHOW_RECEIPTS; i++)
 			print_receipt(&s->shown[i]);
 		if (s->receipts > SHOW_RECEIPTS) {
@@ -781,7 +824,7 @@ static int cmd_verify(struct args *a)
 	struct lb_audit_report r;
 	struct seen *s;
 	struct input in;
-	uint8_t key[LB_PK_BYTES], agg_key[LB_PK_BYTES];
+	uint8_t key[LB_PK_BYTES], aggk[AGG_KEYS_MAX][LB_PK_BYTES];
 	struct lb_audit_opts o = {0};
 	double start = now_s();
 	lb_err e;
@@ -791,15 +834,15 @@ static int cmd_verify(struct args *a)
 		return usage_error(a->cmd, _("unexpected argument %s"), a->pos[1]);
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
-	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
+	if ((rc = parse_agg_keys(a, aggk, &o)))
 		return rc;
 	o.key = a->key ? key : NULL;
-	o.agg_key = a->agg_key ? agg_key : NULL;
 	o.threads = threads_arg(a, &rc);
 	if (rc)
 		return rc;
 	if (!(s = calloc(1, sizeof *s)))
 		return die(a->cmd, LB_ENOMEM, NULL);
+	s->o = &o;
 	o.hooks = (struct lb_audit_hooks){.receipt = seen_receipt, .fork = seen_fork, .ctx = s};
 	if ((rc = input_open(a, a->npos ? a->pos[0] : NULL, &in))) {
 		free(s);
@@ -860,7 +903,7 @@ static int cmd_history(struct args *a)
 	struct lb_audit_history h;
 	struct lb_audit_opts o = {0};
 	struct input in;
-	uint8_t key[LB_PK_BYTES], agg_key[LB_PK_BYTES];
+	uint8_t key[LB_PK_BYTES], aggk[AGG_KEYS_MAX][LB_PK_BYTES];
 	lb_err e;
 	int rc;
 
@@ -870,10 +913,9 @@ static int cmd_history(struct args *a)
 		return usage_error(a->cmd, _("history reads an archive FILE (make one with %s export)"), PROG);
 	if (a->key && (rc = parse_key(a, "--key", a->key, key)))
 		return rc;
-	if (a->agg_key && (rc = parse_key(a, "--agg-key", a->agg_key, agg_key)))
+	if ((rc = parse_agg_keys(a, aggk, &o)))
 		return rc;
 	o.key = a->key ? key : NULL;
-	o.agg_key = a->agg_key ? agg_key : NULL;
 	o.threads = threads_arg(a, &rc);
 	if (rc)
 		return rc;
@@ -988,6 +1030,7 @@ int main(int argc, char **argv)
 	else if (rc < 0)
 		rc = 0; /* --help */
 	free(a.pos);
+	free(a.aggs);
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, _("%s: writing output: %s\n"), PROG, strerror(errno));
 		rc = lb_exit_status(LB_EIO);

@@ -88,6 +88,10 @@ struct verifier {
 	uint8_t (*keys)[LB_PK_BYTES]; /* the chain's keys so far: the signer, then */
 	size_t nkeys;                 /* each succession's new key */
 	bool trailer_seen;
+	bool aggregator;             /* the header's source is "aggregator" */
+	uint64_t rcpt_seq;           /* seq of the last receipt taken (0: none) */
+	uint8_t rcpt_key[LB_PK_BYTES]; /* and its aggregator key */
+	uint64_t fork_k;             /* first differing seq of the last evidence */
 	bool blame;                  /* a prev link broke at blame_seq: decide on the next frame */
 	uint64_t blame_seq, blame_frame, last_entry_frame;
 	uint8_t blame_hash[LB_HASH_BYTES];
@@ -285,6 +289,10 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 
 	if (s->stage == ST_DECODE)
 		return worker_fail(v, b, s);
+	if (v->aggregator && r->receipts)
+		return bad_seq(v, s, expect, LB_ECORRUPT,
+		               "an entry after the receipt of an aggregator's archive (its one "
+		               "receipt comes after its last head)");
 	if ((err = lb_chain_entry(&v->chain, e, s->u.ent.hash, s->u.ent.leaf, v->d))) {
 		switch (v->chain.fault) {
 		case LB_CHAIN_SEQ:
@@ -377,6 +385,14 @@ static lb_err take_head(struct verifier *v, const struct batch *b, const struct 
 	return LB_OK;
 }
 
+bool lb_audit_pinned(const struct lb_audit_opts *o, const uint8_t k[LB_PK_BYTES])
+{
+	for (size_t i = 0; o && i < o->n_agg_keys; i++)
+		if (!memcmp(o->agg_keys[i], k, LB_PK_BYTES))
+			return true;
+	return false;
+}
+
 static lb_err take_receipt(struct verifier *v, const struct batch *b, const struct slot *s)
 {
 	struct lb_audit_report *r = v->r;
@@ -401,6 +417,23 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 		               "signed head of the seq they acknowledge; the last head here is seq "
 		               "%llu)",
 		               (unsigned long long)rc->seq, ak, (unsigned long long)r->last_head_seq);
+	if (v->rcpt_seq == rc->seq) {
+		int c = memcmp(b->buf + s->aoff, v->rcpt_key, LB_PK_BYTES);
+		if (c == 0)
+			return lb_fail(v->d, LB_ECORRUPT,
+			               "seq %llu: a second receipt of aggregator %.16s for this seq",
+			               (unsigned long long)rc->seq, ak);
+		if (c < 0)
+			return lb_fail(v->d, LB_ECORRUPT,
+			               "seq %llu: receipt of aggregator %.16s out of order (the receipts "
+			               "of a seq are in byte order of the aggregator key)",
+			               (unsigned long long)rc->seq, ak);
+	}
+	if (v->aggregator && r->receipts)
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "seq %llu: a second receipt in an aggregator's archive (it carries one: "
+		               "its own, for what it holds)",
+		               (unsigned long long)rc->seq);
 	if (memcmp(rc->hash, v->chain.hash, LB_HASH_BYTES) != 0)
 		return lb_fail(v->d, LB_ECORRUPT,
 		               "seq %llu: aggregator %.16s acknowledged another hash for this seq",
@@ -413,6 +446,10 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	r->bad_seq = 0;
 	r->bad_frame = 0;
 	r->receipts++;
+	if (lb_audit_pinned(v->o, b->buf + s->aoff))
+		r->receipts_pinned++;
+	v->rcpt_seq = rc->seq;
+	memcpy(v->rcpt_key, b->buf + s->aoff, LB_PK_BYTES);
 	if (v->o->hooks.receipt &&
 	    (err = v->o->hooks.receipt(v->o->hooks.ctx, b->buf + s->aoff, rc, v->d))) {
 		r->bad_frame = s->frame;
@@ -444,7 +481,7 @@ static lb_err add_key(struct verifier *v, const uint8_t k[LB_PK_BYTES])
 
 /* A succession (kind 7): after the head of the seq it names (and that
  * head's receipts), before the next entry; one per seq; its signature
- * verifies (by opts.agg_key when given); it fits the chain
+ * verifies (by one of opts.agg_keys when given); it fits the chain
  * (lb_chain_succeed).  Opened here, not by a worker: successions are rare
  * and the check needs the chain. */
 static lb_err take_succession(struct verifier *v, const struct batch *b, const struct slot *s)
@@ -463,9 +500,12 @@ static lb_err take_succession(struct verifier *v, const struct batch *b, const s
 	if (v->succ_seq == r->last_seq)
 		return lb_fail(v->d, LB_ECORRUPT, "seq %llu: a second succession for the same seq",
 		               (unsigned long long)r->last_seq);
-	if ((err = lb_succession_open(&st, b->buf + s->aoff, s->alen, v->o->agg_key, v->d))) {
-		if (err == LB_ESIG && v->o->agg_key)
-			lb_diag_prefix(v->d, "not signed by the aggregator given with --agg-key");
+	if ((err = lb_succession_open(&st, b->buf + s->aoff, s->alen,
+	                              v->o->n_agg_keys == 1 ? v->o->agg_keys[0] : NULL, v->d)) ||
+	    (v->o->n_agg_keys > 1 && !lb_audit_pinned(v->o, st.signer) &&
+	     (err = lb_fail(v->d, LB_ESIG, "signed by another key than those given")))) {
+		if (err == LB_ESIG && v->o->n_agg_keys)
+			lb_diag_prefix(v->d, "not signed by an aggregator given with --agg-key");
 		lb_diag_prefix(v->d, "seq %llu: succession", (unsigned long long)r->last_seq);
 		return err;
 	}
@@ -630,6 +670,12 @@ static lb_err fork_close(struct verifier *v)
 				return err;
 			}
 	}
+	if (r->forks && seq <= v->fork_k)
+		return fork_fail(v, v->fk.frame,
+		                 "frame %llu: fork evidence out of order: at seq %llu after the evidence "
+		                 "at a later or the same seq (one per seq, in rising order)",
+		                 seq);
+	v->fork_k = seq;
 	if (!r->forks)
 		r->fork_seq = seq;
 	r->forks++;
@@ -666,6 +712,24 @@ static lb_err take_trailer(struct verifier *v, const struct slot *s)
 	return LB_OK;
 }
 
+/* Fork evidence comes after the log, if the archive holds one (FORMAT.md
+ * §9): nothing of a log after the first kind-4 frame. */
+static lb_err one_kind(struct verifier *v, const struct slot *s)
+{
+	const struct lb_audit_report *r = v->r;
+	const bool log = s->kind == LB_LLA_ENTRY || s->kind == LB_LLA_HEAD ||
+	           s->kind == LB_LLA_RECEIPT || s->kind == LB_LLA_SUCCESSION;
+
+	if (log && (r->forks || v->fk.open)) {
+		v->r->bad_frame = s->frame;
+		return lb_fail(v->d, LB_ECORRUPT,
+		               "frame %llu: a log frame after fork evidence (evidence comes after the "
+		               "whole log, if any)",
+		               (unsigned long long)s->frame);
+	}
+	return LB_OK;
+}
+
 static lb_err take_slot(struct verifier *v, const struct batch *b, const struct slot *s)
 {
 	lb_err e;
@@ -679,6 +743,8 @@ static lb_err take_slot(struct verifier *v, const struct batch *b, const struct 
 		return lb_fail(v->d, LB_ECORRUPT, "frame %llu: data after the trailer",
 		               (unsigned long long)s->frame);
 	}
+	if ((e = one_kind(v, s)))
+		return e;
 	switch (s->kind) {
 	case LB_LLA_ENTRY:
 		return take_entry(v, b, s);
@@ -853,6 +919,7 @@ static lb_err take_header(struct verifier *v, const struct lb_lla_frame *fr)
 		               (unsigned long long)fr->header.from);
 	r->header = fr->header;
 	r->have_header = true;
+	v->aggregator = !strcmp(fr->header.source, "aggregator");
 	lb_chain_init(&v->chain, fr->header.village, fr->header.origin);
 	memcpy(r->signer, fr->header.origin, LB_PK_BYTES);
 	if (add_key(v, fr->header.origin))
