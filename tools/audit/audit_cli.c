@@ -69,8 +69,8 @@ static const struct cmd cmds[] = {
 	 "read-only) or an aggregator; an aggregator holding several villages needs\n"
 	 "--origin (the village's key) to say which."),
 	 cmd_export},
-	{"verify", "verify FILE|-d DIR [--origin HEX] [--key HEX|PUBFILE] [--agg-key HEX]\n"
-	           "       [--json] [--threads N]",
+	{"verify", "verify FILE|-d DIR [--origin HEX] [--key HEX|PUBFILE]\n"
+	           "       [--agg-key HEX|AGG.PUB]... [--json] [--threads N]",
 	 N_("Check an archive (FILE, - for stdin, or -d DIR exported on the fly) without\n"
 	 "trusting anyone: every entry hash and the chain, seq continuity, rising times,\n"
 	 "every entry against the schema version it was written under (references\n"
@@ -78,19 +78,22 @@ static const struct cmd cmds[] = {
 	 "head (signature, hash, Merkle root), that the last entry is signed, every\n"
 	 "receipt (against the aggregator key it carries, and what it acknowledges),\n"
 	 "and the trailer (a missing one means the file was cut short).  --key pins the\n"
-	 "village's key; without it the signer is taken from the file.  When the\n"
+	 "village's key; without it the signer is taken from the file.  A receipt is\n"
+	 "proof only under an aggregator key given with --agg-key (repeat it for each\n"
+	 "aggregator you trust); the others are reported unverified.  When the\n"
 	 "village's key was lost and an aggregator vouched for a new one (a\n"
 	 "succession), the chain is followed across it and reported (\"key changed at\n"
 	 "seq N by a succession signed by kabupaten PP.KK (KEY)\"); --key may be the\n"
 	 "old key or the new one; --agg-key requires the successions' signer, else\n"
 	 "compare the key named with the aggregator's.  An archive of a log's tail\n"
 	 "(from a seq after 1) is refused: an auditor needs the whole log.  For a fork\n"
-	 "evidence file it checks that the village signed two heads for one seq.\n"
+	 "evidence file it checks that the village signed two histories that differ at\n"
+	 "one seq.\n"
 	 "Exit 0 only when everything holds (for fork evidence: the fork is proven);\n"
 	 "otherwise the first bad seq and the reason, exit 8 (corrupt), 9 (malformed),\n"
 	 "10 (schema), 13 (signature) or 5 (I/O)."),
 	 cmd_verify},
-	{"history", "history FILE TYPE ID [--key HEX|PUBFILE] [--agg-key HEX] [--json]",
+	{"history", "history FILE TYPE ID [--key HEX|PUBFILE] [--agg-key HEX|AGG.PUB]... [--json]",
 	 N_("Every change of one record: seq, time, operation, each field that changed\n"
 	 "from what to what (values as JSON), and the signed head that covers it (the\n"
 	 "first head at or after the entry).  The whole archive is verified first, as\n"
