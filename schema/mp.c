@@ -282,6 +282,8 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, int max, struct lb
 		return lb_fail(d, LB_EMALFORMED, "msgpack: value not in canonical (smallest) form");
 	switch (o.kind) {
 	case LB_MP_STR:
+		if (canon && memchr(o.s, 0, o.len))
+			return lb_fail(d, LB_EMALFORMED, "msgpack: a string holds NUL (U+0000)");
 		if (canon && !lb_utf8_valid((const char *)o.s, o.len))
 			return lb_fail(d, LB_EMALFORMED, "msgpack: string is not valid UTF-8");
 		return LB_OK;
@@ -300,6 +302,8 @@ static lb_err skip(struct lb_mp_rd *r, bool canon, int depth, int max, struct lb
 					return e;
 				if (k.kind != LB_MP_STR || !k.canonical)
 					return lb_fail(d, LB_EMALFORMED, "msgpack: map key is not a string");
+				if (memchr(k.s, 0, k.len))
+					return lb_fail(d, LB_EMALFORMED, "msgpack: a map key holds NUL (U+0000)");
 				if (!lb_utf8_valid((const char *)k.s, k.len))
 					return lb_fail(d, LB_EMALFORMED, "msgpack: map key is not valid UTF-8");
 				if (pk && keycmp(pk, pn, k.s, k.len) >= 0) {
