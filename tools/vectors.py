@@ -472,6 +472,14 @@ def main(outdir):
           "continues the honest change set, but its head is signed by (and names) another key",
           False, "bad_signature", key=V.pk, ingest_after="changeset-honest.msgpack")
 
+    d = Chain(prev_hashes=c.hashes)
+    d.add(0, "penerima", "pkh-0003", penerima("3324011201900001", "diusulkan"), ts=hlc(4))
+    d.ts = lambda s: hlc(4)  # the head carries its entry's ts
+    o.add("changeset-ts-not-increasing.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk),
+          "ingest", "§2 ts; §8 refusals",
+          "continues the honest change set with an entry whose ts equals entry 4's", False,
+          "schema", key=V.pk, ingest_after="changeset-honest.msgpack")
+
     # -- fork evidence (§9) --
     def rival(k, items, key=V):
         r = Chain(prev_hashes=c.hashes[:k - 1])
