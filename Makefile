@@ -46,7 +46,7 @@ BINS := $(BUILD)/lumbung $(BUILD)/lumbung-agg $(BUILD)/lumbung-gen $(BUILD)/lumb
 	$(BUILD)/lumbung-bench-sync $(if $(AUDIT_CLI_OBJ),$(BUILD)/lumbung-audit) \
 	$(BUILD)/lumbung-bench-audit
 
-.PHONY: pot FORCE all deps demo test test-unit test-cli test-asan bench coverage mutate install install-files uninstall deb clean fmt \
+.PHONY: pot FORCE all deps demo vectors test test-unit test-cli test-asan bench coverage mutate install install-files uninstall deb clean fmt \
 	lint fuzz fuzz-bins fuzz-corpus
 
 all: deps
@@ -259,6 +259,13 @@ $(BUILD)/fuzz-gencorpus: $(BUILD)/obj/tests/fuzz/gencorpus.o $(BUILD)/liblumbung
 
 demo: all
 	@sh tools/demo.sh $(BUILD)
+
+# The conformance vectors of docs/FORMAT.md (docs/vectors/README.md), written
+# by a Python generator that uses none of our C code; tests/cli/vectors.sh
+# checks the committed files are what it writes.
+vectors:
+	rm -f docs/vectors/*.lla docs/vectors/*.msgpack docs/vectors/vectors.json
+	python3 tools/vectors.py docs/vectors
 
 test: all
 	@BUILD=$(BUILD) sh tests/run.sh

@@ -40,6 +40,9 @@ need_cmd zbarimg zbar-tools      # tests/cli/pdf.sh decodes the QR code
 # the mirror's tests start a real PostgreSQL (initdb, pg_ctl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 need_cmd python3 python3
+# tests/cli/vectors.sh: tools/vectors.py signs the conformance vectors (Ed25519)
+python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' >/dev/null 2>&1 ||
+	missing="$missing python3-cryptography"
 need_cmd mdb_dump lmdb-utils
 need_cmd lcov lcov
 need_cmd strace strace # tests/cli/batch.sh sees the map grow in mmap calls
