@@ -529,10 +529,17 @@ def main(outdir):
           "§9 what proves a fork",
           "the rival branch's first entry names another prev than the held branch's", False,
           "corrupt", key=V.pk)
-    o.add("archive-fork-in-log.lla",
-          archive([header(V.pk, "aggregator")] + log_frames(c, V, HEADS)
-                  + fork_frames(4, 4, alt4, False)), "verify", "§9 order",
-          "a log archive with entries and a fork frame after them", False, "corrupt", key=V.pk)
+    logf = log_frames(c, V, HEADS)
+    o.add("archive-log-then-forks.lla",
+          archive([header(V.pk, "aggregator")] + logf + fork_frames(4, 4, alt4, False)),
+          "verify", "§9 order",
+          "a whole log with fork evidence after it: both are checked, the fork is proven",
+          True, key=V.pk, expect={"entries": 4, "forks_count": 1})
+    o.add("archive-log-after-fork.lla",
+          archive([header(V.pk, "aggregator")] + logf[:-2] + fork_frames(4, 4, alt4, False)
+                  + logf[-2:]), "verify", "§9 order",
+          "entry 4 and its head after a fork frame: nothing of a log may follow fork evidence",
+          False, "corrupt", "a log frame after fork evidence", key=V.pk)
 
     # -- depth, floats, encodings, strings --
     def one_bad(name, items, rule, why, error, message=None, heads=None, okv=False,
