@@ -113,7 +113,7 @@ lb_err lb_mp_next(struct lb_mp_rd *r, struct lb_mp_obj *o, struct lb_diag *d)
 			uint64_t bits = be(p + 1, 8);
 			memcpy(&o->v.f, &bits, sizeof o->v.f);
 			o->kind = LB_MP_FLOAT;
-			o->canonical = false; /* no float is canonical (mp.h) */
+			o->canonical = false; /* float64 neither */
 		}
 		r->p += 9;
 		return LB_OK;

@@ -118,8 +118,9 @@ lb_err lb_wire_decode(struct lb_changeset *cs, const void *buf, size_t len, stru
 			goto fail;
 		}
 		/* bounds only: canonical form and UTF-8 are checked once, by
-		 * lb_entry_decode in lb_wire_rebuild, before anything is stored */
-		if ((e = lb_mp_skip(&r, false, d)))
+		 * lb_entry_decode in lb_wire_rebuild, before anything is stored;
+		 * the body sits one level down, in the wire entry */
+		if ((e = lb_mp_skip_within(&r, false, 1, d)))
 			goto fail;
 		cs->e[i] = at.p;
 		cs->elen[i] = (size_t)(r.p - at.p);

@@ -165,6 +165,8 @@ step "lumbung verify: a village checks its own chain, signatures and Merkle root
 step "lumbung-audit: an auditor checks Sukamaju's history from the kabupaten's copy"
 "$AU" export -d "$work/kabupaten" --origin "$(origin "$S")" >"$work/sukamaju.lla"
 "$AU" verify "$work/sukamaju.lla" --key "$(origin "$S")"
+echo "-- the village's own copy: its receipts are proof only under a key the auditor pins (agg.pub):"
+"$AU" verify -d "$S" --key "$(origin "$S")" --agg-key "$work/kabupaten/agg.pub"
 echo "-- the history of the resident recorded as deceased:"
 "$AU" history "$work/sukamaju.lla" penduduk "$id"
 

@@ -461,6 +461,13 @@ def main(outdir):
           "continues the honest change set with an entry whose anggaran is float64 1.0",
           False, "malformed", key=V.pk, ingest_after="changeset-honest.msgpack")
     d = continued([(0, "program", "PKH-2027", program({"kode": "PKH-2027",
+                                                        "catatan": nested(16)}))])
+    o.add("changeset-nested-16.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk), "ingest",
+          "§1 nesting depth (counted within the body, also in a change set)",
+          "continues the honest change set with a body holding a value nested 16 deep: the "
+          "msgpack layer takes it as in an archive, the schema refuses the field",
+          False, "schema", key=V.pk, ingest_after="changeset-honest.msgpack")
+    d = continued([(0, "program", "PKH-2027", program({"kode": "PKH-2027",
                                                         "catatan": nested(17)}))])
     o.add("changeset-nested-17.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk), "ingest",
           "§1 nesting depth",

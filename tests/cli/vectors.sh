@@ -157,7 +157,8 @@ for m in json.load(open(os.path.join(vec, "vectors.json"))):
         why = judge_ingest(m)
     else:
         why = ["unknown check %r" % m["check"]]
-    print(("FAIL %s (%s)" % (what, "; ".join(why))) if why else "PASS " + what)
+    line = ("FAIL %s (%s)" % (what, "; ".join(why))) if why else "PASS " + what
+    print(" ".join(line.split()))  # one TAP line, whatever the messages hold
 EOF
 py=$?
 while IFS= read -r line; do

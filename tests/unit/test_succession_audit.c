@@ -330,10 +330,19 @@ static void agg_key_requires_the_signer(void **state)
 {
 	struct sc *c = *state;
 	struct lb_audit_opts o = {.agg_keys = &c->w->agg_key.pk, .n_agg_keys = 1};
+	uint8_t two[2][LB_PK_BYTES];
 
 	check_o(c, NULL, &o, LB_OK, NULL, NULL);
 	o.agg_keys = &c->w->stranger.pk;
 	check_o(c, NULL, &o, LB_ESIG, "--agg-key", NULL);
+	/* several keys given: the signer must be one of them, in any place */
+	memcpy(two[0], c->w->stranger.pk, LB_PK_BYTES);
+	memcpy(two[1], c->w->agg_key.pk, LB_PK_BYTES);
+	o.agg_keys = (const uint8_t(*)[LB_PK_BYTES])two;
+	o.n_agg_keys = 2;
+	check_o(c, NULL, &o, LB_OK, NULL, NULL);
+	memcpy(two[1], c->nk.pk, LB_PK_BYTES);
+	check_o(c, NULL, &o, LB_ESIG, "signed by another key than those given", NULL);
 }
 
 static void a_tail_is_refused_plainly(void **state)

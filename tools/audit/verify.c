@@ -289,7 +289,7 @@ static lb_err take_entry(struct verifier *v, const struct batch *b, const struct
 
 	if (s->stage == ST_DECODE)
 		return worker_fail(v, b, s);
-	if (v->aggregator && r->receipts)
+	if (r->receipts && v->aggregator)
 		return bad_seq(v, s, expect, LB_ECORRUPT,
 		               "an entry after the receipt of an aggregator's archive (its one "
 		               "receipt comes after its last head)");
