@@ -454,25 +454,23 @@ def main(outdir):
             d.add(op, typ, rid, body)
         return d
 
-    d = continued([(0, "program", "PKH-2027", program({"kode": "PKH-2027"},
-                                                      Raw(b"\xcb" + struct.pack(">d", 1.0))))])
-    o.add("changeset-float.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk), "ingest",
-          "§1 canonical msgpack: no floats",
-          "continues the honest change set with an entry whose anggaran is float64 1.0",
-          False, "malformed", key=V.pk, ingest_after="changeset-honest.msgpack")
-    d = continued([(0, "program", "PKH-2027", program({"kode": "PKH-2027",
-                                                        "catatan": nested(16)}))])
-    o.add("changeset-nested-16.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk), "ingest",
-          "§1 nesting depth (counted within the body, also in a change set)",
-          "continues the honest change set with a body holding a value nested 16 deep: the "
-          "msgpack layer takes it as in an archive, the schema refuses the field",
-          False, "schema", key=V.pk, ingest_after="changeset-honest.msgpack")
-    d = continued([(0, "program", "PKH-2027", program({"kode": "PKH-2027",
-                                                        "catatan": nested(17)}))])
-    o.add("changeset-nested-17.msgpack", changeset(d, 5, 5, d.head(5, V), V.pk), "ingest",
-          "§1 nesting depth",
-          "continues the honest change set with a body holding a value nested 17 deep",
-          False, "malformed", key=V.pk, ingest_after="changeset-honest.msgpack")
+    def entry5(name, extra, rule, why, error, anggaran=150000000):
+        """A change set continuing the honest one with program PKH-2027 (entry 5)."""
+        d = continued([(0, "program", "PKH-2027", program(dict(extra, kode="PKH-2027"),
+                                                          anggaran))])
+        o.add(name, changeset(d, 5, 5, d.head(5, V), V.pk), "ingest", rule,
+              "continues the honest change set with " + why, False, error, key=V.pk,
+              ingest_after="changeset-honest.msgpack")
+
+    entry5("changeset-float.msgpack", {}, "§1 canonical msgpack: no floats",
+           "an entry whose anggaran is float64 1.0", "malformed",
+           Raw(b"\xcb" + struct.pack(">d", 1.0)))
+    entry5("changeset-nested-16.msgpack", {"catatan": nested(16)},
+           "§1 nesting depth (counted within the body, also in a change set)",
+           "a body holding a value nested 16 deep: the msgpack layer takes it as in an "
+           "archive, the schema refuses the field", "schema")
+    entry5("changeset-nested-17.msgpack", {"catatan": nested(17)}, "§1 nesting depth",
+           "a body holding a value nested 17 deep", "malformed")
     d = continued([(0, "penerima", "pkh-0003", penerima("3324011201900001", "diusulkan"))])
     o.add("changeset-head-other-key.msgpack", changeset(d, 5, 5, d.head(5, V2), V.pk),
           "ingest", "§4 §7 head",

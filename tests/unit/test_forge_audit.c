@@ -457,12 +457,13 @@ static void more_fork(void *ctx, struct lb_lla_writer *w, size_t seq)
 
 /* Heads ours (entry 4) and theirs (a rival entry 4, changed by hh), as
  * fork evidence after entry 4: want, why. */
-static void forked_by(struct forge_world *x, forge_head_hook hh, bool same,
-                      const struct lb_key *ours_k, const struct lb_key *theirs_k, lb_err want,
-                      const char *why)
+static void forked_with(struct forge_world *x,
+                        void (*more)(void *, struct lb_lla_writer *, size_t), forge_head_hook hh,
+                        bool same, const struct lb_key *ours_k, const struct lb_key *theirs_k,
+                        lb_err want, const char *why)
 {
 	struct forkx k;
-	struct forge_arch o = {.more = more_fork, .ctx = &k};
+	struct forge_arch o = {.more = more, .ctx = &k};
 	struct forge *f = x->f;
 
 	tail(x, NULL, NULL, NULL, NULL, ours_k);
@@ -492,6 +493,13 @@ static void forked_by(struct forge_world *x, forge_head_hook hh, bool same,
 	lb_mp_buf_free(&k.b);
 }
 
+static void forked_by(struct forge_world *x, forge_head_hook hh, bool same,
+                      const struct lb_key *ours_k, const struct lb_key *theirs_k, lb_err want,
+                      const char *why)
+{
+	forked_with(x, more_fork, hh, same, ours_k, theirs_k, want, why);
+}
+
 static void forked(struct forge_world *x, forge_head_hook hh, bool same, lb_err want,
                    const char *why)
 {
@@ -510,37 +518,16 @@ static void more_fork_early(void *ctx, struct lb_lla_writer *w, size_t seq)
 		more_fork(ctx, w, 4);
 }
 
-/* The fork of forked_by (two heads of seq 4), written by `more`. */
-static void forked_with(struct forge_world *x, void (*more)(void *, struct lb_lla_writer *, size_t),
-                        lb_err want, const char *why)
-{
-	struct forkx k;
-	struct forge_arch o = {.more = more, .ctx = &k};
-	struct forge *f = x->f;
-
-	tail(x, NULL, NULL, NULL, NULL, NULL);
-	lb_mp_buf_init(&k.a);
-	lb_mp_buf_init(&k.b);
-	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
-	f->n = 3;
-	forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
-	forge_head(f, 4, NULL, NULL, NULL);
-	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
-	f->n = 3;
-	tail(x, NULL, NULL, NULL, NULL, NULL);
-	expect(x, &o, want, why, 0);
-	lb_mp_buf_free(&k.a);
-	lb_mp_buf_free(&k.b);
-}
-
 static void fork_evidence_twice_for_one_seq(void **state)
 {
-	forked_with(*state, more_fork_twice, LB_ECORRUPT, "fork evidence out of order: at seq 4");
+	forked_with(*state, more_fork_twice, NULL, false, NULL, NULL, LB_ECORRUPT,
+	            "fork evidence out of order: at seq 4");
 }
 
 static void a_log_frame_after_fork_evidence(void **state)
 {
-	forked_with(*state, more_fork_early, LB_ECORRUPT, "a log frame after fork evidence");
+	forked_with(*state, more_fork_early, NULL, false, NULL, NULL, LB_ECORRUPT,
+	            "a log frame after fork evidence");
 }
 
 static void fork_control_two_signed_histories(void **state)
@@ -575,25 +562,11 @@ static void fork_of_a_rival_head_signed_by_a_stranger(void **state)
 static void fork_of_a_held_head_signed_by_a_stranger(void **state)
 {
 	struct forge_world *x = *state;
-	struct forkx k;
-	struct forge_arch o = {.more = more_fork, .ctx = &k};
-	struct forge *f = x->f;
 
 	/* the archive's own head for 4 is the village's; the evidence's first
 	 * head is a stranger's signature over the same fields */
-	tail(x, NULL, NULL, NULL, NULL, &x->stranger);
-	lb_mp_buf_init(&k.a);
-	lb_mp_buf_init(&k.b);
-	lb_mp_put_raw(&k.a, f->head[4].sb.data, f->head[4].sb.size);
-	f->n = 3;
-	forge_add(f, LB_OP_PUT, "aspirasi", "A9", FORGE_ASP(9), NULL, NULL);
-	forge_head(f, 4, NULL, NULL, NULL);
-	lb_mp_put_raw(&k.b, f->head[4].sb.data, f->head[4].sb.size);
-	f->n = 3;
-	tail(x, NULL, NULL, NULL, NULL, NULL);
-	expect(x, &o, LB_ESIG, "fork evidence: first head: signed head for seq 4: signature does not verify", 0);
-	lb_mp_buf_free(&k.a);
-	lb_mp_buf_free(&k.b);
+	forked_by(x, NULL, false, &x->stranger, NULL, LB_ESIG,
+	            "fork evidence: first head: signed head for seq 4: signature does not verify");
 }
 
 /* Fork evidence with entries (docs/FORMAT.md §9): a fork frame (two heads)
