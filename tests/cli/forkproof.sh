@@ -52,6 +52,15 @@ n_ours=$(awk '$2 == "fork" { f = 1 } $2 == "fork-entry" && f { n++ } END { print
 [ "$n_ours" = 5 ] && ok "the evidence holds entries 4..6 held and 4..5 rival (5 fork entries)" || fail "fork entries: $(cat "$T/frames")"
 expect_exit 0 "verify proves the fork (exit 0) although the heads are of seq 6 and 5" audit verify "$T/ev.lla" --key "$KEY"
 contains "$T/out" "fork proven: the village signed two histories at seq 4" "the report says fork proven at seq 4"
+contains "$T/out" "fork      seq 4: two signed histories differ from here; heads seq 6" "the fork line names seq 4 and both heads' seqs"
+audit verify "$T/ev.lla" --key "$KEY" --json >"$T/out" 2>"$T/err"
+python3 - "$T/out" <<'PY' && ok "--json: each fork's seq is where the histories part (4), with both heads' seqs" || fail "--json forks: $(cat "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+f = j["forks"]
+assert j["ok"] and j["fork_seq"] == 4 and len(f) == 1, j
+assert (f[0]["seq"], f[0]["ours_seq"], f[0]["theirs_seq"]) == (4, 6, 5), f
+PY
 expect_exit 0 "and so with worker threads" audit verify "$T/ev.lla" --key "$KEY" --threads 2
 
 # tampering with the evidence: nothing is proven any more

@@ -110,8 +110,10 @@ struct lb_audit_hooks {
 	lb_err (*head)(void *ctx, const struct lb_head *h, struct lb_diag *d);
 	lb_err (*receipt)(void *ctx, const uint8_t agg_key[LB_PK_BYTES],
 	                  const struct lb_receipt *rc, struct lb_diag *d);
+	/* k: the first seq at which the two histories differ (the heads' seq
+	 * for evidence without entries) */
 	lb_err (*fork)(void *ctx, const struct lb_head *ours, const struct lb_head *theirs,
-	               struct lb_diag *d);
+	               uint64_t k, struct lb_diag *d);
 	void *ctx;
 };
 

@@ -556,6 +556,7 @@ struct seen {
 	struct seen_receipt shown[SHOW_RECEIPTS], last;
 	struct {
 		struct lb_head ours, theirs;
+		uint64_t k; /* the first differing seq */
 	} forks[SHOW_FORKS];
 	uint64_t receipts, forks_n;
 	const struct lb_audit_opts *o; /* the keys pinned */
@@ -580,7 +581,7 @@ static lb_err seen_receipt(void *ctx, const uint8_t agg[LB_PK_BYTES], const stru
 }
 
 static lb_err seen_fork(void *ctx, const struct lb_head *ours, const struct lb_head *theirs,
-                        struct lb_diag *d)
+                        uint64_t k, struct lb_diag *d)
 {
 	struct seen *s = ctx;
 
@@ -588,6 +589,7 @@ static lb_err seen_fork(void *ctx, const struct lb_head *ours, const struct lb_h
 	if (s->forks_n < SHOW_FORKS) {
 		s->forks[s->forks_n].ours = *ours;
 		s->forks[s->forks_n].theirs = *theirs;
+		s->forks[s->forks_n].k = k;
 	}
 	s->forks_n++;
 	return LB_OK;
@@ -678,8 +680,10 @@ static void print_json_report(const struct input *in, const struct lb_audit_repo
 		char a[65], b[65];
 		lb_hex(a, s->forks[i].ours.hash, LB_HASH_BYTES);
 		lb_hex(b, s->forks[i].theirs.hash, LB_HASH_BYTES);
-		json_array_append_new(forks, json_pack("{s:I, s:s, s:s}", "seq",
-		                                       (json_int_t)s->forks[i].ours.seq, "ours", a,
+		json_array_append_new(forks, json_pack("{s:I, s:I, s:I, s:s, s:s}", "seq",
+		                                       (json_int_t)s->forks[i].k, "ours_seq",
+		                                       (json_int_t)s->forks[i].ours.seq, "theirs_seq",
+		                                       (json_int_t)s->forks[i].theirs.seq, "ours", a,
 		                                       "theirs", b));
 	}
 	j = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, "
@@ -787,8 +791,10 @@ static void print_text_report(const struct input *in, const struct lb_audit_repo
 		char a[65], b[65];
 		lb_hex(a, s->forks[i].ours.hash, LB_HASH_BYTES);
 		lb_hex(b, s->forks[i].theirs.hash, LB_HASH_BYTES);
-		printf(_("  fork      seq %llu: two validly signed heads, hash %.16s and %.16s\n"),
-		       (unsigned long long)s->forks[i].ours.seq, a, b);
+		printf(_("  fork      seq %llu: two signed histories differ from here; heads seq %llu hash "
+		         "%.16s and seq %llu hash %.16s\n"),
+		       (unsigned long long)s->forks[i].k, (unsigned long long)s->forks[i].ours.seq, a,
+		       (unsigned long long)s->forks[i].theirs.seq, b);
 	}
 	if (s->forks_n > SHOW_FORKS)
 		printf(_("            ... %llu more forks\n"), (unsigned long long)(s->forks_n - SHOW_FORKS));

@@ -679,7 +679,7 @@ static lb_err fork_close(struct verifier *v)
 	if (!r->forks)
 		r->fork_seq = seq;
 	r->forks++;
-	if (v->o->hooks.fork && (err = v->o->hooks.fork(v->o->hooks.ctx, a, t, v->d))) {
+	if (v->o->hooks.fork && (err = v->o->hooks.fork(v->o->hooks.ctx, a, t, seq, v->d))) {
 		r->bad_frame = v->fk.frame;
 		return err;
 	}
