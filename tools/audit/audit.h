@@ -108,8 +108,9 @@ struct lb_audit_hooks {
 	lb_err (*entry)(void *ctx, const struct lb_entry *e, const uint8_t hash[LB_HASH_BYTES],
 	                struct lb_diag *d);
 	lb_err (*head)(void *ctx, const struct lb_head *h, struct lb_diag *d);
+	/* pinned: agg_key is one of opts.agg_keys (the receipt is proof) */
 	lb_err (*receipt)(void *ctx, const uint8_t agg_key[LB_PK_BYTES],
-	                  const struct lb_receipt *rc, struct lb_diag *d);
+	                  const struct lb_receipt *rc, bool pinned, struct lb_diag *d);
 	/* k: the first seq at which the two histories differ (the heads' seq
 	 * for evidence without entries) */
 	lb_err (*fork)(void *ctx, const struct lb_head *ours, const struct lb_head *theirs,

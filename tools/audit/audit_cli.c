@@ -559,11 +559,10 @@ struct seen {
 		uint64_t k; /* the first differing seq */
 	} forks[SHOW_FORKS];
 	uint64_t receipts, forks_n;
-	const struct lb_audit_opts *o; /* the keys pinned */
 };
 
 static lb_err seen_receipt(void *ctx, const uint8_t agg[LB_PK_BYTES], const struct lb_receipt *rc,
-                           struct lb_diag *d)
+                           bool pinned, struct lb_diag *d)
 {
 	struct seen *s = ctx;
 
@@ -571,11 +570,11 @@ static lb_err seen_receipt(void *ctx, const uint8_t agg[LB_PK_BYTES], const stru
 	if (s->receipts < SHOW_RECEIPTS) {
 		memcpy(s->shown[s->receipts].agg, agg, LB_PK_BYTES);
 		s->shown[s->receipts].rc = *rc;
-		s->shown[s->receipts].pinned = lb_audit_pinned(s->o, agg);
+		s->shown[s->receipts].pinned = pinned;
 	}
 	memcpy(s->last.agg, agg, LB_PK_BYTES);
 	s->last.rc = *rc;
-	s->last.pinned = lb_audit_pinned(s->o, agg);
+	s->last.pinned = pinned;
 	s->receipts++;
 	return LB_OK;
 }
@@ -851,7 +850,6 @@ static int cmd_verify(struct args *a)
 		return rc;
 	if (!(s = calloc(1, sizeof *s)))
 		return die(a->cmd, LB_ENOMEM, NULL);
-	s->o = &o;
 	o.hooks = (struct lb_audit_hooks){.receipt = seen_receipt, .fork = seen_fork, .ctx = s};
 	if ((rc = input_open(a, a->npos ? a->pos[0] : NULL, &in))) {
 		free(s);

@@ -399,6 +399,7 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	const struct lb_receipt *rc = &s->u.rc;
 	uint8_t root[LB_HASH_BYTES];
 	char ak[2 * LB_PK_BYTES + 1];
+	bool pin;
 	lb_err err;
 
 	if (s->stage != ST_OK)
@@ -446,12 +447,12 @@ static lb_err take_receipt(struct verifier *v, const struct batch *b, const stru
 	r->bad_seq = 0;
 	r->bad_frame = 0;
 	r->receipts++;
-	if (lb_audit_pinned(v->o, b->buf + s->aoff))
+	if ((pin = lb_audit_pinned(v->o, b->buf + s->aoff)))
 		r->receipts_pinned++;
 	v->rcpt_seq = rc->seq;
 	memcpy(v->rcpt_key, b->buf + s->aoff, LB_PK_BYTES);
 	if (v->o->hooks.receipt &&
-	    (err = v->o->hooks.receipt(v->o->hooks.ctx, b->buf + s->aoff, rc, v->d))) {
+	    (err = v->o->hooks.receipt(v->o->hooks.ctx, b->buf + s->aoff, rc, pin, v->d))) {
 		r->bad_frame = s->frame;
 		return err;
 	}
