@@ -9,7 +9,8 @@ manifest saying for each file what a verifier must answer.
 
 Everything here is built from the documents alone, on purpose without the
 project's C code: its own canonical msgpack encoder, BLAKE2b-256 from
-hashlib, the RFC 9162 Merkle tree from its recursive definitions, Ed25519
+hashlib, the RFC 9162 Merkle tree from its recursive definitions (the
+project's Python reference, tests/tools/rfc9162.py), Ed25519
 from python3-cryptography (deterministic signatures, RFC 8032).  Keys come
 from fixed seeds and timestamps are fixed, so every run writes the same
 bytes.  Before writing anything it reproduces the worked example of
@@ -105,50 +106,12 @@ def H(b):
     return hashlib.blake2b(b, digest_size=32).digest()
 
 
-def mth(d):
-    """RFC 9162 §2.1.1 over entry hashes d."""
-    n = len(d)
-    if n == 0:
-        return H(b"")
-    if n == 1:
-        return H(b"\x00" + d[0])
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return H(b"\x01" + mth(d[:k]) + mth(d[k:]))
-
-
-def _split(n):
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-def inclusion_path(m, d):
-    """RFC 9162 §2.1.3.1 PATH(m, D[n]), the hash nearest the leaf first."""
-    n = len(d)
-    if n == 1:
-        return []
-    k = _split(n)
-    if m < k:
-        return inclusion_path(m, d[:k]) + [mth(d[k:])]
-    return inclusion_path(m - k, d[k:]) + [mth(d[:k])]
-
-
-def consistency_path(m, d):
-    """RFC 9162 §2.1.4.1 PROOF(m, D[n])."""
-
-    def sub(m, d, b):
-        n = len(d)
-        if m == n:
-            return [] if b else [mth(d)]
-        k = _split(n)
-        if m <= k:
-            return sub(m, d[:k], b) + [mth(d[k:])]
-        return sub(m - k, d[k:], False) + [mth(d[:k])]
-
-    return sub(m, d, True)
+# RFC 9162 §2.1 (MTH, PATH, PROOF) from the recursive definitions: the
+# project's Python reference, which shares no code with the C side either
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "tools"))
+from rfc9162 import MTH as mth, PATH as inclusion_path, PROOF as consistency_path  # noqa: E402
 
 
 class Key:
