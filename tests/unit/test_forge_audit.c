@@ -344,26 +344,35 @@ static void receipt_before_any_head(void **state)
 	expect(x, &o, LB_ECORRUPT, "out of place", 0);
 }
 
-/* Receipts of seq 4 from the aggregator and a stranger, framed each with
- * its own key, in the order `first` (0: the smaller key first), the first
- * one twice when `twice`; in an archive of `source`. */
-static void two_receipts(struct forge_world *x, int first, bool twice, const char *source,
-                         lb_err want, const char *why)
+/* Receipts of seq 4 signed by the aggregator and by a stranger (r[0],
+ * r[1], malloc'd), framed each with its own key: frame i is the receipt
+ * under the smaller key when pick[i] is 0, the larger when 1. */
+static void receipt_frames(struct forge_world *x, const int pick[2], uint8_t *r[2],
+                           struct forge_rframe rf[2])
 {
 	const struct lb_key *k[2] = {&x->agg_key, &x->stranger};
-	uint8_t *r[2];
 	size_t len[2];
-	struct forge_rframe rf[2];
-	struct forge_arch o = {.rf = rf, .nr = 2, .source = source};
 	int lo = memcmp(k[0]->pk, k[1]->pk, LB_PK_BYTES) < 0 ? 0 : 1;
 
-	tail(x, NULL, NULL, NULL, NULL, NULL);
 	for (int i = 0; i < 2; i++)
 		forge_receipt(x->f, k[i], 4, NULL, NULL, &r[i], &len[i]);
 	for (int i = 0; i < 2; i++) {
-		int w = twice ? (first ? 1 - lo : lo) : (i ^ lo ^ first);
+		int w = pick[i] ^ lo;
 		rf[i] = (struct forge_rframe){4, k[w]->pk, r[w], len[w]};
 	}
+}
+
+/* An archive with entry 4 and the receipts receipt_frames(pick) gives, its
+ * header's source `source` (NULL: node): want, why. */
+static void two_receipts(struct forge_world *x, int pick0, int pick1, const char *source,
+                        lb_err want, const char *why)
+{
+	uint8_t *r[2];
+	struct forge_rframe rf[2];
+	struct forge_arch o = {.rf = rf, .nr = 2, .source = source};
+
+	tail(x, NULL, NULL, NULL, NULL, NULL);
+	receipt_frames(x, (const int[2]){pick0, pick1}, r, rf);
 	expect(x, &o, want, why, 0);
 	free(r[0]);
 	free(r[1]);
@@ -371,22 +380,22 @@ static void two_receipts(struct forge_world *x, int first, bool twice, const cha
 
 static void receipts_of_one_seq_in_key_order(void **state)
 {
-	two_receipts(*state, 0, false, NULL, LB_OK, NULL);
+	two_receipts(*state, 0, 1, NULL, LB_OK, NULL);
 }
 
 static void receipts_of_one_seq_in_reverse_key_order(void **state)
 {
-	two_receipts(*state, 1, false, NULL, LB_ECORRUPT, "out of order (the receipts of a seq are");
+	two_receipts(*state, 1, 0, NULL, LB_ECORRUPT, "out of order (the receipts of a seq are");
 }
 
 static void a_receipt_twice(void **state)
 {
-	two_receipts(*state, 0, true, NULL, LB_ECORRUPT, "a second receipt of aggregator");
+	two_receipts(*state, 0, 0, NULL, LB_ECORRUPT, "a second receipt of aggregator");
 }
 
 static void two_receipts_in_an_aggregators_archive(void **state)
 {
-	two_receipts(*state, 0, false, "aggregator", LB_ECORRUPT,
+	two_receipts(*state, 0, 1, "aggregator", LB_ECORRUPT,
 	             "a second receipt in an aggregator's archive");
 }
 
@@ -409,21 +418,15 @@ static void receipts_under_unpinned_keys_verify_but_are_not_pinned(void **state)
 {
 	struct forge_world *x = *state;
 	uint8_t *r[2];
-	size_t len[2];
 	struct forge_rframe rf[2];
 	struct forge_arch o = {.rf = rf, .nr = 2};
 	const struct lb_key *k[2] = {&x->agg_key, &x->stranger};
-	int lo = memcmp(k[0]->pk, k[1]->pk, LB_PK_BYTES) < 0 ? 0 : 1;
 	struct lb_audit_opts ao = {0};
 	struct lb_audit_report rep;
 	FILE *t;
 
 	tail(x, NULL, NULL, NULL, NULL, NULL);
-	for (int i = 0; i < 2; i++) {
-		forge_receipt(x->f, k[i], 4, NULL, NULL, &r[i], &len[i]);
-	}
-	for (int i = 0; i < 2; i++)
-		rf[i] = (struct forge_rframe){4, k[i ^ lo]->pk, r[i ^ lo], len[i ^ lo]};
+	receipt_frames(x, (const int[2]){0, 1}, r, rf);
 	for (size_t n = 0; n <= 2; n++) {
 		const uint8_t(*keys)[LB_PK_BYTES] = n == 2 ? NULL : &k[n]->pk;
 		assert_non_null(t = tmpfile());
